@@ -1,0 +1,273 @@
+// Package store is the persistence seam: flows, executions, logs, trigger
+// state, embedded secrets and the queue that moves work between components.
+//
+// One conformance suite (storetest.Exercise) runs against every driver
+// (sqlite, postgres). Drivers translate their own errors into ErrNotFound
+// and ErrConflict at their boundary; callers branch only on those.
+//
+// Every method is safe for concurrent use. Times are stored and returned in
+// UTC with at least millisecond precision.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/ospreyhq/osprey/flow"
+)
+
+// ErrNotFound is returned when the thing asked for does not exist (or is
+// deleted, where the method says so).
+var ErrNotFound = errors.New("not found")
+
+// ErrConflict is returned when a write loses a race or breaks uniqueness:
+// a stale execution version, a flow that already exists.
+var ErrConflict = errors.New("conflict")
+
+// Store gives access to every aggregate. Close releases the connections.
+type Store interface {
+	Flows() FlowStore
+	Executions() ExecutionStore
+	Logs() LogStore
+	Triggers() TriggerStore
+	Queue() QueueStore
+	Secrets() SecretStore
+	// Ping reports whether the database answers; readiness uses it.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// FlowRecord is one stored revision of a flow. The store keeps the source
+// only; callers parse it.
+type FlowRecord struct {
+	TenantID  string
+	Namespace string
+	ID        string
+	Revision  int
+	Source    string
+	Deleted   bool
+	Updated   time.Time
+}
+
+// FlowStore keeps flow revisions.
+type FlowStore interface {
+	// Create stores revision 1 of a new flow, or the next revision of a
+	// deleted one. ErrConflict if a live flow with that id exists.
+	Create(ctx context.Context, p PutFlowParams) (FlowRecord, error)
+	// Update stores a new revision when the source differs from the latest
+	// one and returns the latest revision either way. ErrNotFound when no
+	// live flow has that id.
+	Update(ctx context.Context, p PutFlowParams) (FlowRecord, error)
+	// Get returns revision rev, or the latest live revision when rev is 0.
+	// ErrNotFound when missing, or when rev is 0 and the flow is deleted.
+	Get(ctx context.Context, namespace, id string, rev int) (FlowRecord, error)
+	// Revisions lists every revision, oldest first.
+	Revisions(ctx context.Context, namespace, id string) ([]FlowRecord, error)
+	// Delete marks the flow deleted (a new revision with Deleted set).
+	Delete(ctx context.Context, namespace, id string) error
+	// Search lists latest live revisions, ordered by namespace then id.
+	Search(ctx context.Context, q FlowQuery) ([]FlowRecord, int, error)
+}
+
+// PutFlowParams are the arguments of FlowStore.Create and Update.
+type PutFlowParams struct {
+	Namespace string
+	ID        string
+	Source    string
+}
+
+// FlowQuery filters FlowStore.Search. Namespace matches itself and its
+// children (a.b matches a.b and a.b.c); Query is a case-insensitive
+// substring of the id. Page is 1-based; Size 0 means no limit.
+type FlowQuery struct {
+	Namespace string
+	Query     string
+	Page      int
+	Size      int
+}
+
+// ExecutionStore keeps executions as documents with a version for
+// optimistic concurrency.
+type ExecutionStore interface {
+	// Create stores a new execution and marks it for the executor.
+	Create(ctx context.Context, e *flow.Execution) error
+	// Get returns the execution and its version.
+	Get(ctx context.Context, id string) (*flow.Execution, int64, error)
+	// Save writes everything one executor step produced, in one transaction:
+	// the execution (ErrConflict unless its stored version is p.Version),
+	// the jobs to enqueue, new executions (subflows), and acknowledges the
+	// results the step consumed. It releases the executor's claim. When
+	// p.WakeAt is set the execution becomes claimable again at that time.
+	Save(ctx context.Context, p SaveParams) (int64, error)
+	// MarkDirty asks the executor to look at the execution again (an API
+	// action such as kill or resume). It bumps nothing else.
+	MarkDirty(ctx context.Context, id string) error
+	// Search lists executions, newest first.
+	Search(ctx context.Context, q ExecutionQuery) ([]*flow.Execution, int, error)
+	// CountActive counts executions of a flow in a non-terminal state other
+	// than CREATED and QUEUED (for flow concurrency limits).
+	CountActive(ctx context.Context, namespace, flowID string) (int, error)
+	// Delete removes an execution, its logs and its jobs.
+	Delete(ctx context.Context, id string) error
+}
+
+// SaveParams are the arguments of ExecutionStore.Save.
+type SaveParams struct {
+	Execution     *flow.Execution
+	Version       int64
+	Jobs          []Job
+	NewExecutions []*flow.Execution
+	AckResults    []string // job ids whose results were applied
+	CancelJobs    []string // job ids a worker must stop (kill)
+	WakeAt        *time.Time
+	// Owner is the executor's claim owner; Save releases its claim.
+	Owner string
+}
+
+// ExecutionQuery filters ExecutionStore.Search. Page is 1-based; Size 0
+// means no limit.
+type ExecutionQuery struct {
+	Namespace string // itself and children
+	FlowID    string
+	States    []flow.State
+	Labels    []flow.Label // every label must match
+	ParentID  string
+	From, To  *time.Time // on the start date
+	Page      int
+	Size      int
+}
+
+// LogStore keeps execution log lines.
+type LogStore interface {
+	// Append stores entries, assigning Seq in order.
+	Append(ctx context.Context, entries []flow.LogEntry) error
+	// List returns entries in Seq order.
+	List(ctx context.Context, q LogQuery) ([]flow.LogEntry, error)
+	// DeleteByExecution removes an execution's logs.
+	DeleteByExecution(ctx context.Context, executionID string) error
+}
+
+// LogQuery filters LogStore.List. MinLevel is TRACE, DEBUG, INFO, WARN or
+// ERROR ("" means all). AfterSeq resumes a follow. Limit 0 means no limit.
+type LogQuery struct {
+	ExecutionID string
+	TaskRunID   string
+	TaskID      string
+	MinLevel    string
+	AfterSeq    int64
+	Limit       int
+}
+
+// TriggerState is the persisted state of one flow trigger: when a schedule
+// fires next, when it last fired, whether it is disabled from the API.
+type TriggerState struct {
+	Namespace string
+	FlowID    string
+	TriggerID string
+	// Next is when the trigger fires next (schedules); nil when unknown.
+	Next *time.Time
+	// Last is when it last fired (the tick time, not the wall time).
+	Last     *time.Time
+	Disabled bool
+	// Data is trigger-specific state (JSON), e.g. a Flow trigger's
+	// multiple-condition window.
+	Data    []byte
+	Updated time.Time
+}
+
+// TriggerStore keeps trigger state.
+type TriggerStore interface {
+	Get(ctx context.Context, namespace, flowID, triggerID string) (TriggerState, error)
+	List(ctx context.Context) ([]TriggerState, error)
+	// Put writes the state unconditionally.
+	Put(ctx context.Context, s TriggerState) error
+	// Fire advances a trigger from prevNext to s.Next and creates the
+	// executions in one transaction, only if the stored Next still equals
+	// prevNext (nil: no stored state yet). It returns false, and writes
+	// nothing, when another scheduler fired first.
+	Fire(ctx context.Context, prevNext *time.Time, s TriggerState, execs []*flow.Execution) (bool, error)
+	Delete(ctx context.Context, namespace, flowID, triggerID string) error
+}
+
+// JobState is where a job is in its life.
+type JobState string
+
+// Job states.
+const (
+	JobQueued  JobState = "QUEUED"
+	JobRunning JobState = "RUNNING"
+	JobDone    JobState = "DONE"
+)
+
+// Job is one attempt of one task run, handed to a worker. Payload and
+// Result are opaque to the store (JSON written by the worker package).
+type Job struct {
+	ID          string
+	ExecutionID string
+	TaskRunID   string
+	Attempt     int
+	Payload     []byte
+	State       JobState
+	Owner       string
+	LeaseUntil  time.Time
+	Cancel      bool
+	Result      []byte
+	Created     time.Time
+}
+
+// Topics a component can wait on.
+const (
+	TopicExecutions = "executions" // an execution became claimable
+	TopicJobs       = "jobs"       // a job was queued
+)
+
+// QueueStore moves work between the executor and the workers. Claims are
+// leases: a crashed claimer's work becomes claimable again when its lease
+// runs out.
+type QueueStore interface {
+	// ClaimExecutions claims up to limit executions that are marked dirty
+	// or whose WakeAt has passed, and that no live lease holds.
+	ClaimExecutions(ctx context.Context, owner string, limit int, lease time.Duration) ([]string, error)
+	// ClaimJobs claims up to limit queued jobs, oldest first, setting them
+	// RUNNING under owner until now+lease.
+	ClaimJobs(ctx context.Context, owner string, limit int, lease time.Duration) ([]Job, error)
+	// Heartbeat extends owner's leases on the jobs and returns those whose
+	// cancellation was asked.
+	Heartbeat(ctx context.Context, owner string, jobIDs []string, lease time.Duration) (cancel []string, err error)
+	// Complete stores a job's result, marks it DONE and its execution
+	// dirty, in one transaction. ErrConflict if owner no longer holds it.
+	Complete(ctx context.Context, owner, jobID string, result []byte) error
+	// Results returns the DONE jobs of an execution not yet acknowledged.
+	Results(ctx context.Context, executionID string) ([]Job, error)
+	// RequeueExpired puts RUNNING jobs whose lease ran out back to QUEUED
+	// and returns how many.
+	RequeueExpired(ctx context.Context) (int, error)
+	// Notify wakes the subscribers of topic (in this process and, for
+	// PostgreSQL, in every process).
+	Notify(ctx context.Context, topic string) error
+	// Subscribe returns a channel that receives (coalesced) wake-ups for
+	// topic until ctx ends.
+	Subscribe(ctx context.Context, topic string) (<-chan struct{}, error)
+}
+
+// SecretRecord is one secret of the embedded backend. The store never sees
+// plaintext: Ciphertext is sealed by the secrets package.
+type SecretRecord struct {
+	TenantID    string
+	Namespace   string
+	Key         string
+	Ciphertext  []byte
+	Description string
+	Tags        map[string]string
+	Updated     time.Time
+}
+
+// SecretStore keeps embedded-backend secrets.
+type SecretStore interface {
+	Put(ctx context.Context, r SecretRecord) error
+	Get(ctx context.Context, namespace, key string) (SecretRecord, error)
+	// List lists the secrets of a namespace ("" for all), by namespace, key.
+	List(ctx context.Context, namespace string) ([]SecretRecord, error)
+	Delete(ctx context.Context, namespace, key string) error
+}
