@@ -74,6 +74,9 @@ type TaskRun struct {
 	Items []string `json:"items,omitempty"`
 	// Error is the message that failed the task run, masked.
 	Error string `json:"error,omitempty"`
+	// RetryAt is when the next attempt is due while a retry waits;
+	// Osprey's addition.
+	RetryAt *time.Time `json:"retryAt,omitempty"`
 }
 
 // TaskRunByID returns the task run with that id, or nil.
