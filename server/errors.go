@@ -1,0 +1,104 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/store"
+)
+
+// Error is an error with the HTTP status and message a client should see.
+// Handlers (ours and those mounted with Server.Handle) return it to pick a
+// status; Message must never hold a secret.
+type Error struct {
+	Status  int
+	Message string
+	Details []*flow.Error
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Errorf is shorthand for an *Error with a status and message.
+func Errorf(status int, msg string) *Error { return &Error{Status: status, Message: msg} }
+
+// InputError reports an execution input the runner refused (missing, wrong
+// type, failed validator). It becomes HTTP 422 naming the input.
+type InputError struct {
+	Input   string
+	Message string
+}
+
+func (e *InputError) Error() string { return "input " + e.Input + ": " + e.Message }
+
+// errorBody is the single JSON error shape of the API.
+type errorBody struct {
+	Message string        `json:"message"`
+	Details []*flow.Error `json:"details,omitempty"`
+}
+
+// HandlerFunc is an API handler: it writes a response and returns nil, or
+// returns an error that the error adapter turns into a status and a JSON
+// body. A handler that already wrote headers must not return an error.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// adapt turns a HandlerFunc into an http.Handler, mapping errors once.
+func (s *Server) adapt(h HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+// writeError maps err to a status and writes the JSON error body. Server
+// errors are logged here, and only here, and the client gets a generic
+// message so no internal detail leaks.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status, body := classify(err)
+	if status >= 500 {
+		s.log.ErrorContext(r.Context(), "request failed",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
+	}
+	writeJSON(w, status, body)
+}
+
+// classify decides the status and client-facing body of err.
+func classify(err error) (int, errorBody) {
+	var (
+		apiErr  *Error
+		flowErs flow.Errors
+		flowEr  *flow.Error
+		inErr   *InputError
+		maxErr  *http.MaxBytesError
+	)
+	switch {
+	case errors.As(err, &apiErr):
+		return apiErr.Status, errorBody{Message: apiErr.Message, Details: apiErr.Details}
+	case errors.As(err, &flowErs):
+		return http.StatusUnprocessableEntity, errorBody{Message: flowErs.Error(), Details: flowErs}
+	case errors.As(err, &flowEr):
+		return http.StatusUnprocessableEntity, errorBody{Message: "invalid flow: " + flowEr.Error(), Details: []*flow.Error{flowEr}}
+	case errors.As(err, &inErr):
+		return http.StatusUnprocessableEntity, errorBody{
+			Message: inErr.Error(),
+			Details: []*flow.Error{{Path: "inputs." + inErr.Input, Message: inErr.Message}},
+		}
+	case errors.As(err, &maxErr):
+		return http.StatusRequestEntityTooLarge, errorBody{Message: "request body too large"}
+	case errors.Is(err, store.ErrNotFound):
+		return http.StatusNotFound, errorBody{Message: err.Error()}
+	case errors.Is(err, store.ErrConflict):
+		return http.StatusConflict, errorBody{Message: err.Error()}
+	}
+	return http.StatusInternalServerError, errorBody{Message: "internal server error"}
+}
+
+// writeJSON writes v as JSON with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,297 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/store"
+)
+
+// createExecution starts an execution of the flow's latest revision (or
+// ?revision=) with inputs from a multipart form, a urlencoded form or a
+// JSON object, and labels from ?labels=key:value. With ?wait=true it
+// answers once the execution is terminal, or when MaxWait runs out.
+func (s *Server) createExecution(w http.ResponseWriter, r *http.Request) error {
+	ns, id := r.PathValue("namespace"), r.PathValue("id")
+	q := r.URL.Query()
+	wait, err := queryBool(q.Get("wait"), "wait")
+	if err != nil {
+		return err
+	}
+	rev, err := queryInt(q.Get("revision"), "revision", 0, 1)
+	if err != nil {
+		return err
+	}
+	labels, err := parseLabels(q["labels"])
+	if err != nil {
+		return err
+	}
+	inputs, err := readInputs(r)
+	if err != nil {
+		return err
+	}
+	rec, err := s.opts.Store.Flows().Get(r.Context(), ns, id, rev)
+	if err != nil {
+		return fmt.Errorf("flow %s.%s: %w", ns, id, err)
+	}
+	f, err := s.opts.Parse([]byte(rec.Source))
+	if err != nil || f == nil {
+		return &Error{Status: http.StatusUnprocessableEntity, Message: fmt.Sprintf("flow %s.%s revision %d is invalid: %v", ns, id, rec.Revision, err)}
+	}
+	f.Revision, f.Source = rec.Revision, rec.Source
+	if f.Disabled {
+		return Errorf(http.StatusUnprocessableEntity, fmt.Sprintf("flow %s.%s is disabled: enable it before running it", ns, id))
+	}
+	e, err := s.opts.Runner.Start(r.Context(), StartParams{Flow: f, Inputs: inputs, Labels: labels})
+	if err != nil {
+		return fmt.Errorf("start execution of %s.%s: %w", ns, id, err)
+	}
+	if wait && !e.State.Current.IsTerminal() {
+		if e, err = s.waitTerminal(w, r, e.ID); err != nil {
+			return err
+		}
+	}
+	writeJSON(w, http.StatusOK, e)
+	return nil
+}
+
+// waitTerminal blocks until execution id is terminal, MaxWait passes (the
+// execution is then returned as it stands) or the client goes away.
+func (s *Server) waitTerminal(w http.ResponseWriter, r *http.Request, id string) (*flow.Execution, error) {
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.opts.MaxWait + time.Minute))
+	ctx, cancel := context.WithTimeout(r.Context(), s.opts.MaxWait)
+	defer cancel()
+	var last *flow.Execution
+	err := s.loop(ctx, func(ctx context.Context) (bool, error) {
+		e, _, err := s.opts.Store.Executions().Get(ctx, id)
+		if err != nil {
+			return false, fmt.Errorf("execution %s: %w", id, err)
+		}
+		last = e
+		return e.State.Current.IsTerminal(), nil
+	}, nil)
+	if errors.Is(err, context.DeadlineExceeded) && r.Context().Err() == nil && last != nil {
+		return last, nil
+	}
+	return last, err
+}
+
+// readInputs reads execution inputs from the body as Kestra accepts them.
+func readInputs(r *http.Request) (map[string]any, error) {
+	ct := r.Header.Get("Content-Type")
+	mt, _, _ := mime.ParseMediaType(ct)
+	switch mt {
+	case "multipart/form-data":
+		return readMultipartInputs(r)
+	case "application/x-www-form-urlencoded":
+		if err := r.ParseForm(); err != nil {
+			return nil, fmt.Errorf("read form: %w", badRequest(err))
+		}
+		return formValues(r.PostForm), nil
+	case "application/json":
+		var in map[string]any
+		dec := json.NewDecoder(r.Body)
+		dec.UseNumber()
+		if err := dec.Decode(&in); err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("read inputs: %w", badRequest(err))
+		}
+		return in, nil
+	case "":
+		b, err := readBody(r)
+		if err != nil {
+			return nil, err
+		}
+		if len(strings.TrimSpace(string(b))) > 0 {
+			return nil, Errorf(http.StatusUnsupportedMediaType, "send inputs as multipart/form-data or application/json")
+		}
+		return nil, nil
+	}
+	return nil, Errorf(http.StatusUnsupportedMediaType, "unsupported content type "+mt+": send inputs as multipart/form-data or application/json")
+}
+
+// badRequest marks a malformed body, keeping a body-size error as it is.
+func badRequest(err error) error {
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		return err
+	}
+	return Errorf(http.StatusBadRequest, "malformed request body: "+err.Error())
+}
+
+// readMultipartInputs streams the form parts; the body limit bounds it.
+func readMultipartInputs(r *http.Request) (map[string]any, error) {
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, fmt.Errorf("read multipart form: %w", badRequest(err))
+	}
+	values := map[string][]string{}
+	for {
+		p, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read multipart form: %w", badRequest(err))
+		}
+		name := p.FormName()
+		if name == "" {
+			continue
+		}
+		if p.FileName() != "" {
+			return nil, &InputError{Input: name, Message: "file inputs are not supported yet: send the value as a plain form field"}
+		}
+		b, err := io.ReadAll(p)
+		if err != nil {
+			return nil, fmt.Errorf("read input %s: %w", name, badRequest(err))
+		}
+		values[name] = append(values[name], string(b))
+	}
+	return formValues(values), nil
+}
+
+// formValues keeps single values as strings and repeated ones as lists
+// (ARRAY and MULTISELECT inputs).
+func formValues(v map[string][]string) map[string]any {
+	if len(v) == 0 {
+		return nil
+	}
+	out := make(map[string]any, len(v))
+	for k, vs := range v {
+		if len(vs) == 1 {
+			out[k] = vs[0]
+			continue
+		}
+		list := make([]any, len(vs))
+		for i, x := range vs {
+			list[i] = x
+		}
+		out[k] = list
+	}
+	return out
+}
+
+// parseLabels reads Kestra's key:value label parameters.
+func parseLabels(raw []string) ([]flow.Label, error) {
+	var out []flow.Label
+	for _, l := range raw {
+		k, v, ok := strings.Cut(l, ":")
+		if !ok || k == "" {
+			return nil, Errorf(http.StatusBadRequest, fmt.Sprintf("label %q must be key:value", l))
+		}
+		out = append(out, flow.Label{Key: k, Value: v})
+	}
+	return out, nil
+}
+
+func (s *Server) getExecution(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("executionId")
+	e, _, err := s.opts.Store.Executions().Get(r.Context(), id)
+	if err != nil {
+		return fmt.Errorf("execution %s: %w", id, err)
+	}
+	writeJSON(w, http.StatusOK, e)
+	return nil
+}
+
+// knownStates are the states a search may filter on.
+var knownStates = []flow.State{
+	flow.StateCreated, flow.StateQueued, flow.StateRunning, flow.StatePaused, flow.StateRestarted,
+	flow.StateKilling, flow.StateSuccess, flow.StateWarning, flow.StateFailed, flow.StateKilled,
+	flow.StateCancelled, flow.StateRetrying, flow.StateRetried, flow.StateSkipped, flow.StateBreakpoint,
+	flow.StateResubmitted,
+}
+
+func (s *Server) searchExecutions(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	page, size, err := paging(q.Get("page"), q.Get("size"))
+	if err != nil {
+		return err
+	}
+	labels, err := parseLabels(q["labels"])
+	if err != nil {
+		return err
+	}
+	eq := store.ExecutionQuery{
+		Namespace: q.Get("namespace"), FlowID: q.Get("flowId"), Labels: labels,
+		ParentID: q.Get("parentId"), Page: page, Size: size,
+	}
+	for _, raw := range q["state"] {
+		for _, st := range strings.Split(raw, ",") {
+			state := flow.State(strings.ToUpper(strings.TrimSpace(st)))
+			if !containsState(state) {
+				return Errorf(http.StatusBadRequest, fmt.Sprintf("unknown state %q", st))
+			}
+			eq.States = append(eq.States, state)
+		}
+	}
+	if eq.From, err = queryTime(q.Get("startDate"), "startDate"); err != nil {
+		return err
+	}
+	if eq.To, err = queryTime(q.Get("endDate"), "endDate"); err != nil {
+		return err
+	}
+	execs, total, err := s.opts.Store.Executions().Search(r.Context(), eq)
+	if err != nil {
+		return fmt.Errorf("search executions: %w", err)
+	}
+	if execs == nil {
+		execs = []*flow.Execution{}
+	}
+	writeJSON(w, http.StatusOK, pagedResults[*flow.Execution]{Results: execs, Total: total})
+	return nil
+}
+
+func containsState(s flow.State) bool {
+	for _, k := range knownStates {
+		if k == s {
+			return true
+		}
+	}
+	return false
+}
+
+func queryTime(v, name string) (*time.Time, error) {
+	if v == "" {
+		return nil, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return nil, Errorf(http.StatusBadRequest, fmt.Sprintf("query parameter %s must be an RFC 3339 date, got %q", name, v))
+	}
+	return &t, nil
+}
+
+// killExecution asks the runner to kill a running execution: 202, as
+// Kestra answers, since the kill completes asynchronously.
+func (s *Server) killExecution(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("executionId")
+	e, _, err := s.opts.Store.Executions().Get(r.Context(), id)
+	if err != nil {
+		return fmt.Errorf("execution %s: %w", id, err)
+	}
+	if e.State.Current.IsTerminal() {
+		return Errorf(http.StatusConflict, fmt.Sprintf("execution %s is already %s: there is nothing to kill", id, e.State.Current))
+	}
+	if err := s.opts.Runner.Kill(r.Context(), id); err != nil {
+		return fmt.Errorf("kill execution %s: %w", id, err)
+	}
+	w.WriteHeader(http.StatusAccepted)
+	return nil
+}
+
+func (s *Server) deleteExecution(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("executionId")
+	if err := s.opts.Store.Executions().Delete(r.Context(), id); err != nil {
+		return fmt.Errorf("execution %s: %w", id, err)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

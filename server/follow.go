@@ -1,0 +1,141 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/ospreyhq/osprey/store"
+)
+
+// loop calls step now, then on every store wake-up and every PollInterval,
+// until step reports done, fails, or ctx ends. Wake-ups make it prompt on
+// one process; the poll covers what wake-ups miss (another process, a
+// state saved after its notification). keepAlive, when set, runs every
+// KeepAlive interval.
+func (s *Server) loop(ctx context.Context, step func(context.Context) (bool, error), keepAlive func() error) error {
+	subCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	wake, err := s.opts.Store.Queue().Subscribe(subCtx, store.TopicExecutions)
+	if err != nil {
+		wake = nil // poll only
+	}
+	poll := time.NewTicker(s.opts.PollInterval)
+	defer poll.Stop()
+	var ka <-chan time.Time
+	if keepAlive != nil {
+		t := time.NewTicker(s.opts.KeepAlive)
+		defer t.Stop()
+		ka = t.C
+	}
+	for {
+		done, err := step(ctx)
+		if err != nil || done {
+			return err
+		}
+		for woke := false; !woke; {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case _, ok := <-wake:
+				if !ok {
+					wake = nil
+				}
+				woke = true
+			case <-poll.C:
+				woke = true
+			case <-ka:
+				if err := keepAlive(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+}
+
+// eventStream writes server-sent events.
+type eventStream struct {
+	w  http.ResponseWriter
+	rc *http.ResponseController
+}
+
+// startEvents sends the SSE headers and lifts the write timeout, which a
+// stream outlives by design; the client's going away ends it.
+func startEvents(w http.ResponseWriter) (*eventStream, error) {
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Time{})
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("Connection", "keep-alive")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	if err := rc.Flush(); err != nil {
+		return nil, fmt.Errorf("start event stream: %w", err)
+	}
+	return &eventStream{w: w, rc: rc}, nil
+}
+
+// send writes one event whose data is v as JSON (one line: encoding/json
+// never emits raw newlines).
+func (es *eventStream) send(id string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode event: %w", err)
+	}
+	if _, err := fmt.Fprintf(es.w, "id: %s\ndata: %s\n\n", id, b); err != nil {
+		return fmt.Errorf("write event: %w", err)
+	}
+	return es.rc.Flush()
+}
+
+// comment writes a keep-alive comment that clients ignore.
+func (es *eventStream) comment() error {
+	if _, err := fmt.Fprint(es.w, ": keep-alive\n\n"); err != nil {
+		return fmt.Errorf("write keep-alive: %w", err)
+	}
+	return es.rc.Flush()
+}
+
+// followExecution streams the execution: one "progress" event per change,
+// then a final event with id "end" once it is terminal.
+func (s *Server) followExecution(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("executionId")
+	if _, _, err := s.opts.Store.Executions().Get(r.Context(), id); err != nil {
+		return fmt.Errorf("execution %s: %w", id, err)
+	}
+	es, err := startEvents(w)
+	if err != nil {
+		return nil // headers are gone; the client left
+	}
+	var last []byte
+	err = s.loop(r.Context(), func(ctx context.Context) (bool, error) {
+		e, _, err := s.opts.Store.Executions().Get(ctx, id)
+		if err != nil {
+			return false, err
+		}
+		b, err := json.Marshal(e)
+		if err != nil {
+			return false, err
+		}
+		if e.State.Current.IsTerminal() {
+			return true, es.send("end", json.RawMessage(b))
+		}
+		if string(b) == string(last) {
+			return false, nil
+		}
+		last = b
+		return false, es.send("progress", json.RawMessage(b))
+	}, es.comment)
+	s.endStream(r, err)
+	return nil
+}
+
+// endStream logs why a stream stopped, unless the client simply left.
+func (s *Server) endStream(r *http.Request, err error) {
+	if err != nil && r.Context().Err() == nil {
+		s.log.WarnContext(r.Context(), "event stream stopped", "path", r.URL.Path, "err", err)
+	}
+}

@@ -1,0 +1,117 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/store"
+)
+
+var logLevels = []string{"TRACE", "DEBUG", "INFO", "WARN", "ERROR"}
+
+// logQuery reads minLevel, taskRunId and taskId.
+func logQuery(id string, q url.Values) (store.LogQuery, error) {
+	lq := store.LogQuery{ExecutionID: id, TaskRunID: q.Get("taskRunId"), TaskID: q.Get("taskId")}
+	if lvl := strings.ToUpper(q.Get("minLevel")); lvl != "" {
+		ok := false
+		for _, l := range logLevels {
+			ok = ok || l == lvl
+		}
+		if !ok {
+			return lq, Errorf(http.StatusBadRequest, fmt.Sprintf("minLevel must be one of %s, got %q", strings.Join(logLevels, ", "), q.Get("minLevel")))
+		}
+		lq.MinLevel = lvl
+	}
+	return lq, nil
+}
+
+func (s *Server) listLogs(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("executionId")
+	lq, err := logQuery(id, r.URL.Query())
+	if err != nil {
+		return err
+	}
+	entries, err := s.opts.Store.Logs().List(r.Context(), lq)
+	if err != nil {
+		return fmt.Errorf("logs of %s: %w", id, err)
+	}
+	if entries == nil {
+		entries = []flow.LogEntry{}
+	}
+	writeJSON(w, http.StatusOK, entries)
+	return nil
+}
+
+// downloadLogs serves the log as text, one line per entry.
+func (s *Server) downloadLogs(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("executionId")
+	lq, err := logQuery(id, r.URL.Query())
+	if err != nil {
+		return err
+	}
+	entries, err := s.opts.Store.Logs().List(r.Context(), lq)
+	if err != nil {
+		return fmt.Errorf("logs of %s: %w", id, err)
+	}
+	var b strings.Builder
+	for _, e := range entries {
+		fmt.Fprintf(&b, "%s %s %s\n", e.Timestamp.UTC().Format("2006-01-02T15:04:05.000Z"), e.Level, e.Message)
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+id+`.log"`)
+	_, _ = w.Write([]byte(b.String()))
+	return nil
+}
+
+// followLogs streams log entries as "progress" events and ends with an
+// "end" event once the execution is terminal and every entry was sent.
+func (s *Server) followLogs(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("executionId")
+	lq, err := logQuery(id, r.URL.Query())
+	if err != nil {
+		return err
+	}
+	if _, _, err := s.opts.Store.Executions().Get(r.Context(), id); err != nil {
+		return fmt.Errorf("execution %s: %w", id, err)
+	}
+	es, err := startEvents(w)
+	if err != nil {
+		return nil
+	}
+	const batch = 500
+	lq.Limit = batch
+	err = s.loop(r.Context(), func(ctx context.Context) (bool, error) {
+		// Read the state before the logs: a terminal execution has all its
+		// logs stored, so the drain below then sees every one of them.
+		e, _, err := s.opts.Store.Executions().Get(ctx, id)
+		if err != nil {
+			return false, err
+		}
+		terminal := e.State.Current.IsTerminal()
+		for {
+			entries, err := s.opts.Store.Logs().List(ctx, lq)
+			if err != nil {
+				return false, err
+			}
+			for _, le := range entries {
+				if err := es.send("progress", le); err != nil {
+					return false, err
+				}
+				lq.AfterSeq = le.Seq
+			}
+			if len(entries) < batch {
+				break
+			}
+		}
+		if terminal {
+			return true, es.send("end", struct{}{})
+		}
+		return false, nil
+	}, es.comment)
+	s.endStream(r, err)
+	return nil
+}

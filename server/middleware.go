@@ -1,0 +1,133 @@
+package server
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// basicAuth rejects requests without the configured credentials. Both
+// sides are hashed first so the comparison takes the same time whatever
+// the lengths.
+func basicAuth(want BasicAuth) func(http.Handler) http.Handler {
+	wantUser := sha256.Sum256([]byte(want.Username))
+	wantPass := sha256.Sum256([]byte(want.Password))
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			user, pass, ok := r.BasicAuth()
+			u := sha256.Sum256([]byte(user))
+			p := sha256.Sum256([]byte(pass))
+			match := subtle.ConstantTimeCompare(u[:], wantUser[:]) & subtle.ConstantTimeCompare(p[:], wantPass[:])
+			if !ok || match != 1 {
+				w.Header().Set("WWW-Authenticate", `Basic realm="osprey", charset="UTF-8"`)
+				writeJSON(w, http.StatusUnauthorized, errorBody{Message: "authentication required"})
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// limitBody bounds every request body; reading past the limit fails with
+// *http.MaxBytesError, which the error adapter turns into 413.
+func (s *Server) limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// recoverPanics turns a handler panic into a logged 500 instead of a
+// dropped connection; the stack goes to the log, never to the client.
+func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				log.ErrorContext(r.Context(), "handler panicked", slog.Any("panic", v),
+					slog.String("path", r.URL.Path), slog.String("stack", string(debug.Stack())))
+				writeJSON(w, http.StatusInternalServerError, errorBody{Message: "internal server error"})
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// httpMetrics counts requests and times them by route pattern, method and
+// status; the pattern (not the path) keeps label cardinality bounded.
+type httpMetrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
+	m := &httpMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "osprey_http_requests_total",
+			Help: "HTTP requests served by the API, by route pattern, method and status code.",
+		}, []string{"route", "method", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "osprey_http_request_duration_seconds",
+			Help:    "Time to serve API requests, by route pattern, method and status code.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"route", "method", "code"}),
+	}
+	reg.MustRegister(m.requests, m.duration)
+	return m
+}
+
+// instrument wraps the mux directly: ServeMux records the matched pattern
+// on the request it was given, so it is readable once ServeHTTP returns.
+func (m *httpMetrics) instrument(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(sw, r)
+		route := r.Pattern
+		if route == "" {
+			route = "unmatched"
+		}
+		code := strconv.Itoa(sw.status)
+		m.requests.WithLabelValues(route, r.Method, code).Inc()
+		m.duration.WithLabelValues(route, r.Method, code).Observe(time.Since(start).Seconds())
+	})
+}
+
+// statusWriter remembers the status code. Unwrap lets
+// http.ResponseController reach Flush and SetWriteDeadline underneath.
+type statusWriter struct {
+	http.ResponseWriter
+	status      int
+	wroteHeader bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wroteHeader {
+		w.status, w.wroteHeader = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wroteHeader = true
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		w.wroteHeader = true
+		f.Flush()
+	}
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

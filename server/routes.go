@@ -1,0 +1,25 @@
+package server
+
+// routes mounts the Kestra-compatible API. Paths are relative to the API
+// prefixes; see Handle.
+func (s *Server) routes() {
+	s.Handle("POST /flows", s.createFlow)
+	s.Handle("POST /flows/validate", s.validateFlows)
+	s.Handle("GET /flows/search", s.searchFlows)
+	s.Handle("GET /flows/{namespace}", s.flowsByNamespace)
+	s.Handle("GET /flows/{namespace}/{id}", s.getFlow)
+	s.Handle("PUT /flows/{namespace}/{id}", s.updateFlow)
+	s.Handle("DELETE /flows/{namespace}/{id}", s.deleteFlow)
+	s.Handle("GET /flows/{namespace}/{id}/revisions", s.flowRevisions)
+
+	s.Handle("POST /executions/{namespace}/{id}", s.createExecution)
+	s.Handle("GET /executions/search", s.searchExecutions)
+	s.Handle("GET /executions/{executionId}", s.getExecution)
+	s.Handle("DELETE /executions/{executionId}", s.deleteExecution)
+	s.Handle("GET /executions/{executionId}/follow", s.followExecution)
+	s.Handle("DELETE /executions/{executionId}/kill", s.killExecution)
+
+	s.Handle("GET /logs/{executionId}", s.listLogs)
+	s.Handle("GET /logs/{executionId}/follow", s.followLogs)
+	s.Handle("GET /logs/{executionId}/download", s.downloadLogs)
+}

@@ -1,0 +1,324 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/store"
+)
+
+// Runner starts and kills executions; the engine implements it. The server
+// only validates the request shape; the runner validates inputs against the
+// flow and returns *InputError or flow.Errors for a bad input.
+type Runner interface {
+	// Start creates an execution of p.Flow and hands it to the executor.
+	// The returned execution is already stored.
+	Start(ctx context.Context, p StartParams) (*flow.Execution, error)
+	// Kill asks the executor to kill a running execution.
+	Kill(ctx context.Context, id string) error
+}
+
+// StartParams are the arguments of Runner.Start. Inputs hold strings from a
+// multipart form or JSON values from a JSON body; the runner coerces them
+// to the declared input types.
+type StartParams struct {
+	Flow   *flow.Flow
+	Inputs map[string]any
+	Labels []flow.Label
+}
+
+// BasicAuth is the API's credential (kestra.server.basic-auth).
+type BasicAuth struct {
+	Username string
+	Password string
+}
+
+// LogValue keeps the password out of logs.
+func (b BasicAuth) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("username", b.Username), slog.String("password", "******"))
+}
+
+// Options configure a Server. Store, Parse and Runner are required.
+type Options struct {
+	Store  store.Store
+	Parse  func(src []byte) (*flow.Flow, error)
+	Runner Runner
+	Logger *slog.Logger
+
+	// Addr is the API's listen address ("127.0.0.1:8080"; port 0 picks one).
+	// Use ListenAddr to derive it from the configured host and auth.
+	Addr string
+	// ManagementAddr is the management server's address (health, metrics);
+	// empty disables it.
+	ManagementAddr string
+
+	// BasicAuth protects the API when set; management stays open.
+	BasicAuth *BasicAuth
+	// AllowUnauthenticated lets the API listen on a non-loopback address
+	// without BasicAuth (kestra.server.basic-auth.enabled: false).
+	AllowUnauthenticated bool
+
+	// Registry receives the HTTP metrics and is served on /metrics; callers
+	// register their own collectors on it. Nil creates one with the Go and
+	// process collectors.
+	Registry *prometheus.Registry
+
+	// PollInterval is how often waits and follows re-read the store when
+	// no wake-up arrives (default 200ms).
+	PollInterval time.Duration
+	// MaxWait bounds ?wait=true (default 10m).
+	MaxWait time.Duration
+	// KeepAlive is the interval of SSE keep-alive comments (default 15s).
+	KeepAlive time.Duration
+	// MaxBodyBytes bounds request bodies (default 8 MiB).
+	MaxBodyBytes int64
+}
+
+// Server serves the API and the management endpoints.
+type Server struct {
+	opts    Options
+	log     *slog.Logger
+	api     *http.ServeMux
+	mgmt    *http.ServeMux
+	reg     *prometheus.Registry
+	metrics *httpMetrics
+
+	mu        sync.Mutex
+	servers   []*http.Server
+	apiAddr   net.Addr
+	mgmtAddr  net.Addr
+	stopped   bool
+	stopErr   error
+}
+
+// New builds a Server and registers its routes. Mount more routes with
+// Handle before Start.
+func New(o Options) *Server {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = 200 * time.Millisecond
+	}
+	if o.MaxWait <= 0 {
+		o.MaxWait = 10 * time.Minute
+	}
+	if o.KeepAlive <= 0 {
+		o.KeepAlive = 15 * time.Second
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = 8 << 20
+	}
+	reg := o.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	s := &Server{
+		opts:      o,
+		log:       o.Logger.With(slog.String("component", "webserver")),
+		api:       http.NewServeMux(),
+		mgmt:      http.NewServeMux(),
+		reg:       reg,
+		metrics:   newHTTPMetrics(reg),
+	}
+	s.routes()
+	s.managementRoutes()
+	return s
+}
+
+// apiPrefixes are where every API route is mounted: Kestra's tenant path
+// for the only tenant, "main", and the un-tenanted alias older clients use.
+var apiPrefixes = []string{"/api/v1/main", "/api/v1"}
+
+// Handle mounts h at pattern, written as "METHOD /path" relative to the
+// API prefix ("GET /namespaces/{namespace}/secrets"), under every API
+// prefix, behind basic auth when configured. Call it before Start.
+func (s *Server) Handle(pattern string, h HandlerFunc) { s.handle(pattern, h, true) }
+
+// HandlePublic is Handle without basic auth, for endpoints that
+// authenticate requests themselves (a webhook's key).
+func (s *Server) HandlePublic(pattern string, h HandlerFunc) { s.handle(pattern, h, false) }
+
+func (s *Server) handle(pattern string, h HandlerFunc, auth bool) {
+	method, path, ok := cutPattern(pattern)
+	if !ok {
+		panic("server: pattern must be \"METHOD /path\": " + pattern)
+	}
+	var handler http.Handler = s.adapt(h)
+	handler = s.limitBody(handler)
+	if auth && s.opts.BasicAuth != nil {
+		handler = basicAuth(*s.opts.BasicAuth)(handler)
+	}
+	for _, p := range apiPrefixes {
+		s.api.Handle(method+" "+p+path, handler)
+	}
+}
+
+func cutPattern(p string) (method, path string, ok bool) {
+	for i := 0; i < len(p); i++ {
+		if p[i] == ' ' {
+			method, path = p[:i], p[i+1:]
+			return method, path, method != "" && len(path) > 0 && path[0] == '/'
+		}
+	}
+	return "", "", false
+}
+
+// Handler is the API handler with its middleware, for tests and embedding.
+func (s *Server) Handler() http.Handler {
+	return recoverPanics(s.log, s.metrics.instrument(s.api))
+}
+
+// ManagementHandler is the management handler (health and metrics).
+func (s *Server) ManagementHandler() http.Handler { return recoverPanics(s.log, s.mgmt) }
+
+// Start listens on the configured addresses and serves in the background.
+// It refuses to expose an unauthenticated API beyond loopback unless
+// AllowUnauthenticated is set.
+func (s *Server) Start(ctx context.Context) error {
+	if err := checkExposure(s.opts.Addr, s.opts.BasicAuth, s.opts.AllowUnauthenticated); err != nil {
+		return err
+	}
+	var lc net.ListenConfig
+	apiLn, err := lc.Listen(ctx, "tcp", s.opts.Addr)
+	if err != nil {
+		return fmt.Errorf("listen api on %s: %w", s.opts.Addr, err)
+	}
+	var mgmtLn net.Listener
+	if s.opts.ManagementAddr != "" {
+		mgmtLn, err = lc.Listen(ctx, "tcp", s.opts.ManagementAddr)
+		if err != nil {
+			_ = apiLn.Close()
+			return fmt.Errorf("listen management on %s: %w", s.opts.ManagementAddr, err)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.apiAddr = apiLn.Addr()
+	s.serve(apiLn, s.Handler(), time.Minute)
+	s.log.InfoContext(ctx, "api listening", slog.String("addr", s.apiAddr.String()),
+		slog.Bool("basic_auth", s.opts.BasicAuth != nil))
+	if mgmtLn != nil {
+		s.mgmtAddr = mgmtLn.Addr()
+		s.serve(mgmtLn, s.ManagementHandler(), 30*time.Second)
+		s.log.InfoContext(ctx, "management listening", slog.String("addr", s.mgmtAddr.String()))
+	}
+	return nil
+}
+
+// serve runs an http.Server on ln. Long requests (?wait=true, SSE) lift
+// the write timeout themselves with http.ResponseController.
+func (s *Server) serve(ln net.Listener, h http.Handler, writeTimeout time.Duration) {
+	hs := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	s.servers = append(s.servers, hs)
+	go func() {
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("http server stopped", slog.Any("err", err))
+		}
+	}()
+}
+
+// Addr is the API's bound address once started (useful with port 0).
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.apiAddr
+}
+
+// ManagementAddr is the management server's bound address once started.
+func (s *Server) ManagementAddr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mgmtAddr
+}
+
+// Stop shuts the servers down gracefully, waiting for requests until ctx
+// ends. It is idempotent.
+func (s *Server) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return s.stopErr
+	}
+	s.stopped = true
+	var errs []error
+	for _, hs := range s.servers {
+		if err := hs.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("shut down http server: %w", err))
+		}
+	}
+	s.stopErr = errors.Join(errs...)
+	return s.stopErr
+}
+
+// ListenAddr applies the binding rule: without basic auth the API listens
+// on 127.0.0.1 only, unless allowUnauthenticated says otherwise. It returns
+// the address to listen on and a notice to log (empty when none is due).
+func ListenAddr(host string, port int, auth *BasicAuth, allowUnauthenticated bool) (addr, notice string) {
+	p := strconv.Itoa(port)
+	switch {
+	case auth != nil:
+		return net.JoinHostPort(host, p), ""
+	case allowUnauthenticated:
+		if isLoopback(host) {
+			return net.JoinHostPort(host, p), ""
+		}
+		return net.JoinHostPort(host, p), "the API has no authentication and listens on " + hostLabel(host) +
+			" (kestra.server.basic-auth.enabled is false): anyone who reaches this port can run flows"
+	default:
+		n := "basic auth is not configured: the API listens on 127.0.0.1 only; set kestra.server.basic-auth.username and password to listen on " +
+			hostLabel(host) + ", or kestra.server.basic-auth.enabled: false to do so without authentication"
+		return net.JoinHostPort("127.0.0.1", p), n
+	}
+}
+
+func hostLabel(host string) string {
+	if host == "" {
+		return "every interface"
+	}
+	return host
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// checkExposure refuses an unauthenticated API on a non-loopback address,
+// so the rule holds even when the caller skipped ListenAddr.
+func checkExposure(addr string, auth *BasicAuth, allow bool) error {
+	if auth != nil || allow {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("api address %q: %w", addr, err)
+	}
+	if !isLoopback(host) {
+		return fmt.Errorf("api address %s is not loopback and basic auth is not configured: set kestra.server.basic-auth.username and password, or kestra.server.basic-auth.enabled: false", addr)
+	}
+	return nil
+}
