@@ -1,0 +1,428 @@
+package flow
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	goccy "github.com/goccy/go-yaml"
+	goccyparser "github.com/goccy/go-yaml/parser"
+	"go.yaml.in/yaml/v3"
+)
+
+// MaxSourceSize bounds the flow sources Parse accepts. Kestra flows are a
+// few kilobytes; a megabyte leaves room for generous ones while keeping a
+// hostile request from costing more than a few milliseconds.
+const MaxSourceSize = 1 << 20
+
+const (
+	// maxAliasExpansion bounds how many nodes YAML aliases may add to a
+	// document, so that a "billion laughs" source stays cheap.
+	maxAliasExpansion = 100_000
+	// maxDepth bounds nesting, so that recursion stays shallow.
+	maxDepth = 256
+)
+
+// ParseOptions tunes Parse.
+type ParseOptions struct {
+	// Types checks task and trigger types and their specific properties.
+	// When nil, Parse checks the structure Kestra gives every flow and
+	// leaves type names and type-specific properties unchecked.
+	Types TypeChecker
+}
+
+// TypeChecker knows task and trigger types and the properties each takes.
+// It is declared here, where it is consumed, and implemented next to the
+// task types so that flow stays a leaf package.
+//
+// CheckTask and CheckTrigger are called only for types Known accepts, after
+// the task's or trigger's own structure has been parsed. The errors they
+// return may leave Line and Column zero and give Path relative to the task or
+// trigger ("message", "retry.maxAttempt", "commands[1]"): Parse then prefixes
+// the task's path and fills the position from the source. A TypeChecker must
+// be safe for concurrent use; Parse never modifies it.
+type TypeChecker interface {
+	CheckTask(t *Task) []*Error
+	CheckTrigger(t *Trigger) []*Error
+	Known(typ string) bool
+}
+
+// TypeLister is an optional interface of a TypeChecker: when implemented,
+// an unknown type is reported with the closest known one as a suggestion.
+type TypeLister interface {
+	KnownTypes() []string
+}
+
+// Parse reads a Kestra flow from YAML and checks it. It returns the flow and
+// nil, or a nil flow and Errors listing every problem found, each with its
+// path and position. Parse never panics, whatever src holds.
+func Parse(src []byte, opts ParseOptions) (*Flow, error) {
+	if len(src) > MaxSourceSize {
+		return nil, Errors{{Line: 1, Column: 1, Message: fmt.Sprintf(
+			"flow source is %d bytes; the limit is %d bytes", len(src), MaxSourceSize)}}
+	}
+	root, err := decodeYAML(src)
+	if err != nil {
+		return nil, Errors{err}
+	}
+	p := &parser{types: opts.Types, sizes: map[*yaml.Node]int{}}
+	f := p.flow(root)
+	if len(p.errs) > 0 {
+		return nil, p.sorted()
+	}
+	f.Source = string(src)
+	return f, nil
+}
+
+// decodeYAML parses src into its single document's top node.
+func decodeYAML(src []byte) (root *yaml.Node, perr *Error) {
+	defer func() {
+		if r := recover(); r != nil {
+			root, perr = nil, &Error{Line: 1, Column: 1, Message: fmt.Sprintf("invalid YAML: %v", r)}
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &Error{Line: 1, Column: 1, Message: "the flow source is empty"}
+		}
+		return nil, syntaxError(src, err)
+	}
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case errors.Is(err, io.EOF):
+	case err != nil:
+		return nil, syntaxError(src, err)
+	default:
+		return nil, &Error{Line: max(next.Line, 1), Column: max(next.Column, 1),
+			Message: "a flow source holds one YAML document; remove the second one"}
+	}
+	if doc.Kind == yaml.DocumentNode {
+		if len(doc.Content) == 0 {
+			return nil, &Error{Line: 1, Column: 1, Message: "the flow source is empty"}
+		}
+		return doc.Content[0], nil
+	}
+	return &doc, nil
+}
+
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// syntaxError turns a YAML parser error into an Error. go.yaml.in/yaml
+// reports only the line, so the column comes from goccy/go-yaml's parser
+// when it finds a problem on the same line, and otherwise points at the
+// line's first character.
+func syntaxError(src []byte, err error) *Error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := 1
+	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = m[2]
+	}
+	col := firstColumn(src, line)
+	if l, c, ok := goccySyntaxPos(src); ok && l == line {
+		col = c
+	}
+	return &Error{Line: line, Column: col, Message: "invalid YAML: " + msg}
+}
+
+func goccySyntaxPos(src []byte) (line, col int, ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	_, err := goccyparser.ParseBytes(src, 0)
+	var se *goccy.SyntaxError
+	if !errors.As(err, &se) || se.Token == nil || se.Token.Position == nil {
+		return 0, 0, false
+	}
+	return se.Token.Position.Line, se.Token.Position.Column, true
+}
+
+func firstColumn(src []byte, line int) int {
+	lines := bytes.Split(src, []byte("\n"))
+	if line < 1 || line > len(lines) {
+		return 1
+	}
+	l := lines[line-1]
+	return len(l) - len(bytes.TrimLeft(l, " \t")) + 1
+}
+
+// parser walks a YAML tree into a Flow, collecting errors on the way.
+type parser struct {
+	types    TypeChecker
+	errs     Errors
+	sizes    map[*yaml.Node]int // subtree sizes of alias targets
+	expanded int                // nodes added by aliases so far
+	tooBig   bool
+	tasks    []*Task // every task, in source order
+}
+
+func (p *parser) errorf(path string, n *yaml.Node, format string, args ...any) {
+	line, col := 1, 1
+	if n != nil && n.Line > 0 {
+		line, col = n.Line, n.Column
+	}
+	p.errs = append(p.errs, &Error{Path: path, Line: line, Column: col, Message: fmt.Sprintf(format, args...)})
+}
+
+// sorted returns the errors in source order, without duplicates.
+func (p *parser) sorted() Errors {
+	es := slices.Clone(p.errs)
+	slices.SortStableFunc(es, func(a, b *Error) int {
+		if a.Line != b.Line {
+			return a.Line - b.Line
+		}
+		return a.Column - b.Column
+	})
+	return slices.CompactFunc(es, func(a, b *Error) bool { return *a == *b })
+}
+
+// deref follows an alias, charging the nodes it brings in against the
+// expansion budget; it returns nil once the budget is spent.
+func (p *parser) deref(n *yaml.Node) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode {
+		if p.tooBig {
+			return nil
+		}
+		size := p.size(n.Alias, 0)
+		p.expanded += size
+		if size < 0 || p.expanded > maxAliasExpansion {
+			p.tooBig = true
+			p.errorf("", n, "YAML aliases expand to more than %d nodes", maxAliasExpansion)
+			return nil
+		}
+		n = n.Alias
+	}
+	return n
+}
+
+// size counts the nodes of the subtree under n, aliases expanded; -1 means
+// too many or a cycle.
+func (p *parser) size(n *yaml.Node, depth int) int {
+	if n == nil {
+		return 0
+	}
+	if s, ok := p.sizes[n]; ok {
+		return s
+	}
+	if depth > maxDepth {
+		return -1
+	}
+	p.sizes[n] = -1 // a cycle leads back here and sees -1
+	total := 1
+	if n.Kind == yaml.AliasNode {
+		total = p.size(n.Alias, depth+1)
+	}
+	for _, c := range n.Content {
+		s := p.size(c, depth+1)
+		if s < 0 || total+s > maxAliasExpansion {
+			return -1
+		}
+		total += s
+	}
+	p.sizes[n] = total
+	return total
+}
+
+// pair is one entry of a YAML mapping, merge keys resolved.
+type pair struct {
+	Key   string
+	KeyN  *yaml.Node
+	Value *yaml.Node
+}
+
+// pairs lists the entries of mapping n in source order. Merge keys (<<) are
+// resolved the YAML way: explicit keys win over merged ones. Duplicate and
+// non-scalar keys are reported.
+func (p *parser) pairs(path string, n *yaml.Node) []pair {
+	var out []pair
+	seen := map[string]bool{}
+	var merged []pair
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
+			merged = append(merged, p.mergeSource(path, v)...)
+			continue
+		}
+		k = p.deref(k)
+		if k == nil {
+			continue
+		}
+		if k.Kind != yaml.ScalarNode {
+			p.errorf(path, n.Content[i], "mapping keys must be plain values, not a %s", kindName(k))
+			continue
+		}
+		if seen[k.Value] {
+			p.errorf(joinKey(path, k.Value), n.Content[i], "duplicate key %q", k.Value)
+			continue
+		}
+		seen[k.Value] = true
+		out = append(out, pair{Key: k.Value, KeyN: n.Content[i], Value: v})
+	}
+	for _, m := range merged {
+		if !seen[m.Key] {
+			seen[m.Key] = true
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func (p *parser) mergeSource(path string, v *yaml.Node) []pair {
+	v = p.deref(v)
+	switch {
+	case v == nil:
+		return nil
+	case v.Kind == yaml.MappingNode:
+		return p.pairs(path, v)
+	case v.Kind == yaml.SequenceNode:
+		var out []pair
+		for _, item := range v.Content {
+			if item = p.deref(item); item != nil && item.Kind == yaml.MappingNode {
+				out = append(out, p.pairs(path, item)...)
+			}
+		}
+		return out
+	}
+	p.errorf(path, v, "a merge key (<<) takes a mapping or a list of mappings")
+	return nil
+}
+
+// value converts a YAML node into plain Go values: map[string]any, []any,
+// string, int, float64, bool and nil. pos, when not nil, receives the
+// position of every nested entry under its path relative to rel.
+func (p *parser) value(path, rel string, n *yaml.Node, pos map[string]Position, depth int) any {
+	if depth > maxDepth {
+		p.errorf(path, n, "nesting deeper than %d levels", maxDepth)
+		return nil
+	}
+	n = p.deref(n)
+	if n == nil {
+		return nil
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		m := make(map[string]any, len(n.Content)/2)
+		for _, kv := range p.pairs(path, n) {
+			r := joinKey(rel, kv.Key)
+			if pos != nil {
+				pos[r] = posOf(kv.KeyN)
+			}
+			m[kv.Key] = p.value(joinKey(path, kv.Key), r, kv.Value, pos, depth+1)
+		}
+		return m
+	case yaml.SequenceNode:
+		s := make([]any, len(n.Content))
+		for i, item := range n.Content {
+			r := joinIndex(rel, i)
+			if pos != nil {
+				pos[r] = posOf(item)
+			}
+			s[i] = p.value(joinIndex(path, i), r, item, pos, depth+1)
+		}
+		return s
+	case yaml.ScalarNode:
+		return scalar(n)
+	}
+	return nil
+}
+
+// scalar converts a scalar node, keeping integers and floats apart. Dates
+// and other tagged scalars stay strings, as Kestra's Jackson keeps them.
+func scalar(n *yaml.Node) any {
+	switch n.ShortTag() {
+	case "!!null":
+		return nil
+	case "!!bool":
+		var b bool
+		if n.Decode(&b) == nil {
+			return b
+		}
+	case "!!int":
+		if i, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64); err == nil {
+			return int(i)
+		}
+		var v any
+		if n.Decode(&v) == nil {
+			switch v := v.(type) {
+			case int:
+				return v
+			case int64:
+				return int(v)
+			case uint64:
+				return float64(v)
+			case float64:
+				return v
+			}
+		}
+	case "!!float":
+		var f float64
+		if n.Decode(&f) == nil {
+			return f
+		}
+	}
+	return n.Value
+}
+
+// text renders a scalar as Kestra's Jackson does when it reads a number or
+// a boolean into a string property.
+func text(n *yaml.Node) string {
+	if n.ShortTag() == "!!null" {
+		return ""
+	}
+	return n.Value
+}
+
+func posOf(n *yaml.Node) Position {
+	if n == nil || n.Line == 0 {
+		return Position{Line: 1, Column: 1}
+	}
+	return Position{Line: n.Line, Column: n.Column}
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "mapping"
+	case yaml.SequenceNode:
+		return "list"
+	case yaml.ScalarNode:
+		switch n.ShortTag() {
+		case "!!null":
+			return "null"
+		case "!!bool":
+			return "boolean"
+		case "!!int":
+			return "integer"
+		case "!!float":
+			return "number"
+		}
+		return "string"
+	}
+	return "value"
+}
+
+// joinKey appends a mapping key to a path: "tasks[0]" + "message" →
+// "tasks[0].message". Keys that would read ambiguously are quoted:
+// values["a.b"].
+func joinKey(path, key string) string {
+	if key == "" || strings.ContainsAny(key, ".[]\"' \t\n") {
+		return path + "[" + strconv.Quote(key) + "]"
+	}
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func joinIndex(path string, i int) string {
+	return path + "[" + strconv.Itoa(i) + "]"
+}

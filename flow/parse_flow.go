@@ -1,0 +1,508 @@
+package flow
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Identifier patterns, as Kestra's model validates them (whole-string
+// matches).
+var (
+	flowIDRE    = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]*$`)
+	namespaceRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
+	taskIDRE    = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_-]*$`)
+	inputIDRE   = regexp.MustCompile(`^[a-zA-Z0-9][.a-zA-Z0-9_-]*$`)
+	tenantRE    = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+)
+
+// flowKeys are the top-level keys a flow may have; listeners and
+// taskDefaults are Kestra's legacy names.
+var flowKeys = []string{
+	"id", "namespace", "revision", "tenantId", "description", "labels", "inputs", "variables",
+	"tasks", "errors", "finally", "afterExecution", "outputs", "triggers", "pluginDefaults",
+	"taskDefaults", "listeners", "concurrency", "retry", "disabled", "deleted", "workerGroup",
+	"sla", "checks",
+}
+
+// inputTypes are Kestra's input (and output) types.
+var inputTypes = []string{
+	"STRING", "ENUM", "SELECT", "MULTISELECT", "INT", "FLOAT", "BOOLEAN", "BOOL", "DATETIME",
+	"DATE", "TIME", "DURATION", "FILE", "JSON", "YAML", "URI", "EMAIL", "ARRAY", "SECRET",
+}
+
+func (p *parser) flow(root *yaml.Node) *Flow {
+	f := &Flow{}
+	root = p.deref(root)
+	if root == nil {
+		return f
+	}
+	if root.Kind != yaml.MappingNode {
+		p.errorf("", root, "a flow must be a YAML mapping with id, namespace and tasks, not a %s", kindName(root))
+		return f
+	}
+	var idN, nsN, tasksN *yaml.Node
+	for _, kv := range p.pairs("", root) {
+		v := p.deref(kv.Value)
+		if v == nil {
+			continue
+		}
+		path := kv.Key
+		switch kv.Key {
+		case "id":
+			idN = kv.KeyN
+			f.ID = p.str(path, kv.KeyN, v)
+		case "namespace":
+			nsN = kv.KeyN
+			f.Namespace = p.str(path, kv.KeyN, v)
+		case "revision", "listeners":
+			// Kestra ignores a revision in the source and has dropped listeners.
+		case "tenantId":
+			if f.TenantID = p.str(path, kv.KeyN, v); f.TenantID != "" && !tenantRE.MatchString(f.TenantID) {
+				p.errorf(path, kv.KeyN, "tenantId %q must match %s", f.TenantID, tenantRE)
+			}
+		case "description":
+			f.Description = p.str(path, kv.KeyN, v)
+		case "labels":
+			f.Labels = p.labels(path, kv.KeyN, v)
+		case "inputs":
+			f.Inputs = p.inputs(path, kv.KeyN, v)
+		case "variables":
+			f.Variables = p.mapping(path, kv.KeyN, v)
+		case "tasks":
+			tasksN = kv.KeyN
+			f.Tasks = p.taskList(path, kv.KeyN, v)
+		case "errors":
+			f.Errors = p.taskList(path, kv.KeyN, v)
+		case "finally":
+			f.Finally = p.taskList(path, kv.KeyN, v)
+		case "afterExecution":
+			f.AfterExecution = p.taskList(path, kv.KeyN, v)
+		case "outputs":
+			f.Outputs = p.outputs(path, kv.KeyN, v)
+		case "triggers":
+			f.Triggers = p.triggers(path, kv.KeyN, v)
+		case "pluginDefaults", "taskDefaults":
+			f.PluginDefaults = append(f.PluginDefaults, p.pluginDefaults(path, kv.KeyN, v)...)
+		case "concurrency":
+			f.Concurrency = p.concurrency(path, kv.KeyN, v)
+		case "retry":
+			f.Retry = p.mapping(path, kv.KeyN, v)
+		case "disabled":
+			f.Disabled = p.boolean(path, kv.KeyN, v)
+		case "deleted":
+			f.Deleted = p.boolean(path, kv.KeyN, v)
+		case "workerGroup", "sla", "checks":
+			// Accepted as Kestra does; Osprey has no worker groups, SLAs or
+			// checks yet. The values stay in Source.
+			p.value(path, "", v, nil, 0)
+		default:
+			p.unknownKey(path, kv.KeyN, kv.Key, flowKeys, "flow")
+		}
+	}
+	switch {
+	case idN == nil:
+		p.errorf("id", root, "a flow needs an id")
+	case f.ID == "":
+		p.errorf("id", idN, "the flow id must not be empty")
+	case len(f.ID) > 100:
+		p.errorf("id", idN, "the flow id is %d characters; the limit is 100", len(f.ID))
+	case !flowIDRE.MatchString(f.ID):
+		p.errorf("id", idN, "flow id %q must start with a letter or digit and hold only letters, digits, '.', '_' and '-'", f.ID)
+	}
+	switch {
+	case nsN == nil:
+		p.errorf("namespace", root, "a flow needs a namespace")
+	case f.Namespace == "":
+		p.errorf("namespace", nsN, "the namespace must not be empty")
+	case len(f.Namespace) > 150:
+		p.errorf("namespace", nsN, "the namespace is %d characters; the limit is 150", len(f.Namespace))
+	case !namespaceRE.MatchString(f.Namespace):
+		p.errorf("namespace", nsN, "namespace %q must start with a lower-case letter or digit and hold only lower-case letters, digits, '.', '_' and '-'", f.Namespace)
+	}
+	switch {
+	case tasksN == nil:
+		p.errorf("tasks", root, "a flow needs at least one task under tasks")
+	case len(f.Tasks) == 0 && !p.hasErrorUnder("tasks"):
+		p.errorf("tasks", tasksN, "a flow needs at least one task under tasks")
+	}
+	p.checkFlow(f)
+	return f
+}
+
+func (p *parser) hasErrorUnder(path string) bool {
+	for _, e := range p.errs {
+		if e.Path == path || strings.HasPrefix(e.Path, path+"[") || strings.HasPrefix(e.Path, path+".") {
+			return true
+		}
+	}
+	return false
+}
+
+// unknownKey reports a key nothing reads, with the closest known key.
+func (p *parser) unknownKey(path string, keyN *yaml.Node, key string, known []string, what string) {
+	msg := fmt.Sprintf("unknown %s property %q", what, key)
+	if s := suggest(key, known); s != "" {
+		msg += fmt.Sprintf("; did you mean %q?", s)
+	}
+	p.errorf(path, keyN, "%s", msg)
+}
+
+// str reads a scalar as a string; numbers and booleans are taken as their
+// text, as Jackson does.
+func (p *parser) str(path string, at, v *yaml.Node) string {
+	if v.Kind != yaml.ScalarNode {
+		p.errorf(path, at, "%s must be a string, not a %s", lastName(path), kindName(v))
+		return ""
+	}
+	return text(v)
+}
+
+// boolean reads true or false; Jackson also takes the strings "true" and
+// "false".
+func (p *parser) boolean(path string, at, v *yaml.Node) bool {
+	if v.Kind == yaml.ScalarNode {
+		switch b := scalar(v).(type) {
+		case bool:
+			return b
+		case nil:
+			return false
+		case string:
+			if b == "true" || b == "false" {
+				return b == "true"
+			}
+		}
+	}
+	p.errorf(path, at, "%s must be a boolean (true or false), not %s", lastName(path), describe(v))
+	return false
+}
+
+// integer reads an integer; Jackson also takes its decimal text.
+func (p *parser) integer(path string, at, v *yaml.Node) (int, bool) {
+	if v.Kind == yaml.ScalarNode {
+		switch n := scalar(v).(type) {
+		case int:
+			return n, true
+		case string:
+			if i, err := strconv.Atoi(strings.TrimSpace(n)); err == nil {
+				return i, true
+			}
+		}
+	}
+	p.errorf(path, at, "%s must be an integer, not %s", lastName(path), describe(v))
+	return 0, false
+}
+
+func (p *parser) mapping(path string, at, v *yaml.Node) map[string]any {
+	if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!null" {
+		return nil
+	}
+	if v.Kind != yaml.MappingNode {
+		p.errorf(path, at, "%s must be a mapping, not a %s", lastName(path), kindName(v))
+		return nil
+	}
+	m, _ := p.value(path, "", v, nil, 1).(map[string]any)
+	return m
+}
+
+// list checks that v is a list and returns its items; null is an empty
+// list.
+func (p *parser) list(path string, at, v *yaml.Node) []*yaml.Node {
+	if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!null" {
+		return nil
+	}
+	if v.Kind != yaml.SequenceNode {
+		p.errorf(path, at, "%s must be a list, not a %s", lastName(path), kindName(v))
+		return nil
+	}
+	return v.Content
+}
+
+// labels reads a map of labels or Kestra's list of {key, value}.
+func (p *parser) labels(path string, at, v *yaml.Node) []Label {
+	var out []Label
+	switch v.Kind {
+	case yaml.MappingNode:
+		for _, kv := range p.pairs(path, v) {
+			val := p.deref(kv.Value)
+			if val == nil {
+				continue
+			}
+			if val.Kind != yaml.ScalarNode {
+				p.errorf(joinKey(path, kv.Key), kv.KeyN, "label %q must have a plain value, not a %s", kv.Key, kindName(val))
+				continue
+			}
+			out = append(out, Label{Key: kv.Key, Value: text(val)})
+		}
+	case yaml.SequenceNode:
+		for i, item := range v.Content {
+			ipath := joinIndex(path, i)
+			if item = p.deref(item); item == nil {
+				continue
+			}
+			if item.Kind != yaml.MappingNode {
+				p.errorf(ipath, item, "a label must be a mapping with key and value, not a %s", kindName(item))
+				continue
+			}
+			var l Label
+			var hasKey bool
+			for _, kv := range p.pairs(ipath, item) {
+				val := p.deref(kv.Value)
+				if val == nil {
+					continue
+				}
+				switch kv.Key {
+				case "key":
+					l.Key, hasKey = p.str(joinKey(ipath, "key"), kv.KeyN, val), true
+				case "value":
+					l.Value = p.str(joinKey(ipath, "value"), kv.KeyN, val)
+				default:
+					p.unknownKey(ipath, kv.KeyN, kv.Key, []string{"key", "value"}, "label")
+				}
+			}
+			if !hasKey || l.Key == "" {
+				p.errorf(ipath, item, "a label needs a key")
+				continue
+			}
+			out = append(out, l)
+		}
+	default:
+		if v.ShortTag() != "!!null" {
+			p.errorf(path, at, "labels must be a mapping or a list of {key, value}, not a %s", kindName(v))
+		}
+	}
+	return out
+}
+
+func (p *parser) inputs(path string, at, v *yaml.Node) []*Input {
+	var out []*Input
+	seen := map[string]string{}
+	for i, item := range p.list(path, at, v) {
+		ipath := joinIndex(path, i)
+		if item = p.deref(item); item == nil {
+			continue
+		}
+		if item.Kind != yaml.MappingNode {
+			p.errorf(ipath, item, "an input must be a mapping with id and type, not a %s", kindName(item))
+			continue
+		}
+		in := &Input{Pos: posOf(item), Props: map[string]any{}}
+		var idN, typeN *yaml.Node
+		for _, kv := range p.pairs(ipath, item) {
+			val := p.deref(kv.Value)
+			if val == nil {
+				continue
+			}
+			kpath := joinKey(ipath, kv.Key)
+			switch kv.Key {
+			case "id":
+				in.ID, idN = p.str(kpath, kv.KeyN, val), kv.KeyN
+			case "name": // Kestra's legacy name for id
+				if idN == nil {
+					in.ID, idN = p.str(kpath, kv.KeyN, val), kv.KeyN
+				}
+			case "type":
+				in.Type, typeN = p.str(kpath, kv.KeyN, val), kv.KeyN
+			case "description":
+				in.Description = p.str(kpath, kv.KeyN, val)
+			case "displayName":
+				in.DisplayName = p.str(kpath, kv.KeyN, val)
+			case "required":
+				b := p.boolean(kpath, kv.KeyN, val)
+				in.Required = &b
+			case "defaults":
+				in.Defaults = p.value(kpath, "", val, nil, 1)
+			default:
+				in.Props[kv.Key] = p.value(kpath, "", val, nil, 1)
+			}
+		}
+		switch {
+		case idN == nil || in.ID == "":
+			p.errorf(ipath, item, "an input needs an id")
+		case !inputIDRE.MatchString(in.ID):
+			p.errorf(joinKey(ipath, "id"), idN, "input id %q must start with a letter or digit and hold only letters, digits, '.', '_' and '-'", in.ID)
+		case seen[in.ID] != "":
+			p.errorf(joinKey(ipath, "id"), idN, "duplicate input id %q (also at %s)", in.ID, seen[in.ID])
+		default:
+			seen[in.ID] = ipath
+		}
+		in.Type = p.valueType(joinKey(ipath, "type"), item, typeN, in.Type, "input")
+		out = append(out, in)
+	}
+	return out
+}
+
+// valueType checks an input or output type; Kestra's enum is upper case,
+// and a lower-case spelling is taken as the same type.
+func (p *parser) valueType(path string, owner, typeN *yaml.Node, typ, what string) string {
+	if typeN == nil || typ == "" {
+		p.errorf(path, owner, "an %s needs a type, one of %s", what, strings.Join(inputTypes, ", "))
+		return typ
+	}
+	up := strings.ToUpper(typ)
+	for _, t := range inputTypes {
+		if t == up {
+			return up
+		}
+	}
+	msg := fmt.Sprintf("unknown %s type %q", what, typ)
+	if s := suggest(up, inputTypes); s != "" {
+		msg += fmt.Sprintf("; did you mean %q?", s)
+	} else {
+		msg += "; use one of " + strings.Join(inputTypes, ", ")
+	}
+	p.errorf(path, typeN, "%s", msg)
+	return typ
+}
+
+func (p *parser) outputs(path string, at, v *yaml.Node) []*Output {
+	var out []*Output
+	seen := map[string]bool{}
+	for i, item := range p.list(path, at, v) {
+		ipath := joinIndex(path, i)
+		if item = p.deref(item); item == nil {
+			continue
+		}
+		if item.Kind != yaml.MappingNode {
+			p.errorf(ipath, item, "an output must be a mapping with id, type and value, not a %s", kindName(item))
+			continue
+		}
+		o := &Output{Pos: posOf(item)}
+		var idN, typeN *yaml.Node
+		for _, kv := range p.pairs(ipath, item) {
+			val := p.deref(kv.Value)
+			if val == nil {
+				continue
+			}
+			kpath := joinKey(ipath, kv.Key)
+			switch kv.Key {
+			case "id":
+				o.ID, idN = p.str(kpath, kv.KeyN, val), kv.KeyN
+			case "type":
+				o.Type, typeN = p.str(kpath, kv.KeyN, val), kv.KeyN
+			case "value":
+				o.Value = p.value(kpath, "", val, nil, 1)
+			case "description":
+				o.Description = p.str(kpath, kv.KeyN, val)
+			case "displayName":
+				p.str(kpath, kv.KeyN, val)
+			case "required":
+				b := p.boolean(kpath, kv.KeyN, val)
+				o.Required = &b
+			default:
+				p.unknownKey(ipath, kv.KeyN, kv.Key, []string{"id", "type", "value", "description", "displayName", "required"}, "output")
+			}
+		}
+		switch {
+		case idN == nil || o.ID == "":
+			p.errorf(ipath, item, "an output needs an id")
+		case !inputIDRE.MatchString(o.ID):
+			p.errorf(joinKey(ipath, "id"), idN, "output id %q must start with a letter or digit and hold only letters, digits, '.', '_' and '-'", o.ID)
+		case seen[o.ID]:
+			p.errorf(joinKey(ipath, "id"), idN, "duplicate output id %q", o.ID)
+		}
+		seen[o.ID] = true
+		o.Type = p.valueType(joinKey(ipath, "type"), item, typeN, o.Type, "output")
+		out = append(out, o)
+	}
+	return out
+}
+
+func (p *parser) pluginDefaults(path string, at, v *yaml.Node) []*PluginDefault {
+	var out []*PluginDefault
+	for i, item := range p.list(path, at, v) {
+		ipath := joinIndex(path, i)
+		if item = p.deref(item); item == nil {
+			continue
+		}
+		if item.Kind != yaml.MappingNode {
+			p.errorf(ipath, item, "a plugin default must be a mapping with type and values, not a %s", kindName(item))
+			continue
+		}
+		d := &PluginDefault{}
+		for _, kv := range p.pairs(ipath, item) {
+			val := p.deref(kv.Value)
+			if val == nil {
+				continue
+			}
+			kpath := joinKey(ipath, kv.Key)
+			switch kv.Key {
+			case "type":
+				d.Type = p.str(kpath, kv.KeyN, val)
+			case "forced":
+				d.Forced = p.boolean(kpath, kv.KeyN, val)
+			case "values":
+				d.Values = p.mapping(kpath, kv.KeyN, val)
+			default:
+				p.unknownKey(ipath, kv.KeyN, kv.Key, []string{"type", "forced", "values"}, "plugin default")
+			}
+		}
+		if d.Type == "" {
+			p.errorf(ipath, item, "a plugin default needs a type")
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+func (p *parser) concurrency(path string, at, v *yaml.Node) *Concurrency {
+	if v.Kind != yaml.MappingNode {
+		p.errorf(path, at, "concurrency must be a mapping with limit and behavior, not a %s", kindName(v))
+		return nil
+	}
+	c := &Concurrency{Behavior: "QUEUE"}
+	var hasLimit bool
+	for _, kv := range p.pairs(path, v) {
+		val := p.deref(kv.Value)
+		if val == nil {
+			continue
+		}
+		kpath := joinKey(path, kv.Key)
+		switch kv.Key {
+		case "limit":
+			n, ok := p.integer(kpath, kv.KeyN, val)
+			hasLimit = ok
+			if ok && n < 1 {
+				p.errorf(kpath, kv.KeyN, "the concurrency limit must be at least 1, not %d", n)
+			}
+			c.Limit = n
+		case "behavior":
+			c.Behavior = strings.ToUpper(p.str(kpath, kv.KeyN, val))
+			if c.Behavior != "QUEUE" && c.Behavior != "CANCEL" && c.Behavior != "FAIL" {
+				p.errorf(kpath, kv.KeyN, "concurrency behavior %q must be QUEUE, CANCEL or FAIL", val.Value)
+			}
+		default:
+			p.unknownKey(path, kv.KeyN, kv.Key, []string{"limit", "behavior"}, "concurrency")
+		}
+	}
+	if !hasLimit && !p.hasErrorUnder(path+".limit") {
+		p.errorf(path, at, "concurrency needs a limit")
+	}
+	return c
+}
+
+// describe names a value for an error message: its text when short.
+func describe(v *yaml.Node) string {
+	if v.Kind == yaml.ScalarNode && len(v.Value) <= 40 {
+		return fmt.Sprintf("%s %q", kindName(v), v.Value)
+	}
+	return "a " + kindName(v)
+}
+
+// lastName is the last key of a path, for messages.
+func lastName(path string) string {
+	if i := strings.LastIndexAny(path, ".["); i >= 0 {
+		name := strings.TrimRight(path[i+1:], "]")
+		if _, err := strconv.Atoi(name); err == nil {
+			return path[strings.LastIndexAny(path[:i], ".[")+1:]
+		}
+		if uq, err := strconv.Unquote(name); err == nil {
+			return uq
+		}
+		return name
+	}
+	return path
+}
