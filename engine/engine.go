@@ -1,0 +1,295 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ospreyhq/osprey/flow"
+)
+
+// ErrInvalidTransition is returned when an action does not fit the
+// execution's state (resuming one that is not paused, killing one that
+// ended).
+var ErrInvalidTransition = errors.New("invalid transition")
+
+// Types tells the engine how a task type behaves.
+type Types interface {
+	// Flowable returns the flowable behaviour of t, or nil when t is a
+	// runnable task that a worker runs.
+	Flowable(t *flow.Task) (Flowable, error)
+}
+
+// Flowable is a task whose children the executor schedules. Resolve creates
+// the child task runs that may start now (through s) and reports whether the
+// parent is done and in which state. It is called on every step while the
+// parent runs, so it must be idempotent: create a child only once.
+type Flowable interface {
+	Resolve(s *Scope, parent *flow.TaskRun) (Outcome, error)
+}
+
+// Outcome is what a Flowable reports: whether it is done, and its state then.
+type Outcome struct {
+	Done  bool
+	State flow.State
+}
+
+// Renderer renders expressions with the variables of one task run.
+type Renderer interface {
+	Render(ctx context.Context, tmpl string, vars map[string]any) (string, error)
+	RenderTyped(ctx context.Context, tmpl string, vars map[string]any) (any, error)
+}
+
+// Engine advances executions. It is safe for concurrent use.
+type Engine struct {
+	Types    Types
+	Renderer Renderer
+	// Globals are kestra.variables.globals; Envs the KESTRA_-prefixed
+	// environment, both exposed to expressions.
+	Globals map[string]any
+	Envs    map[string]any
+	// NewID makes task run ids; flow.NewID when nil.
+	NewID func() string
+	// Starter builds subflow executions; nil refuses subflows.
+	Starter Starter
+}
+
+// Result is what a worker reports for one attempt of a task run.
+type Result struct {
+	TaskRunID string         `json:"taskRunId"`
+	Attempt   int            `json:"attempt"`
+	State     flow.State     `json:"state"`
+	Outputs   map[string]any `json:"outputs,omitempty"`
+	Error     string         `json:"error,omitempty"`
+	Started   time.Time      `json:"started"`
+	Ended     time.Time      `json:"ended"`
+	WorkerID  string         `json:"workerId,omitempty"`
+	// Labels are execution labels a task (Labels) asks to set.
+	Labels []flow.Label `json:"labels,omitempty"`
+}
+
+// Step is the input of one Advance call.
+type Step struct {
+	Flow    *flow.Flow
+	Exec    *flow.Execution
+	Results []Result
+	// Related holds executions the flowables may look at: the subflow
+	// executions started by this one, by id.
+	Related map[string]*flow.Execution
+	Now     time.Time
+}
+
+// Dispatch is a task run attempt to hand to a worker.
+type Dispatch struct {
+	TaskRun *flow.TaskRun
+	Task    *flow.Task
+	Attempt int
+	Vars    map[string]any
+}
+
+// Effects is what a step produced, for the caller to persist atomically.
+type Effects struct {
+	Dispatch []Dispatch
+	Subflows []*flow.Execution
+	// Cancel lists task runs whose running attempt must stop (kill).
+	Cancel []string
+	// WakeAt asks to be stepped again at that time (delays, retries).
+	WakeAt *time.Time
+	// Changed is true when the execution document changed.
+	Changed bool
+	// Ended is true when the execution reached a terminal state in this step.
+	Ended bool
+}
+
+// maxPasses bounds the fixpoint loop of one step; each pass settles at
+// least one task run, so deep nesting needs several.
+const maxPasses = 256
+
+// Advance moves step.Exec forward as far as it can go without a worker and
+// returns the effects. It mutates step.Exec only.
+func (e *Engine) Advance(ctx context.Context, step Step) (Effects, error) {
+	s := &Scope{
+		ctx:     ctx,
+		engine:  e,
+		flow:    step.Flow,
+		exec:    step.Exec,
+		now:     step.Now.UTC(),
+		related: step.Related,
+		index:   map[string]*flow.TaskRun{},
+	}
+	s.reindex()
+	for _, r := range step.Results {
+		s.applyResult(r)
+	}
+	ex := step.Exec
+	if ex.State.Current.IsTerminal() {
+		return s.fx, nil
+	}
+	switch ex.State.Current {
+	case flow.StateCreated, flow.StateRestarted:
+		s.setExecState(flow.StateRunning)
+	case flow.StateKilling:
+		s.kill()
+		return s.fx, nil
+	case flow.StateQueued:
+		return s.fx, nil
+	}
+	for pass := 0; pass < maxPasses; pass++ {
+		s.progressed = false
+		if err := s.pass(); err != nil {
+			return s.fx, err
+		}
+		if !s.progressed || ex.State.Current.IsTerminal() {
+			break
+		}
+	}
+	s.updatePaused()
+	return s.fx, nil
+}
+
+// pass resolves every running flowable, retries that are due, and the
+// top-level task lists once.
+func (s *Scope) pass() error {
+	for _, tr := range append([]*flow.TaskRun(nil), s.exec.TaskRunList...) {
+		if tr.State.Current == flow.StateRetrying {
+			s.retryIfDue(tr)
+			continue
+		}
+		if tr.State.Current != flow.StateRunning && tr.State.Current != flow.StatePaused {
+			continue
+		}
+		t := s.flow.FindTask(tr.TaskID)
+		if t == nil {
+			s.failRun(tr, fmt.Sprintf("task %q is not in flow revision %d", tr.TaskID, s.exec.FlowRevision))
+			continue
+		}
+		fl, err := s.engine.Types.Flowable(t)
+		if err != nil {
+			s.failRun(tr, err.Error())
+			continue
+		}
+		if fl == nil {
+			continue // a worker runs it
+		}
+		out, err := fl.Resolve(s, tr)
+		if err != nil {
+			s.failRun(tr, err.Error())
+			continue
+		}
+		if out.Done {
+			s.setRunState(tr, s.allowed(t, out.State))
+		}
+	}
+	out := s.Sequential(nil, s.flow.Tasks, s.flow.Errors, s.flow.Finally)
+	if out.Done {
+		s.endExecution(out.State)
+	}
+	return nil
+}
+
+// endExecution renders the flow outputs and moves the execution to its
+// terminal state.
+func (s *Scope) endExecution(st flow.State) {
+	if len(s.flow.Outputs) > 0 && (st == flow.StateSuccess || st == flow.StateWarning) {
+		vars := s.Vars(nil)
+		outs := map[string]any{}
+		for _, o := range s.flow.Outputs {
+			v, err := s.renderAny(o.Value, vars)
+			if err != nil {
+				s.exec.Error = fmt.Sprintf("flow output %q: %v", o.ID, err)
+				st = flow.StateFailed
+				break
+			}
+			outs[o.ID] = v
+		}
+		if st != flow.StateFailed {
+			s.exec.Outputs = outs
+		}
+	}
+	s.setExecState(st)
+	s.fx.Ended = true
+}
+
+func (s *Scope) renderAny(v any, vars map[string]any) (any, error) {
+	switch v := v.(type) {
+	case string:
+		return s.engine.Renderer.RenderTyped(s.ctx, v, vars)
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, x := range v {
+			r, err := s.renderAny(x, vars)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = r
+		}
+		return out, nil
+	case []any:
+		out := make([]any, len(v))
+		for i, x := range v {
+			r, err := s.renderAny(x, vars)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = r
+		}
+		return out, nil
+	}
+	return v, nil
+}
+
+// kill stops every running task run and ends the execution KILLED.
+func (s *Scope) kill() {
+	for _, tr := range s.exec.TaskRunList {
+		if tr.State.Current.IsTerminal() {
+			continue
+		}
+		if t := s.flow.FindTask(tr.TaskID); t != nil {
+			if fl, _ := s.engine.Types.Flowable(t); fl == nil && tr.State.Current == flow.StateRunning {
+				s.fx.Cancel = append(s.fx.Cancel, tr.ID)
+			}
+		}
+		s.setRunState(tr, flow.StateKilled)
+	}
+	s.setExecState(flow.StateKilled)
+	s.fx.Ended = true
+}
+
+// updatePaused keeps the execution's PAUSED state in step with its task runs.
+func (s *Scope) updatePaused() {
+	ex := s.exec
+	if ex.State.Current.IsTerminal() {
+		return
+	}
+	paused := false
+	for _, tr := range ex.TaskRunList {
+		if tr.State.Current == flow.StatePaused {
+			paused = true
+			break
+		}
+	}
+	switch {
+	case paused && ex.State.Current == flow.StateRunning:
+		s.setExecState(flow.StatePaused)
+	case !paused && ex.State.Current == flow.StatePaused:
+		s.setExecState(flow.StateRunning)
+	}
+}
+
+// Starter builds the execution of a subflow (loading the flow, checking
+// its inputs); the runner implements it with the store.
+type Starter interface {
+	NewExecution(ctx context.Context, r StartRequest) (*flow.Execution, error)
+}
+
+// StartRequest asks for a new execution of a flow.
+type StartRequest struct {
+	Namespace string
+	FlowID    string
+	Revision  int // 0: latest
+	Inputs    map[string]any
+	Labels    []flow.Label
+	Trigger   *flow.ExecutionTrigger
+	ParentID  string
+}

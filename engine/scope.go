@@ -1,0 +1,290 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/ospreyhq/osprey/flow"
+)
+
+// Scope is what a Flowable sees during one step: the execution, the flow,
+// the clock, and the operations that change the execution.
+type Scope struct {
+	ctx        context.Context
+	engine     *Engine
+	flow       *flow.Flow
+	exec       *flow.Execution
+	now        time.Time
+	related    map[string]*flow.Execution
+	index      map[string]*flow.TaskRun
+	fx         Effects
+	progressed bool
+}
+
+// Context returns the step's context.
+func (s *Scope) Context() context.Context { return s.ctx }
+
+// Flow returns the flow revision the execution runs.
+func (s *Scope) Flow() *flow.Flow { return s.flow }
+
+// Execution returns the execution being advanced.
+func (s *Scope) Execution() *flow.Execution { return s.exec }
+
+// Now returns the step's time.
+func (s *Scope) Now() time.Time { return s.now }
+
+// Related returns an execution started by this one (a subflow), or nil.
+func (s *Scope) Related(id string) *flow.Execution { return s.related[id] }
+
+// WakeAt asks for another step no later than t.
+func (s *Scope) WakeAt(t time.Time) {
+	if s.fx.WakeAt == nil || t.Before(*s.fx.WakeAt) {
+		t := t.UTC()
+		s.fx.WakeAt = &t
+	}
+}
+
+// StartExecution builds a new execution (a subflow) and asks the caller to
+// create it with this step.
+func (s *Scope) StartExecution(r StartRequest) (*flow.Execution, error) {
+	if s.engine.Starter == nil {
+		return nil, fmt.Errorf("starting executions is not available here")
+	}
+	e, err := s.engine.Starter.NewExecution(s.ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	s.fx.Subflows = append(s.fx.Subflows, e)
+	if s.related == nil {
+		s.related = map[string]*flow.Execution{}
+	}
+	s.related[e.ID] = e
+	s.touch()
+	return e, nil
+}
+
+// Render renders tmpl with the variables of task run tr (nil: flow level).
+func (s *Scope) Render(tr *flow.TaskRun, tmpl string) (string, error) {
+	return s.engine.Renderer.Render(s.ctx, tmpl, s.Vars(tr))
+}
+
+// RenderTyped renders tmpl keeping the type of a lone expression.
+func (s *Scope) RenderTyped(tr *flow.TaskRun, tmpl string) (any, error) {
+	return s.engine.Renderer.RenderTyped(s.ctx, tmpl, s.Vars(tr))
+}
+
+// RenderValue renders every string inside v (maps, lists) for tr.
+func (s *Scope) RenderValue(tr *flow.TaskRun, v any) (any, error) {
+	return s.renderAny(v, s.Vars(tr))
+}
+
+// SetOutputs replaces a task run's outputs (flowables that expose some).
+func (s *Scope) SetOutputs(tr *flow.TaskRun, outs map[string]any) {
+	tr.Outputs = outs
+	s.touch()
+}
+
+// SetItems records a flowable's resolved iteration values or branch.
+func (s *Scope) SetItems(tr *flow.TaskRun, items []string) {
+	tr.Items = items
+	s.touch()
+}
+
+// SetState moves a task run to st (Pause uses it to pause and resume).
+func (s *Scope) SetState(tr *flow.TaskRun, st flow.State) { s.setRunState(tr, st) }
+
+// Fail ends a task run as FAILED with msg.
+func (s *Scope) Fail(tr *flow.TaskRun, msg string) { s.failRun(tr, msg) }
+
+// Run returns the child task run of parent (nil: top level) of task
+// taskID with the given loop value and iteration (nil: none), or nil.
+func (s *Scope) Run(parent *flow.TaskRun, taskID, value string, iteration *int) *flow.TaskRun {
+	pid := ""
+	if parent != nil {
+		pid = parent.ID
+	}
+	return s.index[key(pid, taskID, value, iteration)]
+}
+
+func key(parentID, taskID, value string, iteration *int) string {
+	it := ""
+	if iteration != nil {
+		it = strconv.Itoa(*iteration)
+	}
+	return parentID + "\x00" + taskID + "\x00" + value + "\x00" + it
+}
+
+func (s *Scope) reindex() {
+	for _, tr := range s.exec.TaskRunList {
+		s.index[key(tr.ParentTaskRunID, tr.TaskID, tr.Value, tr.Iteration)] = tr
+	}
+}
+
+func (s *Scope) touch() {
+	s.progressed = true
+	s.fx.Changed = true
+}
+
+// Create adds a task run of t under parent with a loop value and
+// iteration. A disabled task is never created (callers skip it); a task
+// whose runIf renders false is created SKIPPED. Flowable tasks start
+// RUNNING; runnable ones are dispatched.
+func (s *Scope) Create(t *flow.Task, parent *flow.TaskRun, value string, iteration *int) *flow.TaskRun {
+	pid := ""
+	if parent != nil {
+		pid = parent.ID
+	}
+	newID := s.engine.NewID
+	if newID == nil {
+		newID = flow.NewID
+	}
+	tr := &flow.TaskRun{
+		ID:              newID(),
+		ExecutionID:     s.exec.ID,
+		Namespace:       s.exec.Namespace,
+		FlowID:          s.exec.FlowID,
+		TaskID:          t.ID,
+		ParentTaskRunID: pid,
+		Value:           value,
+		Iteration:       iteration,
+		State:           flow.NewStateInfo(flow.StateCreated, s.now),
+	}
+	s.exec.TaskRunList = append(s.exec.TaskRunList, tr)
+	s.index[key(pid, t.ID, value, iteration)] = tr
+	s.touch()
+
+	if t.RunIf != "" {
+		out, err := s.Render(tr, t.RunIf)
+		if err != nil {
+			s.failRun(tr, fmt.Sprintf("runIf: %v", err))
+			return tr
+		}
+		if !Truthy(out) {
+			s.setRunState(tr, flow.StateSkipped)
+			return tr
+		}
+	}
+	fl, err := s.engine.Types.Flowable(t)
+	if err != nil {
+		s.failRun(tr, err.Error())
+		return tr
+	}
+	s.setRunState(tr, flow.StateRunning)
+	if fl == nil {
+		s.dispatch(tr, t)
+	}
+	return tr
+}
+
+func (s *Scope) dispatch(tr *flow.TaskRun, t *flow.Task) {
+	attempt := len(tr.Attempts) + 1
+	s.fx.Dispatch = append(s.fx.Dispatch, Dispatch{TaskRun: tr, Task: t, Attempt: attempt, Vars: s.Vars(tr)})
+}
+
+func (s *Scope) setRunState(tr *flow.TaskRun, st flow.State) {
+	if tr.State.Current == st {
+		return
+	}
+	tr.State.Set(st, s.now)
+	s.touch()
+}
+
+func (s *Scope) setExecState(st flow.State) {
+	if s.exec.State.Current == st {
+		return
+	}
+	s.exec.State.Set(st, s.now)
+	s.touch()
+}
+
+func (s *Scope) failRun(tr *flow.TaskRun, msg string) {
+	if tr.Error == "" {
+		tr.Error = msg
+	}
+	s.setRunState(tr, flow.StateFailed)
+}
+
+// allowed applies allowFailure and allowWarning to a task's final state.
+func (s *Scope) allowed(t *flow.Task, st flow.State) flow.State {
+	if t.AllowFailure && st == flow.StateFailed {
+		return flow.StateWarning
+	}
+	if t.AllowWarning && st == flow.StateWarning {
+		return flow.StateSuccess
+	}
+	return st
+}
+
+// applyResult records a worker's attempt and settles the task run, or
+// schedules a retry.
+func (s *Scope) applyResult(r Result) {
+	tr := s.exec.TaskRunByID(r.TaskRunID)
+	if tr == nil || tr.State.Current.IsTerminal() {
+		return // a late result for a killed or restarted run
+	}
+	if r.Attempt != len(tr.Attempts)+1 {
+		return // duplicate delivery
+	}
+	att := flow.TaskRunAttempt{WorkerID: r.WorkerID}
+	att.State = flow.NewStateInfo(flow.StateRunning, r.Started)
+	att.State.Set(r.State, r.Ended)
+	tr.Attempts = append(tr.Attempts, att)
+	if r.Outputs != nil {
+		tr.Outputs = r.Outputs
+	}
+	if len(r.Labels) > 0 {
+		s.exec.Labels = mergeLabels(s.exec.Labels, r.Labels)
+	}
+	s.touch()
+	t := s.flow.FindTask(tr.TaskID)
+	if r.State == flow.StateFailed && t != nil {
+		if next, ok := s.nextRetry(t, tr); ok {
+			tr.Error = r.Error
+			tr.RetryAt = &next
+			s.setRunState(tr, flow.StateRetrying)
+			s.WakeAt(next)
+			return
+		}
+	}
+	tr.Error = r.Error
+	tr.RetryAt = nil
+	st := r.State
+	if t != nil {
+		st = s.allowed(t, st)
+	}
+	s.setRunState(tr, st)
+}
+
+func (s *Scope) retryIfDue(tr *flow.TaskRun) {
+	if tr.RetryAt != nil && s.now.Before(*tr.RetryAt) {
+		s.WakeAt(*tr.RetryAt)
+		return
+	}
+	t := s.flow.FindTask(tr.TaskID)
+	if t == nil {
+		s.failRun(tr, "task removed from the flow")
+		return
+	}
+	tr.RetryAt = nil
+	s.setRunState(tr, flow.StateRunning)
+	s.dispatch(tr, t)
+}
+
+func mergeLabels(have, add []flow.Label) []flow.Label {
+	out := append([]flow.Label(nil), have...)
+	for _, l := range add {
+		found := false
+		for i := range out {
+			if out[i].Key == l.Key {
+				out[i].Value = l.Value
+				found = true
+			}
+		}
+		if !found {
+			out = append(out, l)
+		}
+	}
+	return out
+}

@@ -1,0 +1,184 @@
+package engine
+
+import (
+	"strings"
+	"time"
+
+	"github.com/ospreyhq/osprey/flow"
+)
+
+// Vars returns the expression variables of task run tr (nil: the flow
+// level), as Kestra's RunVariables builds them: flow, execution, task,
+// taskrun, parent, parents, inputs, outputs, vars, labels, trigger, envs,
+// globals.
+func (s *Scope) Vars(tr *flow.TaskRun) map[string]any {
+	return Vars(s.flow, s.exec, tr, s.engine.Globals, s.engine.Envs)
+}
+
+// Vars builds the expression variables for tr in ex of f.
+func Vars(f *flow.Flow, ex *flow.Execution, tr *flow.TaskRun, globals, envs map[string]any) map[string]any {
+	v := map[string]any{
+		"flow": map[string]any{
+			"id":        f.ID,
+			"namespace": f.Namespace,
+			"revision":  f.Revision,
+			"tenantId":  f.TenantID,
+		},
+		"execution": map[string]any{
+			"id":         ex.ID,
+			"startDate":  fmtTime(ex.State.Histories),
+			"originalId": firstNonEmpty(ex.OriginalID, ex.ID),
+			"state":      string(ex.State.Current),
+		},
+		"inputs":  orEmpty(ex.Inputs),
+		"outputs": Outputs(ex),
+		"labels":  labelMap(ex.Labels),
+		"envs":    orEmpty(envs),
+		"globals": orEmpty(globals),
+	}
+	if f.Variables != nil {
+		v["vars"] = f.Variables
+	} else {
+		v["vars"] = map[string]any{}
+	}
+	if ex.Trigger != nil {
+		v["trigger"] = orEmpty(ex.Trigger.Variables)
+	}
+	if ex.ScheduleDate != nil {
+		v["execution"].(map[string]any)["scheduleDate"] = ex.ScheduleDate.Format(time.RFC3339Nano)
+	}
+	if tr == nil {
+		return v
+	}
+	if t := f.FindTask(tr.TaskID); t != nil {
+		v["task"] = map[string]any{"id": t.ID, "type": t.Type}
+	}
+	trv := map[string]any{
+		"id":            tr.ID,
+		"startDate":     fmtTime(tr.State.Histories),
+		"attemptsCount": len(tr.Attempts),
+		"parentId":      nilIfEmpty(tr.ParentTaskRunID),
+		"value":         nilIfEmpty(tr.Value),
+	}
+	if tr.Iteration != nil {
+		trv["iteration"] = *tr.Iteration
+	}
+	v["taskrun"] = trv
+	parents := ex.Parents(tr)
+	if len(parents) > 0 {
+		list := make([]any, 0, len(parents))
+		for _, p := range parents {
+			pm := map[string]any{"taskrun": map[string]any{"value": nilIfEmpty(p.Value), "id": p.ID}}
+			if p.Outputs != nil {
+				pm["outputs"] = p.Outputs
+			}
+			list = append(list, pm)
+		}
+		v["parent"] = list[0]
+		v["parents"] = list
+	}
+	return v
+}
+
+// Outputs builds Kestra's execution-wide outputs map: task id → outputs,
+// nested by loop values for task runs inside loops.
+func Outputs(ex *flow.Execution) map[string]any {
+	out := map[string]any{}
+	for _, tr := range ex.TaskRunList {
+		if tr.Outputs == nil {
+			continue
+		}
+		var keys []string
+		parents := ex.Parents(tr)
+		for i := len(parents) - 1; i >= 0; i-- {
+			if parents[i].Value != "" {
+				keys = append(keys, parents[i].Value)
+			}
+		}
+		if tr.Value != "" {
+			keys = append(keys, tr.Value)
+		}
+		if len(keys) == 0 {
+			out[tr.TaskID] = mergeMaps(asMap(out[tr.TaskID]), tr.Outputs)
+			continue
+		}
+		cur := asMap(out[tr.TaskID])
+		out[tr.TaskID] = cur
+		for i, k := range keys {
+			if i == len(keys)-1 {
+				cur[k] = mergeMaps(asMap(cur[k]), tr.Outputs)
+				break
+			}
+			next := asMap(cur[k])
+			cur[k] = next
+			cur = next
+		}
+	}
+	return out
+}
+
+func asMap(v any) map[string]any {
+	if m, ok := v.(map[string]any); ok {
+		return m
+	}
+	return map[string]any{}
+}
+
+func mergeMaps(dst, src map[string]any) map[string]any {
+	for k, v := range src {
+		if sm, ok := v.(map[string]any); ok {
+			if dm, ok := dst[k].(map[string]any); ok {
+				dst[k] = mergeMaps(dm, sm)
+				continue
+			}
+		}
+		dst[k] = v
+	}
+	return dst
+}
+
+func labelMap(ls []flow.Label) map[string]any {
+	m := make(map[string]any, len(ls))
+	for _, l := range ls {
+		m[l.Key] = l.Value
+	}
+	return m
+}
+
+func orEmpty(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return m
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func fmtTime(h []flow.StateHistory) string {
+	if len(h) == 0 {
+		return ""
+	}
+	return h[0].Date.UTC().Format(time.RFC3339Nano)
+}
+
+// Truthy reads a rendered condition as Kestra does: empty, "false", "0",
+// "-0", "0.0" and "null" are false; everything else is true.
+func Truthy(s string) bool {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "false", "0", "-0", "0.0", "null":
+		return false
+	}
+	return true
+}

@@ -1,0 +1,196 @@
+package tasks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ospreyhq/osprey/engine"
+	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/worker"
+)
+
+func runnable[T any](typ string, props []string, check func(t *flow.Task, x *T) []*flow.Error) *Spec {
+	return &Spec{Type: typ, Kind: KindRunnable, Props: props, Decode: func(t *flow.Task) (any, []*flow.Error) {
+		x := new(T)
+		if errs := decode(t, x); len(errs) > 0 {
+			return nil, errs
+		}
+		if check != nil {
+			if errs := check(t, x); len(errs) > 0 {
+				return nil, errs
+			}
+		}
+		return x, nil
+	}}
+}
+
+// Log writes a message (or several) to the execution's log.
+type Log struct {
+	Message any    `json:"message"`
+	Level   string `json:"level"`
+}
+
+// Run implements worker.Runnable.
+func (l *Log) Run(ctx context.Context, rc *worker.RunContext) (map[string]any, error) {
+	msgs := []any{l.Message}
+	if list, ok := l.Message.([]any); ok {
+		msgs = list
+	}
+	for _, m := range msgs {
+		out, err := rc.Render(ctx, str(m))
+		if err != nil {
+			return nil, err
+		}
+		rc.Log(l.Level, out)
+	}
+	return nil, nil
+}
+
+// Return renders format and returns it as the output value.
+type Return struct {
+	Format any `json:"format"`
+}
+
+// Run implements worker.Runnable.
+func (r *Return) Run(ctx context.Context, rc *worker.RunContext) (map[string]any, error) {
+	out, err := rc.Render(ctx, str(r.Format))
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"value": out}, nil
+}
+
+// Echo logs a rendered format (deprecated in Kestra, still accepted).
+type Echo struct {
+	Format any    `json:"format"`
+	Level  string `json:"level"`
+}
+
+// Run implements worker.Runnable.
+func (e *Echo) Run(ctx context.Context, rc *worker.RunContext) (map[string]any, error) {
+	out, err := rc.Render(ctx, str(e.Format))
+	if err != nil {
+		return nil, err
+	}
+	rc.Log(e.Level, out)
+	return nil, nil
+}
+
+// OutputValues returns rendered values as outputs.values.
+type OutputValues struct {
+	Values map[string]any `json:"values"`
+}
+
+// Run implements worker.Runnable.
+func (o *OutputValues) Run(ctx context.Context, rc *worker.RunContext) (map[string]any, error) {
+	v, err := rc.RenderValue(ctx, map[string]any(o.Values))
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"values": v}, nil
+}
+
+// Fail fails the task run, when condition (if given) renders true.
+type Fail struct {
+	Condition    any    `json:"condition"`
+	ErrorMessage string `json:"errorMessage"`
+}
+
+// Run implements worker.Runnable.
+func (f *Fail) Run(ctx context.Context, rc *worker.RunContext) (map[string]any, error) {
+	msg := f.ErrorMessage
+	if msg == "" {
+		msg = "Task failure"
+	}
+	if f.Condition != nil {
+		c, err := rc.Render(ctx, str(f.Condition))
+		if err != nil {
+			return nil, err
+		}
+		if !engine.Truthy(c) {
+			return nil, nil
+		}
+	}
+	out, err := rc.Render(ctx, msg)
+	if err != nil {
+		return nil, err
+	}
+	return nil, errors.New(out)
+}
+
+// Labels sets execution labels from a map or a list of key/value pairs.
+type Labels struct {
+	Labels any `json:"labels"`
+}
+
+// Run implements worker.Runnable.
+func (l *Labels) Run(ctx context.Context, rc *worker.RunContext) (map[string]any, error) {
+	v, err := rc.RenderValue(ctx, l.Labels)
+	if err != nil {
+		return nil, err
+	}
+	var out []flow.Label
+	switch v := v.(type) {
+	case map[string]any:
+		for _, k := range sortedKeys(v) {
+			out = append(out, flow.Label{Key: k, Value: str(v[k])})
+		}
+	case []any:
+		for _, item := range v {
+			m, ok := item.(map[string]any)
+			if !ok {
+				return nil, fmt.Errorf("labels: list entries must be maps with key and value")
+			}
+			out = append(out, flow.Label{Key: str(m["key"]), Value: str(m["value"])})
+		}
+	case string:
+		return nil, fmt.Errorf("labels: expected a map or a list, got a string")
+	}
+	for _, l := range out {
+		if l.Key == "" {
+			return nil, fmt.Errorf("labels: a label has an empty key")
+		}
+		if l.Key == "system.correlationId" {
+			return nil, fmt.Errorf("labels: system.correlationId cannot be changed")
+		}
+	}
+	rc.SetLabels(out)
+	return nil, nil
+}
+
+// Sleep waits for duration.
+type Sleep struct {
+	Duration string `json:"duration"`
+}
+
+// Run implements worker.Runnable.
+func (s *Sleep) Run(ctx context.Context, rc *worker.RunContext) (map[string]any, error) {
+	ds, err := rc.Render(ctx, s.Duration)
+	if err != nil {
+		return nil, err
+	}
+	d, err := flow.ParseDuration(ds)
+	if err != nil {
+		return nil, err
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+var (
+	_ worker.Runnable = (*Log)(nil)
+	_ worker.Runnable = (*Return)(nil)
+	_ worker.Runnable = (*Echo)(nil)
+	_ worker.Runnable = (*OutputValues)(nil)
+	_ worker.Runnable = (*Fail)(nil)
+	_ worker.Runnable = (*Labels)(nil)
+	_ worker.Runnable = (*Sleep)(nil)
+)

@@ -1,0 +1,113 @@
+package worker
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ospreyhq/osprey/flow"
+)
+
+// Runnable is a task a worker runs. Run returns the task's outputs; an
+// error fails the attempt with its message (masked before it is stored).
+type Runnable interface {
+	Run(ctx context.Context, rc *RunContext) (map[string]any, error)
+}
+
+// Renderer renders expressions for a task run, with per-evaluation
+// functions (secret()) bound by the worker.
+type Renderer interface {
+	Render(ctx context.Context, tmpl string, vars map[string]any) (string, error)
+	RenderTyped(ctx context.Context, tmpl string, vars map[string]any) (any, error)
+	RenderValue(ctx context.Context, v any, vars map[string]any) (any, error)
+}
+
+// RunContext is what a running task sees: its definition, its task run,
+// the expression variables, a logger whose lines become the execution's
+// log, and a scratch directory.
+type RunContext struct {
+	Task     *flow.Task
+	TaskRun  *flow.TaskRun
+	Attempt  int
+	Vars     map[string]any
+	TmpDir   string
+	WorkerID string
+
+	renderer Renderer
+	logs     *logBuffer
+	labels   []flow.Label
+	mask     func(string) string
+}
+
+// Render renders tmpl with the task run's variables.
+func (rc *RunContext) Render(ctx context.Context, tmpl string) (string, error) {
+	return rc.renderer.Render(ctx, tmpl, rc.Vars)
+}
+
+// RenderTyped renders tmpl keeping the type of a lone expression.
+func (rc *RunContext) RenderTyped(ctx context.Context, tmpl string) (any, error) {
+	return rc.renderer.RenderTyped(ctx, tmpl, rc.Vars)
+}
+
+// RenderValue renders every string in v (maps and lists included).
+func (rc *RunContext) RenderValue(ctx context.Context, v any) (any, error) {
+	return rc.renderer.RenderValue(ctx, v, rc.Vars)
+}
+
+// Log adds a line to the execution's log at level (TRACE, DEBUG, INFO,
+// WARN, ERROR). Secret values are masked before the line is kept.
+func (rc *RunContext) Log(level, msg string) {
+	if rc.mask != nil {
+		msg = rc.mask(msg)
+	}
+	rc.logs.add(flow.LogEntry{
+		Namespace:     rc.TaskRun.Namespace,
+		FlowID:        rc.TaskRun.FlowID,
+		TaskID:        rc.TaskRun.TaskID,
+		ExecutionID:   rc.TaskRun.ExecutionID,
+		TaskRunID:     rc.TaskRun.ID,
+		AttemptNumber: rc.Attempt - 1,
+		Timestamp:     time.Now().UTC(),
+		Level:         normLevel(level),
+		Thread:        rc.WorkerID,
+		Message:       msg,
+	})
+}
+
+// SetLabels asks the executor to set execution labels (the Labels task).
+func (rc *RunContext) SetLabels(ls []flow.Label) { rc.labels = append(rc.labels, ls...) }
+
+func normLevel(l string) string {
+	switch strings.ToUpper(l) {
+	case "TRACE":
+		return "TRACE"
+	case "DEBUG":
+		return "DEBUG"
+	case "WARN", "WARNING":
+		return "WARN"
+	case "ERROR":
+		return "ERROR"
+	}
+	return "INFO"
+}
+
+// logBuffer collects a task run's log lines until the worker flushes them.
+type logBuffer struct {
+	mu      sync.Mutex
+	entries []flow.LogEntry
+}
+
+func (b *logBuffer) add(e flow.LogEntry) {
+	b.mu.Lock()
+	b.entries = append(b.entries, e)
+	b.mu.Unlock()
+}
+
+func (b *logBuffer) take() []flow.LogEntry {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := b.entries
+	b.entries = nil
+	return out
+}
