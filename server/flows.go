@@ -32,14 +32,15 @@ func readBody(r *http.Request) ([]byte, error) {
 	return b, nil
 }
 
-// parse runs the injected parser and guarantees a flow or an error.
+// parse runs the injected parser and guarantees a flow or an error; with
+// an error, the flow may still be returned as far as it was understood.
 func (s *Server) parse(src []byte) (*flow.Flow, error) {
 	if len(strings.TrimSpace(string(src))) == 0 {
 		return nil, flow.Errors{{Line: 1, Column: 1, Message: "the flow source is empty"}}
 	}
 	f, err := s.opts.Parse(src)
 	if err != nil {
-		return nil, err
+		return f, err
 	}
 	if f == nil {
 		return nil, flow.Errors{{Line: 1, Column: 1, Message: "the flow source holds no flow"}}

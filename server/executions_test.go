@@ -1,0 +1,180 @@
+package server
+
+import (
+	"bytes"
+	"mime/multipart"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ospreyhq/osprey/flow"
+)
+
+func multipartBody(t *testing.T, fields map[string]string, file string) (string, string) {
+	t.Helper()
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	for k, v := range fields {
+		require.NoError(t, mw.WriteField(k, v))
+	}
+	if file != "" {
+		fw, err := mw.CreateFormFile(file, "data.csv")
+		require.NoError(t, err)
+		_, _ = fw.Write([]byte("a,b\n"))
+	}
+	require.NoError(t, mw.Close())
+	return b.String(), mw.FormDataContentType()
+}
+
+func TestCreateExecution(t *testing.T) {
+	t.Parallel()
+	form, formType := multipartBody(t, map[string]string{"name": "Ada"}, "")
+	noName, noNameType := multipartBody(t, map[string]string{"other": "x"}, "")
+	withFile, withFileType := multipartBody(t, map[string]string{"name": "Ada"}, "data")
+	tests := []struct {
+		name       string
+		r          req
+		status     int
+		wantInputs map[string]any
+		wantLabels []flow.Label
+		errPath    string
+	}{
+		{name: "multipart inputs and labels",
+			r:      req{method: "POST", path: "/api/v1/main/executions/company.team/greet?labels=team:data&labels=env:dev", body: form, contentType: formType},
+			status: 200, wantInputs: map[string]any{"name": "Ada"},
+			wantLabels: []flow.Label{{Key: "team", Value: "data"}, {Key: "env", Value: "dev"}}},
+		{name: "json inputs",
+			r:      req{method: "POST", path: "/api/v1/executions/company.team/greet", body: `{"name":"Grace"}`, contentType: "application/json"},
+			status: 200, wantInputs: map[string]any{"name": "Grace"}},
+		{name: "missing required input",
+			r:      req{method: "POST", path: "/api/v1/main/executions/company.team/greet", body: noName, contentType: noNameType},
+			status: 422, errPath: "inputs.name"},
+		{name: "file part", r: req{method: "POST", path: "/api/v1/main/executions/company.team/greet", body: withFile, contentType: withFileType},
+			status: 422, errPath: "inputs.data"},
+		{name: "malformed json", r: req{method: "POST", path: "/api/v1/main/executions/company.team/greet", body: `{"name":`, contentType: "application/json"},
+			status: 400},
+		{name: "bad label", r: req{method: "POST", path: "/api/v1/main/executions/company.team/greet?labels=nocolon", body: form, contentType: formType},
+			status: 400},
+		{name: "unsupported body", r: req{method: "POST", path: "/api/v1/main/executions/company.team/greet", body: "name=x", contentType: "text/csv"},
+			status: 415},
+		{name: "unknown flow", r: req{method: "POST", path: "/api/v1/main/executions/company.team/nope"}, status: 404},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			e.createFlow(t, inputFlow)
+			rec := e.do(t, tc.r)
+			if tc.status != 200 {
+				body := requireError(t, rec, tc.status, "")
+				if tc.errPath != "" {
+					require.Equal(t, tc.errPath, body.Details[0].Path)
+				}
+				return
+			}
+			require.Equal(t, 200, rec.Code, rec.Body.String())
+			got := decode[flow.Execution](t, rec)
+			require.NotEmpty(t, got.ID)
+			require.Equal(t, "company.team", got.Namespace)
+			require.Equal(t, "greet", got.FlowID)
+			require.Equal(t, 1, got.FlowRevision)
+			require.Equal(t, tc.wantInputs, got.Inputs)
+			require.Equal(t, tc.wantLabels, got.Labels)
+			require.Equal(t, flow.StateCreated, got.State.Current)
+		})
+	}
+}
+
+func TestCreateExecutionWait(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.createFlow(t, helloFlow)
+	rec := e.do(t, req{method: "POST", path: "/api/v1/main/executions/company.team/hello?wait=true"})
+	require.Equal(t, 200, rec.Code, rec.Body.String())
+	got := decode[flow.Execution](t, rec)
+	require.Equal(t, flow.StateSuccess, got.State.Current)
+	require.True(t, got.State.Has(flow.StateRunning))
+}
+
+func TestCreateExecutionWaitIsBounded(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(o *Options) { o.MaxWait = 50 * 1e6 }) // 50ms
+	e.runner.finish = false
+	e.createFlow(t, helloFlow)
+	rec := e.do(t, req{method: "POST", path: "/api/v1/main/executions/company.team/hello?wait=true"})
+	require.Equal(t, 200, rec.Code, rec.Body.String())
+	require.Equal(t, flow.StateCreated, decode[flow.Execution](t, rec).State.Current,
+		"after MaxWait the execution is returned as it stands")
+}
+
+func TestCreateExecutionOfDisabledFlow(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.createFlow(t, "id: off\nnamespace: n\ndisabled: true\n")
+	rec := e.do(t, req{method: "POST", path: "/api/v1/main/executions/n/off"})
+	requireError(t, rec, 422, "disabled")
+}
+
+func TestExecutionRoutes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.runner.finish = false
+	e.createFlow(t, helloFlow)
+	e.createFlow(t, inputFlow)
+	start := func(path string) string {
+		rec := e.do(t, req{method: "POST", path: path, body: `{"name":"x"}`, contentType: "application/json"})
+		require.Equal(t, 200, rec.Code, rec.Body.String())
+		return decode[flow.Execution](t, rec).ID
+	}
+	a := start("/api/v1/main/executions/company.team/hello?labels=k:v")
+	b := start("/api/v1/main/executions/company.team/greet")
+	e.st.setState(b, flow.StateRunning)
+	e.st.setState(b, flow.StateSuccess)
+
+	type page struct {
+		Results []flow.Execution `json:"results"`
+		Total   int              `json:"total"`
+	}
+	search := []struct {
+		query string
+		want  []string
+	}{
+		{"", []string{a, b}},
+		{"?flowId=greet", []string{b}},
+		{"?namespace=company&state=SUCCESS", []string{b}},
+		{"?state=CREATED&state=SUCCESS", []string{a, b}},
+		{"?labels=k:v", []string{a}},
+		{"?namespace=elsewhere", nil},
+	}
+	for _, s := range search {
+		rec := e.do(t, req{method: "GET", path: "/api/v1/main/executions/search" + s.query})
+		require.Equal(t, 200, rec.Code, rec.Body.String())
+		p := decode[page](t, rec)
+		var ids []string
+		for _, x := range p.Results {
+			ids = append(ids, x.ID)
+		}
+		require.ElementsMatch(t, s.want, ids, s.query)
+		require.Equal(t, len(s.want), p.Total)
+		require.NotNil(t, p.Results, "results is [] when empty, never null")
+	}
+	requireError(t, e.do(t, req{method: "GET", path: "/api/v1/executions/search?state=NOPE"}), 400, "unknown state")
+
+	rec := e.do(t, req{method: "GET", path: "/api/v1/executions/" + a})
+	require.Equal(t, 200, rec.Code)
+	require.Contains(t, rec.Body.String(), `"state":{"current":"CREATED","histories":[{"state":"CREATED"`)
+	requireError(t, e.do(t, req{method: "GET", path: "/api/v1/executions/missing"}), 404, "execution missing")
+
+	// Kill: accepted while running, refused once terminal.
+	rec = e.do(t, req{method: "DELETE", path: "/api/v1/main/executions/" + a + "/kill"})
+	require.Equal(t, http.StatusAccepted, rec.Code, rec.Body.String())
+	require.Equal(t, []string{a}, e.runner.killed)
+	requireError(t, e.do(t, req{method: "DELETE", path: "/api/v1/main/executions/" + b + "/kill"}), 409, "already SUCCESS")
+	requireError(t, e.do(t, req{method: "DELETE", path: "/api/v1/main/executions/missing/kill"}), 404, "")
+
+	rec = e.do(t, req{method: "DELETE", path: "/api/v1/main/executions/" + b})
+	require.Equal(t, http.StatusNoContent, rec.Code)
+	requireError(t, e.do(t, req{method: "GET", path: "/api/v1/main/executions/" + b}), 404, "")
+	requireError(t, e.do(t, req{method: "DELETE", path: "/api/v1/main/executions/" + b}), 404, "")
+}
