@@ -55,7 +55,7 @@ type TypeChecker interface {
 // TypeLister is an optional interface of a TypeChecker: when implemented,
 // an unknown type is reported with the closest known one as a suggestion.
 type TypeLister interface {
-	KnownTypes() []string
+	Types() []string
 }
 
 // Parse reads a Kestra flow from YAML and checks it. It returns the flow and
@@ -112,27 +112,35 @@ func decodeYAML(src []byte) (root *yaml.Node, perr *Error) {
 	return &doc, nil
 }
 
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var (
+	yamlLineRE   = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+	yamlAnchorRE = regexp.MustCompile(`unknown anchor '(.*)' referenced`)
+)
 
 // syntaxError turns a YAML parser error into an Error. go.yaml.in/yaml
-// reports only the line, so the column comes from goccy/go-yaml's parser
-// when it finds a problem on the same line, and otherwise points at the
-// line's first character.
+// reports the line of the enclosing construct, not of the problem, so the
+// position and wording come from goccy/go-yaml's parser when it fails too:
+// it points at the offending token.
 func syntaxError(src []byte, err error) *Error {
+	if l, c, msg, ok := goccySyntaxError(src); ok {
+		return &Error{Line: l, Column: c, Message: "invalid YAML: " + msg}
+	}
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	line := 1
+	line, col := 1, 1
 	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
 		line, _ = strconv.Atoi(m[1])
 		msg = m[2]
-	}
-	col := firstColumn(src, line)
-	if l, c, ok := goccySyntaxPos(src); ok && l == line {
-		col = c
+		col = firstColumn(src, line)
+	} else if m := yamlAnchorRE.FindStringSubmatch(msg); m != nil {
+		if i := bytes.Index(src, []byte("*"+m[1])); i >= 0 {
+			line = bytes.Count(src[:i], []byte("\n")) + 1
+			col = i - bytes.LastIndexByte(src[:i], '\n')
+		}
 	}
 	return &Error{Line: line, Column: col, Message: "invalid YAML: " + msg}
 }
 
-func goccySyntaxPos(src []byte) (line, col int, ok bool) {
+func goccySyntaxError(src []byte) (line, col int, msg string, ok bool) {
 	defer func() {
 		if recover() != nil {
 			ok = false
@@ -140,10 +148,10 @@ func goccySyntaxPos(src []byte) (line, col int, ok bool) {
 	}()
 	_, err := goccyparser.ParseBytes(src, 0)
 	var se *goccy.SyntaxError
-	if !errors.As(err, &se) || se.Token == nil || se.Token.Position == nil {
-		return 0, 0, false
+	if !errors.As(err, &se) || se.Token == nil || se.Token.Position == nil || se.Token.Position.Line < 1 {
+		return 0, 0, "", false
 	}
-	return se.Token.Position.Line, se.Token.Position.Column, true
+	return se.Token.Position.Line, max(se.Token.Position.Column, 1), se.Message, true
 }
 
 func firstColumn(src []byte, line int) int {
@@ -232,8 +240,8 @@ func (p *parser) size(n *yaml.Node, depth int) int {
 	return total
 }
 
-// pair is one entry of a YAML mapping, merge keys resolved.
-type pair struct {
+// yamlPair is one entry of a YAML mapping, merge keys resolved.
+type yamlPair struct {
 	Key   string
 	KeyN  *yaml.Node
 	Value *yaml.Node
@@ -242,10 +250,10 @@ type pair struct {
 // pairs lists the entries of mapping n in source order. Merge keys (<<) are
 // resolved the YAML way: explicit keys win over merged ones. Duplicate and
 // non-scalar keys are reported.
-func (p *parser) pairs(path string, n *yaml.Node) []pair {
-	var out []pair
+func (p *parser) pairs(path string, n *yaml.Node) []yamlPair {
+	var out []yamlPair
 	seen := map[string]bool{}
-	var merged []pair
+	var merged []yamlPair
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
@@ -257,7 +265,7 @@ func (p *parser) pairs(path string, n *yaml.Node) []pair {
 			continue
 		}
 		if k.Kind != yaml.ScalarNode {
-			p.errorf(path, n.Content[i], "mapping keys must be plain values, not a %s", kindName(k))
+			p.errorf(path, n.Content[i], "mapping keys must be plain values, not %s", aKind(k))
 			continue
 		}
 		if seen[k.Value] {
@@ -265,7 +273,7 @@ func (p *parser) pairs(path string, n *yaml.Node) []pair {
 			continue
 		}
 		seen[k.Value] = true
-		out = append(out, pair{Key: k.Value, KeyN: n.Content[i], Value: v})
+		out = append(out, yamlPair{Key: k.Value, KeyN: n.Content[i], Value: v})
 	}
 	for _, m := range merged {
 		if !seen[m.Key] {
@@ -276,7 +284,7 @@ func (p *parser) pairs(path string, n *yaml.Node) []pair {
 	return out
 }
 
-func (p *parser) mergeSource(path string, v *yaml.Node) []pair {
+func (p *parser) mergeSource(path string, v *yaml.Node) []yamlPair {
 	v = p.deref(v)
 	switch {
 	case v == nil:
@@ -284,7 +292,7 @@ func (p *parser) mergeSource(path string, v *yaml.Node) []pair {
 	case v.Kind == yaml.MappingNode:
 		return p.pairs(path, v)
 	case v.Kind == yaml.SequenceNode:
-		var out []pair
+		var out []yamlPair
 		for _, item := range v.Content {
 			if item = p.deref(item); item != nil && item.Kind == yaml.MappingNode {
 				out = append(out, p.pairs(path, item)...)
@@ -314,7 +322,7 @@ func (p *parser) value(path, rel string, n *yaml.Node, pos map[string]Position, 
 		for _, kv := range p.pairs(path, n) {
 			r := joinKey(rel, kv.Key)
 			if pos != nil {
-				pos[r] = posOf(kv.KeyN)
+				pos[r] = nodePos(kv.KeyN)
 			}
 			m[kv.Key] = p.value(joinKey(path, kv.Key), r, kv.Value, pos, depth+1)
 		}
@@ -324,20 +332,20 @@ func (p *parser) value(path, rel string, n *yaml.Node, pos map[string]Position, 
 		for i, item := range n.Content {
 			r := joinIndex(rel, i)
 			if pos != nil {
-				pos[r] = posOf(item)
+				pos[r] = nodePos(item)
 			}
 			s[i] = p.value(joinIndex(path, i), r, item, pos, depth+1)
 		}
 		return s
 	case yaml.ScalarNode:
-		return scalar(n)
+		return scalarValue(n)
 	}
 	return nil
 }
 
-// scalar converts a scalar node, keeping integers and floats apart. Dates
+// scalarValue converts a scalar node, keeping integers and floats apart. Dates
 // and other tagged scalars stay strings, as Kestra's Jackson keeps them.
-func scalar(n *yaml.Node) any {
+func scalarValue(n *yaml.Node) any {
 	switch n.ShortTag() {
 	case "!!null":
 		return nil
@@ -372,16 +380,16 @@ func scalar(n *yaml.Node) any {
 	return n.Value
 }
 
-// text renders a scalar as Kestra's Jackson does when it reads a number or
+// scalarText renders a scalar as Kestra's Jackson does when it reads a number or
 // a boolean into a string property.
-func text(n *yaml.Node) string {
+func scalarText(n *yaml.Node) string {
 	if n.ShortTag() == "!!null" {
 		return ""
 	}
 	return n.Value
 }
 
-func posOf(n *yaml.Node) Position {
+func nodePos(n *yaml.Node) Position {
 	if n == nil || n.Line == 0 {
 		return Position{Line: 1, Column: 1}
 	}
@@ -408,6 +416,15 @@ func kindName(n *yaml.Node) string {
 		return "string"
 	}
 	return "value"
+}
+
+// aKind names a node's kind with its article, for messages.
+func aKind(n *yaml.Node) string {
+	k := kindName(n)
+	if k == "integer" {
+		return "an integer"
+	}
+	return "a " + k
 }
 
 // joinKey appends a mapping key to a path: "tasks[0]" + "message" →

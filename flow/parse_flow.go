@@ -41,7 +41,7 @@ func (p *parser) flow(root *yaml.Node) *Flow {
 		return f
 	}
 	if root.Kind != yaml.MappingNode {
-		p.errorf("", root, "a flow must be a YAML mapping with id, namespace and tasks, not a %s", kindName(root))
+		p.errorf("", root, "a flow must be a YAML mapping with id, namespace and tasks, not %s", aKind(root))
 		return f
 	}
 	var idN, nsN, tasksN *yaml.Node
@@ -155,17 +155,17 @@ func (p *parser) unknownKey(path string, keyN *yaml.Node, key string, known []st
 // text, as Jackson does.
 func (p *parser) str(path string, at, v *yaml.Node) string {
 	if v.Kind != yaml.ScalarNode {
-		p.errorf(path, at, "%s must be a string, not a %s", lastName(path), kindName(v))
+		p.errorf(path, at, "%s must be a string, not %s", pathLeaf(path), aKind(v))
 		return ""
 	}
-	return text(v)
+	return scalarText(v)
 }
 
 // boolean reads true or false; Jackson also takes the strings "true" and
 // "false".
 func (p *parser) boolean(path string, at, v *yaml.Node) bool {
 	if v.Kind == yaml.ScalarNode {
-		switch b := scalar(v).(type) {
+		switch b := scalarValue(v).(type) {
 		case bool:
 			return b
 		case nil:
@@ -176,14 +176,14 @@ func (p *parser) boolean(path string, at, v *yaml.Node) bool {
 			}
 		}
 	}
-	p.errorf(path, at, "%s must be a boolean (true or false), not %s", lastName(path), describe(v))
+	p.errorf(path, at, "%s must be a boolean (true or false), not %s", pathLeaf(path), describeNode(v))
 	return false
 }
 
 // integer reads an integer; Jackson also takes its decimal text.
 func (p *parser) integer(path string, at, v *yaml.Node) (int, bool) {
 	if v.Kind == yaml.ScalarNode {
-		switch n := scalar(v).(type) {
+		switch n := scalarValue(v).(type) {
 		case int:
 			return n, true
 		case string:
@@ -192,7 +192,7 @@ func (p *parser) integer(path string, at, v *yaml.Node) (int, bool) {
 			}
 		}
 	}
-	p.errorf(path, at, "%s must be an integer, not %s", lastName(path), describe(v))
+	p.errorf(path, at, "%s must be an integer, not %s", pathLeaf(path), describeNode(v))
 	return 0, false
 }
 
@@ -201,7 +201,7 @@ func (p *parser) mapping(path string, at, v *yaml.Node) map[string]any {
 		return nil
 	}
 	if v.Kind != yaml.MappingNode {
-		p.errorf(path, at, "%s must be a mapping, not a %s", lastName(path), kindName(v))
+		p.errorf(path, at, "%s must be a mapping, not %s", pathLeaf(path), aKind(v))
 		return nil
 	}
 	m, _ := p.value(path, "", v, nil, 1).(map[string]any)
@@ -215,7 +215,7 @@ func (p *parser) list(path string, at, v *yaml.Node) []*yaml.Node {
 		return nil
 	}
 	if v.Kind != yaml.SequenceNode {
-		p.errorf(path, at, "%s must be a list, not a %s", lastName(path), kindName(v))
+		p.errorf(path, at, "%s must be a list, not %s", pathLeaf(path), aKind(v))
 		return nil
 	}
 	return v.Content
@@ -232,10 +232,10 @@ func (p *parser) labels(path string, at, v *yaml.Node) []Label {
 				continue
 			}
 			if val.Kind != yaml.ScalarNode {
-				p.errorf(joinKey(path, kv.Key), kv.KeyN, "label %q must have a plain value, not a %s", kv.Key, kindName(val))
+				p.errorf(joinKey(path, kv.Key), kv.KeyN, "label %q must have a plain value, not %s", kv.Key, aKind(val))
 				continue
 			}
-			out = append(out, Label{Key: kv.Key, Value: text(val)})
+			out = append(out, Label{Key: kv.Key, Value: scalarText(val)})
 		}
 	case yaml.SequenceNode:
 		for i, item := range v.Content {
@@ -244,7 +244,7 @@ func (p *parser) labels(path string, at, v *yaml.Node) []Label {
 				continue
 			}
 			if item.Kind != yaml.MappingNode {
-				p.errorf(ipath, item, "a label must be a mapping with key and value, not a %s", kindName(item))
+				p.errorf(ipath, item, "a label must be a mapping with key and value, not %s", aKind(item))
 				continue
 			}
 			var l Label
@@ -271,7 +271,7 @@ func (p *parser) labels(path string, at, v *yaml.Node) []Label {
 		}
 	default:
 		if v.ShortTag() != "!!null" {
-			p.errorf(path, at, "labels must be a mapping or a list of {key, value}, not a %s", kindName(v))
+			p.errorf(path, at, "labels must be a mapping or a list of {key, value}, not %s", aKind(v))
 		}
 	}
 	return out
@@ -286,10 +286,10 @@ func (p *parser) inputs(path string, at, v *yaml.Node) []*Input {
 			continue
 		}
 		if item.Kind != yaml.MappingNode {
-			p.errorf(ipath, item, "an input must be a mapping with id and type, not a %s", kindName(item))
+			p.errorf(ipath, item, "an input must be a mapping with id and type, not %s", aKind(item))
 			continue
 		}
-		in := &Input{Pos: posOf(item), Props: map[string]any{}}
+		in := &Input{Pos: nodePos(item), Props: map[string]any{}}
 		var idN, typeN *yaml.Node
 		for _, kv := range p.pairs(ipath, item) {
 			val := p.deref(kv.Value)
@@ -367,10 +367,10 @@ func (p *parser) outputs(path string, at, v *yaml.Node) []*Output {
 			continue
 		}
 		if item.Kind != yaml.MappingNode {
-			p.errorf(ipath, item, "an output must be a mapping with id, type and value, not a %s", kindName(item))
+			p.errorf(ipath, item, "an output must be a mapping with id, type and value, not %s", aKind(item))
 			continue
 		}
-		o := &Output{Pos: posOf(item)}
+		o := &Output{Pos: nodePos(item)}
 		var idN, typeN *yaml.Node
 		for _, kv := range p.pairs(ipath, item) {
 			val := p.deref(kv.Value)
@@ -419,7 +419,7 @@ func (p *parser) pluginDefaults(path string, at, v *yaml.Node) []*PluginDefault 
 			continue
 		}
 		if item.Kind != yaml.MappingNode {
-			p.errorf(ipath, item, "a plugin default must be a mapping with type and values, not a %s", kindName(item))
+			p.errorf(ipath, item, "a plugin default must be a mapping with type and values, not %s", aKind(item))
 			continue
 		}
 		d := &PluginDefault{}
@@ -450,7 +450,7 @@ func (p *parser) pluginDefaults(path string, at, v *yaml.Node) []*PluginDefault 
 
 func (p *parser) concurrency(path string, at, v *yaml.Node) *Concurrency {
 	if v.Kind != yaml.MappingNode {
-		p.errorf(path, at, "concurrency must be a mapping with limit and behavior, not a %s", kindName(v))
+		p.errorf(path, at, "concurrency must be a mapping with limit and behavior, not %s", aKind(v))
 		return nil
 	}
 	c := &Concurrency{Behavior: "QUEUE"}
@@ -484,16 +484,16 @@ func (p *parser) concurrency(path string, at, v *yaml.Node) *Concurrency {
 	return c
 }
 
-// describe names a value for an error message: its text when short.
-func describe(v *yaml.Node) string {
+// describeNode names a value for an error message: its text when short.
+func describeNode(v *yaml.Node) string {
 	if v.Kind == yaml.ScalarNode && len(v.Value) <= 40 {
-		return fmt.Sprintf("%s %q", kindName(v), v.Value)
+		return fmt.Sprintf("%s %q", aKind(v), v.Value)
 	}
-	return "a " + kindName(v)
+	return aKind(v)
 }
 
-// lastName is the last key of a path, for messages.
-func lastName(path string) string {
+// pathLeaf is the last key of a path, for messages.
+func pathLeaf(path string) string {
 	if i := strings.LastIndexAny(path, ".["); i >= 0 {
 		name := strings.TrimRight(path[i+1:], "]")
 		if _, err := strconv.Atoi(name); err == nil {

@@ -43,10 +43,10 @@ func (p *parser) task(path string, n *yaml.Node) *Task {
 		return nil
 	}
 	if n.Kind != yaml.MappingNode {
-		p.errorf(path, at, "a task must be a mapping with id and type, not a %s", kindName(n))
+		p.errorf(path, at, "a task must be a mapping with id and type, not %s", aKind(n))
 		return nil
 	}
-	t := &Task{Path: path, Pos: posOf(at), Props: map[string]any{}, PropPos: map[string]Position{}}
+	t := &Task{Path: path, Pos: nodePos(at), Props: map[string]any{}, PropPos: map[string]Position{}}
 	kvs := p.pairs(path, n)
 	var idN, typeN *yaml.Node
 	for _, kv := range kvs {
@@ -68,7 +68,7 @@ func (p *parser) task(path string, n *yaml.Node) *Task {
 			continue
 		}
 		kpath := joinKey(path, kv.Key)
-		t.PropPos[joinKey("", kv.Key)] = posOf(kv.KeyN)
+		t.PropPos[joinKey("", kv.Key)] = nodePos(kv.KeyN)
 		switch kv.Key {
 		case "id", "type":
 		case "description":
@@ -163,7 +163,7 @@ func (p *parser) task(path string, n *yaml.Node) *Task {
 func (p *parser) unknownType(what, typ string) string {
 	msg := fmt.Sprintf("unknown %s type %q", what, typ)
 	if l, ok := p.types.(TypeLister); ok {
-		if s := suggestType(typ, l.KnownTypes()); s != "" {
+		if s := suggestType(typ, l.Types()); s != "" {
 			msg += fmt.Sprintf("; did you mean %q?", s)
 		}
 	}
@@ -171,13 +171,13 @@ func (p *parser) unknownType(what, typ string) string {
 }
 
 // children reads a property holding a list of tasks into t.Children.
-func (p *parser) children(t *Task, kv pair, v *yaml.Node) {
+func (p *parser) children(t *Task, kv yamlPair, v *yaml.Node) {
 	kpath := joinKey(t.Path, kv.Key)
 	if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!null" {
 		return
 	}
 	if v.Kind != yaml.SequenceNode {
-		p.errorf(kpath, kv.KeyN, "%s must be a list of tasks, not a %s", kv.Key, kindName(v))
+		p.errorf(kpath, kv.KeyN, "%s must be a list of tasks, not %s", kv.Key, aKind(v))
 		return
 	}
 	if t.Children == nil {
@@ -253,7 +253,7 @@ func (p *parser) dagTasks(path string, at, v *yaml.Node) []*DagTask {
 			continue
 		}
 		if item.Kind != yaml.MappingNode {
-			p.errorf(ipath, item, "a Dag entry must be a mapping with task and dependsOn, not a %s", kindName(item))
+			p.errorf(ipath, item, "a Dag entry must be a mapping with task and dependsOn, not %s", aKind(item))
 			continue
 		}
 		d := &DagTask{}
@@ -273,10 +273,10 @@ func (p *parser) dagTasks(path string, at, v *yaml.Node) []*DagTask {
 						continue
 					}
 					if dep.Kind != yaml.ScalarNode {
-						p.errorf(joinIndex(kpath, j), dep, "dependsOn lists task ids, not a %s", kindName(dep))
+						p.errorf(joinIndex(kpath, j), dep, "dependsOn lists task ids, not %s", aKind(dep))
 						continue
 					}
-					d.DependsOn = append(d.DependsOn, text(dep))
+					d.DependsOn = append(d.DependsOn, scalarText(dep))
 					refs = append(refs, depRef{path: joinIndex(kpath, j), node: dep})
 				}
 			default:
@@ -307,10 +307,10 @@ func (p *parser) triggers(path string, at, v *yaml.Node) []*Trigger {
 			continue
 		}
 		if item.Kind != yaml.MappingNode {
-			p.errorf(ipath, item, "a trigger must be a mapping with id and type, not a %s", kindName(item))
+			p.errorf(ipath, item, "a trigger must be a mapping with id and type, not %s", aKind(item))
 			continue
 		}
-		tr := &Trigger{Pos: posOf(itemAt), Props: map[string]any{}}
+		tr := &Trigger{Pos: nodePos(itemAt), Props: map[string]any{}}
 		pos := map[string]Position{}
 		var idN, typeN *yaml.Node
 		for _, kv := range p.pairs(ipath, item) {
@@ -319,7 +319,7 @@ func (p *parser) triggers(path string, at, v *yaml.Node) []*Trigger {
 				continue
 			}
 			kpath := joinKey(ipath, kv.Key)
-			pos[joinKey("", kv.Key)] = posOf(kv.KeyN)
+			pos[joinKey("", kv.Key)] = nodePos(kv.KeyN)
 			switch kv.Key {
 			case "id":
 				tr.ID, idN = p.str(kpath, kv.KeyN, val), kv.KeyN

@@ -45,7 +45,7 @@ var knownTypes = []string{
 
 func (corpusTypes) Known(typ string) bool { return slices.Contains(knownTypes, typ) }
 
-func (corpusTypes) KnownTypes() []string { return knownTypes }
+func (corpusTypes) Types() []string { return knownTypes }
 
 func (corpusTypes) CheckTask(t *flow.Task) []*flow.Error {
 	if t.Type != "io.kestra.plugin.core.log.Log" && t.Type != "io.kestra.core.tasks.log.Log" {

@@ -2,6 +2,7 @@ package flow
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -50,7 +51,9 @@ func (p *parser) checked(prefix string, base Position, pos map[string]Position, 
 			continue
 		}
 		rel := relativePath(prefix, e.Path)
-		e.Path = joinPath(prefix, rel)
+		if e.Path == "" || rel != e.Path || !strings.HasPrefix(prefix, e.Path) {
+			e.Path = joinPath(prefix, rel)
+		}
 		if e.Line == 0 {
 			at := lookupPos(pos, rel, base)
 			e.Line, e.Column = at.Line, at.Column
@@ -59,10 +62,14 @@ func (p *parser) checked(prefix string, base Position, pos map[string]Position, 
 	}
 }
 
-// relativePath strips prefix from path when path is absolute.
+// relativePath strips prefix from path when path is absolute. A path that
+// names an ancestor of prefix ("triggers" for "triggers[0]") stays as it is.
 func relativePath(prefix, path string) string {
 	if path == prefix {
 		return ""
+	}
+	if path != "" && strings.HasPrefix(prefix, path) {
+		return path
 	}
 	if rest, ok := strings.CutPrefix(path, prefix); ok && rest != "" && (rest[0] == '.' || rest[0] == '[') {
 		return strings.TrimPrefix(rest, ".")
@@ -113,14 +120,14 @@ func (p *parser) checkDag(path string, at *yaml.Node, entries []*DagTask, deps [
 	broken := false
 	for i, d := range entries {
 		for _, ref := range deps[i] {
-			dep := text(ref.node)
+			dep := scalarText(ref.node)
 			switch {
 			case dep == d.Task.ID:
 				p.errorf(ref.path, ref.node, "task %q depends on itself", dep)
 				broken = true
 			case ids[dep] == nil:
 				msg := fmt.Sprintf("dependsOn names %q, which is not a task of this Dag", dep)
-				if s := suggest(dep, mapKeys(ids)); s != "" {
+				if s := suggest(dep, sortedKeys(ids)); s != "" {
 					msg += fmt.Sprintf("; did you mean %q?", s)
 				}
 				p.errorf(ref.path, ref.node, "%s", msg)
@@ -142,7 +149,7 @@ func (p *parser) checkDag(path string, at *yaml.Node, entries []*DagTask, deps [
 		for _, dep := range ids[id].DependsOn {
 			switch colour[dep] {
 			case grey:
-				i := indexOf(stack, dep)
+				i := slices.Index(stack, dep)
 				return append(append([]string(nil), stack[i:]...), dep)
 			case 0:
 				if c := visit(dep); c != nil {
@@ -164,17 +171,6 @@ func (p *parser) checkDag(path string, at *yaml.Node, entries []*DagTask, deps [
 	}
 }
 
-func indexOf(s []string, v string) int {
-	for i, x := range s {
-		if x == v {
-			return i
-		}
-	}
-	return 0
-}
-
-func mapKeys[V any](m map[string]V) []string { return sortedKeys(m) }
-
 // suggest returns the known word closest to word, or "" when none is
 // close enough to be what the user meant.
 func suggest(word string, known []string) string {
@@ -183,7 +179,7 @@ func suggest(word string, known []string) string {
 		if strings.EqualFold(k, word) {
 			return k
 		}
-		if d := distance(strings.ToLower(word), strings.ToLower(k), bestDist); d < bestDist {
+		if d := editDistance(strings.ToLower(word), strings.ToLower(k), bestDist); d < bestDist {
 			best, bestDist = k, d
 		}
 	}
@@ -211,17 +207,17 @@ func suggestType(typ string, known []string) string {
 	}
 	best, bestDist := "", len(typ)/5+2
 	for _, k := range known {
-		if d := distance(typ, k, bestDist); d < bestDist {
+		if d := editDistance(typ, k, bestDist); d < bestDist {
 			best, bestDist = k, d
 		}
 	}
 	return best
 }
 
-// distance is the Levenshtein distance between a and b, or limit when it
+// editDistance is the Levenshtein distance between a and b, or limit when it
 // is at least limit.
-func distance(a, b string, limit int) int {
-	if abs(len(a)-len(b)) >= limit {
+func editDistance(a, b string, limit int) int {
+	if len(a)-len(b) >= limit || len(b)-len(a) >= limit {
 		return limit
 	}
 	prev := make([]int, len(b)+1)
@@ -246,11 +242,4 @@ func distance(a, b string, limit int) int {
 		prev, cur = cur, prev
 	}
 	return min(prev[len(b)], limit)
-}
-
-func abs(n int) int {
-	if n < 0 {
-		return -n
-	}
-	return n
 }
