@@ -1,0 +1,47 @@
+package mask
+
+import (
+	"encoding/base64"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestMaskForms(t *testing.T) {
+	t.Parallel()
+	var m Masker
+	m.Add("s3cr3t value")
+	m.Add(`{"password":"hunter22"}`)
+	cases := map[string]string{
+		"raw":      "x s3cr3t value y",
+		"upper":    "S3CR3T VALUE",
+		"base64":   base64.StdEncoding.EncodeToString([]byte("s3cr3t value")),
+		"url":      "s3cr3t+value",
+		"subfield": "pw=hunter22",
+	}
+	for name, in := range cases {
+		t.Run(name, func(t *testing.T) {
+			out := m.Mask(in)
+			require.Contains(t, out, Redacted)
+			require.NotContains(t, out, "s3cr3t")
+			require.NotContains(t, out, "hunter22")
+		})
+	}
+	require.Equal(t, "nothing here", m.Mask("nothing here"))
+}
+
+func TestMaskValueDeep(t *testing.T) {
+	t.Parallel()
+	var m Masker
+	m.Add("topsecret")
+	out := m.Value(map[string]any{"a": []any{"x topsecret", 3}, "topsecret": "k"})
+	require.Equal(t, map[string]any{"a": []any{"x ******", 3}, Redacted: "k"}, out)
+}
+
+func TestShortValuesNotMasked(t *testing.T) {
+	t.Parallel()
+	var m Masker
+	m.Add("ab")
+	require.True(t, m.Empty())
+	require.Equal(t, "abc", m.Mask("abc"))
+}
