@@ -26,6 +26,12 @@ const (
 	maxAliasExpansion = 100_000
 	// maxDepth bounds nesting, so that recursion stays shallow.
 	maxDepth = 256
+	// maxTaskDepth bounds how deep tasks nest in flowable tasks; real
+	// flows stay under ten levels.
+	maxTaskDepth = 64
+	// maxErrors bounds the problems collected from one source: past it,
+	// more errors only repeat the same mistake.
+	maxErrors = 100
 )
 
 // ParseOptions tunes Parse.
@@ -171,6 +177,8 @@ type parser struct {
 	expanded int                // nodes added by aliases so far
 	tooBig   bool
 	tasks    []*Task // every task, in source order
+	depth    int     // task nesting
+	dropped  int     // errors past maxErrors
 }
 
 func (p *parser) errorf(path string, n *yaml.Node, format string, args ...any) {
@@ -178,7 +186,15 @@ func (p *parser) errorf(path string, n *yaml.Node, format string, args ...any) {
 	if n != nil && n.Line > 0 {
 		line, col = n.Line, n.Column
 	}
-	p.errs = append(p.errs, &Error{Path: path, Line: line, Column: col, Message: fmt.Sprintf(format, args...)})
+	p.add(&Error{Path: path, Line: line, Column: col, Message: fmt.Sprintf(format, args...)})
+}
+
+func (p *parser) add(e *Error) {
+	if len(p.errs) >= maxErrors {
+		p.dropped++
+		return
+	}
+	p.errs = append(p.errs, e)
 }
 
 // sorted returns the errors in source order, without duplicates.
@@ -190,7 +206,13 @@ func (p *parser) sorted() Errors {
 		}
 		return a.Column - b.Column
 	})
-	return slices.CompactFunc(es, func(a, b *Error) bool { return *a == *b })
+	es = slices.CompactFunc(es, func(a, b *Error) bool { return *a == *b })
+	if p.dropped > 0 {
+		last := es[len(es)-1]
+		es = append(es, &Error{Line: last.Line, Column: last.Column,
+			Message: fmt.Sprintf("%d more problems not shown; fix the ones above first", p.dropped)})
+	}
+	return es
 }
 
 // deref follows an alias, charging the nodes it brings in against the
@@ -427,11 +449,13 @@ func aKind(n *yaml.Node) string {
 	return "a " + k
 }
 
+var plainKeyRE = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$-]*$`)
+
 // joinKey appends a mapping key to a path: "tasks[0]" + "message" →
-// "tasks[0].message". Keys that would read ambiguously are quoted:
-// values["a.b"].
+// "tasks[0].message". Keys that are not plain names are quoted:
+// values["a.b"], cases["2"].
 func joinKey(path, key string) string {
-	if key == "" || strings.ContainsAny(key, ".[]\"' \t\n") {
+	if !plainKeyRE.MatchString(key) {
 		return path + "[" + strconv.Quote(key) + "]"
 	}
 	if path == "" {

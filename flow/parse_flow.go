@@ -196,7 +196,14 @@ func (p *parser) integer(path string, at, v *yaml.Node) (int, bool) {
 	return 0, false
 }
 
+// mapping reads a mapping into plain values; null is no mapping.
 func (p *parser) mapping(path string, at, v *yaml.Node) map[string]any {
+	return p.mappingAt(path, at, v, "", nil)
+}
+
+// mappingAt is mapping recording the positions of its entries in pos under
+// rel.
+func (p *parser) mappingAt(path string, at, v *yaml.Node, rel string, pos map[string]Position) map[string]any {
 	if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!null" {
 		return nil
 	}
@@ -204,7 +211,7 @@ func (p *parser) mapping(path string, at, v *yaml.Node) map[string]any {
 		p.errorf(path, at, "%s must be a mapping, not %s", pathLeaf(path), aKind(v))
 		return nil
 	}
-	m, _ := p.value(path, "", v, nil, 1).(map[string]any)
+	m, _ := p.value(path, rel, v, pos, 1).(map[string]any)
 	return m
 }
 

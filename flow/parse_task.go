@@ -46,6 +46,12 @@ func (p *parser) task(path string, n *yaml.Node) *Task {
 		p.errorf(path, at, "a task must be a mapping with id and type, not %s", aKind(n))
 		return nil
 	}
+	if p.depth >= maxTaskDepth {
+		p.errorf(path, at, "tasks nest deeper than %d levels", maxTaskDepth)
+		return nil
+	}
+	p.depth++
+	defer func() { p.depth-- }()
 	t := &Task{Path: path, Pos: nodePos(at), Props: map[string]any{}, PropPos: map[string]Position{}}
 	kvs := p.pairs(path, n)
 	var idN, typeN *yaml.Node
@@ -89,12 +95,9 @@ func (p *parser) task(path string, n *yaml.Node) *Task {
 				p.errorf(kpath, kv.KeyN, "logLevel %q must be one of %s", t.LogLevel, strings.Join(logLevels, ", "))
 			}
 		case "retry":
-			if m := p.mapping(kpath, kv.KeyN, v); m != nil {
-				t.Retry = m
-				p.value(kpath, "retry", v, t.PropPos, 1)
-			}
+			t.Retry = p.mappingAt(kpath, kv.KeyN, v, kv.Key, t.PropPos)
 		case "workerGroup":
-			t.WorkerGroup = p.mapping(kpath, kv.KeyN, v)
+			t.WorkerGroup = p.mappingAt(kpath, kv.KeyN, v, kv.Key, t.PropPos)
 		case "tasks":
 			if slices.Contains(dagTypes, t.Type) || looksLikeDag(p, v) {
 				t.DagTasks = p.dagTasks(kpath, kv.KeyN, v)

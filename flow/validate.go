@@ -24,7 +24,7 @@ func (p *parser) checkFlow(f *Flow) {
 			continue
 		}
 		if prev, ok := first[t.ID]; ok {
-			p.errs = append(p.errs, &Error{
+			p.add(&Error{
 				Path: joinKey(t.Path, "id"), Line: t.PosOf("id").Line, Column: t.PosOf("id").Column,
 				Message: fmt.Sprintf("duplicate task id %q: task ids must be unique in a flow (first at %s, line %d)",
 					t.ID, prev.Path, prev.Pos.Line),
@@ -58,7 +58,11 @@ func (p *parser) checked(prefix string, base Position, pos map[string]Position, 
 			at := lookupPos(pos, rel, base)
 			e.Line, e.Column = at.Line, at.Column
 		}
-		p.errs = append(p.errs, e)
+		if e.Line <= 0 {
+			e.Line, e.Column = max(base.Line, 1), max(base.Column, 1)
+		}
+		e.Column = max(e.Column, 1)
+		p.add(e)
 	}
 }
 
