@@ -1,0 +1,175 @@
+package expr
+
+// pos is a 1-based line and column in the template source.
+type pos struct{ line, col int }
+
+// expr is a compiled expression.
+type expr interface {
+	eval(st *state) (any, error)
+}
+
+// stmt is a compiled template statement.
+type stmt interface {
+	exec(st *state) error
+}
+
+type textStmt struct{ s string }
+
+type printStmt struct{ e expr }
+
+type ifStmt struct {
+	conds  []expr
+	bodies [][]stmt
+	els    []stmt
+}
+
+type forStmt struct {
+	pos
+	name string
+	iter expr
+	body []stmt
+	els  []stmt
+}
+
+type setStmt struct {
+	name string
+	e    expr
+}
+
+type literal struct{ v any }
+
+type varExpr struct {
+	pos
+	name string
+}
+
+// attrExpr is a.b or a[k]; name is the literal key when known, for messages.
+type attrExpr struct {
+	pos
+	obj       expr
+	key       expr
+	name      string
+	subscript bool
+}
+
+type methodExpr struct {
+	pos
+	obj  expr
+	name string
+	args argList
+}
+
+type namedArg struct {
+	name string
+	e    expr
+}
+
+type argList struct {
+	pos   []expr
+	named []namedArg
+}
+
+type callExpr struct {
+	pos
+	name string
+	args argList
+}
+
+type filterExpr struct {
+	pos
+	name  string
+	input expr
+	args  argList
+}
+
+type testExpr struct {
+	pos
+	name   string
+	input  expr
+	args   argList
+	negate bool
+}
+
+type unaryExpr struct {
+	pos
+	op string
+	x  expr
+}
+
+type binaryExpr struct {
+	pos
+	op   binOp
+	sym  string
+	l, r expr
+}
+
+type andExpr struct{ l, r expr }
+type orExpr struct{ l, r expr }
+
+// coalesceExpr is Kestra's "??" (null or undefined → right) and "???"
+// (only undefined → right).
+type coalesceExpr struct {
+	l, r          expr
+	undefinedOnly bool
+}
+
+type ternaryExpr struct {
+	pos
+	cond, yes, no expr
+}
+
+type listExpr struct {
+	pos
+	items []expr
+}
+
+type mapExpr struct {
+	pos
+	keys, vals []expr
+}
+
+type interpExpr struct {
+	pos
+	parts []expr
+}
+
+type binOp uint8
+
+const (
+	opEq binOp = iota
+	opNe
+	opGt
+	opLt
+	opGe
+	opLe
+	opAdd
+	opSub
+	opMul
+	opDiv
+	opMod
+	opConcat
+	opRange
+	opContains
+	opIn
+	opNotIn
+)
+
+var binOps = map[string]binOp{
+	"==": opEq, "equals": opEq, "!=": opNe, ">": opGt, "<": opLt, ">=": opGe, "<=": opLe,
+	"+": opAdd, "-": opSub, "*": opMul, "/": opDiv, "%": opMod, "~": opConcat, "..": opRange,
+	"contains": opContains, "in": opIn, "not in": opNotIn,
+}
+
+func newBinary(at pos, op string, l, r expr) expr {
+	switch op {
+	case "and":
+		return &andExpr{l: l, r: r}
+	case "or":
+		return &orExpr{l: l, r: r}
+	case "??":
+		return &coalesceExpr{l: l, r: r}
+	case "???":
+		return &coalesceExpr{l: l, r: r, undefinedOnly: true}
+	}
+	return &binaryExpr{pos: at, op: binOps[op], sym: op, l: l, r: r}
+}

@@ -1,0 +1,206 @@
+package expr
+
+import (
+	"errors"
+	"fmt"
+	"math/big"
+	"math/rand/v2"
+	"strings"
+
+	"github.com/google/uuid"
+	"go.yaml.in/yaml/v3"
+)
+
+// builtinFunc is an engine-wide function; unlike Func it sees the render
+// state (render() re-renders in the same scope).
+type builtinFunc func(st *state, a Args) (any, error)
+
+// builtinFunctions are Pebble's and Kestra's scope-independent functions.
+// Per-evaluation ones (secret, errorLogs, currentEachOutput, …) come from
+// Scope.Funcs and take precedence.
+var builtinFunctions = map[string]builtinFunc{
+	"now":          fnNow,
+	"json":         fnFromJSON,
+	"fromJson":     fnFromJSON,
+	"jsonDecode":   fnFromJSON,
+	"yaml":         fnFromYAML,
+	"fromYaml":     fnFromYAML,
+	"range":        fnRange,
+	"uuid":         func(*state, Args) (any, error) { return uuid.NewString(), nil },
+	"id":           func(*state, Args) (any, error) { return shortID(), nil },
+	"randomInt":    fnRandomInt,
+	"max":          func(st *state, a Args) (any, error) { return extreme(a, 1) },
+	"min":          func(st *state, a Args) (any, error) { return extreme(a, -1) },
+	"render":       fnRender,
+	"printContext": fnPrintContext,
+}
+
+func fnNow(st *state, a Args) (any, error) {
+	loc := st.eng.loc
+	if tz, ok := a.Get(-1, "timeZone"); ok && tz != nil {
+		var err error
+		if loc, err = zone(toString(tz), loc); err != nil {
+			return nil, err
+		}
+	}
+	return st.eng.now().In(loc), nil
+}
+
+func fnFromJSON(_ *state, a Args) (any, error) {
+	v, _ := a.Get(0, "json")
+	s, ok := v.(string)
+	if !ok {
+		return norm(v), nil
+	}
+	var out any
+	if err := decodeJSON(s, &out); err != nil {
+		return nil, fmt.Errorf("invalid JSON: %w", err)
+	}
+	return out, nil
+}
+
+func fnFromYAML(_ *state, a Args) (any, error) {
+	v, _ := a.Get(0, "yaml")
+	s, ok := v.(string)
+	if !ok {
+		return norm(v), nil
+	}
+	var out any
+	if err := yaml.Unmarshal([]byte(s), &out); err != nil {
+		return nil, fmt.Errorf("invalid YAML: %w", err)
+	}
+	return deepNorm(out, 0), nil
+}
+
+// deepNorm converts decoded YAML (map[string]any, int, …) to evaluator values.
+func deepNorm(v any, depth int) any {
+	if depth > maxJSONDepth {
+		return nil
+	}
+	switch x := norm(v).(type) {
+	case []any:
+		out := make([]any, len(x))
+		for i := range x {
+			out[i] = deepNorm(x[i], depth+1)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = deepNorm(e, depth+1)
+		}
+		return out
+	default:
+		return x
+	}
+}
+
+func fnRange(st *state, a Args) (any, error) {
+	start, _ := a.Get(0, "start")
+	end, _ := a.Get(1, "end")
+	step, ok := a.Get(2, "increment")
+	if !ok {
+		step = int64(1)
+	}
+	return rangeList(st, start, end, step)
+}
+
+func fnRandomInt(_ *state, a Args) (any, error) {
+	lv, _ := a.Get(0, "lower")
+	uv, _ := a.Get(1, "upper")
+	lo, ok1 := toInt(lv)
+	hi, ok2 := toInt(uv)
+	if !ok1 || !ok2 {
+		return nil, errors.New("randomInt expects two integers: lower (inclusive) and upper (exclusive)")
+	}
+	if hi <= lo {
+		return nil, fmt.Errorf("randomInt: upper %d must be greater than lower %d", hi, lo)
+	}
+	return lo + rand.Int64N(hi-lo), nil
+}
+
+func extreme(a Args, sign int) (any, error) {
+	var best any
+	for i, v := range a.Positional {
+		if i == 0 {
+			best = v
+			continue
+		}
+		c, err := compare(v, best)
+		if err != nil {
+			return nil, err
+		}
+		if c*sign > 0 {
+			best = v
+		}
+	}
+	return best, nil
+}
+
+// fnRender re-renders a string in the current scope. With recursive=true
+// (the default) it renders until the result holds no more expressions,
+// bounded by MaxRenderDepth.
+func fnRender(st *state, a Args) (any, error) {
+	v, _ := a.Get(0, "toRender")
+	s, ok := v.(string)
+	if !ok {
+		return v, nil
+	}
+	recursive := true
+	if r, ok := a.Get(1, "recursive"); ok {
+		recursive = truthy(r)
+	}
+	levels := 0
+	defer func() { st.depth -= levels }()
+	for {
+		if st.depth >= st.eng.maxDepth {
+			return nil, fmt.Errorf("%w: render() nested more than %d levels", ErrLimit, st.eng.maxDepth)
+		}
+		st.depth++
+		levels++
+		out, err := st.eng.renderString(st, s)
+		if err != nil {
+			return nil, err
+		}
+		if !recursive || out == s || !IsTemplate(out) {
+			return out, nil
+		}
+		s = out
+	}
+}
+
+func fnPrintContext(st *state, _ Args) (any, error) {
+	ctx := map[string]any{}
+	if st.scope != nil {
+		for k, v := range st.scope.Vars {
+			ctx[k] = v
+		}
+	}
+	for _, f := range st.frames {
+		for k, v := range f {
+			ctx[k] = v
+		}
+	}
+	var b strings.Builder
+	writeJSON(&b, ctx, 0)
+	return b.String(), nil
+}
+
+const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// shortID is a random base62 identifier like Kestra's IdUtils.create().
+func shortID() string {
+	u := uuid.New()
+	n := new(big.Int).SetBytes(u[:])
+	var b []byte
+	base := big.NewInt(62)
+	mod := new(big.Int)
+	for n.Sign() > 0 {
+		n.DivMod(n, base, mod)
+		b = append(b, base62[mod.Int64()])
+	}
+	for len(b) < 22 {
+		b = append(b, '0')
+	}
+	return string(b)
+}
