@@ -131,3 +131,47 @@ func (w *statusWriter) Flush() {
 }
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// muxErrorsAsJSON gives the mux's own 404 and 405 answers (no route, wrong
+// method) the API's JSON error shape instead of plain text. It only acts
+// on requests no route matched, so handlers' responses pass untouched.
+func muxErrorsAsJSON(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(&muxErrorWriter{ResponseWriter: w, r: r}, r)
+	})
+}
+
+type muxErrorWriter struct {
+	http.ResponseWriter
+	r       *http.Request
+	swallow bool
+}
+
+func (w *muxErrorWriter) WriteHeader(code int) {
+	if w.r.Pattern == "" && (code == http.StatusNotFound || code == http.StatusMethodNotAllowed) {
+		msg := "no such endpoint: " + w.r.URL.Path
+		if code == http.StatusMethodNotAllowed {
+			msg = "method " + w.r.Method + " is not allowed on " + w.r.URL.Path
+		}
+		w.Header().Del("X-Content-Type-Options")
+		writeJSON(w.ResponseWriter, code, errorBody{Message: msg})
+		w.swallow = true
+		return
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *muxErrorWriter) Write(b []byte) (int, error) {
+	if w.swallow {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *muxErrorWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *muxErrorWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

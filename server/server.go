@@ -178,7 +178,7 @@ func cutPattern(p string) (method, path string, ok bool) {
 
 // Handler is the API handler with its middleware, for tests and embedding.
 func (s *Server) Handler() http.Handler {
-	return recoverPanics(s.log, s.metrics.instrument(s.api))
+	return recoverPanics(s.log, s.metrics.instrument(muxErrorsAsJSON(s.api)))
 }
 
 // ManagementHandler is the management handler (health and metrics).

@@ -1,0 +1,117 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestBasicAuth(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(o *Options) { o.BasicAuth = &BasicAuth{Username: "admin", Password: "s3cret-pass"} })
+	e.srv.HandlePublic("POST /executions/webhook/{namespace}/{id}/{key}", func(w http.ResponseWriter, _ *http.Request) error {
+		w.WriteHeader(http.StatusTeapot)
+		return nil
+	})
+	e.h = e.srv.Handler()
+	basic := func(u, p string) http.Header {
+		r, _ := http.NewRequest("GET", "/", nil)
+		r.SetBasicAuth(u, p)
+		return r.Header
+	}
+	tests := []struct {
+		name   string
+		r      req
+		status int
+	}{
+		{"no credentials", req{method: "GET", path: "/api/v1/main/flows/search"}, 401},
+		{"wrong password", req{method: "GET", path: "/api/v1/main/flows/search", header: basic("admin", "nope")}, 401},
+		{"wrong user", req{method: "GET", path: "/api/v1/flows/search", header: basic("root", "s3cret-pass")}, 401},
+		{"right credentials", req{method: "GET", path: "/api/v1/main/flows/search", header: basic("admin", "s3cret-pass")}, 200},
+		{"alias is protected too", req{method: "GET", path: "/api/v1/flows/search"}, 401},
+		{"public route", req{method: "POST", path: "/api/v1/main/executions/webhook/n/f/k"}, http.StatusTeapot},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := e.do(t, tc.r)
+			require.Equal(t, tc.status, rec.Code)
+			if tc.status == 401 {
+				require.Equal(t, `Basic realm="osprey", charset="UTF-8"`, rec.Header().Get("WWW-Authenticate"))
+				requireError(t, rec, 401, "authentication required")
+			}
+		})
+	}
+}
+
+func TestListenAddr(t *testing.T) {
+	t.Parallel()
+	auth := &BasicAuth{Username: "u", Password: "p"}
+	tests := []struct {
+		name       string
+		host       string
+		auth       *BasicAuth
+		allow      bool
+		wantAddr   string
+		wantNotice string
+	}{
+		{"no auth binds loopback", "0.0.0.0", nil, false, "127.0.0.1:8080", "listens on 127.0.0.1 only"},
+		{"no auth, empty host", "", nil, false, "127.0.0.1:8080", "to listen on every interface"},
+		{"auth keeps the host", "0.0.0.0", auth, false, "0.0.0.0:8080", ""},
+		{"explicitly unauthenticated", "0.0.0.0", nil, true, "0.0.0.0:8080", "has no authentication"},
+		{"explicitly unauthenticated on loopback", "127.0.0.1", nil, true, "127.0.0.1:8080", ""},
+		{"ipv6 host", "::", auth, false, "[::]:8080", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			addr, notice := ListenAddr(tc.host, 8080, tc.auth, tc.allow)
+			require.Equal(t, tc.wantAddr, addr)
+			if tc.wantNotice == "" {
+				require.Empty(t, notice)
+			} else {
+				require.Contains(t, notice, tc.wantNotice)
+			}
+		})
+	}
+}
+
+func TestStartRefusesExposedUnauthenticatedAPI(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(o *Options) { o.Addr = "0.0.0.0:0" })
+	err := e.srv.Start(t.Context())
+	require.ErrorContains(t, err, "basic auth is not configured")
+}
+
+func TestStartAndStop(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(o *Options) {
+		o.Addr = "127.0.0.1:0"
+		o.ManagementAddr = "127.0.0.1:0"
+		o.BasicAuth = &BasicAuth{Username: "admin", Password: "pw"}
+	})
+	require.NoError(t, e.srv.Start(t.Context()))
+	api, mgmt := e.srv.Addr().String(), e.srv.ManagementAddr().String()
+	require.NotEqual(t, api, mgmt)
+
+	r, _ := http.NewRequestWithContext(t.Context(), "GET", fmt.Sprintf("http://%s/api/v1/main/flows/search", api), nil)
+	r.SetBasicAuth("admin", "pw")
+	resp, err := http.DefaultClient.Do(r)
+	require.NoError(t, err)
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	require.Equal(t, 200, resp.StatusCode)
+
+	resp = get(t, t.Context(), "http://"+mgmt+"/health/liveness")
+	require.Equal(t, 200, resp.StatusCode, "management needs no credentials")
+
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	require.NoError(t, e.srv.Stop(ctx))
+	require.NoError(t, e.srv.Stop(ctx), "Stop is idempotent")
+	_, err = http.Get("http://" + api + "/api/v1/main/flows/search")
+	require.Error(t, err, "the API no longer listens")
+}

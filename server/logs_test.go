@@ -1,0 +1,189 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ospreyhq/osprey/flow"
+)
+
+func (e *env) seedLogs(t *testing.T, id string) {
+	t.Helper()
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	require.NoError(t, e.st.Logs().Append(t.Context(), []flow.LogEntry{
+		{ExecutionID: id, TaskID: "a", TaskRunID: "tr1", Level: "DEBUG", Message: "debugging", Timestamp: now},
+		{ExecutionID: id, TaskID: "a", TaskRunID: "tr1", Level: "INFO", Message: "hello", Timestamp: now},
+		{ExecutionID: id, TaskID: "b", TaskRunID: "tr2", Level: "ERROR", Message: "boom", Timestamp: now},
+		{ExecutionID: "other", TaskID: "a", Level: "ERROR", Message: "not mine", Timestamp: now},
+	}))
+}
+
+func TestListLogs(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.seedLogs(t, "ex1")
+	tests := []struct {
+		query  string
+		status int
+		want   []string
+	}{
+		{"", 200, []string{"debugging", "hello", "boom"}},
+		{"?minLevel=INFO", 200, []string{"hello", "boom"}},
+		{"?minLevel=error", 200, []string{"boom"}},
+		{"?taskId=a", 200, []string{"debugging", "hello"}},
+		{"?taskRunId=tr2", 200, []string{"boom"}},
+		{"?minLevel=LOUD", 400, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.query, func(t *testing.T) {
+			rec := e.do(t, req{method: "GET", path: "/api/v1/main/logs/ex1" + tc.query})
+			require.Equal(t, tc.status, rec.Code, rec.Body.String())
+			if tc.status != 200 {
+				return
+			}
+			var got []string
+			for _, le := range decode[[]flow.LogEntry](t, rec) {
+				require.Equal(t, "ex1", le.ExecutionID)
+				got = append(got, le.Message)
+			}
+			require.Equal(t, tc.want, got)
+		})
+	}
+	rec := e.do(t, req{method: "GET", path: "/api/v1/logs/nothing"})
+	require.Equal(t, 200, rec.Code)
+	require.Equal(t, "[]\n", rec.Body.String())
+}
+
+func TestDownloadLogs(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.seedLogs(t, "ex1")
+	rec := e.do(t, req{method: "GET", path: "/api/v1/main/logs/ex1/download?minLevel=INFO"})
+	require.Equal(t, 200, rec.Code)
+	require.Equal(t, "text/plain; charset=utf-8", rec.Header().Get("Content-Type"))
+	require.Equal(t, "2026-01-02T03:04:05.000Z INFO hello\n2026-01-02T03:04:05.000Z ERROR boom\n", rec.Body.String())
+}
+
+// sseEvent is one parsed server-sent event.
+type sseEvent struct {
+	id, data string
+}
+
+// readEvents reads events until the one with id "end" and reports how
+// many keep-alive comments came along.
+func readEvents(t *testing.T, resp *http.Response) (events []sseEvent, comments int) {
+	t.Helper()
+	require.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	var cur sseEvent
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, ":"):
+			comments++
+		case strings.HasPrefix(line, "id: "):
+			cur.id = strings.TrimPrefix(line, "id: ")
+		case strings.HasPrefix(line, "data: "):
+			cur.data = strings.TrimPrefix(line, "data: ")
+		case line == "" && cur.id != "":
+			events = append(events, cur)
+			if cur.id == "end" {
+				return events, comments
+			}
+			cur = sseEvent{}
+		}
+	}
+	t.Fatalf("stream ended without an end event: %v, %v", events, sc.Err())
+	return nil, 0
+}
+
+func startServer(t *testing.T, e *env) *httptest.Server {
+	t.Helper()
+	ts := httptest.NewServer(e.h)
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+func get(t *testing.T, ctx context.Context, url string) *http.Response {
+	t.Helper()
+	r, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(r)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = resp.Body.Close() })
+	return resp
+}
+
+func TestFollowExecution(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(o *Options) { o.KeepAlive = 5 * time.Millisecond })
+	e.createFlow(t, helloFlow)
+	ts := startServer(t, e)
+	rec := e.do(t, req{method: "POST", path: "/api/v1/main/executions/company.team/hello"})
+	id := decode[flow.Execution](t, rec).ID
+
+	events, comments := readEvents(t, get(t, t.Context(), ts.URL+"/api/v1/main/executions/"+id+"/follow"))
+	last := events[len(events)-1]
+	require.Equal(t, "end", last.id)
+	var final flow.Execution
+	require.NoError(t, json.Unmarshal([]byte(last.data), &final))
+	require.Equal(t, flow.StateSuccess, final.State.Current)
+	for _, ev := range events[:len(events)-1] {
+		require.Equal(t, "progress", ev.id)
+	}
+	require.NotEmpty(t, events[:len(events)-1], "the running execution was streamed before it ended")
+	require.Positive(t, comments, "keep-alive comments are sent while waiting")
+
+	// A terminal execution ends at once.
+	events, _ = readEvents(t, get(t, t.Context(), ts.URL+"/api/v1/executions/"+id+"/follow"))
+	require.Len(t, events, 1)
+
+	resp := get(t, t.Context(), ts.URL+"/api/v1/executions/missing/follow")
+	require.Equal(t, 404, resp.StatusCode)
+}
+
+func TestFollowLogs(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.createFlow(t, helloFlow)
+	ts := startServer(t, e)
+	rec := e.do(t, req{method: "POST", path: "/api/v1/main/executions/company.team/hello"})
+	id := decode[flow.Execution](t, rec).ID
+
+	events, _ := readEvents(t, get(t, t.Context(), ts.URL+"/api/v1/main/logs/"+id+"/follow"))
+	require.Len(t, events, 2, "the log line, then the end")
+	var le flow.LogEntry
+	require.NoError(t, json.Unmarshal([]byte(events[0].data), &le))
+	require.Equal(t, "hello from hello", le.Message)
+	require.Equal(t, "end", events[1].id)
+}
+
+func TestFollowStopsWhenClientLeaves(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.runner.finish = false
+	e.createFlow(t, helloFlow)
+	ts := startServer(t, e)
+	rec := e.do(t, req{method: "POST", path: "/api/v1/main/executions/company.team/hello"})
+	id := decode[flow.Execution](t, rec).ID
+
+	ctx, cancel := context.WithCancel(t.Context())
+	resp := get(t, ctx, ts.URL+"/api/v1/main/logs/"+id+"/follow")
+	require.Equal(t, 200, resp.StatusCode)
+	cancel()
+	// The handler returns and the store subscription is released.
+	require.Eventually(t, func() bool {
+		e.st.mu.Lock()
+		defer e.st.mu.Unlock()
+		return len(e.st.subs) == 0
+	}, 5*time.Second, 10*time.Millisecond)
+}
