@@ -94,12 +94,12 @@ type Server struct {
 	reg     *prometheus.Registry
 	metrics *httpMetrics
 
-	mu        sync.Mutex
-	servers   []*http.Server
-	apiAddr   net.Addr
-	mgmtAddr  net.Addr
-	stopped   bool
-	stopErr   error
+	mu       sync.Mutex
+	servers  []*http.Server
+	apiAddr  net.Addr
+	mgmtAddr net.Addr
+	stopped  bool
+	stopErr  error
 }
 
 // New builds a Server and registers its routes. Mount more routes with
@@ -126,12 +126,12 @@ func New(o Options) *Server {
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	s := &Server{
-		opts:      o,
-		log:       o.Logger.With(slog.String("component", "webserver")),
-		api:       http.NewServeMux(),
-		mgmt:      http.NewServeMux(),
-		reg:       reg,
-		metrics:   newHTTPMetrics(reg),
+		opts:    o,
+		log:     o.Logger.With(slog.String("component", "webserver")),
+		api:     http.NewServeMux(),
+		mgmt:    http.NewServeMux(),
+		reg:     reg,
+		metrics: newHTTPMetrics(reg),
 	}
 	s.routes()
 	s.managementRoutes()

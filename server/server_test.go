@@ -107,13 +107,16 @@ func (e *env) createFlow(t *testing.T, src string) {
 
 // errorShape is what every error response must look like.
 type errorShape struct {
+	Message string   `json:"message"`
+	Details []detail `json:"details"`
+}
+
+// detail is one positioned problem of an error or a validation.
+type detail struct {
+	Path    string `json:"path"`
+	Line    int    `json:"line"`
+	Column  int    `json:"column"`
 	Message string `json:"message"`
-	Details []struct {
-		Path    string `json:"path"`
-		Line    int    `json:"line"`
-		Column  int    `json:"column"`
-		Message string `json:"message"`
-	} `json:"details"`
 }
 
 func requireError(t *testing.T, rec *httptest.ResponseRecorder, status int, msgContains string) errorShape {
