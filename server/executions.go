@@ -48,7 +48,7 @@ func (s *Server) createExecution(w http.ResponseWriter, r *http.Request) error {
 	}
 	f.Revision, f.Source = rec.Revision, rec.Source
 	if f.Disabled {
-		return Errorf(http.StatusUnprocessableEntity, fmt.Sprintf("flow %s.%s is disabled: enable it before running it", ns, id))
+		return Errorf(http.StatusConflict, fmt.Sprintf("flow %s.%s is disabled: enable it before running it", ns, id))
 	}
 	e, err := s.opts.Runner.Start(r.Context(), StartParams{Flow: f, Inputs: inputs, Labels: labels})
 	if err != nil {

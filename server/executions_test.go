@@ -113,7 +113,7 @@ func TestCreateExecutionOfDisabledFlow(t *testing.T) {
 	e := newEnv(t)
 	e.createFlow(t, "id: off\nnamespace: n\ndisabled: true\n")
 	rec := e.do(t, req{method: "POST", path: "/api/v1/main/executions/n/off"})
-	requireError(t, rec, 422, "disabled")
+	requireError(t, rec, 409, "disabled")
 }
 
 func TestExecutionRoutes(t *testing.T) {

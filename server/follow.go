@@ -100,7 +100,7 @@ func (es *eventStream) comment() error {
 }
 
 // followExecution streams the execution: one "progress" event per change,
-// then a final event with id "end" once it is terminal.
+// then a final event with id "end", holding the terminal execution.
 func (s *Server) followExecution(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("executionId")
 	if _, _, err := s.opts.Store.Executions().Get(r.Context(), id); err != nil {
@@ -120,14 +120,20 @@ func (s *Server) followExecution(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return false, err
 		}
-		if e.State.Current.IsTerminal() {
-			return true, es.send("end", json.RawMessage(b))
-		}
-		if string(b) == string(last) {
-			return false, nil
+		changed := string(b) != string(last)
+		terminal := e.State.Current.IsTerminal()
+		// As Kestra does: an execution already over gets only "end"; one
+		// followed to its end gets its final state as "progress", then "end".
+		if changed && (!terminal || last != nil) {
+			if err := es.send("progress", json.RawMessage(b)); err != nil {
+				return false, err
+			}
 		}
 		last = b
-		return false, es.send("progress", json.RawMessage(b))
+		if terminal {
+			return true, es.send("end", json.RawMessage(b))
+		}
+		return false, nil
 	}, es.comment)
 	s.endStream(r, err)
 	return nil

@@ -67,8 +67,9 @@ func (s *Server) downloadLogs(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// followLogs streams log entries as "progress" events and ends with an
-// "end" event once the execution is terminal and every entry was sent.
+// followLogs streams log entries as "progress" events after an empty
+// "start" event, and ends with an "end" event once the execution is
+// terminal and every entry was sent.
 func (s *Server) followLogs(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("executionId")
 	lq, err := logQuery(id, r.URL.Query())
@@ -80,6 +81,11 @@ func (s *Server) followLogs(w http.ResponseWriter, r *http.Request) error {
 	}
 	es, err := startEvents(w)
 	if err != nil {
+		return nil
+	}
+	// Kestra opens with an empty "start" entry so clients see the stream
+	// is live before the first line arrives.
+	if err := es.send("start", struct{}{}); err != nil {
 		return nil
 	}
 	const batch = 500
