@@ -56,12 +56,13 @@ func jsonTypeName(k string) string {
 	return k
 }
 
-// taskErr builds an error at a property of t (or at t when prop is "").
+// taskErr builds an error at a property of t (or at t when prop is ""),
+// with the path relative to the task as flow.Parse expects; Parse adds the
+// task's path and fills a missing position.
 func taskErr(t *flow.Task, prop, msg string) *flow.Error {
-	e := &flow.Error{Path: t.Path, Line: t.Pos.Line, Column: t.Pos.Column, Message: msg}
+	e := &flow.Error{Path: prop, Message: msg}
 	if prop != "" {
 		top, _, _ := strings.Cut(prop, ".")
-		e.Path = t.Path + "." + prop
 		if p, ok := t.PropPos[top]; ok {
 			e.Line, e.Column = p.Line, p.Column
 		}

@@ -90,10 +90,10 @@ func (r *Registry) Known(typ string) bool {
 func (r *Registry) CheckTask(t *flow.Task) []*flow.Error {
 	s, ok := r.Spec(t.Type)
 	if !ok {
-		return []*flow.Error{{Path: t.Path + ".type", Line: t.Pos.Line, Column: t.Pos.Column, Message: fmt.Sprintf("unknown task type %q", t.Type)}}
+		return []*flow.Error{{Path: "type", Message: fmt.Sprintf("unknown task type %q", t.Type)}}
 	}
 	if s.Kind != KindRunnable && s.Kind != KindFlowable {
-		return []*flow.Error{{Path: t.Path + ".type", Line: t.Pos.Line, Column: t.Pos.Column, Message: fmt.Sprintf("%s is a %s, not a task", t.Type, kindName(s.Kind))}}
+		return []*flow.Error{{Path: "type", Message: fmt.Sprintf("%s is a %s, not a task", t.Type, kindName(s.Kind))}}
 	}
 	_, errs := s.Decode(t)
 	return errs
@@ -103,7 +103,7 @@ func (r *Registry) CheckTask(t *flow.Task) []*flow.Error {
 func (r *Registry) CheckTrigger(t *flow.Trigger) []*flow.Error {
 	s, ok := r.Spec(t.Type)
 	if !ok || s.Kind != KindTrigger {
-		return []*flow.Error{{Path: "triggers", Line: t.Pos.Line, Column: t.Pos.Column, Message: fmt.Sprintf("unknown trigger type %q", t.Type)}}
+		return []*flow.Error{{Path: "type", Message: fmt.Sprintf("%s is not a trigger type", t.Type)}}
 	}
 	return nil
 }

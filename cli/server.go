@@ -1,0 +1,291 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ospreyhq/osprey/config"
+	"github.com/ospreyhq/osprey/executor"
+	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/server"
+	"github.com/ospreyhq/osprey/store"
+	"github.com/ospreyhq/osprey/worker"
+)
+
+// Component roles a process can take.
+const (
+	roleWebserver = "webserver"
+	roleExecutor  = "executor"
+	roleWorker    = "worker"
+	roleScheduler = "scheduler"
+)
+
+type serverFlags struct {
+	port           int
+	managementPort int
+	threads        int
+	flowPath       string
+	dataDir        string
+	shutdownGrace  time.Duration
+}
+
+func newServerCmd(env *Env) *cobra.Command {
+	c := &cobra.Command{Use: "server", Short: "Run Osprey's components"}
+	modes := []struct {
+		name, short string
+		roles       []string
+	}{
+		{"local", "Everything in one process on embedded SQLite under --data-dir (for a laptop)", nil},
+		{"standalone", "Everything in one process on the configured store", nil},
+		{roleWebserver, "The HTTP API only", []string{roleWebserver}},
+		{roleExecutor, "The executor only", []string{roleExecutor}},
+		{roleWorker, "The worker only", []string{roleWorker}},
+		{roleScheduler, "The scheduler only", []string{roleScheduler}},
+	}
+	for _, m := range modes {
+		var fl serverFlags
+		mode := m
+		cmd := &cobra.Command{
+			Use:   mode.name,
+			Short: mode.short,
+			Args:  cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				roles := mode.roles
+				if roles == nil {
+					roles = []string{roleWebserver, roleExecutor, roleWorker, roleScheduler}
+				}
+				return runServer(cmd.Context(), env, mode.name, roles, fl)
+			},
+		}
+		f := cmd.Flags()
+		f.IntVar(&fl.port, "port", 0, "API port (default 8080; micronaut.server.port)")
+		f.IntVar(&fl.managementPort, "management-port", 0, "health and metrics port (default 8081; endpoints.all.port)")
+		f.IntVar(&fl.threads, "worker-thread", 0, "task runs a worker runs at once (default: 8 × CPUs)")
+		f.IntVar(&fl.threads, "thread", 0, "alias of --worker-thread")
+		f.StringVarP(&fl.flowPath, "flow-path", "f", "", "load every flow in this folder at start-up")
+		f.DurationVar(&fl.shutdownGrace, "shutdown-grace", 25*time.Second, "how long to let running task runs finish on SIGTERM")
+		if mode.name == "local" {
+			f.StringVar(&fl.dataDir, "data-dir", "data", "where the SQLite database and generated keys live")
+		}
+		c.AddCommand(cmd)
+	}
+	return c
+}
+
+// component is what runServer starts and stops.
+type component interface {
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+}
+
+func runServer(ctx context.Context, env *Env, mode string, roles []string, fl serverFlags) error {
+	overrides := map[string]string{}
+	if fl.port != 0 {
+		overrides["micronaut.server.port"] = strconv.Itoa(fl.port)
+	}
+	if fl.managementPort != 0 {
+		overrides["endpoints.all.port"] = strconv.Itoa(fl.managementPort)
+	}
+	if mode == "local" {
+		overrides["kestra.repository.type"] = config.RepositorySQLite
+		overrides["osprey.data-dir"] = fl.dataDir
+	}
+	log, err := env.logger()
+	if err != nil {
+		return err
+	}
+	cfg, warns, err := env.loadConfig(ctx, overrides)
+	for _, w := range warns {
+		log.WarnContext(ctx, "configuration", "warning", w.String())
+	}
+	if err != nil {
+		return err
+	}
+	a, err := wire(ctx, cfg, log, env.Environ)
+	if err != nil {
+		return err
+	}
+	defer a.store.Close()
+	if fl.flowPath != "" {
+		if err := a.loadFlowDir(ctx, fl.flowPath); err != nil {
+			return err
+		}
+	}
+
+	has := func(r string) bool { return containsStr(roles, r) }
+	var started []component
+	stopAll := func() {
+		sctx, cancel := context.WithTimeout(context.Background(), fl.shutdownGrace)
+		defer cancel()
+		// Scheduler first, then claiming, then the workers drain, then HTTP.
+		for i := len(started) - 1; i >= 0; i-- {
+			if err := started[i].Stop(sctx); err != nil && !errors.Is(err, context.Canceled) {
+				log.Warn("stop component", "err", err)
+			}
+		}
+	}
+	defer stopAll()
+	start := func(c component) error {
+		if err := c.Start(ctx); err != nil {
+			return err
+		}
+		started = append(started, c)
+		return nil
+	}
+	if has(roleWebserver) {
+		srv, addr, err := a.newServer(ctx)
+		if err != nil {
+			return err
+		}
+		if err := start(srv); err != nil {
+			return fmt.Errorf("start webserver on %s: %w", addr, err)
+		}
+	}
+	if has(roleWorker) {
+		threads := fl.threads
+		w := worker.New(worker.Options{
+			Store: a.store, Tasks: a.reg, Flows: a.flows, Renderers: a.renderer, Logger: log,
+			Threads: threads, TmpDir: tmpDir(cfg),
+		})
+		if err := start(w); err != nil {
+			return err
+		}
+	}
+	if has(roleExecutor) {
+		x := executor.New(executor.Options{Store: a.store, Engine: a.engine, Flows: a.flows, Logger: log, OnEnd: a.onExecutionEnd})
+		if err := start(x); err != nil {
+			return err
+		}
+	}
+	if has(roleScheduler) {
+		if err := start(a.newScheduler()); err != nil {
+			return err
+		}
+	}
+	log.InfoContext(ctx, "osprey started", "mode", mode, "components", strings.Join(roles, ","), "version", Version())
+	<-ctx.Done()
+	log.Info("shutting down", "grace", fl.shutdownGrace)
+	return nil
+}
+
+func tmpDir(cfg *config.Config) string {
+	if cfg.Tasks.TmpDir != "" {
+		return cfg.Tasks.TmpDir
+	}
+	return filepath.Join(os.TempDir(), "osprey")
+}
+
+func containsStr(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// newServer builds the webserver from the configuration, applying the bind
+// rule: no credentials, loopback only, unless auth is explicitly disabled.
+func (a *app) newServer(ctx context.Context) (*server.Server, string, error) {
+	cfg := a.cfg.Server
+	var auth *server.BasicAuth
+	if cfg.BasicAuth.Active() {
+		auth = &server.BasicAuth{Username: cfg.BasicAuth.Username, Password: cfg.BasicAuth.Password.Reveal()}
+	}
+	host := cfg.Host
+	if host == "" {
+		if auth != nil || cfg.BasicAuth.ExplicitlyDisabled() {
+			host = "0.0.0.0"
+		} else {
+			host = "127.0.0.1"
+			a.log.WarnContext(ctx, "no kestra.server.basic-auth credentials: the API listens on 127.0.0.1 only; set a username and password (or basic-auth.enabled: false) to serve other hosts")
+		}
+	}
+	if auth == nil && !cfg.BasicAuth.ExplicitlyDisabled() && !isLoopback(host) {
+		return nil, "", fmt.Errorf("micronaut.server.host %s is not loopback and no basic auth is configured: set kestra.server.basic-auth.username and password, or kestra.server.basic-auth.enabled: false to serve without authentication", host)
+	}
+	addr := net.JoinHostPort(host, strconv.Itoa(cfg.Port))
+	mgmt := ""
+	if cfg.ManagementPort > 0 {
+		mgmt = net.JoinHostPort(hostForManagement(host), strconv.Itoa(cfg.ManagementPort))
+	}
+	srv := server.New(server.Options{
+		Store: a.store, Parse: a.parse, Runner: serverRunner{a}, Logger: a.log,
+		Addr: addr, ManagementAddr: mgmt, BasicAuth: auth,
+		AllowUnauthenticated: cfg.BasicAuth.ExplicitlyDisabled(),
+	})
+	a.mountExtraRoutes(srv)
+	return srv, addr, nil
+}
+
+func hostForManagement(apiHost string) string {
+	if isLoopback(apiHost) {
+		return apiHost
+	}
+	return "0.0.0.0"
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// serverRunner adapts the launcher to the webserver's Runner.
+type serverRunner struct{ a *app }
+
+func (r serverRunner) Start(ctx context.Context, p server.StartParams) (*flow.Execution, error) {
+	return r.a.launcher.Start(ctx, p.Flow, p.Inputs, p.Labels)
+}
+
+func (r serverRunner) Kill(ctx context.Context, id string) error {
+	return r.a.launcher.Kill(ctx, id)
+}
+
+// loadFlowDir creates or updates every flow file under dir.
+func (a *app) loadFlowDir(ctx context.Context, dir string) error {
+	n := 0
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() || !(strings.HasSuffix(path, ".yml") || strings.HasSuffix(path, ".yaml")) {
+			return nil
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		f, err := a.parse(src)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		if _, err := a.store.Flows().Update(ctx, store.PutFlowParams{Namespace: f.Namespace, ID: f.ID, Source: string(src)}); errors.Is(err, store.ErrNotFound) {
+			_, err = a.store.Flows().Create(ctx, store.PutFlowParams{Namespace: f.Namespace, ID: f.ID, Source: string(src)})
+			if err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
+		} else if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		n++
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load flows from %s: %w", dir, err)
+	}
+	a.log.InfoContext(ctx, "flows loaded", "dir", dir, "count", n)
+	return nil
+}

@@ -1,0 +1,160 @@
+package cli
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/ospreyhq/osprey/config"
+	"github.com/ospreyhq/osprey/engine"
+	"github.com/ospreyhq/osprey/expr"
+	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/launch"
+	"github.com/ospreyhq/osprey/render"
+	"github.com/ospreyhq/osprey/store"
+	"github.com/ospreyhq/osprey/store/sqlite"
+	"github.com/ospreyhq/osprey/tasks"
+)
+
+// app holds the parts every component shares, built once from the
+// configuration.
+type app struct {
+	cfg      *config.Config
+	log      *slog.Logger
+	store    store.Store
+	reg      *tasks.Registry
+	parse    func([]byte) (*flow.Flow, error)
+	flows    *launch.Flows
+	launcher *launch.Launcher
+	renderer *render.Renderer
+	engine   *engine.Engine
+	environ  []string
+}
+
+// wire opens the store and builds the shared parts. component names the
+// process's role for secret isolation ("" for all-in-one).
+func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, environ []string) (*app, error) {
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	reg := tasks.New()
+	a := &app{cfg: cfg, log: log, store: st, reg: reg, parse: parser(reg), environ: environ}
+	a.flows = launch.NewFlows(st.Flows(), a.parse)
+	a.launcher = &launch.Launcher{Store: st, Flows: a.flows}
+	secrets, err := newSecrets(ctx, a)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	a.renderer = &render.Renderer{Expr: expr.New(expr.Options{}), Secrets: secrets, Logs: errorLogs{st}}
+	a.engine = &engine.Engine{
+		Types:    reg,
+		Renderer: a.renderer,
+		Globals:  cfg.Variables.Globals,
+		Envs:     envVars(environ, cfg.Variables.EnvVarsPrefix),
+		Starter:  a.launcher,
+	}
+	return a, nil
+}
+
+// openStore is the one switch over store drivers.
+func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (store.Store, error) {
+	switch cfg.Repository.Type {
+	case config.RepositorySQLite:
+		dir := cfg.Osprey.DataDir
+		if dir == "" {
+			dir = "data"
+		}
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("create data directory %s: %w", dir, err)
+		}
+		path := filepath.Join(dir, "osprey.db")
+		st, err := sqlite.Open(ctx, path, sqlite.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("open SQLite store %s: %w", path, err)
+		}
+		log.InfoContext(ctx, "store ready", "type", "sqlite", "path", path)
+		return st, nil
+	case config.RepositoryPostgres:
+		return openPostgres(ctx, cfg, log)
+	default:
+		return nil, fmt.Errorf("kestra.repository.type %q: use sqlite or postgres", cfg.Repository.Type)
+	}
+}
+
+// envVars exposes KESTRA_-prefixed variables as {{ envs.x }}: prefix
+// removed, lower-cased, Kestra's redacted names left out.
+func envVars(environ []string, prefix string) map[string]any {
+	if prefix == "" {
+		prefix = "KESTRA_"
+	}
+	redacted := map[string]bool{"KESTRA_PLUGINS_PATH": true, "KESTRA_CONFIGURATION_PATH": true, "KESTRA_CONFIGURATION": true}
+	out := map[string]any{}
+	for _, kv := range environ {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || !strings.HasPrefix(k, prefix) || redacted[k] {
+			continue
+		}
+		out[strings.ToLower(strings.TrimPrefix(k, prefix))] = v
+	}
+	return out
+}
+
+// errorLogs serves errorLogs() from the log store.
+type errorLogs struct{ st store.Store }
+
+func (e errorLogs) ErrorLogs(ctx context.Context, executionID string) ([]map[string]any, error) {
+	logs, err := e.st.Logs().List(ctx, store.LogQuery{ExecutionID: executionID, MinLevel: "ERROR"})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]map[string]any, 0, len(logs))
+	for _, l := range logs {
+		out = append(out, map[string]any{
+			"taskId": l.TaskID, "taskRunId": l.TaskRunID, "message": l.Message, "level": l.Level,
+			"timestamp": l.Timestamp, "executionId": l.ExecutionID, "namespace": l.Namespace, "flowId": l.FlowID,
+		})
+	}
+	return out, nil
+}
+
+// envSecrets is Kestra OSS's secret backend: SECRET_<KEY> variables,
+// base64-encoded, line breaks ignored.
+type envSecrets struct{ values map[string]string }
+
+var lineBreaks = regexp.MustCompile(`\r?\n|\r`)
+
+func newEnvSecrets(environ []string, raw bool, log *slog.Logger) *envSecrets {
+	s := &envSecrets{values: map[string]string{}}
+	for _, kv := range environ {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || !strings.HasPrefix(k, "SECRET_") {
+			continue
+		}
+		key := strings.ToUpper(strings.TrimPrefix(k, "SECRET_"))
+		if raw {
+			s.values[key] = v
+			continue
+		}
+		dec, err := base64.StdEncoding.DecodeString(lineBreaks.ReplaceAllString(v, ""))
+		if err != nil {
+			log.Warn("environment secret is not valid base64; set kestra.secret.env.encoding: raw to read values as they are", "variable", k)
+			continue
+		}
+		s.values[key] = string(dec)
+	}
+	return s
+}
+
+func (s *envSecrets) Get(_ context.Context, namespace, key string) (string, error) {
+	if v, ok := s.values[strings.ToUpper(key)]; ok {
+		return v, nil
+	}
+	return "", fmt.Errorf("Cannot find secret for key '%s'.", key)
+}

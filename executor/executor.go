@@ -1,0 +1,343 @@
+// Package executor runs the engine against the store: it claims executions
+// that need a look (new, a worker result arrived, a timer is due, an API
+// action), advances them with the engine, and saves the result and the work
+// it produced in one transaction. Several executors may share a store: a
+// claim is a lease, and a stale save loses on the execution's version.
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/ospreyhq/osprey/engine"
+	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/store"
+)
+
+// Flows loads parsed flow revisions.
+type Flows interface {
+	Get(ctx context.Context, namespace, id string, rev int) (*flow.Flow, error)
+}
+
+// Payload is what a job carries to a worker.
+type Payload struct {
+	Namespace string         `json:"namespace"`
+	FlowID    string         `json:"flowId"`
+	Revision  int            `json:"revision"`
+	TaskID    string         `json:"taskId"`
+	TaskRun   *flow.TaskRun  `json:"taskRun"`
+	Attempt   int            `json:"attempt"`
+	Vars      map[string]any `json:"vars"`
+}
+
+// JobID names the job of one attempt of a task run.
+func JobID(taskRunID string, attempt int) string {
+	return taskRunID + "-" + strconv.Itoa(attempt)
+}
+
+// Options configure an Executor.
+type Options struct {
+	Store  store.Store
+	Engine *engine.Engine
+	Flows  Flows
+	Logger *slog.Logger
+	// ID names this executor in claims; a random one when empty.
+	ID string
+	// Batch is how many executions one pass claims (default 32).
+	Batch int
+	// Lease is how long a claim lasts (default 30s).
+	Lease time.Duration
+	// Poll is how often it looks for due timers without a wake-up
+	// (default 200ms).
+	Poll time.Duration
+	// OnEnd is called after an execution ended and was saved (flow
+	// triggers listen here).
+	OnEnd func(ctx context.Context, ex *flow.Execution)
+	Now   func() time.Time
+}
+
+// Executor is the executor component.
+type Executor struct {
+	opts   Options
+	log    *slog.Logger
+	cancel context.CancelFunc
+	done   chan struct{}
+	once   sync.Once
+}
+
+// New returns an executor; Start runs it.
+func New(opts Options) *Executor {
+	if opts.Batch <= 0 {
+		opts.Batch = 32
+	}
+	if opts.Lease <= 0 {
+		opts.Lease = 30 * time.Second
+	}
+	if opts.Poll <= 0 {
+		opts.Poll = 200 * time.Millisecond
+	}
+	if opts.ID == "" {
+		opts.ID = "executor-" + flow.NewID()[:8]
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Executor{opts: opts, log: log.With("component", "executor")}
+}
+
+// Start launches the executor loop and returns.
+func (x *Executor) Start(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	wake, err := x.opts.Store.Queue().Subscribe(ctx, store.TopicExecutions)
+	if err != nil {
+		cancel()
+		return fmt.Errorf("subscribe to executions: %w", err)
+	}
+	x.cancel = cancel
+	x.done = make(chan struct{})
+	go x.loop(ctx, wake)
+	x.log.InfoContext(ctx, "executor started", "id", x.opts.ID)
+	return nil
+}
+
+// Stop ends the loop after the step in progress; it is idempotent.
+func (x *Executor) Stop(ctx context.Context) error {
+	x.once.Do(func() {
+		if x.cancel != nil {
+			x.cancel()
+		}
+	})
+	if x.done == nil {
+		return nil
+	}
+	select {
+	case <-x.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (x *Executor) loop(ctx context.Context, wake <-chan struct{}) {
+	defer close(x.done)
+	tick := time.NewTicker(x.opts.Poll)
+	defer tick.Stop()
+	reap := time.NewTicker(x.opts.Lease / 3)
+	defer reap.Stop()
+	for {
+		n, err := x.RunOnce(ctx)
+		if err != nil && ctx.Err() == nil {
+			x.log.ErrorContext(ctx, "executor pass", "err", err)
+		}
+		if n >= x.opts.Batch {
+			continue // more may be waiting
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-wake:
+		case <-tick.C:
+		case <-reap.C:
+			if n, err := x.opts.Store.Queue().RequeueExpired(ctx); err != nil {
+				x.log.ErrorContext(ctx, "requeue expired jobs", "err", err)
+			} else if n > 0 {
+				x.log.WarnContext(ctx, "requeued jobs whose worker stopped answering", "jobs", n)
+				_ = x.opts.Store.Queue().Notify(ctx, store.TopicJobs)
+			}
+		}
+	}
+}
+
+// RunOnce claims a batch of executions and steps each; it returns how many
+// it claimed.
+func (x *Executor) RunOnce(ctx context.Context) (int, error) {
+	ids, err := x.opts.Store.Queue().ClaimExecutions(ctx, x.opts.ID, x.opts.Batch, x.opts.Lease)
+	if err != nil {
+		return 0, fmt.Errorf("claim executions: %w", err)
+	}
+	var errs []error
+	for _, id := range ids {
+		if err := x.step(ctx, id); err != nil {
+			errs = append(errs, fmt.Errorf("execution %s: %w", id, err))
+		}
+	}
+	return len(ids), errors.Join(errs...)
+}
+
+func (x *Executor) step(ctx context.Context, id string) error {
+	st := x.opts.Store
+	ex, ver, err := st.Executions().Get(ctx, id)
+	if err != nil {
+		return fmt.Errorf("load: %w", err)
+	}
+	jobs, err := st.Queue().Results(ctx, id)
+	if err != nil {
+		return fmt.Errorf("load results: %w", err)
+	}
+	results := make([]engine.Result, 0, len(jobs))
+	acks := make([]string, 0, len(jobs))
+	for _, j := range jobs {
+		acks = append(acks, j.ID)
+		var r engine.Result
+		if err := flow.DecodeJSON(j.Result, &r); err != nil {
+			x.log.ErrorContext(ctx, "unreadable job result", "job", j.ID, "err", err)
+			continue
+		}
+		results = append(results, r)
+	}
+	f, err := x.opts.Flows.Get(ctx, ex.Namespace, ex.FlowID, ex.FlowRevision)
+	var fx engine.Effects
+	if err != nil {
+		// The flow revision is gone or no longer parses: end the execution
+		// rather than retry forever.
+		if !ex.State.Current.IsTerminal() {
+			ex.Error = err.Error()
+			ex.State.Set(flow.StateFailed, x.opts.Now())
+			fx.Ended = true
+		}
+	} else {
+		related, err := x.related(ctx, ex)
+		if err != nil {
+			return err
+		}
+		if ex.State.Current == flow.StateCreated || ex.State.Current == flow.StateQueued {
+			if wait, done := x.concurrency(ctx, f, ex); wait {
+				return x.save(ctx, ex, ver, acks, engine.Effects{WakeAt: ptr(x.opts.Now().Add(time.Second))}, done)
+			}
+		}
+		fx, err = x.opts.Engine.Advance(ctx, engine.Step{Flow: f, Exec: ex, Results: results, Related: related, Now: x.opts.Now()})
+		if err != nil {
+			return fmt.Errorf("advance: %w", err)
+		}
+	}
+	return x.save(ctx, ex, ver, acks, fx, false)
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// concurrency applies the flow's concurrency limit to an execution about
+// to start: it waits QUEUED, or is cancelled or failed, as the flow says.
+func (x *Executor) concurrency(ctx context.Context, f *flow.Flow, ex *flow.Execution) (wait, ended bool) {
+	c := f.Concurrency
+	if c == nil || c.Limit <= 0 {
+		return false, false
+	}
+	n, err := x.opts.Store.Executions().CountActive(ctx, ex.Namespace, ex.FlowID)
+	if err != nil || n < c.Limit {
+		return false, false
+	}
+	now := x.opts.Now()
+	switch c.Behavior {
+	case "CANCEL":
+		ex.State.Set(flow.StateCancelled, now)
+		return true, true
+	case "FAIL":
+		ex.Error = fmt.Sprintf("flow concurrency limit of %d reached", c.Limit)
+		ex.State.Set(flow.StateFailed, now)
+		return true, true
+	default:
+		ex.State.Set(flow.StateQueued, now)
+		return true, false
+	}
+}
+
+// related loads the subflow executions that running Subflow task runs wait on.
+func (x *Executor) related(ctx context.Context, ex *flow.Execution) (map[string]*flow.Execution, error) {
+	var out map[string]*flow.Execution
+	for _, tr := range ex.TaskRunList {
+		if tr.State.Current.IsTerminal() {
+			continue
+		}
+		cid, _ := tr.Outputs["executionId"].(string)
+		if cid == "" {
+			continue
+		}
+		child, _, err := x.opts.Store.Executions().Get(ctx, cid)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("load subflow execution %s: %w", cid, err)
+		}
+		if out == nil {
+			out = map[string]*flow.Execution{}
+		}
+		out[cid] = child
+	}
+	return out, nil
+}
+
+func (x *Executor) save(ctx context.Context, ex *flow.Execution, ver int64, acks []string, fx engine.Effects, ended bool) error {
+	st := x.opts.Store
+	jobs := make([]store.Job, 0, len(fx.Dispatch))
+	for _, d := range fx.Dispatch {
+		p := Payload{Namespace: ex.Namespace, FlowID: ex.FlowID, Revision: ex.FlowRevision, TaskID: d.Task.ID, TaskRun: d.TaskRun, Attempt: d.Attempt, Vars: d.Vars}
+		raw, err := marshal(p)
+		if err != nil {
+			return fmt.Errorf("encode job for task %s: %w", d.Task.ID, err)
+		}
+		jobs = append(jobs, store.Job{ID: JobID(d.TaskRun.ID, d.Attempt), ExecutionID: ex.ID, TaskRunID: d.TaskRun.ID, Attempt: d.Attempt, Payload: raw, State: store.JobQueued})
+	}
+	var cancel []string
+	for _, trID := range fx.Cancel {
+		if tr := ex.TaskRunByID(trID); tr != nil {
+			cancel = append(cancel, JobID(trID, len(tr.Attempts)+1))
+		}
+	}
+	_, err := st.Executions().Save(ctx, store.SaveParams{
+		Execution: ex, Version: ver, Jobs: jobs, NewExecutions: fx.Subflows,
+		AckResults: acks, CancelJobs: cancel, WakeAt: fx.WakeAt, Owner: x.opts.ID,
+	})
+	if errors.Is(err, store.ErrConflict) {
+		// Someone (the API) changed it meanwhile: look again.
+		return st.Executions().MarkDirty(ctx, ex.ID)
+	}
+	if err != nil {
+		return fmt.Errorf("save: %w", err)
+	}
+	if len(jobs) > 0 {
+		_ = st.Queue().Notify(ctx, store.TopicJobs)
+	}
+	if len(fx.Subflows) > 0 {
+		_ = st.Queue().Notify(ctx, store.TopicExecutions)
+	}
+	if fx.Ended || ended {
+		x.log.DebugContext(ctx, "execution ended", "execution_id", ex.ID, "state", ex.State.Current)
+		if ex.ParentID != "" {
+			if err := st.Executions().MarkDirty(ctx, ex.ParentID); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("wake parent %s: %w", ex.ParentID, err)
+			}
+			_ = st.Queue().Notify(ctx, store.TopicExecutions)
+		}
+		if ex.State.Current.IsTerminal() {
+			x.wakeQueued(ctx, ex)
+			if x.opts.OnEnd != nil {
+				x.opts.OnEnd(ctx, ex)
+			}
+		}
+	}
+	return nil
+}
+
+// wakeQueued looks again at executions of the same flow waiting on its
+// concurrency limit.
+func (x *Executor) wakeQueued(ctx context.Context, ex *flow.Execution) {
+	queued, _, err := x.opts.Store.Executions().Search(ctx, store.ExecutionQuery{Namespace: ex.Namespace, FlowID: ex.FlowID, States: []flow.State{flow.StateQueued}, Size: 10})
+	if err != nil {
+		return
+	}
+	for _, q := range queued {
+		if q.Namespace == ex.Namespace && q.FlowID == ex.FlowID {
+			_ = x.opts.Store.Executions().MarkDirty(ctx, q.ID)
+		}
+	}
+}

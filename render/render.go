@@ -1,0 +1,151 @@
+// Package render binds the expression engine to Osprey's run-time
+// providers: secret(), errorLogs() and the flow-level defaults, so the
+// engine (executor side) and the worker render the same way.
+package render
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/ospreyhq/osprey/engine"
+	"github.com/ospreyhq/osprey/expr"
+	"github.com/ospreyhq/osprey/worker"
+)
+
+// Secrets resolves secret('KEY') for a namespace, climbing to its parents.
+type Secrets interface {
+	Get(ctx context.Context, namespace, key string) (string, error)
+}
+
+// Logs returns an execution's ERROR log lines, for errorLogs().
+type Logs interface {
+	ErrorLogs(ctx context.Context, executionID string) ([]map[string]any, error)
+}
+
+// Renderer renders templates with the expression engine.
+type Renderer struct {
+	Expr    *expr.Engine
+	Secrets Secrets
+	Logs    Logs
+	// DeniedSecrets is set where kestra.secret.isolation forbids this
+	// component to resolve secrets.
+	DeniedSecrets string
+	learn         func(string)
+}
+
+var (
+	_ engine.Renderer  = (*Renderer)(nil)
+	_ worker.Renderer  = (*Renderer)(nil)
+	_ worker.Renderers = (*Renderer)(nil)
+)
+
+// ForJob returns a renderer that reports every secret it resolves to learn.
+func (r *Renderer) ForJob(learn func(string)) worker.Renderer {
+	c := *r
+	c.learn = learn
+	return &c
+}
+
+func (r *Renderer) scope(vars map[string]any) *expr.Scope {
+	return &expr.Scope{Vars: vars, Funcs: r.funcs(vars), Strict: true}
+}
+
+// Render implements engine.Renderer and worker.Renderer.
+func (r *Renderer) Render(ctx context.Context, tmpl string, vars map[string]any) (string, error) {
+	if !expr.IsTemplate(tmpl) {
+		return tmpl, nil
+	}
+	return r.Expr.Render(ctx, tmpl, r.scope(vars))
+}
+
+// RenderTyped implements engine.Renderer.
+func (r *Renderer) RenderTyped(ctx context.Context, tmpl string, vars map[string]any) (any, error) {
+	if !expr.IsTemplate(tmpl) {
+		return tmpl, nil
+	}
+	return r.Expr.RenderTyped(ctx, tmpl, r.scope(vars))
+}
+
+// RenderValue implements worker.Renderer.
+func (r *Renderer) RenderValue(ctx context.Context, v any, vars map[string]any) (any, error) {
+	return r.Expr.RenderValue(ctx, v, r.scope(vars))
+}
+
+func (r *Renderer) funcs(vars map[string]any) map[string]expr.Func {
+	ns := ""
+	if f, ok := vars["flow"].(map[string]any); ok {
+		ns, _ = f["namespace"].(string)
+	}
+	execID := ""
+	if e, ok := vars["execution"].(map[string]any); ok {
+		execID, _ = e["id"].(string)
+	}
+	return map[string]expr.Func{
+		"secret": func(ctx context.Context, a expr.Args) (any, error) {
+			return r.secret(ctx, ns, a)
+		},
+		"errorLogs": func(ctx context.Context, a expr.Args) (any, error) {
+			if r.Logs == nil || execID == "" {
+				return []any{}, nil
+			}
+			logs, err := r.Logs.ErrorLogs(ctx, execID)
+			if err != nil {
+				return nil, err
+			}
+			out := make([]any, len(logs))
+			for i, l := range logs {
+				out[i] = l
+			}
+			return out, nil
+		},
+	}
+}
+
+func (r *Renderer) secret(ctx context.Context, ns string, a expr.Args) (any, error) {
+	if r.DeniedSecrets != "" {
+		return nil, fmt.Errorf("secret(): the %s may not resolve secrets (kestra.secret.isolation.denied-services)", r.DeniedSecrets)
+	}
+	if r.Secrets == nil {
+		return nil, fmt.Errorf("secret(): no secret manager is configured (kestra.secret.type)")
+	}
+	k, ok := a.Get(0, "key")
+	key, _ := k.(string)
+	if !ok || key == "" {
+		return nil, fmt.Errorf("secret() needs a key: secret('MY_KEY')")
+	}
+	if v, ok := a.Get(1, "namespace"); ok {
+		if s, _ := v.(string); s != "" {
+			ns = s
+		}
+	}
+	val, err := r.Secrets.Get(ctx, ns, key)
+	if err != nil {
+		return nil, err
+	}
+	if r.learn != nil {
+		r.learn(val)
+	}
+	if sk, ok := a.Named["subkey"]; ok {
+		field, _ := sk.(string)
+		var obj map[string]any
+		if err := json.Unmarshal([]byte(val), &obj); err != nil {
+			return nil, fmt.Errorf("secret(%q, subkey=%q): the secret is not a JSON object", key, field)
+		}
+		v, ok := obj[field]
+		if !ok {
+			return nil, fmt.Errorf("secret(%q): no subkey %q", key, field)
+		}
+		s, ok := v.(string)
+		if !ok {
+			b, _ := json.Marshal(v)
+			s = string(b)
+		}
+		if r.learn != nil {
+			r.learn(s)
+		}
+		return s, nil
+	}
+	return strings.Clone(val), nil
+}

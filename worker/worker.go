@@ -1,0 +1,318 @@
+// Package worker runs runnable task runs: it claims jobs from the store's
+// queue with a lease, runs each on a pool of goroutines, keeps the lease
+// alive with heartbeats, stops a job whose kill was asked, and reports the
+// result (outputs and errors masked) back to the executor through the
+// store.
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/ospreyhq/osprey/engine"
+	"github.com/ospreyhq/osprey/executor"
+	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/mask"
+	"github.com/ospreyhq/osprey/store"
+)
+
+// Tasks gives the runnable implementation of a task.
+type Tasks interface {
+	Runnable(t *flow.Task) (Runnable, error)
+}
+
+// Flows loads parsed flow revisions.
+type Flows interface {
+	Get(ctx context.Context, namespace, id string, rev int) (*flow.Flow, error)
+}
+
+// Renderers builds the renderer of one job. Secrets resolved while
+// rendering are reported to learn so the worker masks them.
+type Renderers interface {
+	ForJob(learn func(secret string)) Renderer
+}
+
+// Options configure a Worker.
+type Options struct {
+	Store     store.Store
+	Tasks     Tasks
+	Flows     Flows
+	Renderers Renderers
+	Logger    *slog.Logger
+	ID        string
+	// Threads is how many task runs run at once (--worker-thread).
+	Threads int
+	// Lease is how long a claim lasts without a heartbeat (default 30s).
+	Lease time.Duration
+	// Poll is how often it looks for jobs without a wake-up (default 500ms).
+	Poll time.Duration
+	// TmpDir is where task runs get scratch directories.
+	TmpDir string
+}
+
+// Worker is the worker component.
+type Worker struct {
+	opts Options
+	log  *slog.Logger
+
+	mu      sync.Mutex
+	running map[string]context.CancelFunc
+	wg      sync.WaitGroup
+	slots   chan struct{}
+
+	cancel context.CancelFunc
+	done   chan struct{}
+	once   sync.Once
+}
+
+// New returns a worker; Start runs it.
+func New(opts Options) *Worker {
+	if opts.Threads <= 0 {
+		opts.Threads = 8
+	}
+	if opts.Lease <= 0 {
+		opts.Lease = 30 * time.Second
+	}
+	if opts.Poll <= 0 {
+		opts.Poll = 500 * time.Millisecond
+	}
+	if opts.ID == "" {
+		opts.ID = "worker-" + flow.NewID()[:8]
+	}
+	if opts.TmpDir == "" {
+		opts.TmpDir = os.TempDir()
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Worker{opts: opts, log: log.With("component", "worker"), running: map[string]context.CancelFunc{}, slots: make(chan struct{}, opts.Threads)}
+}
+
+// Start launches the claim and heartbeat loops and returns.
+func (w *Worker) Start(ctx context.Context) error {
+	loopCtx, cancel := context.WithCancel(ctx)
+	wake, err := w.opts.Store.Queue().Subscribe(loopCtx, store.TopicJobs)
+	if err != nil {
+		cancel()
+		return fmt.Errorf("subscribe to jobs: %w", err)
+	}
+	w.cancel = cancel
+	w.done = make(chan struct{})
+	go w.heartbeat(loopCtx)
+	go w.loop(loopCtx, wake)
+	w.log.InfoContext(ctx, "worker started", "id", w.opts.ID, "threads", w.opts.Threads)
+	return nil
+}
+
+// Stop stops claiming, then waits for running task runs until ctx ends;
+// those still running then are cancelled (their jobs are requeued when
+// their lease runs out).
+func (w *Worker) Stop(ctx context.Context) error {
+	w.once.Do(func() {
+		if w.cancel != nil {
+			w.cancel()
+		}
+	})
+	if w.done == nil {
+		return nil
+	}
+	<-w.done
+	finished := make(chan struct{})
+	go func() { w.wg.Wait(); close(finished) }()
+	select {
+	case <-finished:
+		return nil
+	case <-ctx.Done():
+		w.mu.Lock()
+		for _, c := range w.running {
+			c()
+		}
+		w.mu.Unlock()
+		return ctx.Err()
+	}
+}
+
+func (w *Worker) loop(ctx context.Context, wake <-chan struct{}) {
+	defer close(w.done)
+	tick := time.NewTicker(w.opts.Poll)
+	defer tick.Stop()
+	for {
+		free := cap(w.slots) - len(w.slots)
+		claimed := 0
+		if free > 0 {
+			jobs, err := w.opts.Store.Queue().ClaimJobs(ctx, w.opts.ID, free, w.opts.Lease)
+			if err != nil && ctx.Err() == nil {
+				w.log.ErrorContext(ctx, "claim jobs", "err", err)
+			}
+			claimed = len(jobs)
+			for _, j := range jobs {
+				w.slots <- struct{}{}
+				w.wg.Add(1)
+				// Jobs outlive the loop's context: a stopping worker
+				// drains them (Stop cancels them past its deadline).
+				jctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+				w.mu.Lock()
+				w.running[j.ID] = cancel
+				w.mu.Unlock()
+				go w.run(jctx, j)
+			}
+		}
+		if claimed > 0 && claimed == free {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-wake:
+		case <-tick.C:
+		}
+	}
+}
+
+func (w *Worker) heartbeat(ctx context.Context) {
+	t := time.NewTicker(w.opts.Lease / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		w.mu.Lock()
+		ids := make([]string, 0, len(w.running))
+		for id := range w.running {
+			ids = append(ids, id)
+		}
+		w.mu.Unlock()
+		if len(ids) == 0 {
+			continue
+		}
+		cancel, err := w.opts.Store.Queue().Heartbeat(ctx, w.opts.ID, ids, w.opts.Lease)
+		if err != nil {
+			w.log.ErrorContext(ctx, "heartbeat", "err", err)
+			continue
+		}
+		w.mu.Lock()
+		for _, id := range cancel {
+			if c, ok := w.running[id]; ok {
+				c()
+			}
+		}
+		w.mu.Unlock()
+	}
+}
+
+func (w *Worker) run(ctx context.Context, j store.Job) {
+	defer func() {
+		w.mu.Lock()
+		if c, ok := w.running[j.ID]; ok {
+			c()
+			delete(w.running, j.ID)
+		}
+		w.mu.Unlock()
+		<-w.slots
+		w.wg.Done()
+	}()
+	res, logs := w.execute(ctx, j)
+	st := w.opts.Store
+	if len(logs) > 0 {
+		if err := st.Logs().Append(context.WithoutCancel(ctx), logs); err != nil {
+			w.log.ErrorContext(ctx, "store task logs", "job", j.ID, "err", err)
+		}
+	}
+	raw, err := json.Marshal(res)
+	if err != nil {
+		w.log.ErrorContext(ctx, "encode result", "job", j.ID, "err", err)
+		return
+	}
+	if err := st.Queue().Complete(context.WithoutCancel(ctx), w.opts.ID, j.ID, raw); err != nil {
+		w.log.WarnContext(ctx, "complete job", "job", j.ID, "err", err)
+		return
+	}
+	_ = st.Queue().Notify(context.WithoutCancel(ctx), store.TopicExecutions)
+}
+
+// execute runs one job and returns its result and log lines, masked.
+func (w *Worker) execute(ctx context.Context, j store.Job) (res engine.Result, logs []flow.LogEntry) {
+	res = engine.Result{TaskRunID: j.TaskRunID, Attempt: j.Attempt, Started: time.Now().UTC(), WorkerID: w.opts.ID}
+	var m mask.Masker
+	buf := &logBuffer{}
+	fail := func(msg string) (engine.Result, []flow.LogEntry) {
+		res.State = flow.StateFailed
+		res.Error = m.Mask(msg)
+		res.Ended = time.Now().UTC()
+		return res, buf.take()
+	}
+	var p executor.Payload
+	if err := flow.DecodeJSON(j.Payload, &p); err != nil {
+		return fail(fmt.Sprintf("unreadable job: %v", err))
+	}
+	f, err := w.opts.Flows.Get(ctx, p.Namespace, p.FlowID, p.Revision)
+	if err != nil {
+		return fail(err.Error())
+	}
+	t := f.FindTask(p.TaskID)
+	if t == nil {
+		return fail(fmt.Sprintf("task %q not found in %s.%s revision %d", p.TaskID, p.Namespace, p.FlowID, p.Revision))
+	}
+	r, err := w.opts.Tasks.Runnable(t)
+	if err != nil {
+		return fail(err.Error())
+	}
+	tmp := filepath.Join(w.opts.TmpDir, j.ID)
+	rc := &RunContext{
+		Task: t, TaskRun: p.TaskRun, Attempt: p.Attempt, Vars: p.Vars, TmpDir: tmp, WorkerID: w.opts.ID,
+		renderer: w.opts.Renderers.ForJob(m.Add), logs: buf, mask: m.Mask,
+	}
+	defer os.RemoveAll(tmp)
+	if t.Timeout != "" {
+		d, err := flow.ParseDuration(t.Timeout)
+		if err != nil {
+			return fail(fmt.Sprintf("timeout: %v", err))
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, d, fmt.Errorf("task %s timed out after %s", t.ID, t.Timeout))
+		defer cancel()
+	}
+	outputs, err := runSafe(ctx, r, rc)
+	if err == nil && ctx.Err() != nil {
+		err = context.Cause(ctx)
+	}
+	res.Ended = time.Now().UTC()
+	res.Labels = rc.labels
+	if err != nil {
+		msg := err.Error()
+		if errors.Is(err, context.Canceled) {
+			res.State = flow.StateKilled
+		} else {
+			res.State = flow.StateFailed
+		}
+		rc.Log("ERROR", msg)
+		res.Error = m.Mask(msg)
+		return res, buf.take()
+	}
+	res.State = flow.StateSuccess
+	if outputs != nil {
+		res.Outputs, _ = m.Value(map[string]any(outputs)).(map[string]any)
+	}
+	return res, buf.take()
+}
+
+// runSafe runs r, turning a panic into an error that names the task.
+func runSafe(ctx context.Context, r Runnable, rc *RunContext) (out map[string]any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("task %s panicked: %v\n%s", rc.Task.ID, p, debug.Stack())
+		}
+	}()
+	return r.Run(ctx, rc)
+}
