@@ -1,30 +1,23 @@
 package cli
 
 import (
-	"context"
-
 	"github.com/spf13/cobra"
 
-	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/server"
 )
 
-// extraCommands lists the commands beyond server, flow, version, configs.
-func extraCommands(env *Env) []*cobra.Command { return nil }
+// extraCommands lists the commands beyond server, flow, version, configs;
+// each family lives in its own file.
+func extraCommands(env *Env) []*cobra.Command {
+	var out []*cobra.Command
+	out = append(out, secretsCommands(env)...)
+	out = append(out, devCommands(env)...)
+	out = append(out, conformanceCommands(env)...)
+	return out
+}
 
-// mountExtraRoutes adds API routes served by other packages (secrets,
-// webhooks).
-func (a *app) mountExtraRoutes(srv *server.Server) {}
-
-// onExecutionEnd is called by the executor when an execution ends (flow
-// triggers).
-func (a *app) onExecutionEnd(ctx context.Context, ex *flow.Execution) {}
-
-// newScheduler returns the scheduler component.
-func (a *app) newScheduler() component { return idle{} }
-
-// idle is a component with nothing to do yet.
-type idle struct{}
-
-func (idle) Start(context.Context) error { return nil }
-func (idle) Stop(context.Context) error  { return nil }
+// mountExtraRoutes adds API routes served by other packages.
+func (a *app) mountExtraRoutes(srv *server.Server) {
+	a.mountSecretRoutes(srv)
+	a.mountTriggerRoutes(srv)
+}
