@@ -1,0 +1,276 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/store"
+)
+
+type executions struct{ s *Store }
+
+// row is an execution's indexed columns and its JSON document.
+type row struct {
+	namespace, flowID, state, parentID string
+	startDate                          int64
+	labels, doc                        []byte
+}
+
+func toRow(e *flow.Execution, now time.Time) (row, error) {
+	doc, err := json.Marshal(e)
+	if err != nil {
+		return row{}, fmt.Errorf("encode execution %s: %w", e.ID, err)
+	}
+	labels := []byte("[]")
+	if len(e.Labels) > 0 {
+		if labels, err = json.Marshal(e.Labels); err != nil {
+			return row{}, fmt.Errorf("encode labels of execution %s: %w", e.ID, err)
+		}
+	}
+	return row{
+		namespace: e.Namespace, flowID: e.FlowID, state: string(e.State.Current), parentID: e.ParentID,
+		startDate: micros(startDate(e, now)), labels: labels, doc: doc,
+	}, nil
+}
+
+// startDate is what searches sort and filter on: the state's start, else
+// the first history entry, else the schedule date, else now.
+func startDate(e *flow.Execution, now time.Time) time.Time {
+	switch {
+	case e.State.StartDate != nil:
+		return *e.State.StartDate
+	case len(e.State.Histories) > 0:
+		return e.State.Histories[0].Date
+	case e.ScheduleDate != nil:
+		return *e.ScheduleDate
+	}
+	return now
+}
+
+func (x executions) insert(ctx context.Context, tx *sql.Tx, e *flow.Execution) error {
+	r, err := toRow(e, x.s.now())
+	if err != nil {
+		return err
+	}
+	_, err = x.s.stmt(ctx, tx, "execInsert").ExecContext(ctx, e.ID, r.namespace, r.flowID, r.state, r.startDate,
+		r.labels, r.parentID, r.doc)
+	if err = translate(err); err != nil {
+		return fmt.Errorf("insert execution %s: %w", e.ID, err)
+	}
+	return nil
+}
+
+func (x executions) Create(ctx context.Context, e *flow.Execution) error {
+	if err := x.s.tx(ctx, func(tx *sql.Tx) error { return x.insert(ctx, tx, e) }); err != nil {
+		return fmt.Errorf("create execution: %w", err)
+	}
+	x.s.hub.notify(store.TopicExecutions)
+	return nil
+}
+
+func (x executions) Get(ctx context.Context, id string) (*flow.Execution, int64, error) {
+	var doc []byte
+	var version int64
+	if err := x.s.rq("execGet").QueryRowContext(ctx, id).Scan(&doc, &version); err != nil {
+		return nil, 0, fmt.Errorf("get execution %s: %w", id, translate(err))
+	}
+	var e flow.Execution
+	if err := json.Unmarshal(doc, &e); err != nil {
+		return nil, 0, fmt.Errorf("decode execution %s: %w", id, err)
+	}
+	return &e, version, nil
+}
+
+func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error) {
+	now := x.s.now()
+	e := p.Execution
+	r, err := toRow(e, now)
+	if err != nil {
+		return 0, err
+	}
+	var version int64
+	err = x.s.tx(ctx, func(tx *sql.Tx) error {
+		err := x.s.stmt(ctx, tx, "execSave").QueryRowContext(ctx, e.ID, p.Version, r.namespace, r.flowID, r.state,
+			r.startDate, r.labels, r.parentID, r.doc, nullMicros(p.WakeAt), p.Owner).Scan(&version)
+		if errors.Is(err, sql.ErrNoRows) {
+			var one int
+			if err := x.s.stmt(ctx, tx, "execExists").QueryRowContext(ctx, e.ID).Scan(&one); err != nil {
+				return translate(err)
+			}
+			return fmt.Errorf("version %d is stale: %w", p.Version, store.ErrConflict)
+		}
+		if err != nil {
+			return err
+		}
+		if len(p.Jobs) > 0 {
+			ins := x.s.stmt(ctx, tx, "jobInsert")
+			for _, j := range p.Jobs {
+				if _, err := ins.ExecContext(ctx, j.ID, e.ID, j.TaskRunID, j.Attempt, j.Payload, micros(now)); err != nil {
+					return fmt.Errorf("enqueue job %s: %w", j.ID, translate(err))
+				}
+			}
+		}
+		for _, ne := range p.NewExecutions {
+			if err := x.insert(ctx, tx, ne); err != nil {
+				return err
+			}
+		}
+		if len(p.AckResults) > 0 {
+			ack := x.s.stmt(ctx, tx, "jobAck")
+			for _, id := range p.AckResults {
+				if _, err := ack.ExecContext(ctx, id); err != nil {
+					return fmt.Errorf("ack job %s: %w", id, err)
+				}
+			}
+		}
+		if len(p.CancelJobs) > 0 {
+			cancel := x.s.stmt(ctx, tx, "jobCancel")
+			for _, id := range p.CancelJobs {
+				if _, err := cancel.ExecContext(ctx, id); err != nil {
+					return fmt.Errorf("cancel job %s: %w", id, err)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("save execution %s: %w", e.ID, err)
+	}
+	if len(p.Jobs) > 0 {
+		x.s.hub.notify(store.TopicJobs)
+	}
+	if len(p.NewExecutions) > 0 {
+		x.s.hub.notify(store.TopicExecutions)
+	}
+	return version, nil
+}
+
+func (x executions) MarkDirty(ctx context.Context, id string) error {
+	if err := x.s.markDirty(ctx, nil, id); err != nil {
+		return fmt.Errorf("mark execution %s dirty: %w", id, err)
+	}
+	x.s.hub.notify(store.TopicExecutions)
+	return nil
+}
+
+// markDirty flags an execution for the executor, in tx when given.
+func (s *Store) markDirty(ctx context.Context, tx *sql.Tx, id string) error {
+	st := s.wq("execMarkDirty")
+	if tx != nil {
+		st = tx.StmtContext(ctx, st)
+	}
+	res, err := st.ExecContext(ctx, id)
+	if err != nil {
+		return translate(err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+func (x executions) Search(ctx context.Context, q store.ExecutionQuery) ([]*flow.Execution, int, error) {
+	args, err := searchArgs(q)
+	if err != nil {
+		return nil, 0, err
+	}
+	limit, offset := page(q.Page, q.Size)
+	rows, err := x.s.rq("execSearch").QueryContext(ctx, append(args, limit, offset)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("search executions: %w", err)
+	}
+	defer rows.Close()
+	var out []*flow.Execution
+	for rows.Next() {
+		var doc []byte
+		if err := rows.Scan(&doc); err != nil {
+			return nil, 0, fmt.Errorf("search executions: %w", err)
+		}
+		e := new(flow.Execution)
+		if err := json.Unmarshal(doc, e); err != nil {
+			return nil, 0, fmt.Errorf("decode execution: %w", err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("search executions: %w", err)
+	}
+	var total int
+	if err := x.s.rq("execCount").QueryRowContext(ctx, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count executions: %w", err)
+	}
+	return out, total, nil
+}
+
+// searchArgs binds an ExecutionQuery to execSearch's first seven
+// parameters; lists travel as JSON arrays read with json_each.
+func searchArgs(q store.ExecutionQuery) ([]any, error) {
+	var states, labels any
+	if len(q.States) > 0 {
+		b, err := json.Marshal(q.States)
+		if err != nil {
+			return nil, fmt.Errorf("encode states: %w", err)
+		}
+		states = string(b)
+	}
+	if len(q.Labels) > 0 {
+		// Each label is compared as the JSON text encoding/json writes for
+		// it, the same text toRow stored.
+		enc := make([]json.RawMessage, len(q.Labels))
+		for i, l := range q.Labels {
+			b, err := json.Marshal(l)
+			if err != nil {
+				return nil, fmt.Errorf("encode label: %w", err)
+			}
+			enc[i] = b
+		}
+		b, err := json.Marshal(enc)
+		if err != nil {
+			return nil, fmt.Errorf("encode labels: %w", err)
+		}
+		labels = string(b)
+	}
+	return []any{q.Namespace, q.FlowID, states, labels, q.ParentID, nullMicros(q.From), nullMicros(q.To)}, nil
+}
+
+// activeStates are the states CountActive counts: not terminal, and past
+// CREATED and QUEUED.
+var activeStates = func() string {
+	b, _ := json.Marshal([]flow.State{flow.StateRunning, flow.StatePaused, flow.StateRestarted,
+		flow.StateKilling, flow.StateRetrying, flow.StateBreakpoint})
+	return string(b)
+}()
+
+func (x executions) CountActive(ctx context.Context, namespace, flowID string) (int, error) {
+	var n int
+	if err := x.s.rq("execCountActive").QueryRowContext(ctx, namespace, flowID, activeStates).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count active executions of %s/%s: %w", namespace, flowID, err)
+	}
+	return n, nil
+}
+
+func (x executions) Delete(ctx context.Context, id string) error {
+	err := x.s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := x.s.stmt(ctx, tx, "execDelete").ExecContext(ctx, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return store.ErrNotFound
+		}
+		if _, err := x.s.stmt(ctx, tx, "jobDeleteByExecution").ExecContext(ctx, id); err != nil {
+			return err
+		}
+		_, err = x.s.stmt(ctx, tx, "logDeleteByExecution").ExecContext(ctx, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("delete execution %s: %w", id, err)
+	}
+	return nil
+}

@@ -1,0 +1,92 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/store"
+)
+
+type logs struct{ s *Store }
+
+// levelNum orders log levels for MinLevel; unknown levels sort with INFO.
+func levelNum(level string) int {
+	switch strings.ToUpper(level) {
+	case "TRACE":
+		return 0
+	case "DEBUG":
+		return 1
+	case "WARN", "WARNING":
+		return 3
+	case "ERROR":
+		return 4
+	}
+	return 2
+}
+
+func (l logs) Append(ctx context.Context, entries []flow.LogEntry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	err := l.s.tx(ctx, func(tx *sql.Tx) error {
+		ins := l.s.stmt(ctx, tx, "logInsert")
+		for i := range entries {
+			e := &entries[i]
+			if err := ins.QueryRowContext(ctx, e.ExecutionID, e.TenantID, e.Namespace, e.FlowID, e.TaskID, e.TaskRunID,
+				e.AttemptNumber, e.TriggerID, micros(e.Timestamp), e.Level, levelNum(e.Level), e.Thread, e.Message,
+			).Scan(&e.Seq); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("append %d log entries: %w", len(entries), err)
+	}
+	return nil
+}
+
+func (l logs) List(ctx context.Context, q store.LogQuery) ([]flow.LogEntry, error) {
+	minLevel := 0
+	if q.MinLevel != "" {
+		minLevel = levelNum(q.MinLevel)
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = -1
+	}
+	rows, err := l.s.rq("logList").QueryContext(ctx, q.ExecutionID, q.TaskRunID, q.TaskID, minLevel, q.AfterSeq, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list logs of execution %s: %w", q.ExecutionID, err)
+	}
+	defer rows.Close()
+	var out []flow.LogEntry
+	for rows.Next() {
+		var e flow.LogEntry
+		var ts int64
+		if err := rows.Scan(&e.Seq, &e.ExecutionID, &e.TenantID, &e.Namespace, &e.FlowID, &e.TaskID, &e.TaskRunID,
+			&e.AttemptNumber, &e.TriggerID, &ts, &e.Level, &e.Thread, &e.Message); err != nil {
+			return nil, fmt.Errorf("list logs of execution %s: %w", q.ExecutionID, err)
+		}
+		e.Timestamp = fromMicros(ts)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list logs of execution %s: %w", q.ExecutionID, err)
+	}
+	return out, nil
+}
+
+func (l logs) DeleteByExecution(ctx context.Context, executionID string) error {
+	err := l.s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := l.s.stmt(ctx, tx, "logDeleteByExecution").ExecContext(ctx, executionID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("delete logs of execution %s: %w", executionID, err)
+	}
+	return nil
+}

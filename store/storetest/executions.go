@@ -1,0 +1,242 @@
+package storetest
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/store"
+)
+
+var executionTests = []test{
+	{"CreateGetSave", testExecutionCreateGetSave},
+	{"SaveIsAtomic", testExecutionSaveAtomic},
+	{"SaveEnqueuesAndCreates", testExecutionSaveEnqueues},
+	{"Search", testExecutionSearch},
+	{"CountActive", testExecutionCountActive},
+	{"Delete", testExecutionDelete},
+}
+
+func testExecutionCreateGetSave(t *testing.T, s store.Store) {
+	ctx, xs, clock := t.Context(), s.Executions(), Clock(t)
+	e := newExecution("e1", "acme", "hello", clock.Now())
+	e.Labels = []flow.Label{{Key: "team", Value: "data"}}
+	require.NoError(t, xs.Create(ctx, e))
+	require.ErrorIs(t, xs.Create(ctx, newExecution("e1", "acme", "hello", clock.Now())), store.ErrConflict)
+
+	got, v, err := xs.Get(ctx, "e1")
+	require.NoError(t, err)
+	require.Equal(t, int64(1), v)
+	requireSameExecution(t, e, got)
+	_, _, err = xs.Get(ctx, "missing")
+	require.ErrorIs(t, err, store.ErrNotFound)
+
+	got.State.Set(flow.StateRunning, clock.Now().Add(time.Second))
+	got.Outputs = map[string]any{"x": "y"}
+	v2, err := xs.Save(ctx, store.SaveParams{Execution: got, Version: v})
+	require.NoError(t, err)
+	require.Equal(t, int64(2), v2)
+	again, v3, err := xs.Get(ctx, "e1")
+	require.NoError(t, err)
+	require.Equal(t, v2, v3)
+	requireSameExecution(t, got, again)
+
+	_, err = xs.Save(ctx, store.SaveParams{Execution: got, Version: v})
+	require.ErrorIs(t, err, store.ErrConflict, "a stale version loses")
+	stale, _, err := xs.Get(ctx, "e1")
+	require.NoError(t, err)
+	requireSameExecution(t, got, stale)
+
+	_, err = xs.Save(ctx, store.SaveParams{Execution: newExecution("ghost", "acme", "hello", clock.Now()), Version: 1})
+	require.ErrorIs(t, err, store.ErrNotFound)
+	require.ErrorIs(t, xs.MarkDirty(ctx, "ghost"), store.ErrNotFound)
+	require.NoError(t, xs.MarkDirty(ctx, "e1"))
+}
+
+// testExecutionSaveAtomic proves a failing part of a Save writes nothing:
+// a subflow execution whose id is taken makes the whole step roll back.
+func testExecutionSaveAtomic(t *testing.T, s store.Store) {
+	ctx, xs, q, clock := t.Context(), s.Executions(), s.Queue(), Clock(t)
+	require.NoError(t, xs.Create(ctx, newExecution("parent", "acme", "p", clock.Now())))
+	require.NoError(t, xs.Create(ctx, newExecution("taken", "acme", "c", clock.Now())))
+	e, v, err := xs.Get(ctx, "parent")
+	require.NoError(t, err)
+	e.State.Set(flow.StateRunning, clock.Now())
+	_, err = xs.Save(ctx, store.SaveParams{
+		Execution:     e,
+		Version:       v,
+		Jobs:          []store.Job{{ID: "j1", ExecutionID: "parent", TaskRunID: "tr1", Attempt: 1, Payload: []byte(`{}`)}},
+		NewExecutions: []*flow.Execution{newExecution("fresh", "acme", "c", clock.Now()), newExecution("taken", "acme", "c", clock.Now())},
+	})
+	require.Error(t, err)
+	got, gv, err := xs.Get(ctx, "parent")
+	require.NoError(t, err)
+	require.Equal(t, v, gv, "the version did not move")
+	require.Equal(t, flow.StateCreated, got.State.Current)
+	_, _, err = xs.Get(ctx, "fresh")
+	require.ErrorIs(t, err, store.ErrNotFound, "no new execution of a failed save")
+	jobs, err := q.ClaimJobs(ctx, "w", 10, time.Minute)
+	require.NoError(t, err)
+	require.Empty(t, jobs, "no job of a failed save")
+}
+
+func testExecutionSaveEnqueues(t *testing.T, s store.Store) {
+	ctx, xs, q, clock := t.Context(), s.Executions(), s.Queue(), Clock(t)
+	require.NoError(t, xs.Create(ctx, newExecution("parent", "acme", "p", clock.Now())))
+	ids, err := q.ClaimExecutions(ctx, "exec-1", 10, time.Minute)
+	require.NoError(t, err)
+	require.Equal(t, []string{"parent"}, ids)
+
+	e, v, err := xs.Get(ctx, "parent")
+	require.NoError(t, err)
+	e.State.Set(flow.StateRunning, clock.Now())
+	child := newExecution("child", "acme", "c", clock.Now())
+	child.ParentID = "parent"
+	_, err = xs.Save(ctx, store.SaveParams{
+		Execution: e, Version: v, Owner: "exec-1",
+		Jobs: []store.Job{
+			{ID: "j1", ExecutionID: "parent", TaskRunID: "tr1", Attempt: 1, Payload: []byte(`{"task":"a"}`)},
+			{ID: "j2", ExecutionID: "parent", TaskRunID: "tr2", Attempt: 1, Payload: []byte(`{"task":"b"}`)},
+		},
+		NewExecutions: []*flow.Execution{child},
+	})
+	require.NoError(t, err)
+
+	jobs, err := q.ClaimJobs(ctx, "w", 10, time.Minute)
+	require.NoError(t, err)
+	require.Len(t, jobs, 2)
+	require.Equal(t, "j1", jobs[0].ID)
+	require.Equal(t, "j2", jobs[1].ID)
+	require.Equal(t, "parent", jobs[0].ExecutionID)
+	require.Equal(t, "tr1", jobs[0].TaskRunID)
+	require.Equal(t, 1, jobs[0].Attempt)
+	require.JSONEq(t, `{"task":"a"}`, string(jobs[0].Payload))
+
+	ids, err = q.ClaimExecutions(ctx, "exec-2", 10, time.Minute)
+	require.NoError(t, err)
+	require.Equal(t, []string{"child"}, ids, "the new execution is claimable; the saved one is released and clean")
+	got, _, err := xs.Get(ctx, "child")
+	require.NoError(t, err)
+	requireSameExecution(t, child, got)
+}
+
+func testExecutionSearch(t *testing.T, s store.Store) {
+	ctx, xs, clock := t.Context(), s.Executions(), Clock(t)
+	base := clock.Now()
+	mk := func(id, ns, fl string, minutes int, st flow.State, parent string, labels ...flow.Label) {
+		e := newExecution(id, ns, fl, base.Add(time.Duration(minutes)*time.Minute))
+		e.State.Set(st, base.Add(time.Duration(minutes)*time.Minute+time.Second))
+		e.Labels, e.ParentID = labels, parent
+		require.NoError(t, xs.Create(ctx, e))
+	}
+	team := flow.Label{Key: "team", Value: "data"}
+	env := flow.Label{Key: "env", Value: "prod"}
+	mk("a", "acme", "load", 0, flow.StateSuccess, "", team, env)
+	mk("b", "acme.team", "load", 1, flow.StateFailed, "", team)
+	mk("c", "acme", "report", 2, flow.StateRunning, "a", env)
+	mk("d", "acmex", "load", 3, flow.StateSuccess, "")
+	mk("e", "other", "x", 4, flow.StateRunning, "", flow.Label{Key: "team", Value: "ops"})
+
+	ids := func(es []*flow.Execution) []string {
+		out := make([]string, len(es))
+		for i, e := range es {
+			out[i] = e.ID
+		}
+		return out
+	}
+	tests := []struct {
+		name  string
+		q     store.ExecutionQuery
+		want  []string
+		total int
+	}{
+		{"all, newest first", store.ExecutionQuery{}, []string{"e", "d", "c", "b", "a"}, 5},
+		{"namespace and children", store.ExecutionQuery{Namespace: "acme"}, []string{"c", "b", "a"}, 3},
+		{"flow", store.ExecutionQuery{Namespace: "acme", FlowID: "load"}, []string{"b", "a"}, 2},
+		{"states", store.ExecutionQuery{States: []flow.State{flow.StateSuccess, flow.StateFailed}}, []string{"d", "b", "a"}, 3},
+		{"one label", store.ExecutionQuery{Labels: []flow.Label{team}}, []string{"b", "a"}, 2},
+		{"every label must match", store.ExecutionQuery{Labels: []flow.Label{team, env}}, []string{"a"}, 1},
+		{"label value must match", store.ExecutionQuery{Labels: []flow.Label{{Key: "team", Value: "ops"}}}, []string{"e"}, 1},
+		{"parent", store.ExecutionQuery{ParentID: "a"}, []string{"c"}, 1},
+		{"from", store.ExecutionQuery{From: ptr(base.Add(2 * time.Minute))}, []string{"e", "d", "c"}, 3},
+		{"to", store.ExecutionQuery{To: ptr(base.Add(time.Minute))}, []string{"b", "a"}, 2},
+		{"from and to", store.ExecutionQuery{From: ptr(base.Add(time.Minute)), To: ptr(base.Add(3 * time.Minute))}, []string{"d", "c", "b"}, 3},
+		{"page 1", store.ExecutionQuery{Page: 1, Size: 2}, []string{"e", "d"}, 5},
+		{"page 3", store.ExecutionQuery{Page: 3, Size: 2}, []string{"a"}, 5},
+		{"nothing", store.ExecutionQuery{FlowID: "none"}, []string{}, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, total, err := xs.Search(ctx, tc.q)
+			require.NoError(t, err)
+			require.Equal(t, tc.want, ids(got))
+			require.Equal(t, tc.total, total)
+		})
+	}
+	got, _, err := xs.Search(ctx, store.ExecutionQuery{FlowID: "report"})
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	want, _, err := xs.Get(ctx, "c")
+	require.NoError(t, err)
+	requireSameExecution(t, want, got[0])
+}
+
+func testExecutionCountActive(t *testing.T, s store.Store) {
+	ctx, xs, clock := t.Context(), s.Executions(), Clock(t)
+	states := []flow.State{flow.StateCreated, flow.StateQueued, flow.StateRunning, flow.StatePaused,
+		flow.StateKilling, flow.StateRetrying, flow.StateSuccess, flow.StateFailed, flow.StateKilled, flow.StateWarning}
+	for i, st := range states {
+		e := newExecution(fmt.Sprintf("e%d", i), "acme", "limited", clock.Now())
+		e.State.Set(st, clock.Now())
+		require.NoError(t, xs.Create(ctx, e))
+	}
+	other := newExecution("other", "acme", "unlimited", clock.Now())
+	other.State.Set(flow.StateRunning, clock.Now())
+	require.NoError(t, xs.Create(ctx, other))
+
+	n, err := xs.CountActive(ctx, "acme", "limited")
+	require.NoError(t, err)
+	require.Equal(t, 4, n, "RUNNING, PAUSED, KILLING and RETRYING count; CREATED, QUEUED and terminal states do not")
+
+	// Finishing one lowers the count.
+	e, v, err := xs.Get(ctx, fmt.Sprintf("e%d", slices.Index(states, flow.StateRunning)))
+	require.NoError(t, err)
+	e.State.Set(flow.StateSuccess, clock.Now())
+	_, err = xs.Save(ctx, store.SaveParams{Execution: e, Version: v})
+	require.NoError(t, err)
+	n, err = xs.CountActive(ctx, "acme", "limited")
+	require.NoError(t, err)
+	require.Equal(t, 3, n)
+}
+
+func testExecutionDelete(t *testing.T, s store.Store) {
+	ctx, xs, q, clock := t.Context(), s.Executions(), s.Queue(), Clock(t)
+	for _, id := range []string{"gone", "kept"} {
+		require.NoError(t, xs.Create(ctx, newExecution(id, "acme", "f", clock.Now())))
+		e, v, err := xs.Get(ctx, id)
+		require.NoError(t, err)
+		_, err = xs.Save(ctx, store.SaveParams{Execution: e, Version: v,
+			Jobs: []store.Job{{ID: "job-" + id, ExecutionID: id, TaskRunID: "tr", Attempt: 1}}})
+		require.NoError(t, err)
+		require.NoError(t, s.Logs().Append(ctx, []flow.LogEntry{{ExecutionID: id, Namespace: "acme", FlowID: "f",
+			Level: "INFO", Message: "hello " + id, Timestamp: clock.Now()}}))
+	}
+	require.NoError(t, xs.Delete(ctx, "gone"))
+	_, _, err := xs.Get(ctx, "gone")
+	require.ErrorIs(t, err, store.ErrNotFound)
+	require.ErrorIs(t, xs.Delete(ctx, "gone"), store.ErrNotFound)
+	logs, err := s.Logs().List(ctx, store.LogQuery{ExecutionID: "gone"})
+	require.NoError(t, err)
+	require.Empty(t, logs, "its logs are gone")
+	jobs, err := q.ClaimJobs(ctx, "w", 10, time.Minute)
+	require.NoError(t, err)
+	require.Len(t, jobs, 1, "its jobs are gone, the other execution's stay")
+	require.Equal(t, "job-kept", jobs[0].ID)
+	logs, err = s.Logs().List(ctx, store.LogQuery{ExecutionID: "kept"})
+	require.NoError(t, err)
+	require.Len(t, logs, 1)
+}

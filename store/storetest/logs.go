@@ -1,0 +1,96 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/store"
+)
+
+var logTests = []test{
+	{"AppendList", testLogAppendList},
+}
+
+func testLogAppendList(t *testing.T, s store.Store) {
+	ctx, ls, clock := t.Context(), s.Logs(), Clock(t)
+	at := clock.Now()
+	entry := func(tr, task, level, msg string) flow.LogEntry {
+		at = at.Add(time.Millisecond)
+		return flow.LogEntry{ExecutionID: "e1", Namespace: "acme", FlowID: "f", TaskID: task, TaskRunID: tr,
+			AttemptNumber: 1, Timestamp: at, Level: level, Thread: "worker-1", Message: msg}
+	}
+	first := []flow.LogEntry{
+		entry("tr1", "a", "INFO", "one"),
+		entry("tr1", "a", "DEBUG", "two"),
+		entry("tr2", "b", "WARN", "three"),
+	}
+	require.NoError(t, ls.Append(ctx, first))
+	for i := 1; i < len(first); i++ {
+		require.Greater(t, first[i].Seq, first[i-1].Seq, "Append assigns increasing Seq to the entries")
+	}
+	second := []flow.LogEntry{entry("tr2", "b", "ERROR", "four"), entry("tr3", "c", "TRACE", "five")}
+	require.NoError(t, ls.Append(ctx, second))
+	require.Greater(t, second[0].Seq, first[2].Seq)
+	require.NoError(t, ls.Append(ctx, []flow.LogEntry{{ExecutionID: "e2", Namespace: "acme", FlowID: "f",
+		Level: "INFO", Message: "elsewhere", Timestamp: at}}))
+	require.NoError(t, ls.Append(ctx, nil))
+
+	all, err := ls.List(ctx, store.LogQuery{ExecutionID: "e1"})
+	require.NoError(t, err)
+	require.Len(t, all, 5)
+	want := append(append([]flow.LogEntry{}, first...), second...)
+	for i := range want {
+		require.Equal(t, want[i].Seq, all[i].Seq)
+		require.Equal(t, want[i].Message, all[i].Message)
+		require.Equal(t, want[i].Level, all[i].Level)
+		require.Equal(t, want[i].TaskRunID, all[i].TaskRunID)
+		require.Equal(t, want[i].TaskID, all[i].TaskID)
+		require.Equal(t, "worker-1", all[i].Thread)
+		require.Equal(t, 1, all[i].AttemptNumber)
+		require.Equal(t, "acme", all[i].Namespace)
+		require.Equal(t, "f", all[i].FlowID)
+		require.True(t, want[i].Timestamp.Equal(all[i].Timestamp), "timestamp %v != %v", want[i].Timestamp, all[i].Timestamp)
+	}
+
+	messages := func(es []flow.LogEntry) []string {
+		out := make([]string, len(es))
+		for i, e := range es {
+			out[i] = e.Message
+		}
+		return out
+	}
+	tests := []struct {
+		name string
+		q    store.LogQuery
+		want []string
+	}{
+		{"task run", store.LogQuery{ExecutionID: "e1", TaskRunID: "tr2"}, []string{"three", "four"}},
+		{"task", store.LogQuery{ExecutionID: "e1", TaskID: "a"}, []string{"one", "two"}},
+		{"min level WARN", store.LogQuery{ExecutionID: "e1", MinLevel: "WARN"}, []string{"three", "four"}},
+		{"min level DEBUG", store.LogQuery{ExecutionID: "e1", MinLevel: "DEBUG"}, []string{"one", "two", "three", "four"}},
+		{"min level TRACE", store.LogQuery{ExecutionID: "e1", MinLevel: "TRACE"}, []string{"one", "two", "three", "four", "five"}},
+		{"after seq resumes a follow", store.LogQuery{ExecutionID: "e1", AfterSeq: first[2].Seq}, []string{"four", "five"}},
+		{"limit", store.LogQuery{ExecutionID: "e1", Limit: 2}, []string{"one", "two"}},
+		{"after seq and limit", store.LogQuery{ExecutionID: "e1", AfterSeq: first[0].Seq, Limit: 1}, []string{"two"}},
+		{"other execution", store.LogQuery{ExecutionID: "e2"}, []string{"elsewhere"}},
+		{"unknown execution", store.LogQuery{ExecutionID: "nope"}, []string{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ls.List(ctx, tc.q)
+			require.NoError(t, err)
+			require.Equal(t, tc.want, messages(got))
+		})
+	}
+
+	require.NoError(t, ls.DeleteByExecution(ctx, "e1"))
+	got, err := ls.List(ctx, store.LogQuery{ExecutionID: "e1"})
+	require.NoError(t, err)
+	require.Empty(t, got)
+	got, err = ls.List(ctx, store.LogQuery{ExecutionID: "e2"})
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+}

@@ -1,0 +1,425 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/store"
+)
+
+var queueTests = []test{
+	{"ClaimExecutions", testClaimExecutions},
+	{"WakeAt", testWakeAt},
+	{"ConcurrentClaimExecutions", testConcurrentClaimExecutions},
+	{"JobLifecycle", testJobLifecycle},
+	{"JobOrderAndLimit", testJobOrder},
+	{"CancelJobs", testCancelJobs},
+	{"AckResults", testAckResults},
+	{"ConcurrentClaimJobs", testConcurrentClaimJobs},
+	{"NotifySubscribe", testNotify},
+}
+
+// enqueue saves execution id (created if needed) with jobs, as one
+// executor step would.
+func enqueue(t *testing.T, s store.Store, id string, jobs ...store.Job) {
+	t.Helper()
+	ctx, xs := t.Context(), s.Executions()
+	e, v, err := xs.Get(ctx, id)
+	if err != nil {
+		require.ErrorIs(t, err, store.ErrNotFound)
+		require.NoError(t, xs.Create(ctx, newExecution(id, "acme", "f", Clock(t).Now())))
+		e, v, err = xs.Get(ctx, id)
+		require.NoError(t, err)
+	}
+	for i := range jobs {
+		jobs[i].ExecutionID = id
+	}
+	_, err = xs.Save(ctx, store.SaveParams{Execution: e, Version: v, Jobs: jobs})
+	require.NoError(t, err)
+}
+
+func testClaimExecutions(t *testing.T, s store.Store) {
+	ctx, xs, q, clock := t.Context(), s.Executions(), s.Queue(), Clock(t)
+	claim := func(owner string) []string {
+		t.Helper()
+		ids, err := q.ClaimExecutions(ctx, owner, 10, time.Minute)
+		require.NoError(t, err)
+		slices.Sort(ids)
+		return ids
+	}
+	require.Empty(t, claim("a"))
+	require.NoError(t, xs.Create(ctx, newExecution("e1", "acme", "f", clock.Now())))
+	require.NoError(t, xs.Create(ctx, newExecution("e2", "acme", "f", clock.Now())))
+	require.Equal(t, []string{"e1", "e2"}, claim("a"), "new executions are dirty")
+	require.Empty(t, claim("b"), "a live lease holds them")
+
+	// Work arriving during the claim waits for the claim's end.
+	require.NoError(t, xs.MarkDirty(ctx, "e1"))
+	require.Empty(t, claim("b"))
+
+	// Saving releases the claim: e1 got dirty meanwhile so it comes back,
+	// e2 did not.
+	for _, id := range []string{"e1", "e2"} {
+		e, v, err := xs.Get(ctx, id)
+		require.NoError(t, err)
+		_, err = xs.Save(ctx, store.SaveParams{Execution: e, Version: v, Owner: "a"})
+		require.NoError(t, err)
+	}
+	require.Equal(t, []string{"e1"}, claim("b"))
+	require.Empty(t, claim("c"))
+
+	// A crashed claimer's lease runs out and another executor takes over.
+	clock.Advance(time.Minute + time.Second)
+	require.Equal(t, []string{"e1"}, claim("c"))
+
+	// A save by someone who does not hold the claim leaves it in place.
+	e, v, err := xs.Get(ctx, "e1")
+	require.NoError(t, err)
+	require.NoError(t, xs.MarkDirty(ctx, "e1"))
+	_, err = xs.Save(ctx, store.SaveParams{Execution: e, Version: v, Owner: "b"})
+	require.NoError(t, err)
+	require.Empty(t, claim("d"), "c still holds e1")
+
+	ids, err := q.ClaimExecutions(ctx, "e", 1, time.Minute)
+	require.NoError(t, err)
+	require.Empty(t, ids)
+	require.NoError(t, xs.MarkDirty(ctx, "e2"))
+	for _, id := range []string{"e3", "e4"} {
+		require.NoError(t, xs.Create(ctx, newExecution(id, "acme", "f", clock.Now())))
+	}
+	ids, err = q.ClaimExecutions(ctx, "e", 2, time.Minute)
+	require.NoError(t, err)
+	require.Len(t, ids, 2, "limit bounds a claim")
+	require.Len(t, claim("f"), 1)
+}
+
+func testWakeAt(t *testing.T, s store.Store) {
+	ctx, xs, q, clock := t.Context(), s.Executions(), s.Queue(), Clock(t)
+	require.NoError(t, xs.Create(ctx, newExecution("sleepy", "acme", "f", clock.Now())))
+	ids, err := q.ClaimExecutions(ctx, "a", 10, time.Minute)
+	require.NoError(t, err)
+	require.Equal(t, []string{"sleepy"}, ids)
+	e, v, err := xs.Get(ctx, "sleepy")
+	require.NoError(t, err)
+	_, err = xs.Save(ctx, store.SaveParams{Execution: e, Version: v, Owner: "a", WakeAt: ptr(clock.Now().Add(10 * time.Minute))})
+	require.NoError(t, err)
+
+	ids, err = q.ClaimExecutions(ctx, "b", 10, time.Minute)
+	require.NoError(t, err)
+	require.Empty(t, ids, "not before its wake-up time")
+	clock.Advance(9 * time.Minute)
+	ids, err = q.ClaimExecutions(ctx, "b", 10, time.Minute)
+	require.NoError(t, err)
+	require.Empty(t, ids)
+	clock.Advance(time.Minute)
+	ids, err = q.ClaimExecutions(ctx, "b", 10, time.Minute)
+	require.NoError(t, err)
+	require.Equal(t, []string{"sleepy"}, ids, "claimable once WakeAt has passed")
+
+	e, v, err = xs.Get(ctx, "sleepy")
+	require.NoError(t, err)
+	_, err = xs.Save(ctx, store.SaveParams{Execution: e, Version: v, Owner: "b"})
+	require.NoError(t, err)
+	clock.Advance(time.Hour)
+	ids, err = q.ClaimExecutions(ctx, "c", 10, time.Minute)
+	require.NoError(t, err)
+	require.Empty(t, ids, "a wake-up fires once")
+}
+
+func testConcurrentClaimExecutions(t *testing.T, s store.Store) {
+	ctx, xs, q, clock := t.Context(), s.Executions(), s.Queue(), Clock(t)
+	const n = 40
+	for i := range n {
+		require.NoError(t, xs.Create(ctx, newExecution(fmt.Sprintf("e%02d", i), "acme", "f", clock.Now())))
+	}
+	var mu sync.Mutex
+	seen := map[string]string{}
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			owner := fmt.Sprintf("exec-%d", w)
+			for range n { // bounded: at most n rounds
+				ids, err := q.ClaimExecutions(ctx, owner, 3, time.Minute)
+				if !(assertNoError(t, err)) || len(ids) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, id := range ids {
+					if prev, dup := seen[id]; dup {
+						t.Errorf("%s claimed by %s and %s", id, prev, owner)
+					}
+					seen[id] = owner
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	require.Len(t, seen, n, "every execution claimed exactly once")
+}
+
+func assertNoError(t *testing.T, err error) bool {
+	if err != nil {
+		t.Errorf("unexpected error: %v", err)
+		return false
+	}
+	return true
+}
+
+func testJobLifecycle(t *testing.T, s store.Store) {
+	ctx, q, clock := t.Context(), s.Queue(), Clock(t)
+	enqueue(t, s, "e1", store.Job{ID: "j1", TaskRunID: "tr1", Attempt: 1, Payload: []byte(`{"n":1}`)})
+	drainExecutions(t, s)
+
+	jobs, err := q.ClaimJobs(ctx, "w1", 5, time.Minute)
+	require.NoError(t, err)
+	require.Len(t, jobs, 1)
+	j := jobs[0]
+	require.Equal(t, store.JobRunning, j.State)
+	require.Equal(t, "w1", j.Owner)
+	require.WithinDuration(t, clock.Now().Add(time.Minute), j.LeaseUntil, time.Millisecond)
+	require.WithinDuration(t, clock.Now(), j.Created, time.Millisecond)
+	require.False(t, j.Cancel)
+	jobs, err = q.ClaimJobs(ctx, "w2", 5, time.Minute)
+	require.NoError(t, err)
+	require.Empty(t, jobs, "a running job is not claimed twice")
+
+	// Heartbeats keep the lease alive past its first deadline.
+	clock.Advance(50 * time.Second)
+	cancel, err := q.Heartbeat(ctx, "w1", []string{"j1"}, time.Minute)
+	require.NoError(t, err)
+	require.Empty(t, cancel)
+	clock.Advance(50 * time.Second)
+	n, err := q.RequeueExpired(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n, "the heartbeat extended the lease")
+
+	// Without heartbeats the lease runs out and the job goes back.
+	clock.Advance(11 * time.Second)
+	n, err = q.RequeueExpired(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	jobs, err = q.ClaimJobs(ctx, "w2", 5, time.Minute)
+	require.NoError(t, err)
+	require.Len(t, jobs, 1)
+	require.Equal(t, "j1", jobs[0].ID)
+	require.Equal(t, "w2", jobs[0].Owner)
+	require.JSONEq(t, `{"n":1}`, string(jobs[0].Payload))
+
+	require.ErrorIs(t, q.Complete(ctx, "w1", "j1", []byte(`{}`)), store.ErrConflict, "the old owner lost it")
+	res, err := q.Results(ctx, "e1")
+	require.NoError(t, err)
+	require.Empty(t, res)
+
+	require.NoError(t, q.Complete(ctx, "w2", "j1", []byte(`{"state":"SUCCESS"}`)))
+	require.ErrorIs(t, q.Complete(ctx, "w2", "j1", []byte(`{}`)), store.ErrConflict, "done once")
+	ids, err := q.ClaimExecutions(ctx, "exec", 10, time.Minute)
+	require.NoError(t, err)
+	require.Equal(t, []string{"e1"}, ids, "a completed job marks its execution dirty")
+	res, err = q.Results(ctx, "e1")
+	require.NoError(t, err)
+	require.Len(t, res, 1)
+	require.Equal(t, "j1", res[0].ID)
+	require.Equal(t, store.JobDone, res[0].State)
+	require.JSONEq(t, `{"state":"SUCCESS"}`, string(res[0].Result))
+	n, err = q.RequeueExpired(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n, "done jobs stay done")
+}
+
+// drainExecutions claims and releases every claimable execution so that
+// later claims see only what the test causes.
+func drainExecutions(t *testing.T, s store.Store) {
+	t.Helper()
+	ctx := t.Context()
+	ids, err := s.Queue().ClaimExecutions(ctx, "drain", 1000, time.Minute)
+	require.NoError(t, err)
+	for _, id := range ids {
+		e, v, err := s.Executions().Get(ctx, id)
+		require.NoError(t, err)
+		_, err = s.Executions().Save(ctx, store.SaveParams{Execution: e, Version: v, Owner: "drain"})
+		require.NoError(t, err)
+	}
+}
+
+func testJobOrder(t *testing.T, s store.Store) {
+	ctx, q, clock := t.Context(), s.Queue(), Clock(t)
+	enqueue(t, s, "e1", store.Job{ID: "old-1", TaskRunID: "a"}, store.Job{ID: "old-2", TaskRunID: "b"})
+	clock.Advance(time.Second)
+	enqueue(t, s, "e2", store.Job{ID: "new-1", TaskRunID: "c"})
+	clock.Advance(time.Second)
+	enqueue(t, s, "e1", store.Job{ID: "newest", TaskRunID: "d"})
+
+	jobs, err := q.ClaimJobs(ctx, "w", 2, time.Minute)
+	require.NoError(t, err)
+	require.Equal(t, []string{"old-1", "old-2"}, jobIDs(jobs), "oldest first, limit respected")
+	jobs, err = q.ClaimJobs(ctx, "w", 10, time.Minute)
+	require.NoError(t, err)
+	require.Equal(t, []string{"new-1", "newest"}, jobIDs(jobs))
+}
+
+func jobIDs(js []store.Job) []string {
+	out := make([]string, len(js))
+	for i, j := range js {
+		out[i] = j.ID
+	}
+	return out
+}
+
+func testCancelJobs(t *testing.T, s store.Store) {
+	ctx, xs, q := t.Context(), s.Executions(), s.Queue()
+	enqueue(t, s, "e1", store.Job{ID: "j1", TaskRunID: "a"}, store.Job{ID: "j2", TaskRunID: "b"})
+	jobs, err := q.ClaimJobs(ctx, "w", 10, time.Minute)
+	require.NoError(t, err)
+	require.Len(t, jobs, 2)
+
+	e, v, err := xs.Get(ctx, "e1")
+	require.NoError(t, err)
+	e.State.Set(flow.StateKilling, Clock(t).Now())
+	_, err = xs.Save(ctx, store.SaveParams{Execution: e, Version: v, CancelJobs: []string{"j2"}})
+	require.NoError(t, err)
+
+	cancel, err := q.Heartbeat(ctx, "w", []string{"j1", "j2"}, time.Minute)
+	require.NoError(t, err)
+	require.Equal(t, []string{"j2"}, cancel, "the heartbeat tells the worker what to stop")
+	cancel, err = q.Heartbeat(ctx, "other", []string{"j2"}, time.Minute)
+	require.NoError(t, err)
+	require.Empty(t, cancel, "only the owner's jobs are reported")
+	require.NoError(t, q.Complete(ctx, "w", "j2", []byte(`{"state":"KILLED"}`)))
+}
+
+func testAckResults(t *testing.T, s store.Store) {
+	ctx, xs, q := t.Context(), s.Executions(), s.Queue()
+	enqueue(t, s, "e1", store.Job{ID: "j1", TaskRunID: "a"}, store.Job{ID: "j2", TaskRunID: "b"})
+	enqueue(t, s, "e2", store.Job{ID: "k1", TaskRunID: "c"})
+	jobs, err := q.ClaimJobs(ctx, "w", 10, time.Minute)
+	require.NoError(t, err)
+	require.Len(t, jobs, 3)
+	for _, id := range []string{"j1", "j2", "k1"} {
+		require.NoError(t, q.Complete(ctx, "w", id, []byte(`"`+id+`"`)))
+	}
+	res, err := q.Results(ctx, "e1")
+	require.NoError(t, err)
+	require.Equal(t, []string{"j1", "j2"}, jobIDs(res), "only this execution's results, in order")
+
+	e, v, err := xs.Get(ctx, "e1")
+	require.NoError(t, err)
+	_, err = xs.Save(ctx, store.SaveParams{Execution: e, Version: v, AckResults: []string{"j1"}})
+	require.NoError(t, err)
+	res, err = q.Results(ctx, "e1")
+	require.NoError(t, err)
+	require.Equal(t, []string{"j2"}, jobIDs(res), "acknowledged results are not returned again")
+	require.Equal(t, `"j2"`, string(res[0].Result))
+	res, err = q.Results(ctx, "e2")
+	require.NoError(t, err)
+	require.Equal(t, []string{"k1"}, jobIDs(res))
+}
+
+func testConcurrentClaimJobs(t *testing.T, s store.Store) {
+	ctx, q := t.Context(), s.Queue()
+	const n = 40
+	var jobs []store.Job
+	for i := range n {
+		jobs = append(jobs, store.Job{ID: fmt.Sprintf("j%02d", i), TaskRunID: "tr"})
+	}
+	enqueue(t, s, "e1", jobs...)
+	var mu sync.Mutex
+	seen := map[string]string{}
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			owner := fmt.Sprintf("worker-%d", w)
+			for range n {
+				got, err := q.ClaimJobs(ctx, owner, 3, time.Minute)
+				if !assertNoError(t, err) || len(got) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, j := range got {
+					if prev, dup := seen[j.ID]; dup {
+						t.Errorf("%s claimed by %s and %s", j.ID, prev, owner)
+					}
+					seen[j.ID] = owner
+				}
+				mu.Unlock()
+				for _, j := range got {
+					assertNoError(t, q.Complete(ctx, owner, j.ID, nil))
+				}
+			}
+		})
+	}
+	wg.Wait()
+	require.Len(t, seen, n, "every job claimed exactly once")
+	res, err := q.Results(ctx, "e1")
+	require.NoError(t, err)
+	require.Len(t, res, n)
+}
+
+func testNotify(t *testing.T, s store.Store) {
+	ctx, q := t.Context(), s.Queue()
+	jobsCh, err := q.Subscribe(ctx, store.TopicJobs)
+	require.NoError(t, err)
+	execCh, err := q.Subscribe(ctx, store.TopicExecutions)
+	require.NoError(t, err)
+	wait := func(ch <-chan struct{}, what string) {
+		t.Helper()
+		select {
+		case <-ch:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no wake-up: %s", what)
+		}
+	}
+	drain := func(ch <-chan struct{}) {
+		for {
+			select {
+			case <-ch:
+			default:
+				return
+			}
+		}
+	}
+
+	require.NoError(t, q.Notify(ctx, store.TopicJobs))
+	wait(jobsCh, "explicit Notify")
+
+	require.NoError(t, s.Executions().Create(ctx, newExecution("e1", "acme", "f", Clock(t).Now())))
+	wait(execCh, "a created execution")
+
+	drain(jobsCh)
+	enqueue(t, s, "e1", store.Job{ID: "j1", TaskRunID: "a"})
+	wait(jobsCh, "a saved job")
+
+	jobs, err := q.ClaimJobs(ctx, "w", 1, time.Minute)
+	require.NoError(t, err)
+	require.Len(t, jobs, 1)
+	drain(execCh)
+	require.NoError(t, q.Complete(ctx, "w", "j1", nil))
+	wait(execCh, "a completed job")
+
+	// Many notifications coalesce and never block the notifier.
+	for range 100 {
+		require.NoError(t, q.Notify(ctx, store.TopicJobs))
+	}
+	wait(jobsCh, "a burst")
+
+	// The channel closes when the subscription's context ends.
+	sub, cancel := context.WithCancel(ctx)
+	ch, err := q.Subscribe(sub, store.TopicJobs)
+	require.NoError(t, err)
+	cancel()
+	require.Eventually(t, func() bool {
+		select {
+		case _, ok := <-ch:
+			return !ok
+		default:
+			return false
+		}
+	}, 10*time.Second, 5*time.Millisecond)
+}
