@@ -137,13 +137,12 @@ func New(ctx context.Context, o Options) (*Emulator, error) {
 	if e.caFile, err = e.auth.writeCA(dir); err != nil {
 		return nil, err
 	}
-	if e.entra, err = newSigner(); err != nil {
-		return nil, err
-	}
-	issuerKey, err := newSigner()
+	keys, err := processKeys()
 	if err != nil {
 		return nil, err
 	}
+	e.entra = keys[0]
+	issuerKey := keys[1]
 	if e.ln, err = listen(ctx); err != nil {
 		return nil, err
 	}

@@ -75,3 +75,9 @@ func (f *fixture) client(t *testing.T, cred azcore.TokenCredential) *azsecrets.C
 	require.NoError(t, err)
 	return c
 }
+
+// azcoreTransportOnly trusts the emulator's CA but leaves the authority host
+// to AZURE_AUTHORITY_HOST.
+func azcoreTransportOnly(f *fixture) azcore.ClientOptions {
+	return azcore.ClientOptions{Transport: f.emu.HTTPClient()}
+}

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"math/big"
+	"sync"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -16,6 +17,24 @@ type signer struct {
 	key *rsa.PrivateKey
 	kid string
 }
+
+// processKeys are the two RSA keys (Entra's and the issuer's) every emulator
+// of the process signs with. Generating 2048-bit keys costs a few hundred
+// milliseconds on a small machine, and a test suite starts dozens of
+// emulators; tokens still never cross emulators, because each checks the
+// issuer URL and tenant, which are unique per emulator. The keys are never
+// modified after creation.
+var processKeys = sync.OnceValues(func() ([2]*signer, error) {
+	var out [2]*signer
+	for i := range out {
+		s, err := newSigner()
+		if err != nil {
+			return out, err
+		}
+		out[i] = s
+	}
+	return out, nil
+})
 
 func newSigner() (*signer, error) {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
