@@ -1,9 +1,11 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"testing"
 	"time"
@@ -114,4 +116,33 @@ func TestStartAndStop(t *testing.T) {
 	require.NoError(t, e.srv.Stop(ctx), "Stop is idempotent")
 	_, err = http.Get("http://" + api + "/api/v1/main/flows/search")
 	require.Error(t, err, "the API no longer listens")
+}
+
+func TestCredentialsAndInputsStayOutOfLogs(t *testing.T) {
+	t.Parallel()
+	logs := &bytes.Buffer{}
+	e := newEnv(t, func(o *Options) {
+		o.BasicAuth = &BasicAuth{Username: "admin", Password: "pw-do-not-log"}
+		o.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	e.runner.finish = false
+	hdr := http.Header{}
+	r, _ := http.NewRequest("GET", "/", nil)
+	r.SetBasicAuth("admin", "pw-do-not-log")
+	hdr.Set("Authorization", r.Header.Get("Authorization"))
+	rec := e.do(t, req{method: "POST", path: "/api/v1/main/flows", body: inputFlow, contentType: "application/x-yaml", header: hdr})
+	require.Equal(t, 200, rec.Code)
+	form, ct := multipartBody(t, map[string]string{"name": "input-do-not-log"}, "")
+	rec = e.do(t, req{method: "POST", path: "/api/v1/main/executions/company.team/greet", body: form, contentType: ct, header: hdr})
+	require.Equal(t, 200, rec.Code, rec.Body.String())
+	e.do(t, req{method: "POST", path: "/api/v1/main/executions/webhook/n/f/key-do-not-log", header: hdr})
+	e.do(t, req{method: "GET", path: "/api/v1/main/flows/search", header: http.Header{"Authorization": {"Basic d3Jvbmc6d3Jvbmc="}}})
+
+	require.Contains(t, logs.String(), "route=", "requests are logged at debug level")
+	require.NotContains(t, logs.String(), "do-not-log")
+	require.NotContains(t, logs.String(), r.Header.Get("Authorization")[len("Basic "):])
+	var printed bytes.Buffer
+	slog.New(slog.NewTextHandler(&printed, nil)).Info("config", "auth", *e.srv.opts.BasicAuth)
+	fmt.Fprintf(&printed, "%v %+v", *e.srv.opts.BasicAuth, e.srv.opts.BasicAuth)
+	require.NotContains(t, printed.String(), "pw-do-not-log", "BasicAuth redacts itself when logged or printed")
 }

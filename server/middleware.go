@@ -86,9 +86,11 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 	return m
 }
 
-// instrument wraps the mux directly: ServeMux records the matched pattern
-// on the request it was given, so it is readable once ServeHTTP returns.
-func (m *httpMetrics) instrument(next http.Handler) http.Handler {
+// observe wraps the mux directly: ServeMux records the matched pattern on
+// the request it was given, so it is readable once ServeHTTP returns. It
+// counts and times the request and logs it at debug level by pattern, never
+// by path or query, which may carry a webhook key.
+func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
@@ -97,9 +99,12 @@ func (m *httpMetrics) instrument(next http.Handler) http.Handler {
 		if route == "" {
 			route = "unmatched"
 		}
+		elapsed := time.Since(start)
 		code := strconv.Itoa(sw.status)
-		m.requests.WithLabelValues(route, r.Method, code).Inc()
-		m.duration.WithLabelValues(route, r.Method, code).Observe(time.Since(start).Seconds())
+		s.metrics.requests.WithLabelValues(route, r.Method, code).Inc()
+		s.metrics.duration.WithLabelValues(route, r.Method, code).Observe(elapsed.Seconds())
+		s.log.DebugContext(r.Context(), "request", slog.String("route", route),
+			slog.Int("status", sw.status), slog.Duration("elapsed", elapsed))
 	})
 }
 

@@ -57,3 +57,41 @@ func TestInvalidFlowWithRealParser(t *testing.T) {
 		})
 	}
 }
+
+// TestFlowJSONWithRealParser checks that a flow parsed by Osprey's parser
+// comes back with its tasks' own properties, nested tasks and inputs.
+func TestFlowJSONWithRealParser(t *testing.T) {
+	t.Parallel()
+	types := tasks.New()
+	e := newEnv(t, func(o *Options) {
+		o.Parse = func(src []byte) (*flow.Flow, error) { return flow.Parse(src, flow.ParseOptions{Types: types}) }
+	})
+	src := `id: tour
+namespace: company.team
+inputs:
+  - id: name
+    type: STRING
+    defaults: world
+tasks:
+  - id: hello
+    type: io.kestra.plugin.core.log.Log
+    message: "Hello {{ inputs.name }}"
+  - id: group
+    type: io.kestra.plugin.core.flow.Sequential
+    tasks:
+      - id: ret
+        type: io.kestra.plugin.core.debug.Return
+        format: "{{ flow.id }}"
+`
+	e.createFlow(t, src)
+	rec := e.do(t, req{method: "GET", path: "/api/v1/main/flows/company.team/tour"})
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	got := decode[map[string]any](t, rec)
+	tasks := got["tasks"].([]any)
+	require.Equal(t, "Hello {{ inputs.name }}", tasks[0].(map[string]any)["message"], rec.Body.String())
+	nested := tasks[1].(map[string]any)["tasks"].([]any)
+	require.Equal(t, "{{ flow.id }}", nested[0].(map[string]any)["format"], rec.Body.String())
+	inputs := got["inputs"].([]any)
+	require.Equal(t, "world", inputs[0].(map[string]any)["defaults"])
+	require.EqualValues(t, 1, got["revision"])
+}

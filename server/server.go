@@ -44,6 +44,9 @@ type BasicAuth struct {
 	Password string
 }
 
+// String keeps the password out of anything that prints a BasicAuth.
+func (b BasicAuth) String() string { return b.Username + ":******" }
+
 // LogValue keeps the password out of logs.
 func (b BasicAuth) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("username", b.Username), slog.String("password", "******"))
@@ -178,7 +181,7 @@ func cutPattern(p string) (method, path string, ok bool) {
 
 // Handler is the API handler with its middleware, for tests and embedding.
 func (s *Server) Handler() http.Handler {
-	return recoverPanics(s.log, s.metrics.instrument(muxErrorsAsJSON(s.api)))
+	return recoverPanics(s.log, s.observe(muxErrorsAsJSON(s.api)))
 }
 
 // ManagementHandler is the management handler (health and metrics).
