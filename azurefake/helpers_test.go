@@ -1,7 +1,11 @@
 package azurefake_test
 
 import (
+	"errors"
+	"io"
+	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -80,4 +84,69 @@ func (f *fixture) client(t *testing.T, cred azcore.TokenCredential) *azsecrets.C
 // to AZURE_AUTHORITY_HOST.
 func azcoreTransportOnly(f *fixture) azcore.ClientOptions {
 	return azcore.ClientOptions{Transport: f.emu.HTTPClient()}
+}
+
+// secretClientAs returns an azsecrets client authenticating as a new
+// client-secret identity holding role on the fixture's vault ("" for none).
+func (f *fixture) secretClientAs(t *testing.T, role azurefake.Role) (*azsecrets.Client, *azurefake.Identity) {
+	t.Helper()
+	id := f.emu.AddIdentity(azurefake.Identity{Name: string(role)})
+	id.AddClientSecret("s3cret-" + id.ClientID)
+	if role != "" {
+		f.vault.Assign(role, id.ObjectID)
+	}
+	cred, err := azidentity.NewClientSecretCredential(id.TenantID, id.ClientID, "s3cret-"+id.ClientID,
+		&azidentity.ClientSecretCredentialOptions{ClientOptions: noRetry(f.emu.ClientOptions()), DisableInstanceDiscovery: true})
+	require.NoError(t, err)
+	return f.client(t, cred), id
+}
+
+// requireKVError asserts a Key Vault error answer as azsecrets reports it.
+func requireKVError(t *testing.T, err error, status int, code, inner string) *azcore.ResponseError {
+	t.Helper()
+	require.Error(t, err)
+	var re *azcore.ResponseError
+	require.True(t, errors.As(err, &re), "want ResponseError, got %T: %v", err, err)
+	require.Equal(t, status, re.StatusCode, err.Error())
+	require.Equal(t, code, re.ErrorCode, err.Error())
+	if inner != "" {
+		require.Contains(t, err.Error(), `"innererror"`)
+		require.Contains(t, err.Error(), inner)
+	}
+	return re
+}
+
+func policyScopes(s ...string) policy.TokenRequestOptions {
+	return policy.TokenRequestOptions{Scopes: s}
+}
+
+type rawResponse struct {
+	status int
+	header http.Header
+	body   string
+}
+
+// rawGet sends one GET with a bearer token ("" for none) over the
+// emulator's trusted client, for what the SDK cannot express.
+func rawGet(t *testing.T, f *fixture, url, token string) rawResponse {
+	t.Helper()
+	return rawDo(t, f.emu, http.MethodGet, url, token, "")
+}
+
+func rawDo(t *testing.T, emu *azurefake.Emulator, method, url, token, body string) rawResponse {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, url, strings.NewReader(body))
+	require.NoError(t, err)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := emu.HTTPClient().Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return rawResponse{status: resp.StatusCode, header: resp.Header, body: string(b)}
 }
