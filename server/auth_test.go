@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ospreyhq/osprey/store"
 )
 
 func TestBasicAuth(t *testing.T) {
@@ -145,4 +147,48 @@ func TestCredentialsAndInputsStayOutOfLogs(t *testing.T) {
 	slog.New(slog.NewTextHandler(&printed, nil)).Info("config", "auth", *e.srv.opts.BasicAuth)
 	fmt.Fprintf(&printed, "%v %+v", *e.srv.opts.BasicAuth, e.srv.opts.BasicAuth)
 	require.NotContains(t, printed.String(), "pw-do-not-log", "BasicAuth redacts itself when logged or printed")
+}
+
+func TestStopEndsStreamsAndWaits(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.runner.finish = false // nothing ever finishes
+	e.createFlow(t, helloFlow)
+	require.NoError(t, e.srv.Start(t.Context()))
+	require.ErrorContains(t, e.srv.Start(t.Context()), "already started")
+	base := "http://" + e.srv.Addr().String() + "/api/v1/main"
+	rec := e.do(t, req{method: "POST", path: "/api/v1/main/executions/company.team/hello"})
+	id := decode[flowExecutionID](t, rec).ID
+
+	follow := get(t, t.Context(), base+"/executions/"+id+"/follow")
+	require.Equal(t, 200, follow.StatusCode)
+	waited := make(chan *http.Response, 1)
+	go func() {
+		r, _ := http.NewRequestWithContext(t.Context(), "POST", base+"/executions/company.team/hello?wait=true", nil)
+		resp, err := http.DefaultClient.Do(r)
+		if err == nil {
+			waited <- resp
+		}
+		close(waited)
+	}()
+	require.Eventually(t, func() bool { // the waiting request is in
+		execs, _, _ := e.st.Executions().Search(t.Context(), store.ExecutionQuery{})
+		return len(execs) == 2
+	}, 5*time.Second, 5*time.Millisecond)
+
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, e.srv.Stop(ctx), "open streams and waits do not hold shutdown to its deadline")
+	_, err := io.ReadAll(follow.Body)
+	require.NoError(t, err, "the event stream ended cleanly")
+	resp, ok := <-waited
+	require.True(t, ok, "the waiting request was answered")
+	defer resp.Body.Close()
+	require.Equal(t, 200, resp.StatusCode)
+	body, _ := io.ReadAll(resp.Body)
+	require.Contains(t, string(body), `"current":"CREATED"`, "with the execution as it stands")
+}
+
+type flowExecutionID struct {
+	ID string `json:"id"`
 }

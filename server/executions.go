@@ -78,7 +78,9 @@ func (s *Server) waitTerminal(w http.ResponseWriter, r *http.Request, id string)
 		last = e
 		return e.State.Current.IsTerminal(), nil
 	}, nil)
-	if errors.Is(err, context.DeadlineExceeded) && r.Context().Err() == nil && last != nil {
+	// Past MaxWait, or when the server stops, the client gets the
+	// execution as it stands rather than an error.
+	if (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errClosing)) && r.Context().Err() == nil && last != nil {
 		return last, nil
 	}
 	return last, err

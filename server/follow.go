@@ -3,12 +3,16 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/ospreyhq/osprey/store"
 )
+
+// errClosing ends waits and streams when the server stops.
+var errClosing = errors.New("server is shutting down")
 
 // loop calls step now, then on every store wake-up and every PollInterval,
 // until step reports done, fails, or ctx ends. Wake-ups make it prompt on
@@ -39,6 +43,8 @@ func (s *Server) loop(ctx context.Context, step func(context.Context) (bool, err
 			select {
 			case <-ctx.Done():
 				return ctx.Err()
+			case <-s.closing:
+				return errClosing
 			case _, ok := <-wake:
 				if !ok {
 					wake = nil
@@ -141,7 +147,7 @@ func (s *Server) followExecution(w http.ResponseWriter, r *http.Request) error {
 
 // endStream logs why a stream stopped, unless the client simply left.
 func (s *Server) endStream(r *http.Request, err error) {
-	if err != nil && r.Context().Err() == nil {
+	if err != nil && r.Context().Err() == nil && !errors.Is(err, errClosing) {
 		s.log.WarnContext(r.Context(), "event stream stopped", "path", r.URL.Path, "err", err)
 	}
 }

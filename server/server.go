@@ -97,7 +97,12 @@ type Server struct {
 	reg     *prometheus.Registry
 	metrics *httpMetrics
 
+	// closing is closed when Stop begins, ending event streams and waits,
+	// which would otherwise hold Shutdown until its deadline.
+	closing chan struct{}
+
 	mu       sync.Mutex
+	started  bool
 	servers  []*http.Server
 	apiAddr  net.Addr
 	mgmtAddr net.Addr
@@ -135,6 +140,7 @@ func New(o Options) *Server {
 		mgmt:    http.NewServeMux(),
 		reg:     reg,
 		metrics: newHTTPMetrics(reg),
+		closing: make(chan struct{}),
 	}
 	s.routes()
 	s.managementRoutes()
@@ -191,6 +197,13 @@ func (s *Server) ManagementHandler() http.Handler { return recoverPanics(s.log, 
 // It refuses to expose an unauthenticated API beyond loopback unless
 // AllowUnauthenticated is set.
 func (s *Server) Start(ctx context.Context) error {
+	s.mu.Lock()
+	if s.started {
+		s.mu.Unlock()
+		return errors.New("server already started")
+	}
+	s.started = true
+	s.mu.Unlock()
 	if err := checkExposure(s.opts.Addr, s.opts.BasicAuth, s.opts.AllowUnauthenticated); err != nil {
 		return err
 	}
@@ -264,6 +277,7 @@ func (s *Server) Stop(ctx context.Context) error {
 		return s.stopErr
 	}
 	s.stopped = true
+	close(s.closing)
 	var errs []error
 	for _, hs := range s.servers {
 		if err := hs.Shutdown(ctx); err != nil {
