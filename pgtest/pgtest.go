@@ -1,0 +1,265 @@
+// Package pgtest starts a real PostgreSQL for tests, from the machine's own
+// binaries (initdb, postgres), so the PostgreSQL store and the split-mode
+// tests run against the database they ship for.
+//
+// One server is shared by a test binary and started on first use; each
+// Start call gets a fresh database on it. Call Main from TestMain so the
+// server stops when the tests end:
+//
+//	func TestMain(m *testing.M) { pgtest.Main(m) }
+//
+// Outside CI a machine without PostgreSQL skips these tests with a message
+// saying so; under CI=true a missing or broken PostgreSQL fails them.
+package pgtest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// errNoBinaries means PostgreSQL is not installed here.
+var errNoBinaries = errors.New("PostgreSQL binaries (initdb, postgres) not found on PATH or under /usr/lib/postgresql/*/bin")
+
+// server is the one PostgreSQL of this test binary.
+type server struct {
+	dir  string
+	port int
+	cmd  *exec.Cmd
+	done chan struct{} // closed when postgres exits
+}
+
+var (
+	once    sync.Once
+	shared  *server
+	initErr error
+	dbSeq   atomic.Int64
+)
+
+// Start returns the DSN of a new, empty database on the shared server,
+// starting the server on first use. It skips the test when PostgreSQL is
+// not installed, unless CI=true, where it fails.
+func Start(t testing.TB) (dsn string) {
+	t.Helper()
+	once.Do(func() { shared, initErr = startServer() })
+	if initErr != nil {
+		if errors.Is(initErr, errNoBinaries) && os.Getenv("CI") != "true" {
+			t.Skipf("pgtest: %v; install PostgreSQL (e.g. apt-get install postgresql) to run this test", initErr)
+		}
+		t.Fatalf("pgtest: start PostgreSQL: %v", initErr)
+	}
+	name := fmt.Sprintf("test_%d_%d", os.Getpid(), dbSeq.Add(1))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, shared.dsn("postgres"))
+	if err != nil {
+		t.Fatalf("pgtest: connect: %v", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name+" TEMPLATE template0"); err != nil {
+		t.Fatalf("pgtest: create database %s: %v", name, err)
+	}
+	return shared.dsn(name)
+}
+
+// Main runs the tests and then stops the shared server, if one started.
+func Main(m *testing.M) {
+	code := m.Run()
+	if shared != nil {
+		shared.stop()
+	}
+	os.Exit(code)
+}
+
+func (s *server) dsn(db string) string {
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", s.port, db)
+}
+
+// binDir finds the directory holding initdb and postgres: PATH first, then
+// Debian's /usr/lib/postgresql/<version>/bin, newest version first.
+func binDir() (string, error) {
+	if p, err := exec.LookPath("initdb"); err == nil {
+		dir := filepath.Dir(p)
+		if _, err := os.Stat(filepath.Join(dir, "postgres")); err == nil {
+			return dir, nil
+		}
+		if p, err := exec.LookPath("postgres"); err == nil && filepath.Dir(p) == dir {
+			return dir, nil
+		}
+	}
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	sort.Slice(dirs, func(i, j int) bool { return version(dirs[i]) > version(dirs[j]) })
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, "initdb")); err == nil {
+			return d, nil
+		}
+	}
+	return "", errNoBinaries
+}
+
+func version(binDir string) int {
+	v, _ := strconv.Atoi(filepath.Base(filepath.Dir(binDir)))
+	return v
+}
+
+// credential returns who runs PostgreSQL: it refuses to run as root, so
+// under root it runs as the postgres user, and the data directory is
+// handed to that user.
+func credential() (*syscall.Credential, int, int, error) {
+	if os.Geteuid() != 0 {
+		return nil, -1, -1, nil
+	}
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("running as root needs a postgres user to run PostgreSQL as: %w", err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, uid, gid, nil
+}
+
+func startServer() (*server, error) {
+	bin, err := binDir()
+	if err != nil {
+		return nil, err
+	}
+	cred, uid, gid, err := credential()
+	if err != nil {
+		return nil, err
+	}
+	// Not t.TempDir: it may be a 0700 directory of root's that the
+	// postgres user cannot enter.
+	dir, err := os.MkdirTemp("", "osprey-pgtest-")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return nil, err
+	}
+	if cred != nil {
+		if err := os.Chown(dir, uid, gid); err != nil {
+			return nil, err
+		}
+	}
+	data := filepath.Join(dir, "data")
+	run := func(name string, args ...string) *exec.Cmd {
+		cmd := exec.Command(filepath.Join(bin, name), args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "LC_ALL=C", "TZ=UTC")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGKILL}
+		return cmd
+	}
+	initdb := run("initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync")
+	if out, err := initdb.CombinedOutput(); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("initdb: %w\n%s", err, out)
+	}
+
+	var lastErr error
+	for range 3 { // a free port can be taken between probe and bind
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		s := &server{dir: dir, port: port, done: make(chan struct{})}
+		var logBuf syncBuffer
+		s.cmd = run("postgres", "-D", data, "-p", strconv.Itoa(port),
+			"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="+dir,
+			"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+			"-c", "max_connections=300", "-c", "shared_buffers=32MB")
+		s.cmd.Stdout, s.cmd.Stderr = &logBuf, &logBuf
+		// Killed with this process (Pdeathsig) even when Main is not used.
+		if err := s.cmd.Start(); err != nil {
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("start postgres: %w", err)
+		}
+		go func() { s.cmd.Wait(); close(s.done) }()
+		if err := s.waitReady(30 * time.Second); err != nil {
+			s.stopProcess()
+			lastErr = fmt.Errorf("%w\n%s", err, logBuf.String())
+			continue
+		}
+		return s, nil
+	}
+	os.RemoveAll(dir)
+	return nil, lastErr
+}
+
+func (s *server) waitReady(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		conn, err := pgx.Connect(ctx, s.dsn("postgres"))
+		cancel()
+		if err == nil {
+			conn.Close(context.Background())
+			return nil
+		}
+		select {
+		case <-s.done:
+			return fmt.Errorf("postgres exited: %w", err)
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("postgres not ready after %s: %w", timeout, err)
+		}
+	}
+}
+
+// stopProcess asks postgres for a fast shutdown and kills it if it lingers.
+func (s *server) stopProcess() {
+	_ = s.cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-s.done:
+	case <-time.After(10 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.done
+	}
+}
+
+func (s *server) stop() {
+	s.stopProcess()
+	os.RemoveAll(s.dir)
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// syncBuffer collects the server's output for error messages.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
