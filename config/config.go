@@ -85,11 +85,12 @@ type Queue struct {
 // postgres.
 type Datasource struct {
 	// URL is as written: jdbc:postgresql://… or postgres://… or a key=value
-	// DSN. Use ConnString to get what pgx takes.
-	URL             string `key:"datasources.postgres.url"`
-	Username        string `key:"datasources.postgres.username"`
-	Password        Secret `key:"datasources.postgres.password"`
-	MaximumPoolSize int    `key:"datasources.postgres.maximum-pool-size"`
+	// DSN; it prints with any password redacted. Use ConnString to get what
+	// pgx takes.
+	URL             ConnURL `key:"datasources.postgres.url"`
+	Username        string  `key:"datasources.postgres.username"`
+	Password        Secret  `key:"datasources.postgres.password"`
+	MaximumPoolSize int     `key:"datasources.postgres.maximum-pool-size"`
 	// DriverClassName is Kestra's org.postgresql.Driver; accepted and
 	// otherwise ignored.
 	DriverClassName string `key:"datasources.postgres.driver-class-name"`

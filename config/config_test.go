@@ -167,7 +167,7 @@ func TestEnvRelaxedBinding(t *testing.T) {
 			require.Equal(t, "vault-two", c.Secret.Azure.VaultName)
 		}},
 		{"DATASOURCES_POSTGRES_URL=postgres://db:5432/kestra", func(t *testing.T, c *config.Config) {
-			require.Equal(t, "postgres://db:5432/kestra", c.Datasource.URL)
+			require.Equal(t, "postgres://db:5432/kestra", c.Datasource.URL.Reveal())
 		}},
 		{"DATASOURCES_POSTGRES_MAXIMUM_POOL_SIZE=25", func(t *testing.T, c *config.Config) { require.Equal(t, 25, c.Datasource.MaximumPoolSize) }},
 		{"MICRONAUT_SERVER_PORT=9090", func(t *testing.T, c *config.Config) { require.Equal(t, 9090, c.Server.Port) }},
@@ -411,7 +411,10 @@ func TestWrongTypes(t *testing.T) {
 		msg := loadErr(t, config.Sources{Env: []string{"ENDPOINTS_ALL_PORT=x"}})
 		require.Equal(t, `ENDPOINTS_ALL_PORT: endpoints.all.port: "x" is not a whole number`, msg)
 		var e *config.Error
-		require.True(t, errors.As(func() error { _, _, err := config.Load(t.Context(), config.Sources{Env: []string{"ENDPOINTS_ALL_PORT=x"}}); return err }(), &e))
+		require.True(t, errors.As(func() error {
+			_, _, err := config.Load(t.Context(), config.Sources{Env: []string{"ENDPOINTS_ALL_PORT=x"}})
+			return err
+		}(), &e))
 		require.Equal(t, "env ENDPOINTS_ALL_PORT", e.Source.String())
 	})
 }

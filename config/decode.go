@@ -77,7 +77,7 @@ func (l *loader) convert(f *field, s setting) (any, *Error) {
 	}
 	v, msg := parse(f.kind, text)
 	if msg != "" {
-		if f.kind == kindSecret {
+		if f.kind == kindSecret || f.kind == kindConnURL {
 			return nil, errorf(f.key, s.src, "%s", msg)
 		}
 		return nil, errorf(f.key, s.src, "%q %s", text, msg)
@@ -91,6 +91,8 @@ func parse(k kind, text string) (any, string) {
 	switch k {
 	case kindSecret:
 		return NewSecret(text), ""
+	case kindConnURL:
+		return NewConnURL(strings.TrimSpace(text)), ""
 	case kindBool, kindOptionalBool:
 		var b bool
 		switch strings.ToLower(strings.TrimSpace(text)) {

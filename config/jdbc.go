@@ -131,7 +131,7 @@ func unwrapURL(err error) error {
 // postgres:// form (JDBC converted) with Username and Password applied. It is
 // a Secret because it carries the password; use Redacted for messages.
 func (d Datasource) ConnString() (Secret, error) {
-	u, dsn, _, err := pgURL(d.URL)
+	u, dsn, _, err := pgURL(d.URL.Reveal())
 	if err != nil {
 		return Secret{}, fmt.Errorf("datasources.postgres.url %w", err)
 	}
@@ -151,7 +151,7 @@ func (d Datasource) ConnString() (Secret, error) {
 // Redacted returns the connection URL with any password replaced by ******,
 // for logs and error messages.
 func (d Datasource) Redacted() string {
-	u, dsn, _, err := pgURL(d.URL)
+	u, dsn, _, err := pgURL(d.URL.Reveal())
 	if err != nil {
 		return "(invalid datasources.postgres.url)"
 	}

@@ -44,6 +44,8 @@ func format(k kind, v reflect.Value) string {
 	switch k {
 	case kindSecret:
 		return v.Interface().(Secret).display()
+	case kindConnURL:
+		return v.Interface().(ConnURL).String()
 	case kindOptionalBool:
 		if v.IsNil() {
 			return ""

@@ -16,6 +16,7 @@ type kind int
 const (
 	kindString kind = iota
 	kindSecret
+	kindConnURL
 	kindBool
 	kindOptionalBool
 	kindInt
@@ -162,6 +163,8 @@ func kindOf(t reflect.Type) kind {
 	switch {
 	case t == reflect.TypeFor[Secret]():
 		return kindSecret
+	case t == reflect.TypeFor[ConnURL]():
+		return kindConnURL
 	case t == reflect.TypeFor[time.Duration]():
 		return kindDuration
 	case t == reflect.TypeFor[*bool]():

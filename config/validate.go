@@ -14,6 +14,7 @@ var repositoryAliases = map[string]string{
 	"embedded":   RepositorySQLite,
 	"h2":         RepositorySQLite,
 	"memory":     RepositorySQLite,
+	"jdbc":       RepositorySQLite,
 	"postgres":   RepositoryPostgres,
 	"postgresql": RepositoryPostgres,
 }
@@ -42,7 +43,7 @@ func (l *loader) normalise(c *Config) {
 		}
 		c.Repository.Type = t
 	} else {
-		l.errs = append(l.errs, errorf(repoKey, c.SourceOf(repoKey), "%q is not a repository type; write sqlite (embedded, Kestra's h2 and memory are read as sqlite) or postgres", c.Repository.Type))
+		l.errs = append(l.errs, errorf(repoKey, c.SourceOf(repoKey), "%q is not a repository type; write sqlite (embedded; Kestra's h2 and memory are read as sqlite) or postgres", c.Repository.Type))
 	}
 	switch q := strings.ToLower(c.Queue.Type); {
 	case q == "":
@@ -79,6 +80,11 @@ func (l *loader) validate(c *Config) {
 	bad := func(key, format string, args ...any) {
 		l.errs = append(l.errs, errorf(key, c.SourceOf(key), format, args...))
 	}
+	// required reports a missing key at the place of the setting that
+	// requires it, since the missing one has no place.
+	required := func(key, because, format string, args ...any) {
+		l.errs = append(l.errs, errorf(key, c.SourceOf(because), format, args...))
+	}
 
 	for _, p := range []struct {
 		key  string
@@ -101,19 +107,19 @@ func (l *loader) validate(c *Config) {
 		switch {
 		case ba.ExplicitlyDisabled():
 		case ba.Username == "":
-			bad("kestra.server.basic-auth.username", "is required when basic auth is enabled: set it, or set kestra.server.basic-auth.enabled: false")
+			required("kestra.server.basic-auth.username", "kestra.server.basic-auth.enabled", "is required when basic auth is enabled: set it, or set kestra.server.basic-auth.enabled: false")
 		case ba.Password.IsZero():
-			bad("kestra.server.basic-auth.password", "is required when basic auth is enabled: set it (KESTRA_SERVER_BASIC_AUTH_PASSWORD keeps it out of files), or set kestra.server.basic-auth.enabled: false")
+			required("kestra.server.basic-auth.password", "kestra.server.basic-auth.username", "is required when basic auth is enabled: set it (KESTRA_SERVER_BASIC_AUTH_PASSWORD keeps it out of files), or set kestra.server.basic-auth.enabled: false")
 		}
 	}
 
 	if c.Repository.Type == RepositoryPostgres {
-		if strings.TrimSpace(c.Datasource.URL) == "" {
-			bad("datasources.postgres.url", "is required when kestra.repository.type is postgres: set it to jdbc:postgresql://host:5432/kestra or postgres://host:5432/kestra (or DATASOURCES_POSTGRES_URL)")
+		if c.Datasource.URL.IsZero() {
+			required("datasources.postgres.url", "kestra.repository.type", "is required when kestra.repository.type is postgres: set it to jdbc:postgresql://host:5432/kestra or postgres://host:5432/kestra (or DATASOURCES_POSTGRES_URL)")
 		}
 	}
-	if c.Datasource.URL != "" {
-		_, _, notices, err := pgURL(c.Datasource.URL)
+	if !c.Datasource.URL.IsZero() {
+		_, _, notices, err := pgURL(c.Datasource.URL.Reveal())
 		if err != nil {
 			// The message never repeats the URL: it may hold a password.
 			bad("datasources.postgres.url", "%s", err.Error())
@@ -129,7 +135,7 @@ func (l *loader) validate(c *Config) {
 		l.warn(WarnNotice, "datasources.postgres.driver-class-name", c.SourceOf("datasources.postgres.driver-class-name"), "%s is ignored: Osprey always uses its own PostgreSQL driver", d)
 	}
 
-	l.validateSecret(c, bad)
+	l.validateSecret(c, bad, required)
 
 	if strings.TrimSpace(c.Tasks.TmpDir) == "" {
 		bad("kestra.tasks.tmp-dir.path", "must not be empty (default /tmp/osprey)")
@@ -147,7 +153,7 @@ func (l *loader) validate(c *Config) {
 	}
 }
 
-func (l *loader) validateSecret(c *Config, bad func(key, format string, args ...any)) {
+func (l *loader) validateSecret(c *Config, bad func(key, format string, args ...any), required func(key, because, format string, args ...any)) {
 	s := c.Secret
 	if s.Cache.Enabled {
 		if s.Cache.MaximumSize < 1 {
@@ -170,7 +176,7 @@ func (l *loader) validateSecret(c *Config, bad func(key, format string, args ...
 	}
 	a := s.Azure
 	if a.VaultName == "" && a.KeyVaultURI == "" {
-		bad("kestra.secret.azure-key-vault.vault-name", "is required when kestra.secret.type is azure-key-vault: set it to your vault's name (az keyvault list -o table), or set kestra.secret.azure-key-vault.key-vault-uri")
+		required("kestra.secret.azure-key-vault.vault-name", "kestra.secret.type", "is required when kestra.secret.type is azure-key-vault: set it to your vault's name (az keyvault list -o table), or set kestra.secret.azure-key-vault.key-vault-uri")
 	}
 	if a.VaultName != "" && !vaultName.MatchString(a.VaultName) {
 		bad("kestra.secret.azure-key-vault.vault-name", "%q is not a Key Vault name: 3-24 letters, digits and hyphens, starting with a letter (az keyvault list -o table shows yours)", a.VaultName)
