@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -217,18 +219,22 @@ func (s *Server) searchExecutions(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	labels, err := parseLabels(q["labels"])
+	f, err := parseFilters(q, executionFilters)
+	if err != nil {
+		return err
+	}
+	labels, err := parseLabels(append(q["labels"], f.labels...))
 	if err != nil {
 		return err
 	}
 	eq := store.ExecutionQuery{
-		Namespace: q.Get("namespace"), FlowID: q.Get("flowId"), Labels: labels,
+		Namespace: cmp.Or(f.namespace, q.Get("namespace")), FlowID: cmp.Or(f.flowID, q.Get("flowId")), Labels: labels,
 		ParentID: q.Get("parentId"), Page: page, Size: size,
 	}
-	for _, raw := range q["state"] {
+	for _, raw := range append(q["state"], f.states...) {
 		for _, st := range strings.Split(raw, ",") {
 			state := flow.State(strings.ToUpper(strings.TrimSpace(st)))
-			if !containsState(state) {
+			if !slices.Contains(knownStates, state) {
 				return Errorf(http.StatusBadRequest, fmt.Sprintf("unknown state %q", st))
 			}
 			eq.States = append(eq.States, state)
@@ -249,15 +255,6 @@ func (s *Server) searchExecutions(w http.ResponseWriter, r *http.Request) error 
 	}
 	writeJSON(w, http.StatusOK, pagedResults[*flow.Execution]{Results: execs, Total: total})
 	return nil
-}
-
-func containsState(s flow.State) bool {
-	for _, k := range knownStates {
-		if k == s {
-			return true
-		}
-	}
-	return false
 }
 
 func queryTime(v, name string) (*time.Time, error) {

@@ -146,6 +146,9 @@ func TestExecutionRoutes(t *testing.T) {
 		{"?state=CREATED&state=SUCCESS", []string{a, b}},
 		{"?labels=k:v", []string{a}},
 		{"?namespace=elsewhere", nil},
+		{"?filters[state][IN]=CREATED,SUCCESS&filters[namespace][PREFIX]=company", []string{a, b}},
+		{"?filters[flowId][EQUALS]=greet", []string{b}},
+		{"?filters[labels][EQUALS][k]=v", []string{a}},
 	}
 	for _, s := range search {
 		rec := e.do(t, req{method: "GET", path: "/api/v1/main/executions/search" + s.query})
@@ -160,6 +163,8 @@ func TestExecutionRoutes(t *testing.T) {
 		require.NotNil(t, p.Results, "results is [] when empty, never null")
 	}
 	requireError(t, e.do(t, req{method: "GET", path: "/api/v1/executions/search?state=NOPE"}), 400, "unknown state")
+	requireError(t, e.do(t, req{method: "GET", path: "/api/v1/executions/search?filters[timeRange][EQUALS]=PT1H"}), 400, "supported: filters[namespace][PREFIX]")
+	requireError(t, e.do(t, req{method: "GET", path: "/api/v1/executions/search?filters[or][0][namespace][EQUALS]=a"}), 400, "groups are not supported")
 
 	rec := e.do(t, req{method: "GET", path: "/api/v1/executions/" + a})
 	require.Equal(t, 200, rec.Code)

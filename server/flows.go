@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -184,8 +185,12 @@ func (s *Server) searchFlows(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	f, err := parseFilters(q, flowFilters)
+	if err != nil {
+		return err
+	}
 	recs, total, err := s.opts.Store.Flows().Search(r.Context(), store.FlowQuery{
-		Namespace: q.Get("namespace"), Query: q.Get("q"), Page: page, Size: size,
+		Namespace: cmp.Or(f.namespace, q.Get("namespace")), Query: cmp.Or(f.q, q.Get("q")), Page: page, Size: size,
 	})
 	if err != nil {
 		return fmt.Errorf("search flows: %w", err)

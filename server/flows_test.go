@@ -163,6 +163,9 @@ func TestSearchFlows(t *testing.T) {
 		{name: "namespace and children", query: "?namespace=company.team", status: 200, wantIDs: []string{"a1", "a2", "b1"}, total: 3},
 		{name: "q", query: "?q=1", status: 200, wantIDs: []string{"a1", "b1", "c1"}, total: 3},
 		{name: "paged", query: "?page=2&size=3", status: 200, wantIDs: []string{"c1"}, total: 4},
+		{name: "filters namespace prefix", query: "?filters[namespace][PREFIX]=company.team.sub", status: 200, wantIDs: []string{"b1"}, total: 1},
+		{name: "filters q", query: "?filters[q][EQUALS]=a", status: 200, wantIDs: []string{"a1", "a2"}, total: 2},
+		{name: "unsupported filter", query: "?filters[namespace][EQUALS]=company", status: 400},
 		{name: "bad page", query: "?page=0", status: 400},
 		{name: "bad size", query: "?size=abc", status: 400},
 	}
