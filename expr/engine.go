@@ -244,6 +244,9 @@ func (e *Engine) RenderTyped(ctx context.Context, tmpl string, s *Scope) (any, e
 		if err != nil {
 			return nil, err
 		}
+		if tooLarge(v) {
+			return nil, fmt.Errorf("%w: result is too large", ErrLimit)
+		}
 		return deepNorm(v, 0), nil
 	}
 	if err := execBody(st, t.body); err != nil {

@@ -59,6 +59,27 @@ func (st *state) tick(at pos) error {
 	return nil
 }
 
+// checkSize bounds intermediate values: a string may not outgrow the
+// output limit, nor a list the range limit, so doubling tricks such as
+// {% set a = a ~ a %} stop early.
+func (st *state) checkSize(v any) error {
+	switch x := v.(type) {
+	case string:
+		if len(x) > st.eng.maxOutput {
+			return fmt.Errorf("%w: string of %d bytes exceeds %d", ErrLimit, len(x), st.eng.maxOutput)
+		}
+	case []any:
+		if len(x) > st.eng.maxRange {
+			return fmt.Errorf("%w: list of %d items exceeds %d", ErrLimit, len(x), st.eng.maxRange)
+		}
+	case map[string]any:
+		if len(x) > st.eng.maxRange {
+			return fmt.Errorf("%w: map of %d entries exceeds %d", ErrLimit, len(x), st.eng.maxRange)
+		}
+	}
+	return nil
+}
+
 func execBody(st *state, body []stmt) error {
 	for _, s := range body {
 		if err := s.exec(st); err != nil {
@@ -294,6 +315,9 @@ func (e *callExpr) eval(st *state) (any, error) {
 		return nil, newError(e.line, e.col, "function %q does not exist", e.name)
 	}
 	v, err := f(st, args)
+	if err == nil {
+		err = st.checkSize(v)
+	}
 	if err != nil {
 		return nil, wrapAt(e.pos, "function "+e.name, err)
 	}
@@ -318,6 +342,9 @@ func (e *filterExpr) eval(st *state) (any, error) {
 		return nil, newError(e.line, e.col, "filter %q does not exist", e.name)
 	}
 	v, err := f(st, in, args)
+	if err == nil {
+		err = st.checkSize(v)
+	}
 	if err != nil {
 		return nil, wrapAt(e.pos, "filter "+e.name, err)
 	}
@@ -463,6 +490,9 @@ func (e *interpExpr) eval(st *state) (any, error) {
 		if v != nil {
 			b.WriteString(printString(v))
 		}
+		if b.Len() > st.eng.maxOutput {
+			return nil, fmt.Errorf("%w: string exceeds %d bytes", ErrLimit, st.eng.maxOutput)
+		}
 	}
 	return b.String(), nil
 }
@@ -477,6 +507,9 @@ func (e *binaryExpr) eval(st *state) (any, error) {
 		return nil, err
 	}
 	v, err := binary(st, e.op, l, r)
+	if err == nil {
+		err = st.checkSize(v)
+	}
 	if err != nil {
 		return nil, newError(e.line, e.col, "%q: %v", e.sym, err)
 	}

@@ -156,6 +156,9 @@ func fJq(st *state, in any, a Args) (any, error) {
 	} else {
 		input = in
 	}
+	if tooLarge(input) {
+		return nil, fmt.Errorf("%w: jq input is too large", ErrLimit)
+	}
 	input = toGojq(input, 0)
 	out := []any{}
 	iter := code.RunWithContext(st.ctx, input)
@@ -487,20 +490,37 @@ func hashFilter(h func() hash.Hash) builtinFilter {
 	}
 }
 
+// fYAML writes a value as YAML (2-space indent, no document marker), as
+// Kestra's yaml filter; null gives "null".
 func fYAML(_ *state, in any, _ Args) (any, error) {
-	b, err := yaml.Marshal(toGojq(in, 0))
-	if err != nil {
+	if in == nil {
+		return "null", nil
+	}
+	if tooLarge(in) {
+		return nil, fmt.Errorf("%w: value is too large", ErrLimit)
+	}
+	var b strings.Builder
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(toGojq(in, 0)); err != nil {
 		return nil, fmt.Errorf("encode YAML: %w", err)
 	}
-	return string(b), nil
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("encode YAML: %w", err)
+	}
+	return b.String(), nil
 }
 
-// fIndent indents every line but the first by amount (nindent: a newline
-// first, then every line), as Kestra's indent and nindent filters.
+// fIndent is Kestra's indent (pad after every line break, so every line
+// but the first) and nindent (a line break first, then the same).
 func fIndent(leadingNewline bool) builtinFilter {
 	return func(_ *state, in any, a Args) (any, error) {
 		if in == nil {
 			return nil, nil
+		}
+		s := toString(in)
+		if s == "" {
+			return s, nil
 		}
 		n, _ := a.Get(0, "amount")
 		amount, ok := toInt(n)
@@ -511,23 +531,17 @@ func fIndent(leadingNewline bool) builtinFilter {
 		if p, ok := a.Get(1, "prefix"); ok {
 			prefix = toString(p)
 		}
-		pad := strings.Repeat(prefix, int(amount))
-		s := toString(in)
-		lines := strings.SplitAfter(s, "\n")
-		var b strings.Builder
+		nl := "\n"
+		for _, sep := range []string{"\r\n", "\n\r", "\n", "\r"} {
+			if strings.Contains(s, sep) {
+				nl = sep
+				break
+			}
+		}
 		if leadingNewline {
-			b.WriteString("\n")
+			s = nl + s
 		}
-		for i, l := range lines {
-			if l == "" {
-				continue
-			}
-			if i > 0 || leadingNewline {
-				b.WriteString(pad)
-			}
-			b.WriteString(l)
-		}
-		return b.String(), nil
+		return strings.ReplaceAll(s, nl, nl+strings.Repeat(prefix, int(amount))), nil
 	}
 }
 

@@ -30,7 +30,7 @@ func testScope() *Scope {
 			"inputs": map[string]any{"name": "world", "count": 3, "ratio": 1.5, "empty": "", "nothing": nil,
 				"list": []any{3, 1, 2}, "from-parent": "p"},
 			"outputs": map[string]any{
-				"t": map[string]any{"value": "v"},
+				"t":          map[string]any{"value": "v"},
 				"1-1_return": map[string]any{"a": map[string]any{"value": "A"}},
 				"waitfor":    map[string]any{"iterationCount": 2},
 				"only":       map[string]any{"value": nil},
@@ -166,6 +166,9 @@ func TestRender(t *testing.T) {
 		{"yaml", "{{ {'a': 1} | yaml }}", "a: 1\n"},
 		{"indent", "{{ 'a\nb' | indent(2) }}", "a\n  b"},
 		{"nindent", "{{ 'a\nb' | nindent(2) }}", "\n  a\n  b"},
+		{"indent keeps trailing line break padded", "{{ 'a\n' | indent(2, prefix='-') }}", "a\n--"},
+		{"yaml nested", "{{ {'k': [1, 'b']} | yaml }}", "k:\n  - 1\n  - b\n"},
+		{"yaml null", "{{ null | yaml }}", "null"},
 		{"number int", "{{ '12' | number + 1 }}", "13"},
 		{"number float", "{{ '1.5' | number }}", "1.5"},
 		{"number typed", "{{ '12' | number('FLOAT') }}", "12.0"},

@@ -383,6 +383,15 @@ func toInt(v any) (int64, bool) {
 // equal is Pebble's ==: numbers compare by value (1 == 1.0), everything else
 // by deep equality.
 func equal(a, b any) bool {
+	budget := maxNodes
+	return equalRec(a, b, &budget)
+}
+
+func equalRec(a, b any, budget *int) bool {
+	*budget--
+	if *budget < 0 {
+		return false
+	}
 	a, b = norm(a), norm(b)
 	if af, ok := toFloat(a); ok {
 		if bf, ok := toFloat(b); ok {
@@ -410,7 +419,7 @@ func equal(a, b any) bool {
 			return false
 		}
 		for i := range x {
-			if !equal(x[i], y[i]) {
+			if !equalRec(x[i], y[i], budget) {
 				return false
 			}
 		}
@@ -422,7 +431,7 @@ func equal(a, b any) bool {
 		}
 		for k, v := range x {
 			w, ok := y[k]
-			if !ok || !equal(v, w) {
+			if !ok || !equalRec(v, w, budget) {
 				return false
 			}
 		}
@@ -559,6 +568,16 @@ func printString(v any) string {
 // javaString is Java's String.valueOf, used by "~" and "+": maps print as
 // {a=1, b=2} and lists as [1, 2].
 func javaString(v any) string {
+	switch v.(type) {
+	case []any, map[string]any:
+		if tooLarge(v) {
+			return "[…]"
+		}
+	}
+	return javaStringRec(v)
+}
+
+func javaStringRec(v any) string {
 	switch x := v.(type) {
 	case nil:
 		return "null"
@@ -569,7 +588,7 @@ func javaString(v any) string {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString(javaString(norm(it)))
+			b.WriteString(javaStringRec(norm(it)))
 		}
 		b.WriteByte(']')
 		return b.String()
@@ -582,14 +601,14 @@ func javaString(v any) string {
 			}
 			b.WriteString(k.(string))
 			b.WriteByte('=')
-			b.WriteString(javaString(norm(x[k.(string)])))
+			b.WriteString(javaStringRec(norm(x[k.(string)])))
 		}
 		b.WriteByte('}')
 		return b.String()
 	case string, bool, int64, float64, time.Time:
 		return printString(x)
 	}
-	return javaString(norm(v))
+	return javaStringRec(norm(v))
 }
 
 // javaTime prints a time like ZonedDateTime.toString for UTC instants.
@@ -632,9 +651,48 @@ func javaDouble(f float64) string {
 // maxJSONDepth stops runaway recursion on self-referencing input.
 const maxJSONDepth = 100
 
+// maxPrinted caps how much printing one value may produce; values built by
+// sharing ({% set l = [l, l] %}) can otherwise describe exponential output.
+// The engine's own MaxOutput check then reports the overflow.
+const maxPrinted = 64 << 20
+
+// maxNodes caps how many nodes a deep walk (equality, conversion) visits.
+const maxNodes = 1_000_000
+
+// tooLarge reports whether walking v visits more than maxNodes nodes.
+func tooLarge(v any) bool {
+	budget := maxNodes
+	var walk func(v any, depth int) bool
+	walk = func(v any, depth int) bool {
+		budget--
+		if budget < 0 || depth > maxJSONDepth {
+			return true
+		}
+		switch x := v.(type) {
+		case []any:
+			for _, it := range x {
+				if walk(it, depth+1) {
+					return true
+				}
+			}
+		case map[string]any:
+			for _, it := range x {
+				if walk(it, depth+1) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return walk(v, 0)
+}
+
 // writeJSON encodes like Kestra's Jackson mapper: compact, keys sorted
 // (Go maps have no order), doubles printed as Java prints them.
 func writeJSON(b *strings.Builder, v any, depth int) {
+	if b.Len() > maxPrinted {
+		return
+	}
 	if depth > maxJSONDepth {
 		b.WriteString("null")
 		return

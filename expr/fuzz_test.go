@@ -1,0 +1,62 @@
+package expr
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// maxFuzzInput bounds fuzz inputs so each run stays fast.
+const maxFuzzInput = 4096
+
+func fuzzSeeds(f *testing.F) {
+	for _, s := range []string{
+		"{{ a }}", "{{ a.b['c'] | upper }}", "{% if a %}x{% elseif b %}y{% else %}z{% endif %}",
+		"{% for x in [1, 2] %}{{ loop.index }}{% else %}e{% endfor %}", "{% set a = 1 + 2 * 3 %}{{ a }}",
+		"{{ x ?? y ??? z }}", `{{ "a #{b ~ 'c'} d" }}`, "{{- a -}} {# c #} {% raw %}{{{% endraw %}",
+		"{{ a is not defined and b is null }}", "{{ 1..3 | join(',') }}", "{{ {'a': [1, {'b': 2}]} | json }}",
+		"{{ x | date('yyyy-MM-dd', timeZone='UTC') }}", "{{ f(1, n=2) }}", "{{ a ? b : c }}",
+	} {
+		f.Add(s)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	fuzzSeeds(f)
+	f.Fuzz(func(t *testing.T, src string) {
+		if len(src) > maxFuzzInput {
+			t.Skip()
+		}
+		tmpl, err := parse(src)
+		if err == nil && tmpl == nil {
+			t.Fatal("nil template without error")
+		}
+		if err != nil {
+			if pe, ok := err.(*Error); ok && (pe.Line < 1 || pe.Column < 1) {
+				t.Fatalf("error without position: %v", err)
+			}
+		}
+	})
+}
+
+func FuzzRender(f *testing.F) {
+	fuzzSeeds(f)
+	e := New(Options{MaxOutput: 1 << 16, MaxRange: 1000, MaxSteps: 10000, MaxRenderDepth: 3, CacheSize: 16})
+	f.Fuzz(func(t *testing.T, src string) {
+		if len(src) > maxFuzzInput {
+			t.Skip()
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		s := &Scope{Strict: true, Vars: map[string]any{
+			"a": "text", "b": int64(2), "c": 1.5, "x": []any{int64(1), "2", nil}, "y": map[string]any{"k": "v"},
+			"self": "{{ render(self) }}",
+		}}
+		start := time.Now()
+		_, _ = e.Render(ctx, src, s)
+		_, _ = e.RenderTyped(ctx, src, s)
+		if d := time.Since(start); d > 5*time.Second {
+			t.Fatalf("render took %v", d)
+		}
+	})
+}
