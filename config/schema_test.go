@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -47,5 +49,20 @@ func TestSuggest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		require.Equal(t, tt.want, s.suggest(tt.parent, tt.seg), tt.seg)
+	}
+}
+
+// TestDocumentationListsEveryKey keeps docs/configuration.md complete: a key
+// added to Config must be documented with its environment name.
+func TestDocumentationListsEveryKey(t *testing.T) {
+	t.Parallel()
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "configuration.md"))
+	require.NoError(t, err)
+	s := loadSchema()
+	for _, key := range s.keys {
+		require.Contains(t, string(doc), "`"+key+"`", "docs/configuration.md documents %s", key)
+		if !s.fields[key].kind.isMap() {
+			require.Contains(t, string(doc), "`"+envName(key)+"`", "docs/configuration.md gives the environment name of %s", key)
+		}
 	}
 }
