@@ -11,6 +11,8 @@ import (
 // sleeping. It is safe for concurrent use.
 type Clock struct {
 	mu       sync.Mutex
+	manual   bool
+	at       time.Time // the time of a manual clock
 	offset   time.Duration
 	nextHook int
 	hooks    map[int]func(time.Time)
@@ -21,10 +23,25 @@ func NewClock() *Clock {
 	return &Clock{hooks: map[int]func(time.Time){}}
 }
 
+// NewManualClock returns a clock standing at t that moves only when
+// advanced. Tests that run SDK clients inside a testing/synctest bubble need
+// it: there, time.Now is the bubble's fake time, so a clock derived from it
+// would disagree between the bubble and the emulator's own goroutines.
+func NewManualClock(t time.Time) *Clock {
+	return &Clock{manual: true, at: t, hooks: map[int]func(time.Time){}}
+}
+
 // Now returns the emulator's current time.
 func (c *Clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.nowLocked()
+}
+
+func (c *Clock) nowLocked() time.Time {
+	if c.manual {
+		return c.at.Add(c.offset)
+	}
 	return time.Now().Add(c.offset)
 }
 
@@ -34,7 +51,7 @@ func (c *Clock) Now() time.Time {
 func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.offset += d
-	now := time.Now().Add(c.offset)
+	now := c.nowLocked()
 	hooks := make([]func(time.Time), 0, len(c.hooks))
 	for _, h := range c.hooks {
 		hooks = append(hooks, h)

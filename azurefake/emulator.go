@@ -49,6 +49,9 @@ func WithAccessTokenLifetime(d time.Duration) Option {
 	return func(o *Options) { o.AccessTokenLifetime = d }
 }
 
+// WithClock sets the clock behind every time check.
+func WithClock(c *Clock) Option { return func(o *Options) { o.Clock = c } }
+
 // WithTenant sets the default tenant id.
 func WithTenant(id string) Option { return func(o *Options) { o.TenantID = id } }
 
