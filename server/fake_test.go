@@ -67,26 +67,6 @@ func clone(e *flow.Execution) *flow.Execution {
 	return &c
 }
 
-// put replaces an execution, bumps its version and wakes subscribers, as
-// an executor step would.
-func (m *memStore) put(e *flow.Execution) {
-	m.mu.Lock()
-	x := m.execs[e.ID]
-	x.e = clone(e)
-	x.version++
-	m.mu.Unlock()
-	m.notify()
-}
-
-// setState moves an execution to st.
-func (m *memStore) setState(id string, st flow.State) {
-	m.mu.Lock()
-	e := clone(m.execs[id].e)
-	m.mu.Unlock()
-	e.State.Set(st, time.Now())
-	m.put(e)
-}
-
 func (m *memStore) notify() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -229,8 +209,23 @@ func (x memExecs) Get(_ context.Context, id string) (*flow.Execution, int64, err
 	return clone(e.e), e.version, nil
 }
 
-func (x memExecs) Save(context.Context, store.SaveParams) (int64, error) {
-	return 0, errors.New("not used by the server")
+func (x memExecs) Save(_ context.Context, p store.SaveParams) (int64, error) {
+	x.m.mu.Lock()
+	me, ok := x.m.execs[p.Execution.ID]
+	if !ok {
+		x.m.mu.Unlock()
+		return 0, store.ErrNotFound
+	}
+	if me.version != p.Version {
+		x.m.mu.Unlock()
+		return 0, store.ErrConflict
+	}
+	me.e = clone(p.Execution)
+	me.version++
+	v := me.version
+	x.m.mu.Unlock()
+	x.m.notify()
+	return v, nil
 }
 func (x memExecs) MarkDirty(context.Context, string) error { return nil }
 func (x memExecs) CountActive(context.Context, string, string) (int, error) {
@@ -339,11 +334,23 @@ func (q memQueue) Subscribe(ctx context.Context, _ string) (<-chan struct{}, err
 	return c, nil
 }
 
+// setState moves an execution to st as an executor step would: read,
+// change, save at the read version.
+func setState(ctx context.Context, st store.Store, id string, state flow.State) error {
+	e, v, err := st.Executions().Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	e.State.Set(state, time.Now())
+	_, err = st.Executions().Save(ctx, store.SaveParams{Execution: e, Version: v})
+	return err
+}
+
 // fakeRunner stores a CREATED execution, as the engine's runner does, and
 // refuses a missing required input. With finish set it runs the execution
 // to SUCCESS in the background, logging one line.
 type fakeRunner struct {
-	st     *memStore
+	st     store.Store
 	finish bool
 	mu     sync.Mutex
 	killed []string
@@ -369,25 +376,25 @@ func (r *fakeRunner) Start(ctx context.Context, p StartParams) (*flow.Execution,
 	}
 	if r.finish {
 		go func() {
+			ctx := context.WithoutCancel(ctx)
 			time.Sleep(20 * time.Millisecond)
-			r.st.setState(e.ID, flow.StateRunning)
-			_ = r.st.Logs().Append(context.Background(), []flow.LogEntry{{
+			_ = setState(ctx, r.st, e.ID, flow.StateRunning)
+			_ = r.st.Logs().Append(ctx, []flow.LogEntry{{
 				ExecutionID: e.ID, Namespace: e.Namespace, FlowID: e.FlowID, TaskID: "hello",
 				Level: "INFO", Message: "hello from " + e.FlowID, Timestamp: time.Now(),
 			}})
 			time.Sleep(20 * time.Millisecond)
-			r.st.setState(e.ID, flow.StateSuccess)
+			_ = setState(ctx, r.st, e.ID, flow.StateSuccess)
 		}()
 	}
 	return e, nil
 }
 
-func (r *fakeRunner) Kill(_ context.Context, id string) error {
+func (r *fakeRunner) Kill(ctx context.Context, id string) error {
 	r.mu.Lock()
 	r.killed = append(r.killed, id)
 	r.mu.Unlock()
-	r.st.setState(id, flow.StateKilling)
-	return nil
+	return setState(ctx, r.st, id, flow.StateKilling)
 }
 
 // fakeParse is a small stand-in for flow.Parse: id, namespace, disabled,

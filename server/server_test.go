@@ -7,25 +7,63 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ospreyhq/osprey/store"
+	"github.com/ospreyhq/osprey/store/sqlite"
 )
 
-// env is one server on a fake store, runner and parser.
+// env is one server on a store, a fake runner and a fake parser.
 type env struct {
 	srv    *Server
-	st     *memStore
+	st     store.Store
+	mem    *memStore // nil on SQLite
 	runner *fakeRunner
 	h      http.Handler
 	logs   *bytes.Buffer
 }
 
+// newEnv builds a server on the in-memory fake store.
 func newEnv(t *testing.T, mods ...func(*Options)) *env {
 	t.Helper()
-	st := newMemStore()
+	m := newMemStore()
+	e := newEnvOn(t, m, mods...)
+	e.mem = m
+	return e
+}
+
+// backends are the stores the route tests run against: the small fake,
+// and the real SQLite driver in a temporary file.
+var backends = []struct {
+	name string
+	open func(t *testing.T) store.Store
+}{
+	{"mem", func(*testing.T) store.Store { return newMemStore() }},
+	{"sqlite", func(t *testing.T) store.Store {
+		st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "osprey.db"), sqlite.Options{})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = st.Close() })
+		return st
+	}},
+}
+
+// eachBackend runs fn once per store, as parallel subtests.
+func eachBackend(t *testing.T, fn func(t *testing.T, open func(*testing.T) store.Store)) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, b.open)
+		})
+	}
+}
+
+func newEnvOn(t *testing.T, st store.Store, mods ...func(*Options)) *env {
+	t.Helper()
 	runner := &fakeRunner{st: st, finish: true}
 	logs := &bytes.Buffer{}
 	o := Options{
