@@ -53,6 +53,17 @@ func (s *Server) createExecution(w http.ResponseWriter, r *http.Request) error {
 		return Errorf(http.StatusConflict, fmt.Sprintf("flow %s.%s is disabled: enable it before running it", ns, id))
 	}
 	e, err := s.opts.Runner.Start(r.Context(), StartParams{Flow: f, Inputs: inputs, Labels: labels})
+	var problems flow.Errors
+	if errors.As(err, &problems) {
+		// The runner reports bad inputs as positioned problems; they are
+		// about this request, not about the flow's source.
+		msgs := make([]string, len(problems))
+		for i, p := range problems {
+			msgs[i] = p.Message
+		}
+		return &Error{Status: http.StatusUnprocessableEntity, Details: problems,
+			Message: fmt.Sprintf("cannot start %s.%s: %s", ns, id, strings.Join(msgs, "; "))}
+	}
 	if err != nil {
 		return fmt.Errorf("start execution of %s.%s: %w", ns, id, err)
 	}

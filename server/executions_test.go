@@ -52,6 +52,9 @@ func TestCreateExecution(t *testing.T) {
 		{name: "missing required input",
 			r:      req{method: "POST", path: "/api/v1/main/executions/company.team/greet", body: noName, contentType: noNameType},
 			status: 422, errPath: "inputs.name"},
+		{name: "input of the wrong type",
+			r:      req{method: "POST", path: "/api/v1/main/executions/company.team/greet", body: `{"name":"x","count":"many"}`, contentType: "application/json"},
+			status: 422, errPath: "inputs.count"},
 		{name: "file part", r: req{method: "POST", path: "/api/v1/main/executions/company.team/greet", body: withFile, contentType: withFileType},
 			status: 422, errPath: "inputs.data"},
 		{name: "malformed json", r: req{method: "POST", path: "/api/v1/main/executions/company.team/greet", body: `{"name":`, contentType: "application/json"},
@@ -72,6 +75,7 @@ func TestCreateExecution(t *testing.T) {
 				body := requireError(t, rec, tc.status, "")
 				if tc.errPath != "" {
 					require.Equal(t, tc.errPath, body.Details[0].Path)
+					require.NotContains(t, body.Message, "invalid flow", "an input problem is not the flow's fault")
 				}
 				return
 			}

@@ -347,7 +347,8 @@ func setState(ctx context.Context, st store.Store, id string, state flow.State) 
 }
 
 // fakeRunner stores a CREATED execution, as the engine's runner does, and
-// refuses a missing required input. With finish set it runs the execution
+// refuses a missing required input (as flow.Errors, like the launcher) and
+// a non-integer INT input (as *InputError). With finish set it runs the execution
 // to SUCCESS in the background, logging one line.
 type fakeRunner struct {
 	st     store.Store
@@ -358,10 +359,17 @@ type fakeRunner struct {
 }
 
 func (r *fakeRunner) Start(ctx context.Context, p StartParams) (*flow.Execution, error) {
+	var problems flow.Errors
 	for _, in := range p.Flow.Inputs {
 		if _, ok := p.Inputs[in.ID]; !ok && in.IsRequired() {
-			return nil, &InputError{Input: in.ID, Message: "missing required input"}
+			problems = append(problems, &flow.Error{Path: "inputs." + in.ID, Message: fmt.Sprintf("input %q: missing required input", in.ID)})
 		}
+		if v, ok := p.Inputs[in.ID].(string); ok && in.Type == "INT" && strings.Trim(v, "0123456789") != "" {
+			return nil, &InputError{Input: in.ID, Message: fmt.Sprintf("%q is not an integer", v)}
+		}
+	}
+	if err := problems.Err(); err != nil {
+		return nil, err
 	}
 	r.mu.Lock()
 	r.last = p

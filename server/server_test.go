@@ -131,6 +131,9 @@ namespace: company.team
 inputs:
   - id: name
     type: STRING
+  - id: count
+    type: INT
+    required: false
 tasks:
   - id: hello
     type: io.kestra.plugin.core.log.Log
