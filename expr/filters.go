@@ -92,7 +92,7 @@ var builtinFilters = map[string]builtinFilter{
 	"distinct":            fDistinct,
 	"flatten":             fFlatten,
 	"escapeChar":          fEscapeChar,
-	"string":              func(_ *state, in any, _ Args) (any, error) { return stringOrNil(in), nil },
+	"string":              fString,
 	"substringBefore":     substringFilter(false, false),
 	"substringBeforeLast": substringFilter(false, true),
 	"substringAfter":      substringFilter(true, false),
@@ -106,13 +106,6 @@ var builtinFilters = map[string]builtinFilter{
 	"regexMatch":          fRegexMatch,
 	"regexReplace":        fRegexReplace,
 	"className":           func(_ *state, in any, _ Args) (any, error) { return typeName(in), nil },
-}
-
-func stringOrNil(in any) any {
-	if in == nil {
-		return nil
-	}
-	return printString(in)
 }
 
 func stringFilter(f func(string) string) builtinFilter {
@@ -275,43 +268,83 @@ func capitalize(s string) string {
 	return s
 }
 
-// fReplace takes Pebble's map of pairs ({'a': 'b'}) or two strings, and
-// Kestra's regexp=true to treat the keys as regular expressions.
+// fReplace is Kestra's replace: a map of pairs ({'a': 'b'}), optionally
+// regexp=true, applied to a string or to every string in a map or list.
+// Two strings (replace('a', 'b')) are accepted as a single pair.
 func fReplace(_ *state, in any, a Args) (any, error) {
 	if in == nil {
 		return nil, nil
 	}
-	s := toString(in)
 	useRegexp := false
 	if r, ok := a.Named["regexp"]; ok {
 		useRegexp = truthy(r)
 	}
-	type pair struct{ from, to string }
-	var pairs []pair
+	var pairs [][2]string
 	first, _ := a.Get(0, "replace_pairs")
 	switch p := first.(type) {
 	case map[string]any:
 		for _, k := range sortedKeys(p) {
-			pairs = append(pairs, pair{k.(string), toString(p[k.(string)])})
+			pairs = append(pairs, [2]string{k.(string), toString(p[k.(string)])})
+		}
+		if len(a.Positional) > 1 {
+			useRegexp = truthy(a.Positional[1])
 		}
 	case string:
 		to, _ := a.Get(1, "replacement")
-		pairs = append(pairs, pair{p, toString(to)})
+		pairs = append(pairs, [2]string{p, toString(to)})
 	default:
-		return nil, errors.New("replace expects a map of replacements, e.g. replace({'a': 'b'})")
+		return nil, errors.New("the argument 'replace_pairs' is required, e.g. replace({'a': 'b'})")
 	}
-	for _, p := range pairs {
-		if useRegexp {
-			re, err := regexp.Compile(p.from)
+	if tooLarge(in) {
+		return nil, fmt.Errorf("%w: value is too large", ErrLimit)
+	}
+	var res []*regexp.Regexp
+	if useRegexp {
+		for _, p := range pairs {
+			re, err := regexp.Compile(p[0])
 			if err != nil {
-				return nil, fmt.Errorf("invalid regexp %q: %w", p.from, err)
+				return nil, fmt.Errorf("invalid regexp %q: %w", p[0], err)
 			}
-			s = re.ReplaceAllString(s, javaReplacement(p.to))
-			continue
+			res = append(res, re)
 		}
-		s = strings.ReplaceAll(s, p.from, p.to)
 	}
-	return s, nil
+	return mapStrings(in, 0, func(s string) string {
+		for i, p := range pairs {
+			if useRegexp {
+				s = res[i].ReplaceAllString(s, javaReplacement(p[1]))
+				continue
+			}
+			s = strings.ReplaceAll(s, p[0], p[1])
+		}
+		return s
+	}), nil
+}
+
+// mapStrings applies f to a string, or to every leaf of a map or list
+// (non-string leaves as their string form), as Kestra's replace and
+// escapeChar do.
+func mapStrings(v any, depth int, f func(string) string) any {
+	if depth > maxJSONDepth {
+		return nil
+	}
+	switch x := norm(v).(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = mapStrings(e, depth+1, f)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = mapStrings(e, depth+1, f)
+		}
+		return out
+	case nil:
+		return f("null")
+	default:
+		return f(toString(x))
+	}
 }
 
 // javaReplacement turns Java's $1 group references into Go's ${1}.
@@ -673,21 +706,47 @@ func fFlatten(_ *state, in any, _ Args) (any, error) {
 }
 
 // fEscapeChar escapes quotes for embedding in a quoted string: type
-// 'single' (default), 'double' or 'shell'.
-func fEscapeChar(_ *state, in any, a Args) (any, error) {
+// 'single', 'double' or 'shell' (required, any case), on a string or every
+// string of a map or list.
+func fEscapeChar(st *state, in any, a Args) (any, error) {
 	if in == nil {
 		return nil, nil
 	}
-	t, _ := a.Get(0, "type")
-	s := toString(in)
-	switch toString(t) {
-	case "double":
-		return strings.ReplaceAll(s, `"`, `\"`), nil
-	case "shell":
-		return strings.ReplaceAll(s, `'`, `'\''`), nil
-	default:
-		return strings.ReplaceAll(s, `'`, `\'`), nil
+	t, ok := a.Get(0, "type")
+	if !ok {
+		return nil, errors.New("the 'escapeChar' filter expects an argument 'type'")
 	}
+	var from, to string
+	switch strings.ToLower(toString(t)) {
+	case "single":
+		from, to = `'`, `\'`
+	case "double":
+		from, to = `"`, `\"`
+	case "shell":
+		from, to = `'`, `'\''`
+	default:
+		return nil, errors.New("the 'escapeChar' filter expects 'type' to be either 'single', 'double', or 'shell'")
+	}
+	if tooLarge(in) {
+		return nil, fmt.Errorf("%w: value is too large", ErrLimit)
+	}
+	return mapStrings(in, 0, func(s string) string { return strings.ReplaceAll(s, from, to) }), nil
+}
+
+// fString is Kestra's string filter: a number, or a numeric string, as text.
+func fString(_ *state, in any, _ Args) (any, error) {
+	switch x := in.(type) {
+	case nil:
+		return nil, nil
+	case int64, float64:
+		return printString(x), nil
+	case string:
+		if _, err := strconv.ParseFloat(strings.TrimSpace(x), 64); err != nil {
+			return nil, fmt.Errorf("'string' filter expects a valid number, got %q", x)
+		}
+		return x, nil
+	}
+	return nil, fmt.Errorf("'string' filter expects a number or a numeric string, got %s", typeName(in))
 }
 
 // substringFilter is commons-lang's substringBefore/After(Last).

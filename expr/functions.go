@@ -35,15 +35,14 @@ var builtinFunctions = map[string]builtinFunc{
 	"printContext": fnPrintContext,
 }
 
+// fnNow returns the current time formatted like the date filter (default
+// "iso": yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX), as Kestra's now() does.
 func fnNow(st *state, a Args) (any, error) {
-	loc := st.eng.loc
-	if tz, ok := a.Get(-1, "timeZone"); ok && tz != nil {
-		var err error
-		if loc, err = zone(toString(tz), loc); err != nil {
-			return nil, err
-		}
+	format, loc, _, err := dateArgs(st, a, 0)
+	if err != nil {
+		return nil, err
 	}
-	return st.eng.now().In(loc), nil
+	return formatJava(st.eng.now().In(loc), format)
 }
 
 func fnFromJSON(_ *state, a Args) (any, error) {
@@ -113,8 +112,11 @@ func fnRandomInt(_ *state, a Args) (any, error) {
 	if !ok1 || !ok2 {
 		return nil, errors.New("randomInt expects two integers: lower (inclusive) and upper (exclusive)")
 	}
-	if hi <= lo {
-		return nil, fmt.Errorf("randomInt: upper %d must be greater than lower %d", hi, lo)
+	if hi < lo {
+		return nil, fmt.Errorf("randomInt: upper %d is less than lower %d", hi, lo)
+	}
+	if hi == lo {
+		return lo, nil
 	}
 	return lo + rand.Int64N(hi-lo), nil
 }
@@ -141,10 +143,10 @@ func extreme(a Args, sign int) (any, error) {
 // (the default) it renders until the result holds no more expressions,
 // bounded by MaxRenderDepth.
 func fnRender(st *state, a Args) (any, error) {
-	v, _ := a.Get(0, "toRender")
+	v, _ := a.Get(0, "template")
 	s, ok := v.(string)
 	if !ok {
-		return v, nil
+		return nil, fmt.Errorf("render expects a string template, got %s", typeName(v))
 	}
 	recursive := true
 	if r, ok := a.Get(1, "recursive"); ok {
