@@ -165,4 +165,3 @@ func requireNoValue(t *testing.T, s string) {
 		require.False(t, strings.Contains(s, v), "leaked a secret value in %q", s)
 	}
 }
-
