@@ -216,7 +216,8 @@ func (p *parser) sorted() Errors {
 }
 
 // deref follows an alias, charging the nodes it brings in against the
-// expansion budget; it returns nil once the budget is spent.
+// expansion budget; it returns nil once the budget is spent or the alias
+// contains itself.
 func (p *parser) deref(n *yaml.Node) *yaml.Node {
 	for n != nil && n.Kind == yaml.AliasNode {
 		if p.tooBig {
@@ -224,7 +225,12 @@ func (p *parser) deref(n *yaml.Node) *yaml.Node {
 		}
 		size := p.size(n.Alias, 0)
 		p.expanded += size
-		if size < 0 || p.expanded > maxAliasExpansion {
+		switch {
+		case size == sizeCycle:
+			p.tooBig = true
+			p.errorf("", n, "YAML alias *%s refers to a value that contains it", n.Value)
+			return nil
+		case size < 0 || p.expanded > maxAliasExpansion:
 			p.tooBig = true
 			p.errorf("", n, "YAML aliases expand to more than %d nodes", maxAliasExpansion)
 			return nil
@@ -234,29 +240,44 @@ func (p *parser) deref(n *yaml.Node) *yaml.Node {
 	return n
 }
 
-// size counts the nodes of the subtree under n, aliases expanded; -1 means
-// too many or a cycle.
+// Sizes that are not sizes.
+const (
+	sizeTooBig  = -1
+	sizeCycle   = -2
+	sizeVisited = -3 // being counted: meeting it again is a cycle
+)
+
+// size counts the nodes of the subtree under n, aliases expanded, or
+// returns sizeTooBig or sizeCycle.
 func (p *parser) size(n *yaml.Node, depth int) int {
 	if n == nil {
 		return 0
 	}
 	if s, ok := p.sizes[n]; ok {
+		if s == sizeVisited {
+			return sizeCycle
+		}
 		return s
 	}
 	if depth > maxDepth {
-		return -1
+		return sizeTooBig
 	}
-	p.sizes[n] = -1 // a cycle leads back here and sees -1
+	p.sizes[n] = sizeVisited
 	total := 1
+	children := n.Content
 	if n.Kind == yaml.AliasNode {
-		total = p.size(n.Alias, depth+1)
+		children = []*yaml.Node{n.Alias}
 	}
-	for _, c := range n.Content {
+	for _, c := range children {
 		s := p.size(c, depth+1)
-		if s < 0 || total+s > maxAliasExpansion {
-			return -1
+		if s < 0 {
+			total = s
+			break
 		}
-		total += s
+		if total += s; total > maxAliasExpansion {
+			total = sizeTooBig
+			break
+		}
 	}
 	p.sizes[n] = total
 	return total

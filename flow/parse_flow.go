@@ -327,8 +327,9 @@ func (p *parser) inputs(path string, at, v *yaml.Node) []*Input {
 			}
 		}
 		switch {
-		case idN == nil || in.ID == "":
+		case idN == nil || in.ID == "" && !p.hasErrorUnder(joinKey(ipath, "id")):
 			p.errorf(ipath, item, "an input needs an id")
+		case in.ID == "":
 		case !inputIDRE.MatchString(in.ID):
 			p.errorf(joinKey(ipath, "id"), idN, "input id %q must start with a letter or digit and hold only letters, digits, '.', '_' and '-'", in.ID)
 		case seen[in.ID] != "":
@@ -345,6 +346,9 @@ func (p *parser) inputs(path string, at, v *yaml.Node) []*Input {
 // valueType checks an input or output type; Kestra's enum is upper case,
 // and a lower-case spelling is taken as the same type.
 func (p *parser) valueType(path string, owner, typeN *yaml.Node, typ, what string) string {
+	if typeN != nil && typ == "" && p.hasErrorUnder(path) {
+		return typ
+	}
 	if typeN == nil || typ == "" {
 		p.errorf(path, owner, "an %s needs a type, one of %s", what, strings.Join(inputTypes, ", "))
 		return typ
@@ -404,8 +408,9 @@ func (p *parser) outputs(path string, at, v *yaml.Node) []*Output {
 			}
 		}
 		switch {
-		case idN == nil || o.ID == "":
+		case idN == nil || o.ID == "" && !p.hasErrorUnder(joinKey(ipath, "id")):
 			p.errorf(ipath, item, "an output needs an id")
+		case o.ID == "":
 		case !inputIDRE.MatchString(o.ID):
 			p.errorf(joinKey(ipath, "id"), idN, "output id %q must start with a letter or digit and hold only letters, digits, '.', '_' and '-'", o.ID)
 		case seen[o.ID]:

@@ -337,8 +337,9 @@ func (p *parser) triggers(path string, at, v *yaml.Node) []*Trigger {
 			}
 		}
 		switch {
-		case idN == nil || tr.ID == "":
+		case idN == nil || tr.ID == "" && !p.hasErrorUnder(joinKey(ipath, "id")):
 			p.errorf(ipath, itemAt, "a trigger needs an id")
+		case tr.ID == "":
 		case !taskIDRE.MatchString(tr.ID):
 			p.errorf(joinKey(ipath, "id"), idN, "trigger id %q must start with a letter or digit and hold only letters, digits, '_' and '-'", tr.ID)
 		case seen[tr.ID] != "":
@@ -347,8 +348,9 @@ func (p *parser) triggers(path string, at, v *yaml.Node) []*Trigger {
 			seen[tr.ID] = ipath
 		}
 		switch {
-		case typeN == nil || tr.Type == "":
+		case typeN == nil || tr.Type == "" && !p.hasErrorUnder(joinKey(ipath, "type")):
 			p.errorf(ipath, itemAt, "trigger %q needs a type", tr.ID)
+		case tr.Type == "":
 		case p.types != nil && !p.types.Known(tr.Type):
 			p.errorf(joinKey(ipath, "type"), typeN, "%s", p.unknownType("trigger", tr.Type))
 		case p.types != nil:
