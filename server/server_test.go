@@ -62,7 +62,7 @@ func eachBackend(t *testing.T, fn func(t *testing.T, open func(*testing.T) store
 	}
 }
 
-func newEnvOn(t *testing.T, st store.Store, mods ...func(*Options)) *env {
+func newEnvOn(t testing.TB, st store.Store, mods ...func(*Options)) *env {
 	t.Helper()
 	runner := &fakeRunner{st: st, finish: true}
 	logs := &bytes.Buffer{}
