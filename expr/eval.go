@@ -550,9 +550,9 @@ func binary(st *state, op binOp, l, r any) (any, error) {
 	case opContains:
 		return contains(l, r), nil
 	case opIn:
-		return contains(r, l), nil
+		return in(l, r), nil
 	case opNotIn:
-		return !contains(r, l), nil
+		return !in(l, r), nil
 	case opAdd:
 		if ls, ok := l.(string); ok {
 			return ls + javaString(r), nil
@@ -629,6 +629,30 @@ func arith(op binOp, l, r any) (any, error) {
 		return math.Mod(lf, rf), nil
 	}
 	return nil, errors.New("unsupported operator")
+}
+
+// in is Kestra's "in": items compare by their string form (so 2 in ['2'] is
+// true); for a map, keys and values both count.
+func in(item, container any) bool {
+	if item == nil || container == nil {
+		return false
+	}
+	want := javaString(item)
+	switch c := container.(type) {
+	case []any:
+		for _, x := range c {
+			if x != nil && javaString(norm(x)) == want {
+				return true
+			}
+		}
+	case map[string]any:
+		for k, v := range c {
+			if k == want || (v != nil && javaString(norm(v)) == want) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func rangeList(st *state, from, to, step any) ([]any, error) {

@@ -352,33 +352,49 @@ var javaGroupRef = regexp.MustCompile(`\$(\d+)`)
 
 func javaReplacement(s string) string { return javaGroupRef.ReplaceAllString(s, "$${$1}") }
 
-// fSplit is Java's String.split with the delimiter taken literally: trailing
-// empty strings are dropped unless a limit is given.
+// fSplit is Pebble's split: Java's String.split, so the delimiter is a
+// regular expression, trailing empty strings are dropped unless a limit is
+// given, and a string without a match gives itself.
 func fSplit(_ *state, in any, a Args) (any, error) {
 	if in == nil {
 		return nil, nil
 	}
-	d, _ := a.Get(0, "delimiter")
-	delim := toString(d)
-	s := toString(in)
+	d, ok := a.Get(0, "delimiter")
+	if !ok || d == nil {
+		return nil, errors.New("missing delimiter parameter in split filter")
+	}
+	delim, s := toString(d), toString(in)
 	limit := int64(0)
 	if l, ok := a.Get(1, "limit"); ok {
 		limit, _ = toInt(l)
 	}
+	n := -1
+	if limit > 0 {
+		n = int(min(limit, math.MaxInt32))
+	}
 	var parts []string
-	switch {
-	case delim == "":
-		for _, r := range s {
-			parts = append(parts, string(r))
+	if regexp.QuoteMeta(delim) == delim && delim != "" {
+		if !strings.Contains(s, delim) {
+			return []any{s}, nil
 		}
-	case limit > 0:
-		parts = strings.SplitN(s, delim, int(min(limit, math.MaxInt32)))
-	default:
-		parts = strings.Split(s, delim)
-		if limit == 0 {
-			for len(parts) > 0 && parts[len(parts)-1] == "" {
-				parts = parts[:len(parts)-1]
-			}
+		parts = strings.SplitN(s, delim, n)
+	} else {
+		re, err := regexp.Compile(delim)
+		if err != nil {
+			return nil, fmt.Errorf("invalid split delimiter %q: %w", delim, err)
+		}
+		if !re.MatchString(s) {
+			return []any{s}, nil
+		}
+		parts = re.Split(s, n)
+		// Java drops the empty leading string a zero-width match would make.
+		if len(parts) > 1 && parts[0] == "" && re.FindStringIndex(s)[1] == 0 {
+			parts = parts[1:]
+		}
+	}
+	if limit == 0 {
+		for len(parts) > 0 && parts[len(parts)-1] == "" {
+			parts = parts[:len(parts)-1]
 		}
 	}
 	return norm(parts), nil
