@@ -211,7 +211,7 @@ func (x *Executor) step(ctx context.Context, id string) error {
 		}
 		if ex.State.Current == flow.StateCreated || ex.State.Current == flow.StateQueued {
 			if wait, done := x.concurrency(ctx, f, ex); wait {
-				return x.save(ctx, ex, ver, acks, engine.Effects{WakeAt: ptr(x.opts.Now().Add(time.Second))}, done)
+				return x.save(ctx, f, ex, ver, acks, engine.Effects{WakeAt: ptr(x.opts.Now().Add(time.Second))}, done)
 			}
 		}
 		fx, err = x.opts.Engine.Advance(ctx, engine.Step{Flow: f, Exec: ex, Results: results, Related: related, Now: x.opts.Now()})
@@ -219,7 +219,7 @@ func (x *Executor) step(ctx context.Context, id string) error {
 			return fmt.Errorf("advance: %w", err)
 		}
 	}
-	return x.save(ctx, ex, ver, acks, fx, false)
+	return x.save(ctx, f, ex, ver, acks, fx, false)
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -276,7 +276,7 @@ func (x *Executor) related(ctx context.Context, ex *flow.Execution) (map[string]
 	return out, nil
 }
 
-func (x *Executor) save(ctx context.Context, ex *flow.Execution, ver int64, acks []string, fx engine.Effects, ended bool) error {
+func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, ver int64, acks []string, fx engine.Effects, ended bool) error {
 	st := x.opts.Store
 	jobs := make([]store.Job, 0, len(fx.Dispatch))
 	for _, d := range fx.Dispatch {
@@ -319,7 +319,9 @@ func (x *Executor) save(ctx context.Context, ex *flow.Execution, ver int64, acks
 			_ = st.Queue().Notify(ctx, store.TopicExecutions)
 		}
 		if ex.State.Current.IsTerminal() {
-			x.wakeQueued(ctx, ex)
+			if f != nil && f.Concurrency != nil && f.Concurrency.Limit > 0 {
+				x.wakeQueued(ctx, ex)
+			}
 			if x.opts.OnEnd != nil {
 				x.opts.OnEnd(ctx, ex)
 			}
