@@ -1,0 +1,265 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/store"
+)
+
+type executions struct{ s *Store }
+
+// row is an execution's indexed columns and its JSON document.
+type row struct {
+	namespace, flowID, state, parentID, labels string
+	startDate                                  time.Time
+	doc                                        []byte
+}
+
+func toRow(e *flow.Execution, now time.Time) (row, error) {
+	doc, err := json.Marshal(e)
+	if err != nil {
+		return row{}, fmt.Errorf("encode execution %s: %w", e.ID, err)
+	}
+	labels := []byte("[]")
+	if len(e.Labels) > 0 {
+		if labels, err = json.Marshal(e.Labels); err != nil {
+			return row{}, fmt.Errorf("encode labels of execution %s: %w", e.ID, err)
+		}
+	}
+	return row{
+		namespace: e.Namespace, flowID: e.FlowID, state: string(e.State.Current), parentID: e.ParentID,
+		startDate: utc(startDate(e, now)), labels: string(labels), doc: doc,
+	}, nil
+}
+
+// startDate is what searches sort and filter on: the state's start, else
+// the first history entry, else the schedule date, else now.
+func startDate(e *flow.Execution, now time.Time) time.Time {
+	switch {
+	case e.State.StartDate != nil:
+		return *e.State.StartDate
+	case len(e.State.Histories) > 0:
+		return e.State.Histories[0].Date
+	case e.ScheduleDate != nil:
+		return *e.ScheduleDate
+	}
+	return now
+}
+
+// queueInsert adds e's insert to b.
+func (x executions) queueInsert(b *pgx.Batch, e *flow.Execution) error {
+	r, err := toRow(e, x.s.now())
+	if err != nil {
+		return err
+	}
+	b.Queue(x.s.sql("execInsert"), e.ID, r.namespace, r.flowID, r.state, r.startDate, r.labels, r.parentID, r.doc)
+	return nil
+}
+
+func (x executions) Create(ctx context.Context, e *flow.Execution) error {
+	b := &pgx.Batch{}
+	if err := x.queueInsert(b, e); err != nil {
+		return err
+	}
+	b.Queue(x.s.sql("notify"), store.TopicExecutions)
+	if err := x.s.tx(ctx, func(tx pgx.Tx) error { return tx.SendBatch(ctx, b).Close() }); err != nil {
+		return fmt.Errorf("create execution %s: %w", e.ID, err)
+	}
+	x.s.hub.notify(store.TopicExecutions)
+	return nil
+}
+
+func (x executions) Get(ctx context.Context, id string) (*flow.Execution, int64, error) {
+	var doc []byte
+	var version int64
+	if err := x.s.pool.QueryRow(ctx, x.s.sql("execGet"), id).Scan(&doc, &version); err != nil {
+		return nil, 0, fmt.Errorf("get execution %s: %w", id, translate(err))
+	}
+	var e flow.Execution
+	if err := json.Unmarshal(doc, &e); err != nil {
+		return nil, 0, fmt.Errorf("decode execution %s: %w", id, err)
+	}
+	return &e, version, nil
+}
+
+// errStale ends a Save transaction whose version check failed.
+var errStale = errors.New("stale version")
+
+// Save sends the whole step as one pipelined batch inside a transaction:
+// one round trip however many jobs and subflows it carries.
+func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error) {
+	now := utc(x.s.now())
+	e := p.Execution
+	r, err := toRow(e, now)
+	if err != nil {
+		return 0, err
+	}
+	b := &pgx.Batch{}
+	b.Queue(x.s.sql("execSave"), e.ID, p.Version, r.namespace, r.flowID, r.state, r.startDate, r.labels, r.parentID,
+		r.doc, utcPtr(p.WakeAt), p.Owner)
+	for _, j := range p.Jobs {
+		b.Queue(x.s.sql("jobInsert"), j.ID, e.ID, j.TaskRunID, j.Attempt, j.Payload, now)
+	}
+	for _, ne := range p.NewExecutions {
+		if err := x.queueInsert(b, ne); err != nil {
+			return 0, err
+		}
+	}
+	if len(p.AckResults) > 0 {
+		b.Queue(x.s.sql("jobAck"), p.AckResults)
+	}
+	if len(p.CancelJobs) > 0 {
+		b.Queue(x.s.sql("jobCancel"), p.CancelJobs)
+	}
+	if len(p.Jobs) > 0 {
+		b.Queue(x.s.sql("notify"), store.TopicJobs)
+	}
+	if len(p.NewExecutions) > 0 {
+		b.Queue(x.s.sql("notify"), store.TopicExecutions)
+	}
+	var version int64
+	err = x.s.tx(ctx, func(tx pgx.Tx) error {
+		br := tx.SendBatch(ctx, b)
+		if err := br.QueryRow().Scan(&version); err != nil {
+			br.Close()
+			if errors.Is(err, pgx.ErrNoRows) {
+				return errStale
+			}
+			return err
+		}
+		return br.Close()
+	})
+	if errors.Is(err, errStale) {
+		var exists bool
+		if err := x.s.pool.QueryRow(ctx, x.s.sql("execExists"), e.ID).Scan(&exists); err != nil {
+			return 0, fmt.Errorf("save execution %s: %w", e.ID, translate(err))
+		}
+		return 0, fmt.Errorf("save execution %s: version %d is stale: %w", e.ID, p.Version, store.ErrConflict)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("save execution %s: %w", e.ID, err)
+	}
+	if len(p.Jobs) > 0 {
+		x.s.hub.notify(store.TopicJobs)
+	}
+	if len(p.NewExecutions) > 0 {
+		x.s.hub.notify(store.TopicExecutions)
+	}
+	return version, nil
+}
+
+func (x executions) MarkDirty(ctx context.Context, id string) error {
+	b := &pgx.Batch{}
+	b.Queue(x.s.sql("execMarkDirty"), id)
+	b.Queue(x.s.sql("notify"), store.TopicExecutions)
+	err := x.s.tx(ctx, func(tx pgx.Tx) error {
+		br := tx.SendBatch(ctx, b)
+		tag, err := br.Exec()
+		if err == nil && tag.RowsAffected() == 0 {
+			err = store.ErrNotFound
+		}
+		if err != nil {
+			br.Close()
+			return err
+		}
+		return br.Close()
+	})
+	if err != nil {
+		return fmt.Errorf("mark execution %s dirty: %w", id, err)
+	}
+	x.s.hub.notify(store.TopicExecutions)
+	return nil
+}
+
+func (x executions) Search(ctx context.Context, q store.ExecutionQuery) ([]*flow.Execution, int, error) {
+	args, err := searchArgs(q)
+	if err != nil {
+		return nil, 0, err
+	}
+	limit, offset := page(q.Page, q.Size)
+	rows, err := x.s.pool.Query(ctx, x.s.sql("execSearch"), append(args, limit, offset)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("search executions: %w", err)
+	}
+	defer rows.Close()
+	var out []*flow.Execution
+	for rows.Next() {
+		var doc []byte
+		if err := rows.Scan(&doc); err != nil {
+			return nil, 0, fmt.Errorf("search executions: %w", err)
+		}
+		e := new(flow.Execution)
+		if err := json.Unmarshal(doc, e); err != nil {
+			return nil, 0, fmt.Errorf("decode execution: %w", err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("search executions: %w", err)
+	}
+	var total int
+	if err := x.s.pool.QueryRow(ctx, x.s.sql("execCount"), args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count executions: %w", err)
+	}
+	return out, total, nil
+}
+
+// searchArgs binds an ExecutionQuery to execSearch's first seven
+// parameters; NULL disables a filter.
+func searchArgs(q store.ExecutionQuery) ([]any, error) {
+	var states []string
+	for _, s := range q.States {
+		states = append(states, string(s))
+	}
+	var labels *string
+	if len(q.Labels) > 0 {
+		b, err := json.Marshal(q.Labels)
+		if err != nil {
+			return nil, fmt.Errorf("encode labels: %w", err)
+		}
+		v := string(b)
+		labels = &v
+	}
+	return []any{q.Namespace, q.FlowID, states, labels, q.ParentID, utcPtr(q.From), utcPtr(q.To)}, nil
+}
+
+// activeStates are the states CountActive counts: not terminal, and past
+// CREATED and QUEUED.
+var activeStates = []string{string(flow.StateRunning), string(flow.StatePaused), string(flow.StateRestarted),
+	string(flow.StateKilling), string(flow.StateRetrying), string(flow.StateBreakpoint)}
+
+func (x executions) CountActive(ctx context.Context, namespace, flowID string) (int, error) {
+	var n int
+	if err := x.s.pool.QueryRow(ctx, x.s.sql("execCountActive"), namespace, flowID, activeStates).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count active executions of %s/%s: %w", namespace, flowID, err)
+	}
+	return n, nil
+}
+
+func (x executions) Delete(ctx context.Context, id string) error {
+	err := x.s.tx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, x.s.sql("execDelete"), id)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return store.ErrNotFound
+		}
+		if _, err := tx.Exec(ctx, x.s.sql("jobDeleteByExecution"), id); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, x.s.sql("logDeleteByExecution"), id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("delete execution %s: %w", id, err)
+	}
+	return nil
+}

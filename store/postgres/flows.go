@@ -1,0 +1,148 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ospreyhq/osprey/store"
+)
+
+type flows struct{ s *Store }
+
+func scanFlow(row pgx.Row) (store.FlowRecord, error) {
+	var f store.FlowRecord
+	if err := row.Scan(&f.Namespace, &f.ID, &f.Revision, &f.TenantID, &f.Source, &f.Deleted, &f.Updated); err != nil {
+		return f, translate(err)
+	}
+	f.Updated = f.Updated.UTC()
+	return f, nil
+}
+
+// put writes the next revision of a flow after checking what op requires
+// of the head revision: create wants none or a deleted one, update and
+// delete want a live one. The head row is locked so that concurrent
+// writers of one flow take turns.
+func (f flows) put(ctx context.Context, ns, id, source string, deleted bool, op string) (store.FlowRecord, error) {
+	var out store.FlowRecord
+	err := f.s.tx(ctx, func(tx pgx.Tx) error {
+		head, err := scanFlow(tx.QueryRow(ctx, f.s.sql("flowLatestForUpdate"), ns, id))
+		exists := err == nil
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		live := exists && !head.Deleted
+		switch op {
+		case "create":
+			if live {
+				return store.ErrConflict
+			}
+		case "update":
+			if !live {
+				return store.ErrNotFound
+			}
+			if head.Source == source {
+				out = head
+				return nil
+			}
+		case "delete":
+			if !live {
+				return store.ErrNotFound
+			}
+			source = head.Source
+		}
+		out = store.FlowRecord{Namespace: ns, ID: id, Revision: head.Revision + 1, Source: source, Deleted: deleted,
+			Updated: utc(f.s.now())}
+		if _, err := tx.Exec(ctx, f.s.sql("flowUnsetLatest"), ns, id); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, f.s.sql("flowInsert"), ns, id, out.Revision, source, deleted, out.Updated)
+		return err
+	})
+	if err != nil {
+		return store.FlowRecord{}, fmt.Errorf("%s flow %s/%s: %w", op, ns, id, err)
+	}
+	return out, nil
+}
+
+func (f flows) Create(ctx context.Context, p store.PutFlowParams) (store.FlowRecord, error) {
+	return f.put(ctx, p.Namespace, p.ID, p.Source, false, "create")
+}
+
+func (f flows) Update(ctx context.Context, p store.PutFlowParams) (store.FlowRecord, error) {
+	return f.put(ctx, p.Namespace, p.ID, p.Source, false, "update")
+}
+
+func (f flows) Delete(ctx context.Context, namespace, id string) error {
+	_, err := f.put(ctx, namespace, id, "", true, "delete")
+	return err
+}
+
+func (f flows) Get(ctx context.Context, namespace, id string, rev int) (store.FlowRecord, error) {
+	var rec store.FlowRecord
+	var err error
+	if rev == 0 {
+		rec, err = scanFlow(f.s.pool.QueryRow(ctx, f.s.sql("flowLatest"), namespace, id))
+		if err == nil && rec.Deleted {
+			err = store.ErrNotFound
+		}
+	} else {
+		rec, err = scanFlow(f.s.pool.QueryRow(ctx, f.s.sql("flowRevision"), namespace, id, rev))
+	}
+	if err != nil {
+		return store.FlowRecord{}, fmt.Errorf("get flow %s/%s: %w", namespace, id, err)
+	}
+	return rec, nil
+}
+
+func (f flows) Revisions(ctx context.Context, namespace, id string) ([]store.FlowRecord, error) {
+	out, err := f.query(ctx, "flowRevisions", namespace, id)
+	if err == nil && len(out) == 0 {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list revisions of flow %s/%s: %w", namespace, id, err)
+	}
+	return out, nil
+}
+
+func (f flows) Search(ctx context.Context, q store.FlowQuery) ([]store.FlowRecord, int, error) {
+	limit, offset := page(q.Page, q.Size)
+	out, err := f.query(ctx, "flowSearch", q.Namespace, q.Query, limit, offset)
+	if err != nil {
+		return nil, 0, fmt.Errorf("search flows: %w", err)
+	}
+	var total int
+	if err := f.s.pool.QueryRow(ctx, f.s.sql("flowCount"), q.Namespace, q.Query).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count flows: %w", err)
+	}
+	return out, total, nil
+}
+
+func (f flows) query(ctx context.Context, name string, args ...any) ([]store.FlowRecord, error) {
+	rows, err := f.s.pool.Query(ctx, f.s.sql(name), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.FlowRecord
+	for rows.Next() {
+		rec, err := scanFlow(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rec)
+	}
+	return out, rows.Err()
+}
+
+// page turns a 1-based page and a size (0: all) into LIMIT and OFFSET; a
+// NULL LIMIT means no limit.
+func page(p, size int) (limit *int, offset int) {
+	if size <= 0 {
+		return nil, 0
+	}
+	return &size, max(p-1, 0) * size
+}

@@ -1,0 +1,73 @@
+package postgres_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/pgtest"
+	"github.com/ospreyhq/osprey/store"
+	"github.com/ospreyhq/osprey/store/postgres"
+	"github.com/ospreyhq/osprey/store/storetest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+func openDSN(t *testing.T, dsn string) *postgres.Store {
+	s, err := postgres.Open(t.Context(), dsn, postgres.Options{Now: storetest.Clock(t).Now, MaxConns: 8})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Exercise(t, func(t *testing.T) store.Store { return openDSN(t, pgtest.Start(t)) })
+}
+
+// TestSharedDatabase proves what the split components rely on: several
+// processes (here, stores) on one database migrate once, wake each other
+// through LISTEN/NOTIFY and never claim the same work.
+func TestSharedDatabase(t *testing.T) {
+	dsn := pgtest.Start(t)
+	stores := make([]*postgres.Store, 3)
+	errs := make(chan error, len(stores))
+	for i := range stores {
+		go func() {
+			s, err := postgres.Open(t.Context(), dsn, postgres.Options{Now: storetest.Clock(t).Now})
+			stores[i] = s
+			errs <- err
+		}()
+	}
+	for range stores {
+		require.NoError(t, <-errs, "concurrent migrators take turns")
+	}
+	for _, s := range stores {
+		t.Cleanup(func() { s.Close() })
+	}
+	a, b := stores[0], stores[1]
+
+	ch, err := b.Queue().Subscribe(t.Context(), store.TopicJobs)
+	require.NoError(t, err)
+	require.NoError(t, a.Queue().Notify(t.Context(), store.TopicJobs))
+	select {
+	case <-ch:
+	case <-time.After(10 * time.Second):
+		t.Fatal("another process's Notify did not wake this one")
+	}
+
+	execCh, err := b.Queue().Subscribe(t.Context(), store.TopicExecutions)
+	require.NoError(t, err)
+	e := &flow.Execution{ID: "shared-1", Namespace: "acme", FlowID: "f",
+		State: flow.NewStateInfo(flow.StateCreated, storetest.Clock(t).Now())}
+	require.NoError(t, a.Executions().Create(t.Context(), e))
+	select {
+	case <-execCh:
+	case <-time.After(10 * time.Second):
+		t.Fatal("an execution created by another process did not wake this one")
+	}
+	got, _, err := b.Executions().Get(t.Context(), e.ID)
+	require.NoError(t, err)
+	require.Equal(t, e.FlowID, got.FlowID)
+}

@@ -1,0 +1,232 @@
+-- Every statement the driver runs, named with "-- name: X". pgx prepares
+-- and caches each one per connection on first use.
+
+-- name: flowLatest
+SELECT namespace, id, revision, tenant_id, source, deleted, updated
+FROM flows WHERE namespace = $1 AND id = $2 AND latest;
+
+-- name: flowLatestForUpdate
+SELECT namespace, id, revision, tenant_id, source, deleted, updated
+FROM flows WHERE namespace = $1 AND id = $2 AND latest FOR UPDATE;
+
+-- name: flowRevision
+SELECT namespace, id, revision, tenant_id, source, deleted, updated
+FROM flows WHERE namespace = $1 AND id = $2 AND revision = $3;
+
+-- name: flowRevisions
+SELECT namespace, id, revision, tenant_id, source, deleted, updated
+FROM flows WHERE namespace = $1 AND id = $2 ORDER BY revision;
+
+-- name: flowUnsetLatest
+UPDATE flows SET latest = false WHERE namespace = $1 AND id = $2 AND latest;
+
+-- name: flowInsert
+INSERT INTO flows (namespace, id, revision, source, deleted, latest, updated)
+VALUES ($1, $2, $3, $4, $5, true, $6);
+
+-- name: flowSearch
+SELECT namespace, id, revision, tenant_id, source, deleted, updated
+FROM flows
+WHERE latest AND NOT deleted
+  AND ($1 = '' OR namespace = $1 OR (namespace >= $1 || '.' AND namespace < $1 || '/'))
+  AND strpos(lower(id), lower($2)) > 0
+ORDER BY namespace, id
+LIMIT $3 OFFSET $4;
+
+-- name: flowCount
+SELECT count(*)
+FROM flows
+WHERE latest AND NOT deleted
+  AND ($1 = '' OR namespace = $1 OR (namespace >= $1 || '.' AND namespace < $1 || '/'))
+  AND strpos(lower(id), lower($2)) > 0;
+
+-- name: execInsert
+INSERT INTO executions (id, namespace, flow_id, state, start_date, labels, parent_id, doc, version, dirty)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, true);
+
+-- name: execGet
+SELECT doc, version FROM executions WHERE id = $1;
+
+-- name: execExists
+SELECT true FROM executions WHERE id = $1;
+
+-- name: execSave
+UPDATE executions
+SET namespace = $3, flow_id = $4, state = $5, start_date = $6, labels = $7, parent_id = $8,
+    doc = $9, version = version + 1, wake_at = $10,
+    lease_until = CASE WHEN lease_owner = $11 THEN NULL ELSE lease_until END,
+    lease_owner = CASE WHEN lease_owner = $11 THEN NULL ELSE lease_owner END
+WHERE id = $1 AND version = $2
+RETURNING version;
+
+-- name: execMarkDirty
+UPDATE executions SET dirty = true WHERE id = $1;
+
+-- name: execSearch
+SELECT doc FROM executions
+WHERE ($1 = '' OR namespace = $1 OR (namespace >= $1 || '.' AND namespace < $1 || '/'))
+  AND ($2 = '' OR flow_id = $2)
+  AND ($3::text[] IS NULL OR state = ANY ($3))
+  AND ($4::jsonb IS NULL OR labels @> $4)
+  AND ($5 = '' OR parent_id = $5)
+  AND ($6::timestamptz IS NULL OR start_date >= $6)
+  AND ($7::timestamptz IS NULL OR start_date <= $7)
+ORDER BY start_date DESC, id DESC
+LIMIT $8 OFFSET $9;
+
+-- name: execCount
+SELECT count(*) FROM executions
+WHERE ($1 = '' OR namespace = $1 OR (namespace >= $1 || '.' AND namespace < $1 || '/'))
+  AND ($2 = '' OR flow_id = $2)
+  AND ($3::text[] IS NULL OR state = ANY ($3))
+  AND ($4::jsonb IS NULL OR labels @> $4)
+  AND ($5 = '' OR parent_id = $5)
+  AND ($6::timestamptz IS NULL OR start_date >= $6)
+  AND ($7::timestamptz IS NULL OR start_date <= $7);
+
+-- name: execCountActive
+SELECT count(*) FROM executions
+WHERE namespace = $1 AND flow_id = $2 AND state = ANY ($3);
+
+-- name: execDelete
+DELETE FROM executions WHERE id = $1;
+
+-- name: execClaim
+-- SKIP LOCKED lets concurrent executors claim disjoint rows without
+-- waiting; the inner WHERE repeats the partial index's condition.
+WITH c AS (
+    SELECT id FROM executions
+    WHERE (dirty OR wake_at IS NOT NULL OR lease_owner IS NOT NULL)
+      AND ((lease_owner IS NULL AND (dirty OR wake_at <= $3))
+           OR (lease_owner IS NOT NULL AND lease_until <= $3))
+    LIMIT $4
+    FOR UPDATE SKIP LOCKED)
+UPDATE executions e
+SET lease_owner = $1, lease_until = $2, dirty = false, wake_at = NULL
+FROM c WHERE e.id = c.id
+RETURNING e.id;
+
+-- name: jobInsert
+INSERT INTO jobs (id, execution_id, task_run_id, attempt, payload, state, created)
+VALUES ($1, $2, $3, $4, $5, 'QUEUED', $6);
+
+-- name: jobClaim
+WITH c AS (
+    SELECT seq FROM jobs WHERE state = 'QUEUED'
+    ORDER BY created, seq
+    LIMIT $3
+    FOR UPDATE SKIP LOCKED)
+UPDATE jobs j SET state = 'RUNNING', owner = $1, lease_until = $2
+FROM c WHERE j.seq = c.seq
+RETURNING j.seq, j.id, j.execution_id, j.task_run_id, j.attempt, j.payload, j.state, j.owner, j.lease_until,
+          j.cancel, j.result, j.created;
+
+-- name: jobHeartbeat
+UPDATE jobs SET lease_until = $1
+WHERE id = ANY ($2) AND owner = $3 AND state = 'RUNNING'
+RETURNING id, cancel;
+
+-- name: jobComplete
+-- One statement: the result, the execution's dirty flag and the wake-up
+-- commit together.
+WITH j AS (
+    UPDATE jobs SET state = 'DONE', result = $1, lease_until = NULL
+    WHERE id = $2 AND owner = $3 AND state = 'RUNNING'
+    RETURNING execution_id),
+d AS (
+    UPDATE executions SET dirty = true WHERE id IN (SELECT execution_id FROM j))
+SELECT j.execution_id, pg_notify('osprey', 'executions')::text FROM j;
+
+-- name: jobAck
+DELETE FROM jobs WHERE id = ANY ($1) AND state = 'DONE';
+
+-- name: jobCancel
+UPDATE jobs SET cancel = true WHERE id = ANY ($1) AND state <> 'DONE';
+
+-- name: jobRequeue
+UPDATE jobs SET state = 'QUEUED', owner = '', lease_until = NULL
+WHERE state = 'RUNNING' AND lease_until <= $1;
+
+-- name: jobResults
+SELECT seq, id, execution_id, task_run_id, attempt, payload, state, owner, lease_until, cancel, result, created
+FROM jobs WHERE execution_id = $1 AND state = 'DONE' ORDER BY seq;
+
+-- name: jobDeleteByExecution
+DELETE FROM jobs WHERE execution_id = $1;
+
+-- name: logLock
+-- Serializes appends so that Seq order is commit order: a follower reading
+-- "after seq N" never misses a row committed later with a smaller seq.
+SELECT pg_advisory_xact_lock(7336918212);
+
+-- name: logInsert
+INSERT INTO logs (execution_id, tenant_id, namespace, flow_id, task_id, task_run_id, attempt_number,
+                  trigger_id, ts, level, level_num, thread, message)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[],
+                     $8::text[], $9::timestamptz[], $10::text[], $11::smallint[], $12::text[], $13::text[])
+RETURNING seq;
+
+-- name: logList
+SELECT seq, execution_id, tenant_id, namespace, flow_id, task_id, task_run_id, attempt_number,
+       trigger_id, ts, level, thread, message
+FROM logs
+WHERE execution_id = $1
+  AND ($2 = '' OR task_run_id = $2)
+  AND ($3 = '' OR task_id = $3)
+  AND level_num >= $4
+  AND seq > $5
+ORDER BY seq
+LIMIT $6;
+
+-- name: logDeleteByExecution
+DELETE FROM logs WHERE execution_id = $1;
+
+-- name: triggerGet
+SELECT namespace, flow_id, trigger_id, next, last, disabled, data, updated
+FROM triggers WHERE namespace = $1 AND flow_id = $2 AND trigger_id = $3;
+
+-- name: triggerList
+SELECT namespace, flow_id, trigger_id, next, last, disabled, data, updated
+FROM triggers ORDER BY namespace, flow_id, trigger_id;
+
+-- name: triggerPut
+INSERT INTO triggers (namespace, flow_id, trigger_id, next, last, disabled, data, updated)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT (namespace, flow_id, trigger_id) DO UPDATE
+SET next = excluded.next, last = excluded.last, disabled = excluded.disabled,
+    data = excluded.data, updated = excluded.updated;
+
+-- name: triggerInsertNew
+INSERT INTO triggers (namespace, flow_id, trigger_id, next, last, disabled, data, updated)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT (namespace, flow_id, trigger_id) DO NOTHING;
+
+-- name: triggerAdvance
+-- A concurrent advance holds the row lock; once it commits this one
+-- re-reads the row and no longer matches.
+UPDATE triggers SET next = $4, last = $5, disabled = $6, data = $7, updated = $8
+WHERE namespace = $1 AND flow_id = $2 AND trigger_id = $3 AND next IS NOT DISTINCT FROM $9;
+
+-- name: triggerDelete
+DELETE FROM triggers WHERE namespace = $1 AND flow_id = $2 AND trigger_id = $3;
+
+-- name: secretPut
+INSERT INTO secrets (namespace, key, tenant_id, ciphertext, description, tags, updated)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (namespace, key) DO UPDATE
+SET tenant_id = excluded.tenant_id, ciphertext = excluded.ciphertext,
+    description = excluded.description, tags = excluded.tags, updated = excluded.updated;
+
+-- name: secretGet
+SELECT namespace, key, tenant_id, ciphertext, description, tags, updated
+FROM secrets WHERE namespace = $1 AND key = $2;
+
+-- name: secretList
+SELECT namespace, key, tenant_id, ciphertext, description, tags, updated
+FROM secrets WHERE $1 = '' OR namespace = $1 ORDER BY namespace, key;
+
+-- name: secretDelete
+DELETE FROM secrets WHERE namespace = $1 AND key = $2;
+
+-- name: notify
+SELECT pg_notify('osprey', $1);

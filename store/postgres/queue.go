@@ -1,0 +1,160 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ospreyhq/osprey/store"
+)
+
+type queue struct{ s *Store }
+
+func (q queue) ClaimExecutions(ctx context.Context, owner string, limit int, lease time.Duration) ([]string, error) {
+	now := utc(q.s.now())
+	rows, err := q.s.pool.Query(ctx, q.s.sql("execClaim"), owner, now.Add(lease), now, limit)
+	if err != nil {
+		return nil, fmt.Errorf("claim executions for %s: %w", owner, err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("claim executions for %s: %w", owner, err)
+	}
+	return ids, nil
+}
+
+// jobRow is a job with its insertion sequence, the tie-breaker of "oldest
+// first".
+type jobRow struct {
+	seq int64
+	store.Job
+}
+
+func scanJobs(rows pgx.Rows) ([]store.Job, error) {
+	defer rows.Close()
+	var js []jobRow
+	for rows.Next() {
+		var j jobRow
+		var lease *time.Time
+		var state string
+		if err := rows.Scan(&j.seq, &j.ID, &j.ExecutionID, &j.TaskRunID, &j.Attempt, &j.Payload, &state, &j.Owner,
+			&lease, &j.Cancel, &j.Result, &j.Created); err != nil {
+			return nil, err
+		}
+		j.State = store.JobState(state)
+		if lease != nil {
+			j.LeaseUntil = lease.UTC()
+		}
+		j.Created = j.Created.UTC()
+		js = append(js, j)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// RETURNING yields rows in no promised order.
+	slices.SortFunc(js, func(a, b jobRow) int {
+		return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.seq, b.seq))
+	})
+	out := make([]store.Job, len(js))
+	for i, j := range js {
+		out[i] = j.Job
+	}
+	return out, nil
+}
+
+func (q queue) ClaimJobs(ctx context.Context, owner string, limit int, lease time.Duration) ([]store.Job, error) {
+	rows, err := q.s.pool.Query(ctx, q.s.sql("jobClaim"), owner, utc(q.s.now()).Add(lease), limit)
+	if err != nil {
+		return nil, fmt.Errorf("claim jobs for %s: %w", owner, err)
+	}
+	out, err := scanJobs(rows)
+	if err != nil {
+		return nil, fmt.Errorf("claim jobs for %s: %w", owner, err)
+	}
+	return out, nil
+}
+
+func (q queue) Heartbeat(ctx context.Context, owner string, jobIDs []string, lease time.Duration) ([]string, error) {
+	if len(jobIDs) == 0 {
+		return nil, nil
+	}
+	rows, err := q.s.pool.Query(ctx, q.s.sql("jobHeartbeat"), utc(q.s.now()).Add(lease), jobIDs, owner)
+	if err != nil {
+		return nil, fmt.Errorf("heartbeat jobs of %s: %w", owner, err)
+	}
+	defer rows.Close()
+	var cancel []string
+	for rows.Next() {
+		var id string
+		var c bool
+		if err := rows.Scan(&id, &c); err != nil {
+			return nil, fmt.Errorf("heartbeat jobs of %s: %w", owner, err)
+		}
+		if c {
+			cancel = append(cancel, id)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("heartbeat jobs of %s: %w", owner, err)
+	}
+	slices.Sort(cancel)
+	return cancel, nil
+}
+
+func (q queue) Complete(ctx context.Context, owner, jobID string, result []byte) error {
+	var execID, notified string
+	err := q.s.pool.QueryRow(ctx, q.s.sql("jobComplete"), result, jobID, owner).Scan(&execID, &notified)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = fmt.Errorf("%s does not hold it: %w", owner, store.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("complete job %s: %w", jobID, err)
+	}
+	q.s.hub.notify(store.TopicExecutions)
+	return nil
+}
+
+func (q queue) Results(ctx context.Context, executionID string) ([]store.Job, error) {
+	rows, err := q.s.pool.Query(ctx, q.s.sql("jobResults"), executionID)
+	if err != nil {
+		return nil, fmt.Errorf("results of execution %s: %w", executionID, err)
+	}
+	out, err := scanJobs(rows)
+	if err != nil {
+		return nil, fmt.Errorf("results of execution %s: %w", executionID, err)
+	}
+	return out, nil
+}
+
+func (q queue) RequeueExpired(ctx context.Context) (int, error) {
+	tag, err := q.s.pool.Exec(ctx, q.s.sql("jobRequeue"), utc(q.s.now()))
+	if err != nil {
+		return 0, fmt.Errorf("requeue expired jobs: %w", err)
+	}
+	n := int(tag.RowsAffected())
+	if n > 0 {
+		if err := q.Notify(ctx, store.TopicJobs); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// Notify wakes the subscribers of topic in every process sharing the
+// database, this one included.
+func (q queue) Notify(ctx context.Context, topic string) error {
+	if _, err := q.s.pool.Exec(ctx, q.s.sql("notify"), topic); err != nil {
+		return fmt.Errorf("notify %s: %w", topic, err)
+	}
+	q.s.hub.notify(topic)
+	return nil
+}
+
+func (q queue) Subscribe(ctx context.Context, topic string) (<-chan struct{}, error) {
+	return q.s.hub.subscribe(ctx, topic), nil
+}
