@@ -470,13 +470,25 @@ func aKind(n *yaml.Node) string {
 	return "a " + k
 }
 
-var plainKeyRE = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$-]*$`)
+// isPlainKey reports whether key reads unambiguously in a dotted path:
+// ^[A-Za-z_$][A-Za-z0-9_$-]*$.
+func isPlainKey(key string) bool {
+	for i, c := range []byte(key) {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_', c == '$':
+		case i > 0 && (c >= '0' && c <= '9' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return key != ""
+}
 
 // joinKey appends a mapping key to a path: "tasks[0]" + "message" →
 // "tasks[0].message". Keys that are not plain names are quoted:
 // values["a.b"], cases["2"].
 func joinKey(path, key string) string {
-	if !plainKeyRE.MatchString(key) {
+	if !isPlainKey(key) {
 		return path + "[" + strconv.Quote(key) + "]"
 	}
 	if path == "" {

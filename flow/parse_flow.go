@@ -318,8 +318,10 @@ func (p *parser) inputs(path string, at, v *yaml.Node) []*Input {
 			case "displayName":
 				in.DisplayName = p.str(kpath, kv.KeyN, val)
 			case "required":
-				b := p.boolean(kpath, kv.KeyN, val)
-				in.Required = &b
+				if val.ShortTag() != "!!null" {
+					b := p.boolean(kpath, kv.KeyN, val)
+					in.Required = &b
+				}
 			case "defaults":
 				in.Defaults = p.value(kpath, "", val, nil, 1)
 			default:
