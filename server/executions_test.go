@@ -193,3 +193,14 @@ func TestExecutionRoutes(t *testing.T) {
 		requireError(t, e.do(t, req{method: "DELETE", path: "/api/v1/main/executions/" + b}), 404, "")
 	})
 }
+
+func TestCreateExecutionWithEmptyMultipart(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.createFlow(t, helloFlow)
+	body, ct := multipartBody(t, nil, "")
+	rec := e.do(t, req{method: "POST", path: "/api/v1/main/executions/company.team/hello", body: body, contentType: ct})
+	require.Equal(t, 200, rec.Code, rec.Body.String())
+	rec = e.do(t, req{method: "POST", path: "/api/v1/main/executions/company.team/hello", contentType: "multipart/form-data; boundary=xyz"})
+	require.Equal(t, 200, rec.Code, "an empty multipart body means no inputs: %s", rec.Body.String())
+}

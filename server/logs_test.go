@@ -198,3 +198,30 @@ func TestFollowStopsWhenClientLeaves(t *testing.T) {
 		return len(e.mem.subs) == 0
 	}, 5*time.Second, 10*time.Millisecond)
 }
+
+// TestLongRequestsOutliveWriteTimeout proves that follows and waits lift
+// the server's write timeout instead of being cut by it.
+func TestLongRequestsOutliveWriteTimeout(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(o *Options) { o.WriteTimeout = 5 * time.Millisecond })
+	e.createFlow(t, helloFlow)
+	require.NoError(t, e.srv.Start(t.Context()))
+	t.Cleanup(func() { _ = e.srv.Stop(context.Background()) })
+	base := "http://" + e.srv.Addr().String() + "/api/v1/main"
+
+	resp := get(t, t.Context(), base+"/flows/company.team/hello")
+	require.Equal(t, 200, resp.StatusCode, "a short request is unaffected")
+
+	r, _ := http.NewRequestWithContext(t.Context(), "POST", base+"/executions/company.team/hello?wait=true", nil)
+	waited, err := http.DefaultClient.Do(r)
+	require.NoError(t, err, "the execution takes longer than the write timeout")
+	defer waited.Body.Close()
+	var ex flow.Execution
+	require.NoError(t, json.NewDecoder(waited.Body).Decode(&ex))
+	require.Equal(t, flow.StateSuccess, ex.State.Current)
+
+	rec := e.do(t, req{method: "POST", path: "/api/v1/main/executions/company.team/hello"})
+	id := decode[flow.Execution](t, rec).ID
+	events, _ := readEvents(t, get(t, t.Context(), base+"/executions/"+id+"/follow"))
+	require.Equal(t, "end", events[len(events)-1].id)
+}

@@ -86,6 +86,9 @@ type Options struct {
 	KeepAlive time.Duration
 	// MaxBodyBytes bounds request bodies (default 8 MiB).
 	MaxBodyBytes int64
+	// WriteTimeout bounds writing an API response (default 1m); event
+	// streams and ?wait=true lift it for their own request.
+	WriteTimeout time.Duration
 }
 
 // Server serves the API and the management endpoints.
@@ -127,6 +130,9 @@ func New(o Options) *Server {
 	}
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = 8 << 20
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = time.Minute
 	}
 	reg := o.Registry
 	if reg == nil {
@@ -223,7 +229,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.apiAddr = apiLn.Addr()
-	s.serve(apiLn, s.Handler(), time.Minute)
+	s.serve(apiLn, s.Handler(), s.opts.WriteTimeout)
 	s.log.InfoContext(ctx, "api listening", slog.String("addr", s.apiAddr.String()),
 		slog.Bool("basic_auth", s.opts.BasicAuth != nil))
 	if mgmtLn != nil {
