@@ -458,16 +458,13 @@ func fTimestamp(perSecond int64) builtinFilter {
 		if in == nil {
 			return nil, nil
 		}
-		_, loc, existing, err := dateArgs(st, Args{Named: a.Named}, 99)
-		if tz, ok := a.Get(0, "timeZone"); ok && len(a.Positional) > 0 {
-			loc, err = zone(toString(tz), st.eng.loc)
-		}
+		tz, _ := a.Get(0, "timeZone")
+		loc, err := zone(toString(tz), st.eng.loc)
 		if err != nil {
 			return nil, err
 		}
-		if e, ok := a.Get(1, "existingFormat"); ok && e != nil {
-			existing = toString(e)
-		}
+		ef, _ := a.Get(1, "existingFormat")
+		existing := toString(ef)
 		t, err := toTime(in, loc, existing)
 		if err != nil {
 			return nil, err

@@ -35,10 +35,11 @@ func testScope() *Scope {
 				"waitfor":    map[string]any{"iterationCount": 2},
 				"only":       map[string]any{"value": nil},
 			},
-			"vars":   map[string]any{"first": "1", "second": "{{ vars.first }}", "third": "{{ vars.second }}"},
-			"labels": map[string]any{"key1": "value1", "system": map[string]any{"correlationId": "c"}},
-			"envs":   map[string]any{"test1": "true"},
-			"m":      map[string]any{"b": 2, "a": 1},
+			"vars":    map[string]any{"first": "1", "second": "{{ vars.first }}", "third": "{{ vars.second }}"},
+			"labels":  map[string]any{"key1": "value1", "system": map[string]any{"correlationId": "c"}},
+			"envs":    map[string]any{"test1": "true"},
+			"m":       map[string]any{"b": 2, "a": 1},
+			"started": time.Date(2024, 12, 20, 10, 0, 0, 500_000_000, time.UTC),
 		},
 	}
 }
@@ -220,6 +221,7 @@ func TestRender(t *testing.T) {
 		{"timestampMilli", "{{ execution.startDate | timestampMilli }}", "1734688800500"},
 		{"timestampMicro", "{{ execution.startDate | timestampMicro }}", "1734688800500000"},
 		{"timestampNano", "{{ execution.startDate | timestampNano }}", "1734688800500000000"},
+		{"date value prints as an Instant", "{{ started }}", "2024-12-20T10:00:00.500Z"},
 		// Java-ish method calls.
 		{"method", "{{ inputs.name.toUpperCase() }} {{ inputs.list.size() }}", "WORLD 3"},
 	}

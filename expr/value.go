@@ -530,6 +530,15 @@ func typeName(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
+// Print returns v as Kestra writes it into rendered text: null as "",
+// numbers and booleans as Java prints them (1, 1.0, 1.0E7, true), dates as
+// Instants, maps and lists as compact JSON.
+func Print(v any) string { return printString(norm(v)) }
+
+// JavaString returns v as Java's String.valueOf would print it, maps as
+// {a=1, b=2} and lists as [1, 2]; Kestra uses this form in some messages.
+func JavaString(v any) string { return javaString(norm(v)) }
+
 // toString is the string form used for keys and string arguments.
 func toString(v any) string {
 	if s, ok := v.(string); ok {
@@ -611,9 +620,23 @@ func javaStringRec(v any) string {
 	return javaStringRec(norm(v))
 }
 
-// javaTime prints a time like ZonedDateTime.toString for UTC instants.
+// javaTime prints a time like Java's Instant.toString (Kestra keeps dates
+// such as execution.startDate as Instants): UTC, "Z", and the fraction in
+// groups of three digits, omitted when zero.
 func javaTime(t time.Time) string {
-	return t.Format("2006-01-02T15:04:05.999999999Z07:00")
+	t = t.UTC()
+	s := t.Format("2006-01-02T15:04:05")
+	ns := t.Nanosecond()
+	switch {
+	case ns == 0:
+	case ns%1e6 == 0:
+		s += fmt.Sprintf(".%03d", ns/1e6)
+	case ns%1e3 == 0:
+		s += fmt.Sprintf(".%06d", ns/1e3)
+	default:
+		s += fmt.Sprintf(".%09d", ns)
+	}
+	return s + "Z"
 }
 
 // javaDouble is Java's Double.toString: "1.0", "0.001", "1.0E7", "1.0E-4".
