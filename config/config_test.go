@@ -561,3 +561,34 @@ func ExampleLoad() {
 // ensure the yaml import is used by redaction tests in another file.
 var _ = yaml.Marshal
 var _ = json.Marshal
+
+// TestHostileDocumentsAreBounded: aliases and merge keys can make a small
+// document describe a huge or cyclic one; Load must refuse quickly.
+func TestHostileDocumentsAreBounded(t *testing.T) {
+	t.Parallel()
+	laughs := "a: &a {x: 1}\n"
+	prev := "a"
+	for _, n := range []string{"b", "c", "d", "e", "f", "g", "h"} {
+		laughs += fmt.Sprintf("%s: &%s {<<: [*%s, *%s, *%s, *%s]}\n", n, n, prev, prev, prev, prev)
+		prev = n
+	}
+	laughs += "kestra: {<<: [*h, *h, *h, *h, *h, *h, *h, *h]}\n"
+	tests := []struct{ name, doc, want string }{
+		{"merge cycle", "kestra: &a\n  <<: [*a, *a]\n", "a merge key (<<) refers to the mapping that holds it"},
+		{"merge explosion", laughs, "more than 10000 keys and mappings"},
+		{"deep nesting", "kestra:" + strings.Repeat(" {a:", 100) + " 1" + strings.Repeat("}", 100), "kestra.a"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, warns, err := config.Load(t.Context(), config.Sources{Env: []string{"KESTRA_CONFIGURATION=" + tt.doc}})
+			if err != nil {
+				require.Contains(t, err.Error(), tt.want)
+				require.LessOrEqual(t, len(config.Errors(err)), 100)
+			} else {
+				require.Contains(t, warns[0].String(), tt.want)
+			}
+			require.LessOrEqual(t, len(warns), 100)
+		})
+	}
+}

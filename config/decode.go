@@ -24,7 +24,7 @@ func (l *loader) decode(cfg *Config) {
 				continue
 			}
 			if err := setMap(root.FieldByIndex(f.index), f, m.value); err != "" {
-				l.errs = append(l.errs, errorf(key, m.src, "%s", err))
+				l.fail(errorf(key, m.src, "%s", err))
 				continue
 			}
 			cfg.sources[key] = m.src
@@ -36,7 +36,7 @@ func (l *loader) decode(cfg *Config) {
 		}
 		v, err := l.convert(f, s)
 		if err != nil {
-			l.errs = append(l.errs, err)
+			l.fail(err)
 			continue
 		}
 		root.FieldByIndex(f.index).Set(reflect.ValueOf(v))

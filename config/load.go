@@ -40,7 +40,7 @@ type Sources struct {
 // Limits that keep a hostile or broken document from exhausting memory.
 const (
 	maxDocumentBytes = 4 << 20
-	maxNodes         = 100_000
+	maxNodes         = 10_000
 	maxDepth         = 64
 	maxDocuments     = 64
 )
@@ -55,6 +55,8 @@ func Load(ctx context.Context, src Sources) (*Config, []Warning, error) {
 		env:    environ(src),
 		values: map[string]setting{},
 		maps:   map[string]mapSetting{},
+		active: map[*yaml.Node]bool{},
+		seen:   map[string]bool{},
 		strict: src.Strict,
 		log:    src.Logger,
 	}
@@ -79,7 +81,7 @@ func Load(ctx context.Context, src Sources) (*Config, []Warning, error) {
 		}
 		b, err := readFile(f)
 		if err != nil {
-			l.errs = append(l.errs, errorf("", Source{Layer: LayerFile, Name: f}, "cannot read configuration file: %v", unwrapPath(err)))
+			l.fail(errorf("", Source{Layer: LayerFile, Name: f}, "cannot read configuration file: %v", unwrapPath(err)))
 			continue
 		}
 		l.document(b, Source{Layer: LayerFile, Name: f})
@@ -126,7 +128,22 @@ type loader struct {
 	log    *slog.Logger
 	errs   []*Error
 	warns  []Warning
+	// nodes counts keys and mappings visited, merges included, to bound the
+	// work a document full of aliases can cause; active holds the mappings
+	// being walked, to refuse merge cycles.
 	nodes  int
+	active map[*yaml.Node]bool
+	seen   map[string]bool
+}
+
+// count records one more visited node and reports whether the walk may go
+// on; the first time the bound is passed it records the error.
+func (l *loader) count(n *yaml.Node, src Source) bool {
+	l.nodes++
+	if l.nodes == maxNodes+1 {
+		l.fail(errorf("", at(src, n), "more than %d keys and mappings (counting those reached through aliases)", maxNodes))
+	}
+	return l.nodes <= maxNodes
 }
 
 // env is the injected environment.
@@ -149,14 +166,32 @@ func (e env) lookup(name string) (string, bool) {
 	return v, ok
 }
 
+// maxReports bounds the warnings and errors kept from one Load, so a
+// document that repeats a mistake through aliases yields a readable report.
+const maxReports = 100
+
 func (l *loader) warn(kind WarningKind, key string, src Source, format string, args ...any) {
-	l.warns = append(l.warns, Warning{Kind: kind, Key: key, Source: src, Msg: fmt.Sprintf(format, args...)})
+	w := Warning{Kind: kind, Key: key, Source: src, Msg: fmt.Sprintf(format, args...)}
+	if l.seen[w.String()] || len(l.warns) >= maxReports {
+		return
+	}
+	l.seen[w.String()] = true
+	l.warns = append(l.warns, w)
+}
+
+// fail records a problem once.
+func (l *loader) fail(e *Error) {
+	if l.seen[e.Error()] || len(l.errs) >= maxReports {
+		return
+	}
+	l.seen[e.Error()] = true
+	l.errs = append(l.errs, e)
 }
 
 // document reads one YAML stream (one or more documents) as a layer.
 func (l *loader) document(b []byte, src Source) {
 	if len(b) > maxDocumentBytes {
-		l.errs = append(l.errs, errorf("", src, "configuration is larger than %d bytes", maxDocumentBytes))
+		l.fail(errorf("", src, "configuration is larger than %d bytes", maxDocumentBytes))
 		return
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
@@ -167,7 +202,7 @@ func (l *loader) document(b []byte, src Source) {
 			return
 		}
 		if err != nil {
-			l.errs = append(l.errs, errorf("", src, "invalid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: ")))
+			l.fail(errorf("", src, "invalid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: ")))
 			return
 		}
 		if len(doc.Content) == 0 {
@@ -178,7 +213,7 @@ func (l *loader) document(b []byte, src Source) {
 			continue
 		}
 		if root.Kind != yaml.MappingNode {
-			l.errs = append(l.errs, errorf("", at(src, root), "the configuration must be a mapping of keys (kestra:, datasources:, …)"))
+			l.fail(errorf("", at(src, root), "the configuration must be a mapping of keys (kestra:, datasources:, …)"))
 			return
 		}
 		l.mapping(root, "", src, 0)
@@ -194,10 +229,19 @@ func at(src Source, n *yaml.Node) Source {
 // root), recording known keys and reporting unknown ones.
 func (l *loader) mapping(n *yaml.Node, prefix string, src Source, depth int) {
 	if depth > maxDepth {
-		l.errs = append(l.errs, errorf(prefix, at(src, n), "nested more than %d levels", maxDepth))
+		l.fail(errorf(prefix, at(src, n), "nested more than %d levels", maxDepth))
+		return
+	}
+	if !l.count(n, src) {
 		return
 	}
 	n = resolveAlias(n)
+	if l.active[n] {
+		l.fail(errorf(prefix, at(src, n), "a merge key (<<) refers to the mapping that holds it"))
+		return
+	}
+	l.active[n] = true
+	defer delete(l.active, n)
 	// Merge keys (<<: *base) first, so that keys written here override them.
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if k := n.Content[i]; k.Tag == "!!merge" {
@@ -219,8 +263,7 @@ func (l *loader) mapping(n *yaml.Node, prefix string, src Source, depth int) {
 		if k.Tag == "!!merge" {
 			continue
 		}
-		if l.nodes++; l.nodes > maxNodes {
-			l.errs = append(l.errs, errorf("", at(src, k), "more than %d keys", maxNodes))
+		if !l.count(k, src) {
 			return
 		}
 		l.entry(prefix, k.Value, resolveAlias(v), at(src, k), depth)
@@ -260,7 +303,7 @@ func (l *loader) entry(prefix, name string, v *yaml.Node, src Source, depth int)
 		return
 	}
 	if v.Kind != yaml.MappingNode {
-		l.errs = append(l.errs, errorf(key, at(src, v), "is a section; expected a mapping of its keys (%s), not %s",
+		l.fail(errorf(key, at(src, v), "is a section; expected a mapping of its keys (%s), not %s",
 			strings.Join(l.schema.children[key], ", "), describe(v)))
 		return
 	}
@@ -292,7 +335,7 @@ func (l *loader) unknown(parent, seg, key string, src Source) {
 
 func (l *loader) unknownKey(key string, src Source, format string, args ...any) {
 	if l.strict {
-		l.errs = append(l.errs, errorf(key, src, format, args...))
+		l.fail(errorf(key, src, format, args...))
 		return
 	}
 	l.warn(WarnUnknownKey, key, src, format, args...)
@@ -309,17 +352,17 @@ func (l *loader) set(f *field, v *yaml.Node, src Source) {
 		return
 	}
 	if v.Kind != yaml.MappingNode {
-		l.errs = append(l.errs, errorf(f.key, src, "expected a mapping, not %s", describe(v)))
+		l.fail(errorf(f.key, src, "expected a mapping, not %s", describe(v)))
 		return
 	}
 	var m map[string]any
 	if err := v.Decode(&m); err != nil {
-		l.errs = append(l.errs, errorf(f.key, src, "cannot read mapping: %s", strings.TrimPrefix(err.Error(), "yaml: ")))
+		l.fail(errorf(f.key, src, "cannot read mapping: %s", strings.TrimPrefix(err.Error(), "yaml: ")))
 		return
 	}
 	expanded, err := l.expandAny(m, 0)
 	if err != nil {
-		l.errs = append(l.errs, placeholderError(f.key, src, err))
+		l.fail(placeholderError(f.key, src, err))
 		return
 	}
 	prev := l.maps[f.key].value
@@ -352,7 +395,7 @@ func (l *loader) overrides(o map[string]string) {
 		key := canonicalKey(k)
 		f, ok := l.schema.lookup(key)
 		if !ok || f.kind.isMap() {
-			l.errs = append(l.errs, errorf(k, Source{Layer: LayerFlag}, "not a key that can be set from a flag"))
+			l.fail(errorf(k, Source{Layer: LayerFlag}, "not a key that can be set from a flag"))
 			continue
 		}
 		l.values[f.key] = setting{text: o[k], src: Source{Layer: LayerFlag, Name: k}}

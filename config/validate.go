@@ -43,15 +43,15 @@ func (l *loader) normalise(c *Config) {
 		}
 		c.Repository.Type = t
 	} else {
-		l.errs = append(l.errs, errorf(repoKey, c.SourceOf(repoKey), "%q is not a repository type; write sqlite (embedded; Kestra's h2 and memory are read as sqlite) or postgres", c.Repository.Type))
+		l.fail(errorf(repoKey, c.SourceOf(repoKey), "%q is not a repository type; write sqlite (embedded; Kestra's h2 and memory are read as sqlite) or postgres", c.Repository.Type))
 	}
 	switch q := strings.ToLower(c.Queue.Type); {
 	case q == "":
 		c.Queue.Type = c.Repository.Type
 	case repositoryAliases[q] == "":
-		l.errs = append(l.errs, errorf(queueKey, c.SourceOf(queueKey), "%q is not a queue type; write sqlite or postgres (the same as kestra.repository.type), or leave it out", c.Queue.Type))
+		l.fail(errorf(queueKey, c.SourceOf(queueKey), "%q is not a queue type; write sqlite or postgres (the same as kestra.repository.type), or leave it out", c.Queue.Type))
 	case repositoryAliases[q] != c.Repository.Type && repositoryAliases[strings.ToLower(c.Repository.Type)] != "":
-		l.errs = append(l.errs, errorf(queueKey, c.SourceOf(queueKey), "%s does not match kestra.repository.type %s: Osprey's queue lives in the repository's database; set both to the same value or leave kestra.queue.type out", c.Queue.Type, c.Repository.Type))
+		l.fail(errorf(queueKey, c.SourceOf(queueKey), "%s does not match kestra.repository.type %s: Osprey's queue lives in the repository's database; set both to the same value or leave kestra.queue.type out", c.Queue.Type, c.Repository.Type))
 	default:
 		c.Queue.Type = repositoryAliases[q]
 	}
@@ -60,7 +60,7 @@ func (l *loader) normalise(c *Config) {
 	if t, ok := secretAliases[kebab(strings.TrimSpace(c.Secret.Type))]; ok {
 		c.Secret.Type = t
 	} else {
-		l.errs = append(l.errs, errorf(secretKey, c.SourceOf(secretKey), "%q is not a secret manager type; write one of azure-key-vault, env, embedded (Kestra's jdbc is read as embedded)", c.Secret.Type))
+		l.fail(errorf(secretKey, c.SourceOf(secretKey), "%q is not a secret manager type; write one of azure-key-vault, env, embedded (Kestra's jdbc is read as embedded)", c.Secret.Type))
 	}
 	c.Secret.Env.Encoding = strings.ToLower(c.Secret.Env.Encoding)
 	for i, s := range c.Secret.Isolation.DeniedServices {
@@ -78,12 +78,12 @@ func (l *loader) normalise(c *Config) {
 // validate checks values against each other and spells out the fix.
 func (l *loader) validate(c *Config) {
 	bad := func(key, format string, args ...any) {
-		l.errs = append(l.errs, errorf(key, c.SourceOf(key), format, args...))
+		l.fail(errorf(key, c.SourceOf(key), format, args...))
 	}
 	// required reports a missing key at the place of the setting that
 	// requires it, since the missing one has no place.
 	required := func(key, because, format string, args ...any) {
-		l.errs = append(l.errs, errorf(key, c.SourceOf(because), format, args...))
+		l.fail(errorf(key, c.SourceOf(because), format, args...))
 	}
 
 	for _, p := range []struct {
