@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -36,6 +37,8 @@ type Options struct {
 	AssertionSkew time.Duration
 	// Logger receives one debug line per request; discarded when nil.
 	Logger *slog.Logger
+	// Port of Entra and the issuer on 127.0.0.1; any free port when zero.
+	Port int
 }
 
 // Option adjusts Options for Start.
@@ -146,7 +149,7 @@ func New(ctx context.Context, o Options) (*Emulator, error) {
 	}
 	e.entra = keys[0]
 	issuerKey := keys[1]
-	if e.ln, err = listen(ctx); err != nil {
+	if e.ln, err = listen(ctx, o.Port); err != nil {
 		return nil, err
 	}
 	e.base = "https://" + e.ln.Addr().String()
@@ -163,9 +166,10 @@ func New(ctx context.Context, o Options) (*Emulator, error) {
 	return e, nil
 }
 
-func listen(ctx context.Context) (net.Listener, error) {
+// listen opens a loopback listener; the emulator never binds elsewhere.
+func listen(ctx context.Context, port int) (net.Listener, error) {
 	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
+	ln, err := lc.Listen(ctx, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err != nil {
 		return nil, fmt.Errorf("listen on loopback: %w", err)
 	}

@@ -23,6 +23,10 @@ type Request struct {
 	AssertionID string // jti of the client assertion presented to the token endpoint
 }
 
+// maxLogEntries bounds the request log; the oldest half is dropped when full.
+// Counters are never dropped.
+const maxLogEntries = 100_000
+
 // journal counts operations per caller and keeps the request log.
 type journal struct {
 	mu     sync.Mutex
@@ -43,6 +47,9 @@ func (j *journal) record(r Request) {
 		j.counts[r.Operation] = byCaller
 	}
 	byCaller[r.Caller]++
+	if len(j.log) >= maxLogEntries { // a long development session must not grow without bound
+		j.log = append(j.log[:0], j.log[len(j.log)-maxLogEntries/2:]...)
+	}
 	j.log = append(j.log, r)
 }
 

@@ -38,8 +38,11 @@ type VaultOptions struct {
 	// DeleteDelay, RecoverDelay and PurgeDelay make those operations complete
 	// only after the delay on the emulator's clock, as Key Vault's do.
 	DeleteDelay, RecoverDelay, PurgeDelay time.Duration
-	// Limits is the throttling limit; DefaultThrottleLimits when zero.
+	// Limits is the throttling limit; DefaultThrottleLimits when entirely
+	// zero. A zero Operations or Creates in a non-zero value means no limit.
 	Limits ThrottleLimits
+	// Port of the vault's listener on 127.0.0.1; any free port when zero.
+	Port int
 }
 
 var vaultNameRE = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$`)
@@ -86,7 +89,7 @@ func (e *Emulator) AddVault(o VaultOptions) (*Vault, error) {
 		return nil, fmt.Errorf("add vault %q: already exists or emulator closed", o.Name)
 	}
 	e.mu.Unlock()
-	ln, err := listen(context.Background())
+	ln, err := listen(context.Background(), o.Port)
 	if err != nil {
 		return nil, err
 	}
