@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/store"
 )
@@ -282,6 +284,8 @@ func (s *Server) validateOne(index int, doc string, lineOffset int) validation {
 	f, err := s.parse([]byte(doc))
 	if f != nil {
 		v.Flow, v.Namespace = f.ID, f.Namespace
+	} else {
+		v.Flow, v.Namespace = identify(doc)
 	}
 	if err == nil {
 		return v
@@ -304,6 +308,21 @@ func (s *Server) validateOne(index int, doc string, lineOffset int) validation {
 	}
 	v.Constraints = strings.Join(msgs, "\n")
 	return v
+}
+
+// identify reads the id and namespace of a source the parser refused, so a
+// validation entry still names its flow when those two are readable.
+func identify(doc string) (id, namespace string) {
+	var head struct {
+		ID        any `yaml:"id"`
+		Namespace any `yaml:"namespace"`
+	}
+	if err := yaml.Unmarshal([]byte(doc), &head); err != nil {
+		return "", ""
+	}
+	id, _ = head.ID.(string)
+	namespace, _ = head.Namespace.(string)
+	return id, namespace
 }
 
 // queryInt parses an optional integer query parameter of at least min.

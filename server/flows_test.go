@@ -216,6 +216,7 @@ func TestValidateFlows(t *testing.T) {
 		} `json:"details"`
 	}
 	got := decode[[]entry](t, rec)
+	require.Equal(t, "n", got[1].Namespace, "an invalid flow is still named")
 	require.Len(t, got, 2)
 	require.Equal(t, "hello", got[0].Flow)
 	require.Empty(t, got[0].Constraints)

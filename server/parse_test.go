@@ -38,11 +38,15 @@ func TestInvalidFlowWithRealParser(t *testing.T) {
 				if path == "/api/v1/flows/validate" {
 					require.Equal(t, http.StatusOK, rec.Code)
 					v := decode[[]struct {
+						Flow        string   `json:"flow"`
 						Constraints string   `json:"constraints"`
 						Details     []detail `json:"details"`
 					}](t, rec)
 					require.Len(t, v, 1)
 					require.NotEmpty(t, v[0].Constraints)
+					if tc.name == "unknown task type" || tc.name == "wrong property type" {
+						require.Equal(t, "a", v[0].Flow, "a refused flow is still named")
+					}
 					details = v[0].Details
 				} else {
 					details = requireError(t, rec, http.StatusUnprocessableEntity, "").Details
