@@ -195,6 +195,30 @@ func (a AzureKeyVault) URI() string {
 	return "https://" + a.VaultName + ".vault.azure.net/"
 }
 
+// Azure credential kinds, in the order Kestra tries them.
+const (
+	CredentialClientSecret     = "client-secret"
+	CredentialManagedIdentity  = "managed-identity"
+	CredentialWorkloadIdentity = "workload-identity"
+	CredentialDefault          = "default"
+)
+
+// Credential returns which credential the configuration selects, in Kestra's
+// order: a client secret, then a managed identity, then workload identity,
+// then Azure's default chain (which itself reads AZURE_* variables, workload
+// identity, managed identity and the az CLI).
+func (a AzureKeyVault) Credential() string {
+	switch {
+	case a.ClientSecret.Set():
+		return CredentialClientSecret
+	case a.ManagedIdentityClientID != "" || a.ManagedIdentityResourceID != "":
+		return CredentialManagedIdentity
+	case a.WorkloadIdentityClientID != "":
+		return CredentialWorkloadIdentity
+	}
+	return CredentialDefault
+}
+
 // AzureClientSecret is a service principal's credential.
 type AzureClientSecret struct {
 	TenantID     string `key:"kestra.secret.azure-key-vault.client-secret.tenant-id"`

@@ -592,3 +592,38 @@ func TestHostileDocumentsAreBounded(t *testing.T) {
 		})
 	}
 }
+
+func TestDottedKeysInsideGlobalsNest(t *testing.T) {
+	t.Parallel()
+	cfg, _ := load(t, config.Sources{Env: []string{"KESTRA_CONFIGURATION=kestra.variables.globals.team.Name: data\nkestra.variables.globals.team.size: 3\n"}})
+	require.Equal(t, map[string]any{"team": map[string]any{"Name": "data", "size": 3}}, cfg.Variables.Globals)
+}
+
+func TestAzureCredentialOrder(t *testing.T) {
+	t.Parallel()
+	base := []string{"KESTRA_SECRET_TYPE=azure-key-vault", "KESTRA_SECRET_AZURE_KEY_VAULT_VAULT_NAME=my-vault"}
+	tests := []struct {
+		name string
+		env  []string
+		want string
+	}{
+		{"nothing configured", nil, config.CredentialDefault},
+		{"workload identity", []string{"KESTRA_SECRET_AZURE_KEY_VAULT_WORKLOAD_IDENTITY_CLIENT_ID=w"}, config.CredentialWorkloadIdentity},
+		{"managed identity before workload identity", []string{
+			"KESTRA_SECRET_AZURE_KEY_VAULT_WORKLOAD_IDENTITY_CLIENT_ID=w", "KESTRA_SECRET_AZURE_KEY_VAULT_MANAGED_IDENTITY_CLIENT_ID=m",
+		}, config.CredentialManagedIdentity},
+		{"client secret first", []string{
+			"KESTRA_SECRET_AZURE_KEY_VAULT_MANAGED_IDENTITY_CLIENT_ID=m",
+			"KESTRA_SECRET_AZURE_KEY_VAULT_CLIENT_SECRET_TENANT_ID=t",
+			"KESTRA_SECRET_AZURE_KEY_VAULT_CLIENT_SECRET_CLIENT_ID=c",
+			"KESTRA_SECRET_AZURE_KEY_VAULT_CLIENT_SECRET_CLIENT_SECRET=s",
+		}, config.CredentialClientSecret},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg, _ := load(t, config.Sources{Env: append(append([]string(nil), base...), tt.env...)})
+			require.Equal(t, tt.want, cfg.Secret.Azure.Credential())
+		})
+	}
+}

@@ -286,8 +286,12 @@ func (l *loader) entry(prefix, name string, v *yaml.Node, src Source, depth int)
 					l.unknown(parent, seg, key, src)
 					return
 				}
-				wrapped := &yaml.Node{Kind: yaml.MappingNode, Line: v.Line, Column: v.Column,
-					Content: []*yaml.Node{{Kind: yaml.ScalarNode, Tag: "!!str", Value: strings.Join(segs[i+1:], ".")}, v}}
+				// globals.a.b: 1 means globals: {a: {b: 1}}, as in Micronaut.
+				wrapped := v
+				for j := len(segs) - 1; j > i; j-- {
+					wrapped = &yaml.Node{Kind: yaml.MappingNode, Line: v.Line, Column: v.Column,
+						Content: []*yaml.Node{{Kind: yaml.ScalarNode, Tag: "!!str", Value: segs[j]}, wrapped}}
+				}
 				l.set(f, wrapped, src)
 				return
 			}
