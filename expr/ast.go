@@ -77,6 +77,7 @@ type callExpr struct {
 
 type filterExpr struct {
 	pos
+	fn    builtinFilter // resolved at parse time; nil when unknown
 	name  string
 	input expr
 	args  argList
@@ -84,6 +85,7 @@ type filterExpr struct {
 
 type testExpr struct {
 	pos
+	fn     builtinTest // resolved at parse time; nil when unknown
 	name   string
 	input  expr
 	args   argList

@@ -211,9 +211,20 @@ func (e *Engine) Render(ctx context.Context, tmpl string, s *Scope) (string, err
 	if !IsTemplate(tmpl) {
 		return tmpl, nil
 	}
-	return e.renderString(e.newState(ctx, s), tmpl)
+	t, err := e.compile(tmpl)
+	if err != nil {
+		return "", err
+	}
+	st := e.newState(ctx, s)
+	st.out.Grow(len(tmpl))
+	if err := execBody(st, t.body); err != nil {
+		return "", err
+	}
+	return st.out.String(), nil
 }
 
+// renderString renders tmpl for render(): same scope and frames, its own
+// output, the loop budget carried over.
 func (e *Engine) renderString(st *state, tmpl string) (string, error) {
 	t, err := e.compile(tmpl)
 	if err != nil {

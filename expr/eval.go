@@ -337,11 +337,10 @@ func (e *filterExpr) eval(st *state) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, ok := builtinFilters[e.name]
-	if !ok {
+	if e.fn == nil {
 		return nil, newError(e.line, e.col, "filter %q does not exist", e.name)
 	}
-	v, err := f(st, in, args)
+	v, err := e.fn(st, in, args)
 	if err == nil {
 		err = st.checkSize(v)
 	}
@@ -369,11 +368,10 @@ func (e *testExpr) eval(st *state) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, ok := builtinTests[e.name]
-	if !ok {
+	if e.fn == nil {
 		return nil, newError(e.line, e.col, "test %q does not exist", e.name)
 	}
-	ok, err = t(st, in, args)
+	ok, err := e.fn(st, in, args)
 	if err != nil {
 		return nil, wrapAt(e.pos, "test "+e.name, err)
 	}

@@ -359,7 +359,7 @@ func (p *parser) parseFilter(input expr) (expr, error) {
 		return nil, p.errAt(n, "expected a filter name, found %s", tokenText(n))
 	}
 	p.next()
-	f := &filterExpr{pos: pos{n.line, n.col}, name: n.val, input: input}
+	f := &filterExpr{pos: pos{n.line, n.col}, name: n.val, input: input, fn: builtinFilters[n.val]}
 	if p.is(tPunct, "(") {
 		args, err := p.parseArgs()
 		if err != nil {
@@ -376,7 +376,7 @@ func (p *parser) parseTest(input expr, negate bool, at pos) (expr, error) {
 		return nil, p.errAt(n, "expected a test name, found %s", tokenText(n))
 	}
 	p.next()
-	te := &testExpr{pos: pos{n.line, n.col}, name: n.val, input: input, negate: negate}
+	te := &testExpr{pos: pos{n.line, n.col}, name: n.val, input: input, negate: negate, fn: builtinTests[n.val]}
 	if p.is(tPunct, "(") {
 		args, err := p.parseArgs()
 		if err != nil {
