@@ -65,8 +65,24 @@ type TypeLister interface {
 }
 
 // Parse reads a Kestra flow from YAML and checks it. It returns the flow and
-// nil, or a nil flow and Errors listing every problem found, each with its
-// path and position. Parse never panics, whatever src holds.
+// nil, or a nil flow and Errors listing every problem found (up to a
+// hundred), in source order, each with its path and 1-based position.
+// Parse never panics, whatever src holds, and bounds its work: sources over
+// MaxSourceSize, alias expansion and nesting are refused.
+//
+// Parse checks what Kestra checks of every flow: YAML syntax, one mapping
+// document, id, namespace and at least one task (with Kestra's patterns),
+// unknown top-level keys (with a "did you mean"), unique task ids across the
+// whole flow, unique input, output and trigger ids, input and output types,
+// the types of the properties every task has (disabled, retry, timeout,
+// runIf, logLevel, child task lists, …), labels as a map or a list of {key,
+// value}, Dag dependsOn (known ids, no cycle) and Switch's value and cases.
+// It accepts Kestra's legacy spellings: inputs[].name, taskDefaults,
+// listeners (ignored), and numbers or booleans where a string is expected.
+// Type names and type-specific properties are left to opts.Types.
+//
+// The flow's Source is src unchanged; every task carries its Path, Pos and
+// the position of each of its properties (see Task.PosOf).
 func Parse(src []byte, opts ParseOptions) (*Flow, error) {
 	if len(src) > MaxSourceSize {
 		return nil, Errors{{Line: 1, Column: 1, Message: fmt.Sprintf(

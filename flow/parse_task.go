@@ -54,10 +54,11 @@ func (p *parser) task(path string, n *yaml.Node) *Task {
 	defer func() { p.depth-- }()
 	t := &Task{Path: path, Pos: nodePos(at), Props: map[string]any{}, PropPos: map[string]Position{}}
 	kvs := p.pairs(path, n)
+	vals := make([]*yaml.Node, len(kvs)) // aliases followed once
 	var idN, typeN *yaml.Node
-	for _, kv := range kvs {
+	for i, kv := range kvs {
 		v := p.deref(kv.Value)
-		if v == nil {
+		if vals[i] = v; v == nil {
 			continue
 		}
 		switch kv.Key {
@@ -68,8 +69,8 @@ func (p *parser) task(path string, n *yaml.Node) *Task {
 		}
 	}
 	p.tasks = append(p.tasks, t)
-	for _, kv := range kvs {
-		v := p.deref(kv.Value)
+	for i, kv := range kvs {
+		v := vals[i]
 		if v == nil {
 			continue
 		}
