@@ -336,6 +336,7 @@ logger:
     io.kestra: DEBUG
 osprey:
   something-new: 1
+kestra.url.path: /x
 `
 	src := config.Sources{Files: []string{"app.yml"}, ReadFile: memFiles(map[string]string{"app.yml": doc})}
 	_, warns := load(t, src)
@@ -350,6 +351,7 @@ osprey:
 		"app.yml:11: micronaut.sever: unknown key; did you mean micronaut.server?",
 		"app.yml:14: micronaut.server.max-request-size: Micronaut setting that Osprey does not use; ignored",
 		"app.yml:19: osprey.something-new: unknown key; osprey takes data-dir",
+		"app.yml:20: kestra.url.path: kestra.url takes a single value; it has no keys below it",
 	}, got, "the logger section is ignored silently")
 
 	t.Run("strict turns unknown keys into errors but not ignored ones", func(t *testing.T) {
@@ -364,7 +366,7 @@ osprey:
 			keys = append(keys, e.Key)
 		}
 		require.ElementsMatch(t, []string{
-			"kestra.secret.azure-key-vault.vault-nme", "kestra.secret.vault-name", "micronaut.sever", "osprey.something-new",
+			"kestra.secret.azure-key-vault.vault-nme", "kestra.secret.vault-name", "micronaut.sever", "osprey.something-new", "kestra.url.path",
 		}, keys)
 	})
 	t.Run("ignored sections are logged at debug", func(t *testing.T) {
@@ -396,7 +398,7 @@ func TestWrongTypes(t *testing.T) {
 			`app.yml:3: kestra.variables.globals: expected a mapping, not a list`},
 		{"nested tag value", "kestra:\n  secret:\n    azure-key-vault:\n      tags:\n        team: {a: b}\n",
 			`kestra.secret.azure-key-vault.tags: expected a mapping of strings; team is not a string`},
-		{"invalid YAML", "kestra:\n  url: [\n", `app.yml: invalid YAML: line 2: did not find expected node content`},
+		{"invalid YAML", "kestra:\n  url: [\n", `app.yml:2: invalid YAML: did not find expected node content`},
 		{"not a mapping", "- a\n- b\n", `app.yml:1: the configuration must be a mapping`},
 	}
 	for _, tt := range tests {

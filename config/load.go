@@ -9,7 +9,9 @@ import (
 	"log/slog"
 	"maps"
 	"os"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -36,6 +38,9 @@ type Sources struct {
 	// Logger receives debug lines about ignored sections; nil discards.
 	Logger *slog.Logger
 }
+
+// yamlLine finds the line number the YAML parser puts in its messages.
+var yamlLine = regexp.MustCompile(`^line (\d+): `)
 
 // Limits that keep a hostile or broken document from exhausting memory.
 const (
@@ -202,7 +207,12 @@ func (l *loader) document(b []byte, src Source) {
 			return
 		}
 		if err != nil {
-			l.fail(errorf("", src, "invalid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: ")))
+			msg, esrc := strings.TrimPrefix(err.Error(), "yaml: "), src
+			if m := yamlLine.FindStringSubmatch(msg); m != nil {
+				esrc.Line, _ = strconv.Atoi(m[1])
+				msg = msg[len(m[0]):]
+			}
+			l.fail(errorf("", esrc, "invalid YAML: %s", msg))
 			return
 		}
 		if len(doc.Content) == 0 {
@@ -283,7 +293,7 @@ func (l *loader) entry(prefix, name string, v *yaml.Node, src Source, depth int)
 			if i < len(segs)-1 {
 				// A dotted name continuing below a leaf: only maps have children.
 				if !f.kind.isMap() {
-					l.unknown(parent, seg, key, src)
+					l.unknownKey(join(key, kebab(segs[i+1])), src, "%s takes a single value; it has no keys below it", key)
 					return
 				}
 				// globals.a.b: 1 means globals: {a: {b: 1}}, as in Micronaut.
