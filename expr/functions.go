@@ -19,20 +19,21 @@ type builtinFunc func(st *state, a Args) (any, error)
 // Per-evaluation ones (secret, errorLogs, currentEachOutput, …) come from
 // Scope.Funcs and take precedence.
 var builtinFunctions = map[string]builtinFunc{
-	"now":          fnNow,
-	"json":         fnFromJSON,
-	"fromJson":     fnFromJSON,
-	"jsonDecode":   fnFromJSON,
-	"yaml":         fnFromYAML,
-	"fromYaml":     fnFromYAML,
-	"range":        fnRange,
-	"uuid":         func(*state, Args) (any, error) { return uuid.NewString(), nil },
-	"id":           func(*state, Args) (any, error) { return shortID(), nil },
-	"randomInt":    fnRandomInt,
-	"max":          func(st *state, a Args) (any, error) { return extreme(a, 1) },
-	"min":          func(st *state, a Args) (any, error) { return extreme(a, -1) },
-	"render":       fnRender,
-	"printContext": fnPrintContext,
+	"now":               fnNow,
+	"json":              fnFromJSON,
+	"fromJson":          fnFromJSON,
+	"jsonDecode":        fnFromJSON,
+	"yaml":              fnFromYAML,
+	"fromYaml":          fnFromYAML,
+	"range":             fnRange,
+	"uuid":              func(*state, Args) (any, error) { return uuid.NewString(), nil },
+	"id":                func(*state, Args) (any, error) { return shortID(), nil },
+	"randomInt":         fnRandomInt,
+	"max":               func(st *state, a Args) (any, error) { return extreme(a, 1) },
+	"min":               func(st *state, a Args) (any, error) { return extreme(a, -1) },
+	"render":            fnRender,
+	"printContext":      fnPrintContext,
+	"currentEachOutput": fnCurrentEachOutput,
 }
 
 // fnNow returns the current time formatted like the date filter (default
@@ -169,6 +170,36 @@ func fnRender(st *state, a Args) (any, error) {
 		}
 		s = out
 	}
+}
+
+// fnCurrentEachOutput picks, from the outputs of a task inside ForEach or
+// EachSequential loops (keyed by loop value at each level), the entry of the
+// current iteration: it walks parents from the outermost, then taskrun.value.
+// It only reads the scope, so callers need not provide it.
+func fnCurrentEachOutput(st *state, a Args) (any, error) {
+	v, _ := a.Get(0, "outputs")
+	outputs, ok := v.(map[string]any)
+	if !ok {
+		return nil, errors.New("the 'currentEachOutput' function expects an argument 'outputs' with type map")
+	}
+	parents, _ := st.lookup("parents")
+	if list, ok := norm(parents).([]any); ok {
+		for i := len(list) - 1; i >= 0; i-- {
+			p, _ := norm(list[i]).(map[string]any)
+			tr, ok := norm(p["taskrun"]).(map[string]any)
+			if !ok {
+				continue
+			}
+			next, ok := norm(outputs[toString(norm(tr["value"]))]).(map[string]any)
+			if !ok {
+				return nil, errors.New("no execution outputs for the current task runs path")
+			}
+			outputs = next
+		}
+	}
+	trv, _ := st.lookup("taskrun")
+	tr, _ := norm(trv).(map[string]any)
+	return norm(outputs[toString(norm(tr["value"]))]), nil
 }
 
 func fnPrintContext(st *state, _ Args) (any, error) {

@@ -362,6 +362,23 @@ func TestScopeFuncs(t *testing.T) {
 	require.ErrorContains(t, err, "secret not found")
 }
 
+func TestCurrentEachOutput(t *testing.T) {
+	t.Parallel()
+	s := &Scope{Strict: true, Vars: map[string]any{
+		"parents": []any{
+			map[string]any{"taskrun": map[string]any{"value": "b"}}, // direct parent
+			map[string]any{"taskrun": map[string]any{"value": "a"}}, // outermost
+		},
+		"taskrun": map[string]any{"value": "c"},
+		"outputs": map[string]any{"1-1-1_output": map[string]any{
+			"a": map[string]any{"b": map[string]any{"c": map[string]any{"value": "a-b-c"}}},
+		}},
+	}}
+	got, err := testEngine().Render(t.Context(), "return-{{ currentEachOutput(outputs['1-1-1_output']).value }}", s)
+	require.NoError(t, err)
+	require.Equal(t, "return-a-b-c", got)
+}
+
 func TestNonStrict(t *testing.T) {
 	t.Parallel()
 	got, err := testEngine().Render(t.Context(), "[{{ missing }}][{{ inputs.nope.deeper }}]", &Scope{Vars: testScope().Vars})
