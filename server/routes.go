@@ -13,6 +13,8 @@ func (s *Server) routes() {
 	s.Handle("GET /flows/{namespace}/{id}/revisions", s.flowRevisions)
 
 	s.Handle("POST /executions/{namespace}/{id}", s.createExecution)
+	// Kestra's path before 0.15, still used by older scripts.
+	s.Handle("POST /executions/trigger/{namespace}/{id}", s.createExecution)
 	s.Handle("GET /executions/search", s.searchExecutions)
 	s.Handle("GET /executions/{executionId}", s.getExecution)
 	s.Handle("DELETE /executions/{executionId}", s.deleteExecution)

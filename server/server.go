@@ -20,7 +20,8 @@ import (
 
 // Runner starts and kills executions; the engine implements it. The server
 // only validates the request shape; the runner validates inputs against the
-// flow and returns *InputError or flow.Errors for a bad input.
+// flow and returns *InputError or flow.Errors for a bad input. It must be
+// safe for concurrent use: every request may call it.
 type Runner interface {
 	// Start creates an execution of p.Flow and hands it to the executor.
 	// The returned execution is already stored.
@@ -203,15 +204,16 @@ func (s *Server) ManagementHandler() http.Handler { return recoverPanics(s.log, 
 // It refuses to expose an unauthenticated API beyond loopback unless
 // AllowUnauthenticated is set.
 func (s *Server) Start(ctx context.Context) error {
-	s.mu.Lock()
-	if s.started {
-		s.mu.Unlock()
-		return errors.New("server already started")
-	}
-	s.started = true
-	s.mu.Unlock()
 	if err := checkExposure(s.opts.Addr, s.opts.BasicAuth, s.opts.AllowUnauthenticated); err != nil {
 		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.stopped:
+		return errors.New("server stopped: build a new one with New")
+	case s.started:
+		return errors.New("server already started")
 	}
 	var lc net.ListenConfig
 	apiLn, err := lc.Listen(ctx, "tcp", s.opts.Addr)
@@ -226,8 +228,7 @@ func (s *Server) Start(ctx context.Context) error {
 			return fmt.Errorf("listen management on %s: %w", s.opts.ManagementAddr, err)
 		}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.started = true
 	s.apiAddr = apiLn.Addr()
 	s.serve(apiLn, s.Handler(), s.opts.WriteTimeout)
 	s.log.InfoContext(ctx, "api listening", slog.String("addr", s.apiAddr.String()),
