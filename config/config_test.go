@@ -375,7 +375,7 @@ kestra.url.path: /x
 		src := src
 		src.Logger = slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		load(t, src)
-		require.Contains(t, buf.String(), "section=logger")
+		require.Contains(t, buf.String(), `sections="[app.yml:15: logger]"`)
 	})
 }
 

@@ -35,7 +35,8 @@ type Sources struct {
 	Strict bool
 	// ReadFile reads a configuration file; nil means os.ReadFile.
 	ReadFile func(string) ([]byte, error)
-	// Logger receives debug lines about ignored sections; nil discards.
+	// Logger receives a debug line listing the top-level sections that were
+	// skipped; nil discards.
 	Logger *slog.Logger
 }
 
@@ -97,6 +98,10 @@ func Load(ctx context.Context, src Sources) (*Config, []Warning, error) {
 	l.bindEnv()
 	l.overrides(src.Overrides)
 
+	if len(l.ignored) > 0 {
+		l.log.DebugContext(ctx, "ignoring configuration sections Osprey does not read", "sections", l.ignored)
+	}
+
 	cfg := Default()
 	l.decode(cfg)
 	l.normalise(cfg)
@@ -139,6 +144,8 @@ type loader struct {
 	nodes  int
 	active map[*yaml.Node]bool
 	seen   map[string]bool
+	// ignored lists skipped top-level sections, for the debug log.
+	ignored []string
 }
 
 // count records one more visited node and reports whether the walk may go
@@ -327,7 +334,10 @@ func (l *loader) entry(prefix, name string, v *yaml.Node, src Source, depth int)
 // unknown reports a key the schema does not know.
 func (l *loader) unknown(parent, seg, key string, src Source) {
 	if parent == "" {
-		l.log.Debug("ignoring configuration section", "section", seg, "source", src.String())
+		// Top-level sections other than the schema's (kestra, datasources,
+		// micronaut, endpoints, osprey) belong to Micronaut or Kestra
+		// (logger, jackson, …): skipped, listed at debug level.
+		l.ignored = append(l.ignored, src.where()+seg)
 		return
 	}
 	if s := l.schema.suggest(parent, seg); s != "" {

@@ -72,10 +72,6 @@ var aliases = map[string]string{
 	"kestra.secret.jdbc.secret": "kestra.secret.embedded.key",
 }
 
-// sections are the top-level sections whose keys are checked; any other
-// top-level section is ignored.
-var sections = []string{"datasources", "endpoints", "kestra", "micronaut", "osprey"}
-
 // kestraIgnored are Kestra settings that Osprey accepts and does not use.
 // Keys under them draw a WarnIgnored notice rather than an unknown-key
 // warning, so a Kestra configuration loads unchanged in strict mode.
