@@ -23,6 +23,10 @@ var builtinTests = map[string]builtinTest{
 		return ok, nil
 	},
 	"json": func(_ *state, in any, _ Args) (bool, error) {
+		switch in.(type) {
+		case map[string]any, []any:
+			return true, nil
+		}
 		s, ok := in.(string)
 		if !ok {
 			return false, nil

@@ -110,6 +110,7 @@ func TestRender(t *testing.T) {
 		{"is map", "{{ m is map }}", "true"},
 		{"is json", "{{ taskrun.value is json }}", "true"},
 		{"is not json", "{{ 'value 1' is json }}", "false"},
+		{"map is json", "{{ m is json }}", "true"},
 		{"default on undefined", "{{ inputs.crash | default('d') }}", "d"},
 		{"default on empty", "{{ inputs.empty | default('d') }}", "d"},
 		{"default keeps value", "{{ inputs.name | default('d') }}", "world"},
