@@ -91,7 +91,7 @@ func (l *loader) validate(c *Config) {
 		port int
 	}{{"micronaut.server.port", c.Server.Port}, {"endpoints.all.port", c.Server.ManagementPort}} {
 		if p.port < 0 || p.port > 65535 {
-			bad(p.key, "%d is not a TCP port; use 1-65535 (0 picks a free port)", p.port)
+			bad(p.key, "%d is not a TCP port; use 1-65535", p.port)
 		}
 	}
 	if c.Server.Port != 0 && c.Server.Port == c.Server.ManagementPort {
