@@ -126,14 +126,15 @@ func (e *Emulator) observe(op string, h func(http.ResponseWriter, *http.Request,
 		entry := &Request{Time: e.clock.Now(), Service: "entra", Operation: op, Method: r.Method, Path: r.URL.Path}
 		rec := &statusRecorder{ResponseWriter: w}
 		defer func() {
-			if rec.status == 0 {
-				rec.status = http.StatusOK
+			if rec.status == 0 && entry.ErrorCode != "ConnectionReset" && entry.ErrorCode != "ClientGone" {
+				rec.status = http.StatusOK // nothing written explicitly; hijacked connections keep 0
 			}
 			entry.Status = rec.status
 			e.journal.record(*entry)
 			e.log.Debug("entra request", "operation", op, "caller", entry.Caller, "status", entry.Status, "error_code", entry.ErrorCode)
 		}()
 		if op == "token" {
+			r.Body = http.MaxBytesReader(rec, r.Body, maxBodyBytes)
 			_ = r.ParseForm()
 			entry.Caller = r.PostForm.Get("client_id")
 			handled, code := e.faults.inject(rec, r, func(w http.ResponseWriter, status int, code, msg string) {
@@ -242,9 +243,13 @@ func (e *Emulator) issueToken(r *http.Request, entry *Request) (map[string]any, 
 	if clientID == "" {
 		return nil, missingParam("client_id")
 	}
-	scope := f.Get("scope")
-	if scope == "" {
+	scopes := strings.Fields(f.Get("scope"))
+	if len(scopes) == 0 {
 		return nil, missingParam("scope")
+	}
+	if len(scopes) != 1 || !strings.HasSuffix(scopes[0], "/.default") {
+		return nil, &entraError{status: http.StatusBadRequest, kind: "invalid_scope", code: 1002012,
+			msg: fmt.Sprintf("The provided value for scope %s is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).", f.Get("scope"))}
 	}
 	e.mu.Lock()
 	rec, ok := e.identities[strings.ToLower(clientID)]
@@ -280,7 +285,7 @@ func (e *Emulator) issueToken(r *http.Request, entry *Request) (map[string]any, 
 		return nil, &entraError{status: http.StatusUnauthorized, kind: "invalid_client", code: 7000218,
 			msg: "The request body must contain the following parameter: 'client_assertion' or 'client_secret'."}
 	}
-	resource := strings.TrimSuffix(strings.Fields(scope)[0], "/.default")
+	resource := strings.TrimSuffix(scopes[0], "/.default")
 	now := e.clock.Now().Truncate(time.Second)
 	life := e.opts.AccessTokenLifetime
 	at, err := e.entra.sign(jwt.MapClaims{

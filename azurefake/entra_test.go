@@ -268,3 +268,49 @@ func TestOpenIDDiscovery(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusBadRequest, resp.StatusCode, "unknown tenant")
 }
+
+// TestTokenRequestWithCAEClaims sends the fields the Go SDK adds (claims
+// with the CP1 capability, client_info) and expects a token.
+func TestTokenRequestWithCAEClaims(t *testing.T) {
+	t.Parallel()
+	emu := azurefake.Start(t)
+	app := emu.AddIdentity(azurefake.Identity{})
+	app.AddClientSecret("pw")
+	resp, err := emu.HTTPClient().PostForm(emu.AuthorityHost()+app.TenantID+"/oauth2/v2.0/token", map[string][]string{
+		"grant_type": {"client_credentials"}, "client_id": {app.ClientID}, "scope": {"https://vault.azure.net/.default"},
+		"client_secret": {"pw"}, "client_info": {"1"}, "claims": {`{"access_token":{"xms_cc":{"values":["CP1"]}}}`},
+	})
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var body map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+	require.Equal(t, "Bearer", body["token_type"])
+	require.Equal(t, float64(3600), body["expires_in"])
+	require.NotEmpty(t, body["access_token"])
+}
+
+func TestTokenRequestScopeRules(t *testing.T) {
+	t.Parallel()
+	emu := azurefake.Start(t)
+	app := emu.AddIdentity(azurefake.Identity{})
+	app.AddClientSecret("pw")
+	for _, tt := range []struct {
+		scope string
+		code  string
+	}{
+		{scope: "", code: "AADSTS900144"},
+		{scope: "   ", code: "AADSTS900144"},
+		{scope: "https://vault.azure.net/user_impersonation", code: "AADSTS1002012"},
+	} {
+		resp, err := emu.HTTPClient().PostForm(emu.AuthorityHost()+app.TenantID+"/oauth2/v2.0/token", map[string][]string{
+			"grant_type": {"client_credentials"}, "client_id": {app.ClientID}, "scope": {tt.scope}, "client_secret": {"pw"},
+		})
+		require.NoError(t, err)
+		var body map[string]any
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+		resp.Body.Close()
+		require.Equal(t, http.StatusBadRequest, resp.StatusCode, tt.scope)
+		require.True(t, strings.HasPrefix(body["error_description"].(string), tt.code+":"), "%q: %v", tt.scope, body["error_description"])
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
@@ -149,4 +150,10 @@ func rawDo(t *testing.T, emu *azurefake.Emulator, method, url, token, body strin
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	return rawResponse{status: resp.StatusCode, header: resp.Header, body: string(b)}
+}
+
+// manualClock makes the emulator's time move only when a test advances it,
+// so windows measured in seconds do not depend on the machine's speed.
+func manualClock() azurefake.Option {
+	return azurefake.WithClock(azurefake.NewManualClock(time.Now()))
 }

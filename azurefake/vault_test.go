@@ -2,6 +2,7 @@ package azurefake_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -377,7 +378,7 @@ func TestDelayedDeleteRecoverPurge(t *testing.T) {
 
 func TestThrottling(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
+	f := newFixture(t, manualClock())
 	v, err := f.emu.AddVault(azurefake.VaultOptions{Name: "busy-kv", Limits: azurefake.ThrottleLimits{Window: 10 * time.Second, Operations: 5, Creates: 2}})
 	require.NoError(t, err)
 	v.Assign(azurefake.RoleSecretsOfficer, f.id.ObjectID)
@@ -417,7 +418,7 @@ func TestThrottling(t *testing.T) {
 
 func TestDefaultCreateLimit(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
+	f := newFixture(t, manualClock())
 	c, _ := f.secretClientAs(t, azurefake.RoleSecretsOfficer)
 	ctx := t.Context()
 	for i := range 300 {
@@ -551,4 +552,48 @@ func TestChallengeTenantIsFollowed(t *testing.T) {
 	require.Equal(t, "/"+vaultTenant+"/oauth2/v2.0/token", reqs[0].Path)
 	require.Equal(t, 1, v.CountBy("SetSecret", ""), "one unauthenticated request drew the challenge")
 	require.Equal(t, 1, v.CountBy("SetSecret", app.ObjectID))
+}
+
+func TestDefaultOperationLimit(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, manualClock())
+	f.vault.Assign(azurefake.RoleSecretsUser, f.id.ObjectID)
+	tok, err := f.workloadCred(t).GetToken(t.Context(), vaultScope)
+	require.NoError(t, err)
+	url := f.vault.URL() + "secrets/missing?api-version=7.6"
+	const workers = 4
+	errs := make(chan error, workers)
+	client := f.emu.HTTPClient()
+	for w := range workers {
+		go func() {
+			for i := w; i < 4000; i += workers {
+				req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+				if err != nil {
+					errs <- err
+					return
+				}
+				req.Header.Set("Authorization", "Bearer "+tok.Token)
+				resp, err := client.Do(req)
+				if err != nil {
+					errs <- err
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusNotFound {
+					errs <- fmt.Errorf("operation %d: status %d", i, resp.StatusCode)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range workers {
+		require.NoError(t, <-errs)
+	}
+	r := rawGet(t, f, url, tok.Token)
+	require.Equal(t, http.StatusTooManyRequests, r.status, "operation 4,001 within 10 seconds")
+	require.Contains(t, r.body, `"Throttled"`)
+	f.emu.Clock().Advance(10 * time.Second)
+	require.Equal(t, http.StatusNotFound, rawGet(t, f, url, tok.Token).status)
 }

@@ -95,8 +95,8 @@ func (v *Vault) op(name, action string, fn opFunc) http.HandlerFunc {
 		entry := &Request{Time: now, Service: "vault/" + v.opts.Name, Operation: name, Method: r.Method, Path: r.URL.Path}
 		rec := &statusRecorder{ResponseWriter: w}
 		defer func() {
-			if rec.status == 0 {
-				rec.status = http.StatusOK
+			if rec.status == 0 && entry.ErrorCode != "ConnectionReset" && entry.ErrorCode != "ClientGone" {
+				rec.status = http.StatusOK // nothing written explicitly; hijacked connections keep 0
 			}
 			entry.Status = rec.status
 			v.journal.record(*entry)
