@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -137,7 +138,13 @@ func TestCredentialsAndInputsStayOutOfLogs(t *testing.T) {
 	form, ct := multipartBody(t, map[string]string{"name": "input-do-not-log"}, "")
 	rec = e.do(t, req{method: "POST", path: "/api/v1/main/executions/company.team/greet", body: form, contentType: ct, header: hdr})
 	require.Equal(t, 200, rec.Code, rec.Body.String())
-	e.do(t, req{method: "POST", path: "/api/v1/main/executions/webhook/n/f/key-do-not-log", header: hdr})
+	e.srv.HandlePublic("POST /executions/webhook/{namespace}/{id}/{key}", func(http.ResponseWriter, *http.Request) error {
+		return errors.New("webhook store down")
+	})
+	e.h = e.srv.Handler()
+	rec = e.do(t, req{method: "POST", path: "/api/v1/main/executions/webhook/n/f/key-do-not-log"})
+	require.Equal(t, 500, rec.Code)
+	require.Contains(t, logs.String(), "webhook store down", "the server error is logged")
 	e.do(t, req{method: "GET", path: "/api/v1/main/flows/search", header: http.Header{"Authorization": {"Basic d3Jvbmc6d3Jvbmc="}}})
 
 	require.Contains(t, logs.String(), "route=", "requests are logged at debug level")

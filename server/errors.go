@@ -54,13 +54,14 @@ func (s *Server) adapt(h HandlerFunc) http.Handler {
 }
 
 // writeError maps err to a status and writes the JSON error body. Server
-// errors are logged here, and only here, and the client gets a generic
-// message so no internal detail leaks.
+// errors are logged here, and only here, by route pattern (a path may hold
+// a webhook key), and the client gets a generic message so no internal
+// detail leaks.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, body := classify(err)
 	if status >= 500 {
 		s.log.ErrorContext(r.Context(), "request failed",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
+			slog.String("route", r.Pattern), slog.Any("err", err))
 	}
 	writeJSON(w, status, body)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -148,6 +149,6 @@ func (s *Server) followExecution(w http.ResponseWriter, r *http.Request) error {
 // endStream logs why a stream stopped, unless the client simply left.
 func (s *Server) endStream(r *http.Request, err error) {
 	if err != nil && r.Context().Err() == nil && !errors.Is(err, errClosing) {
-		s.log.WarnContext(r.Context(), "event stream stopped", "path", r.URL.Path, "err", err)
+		s.log.WarnContext(r.Context(), "event stream stopped", slog.String("route", r.Pattern), slog.Any("err", err))
 	}
 }

@@ -55,7 +55,7 @@ func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
 					panic(v)
 				}
 				log.ErrorContext(r.Context(), "handler panicked", slog.Any("panic", v),
-					slog.String("path", r.URL.Path), slog.String("stack", string(debug.Stack())))
+					slog.String("route", r.Pattern), slog.String("stack", string(debug.Stack())))
 				writeJSON(w, http.StatusInternalServerError, errorBody{Message: "internal server error"})
 			}
 		}()
