@@ -90,7 +90,7 @@ func (p *parser) flow(root *yaml.Node) *Flow {
 		case "concurrency":
 			f.Concurrency = p.concurrency(path, kv.KeyN, v)
 		case "retry":
-			f.Retry = p.mapping(path, kv.KeyN, v)
+			f.Retry = p.retry(path, kv.KeyN, v, "", nil)
 		case "disabled":
 			f.Disabled = p.boolean(path, kv.KeyN, v)
 		case "deleted":
@@ -100,7 +100,7 @@ func (p *parser) flow(root *yaml.Node) *Flow {
 			// checks yet. The values stay in Source.
 			p.value(path, "", v, nil, 0)
 		default:
-			p.unknownKey(path, kv.KeyN, kv.Key, flowKeys, "flow")
+			p.unknownKey("", kv.KeyN, kv.Key, flowKeys, "flow")
 		}
 	}
 	switch {
@@ -142,13 +142,14 @@ func (p *parser) hasErrorUnder(path string) bool {
 	return false
 }
 
-// unknownKey reports a key nothing reads, with the closest known key.
-func (p *parser) unknownKey(path string, keyN *yaml.Node, key string, known []string, what string) {
+// unknownKey reports a key of the mapping at parent that nothing reads,
+// with the closest known key.
+func (p *parser) unknownKey(parent string, keyN *yaml.Node, key string, known []string, what string) {
 	msg := fmt.Sprintf("unknown %s property %q", what, key)
 	if s := suggest(key, known); s != "" {
 		msg += fmt.Sprintf("; did you mean %q?", s)
 	}
-	p.errorf(path, keyN, "%s", msg)
+	p.errorf(joinKey(parent, key), keyN, "%s", msg)
 }
 
 // str reads a scalar as a string; numbers and booleans are taken as their

@@ -89,14 +89,18 @@ func (p *parser) task(path string, n *yaml.Node) *Task {
 		case "runIf":
 			t.RunIf = p.str(kpath, kv.KeyN, v)
 		case "timeout":
-			t.Timeout = p.str(kpath, kv.KeyN, v)
+			if t.Timeout = p.str(kpath, kv.KeyN, v); v.Kind == yaml.ScalarNode {
+				if msg := checkDuration(scalarValue(v)); msg != "" {
+					p.errorf(kpath, kv.KeyN, "timeout %s", msg)
+				}
+			}
 		case "logLevel":
 			t.LogLevel = p.str(kpath, kv.KeyN, v)
 			if t.LogLevel != "" && !slices.Contains(logLevels, t.LogLevel) {
 				p.errorf(kpath, kv.KeyN, "logLevel %q must be one of %s", t.LogLevel, strings.Join(logLevels, ", "))
 			}
 		case "retry":
-			t.Retry = p.mappingAt(kpath, kv.KeyN, v, kv.Key, t.PropPos)
+			t.Retry = p.retry(kpath, kv.KeyN, v, kv.Key, t.PropPos)
 		case "workerGroup":
 			t.WorkerGroup = p.mappingAt(kpath, kv.KeyN, v, kv.Key, t.PropPos)
 		case "tasks":
