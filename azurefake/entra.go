@@ -243,7 +243,10 @@ func (e *Emulator) issueToken(r *http.Request, entry *Request) (map[string]any, 
 	if clientID == "" {
 		return nil, missingParam("client_id")
 	}
-	scopes := strings.Fields(f.Get("scope"))
+	// MSAL adds the OpenID scopes to every request; Entra ignores them here.
+	scopes := slices.DeleteFunc(strings.Fields(f.Get("scope")), func(s string) bool {
+		return s == "openid" || s == "offline_access" || s == "profile" || s == "email"
+	})
 	if len(scopes) == 0 {
 		return nil, missingParam("scope")
 	}
