@@ -2,7 +2,9 @@
 // (or a `docker save` tarball). Run it from the repository root:
 //
 //	go run ./cmd/osprey-image -tag ghcr.io/ospreyhq/osprey:0.1.0 -output osprey.tar
-//	docker load -i osprey.tar        # or: skopeo copy oci-archive:osprey.tar docker://…, crane push osprey.tar …
+//	skopeo copy oci-archive:osprey.tar docker://ghcr.io/ospreyhq/osprey:0.1.0   # or docker load -i (Docker 25+)
+//
+// With -format docker it writes a `docker save` tarball instead, for older Docker engines and `crane push`.
 //
 // It cross-compiles ./cmd/osprey for linux (CGO_ENABLED=0), layers it onto a non-root base with the build
 // machine's CA certificates, and fixes every timestamp to SOURCE_DATE_EPOCH (0 when unset), so the same commit
