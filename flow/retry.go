@@ -3,6 +3,7 @@ package flow
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -58,11 +59,11 @@ func (p *parser) retry(path string, at, v *yaml.Node, rel string, pos map[string
 		case !slices.Contains(known, k):
 			p.unknownKey(path, keyN[k], k, known, typ+" retry")
 		case k == "maxAttempt":
-			if n, isInt := m[k].(int); !isInt && !isExpression(m[k]) || isInt && n < 1 {
+			if n, isInt := asInt(m[k]); !isInt && !isExpression(m[k]) || isInt && n < 1 {
 				p.errorf(kpath, keyN[k], "maxAttempt must be an integer of at least 1, not %s", quoted(m[k]))
 			}
 		case k == "warningOnRetry":
-			if _, isBool := m[k].(bool); !isBool {
+			if _, isBool := m[k].(bool); !isBool && m[k] != "true" && m[k] != "false" {
 				p.errorf(kpath, keyN[k], "warningOnRetry must be a boolean (true or false), not %s", quoted(m[k]))
 			}
 		case k == "behavior":
@@ -108,6 +109,18 @@ func quoted(v any) string {
 		return fmt.Sprintf("%q", s)
 	}
 	return fmt.Sprint(v)
+}
+
+// asInt reads an integer, or its decimal text as Jackson does.
+func asInt(v any) (int, bool) {
+	switch v := v.(type) {
+	case int:
+		return v, true
+	case string:
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		return n, err == nil
+	}
+	return 0, false
 }
 
 func isExpression(v any) bool {
