@@ -162,6 +162,10 @@ func (s *Server) deleteFlow(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) flowRevisions(w http.ResponseWriter, r *http.Request) error {
 	ns, id := r.PathValue("namespace"), r.PathValue("id")
+	allowDeleted, err := queryBool(r.URL.Query().Get("allowDelete"), "allowDelete")
+	if err != nil {
+		return err
+	}
 	recs, err := s.opts.Store.Flows().Revisions(r.Context(), ns, id)
 	if err != nil {
 		return fmt.Errorf("flow %s.%s revisions: %w", ns, id, err)
@@ -171,6 +175,10 @@ func (s *Server) flowRevisions(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := make([]map[string]any, 0, len(recs))
 	for _, rec := range recs {
+		// As Kestra: the deletion markers show only with ?allowDelete=true.
+		if rec.Deleted && !allowDeleted {
+			continue
+		}
 		m, err := s.recordJSON(rec, true)
 		if err != nil {
 			return err
