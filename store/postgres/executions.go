@@ -125,9 +125,10 @@ func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error)
 		b.Queue(x.s.sql("notify"), store.TopicExecutions)
 	}
 	var version int64
+	var dirty bool
 	err = x.s.tx(ctx, func(tx pgx.Tx) error {
 		br := tx.SendBatch(ctx, b)
-		if err := br.QueryRow().Scan(&version); err != nil {
+		if err := br.QueryRow().Scan(&version, &dirty); err != nil {
 			br.Close()
 			if errors.Is(err, pgx.ErrNoRows) {
 				return errStale
@@ -149,7 +150,9 @@ func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error)
 	if len(p.Jobs) > 0 {
 		x.s.hub.notify(store.TopicJobs)
 	}
-	if len(p.NewExecutions) > 0 {
+	// Work that arrived while the executor held its claim (a job result,
+	// a kill) makes the execution claimable again right away.
+	if len(p.NewExecutions) > 0 || dirty {
 		x.s.hub.notify(store.TopicExecutions)
 	}
 	return version, nil

@@ -1,9 +1,11 @@
 package postgres_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ospreyhq/osprey/flow"
@@ -70,4 +72,40 @@ func TestSharedDatabase(t *testing.T) {
 	got, _, err := b.Executions().Get(t.Context(), e.ID)
 	require.NoError(t, err)
 	require.Equal(t, e.FlowID, got.FlowID)
+}
+
+// TestListenerReconnects proves wake-ups survive a lost connection: the
+// listener's backend is killed and a later Notify still arrives.
+func TestListenerReconnects(t *testing.T) {
+	dsn := pgtest.Start(t)
+	a, b := openDSN(t, dsn), openDSN(t, dsn)
+	ctx := t.Context()
+	admin, err := pgx.Connect(ctx, dsn)
+	require.NoError(t, err)
+	defer admin.Close(ctx)
+	listeners := func() []int32 {
+		rows, err := admin.Query(ctx, `SELECT pid FROM pg_stat_activity
+			WHERE datname = current_database() AND query = 'LISTEN osprey' ORDER BY pid`)
+		require.NoError(t, err)
+		pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+		require.NoError(t, err)
+		return pids
+	}
+	before := listeners()
+	require.Len(t, before, 2, "one listener per store")
+	_, err = admin.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = ANY($1)", before)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		now := listeners()
+		return len(now) == 2 && !slices.Contains(before, now[0]) && !slices.Contains(before, now[1])
+	}, 20*time.Second, 20*time.Millisecond, "listeners reconnect")
+
+	ch, err := b.Queue().Subscribe(ctx, "custom-topic")
+	require.NoError(t, err)
+	require.NoError(t, a.Queue().Notify(ctx, "custom-topic"))
+	select {
+	case <-ch:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no wake-up after the listener reconnected")
+	}
 }

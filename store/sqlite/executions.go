@@ -94,9 +94,10 @@ func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error)
 		return 0, err
 	}
 	var version int64
+	var dirty bool
 	err = x.s.tx(ctx, func(tx *sql.Tx) error {
 		err := x.s.stmt(ctx, tx, "execSave").QueryRowContext(ctx, e.ID, p.Version, r.namespace, r.flowID, r.state,
-			r.startDate, r.labels, r.parentID, r.doc, nullMicros(p.WakeAt), p.Owner).Scan(&version)
+			r.startDate, r.labels, r.parentID, r.doc, nullMicros(p.WakeAt), p.Owner).Scan(&version, &dirty)
 		if errors.Is(err, sql.ErrNoRows) {
 			var one int
 			if err := x.s.stmt(ctx, tx, "execExists").QueryRowContext(ctx, e.ID).Scan(&one); err != nil {
@@ -144,7 +145,9 @@ func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error)
 	if len(p.Jobs) > 0 {
 		x.s.hub.notify(store.TopicJobs)
 	}
-	if len(p.NewExecutions) > 0 {
+	// Work that arrived while the executor held its claim (a job result,
+	// a kill) makes the execution claimable again right away.
+	if len(p.NewExecutions) > 0 || dirty {
 		x.s.hub.notify(store.TopicExecutions)
 	}
 	return version, nil

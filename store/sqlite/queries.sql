@@ -54,7 +54,7 @@ SET namespace = ?3, flow_id = ?4, state = ?5, start_date = ?6, labels = ?7, pare
     lease_until = CASE WHEN lease_owner = ?11 THEN NULL ELSE lease_until END,
     lease_owner = CASE WHEN lease_owner = ?11 THEN NULL ELSE lease_owner END
 WHERE id = ?1 AND version = ?2
-RETURNING version;
+RETURNING version, dirty;
 
 -- name: execMarkDirty
 UPDATE executions SET dirty = 1 WHERE id = ?1;

@@ -403,6 +403,19 @@ func testNotify(t *testing.T, s store.Store) {
 	require.NoError(t, q.Complete(ctx, "w", "j1", nil))
 	wait(execCh, "a completed job")
 
+	// Work that arrives while an executor holds its claim wakes the
+	// executors again when the claim is released.
+	ids, err := q.ClaimExecutions(ctx, "exec", 10, time.Minute)
+	require.NoError(t, err)
+	require.Equal(t, []string{"e1"}, ids)
+	require.NoError(t, s.Executions().MarkDirty(ctx, "e1"))
+	e, v, err := s.Executions().Get(ctx, "e1")
+	require.NoError(t, err)
+	drain(execCh)
+	_, err = s.Executions().Save(ctx, store.SaveParams{Execution: e, Version: v, Owner: "exec"})
+	require.NoError(t, err)
+	wait(execCh, "a save that leaves the execution dirty")
+
 	// Many notifications coalesce and never block the notifier.
 	for range 100 {
 		require.NoError(t, q.Notify(ctx, store.TopicJobs))
