@@ -3,6 +3,7 @@ package flow
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -341,6 +342,7 @@ func (p *parser) inputs(path string, at, v *yaml.Node) []*Input {
 			seen[in.ID] = ipath
 		}
 		in.Type = p.valueType(joinKey(ipath, "type"), item, typeN, in.Type, "input")
+		p.checkInputProps(ipath, item, in)
 		out = append(out, in)
 	}
 	return out
@@ -520,4 +522,41 @@ func pathLeaf(path string) string {
 		return name
 	}
 	return path
+}
+
+// checkInputProps checks the properties Kestra's input types cannot do
+// without: the choices of ENUM, SELECT and MULTISELECT, the item type of
+// ARRAY.
+func (p *parser) checkInputProps(path string, item *yaml.Node, in *Input) {
+	switch in.Type {
+	case "ENUM", "SELECT", "MULTISELECT":
+		_, hasValues := in.Props["values"]
+		_, hasExpr := in.Props["expression"]
+		_, hasOptions := in.Props["options"] // MULTISELECT's legacy name
+		if !hasValues && !hasExpr && !hasOptions {
+			p.errorf(path, item, "%s input %q needs values to choose from", in.Type, in.ID)
+		} else if v, ok := in.Props["values"]; ok {
+			if _, isList := v.([]any); !isList && !isExpression(v) {
+				p.errorf(joinKey(path, "values"), keyNode(item, "values"), "values of input %q must be a list", in.ID)
+			}
+		}
+	case "ARRAY":
+		it, ok := in.Props["itemType"].(string)
+		switch {
+		case !ok:
+			p.errorf(path, item, "ARRAY input %q needs an itemType, one of %s", in.ID, strings.Join(inputTypes, ", "))
+		case !slices.Contains(inputTypes, strings.ToUpper(it)):
+			p.errorf(joinKey(path, "itemType"), keyNode(item, "itemType"), "unknown itemType %q for input %q", it, in.ID)
+		}
+	}
+}
+
+// keyNode returns the key node of key in mapping m, or m itself.
+func keyNode(m *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i]
+		}
+	}
+	return m
 }
