@@ -90,8 +90,9 @@ func TestWorkloadIdentityLabelCannotBeForgotten(t *testing.T) {
 	tests := []struct {
 		name   string
 		values string
+		doctor string // where NOTES says to run the doctor
 	}{
-		{name: "camel case, no podLabels", values: `
+		{name: "camel case, no podLabels", doctor: "deploy/osprey-standalone", values: `
 configurations:
   application:
     kestra:
@@ -99,7 +100,7 @@ configurations:
         type: azure-key-vault
         azureKeyVault: {vaultName: v, workloadIdentityClientId: 11111111-2222-3333-4444-555555555555}
 `},
-		{name: "kebab case, label set to false", values: `
+		{name: "kebab case, label set to false", doctor: "deploy/osprey-worker", values: `
 configurations:
   application:
     kestra:
@@ -126,7 +127,7 @@ deployments:
 				require.Equal(t, "true", p.Labels[wiLabel], p.Workload)
 				require.Equal(t, release, p.Spec.ServiceAccountName)
 			}
-			require.Contains(t, r.Notes, "secrets doctor")
+			require.Contains(t, r.Notes, "exec "+tt.doctor+" -- /osprey secrets doctor")
 		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -23,6 +24,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 	k8syaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 )
@@ -55,7 +57,7 @@ type manifest struct {
 	Object any
 }
 
-// release is the result of rendering the chart: its objects and NOTES.txt.
+// rendering is the result of rendering the chart: its objects and NOTES.txt.
 type rendering struct {
 	Manifests []manifest
 	Notes     string
@@ -163,11 +165,32 @@ func decodeStrict(text string) ([]manifest, error) {
 		if !ok {
 			return nil, fmt.Errorf("%s has no object metadata", tm.Kind)
 		}
-		if meta.GetName() == "" {
-			return nil, fmt.Errorf("%s without a name", tm.Kind)
+		if err := validateMeta(tm.Kind, meta); err != nil {
+			return nil, err
 		}
 		out = append(out, manifest{Kind: tm.Kind, Name: meta.GetName(), Object: obj})
 	}
+}
+
+// validateMeta applies the API server's rules for names and labels, which strict decoding does not check.
+func validateMeta(kind string, meta metav1.Object) error {
+	if errs := validation.IsDNS1123Subdomain(meta.GetName()); len(errs) > 0 {
+		return fmt.Errorf("%s name %q: %s", kind, meta.GetName(), strings.Join(errs, "; "))
+	}
+	labels := map[string]string{}
+	maps.Copy(labels, meta.GetLabels())
+	switch o := meta.(type) {
+	case *appsv1.Deployment:
+		maps.Copy(labels, o.Spec.Template.Labels)
+	case *appsv1.StatefulSet:
+		maps.Copy(labels, o.Spec.Template.Labels)
+	}
+	for k, v := range labels {
+		if errs := append(validation.IsQualifiedName(k), validation.IsValidLabelValue(v)...); len(errs) > 0 {
+			return fmt.Errorf("%s %s label %s=%s: %s", kind, meta.GetName(), k, v, strings.Join(errs, "; "))
+		}
+	}
+	return nil
 }
 
 func isComment(doc []byte) bool {
