@@ -118,6 +118,9 @@ func readInputs(r *http.Request) (map[string]any, error) {
 		if err := dec.Decode(&in); err != nil && !errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("read inputs: %w", badRequest(err))
 		}
+		for k, v := range in {
+			in[k] = plainNumbers(v)
+		}
 		return in, nil
 	case "":
 		b, err := readBody(r)
@@ -130,6 +133,29 @@ func readInputs(r *http.Request) (map[string]any, error) {
 		return nil, nil
 	}
 	return nil, Errorf(http.StatusUnsupportedMediaType, "unsupported content type "+mt+": send inputs as multipart/form-data or application/json")
+}
+
+// plainNumbers turns json.Number into int64 when it is integral and into
+// float64 otherwise, so an INT input of 9007199254740993 stays exact and
+// runners see the usual Go number types.
+func plainNumbers(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return i
+		}
+		f, _ := x.Float64()
+		return f
+	case map[string]any:
+		for k, vv := range x {
+			x[k] = plainNumbers(vv)
+		}
+	case []any:
+		for i, vv := range x {
+			x[i] = plainNumbers(vv)
+		}
+	}
+	return v
 }
 
 // badRequest marks a malformed body, keeping a body-size error as it is.

@@ -55,6 +55,9 @@ func TestCreateExecution(t *testing.T) {
 		{name: "missing required input",
 			r:      req{method: "POST", path: "/api/v1/main/executions/company.team/greet", body: noName, contentType: noNameType},
 			status: 422, errPath: "inputs.name"},
+		{name: "json numbers",
+			r:      req{method: "POST", path: "/api/v1/main/executions/company.team/greet", body: `{"name":"x","count":9007199254740993,"ratio":0.5,"list":[1,2.5]}`, contentType: "application/json"},
+			status: 200, wantInputs: map[string]any{"name": "x", "count": int64(9007199254740993), "ratio": 0.5, "list": []any{int64(1), 2.5}}},
 		{name: "input of the wrong type",
 			r:      req{method: "POST", path: "/api/v1/main/executions/company.team/greet", body: `{"name":"x","count":"many"}`, contentType: "application/json"},
 			status: 422, errPath: "inputs.count"},
@@ -88,7 +91,7 @@ func TestCreateExecution(t *testing.T) {
 			require.Equal(t, "company.team", got.Namespace)
 			require.Equal(t, "greet", got.FlowID)
 			require.Equal(t, 1, got.FlowRevision)
-			require.Equal(t, tc.wantInputs, got.Inputs)
+			require.Equal(t, tc.wantInputs, e.runner.last.Inputs, "what the runner received")
 			require.Equal(t, tc.wantLabels, got.Labels)
 			require.Equal(t, flow.StateCreated, got.State.Current)
 		})
