@@ -123,12 +123,14 @@ func TestFlowLifecycle(t *testing.T) {
 					require.Contains(t, string(b), `"revision":2`)
 				}},
 			{name: "update unchanged", r: req{method: "PUT", path: "/api/v1/main/flows/company.team/hello", body: updated, contentType: "application/x-yaml"}, status: 200,
-			check: func(t *testing.T, b []byte) { require.Contains(t, string(b), `"revision":2`, "the same source makes no new revision") }},
-		{name: "delete", r: req{method: "DELETE", path: "/api/v1/main/flows/company.team/hello"}, status: 204},
-		{name: "revisions hide the deletion", r: req{method: "GET", path: "/api/v1/main/flows/company.team/hello/revisions"}, status: 200,
-			check: func(t *testing.T, b []byte) { require.NotContains(t, string(b), `"deleted":true`) }},
-		{name: "revisions with deletion", r: req{method: "GET", path: "/api/v1/main/flows/company.team/hello/revisions?allowDelete=true"}, status: 200,
-			check: func(t *testing.T, b []byte) { require.Contains(t, string(b), `"deleted":true`) }},
+				check: func(t *testing.T, b []byte) {
+					require.Contains(t, string(b), `"revision":2`, "the same source makes no new revision")
+				}},
+			{name: "delete", r: req{method: "DELETE", path: "/api/v1/main/flows/company.team/hello"}, status: 204},
+			{name: "revisions hide the deletion", r: req{method: "GET", path: "/api/v1/main/flows/company.team/hello/revisions"}, status: 200,
+				check: func(t *testing.T, b []byte) { require.NotContains(t, string(b), `"deleted":true`) }},
+			{name: "revisions with deletion", r: req{method: "GET", path: "/api/v1/main/flows/company.team/hello/revisions?allowDelete=true"}, status: 200,
+				check: func(t *testing.T, b []byte) { require.Contains(t, string(b), `"deleted":true`) }},
 			{name: "get deleted", r: req{method: "GET", path: "/api/v1/main/flows/company.team/hello"}, status: 404},
 			{name: "delete again", r: req{method: "DELETE", path: "/api/v1/main/flows/company.team/hello"}, status: 404},
 			{name: "revisions of nothing", r: req{method: "GET", path: "/api/v1/main/flows/company.team/ghost/revisions"}, status: 404},
