@@ -255,7 +255,7 @@ type validation struct {
 }
 
 // docSeparator splits a multi-document body as Kestra does.
-var docSeparator = regexp.MustCompile(`(?m)^---[ \t]*$`)
+var docSeparator = regexp.MustCompile(`(?m)^---[ \t]*\r?$`)
 
 // validateFlows checks one or more flow sources (separated by ---). It
 // answers 200 with one entry per source, as Kestra does; an entry with
