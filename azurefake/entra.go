@@ -125,7 +125,11 @@ func (e *Emulator) observe(op string, h func(http.ResponseWriter, *http.Request,
 	return func(w http.ResponseWriter, r *http.Request) {
 		entry := &Request{Time: e.clock.Now(), Service: "entra", Operation: op, Method: r.Method, Path: r.URL.Path}
 		rec := &statusRecorder{ResponseWriter: w}
+		recorded := false
 		defer func() {
+			if recorded {
+				return
+			}
 			if rec.status == 0 && entry.ErrorCode != "ConnectionReset" && entry.ErrorCode != "ClientGone" {
 				rec.status = http.StatusOK // nothing written explicitly; hijacked connections keep 0
 			}
@@ -146,6 +150,11 @@ func (e *Emulator) observe(op string, h func(http.ResponseWriter, *http.Request,
 			})
 			if handled {
 				entry.ErrorCode = code
+				if code == "ConnectionReset" {
+					e.journal.record(*entry)
+					recorded = true
+					resetConnection(rec)
+				}
 				return
 			}
 		}

@@ -92,7 +92,8 @@ func (f *Faults) take() (kind faultKind, status int, retryAfter time.Duration, l
 }
 
 // inject applies latency and any armed fault. It reports whether the request
-// was fully handled (answered or reset). errorBody writes the service's own
+// was handled; for "ConnectionReset" the caller must still call
+// resetConnection, after logging. errorBody writes the service's own
 // error shape for the given status and code.
 func (f *Faults) inject(w http.ResponseWriter, r *http.Request, errorBody func(w http.ResponseWriter, status int, code, msg string)) (handled bool, code string) {
 	kind, status, retryAfter, latency := f.take()
@@ -107,7 +108,8 @@ func (f *Faults) inject(w http.ResponseWriter, r *http.Request, errorBody func(w
 	}
 	switch kind {
 	case faultReset:
-		resetConnection(w)
+		// The caller logs the request, then resets: a client that sees the
+		// reset finds it in the log.
 		return true, "ConnectionReset"
 	case faultServerError:
 		errorBody(w, status, "InternalServerError", "An unexpected error occurred (injected fault).")

@@ -463,11 +463,11 @@ func TestBackupRestore(t *testing.T) {
 	ctx := t.Context()
 	_, err := c.SetSecret(ctx, "b", set("v1"), nil)
 	require.NoError(t, err)
-	_, err = c.SetSecret(ctx, "b", set("v2"), nil)
+	_, err = c.SetSecret(ctx, "b", set("sealed-plaintext-value"), nil)
 	require.NoError(t, err)
 	bk, err := c.BackupSecret(ctx, "b", nil)
 	require.NoError(t, err)
-	require.NotContains(t, string(bk.Value), "v2", "a backup blob is sealed")
+	require.NotContains(t, string(bk.Value), "sealed-plaintext-value", "a backup blob is sealed")
 	_, err = c.RestoreSecret(ctx, azsecrets.RestoreSecretParameters{SecretBackup: bk.Value}, nil)
 	requireKVError(t, err, http.StatusConflict, "Conflict", "")
 	_, err = c.DeleteSecret(ctx, "b", nil)
@@ -478,7 +478,7 @@ func TestBackupRestore(t *testing.T) {
 	require.NoError(t, err)
 	got, err := c.GetSecret(ctx, "b", "", nil)
 	require.NoError(t, err)
-	require.Equal(t, "v2", *got.Value)
+	require.Equal(t, "sealed-plaintext-value", *got.Value)
 }
 
 // TestAccessTokenChecks presents tokens Key Vault must refuse.

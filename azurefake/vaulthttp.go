@@ -94,7 +94,11 @@ func (v *Vault) op(name, action string, fn opFunc) http.HandlerFunc {
 		now := v.e.clock.Now()
 		entry := &Request{Time: now, Service: "vault/" + v.opts.Name, Operation: name, Method: r.Method, Path: r.URL.Path}
 		rec := &statusRecorder{ResponseWriter: w}
+		recorded := false
 		defer func() {
+			if recorded {
+				return
+			}
 			if rec.status == 0 && entry.ErrorCode != "ConnectionReset" && entry.ErrorCode != "ClientGone" {
 				rec.status = http.StatusOK // nothing written explicitly; hijacked connections keep 0
 			}
@@ -113,6 +117,11 @@ func (v *Vault) op(name, action string, fn opFunc) http.HandlerFunc {
 			writeKVError(w, status, code, "", msg)
 		}); handled {
 			entry.ErrorCode = code
+			if code == "ConnectionReset" {
+				v.journal.record(*entry)
+				recorded = true
+				resetConnection(rec)
+			}
 			return
 		}
 		c, err := v.authenticate(r, now)
