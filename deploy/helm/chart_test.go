@@ -149,7 +149,8 @@ func TestDefaults(t *testing.T) {
 	require.NotContains(t, sas[0].Annotations, "azure.workload.identity/client-id")
 
 	c := osprey(t, spec)
-	require.Equal(t, []string{"server", "standalone", "--worker-thread", "128"}, c.Args)
+	require.Equal(t, []string{"server", "standalone", "--worker-thread", "128", "--shutdown-grace", "50s"}, c.Args,
+		"running task runs drain for most of the 60s grace period")
 	require.Equal(t, "ghcr.io/ospreyhq/osprey:"+loadOspreyChart(t).Metadata.AppVersion, c.Image)
 
 	// Probes on the management port.
@@ -233,10 +234,10 @@ deployments:
 	pods := podTemplates(r)
 	require.Len(t, pods, 4)
 	wantArgs := map[string][]string{
-		"webserver": {"server", "webserver"},
-		"executor":  {"server", "executor"},
-		"scheduler": {"server", "scheduler", "--log-level", "DEBUG"},
-		"worker":    {"server", "worker", "--worker-thread", "32"},
+		"webserver": {"server", "webserver", "--shutdown-grace", "50s"},
+		"executor":  {"server", "executor", "--shutdown-grace", "50s"},
+		"scheduler": {"server", "scheduler", "--shutdown-grace", "50s", "--log-level", "DEBUG"},
+		"worker":    {"server", "worker", "--worker-thread", "32", "--shutdown-grace", "590s"},
 	}
 	for component, args := range wantArgs {
 		d := deployment(t, r, component)
@@ -279,13 +280,15 @@ func TestWorkerThreads(t *testing.T) {
 		want      []string
 	}{
 		{name: "standalone", values: `deployments: {standalone: {workerThreads: 4}}`,
-			component: "standalone", want: []string{"server", "standalone", "--worker-thread", "4"}},
+			component: "standalone", want: []string{"server", "standalone", "--worker-thread", "4", "--shutdown-grace", "50s"}},
 		{name: "worker", values: `deployments: {standalone: {enabled: false}, worker: {enabled: true, workerThreads: 256}}`,
-			component: "worker", want: []string{"server", "worker", "--worker-thread", "256"}},
+			component: "worker", want: []string{"server", "worker", "--worker-thread", "256", "--shutdown-grace", "50s"}},
 		{name: "worker with extra args", values: `deployments: {standalone: {workerThreads: 2, extraArgs: [--log-level, WARN]}}`,
-			component: "standalone", want: []string{"server", "standalone", "--worker-thread", "2", "--log-level", "WARN"}},
+			component: "standalone", want: []string{"server", "standalone", "--worker-thread", "2", "--shutdown-grace", "50s", "--log-level", "WARN"}},
 		{name: "unset", values: `deployments: {standalone: {workerThreads: null}}`,
-			component: "standalone", want: []string{"server", "standalone"}},
+			component: "standalone", want: []string{"server", "standalone", "--shutdown-grace", "50s"}},
+		{name: "short grace period", values: `common: {terminationGracePeriodSeconds: 8}`,
+			component: "standalone", want: []string{"server", "standalone", "--worker-thread", "128", "--shutdown-grace", "6s"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
