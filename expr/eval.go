@@ -102,6 +102,12 @@ func (s *printStmt) exec(st *state) error {
 	if str, ok := v.(string); ok {
 		return st.write(str)
 	}
+	switch v.(type) {
+	case []any, map[string]any:
+		var b strings.Builder
+		writeJSONLimit(&b, v, 0, st.eng.maxOutput)
+		return st.write(b.String())
+	}
 	return st.write(printString(v))
 }
 
@@ -130,6 +136,8 @@ func (s *forStmt) exec(st *state) error {
 	if len(items) == 0 {
 		return execBody(st, s.els)
 	}
+	// One scope for the whole loop, as Pebble: {% set %} in the body survives
+	// to the next iteration but not past {% endfor %}.
 	frame := map[string]any{}
 	st.frames = append(st.frames, frame)
 	defer func() { st.frames = st.frames[:len(st.frames)-1] }()
@@ -138,7 +146,6 @@ func (s *forStmt) exec(st *state) error {
 		if err := st.tick(s.pos); err != nil {
 			return err
 		}
-		clear(frame)
 		frame[s.name] = it
 		idx := int64(i)
 		frame["loop"] = map[string]any{
@@ -515,6 +522,12 @@ func (e *binaryExpr) eval(st *state) (any, error) {
 }
 
 func binary(st *state, op binOp, l, r any) (any, error) {
+	switch op {
+	case opEq, opNe, opContains, opIn, opNotIn:
+		if tooLarge(l) || tooLarge(r) {
+			return nil, fmt.Errorf("%w: operands are too large to compare", ErrLimit)
+		}
+	}
 	switch op {
 	case opEq:
 		return equal(l, r), nil

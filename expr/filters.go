@@ -117,9 +117,9 @@ func stringFilter(f func(string) string) builtinFilter {
 	}
 }
 
-func fJSON(_ *state, in any, _ Args) (any, error) {
+func fJSON(st *state, in any, _ Args) (any, error) {
 	var b strings.Builder
-	writeJSON(&b, in, 0)
+	writeJSONLimit(&b, in, 0, st.eng.maxOutput)
 	return b.String(), nil
 }
 

@@ -215,7 +215,7 @@ func fnPrintContext(st *state, _ Args) (any, error) {
 		}
 	}
 	var b strings.Builder
-	writeJSON(&b, ctx, 0)
+	writeJSONLimit(&b, ctx, 0, st.eng.maxOutput)
 	return b.String(), nil
 }
 

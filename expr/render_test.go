@@ -122,6 +122,8 @@ func TestRender(t *testing.T) {
 		{"for else", "{% for x in [] %}x{% else %}none{% endfor %}", "none"},
 		{"for length", "{% for x in range(1, 3) %}{{ loop.length }}{% endfor %}", "333"},
 		{"set", "{% set n = inputs.count * 2 %}{{ n }}", "6"},
+		{"set in a loop is scoped to the loop", "{% set n = 0 %}{% for i in [1, 2, 3] %}{% set n = n + i %}{% endfor %}{{ n }}", "0"},
+		{"set in a loop survives iterations", "{% for i in [1, 2, 3] %}{% set s = (s ?? 0) + i %}{{ s }}{% endfor %}", "136"},
 		{"raw", "{% raw %}{{ not rendered }}{% endraw %}", "{{ not rendered }}"},
 		{"verbatim", "{% verbatim %}{{ x }}{% endverbatim %}", "{{ x }}"},
 		{"comment", "a{# hidden {{ x }} #}b{{ '' }}", "ab"},
@@ -396,6 +398,9 @@ func TestLimits(t *testing.T) {
 		"operator":  "{{ 1..1000 }}",
 		"steps":     "{% for i in range(1, 40) %}{% for j in range(1, 40) %}{% endfor %}{% endfor %}",
 		"recursion": "{{ render(self) }}",
+		"sharing":   "{% set l = [1] %}{% for i in range(1, 40) %}{% set l = [l, l] %}{% if loop.last %}{{ l }}{% endif %}{% endfor %}",
+		"equality":  "{% set l = [1] %}{% for i in range(1, 40) %}{% set l = [l, l] %}{% if loop.last %}{{ l == l }}{% endif %}{% endfor %}",
+		"doubling":  "{% set s = 'ab' %}{% for i in range(1, 40) %}{% set s = s ~ s %}{% endfor %}",
 	}
 	s := &Scope{Strict: true, Vars: map[string]any{"self": "{{ render(self) }}"}}
 	for name, tmpl := range cases {

@@ -713,7 +713,12 @@ func tooLarge(v any) bool {
 // writeJSON encodes like Kestra's Jackson mapper: compact, keys sorted
 // (Go maps have no order), doubles printed as Java prints them.
 func writeJSON(b *strings.Builder, v any, depth int) {
-	if b.Len() > maxPrinted {
+	writeJSONLimit(b, v, depth, maxPrinted)
+}
+
+// writeJSONLimit stops writing once b holds more than limit bytes.
+func writeJSONLimit(b *strings.Builder, v any, depth, limit int) {
+	if b.Len() > limit {
 		return
 	}
 	if depth > maxJSONDepth {
@@ -741,7 +746,7 @@ func writeJSON(b *strings.Builder, v any, depth int) {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			writeJSON(b, norm(it), depth+1)
+			writeJSONLimit(b, norm(it), depth+1, limit)
 		}
 		b.WriteByte(']')
 	case map[string]any:
@@ -752,13 +757,13 @@ func writeJSON(b *strings.Builder, v any, depth int) {
 			}
 			writeJSONString(b, k.(string))
 			b.WriteByte(':')
-			writeJSON(b, norm(x[k.(string)]), depth+1)
+			writeJSONLimit(b, norm(x[k.(string)]), depth+1, limit)
 		}
 		b.WriteByte('}')
 	case time.Time:
 		writeJSONString(b, javaTime(x))
 	default:
-		writeJSON(b, norm(v), depth+1)
+		writeJSONLimit(b, norm(v), depth+1, limit)
 	}
 }
 
