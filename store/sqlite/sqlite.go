@@ -41,6 +41,10 @@ type Options struct {
 	// BusyTimeout bounds how long a connection waits for a lock held by
 	// another process sharing the file. Default 5s.
 	BusyTimeout time.Duration
+	// NoSync skips fsync (synchronous=OFF): much faster to create and
+	// write, but a power loss or OS crash may corrupt the file. For tests
+	// and throwaway data only.
+	NoSync bool
 	// Logger receives migration notices. Default: discard.
 	Logger *slog.Logger
 }
@@ -116,7 +120,11 @@ func dsn(path string, opts Options, readOnly bool) string {
 	q.Add("_pragma", "foreign_keys(1)")
 	if path != ":memory:" {
 		q.Add("_pragma", "journal_mode(WAL)")
-		q.Add("_pragma", "synchronous(NORMAL)")
+		if opts.NoSync {
+			q.Add("_pragma", "synchronous(OFF)")
+		} else {
+			q.Add("_pragma", "synchronous(NORMAL)")
+		}
 	}
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")

@@ -12,7 +12,8 @@ import (
 )
 
 func open(t *testing.T) store.Store {
-	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "osprey.db"), sqlite.Options{Now: storetest.Clock(t).Now})
+	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "osprey.db"),
+		sqlite.Options{Now: storetest.Clock(t).Now, NoSync: true})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, s.Close()) })
 	return s
