@@ -191,6 +191,17 @@ func TestClientSecretCredential(t *testing.T) {
 	tok, err := good.GetToken(t.Context(), vaultScope)
 	require.NoError(t, err)
 	require.WithinDuration(t, emu.Clock().Now().Add(10*time.Minute), tok.ExpiresOn, 5*time.Second, "access token lifetime is settable")
+	var keys struct {
+		Keys []struct{ Kid, N, E string }
+	}
+	getJSON(t, emu, emu.AuthorityHost()+app.TenantID+"/discovery/v2.0/keys", &keys)
+	require.Len(t, keys.Keys, 1)
+	_, err = jwt.Parse(tok.Token, func(tk *jwt.Token) (any, error) {
+		require.Equal(t, keys.Keys[0].Kid, tk.Header["kid"])
+		return rsaKey(t, keys.Keys[0].N, keys.Keys[0].E), nil
+	}, jwt.WithValidMethods([]string{"RS256"}), jwt.WithAudience("https://vault.azure.net"),
+		jwt.WithIssuer("https://sts.windows.net/"+app.TenantID+"/"), jwt.WithTimeFunc(emu.Clock().Now))
+	require.NoError(t, err, "the access token verifies with the tenant's published keys")
 
 	bad, err := azidentity.NewClientSecretCredential(app.TenantID, app.ClientID, "wrong", opts)
 	require.NoError(t, err)

@@ -46,11 +46,7 @@ func TestIssuerPublishesKeysThatVerifyItsTokens(t *testing.T) {
 	getJSON(t, emu, cfg.JWKSURI, &set)
 	require.Len(t, set.Keys, 1)
 	k := set.Keys[0]
-	n, err := base64.RawURLEncoding.DecodeString(k.N)
-	require.NoError(t, err)
-	e, err := base64.RawURLEncoding.DecodeString(k.E)
-	require.NoError(t, err)
-	pub := &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())}
+	pub := rsaKey(t, k.N, k.E)
 
 	m, err := emu.Issuer().Mint(azurefake.MintOptions{Namespace: "team-a", ServiceAccount: "runner", Lifetime: 10 * time.Second})
 	require.NoError(t, err)
@@ -107,4 +103,14 @@ func TestTokenFileRotation(t *testing.T) {
 	require.NoError(t, manual.Rotate())
 	require.NotEqual(t, firstManual.Token, read(manual))
 	require.Equal(t, manual.Current().Token, read(manual))
+}
+
+// rsaKey decodes the modulus and exponent of a JWK.
+func rsaKey(t *testing.T, n, e string) *rsa.PublicKey {
+	t.Helper()
+	nb, err := base64.RawURLEncoding.DecodeString(n)
+	require.NoError(t, err)
+	eb, err := base64.RawURLEncoding.DecodeString(e)
+	require.NoError(t, err)
+	return &rsa.PublicKey{N: new(big.Int).SetBytes(nb), E: int(new(big.Int).SetBytes(eb).Int64())}
 }
