@@ -81,7 +81,6 @@ type Emulator struct {
 	tenants    map[string]bool
 	identities map[string]*identityRecord // by client id
 	vaults     map[string]*Vault          // by lower-case name
-	tokenFiles []*TokenFile
 	backupKey  []byte
 	closed     bool
 }
@@ -199,13 +198,9 @@ func (e *Emulator) Close() error {
 	for _, v := range e.vaults {
 		vaults = append(vaults, v)
 	}
-	files := e.tokenFiles
 	e.mu.Unlock()
 
-	for _, f := range files {
-		f.Close()
-	}
-	e.issuer.files.Wait()
+	e.issuer.close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	errs := []error{shutdown(ctx, e.srv)}
@@ -246,17 +241,9 @@ func (e *Emulator) AuthorityHost() string { return e.base + "/" }
 // Issuer returns the cluster's service-account token issuer.
 func (e *Emulator) Issuer() *Issuer { return e.issuer }
 
-// WriteTokenFile is Issuer().WriteTokenFile with the file's rotation stopped
-// by the emulator's Close.
+// WriteTokenFile is a shorthand for Issuer().WriteTokenFile.
 func (e *Emulator) WriteTokenFile(o TokenFileOptions) (*TokenFile, error) {
-	f, err := e.issuer.WriteTokenFile(o)
-	if err != nil {
-		return nil, err
-	}
-	e.mu.Lock()
-	e.tokenFiles = append(e.tokenFiles, f)
-	e.mu.Unlock()
-	return f, nil
+	return e.issuer.WriteTokenFile(o)
 }
 
 // CAFile returns the path of the PEM file holding the emulator's CA

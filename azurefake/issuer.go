@@ -30,7 +30,10 @@ type Issuer struct {
 	url    string
 	signer *signer
 	clock  *Clock
-	files  sync.WaitGroup
+
+	mu      sync.Mutex
+	files   []*TokenFile
+	running sync.WaitGroup // rotation goroutines
 }
 
 // URL returns the issuer URL, with the trailing slash AKS uses; a federated
@@ -113,7 +116,7 @@ type TokenFile struct {
 }
 
 // WriteTokenFile mints a token, writes it to o.Path and, unless disabled,
-// keeps rotating it until Close or the emulator's Close.
+// keeps rotating it until the file's or the emulator's Close.
 func (i *Issuer) WriteTokenFile(o TokenFileOptions) (*TokenFile, error) {
 	if o.Path == "" {
 		return nil, fmt.Errorf("write token file: empty path")
@@ -122,6 +125,9 @@ func (i *Issuer) WriteTokenFile(o TokenFileOptions) (*TokenFile, error) {
 	if err := f.Rotate(); err != nil {
 		return nil, err
 	}
+	i.mu.Lock()
+	i.files = append(i.files, f)
+	i.mu.Unlock()
 	if o.NoAutoRotate {
 		close(f.done)
 		f.stop = func() {}
@@ -129,9 +135,9 @@ func (i *Issuer) WriteTokenFile(o TokenFileOptions) (*TokenFile, error) {
 	}
 	unhook := i.clock.onAdvance(func(now time.Time) { f.rotateIfDue(now) })
 	ticker := time.NewTicker(time.Second)
-	i.files.Add(1)
+	i.running.Add(1)
 	go func() {
-		defer i.files.Done()
+		defer i.running.Done()
 		for {
 			select {
 			case <-ticker.C:
@@ -187,6 +193,17 @@ func (f *TokenFile) rotateIfDue(now time.Time) {
 // Close stops automatic rotation. The file stays.
 func (f *TokenFile) Close() {
 	f.once.Do(func() { f.stop() })
+}
+
+// close stops the rotation of every token file and waits for it.
+func (i *Issuer) close() {
+	i.mu.Lock()
+	files := i.files
+	i.mu.Unlock()
+	for _, f := range files {
+		f.Close()
+	}
+	i.running.Wait()
 }
 
 func (i *Issuer) routes(mux *http.ServeMux, prefix string) {

@@ -22,8 +22,8 @@ type ThrottleLimits struct {
 	Creates    int
 }
 
-// DefaultThrottleLimits are Key Vault's limits for secrets.
-var DefaultThrottleLimits = ThrottleLimits{Window: 10 * time.Second, Operations: 4000, Creates: 300}
+// defaultThrottleLimits are Key Vault's limits for secrets.
+var defaultThrottleLimits = ThrottleLimits{Window: 10 * time.Second, Operations: 4000, Creates: 300}
 
 // VaultOptions configures one vault.
 type VaultOptions struct {
@@ -38,8 +38,8 @@ type VaultOptions struct {
 	// DeleteDelay, RecoverDelay and PurgeDelay make those operations complete
 	// only after the delay on the emulator's clock, as Key Vault's do.
 	DeleteDelay, RecoverDelay, PurgeDelay time.Duration
-	// Limits is the throttling limit; DefaultThrottleLimits when entirely
-	// zero. A zero Operations or Creates in a non-zero value means no limit.
+	// Limits is the throttling limit; Key Vault's (4,000 operations and 300
+	// creates per 10 seconds) when entirely zero. A zero Operations or Creates in a non-zero value means no limit.
 	Limits ThrottleLimits
 	// Port of the vault's listener on 127.0.0.1; any free port when zero.
 	Port int
@@ -78,10 +78,10 @@ func (e *Emulator) AddVault(o VaultOptions) (*Vault, error) {
 		return nil, fmt.Errorf("add vault %q: retention must be 7 to 90 days", o.Name)
 	}
 	if o.Limits == (ThrottleLimits{}) {
-		o.Limits = DefaultThrottleLimits
+		o.Limits = defaultThrottleLimits
 	}
 	if o.Limits.Window <= 0 {
-		o.Limits.Window = DefaultThrottleLimits.Window
+		o.Limits.Window = defaultThrottleLimits.Window
 	}
 	e.mu.Lock()
 	if _, dup := e.vaults[strings.ToLower(o.Name)]; dup || e.closed {
