@@ -271,6 +271,38 @@ deployments:
 	require.Equal(t, "webserver", svcs[0].Spec.Selector["app.kubernetes.io/component"])
 }
 
+// TestDataDirectory: the binary keeps SQLite and generated keys in ./data under its working directory, which a
+// read-only root filesystem must leave writable; with persistence the standalone keeps it across restarts.
+func TestDataDirectory(t *testing.T) {
+	t.Parallel()
+	r := mustRender(t, nil)
+	spec := deployment(t, r, "standalone").Spec.Template.Spec
+	require.Equal(t, "/home/nonroot/data", mountPath(osprey(t, spec), "data"))
+	data, ok := volume(spec, "data")
+	require.True(t, ok)
+	require.NotNil(t, data.EmptyDir)
+	require.Contains(t, r.Notes, "WARNING: the standalone keeps its SQLite database on an emptyDir")
+
+	r = mustRender(t, parseValues(t, `persistence: {enabled: true, size: 20Gi, storageClass: managed-csi}`))
+	d := deployment(t, r, "standalone")
+	data, ok = volume(d.Spec.Template.Spec, "data")
+	require.True(t, ok)
+	require.Equal(t, release+"-data", data.PersistentVolumeClaim.ClaimName)
+	require.Equal(t, "Recreate", string(d.Spec.Strategy.Type), "a ReadWriteOnce volume cannot follow a rolling update")
+	pvcs := ofKind[*corev1.PersistentVolumeClaim](r)
+	require.Len(t, pvcs, 1)
+	size := pvcs[0].Spec.Resources.Requests[corev1.ResourceStorage]
+	require.Equal(t, "20Gi", size.String())
+	require.Equal(t, "managed-csi", *pvcs[0].Spec.StorageClassName)
+	require.NotContains(t, r.Notes, "WARNING")
+
+	r = mustRender(t, parseValues(t, `persistence: {enabled: true, existingClaim: my-claim}`))
+	require.Empty(t, ofKind[*corev1.PersistentVolumeClaim](r))
+	data, ok = volume(deployment(t, r, "standalone").Spec.Template.Spec, "data")
+	require.True(t, ok)
+	require.Equal(t, "my-claim", data.PersistentVolumeClaim.ClaimName)
+}
+
 func TestWorkerThreads(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

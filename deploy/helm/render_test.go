@@ -217,6 +217,8 @@ func newObject(tm metav1.TypeMeta) (any, error) {
 		return &corev1.ConfigMap{}, nil
 	case "v1/Secret":
 		return &corev1.Secret{}, nil
+	case "v1/PersistentVolumeClaim":
+		return &corev1.PersistentVolumeClaim{}, nil
 	case "networking.k8s.io/v1/Ingress":
 		return &networkingv1.Ingress{}, nil
 	default:
