@@ -2,18 +2,108 @@ package cli
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
 	"github.com/ospreyhq/osprey/config"
+	"github.com/ospreyhq/osprey/mask"
 	"github.com/ospreyhq/osprey/render"
+	"github.com/ospreyhq/osprey/secrets"
+	"github.com/ospreyhq/osprey/secrets/azurekv"
+	"github.com/ospreyhq/osprey/secrets/embedded"
+	"github.com/ospreyhq/osprey/secrets/env"
+	"github.com/ospreyhq/osprey/store"
 )
 
-// newSecrets is the one switch over secret backends.
-func newSecrets(_ context.Context, a *app) (render.Secrets, error) {
-	raw := a.cfg.Secret.Env.Encoding == "raw"
-	switch a.cfg.Secret.Type {
-	case config.SecretEnv, "":
-		return newEnvSecrets(a.environ, raw, a.log), nil
-	default:
-		return newEnvSecrets(a.environ, raw, a.log), nil
+type azureTransportKey struct{}
+
+// WithAzureTransport returns a context under which Osprey's Azure clients
+// send their requests through t: tests point them at the local Azure
+// emulator, and programs embedding Osprey can route through a proxy. The
+// process environment (AZURE_*) is read from the command's Env as usual.
+func WithAzureTransport(ctx context.Context, t policy.Transporter) context.Context {
+	return context.WithValue(ctx, azureTransportKey{}, t)
+}
+
+func azureTransport(ctx context.Context) policy.Transporter {
+	t, _ := ctx.Value(azureTransportKey{}).(policy.Transporter)
+	return t
+}
+
+// newSecrets is the one switch over secret backends. It also teaches the
+// process logger every resolved value, so the server's own log lines are
+// masked too.
+func newSecrets(ctx context.Context, a *app) (render.Secrets, error) {
+	masker := &mask.Masker{}
+	a.log = slog.New(mask.NewHandler(a.log.Handler(), masker))
+	m, err := newSecretManager(ctx, a.cfg, a.store, a.environ, a.log, masker.Add)
+	if err != nil {
+		return nil, err
 	}
+	return m, nil
+}
+
+// newSecretManager builds the configured backend inside a Manager.
+func newSecretManager(ctx context.Context, cfg *config.Config, st store.Store, environ []string, log *slog.Logger, learn func(string)) (*secrets.Manager, error) {
+	sc := cfg.Secret
+	b, err := newSecretBackend(ctx, cfg, st, environ, log)
+	if err != nil {
+		return nil, err
+	}
+	size := sc.Cache.MaximumSize
+	if !sc.Cache.Enabled {
+		size = 0
+	}
+	return secrets.New(secrets.Options{
+		Backend: b, ReadOnly: sc.ReadOnly, CacheSize: size, CacheTTL: sc.Cache.ExpireAfterWrite,
+		Learn: learn, Logger: log,
+	}), nil
+}
+
+func newSecretBackend(ctx context.Context, cfg *config.Config, st store.Store, environ []string, log *slog.Logger) (secrets.Backend, error) {
+	sc := cfg.Secret
+	switch sc.Type {
+	case config.SecretEnv:
+		return env.New(env.Options{Environ: environ, Prefix: sc.Env.Prefix, Raw: sc.Env.Encoding == "raw", Logger: log}), nil
+	case config.SecretEmbedded, "":
+		key, err := embeddedKey(ctx, cfg, log)
+		if err != nil {
+			return nil, err
+		}
+		return embedded.New(st.Secrets(), key)
+	case config.SecretAzureKeyVault:
+		b, err := azurekv.New(azurekv.Options{
+			Config: sc.Azure, ReadOnly: sc.ReadOnly, Environ: azurekv.ParseEnviron(environ),
+			Transport: azureTransport(ctx), Logger: log,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("kestra.secret.type azure-key-vault: %w", err)
+		}
+		return b, nil
+	default:
+		return nil, fmt.Errorf("kestra.secret.type %q: use azure-key-vault, env or embedded (Kestra's jdbc)", sc.Type)
+	}
+}
+
+// embeddedKey is the configured key, or on SQLite one generated under the
+// data directory. With PostgreSQL every replica must share the key, so it
+// must be configured.
+func embeddedKey(ctx context.Context, cfg *config.Config, log *slog.Logger) ([]byte, error) {
+	if k := cfg.Secret.Embedded.Key; !k.IsZero() {
+		key, err := embedded.DeriveKey(k.Reveal())
+		if err != nil {
+			return nil, fmt.Errorf("kestra.secret.embedded.key: %w", err)
+		}
+		return key, nil
+	}
+	if cfg.Repository.Type != config.RepositorySQLite {
+		return nil, fmt.Errorf("kestra.secret.embedded.key (or kestra.encryption.secret-key) is required with kestra.repository.type %s: every replica must seal secrets with the same key; generate one with openssl rand -base64 32", cfg.Repository.Type)
+	}
+	dir := cfg.Osprey.DataDir
+	if dir == "" {
+		dir = "data"
+	}
+	return embedded.LoadOrCreateKey(ctx, dir, log)
 }

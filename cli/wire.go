@@ -2,12 +2,10 @@ package cli
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/ospreyhq/osprey/config"
@@ -43,7 +41,7 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, environ []s
 	if err != nil {
 		return nil, err
 	}
-	reg := tasks.New()
+	reg := newRegistry()
 	a := &app{cfg: cfg, log: log, store: st, reg: reg, parse: parser(reg), environ: environ}
 	a.flows = launch.NewFlows(st.Flows(), a.parse)
 	a.launcher = &launch.Launcher{Store: st, Flows: a.flows}
@@ -62,6 +60,9 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, environ []s
 	}
 	return a, nil
 }
+
+// newRegistry returns the task types Osprey runs.
+func newRegistry() *tasks.Registry { return tasks.New() }
 
 // openStore is the one switch over store drivers.
 func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (store.Store, error) {
@@ -122,39 +123,4 @@ func (e errorLogs) ErrorLogs(ctx context.Context, executionID string) ([]map[str
 		})
 	}
 	return out, nil
-}
-
-// envSecrets is Kestra OSS's secret backend: SECRET_<KEY> variables,
-// base64-encoded, line breaks ignored.
-type envSecrets struct{ values map[string]string }
-
-var lineBreaks = regexp.MustCompile(`\r?\n|\r`)
-
-func newEnvSecrets(environ []string, raw bool, log *slog.Logger) *envSecrets {
-	s := &envSecrets{values: map[string]string{}}
-	for _, kv := range environ {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || !strings.HasPrefix(k, "SECRET_") {
-			continue
-		}
-		key := strings.ToUpper(strings.TrimPrefix(k, "SECRET_"))
-		if raw {
-			s.values[key] = v
-			continue
-		}
-		dec, err := base64.StdEncoding.DecodeString(lineBreaks.ReplaceAllString(v, ""))
-		if err != nil {
-			log.Warn("environment secret is not valid base64; set kestra.secret.env.encoding: raw to read values as they are", "variable", k)
-			continue
-		}
-		s.values[key] = string(dec)
-	}
-	return s
-}
-
-func (s *envSecrets) Get(_ context.Context, namespace, key string) (string, error) {
-	if v, ok := s.values[strings.ToUpper(key)]; ok {
-		return v, nil
-	}
-	return "", fmt.Errorf("Cannot find secret for key '%s'.", key)
 }

@@ -195,7 +195,7 @@ func (m *Manager) resolve(ctx context.Context, namespace, key string) (string, b
 			if _, ok := idx[ref{ns, key}]; !ok {
 				continue
 			}
-			v, err := m.fetch(ctx, ns, key)
+			v, err := m.fetchCached(ctx, ns, key)
 			if errors.Is(err, ErrNotFound) {
 				m.invalidateIndex() // deleted elsewhere since the listing
 				continue
@@ -215,7 +215,7 @@ func (m *Manager) resolve(ctx context.Context, namespace, key string) (string, b
 // climb reads each namespace in turn, for backends that cannot be listed.
 func (m *Manager) climb(ctx context.Context, chain []string, key string) (string, bool, error) {
 	for _, ns := range chain {
-		v, err := m.fetch(ctx, ns, key)
+		v, err := m.fetchCached(ctx, ns, key)
 		if errors.Is(err, ErrNotFound) {
 			continue
 		}
@@ -225,6 +225,21 @@ func (m *Manager) climb(ctx context.Context, chain []string, key string) (string
 		return v, true, nil
 	}
 	return "", false, nil
+}
+
+// fetchCached reads (ns, key) exactly, reusing a resolution made from ns
+// itself: secret('K') from a.b and secret('K', namespace='a') share one
+// read when K lives in a.
+func (m *Manager) fetchCached(ctx context.Context, ns, key string) (string, error) {
+	ck := ns + "\x00" + key
+	if e, ok := m.cache.get(ck, m.o.Now()); ok && e.found {
+		return e.value, nil
+	}
+	v, err := m.fetch(ctx, ns, key)
+	if err == nil {
+		m.cache.put(cacheEntry{key: ck, value: v, found: true, expires: m.o.Now().Add(m.o.CacheTTL)})
+	}
+	return v, err
 }
 
 func (m *Manager) fetch(ctx context.Context, ns, key string) (string, error) {

@@ -298,3 +298,15 @@ func TestInherited(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, map[string][]string{"a": {"P"}, "": {"G"}}, got)
 }
+
+func TestExplicitNamespaceSharesTheRead(t *testing.T) {
+	t.Parallel()
+	b := newMemory("a", "K", "v")
+	m := secrets.New(secrets.Options{Backend: b, CacheSize: 10})
+	for _, ns := range []string{"a.b.c", "a.b", "a"} {
+		v, err := m.Get(t.Context(), ns, "K")
+		require.NoError(t, err)
+		require.Equal(t, "v", v)
+	}
+	require.EqualValues(t, 1, b.gets.Load())
+}

@@ -67,6 +67,8 @@ type Backend struct {
 	purge    bool
 	retries  int
 	log      *slog.Logger
+	env      Environ
+	hc       policy.Transporter
 
 	mu       sync.Mutex
 	external map[[2]string]string // (namespace, key) → name of a discovered secret
@@ -142,7 +144,7 @@ func New(o Options) (*Backend, error) {
 	log.Info("key vault secrets", "vault", uri, "credential", plan.Kind, "client_id", plan.ClientID, "read_only", o.ReadOnly)
 	return &Backend{
 		client: client, cred: cred, plan: plan, cfg: cfg, uri: uri, vault: vault,
-		readOnly: o.ReadOnly, purge: o.Purge, retries: o.MaxRetries, log: log,
+		readOnly: o.ReadOnly, purge: o.Purge, retries: o.MaxRetries, log: log, env: o.Environ, hc: o.Transport,
 		external: map[[2]string]string{},
 	}, nil
 }
