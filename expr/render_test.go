@@ -225,6 +225,16 @@ func TestRender(t *testing.T) {
 		{"timestampMicro", "{{ execution.startDate | timestampMicro }}", "1734688800500000"},
 		{"timestampNano", "{{ execution.startDate | timestampNano }}", "1734688800500000000"},
 		{"date value prints as an Instant", "{{ started }}", "2024-12-20T10:00:00.500Z"},
+		{"docs: existingFormat", `{{ "July 24, 2001" | date("yyyy-MM-dd", existingFormat="MMMM dd, yyyy") }}`, "2001-07-24"},
+		{"docs: named formats", `{{ "2001-July-4" | date(existingFormat="yyyy-MMMM-d", format="yyyy/MMMM/d") }}`, "2001/July/4"},
+		{"docs: now in UTC", `{{ now() | date("yyyy-MM-dd'T'HH:mm:ssX", timeZone="UTC") }}`, "2024-12-20T10:30:15Z"},
+		{"docs: dateAdd on now", "{{ now() | dateAdd(-1, 'DAYS') }}", "2024-12-19T10:30:15.123456Z"},
+		{"timestamp with zone", "{{ '2024-12-20 10:00:00' | timestamp(existingFormat='yyyy-MM-dd HH:mm:ss', timeZone='Europe/Paris') }}", "1734685200"},
+		{"yaml function", "{{ yaml('a: [1, x]').a[1] }}", "x"},
+		{"printContext", "{{ printContext() | length > 10 }}", "true"},
+		{"uuid shape", "{{ uuid() | length }} {{ uuid() is empty }}", "36 false"},
+		{"id shape", "{{ id() | length }}", "22"},
+		{"randomInt bounds", "{% for i in range(1, 50) %}{% if randomInt(2, 4) not in [2, 3] %}bad{% endif %}{% endfor %}ok", "ok"},
 		// Java-ish method calls.
 		{"method", "{{ inputs.name.toUpperCase() }} {{ inputs.list.size() }}", "WORLD 3"},
 	}
