@@ -33,6 +33,7 @@ func testFlowLifecycle(t *testing.T, s store.Store) {
 	require.Equal(t, src1, r1.Source)
 	require.False(t, r1.Deleted)
 	require.WithinDuration(t, clock.Now(), r1.Updated, time.Millisecond)
+	require.Equal(t, time.UTC, r1.Updated.Location(), "times come back in UTC")
 
 	_, err = fs.Create(ctx, store.PutFlowParams{Namespace: "acme", ID: "hello", Source: src2})
 	require.ErrorIs(t, err, store.ErrConflict, "create of a live flow")
@@ -53,6 +54,7 @@ func testFlowLifecycle(t *testing.T, s store.Store) {
 	require.Equal(t, src2, got.Source)
 	require.Equal(t, "acme", got.Namespace)
 	require.Equal(t, "hello", got.ID)
+	require.Equal(t, time.UTC, got.Updated.Location())
 	old, err := fs.Get(ctx, "acme", "hello", 1)
 	require.NoError(t, err)
 	require.Equal(t, src1, old.Source)

@@ -53,6 +53,7 @@ func testLogAppendList(t *testing.T, s store.Store) {
 		require.Equal(t, "acme", all[i].Namespace)
 		require.Equal(t, "f", all[i].FlowID)
 		require.True(t, want[i].Timestamp.Equal(all[i].Timestamp), "timestamp %v != %v", want[i].Timestamp, all[i].Timestamp)
+		require.Equal(t, time.UTC, all[i].Timestamp.Location())
 	}
 
 	messages := func(es []flow.LogEntry) []string {

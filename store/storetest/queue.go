@@ -186,6 +186,8 @@ func testJobLifecycle(t *testing.T, s store.Store) {
 	require.Equal(t, "w1", j.Owner)
 	require.WithinDuration(t, clock.Now().Add(time.Minute), j.LeaseUntil, time.Millisecond)
 	require.WithinDuration(t, clock.Now(), j.Created, time.Millisecond)
+	require.Equal(t, time.UTC, j.Created.Location())
+	require.Equal(t, time.UTC, j.LeaseUntil.Location())
 	require.False(t, j.Cancel)
 	jobs, err = q.ClaimJobs(ctx, "w2", 5, time.Minute)
 	require.NoError(t, err)
