@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -601,7 +602,21 @@ func TestGolden(t *testing.T) {
 			}
 			want, err := os.ReadFile(path)
 			require.NoError(t, err, "run go test ./deploy/helm -update to create it")
-			require.Equal(t, string(want), got, "rendering changed; review and run go test ./deploy/helm -update")
+			if string(want) != got {
+				t.Fatalf("rendering differs from %s; review, then run go test ./deploy/helm -update\n%s", path, firstDifference(string(want), got))
+			}
 		})
 	}
+}
+
+// firstDifference shows where two renderings part, with a few lines of context, instead of both in full.
+func firstDifference(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	i := 0
+	for i < len(w) && i < len(g) && w[i] == g[i] {
+		i++
+	}
+	from := max(i-3, 0)
+	window := func(lines []string) string { return strings.Join(lines[from:min(i+4, len(lines))], "\n") }
+	return fmt.Sprintf("line %d\n--- want\n%s\n+++ got\n%s", i+1, window(w), window(g))
 }
