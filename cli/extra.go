@@ -12,7 +12,7 @@ func extraCommands(env *Env) []*cobra.Command {
 	var out []*cobra.Command
 	out = append(out, secretsCommands(env)...)
 	out = append(out, devCommands(env)...)
-	out = append(out, conformanceCommands(env)...)
+	out = append(out, conformanceCmds(env)...)
 	return out
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ospreyhq/osprey/flow"
@@ -100,6 +102,8 @@ type Effects struct {
 	Changed bool
 	// Ended is true when the execution reached a terminal state in this step.
 	Ended bool
+	// Logs are log lines the step produced (a flowable task's failure).
+	Logs []flow.LogEntry
 }
 
 // maxPasses bounds the fixpoint loop of one step; each pass settles at
@@ -127,12 +131,12 @@ func (e *Engine) Advance(ctx context.Context, step Step) (Effects, error) {
 		return s.fx, nil
 	}
 	switch ex.State.Current {
-	case flow.StateCreated, flow.StateRestarted:
+	case flow.StateCreated, flow.StateRestarted, flow.StateQueued:
+		// A QUEUED execution reaches here once its flow's concurrency
+		// limit lets it start.
 		s.setExecState(flow.StateRunning)
 	case flow.StateKilling:
 		s.kill()
-		return s.fx, nil
-	case flow.StateQueued:
 		return s.fx, nil
 	}
 	for pass := 0; pass < maxPasses; pass++ {
@@ -152,7 +156,7 @@ func (e *Engine) Advance(ctx context.Context, step Step) (Effects, error) {
 // top-level task lists once.
 func (s *Scope) pass() error {
 	for _, tr := range append([]*flow.TaskRun(nil), s.exec.TaskRunList...) {
-		if tr.State.Current == flow.StateRetrying {
+		if tr.State.Current == flow.StateRetrying || tr.State.Current == flow.StateRestarted {
 			s.retryIfDue(tr)
 			continue
 		}
@@ -195,7 +199,7 @@ func (s *Scope) endExecution(st flow.State) {
 		vars := s.Vars(nil)
 		outs := map[string]any{}
 		for _, o := range s.flow.Outputs {
-			v, err := s.renderAny(o.Value, vars)
+			v, err := s.renderOutput(o, vars)
 			if err != nil {
 				s.exec.Error = fmt.Sprintf("flow output %q: %v", o.ID, err)
 				st = flow.StateFailed
@@ -209,6 +213,47 @@ func (s *Scope) endExecution(st flow.State) {
 	}
 	s.setExecState(st)
 	s.fx.Ended = true
+}
+
+// renderOutput renders a flow output and converts it to its declared type,
+// as Kestra does: a STRING output of a map is its JSON text.
+func (s *Scope) renderOutput(o *flow.Output, vars map[string]any) (any, error) {
+	str, ok := o.Value.(string)
+	if !ok {
+		return s.renderAny(o.Value, vars)
+	}
+	out, err := s.engine.Renderer.Render(s.ctx, str, vars)
+	if err != nil {
+		return nil, err
+	}
+	switch strings.ToUpper(o.Type) {
+	case "", "STRING", "ENUM", "SELECT", "EMAIL", "URI", "DATETIME", "DATE", "TIME", "DURATION", "SECRET":
+		return out, nil
+	case "INT":
+		n, err := strconv.ParseInt(strings.TrimSpace(out), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an INT", out)
+		}
+		return n, nil
+	case "FLOAT":
+		f, err := strconv.ParseFloat(strings.TrimSpace(out), 64)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a FLOAT", out)
+		}
+		return f, nil
+	case "BOOLEAN":
+		b, err := strconv.ParseBool(strings.TrimSpace(out))
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a BOOLEAN", out)
+		}
+		return b, nil
+	default: // JSON, ARRAY, YAML, …
+		var v any
+		if err := flow.DecodeJSON([]byte(out), &v); err != nil {
+			return out, nil
+		}
+		return v, nil
+	}
 }
 
 func (s *Scope) renderAny(v any, vars map[string]any) (any, error) {

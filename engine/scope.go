@@ -203,7 +203,24 @@ func (s *Scope) failRun(tr *flow.TaskRun, msg string) {
 	if tr.Error == "" {
 		tr.Error = msg
 	}
+	s.fx.Logs = append(s.fx.Logs, flow.LogEntry{
+		Namespace: s.exec.Namespace, FlowID: s.exec.FlowID, TaskID: tr.TaskID, ExecutionID: s.exec.ID,
+		TaskRunID: tr.ID, Timestamp: s.now, Level: "ERROR", Thread: "executor", Message: msg,
+	})
 	s.setRunState(tr, flow.StateFailed)
+}
+
+// AddAttempt records one attempt on a task run the executor ran itself
+// (a Subflow), as Kestra gives executable tasks an attempt.
+func (s *Scope) AddAttempt(tr *flow.TaskRun, st flow.State) {
+	start := s.now
+	if len(tr.State.Histories) > 0 {
+		start = tr.State.Histories[0].Date
+	}
+	att := flow.TaskRunAttempt{State: flow.NewStateInfo(flow.StateRunning, start)}
+	att.State.Set(st, s.now)
+	tr.Attempts = append(tr.Attempts, att)
+	s.touch()
 }
 
 // allowed applies allowFailure and allowWarning to a task's final state.
@@ -251,6 +268,11 @@ func (s *Scope) applyResult(r Result) {
 	tr.Error = r.Error
 	tr.RetryAt = nil
 	st := r.State
+	if st == flow.StateSuccess && len(tr.Attempts) > 1 && t != nil {
+		if w, _ := t.Retry["warningOnRetry"].(bool); w {
+			st = flow.StateWarning
+		}
+	}
 	if t != nil {
 		st = s.allowed(t, st)
 	}
@@ -287,4 +309,10 @@ func mergeLabels(have, add []flow.Label) []flow.Label {
 		}
 	}
 	return out
+}
+
+// RenderWith renders tmpl (any value: strings inside maps and lists too)
+// with the given variables instead of a task run's.
+func (s *Scope) RenderWith(vars map[string]any, v any) (any, error) {
+	return s.renderAny(v, vars)
 }

@@ -45,7 +45,7 @@ func Vars(f *flow.Flow, ex *flow.Execution, tr *flow.TaskRun, globals, envs map[
 		v["trigger"] = orEmpty(ex.Trigger.Variables)
 	}
 	if ex.ScheduleDate != nil {
-		v["execution"].(map[string]any)["scheduleDate"] = ex.ScheduleDate.Format(time.RFC3339Nano)
+		v["execution"].(map[string]any)["scheduleDate"] = FormatDate(*ex.ScheduleDate)
 	}
 	if tr == nil {
 		return v
@@ -137,10 +137,33 @@ func mergeMaps(dst, src map[string]any) map[string]any {
 	return dst
 }
 
+// labelMap exposes labels by key and, for dotted keys such as
+// system.correlationId, also nested, so {{ labels.system.correlationId }}
+// reads as in Kestra.
 func labelMap(ls []flow.Label) map[string]any {
 	m := make(map[string]any, len(ls))
 	for _, l := range ls {
 		m[l.Key] = l.Value
+		parts := strings.Split(l.Key, ".")
+		if len(parts) < 2 {
+			continue
+		}
+		cur := m
+		for _, p := range parts[:len(parts)-1] {
+			next, ok := cur[p].(map[string]any)
+			if !ok {
+				if _, taken := cur[p]; taken {
+					cur = nil
+					break
+				}
+				next = map[string]any{}
+				cur[p] = next
+			}
+			cur = next
+		}
+		if cur != nil {
+			cur[parts[len(parts)-1]] = l.Value
+		}
 	}
 	return m
 }
@@ -170,7 +193,13 @@ func fmtTime(h []flow.StateHistory) string {
 	if len(h) == 0 {
 		return ""
 	}
-	return h[0].Date.UTC().Format(time.RFC3339Nano)
+	return FormatDate(h[0].Date)
+}
+
+// FormatDate prints a date as Kestra prints an Instant in expressions:
+// UTC, milliseconds.
+func FormatDate(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000Z")
 }
 
 // Truthy reads a rendered condition as Kestra does: empty, "false", "0",

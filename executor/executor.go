@@ -304,6 +304,11 @@ func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, v
 	if err != nil {
 		return fmt.Errorf("save: %w", err)
 	}
+	if len(fx.Logs) > 0 {
+		if err := st.Logs().Append(ctx, fx.Logs); err != nil {
+			x.log.ErrorContext(ctx, "store executor log lines", "execution_id", ex.ID, "err", err)
+		}
+	}
 	if len(jobs) > 0 {
 		_ = st.Queue().Notify(ctx, store.TopicJobs)
 	}

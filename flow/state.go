@@ -79,7 +79,9 @@ func (si *StateInfo) Set(s State, now time.Time) {
 	if si.Current == s && len(si.Histories) > 0 {
 		return
 	}
-	now = now.UTC()
+	// Kestra keeps millisecond precision; so do we, so that dates print
+	// the same (2024-01-01T10:00:00.123Z) in expressions and the API.
+	now = now.UTC().Truncate(time.Millisecond)
 	si.Current = s
 	si.Histories = append(si.Histories, StateHistory{State: s, Date: now})
 	start := si.Histories[0].Date

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -17,6 +18,9 @@ import (
 	"github.com/ospreyhq/osprey/input"
 	"github.com/ospreyhq/osprey/store"
 )
+
+// correlationLabel ties the executions of a subflow chain to the root one.
+const correlationLabel = "system.correlationId"
 
 // Parser parses and validates flow YAML.
 type Parser func(src []byte) (*flow.Flow, error)
@@ -103,17 +107,41 @@ func (l *Launcher) Build(f *flow.Flow, raw map[string]any, labels []flow.Label) 
 		return nil, err
 	}
 	now := l.now()
+	id := flow.NewID()
+	labels = mergeLabels(f.Labels, labels)
+	if !slices.ContainsFunc(labels, func(l flow.Label) bool { return l.Key == correlationLabel }) {
+		labels = append(labels, flow.Label{Key: correlationLabel, Value: id})
+	}
 	ex := &flow.Execution{
-		ID:           flow.NewID(),
+		ID:           id,
 		TenantID:     f.TenantID,
 		Namespace:    f.Namespace,
 		FlowID:       f.ID,
 		FlowRevision: f.Revision,
 		Inputs:       inputs,
-		Labels:       mergeLabels(f.Labels, labels),
+		Labels:       labels,
 		State:        flow.NewStateInfo(flow.StateCreated, now),
 		Metadata:     &flow.ExecutionMetadata{AttemptNumber: 1, OriginalCreatedDate: &now},
 	}
+	return ex, nil
+}
+
+// StartRaw creates an execution with inputs taken as given (only missing
+// defaults filled in), as Kestra's runner does for inputs passed in code.
+func (l *Launcher) StartRaw(ctx context.Context, f *flow.Flow, raw map[string]any, labels []flow.Label) (*flow.Execution, error) {
+	ex, err := l.Build(f, nil, labels)
+	if err != nil {
+		// inputs are not checked in raw mode: build without them
+		ex, err = l.Build(&flow.Flow{ID: f.ID, Namespace: f.Namespace, Revision: f.Revision, Labels: f.Labels, TenantID: f.TenantID}, nil, labels)
+		if err != nil {
+			return nil, err
+		}
+	}
+	ex.Inputs = input.Defaults(f, raw)
+	if err := l.Store.Executions().Create(ctx, ex); err != nil {
+		return nil, fmt.Errorf("create execution: %w", err)
+	}
+	_ = l.Store.Queue().Notify(ctx, store.TopicExecutions)
 	return ex, nil
 }
 
@@ -159,20 +187,27 @@ func (l *Launcher) Kill(ctx context.Context, id string) error {
 	})
 }
 
-// Resume continues a paused execution; inputs become the Pause task's
-// outputs.
+// Resume continues a paused execution. inputs are read against the Pause
+// task's onResume declarations and become its outputs.onResume, as in
+// Kestra.
 func (l *Launcher) Resume(ctx context.Context, id string, inputs map[string]any) error {
 	return l.update(ctx, id, func(ex *flow.Execution) error {
+		f, err := l.Flows.Get(ctx, ex.Namespace, ex.FlowID, ex.FlowRevision)
+		if err != nil {
+			return err
+		}
 		if ex.State.Current != flow.StatePaused {
 			return fmt.Errorf("execution %s is %s, not PAUSED: %w", id, ex.State.Current, engine.ErrInvalidTransition)
 		}
 		found := false
 		for _, tr := range ex.TaskRunList {
 			if tr.State.Current == flow.StatePaused {
-				tr.State.Set(flow.StateRunning, l.now())
-				if len(inputs) > 0 {
-					tr.Outputs = inputs
+				onResume, err := resumeInputs(f, tr.TaskID, inputs)
+				if err != nil {
+					return err
 				}
+				tr.State.Set(flow.StateRunning, l.now())
+				tr.Outputs = map[string]any{"onResume": onResume}
 				found = true
 			}
 		}
@@ -182,6 +217,69 @@ func (l *Launcher) Resume(ctx context.Context, id string, inputs map[string]any)
 		ex.State.Set(flow.StateRunning, l.now())
 		return nil
 	})
+}
+
+// Restart runs a failed execution again from where it failed, as Kestra's
+// ExecutionService.restart: the failed runnable task runs get a new
+// attempt, their failed parents run again, the task runs of errors and
+// finally branches that the failure started are dropped, and the
+// execution goes RESTARTED.
+func (l *Launcher) Restart(ctx context.Context, id string) error {
+	return l.update(ctx, id, func(ex *flow.Execution) error {
+		if !ex.State.Current.IsFailed() {
+			return fmt.Errorf("execution %s is %s; only a FAILED or KILLED execution restarts: %w", id, ex.State.Current, engine.ErrInvalidTransition)
+		}
+		f, err := l.Flows.Get(ctx, ex.Namespace, ex.FlowID, ex.FlowRevision)
+		if err != nil {
+			return err
+		}
+		now := l.now()
+		drop := map[string]bool{}
+		for _, t := range append(append([]*flow.Task(nil), f.Errors...), f.Finally...) {
+			drop[t.ID] = true
+		}
+		for _, t := range f.AllTasks() {
+			for _, k := range []string{"errors", "finally"} {
+				for _, c := range t.Children[k] {
+					drop[c.ID] = true
+				}
+			}
+		}
+		kept := ex.TaskRunList[:0]
+		removed := map[string]bool{}
+		for _, tr := range ex.TaskRunList {
+			if drop[tr.TaskID] || removed[tr.ParentTaskRunID] {
+				removed[tr.ID] = true
+				continue
+			}
+			kept = append(kept, tr)
+		}
+		ex.TaskRunList = kept
+		for _, tr := range ex.TaskRunList {
+			if !tr.State.Current.IsFailed() {
+				continue
+			}
+			if t := f.FindTask(tr.TaskID); t != nil && len(t.ChildTasks()) == 0 && !isFlowableOnly(t) {
+				tr.State.Set(flow.StateRestarted, now)
+			} else {
+				tr.State.Set(flow.StateRunning, now)
+			}
+			tr.Error = ""
+		}
+		ex.Error = ""
+		if ex.Metadata == nil {
+			ex.Metadata = &flow.ExecutionMetadata{}
+		}
+		ex.Metadata.AttemptNumber++
+		ex.State.Set(flow.StateRestarted, now)
+		return nil
+	})
+}
+
+// isFlowableOnly reports task types that have no children in the flow but
+// are still run by the executor, not a worker.
+func isFlowableOnly(t *flow.Task) bool {
+	return strings.HasSuffix(t.Type, ".Subflow") || strings.HasSuffix(t.Type, ".Flow") || strings.HasSuffix(t.Type, ".Pause")
 }
 
 // update applies fn to the stored execution, retrying on a version race
@@ -226,4 +324,48 @@ func mergeLabels(base, add []flow.Label) []flow.Label {
 		}
 	}
 	return out
+}
+
+// resumeInputs types the inputs given at resume against the onResume
+// declarations of the Pause task taskID.
+func resumeInputs(f *flow.Flow, taskID string, raw map[string]any) (map[string]any, error) {
+	t := f.FindTask(taskID)
+	if t == nil {
+		return raw, nil
+	}
+	decl, _ := t.Props["onResume"].([]any)
+	pseudo := &flow.Flow{ID: f.ID, Namespace: f.Namespace}
+	for _, d := range decl {
+		m, ok := d.(map[string]any)
+		if !ok {
+			continue
+		}
+		in := &flow.Input{Props: m}
+		in.ID, _ = m["id"].(string)
+		if in.ID == "" {
+			in.ID, _ = m["name"].(string)
+		}
+		in.Type, _ = m["type"].(string)
+		if r, ok := m["required"].(bool); ok {
+			in.Required = &r
+		}
+		in.Defaults = m["defaults"]
+		pseudo.Inputs = append(pseudo.Inputs, in)
+	}
+	if len(pseudo.Inputs) == 0 {
+		if raw == nil {
+			return map[string]any{}, nil
+		}
+		return raw, nil
+	}
+	out, err := input.Read(pseudo, raw)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range out {
+		if v == nil {
+			delete(out, k)
+		}
+	}
+	return out, nil
 }

@@ -86,6 +86,10 @@ func (r *Renderer) funcs(vars map[string]any) map[string]expr.Func {
 		"secret": func(ctx context.Context, a expr.Args) (any, error) {
 			return r.secret(ctx, ns, a)
 		},
+		"currentEachOutput": func(ctx context.Context, a expr.Args) (any, error) {
+			v, _ := a.Get(0, "outputs")
+			return currentEachOutput(v, vars), nil
+		},
 		"errorLogs": func(ctx context.Context, a expr.Args) (any, error) {
 			if r.Logs == nil || execID == "" {
 				return []any{}, nil
@@ -148,4 +152,40 @@ func (r *Renderer) secret(ctx context.Context, ns string, a expr.Args) (any, err
 		return s, nil
 	}
 	return strings.Clone(val), nil
+}
+
+// currentEachOutput picks, in a loop task's outputs (nested by loop
+// values), the entry of the current iteration: the values of the task
+// run's parents, outermost first, then its own.
+func currentEachOutput(v any, vars map[string]any) any {
+	var keys []string
+	if ps, ok := vars["parents"].([]any); ok {
+		for i := len(ps) - 1; i >= 0; i-- {
+			if p, ok := ps[i].(map[string]any); ok {
+				if tr, ok := p["taskrun"].(map[string]any); ok {
+					if s, ok := tr["value"].(string); ok && s != "" {
+						keys = append(keys, s)
+					}
+				}
+			}
+		}
+	}
+	if tr, ok := vars["taskrun"].(map[string]any); ok {
+		if s, ok := tr["value"].(string); ok && s != "" {
+			keys = append(keys, s)
+		}
+	}
+	cur := v
+	for _, k := range keys {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return cur
+		}
+		next, ok := m[k]
+		if !ok {
+			return cur
+		}
+		cur = next
+	}
+	return cur
 }

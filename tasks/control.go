@@ -28,7 +28,9 @@ func (f pause) Resolve(s *engine.Scope, p *flow.TaskRun) (engine.Outcome, error)
 	if err != nil {
 		return engine.Outcome{}, fmt.Errorf("delay: %w", err)
 	}
-	timeout, err := optDuration(s, p, firstNonEmpty(f.p.Timeout, f.p.PauseDuration))
+	// timeout is a property every task has, so the parser keeps it on the
+	// task itself; pauseDuration is its older name.
+	timeout, err := optDuration(s, p, firstNonEmpty(firstNonEmpty(f.p.Timeout, f.t.Timeout), f.p.PauseDuration))
 	if err != nil {
 		return engine.Outcome{}, fmt.Errorf("timeout: %w", err)
 	}
@@ -125,9 +127,12 @@ type waitFor struct {
 
 func (f waitFor) Resolve(s *engine.Scope, p *flow.TaskRun) (engine.Outcome, error) {
 	iter := 0
-	if n, ok := p.Outputs["iterationCount"].(int); ok {
+	switch n := p.Outputs["iterationCount"].(type) {
+	case int:
 		iter = n
-	} else if n, ok := p.Outputs["iterationCount"].(float64); ok {
+	case int64:
+		iter = int(n)
+	case float64:
 		iter = int(n)
 	}
 	if p.RetryAt != nil {
@@ -136,11 +141,10 @@ func (f waitFor) Resolve(s *engine.Scope, p *flow.TaskRun) (engine.Outcome, erro
 			return engine.Outcome{}, nil
 		}
 		p.RetryAt = nil
-		s.SetOutputs(p, map[string]any{"iterationCount": iter + 1})
 		iter++
+		s.SetOutputs(p, map[string]any{"iterationCount": iter})
 	}
-	if iter == 0 {
-		iter = 1
+	if p.Outputs == nil {
 		s.SetOutputs(p, map[string]any{"iterationCount": iter})
 	}
 	cur := iter
@@ -156,7 +160,7 @@ func (f waitFor) Resolve(s *engine.Scope, p *flow.TaskRun) (engine.Outcome, erro
 	if err != nil {
 		return engine.Outcome{}, fmt.Errorf("condition: %w", err)
 	}
-	if !engine.Truthy(cond) {
+	if engine.Truthy(cond) {
 		return out, nil
 	}
 	maxIter, err := renderInt(s, p, firstNonNil(f.p.CheckFrequency.MaxIterations, f.p.MaxIterations), 100)
@@ -168,11 +172,11 @@ func (f waitFor) Resolve(s *engine.Scope, p *flow.TaskRun) (engine.Outcome, erro
 		return engine.Outcome{}, fmt.Errorf("maxDuration: %w", err)
 	}
 	started := p.State.Histories[0].Date
-	if iter >= maxIter || s.Now().Sub(started) >= maxDur {
+	if iter+1 >= maxIter || s.Now().Sub(started) >= maxDur {
 		st := flow.StateSuccess
 		if f.p.FailOnMaxReached {
 			st = flow.StateFailed
-			p.Error = fmt.Sprintf("condition still true after %d iterations", iter)
+			p.Error = fmt.Sprintf("condition still false after %d iterations", iter+1)
 		}
 		return engine.Outcome{Done: true, State: st}, nil
 	}
@@ -238,9 +242,14 @@ func (f subflow) Resolve(s *engine.Scope, p *flow.TaskRun) (engine.Outcome, erro
 		ex := s.Execution()
 		if f.p.InheritLabels {
 			for _, l := range ex.Labels {
-				if l.Key != "system.correlationId" {
+				if l.Key != correlationLabel {
 					labels = append(labels, l)
 				}
+			}
+		}
+		for _, l := range ex.Labels {
+			if l.Key == correlationLabel && !hasLabel(labels, correlationLabel) {
+				labels = append(labels, l)
 			}
 		}
 		if f.p.Labels != nil {
@@ -282,20 +291,55 @@ func (f subflow) Resolve(s *engine.Scope, p *flow.TaskRun) (engine.Outcome, erro
 	if child.Outputs != nil {
 		outs["outputs"] = child.Outputs
 	}
-	s.SetOutputs(p, outs)
-	switch st := child.State.Current; {
-	case st == flow.StateSuccess:
-		return engine.Outcome{Done: true, State: flow.StateSuccess}, nil
-	case st == flow.StateWarning:
-		return engine.Outcome{Done: true, State: flow.StateWarning}, nil
-	case !transmit:
-		return engine.Outcome{Done: true, State: flow.StateSuccess}, nil
-	case st == flow.StateKilled || st == flow.StateCancelled:
-		return engine.Outcome{Done: true, State: flow.StateKilled}, nil
-	default:
-		p.Error = fmt.Sprintf("subflow execution %s ended %s", child.ID, st)
-		return engine.Outcome{Done: true, State: flow.StateFailed}, nil
+	if len(f.p.Outputs) > 0 {
+		// the legacy Flow/Subflow `outputs`: expressions on the child
+		vars := engine.Vars(&flow.Flow{ID: child.FlowID, Namespace: child.Namespace, Revision: child.FlowRevision}, child, nil, nil, nil)
+		rendered := map[string]any{}
+		for k, expr := range f.p.Outputs {
+			v, err := s.RenderWith(vars, expr)
+			if err != nil {
+				s.SetOutputs(p, outs)
+				s.AddAttempt(p, flow.StateFailed)
+				return engine.Outcome{}, fmt.Errorf("outputs.%s: %w", k, err)
+			}
+			rendered[k] = v
+		}
+		outs["outputs"] = rendered
 	}
+	s.SetOutputs(p, outs)
+	st := subflowState(child.State.Current, transmit)
+	s.AddAttempt(p, st)
+	if st == flow.StateFailed {
+		p.Error = fmt.Sprintf("subflow execution %s ended %s", child.ID, child.State.Current)
+	}
+	return engine.Outcome{Done: true, State: st}, nil
+}
+
+// subflowState is the state a Subflow task run ends in for its child's.
+func subflowState(child flow.State, transmit bool) flow.State {
+	switch {
+	case child == flow.StateSuccess:
+		return flow.StateSuccess
+	case child == flow.StateWarning:
+		return flow.StateWarning
+	case !transmit:
+		return flow.StateSuccess
+	case child == flow.StateKilled || child == flow.StateCancelled:
+		return flow.StateKilled
+	}
+	return flow.StateFailed
+}
+
+// correlationLabel ties every execution of a subflow chain to its root.
+const correlationLabel = "system.correlationId"
+
+func hasLabel(ls []flow.Label, key string) bool {
+	for _, l := range ls {
+		if l.Key == key {
+			return true
+		}
+	}
+	return false
 }
 
 func toLabels(v any) []flow.Label {

@@ -216,13 +216,43 @@ func renderValues(s *engine.Scope, p *flow.TaskRun, v any) ([]string, error) {
 		return nil, fmt.Errorf("expected a list, got %T", v)
 	}
 	items := make([]string, 0, len(list))
+	nulls := 0
 	for _, x := range list {
 		if x == nil {
-			return nil, fmt.Errorf("a value is null")
+			nulls++
+			continue
 		}
 		items = append(items, str(x))
 	}
+	if nulls > 0 {
+		// Kestra's words, with the values as Java prints them.
+		return nil, fmt.Errorf("Found '%d' null values on Each, with values=%s", nulls, javaString(list))
+	}
 	return items, nil
+}
+
+// javaString prints v as Java's toString does for lists and maps.
+func javaString(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return x
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = javaString(e)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case map[string]any:
+		keys := sortedKeys(x)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = k + "=" + javaString(x[k])
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	}
+	return str(v)
 }
 
 func renderInt(s *engine.Scope, p *flow.TaskRun, v any, def int) (int, error) {

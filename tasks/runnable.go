@@ -2,6 +2,7 @@ package tasks
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -127,7 +128,20 @@ type Labels struct {
 
 // Run implements worker.Runnable.
 func (l *Labels) Run(ctx context.Context, rc *worker.RunContext) (map[string]any, error) {
-	v, err := rc.RenderValue(ctx, l.Labels)
+	var v any
+	var err error
+	if s, ok := l.Labels.(string); ok {
+		// a JSON document or an expression giving a map or a list
+		v, err = rc.RenderTyped(ctx, s)
+		if txt, ok := v.(string); ok && err == nil {
+			var parsed any
+			if jerr := json.Unmarshal([]byte(txt), &parsed); jerr == nil {
+				v = parsed
+			}
+		}
+	} else {
+		v, err = rc.RenderValue(ctx, l.Labels)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -58,6 +58,9 @@ func (rc *RunContext) RenderValue(ctx context.Context, v any) (any, error) {
 // Log adds a line to the execution's log at level (TRACE, DEBUG, INFO,
 // WARN, ERROR). Secret values are masked before the line is kept.
 func (rc *RunContext) Log(level, msg string) {
+	if rank(level) < rank(rc.Task.LogLevel) {
+		return // below the task's logLevel threshold
+	}
 	if rc.mask != nil {
 		msg = rc.mask(msg)
 	}
@@ -77,6 +80,27 @@ func (rc *RunContext) Log(level, msg string) {
 
 // SetLabels asks the executor to set execution labels (the Labels task).
 func (rc *RunContext) SetLabels(ls []flow.Label) { rc.labels = append(rc.labels, ls...) }
+
+// rank orders levels; an empty threshold lets everything through.
+func rank(l string) int {
+	switch normLevel(l) {
+	case "TRACE":
+		if l == "" {
+			return 0
+		}
+		return 1
+	case "DEBUG":
+		return 2
+	case "INFO":
+		if l == "" {
+			return 0
+		}
+		return 3
+	case "WARN":
+		return 4
+	}
+	return 5
+}
 
 func normLevel(l string) string {
 	switch strings.ToUpper(l) {
