@@ -294,8 +294,8 @@ func (e *Emulator) issueToken(r *http.Request, entry *Request) (map[string]any, 
 		}
 		acr = "2"
 	default:
-		return nil, &entraError{status: http.StatusUnauthorized, kind: "invalid_client", code: 7000218,
-			msg: "The request body must contain the following parameter: 'client_assertion' or 'client_secret'."}
+		return nil, &entraError{status: http.StatusUnauthorized, kind: "invalid_client", code: 7000216,
+			msg: "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type."}
 	}
 	resource := strings.TrimSuffix(scopes[0], "/.default")
 	now := e.clock.Now().Truncate(time.Second)
@@ -340,20 +340,29 @@ func (e *Emulator) checkAssertion(assertion string, rec identityRecord) (string,
 	iss, _ := claims["iss"].(string)
 	sub, _ := claims["sub"].(string)
 	auds := audiences(claims)
-	const doc = " https://learn.microsoft.com/entra/workload-id/workload-identity-federation"
+	// Entra answers a federated-credential mismatch with 401 invalid_client
+	// (400 invalid_request before 2023).
+	mismatch := func(code int, msg string) *entraError {
+		return &entraError{status: http.StatusUnauthorized, kind: "invalid_client", code: code, msg: msg}
+	}
+	const check = "Check your federated identity credential Subject, Audience and Issuer against the presented assertion."
+	const doc = "https://learn.microsoft.com/entra/workload-id/workload-identity-federation"
 	if len(rec.feds) == 0 {
-		return jti, &entraError{status: http.StatusBadRequest, kind: "invalid_request", code: 70021,
-			msg: fmt.Sprintf("No matching federated identity record found for presented assertion. Assertion Issuer: '%s'. Assertion Subject: '%s'. Assertion Audience: '%s'.%s", iss, sub, strings.Join(auds, ","), doc)}
+		return jti, mismatch(70021, fmt.Sprintf("No matching federated identity record found for presented assertion. Assertion Issuer: '%s'. Assertion Subject: '%s'. Assertion Audience: '%s'. %s", iss, sub, strings.Join(auds, ","), doc))
 	}
 	var byIssuer, bySubject []FederatedCredential
+	foldedSubject := false
 	for _, fc := range rec.feds {
 		if fc.Issuer == iss {
 			byIssuer = append(byIssuer, fc)
 		}
 	}
 	for _, fc := range byIssuer {
-		if fc.Subject == sub {
+		switch {
+		case fc.Subject == sub:
 			bySubject = append(bySubject, fc)
+		case strings.EqualFold(fc.Subject, sub):
+			foldedSubject = true
 		}
 	}
 	matched := slices.ContainsFunc(bySubject, func(fc FederatedCredential) bool {
@@ -361,14 +370,13 @@ func (e *Emulator) checkAssertion(assertion string, rec identityRecord) (string,
 	})
 	switch {
 	case len(byIssuer) == 0:
-		return jti, &entraError{status: http.StatusBadRequest, kind: "invalid_request", code: 700211,
-			msg: fmt.Sprintf("No matching federated identity record found for presented assertion issuer '%s'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion.%s", iss, doc)}
+		return jti, mismatch(700211, fmt.Sprintf("No matching federated identity record found for presented assertion issuer '%s'. %s %s", iss, check, doc))
+	case len(bySubject) == 0 && foldedSubject:
+		return jti, mismatch(7002138, fmt.Sprintf("No matching federated identity record found for presented assertion subject '%s'. The subject matches with case-insensitive comparison, but not with case-sensitive comparison. %s See documentation at: %s.", sub, check, doc))
 	case len(bySubject) == 0:
-		return jti, &entraError{status: http.StatusBadRequest, kind: "invalid_request", code: 700213,
-			msg: fmt.Sprintf("No matching federated identity record found for presented assertion subject '%s'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion.%s", sub, doc)}
+		return jti, mismatch(700213, fmt.Sprintf("No matching federated identity record found for presented assertion subject '%s'. %s %s", sub, check, doc))
 	case !matched:
-		return jti, &entraError{status: http.StatusBadRequest, kind: "invalid_request", code: 700212,
-			msg: fmt.Sprintf("No matching federated identity record found for presented assertion audience '%s'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion.%s", strings.Join(auds, ","), doc)}
+		return jti, mismatch(700212, fmt.Sprintf("No matching federated identity record found for presented assertion audience '%s'. %s %s", strings.Join(auds, ","), check, doc))
 	}
 	if iss != e.issuer.url {
 		return jti, &entraError{status: http.StatusUnauthorized, kind: "invalid_client", code: 50166,
@@ -384,7 +392,7 @@ func (e *Emulator) checkAssertion(assertion string, rec identityRecord) (string,
 	from, until := time.Unix(nbf, 0).UTC(), time.Unix(exp, 0).UTC()
 	skew := e.opts.AssertionSkew
 	if !hasExp || (hasNbf && now.Add(skew).Before(from)) || !now.Add(-skew).Before(until) {
-		return jti, &entraError{status: http.StatusBadRequest, kind: "invalid_client", code: 700024,
+		return jti, &entraError{status: http.StatusUnauthorized, kind: "invalid_client", code: 700024,
 			msg: fmt.Sprintf("Client assertion is not within its valid time range. Current time: %s, assertion valid from %s, expiry time of assertion %s. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .",
 				now.UTC().Format("2006-01-02T15:04:05.0000000Z"), from.Format("2006-01-02T15:04:05.0000000Z"), until.Format("2006-01-02T15:04:05.0000000Z"))}
 	}

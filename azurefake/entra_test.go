@@ -53,21 +53,28 @@ func TestWorkloadIdentityFederation(t *testing.T) {
 			fic: func(f *fixture) azurefake.FederatedCredential {
 				return azurefake.FederatedCredential{Issuer: strings.TrimSuffix(f.emu.Issuer().URL(), "/"), Subject: azurefake.Subject(testNamespace, testSA)}
 			},
-			wantCode: "AADSTS700211", wantHTTP: http.StatusBadRequest,
+			wantCode: "AADSTS700211", wantHTTP: http.StatusUnauthorized,
 		},
 		{
 			name: "subject differs in case",
 			fic: func(f *fixture) azurefake.FederatedCredential {
 				return azurefake.FederatedCredential{Issuer: f.emu.Issuer().URL(), Subject: azurefake.Subject("Osprey", testSA)}
 			},
-			wantCode: "AADSTS700213", wantHTTP: http.StatusBadRequest,
+			wantCode: "AADSTS7002138", wantHTTP: http.StatusUnauthorized,
+		},
+		{
+			name: "other service account",
+			fic: func(f *fixture) azurefake.FederatedCredential {
+				return azurefake.FederatedCredential{Issuer: f.emu.Issuer().URL(), Subject: azurefake.Subject(testNamespace, "other")}
+			},
+			wantCode: "AADSTS700213", wantHTTP: http.StatusUnauthorized,
 		},
 		{
 			name: "audience differs",
 			fic: func(f *fixture) azurefake.FederatedCredential {
 				return azurefake.FederatedCredential{Issuer: f.emu.Issuer().URL(), Subject: azurefake.Subject(testNamespace, testSA), Audiences: []string{"api://AzureADTokenExchange/"}}
 			},
-			wantCode: "AADSTS700212", wantHTTP: http.StatusBadRequest,
+			wantCode: "AADSTS700212", wantHTTP: http.StatusUnauthorized,
 		},
 		{
 			name:     "unknown client id",
@@ -132,7 +139,7 @@ func TestIdentityWithoutFederatedCredentialIsRefused70021(t *testing.T) {
 	})
 	require.NoError(t, err)
 	_, err = cred.GetToken(t.Context(), vaultScope)
-	requireAADSTS(t, err, "AADSTS70021", http.StatusBadRequest)
+	requireAADSTS(t, err, "AADSTS70021", http.StatusUnauthorized)
 	require.Contains(t, err.Error(), "Assertion Subject: 'system:serviceaccount:osprey:osprey-worker'")
 }
 
@@ -152,7 +159,7 @@ func TestExpiredServiceAccountTokenIsRefused700024(t *testing.T) {
 	})
 	require.NoError(t, err)
 	_, err = cred.GetToken(t.Context(), vaultScope)
-	requireAADSTS(t, err, "AADSTS700024", http.StatusBadRequest)
+	requireAADSTS(t, err, "AADSTS700024", http.StatusUnauthorized)
 	require.Contains(t, err.Error(), "Client assertion is not within its valid time range")
 }
 

@@ -98,7 +98,7 @@ func TestStaleAssertionPastItsLifeIsRefused(t *testing.T) {
 		step(6 * time.Minute)
 		require.NotEqual(t, first.ID, short.Current().ID, "the file was rotated at 4 minutes")
 		_, err = c.GetSecret(t.Context(), "db", "", nil)
-		requireAADSTS(t, err, "AADSTS700024", http.StatusBadRequest)
+		requireAADSTS(t, err, "AADSTS700024", http.StatusUnauthorized)
 		var afe *azidentity.AuthenticationFailedError
 		require.True(t, errors.As(err, &afe))
 		last := assertions(f)
