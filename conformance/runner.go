@@ -189,8 +189,8 @@ type caseRun struct {
 	fe      FlowEntry
 	c       Case
 	sources map[string]string
-	res *Result
-	all []FlowEntry
+	res     *Result
+	all     []FlowEntry
 }
 
 func runCase(ctx context.Context, newSys NewSystem, env *Env, sources map[string]string, all []FlowEntry, fe FlowEntry, c Case) Result {
