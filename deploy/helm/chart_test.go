@@ -216,7 +216,8 @@ func TestSplitComponents(t *testing.T) {
 	t.Parallel()
 	r := mustRender(t, parseValues(t, `
 common:
-  podLabels: {team: data}
+  podLabels: {team: data, generation: 2, canary: false}
+  podAnnotations: {prometheus.io/port: 8081}
   labels: {tier: backend}
   resources: {requests: {cpu: 100m}}
   extraEnv: [{name: COMMON, value: "1"}]
@@ -246,6 +247,9 @@ deployments:
 		require.Equal(t, args, c.Args, component)
 		require.Equal(t, component, d.Spec.Selector.MatchLabels["app.kubernetes.io/component"])
 		require.Equal(t, "data", d.Spec.Template.Labels["team"], "common podLabels on %s", component)
+		require.Equal(t, "2", d.Spec.Template.Labels["generation"], "unquoted values become strings")
+		require.Equal(t, "false", d.Spec.Template.Labels["canary"])
+		require.Equal(t, "8081", d.Spec.Template.Annotations["prometheus.io/port"])
 		require.Equal(t, "backend", d.Labels["tier"], "common labels on %s", component)
 		_, ok := env(c, "COMMON")
 		require.True(t, ok, component)
@@ -363,7 +367,7 @@ configurations:
 	require.Equal(t, []corev1.KeyToPath{{Key: "others.yml", Path: "others.yml"}}, cm.ConfigMap.Items)
 	require.Equal(t, filepath.Dir(want[1]), mountPath(c, "configmap-0"))
 	for i, name := range []string{"osprey-datasource", "osprey-smtp"} {
-		v, ok := volume(spec, "secret-"+string(rune('0'+i)))
+		v, ok := volume(spec, fmt.Sprintf("secret-%d", i))
 		require.True(t, ok)
 		require.Equal(t, name, v.Secret.SecretName)
 		require.Equal(t, v.Secret.Items[0].Path, filepath.Base(want[2+i]))
