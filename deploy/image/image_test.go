@@ -274,3 +274,24 @@ func TestBuildErrors(t *testing.T) {
 	err = image.Compile(t.Context(), ".", "./testdata/does-not-exist", filepath.Join(t.TempDir(), "x"), hostPlatform())
 	require.ErrorContains(t, err, "compile ./testdata/does-not-exist")
 }
+
+// TestDockerfileAgrees keeps the Dockerfile, which cannot be built here, in step with the daemon-less image that
+// is: same entrypoint, same non-root user, same static build.
+func TestDockerfileAgrees(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile(filepath.Join("..", "..", "Dockerfile"))
+	require.NoError(t, err)
+	dockerfile := string(data)
+	for _, want := range []string{
+		`ENTRYPOINT ["` + image.BinaryPath + `"]`,
+		"USER " + image.User,
+		"COPY --from=build /out/osprey " + image.BinaryPath,
+		"ENV SSL_CERT_FILE=" + image.CertFile,
+		"WORKDIR " + image.HomeDir,
+		"CGO_ENABLED=0",
+		`-trimpath -ldflags="-s -w -buildid="`,
+		"FROM gcr.io/distroless/static-debian12:nonroot",
+	} {
+		require.Contains(t, dockerfile, want)
+	}
+}
