@@ -107,6 +107,6 @@ func forbiddenMessage(c *caller, action, resource, vault string) string {
 		"Resource: '%s'\r\n"+
 		"Assignment: (not found)\r\n"+
 		"DenyAssignmentId: null\r\n"+
-		"DecisionReason: null \r\n"+
+		"DecisionReason: 'DeniedWithNoValidRBAC' \r\n"+
 		"Vault: %s;location=local\r\n", c.appID, c.objectID, c.issuer, action, strings.ToLower(resource), vault)
 }

@@ -507,6 +507,13 @@ func TestAccessTokenChecks(t *testing.T) {
 		require.Equal(t, http.StatusUnauthorized, resp.status)
 		require.Contains(t, resp.body, "AKV10022: Invalid audience")
 	})
+	t.Run("audience with a trailing slash", func(t *testing.T) {
+		tok, err := f.workloadCred(t).GetToken(ctx, policyScopes("https://vault.azure.net//.default"))
+		require.NoError(t, err)
+		resp := rawGet(t, f, f.vault.URL()+"secrets/x?api-version=7.6", tok.Token)
+		require.Equal(t, http.StatusUnauthorized, resp.status)
+		require.Contains(t, resp.body, "found: https://vault.azure.net/.")
+	})
 	t.Run("other tenant", func(t *testing.T) {
 		other := uuid.NewString()
 		id := f.emu.AddIdentity(azurefake.Identity{TenantID: other})

@@ -45,6 +45,9 @@ func writeKVError(w http.ResponseWriter, status int, code, inner, msg string) {
 	writeJSON(w, status, map[string]any{"error": body})
 }
 
+// vaultAppID is Key Vault's application id, the other audience it accepts.
+const vaultAppID = "cfa8b339-82a2-471a-a3c9-0fc0be7a4093"
+
 // caller is the principal behind a validated access token.
 type caller struct {
 	appID, objectID, tenantID, issuer string
@@ -134,8 +137,9 @@ func (v *Vault) op(name, action string, fn opFunc) http.HandlerFunc {
 		}
 		if wait, limit := v.throttle(now, name == "SetSecret"); wait > 0 {
 			rec.Header().Set("Retry-After", strconv.Itoa(retrySeconds(wait)))
+			v.e.log.Debug("vault throttled", "vault", v.opts.Name, "limit", limit, "window", v.opts.Limits.Window)
 			fail(&kvError{status: http.StatusTooManyRequests, code: "Throttled",
-				msg: fmt.Sprintf("Operations per second is over the limit for this vault: a maximum of %s in %s is allowed. Retry after the time in the Retry-After header.", limit, v.opts.Limits.Window)})
+				msg: "Request was not processed because too many requests were received. Reason: VaultRequestTypeLimitReached"})
 			return
 		}
 		secret := r.PathValue("name")
@@ -179,11 +183,11 @@ func (v *Vault) authenticate(r *http.Request, now time.Time) (*caller, *kvError)
 	}
 	claims, err := v.e.entra.verify(token)
 	if err != nil {
-		return nil, unauthorized("AKV10016: Bearer token is not valid: its signature could not be verified against the tenant's signing keys.")
+		return nil, unauthorized("AKV10046: Unable to resolve the key used for signature validation.")
 	}
 	auds := audiences(claims)
-	if !slices.Contains(auds, VaultResource) && !slices.Contains(auds, VaultResource+"/") {
-		return nil, unauthorized(fmt.Sprintf("AKV10022: Invalid audience. Expected %s, found: %s.", VaultResource, strings.Join(auds, ",")))
+	if !slices.Contains(auds, VaultResource) && !slices.Contains(auds, vaultAppID) {
+		return nil, unauthorized(fmt.Sprintf("AKV10022: Invalid audience. Expected %s or %s, found: %s.", VaultResource, vaultAppID, strings.Join(auds, ",")))
 	}
 	iss, _ := claims["iss"].(string)
 	want := "https://sts.windows.net/" + v.opts.TenantID + "/"
