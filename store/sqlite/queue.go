@@ -14,25 +14,24 @@ import (
 
 type queue struct{ s *Store }
 
+// ClaimExecutions runs one UPDATE … RETURNING in autocommit: a single
+// statement is atomic, and BEGIN/COMMIT would cost two more calls.
 func (q queue) ClaimExecutions(ctx context.Context, owner string, limit int, lease time.Duration) ([]string, error) {
 	now := q.s.now()
-	var ids []string
-	err := q.s.tx(ctx, func(tx *sql.Tx) error {
-		rows, err := q.s.stmt(ctx, tx, "execClaim").QueryContext(ctx, owner, micros(now.Add(lease)), micros(now), limit)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			ids = append(ids, id)
-		}
-		return rows.Err()
-	})
+	rows, err := q.s.wq("execClaim").QueryContext(ctx, owner, micros(now.Add(lease)), micros(now), limit)
 	if err != nil {
+		return nil, fmt.Errorf("claim executions for %s: %w", owner, translate(err))
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("claim executions for %s: %w", owner, err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("claim executions for %s: %w", owner, err)
 	}
 	return ids, nil
@@ -86,17 +85,13 @@ func collectJobs(rows *sql.Rows) ([]store.Job, error) {
 	return out, nil
 }
 
+// ClaimJobs is one UPDATE … RETURNING in autocommit, like ClaimExecutions.
 func (q queue) ClaimJobs(ctx context.Context, owner string, limit int, lease time.Duration) ([]store.Job, error) {
-	until := micros(q.s.now().Add(lease))
-	var out []store.Job
-	err := q.s.tx(ctx, func(tx *sql.Tx) error {
-		rows, err := q.s.stmt(ctx, tx, "jobClaim").QueryContext(ctx, owner, until, limit)
-		if err != nil {
-			return err
-		}
-		out, err = collectJobs(rows)
-		return err
-	})
+	rows, err := q.s.wq("jobClaim").QueryContext(ctx, owner, micros(q.s.now().Add(lease)), limit)
+	if err != nil {
+		return nil, fmt.Errorf("claim jobs for %s: %w", owner, translate(err))
+	}
+	out, err := collectJobs(rows)
 	if err != nil {
 		return nil, fmt.Errorf("claim jobs for %s: %w", owner, err)
 	}
@@ -167,15 +162,11 @@ func (q queue) Results(ctx context.Context, executionID string) ([]store.Job, er
 }
 
 func (q queue) RequeueExpired(ctx context.Context) (int, error) {
-	var n int64
-	err := q.s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := q.s.stmt(ctx, tx, "jobRequeue").ExecContext(ctx, micros(q.s.now()))
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
+	res, err := q.s.wq("jobRequeue").ExecContext(ctx, micros(q.s.now()))
+	if err != nil {
+		return 0, fmt.Errorf("requeue expired jobs: %w", translate(err))
+	}
+	n, err := res.RowsAffected()
 	if err != nil {
 		return 0, fmt.Errorf("requeue expired jobs: %w", err)
 	}
