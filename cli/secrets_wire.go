@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
@@ -42,7 +43,26 @@ func newSecrets(ctx context.Context, a *app) (render.Secrets, error) {
 	if err != nil {
 		return nil, err
 	}
+	if kv, ok := m.Backend().(*azurekv.Backend); ok {
+		checkVault(ctx, kv, a.log)
+	}
 	return m, nil
+}
+
+// checkVault proves the token exchange, the vault's tenant and the list
+// permission at start-up, so a broken set-up shows in the first log lines
+// with its fix rather than in the first flow. It does not stop the server:
+// a vault that is down at start may come back, and flows that need no
+// secret keep running.
+func checkVault(ctx context.Context, kv *azurekv.Backend, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := kv.Check(ctx); err != nil {
+		log.ErrorContext(ctx, "key vault check failed; flows using secret() will fail until this is fixed (osprey secrets doctor shows each step)",
+			"component", "secrets", "vault", kv.URI(), "err", err)
+		return
+	}
+	log.InfoContext(ctx, "key vault reachable", "component", "secrets", "vault", kv.URI(), "credential", kv.Plan().Kind)
 }
 
 // newSecretManager builds the configured backend inside a Manager.

@@ -80,6 +80,9 @@ type podOptions struct {
 	// the workload identity label).
 	noTokenFileVar bool
 	subject        string
+	noFederated    bool
+	// vaultTenant puts the vault in another tenant than the identity.
+	vaultTenant string
 }
 
 // newPod prepares the emulator and the pod's environment without
@@ -87,14 +90,16 @@ type podOptions struct {
 func newPod(t *testing.T, o podOptions) *pod {
 	t.Helper()
 	emu := azurefake.Start(t)
-	vault, err := emu.AddVault(azurefake.VaultOptions{Name: "my-demo-vault"})
+	vault, err := emu.AddVault(azurefake.VaultOptions{Name: "my-demo-vault", TenantID: o.vaultTenant})
 	require.NoError(t, err)
 	id := emu.AddIdentity(azurefake.Identity{Name: "osprey", ClientID: clientID})
 	sub := o.subject
 	if sub == "" {
 		sub = azurefake.Subject("osprey", "osprey")
 	}
-	id.AddFederatedCredential(azurefake.FederatedCredential{Name: "osprey", Issuer: emu.Issuer().URL(), Subject: sub})
+	if !o.noFederated {
+		id.AddFederatedCredential(azurefake.FederatedCredential{Name: "osprey", Issuer: emu.Issuer().URL(), Subject: sub})
+	}
 	if o.role != "" {
 		vault.Assign(o.role, id.ObjectID)
 	}
