@@ -117,7 +117,7 @@ func TestSecretsAPIRejects(t *testing.T) {
 func TestSecretsAPIReadOnly(t *testing.T) {
 	t.Parallel()
 	for name, m := range map[string]*secrets.Manager{
-		"configured": nil,
+		"configured":  nil,
 		"env backend": secrets.New(secrets.Options{Backend: envsecrets.New(envsecrets.Options{Environ: []string{"SECRET_K=dmFsdWU="}})}),
 	} {
 		t.Run(name, func(t *testing.T) {
