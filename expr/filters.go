@@ -250,8 +250,6 @@ func title(s string) string {
 		case next:
 			r = unicode.ToTitle(r)
 			next = false
-		default:
-			r = unicode.ToLower(r)
 		}
 		b.WriteRune(r)
 	}
@@ -876,8 +874,8 @@ func fSlice(_ *state, in any, a Args) (any, error) {
 	if hasTo {
 		to, _ = toInt(tv)
 	}
-	if from < 0 || to > n || from > to {
-		return nil, fmt.Errorf("slice(%d, %d) out of range for length %d", from, to, n)
+	if from < 0 || to > n || from > to || (hasTo && from == to) {
+		return nil, fmt.Errorf("slice(%d, %d) out of range for length %d (toIndex must be greater than fromIndex)", from, to, n)
 	}
 	if list, ok := in.([]any); ok {
 		return slices.Clone(list[from:to]), nil
@@ -894,8 +892,9 @@ func fAbbreviate(_ *state, in any, a Args) (any, error) {
 	if !ok || width < 0 {
 		return nil, errors.New("abbreviate expects a length")
 	}
+	// Pebble's rule, including abbreviating a string of exactly width runes.
 	r := []rune(toString(in))
-	if int64(len(r)) <= width {
+	if int64(len(r)) < width || len(r) <= 3 {
 		return string(r), nil
 	}
 	if width <= 3 {

@@ -148,7 +148,7 @@ func TestRender(t *testing.T) {
 		// Filters.
 		{"upper", "{{ inputs.name | upper }}", "WORLD"},
 		{"lower", "{{ 'ABC' | lower }}", "abc"},
-		{"title", "{{ 'hello bIG world' | title }}", "Hello Big World"},
+		{"title", "{{ 'hello bIG world' | title }}", "Hello BIG World"},
 		{"capitalize", "{{ 'hello world' | capitalize }}", "Hello world"},
 		{"trim", "{{ '  x  ' | trim }}", "x"},
 		{"replace map", "{{ 'I like %this%' | replace({'%this%': 'apples'}) }}", "I like apples"},
@@ -208,6 +208,7 @@ func TestRender(t *testing.T) {
 		{"reverse", "{{ 'abc' | reverse }}", "cba"},
 		{"slice", "{{ [1, 2, 3, 4] | slice(1, 3) }}", "[2,3]"},
 		{"abbreviate", "{{ 'this is a long sentence' | abbreviate(7) }}", "this..."},
+		{"abbreviate at exact width", "{{ 'hello' | abbreviate(5) }} {{ 'hello' | abbreviate(6) }}", "he... hello"},
 		{"filter chain", "{{ ' Hello ' | trim | lower | upper }}", "HELLO"},
 		{"filter named argument", "{{ '2024-12-20T10:00:00Z' | date(format='yyyy/MM/dd HH:mm', timeZone='Europe/Paris') }}", "2024/12/20 11:00"},
 		// Dates.
