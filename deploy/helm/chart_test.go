@@ -507,6 +507,12 @@ extraManifests:
     kind: ConfigMap
     metadata: {name: "{{ .Release.Name }}-extra"}
     data: {a: b}
+  - |
+    apiVersion: v1
+    kind: Secret
+    metadata:
+      name: {{ .Release.Name }}-extra
+    stringData: {token: abc}
 `))
 	pods := podTemplates(r)
 	require.Len(t, pods, 1)
@@ -521,6 +527,14 @@ extraManifests:
 	require.Equal(t, release, rule.HTTP.Paths[0].Backend.Service.Name)
 	require.Equal(t, int32(8080), rule.HTTP.Paths[0].Backend.Service.Port.Number)
 	require.Equal(t, "b", configMap(t, r, release+"-extra").Data["a"])
+	var extraSecret *corev1.Secret
+	for _, s := range ofKind[*corev1.Secret](r) {
+		if s.Name == release+"-extra" {
+			extraSecret = s
+		}
+	}
+	require.NotNil(t, extraSecret, "a manifest given as a string goes through tpl too")
+	require.Equal(t, "abc", extraSecret.StringData["token"])
 }
 
 func TestLint(t *testing.T) {
