@@ -56,6 +56,9 @@ func TestRun(t *testing.T) {
 				require.ErrorIs(t, err, os.ErrNotExist, "a failed build leaves no file")
 				return
 			}
+			info, err := os.Stat(out)
+			require.NoError(t, err)
+			require.Equal(t, os.FileMode(0o644), info.Mode().Perm(), "an archive is meant to be shared")
 			names := archiveNames(t, out)
 			for _, n := range tt.archived {
 				require.Contains(t, names, n)
