@@ -428,7 +428,7 @@ func (cr *caseRun) assertAll(v *view, asserts []Assert) {
 	}
 }
 
-var rePlaceholder = regexp.MustCompile(`<([^<>]+) execution id>`)
+var rePlaceholder = regexp.MustCompile(`<(?:([^<>]+) execution id|id of the task run of ([^<>]+))>`)
 
 // substitute replaces "<X execution id>" placeholders inside expected
 // values with the ids seen in this case.
@@ -436,7 +436,14 @@ func (cr *caseRun) substitute(v *view, want any) any {
 	switch w := want.(type) {
 	case string:
 		return rePlaceholder.ReplaceAllStringFunc(w, func(m string) string {
-			name := rePlaceholder.FindStringSubmatch(m)[1]
+			sm := rePlaceholder.FindStringSubmatch(m)
+			if task := sm[2]; task != "" && v.exec != nil {
+				if runs := v.exec.TaskRunsByTaskID(task); len(runs) > 0 {
+					return runs[0].ID
+				}
+				return m
+			}
+			name := sm[1]
 			if name == "this" && v.exec != nil {
 				return v.exec.ID
 			}

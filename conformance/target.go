@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"reflect"
 	"regexp"
 	"sort"
@@ -393,16 +394,38 @@ func check(a Assert, got, want any) string {
 		}
 		return ""
 	case "equals_set":
-		gl, wl := texts(asList(got)), texts(asList(want))
-		sort.Strings(gl)
-		sort.Strings(wl)
-		if reflect.DeepEqual(gl, wl) {
+		gl, wl := asList(got), asList(want)
+		if len(gl) == len(wl) && subset(wl, gl) && subset(gl, wl) {
 			return ""
+		}
+		if g, w := texts(gl), texts(wl); len(g) == len(w) {
+			sort.Strings(g)
+			sort.Strings(w)
+			if reflect.DeepEqual(g, w) {
+				return ""
+			}
 		}
 	default:
 		return fmt.Sprintf("op %q is not understood by the runner", a.Op)
 	}
 	return fail()
+}
+
+// subset reports whether every element of a has a same() match in b.
+func subset(a, b []any) bool {
+	for _, x := range a {
+		found := false
+		for _, y := range b {
+			if same(x, y) || same(y, x) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }
 
 func sizeOf(v any) (int, bool) {
@@ -490,6 +513,9 @@ func text(v any) string {
 }
 
 func show(v any) string {
+	if os.Getenv("CONF_FULL") != "" {
+		return text(v)
+	}
 	if _, ok := v.(missing); ok {
 		return "<nothing>"
 	}
