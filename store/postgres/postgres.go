@@ -99,6 +99,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to postgres: %w", err)
+	}
 	s := &Store{pool: pool, q: qs, now: opts.Now, log: opts.Logger, stopped: make(chan struct{})}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()

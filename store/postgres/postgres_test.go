@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,7 +38,11 @@ func TestSharedDatabase(t *testing.T) {
 	errs := make(chan error, len(stores))
 	for i := range stores {
 		go func() {
-			s, err := postgres.Open(t.Context(), dsn, postgres.Options{Now: storetest.Clock(t).Now})
+			d := dsn
+			if i == 2 {
+				d = "jdbc:" + strings.Replace(dsn, "postgres://", "postgresql://", 1) // as Kestra's config writes it
+			}
+			s, err := postgres.Open(t.Context(), d, postgres.Options{Now: storetest.Clock(t).Now})
 			stores[i] = s
 			errs <- err
 		}()
@@ -108,4 +113,21 @@ func TestListenerReconnects(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no wake-up after the listener reconnected")
 	}
+}
+
+// TestOpenErrorsHideThePassword proves a bad or unreachable DSN never
+// echoes the password into errors (which reach logs).
+func TestOpenErrorsHideThePassword(t *testing.T) {
+	for _, dsn := range []string{
+		"postgres://osprey:s3cret-pw@127.0.0.1:1/osprey?connect_timeout=2&sslmode=disable",
+		"postgres://osprey:s3cret-pw@127.0.0.1:1/osprey?sslmode=bogus%zz",
+	} {
+		_, err := postgres.Open(t.Context(), dsn, postgres.Options{})
+		require.Error(t, err)
+		require.NotContains(t, err.Error(), "s3cret-pw")
+	}
+	_, err := postgres.Open(t.Context(), "postgres://osprey@127.0.0.1:1/osprey?connect_timeout=2",
+		postgres.Options{Password: "s3cret-pw"})
+	require.Error(t, err)
+	require.NotContains(t, err.Error(), "s3cret-pw")
 }
