@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ospreyhq/osprey/flow"
-	"github.com/ospreyhq/osprey/store"
 	"github.com/ospreyhq/osprey/pgtest"
+	"github.com/ospreyhq/osprey/store"
 	"github.com/ospreyhq/osprey/store/postgres"
 )
 
