@@ -30,13 +30,14 @@ type fixtureOptions struct {
 	noFederated bool
 	subject     string // federated credential subject; the pod's when empty
 	tokenLife   time.Duration
+	limits      azurefake.ThrottleLimits
 	emu         []azurefake.Option
 }
 
-func newFixture(t *testing.T, o fixtureOptions) *fixture {
+func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	t.Helper()
 	emu := azurefake.Start(t, o.emu...)
-	vault, err := emu.AddVault(azurefake.VaultOptions{Name: "osprey-kv"})
+	vault, err := emu.AddVault(azurefake.VaultOptions{Name: "osprey-kv", Limits: o.limits})
 	require.NoError(t, err)
 	id := emu.AddIdentity(azurefake.Identity{Name: "osprey"})
 	if !o.noFederated {
@@ -66,7 +67,7 @@ func (f *fixture) config() config.AzureKeyVault {
 	return config.AzureKeyVault{KeyVaultURI: f.vault.URL(), WorkloadIdentityClientID: f.id.ClientID}
 }
 
-func (f *fixture) backend(t *testing.T, mutate func(*azurekv.Options)) *azurekv.Backend {
+func (f *fixture) backend(t testing.TB, mutate func(*azurekv.Options)) *azurekv.Backend {
 	t.Helper()
 	o := azurekv.Options{Config: f.config(), Environ: f.env, Transport: f.emu.HTTPClient(), RetryDelay: 10 * time.Millisecond}
 	if mutate != nil {
