@@ -24,6 +24,8 @@ import (
 	"k8s.io/client-go/dynamic"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	"sigs.k8s.io/yaml"
+
+	"github.com/ospreyhq/osprey/deploy/image"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -169,6 +171,7 @@ func TestDefaults(t *testing.T) {
 
 	// Secure pod defaults, and a writable /tmp (where the task temp dir lives) on a read-only root.
 	require.True(t, *spec.SecurityContext.RunAsNonRoot)
+	require.Equal(t, int64(image.UID), *spec.SecurityContext.RunAsUser, "the image's user")
 	require.Equal(t, "RuntimeDefault", string(spec.SecurityContext.SeccompProfile.Type))
 	sc := c.SecurityContext
 	require.True(t, *sc.ReadOnlyRootFilesystem)
@@ -282,7 +285,7 @@ func TestDataDirectory(t *testing.T) {
 	t.Parallel()
 	r := mustRender(t, nil)
 	spec := deployment(t, r, "standalone").Spec.Template.Spec
-	require.Equal(t, "/home/nonroot/data", mountPath(osprey(t, spec), "data"))
+	require.Equal(t, image.HomeDir+"/data", mountPath(osprey(t, spec), "data"), "./data under the image's working directory")
 	data, ok := volume(spec, "data")
 	require.True(t, ok)
 	require.NotNil(t, data.EmptyDir)
