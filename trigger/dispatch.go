@@ -1,0 +1,185 @@
+package trigger
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/store"
+)
+
+// Type names of the event triggers, as Kind returns them.
+const (
+	KindFlow     = "Flow"
+	KindWebhook  = "Webhook"
+	KindSchedule = "Schedule"
+)
+
+// FlowSource loads parsed flows: one revision, or the latest live revision
+// of every flow.
+type FlowSource interface {
+	Get(ctx context.Context, namespace, id string, rev int) (*flow.Flow, error)
+	All(ctx context.Context) ([]*flow.Flow, error)
+}
+
+// Builder makes a CREATED execution of f with inputs given as raw values
+// (typed where they can be, as Kestra does for triggered executions); it
+// does not store it.
+type Builder func(f *flow.Flow, inputs map[string]any) (*flow.Execution, error)
+
+// VarsFunc returns the expression variables of an execution of f.
+type VarsFunc func(f *flow.Flow, ex *flow.Execution) map[string]any
+
+// Dispatcher starts the executions Flow and Webhook triggers ask for.
+type Dispatcher struct {
+	Store    store.Store
+	Flows    FlowSource
+	Build    Builder
+	Renderer Renderer
+	Vars     VarsFunc
+	Now      func() time.Time
+	Log      *slog.Logger
+}
+
+func (d *Dispatcher) now() time.Time {
+	if d.Now != nil {
+		return d.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// maxFireAttempts bounds the compare-and-swap retries of one Flow trigger
+// when other processes update its state at the same time.
+const maxFireAttempts = 8
+
+// OnExecution evaluates every Flow trigger of every flow against src,
+// which just changed state, and starts the executions that fire. It
+// returns them; an error of one listener does not stop the others.
+func (d *Dispatcher) OnExecution(ctx context.Context, src *flow.Execution) ([]*flow.Execution, error) {
+	flows, err := d.Flows.All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list flows: %w", err)
+	}
+	var listeners []Listener
+	for _, f := range flows {
+		if f.Disabled {
+			continue
+		}
+		for _, t := range f.Triggers {
+			if !t.Disabled && Kind(t.Type) == KindFlow {
+				listeners = append(listeners, Listener{Flow: f, Trigger: t})
+			}
+		}
+	}
+	if len(listeners) == 0 {
+		return nil, nil
+	}
+	srcFlow, err := d.Flows.Get(ctx, src.Namespace, src.FlowID, src.FlowRevision)
+	if err != nil {
+		srcFlow = &flow.Flow{ID: src.FlowID, Namespace: src.Namespace, Revision: src.FlowRevision}
+	}
+	cc := Context{Execution: src, Vars: d.Vars(srcFlow, src), Renderer: d.Renderer}
+	var started []*flow.Execution
+	var errs []error
+	for _, l := range listeners {
+		ex, err := d.fireListener(ctx, l, cc)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("flow trigger %s.%s/%s: %w", l.Flow.Namespace, l.Flow.ID, l.Trigger.ID, err))
+			continue
+		}
+		if ex != nil {
+			started = append(started, ex)
+		}
+	}
+	return started, errors.Join(errs...)
+}
+
+// fireListener evaluates one listener and, when it fires, creates its
+// execution in the same transaction that saves its windows. Flow triggers
+// have no next date, so the state's Next serves as a version: each write
+// moves it on by one millisecond and the store's compare-and-swap on it
+// makes two executors evaluating at once take turns.
+func (d *Dispatcher) fireListener(ctx context.Context, l Listener, cc Context) (*flow.Execution, error) {
+	ts := d.Store.Triggers()
+	for range maxFireAttempts {
+		cc.Now = d.now()
+		st, err := ts.Get(ctx, l.Flow.Namespace, l.Flow.ID, l.Trigger.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			st = store.TriggerState{Namespace: l.Flow.Namespace, FlowID: l.Flow.ID, TriggerID: l.Trigger.ID}
+		} else if err != nil {
+			return nil, err
+		}
+		if st.Disabled {
+			return nil, nil
+		}
+		w := Windows{}
+		if len(st.Data) > 0 {
+			if err := json.Unmarshal(st.Data, &w); err != nil {
+				return nil, fmt.Errorf("read trigger state: %w", err)
+			}
+		}
+		fire, changed, err := Evaluate(ctx, l, cc, w)
+		if err != nil {
+			return nil, err
+		}
+		if !fire && !changed {
+			return nil, nil
+		}
+		var execs []*flow.Execution
+		if fire {
+			ex, err := d.flowExecution(ctx, l, cc)
+			if err != nil {
+				return nil, err
+			}
+			execs = append(execs, ex)
+			st.Last = &cc.Now
+		}
+		prev := st.Next
+		next := time.UnixMilli(1).UTC()
+		if prev != nil {
+			next = time.UnixMilli(prev.UnixMilli() + 1).UTC()
+		}
+		st.Next = &next
+		st.Data = nil
+		if len(w) > 0 {
+			if st.Data, err = json.Marshal(w); err != nil {
+				return nil, err
+			}
+		}
+		st.Updated = cc.Now
+		won, err := ts.Fire(ctx, prev, st, execs)
+		if err != nil {
+			return nil, err
+		}
+		if won {
+			if len(execs) == 0 {
+				return nil, nil
+			}
+			if d.Log != nil {
+				d.Log.InfoContext(ctx, "flow trigger fired", "namespace", l.Flow.Namespace, "flow_id", l.Flow.ID,
+					"trigger_id", l.Trigger.ID, "execution_id", execs[0].ID, "source_execution_id", cc.Execution.ID)
+			}
+			return execs[0], nil
+		}
+	}
+	return nil, fmt.Errorf("trigger state kept changing under %d attempts: %w", maxFireAttempts, store.ErrConflict)
+}
+
+// flowExecution builds the listener's execution: inputs rendered from the
+// source execution, trigger variables describing it.
+func (d *Dispatcher) flowExecution(ctx context.Context, l Listener, cc Context) (*flow.Execution, error) {
+	inputs, err := Inputs(ctx, d.Renderer, l.Trigger, cc.Vars)
+	if err != nil {
+		return nil, err
+	}
+	ex, err := d.Build(l.Flow, inputs)
+	if err != nil {
+		return nil, err
+	}
+	ex.Trigger = &flow.ExecutionTrigger{ID: l.Trigger.ID, Type: l.Trigger.Type, Variables: Variables(cc.Execution)}
+	return ex, nil
+}

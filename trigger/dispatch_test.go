@@ -1,0 +1,297 @@
+package trigger_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ospreyhq/osprey/engine"
+	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/input"
+	"github.com/ospreyhq/osprey/store"
+	"github.com/ospreyhq/osprey/store/sqlite"
+	"github.com/ospreyhq/osprey/tasks"
+	"github.com/ospreyhq/osprey/trigger"
+)
+
+// flows is a FlowSource over parsed sources.
+type flows struct{ all []*flow.Flow }
+
+func (f *flows) Get(_ context.Context, ns, id string, _ int) (*flow.Flow, error) {
+	for _, x := range f.all {
+		if x.Namespace == ns && x.ID == id {
+			return x, nil
+		}
+	}
+	return nil, store.ErrNotFound
+}
+
+func (f *flows) All(context.Context) ([]*flow.Flow, error) { return f.all, nil }
+
+func parse(t *testing.T, srcs ...string) *flows {
+	t.Helper()
+	reg := tasks.New()
+	out := &flows{}
+	for _, s := range srcs {
+		f, err := flow.Parse([]byte(s), flow.ParseOptions{Types: reg})
+		require.NoError(t, err)
+		f.Revision = 1
+		out.all = append(out.all, f)
+	}
+	return out
+}
+
+// clock is a settable time for window tests.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func openStore(t *testing.T) store.Store {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "osprey.db"), sqlite.Options{NoSync: true})
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func newDispatcher(t *testing.T, st store.Store, fs *flows, secrets map[string]string) (*trigger.Dispatcher, *clock) {
+	c := &clock{now: time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)}
+	return &trigger.Dispatcher{
+		Store: st, Flows: fs, Renderer: newRenderer(secrets), Now: c.Now,
+		Vars: func(f *flow.Flow, ex *flow.Execution) map[string]any { return engine.Vars(f, ex, nil, nil, nil) },
+		Build: func(f *flow.Flow, in map[string]any) (*flow.Execution, error) {
+			ex := &flow.Execution{ID: flow.NewID(), Namespace: f.Namespace, FlowID: f.ID, FlowRevision: f.Revision,
+				Labels: f.Labels, State: flow.NewStateInfo(flow.StateCreated, c.Now())}
+			ex.Inputs = input.Defaults(f, in)
+			return ex, nil
+		},
+	}, c
+}
+
+const source = `
+id: trigger-flow
+namespace: io.kestra.tests.trigger
+tasks:
+  - id: only
+    type: io.kestra.plugin.core.debug.Return
+    format: x
+`
+
+const listener = `
+id: trigger-flow-listener
+namespace: io.kestra.tests.trigger
+inputs:
+  - id: from-parent
+    type: STRING
+tasks:
+  - id: only-listener
+    type: io.kestra.plugin.core.debug.Return
+    format: "childs: {{inputs['from-parent']}}"
+triggers:
+  - id: listen-flow
+    type: io.kestra.plugin.core.trigger.Flow
+    inputs:
+      from-parent: '{{ outputs.only.value }}'
+    conditions:
+      - type: io.kestra.plugin.core.condition.ExecutionStatus
+        in: [SUCCESS]
+      - type: io.kestra.plugin.core.condition.ExecutionFlow
+        namespace: io.kestra.tests.trigger
+        flowId: trigger-flow
+`
+
+func executionsOf(t *testing.T, st store.Store, ns, id string) []*flow.Execution {
+	t.Helper()
+	list, _, err := st.Executions().Search(t.Context(), store.ExecutionQuery{Namespace: ns, FlowID: id})
+	require.NoError(t, err)
+	var out []*flow.Execution
+	for _, e := range list {
+		if e.FlowID == id {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func TestFlowTriggerFiresWithInputsAndVariables(t *testing.T) {
+	t.Parallel()
+	st := openStore(t)
+	d, _ := newDispatcher(t, st, parse(t, source, listener), nil)
+	src := execution("io.kestra.tests.trigger", "trigger-flow", flow.StateSuccess)
+
+	started, err := d.OnExecution(t.Context(), src)
+	require.NoError(t, err)
+	require.Len(t, started, 1)
+	got := executionsOf(t, st, "io.kestra.tests.trigger", "trigger-flow-listener")
+	require.Len(t, got, 1, "the fired execution is stored")
+	ex := got[0]
+	require.Equal(t, "v", ex.Inputs["from-parent"], "inputs render from the source execution's outputs")
+	require.Equal(t, "listen-flow", ex.Trigger.ID)
+	require.Equal(t, src.ID, ex.Trigger.Variables["executionId"])
+	require.Equal(t, "trigger-flow", ex.Trigger.Variables["flowId"])
+	require.Equal(t, "SUCCESS", ex.Trigger.Variables["state"])
+
+	failed := execution("io.kestra.tests.trigger", "trigger-flow", flow.StateFailed)
+	started, err = d.OnExecution(t.Context(), failed)
+	require.NoError(t, err)
+	require.Empty(t, started, "ExecutionStatus in [SUCCESS] refuses a FAILED execution")
+	running := execution("io.kestra.tests.trigger", "trigger-flow", flow.StateRunning)
+	started, err = d.OnExecution(t.Context(), running)
+	require.NoError(t, err)
+	require.Empty(t, started, "without states, only terminal states are listened to")
+}
+
+func TestFlowTriggerDisabledStateDoesNotFire(t *testing.T) {
+	t.Parallel()
+	st := openStore(t)
+	d, _ := newDispatcher(t, st, parse(t, source, listener), nil)
+	require.NoError(t, st.Triggers().Put(t.Context(), store.TriggerState{
+		Namespace: "io.kestra.tests.trigger", FlowID: "trigger-flow-listener", TriggerID: "listen-flow", Disabled: true}))
+	started, err := d.OnExecution(t.Context(), execution("io.kestra.tests.trigger", "trigger-flow", flow.StateSuccess))
+	require.NoError(t, err)
+	require.Empty(t, started)
+}
+
+const multiListener = `
+id: multi
+namespace: io.kestra.tests.trigger
+tasks:
+  - id: only
+    type: io.kestra.plugin.core.debug.Return
+    format: x
+triggers:
+  - id: multiple-listen-flow
+    type: io.kestra.plugin.core.trigger.Flow
+    conditions:
+      - id: multiple
+        type: io.kestra.plugin.core.condition.MultipleCondition
+        window: PT1H
+        windowAdvance: PT0S
+        conditions:
+          success:
+            type: io.kestra.plugin.core.condition.ExecutionStatus
+            in: [SUCCESS]
+          flow-a:
+            type: io.kestra.plugin.core.condition.ExecutionFlow
+            namespace: io.kestra.tests.trigger
+            flowId: flow-a
+          flow-b:
+            type: io.kestra.plugin.core.condition.ExecutionFlow
+            namespace: io.kestra.tests.trigger
+            flowId: flow-b
+`
+
+func TestMultipleConditionWindow(t *testing.T) {
+	t.Parallel()
+	st := openStore(t)
+	d, c := newDispatcher(t, st, parse(t, multiListener), nil)
+	ctx := t.Context()
+	on := func(id string) []*flow.Execution {
+		started, err := d.OnExecution(ctx, execution("io.kestra.tests.trigger", id, flow.StateSuccess))
+		require.NoError(t, err)
+		return started
+	}
+
+	require.Empty(t, on("flow-a"), "flow-a alone is not enough")
+	require.Empty(t, on("flow-a"), "flow-a twice is still not enough")
+	require.Len(t, on("flow-b"), 1, "a and b within the window fire once")
+	require.Empty(t, on("flow-b"), "the window started over after the fire")
+
+	// flow-b's window [10:00, 11:00) has ended at 11:01: a new one opens.
+	c.Add(61 * time.Minute)
+	require.Empty(t, on("flow-b"))
+	// At 12:00 the [11:00, 12:00) window has ended too: flow-a alone again.
+	c.Add(59 * time.Minute)
+	require.Empty(t, on("flow-a"), "flow-b's result did not outlive its window")
+	require.Len(t, on("flow-b"), 1, "both within the 12:00 window")
+	require.Len(t, executionsOf(t, st, "io.kestra.tests.trigger", "multi"), 2)
+}
+
+const preconditionsListener = `
+id: listen
+namespace: io.kestra.tests.trigger.preconditions
+triggers:
+  - id: flow
+    type: io.kestra.plugin.core.trigger.Flow
+    preconditions:
+      id: flow
+      flows:
+        - namespace: io.kestra.tests.trigger.preconditions
+          flowId: flow-a
+          states: [SUCCESS, WARNING, FAILED]
+        - namespace: io.kestra.tests.trigger.preconditions
+          flowId: flow-b
+      where:
+        - id: flow1
+          filters:
+            - field: NAMESPACE
+              type: STARTS_WITH
+              value: io.kestra.tests.trigger
+            - field: EXPRESSION
+              type: IS_TRUE
+              value: "{{labels.some == 'label'}}"
+tasks:
+  - id: only
+    type: io.kestra.plugin.core.debug.Return
+    format: "It works"
+`
+
+func TestPreconditions(t *testing.T) {
+	t.Parallel()
+	st := openStore(t)
+	d, _ := newDispatcher(t, st, parse(t, preconditionsListener), nil)
+	ctx := t.Context()
+	ns := "io.kestra.tests.trigger.preconditions"
+	label := flow.Label{Key: "some", Value: "label"}
+	on := func(ex *flow.Execution) int {
+		started, err := d.OnExecution(ctx, ex)
+		require.NoError(t, err)
+		return len(started)
+	}
+	require.Zero(t, on(execution(ns, "flow-b", flow.StateFailed)), "flow-b must succeed")
+	require.Zero(t, on(execution(ns, "flow-a", flow.StateFailed)), "flow-a FAILED counts, but flow-b and the where are missing")
+	require.Zero(t, on(execution(ns, "flow-b", flow.StateSuccess)), "the where filter needs a labelled execution")
+	require.Equal(t, 1, on(execution(ns, "flow-a", flow.StateSuccess, label)))
+}
+
+// TestConcurrentFlowTriggersFireOnce evaluates one source execution from
+// several executors at once: the multiple condition completes exactly once.
+func TestConcurrentFlowTriggersFireOnce(t *testing.T) {
+	t.Parallel()
+	st := openStore(t)
+	d, _ := newDispatcher(t, st, parse(t, multiListener), nil)
+	ctx := t.Context()
+	_, err := d.OnExecution(ctx, execution("io.kestra.tests.trigger", "flow-a", flow.StateSuccess))
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := d.OnExecution(ctx, execution("io.kestra.tests.trigger", "flow-b", flow.StateSuccess))
+			if err != nil && !errors.Is(err, store.ErrConflict) {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	require.Len(t, executionsOf(t, st, "io.kestra.tests.trigger", "multi"), 1)
+}

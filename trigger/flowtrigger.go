@@ -1,0 +1,334 @@
+package trigger
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ospreyhq/osprey/flow"
+)
+
+// Listener is one Flow trigger of one flow.
+type Listener struct {
+	Flow    *flow.Flow
+	Trigger *flow.Trigger
+}
+
+// Listens reports whether the trigger looks at executions in state s: its
+// `states` list, or every terminal state, as Kestra's default.
+func (l Listener) Listens(s flow.State) bool {
+	if want := strs(l.Trigger.Props["states"]); len(want) > 0 {
+		return slices.Contains(want, string(s))
+	}
+	return s.IsTerminal()
+}
+
+// Windows is a Flow trigger's persisted multiple-condition state, by
+// condition id.
+type Windows map[string]*Window
+
+// Window holds which named conditions of a multiple condition have held
+// since Start; the trigger fires once all have, before End.
+type Window struct {
+	Start   time.Time       `json:"start"`
+	End     time.Time       `json:"end"`
+	Results map[string]bool `json:"results"`
+}
+
+// multiple is a MultipleCondition, or the preconditions block read as one.
+type multiple struct {
+	id    string
+	conds map[string]func(context.Context, Context) (bool, error)
+	// window is the window's length; aligned windows start at midnight
+	// UTC plus advance, others at their first result.
+	window  time.Duration
+	advance time.Duration
+	aligned bool
+}
+
+// Evaluate checks a Flow trigger against an execution that changed state
+// and updates its multiple-condition windows in w (which it may modify). It
+// returns whether the trigger fires and whether w changed. On a fire the
+// windows of the trigger start over, as Kestra's do.
+func Evaluate(ctx context.Context, l Listener, cc Context, w Windows) (fire, changed bool, err error) {
+	ex := cc.Execution
+	if l.Flow.Namespace == ex.Namespace && l.Flow.ID == ex.FlowID {
+		return false, false, nil // a flow never triggers itself
+	}
+	if !l.Listens(ex.State.Current) {
+		return false, false, nil
+	}
+	ok, err := CheckAll(ctx, Conditions(l.Trigger.Props), cc)
+	if err != nil || !ok {
+		return false, false, err
+	}
+	ms, err := multiples(l.Trigger.Props)
+	if err != nil {
+		return false, false, err
+	}
+	if len(ms) == 0 {
+		return true, false, nil
+	}
+	complete := true
+	for _, m := range ms {
+		win := w[m.id]
+		if win != nil && !cc.Now.Before(win.End) {
+			delete(w, m.id)
+			win, changed = nil, true
+		}
+		for _, key := range slices.Sorted(maps.Keys(m.conds)) {
+			// As in Kestra, a condition that cannot be evaluated for this
+			// execution (an expression on a label it lacks) does not hold.
+			ok, err := m.conds[key](ctx, cc)
+			if err != nil || !ok || (win != nil && win.Results[key]) {
+				continue
+			}
+			if win == nil {
+				win = m.open(cc.Now)
+				w[m.id] = win
+			}
+			win.Results[key] = true
+			changed = true
+		}
+		if win == nil || len(win.Results) < len(m.conds) {
+			complete = false
+		}
+	}
+	if complete {
+		for _, m := range ms {
+			delete(w, m.id)
+		}
+		return true, true, nil
+	}
+	return false, changed, nil
+}
+
+// open starts a window around now.
+func (m multiple) open(now time.Time) *Window {
+	start := now
+	if m.aligned && m.window > 0 {
+		day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+		start = day.Add(m.advance)
+		for start.After(now) {
+			start = start.Add(-m.window)
+		}
+		for !start.Add(m.window).After(now) {
+			start = start.Add(m.window)
+		}
+	}
+	return &Window{Start: start, End: start.Add(m.window), Results: map[string]bool{}}
+}
+
+// multiples reads the trigger's MultipleConditions and its preconditions.
+func multiples(props map[string]any) ([]multiple, error) {
+	var out []multiple
+	for i, c := range Conditions(props) {
+		if !IsMultiple(c) {
+			continue
+		}
+		m := multiple{id: str(c["id"]), aligned: true, window: 24 * time.Hour, conds: map[string]func(context.Context, Context) (bool, error){}}
+		if m.id == "" {
+			m.id = fmt.Sprintf("conditions[%d]", i)
+		}
+		if err := durations(c, &m.window, &m.advance); err != nil {
+			return nil, fmt.Errorf("condition %s: %w", m.id, err)
+		}
+		named, _ := c["conditions"].(map[string]any)
+		for key, v := range named {
+			sub, ok := v.(map[string]any)
+			if !ok {
+				return nil, fmt.Errorf("condition %s.%s: not a condition", m.id, key)
+			}
+			m.conds[key] = func(ctx context.Context, cc Context) (bool, error) { return Check(ctx, sub, cc) }
+		}
+		if len(m.conds) > 0 {
+			out = append(out, m)
+		}
+	}
+	if pre, ok := props["preconditions"].(map[string]any); ok {
+		m, err := preconditions(pre)
+		if err != nil {
+			return nil, fmt.Errorf("preconditions: %w", err)
+		}
+		if len(m.conds) > 0 {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+func durations(c map[string]any, window, advance *time.Duration) error {
+	for key, dst := range map[string]*time.Duration{"window": window, "windowAdvance": advance} {
+		if s := str(c[key]); s != "" {
+			d, err := flow.ParseDuration(s)
+			if err != nil {
+				return fmt.Errorf("%s: %w", key, err)
+			}
+			*dst = d
+		}
+	}
+	return nil
+}
+
+// preconditions reads Kestra's preconditions block (upstream flows and
+// `where` filters) as one multiple condition. Its default time window is a
+// duration window of one day that starts at the first result.
+func preconditions(pre map[string]any) (multiple, error) {
+	m := multiple{id: str(pre["id"]), window: 24 * time.Hour, conds: map[string]func(context.Context, Context) (bool, error){}}
+	if m.id == "" {
+		m.id = "preconditions"
+	}
+	if tw, ok := pre["timeWindow"].(map[string]any); ok {
+		if err := durations(tw, &m.window, &m.advance); err != nil {
+			return m, fmt.Errorf("timeWindow: %w", err)
+		}
+		switch str(tw["type"]) {
+		case "DAILY_TIME_DEADLINE", "DAILY_TIME_WINDOW":
+			m.aligned, m.window = true, 24*time.Hour
+		}
+	}
+	flows, _ := pre["flows"].([]any)
+	for i, v := range flows {
+		up, _ := v.(map[string]any)
+		ns, id := str(up["namespace"]), str(up["flowId"])
+		states := strs(up["states"])
+		if len(states) == 0 {
+			states = []string{string(flow.StateSuccess)}
+		}
+		labels := up["labels"]
+		m.conds[fmt.Sprintf("flow-%d-%s.%s", i, ns, id)] = func(_ context.Context, cc Context) (bool, error) {
+			ex := cc.Execution
+			return ex.Namespace == ns && ex.FlowID == id && slices.Contains(states, string(ex.State.Current)) && hasLabels(ex.Labels, labels), nil
+		}
+	}
+	wheres, _ := pre["where"].([]any)
+	for i, v := range wheres {
+		w, _ := v.(map[string]any)
+		key := str(w["id"])
+		if key == "" {
+			key = fmt.Sprintf("where-%d", i)
+		}
+		or := strings.EqualFold(str(w["operand"]), "OR")
+		filters, _ := w["filters"].([]any)
+		m.conds["where-"+key] = func(ctx context.Context, cc Context) (bool, error) {
+			for _, f := range filters {
+				fm, _ := f.(map[string]any)
+				ok, err := filter(ctx, fm, cc)
+				if err != nil {
+					return false, err
+				}
+				if ok && or {
+					return true, nil
+				}
+				if !ok && !or {
+					return false, nil
+				}
+			}
+			return !or || len(filters) == 0, nil
+		}
+	}
+	return m, nil
+}
+
+// filter applies one `where` filter of preconditions to the execution.
+func filter(ctx context.Context, f map[string]any, cc Context) (bool, error) {
+	ex := cc.Execution
+	var field string
+	switch strings.ToUpper(str(f["field"])) {
+	case "FLOW_ID":
+		field = ex.FlowID
+	case "NAMESPACE":
+		field = ex.Namespace
+	case "STATE":
+		field = string(ex.State.Current)
+	case "EXPRESSION":
+		tmpl := str(f["value"])
+		if cc.Renderer == nil {
+			return false, fmt.Errorf("expression filter %q: no renderer", tmpl)
+		}
+		s, err := cc.Renderer.Render(ctx, tmpl, cc.Vars)
+		if err != nil {
+			return false, fmt.Errorf("render filter %q: %w", tmpl, err)
+		}
+		field = strings.TrimSpace(s)
+	default:
+		return false, fmt.Errorf("filter field %q: use FLOW_ID, NAMESPACE, STATE or EXPRESSION", str(f["field"]))
+	}
+	value := fmt.Sprint(f["value"])
+	values := strs(f["values"])
+	switch typ := strings.ToUpper(str(f["type"])); typ {
+	case "EQUAL_TO":
+		return field == value, nil
+	case "NOT_EQUAL_TO":
+		return field != value, nil
+	case "IS_NULL":
+		return field == "", nil
+	case "IS_NOT_NULL":
+		return field != "", nil
+	case "IS_TRUE":
+		return strings.EqualFold(field, "true"), nil
+	case "IS_FALSE":
+		return strings.EqualFold(field, "false"), nil
+	case "STARTS_WITH":
+		return strings.HasPrefix(field, value), nil
+	case "ENDS_WITH":
+		return strings.HasSuffix(field, value), nil
+	case "CONTAINS":
+		return strings.Contains(field, value), nil
+	case "REGEX":
+		re, err := regexp.Compile("^(?:" + value + ")$")
+		if err != nil {
+			return false, fmt.Errorf("filter regex %q: %w", value, err)
+		}
+		return re.MatchString(field), nil
+	case "IN":
+		return slices.Contains(values, field), nil
+	case "NOT_IN":
+		return !slices.Contains(values, field), nil
+	default:
+		return false, fmt.Errorf("filter type %q is not supported", typ)
+	}
+}
+
+// Variables are the trigger variables of an execution a Flow trigger
+// starts ({{ trigger.executionId }} …), as Kestra's Flow.Output.
+func Variables(src *flow.Execution) map[string]any {
+	labels := map[string]any{}
+	for _, l := range src.Labels {
+		labels[l.Key] = l.Value
+	}
+	v := map[string]any{
+		"executionId":     src.ID,
+		"namespace":       src.Namespace,
+		"flowId":          src.FlowID,
+		"flowRevision":    src.FlowRevision,
+		"state":           string(src.State.Current),
+		"executionLabels": labels,
+	}
+	if len(src.Outputs) > 0 {
+		v["outputs"] = src.Outputs
+	}
+	return v
+}
+
+// Inputs renders a Flow trigger's `inputs` with the source execution's
+// variables.
+func Inputs(ctx context.Context, r Renderer, tr *flow.Trigger, srcVars map[string]any) (map[string]any, error) {
+	raw, _ := tr.Props["inputs"].(map[string]any)
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	v, err := r.RenderValue(ctx, raw, srcVars)
+	if err != nil {
+		return nil, fmt.Errorf("render inputs of trigger %s: %w", tr.ID, err)
+	}
+	out, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("inputs of trigger %s rendered to %T, not a map", tr.ID, v)
+	}
+	return out, nil
+}
