@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 var executionTests = []test{
 	{"CreateGetSave", testExecutionCreateGetSave},
 	{"SaveIsAtomic", testExecutionSaveAtomic},
+	{"ConcurrentSave", testExecutionConcurrentSave},
 	{"SaveEnqueuesAndCreates", testExecutionSaveEnqueues},
 	{"Search", testExecutionSearch},
 	{"CountActive", testExecutionCountActive},
@@ -55,6 +57,46 @@ func testExecutionCreateGetSave(t *testing.T, s store.Store) {
 	require.ErrorIs(t, err, store.ErrNotFound)
 	require.ErrorIs(t, xs.MarkDirty(ctx, "ghost"), store.ErrNotFound)
 	require.NoError(t, xs.MarkDirty(ctx, "e1"))
+}
+
+// testExecutionConcurrentSave proves optimistic concurrency under a real
+// race: of several saves from one version exactly one lands, with its jobs.
+func testExecutionConcurrentSave(t *testing.T, s store.Store) {
+	ctx, xs, clock := t.Context(), s.Executions(), Clock(t)
+	require.NoError(t, xs.Create(ctx, newExecution("e1", "acme", "f", clock.Now())))
+	const n = 6
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			e, _, err := xs.Get(ctx, "e1")
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			e.Outputs = map[string]any{"winner": float64(i)}
+			_, errs[i] = xs.Save(ctx, store.SaveParams{Execution: e, Version: 1,
+				Jobs: []store.Job{{ID: fmt.Sprintf("job-%d", i), ExecutionID: "e1", TaskRunID: "tr", Attempt: 1}}})
+		})
+	}
+	wg.Wait()
+	winner := -1
+	for i, err := range errs {
+		if err == nil {
+			require.Equal(t, -1, winner, "two saves from one version both landed")
+			winner = i
+			continue
+		}
+		require.ErrorIs(t, err, store.ErrConflict)
+	}
+	require.NotEqual(t, -1, winner, "one save lands")
+	got, v, err := xs.Get(ctx, "e1")
+	require.NoError(t, err)
+	require.Equal(t, int64(2), v)
+	require.Equal(t, float64(winner), got.Outputs["winner"])
+	jobs, err := s.Queue().ClaimJobs(ctx, "w", 10, time.Minute)
+	require.NoError(t, err)
+	require.Equal(t, []string{fmt.Sprintf("job-%d", winner)}, jobIDs(jobs), "only the winner's jobs exist")
 }
 
 // testExecutionSaveAtomic proves a failing part of a Save writes nothing:
