@@ -1,11 +1,17 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ospreyhq/osprey/cli"
 )
 
 const helloFlow = `
@@ -61,4 +67,22 @@ func TestLocalTourAndRestart(t *testing.T) {
 	// and the flow still runs, with its default input
 	ex = a.run("company.team", "hello", nil)
 	require.Equal(t, "SUCCESS", state(ex))
+}
+
+// TestDevAzurePrintsExports runs `osprey dev azure` and checks it prints
+// the workload-identity environment and a kestra.secret snippet.
+func TestDevAzurePrintsExports(t *testing.T) {
+	dir := t.TempDir()
+	var out syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- cli.Main(ctx, []string{"dev", "azure", "--dir", dir}, strings.NewReader(""), &out, io.Discard, nil)
+	}()
+	require.Eventually(t, func() bool { return strings.Contains(out.String(), "workload-identity-client-id") }, 20*time.Second, 20*time.Millisecond)
+	cancel()
+	require.Equal(t, 0, <-done)
+	for _, want := range []string{"AZURE_CLIENT_ID=", "AZURE_TENANT_ID=", "AZURE_FEDERATED_TOKEN_FILE=" + dir, "AZURE_AUTHORITY_HOST=https://127.0.0.1:", "SSL_CERT_FILE=", "type: azure-key-vault"} {
+		require.Contains(t, out.String(), want)
+	}
 }
