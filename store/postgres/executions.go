@@ -102,8 +102,7 @@ func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error)
 		return 0, err
 	}
 	b := &pgx.Batch{}
-	b.Queue(x.s.sql("execSave"), e.ID, p.Version, r.namespace, r.flowID, r.state, r.startDate, r.labels, r.parentID,
-		r.doc, utcPtr(p.WakeAt), p.Owner)
+	b.Queue(x.s.sql("execSave"), e.ID, p.Version, r.state, r.labels, r.doc, utcPtr(p.WakeAt), p.Owner)
 	for _, j := range p.Jobs {
 		b.Queue(x.s.sql("jobInsert"), j.ID, e.ID, j.TaskRunID, j.Attempt, j.Payload, now)
 	}

@@ -96,8 +96,8 @@ func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error)
 	var version int64
 	var dirty bool
 	err = x.s.tx(ctx, func(tx *sql.Tx) error {
-		err := x.s.stmt(ctx, tx, "execSave").QueryRowContext(ctx, e.ID, p.Version, r.namespace, r.flowID, r.state,
-			r.startDate, r.labels, r.parentID, r.doc, nullMicros(p.WakeAt), p.Owner).Scan(&version, &dirty)
+		err := x.s.stmt(ctx, tx, "execSave").QueryRowContext(ctx, e.ID, p.Version, r.state, r.labels, r.doc,
+			nullMicros(p.WakeAt), p.Owner).Scan(&version, &dirty)
 		if errors.Is(err, sql.ErrNoRows) {
 			var one int
 			if err := x.s.stmt(ctx, tx, "execExists").QueryRowContext(ctx, e.ID).Scan(&one); err != nil {
