@@ -127,23 +127,16 @@ func (q queue) Heartbeat(ctx context.Context, owner string, jobIDs []string, lea
 	return cancel, nil
 }
 
+// Complete is one autocommit UPDATE; the jobs_done_marks_execution
+// trigger marks the execution dirty within it.
 func (q queue) Complete(ctx context.Context, owner, jobID string, result []byte) error {
-	err := q.s.tx(ctx, func(tx *sql.Tx) error {
-		var execID string
-		err := q.s.stmt(ctx, tx, "jobComplete").QueryRowContext(ctx, result, jobID, owner).Scan(&execID)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("%s does not hold it: %w", owner, store.ErrConflict)
-		}
-		if err != nil {
-			return err
-		}
-		if err := q.s.markDirty(ctx, tx, execID); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		return nil
-	})
+	var execID string
+	err := q.s.wq("jobComplete").QueryRowContext(ctx, result, jobID, owner).Scan(&execID)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = fmt.Errorf("%s does not hold it: %w", owner, store.ErrConflict)
+	}
 	if err != nil {
-		return fmt.Errorf("complete job %s: %w", jobID, err)
+		return fmt.Errorf("complete job %s: %w", jobID, translate(err))
 	}
 	q.s.hub.notify(store.TopicExecutions)
 	return nil
