@@ -6,12 +6,16 @@
 package mask
 
 import (
+	"bytes"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"net/url"
 	"sort"
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Redacted is what a secret is replaced with.
@@ -51,21 +55,30 @@ func (m *Masker) Add(secret string) {
 	m.rebuild()
 }
 
-// Forms returns the encodings of secret that a task may print.
+// Forms returns the encodings of secret that a task may print: the
+// results of the expression filters that keep the whole value recognisable
+// (upper, lower, trim, title, capitalize, slugify, base64encode, urlencode,
+// json) and the encodings scripts commonly apply (hex, JSON with or without
+// HTML escaping). Filters that keep only part of it (replace, substring) or
+// hash it cannot be caught.
 func Forms(secret string) []string {
-	j, _ := json.Marshal(secret)
 	forms := []string{
 		secret,
 		strings.TrimSpace(secret),
 		strings.ToUpper(secret),
 		strings.ToLower(secret),
+		title(secret),
+		capitalize(secret),
+		slugify(secret),
 		base64.StdEncoding.EncodeToString([]byte(secret)),
 		base64.RawStdEncoding.EncodeToString([]byte(secret)),
 		base64.URLEncoding.EncodeToString([]byte(secret)),
 		base64.RawURLEncoding.EncodeToString([]byte(secret)),
 		url.QueryEscape(secret),
 		url.PathEscape(secret),
-		string(j[1 : len(j)-1]),
+		hex.EncodeToString([]byte(secret)),
+		jsonEscaped(secret, true),
+		jsonEscaped(secret, false),
 	}
 	// A JSON secret's fields are secrets too (secret('X', subkey=…) and
 	// jq on the value reach them).
@@ -145,4 +158,60 @@ func (m *Masker) Value(v any) any {
 		return out
 	}
 	return v
+}
+
+// jsonEscaped is secret as it appears inside a JSON string, with Go's
+// default HTML escaping (& as \u0026) or without it.
+func jsonEscaped(secret string, html bool) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(html)
+	_ = enc.Encode(secret)
+	out := strings.TrimSuffix(b.String(), "\n")
+	return out[1 : len(out)-1]
+}
+
+// title, capitalize and slugify mirror the expression filters of the same
+// names.
+func title(s string) string {
+	var b strings.Builder
+	next := true
+	for _, r := range s {
+		switch {
+		case unicode.IsSpace(r):
+			next = true
+		case next:
+			r = unicode.ToTitle(r)
+			next = false
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func capitalize(s string) string {
+	for i, r := range s {
+		if unicode.IsSpace(r) {
+			continue
+		}
+		return s[:i] + string(unicode.ToTitle(r)) + s[i+utf8.RuneLen(r):]
+	}
+	return s
+}
+
+func slugify(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(s) {
+		if r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			dash = false
+			b.WriteRune(r)
+			continue
+		}
+		dash = true
+	}
+	return b.String()
 }
