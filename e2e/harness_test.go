@@ -163,3 +163,9 @@ func state(ex map[string]any) string {
 	c, _ := s["current"].(string)
 	return c
 }
+
+var httpClient = &http.Client{Timeout: 30 * time.Second}
+
+func newGet(ctx context.Context, url string) (*http.Request, error) {
+	return http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+}
