@@ -202,22 +202,16 @@ func (a *app) newServer(ctx context.Context) (*server.Server, string, error) {
 	if cfg.BasicAuth.Active() {
 		auth = &server.BasicAuth{Username: cfg.BasicAuth.Username, Password: cfg.BasicAuth.Password.Reveal()}
 	}
-	host := cfg.Host
-	if host == "" {
-		if auth != nil || cfg.BasicAuth.ExplicitlyDisabled() {
-			host = "0.0.0.0"
-		} else {
-			host = "127.0.0.1"
-			a.log.WarnContext(ctx, "no kestra.server.basic-auth credentials: the API listens on 127.0.0.1 only; set a username and password (or basic-auth.enabled: false) to serve other hosts")
-		}
+	// The bind rule: without credentials the API stays on loopback unless
+	// kestra.server.basic-auth.enabled: false says otherwise.
+	addr, notice := server.ListenAddr(cfg.Host, cfg.Port, auth, cfg.BasicAuth.ExplicitlyDisabled())
+	if notice != "" {
+		a.log.WarnContext(ctx, notice)
 	}
-	if auth == nil && !cfg.BasicAuth.ExplicitlyDisabled() && !isLoopback(host) {
-		return nil, "", fmt.Errorf("micronaut.server.host %s is not loopback and no basic auth is configured: set kestra.server.basic-auth.username and password, or kestra.server.basic-auth.enabled: false to serve without authentication", host)
-	}
-	addr := net.JoinHostPort(host, strconv.Itoa(cfg.Port))
+	host, _, _ := net.SplitHostPort(addr)
 	mgmt := ""
 	if cfg.ManagementPort > 0 {
-		mgmt = net.JoinHostPort(hostForManagement(host), strconv.Itoa(cfg.ManagementPort))
+		mgmt = net.JoinHostPort(host, strconv.Itoa(cfg.ManagementPort))
 	}
 	srv := server.New(server.Options{
 		Store: a.store, Parse: a.parse, Runner: serverRunner{a}, Logger: a.log,
@@ -226,21 +220,6 @@ func (a *app) newServer(ctx context.Context) (*server.Server, string, error) {
 	})
 	a.mountExtraRoutes(srv)
 	return srv, addr, nil
-}
-
-func hostForManagement(apiHost string) string {
-	if isLoopback(apiHost) {
-		return apiHost
-	}
-	return "0.0.0.0"
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // serverRunner adapts the launcher to the webserver's Runner.
