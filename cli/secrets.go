@@ -235,7 +235,7 @@ func doctor(ctx context.Context, env *Env, dataDir string) []azurekv.Check {
 		return []azurekv.Check{{Name: "config", Status: azurekv.Fail, Detail: err.Error()}}
 	}
 	if cfg.Secret.Type == config.SecretAzureKeyVault {
-		return azurekv.Diagnose(ctx, cfg.Secret, azurekv.ParseEnviron(env.Environ), azureTransport(ctx), time.Now())
+		return azurekv.Diagnose(ctx, cfg.Secret, azurekv.ParseEnviron(env.Environ), azureTransport(ctx), clock(ctx))
 	}
 	out := []azurekv.Check{{Name: "config", Status: azurekv.Pass, Detail: "kestra.secret.type " + cfg.Secret.Type}}
 	m, closeFn, err := openSecrets(ctx, env, dataDir)

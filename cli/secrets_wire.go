@@ -28,6 +28,22 @@ func WithAzureTransport(ctx context.Context, t policy.Transporter) context.Conte
 	return context.WithValue(ctx, azureTransportKey{}, t)
 }
 
+type clockKey struct{}
+
+// WithClock returns a context under which `osprey secrets doctor` judges
+// token lifetimes by now instead of the system clock, so tests can run it
+// against an emulator whose clock they move.
+func WithClock(ctx context.Context, now func() time.Time) context.Context {
+	return context.WithValue(ctx, clockKey{}, now)
+}
+
+func clock(ctx context.Context) time.Time {
+	if now, ok := ctx.Value(clockKey{}).(func() time.Time); ok {
+		return now()
+	}
+	return time.Now()
+}
+
 func azureTransport(ctx context.Context) policy.Transporter {
 	t, _ := ctx.Value(azureTransportKey{}).(policy.Transporter)
 	return t

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -24,12 +25,14 @@ func doctorLine(t *testing.T, out, check string) string {
 func TestDoctor(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
-		name  string
-		o     podOptions
-		down  bool
-		code  int
-		check string
-		want  []string
+		name string
+		o    podOptions
+		down bool
+		// prepare breaks the set-up further before the doctor runs.
+		prepare func(p *pod)
+		code    int
+		check   string
+		want    []string
 	}{
 		{name: "healthy", o: podOptions{role: azurefake.RoleSecretsOfficer}, code: 0, check: "set permission", want: []string{"PASS"}},
 		{name: "no webhook variables", o: podOptions{noTokenFileVar: true, role: azurefake.RoleSecretsOfficer}, code: 1, check: "environment",
@@ -48,6 +51,15 @@ func TestDoctor(t *testing.T) {
 			want: []string{"FAIL", "trusts tenant 11111111-2222-3333-4444-555555555555", "additionally-allowed-tenants"}},
 		{name: "vault down", o: podOptions{role: azurefake.RoleSecretsOfficer}, down: true, code: 1, check: "vault challenge",
 			want: []string{"FAIL", "cannot reach"}},
+		{name: "token not rotated", o: podOptions{role: azurefake.RoleSecretsOfficer, frozenToken: true}, code: 1, check: "token file",
+			prepare: func(p *pod) { p.emu.Clock().Advance(2 * time.Hour) },
+			want:    []string{"FAIL", "expired", "kubelet"}},
+		{name: "token not rotated exchange", o: podOptions{role: azurefake.RoleSecretsOfficer, frozenToken: true}, code: 1, check: "token exchange",
+			prepare: func(p *pod) { p.emu.Clock().Advance(2 * time.Hour) },
+			want:    []string{"FAIL", "AADSTS700024", "projected token"}},
+		{name: "throttled vault", o: podOptions{role: azurefake.RoleSecretsOfficer}, code: 1, check: "list permission",
+			prepare: func(p *pod) { p.vault.Faults().ThrottleNext(100, time.Second) },
+			want:    []string{"FAIL", "throttling (429)", "expire-after-write"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -55,6 +67,9 @@ func TestDoctor(t *testing.T) {
 			p := newPod(t, tc.o)
 			if tc.down {
 				p.vault.Faults().SetDown(true)
+			}
+			if tc.prepare != nil {
+				tc.prepare(p)
 			}
 			code, out, stderr := p.run("secrets", "doctor")
 			require.Equal(t, tc.code, code, "stdout:\n%s\nstderr:\n%s", out, stderr)

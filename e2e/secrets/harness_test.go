@@ -83,6 +83,8 @@ type podOptions struct {
 	noFederated    bool
 	// vaultTenant puts the vault in another tenant than the identity.
 	vaultTenant string
+	// frozenToken stops the kubelet-like rotation of the token file.
+	frozenToken bool
 }
 
 // newPod prepares the emulator and the pod's environment without
@@ -105,8 +107,9 @@ func newPod(t *testing.T, o podOptions) *pod {
 	}
 	dir := t.TempDir()
 	file, err := emu.WriteTokenFile(azurefake.TokenFileOptions{
-		MintOptions: azurefake.MintOptions{Namespace: "osprey", ServiceAccount: "osprey"},
-		Path:        filepath.Join(dir, "azure-identity-token"),
+		MintOptions:  azurefake.MintOptions{Namespace: "osprey", ServiceAccount: "osprey"},
+		Path:         filepath.Join(dir, "azure-identity-token"),
+		NoAutoRotate: o.frozenToken,
 	})
 	require.NoError(t, err)
 	if o.yaml == "" {
@@ -123,7 +126,7 @@ func newPod(t *testing.T, o podOptions) *pod {
 	}
 	return &pod{
 		t: t, emu: emu, vault: vault, id: id, dir: dir, environ: environ,
-		ctx:    cli.WithAzureTransport(t.Context(), azureDNS(emu, vault)),
+		ctx:    cli.WithClock(cli.WithAzureTransport(t.Context(), azureDNS(emu, vault)), emu.Clock().Now),
 		stderr: &syncBuffer{}, stdout: &syncBuffer{},
 	}
 }
