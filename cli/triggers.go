@@ -11,6 +11,7 @@ import (
 	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/input"
+	"github.com/ospreyhq/osprey/scheduler"
 	"github.com/ospreyhq/osprey/server"
 	"github.com/ospreyhq/osprey/store"
 	"github.com/ospreyhq/osprey/trigger"
@@ -126,11 +127,11 @@ func (a *app) webhook(d *trigger.Dispatcher, w http.ResponseWriter, r *http.Requ
 	return json.NewEncoder(w).Encode(ex)
 }
 
-// newScheduler returns the scheduler component.
-func (a *app) newScheduler() component { return idle{} }
-
-// idle is a component with nothing to do yet.
-type idle struct{}
-
-func (idle) Start(context.Context) error { return nil }
-func (idle) Stop(context.Context) error  { return nil }
+// newScheduler returns the scheduler component: Schedule triggers fired
+// from the store's trigger state, safe to run in several processes.
+func (a *app) newScheduler() component {
+	d := a.dispatcher()
+	return scheduler.New(scheduler.Options{
+		Store: a.store, Flows: d.Flows, Build: d.Build, Renderer: d.Renderer, Vars: d.Vars, Logger: a.log,
+	})
+}

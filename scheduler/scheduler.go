@@ -1,0 +1,295 @@
+package scheduler
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/store"
+	"github.com/ospreyhq/osprey/trigger"
+)
+
+// Options configure a Scheduler.
+type Options struct {
+	Store    store.Store
+	Flows    trigger.FlowSource
+	Build    trigger.Builder
+	Renderer trigger.Renderer
+	Vars     trigger.VarsFunc
+	Logger   *slog.Logger
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// Poll is how often a pass runs; default 1s.
+	Poll time.Duration
+	// Batch bounds the fires of one pass, so a long catch-up (ALL after a
+	// long outage) never holds a pass for long; default 100.
+	Batch int
+	// Grace is how late a tick may fire under recoverMissedSchedules NONE
+	// before it counts as missed; default 1 minute.
+	Grace time.Duration
+}
+
+// Scheduler fires Schedule triggers. It is a component: Start launches
+// its loop, Stop ends it and waits.
+type Scheduler struct {
+	o   Options
+	log *slog.Logger
+
+	mu      sync.Mutex
+	cancel  context.CancelFunc
+	done    chan struct{}
+	stopped bool
+}
+
+// New returns a scheduler.
+func New(o Options) *Scheduler {
+	if o.Poll <= 0 {
+		o.Poll = time.Second
+	}
+	if o.Batch <= 0 {
+		o.Batch = 100
+	}
+	if o.Grace <= 0 {
+		o.Grace = time.Minute
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Scheduler{o: o, log: o.Logger.With(slog.String("component", "scheduler"))}
+}
+
+func (s *Scheduler) now() time.Time {
+	if s.o.Now != nil {
+		return s.o.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// Start launches the loop: a pass every Poll, each bounded in time.
+func (s *Scheduler) Start(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cancel != nil || s.stopped {
+		return errors.New("scheduler: already started")
+	}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.cancel, s.done = cancel, make(chan struct{})
+	go func() {
+		defer close(s.done)
+		t := time.NewTicker(s.o.Poll)
+		defer t.Stop()
+		for {
+			pctx, pcancel := context.WithTimeout(ctx, 30*time.Second)
+			if _, err := s.runOnce(pctx); err != nil && ctx.Err() == nil {
+				s.log.WarnContext(ctx, "scheduler pass", "err", err)
+			}
+			pcancel()
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return nil
+}
+
+// Stop ends the loop and waits for the pass under way. It is idempotent.
+func (s *Scheduler) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	cancel, done := s.cancel, s.done
+	s.stopped = true
+	s.mu.Unlock()
+	if cancel == nil {
+		return nil
+	}
+	cancel()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// runOnce fires what is due and returns how many executions it created.
+func (s *Scheduler) runOnce(ctx context.Context) (int, error) {
+	flows, err := s.o.Flows.All(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("list flows: %w", err)
+	}
+	fired := 0
+	var errs []error
+	for _, f := range flows {
+		if f.Disabled {
+			continue
+		}
+		for _, t := range f.Triggers {
+			if t.Disabled || trigger.Kind(t.Type) != trigger.KindSchedule {
+				continue
+			}
+			if fired >= s.o.Batch {
+				return fired, errors.Join(errs...)
+			}
+			sch, err := Parse(t)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s.%s: %w", f.Namespace, f.ID, err))
+				continue
+			}
+			n, err := s.schedule(ctx, f, sch, s.o.Batch-fired)
+			fired += n
+			if err != nil {
+				errs = append(errs, fmt.Errorf("schedule %s.%s/%s: %w", f.Namespace, f.ID, t.ID, err))
+			}
+			if fired >= s.o.Batch {
+				continue
+			}
+			n, err = s.backfill(ctx, f, sch, s.o.Batch-fired)
+			fired += n
+			if err != nil {
+				errs = append(errs, fmt.Errorf("backfill %s.%s/%s: %w", f.Namespace, f.ID, t.ID, err))
+			}
+		}
+	}
+	return fired, errors.Join(errs...)
+}
+
+// scheduleData is what a Schedule trigger keeps in its state's Data.
+type scheduleData struct {
+	// Key is the cron and time zone Next was computed from.
+	Key string `json:"key"`
+}
+
+// maxScan bounds the ticks looked at to find the latest missed one.
+const maxScan = 100_000
+
+// schedule fires the due ticks of one trigger, at most budget of them.
+func (s *Scheduler) schedule(ctx context.Context, f *flow.Flow, sch *Schedule, budget int) (int, error) {
+	ts := s.o.Store.Triggers()
+	fired := 0
+	for attempt := 0; fired < budget && attempt < budget+8; attempt++ {
+		now := s.now()
+		st, err := ts.Get(ctx, f.Namespace, f.ID, sch.Trigger.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			st = store.TriggerState{Namespace: f.Namespace, FlowID: f.ID, TriggerID: sch.Trigger.ID}
+		} else if err != nil {
+			return fired, err
+		}
+		if st.Disabled {
+			return fired, nil
+		}
+		var data scheduleData
+		if len(st.Data) > 0 {
+			_ = json.Unmarshal(st.Data, &data) // unreadable: computed again below
+		}
+		prev := st.Next
+		if prev == nil || data.Key != sch.key() {
+			// First sight of this schedule, or its cron changed: the
+			// first tick is the next one from now, as in Kestra.
+			next := sch.Next(now)
+			if next.IsZero() {
+				return fired, nil
+			}
+			st.Next = &next
+			if st.Data, err = json.Marshal(scheduleData{Key: sch.key()}); err != nil {
+				return fired, err
+			}
+			st.Updated = now
+			if _, err := ts.Fire(ctx, prev, st, nil); err != nil {
+				return fired, err
+			}
+			return fired, nil
+		}
+		if prev.After(now) {
+			return fired, nil
+		}
+		tick, next, fire := s.pick(sch, *prev, now)
+		var execs []*flow.Execution
+		if fire {
+			ex, err := s.execution(ctx, f, sch, tick, st.Last, nil, nil)
+			if err != nil {
+				return fired, err
+			}
+			if ex != nil {
+				execs = append(execs, ex)
+				st.Last = &tick
+			}
+		}
+		st.Next = &next
+		st.Updated = now
+		won, err := ts.Fire(ctx, prev, st, execs)
+		if err != nil {
+			return fired, err
+		}
+		if won && len(execs) > 0 {
+			fired++
+			s.log.InfoContext(ctx, "schedule fired", "namespace", f.Namespace, "flow_id", f.ID,
+				"trigger_id", sch.Trigger.ID, "date", tick, "execution_id", execs[0].ID)
+		}
+		if next.IsZero() {
+			return fired, nil
+		}
+	}
+	return fired, nil
+}
+
+// pick decides, for a trigger due since due, which tick fires (if any) and
+// the next date to store, following recoverMissedSchedules.
+func (s *Scheduler) pick(sch *Schedule, due, now time.Time) (tick, next time.Time, fire bool) {
+	if sch.Recover == RecoverAll {
+		return due, sch.Next(due), true
+	}
+	latest := due
+	for i := 0; i < maxScan; i++ {
+		n := sch.Next(latest)
+		if n.IsZero() || n.After(now) {
+			break
+		}
+		latest = n
+	}
+	next = sch.Next(latest)
+	if sch.Recover == RecoverLast {
+		return latest, next, true
+	}
+	return latest, next, now.Sub(latest) <= s.o.Grace
+}
+
+// execution builds the execution of a tick; nil when the trigger's
+// conditions do not hold for it.
+func (s *Scheduler) execution(ctx context.Context, f *flow.Flow, sch *Schedule, tick time.Time, previous *time.Time, inputs map[string]any, labels []flow.Label) (*flow.Execution, error) {
+	et := &flow.ExecutionTrigger{ID: sch.Trigger.ID, Type: sch.Trigger.Type, Variables: sch.Variables(tick, previous)}
+	stub := &flow.Execution{Namespace: f.Namespace, FlowID: f.ID, FlowRevision: f.Revision, Trigger: et,
+		State: flow.StateInfo{Current: flow.StateCreated}}
+	vars := s.o.Vars(f, stub)
+	if len(sch.Conditions) > 0 {
+		ok, err := trigger.CheckAll(ctx, sch.Conditions, trigger.Context{Execution: stub, Vars: vars, Now: tick, Renderer: s.o.Renderer})
+		if err != nil {
+			return nil, fmt.Errorf("conditions: %w", err)
+		}
+		if !ok {
+			return nil, nil
+		}
+	}
+	if inputs == nil {
+		inputs = sch.Inputs
+	}
+	if len(inputs) > 0 {
+		v, err := s.o.Renderer.RenderValue(ctx, inputs, vars)
+		if err != nil {
+			return nil, fmt.Errorf("render inputs: %w", err)
+		}
+		inputs, _ = v.(map[string]any)
+	}
+	ex, err := s.o.Build(f, inputs)
+	if err != nil {
+		return nil, err
+	}
+	ex.Trigger = et
+	ex.Labels = append(ex.Labels, labels...)
+	return ex, nil
+}

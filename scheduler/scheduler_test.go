@@ -1,0 +1,291 @@
+package scheduler
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ospreyhq/osprey/engine"
+	"github.com/ospreyhq/osprey/expr"
+	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/input"
+	"github.com/ospreyhq/osprey/render"
+	"github.com/ospreyhq/osprey/store"
+	"github.com/ospreyhq/osprey/store/sqlite"
+	"github.com/ospreyhq/osprey/tasks"
+)
+
+// flows is a trigger.FlowSource over parsed sources.
+type flows struct{ all []*flow.Flow }
+
+func (f *flows) Get(_ context.Context, ns, id string, _ int) (*flow.Flow, error) {
+	for _, x := range f.all {
+		if x.Namespace == ns && x.ID == id {
+			return x, nil
+		}
+	}
+	return nil, store.ErrNotFound
+}
+
+func (f *flows) All(context.Context) ([]*flow.Flow, error) { return f.all, nil }
+
+func parseFlows(t testing.TB, srcs ...string) *flows {
+	t.Helper()
+	reg := tasks.New()
+	out := &flows{}
+	for _, s := range srcs {
+		f, err := flow.Parse([]byte(s), flow.ParseOptions{Types: reg})
+		require.NoError(t, err)
+		f.Revision = 1
+		out.all = append(out.all, f)
+	}
+	return out
+}
+
+// clock is the injected time.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
+func newScheduler(st store.Store, fs *flows, c *clock) *Scheduler {
+	return New(Options{
+		Store: st, Flows: fs, Now: c.Now,
+		Renderer: &render.Renderer{Expr: expr.New(expr.Options{})},
+		Vars:     func(f *flow.Flow, ex *flow.Execution) map[string]any { return engine.Vars(f, ex, nil, nil, nil) },
+		Build: func(f *flow.Flow, in map[string]any) (*flow.Execution, error) {
+			ex := &flow.Execution{ID: flow.NewID(), Namespace: f.Namespace, FlowID: f.ID, FlowRevision: f.Revision,
+				Labels: slices.Clone(f.Labels), State: flow.NewStateInfo(flow.StateCreated, c.Now())}
+			ex.Inputs = input.Defaults(f, in)
+			return ex, nil
+		},
+	})
+}
+
+func openSQLite(t testing.TB) store.Store {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "osprey.db"), sqlite.Options{NoSync: true})
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func scheduleFlow(extra string) string {
+	return `
+id: every-minute
+namespace: acme
+inputs:
+  - id: when
+    type: STRING
+    defaults: none
+tasks:
+  - id: log
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ trigger.date }}"
+triggers:
+  - id: schedule
+    type: io.kestra.plugin.core.trigger.Schedule
+    cron: "* * * * *"
+` + extra
+}
+
+// fireDates returns the trigger.date of every execution of acme.every-minute.
+func fireDates(t testing.TB, st store.Store) []string {
+	t.Helper()
+	list, _, err := st.Executions().Search(context.Background(), store.ExecutionQuery{Namespace: "acme", FlowID: "every-minute"})
+	require.NoError(t, err)
+	var out []string
+	for _, e := range list {
+		out = append(out, e.Trigger.Variables["date"].(string))
+	}
+	slices.Sort(out)
+	return out
+}
+
+func minutes(from string, n int) []string {
+	t, _ := time.Parse(time.RFC3339, from)
+	out := make([]string, n)
+	for i := range out {
+		out[i] = t.Add(time.Duration(i) * time.Minute).UTC().Format(time.RFC3339Nano)
+	}
+	return out
+}
+
+var t0 = time.Date(2026, 3, 4, 10, 0, 30, 0, time.UTC)
+
+// TestRestartNeitherMissesNorDoubles runs a scheduler, stops it, lets
+// ticks pass while none runs, and starts a new one on the same store: every
+// tick fires exactly once (recoverMissedSchedules ALL, Kestra's default).
+func TestRestartNeitherMissesNorDoubles(t *testing.T) {
+	t.Parallel()
+	st := openSQLite(t)
+	fs := parseFlows(t, scheduleFlow(""))
+	c := &clock{now: t0}
+	ctx := t.Context()
+
+	s1 := newScheduler(st, fs, c)
+	n, err := s1.runOnce(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n, "the first tick is the next one after the trigger is first seen")
+	for _, at := range []time.Duration{30 * time.Second, 31 * time.Second, 90 * time.Second, 150 * time.Second} {
+		c.Set(t0.Add(at))
+		_, err := s1.runOnce(ctx)
+		require.NoError(t, err)
+	}
+	require.Equal(t, minutes("2026-03-04T10:01:00Z", 3), fireDates(t, st), "10:01, 10:02, 10:03 once each, though 10:01 was looked at twice")
+
+	// The scheduler is down from 10:03:00 to 10:07:40.
+	c.Set(t0.Add(7*time.Minute + 10*time.Second))
+	s2 := newScheduler(st, fs, c)
+	n, err = s2.runOnce(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 4, n, "10:04 … 10:07 are recovered")
+	n, err = s2.runOnce(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n, "nothing is fired twice")
+	require.Equal(t, minutes("2026-03-04T10:01:00Z", 7), fireDates(t, st))
+
+	stt, err := st.Triggers().Get(ctx, "acme", "every-minute", "schedule")
+	require.NoError(t, err)
+	require.Equal(t, time.Date(2026, 3, 4, 10, 8, 0, 0, time.UTC), stt.Next.UTC())
+	require.Equal(t, time.Date(2026, 3, 4, 10, 7, 0, 0, time.UTC), stt.Last.UTC())
+}
+
+// TestStartStopLoop runs the real loop with a short poll and a clock that
+// jumps: the loop fires and Stop waits for it.
+func TestStartStopLoop(t *testing.T) {
+	t.Parallel()
+	st := openSQLite(t)
+	c := &clock{now: t0}
+	s := newScheduler(st, parseFlows(t, scheduleFlow("")), c)
+	s.o.Poll = 5 * time.Millisecond
+	require.NoError(t, s.Start(t.Context()))
+	require.Eventually(t, func() bool {
+		_, err := st.Triggers().Get(t.Context(), "acme", "every-minute", "schedule")
+		return err == nil
+	}, 10*time.Second, 5*time.Millisecond)
+	c.Set(t0.Add(time.Minute))
+	require.Eventually(t, func() bool { return len(fireDates(t, st)) == 1 }, 10*time.Second, 5*time.Millisecond)
+	require.NoError(t, s.Stop(t.Context()))
+	require.NoError(t, s.Stop(t.Context()), "Stop is idempotent")
+	require.Error(t, s.Start(t.Context()), "a stopped scheduler does not start again")
+}
+
+func TestRecoverMissedSchedules(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		mode  string
+		after time.Duration // how long after 10:00:30 the scheduler comes back
+		want  []string
+	}{
+		{"ALL", 5*time.Minute + 10*time.Second, minutes("2026-03-04T10:01:00Z", 5)},
+		{"LAST", 5*time.Minute + 10*time.Second, []string{"2026-03-04T10:05:00Z"}},
+		{"NONE", 5*time.Minute + 10*time.Second, []string{"2026-03-04T10:05:00Z"}}, // 10:05 is 40 s late: within the grace
+		{"NONE", 6*time.Minute + 25*time.Second, nil},                              // 10:06 is 55 s late: missed
+	}
+	for _, tc := range cases {
+		t.Run(tc.mode, func(t *testing.T) {
+			t.Parallel()
+			st := openSQLite(t)
+			c := &clock{now: t0}
+			s := newScheduler(st, parseFlows(t, scheduleFlow("    recoverMissedSchedules: "+tc.mode+"\n")), c)
+			s.o.Grace = 50 * time.Second
+			_, err := s.runOnce(t.Context())
+			require.NoError(t, err)
+			c.Set(t0.Add(tc.after))
+			_, err = s.runOnce(t.Context())
+			require.NoError(t, err)
+			require.Equal(t, tc.want, fireDates(t, st))
+			// Whatever was skipped, the schedule goes on from now.
+			stt, err := st.Triggers().Get(t.Context(), "acme", "every-minute", "schedule")
+			require.NoError(t, err)
+			require.Equal(t, c.Now().Truncate(time.Minute).Add(time.Minute), stt.Next.UTC())
+		})
+	}
+}
+
+func TestScheduleInputsConditionsAndDisable(t *testing.T) {
+	t.Parallel()
+	st := openSQLite(t)
+	c := &clock{now: time.Date(2026, 3, 6, 23, 58, 30, 0, time.UTC)} // a Friday
+	s := newScheduler(st, parseFlows(t, scheduleFlow(`    inputs:
+      when: "{{ trigger.date }}"
+    conditions:
+      - type: io.kestra.plugin.core.condition.Weekend
+`)), c)
+	ctx := t.Context()
+	_, err := s.runOnce(ctx)
+	require.NoError(t, err)
+	c.Set(time.Date(2026, 3, 7, 0, 0, 10, 0, time.UTC))
+	_, err = s.runOnce(ctx)
+	require.NoError(t, err)
+	require.Equal(t, []string{"2026-03-07T00:00:00Z"}, fireDates(t, st), "Friday 23:59 is not a weekend tick; Saturday 00:00 is")
+	list, _, err := st.Executions().Search(ctx, store.ExecutionQuery{Namespace: "acme"})
+	require.NoError(t, err)
+	require.Equal(t, "2026-03-07T00:00:00Z", list[0].Inputs["when"], "inputs render with the trigger's variables")
+	require.Equal(t, "2026-03-07T00:01:00Z", list[0].Trigger.Variables["next"])
+
+	stt, err := st.Triggers().Get(ctx, "acme", "every-minute", "schedule")
+	require.NoError(t, err)
+	stt.Disabled = true
+	require.NoError(t, st.Triggers().Put(ctx, stt))
+	c.Set(time.Date(2026, 3, 7, 0, 5, 10, 0, time.UTC))
+	_, err = s.runOnce(ctx)
+	require.NoError(t, err)
+	require.Len(t, fireDates(t, st), 1, "a trigger disabled through the API does not fire")
+}
+
+func TestCronChangeRecomputesNext(t *testing.T) {
+	t.Parallel()
+	st := openSQLite(t)
+	c := &clock{now: t0}
+	ctx := t.Context()
+	_, err := newScheduler(st, parseFlows(t, scheduleFlow("")), c).runOnce(ctx)
+	require.NoError(t, err)
+	hourly := parseFlows(t, scheduleFlow(""))
+	hourly.all[0].Triggers[0].Props["cron"] = "0 * * * *"
+	_, err = newScheduler(st, hourly, c).runOnce(ctx)
+	require.NoError(t, err)
+	stt, err := st.Triggers().Get(ctx, "acme", "every-minute", "schedule")
+	require.NoError(t, err)
+	require.Equal(t, time.Date(2026, 3, 4, 11, 0, 0, 0, time.UTC), stt.Next.UTC())
+}
+
+func TestBackfill(t *testing.T) {
+	t.Parallel()
+	st := openSQLite(t)
+	fs := parseFlows(t, scheduleFlow(""))
+	c := &clock{now: t0}
+	s := newScheduler(st, fs, c)
+	ctx := t.Context()
+	s.o.Batch = 2
+	b := Backfill{Start: time.Date(2026, 3, 4, 9, 0, 0, 0, time.UTC), End: time.Date(2026, 3, 4, 9, 4, 0, 0, time.UTC),
+		Labels: []flow.Label{{Key: "why", Value: "replay"}}}
+	require.NoError(t, StartBackfill(ctx, st.Triggers(), fs.all[0], "schedule", b, c.Now()))
+	require.ErrorIs(t, StartBackfill(ctx, st.Triggers(), fs.all[0], "schedule", b, c.Now()), store.ErrConflict)
+	require.ErrorIs(t, StartBackfill(ctx, st.Triggers(), fs.all[0], "nope", b, c.Now()), store.ErrNotFound)
+
+	for range 4 {
+		n, err := s.runOnce(ctx)
+		require.NoError(t, err)
+		require.LessOrEqual(t, n, 2, "a pass fires at most Batch executions")
+	}
+	require.Equal(t, minutes("2026-03-04T09:00:00Z", 5), fireDates(t, st))
+	list, _, err := st.Executions().Search(ctx, store.ExecutionQuery{Namespace: "acme"})
+	require.NoError(t, err)
+	require.Contains(t, list[0].Labels, flow.Label{Key: "why", Value: "replay"})
+	_, err = st.Triggers().Get(ctx, "acme", "every-minute", "schedule"+BackfillSuffix)
+	require.ErrorIs(t, err, store.ErrNotFound, "a finished backfill leaves no state behind")
+}
