@@ -39,6 +39,8 @@ type Options struct {
 	// operations per 10 seconds, leaving room for other replicas.
 	RatePerSecond float64
 	Burst         int
+	// FlightTimeout bounds one shared backend resolution; default 2m.
+	FlightTimeout time.Duration
 	// Learn receives every value resolved (for the process-wide masker).
 	Learn  func(value string)
 	Now    func() time.Time
@@ -88,6 +90,9 @@ func New(o Options) *Manager {
 	}
 	if o.Burst <= 0 {
 		o.Burst = 200
+	}
+	if o.FlightTimeout <= 0 {
+		o.FlightTimeout = 2 * time.Minute
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -144,7 +149,12 @@ func (m *Manager) Get(ctx context.Context, namespace, key string) (string, error
 		m.learn(e.value)
 		return e.value, nil
 	}
-	v, err, _ := m.group.Do(ck, func() (any, error) {
+	// The shared read runs detached from the first caller's cancellation
+	// (bounded by FlightTimeout), so one task timing out does not fail every
+	// task waiting on the same key.
+	ch := m.group.DoChan(ck, func() (any, error) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.o.FlightTimeout)
+		defer cancel()
 		// A flight that finished between our cache check and Do has
 		// filled the cache: use it rather than read again.
 		if e, ok := m.cache.get(ck, m.o.Now()); ok {
@@ -165,10 +175,16 @@ func (m *Manager) Get(ctx context.Context, namespace, key string) (string, error
 		m.cache.put(cacheEntry{key: ck, value: val, found: true, expires: now.Add(m.o.CacheTTL)})
 		return val, nil
 	})
-	if err != nil {
-		return "", err
+	var res singleflight.Result
+	select {
+	case res = <-ch:
+	case <-ctx.Done():
+		return "", fmt.Errorf("resolve secret '%s': %w", key, context.Cause(ctx))
 	}
-	s := v.(string)
+	if res.Err != nil {
+		return "", res.Err
+	}
+	s := res.Val.(string)
 	m.learn(s)
 	return s, nil
 }

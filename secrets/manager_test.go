@@ -310,3 +310,30 @@ func TestExplicitNamespaceSharesTheRead(t *testing.T) {
 	}
 	require.EqualValues(t, 1, b.gets.Load())
 }
+
+// One caller giving up does not fail the others waiting on the same read.
+func TestCancelledCallerDoesNotFailOthers(t *testing.T) {
+	t.Parallel()
+	b := newMemory("a", "K", "v")
+	b.gate = make(chan struct{})
+	m := secrets.New(secrets.Options{Backend: b, CacheSize: 10})
+	ctx, cancel := context.WithCancel(t.Context())
+	first := make(chan error, 1)
+	go func() {
+		_, err := m.Get(ctx, "a", "K")
+		first <- err
+	}()
+	for b.gets.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	second := make(chan string, 1)
+	go func() {
+		v, _ := m.Get(t.Context(), "a", "K")
+		second <- v
+	}()
+	cancel()
+	require.ErrorIs(t, <-first, context.Canceled)
+	close(b.gate)
+	require.Equal(t, "v", <-second)
+	require.EqualValues(t, 1, b.gets.Load())
+}

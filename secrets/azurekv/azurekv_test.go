@@ -333,3 +333,15 @@ func TestReadOnlyDiscovery(t *testing.T) {
 		})
 	}
 }
+
+func TestVaultInAnotherTenant(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, fixtureOptions{role: azurefake.RoleSecretsOfficer})
+	other, err := f.emu.AddVault(azurefake.VaultOptions{Name: "other-tenant-kv", TenantID: "11111111-2222-3333-4444-555555555555"})
+	require.NoError(t, err)
+	b := f.backend(t, func(o *azurekv.Options) { o.Config.KeyVaultURI = other.URL() })
+	err = b.Check(t.Context())
+	require.ErrorIs(t, err, secrets.ErrUnavailable)
+	require.Contains(t, err.Error(), "belongs to tenant 11111111-2222-3333-4444-555555555555")
+	require.Contains(t, err.Error(), "additionally-allowed-tenants")
+}

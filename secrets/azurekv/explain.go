@@ -42,7 +42,10 @@ func ReadTokenClaims(path string) (TokenClaims, error) {
 	return tc, nil
 }
 
-var aadsts = regexp.MustCompile(`AADSTS(\d+)`)
+var (
+	aadsts      = regexp.MustCompile(`AADSTS(\d+)`)
+	otherTenant = regexp.MustCompile(`isn't configured to acquire tokens for tenant "([^"]+)"`)
+)
 
 // op says what Osprey was doing, to name the role that grants it.
 type op int
@@ -64,6 +67,10 @@ func (b *Backend) explain(err error, o op, name string) error {
 	var authErr *azidentity.AuthenticationFailedError
 	if errors.As(err, &authErr) || aadsts.MatchString(err.Error()) {
 		return fmt.Errorf("%w: %s", secrets.ErrUnavailable, b.explainToken(err))
+	}
+	if m := otherTenant.FindStringSubmatch(err.Error()); m != nil {
+		return fmt.Errorf("%w: Key Vault %s belongs to tenant %s but the identity is in %s: use an identity of the vault's tenant (AZURE_TENANT_ID), or add %s to kestra.secret.azure-key-vault.additionally-allowed-tenants",
+			secrets.ErrUnavailable, b.vault, m[1], b.plan.TenantID, m[1])
 	}
 	var re *azcore.ResponseError
 	if !errors.As(err, &re) {
