@@ -23,9 +23,9 @@ func scanFlow(row scanner) (store.FlowRecord, error) {
 	return f, nil
 }
 
-// put writes the next revision of a flow. live is what the caller requires
-// of the head revision: Create wants none (or a deleted one), Update and
-// Delete want a live one.
+// put writes the next revision of a flow after checking what op requires
+// of the head revision: create wants none or a deleted one, update and
+// delete want a live one. The single writer makes read-then-write safe.
 func (f flows) put(ctx context.Context, ns, id, source string, deleted bool, op string) (store.FlowRecord, error) {
 	var out store.FlowRecord
 	err := f.s.tx(ctx, func(tx *sql.Tx) error {
