@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -85,4 +87,19 @@ func TestDevAzurePrintsExports(t *testing.T) {
 	for _, want := range []string{"AZURE_CLIENT_ID=", "AZURE_TENANT_ID=", "AZURE_FEDERATED_TOKEN_FILE=" + dir, "AZURE_AUTHORITY_HOST=https://127.0.0.1:", "SSL_CERT_FILE=", "type: azure-key-vault"} {
 		require.Contains(t, out.String(), want)
 	}
+}
+
+// TestFlowPathLoadsFlowsAtStart starts `server local -f DIR` and finds the
+// folder's flows, nested folders included, ready to run.
+func TestFlowPathLoadsFlowsAtStart(t *testing.T) {
+	flows := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(flows, "team"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(flows, "team", "hello.yaml"), []byte(helloFlow), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(flows, "README.txt"), []byte("not a flow"), 0o600))
+	port := freePort(t)
+	p := start(t, nil, "server", "local", "--data-dir", t.TempDir(), "-f", flows, "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(freePort(t)))
+	a := api{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port)}
+	a.waitUp(p)
+	ex := a.run("company.team", "hello", map[string]string{"name": "folder"})
+	require.Equal(t, "SUCCESS", state(ex))
 }
