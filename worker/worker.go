@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -76,7 +77,8 @@ type Worker struct {
 // New returns a worker; Start runs it.
 func New(opts Options) *Worker {
 	if opts.Threads <= 0 {
-		opts.Threads = 8
+		// Most task runs wait on I/O, not the CPU.
+		opts.Threads = 8 * runtime.NumCPU()
 	}
 	if opts.Lease <= 0 {
 		opts.Lease = 30 * time.Second
@@ -311,7 +313,9 @@ func (w *Worker) execute(ctx context.Context, j store.Job) (res engine.Result, l
 func runSafe(ctx context.Context, r Runnable, rc *RunContext) (out map[string]any, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("task %s panicked: %v\n%s", rc.Task.ID, p, debug.Stack())
+			// The stack goes to the process log, not to the user.
+			slog.Error("task panicked", "task", rc.Task.ID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			err = fmt.Errorf("task %s failed unexpectedly (panic: %v); the worker's log has the stack", rc.Task.ID, p)
 		}
 	}()
 	return r.Run(ctx, rc)
