@@ -285,7 +285,7 @@ func (w *Worker) execute(ctx context.Context, j store.Job) (res engine.Result, l
 		ctx, cancel = context.WithTimeoutCause(ctx, d, fmt.Errorf("task %s timed out after %s", t.ID, t.Timeout))
 		defer cancel()
 	}
-	outputs, err := runSafe(ctx, r, rc)
+	outputs, err := w.runSafe(ctx, r, rc)
 	if err == nil && ctx.Err() != nil {
 		err = context.Cause(ctx)
 	}
@@ -310,11 +310,11 @@ func (w *Worker) execute(ctx context.Context, j store.Job) (res engine.Result, l
 }
 
 // runSafe runs r, turning a panic into an error that names the task.
-func runSafe(ctx context.Context, r Runnable, rc *RunContext) (out map[string]any, err error) {
+func (w *Worker) runSafe(ctx context.Context, r Runnable, rc *RunContext) (out map[string]any, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			// The stack goes to the process log, not to the user.
-			slog.Error("task panicked", "task", rc.Task.ID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			w.log.ErrorContext(ctx, "task panicked", "task", rc.Task.ID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			err = fmt.Errorf("task %s failed unexpectedly (panic: %v); the worker's log has the stack", rc.Task.ID, p)
 		}
 	}()
