@@ -72,5 +72,6 @@ func coreSpecs() []*Spec {
 	for _, n := range conditionNames {
 		specs = append(specs, &Spec{Type: "io.kestra.plugin.core.condition." + n, Kind: KindCondition})
 	}
+	specs = append(specs, ioSpecs()...)
 	return specs
 }

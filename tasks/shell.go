@@ -1,0 +1,419 @@
+package tasks
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/worker"
+)
+
+// Task runner types: Osprey runs every script as a local process; the
+// Docker runner is accepted (flows written for Kestra default to it) and
+// runs as a process too, with a warning.
+const (
+	runnerProcess = "io.kestra.plugin.core.runner.Process"
+	runnerDocker  = "io.kestra.plugin.scripts.runner.docker.Docker"
+	legacyBash    = "io.kestra.core.tasks.scripts.Bash"
+)
+
+// ShellCommands is io.kestra.plugin.scripts.shell.Commands (and the legacy
+// io.kestra.core.tasks.scripts.Bash) on the process task runner.
+type ShellCommands struct {
+	Commands       any            `json:"commands"`
+	BeforeCommands any            `json:"beforeCommands"`
+	Env            map[string]any `json:"env"`
+	// Interpreter is a list for Commands, a string (with interpreterArgs)
+	// for the legacy Bash task.
+	Interpreter     any            `json:"interpreter"`
+	InterpreterArgs []string       `json:"interpreterArgs"`
+	TaskRunner      map[string]any `json:"taskRunner"`
+	ContainerImage  string         `json:"containerImage"`
+	Docker          map[string]any `json:"docker"`
+	DockerOptions   map[string]any `json:"dockerOptions"`
+	Runner          string         `json:"runner"`
+	FailFast        *bool          `json:"failFast"`
+	ExitOnFailed    *bool          `json:"exitOnFailed"`
+	WarningOnStdErr *bool          `json:"warningOnStdErr"`
+	TargetOS        string         `json:"targetOS"`
+	InputFiles      any            `json:"inputFiles"`
+	OutputFiles     any            `json:"outputFiles"`
+	OutputsFiles    any            `json:"outputsFiles"`
+	OutputDirectory any            `json:"outputDirectory"`
+
+	legacy bool
+}
+
+var shellProps = []string{"commands", "beforeCommands", "env", "interpreter", "interpreterArgs", "taskRunner",
+	"containerImage", "docker", "dockerOptions", "runner", "failFast", "exitOnFailed", "warningOnStdErr",
+	"targetOS", "inputFiles", "outputFiles", "outputsFiles", "outputDirectory"}
+
+func checkShell(t *flow.Task, x *ShellCommands) []*flow.Error {
+	x.legacy = t.Type == legacyBash
+	errs := required(t, "commands", x.Commands != nil)
+	for _, p := range []struct {
+		name string
+		set  bool
+	}{{"outputFiles", x.OutputFiles != nil}, {"outputsFiles", x.OutputsFiles != nil}, {"outputDirectory", x.OutputDirectory != nil}} {
+		if p.set {
+			errs = append(errs, taskErr(t, p.name, p.name+" is not supported yet: Osprey has no internal storage for output files; "+
+				"emit values with a ::{\"outputs\":{...}}:: line on stdout instead"))
+		}
+	}
+	if typ, _ := x.TaskRunner["type"].(string); x.TaskRunner != nil && typ != runnerProcess && typ != runnerDocker {
+		errs = append(errs, taskErr(t, "taskRunner", fmt.Sprintf("task runner %q is not supported: use %s", typ, runnerProcess)))
+	}
+	switch strings.ToUpper(x.Runner) {
+	case "", "PROCESS", "DOCKER":
+	default:
+		errs = append(errs, taskErr(t, "runner", fmt.Sprintf("runner %q is not supported: use PROCESS", x.Runner)))
+	}
+	switch v := x.Interpreter.(type) {
+	case nil, string:
+	case []any:
+		if len(v) == 0 {
+			errs = append(errs, taskErr(t, "interpreter", "interpreter must not be empty"))
+		}
+	default:
+		errs = append(errs, taskErr(t, "interpreter", "interpreter must be a list of strings"))
+	}
+	return errs
+}
+
+// Run implements worker.Runnable.
+func (s *ShellCommands) Run(ctx context.Context, rc *worker.RunContext) (map[string]any, error) {
+	// {{ workingDir }} is the scratch directory, as in Kestra's scripts.
+	vars := maps.Clone(rc.Vars)
+	if vars == nil {
+		vars = map[string]any{}
+	}
+	vars["workingDir"] = rc.TmpDir
+	rc.Vars = vars
+	return s.run(ctx, rc, rc.TmpDir)
+}
+
+// outputLine is Kestra's ::{...}:: protocol between a script and its task.
+var outputLine = regexp.MustCompile(`^::(\{.*\})::$`)
+
+func (s *ShellCommands) run(ctx context.Context, env runEnv, dir string) (map[string]any, error) {
+	if dir == "" {
+		return nil, errors.New("no working directory for the task run")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create working directory: %w", err)
+	}
+	s.warnIgnored(env)
+
+	before, err := renderLines(ctx, env, s.BeforeCommands)
+	if err != nil {
+		return nil, err
+	}
+	cmds, err := renderLines(ctx, env, s.Commands)
+	if err != nil {
+		return nil, err
+	}
+	failFast := true
+	for _, b := range []*bool{s.FailFast, s.ExitOnFailed} {
+		if b != nil {
+			failFast = *b
+		}
+	}
+	var script []string
+	if failFast {
+		script = append(script, "set -e")
+	}
+	script = append(append(script, before...), cmds...)
+
+	argv, err := s.argv(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.writeInputFiles(ctx, env, dir); err != nil {
+		return nil, err
+	}
+	environ, err := s.environ(ctx, env, dir)
+	if err != nil {
+		return nil, err
+	}
+
+	cmd := exec.CommandContext(ctx, argv[0], append(argv[1:], strings.Join(script, "\n"))...)
+	cmd.Dir = dir
+	cmd.Env = environ
+	// A process group of its own, so that a kill or a timeout ends the
+	// script's children too, not only the interpreter.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return killGroup(cmd) }
+	// Background children may hold stdout open; stop waiting for them.
+	cmd.WaitDelay = 2 * time.Second
+
+	p := &lineParser{env: env, outputs: map[string]any{}}
+	stderrLevel := "WARN"
+	if s.WarningOnStdErr != nil && !*s.WarningOnStdErr {
+		stderrLevel = "INFO"
+	}
+	stdout := &lineWriter{line: func(l string) { p.line(l, "INFO") }}
+	stderr := &lineWriter{line: func(l string) { p.line(l, stderrLevel) }}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+
+	runErr := cmd.Run()
+	stdout.flush()
+	stderr.flush()
+	if cmd.Process != nil {
+		_ = killGroup(cmd) // leave nothing behind
+	}
+	if ctx.Err() != nil {
+		return nil, context.Cause(ctx)
+	}
+	code := 0
+	if runErr != nil {
+		var ee *exec.ExitError
+		if !errors.As(runErr, &ee) {
+			if errors.Is(runErr, exec.ErrWaitDelay) {
+				runErr = nil
+			} else {
+				return nil, fmt.Errorf("start %s: %w", argv[0], runErr)
+			}
+		} else {
+			code = ee.ExitCode()
+			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+				return nil, fmt.Errorf("command killed by signal %s", ws.Signal())
+			}
+		}
+	}
+	if code != 0 {
+		return nil, fmt.Errorf("command failed with exit code %d", code)
+	}
+	out := map[string]any{"exitCode": code, "vars": p.vars()}
+	if s.legacy {
+		out["stdOutLineCount"], out["stdErrLineCount"] = stdout.count, stderr.count
+	}
+	return out, nil
+}
+
+func killGroup(cmd *exec.Cmd) error {
+	err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	if errors.Is(err, syscall.ESRCH) {
+		return os.ErrProcessDone
+	}
+	return err
+}
+
+func (s *ShellCommands) warnIgnored(env runEnv) {
+	typ, _ := s.TaskRunner["type"].(string)
+	switch {
+	case typ == runnerDocker, strings.EqualFold(s.Runner, "DOCKER"):
+		env.Log("WARN", "Docker is not available in Osprey: the commands run as a local process")
+	case s.ContainerImage != "" || s.Docker != nil || s.DockerOptions != nil:
+		env.Log("WARN", "containerImage and docker options are ignored: Osprey runs the commands as a local process")
+	}
+}
+
+// argv is the interpreter: ["/bin/sh", "-c"] unless the flow says.
+func (s *ShellCommands) argv(ctx context.Context, env runEnv) ([]string, error) {
+	var argv []string
+	switch v := s.Interpreter.(type) {
+	case nil:
+		argv = []string{"/bin/sh", "-c"}
+		if s.legacy && s.InterpreterArgs != nil {
+			argv = append([]string{"/bin/sh"}, s.InterpreterArgs...)
+		}
+	case string:
+		args := s.InterpreterArgs
+		if args == nil {
+			args = []string{"-c"}
+		}
+		argv = append([]string{v}, args...)
+	case []any:
+		for _, a := range v {
+			argv = append(argv, str(a))
+		}
+	}
+	for i, a := range argv {
+		r, err := env.Render(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		argv[i] = r
+	}
+	return argv, nil
+}
+
+// environ is the worker's environment plus the rendered env, as Kestra's
+// process runner inherits its own.
+func (s *ShellCommands) environ(ctx context.Context, env runEnv, dir string) ([]string, error) {
+	out := append(os.Environ(), "WORKING_DIR="+dir)
+	for _, k := range sortedKeys(s.Env) {
+		v, err := env.Render(ctx, str(s.Env[k]))
+		if err != nil {
+			return nil, fmt.Errorf("env %s: %w", k, err)
+		}
+		out = append(out, k+"="+v)
+	}
+	return out, nil
+}
+
+// writeInputFiles writes inline inputFiles (a map of relative path to
+// content, or a JSON string of one) into the working directory.
+func (s *ShellCommands) writeInputFiles(ctx context.Context, env runEnv, dir string) error {
+	if s.InputFiles == nil {
+		return nil
+	}
+	v, err := env.RenderValue(ctx, s.InputFiles)
+	if err != nil {
+		return err
+	}
+	if txt, ok := v.(string); ok {
+		if err := json.Unmarshal([]byte(txt), &v); err != nil {
+			return fmt.Errorf("inputFiles: expected a map of file name to content: %w", err)
+		}
+	}
+	files, ok := v.(map[string]any)
+	if !ok {
+		return errors.New("inputFiles: expected a map of file name to content")
+	}
+	for _, name := range sortedKeys(files) {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if rel, err := filepath.Rel(dir, p); err != nil || strings.HasPrefix(rel, "..") {
+			return fmt.Errorf("inputFiles: %q is outside the working directory", name)
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			return fmt.Errorf("inputFiles: %w", err)
+		}
+		if err := os.WriteFile(p, []byte(str(files[name])), 0o600); err != nil {
+			return fmt.Errorf("inputFiles: %w", err)
+		}
+	}
+	return nil
+}
+
+// renderLines renders a string or a list of strings into lines.
+func renderLines(ctx context.Context, env runEnv, v any) ([]string, error) {
+	var in []any
+	switch v := v.(type) {
+	case nil:
+		return nil, nil
+	case []any:
+		in = v
+	default:
+		in = []any{v}
+	}
+	out := make([]string, 0, len(in))
+	for _, c := range in {
+		r, err := env.Render(ctx, str(c))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// lineParser turns a script's lines into log lines and, for ::{...}::
+// lines, outputs, log entries and metrics as Kestra does.
+type lineParser struct {
+	env     runEnv
+	mu      sync.Mutex
+	outputs map[string]any
+}
+
+// kestraLine is the JSON inside ::{...}::.
+type kestraLine struct {
+	Outputs map[string]any `json:"outputs"`
+	Logs    []struct {
+		Level   string `json:"level"`
+		Message string `json:"message"`
+	} `json:"logs"`
+	Metrics []struct {
+		Name  string            `json:"name"`
+		Type  string            `json:"type"`
+		Value any               `json:"value"`
+		Tags  map[string]string `json:"tags"`
+	} `json:"metrics"`
+}
+
+func (p *lineParser) line(l, level string) {
+	m := outputLine.FindStringSubmatch(strings.TrimRight(l, "\r"))
+	if m == nil {
+		p.env.Log(level, l)
+		return
+	}
+	var k kestraLine
+	if err := json.Unmarshal([]byte(m[1]), &k); err != nil {
+		p.env.Log(level, l)
+		p.env.Log("WARN", fmt.Sprintf("unreadable ::{}:: line: %v", err))
+		return
+	}
+	if k.Outputs != nil {
+		p.mu.Lock()
+		maps.Copy(p.outputs, k.Outputs)
+		p.mu.Unlock()
+	}
+	for _, e := range k.Logs {
+		p.env.Log(e.Level, e.Message)
+	}
+	for _, mt := range k.Metrics {
+		// Metrics have no store yet; keep them visible in the log.
+		p.env.Log("DEBUG", fmt.Sprintf("metric %s %s=%s %v", strings.ToLower(mt.Type), mt.Name, str(mt.Value), mt.Tags))
+	}
+}
+
+func (p *lineParser) vars() map[string]any {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return maps.Clone(p.outputs)
+}
+
+// maxLine bounds a line kept in memory; a longer one is cut into pieces.
+const maxLine = 1 << 20
+
+// lineWriter splits a stream into lines. exec.Cmd writes to it from one
+// goroutine per stream.
+type lineWriter struct {
+	buf   bytes.Buffer
+	line  func(string)
+	count int
+}
+
+func (w *lineWriter) Write(b []byte) (int, error) {
+	n := len(b)
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			w.buf.Write(b)
+			if w.buf.Len() >= maxLine {
+				w.emit()
+			}
+			break
+		}
+		w.buf.Write(b[:i])
+		b = b[i+1:]
+		w.emit()
+	}
+	return n, nil
+}
+
+func (w *lineWriter) emit() {
+	w.count++
+	w.line(strings.TrimSuffix(w.buf.String(), "\r"))
+	w.buf.Reset()
+}
+
+func (w *lineWriter) flush() {
+	if w.buf.Len() > 0 {
+		w.emit()
+	}
+}
+
+var _ worker.Runnable = (*ShellCommands)(nil)
