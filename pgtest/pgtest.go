@@ -4,9 +4,17 @@
 //
 // One server is shared by a test binary and started on first use; each
 // Start call gets a fresh database on it. Call Main from TestMain so the
-// server stops when the tests end:
+// server stops and its directory goes when the tests end:
 //
 //	func TestMain(m *testing.M) { pgtest.Main(m) }
+//
+// Without Main the server still dies with the test binary (Pdeathsig) and
+// the next server started on the machine sweeps the directory it left.
+//
+// PostgreSQL refuses to run as root: under root, initdb and postgres run
+// as the postgres user (set as the child's credentials, as runuser would),
+// in a directory handed to that user. The server runs with fsync off and
+// listens on 127.0.0.1 only, on a free port.
 //
 // Outside CI a machine without PostgreSQL skips these tests with a message
 // saying so; under CI=true a missing or broken PostgreSQL fails them.
@@ -22,6 +30,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"sync"
@@ -142,9 +151,10 @@ func startServer() (*server, error) {
 	if err != nil {
 		return nil, err
 	}
+	sweepStale()
 	// Not t.TempDir: it may be a 0700 directory of root's that the
 	// postgres user cannot enter.
-	dir, err := os.MkdirTemp("", "osprey-pgtest-")
+	dir, err := os.MkdirTemp("", dirPrefix)
 	if err != nil {
 		return nil, err
 	}
@@ -183,12 +193,10 @@ func startServer() (*server, error) {
 			"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
 			"-c", "max_connections=300", "-c", "shared_buffers=32MB")
 		s.cmd.Stdout, s.cmd.Stderr = &logBuf, &logBuf
-		// Killed with this process (Pdeathsig) even when Main is not used.
-		if err := s.cmd.Start(); err != nil {
+		if err := s.start(); err != nil {
 			os.RemoveAll(dir)
 			return nil, fmt.Errorf("start postgres: %w", err)
 		}
-		go func() { s.cmd.Wait(); close(s.done) }()
 		if err := s.waitReady(30 * time.Second); err != nil {
 			s.stopProcess()
 			lastErr = fmt.Errorf("%w\n%s", err, logBuf.String())
@@ -198,6 +206,25 @@ func startServer() (*server, error) {
 	}
 	os.RemoveAll(dir)
 	return nil, lastErr
+}
+
+// start starts postgres from a goroutine locked to its OS thread until
+// postgres exits. Pdeathsig kills postgres when the thread that started it
+// dies, so postgres never outlives the test binary even without Main; the
+// lock keeps the runtime from retiring that thread earlier.
+func (s *server) start() error {
+	started := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with postgres
+		if err := s.cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		_ = s.cmd.Wait()
+		close(s.done)
+	}()
+	return <-started
 }
 
 func (s *server) waitReady(timeout time.Duration) error {
@@ -235,6 +262,30 @@ func (s *server) stopProcess() {
 func (s *server) stop() {
 	s.stopProcess()
 	os.RemoveAll(s.dir)
+}
+
+// dirPrefix names the servers' directories under the temp dir.
+const dirPrefix = "osprey-pgtest-"
+
+// sweepStale removes directories left by test binaries that died without
+// Main's cleanup: their postgres is gone (killed by Pdeathsig), or they
+// never got one and are over an hour old.
+func sweepStale() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), dirPrefix+"*"))
+	for _, d := range dirs {
+		pidFile, err := os.ReadFile(filepath.Join(d, "data", "postmaster.pid"))
+		if err != nil {
+			if fi, err := os.Stat(d); err == nil && time.Since(fi.ModTime()) > time.Hour {
+				os.RemoveAll(d)
+			}
+			continue
+		}
+		first, _, _ := bytes.Cut(pidFile, []byte("\n"))
+		pid, err := strconv.Atoi(string(bytes.TrimSpace(first)))
+		if err == nil && pid > 0 && errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) {
+			os.RemoveAll(d)
+		}
+	}
 }
 
 func freePort() (int, error) {
