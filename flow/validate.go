@@ -33,6 +33,11 @@ func (p *parser) checkFlow(f *Flow) {
 		}
 		first[t.ID] = t
 	}
+	canon := func(s string) string { return s }
+	if c, ok := p.types.(Canonicalizer); ok {
+		canon = c.Canonical
+	}
+	applyDefaults(f, p.tasks, canon)
 	if p.types == nil {
 		return
 	}
