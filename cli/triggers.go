@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/flow"
@@ -92,6 +94,14 @@ func (a *app) mountTriggerRoutes(srv *server.Server) {
 	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut} {
 		srv.HandlePublic(m+" /executions/webhook/{namespace}/{id}/{key}", h)
 	}
+	api := triggerAPI{a}
+	srv.Handle("GET /triggers/search", api.search)
+	srv.Handle("GET /triggers/{namespace}/{flowId}", api.search)
+	srv.Handle("PUT /triggers", api.update)
+	srv.Handle("POST /triggers/set-disabled/by-triggers", api.setDisabled)
+	srv.Handle("PUT /triggers/backfill/pause", api.pauseBackfill(true))
+	srv.Handle("PUT /triggers/backfill/unpause", api.pauseBackfill(false))
+	srv.Handle("POST /triggers/backfill/delete", api.deleteBackfill)
 }
 
 // maxWebhookBody bounds what a webhook call may send.
@@ -123,8 +133,7 @@ func (a *app) webhook(d *trigger.Dispatcher, w http.ResponseWriter, r *http.Requ
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
-	w.Header().Set("Content-Type", "application/json")
-	return json.NewEncoder(w).Encode(ex)
+	return writeJSONBody(w, ex)
 }
 
 // newScheduler returns the scheduler component: Schedule triggers fired
@@ -134,4 +143,222 @@ func (a *app) newScheduler() component {
 	return scheduler.New(scheduler.Options{
 		Store: a.store, Flows: d.Flows, Build: d.Build, Renderer: d.Renderer, Vars: d.Vars, Logger: a.log,
 	})
+}
+
+// triggerAPI serves Kestra's trigger endpoints: list trigger states,
+// enable or disable a trigger, start, pause and delete a backfill.
+type triggerAPI struct{ a *app }
+
+// triggerRef names a trigger in request bodies, as Kestra's Trigger does.
+type triggerRef struct {
+	Namespace string              `json:"namespace"`
+	FlowID    string              `json:"flowId"`
+	TriggerID string              `json:"triggerId"`
+	Disabled  *bool               `json:"disabled,omitempty"`
+	Backfill  *scheduler.Backfill `json:"backfill,omitempty"`
+}
+
+// triggerContext is Kestra's Trigger (context) JSON.
+type triggerContext struct {
+	Namespace         string              `json:"namespace"`
+	FlowID            string              `json:"flowId"`
+	TriggerID         string              `json:"triggerId"`
+	Date              *time.Time          `json:"date,omitempty"`
+	NextExecutionDate *time.Time          `json:"nextExecutionDate,omitempty"`
+	Disabled          bool                `json:"disabled"`
+	Backfill          *scheduler.Backfill `json:"backfill,omitempty"`
+	UpdatedDate       *time.Time          `json:"updatedDate,omitempty"`
+}
+
+type triggerItem struct {
+	AbstractTrigger map[string]any `json:"abstractTrigger"`
+	TriggerContext  triggerContext `json:"triggerContext"`
+}
+
+// search lists the triggers of every flow (or of one), with their state;
+// ?namespace= keeps a namespace and its children, ?q= a substring of the
+// flow or trigger id.
+func (api triggerAPI) search(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	flows, err := flowSource{api.a}.All(ctx)
+	if err != nil {
+		return err
+	}
+	states, err := api.a.store.Triggers().List(ctx)
+	if err != nil {
+		return err
+	}
+	byKey := map[string]store.TriggerState{}
+	for _, st := range states {
+		byKey[st.Namespace+"/"+st.FlowID+"/"+st.TriggerID] = st
+	}
+	q := r.URL.Query()
+	ns, flowID, text := q.Get("namespace"), r.PathValue("flowId"), strings.ToLower(q.Get("q"))
+	if p := r.PathValue("namespace"); p != "" {
+		ns = p
+	}
+	items := []triggerItem{}
+	for _, f := range flows {
+		if ns != "" && f.Namespace != ns && !strings.HasPrefix(f.Namespace, ns+".") {
+			continue
+		}
+		if flowID != "" && f.ID != flowID {
+			continue
+		}
+		for _, t := range f.Triggers {
+			if text != "" && !strings.Contains(strings.ToLower(f.ID), text) && !strings.Contains(strings.ToLower(t.ID), text) {
+				continue
+			}
+			key := f.Namespace + "/" + f.ID + "/" + t.ID
+			st := byKey[key]
+			tc := triggerContext{Namespace: f.Namespace, FlowID: f.ID, TriggerID: t.ID, Date: st.Last, Disabled: st.Disabled || t.Disabled}
+			if !st.Updated.IsZero() {
+				tc.UpdatedDate = &st.Updated
+			}
+			if trigger.Kind(t.Type) == trigger.KindSchedule {
+				tc.NextExecutionDate = st.Next
+			}
+			if bst, ok := byKey[key+scheduler.BackfillSuffix]; ok {
+				if b, err := scheduler.ReadBackfill(bst); err == nil {
+					tc.Backfill = &b
+				}
+			}
+			at := map[string]any{"id": t.ID, "type": t.Type, "disabled": t.Disabled}
+			for k, v := range t.Props {
+				if k != "key" { // a webhook's key is its credential
+					at[k] = v
+				}
+			}
+			items = append(items, triggerItem{AbstractTrigger: at, TriggerContext: tc})
+		}
+	}
+	return writeJSONBody(w, map[string]any{"results": items, "total": len(items)})
+}
+
+// update enables or disables a trigger and starts a backfill, as Kestra's
+// PUT /triggers.
+func (api triggerAPI) update(w http.ResponseWriter, r *http.Request) error {
+	var ref triggerRef
+	if err := json.NewDecoder(r.Body).Decode(&ref); err != nil {
+		return server.Errorf(http.StatusBadRequest, "read trigger: "+err.Error())
+	}
+	f, err := api.trigger(r.Context(), ref)
+	if err != nil {
+		return err
+	}
+	if ref.Disabled != nil {
+		if err := api.setOne(r.Context(), ref, *ref.Disabled); err != nil {
+			return err
+		}
+	}
+	if ref.Backfill != nil {
+		if err := scheduler.StartBackfill(r.Context(), api.a.store.Triggers(), f, ref.TriggerID, *ref.Backfill, time.Now()); err != nil {
+			if errors.Is(err, scheduler.ErrNotSchedule) {
+				return server.Errorf(http.StatusUnprocessableEntity, err.Error())
+			}
+			return err
+		}
+	}
+	return api.writeOne(w, r, ref)
+}
+
+// setDisabled enables or disables the listed triggers (?disabled=true).
+func (api triggerAPI) setDisabled(w http.ResponseWriter, r *http.Request) error {
+	var refs []triggerRef
+	if err := json.NewDecoder(r.Body).Decode(&refs); err != nil {
+		return server.Errorf(http.StatusBadRequest, "read triggers: "+err.Error())
+	}
+	disabled := r.URL.Query().Get("disabled") != "false"
+	for _, ref := range refs {
+		if _, err := api.trigger(r.Context(), ref); err != nil {
+			return err
+		}
+		if err := api.setOne(r.Context(), ref, disabled); err != nil {
+			return err
+		}
+	}
+	return writeJSONBody(w, map[string]any{"count": len(refs)})
+}
+
+// setOne writes the disabled flag. Enabling a schedule forgets its next
+// date, so the ticks that passed while it was disabled are not recovered:
+// it fires again from the next tick.
+func (api triggerAPI) setOne(ctx context.Context, ref triggerRef, disabled bool) error {
+	ts := api.a.store.Triggers()
+	st, err := ts.Get(ctx, ref.Namespace, ref.FlowID, ref.TriggerID)
+	if errors.Is(err, store.ErrNotFound) {
+		st = store.TriggerState{Namespace: ref.Namespace, FlowID: ref.FlowID, TriggerID: ref.TriggerID}
+	} else if err != nil {
+		return err
+	}
+	if st.Disabled && !disabled {
+		st.Next = nil
+	}
+	st.Disabled = disabled
+	st.Updated = time.Now().UTC()
+	return ts.Put(ctx, st)
+}
+
+func (api triggerAPI) pauseBackfill(paused bool) server.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var ref triggerRef
+		if err := json.NewDecoder(r.Body).Decode(&ref); err != nil {
+			return server.Errorf(http.StatusBadRequest, "read trigger: "+err.Error())
+		}
+		ts := api.a.store.Triggers()
+		st, err := ts.Get(r.Context(), ref.Namespace, ref.FlowID, ref.TriggerID+scheduler.BackfillSuffix)
+		if err != nil {
+			return fmt.Errorf("backfill of %s.%s/%s: %w", ref.Namespace, ref.FlowID, ref.TriggerID, err)
+		}
+		st.Disabled = paused
+		if err := ts.Put(r.Context(), st); err != nil {
+			return err
+		}
+		return api.writeOne(w, r, ref)
+	}
+}
+
+func (api triggerAPI) deleteBackfill(w http.ResponseWriter, r *http.Request) error {
+	var ref triggerRef
+	if err := json.NewDecoder(r.Body).Decode(&ref); err != nil {
+		return server.Errorf(http.StatusBadRequest, "read trigger: "+err.Error())
+	}
+	if err := api.a.store.Triggers().Delete(r.Context(), ref.Namespace, ref.FlowID, ref.TriggerID+scheduler.BackfillSuffix); err != nil {
+		return fmt.Errorf("backfill of %s.%s/%s: %w", ref.Namespace, ref.FlowID, ref.TriggerID, err)
+	}
+	return api.writeOne(w, r, ref)
+}
+
+// trigger checks that the referenced flow and trigger exist.
+func (api triggerAPI) trigger(ctx context.Context, ref triggerRef) (*flow.Flow, error) {
+	f, err := api.a.flows.Get(ctx, ref.Namespace, ref.FlowID, 0)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range f.Triggers {
+		if t.ID == ref.TriggerID {
+			return f, nil
+		}
+	}
+	return nil, fmt.Errorf("trigger %s of %s.%s: %w", ref.TriggerID, ref.Namespace, ref.FlowID, store.ErrNotFound)
+}
+
+// writeOne answers with the trigger's context after a change.
+func (api triggerAPI) writeOne(w http.ResponseWriter, r *http.Request, ref triggerRef) error {
+	ts := api.a.store.Triggers()
+	tc := triggerContext{Namespace: ref.Namespace, FlowID: ref.FlowID, TriggerID: ref.TriggerID}
+	if st, err := ts.Get(r.Context(), ref.Namespace, ref.FlowID, ref.TriggerID); err == nil {
+		tc.Date, tc.NextExecutionDate, tc.Disabled, tc.UpdatedDate = st.Last, st.Next, st.Disabled, &st.Updated
+	}
+	if bst, err := ts.Get(r.Context(), ref.Namespace, ref.FlowID, ref.TriggerID+scheduler.BackfillSuffix); err == nil {
+		if b, err := scheduler.ReadBackfill(bst); err == nil {
+			tc.Backfill = &b
+		}
+	}
+	return writeJSONBody(w, tc)
+}
+
+func writeJSONBody(w http.ResponseWriter, v any) error {
+	w.Header().Set("Content-Type", "application/json")
+	return json.NewEncoder(w).Encode(v)
 }

@@ -1,0 +1,154 @@
+package cli
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ospreyhq/osprey/conformance"
+	"github.com/ospreyhq/osprey/flow"
+)
+
+const (
+	hookFlow = `
+id: hook
+namespace: acme
+labels:
+  team: data
+tasks:
+  - id: out
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ trigger.body.name ?? trigger.body }}"
+triggers:
+  - id: from-secret
+    type: io.kestra.plugin.core.trigger.Webhook
+    key: "{{ secret('WEBHOOK_KEY') }}"
+  - id: guarded
+    type: io.kestra.plugin.core.trigger.Webhook
+    key: guarded
+    conditions:
+      - type: io.kestra.plugin.core.condition.ExpressionCondition
+        expression: "{{ trigger.body.hello == 'world' }}"
+`
+	offFlow = `
+id: off
+namespace: acme
+disabled: true
+tasks:
+  - id: out
+    type: io.kestra.plugin.core.debug.Return
+    format: x
+triggers:
+  - id: hook
+    type: io.kestra.plugin.core.trigger.Webhook
+    key: k
+`
+	listenerFlow = `
+id: listener
+namespace: acme
+tasks:
+  - id: got
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ trigger.executionId }}"
+triggers:
+  - id: on-hook
+    type: io.kestra.plugin.core.trigger.Flow
+    conditions:
+      - type: io.kestra.plugin.core.condition.ExecutionFlow
+        namespace: acme
+        flowId: hook
+      - type: io.kestra.plugin.core.condition.ExecutionStatus
+        in: [SUCCESS]
+`
+)
+
+// TestWebhookAndFlowTriggerEndToEnd calls the webhook endpoint of a full
+// in-process Osprey and follows the execution it starts to the Flow
+// trigger that listens to it.
+func TestWebhookAndFlowTriggerEndToEnd(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	sys, err := newConformanceSystem(ctx, &conformance.Env{Vars: map[string]string{
+		"SECRET_WEBHOOK_KEY": base64.StdEncoding.EncodeToString([]byte("k3y-from-secret")),
+	}})
+	require.NoError(t, err)
+	t.Cleanup(func() { sys.Close() })
+	require.NoError(t, sys.Load(ctx, []string{hookFlow, offFlow, listenerFlow}))
+
+	call := func(method, path, ct, body string) (int, []byte) {
+		code, resp, err := sys.HTTP(ctx, method, path, ct, []byte(body))
+		require.NoError(t, err)
+		return code, resp
+	}
+
+	code, body := call(http.MethodPost, "/api/v1/main/executions/webhook/acme/hook/k3y-from-secret?x=1&x=2", "application/json", `{"name":"ada"}`)
+	require.Equal(t, http.StatusOK, code, string(body))
+	var ex flow.Execution
+	require.NoError(t, json.Unmarshal(body, &ex))
+	require.Equal(t, "from-secret", ex.Trigger.ID)
+	require.Equal(t, map[string]any{"name": "ada"}, ex.Trigger.Variables["body"])
+	require.Equal(t, []any{"1", "2"}, ex.Trigger.Variables["parameters"].(map[string]any)["x"])
+	require.Contains(t, ex.Labels, flow.Label{Key: "team", Value: "data"})
+
+	// The execution runs, and its end fires the listener.
+	var done *flow.Execution
+	require.Eventually(t, func() bool {
+		done, err = sys.Execution(ctx, ex.ID)
+		return err == nil && done.State.Current.IsTerminal()
+	}, 20*time.Second, 20*time.Millisecond)
+	require.Equal(t, flow.StateSuccess, done.State.Current)
+	require.Equal(t, "ada", done.TaskRunList[0].Outputs["value"])
+	var heard []*flow.Execution
+	require.Eventually(t, func() bool {
+		heard, err = sys.Executions(ctx, "acme", "listener")
+		return err == nil && len(heard) == 1 && heard[0].State.Current.IsTerminal()
+	}, 20*time.Second, 20*time.Millisecond)
+	require.Equal(t, ex.ID, heard[0].Trigger.Variables["executionId"])
+	require.Equal(t, ex.ID, heard[0].TaskRunList[0].Outputs["value"])
+
+	code, body = call(http.MethodGet, "/api/v1/executions/webhook/acme/hook/wrong-key", "", "")
+	require.Equal(t, http.StatusNotFound, code)
+	require.NotContains(t, string(body), "k3y-from-secret")
+	require.NotContains(t, string(body), "wrong-key", "a key is never echoed")
+	code, _ = call(http.MethodPut, "/api/v1/executions/webhook/acme/hook/"+url.PathEscape("{{ secret('WEBHOOK_KEY') }}"), "", "")
+	require.Equal(t, http.StatusNotFound, code, "the key is the rendered value, not the template")
+
+	code, body = call(http.MethodPost, "/api/v1/executions/webhook/acme/hook/guarded", "application/json", `{"hello":"webhook"}`)
+	require.Equal(t, http.StatusNoContent, code)
+	require.Empty(t, body)
+	code, _ = call(http.MethodPost, "/api/v1/executions/webhook/acme/hook/guarded", "", `not json`)
+	require.Equal(t, http.StatusNoContent, code, "a condition that cannot read the body is false")
+	code, _ = call(http.MethodPost, "/api/v1/executions/webhook/acme/hook/guarded", "application/json", `{"hello":"world"}`)
+	require.Equal(t, http.StatusOK, code)
+
+	code, _ = call(http.MethodPost, "/api/v1/executions/webhook/acme/off/k", "", "")
+	require.Equal(t, http.StatusConflict, code, "a disabled flow refuses its webhook")
+
+	// Disable the trigger through the API: the webhook refuses calls.
+	code, body = call(http.MethodPost, "/api/v1/main/triggers/set-disabled/by-triggers?disabled=true", "application/json",
+		`[{"namespace":"acme","flowId":"hook","triggerId":"from-secret"}]`)
+	require.Equal(t, http.StatusOK, code, string(body))
+	code, _ = call(http.MethodPost, "/api/v1/executions/webhook/acme/hook/k3y-from-secret", "", "")
+	require.Equal(t, http.StatusConflict, code)
+	code, body = call(http.MethodGet, "/api/v1/triggers/search?namespace=acme&q=from", "", "")
+	require.Equal(t, http.StatusOK, code)
+	var list struct {
+		Results []triggerItem `json:"results"`
+		Total   int           `json:"total"`
+	}
+	require.NoError(t, json.Unmarshal(body, &list))
+	require.Equal(t, 1, list.Total)
+	require.True(t, list.Results[0].TriggerContext.Disabled)
+	require.NotContains(t, string(body), "WEBHOOK_KEY", "the key is left out of listings")
+	code, _ = call(http.MethodPut, "/api/v1/triggers", "application/json", `{"namespace":"acme","flowId":"hook","triggerId":"from-secret","disabled":false}`)
+	require.Equal(t, http.StatusOK, code)
+	code, _ = call(http.MethodGet, "/api/v1/executions/webhook/acme/hook/k3y-from-secret", "", "")
+	require.Equal(t, http.StatusOK, code, "enabled again")
+	code, _ = call(http.MethodPut, "/api/v1/triggers", "application/json", `{"namespace":"acme","flowId":"hook","triggerId":"from-secret","backfill":{"start":"2026-01-01T00:00:00Z"}}`)
+	require.Equal(t, http.StatusUnprocessableEntity, code, "only a schedule has a backfill")
+}
