@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -94,4 +95,42 @@ func BenchmarkClaimComplete(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkClaimCompleteParallel measures the queue's throughput with
+// workers claiming and completing concurrently; ns/op is per job.
+func BenchmarkClaimCompleteParallel(b *testing.B) {
+	s := benchStore(b)
+	ctx := b.Context()
+	e := benchExecution("e1")
+	require.NoError(b, s.Executions().Create(ctx, e))
+	v := int64(1)
+	for from := 0; from < b.N; from += 1000 {
+		jobs := make([]store.Job, min(1000, b.N-from))
+		for i := range jobs {
+			jobs[i] = store.Job{ID: fmt.Sprintf("j%d", from+i), ExecutionID: "e1", TaskRunID: "e1-tr0", Attempt: 1,
+				Payload: []byte(`{"task":{"id":"task0"}}`)}
+		}
+		var err error
+		v, err = s.Executions().Save(ctx, store.SaveParams{Execution: e, Version: v, Jobs: jobs})
+		require.NoError(b, err)
+	}
+	q := s.Queue()
+	var n atomic.Int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		owner := fmt.Sprintf("w%d", n.Add(1))
+		for pb.Next() {
+			jobs, err := q.ClaimJobs(ctx, owner, 1, time.Minute)
+			if err != nil || len(jobs) != 1 {
+				b.Errorf("claim: %v %d", err, len(jobs))
+				return
+			}
+			if err := q.Complete(ctx, owner, jobs[0].ID, []byte(`{"state":"SUCCESS"}`)); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }
