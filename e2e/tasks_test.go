@@ -1,0 +1,150 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/store"
+)
+
+// runFlow stores src, starts it and waits for the execution to end.
+func (p *pipeline) runFlow(t *testing.T, id, src string) (*flow.Execution, []flow.LogEntry) {
+	t.Helper()
+	ctx := context.Background()
+	_, err := p.st.Flows().Create(ctx, store.PutFlowParams{Namespace: "e2e", ID: id, Source: src})
+	require.NoError(t, err)
+	f, err := p.launcher.Flows.Get(ctx, "e2e", id, 0)
+	require.NoError(t, err)
+	ex, err := p.launcher.Start(ctx, f, nil, nil)
+	require.NoError(t, err)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got, _, err := p.st.Executions().Get(ctx, ex.ID)
+		require.NoError(t, err)
+		if got.State.Current.IsTerminal() {
+			logs, err := p.st.Logs().List(ctx, store.LogQuery{ExecutionID: ex.ID})
+			require.NoError(t, err)
+			return got, logs
+		}
+		require.True(t, time.Now().Before(deadline), "execution %s stuck in %s", ex.ID, got.State.Current)
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func taskRun(t *testing.T, ex *flow.Execution, id string) *flow.TaskRun {
+	t.Helper()
+	for _, tr := range ex.TaskRunList {
+		if tr.TaskID == id {
+			return tr
+		}
+	}
+	t.Fatalf("no task run for %s", id)
+	return nil
+}
+
+func logged(logs []flow.LogEntry, taskID, level string) []string {
+	var out []string
+	for _, l := range logs {
+		if l.TaskID == taskID && l.Level == level {
+			out = append(out, l.Message)
+		}
+	}
+	return out
+}
+
+// TestHTTPAndShellTasksThroughThePipeline runs a flow that calls an HTTP
+// server, hands the response to a shell script and returns the script's
+// outputs, through the executor, the queue and the worker on SQLite.
+func TestHTTPAndShellTasksThroughThePipeline(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Header().Set("X-Seen", r.Method)
+		_, _ = fmt.Fprintf(w, "hello %s", strings.Trim(string(b), `"`))
+	}))
+	t.Cleanup(srv.Close)
+	p := newPipeline(t, 2)
+
+	ex, logs := p.runFlow(t, "io", fmt.Sprintf(`id: io
+namespace: e2e
+tasks:
+  - id: req
+    type: io.kestra.plugin.core.http.Request
+    uri: %s/greet
+    method: POST
+    contentType: text/plain
+    body: osprey
+  - id: sh
+    type: io.kestra.plugin.scripts.shell.Commands
+    taskRunner:
+      type: io.kestra.plugin.core.runner.Process
+    env:
+      CODE: "{{ outputs.req.code }}"
+    commands:
+      - echo "code $CODE"
+      - echo 'warned' >&2
+      - echo '::{"outputs":{"greeting":"{{ outputs.req.body }}","method":"{{ outputs.req.headers['X-Seen'][0] }}"}}::'
+  - id: ret
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ outputs.sh.vars.greeting }} via {{ outputs.sh.vars.method }}, exit {{ outputs.sh.exitCode }}"
+`, srv.URL))
+	require.Equal(t, flow.StateSuccess, ex.State.Current, ex.Error)
+	require.Equal(t, 200, int(taskRun(t, ex, "req").Outputs["code"].(float64)))
+	require.Equal(t, "hello osprey via POST, exit 0", taskRun(t, ex, "ret").Outputs["value"])
+	require.Equal(t, []string{"code 200"}, logged(logs, "sh", "INFO"))
+	require.Equal(t, []string{"warned"}, logged(logs, "sh", "WARN"))
+}
+
+// TestShellFailureAndTimeoutThroughThePipeline checks that a failing script
+// fails its execution with the exit code, and that a task timeout kills
+// the script's whole process group.
+func TestShellFailureAndTimeoutThroughThePipeline(t *testing.T) {
+	t.Parallel()
+	p := newPipeline(t, 2)
+
+	ex, logs := p.runFlow(t, "fails", `id: fails
+namespace: e2e
+tasks:
+  - id: sh
+    type: io.kestra.core.tasks.scripts.Bash
+    commands:
+      - exit 4
+`)
+	require.Equal(t, flow.StateFailed, ex.State.Current)
+	require.Contains(t, logged(logs, "sh", "ERROR"), "command failed with exit code 4")
+
+	ex, logs = p.runFlow(t, "slow", `id: slow
+namespace: e2e
+tasks:
+  - id: sh
+    type: io.kestra.plugin.scripts.shell.Commands
+    timeout: PT1S
+    commands:
+      - sleep 60 &
+      - echo "leader $$"
+      - sleep 60
+`)
+	require.Equal(t, flow.StateFailed, ex.State.Current)
+	require.Contains(t, logged(logs, "sh", "ERROR"), "task sh timed out after PT1S")
+	var leader int
+	for _, l := range logged(logs, "sh", "INFO") {
+		if v, ok := strings.CutPrefix(l, "leader "); ok {
+			leader, _ = strconv.Atoi(v)
+		}
+	}
+	require.Positive(t, leader)
+	require.Eventually(t, func() bool { return errors.Is(syscall.Kill(-leader, 0), syscall.ESRCH) },
+		5*time.Second, 20*time.Millisecond, "processes of group %d outlived the timeout", leader)
+}
