@@ -86,6 +86,8 @@ func testFlowLifecycle(t *testing.T, s store.Store) {
 	require.Equal(t, src2, revs[1].Source)
 
 	require.ErrorIs(t, fs.Delete(ctx, "acme", "nope"), store.ErrNotFound)
+	_, err = fs.Revisions(ctx, "acme", "nope")
+	require.ErrorIs(t, err, store.ErrNotFound, "a flow that never existed has no revisions")
 }
 
 func testFlowSearch(t *testing.T, s store.Store) {

@@ -295,6 +295,19 @@ func testCancelJobs(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	require.Empty(t, cancel, "only the owner's jobs are reported")
 	require.NoError(t, q.Complete(ctx, "w", "j2", []byte(`{"state":"KILLED"}`)))
+
+	// A job cancelled before any worker took it comes out marked, so the
+	// worker that claims it reports it killed without running it.
+	enqueue(t, s, "e1", store.Job{ID: "j3", TaskRunID: "c"})
+	e, v, err = xs.Get(ctx, "e1")
+	require.NoError(t, err)
+	_, err = xs.Save(ctx, store.SaveParams{Execution: e, Version: v, CancelJobs: []string{"j3"}})
+	require.NoError(t, err)
+	jobs, err = q.ClaimJobs(ctx, "w", 10, time.Minute)
+	require.NoError(t, err)
+	require.Len(t, jobs, 1)
+	require.Equal(t, "j3", jobs[0].ID)
+	require.True(t, jobs[0].Cancel)
 }
 
 func testAckResults(t *testing.T, s store.Store) {
