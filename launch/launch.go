@@ -176,16 +176,54 @@ func (l *Launcher) NewExecution(ctx context.Context, r engine.StartRequest) (*fl
 	return ex, nil
 }
 
-// Kill asks the executor to kill an execution.
+// Kill asks the executor to kill an execution, and every running subflow
+// execution it started, recursively, as Kestra does: a parent killed while
+// it waits on a subflow would otherwise leave the subflow running.
 func (l *Launcher) Kill(ctx context.Context, id string) error {
-	return l.update(ctx, id, func(ex *flow.Execution) error {
+	err := l.update(ctx, id, func(ex *flow.Execution) error {
 		if ex.State.Current.IsTerminal() {
 			return fmt.Errorf("execution %s already ended %s: %w", id, ex.State.Current, engine.ErrInvalidTransition)
 		}
 		ex.State.Set(flow.StateKilling, l.now())
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	seen := map[string]bool{id: true}
+	queue := []string{id}
+	for len(queue) > 0 && len(seen) < maxKillCascade {
+		parent := queue[0]
+		queue = queue[1:]
+		children, _, err := l.Store.Executions().Search(ctx, store.ExecutionQuery{ParentID: parent})
+		if err != nil {
+			return fmt.Errorf("list subflows of %s: %w", parent, err)
+		}
+		for _, c := range children {
+			if seen[c.ID] {
+				continue
+			}
+			seen[c.ID] = true
+			queue = append(queue, c.ID)
+			if c.State.Current.IsTerminal() {
+				continue // its own subflows may still run (wait: false)
+			}
+			err := l.update(ctx, c.ID, func(ex *flow.Execution) error {
+				if !ex.State.Current.IsTerminal() {
+					ex.State.Set(flow.StateKilling, l.now())
+				}
+				return nil
+			})
+			if err != nil {
+				return fmt.Errorf("kill subflow %s of %s: %w", c.ID, parent, err)
+			}
+		}
+	}
+	return nil
 }
+
+// maxKillCascade bounds how many executions one kill visits.
+const maxKillCascade = 10000
 
 // Resume continues a paused execution. inputs are read against the Pause
 // task's onResume declarations and become its outputs.onResume, as in
