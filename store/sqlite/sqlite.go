@@ -17,6 +17,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/url"
+	"os"
 	"runtime"
 	"time"
 
@@ -87,6 +88,13 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		s.w.SetConnMaxIdleTime(0)
 		s.r = s.w
 	} else {
+		// The file holds sealed secrets and execution data: owner-only.
+		// SQLite gives its -wal and -shm files the same mode.
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		}
+		f.Close()
 		s.w, err = sql.Open("sqlite", dsn(path, opts, false))
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite %s: %w", path, err)

@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -48,4 +49,10 @@ func TestReopenKeepsData(t *testing.T) {
 	got, err := s.Flows().Get(t.Context(), "acme", "f", 0)
 	require.NoError(t, err)
 	require.Equal(t, "id: f", got.Source)
+
+	for _, f := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(f)
+		require.NoError(t, err)
+		require.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "%s is readable by its owner only", f)
+	}
 }
