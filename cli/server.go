@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,10 +16,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ospreyhq/osprey/config"
+	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/executor"
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/render"
 	"github.com/ospreyhq/osprey/server"
 	"github.com/ospreyhq/osprey/store"
+	"github.com/ospreyhq/osprey/tasks"
 	"github.com/ospreyhq/osprey/worker"
 )
 
@@ -122,6 +126,7 @@ func runServer(ctx context.Context, env *Env, mode string, roles []string, fl se
 		}
 	}
 
+	a.isolate()
 	has := func(r string) bool { return containsStr(roles, r) }
 	var started []component
 	stopAll := func() {
@@ -154,7 +159,7 @@ func runServer(ctx context.Context, env *Env, mode string, roles []string, fl se
 	if has(roleWorker) {
 		threads := fl.threads
 		w := worker.New(worker.Options{
-			Store: a.store, Tasks: a.reg, Flows: a.flows, Renderers: a.renderer, Logger: log,
+			Store: a.store, Tasks: a.reg, Flows: a.flows, Renderers: a.rendererFor(roleWorker), Logger: a.log,
 			Threads: threads, TmpDir: tmpDir(cfg),
 		})
 		if err := start(w); err != nil {
@@ -162,7 +167,7 @@ func runServer(ctx context.Context, env *Env, mode string, roles []string, fl se
 		}
 	}
 	if has(roleExecutor) {
-		x := executor.New(executor.Options{Store: a.store, Engine: a.engine, Flows: a.flows, Logger: log, OnEnd: a.onExecutionEnd})
+		x := executor.New(executor.Options{Store: a.store, Engine: a.engine, Flows: a.flows, Logger: a.log, OnEnd: a.onExecutionEnd})
 		if err := start(x); err != nil {
 			return err
 		}
@@ -176,6 +181,14 @@ func runServer(ctx context.Context, env *Env, mode string, roles []string, fl se
 	<-ctx.Done()
 	log.Info("shutting down", "grace", fl.shutdownGrace)
 	return nil
+}
+
+// rendererFor returns the renderer a component uses (isolation applied).
+func (a *app) rendererFor(role string) *render.Renderer {
+	if role == roleWorker && a.workerRenderer != nil {
+		return a.workerRenderer
+	}
+	return a.renderer
 }
 
 func tmpDir(cfg *config.Config) string {
@@ -192,6 +205,23 @@ func containsStr(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// isolate applies kestra.secret.isolation: a component named in
+// denied-services gets a renderer whose secret() refuses, even when it
+// shares the process with components that may resolve secrets.
+func (a *app) isolate() {
+	iso := a.cfg.Secret.Isolation
+	if iso.Denies(roleExecutor) {
+		r := *a.renderer
+		r.DeniedSecrets = roleExecutor
+		a.engine.Renderer = &r
+	}
+	if iso.Denies(roleWorker) {
+		r := *a.renderer
+		r.DeniedSecrets = roleWorker
+		a.workerRenderer = &r
+	}
 }
 
 // newServer builds the webserver from the configuration, applying the bind
@@ -230,7 +260,47 @@ func (r serverRunner) Start(ctx context.Context, p server.StartParams) (*flow.Ex
 }
 
 func (r serverRunner) Kill(ctx context.Context, id string) error {
-	return r.a.launcher.Kill(ctx, id)
+	return conflict(r.a.launcher.Kill(ctx, id))
+}
+
+var (
+	_ server.Steerer = serverRunner{}
+	_ server.Catalog = serverRunner{}
+)
+
+func (r serverRunner) Resume(ctx context.Context, id string, inputs map[string]any) error {
+	return conflict(r.a.launcher.Resume(ctx, id, inputs))
+}
+
+func (r serverRunner) Restart(ctx context.Context, id string) error {
+	return conflict(r.a.launcher.Restart(ctx, id))
+}
+
+func (r serverRunner) Replay(ctx context.Context, p server.ReplayParams) (*flow.Execution, error) {
+	ex, err := r.a.launcher.Replay(ctx, p.ExecutionID, p.TaskRunID, p.Revision)
+	return ex, conflict(err)
+}
+
+func (r serverRunner) FlowSchema() map[string]any { return r.a.reg.FlowSchema() }
+
+func (r serverRunner) PluginTypes() []server.PluginType {
+	var out []server.PluginType
+	for _, typ := range r.a.reg.Types() {
+		spec, _ := r.a.reg.Spec(typ)
+		out = append(out, server.PluginType{
+			Type: typ, Kind: tasks.KindName(spec.Kind), Aliases: r.a.reg.Aliases(typ), Schema: r.a.reg.TypeSchema(typ),
+		})
+	}
+	return out
+}
+
+// conflict turns the engine's refusal of a transition (the execution
+// changed state since the server looked) into a 409.
+func conflict(err error) error {
+	if errors.Is(err, engine.ErrInvalidTransition) {
+		return &server.Error{Status: http.StatusConflict, Message: err.Error()}
+	}
+	return err
 }
 
 // loadFlowDir creates or updates every flow file under dir.

@@ -150,6 +150,7 @@ func New(o Options) *Server {
 		closing: make(chan struct{}),
 	}
 	s.routes()
+	s.actionRoutes()
 	s.managementRoutes()
 	return s
 }
