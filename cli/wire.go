@@ -30,8 +30,10 @@ type app struct {
 	flows    *launch.Flows
 	launcher *launch.Launcher
 	renderer *render.Renderer
-	engine   *engine.Engine
-	environ  []string
+	// workerRenderer is set when isolation denies the worker secrets.
+	workerRenderer *render.Renderer
+	engine         *engine.Engine
+	environ        []string
 }
 
 // wire opens the store and builds the shared parts. component names the

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/mask"
 	"github.com/ospreyhq/osprey/store"
 )
 
@@ -214,15 +215,45 @@ func (x *Executor) step(ctx context.Context, id string) error {
 				return x.save(ctx, f, ex, ver, acks, engine.Effects{WakeAt: ptr(x.opts.Now().Add(time.Second))}, done)
 			}
 		}
-		fx, err = x.opts.Engine.Advance(ctx, engine.Step{Flow: f, Exec: ex, Results: results, Related: related, Now: x.opts.Now()})
+		// Secrets resolved by the step itself (flow outputs, conditions)
+		// are learnt here and masked before anything is stored.
+		var m mask.Masker
+		fx, err = x.opts.Engine.Advance(mask.NewContext(ctx, &m), engine.Step{Flow: f, Exec: ex, Results: results, Related: related, Now: x.opts.Now()})
 		if err != nil {
 			return fmt.Errorf("advance: %w", err)
 		}
+		maskStep(&m, ex, &fx)
 	}
 	return x.save(ctx, f, ex, ver, acks, fx, false)
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// maskStep hides secrets the step resolved in everything it will store.
+func maskStep(m *mask.Masker, ex *flow.Execution, fx *engine.Effects) {
+	if m.Empty() {
+		return
+	}
+	if ex.Outputs != nil {
+		ex.Outputs, _ = m.Value(ex.Outputs).(map[string]any)
+	}
+	ex.Error = m.Mask(ex.Error)
+	for _, tr := range ex.TaskRunList {
+		if tr.Outputs != nil {
+			tr.Outputs, _ = m.Value(tr.Outputs).(map[string]any)
+		}
+		tr.Error = m.Mask(tr.Error)
+		for i, it := range tr.Items {
+			tr.Items[i] = m.Mask(it)
+		}
+	}
+	for i := range fx.Logs {
+		fx.Logs[i].Message = m.Mask(fx.Logs[i].Message)
+	}
+	for i := range fx.Dispatch {
+		fx.Dispatch[i].Vars, _ = m.Value(fx.Dispatch[i].Vars).(map[string]any)
+	}
+}
 
 // concurrency applies the flow's concurrency limit to an execution about
 // to start: it waits QUEUED, or is cancelled or failed, as the flow says.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/expr"
+	"github.com/ospreyhq/osprey/mask"
 	"github.com/ospreyhq/osprey/worker"
 )
 
@@ -130,6 +131,9 @@ func (r *Renderer) secret(ctx context.Context, ns string, a expr.Args) (any, err
 	}
 	if r.learn != nil {
 		r.learn(val)
+	}
+	if m := mask.FromContext(ctx); m != nil {
+		m.Add(val)
 	}
 	if sk, ok := a.Named["subkey"]; ok {
 		field, _ := sk.(string)
