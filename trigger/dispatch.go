@@ -104,6 +104,14 @@ func (d *Dispatcher) OnExecution(ctx context.Context, src *flow.Execution) ([]*f
 // moves it on by one millisecond and the store's compare-and-swap on it
 // makes two executors evaluating at once take turns.
 func (d *Dispatcher) fireListener(ctx context.Context, l Listener, cc Context) (*flow.Execution, error) {
+	// Most listeners do not care about most executions: find out without
+	// reading their state. With no windows, Evaluate reports neither a
+	// fire nor a change exactly when stored windows would see none either
+	// (an expired window left in place is dropped on the next write).
+	cc.Now = d.now()
+	if fire, changed, err := Evaluate(ctx, l, cc, Windows{}); err != nil || (!fire && !changed) {
+		return nil, err
+	}
 	ts := d.Store.Triggers()
 	for range maxFireAttempts {
 		cc.Now = d.now()

@@ -3,7 +3,9 @@ package trigger_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -294,4 +296,32 @@ func TestConcurrentFlowTriggersFireOnce(t *testing.T) {
 		require.NoError(t, err)
 	}
 	require.Len(t, executionsOf(t, st, "io.kestra.tests.trigger", "multi"), 1)
+}
+
+// BenchmarkFlowTriggers evaluates an ended execution against 200 flows, 20
+// of them listening (none matching): the cost each execution end pays.
+func BenchmarkFlowTriggers(b *testing.B) {
+	st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "osprey.db"), sqlite.Options{NoSync: true})
+	require.NoError(b, err)
+	defer st.Close()
+	reg := tasks.New()
+	fs := &flows{}
+	for i := range 200 {
+		src := strings.Replace(source, "id: trigger-flow", fmt.Sprintf("id: flow-%d", i), 1)
+		if i%10 == 0 {
+			src = strings.Replace(listener, "id: trigger-flow-listener", fmt.Sprintf("id: listener-%d", i), 1)
+		}
+		f, err := flow.Parse([]byte(src), flow.ParseOptions{Types: reg})
+		require.NoError(b, err)
+		fs.all = append(fs.all, f)
+	}
+	d := &trigger.Dispatcher{Store: st, Flows: fs, Renderer: newRenderer(nil),
+		Vars: func(f *flow.Flow, ex *flow.Execution) map[string]any { return engine.Vars(f, ex, nil, nil, nil) }}
+	src := execution("io.kestra.tests.trigger", "flow-3", flow.StateSuccess)
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := d.OnExecution(ctx, src); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
