@@ -1,0 +1,65 @@
+package e2e
+
+import (
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+const secretFlow = `
+id: sec
+namespace: e2e.sec
+tasks:
+  - id: check
+    type: io.kestra.plugin.core.flow.If
+    condition: "{{ secret('TOKEN') == 'hunter2-token' }}"
+    then:
+      - id: ret
+        type: io.kestra.plugin.core.debug.Return
+        format: "{{ secret('TOKEN') | upper }}"
+outputs:
+  - id: direct
+    type: STRING
+    value: "{{ secret('TOKEN') }}"
+`
+
+func runSecretFlow(t *testing.T, extraEnv ...string) (map[string]any, string) {
+	t.Helper()
+	env := append([]string{
+		"KESTRA_SECRET_TYPE=env",
+		"SECRET_TOKEN=" + base64.StdEncoding.EncodeToString([]byte("hunter2-token")),
+	}, extraEnv...)
+	port := freePort(t)
+	p := start(t, env, "server", "local", "--data-dir", t.TempDir(), "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(freePort(t)))
+	a := api{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port)}
+	a.waitUp(p)
+	a.createFlow(secretFlow)
+	ex := a.run("e2e.sec", "sec", nil)
+	_, body := a.do("GET", "/api/v1/main/executions/"+ex["id"].(string), "", nil)
+	return ex, string(body)
+}
+
+// TestExecutorSideSecretsAreMasked resolves a secret in a flow output and
+// an If condition (both rendered by the executor, not a worker) and finds
+// only ****** in what the API returns.
+func TestExecutorSideSecretsAreMasked(t *testing.T) {
+	ex, body := runSecretFlow(t)
+	require.Equal(t, "SUCCESS", state(ex))
+	require.Equal(t, map[string]any{"direct": "******"}, ex["outputs"])
+	require.NotContains(t, body, "hunter2")
+	require.NotContains(t, strings.ToLower(body), "hunter2")
+	require.Contains(t, body, "******")
+}
+
+// TestIsolationDeniesTheExecutor stops the executor from resolving secrets
+// (kestra.secret.isolation.denied-services) while the worker still may.
+func TestIsolationDeniesTheExecutor(t *testing.T) {
+	ex, body := runSecretFlow(t, "KESTRA_SECRET_ISOLATION_ENABLED=true", "KESTRA_SECRET_ISOLATION_DENIED_SERVICES=executor")
+	require.Equal(t, "FAILED", state(ex))
+	require.Contains(t, body, "the executor may not resolve secrets")
+	require.NotContains(t, body, "hunter2")
+}
