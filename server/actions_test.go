@@ -1,0 +1,383 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/launch"
+	"github.com/ospreyhq/osprey/server"
+	"github.com/ospreyhq/osprey/store"
+	"github.com/ospreyhq/osprey/store/sqlite"
+	"github.com/ospreyhq/osprey/tasks"
+)
+
+// launchRunner adapts the launcher and the registry to the server, as
+// the command line's wiring does.
+type launchRunner struct {
+	l   *launch.Launcher
+	reg *tasks.Registry
+}
+
+var (
+	_ server.Steerer = launchRunner{}
+	_ server.Catalog = launchRunner{}
+)
+
+func (r launchRunner) Start(ctx context.Context, p server.StartParams) (*flow.Execution, error) {
+	return r.l.Start(ctx, p.Flow, p.Inputs, p.Labels)
+}
+func (r launchRunner) Kill(ctx context.Context, id string) error { return r.l.Kill(ctx, id) }
+func (r launchRunner) Resume(ctx context.Context, id string, in map[string]any) error {
+	return r.l.Resume(ctx, id, in)
+}
+func (r launchRunner) Restart(ctx context.Context, id string) error { return r.l.Restart(ctx, id) }
+func (r launchRunner) Replay(ctx context.Context, p server.ReplayParams) (*flow.Execution, error) {
+	return r.l.Replay(ctx, p.ExecutionID, p.TaskRunID, p.Revision)
+}
+func (r launchRunner) FlowSchema() map[string]any { return r.reg.FlowSchema() }
+func (r launchRunner) PluginTypes() []server.PluginType {
+	var out []server.PluginType
+	for _, typ := range r.reg.Types() {
+		s, _ := r.reg.Spec(typ)
+		out = append(out, server.PluginType{Type: typ, Kind: tasks.KindName(s.Kind), Aliases: r.reg.Aliases(typ), Schema: r.reg.TypeSchema(typ)})
+	}
+	return out
+}
+
+// startOnly is a Runner without the optional interfaces.
+type startOnly struct{}
+
+func (startOnly) Start(context.Context, server.StartParams) (*flow.Execution, error) {
+	return nil, errors.New("not used")
+}
+func (startOnly) Kill(context.Context, string) error { return nil }
+
+type actionEnv struct {
+	st  store.Store
+	url string
+}
+
+func newActionEnv(t *testing.T) *actionEnv {
+	t.Helper()
+	ctx := t.Context()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "osprey.db"), sqlite.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	reg := tasks.New()
+	parse := func(src []byte) (*flow.Flow, error) { return flow.Parse(src, flow.ParseOptions{Types: reg}) }
+	l := &launch.Launcher{Store: st, Flows: launch.NewFlows(st.Flows(), parse)}
+	srv := server.New(server.Options{Store: st, Parse: parse, Runner: launchRunner{l: l, reg: reg}})
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	return &actionEnv{st: st, url: hs.URL + "/api/v1/main"}
+}
+
+func (e *actionEnv) flow(t *testing.T, src string) {
+	t.Helper()
+	_, err := e.st.Flows().Create(t.Context(), store.PutFlowParams{Namespace: "company.team", ID: "f", Source: src})
+	require.NoError(t, err)
+}
+
+// execution stores an execution of company.team.f in state st with task
+// runs given as taskID=STATE pairs, top-level, in order.
+func (e *actionEnv) execution(t *testing.T, st flow.State, runs ...string) *flow.Execution {
+	t.Helper()
+	return e.subflow(t, "", st, runs...)
+}
+
+// subflow is execution with a parent execution.
+func (e *actionEnv) subflow(t *testing.T, parentID string, st flow.State, runs ...string) *flow.Execution {
+	t.Helper()
+	now := time.Now().UTC()
+	ex := &flow.Execution{ID: flow.NewID(), Namespace: "company.team", FlowID: "f", FlowRevision: 1,
+		ParentID: parentID,
+		State:    flow.NewStateInfo(flow.StateCreated, now), Metadata: &flow.ExecutionMetadata{AttemptNumber: 1}}
+	ex.State.Set(flow.StateRunning, now)
+	ex.State.Set(st, now)
+	for _, r := range runs {
+		id, s, _ := strings.Cut(r, "=")
+		tr := &flow.TaskRun{ID: flow.NewID(), ExecutionID: ex.ID, Namespace: ex.Namespace, FlowID: ex.FlowID, TaskID: id,
+			State: flow.NewStateInfo(flow.StateCreated, now), Outputs: map[string]any{"value": id}}
+		tr.State.Set(flow.State(s), now)
+		ex.TaskRunList = append(ex.TaskRunList, tr)
+	}
+	require.NoError(t, e.st.Executions().Create(t.Context(), ex))
+	return ex
+}
+
+func (e *actionEnv) get(t *testing.T, id string) *flow.Execution {
+	t.Helper()
+	ex, _, err := e.st.Executions().Get(t.Context(), id)
+	require.NoError(t, err)
+	return ex
+}
+
+func (e *actionEnv) do(t *testing.T, method, path, contentType string, body io.Reader) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, e.url+path, body)
+	require.NoError(t, err)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, b
+}
+
+func form(t *testing.T, fields map[string]string) (string, io.Reader) {
+	t.Helper()
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	for k, v := range fields {
+		require.NoError(t, mw.WriteField(k, v))
+	}
+	require.NoError(t, mw.Close())
+	return mw.FormDataContentType(), &b
+}
+
+const pauseFlow = `id: f
+namespace: company.team
+tasks:
+  - id: approve
+    type: io.kestra.plugin.core.flow.Pause
+    onResume:
+      - id: approved
+        type: BOOLEAN
+      - id: reason
+        type: STRING
+        defaults: none given
+  - id: after
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ outputs.approve.onResume.approved }}"
+`
+
+func TestResumeExecution(t *testing.T) {
+	t.Parallel()
+	e := newActionEnv(t)
+	e.flow(t, pauseFlow)
+
+	paused := e.execution(t, flow.StatePaused, "approve=PAUSED")
+	ct, body := form(t, map[string]string{"approved": "true"})
+	status, _ := e.do(t, "POST", "/executions/"+paused.ID+"/resume", ct, body)
+	require.Equal(t, http.StatusNoContent, status)
+	got := e.get(t, paused.ID)
+	require.Equal(t, flow.StateRunning, got.State.Current)
+	require.Equal(t, flow.StateRunning, got.TaskRunList[0].State.Current)
+	require.Equal(t, map[string]any{"approved": true, "reason": "none given"}, got.TaskRunList[0].Outputs["onResume"])
+
+	tests := []struct {
+		name   string
+		state  flow.State
+		fields map[string]string
+		id     string
+		status int
+		want   string
+	}{
+		{"bad input is 422 naming it", flow.StatePaused, map[string]string{"approved": "perhaps"}, "", 422, "approved"},
+		{"not paused is 409", flow.StateSuccess, map[string]string{"approved": "true"}, "", 409, "PAUSED"},
+		{"unknown execution is 404", flow.StatePaused, nil, "nope", 404, "nope"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ex := e.execution(t, tt.state, "approve="+string(tt.state))
+			id := ex.ID
+			if tt.id != "" {
+				id = tt.id
+			}
+			ct, body := form(t, tt.fields)
+			status, b := e.do(t, "POST", "/executions/"+id+"/resume", ct, body)
+			require.Equal(t, tt.status, status, string(b))
+			require.Contains(t, string(b), tt.want)
+			require.Equal(t, tt.state, e.get(t, ex.ID).State.Current, "a refused resume changes nothing")
+		})
+	}
+}
+
+const threeTasks = `id: f
+namespace: company.team
+tasks:
+  - id: a
+    type: io.kestra.plugin.core.debug.Return
+    format: a
+  - id: b
+    type: io.kestra.plugin.core.debug.Return
+    format: b
+  - id: c
+    type: io.kestra.plugin.core.debug.Return
+    format: c
+`
+
+func TestRestartExecution(t *testing.T) {
+	t.Parallel()
+	e := newActionEnv(t)
+	e.flow(t, threeTasks)
+
+	failed := e.execution(t, flow.StateFailed, "a=SUCCESS", "b=FAILED")
+	status, b := e.do(t, "POST", "/executions/"+failed.ID+"/restart", "", nil)
+	require.Equal(t, http.StatusOK, status, string(b))
+	var got flow.Execution
+	require.NoError(t, json.Unmarshal(b, &got))
+	require.Equal(t, failed.ID, got.ID, "a restart keeps the execution")
+	require.Equal(t, flow.StateRestarted, got.State.Current)
+	require.Equal(t, 2, got.Metadata.AttemptNumber)
+	require.Equal(t, flow.StateSuccess, got.TaskRunList[0].State.Current)
+	require.Equal(t, flow.StateRestarted, got.TaskRunList[1].State.Current)
+
+	ok := e.execution(t, flow.StateSuccess, "a=SUCCESS")
+	status, b = e.do(t, "POST", "/executions/"+ok.ID+"/restart", "", nil)
+	require.Equal(t, http.StatusConflict, status, string(b))
+	require.Equal(t, flow.StateSuccess, e.get(t, ok.ID).State.Current)
+}
+
+func TestReplayExecution(t *testing.T) {
+	t.Parallel()
+	e := newActionEnv(t)
+	e.flow(t, threeTasks)
+	done := e.execution(t, flow.StateSuccess, "a=SUCCESS", "b=SUCCESS", "c=SUCCESS")
+
+	status, b := e.do(t, "POST", "/executions/"+done.ID+"/replay?taskRunId="+done.TaskRunList[1].ID, "", nil)
+	require.Equal(t, http.StatusOK, status, string(b))
+	var got flow.Execution
+	require.NoError(t, json.Unmarshal(b, &got))
+	require.NotEqual(t, done.ID, got.ID)
+	require.Equal(t, done.ID, got.OriginalID)
+	require.Equal(t, flow.StateRestarted, got.State.Current)
+	require.Len(t, got.TaskRunList, 1, "b and c run again")
+	require.Equal(t, "a", got.TaskRunList[0].TaskID)
+	require.Equal(t, "a", got.TaskRunList[0].Outputs["value"], "what ran before is kept")
+	require.NotEqual(t, done.TaskRunList[0].ID, got.TaskRunList[0].ID)
+	require.Equal(t, got.ID, got.TaskRunList[0].ExecutionID)
+	stored := e.get(t, got.ID)
+	require.Equal(t, got.TaskRunList[0].ID, stored.TaskRunList[0].ID)
+	require.Len(t, e.get(t, done.ID).TaskRunList, 3, "the original is untouched")
+
+	status, b = e.do(t, "POST", "/executions/"+done.ID+"/replay", "", nil)
+	require.Equal(t, http.StatusOK, status, string(b))
+	var whole flow.Execution
+	require.NoError(t, json.Unmarshal(b, &whole))
+	require.Equal(t, done.ID, whole.OriginalID)
+	require.Empty(t, whole.TaskRunList, "without taskRunId the whole flow runs again")
+
+	running := e.execution(t, flow.StateRunning, "a=RUNNING")
+	tests := []struct {
+		name, path string
+		status     int
+	}{
+		{"unknown task run", "/executions/" + done.ID + "/replay?taskRunId=nope", 404},
+		{"running execution", "/executions/" + running.ID + "/replay", 409},
+		{"unknown execution", "/executions/nope/replay", 404},
+		{"bad revision", "/executions/" + done.ID + "/replay?revision=x", 400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, b := e.do(t, "POST", tt.path, "", nil)
+			require.Equal(t, tt.status, status, string(b))
+		})
+	}
+}
+
+func TestKillCascadesToSubflows(t *testing.T) {
+	t.Parallel()
+	e := newActionEnv(t)
+	e.flow(t, threeTasks)
+	parent := e.execution(t, flow.StateRunning, "a=RUNNING")
+	child := e.subflow(t, parent.ID, flow.StateRunning, "a=RUNNING")
+	grandchild := e.subflow(t, child.ID, flow.StateCreated)
+	ended := e.subflow(t, parent.ID, flow.StateSuccess, "a=SUCCESS")
+	other := e.execution(t, flow.StateRunning, "a=RUNNING")
+
+	status, b := e.do(t, "DELETE", "/executions/"+parent.ID+"/kill", "", nil)
+	require.Equal(t, http.StatusAccepted, status, string(b))
+	for _, id := range []string{parent.ID, child.ID, grandchild.ID} {
+		require.Equal(t, flow.StateKilling, e.get(t, id).State.Current, id)
+	}
+	require.Equal(t, flow.StateSuccess, e.get(t, ended.ID).State.Current, "an ended subflow stays as it ended")
+	require.Equal(t, flow.StateRunning, e.get(t, other.ID).State.Current, "an unrelated execution runs on")
+}
+
+func TestActionsWithoutSteerer(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "osprey.db"), sqlite.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	srv := server.New(server.Options{Store: st, Parse: func([]byte) (*flow.Flow, error) { return nil, errors.New("x") }, Runner: startOnly{}})
+	for _, path := range []string{"/api/v1/main/executions/x/resume", "/api/v1/main/executions/x/restart", "/api/v1/main/executions/x/replay"} {
+		rec := httptest.NewRecorder()
+		srv.Handler().ServeHTTP(rec, httptest.NewRequestWithContext(ctx, "POST", path, nil))
+		require.Equal(t, http.StatusNotImplemented, rec.Code, path)
+	}
+	rec := httptest.NewRecorder()
+	srv.Handler().ServeHTTP(rec, httptest.NewRequestWithContext(ctx, "GET", "/api/v1/main/plugins/schemas/flow", nil))
+	require.Equal(t, http.StatusNotImplemented, rec.Code)
+}
+
+func TestFlowSchemaEndpoint(t *testing.T) {
+	t.Parallel()
+	e := newActionEnv(t)
+	status, b := e.do(t, "GET", "/plugins/schemas/flow", "", nil)
+	require.Equal(t, http.StatusOK, status, string(b))
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	require.NoError(t, err)
+	c := jsonschema.NewCompiler()
+	require.NoError(t, c.AddResource("flow.json", doc))
+	sch, err := c.Compile("flow.json")
+	require.NoError(t, err, "the served schema compiles")
+
+	valid := map[string]any{"id": "f", "namespace": "company.team", "tasks": []any{
+		map[string]any{"id": "a", "type": "io.kestra.plugin.core.log.Log", "message": "hi"},
+	}}
+	require.NoError(t, sch.Validate(valid))
+	invalid := map[string]any{"id": "f", "namespace": "company.team", "tasks": []any{
+		map[string]any{"id": "a", "type": "io.kestra.plugin.core.log.Log", "mesage": "hi"},
+	}}
+	require.Error(t, sch.Validate(invalid))
+
+	status, _ = e.do(t, "GET", "/plugins/schemas/template", "", nil)
+	require.Equal(t, http.StatusNotFound, status)
+}
+
+func TestPluginsEndpoints(t *testing.T) {
+	t.Parallel()
+	e := newActionEnv(t)
+	status, b := e.do(t, "GET", "/plugins", "", nil)
+	require.Equal(t, http.StatusOK, status, string(b))
+	var plugins []struct {
+		Tasks, Triggers, Conditions, Aliases []string
+	}
+	require.NoError(t, json.Unmarshal(b, &plugins))
+	require.Len(t, plugins, 1)
+	require.Contains(t, plugins[0].Tasks, "io.kestra.plugin.core.log.Log")
+	require.Contains(t, plugins[0].Tasks, "io.kestra.plugin.core.flow.Pause")
+	require.Contains(t, plugins[0].Triggers, "io.kestra.plugin.core.trigger.Schedule")
+	require.Contains(t, plugins[0].Conditions, "io.kestra.plugin.core.condition.ExecutionStatus")
+	require.Contains(t, plugins[0].Aliases, "io.kestra.core.tasks.log.Log")
+	require.NotContains(t, plugins[0].Tasks, "io.kestra.plugin.core.trigger.Schedule")
+
+	status, b = e.do(t, "GET", "/plugins/io.kestra.core.tasks.log.Log", "", nil)
+	require.Equal(t, http.StatusOK, status, string(b))
+	var typ server.PluginType
+	require.NoError(t, json.Unmarshal(b, &typ))
+	require.Equal(t, "io.kestra.plugin.core.log.Log", typ.Type, "an alias answers with its canonical type")
+	require.Contains(t, typ.Schema["properties"], "message")
+
+	status, _ = e.do(t, "GET", "/plugins/io.example.Nope", "", nil)
+	require.Equal(t, http.StatusNotFound, status)
+}

@@ -1,0 +1,177 @@
+package server_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+type graphJSON struct {
+	Nodes []struct {
+		UID, Type    string
+		RelationType string
+		Task         *struct{ ID, Type string }
+	}
+	Edges []struct {
+		Source, Target string
+		Relation       struct{ RelationType, Value string }
+	}
+	Clusters []struct {
+		Cluster    struct{ UID string }
+		Nodes      []string
+		Parents    []string
+		Start, End string
+	}
+	Flowables []string
+}
+
+func (g graphJSON) edge(from, to string) (string, string, bool) {
+	for _, e := range g.Edges {
+		if e.Source == from && e.Target == to {
+			return e.Relation.RelationType, e.Relation.Value, true
+		}
+	}
+	return "", "", false
+}
+
+const graphFlow = `id: f
+namespace: company.team
+triggers:
+  - id: daily
+    type: io.kestra.plugin.core.trigger.Schedule
+    cron: "0 9 * * *"
+tasks:
+  - id: first
+    type: io.kestra.plugin.core.log.Log
+    message: hi
+  - id: fan
+    type: io.kestra.plugin.core.flow.Parallel
+    tasks:
+      - id: left
+        type: io.kestra.plugin.core.log.Log
+        message: l
+      - id: check
+        type: io.kestra.plugin.core.flow.If
+        condition: "{{ true }}"
+        then:
+          - id: yes
+            type: io.kestra.plugin.core.log.Log
+            message: y
+        else:
+          - id: no
+            type: io.kestra.plugin.core.log.Log
+            message: n
+  - id: last
+    type: io.kestra.plugin.core.log.Log
+    message: bye
+errors:
+  - id: alert
+    type: io.kestra.plugin.core.log.Log
+    message: failed
+finally:
+  - id: cleanup
+    type: io.kestra.plugin.core.log.Log
+    message: done
+`
+
+func TestFlowGraph(t *testing.T) {
+	t.Parallel()
+	e := newActionEnv(t)
+	e.flow(t, graphFlow)
+	status, b := e.do(t, "GET", "/flows/company.team/f/graph", "", nil)
+	require.Equal(t, http.StatusOK, status, string(b))
+	var g graphJSON
+	require.NoError(t, json.Unmarshal(b, &g))
+
+	uids := map[string]string{}
+	for _, n := range g.Nodes {
+		_, dup := uids[n.UID]
+		require.False(t, dup, "uid %s appears twice", n.UID)
+		uids[n.UID] = n.Type
+	}
+	require.Equal(t, "io.kestra.core.models.hierarchies.GraphTask", uids["fan.check.yes"])
+	require.Equal(t, "io.kestra.core.models.hierarchies.GraphTrigger", uids["trigger:daily"])
+	for _, e := range g.Edges {
+		require.Contains(t, uids, e.Source)
+		require.Contains(t, uids, e.Target)
+	}
+
+	tests := []struct {
+		name, from, to, rel, value string
+	}{
+		{"trigger starts the flow", "trigger:daily", "root:start", "SEQUENTIAL", ""},
+		{"first task", "root:start", "first", "SEQUENTIAL", ""},
+		{"into the parallel cluster", "first", "fan:start", "SEQUENTIAL", ""},
+		{"parallel branch", "fan:start", "fan.left", "PARALLEL", ""},
+		{"parallel branch ends", "fan.left", "fan:end", "PARALLEL", ""},
+		{"nested cluster", "fan:start", "fan.check:start", "PARALLEL", ""},
+		{"then branch", "fan.check:start", "fan.check.yes", "CHOICE", "then"},
+		{"else branch", "fan.check:start", "fan.check.no", "CHOICE", "else"},
+		{"out of the cluster", "fan:end", "last", "SEQUENTIAL", ""},
+		{"errors branch", "root:start", "alert", "ERROR", ""},
+		{"finally after the tasks", "root:finally", "cleanup", "FINALLY", ""},
+		{"finally ends the flow", "cleanup", "root:end", "FINALLY", ""},
+	}
+	for _, tt := range tests {
+		rel, value, ok := g.edge(tt.from, tt.to)
+		require.True(t, ok, "%s: no edge %s → %s", tt.name, tt.from, tt.to)
+		require.Equal(t, tt.rel, rel, tt.name)
+		require.Equal(t, tt.value, value, tt.name)
+	}
+
+	require.ElementsMatch(t, []string{"fan", "check"}, g.Flowables)
+	require.Len(t, g.Clusters, 2)
+	for _, c := range g.Clusters {
+		switch c.Cluster.UID {
+		case "cluster:fan":
+			require.Empty(t, c.Parents)
+			require.Equal(t, "fan:start", c.Start)
+			require.True(t, slices.Contains(c.Nodes, "fan.check.yes"), "a cluster lists nested nodes")
+			require.False(t, slices.Contains(c.Nodes, "last"))
+		case "cluster:fan.check":
+			require.Equal(t, []string{"cluster:fan"}, c.Parents)
+			require.ElementsMatch(t, []string{"fan.check:start", "fan.check:end", "fan.check.yes", "fan.check.no"}, c.Nodes)
+		default:
+			t.Fatalf("unexpected cluster %s", c.Cluster.UID)
+		}
+	}
+
+	status, _ = e.do(t, "GET", "/flows/company.team/missing/graph", "", nil)
+	require.Equal(t, http.StatusNotFound, status)
+}
+
+func TestFlowGraphDag(t *testing.T) {
+	t.Parallel()
+	e := newActionEnv(t)
+	e.flow(t, `id: f
+namespace: company.team
+tasks:
+  - id: dag
+    type: io.kestra.plugin.core.flow.Dag
+    tasks:
+      - task:
+          id: extract
+          type: io.kestra.plugin.core.log.Log
+          message: e
+      - task:
+          id: load
+          type: io.kestra.plugin.core.log.Log
+          message: l
+        dependsOn: [extract]
+`)
+	status, b := e.do(t, "GET", "/flows/company.team/f/graph", "", nil)
+	require.Equal(t, http.StatusOK, status, string(b))
+	var g graphJSON
+	require.NoError(t, json.Unmarshal(b, &g))
+	for _, tt := range []struct{ from, to string }{
+		{"dag:start", "dag.extract"}, {"dag.extract", "dag.load"}, {"dag.load", "dag:end"},
+	} {
+		_, _, ok := g.edge(tt.from, tt.to)
+		require.True(t, ok, "%s → %s", tt.from, tt.to)
+	}
+	_, _, ok := g.edge("dag.extract", "dag:end")
+	require.False(t, ok, "a task others depend on does not end the dag")
+}
