@@ -11,6 +11,7 @@ import (
 	"github.com/ospreyhq/osprey/config"
 	"github.com/ospreyhq/osprey/mask"
 	"github.com/ospreyhq/osprey/render"
+	"github.com/ospreyhq/osprey/seal"
 	"github.com/ospreyhq/osprey/secrets"
 	"github.com/ospreyhq/osprey/secrets/azurekv"
 	"github.com/ospreyhq/osprey/secrets/embedded"
@@ -142,4 +143,27 @@ func embeddedKey(ctx context.Context, cfg *config.Config, log *slog.Logger) ([]b
 		dir = "data"
 	}
 	return embedded.LoadOrCreateKey(ctx, dir, log)
+}
+
+// inputBox returns the box that seals SECRET-type inputs: keyed by
+// kestra.encryption.secret-key, else by the embedded secrets key (generated
+// under the data directory on SQLite). Without a key, SECRET inputs are
+// refused with the fix.
+func inputBox(ctx context.Context, a *app) *seal.Box {
+	var key []byte
+	var err error
+	if k := a.cfg.Encryption.SecretKey; !k.IsZero() {
+		key, err = embedded.DeriveKey(k.Reveal())
+	} else {
+		key, err = embeddedKey(ctx, a.cfg, a.log)
+	}
+	if err != nil {
+		a.log.DebugContext(ctx, "SECRET inputs are disabled", "reason", err)
+		return nil
+	}
+	box, err := seal.New(key, "osprey secret input v1")
+	if err != nil {
+		return nil
+	}
+	return box
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/launch"
 	"github.com/ospreyhq/osprey/render"
+	"github.com/ospreyhq/osprey/seal"
 	"github.com/ospreyhq/osprey/store"
 	"github.com/ospreyhq/osprey/store/sqlite"
 	"github.com/ospreyhq/osprey/tasks"
@@ -30,6 +31,8 @@ type app struct {
 	flows    *launch.Flows
 	launcher *launch.Launcher
 	renderer *render.Renderer
+	// inputs seals SECRET-type inputs (nil: no key, such inputs refused).
+	inputs *seal.Box
 	// workerRenderer is set when isolation denies the worker secrets.
 	workerRenderer *render.Renderer
 	engine         *engine.Engine
@@ -52,6 +55,8 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, environ []s
 		st.Close()
 		return nil, err
 	}
+	a.inputs = inputBox(ctx, a)
+	a.launcher.Secrets = a.inputs
 	a.renderer = &render.Renderer{Expr: expr.New(expr.Options{}), Secrets: secrets, Logs: errorLogs{st}}
 	a.engine = &engine.Engine{
 		Types:    reg,

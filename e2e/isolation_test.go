@@ -3,6 +3,8 @@ package e2e
 import (
 	"encoding/base64"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -62,4 +64,50 @@ func TestIsolationDeniesTheExecutor(t *testing.T) {
 	require.Equal(t, "FAILED", state(ex))
 	require.Contains(t, body, "the executor may not resolve secrets")
 	require.NotContains(t, body, "hunter2")
+}
+
+const secretInputFlow = `
+id: secin
+namespace: e2e.sec
+inputs:
+  - id: password
+    type: SECRET
+tasks:
+  - id: log
+    type: io.kestra.plugin.core.log.Log
+    message: "password is {{ inputs.password }} / {{ inputs.password | base64encode }}"
+  - id: ret
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ inputs.password }}"
+`
+
+// TestSecretInputsAreSealedAndMasked runs a flow with a SECRET input: the
+// task sees the value, the API, the logs and the database files never do.
+func TestSecretInputsAreSealedAndMasked(t *testing.T) {
+	dir := t.TempDir()
+	port := freePort(t)
+	p := start(t, nil, "server", "local", "--data-dir", dir, "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(freePort(t)))
+	a := api{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port)}
+	a.waitUp(p)
+	a.createFlow(secretInputFlow)
+	const value = "correct-horse-battery"
+	ex := a.run("e2e.sec", "secin", map[string]string{"password": value})
+	require.Equal(t, "SUCCESS", state(ex))
+	id := ex["id"].(string)
+	_, body := a.do("GET", "/api/v1/main/executions/"+id, "", nil)
+	_, logs := a.do("GET", "/api/v1/main/logs/"+id, "", nil)
+	require.Contains(t, string(logs), "password is ****** / ******")
+	require.Contains(t, string(body), `"value":"******"`)
+	for _, out := range [][]byte{body, logs} {
+		require.NotContains(t, string(out), value)
+		require.NotContains(t, string(out), base64.StdEncoding.EncodeToString([]byte(value)))
+	}
+	require.Equal(t, 0, p.stop(t))
+	files, err := filepath.Glob(filepath.Join(dir, "*"))
+	require.NoError(t, err)
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		require.NoError(t, err)
+		require.NotContains(t, string(raw), value, "%s holds the SECRET input in clear", f)
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/input"
+	"github.com/ospreyhq/osprey/seal"
 	"github.com/ospreyhq/osprey/store"
 )
 
@@ -85,6 +86,9 @@ type Launcher struct {
 	Store store.Store
 	Flows *Flows
 	Now   func() time.Time
+	// Secrets seals SECRET-type inputs before they are stored; without it
+	// such inputs are refused.
+	Secrets *seal.Box
 }
 
 var _ engine.Starter = (*Launcher)(nil)
@@ -104,6 +108,9 @@ func (l *Launcher) Build(f *flow.Flow, raw map[string]any, labels []flow.Label) 
 	}
 	inputs, err := input.Read(f, raw)
 	if err != nil {
+		return nil, err
+	}
+	if err := l.sealSecrets(f, inputs); err != nil {
 		return nil, err
 	}
 	now := l.now()
@@ -138,11 +145,36 @@ func (l *Launcher) StartRaw(ctx context.Context, f *flow.Flow, raw map[string]an
 		}
 	}
 	ex.Inputs = input.Defaults(f, raw)
+	if err := l.sealSecrets(f, ex.Inputs); err != nil {
+		return nil, err
+	}
 	if err := l.Store.Executions().Create(ctx, ex); err != nil {
 		return nil, fmt.Errorf("create execution: %w", err)
 	}
 	_ = l.Store.Queue().Notify(ctx, store.TopicExecutions)
 	return ex, nil
+}
+
+// sealSecrets replaces the values of SECRET-type inputs by sealed markers:
+// the plain value exists only in the request and, later, in the memory of
+// the worker running a task.
+func (l *Launcher) sealSecrets(f *flow.Flow, inputs map[string]any) error {
+	for _, in := range f.Inputs {
+		v, ok := inputs[in.ID]
+		if !ok || v == nil || !strings.EqualFold(in.Type, "SECRET") {
+			continue
+		}
+		if l.Secrets == nil {
+			return flow.Errors{{Path: "inputs." + in.ID, Line: in.Pos.Line, Column: in.Pos.Column,
+				Message: fmt.Sprintf("input %q is a SECRET: set kestra.encryption.secret-key (32+ characters) so Osprey can store it encrypted", in.ID)}}
+		}
+		s, isString := v.(string)
+		if !isString {
+			continue // already sealed, or not a value we can seal
+		}
+		inputs[in.ID] = l.Secrets.Wrap(s)
+	}
+	return nil
 }
 
 // Start creates an execution of f and hands it to the executor.

@@ -22,6 +22,7 @@ import (
 	"github.com/ospreyhq/osprey/executor"
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/mask"
+	"github.com/ospreyhq/osprey/seal"
 	"github.com/ospreyhq/osprey/store"
 )
 
@@ -57,6 +58,8 @@ type Options struct {
 	Poll time.Duration
 	// TmpDir is where task runs get scratch directories.
 	TmpDir string
+	// Secrets opens sealed SECRET-type inputs for the task that runs.
+	Secrets *seal.Box
 }
 
 // Worker is the worker component.
@@ -258,6 +261,9 @@ func (w *Worker) execute(ctx context.Context, j store.Job) (res engine.Result, l
 	if err := flow.DecodeJSON(j.Payload, &p); err != nil {
 		return fail(fmt.Sprintf("unreadable job: %v", err))
 	}
+	if err := w.openInputs(p.Vars, &m); err != nil {
+		return fail(err.Error())
+	}
 	f, err := w.opts.Flows.Get(ctx, p.Namespace, p.FlowID, p.Revision)
 	if err != nil {
 		return fail(err.Error())
@@ -307,6 +313,29 @@ func (w *Worker) execute(ctx context.Context, j store.Job) (res engine.Result, l
 		res.Outputs, _ = m.Value(map[string]any(outputs)).(map[string]any)
 	}
 	return res, buf.take()
+}
+
+// openInputs replaces sealed SECRET inputs in vars by their values, in
+// memory only, and teaches the job's masker each of them.
+func (w *Worker) openInputs(vars map[string]any, m *mask.Masker) error {
+	inputs, _ := vars["inputs"].(map[string]any)
+	for k, v := range inputs {
+		if w.opts.Secrets == nil {
+			if mv, ok := v.(map[string]any); ok && mv["type"] == seal.Type {
+				return fmt.Errorf("input %q is sealed but this worker has no key: set kestra.encryption.secret-key as on the webserver", k)
+			}
+			continue
+		}
+		plain, ok, err := w.opts.Secrets.Unwrap(v)
+		if err != nil {
+			return fmt.Errorf("open SECRET input %q: %w (is kestra.encryption.secret-key the same on every component?)", k, err)
+		}
+		if ok {
+			m.Add(plain)
+			inputs[k] = plain
+		}
+	}
+	return nil
 }
 
 // runSafe runs r, turning a panic into an error that names the task.
