@@ -130,16 +130,15 @@ func (s *ShellCommands) run(ctx context.Context, env runEnv, dir string) (map[st
 			failFast = *b
 		}
 	}
-	var script []string
-	if failFast {
-		script = append(script, "set -e")
-	}
-	script = append(append(script, before...), cmds...)
-
 	argv, err := s.argv(ctx, env)
 	if err != nil {
 		return nil, err
 	}
+	var script []string
+	if failFast && isShell(argv[0]) {
+		script = append(script, "set -e")
+	}
+	script = append(append(script, before...), cmds...)
 	if err := s.writeInputFiles(ctx, env, dir); err != nil {
 		return nil, err
 	}
@@ -200,6 +199,15 @@ func (s *ShellCommands) run(ctx context.Context, env runEnv, dir string) (map[st
 		out["stdOutLineCount"], out["stdErrLineCount"] = stdout.count, stderr.count
 	}
 	return out, nil
+}
+
+// isShell reports whether an interpreter understands `set -e`.
+func isShell(path string) bool {
+	switch filepath.Base(path) {
+	case "sh", "bash", "dash", "ash", "ksh", "zsh", "busybox":
+		return true
+	}
+	return false
 }
 
 func killGroup(cmd *exec.Cmd) error {
