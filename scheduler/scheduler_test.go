@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -311,4 +312,60 @@ func BenchmarkSchedulerPass(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// crashingTriggers fails Fire as a scheduler dying around its commit
+// would: before writing anything, or after the transaction committed.
+type crashingTriggers struct {
+	store.TriggerStore
+	afterCommit bool
+}
+
+var errCrash = errors.New("scheduler died")
+
+func (c crashingTriggers) Fire(ctx context.Context, prev *time.Time, s store.TriggerState, execs []*flow.Execution) (bool, error) {
+	if len(execs) == 0 {
+		return c.TriggerStore.Fire(ctx, prev, s, execs)
+	}
+	if c.afterCommit {
+		_, _ = c.TriggerStore.Fire(ctx, prev, s, execs)
+	}
+	return false, errCrash
+}
+
+type crashingStore struct {
+	store.Store
+	afterCommit bool
+}
+
+func (c crashingStore) Triggers() store.TriggerStore {
+	return crashingTriggers{c.Store.Triggers(), c.afterCommit}
+}
+
+// TestCrashAroundFire kills a scheduler's fire before and after its
+// commit: the scheduler that takes over fires the tick once either way.
+func TestCrashAroundFire(t *testing.T) {
+	t.Parallel()
+	st := openSQLite(t)
+	fs := parseFlows(t, scheduleFlow(""))
+	c := &clock{now: t0}
+	ctx := t.Context()
+	healthy := newScheduler(st, fs, c)
+	_, err := healthy.runOnce(ctx)
+	require.NoError(t, err)
+
+	c.Set(t0.Add(40 * time.Second)) // 10:01:10
+	_, err = newScheduler(crashingStore{st, true}, fs, c).runOnce(ctx)
+	require.ErrorIs(t, err, errCrash)
+	_, err = newScheduler(st, fs, c).runOnce(ctx)
+	require.NoError(t, err)
+	require.Equal(t, minutes("2026-03-04T10:01:00Z", 1), fireDates(t, st), "committed before the crash: not fired again")
+
+	c.Set(t0.Add(100 * time.Second)) // 10:02:10
+	_, err = newScheduler(crashingStore{st, false}, fs, c).runOnce(ctx)
+	require.ErrorIs(t, err, errCrash)
+	require.Len(t, fireDates(t, st), 1)
+	_, err = newScheduler(st, fs, c).runOnce(ctx)
+	require.NoError(t, err)
+	require.Equal(t, minutes("2026-03-04T10:01:00Z", 2), fireDates(t, st), "lost before the commit: fired by the next scheduler")
 }
