@@ -80,7 +80,7 @@ func (x executions) Get(ctx context.Context, id string) (*flow.Execution, int64,
 		return nil, 0, fmt.Errorf("get execution %s: %w", id, translate(err))
 	}
 	var e flow.Execution
-	if err := json.Unmarshal(doc, &e); err != nil {
+	if err := flow.DecodeJSON(doc, &e); err != nil {
 		return nil, 0, fmt.Errorf("decode execution %s: %w", id, err)
 	}
 	return &e, version, nil
@@ -195,7 +195,7 @@ func (x executions) Search(ctx context.Context, q store.ExecutionQuery) ([]*flow
 			return nil, 0, fmt.Errorf("search executions: %w", err)
 		}
 		e := new(flow.Execution)
-		if err := json.Unmarshal(doc, e); err != nil {
+		if err := flow.DecodeJSON(doc, e); err != nil {
 			return nil, 0, fmt.Errorf("decode execution: %w", err)
 		}
 		out = append(out, e)

@@ -21,6 +21,27 @@ var executionTests = []test{
 	{"Search", testExecutionSearch},
 	{"CountActive", testExecutionCountActive},
 	{"Delete", testExecutionDelete},
+	{"NumbersKeepTheirType", testExecutionNumbers},
+}
+
+// testExecutionNumbers checks that integers come back as int64 and
+// fractions as float64, in inputs, outputs and task run outputs: an INT
+// input must still print 5, not 5.0, once the executor reloads it.
+func testExecutionNumbers(t *testing.T, s store.Store) {
+	ctx, xs, clock := t.Context(), s.Executions(), Clock(t)
+	e := newExecution("num", "acme", "n", clock.Now())
+	e.Inputs = map[string]any{"i": int64(5), "f": 1.5, "whole": 2.0, "list": []any{int64(1), 2.25}}
+	e.Outputs = map[string]any{"count": int64(3)}
+	e.TaskRunList = []*flow.TaskRun{{ID: "tr", ExecutionID: "num", TaskID: "t", State: flow.NewStateInfo(flow.StateSuccess, clock.Now()),
+		Outputs: map[string]any{"nested": map[string]any{"n": int64(7)}}}}
+	require.NoError(t, xs.Create(ctx, e))
+	got, _, err := xs.Get(ctx, "num")
+	require.NoError(t, err)
+	require.Equal(t, int64(5), got.Inputs["i"])
+	require.Equal(t, 1.5, got.Inputs["f"])
+	require.Equal(t, []any{int64(1), 2.25}, got.Inputs["list"])
+	require.Equal(t, int64(3), got.Outputs["count"])
+	require.Equal(t, map[string]any{"n": int64(7)}, got.TaskRunList[0].Outputs["nested"])
 }
 
 func testExecutionCreateGetSave(t *testing.T, s store.Store) {
@@ -93,7 +114,7 @@ func testExecutionConcurrentSave(t *testing.T, s store.Store) {
 	got, v, err := xs.Get(ctx, "e1")
 	require.NoError(t, err)
 	require.Equal(t, int64(2), v)
-	require.Equal(t, float64(winner), got.Outputs["winner"])
+	require.EqualValues(t, winner, got.Outputs["winner"])
 	jobs, err := s.Queue().ClaimJobs(ctx, "w", 10, time.Minute)
 	require.NoError(t, err)
 	require.Equal(t, []string{fmt.Sprintf("job-%d", winner)}, jobIDs(jobs), "only the winner's jobs exist")
