@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -15,9 +16,53 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ospreyhq/osprey/engine"
+	"github.com/ospreyhq/osprey/executor"
+	"github.com/ospreyhq/osprey/expr"
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/launch"
+	"github.com/ospreyhq/osprey/render"
 	"github.com/ospreyhq/osprey/store"
+	"github.com/ospreyhq/osprey/store/sqlite"
+	"github.com/ospreyhq/osprey/tasks"
+	"github.com/ospreyhq/osprey/worker"
 )
+
+// mapSecrets is a secret backend over a map, the same in every namespace.
+type mapSecrets map[string]string
+
+func (m mapSecrets) Get(_ context.Context, _, key string) (string, error) {
+	if v, ok := m[key]; ok {
+		return v, nil
+	}
+	return "", fmt.Errorf("secret %q not found", key)
+}
+
+// newSecretPipeline is newPipeline with secret() resolved from secrets.
+func newSecretPipeline(t *testing.T, secrets mapSecrets) *pipeline {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "osprey.db"), sqlite.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	reg := tasks.New()
+	parse := func(src []byte) (*flow.Flow, error) { return flow.Parse(src, flow.ParseOptions{Types: reg}) }
+	flows := launch.NewFlows(st.Flows(), parse)
+	l := &launch.Launcher{Store: st, Flows: flows}
+	r := &render.Renderer{Expr: expr.New(expr.Options{}), Secrets: secrets}
+	eng := &engine.Engine{Types: reg, Renderer: r, Starter: l}
+	x := executor.New(executor.Options{Store: st, Engine: eng, Flows: flows, Poll: 50 * time.Millisecond})
+	w := worker.New(worker.Options{Store: st, Tasks: reg, Flows: flows, Renderers: r, Threads: 2, Poll: 50 * time.Millisecond, TmpDir: t.TempDir()})
+	require.NoError(t, x.Start(ctx))
+	require.NoError(t, w.Start(ctx))
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = x.Stop(sctx)
+		_ = w.Stop(sctx)
+	})
+	return &pipeline{st: st, launcher: l}
+}
 
 // runFlow stores src, starts it and waits for the execution to end.
 func (p *pipeline) runFlow(t *testing.T, id, src string) (*flow.Execution, []flow.LogEntry) {
@@ -101,7 +146,7 @@ tasks:
     format: "{{ outputs.sh.vars.greeting }} via {{ outputs.sh.vars.method }}, exit {{ outputs.sh.exitCode }}"
 `, srv.URL))
 	require.Equal(t, flow.StateSuccess, ex.State.Current, ex.Error)
-	require.Equal(t, 200, int(taskRun(t, ex, "req").Outputs["code"].(float64)))
+	require.EqualValues(t, 200, taskRun(t, ex, "req").Outputs["code"])
 	require.Equal(t, "hello osprey via POST, exit 0", taskRun(t, ex, "ret").Outputs["value"])
 	require.Equal(t, []string{"code 200"}, logged(logs, "sh", "INFO"))
 	require.Equal(t, []string{"warned"}, logged(logs, "sh", "WARN"))
@@ -147,4 +192,46 @@ tasks:
 	require.Positive(t, leader)
 	require.Eventually(t, func() bool { return errors.Is(syscall.Kill(-leader, 0), syscall.ESRCH) },
 		5*time.Second, 20*time.Millisecond, "processes of group %d outlived the timeout", leader)
+}
+
+// TestSecretsStayMaskedInHTTPAndShell checks that a secret sent in a
+// header and echoed back in the body, and a secret a script prints or
+// returns as an output, never reach the stored outputs, logs or errors.
+func TestSecretsStayMaskedInHTTPAndShell(t *testing.T) {
+	t.Parallel()
+	const token = "s3cr3t-t0ken-value"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = fmt.Fprintf(w, "you sent %s", r.Header.Get("Authorization"))
+	}))
+	t.Cleanup(srv.Close)
+	p := newSecretPipeline(t, mapSecrets{"API_TOKEN": token})
+
+	ex, logs := p.runFlow(t, "secrets", fmt.Sprintf(`id: secrets
+namespace: e2e
+tasks:
+  - id: req
+    type: io.kestra.plugin.core.http.Request
+    uri: %s/
+    headers:
+      Authorization: "{{ secret('API_TOKEN') }}"
+  - id: sh
+    type: io.kestra.plugin.scripts.shell.Commands
+    env:
+      TOKEN: "{{ secret('API_TOKEN') }}"
+    commands:
+      - echo "token is $TOKEN"
+      - echo "::{\"outputs\":{\"t\":\"$TOKEN\"}}::"
+      - echo "$TOKEN" >&2
+`, srv.URL))
+	require.Equal(t, flow.StateSuccess, ex.State.Current, ex.Error)
+	require.Equal(t, map[string]any{"t": "******"}, taskRun(t, ex, "sh").Outputs["vars"])
+	body := taskRun(t, ex, "req").Outputs["body"]
+	require.Equal(t, "you sent ******", body, "the response body echoed the secret")
+	require.Equal(t, []string{"token is ******"}, logged(logs, "sh", "INFO"))
+	require.Equal(t, []string{"******"}, logged(logs, "sh", "WARN"))
+	raw := fmt.Sprint(ex, logs)
+	for _, tr := range ex.TaskRunList {
+		raw += fmt.Sprint(tr.Outputs, tr.State)
+	}
+	require.NotContains(t, raw, token)
 }
