@@ -65,7 +65,7 @@ func (e *fakeEnv) lines(level string) []string {
 
 // parseTask parses a one-task flow through the registry and returns the
 // task's decoded implementation, so tests see what a worker would run.
-func parseTask[T any](t *testing.T, body string) *T {
+func parseTask[T any](t testing.TB, body string) *T {
 	t.Helper()
 	src := "id: f\nnamespace: n\ntasks:\n  - id: t\n" + indent(body, "    ")
 	reg := New()
@@ -342,4 +342,19 @@ func TestHTTPRequestRefusesBadDefinitions(t *testing.T) {
 	x := parseTask[HTTPRequest](t, "type: io.kestra.plugin.core.http.Request\nuri: ftp://127.0.0.1/x")
 	_, err := x.run(context.Background(), newEnv(nil))
 	require.ErrorContains(t, err, "not an http(s) URL")
+}
+
+// BenchmarkHTTPRequest measures one GET against a loopback server, client
+// set-up included (each task run builds its own transport).
+func BenchmarkHTTPRequest(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, `{"ok":true}`)
+	}))
+	defer srv.Close()
+	x := &HTTPRequest{URI: srv.URL}
+	for b.Loop() {
+		if _, err := x.run(context.Background(), newEnv(nil)); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

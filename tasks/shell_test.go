@@ -249,3 +249,15 @@ func alive(pid int) bool {
 	i := strings.LastIndexByte(s, ')')
 	return i > 0 && i+2 < len(s) && s[i+2] != 'Z'
 }
+
+// BenchmarkShellCommands measures one short script: process start, line
+// parsing and an ::{"outputs"}:: line.
+func BenchmarkShellCommands(b *testing.B) {
+	x := parseTask[ShellCommands](b, "type: io.kestra.plugin.scripts.shell.Commands\ncommands:\n  - echo hi\n  - 'echo ''::{\"outputs\":{\"a\":1}}::'''")
+	dir := b.TempDir()
+	for b.Loop() {
+		if _, err := x.run(context.Background(), newEnv(nil), dir); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
