@@ -79,8 +79,12 @@ func (a *app) dispatcher() *trigger.Dispatcher {
 // onExecutionEnd is called by the executor when an execution ends: Flow
 // triggers listening to it fire here, in the process that saw the end.
 func (a *app) onExecutionEnd(ctx context.Context, ex *flow.Execution) {
-	if _, err := a.dispatcher().OnExecution(ctx, ex); err != nil {
+	d := a.dispatcher()
+	if _, err := d.OnExecution(ctx, ex); err != nil {
 		a.log.WarnContext(ctx, "flow triggers", "component", "trigger", "execution_id", ex.ID, "err", err)
+	}
+	if err := d.StopAfter(ctx, ex); err != nil {
+		a.log.WarnContext(ctx, "trigger stopAfter", "component", "trigger", "execution_id", ex.ID, "err", err)
 	}
 }
 
@@ -133,7 +137,58 @@ func (a *app) webhook(d *trigger.Dispatcher, w http.ResponseWriter, r *http.Requ
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
+	if wait, _ := webhookProp(ex, a, r, "wait"); wait {
+		if ex, err = a.awaitTerminal(r.Context(), ex.ID); err != nil {
+			return err
+		}
+		if ret, _ := webhookProp(ex, a, r, "returnOutputs"); ret {
+			return writeJSONBody(w, ex.Outputs)
+		}
+	}
 	return writeJSONBody(w, ex)
+}
+
+// webhookProp reads a boolean property of the webhook trigger that
+// started ex.
+func webhookProp(ex *flow.Execution, a *app, r *http.Request, name string) (bool, error) {
+	f, err := a.flows.Get(r.Context(), ex.Namespace, ex.FlowID, ex.FlowRevision)
+	if err != nil || ex.Trigger == nil {
+		return false, err
+	}
+	for _, t := range f.Triggers {
+		if t.ID == ex.Trigger.ID {
+			v, _ := t.Props[name].(bool)
+			return v, nil
+		}
+	}
+	return false, nil
+}
+
+// maxWebhookWait bounds how long a webhook with wait: true holds the call.
+const maxWebhookWait = 10 * time.Minute
+
+// awaitTerminal polls the execution until it is terminal, the caller goes
+// away or maxWebhookWait passes (the execution is then returned as it
+// stands).
+func (a *app) awaitTerminal(ctx context.Context, id string) (*flow.Execution, error) {
+	ctx, cancel := context.WithTimeout(ctx, maxWebhookWait)
+	defer cancel()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		ex, _, err := a.store.Executions().Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if ex.State.Current.IsTerminal() {
+			return ex, nil
+		}
+		select {
+		case <-ctx.Done():
+			return ex, nil
+		case <-tick.C:
+		}
+	}
 }
 
 // newScheduler returns the scheduler component: Schedule triggers fired

@@ -20,6 +20,10 @@ id: hook
 namespace: acme
 labels:
   team: data
+outputs:
+  - id: echoed
+    type: STRING
+    value: "{{ outputs.out.value }}"
 tasks:
   - id: out
     type: io.kestra.plugin.core.debug.Return
@@ -28,6 +32,11 @@ triggers:
   - id: from-secret
     type: io.kestra.plugin.core.trigger.Webhook
     key: "{{ secret('WEBHOOK_KEY') }}"
+  - id: waiting
+    type: io.kestra.plugin.core.trigger.Webhook
+    key: waiting
+    wait: true
+    returnOutputs: true
   - id: guarded
     type: io.kestra.plugin.core.trigger.Webhook
     key: guarded
@@ -125,6 +134,10 @@ func TestWebhookAndFlowTriggerEndToEnd(t *testing.T) {
 	require.Equal(t, http.StatusNoContent, code, "a condition that cannot read the body is false")
 	code, _ = call(http.MethodPost, "/api/v1/executions/webhook/acme/hook/guarded", "application/json", `{"hello":"world"}`)
 	require.Equal(t, http.StatusOK, code)
+
+	code, body = call(http.MethodPost, "/api/v1/executions/webhook/acme/hook/waiting", "application/json", `{"name":"grace"}`)
+	require.Equal(t, http.StatusOK, code, string(body))
+	require.JSONEq(t, `{"echoed":"grace"}`, string(body), "wait and returnOutputs answer with the flow's outputs")
 
 	code, _ = call(http.MethodPost, "/api/v1/executions/webhook/acme/off/k", "", "")
 	require.Equal(t, http.StatusConflict, code, "a disabled flow refuses its webhook")

@@ -37,7 +37,10 @@ type Schedule struct {
 	Recover    string
 	Inputs     map[string]any
 	Conditions []map[string]any
-	spec       cron.Schedule
+	// LateMaximumDelay, when set, skips a tick that would fire later than
+	// this after its date.
+	LateMaximumDelay time.Duration
+	spec             cron.Schedule
 }
 
 var (
@@ -77,6 +80,11 @@ func Parse(t *flow.Trigger) (*Schedule, error) {
 			s.Recover = r
 		default:
 			return nil, fmt.Errorf("schedule %s: recoverMissedSchedules %q: use ALL, LAST or NONE", t.ID, r)
+		}
+	}
+	if d, _ := t.Props["lateMaximumDelay"].(string); d != "" {
+		if s.LateMaximumDelay, err = flow.ParseDuration(d); err != nil {
+			return nil, fmt.Errorf("schedule %s: lateMaximumDelay: %w", t.ID, err)
 		}
 	}
 	s.Inputs, _ = t.Props["inputs"].(map[string]any)

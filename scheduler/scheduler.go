@@ -242,6 +242,9 @@ func (s *Scheduler) schedule(ctx context.Context, f *flow.Flow, sch *Schedule, b
 			return fired, nil
 		}
 		tick, next, fire := s.pick(sch, *prev, now)
+		if sch.LateMaximumDelay > 0 && now.Sub(tick) > sch.LateMaximumDelay {
+			fire = false
+		}
 		var execs []*flow.Execution
 		if fire {
 			ex, err := s.execution(ctx, f, sch, tick, st.Last, nil, nil)

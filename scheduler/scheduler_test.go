@@ -189,21 +189,25 @@ func TestStartStopLoop(t *testing.T) {
 func TestRecoverMissedSchedules(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
-		mode  string
-		after time.Duration // how long after 10:00:30 the scheduler comes back
-		want  []string
+		name, props string
+		after       time.Duration // how long after 10:00:30 the scheduler comes back
+		want        []string
 	}{
-		{"ALL", 5*time.Minute + 10*time.Second, minutes("2026-03-04T10:01:00Z", 5)},
-		{"LAST", 5*time.Minute + 10*time.Second, []string{"2026-03-04T10:05:00Z"}},
-		{"NONE", 5*time.Minute + 10*time.Second, []string{"2026-03-04T10:05:00Z"}}, // 10:05 is 40 s late: within the grace
-		{"NONE", 6*time.Minute + 25*time.Second, nil},                              // 10:06 is 55 s late: missed
+		{"ALL", "recoverMissedSchedules: ALL", 5*time.Minute + 10*time.Second, minutes("2026-03-04T10:01:00Z", 5)},
+		{"LAST", "recoverMissedSchedules: LAST", 5*time.Minute + 10*time.Second, []string{"2026-03-04T10:05:00Z"}},
+		// 10:05 is 40 s late: within the 50 s grace.
+		{"NONE on time", "recoverMissedSchedules: NONE", 5*time.Minute + 10*time.Second, []string{"2026-03-04T10:05:00Z"}},
+		// 10:06 is 55 s late: missed.
+		{"NONE late", "recoverMissedSchedules: NONE", 6*time.Minute + 25*time.Second, nil},
+		// 10:01-10:03 are over two minutes late.
+		{"lateMaximumDelay", "lateMaximumDelay: PT2M", 5*time.Minute + 10*time.Second, minutes("2026-03-04T10:04:00Z", 2)},
 	}
 	for _, tc := range cases {
-		t.Run(tc.mode, func(t *testing.T) {
+		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			st := openSQLite(t)
 			c := &clock{now: t0}
-			s := newScheduler(st, parseFlows(t, scheduleFlow("    recoverMissedSchedules: "+tc.mode+"\n")), c)
+			s := newScheduler(st, parseFlows(t, scheduleFlow("    "+tc.props+"\n")), c)
 			s.o.Grace = 50 * time.Second
 			_, err := s.runOnce(t.Context())
 			require.NoError(t, err)

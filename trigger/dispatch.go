@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/ospreyhq/osprey/flow"
@@ -190,4 +191,40 @@ func (d *Dispatcher) flowExecution(ctx context.Context, l Listener, cc Context) 
 	}
 	ex.Trigger = &flow.ExecutionTrigger{ID: l.Trigger.ID, Type: l.Trigger.Type, Variables: Variables(cc.Execution)}
 	return ex, nil
+}
+
+// StopAfter disables the trigger that started ex when ex ended in one of
+// the trigger's stopAfter states, as Kestra does for any trigger type.
+func (d *Dispatcher) StopAfter(ctx context.Context, ex *flow.Execution) error {
+	if ex.Trigger == nil || ex.Trigger.ID == "" {
+		return nil
+	}
+	f, err := d.Flows.Get(ctx, ex.Namespace, ex.FlowID, ex.FlowRevision)
+	if err != nil {
+		return nil // the flow is gone: nothing left to stop
+	}
+	for _, t := range f.Triggers {
+		if t.ID != ex.Trigger.ID || !slices.Contains(strs(t.Props["stopAfter"]), string(ex.State.Current)) {
+			continue
+		}
+		ts := d.Store.Triggers()
+		st, err := ts.Get(ctx, f.Namespace, f.ID, t.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			st = store.TriggerState{Namespace: f.Namespace, FlowID: f.ID, TriggerID: t.ID}
+		} else if err != nil {
+			return err
+		}
+		if st.Disabled {
+			return nil
+		}
+		st.Disabled, st.Updated = true, d.now()
+		if err := ts.Put(ctx, st); err != nil {
+			return fmt.Errorf("stop trigger %s of %s.%s: %w", t.ID, f.Namespace, f.ID, err)
+		}
+		if d.Log != nil {
+			d.Log.InfoContext(ctx, "trigger stopped", "namespace", f.Namespace, "flow_id", f.ID, "trigger_id", t.ID,
+				"execution_id", ex.ID, "state", ex.State.Current)
+		}
+	}
+	return nil
 }

@@ -325,3 +325,32 @@ func BenchmarkFlowTriggers(b *testing.B) {
 		}
 	}
 }
+
+func TestStopAfter(t *testing.T) {
+	t.Parallel()
+	st := openStore(t)
+	d, _ := newDispatcher(t, st, parse(t, `
+id: nightly
+namespace: acme
+tasks:
+  - id: only
+    type: io.kestra.plugin.core.debug.Return
+    format: x
+triggers:
+  - id: schedule
+    type: io.kestra.plugin.core.trigger.Schedule
+    cron: "0 2 * * *"
+    stopAfter: [FAILED]
+`), nil)
+	ctx := t.Context()
+	ex := execution("acme", "nightly", flow.StateSuccess)
+	ex.Trigger = &flow.ExecutionTrigger{ID: "schedule", Type: "io.kestra.plugin.core.trigger.Schedule"}
+	require.NoError(t, d.StopAfter(ctx, ex))
+	_, err := st.Triggers().Get(ctx, "acme", "nightly", "schedule")
+	require.ErrorIs(t, err, store.ErrNotFound, "SUCCESS is not a stopAfter state")
+	ex.State.Current = flow.StateFailed
+	require.NoError(t, d.StopAfter(ctx, ex))
+	got, err := st.Triggers().Get(ctx, "acme", "nightly", "schedule")
+	require.NoError(t, err)
+	require.True(t, got.Disabled, "a FAILED run stops the trigger")
+}
