@@ -42,7 +42,7 @@ func (s *Store) listen(ctx context.Context, cfg *pgx.ConnConfig, ready chan<- er
 			ready <- nil
 			first = false
 		} else {
-			s.hub.notifyAll()
+			s.hub.NotifyAll()
 		}
 		backoff = 100 * time.Millisecond
 		for {
@@ -53,7 +53,7 @@ func (s *Store) listen(ctx context.Context, cfg *pgx.ConnConfig, ready chan<- er
 				}
 				break
 			}
-			s.hub.notify(n.Payload)
+			s.hub.Notify(n.Payload)
 		}
 		conn.Close(context.Background())
 	}

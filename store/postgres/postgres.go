@@ -28,6 +28,8 @@ import (
 	"github.com/pressly/goose/v3/lock"
 
 	"github.com/ospreyhq/osprey/store"
+	"github.com/ospreyhq/osprey/store/internal/hub"
+	"github.com/ospreyhq/osprey/store/internal/sqlfile"
 )
 
 //go:embed migrations/*.sql
@@ -59,7 +61,7 @@ type Store struct {
 	q       map[string]string
 	now     func() time.Time
 	log     *slog.Logger
-	hub     hub
+	hub     hub.Hub
 	stop    context.CancelFunc
 	stopped chan struct{}
 }
@@ -91,7 +93,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if opts.Password != "" {
 		cfg.ConnConfig.Password = opts.Password
 	}
-	qs, err := parseQueries(queriesSQL)
+	qs, err := sqlfile.Parse(queriesSQL)
 	if err != nil {
 		return nil, fmt.Errorf("parse postgres queries: %w", err)
 	}

@@ -115,7 +115,7 @@ func (q queue) Complete(ctx context.Context, owner, jobID string, result []byte)
 	if err != nil {
 		return fmt.Errorf("complete job %s: %w", jobID, err)
 	}
-	q.s.hub.notify(store.TopicExecutions)
+	q.s.hub.Notify(store.TopicExecutions)
 	return nil
 }
 
@@ -151,10 +151,10 @@ func (q queue) Notify(ctx context.Context, topic string) error {
 	if _, err := q.s.pool.Exec(ctx, q.s.sql("notify"), topic); err != nil {
 		return fmt.Errorf("notify %s: %w", topic, err)
 	}
-	q.s.hub.notify(topic)
+	q.s.hub.Notify(topic)
 	return nil
 }
 
 func (q queue) Subscribe(ctx context.Context, topic string) (<-chan struct{}, error) {
-	return q.s.hub.subscribe(ctx, topic), nil
+	return q.s.hub.Subscribe(ctx, topic), nil
 }

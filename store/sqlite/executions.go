@@ -69,7 +69,7 @@ func (x executions) Create(ctx context.Context, e *flow.Execution) error {
 	if err := x.s.tx(ctx, func(tx *sql.Tx) error { return x.insert(ctx, tx, e) }); err != nil {
 		return fmt.Errorf("create execution: %w", err)
 	}
-	x.s.hub.notify(store.TopicExecutions)
+	x.s.hub.Notify(store.TopicExecutions)
 	return nil
 }
 
@@ -143,12 +143,12 @@ func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error)
 		return 0, fmt.Errorf("save execution %s: %w", e.ID, err)
 	}
 	if len(p.Jobs) > 0 {
-		x.s.hub.notify(store.TopicJobs)
+		x.s.hub.Notify(store.TopicJobs)
 	}
 	// Work that arrived while the executor held its claim (a job result,
 	// a kill) makes the execution claimable again right away.
 	if len(p.NewExecutions) > 0 || dirty {
-		x.s.hub.notify(store.TopicExecutions)
+		x.s.hub.Notify(store.TopicExecutions)
 	}
 	return version, nil
 }
@@ -157,7 +157,7 @@ func (x executions) MarkDirty(ctx context.Context, id string) error {
 	if err := x.s.markDirty(ctx, nil, id); err != nil {
 		return fmt.Errorf("mark execution %s dirty: %w", id, err)
 	}
-	x.s.hub.notify(store.TopicExecutions)
+	x.s.hub.Notify(store.TopicExecutions)
 	return nil
 }
 

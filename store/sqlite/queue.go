@@ -138,7 +138,7 @@ func (q queue) Complete(ctx context.Context, owner, jobID string, result []byte)
 	if err != nil {
 		return fmt.Errorf("complete job %s: %w", jobID, translate(err))
 	}
-	q.s.hub.notify(store.TopicExecutions)
+	q.s.hub.Notify(store.TopicExecutions)
 	return nil
 }
 
@@ -164,7 +164,7 @@ func (q queue) RequeueExpired(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("requeue expired jobs: %w", err)
 	}
 	if n > 0 {
-		q.s.hub.notify(store.TopicJobs)
+		q.s.hub.Notify(store.TopicJobs)
 	}
 	return int(n), nil
 }
@@ -172,10 +172,10 @@ func (q queue) RequeueExpired(ctx context.Context) (int, error) {
 // Notify wakes this process's subscribers: an embedded database has no
 // other process to tell.
 func (q queue) Notify(_ context.Context, topic string) error {
-	q.s.hub.notify(topic)
+	q.s.hub.Notify(topic)
 	return nil
 }
 
 func (q queue) Subscribe(ctx context.Context, topic string) (<-chan struct{}, error) {
-	return q.s.hub.subscribe(ctx, topic), nil
+	return q.s.hub.Subscribe(ctx, topic), nil
 }

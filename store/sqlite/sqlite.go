@@ -26,6 +26,8 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/ospreyhq/osprey/store"
+	"github.com/ospreyhq/osprey/store/internal/hub"
+	"github.com/ospreyhq/osprey/store/internal/sqlfile"
 )
 
 //go:embed migrations/*.sql
@@ -55,7 +57,7 @@ type Store struct {
 	w, r   *sql.DB
 	ws, rs map[string]*sql.Stmt // prepared on the writer and on the readers
 	now    func() time.Time
-	hub    hub
+	hub    hub.Hub
 }
 
 var _ store.Store = (*Store)(nil)
@@ -166,7 +168,7 @@ func (s *Store) migrate(ctx context.Context, log *slog.Logger) error {
 }
 
 func (s *Store) prepare(ctx context.Context) error {
-	qs, err := parseQueries(queriesSQL)
+	qs, err := sqlfile.Parse(queriesSQL)
 	if err != nil {
 		return fmt.Errorf("parse sqlite queries: %w", err)
 	}

@@ -94,7 +94,7 @@ func (g triggers) Fire(ctx context.Context, prevNext *time.Time, t store.Trigger
 		return false, fmt.Errorf("fire trigger %s/%s/%s: %w", t.Namespace, t.FlowID, t.TriggerID, err)
 	}
 	if won && len(execs) > 0 {
-		g.s.hub.notify(store.TopicExecutions)
+		g.s.hub.Notify(store.TopicExecutions)
 	}
 	return won, nil
 }

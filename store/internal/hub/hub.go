@@ -1,19 +1,23 @@
-package postgres
+// Package hub fans wake-ups out to the subscribers of a topic inside one
+// process; the store drivers build their Notify/Subscribe on it.
+package hub
 
 import (
 	"context"
 	"sync"
 )
 
-// hub fans wake-ups out to the subscribers of a topic in this process. A
-// subscriber's channel holds one pending wake-up, so bursts coalesce and a
-// slow subscriber never blocks a writer.
-type hub struct {
+// Hub is safe for concurrent use; its zero value is ready. A subscriber's
+// channel holds one pending wake-up, so bursts coalesce and a slow
+// subscriber never blocks a writer.
+type Hub struct {
 	mu   sync.Mutex
 	subs map[string]map[chan struct{}]struct{}
 }
 
-func (h *hub) subscribe(ctx context.Context, topic string) <-chan struct{} {
+// Subscribe returns a channel woken by Notify(topic) until ctx ends, when
+// it is closed.
+func (h *Hub) Subscribe(ctx context.Context, topic string) <-chan struct{} {
 	ch := make(chan struct{}, 1)
 	h.mu.Lock()
 	if h.subs == nil {
@@ -33,7 +37,8 @@ func (h *hub) subscribe(ctx context.Context, topic string) <-chan struct{} {
 	return ch
 }
 
-func (h *hub) notify(topic string) {
+// Notify wakes every subscriber of topic.
+func (h *Hub) Notify(topic string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for ch := range h.subs[topic] {
@@ -44,8 +49,9 @@ func (h *hub) notify(topic string) {
 	}
 }
 
-// notifyAll wakes every subscriber of every topic.
-func (h *hub) notifyAll() {
+// NotifyAll wakes every subscriber of every topic (after a lost
+// connection, when wake-ups may have been missed).
+func (h *Hub) NotifyAll() {
 	h.mu.Lock()
 	topics := make([]string, 0, len(h.subs))
 	for t := range h.subs {
@@ -53,6 +59,6 @@ func (h *hub) notifyAll() {
 	}
 	h.mu.Unlock()
 	for _, t := range topics {
-		h.notify(t)
+		h.Notify(t)
 	}
 }
