@@ -1,50 +1,80 @@
 // Package input reads an execution's inputs against the flow's declared
 // inputs, as Kestra's FlowInputOutput does: it applies defaults, checks
 // required inputs and validators, and converts values to their declared
-// types. Every problem names the input.
+// types. Every problem names the input, so the API can answer 422 with a
+// message the user can act on.
+//
+// Typed values are kept in the shapes they take in Kestra's execution JSON,
+// so they survive a round trip through the store unchanged: DATETIME is an
+// ISO-8601 instant in UTC ("2024-01-15T10:00:00Z"), DATE "2024-01-15", TIME
+// "10:15:00", DURATION Java's normalised ISO form ("PT48H"), INT an int64,
+// FLOAT a float64, JSON and YAML the parsed value, ARRAY a list typed by its
+// itemType and MULTISELECT a list of strings.
 package input
 
 import (
-	"encoding/json"
 	"fmt"
-	"math"
-	"net/mail"
-	"net/url"
-	"regexp"
-	"slices"
-	"strconv"
+	"maps"
 	"strings"
-	"time"
 
 	"github.com/ospreyhq/osprey/flow"
 )
 
+// ReadOptions tunes Read.
+type ReadOptions struct {
+	// Render evaluates an expression template. When set, string defaults
+	// holding an expression ("{{ now() }}") are rendered before they are
+	// converted, and a SELECT or MULTISELECT input's `expression` gives its
+	// values; without it such defaults are taken literally, as validation
+	// does when no execution context exists.
+	Render func(template string) (string, error)
+}
+
 // Read returns the typed inputs of an execution of f from raw values
 // (strings from a form, or JSON values). Unknown inputs are dropped, as
-// Kestra does. The error is a flow.Errors with one entry per bad input.
+// Kestra does; optional inputs without a value are present as nil. The error
+// is a flow.Errors with one entry per bad input, each with Path
+// "inputs.<id>".
 func Read(f *flow.Flow, raw map[string]any) (map[string]any, error) {
+	return ReadWith(f, raw, ReadOptions{})
+}
+
+// ReadWith is Read with options.
+func ReadWith(f *flow.Flow, raw map[string]any, opts ReadOptions) (map[string]any, error) {
 	out := map[string]any{}
 	var errs flow.Errors
 	for _, in := range f.Inputs {
 		v, present := raw[in.ID]
 		if !present || v == nil || v == "" {
+			present = false
 			if in.Defaults != nil {
-				v, present = in.Defaults, true
-			} else {
-				present = false
+				d, err := renderDefault(in.Defaults, opts.Render)
+				if err != nil {
+					errs = append(errs, bad(in, "its defaults cannot be rendered: "+err.Error(), nil))
+					continue
+				}
+				v, present = d, true
 			}
 		}
 		if !present {
 			if in.IsRequired() {
-				errs = append(errs, bad(in, "missing required input: give a value or declare defaults"))
+				errs = append(errs, bad(in, "missing required input (give a value or declare defaults)", nil))
 			} else {
 				out[in.ID] = nil
 			}
 			continue
 		}
-		typed, err := Convert(in, v)
+		conv := in
+		if opts.Render != nil {
+			var err error
+			if conv, err = withRenderedValues(in, opts.Render); err != nil {
+				errs = append(errs, bad(in, err.Error(), nil))
+				continue
+			}
+		}
+		typed, err := Convert(conv, v)
 		if err != nil {
-			errs = append(errs, bad(in, err.Error()))
+			errs = append(errs, bad(in, err.Error(), v))
 			continue
 		}
 		out[in.ID] = typed
@@ -55,9 +85,9 @@ func Read(f *flow.Flow, raw map[string]any) (map[string]any, error) {
 // Defaults returns raw with the defaults of the inputs it lacks filled in,
 // untyped: Kestra does this for inputs given programmatically.
 func Defaults(f *flow.Flow, raw map[string]any) map[string]any {
-	out := map[string]any{}
-	for k, v := range raw {
-		out[k] = v
+	out := maps.Clone(raw)
+	if out == nil {
+		out = map[string]any{}
 	}
 	for _, in := range f.Inputs {
 		if _, ok := out[in.ID]; !ok && in.Defaults != nil {
@@ -67,226 +97,33 @@ func Defaults(f *flow.Flow, raw map[string]any) map[string]any {
 	return out
 }
 
-func bad(in *flow.Input, msg string) *flow.Error {
-	return &flow.Error{Path: "inputs." + in.ID, Line: in.Pos.Line, Column: in.Pos.Column, Message: fmt.Sprintf("input %q: %s", in.ID, msg)}
+// bad builds the error for input in, worded as Kestra words it ("Invalid
+// input for `id`, …, but received `value`") so messages users already search
+// for keep working. A SECRET's value is never repeated.
+func bad(in *flow.Input, msg string, got any) *flow.Error {
+	text := fmt.Sprintf("Invalid input for `%s`, %s", in.ID, msg)
+	if got != nil && !strings.EqualFold(in.Type, "SECRET") {
+		text += fmt.Sprintf(", but received `%s`", clip(toString(got)))
+	}
+	return &flow.Error{Path: "inputs." + in.ID, Line: in.Pos.Line, Column: in.Pos.Column, Message: text}
 }
 
-// Convert turns v into the declared type of in and checks its validators.
-func Convert(in *flow.Input, v any) (any, error) {
-	typ := strings.ToUpper(in.Type)
-	switch typ {
-	case "STRING", "SECRET", "ENUM", "SELECT", "EMAIL", "URI":
-		s := toString(v)
-		if err := checkString(in, typ, s); err != nil {
-			return nil, err
-		}
-		return s, nil
-	case "INT":
-		n, err := toInt(v)
-		if err != nil {
-			return nil, err
-		}
-		if err := checkRange(in, float64(n)); err != nil {
-			return nil, err
-		}
-		return n, nil
-	case "FLOAT":
-		f, err := toFloat(v)
-		if err != nil {
-			return nil, err
-		}
-		if err := checkRange(in, f); err != nil {
-			return nil, err
-		}
-		return f, nil
-	case "BOOLEAN", "BOOL":
-		switch b := v.(type) {
-		case bool:
-			return b, nil
-		case string:
-			pb, err := strconv.ParseBool(strings.TrimSpace(b))
-			if err != nil {
-				return nil, fmt.Errorf("%q is not a boolean: use true or false", b)
-			}
-			return pb, nil
-		}
-		return nil, fmt.Errorf("expected a boolean, got %v", v)
-	case "JSON", "YAML":
-		if s, ok := v.(string); ok {
-			var out any
-			if err := json.Unmarshal([]byte(s), &out); err != nil {
-				if typ == "YAML" {
-					return s, nil
-				}
-				return nil, fmt.Errorf("not valid JSON: %v", err)
-			}
-			return flow.NormalizeValue(out), nil
-		}
-		return v, nil
-	case "DATETIME":
-		return parseTime(in, v, time.RFC3339Nano)
-	case "DATE":
-		return parseTime(in, v, time.DateOnly)
-	case "TIME":
-		return parseTime(in, v, "15:04:05")
-	case "DURATION":
-		s := toString(v)
-		if _, err := flow.ParseDuration(s); err != nil {
-			return nil, err
-		}
-		return s, nil
-	case "ARRAY", "MULTISELECT":
-		var list []any
-		switch x := v.(type) {
-		case []any:
-			list = x
-		case string:
-			if err := json.Unmarshal([]byte(x), &list); err != nil {
-				return nil, fmt.Errorf("expected a JSON list, got %q", x)
-			}
-		default:
-			return nil, fmt.Errorf("expected a list")
-		}
-		if vals := stringsOf(in.Props["values"]); typ == "MULTISELECT" && len(vals) > 0 {
-			for _, it := range list {
-				if !slices.Contains(vals, toString(it)) {
-					return nil, fmt.Errorf("%q is not one of %v", toString(it), vals)
-				}
-			}
-		}
-		return flow.NormalizeValue(list), nil
-	case "FILE":
-		return nil, fmt.Errorf("FILE inputs need internal storage, which Osprey does not have yet")
+// clip keeps an echoed value short enough for an error message.
+func clip(s string) string {
+	const limit = 120
+	if len(s) <= limit {
+		return s
 	}
-	return v, nil
+	return s[:limit] + "…"
 }
 
-func checkString(in *flow.Input, typ, s string) error {
-	if p, ok := in.Props["validator"].(string); ok && p != "" {
-		re, err := regexp.Compile("^(?:" + p + ")$")
-		if err != nil {
-			return fmt.Errorf("validator %q is not a valid regular expression", p)
-		}
-		if !re.MatchString(s) {
-			return fmt.Errorf("%q does not match the validator %s", s, p)
-		}
-	}
-	if typ == "ENUM" || typ == "SELECT" {
-		vals := stringsOf(in.Props["values"])
-		custom, _ := in.Props["allowCustomValue"].(bool)
-		if len(vals) > 0 && !custom && !slices.Contains(vals, s) {
-			return fmt.Errorf("%q is not one of %v", s, vals)
-		}
-	}
-	if typ == "EMAIL" {
-		if _, err := mail.ParseAddress(s); err != nil {
-			return fmt.Errorf("%q is not an email address", s)
-		}
-	}
-	if typ == "URI" {
-		if u, err := url.Parse(s); err != nil || u.Scheme == "" {
-			return fmt.Errorf("%q is not a URI", s)
-		}
-	}
-	return nil
-}
+// isTemplate reports whether s holds a Pebble expression or tag.
+func isTemplate(s string) bool { return strings.Contains(s, "{{") || strings.Contains(s, "{%") }
 
-func checkRange(in *flow.Input, f float64) error {
-	if m, ok := num(in.Props["min"]); ok && f < m {
-		return fmt.Errorf("%v is below the minimum %v", f, m)
+func renderDefault(d any, render func(string) (string, error)) (any, error) {
+	s, ok := d.(string)
+	if !ok || render == nil || !isTemplate(s) {
+		return d, nil
 	}
-	if m, ok := num(in.Props["max"]); ok && f > m {
-		return fmt.Errorf("%v is above the maximum %v", f, m)
-	}
-	return nil
-}
-
-func parseTime(in *flow.Input, v any, layout string) (any, error) {
-	s := toString(v)
-	t, err := time.Parse(layout, s)
-	if err != nil {
-		return nil, fmt.Errorf("%q is not a valid %s (%s)", s, strings.ToLower(in.Type), layout)
-	}
-	if a, ok := in.Props["after"].(string); ok {
-		if at, err := time.Parse(layout, a); err == nil && !t.After(at) {
-			return nil, fmt.Errorf("%s is not after %s", s, a)
-		}
-	}
-	if b, ok := in.Props["before"].(string); ok {
-		if bt, err := time.Parse(layout, b); err == nil && !t.Before(bt) {
-			return nil, fmt.Errorf("%s is not before %s", s, b)
-		}
-	}
-	return s, nil
-}
-
-func num(v any) (float64, bool) {
-	switch n := v.(type) {
-	case int:
-		return float64(n), true
-	case int64:
-		return float64(n), true
-	case float64:
-		return n, true
-	}
-	return 0, false
-}
-
-func toString(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case nil:
-		return ""
-	}
-	b, _ := json.Marshal(v)
-	return string(b)
-}
-
-func stringsOf(v any) []string {
-	list, _ := v.([]any)
-	out := make([]string, 0, len(list))
-	for _, x := range list {
-		out = append(out, toString(x))
-	}
-	return out
-}
-
-func toInt(v any) (int64, error) {
-	switch n := v.(type) {
-	case int:
-		return int64(n), nil
-	case int64:
-		return n, nil
-	case float64:
-		if n != math.Trunc(n) {
-			return 0, fmt.Errorf("%v is not an integer", n)
-		}
-		return int64(n), nil
-	case string:
-		i, err := strconv.ParseInt(strings.TrimSpace(n), 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("%q is not an integer", n)
-		}
-		return i, nil
-	}
-	return 0, fmt.Errorf("expected an integer, got %v", v)
-}
-
-func toFloat(v any) (float64, error) {
-	switch n := v.(type) {
-	case int:
-		return float64(n), nil
-	case int64:
-		return float64(n), nil
-	case float64:
-		return n, nil
-	case string:
-		f, err := strconv.ParseFloat(strings.TrimSpace(n), 64)
-		if err != nil {
-			return 0, fmt.Errorf("%q is not a number", n)
-		}
-		return f, nil
-	}
-	return 0, fmt.Errorf("expected a number, got %v", v)
+	return render(s)
 }

@@ -1,0 +1,42 @@
+package input_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/input"
+)
+
+// FuzzConvert feeds arbitrary text to every input type: Convert must never
+// panic, and whatever it accepts must be a value the execution JSON can hold.
+func FuzzConvert(f *testing.F) {
+	seeds := []struct{ typ, value string }{
+		{"STRING", "hello"}, {"INT", "42"}, {"INT", "-9223372036854775808"}, {"FLOAT", "1e308"},
+		{"BOOLEAN", "TRUE"}, {"DATETIME", "2024-01-15T10:00:00.123456789+05:30"}, {"DATE", "2024-02-29"},
+		{"TIME", "23:59:59.999999999"}, {"DURATION", "-P1DT-2H3M-4.5S"}, {"DURATION", "PT9223372036854775807S"},
+		{"JSON", `{"a":[1,{"b":null}]}`}, {"YAML", "a: &x [1]\nb: *x\n"}, {"URI", "https://example.com"},
+		{"EMAIL", "a@example.com"}, {"ARRAY", `[1,"2",3.5]`}, {"MULTISELECT", `["a"]`}, {"ENUM", "A"},
+		{"SELECT", ""}, {"SECRET", "x"}, {"FILE", "kestra:///f"},
+	}
+	for _, s := range seeds {
+		f.Add(s.typ, s.value)
+	}
+	itemTypes := []string{"INT", "STRING", "DATETIME", "DURATION", "JSON", "BOOLEAN"}
+	f.Fuzz(func(t *testing.T, typ, value string) {
+		if len(value) > 4096 {
+			return
+		}
+		in := &flow.Input{ID: "in", Type: typ, Props: map[string]any{
+			"values": []any{"a", "b"}, "validator": "[a-z]*", "min": 0, "max": 100,
+			"after": "2000-01-01", "before": "2100-01-01", "itemType": itemTypes[len(value)%len(itemTypes)],
+		}}
+		got, err := input.Convert(in, value)
+		if err != nil {
+			return
+		}
+		if _, err := json.Marshal(got); err != nil {
+			t.Fatalf("%s %q converted to %#v, which JSON cannot hold: %v", typ, value, got, err)
+		}
+	})
+}
