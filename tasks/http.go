@@ -326,6 +326,9 @@ func writePart(mw *multipart.Writer, key string, v any) error {
 			return err
 		}
 	}
+	if s, ok := v.(string); ok && strings.HasPrefix(s, "kestra://") {
+		return fmt.Errorf("%s is a file in internal storage, which Osprey does not have yet: send its content as {name, content}", s)
+	}
 	return mw.WriteField(key, str(v))
 }
 

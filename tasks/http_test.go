@@ -339,8 +339,12 @@ func TestHTTPRequestRefusesBadDefinitions(t *testing.T) {
 			require.Contains(t, parseErr(t, tt.yaml), tt.want)
 		})
 	}
-	x := parseTask[HTTPRequest](t, "type: io.kestra.plugin.core.http.Request\nuri: ftp://127.0.0.1/x")
+	x := parseTask[HTTPRequest](t, "type: io.kestra.plugin.core.http.Request\nuri: http://127.0.0.1:1/\nmethod: POST\ncontentType: multipart/form-data\nformData:\n  file: kestra:///n/f/file.txt")
 	_, err := x.run(context.Background(), newEnv(nil))
+	require.ErrorContains(t, err, `form field "file": kestra:///n/f/file.txt is a file in internal storage`)
+
+	x = parseTask[HTTPRequest](t, "type: io.kestra.plugin.core.http.Request\nuri: ftp://127.0.0.1/x")
+	_, err = x.run(context.Background(), newEnv(nil))
 	require.ErrorContains(t, err, "not an http(s) URL")
 }
 
