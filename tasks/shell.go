@@ -157,7 +157,7 @@ func (s *ShellCommands) run(ctx context.Context, env runEnv, dir string) (map[st
 	// Background children may hold stdout open; stop waiting for them.
 	cmd.WaitDelay = 2 * time.Second
 
-	p := &lineParser{env: env, outputs: map[string]any{}}
+	p := &lineParser{env: env, legacy: s.legacy, outputs: map[string]any{}}
 	stderrLevel := "WARN"
 	if s.WarningOnStdErr != nil && !*s.WarningOnStdErr {
 		stderrLevel = "INFO"
@@ -332,6 +332,7 @@ func renderLines(ctx context.Context, env runEnv, v any) ([]string, error) {
 // lines, outputs, log entries and metrics as Kestra does.
 type lineParser struct {
 	env     runEnv
+	legacy  bool
 	mu      sync.Mutex
 	outputs map[string]any
 }
@@ -357,10 +358,12 @@ func (p *lineParser) line(l, level string) {
 		p.env.Log(level, l)
 		return
 	}
+	if p.legacy {
+		p.env.Log(level, l) // the old Bash task logged these lines too
+	}
 	var k kestraLine
 	if err := json.Unmarshal([]byte(m[1]), &k); err != nil {
-		p.env.Log(level, l)
-		p.env.Log("WARN", fmt.Sprintf("unreadable ::{}:: line: %v", err))
+		p.env.Log("WARN", fmt.Sprintf("Invalid outputs '%v'", err))
 		return
 	}
 	if k.Outputs != nil {

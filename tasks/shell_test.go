@@ -49,6 +49,11 @@ commands:
   - echo done`,
 			wantVars: map[string]any{"a": float64(1), "b": "y", "nested": map[string]any{"k": []any{float64(1), float64(2)}}},
 			wantInfo: []string{"done"}},
+		{name: "an unreadable ::{}:: line is a warning", yaml: `
+type: io.kestra.plugin.scripts.shell.Commands
+commands:
+  - 'echo ''::{"outputs":oops}::'''`,
+			wantVars: map[string]any{}, wantWarn: []string{"Invalid outputs 'invalid character 'o' looking for beginning of value'"}},
 		{name: "logs from ::{}:: lines keep their level", yaml: `
 type: io.kestra.plugin.scripts.shell.Commands
 commands:
@@ -120,7 +125,7 @@ type: io.kestra.core.tasks.scripts.Bash
 interpreter: /bin/sh
 commands:
   - 'echo ''::{"outputs":{"v":"legacy"}}::'''`,
-			wantVars: map[string]any{"v": "legacy"}},
+			wantVars: map[string]any{"v": "legacy"}, wantInfo: []string{`::{"outputs":{"v":"legacy"}}::`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
