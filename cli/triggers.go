@@ -137,58 +137,55 @@ func (a *app) webhook(d *trigger.Dispatcher, w http.ResponseWriter, r *http.Requ
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
-	if wait, _ := webhookProp(ex, a, r, "wait"); wait {
-		if ex, err = a.awaitTerminal(r.Context(), ex.ID); err != nil {
-			return err
-		}
-		if ret, _ := webhookProp(ex, a, r, "returnOutputs"); ret {
+	if a.webhookFlag(r.Context(), ex, "wait") {
+		ex = a.awaitTerminal(r.Context(), ex)
+		if a.webhookFlag(r.Context(), ex, "returnOutputs") {
 			return writeJSONBody(w, ex.Outputs)
 		}
 	}
 	return writeJSONBody(w, ex)
 }
 
-// webhookProp reads a boolean property of the webhook trigger that
-// started ex.
-func webhookProp(ex *flow.Execution, a *app, r *http.Request, name string) (bool, error) {
-	f, err := a.flows.Get(r.Context(), ex.Namespace, ex.FlowID, ex.FlowRevision)
+// webhookFlag reads a boolean property (wait, returnOutputs) of the
+// webhook trigger that started ex.
+func (a *app) webhookFlag(ctx context.Context, ex *flow.Execution, name string) bool {
+	f, err := a.flows.Get(ctx, ex.Namespace, ex.FlowID, ex.FlowRevision)
 	if err != nil || ex.Trigger == nil {
-		return false, err
+		return false
 	}
 	for _, t := range f.Triggers {
 		if t.ID == ex.Trigger.ID {
 			v, _ := t.Props[name].(bool)
-			return v, nil
+			return v
 		}
 	}
-	return false, nil
+	return false
 }
 
 // maxWebhookWait bounds how long a webhook with wait: true holds the call.
 const maxWebhookWait = 10 * time.Minute
 
 // awaitTerminal polls the execution until it is terminal, the caller goes
-// away or maxWebhookWait passes (the execution is then returned as it
-// stands).
-func (a *app) awaitTerminal(ctx context.Context, id string) (*flow.Execution, error) {
+// away or maxWebhookWait passes; it returns the execution as it last read
+// it.
+func (a *app) awaitTerminal(ctx context.Context, ex *flow.Execution) *flow.Execution {
 	ctx, cancel := context.WithTimeout(ctx, maxWebhookWait)
 	defer cancel()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
-	for {
-		ex, _, err := a.store.Executions().Get(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		if ex.State.Current.IsTerminal() {
-			return ex, nil
-		}
+	for !ex.State.Current.IsTerminal() {
 		select {
 		case <-ctx.Done():
-			return ex, nil
+			return ex
 		case <-tick.C:
 		}
+		got, _, err := a.store.Executions().Get(ctx, ex.ID)
+		if err != nil {
+			return ex
+		}
+		ex = got
 	}
+	return ex
 }
 
 // newScheduler returns the scheduler component: Schedule triggers fired
