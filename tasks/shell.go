@@ -147,7 +147,25 @@ func (s *ShellCommands) run(ctx context.Context, env runEnv, dir string) (map[st
 		return nil, err
 	}
 
-	cmd := exec.CommandContext(ctx, argv[0], append(argv[1:], strings.Join(script, "\n"))...)
+	body := strings.Join(script, "\n")
+	args := append(argv[1:], body)
+	if len(body) > maxArgLen {
+		// Too long for one argument (Linux's MAX_ARG_STRLEN): hand the
+		// interpreter a file instead, as Kestra does.
+		f, err := os.CreateTemp(dir, "script-*.sh")
+		if err != nil {
+			return nil, fmt.Errorf("write script: %w", err)
+		}
+		_, werr := f.WriteString(body)
+		if cerr := f.Close(); werr == nil {
+			werr = cerr
+		}
+		if werr != nil {
+			return nil, fmt.Errorf("write script: %w", werr)
+		}
+		args = []string{f.Name()}
+	}
+	cmd := exec.CommandContext(ctx, argv[0], args...)
 	cmd.Dir = dir
 	cmd.Env = environ
 	// A process group of its own, so that a kill or a timeout ends the
@@ -385,6 +403,9 @@ func (p *lineParser) vars() map[string]any {
 	defer p.mu.Unlock()
 	return maps.Clone(p.outputs)
 }
+
+// maxArgLen is the longest script passed inline as an argument.
+const maxArgLen = 131072
 
 // maxLine bounds a line kept in memory; a longer one is cut into pieces.
 const maxLine = 1 << 20

@@ -158,6 +158,21 @@ func TestShellWorkingDirectory(t *testing.T) {
 	require.FileExists(t, filepath.Join(dir, "made-here"))
 }
 
+func TestShellLongScriptGoesThroughAFile(t *testing.T) {
+	t.Parallel()
+	// 200 KiB of commands: more than one argv string may hold on Linux
+	var b strings.Builder
+	b.WriteString("type: io.kestra.plugin.scripts.shell.Commands\ncommands:\n")
+	for range 4000 {
+		b.WriteString("  - ': " + strings.Repeat("x", 50) + "'\n")
+	}
+	b.WriteString("  - echo finished\n")
+	out, env, err := runShell(t, b.String(), nil)
+	require.NoError(t, err)
+	require.Equal(t, 0, out["exitCode"])
+	require.Equal(t, []string{"finished"}, env.lines("INFO"))
+}
+
 func TestShellLegacyLineCounts(t *testing.T) {
 	t.Parallel()
 	out, _, err := runShell(t, "type: io.kestra.core.tasks.scripts.Bash\ncommands:\n  - echo a; echo b; echo c >&2", nil)
