@@ -23,6 +23,9 @@ const (
 	relError      = "ERROR"
 	relFinally    = "FINALLY"
 	relDynamic    = "DYNAMIC"
+	// relAfterExecution links the afterExecution tasks, which run once the
+	// execution has ended.
+	relAfterExecution = "AFTER_EXECUTION"
 )
 
 // flowGraph is Kestra's FlowGraph: every node, the edges between them,
@@ -112,6 +115,11 @@ func buildGraph(f *flow.Flow) flowGraph {
 		b.edge(uid, start, graphRelation{RelationType: relSequential})
 	}
 	b.list("", start, end, f.Tasks, f.Errors, f.Finally, relSequential)
+	if len(f.AfterExecution) > 0 {
+		after := rootUID + ":afterExecution"
+		b.node(graphNode{UID: after, Type: graphClusterEnd})
+		b.chain("", end, after, f.AfterExecution, graphRelation{RelationType: relAfterExecution}, true)
+	}
 	return b.g
 }
 

@@ -3,10 +3,16 @@ package server_test
 import (
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/store"
+	"github.com/ospreyhq/osprey/tasks"
 )
 
 type graphJSON struct {
@@ -71,6 +77,10 @@ errors:
   - id: alert
     type: io.kestra.plugin.core.log.Log
     message: failed
+afterExecution:
+  - id: notify
+    type: io.kestra.plugin.core.log.Log
+    message: ended
 finally:
   - id: cleanup
     type: io.kestra.plugin.core.log.Log
@@ -114,6 +124,7 @@ func TestFlowGraph(t *testing.T) {
 		{"errors branch", "root:start", "alert", "ERROR", ""},
 		{"finally after the tasks", "root:finally", "cleanup", "FINALLY", ""},
 		{"finally ends the flow", "cleanup", "root:end", "FINALLY", ""},
+		{"afterExecution once ended", "root:end", "notify", "AFTER_EXECUTION", ""},
 	}
 	for _, tt := range tests {
 		rel, value, ok := g.edge(tt.from, tt.to)
@@ -174,4 +185,55 @@ tasks:
 	}
 	_, _, ok := g.edge("dag.extract", "dag:end")
 	require.False(t, ok, "a task others depend on does not end the dag")
+}
+
+// TestFlowGraphOfEveryCorpusFlow draws every Kestra corpus flow: uids are
+// unique and every edge joins two nodes.
+func TestFlowGraphOfEveryCorpusFlow(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob("../../shared/kestra-corpus/flows/*.y*ml")
+	require.NoError(t, err)
+	if len(files) == 0 {
+		files, err = filepath.Glob("../flow/testdata/valid/*.y*ml")
+		require.NoError(t, err)
+	}
+	require.NotEmpty(t, files)
+	e := newActionEnv(t)
+	reg := tasks.New()
+	drawn := 0
+	for _, file := range files {
+		src, err := os.ReadFile(file)
+		require.NoError(t, err)
+		f, err := flow.Parse(src, flow.ParseOptions{Types: reg})
+		if err != nil {
+			continue
+		}
+		if _, err := e.st.Flows().Create(t.Context(), store.PutFlowParams{Namespace: f.Namespace, ID: f.ID, Source: string(src)}); err != nil {
+			continue // the same id twice in the corpus
+		}
+		status, b := e.do(t, "GET", "/flows/"+f.Namespace+"/"+f.ID+"/graph", "", nil)
+		require.Equal(t, http.StatusOK, status, "%s: %s", file, b)
+		var g graphJSON
+		require.NoError(t, json.Unmarshal(b, &g))
+		uids := map[string]bool{}
+		for _, n := range g.Nodes {
+			require.False(t, uids[n.UID], "%s: uid %s twice", file, n.UID)
+			uids[n.UID] = true
+		}
+		for _, ed := range g.Edges {
+			require.True(t, uids[ed.Source] && uids[ed.Target], "%s: edge %s → %s", file, ed.Source, ed.Target)
+		}
+		for _, task := range f.AllTasks() {
+			found := false
+			for _, n := range g.Nodes {
+				if n.Task != nil && n.Task.ID == task.ID {
+					found = true
+					break
+				}
+			}
+			require.True(t, found, "%s: task %s is drawn", file, task.ID)
+		}
+		drawn++
+	}
+	require.Positive(t, drawn)
 }
