@@ -205,7 +205,7 @@ func (s *ShellCommands) run(ctx context.Context, env runEnv, dir string) (map[st
 		} else {
 			code = ee.ExitCode()
 			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-				return nil, fmt.Errorf("command killed by signal %s", ws.Signal())
+				return nil, fmt.Errorf("command ended by signal %d (%s)", int(ws.Signal()), ws.Signal())
 			}
 		}
 	}

@@ -80,6 +80,11 @@ commands:
   - echo before
   - exit 3`,
 			wantErr: "command failed with exit code 3", wantInfo: []string{"before"}},
+		{name: "a script killed by a signal fails saying so", yaml: `
+type: io.kestra.plugin.scripts.shell.Commands
+commands:
+  - kill -TERM $$`,
+			wantErr: "command ended by signal 15 (terminated)"},
 		{name: "fail fast stops at the first failing command", yaml: `
 type: io.kestra.plugin.scripts.shell.Commands
 commands:
