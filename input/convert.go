@@ -8,7 +8,6 @@ import (
 	"io"
 	"maps"
 	"math"
-	"net/mail"
 	"net/url"
 	"regexp"
 	"slices"
@@ -49,7 +48,7 @@ func Convert(in *flow.Input, v any) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if a, err := mail.ParseAddress(s); err != nil || a.Address != strings.TrimSpace(s) {
+		if s != "" && !emailRE.MatchString(s) {
 			return nil, errors.New("it must be a valid email address, such as name@example.com")
 		}
 		return s, nil
@@ -97,6 +96,10 @@ func Convert(in *flow.Input, v any) (any, error) {
 	}
 	return nil, fmt.Errorf("unknown input type %q", in.Type)
 }
+
+// emailRE is Kestra's EmailInput pattern: deliberately loose (no display
+// names, a dot in the domain not required) so the same addresses pass.
+var emailRE = regexp.MustCompile("^[a-zA-Z0-9_!#$%&’*+/=?`{|}~^.-]+@[a-zA-Z0-9.-]+$")
 
 // scalarString reads a text value; numbers and booleans (from a JSON body)
 // are taken as their usual spelling, lists and objects are refused.
