@@ -1,10 +1,13 @@
 package cli
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -164,4 +167,28 @@ func TestWebhookAndFlowTriggerEndToEnd(t *testing.T) {
 	require.Equal(t, http.StatusOK, code, "enabled again")
 	code, _ = call(http.MethodPut, "/api/v1/triggers", "application/json", `{"namespace":"acme","flowId":"hook","triggerId":"from-secret","backfill":{"start":"2026-01-01T00:00:00Z"}}`)
 	require.Equal(t, http.StatusUnprocessableEntity, code, "only a schedule has a backfill")
+}
+
+// BenchmarkOnExecutionEnd measures what each execution end pays for Flow
+// triggers in a real system: 500 flows in the store, 50 of them listening
+// to another flow.
+func BenchmarkOnExecutionEnd(b *testing.B) {
+	ctx := context.Background()
+	sys, err := newConformanceSystem(ctx, &conformance.Env{})
+	require.NoError(b, err)
+	defer sys.Close()
+	var srcs []string
+	for i := range 500 {
+		src := strings.Replace(offFlow, "id: off", fmt.Sprintf("id: flow-%d", i), 1)
+		if i%10 == 0 {
+			src = strings.Replace(strings.Replace(listenerFlow, "id: listener", fmt.Sprintf("id: listener-%d", i), 1), "flowId: hook", "flowId: elsewhere", 1)
+		}
+		srcs = append(srcs, src)
+	}
+	require.NoError(b, sys.Load(ctx, srcs))
+	a := sys.(*confSystem).a
+	ex := &flow.Execution{ID: "x", Namespace: "acme", FlowID: "flow-1", FlowRevision: 1, State: flow.StateInfo{Current: flow.StateSuccess}}
+	for b.Loop() {
+		a.onExecutionEnd(ctx, ex)
+	}
 }
