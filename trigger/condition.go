@@ -144,6 +144,30 @@ func Check(ctx context.Context, c map[string]any, cc Context) (bool, error) {
 		return between(d, c, "15:04:05", func(t time.Time) time.Time {
 			return time.Date(0, 1, 1, t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
 		})
+	case "DayWeekInMonth":
+		d, err := dateOf(ctx, cc, c)
+		if err != nil {
+			return false, err
+		}
+		return dayWeekInMonth(d, str(c["dayOfWeek"]), str(c["dayInMonth"])), nil
+	case "Or", "Not":
+		subs, _ := c["conditions"].([]any)
+		held := false
+		for _, v := range subs {
+			sub, _ := v.(map[string]any)
+			ok, err := Check(ctx, sub, cc)
+			if err != nil {
+				return false, err
+			}
+			if ok {
+				held = true
+				break
+			}
+		}
+		if Kind(typ) == "Not" {
+			return !held, nil
+		}
+		return held, nil
 	case "DateTimeBetween":
 		d, err := dateOf(ctx, cc, c)
 		if err != nil {
@@ -152,6 +176,28 @@ func Check(ctx context.Context, c map[string]any, cc Context) (bool, error) {
 		return between(d, c, time.RFC3339, func(t time.Time) time.Time { return t })
 	}
 	return false, fmt.Errorf("condition type %q is not supported", typ)
+}
+
+// dayWeekInMonth reports whether d is the FIRST, SECOND, THIRD, FOURTH or
+// LAST given weekday of its month.
+func dayWeekInMonth(d time.Time, day, which string) bool {
+	if !strings.EqualFold(d.Weekday().String(), day) {
+		return false
+	}
+	nth := (d.Day()-1)/7 + 1
+	switch strings.ToUpper(which) {
+	case "FIRST":
+		return nth == 1
+	case "SECOND":
+		return nth == 2
+	case "THIRD":
+		return nth == 3
+	case "FOURTH":
+		return nth == 4
+	case "LAST":
+		return d.AddDate(0, 0, 7).Month() != d.Month()
+	}
+	return false
 }
 
 // compareNamespace applies ExecutionNamespace's comparison: EQUALS (the

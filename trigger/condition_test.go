@@ -73,6 +73,13 @@ func TestCheck(t *testing.T) {
 		{"time between", map[string]any{"type": "io.kestra.plugin.core.condition.TimeBetween", "after": "10:00:00", "before": "11:00:00"}, true, ""},
 		{"time outside", map[string]any{"type": "io.kestra.plugin.core.condition.TimeBetween", "after": "11:00:00"}, false, ""},
 		{"date time between", map[string]any{"type": "io.kestra.plugin.core.condition.DateTimeBetween", "after": "2026-03-01T00:00:00Z", "before": "2026-03-31T00:00:00Z"}, true, ""},
+		{"first saturday", map[string]any{"type": "io.kestra.plugin.core.condition.DayWeekInMonth", "dayOfWeek": "SATURDAY", "dayInMonth": "FIRST"}, true, ""},
+		{"last saturday", map[string]any{"type": "io.kestra.plugin.core.condition.DayWeekInMonth", "dayOfWeek": "SATURDAY", "dayInMonth": "LAST"}, false, ""},
+		{"or", map[string]any{"type": "io.kestra.plugin.core.condition.Or", "conditions": []any{
+			map[string]any{"type": "io.kestra.plugin.core.condition.ExecutionStatus", "in": []any{"FAILED"}},
+			map[string]any{"type": "io.kestra.plugin.core.condition.Weekend"}}}, true, ""},
+		{"not", map[string]any{"type": "io.kestra.plugin.core.condition.Not", "conditions": []any{
+			map[string]any{"type": "io.kestra.plugin.core.condition.Weekend"}}}, false, ""},
 		{"unknown condition", map[string]any{"type": "io.kestra.plugin.core.condition.PublicHoliday"}, false, "not supported"},
 	}
 	for _, tc := range cases {
