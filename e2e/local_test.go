@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -102,4 +103,39 @@ func TestFlowPathLoadsFlowsAtStart(t *testing.T) {
 	a.waitUp(p)
 	ex := a.run("company.team", "hello", map[string]string{"name": "folder"})
 	require.Equal(t, "SUCCESS", state(ex))
+}
+
+// TestKillStopsARunningTask kills an execution whose task sleeps for an
+// hour: the worker stops the task at once, not at its next heartbeat.
+func TestKillStopsARunningTask(t *testing.T) {
+	port := freePort(t)
+	p := start(t, nil, "server", "local", "--data-dir", t.TempDir(), "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(freePort(t)))
+	a := api{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port)}
+	a.waitUp(p)
+	a.createFlow("id: sleepy\nnamespace: e2e.kill\ntasks:\n  - id: nap\n    type: io.kestra.plugin.core.flow.Sleep\n    duration: PT1H\n  - id: never\n    type: io.kestra.plugin.core.log.Log\n    message: never\n")
+	code, body := a.do("POST", "/api/v1/main/executions/e2e.kill/sleepy", "application/json", strings.NewReader("{}"))
+	require.Equal(t, 200, code, string(body))
+	var ex map[string]any
+	require.NoError(t, json.Unmarshal(body, &ex))
+	id := ex["id"].(string)
+	require.Eventually(t, func() bool {
+		a.getJSON("/api/v1/main/executions/"+id, &ex)
+		return state(ex) == "RUNNING" && len(ex["taskRunList"].([]any)) == 1
+	}, 10*time.Second, 20*time.Millisecond)
+	time.Sleep(100 * time.Millisecond) // let the worker start the sleep
+	code, body = a.do("DELETE", "/api/v1/main/executions/"+id+"/kill", "", nil)
+	require.Equal(t, 202, code, string(body))
+	start := time.Now()
+	require.Eventually(t, func() bool {
+		a.getJSON("/api/v1/main/executions/"+id, &ex)
+		return state(ex) == "KILLED"
+	}, 10*time.Second, 20*time.Millisecond)
+	require.Less(t, time.Since(start), 5*time.Second)
+	runs := ex["taskRunList"].([]any)
+	require.Len(t, runs, 1, "the next task never starts")
+	require.Equal(t, "KILLED", runs[0].(map[string]any)["state"].(map[string]any)["current"])
+	// the worker gave the slot back: a shutdown does not wait for the sleep
+	stopped := time.Now()
+	require.Equal(t, 0, p.stop(t))
+	require.Less(t, time.Since(stopped), 5*time.Second)
 }

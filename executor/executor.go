@@ -340,7 +340,8 @@ func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, v
 			x.log.ErrorContext(ctx, "store executor log lines", "execution_id", ex.ID, "err", err)
 		}
 	}
-	if len(jobs) > 0 {
+	if len(jobs) > 0 || len(cancel) > 0 {
+		// workers watch this topic for new jobs and for kills
 		_ = st.Queue().Notify(ctx, store.TopicJobs)
 	}
 	if len(fx.Subflows) > 0 {

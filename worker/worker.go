@@ -69,6 +69,7 @@ type Worker struct {
 
 	mu      sync.Mutex
 	running map[string]context.CancelFunc
+	beat    chan struct{}
 	wg      sync.WaitGroup
 	slots   chan struct{}
 
@@ -99,7 +100,7 @@ func New(opts Options) *Worker {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Worker{opts: opts, log: log.With("component", "worker"), running: map[string]context.CancelFunc{}, slots: make(chan struct{}, opts.Threads)}
+	return &Worker{opts: opts, log: log.With("component", "worker"), running: map[string]context.CancelFunc{}, beat: make(chan struct{}, 1), slots: make(chan struct{}, opts.Threads)}
 }
 
 // Start launches the claim and heartbeat loops and returns.
@@ -178,6 +179,10 @@ func (w *Worker) loop(ctx context.Context, wake <-chan struct{}) {
 		case <-ctx.Done():
 			return
 		case <-wake:
+			select {
+			case w.beat <- struct{}{}:
+			default:
+			}
 		case <-tick.C:
 		}
 	}
@@ -191,6 +196,9 @@ func (w *Worker) heartbeat(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-w.beat:
+			// a wake-up on the jobs topic may carry a kill: look now
+			// rather than at the next tick
 		}
 		w.mu.Lock()
 		ids := make([]string, 0, len(w.running))
