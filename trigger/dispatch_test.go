@@ -354,3 +354,64 @@ triggers:
 	require.NoError(t, err)
 	require.True(t, got.Disabled, "a FAILED run stops the trigger")
 }
+
+// TestPreconditionsTimeWindows checks each kind of preconditions window
+// with two upstream flows, a and b, both needed.
+func TestPreconditionsTimeWindows(t *testing.T) {
+	t.Parallel()
+	const base = `
+id: listen
+namespace: acme
+triggers:
+  - id: flow
+    type: io.kestra.plugin.core.trigger.Flow
+    preconditions:
+      id: pre
+      flows:
+        - {namespace: acme, flowId: a}
+        - {namespace: acme, flowId: b}
+      timeWindow:
+%s
+tasks:
+  - id: only
+    type: io.kestra.plugin.core.debug.Return
+    format: x
+`
+	type step struct {
+		after time.Duration // since 10:00 UTC
+		flow  string
+		fires bool
+	}
+	cases := []struct {
+		name, window string
+		steps        []step
+	}{
+		{"duration windows are aligned", "        type: DURATION_WINDOW\n        window: PT1H", []step{
+			{50 * time.Minute, "a", false}, {70 * time.Minute, "b", false}, {80 * time.Minute, "a", true}}},
+		{"duration windows advance", "        type: DURATION_WINDOW\n        window: PT1H\n        windowAdvance: PT30M", []step{
+			{50 * time.Minute, "a", false}, {70 * time.Minute, "b", true}}},
+		{"sliding results expire one by one", "        type: SLIDING_WINDOW\n        window: PT1H", []step{
+			{0, "a", false}, {70 * time.Minute, "b", false}, {80 * time.Minute, "a", true},
+			{90 * time.Minute, "b", false}, {3 * time.Hour, "a", false}}},
+		{"deadline closes the day", "        type: DAILY_TIME_DEADLINE\n        deadline: \"11:00:00\"", []step{
+			{0, "a", false}, {90 * time.Minute, "b", false}, {24 * time.Hour, "a", false}, {24*time.Hour + time.Minute, "b", true}}},
+		{"daily window takes results in its hours only", "        type: DAILY_TIME_WINDOW\n        startTime: \"10:30:00\"\n        endTime: \"12:00:00\"", []step{
+			{0, "a", false}, {40 * time.Minute, "b", false}, {50 * time.Minute, "a", true}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			st := openStore(t)
+			d, c := newDispatcher(t, st, parse(t, fmt.Sprintf(base, tc.window)), nil)
+			start := c.Now()
+			for i, s := range tc.steps {
+				c.mu.Lock()
+				c.now = start.Add(s.after)
+				c.mu.Unlock()
+				started, err := d.OnExecution(t.Context(), execution("acme", s.flow, flow.StateSuccess))
+				require.NoError(t, err)
+				require.Equal(t, s.fires, len(started) == 1, "step %d: %s at +%s", i, s.flow, s.after)
+			}
+		})
+	}
+}

@@ -31,23 +31,30 @@ func (l Listener) Listens(s flow.State) bool {
 // condition id.
 type Windows map[string]*Window
 
-// Window holds which named conditions of a multiple condition have held
-// since Start; the trigger fires once all have, before End.
+// Window holds when each named condition of a multiple condition last held
+// within the window [Start, End); the trigger fires once all have.
 type Window struct {
-	Start   time.Time       `json:"start"`
-	End     time.Time       `json:"end"`
-	Results map[string]bool `json:"results"`
+	Start   time.Time            `json:"start"`
+	End     time.Time            `json:"end"`
+	Results map[string]time.Time `json:"results"`
 }
+
+// Time window types of preconditions (Kestra's TimeWindow.Type).
+const (
+	windowDuration = "DURATION_WINDOW"     // fixed windows of `window`, from midnight plus windowAdvance
+	windowSliding  = "SLIDING_WINDOW"      // each result counts for `window` after it happened
+	windowDeadline = "DAILY_TIME_DEADLINE" // from midnight to `deadline`, each day
+	windowDaily    = "DAILY_TIME_WINDOW"   // from `startTime` to `endTime`, each day
+)
 
 // multiple is a MultipleCondition, or the preconditions block read as one.
 type multiple struct {
 	id    string
 	conds map[string]func(context.Context, Context) (bool, error)
-	// window is the window's length; aligned windows start at midnight
-	// UTC plus advance, others at their first result.
-	window  time.Duration
-	advance time.Duration
-	aligned bool
+	kind  string
+	// window is the window's length, advance where windows start after
+	// midnight (UTC); from and to bound the daily kinds, as times of day.
+	window, advance, from, to time.Duration
 }
 
 // Evaluate checks a Flow trigger against an execution that changed state
@@ -75,23 +82,38 @@ func Evaluate(ctx context.Context, l Listener, cc Context, w Windows) (fire, cha
 	}
 	complete := true
 	for _, m := range ms {
+		start, end, open := m.bounds(cc.Now)
 		win := w[m.id]
-		if win != nil && !cc.Now.Before(win.End) {
-			delete(w, m.id)
+		if win != nil && (!win.Start.Equal(start) || !win.End.Equal(end)) {
+			delete(w, m.id) // the window it belongs to is over
 			win, changed = nil, true
 		}
+		if win != nil && m.kind == windowSliding {
+			for key, at := range win.Results {
+				if !cc.Now.Before(at.Add(m.window)) {
+					delete(win.Results, key)
+					changed = true
+				}
+			}
+		}
 		for _, key := range slices.Sorted(maps.Keys(m.conds)) {
+			if !open {
+				break
+			}
 			// As in Kestra, a condition that cannot be evaluated for this
 			// execution (an expression on a label it lacks) does not hold.
 			ok, err := m.conds[key](ctx, cc)
-			if err != nil || !ok || (win != nil && win.Results[key]) {
+			if err != nil || !ok {
 				continue
 			}
+			if _, seen := win.result(key); seen && m.kind != windowSliding {
+				continue // the first time counts; a sliding window keeps the latest
+			}
 			if win == nil {
-				win = m.open(cc.Now)
+				win = &Window{Start: start, End: end, Results: map[string]time.Time{}}
 				w[m.id] = win
 			}
-			win.Results[key] = true
+			win.Results[key] = cc.Now
 			changed = true
 		}
 		if win == nil || len(win.Results) < len(m.conds) {
@@ -107,20 +129,38 @@ func Evaluate(ctx context.Context, l Listener, cc Context, w Windows) (fire, cha
 	return false, changed, nil
 }
 
-// open starts a window around now.
-func (m multiple) open(now time.Time) *Window {
-	start := now
-	if m.aligned && m.window > 0 {
-		day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
-		start = day.Add(m.advance)
-		for start.After(now) {
-			start = start.Add(-m.window)
-		}
-		for !start.Add(m.window).After(now) {
-			start = start.Add(m.window)
-		}
+func (w *Window) result(key string) (time.Time, bool) {
+	if w == nil {
+		return time.Time{}, false
 	}
-	return &Window{Start: start, End: start.Add(m.window), Results: map[string]bool{}}
+	t, ok := w.Results[key]
+	return t, ok
+}
+
+// bounds returns the window now falls in and whether results are taken
+// now (the daily kinds close outside their hours).
+func (m multiple) bounds(now time.Time) (start, end time.Time, open bool) {
+	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	switch m.kind {
+	case windowSliding:
+		return time.Time{}, time.Time{}, true
+	case windowDeadline:
+		return day, day.Add(m.to), now.Before(day.Add(m.to))
+	case windowDaily:
+		return day.Add(m.from), day.Add(m.to), !now.Before(day.Add(m.from)) && now.Before(day.Add(m.to))
+	}
+	window := m.window
+	if window <= 0 {
+		window = 24 * time.Hour
+	}
+	start = day.Add(m.advance)
+	for start.After(now) {
+		start = start.Add(-window)
+	}
+	for !start.Add(window).After(now) {
+		start = start.Add(window)
+	}
+	return start, start.Add(window), true
 }
 
 // multiples reads the trigger's MultipleConditions and its preconditions.
@@ -130,7 +170,7 @@ func multiples(props map[string]any) ([]multiple, error) {
 		if !IsMultiple(c) {
 			continue
 		}
-		m := multiple{id: str(c["id"]), aligned: true, window: 24 * time.Hour, conds: map[string]func(context.Context, Context) (bool, error){}}
+		m := multiple{id: str(c["id"]), kind: windowDuration, window: 24 * time.Hour, conds: map[string]func(context.Context, Context) (bool, error){}}
 		if m.id == "" {
 			m.id = fmt.Sprintf("conditions[%d]", i)
 		}
@@ -161,6 +201,15 @@ func multiples(props map[string]any) ([]multiple, error) {
 	return out, nil
 }
 
+// timeOfDay reads an HH:mm[:ss] property as a duration since midnight.
+func timeOfDay(c map[string]any, key string) (time.Duration, error) {
+	t, err := parseBound(str(c[key]), "15:04:05")
+	if err != nil {
+		return 0, fmt.Errorf("%s %q: %w", key, str(c[key]), err)
+	}
+	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute + time.Duration(t.Second())*time.Second, nil
+}
+
 func durations(c map[string]any, window, advance *time.Duration) error {
 	for key, dst := range map[string]*time.Duration{"window": window, "windowAdvance": advance} {
 		if s := str(c[key]); s != "" {
@@ -175,10 +224,10 @@ func durations(c map[string]any, window, advance *time.Duration) error {
 }
 
 // preconditions reads Kestra's preconditions block (upstream flows and
-// `where` filters) as one multiple condition. Its default time window is a
-// duration window of one day that starts at the first result.
+// `where` filters) as one multiple condition, with its timeWindow (default:
+// a one-day duration window from midnight).
 func preconditions(pre map[string]any) (multiple, error) {
-	m := multiple{id: str(pre["id"]), window: 24 * time.Hour, conds: map[string]func(context.Context, Context) (bool, error){}}
+	m := multiple{id: str(pre["id"]), kind: windowDuration, window: 24 * time.Hour, conds: map[string]func(context.Context, Context) (bool, error){}}
 	if m.id == "" {
 		m.id = "preconditions"
 	}
@@ -186,9 +235,23 @@ func preconditions(pre map[string]any) (multiple, error) {
 		if err := durations(tw, &m.window, &m.advance); err != nil {
 			return m, fmt.Errorf("timeWindow: %w", err)
 		}
-		switch str(tw["type"]) {
-		case "DAILY_TIME_DEADLINE", "DAILY_TIME_WINDOW":
-			m.aligned, m.window = true, 24*time.Hour
+		if k := strings.ToUpper(str(tw["type"])); k != "" {
+			m.kind = k
+		}
+		var err error
+		switch m.kind {
+		case windowDuration, windowSliding:
+		case windowDeadline:
+			m.to, err = timeOfDay(tw, "deadline")
+		case windowDaily:
+			if m.from, err = timeOfDay(tw, "startTime"); err == nil {
+				m.to, err = timeOfDay(tw, "endTime")
+			}
+		default:
+			err = fmt.Errorf("type %q: use DURATION_WINDOW, SLIDING_WINDOW, DAILY_TIME_DEADLINE or DAILY_TIME_WINDOW", m.kind)
+		}
+		if err != nil {
+			return m, fmt.Errorf("timeWindow: %w", err)
 		}
 	}
 	flows, _ := pre["flows"].([]any)
