@@ -33,16 +33,22 @@ func Convert(in *flow.Input, v any) (any, error) {
 	switch typ {
 	case "STRING", "SECRET":
 		s, err := scalarString(v)
+		if err == nil {
+			err = checkString(in, s)
+		}
 		if err != nil {
 			return nil, err
 		}
-		return s, checkString(in, s)
+		return s, nil
 	case "ENUM", "SELECT":
 		s, err := scalarString(v)
+		if err == nil {
+			err = checkChoice(in, s)
+		}
 		if err != nil {
 			return nil, err
 		}
-		return s, checkChoice(in, s)
+		return s, nil
 	case "EMAIL":
 		s, err := scalarString(v)
 		if err != nil {
@@ -63,16 +69,22 @@ func Convert(in *flow.Input, v any) (any, error) {
 		return s, nil
 	case "INT":
 		n, err := toInt(v)
+		if err == nil {
+			err = checkRange(in, float64(n))
+		}
 		if err != nil {
 			return nil, err
 		}
-		return n, checkRange(in, float64(n))
+		return n, nil
 	case "FLOAT":
 		f, err := toFloat(v)
+		if err == nil {
+			err = checkRange(in, f)
+		}
 		if err != nil {
 			return nil, err
 		}
-		return f, checkRange(in, f)
+		return f, nil
 	case "BOOLEAN", "BOOL":
 		return toBool(v)
 	case "DATETIME":
@@ -165,12 +177,20 @@ func choices(in *flow.Input) ([]string, bool) {
 	return out, true
 }
 
+// allowCustom reports allowCustomValue (or allowInput, SELECT's name for it
+// in some Kestra versions).
 func allowCustom(in *flow.Input) bool {
-	switch b := in.Props["allowCustomValue"].(type) {
-	case bool:
-		return b
-	case string:
-		return strings.EqualFold(b, "true")
+	for _, key := range []string{"allowCustomValue", "allowInput"} {
+		switch b := in.Props[key].(type) {
+		case bool:
+			if b {
+				return true
+			}
+		case string:
+			if strings.EqualFold(b, "true") {
+				return true
+			}
+		}
 	}
 	return false
 }

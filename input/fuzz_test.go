@@ -2,6 +2,7 @@ package input_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/ospreyhq/osprey/flow"
@@ -37,6 +38,15 @@ func FuzzConvert(f *testing.F) {
 		}
 		if _, err := json.Marshal(got); err != nil {
 			t.Fatalf("%s %q converted to %#v, which JSON cannot hold: %v", typ, value, got, err)
+		}
+		// A normalised value reads back as itself: what an execution stores
+		// is a valid input of the same type (replays and subflows rely on it).
+		// JSON and YAML store the parsed value, not text, so they are left out.
+		if s, ok := got.(string); ok && !strings.EqualFold(typ, "JSON") && !strings.EqualFold(typ, "YAML") {
+			again, err := input.Convert(&flow.Input{ID: "in", Type: typ}, s)
+			if err != nil || again != s {
+				t.Fatalf("%s %q converted to %q, which reads back as %v (%v)", typ, value, s, again, err)
+			}
 		}
 	})
 }

@@ -60,6 +60,7 @@ validator: '[a-z'`, value: "abc", wantErr: "is not a valid regular expression"},
 		{name: "enum refuses others", decl: "type: ENUM\nvalues: [A, B]", value: "C", wantErr: "it must match the values `[A, B]`"},
 		{name: "select", decl: "type: SELECT\nvalues: [dev, prod]", value: "prod", want: "prod"},
 		{name: "select with custom value", decl: "type: SELECT\nvalues: [dev, prod]\nallowCustomValue: true", value: "qa", want: "qa"},
+		{name: "select allowInput", decl: "type: SELECT\nvalues: [dev]\nallowInput: true", value: "qa", want: "qa"},
 		{name: "select refuses others", decl: "type: SELECT\nvalues: [dev, prod]", value: "qa", wantErr: "it must match the values `[dev, prod]`"},
 		// MULTISELECT
 		{name: "multiselect from JSON text", decl: "type: MULTISELECT\nvalues: [a, b, c]", value: `["a","c"]`, want: []any{"a", "c"}},
