@@ -305,7 +305,7 @@ func (api triggerAPI) update(w http.ResponseWriter, r *http.Request) error {
 	}
 	if ref.Backfill != nil {
 		if err := scheduler.StartBackfill(r.Context(), api.a.store.Triggers(), f, ref.TriggerID, *ref.Backfill, time.Now()); err != nil {
-			if errors.Is(err, scheduler.ErrNotSchedule) {
+			if errors.Is(err, scheduler.ErrNotSchedule) || errors.Is(err, scheduler.ErrInvalidBackfill) {
 				return server.Errorf(http.StatusUnprocessableEntity, err.Error())
 			}
 			return err

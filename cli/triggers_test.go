@@ -192,3 +192,77 @@ func BenchmarkOnExecutionEnd(b *testing.B) {
 		a.onExecutionEnd(ctx, ex)
 	}
 }
+
+// TestBackfillAPI starts, pauses, resumes and deletes backfills through
+// Kestra's trigger API while the scheduler runs.
+func TestBackfillAPI(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	sys, err := newConformanceSystem(ctx, &conformance.Env{})
+	require.NoError(t, err)
+	t.Cleanup(func() { sys.Close() })
+	require.NoError(t, sys.Load(ctx, []string{`
+id: hourly
+namespace: acme
+tasks:
+  - id: when
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ trigger.date }}"
+triggers:
+  - id: schedule
+    type: io.kestra.plugin.core.trigger.Schedule
+    cron: "0 * * * *"
+`}))
+	call := func(method, path, body string) (int, []byte) {
+		code, resp, err := sys.HTTP(ctx, method, path, "application/json", []byte(body))
+		require.NoError(t, err)
+		return code, resp
+	}
+	ref := `"namespace":"acme","flowId":"hourly","triggerId":"schedule"`
+
+	code, body := call(http.MethodPut, "/api/v1/main/triggers", `{`+ref+`,"backfill":{"start":"2026-01-01T00:00:00Z","end":"2026-01-01T02:00:00Z","labels":[{"key":"why","value":"replay"}]}}`)
+	require.Equal(t, http.StatusOK, code, string(body))
+	var done []*flow.Execution
+	require.Eventually(t, func() bool {
+		done, err = sys.Executions(ctx, "acme", "hourly")
+		return err == nil && len(done) == 3
+	}, 20*time.Second, 20*time.Millisecond, "00:00, 01:00 and 02:00 are replayed")
+	var dates []any
+	for _, e := range done {
+		dates = append(dates, e.Trigger.Variables["date"])
+		require.Contains(t, e.Labels, flow.Label{Key: "why", Value: "replay"})
+	}
+	require.ElementsMatch(t, []any{"2026-01-01T00:00:00Z", "2026-01-01T01:00:00Z", "2026-01-01T02:00:00Z"}, dates)
+
+	// A backfill in the future waits; it can be paused, resumed and deleted.
+	future := time.Now().UTC().AddDate(1, 0, 0).Format(time.RFC3339)
+	require.Eventually(t, func() bool {
+		code, _ = call(http.MethodPut, "/api/v1/triggers", `{`+ref+`,"backfill":{"start":"`+future+`"}}`)
+		return code != http.StatusConflict // the first backfill's row goes once it is done
+	}, 20*time.Second, 20*time.Millisecond)
+	require.Equal(t, http.StatusUnprocessableEntity, code, "end defaults to now, before a future start")
+	end := time.Now().UTC().AddDate(1, 0, 1).Format(time.RFC3339)
+	code, body = call(http.MethodPut, "/api/v1/triggers", `{`+ref+`,"backfill":{"start":"`+future+`","end":"`+end+`"}}`)
+	require.Equal(t, http.StatusOK, code, string(body))
+	code, _ = call(http.MethodPut, "/api/v1/triggers", `{`+ref+`,"backfill":{"start":"`+future+`","end":"`+end+`"}}`)
+	require.Equal(t, http.StatusConflict, code, "one backfill at a time")
+
+	code, body = call(http.MethodPut, "/api/v1/triggers/backfill/pause", `{`+ref+`}`)
+	require.Equal(t, http.StatusOK, code, string(body))
+	var tc triggerContext
+	require.NoError(t, json.Unmarshal(body, &tc))
+	require.NotNil(t, tc.Backfill)
+	require.True(t, tc.Backfill.Paused)
+	code, body = call(http.MethodPut, "/api/v1/triggers/backfill/unpause", `{`+ref+`}`)
+	require.Equal(t, http.StatusOK, code)
+	require.NoError(t, json.Unmarshal(body, &tc))
+	require.False(t, tc.Backfill.Paused)
+	code, body = call(http.MethodPost, "/api/v1/triggers/backfill/delete", `{`+ref+`}`)
+	require.Equal(t, http.StatusOK, code)
+	tc = triggerContext{}
+	require.NoError(t, json.Unmarshal(body, &tc))
+	require.Nil(t, tc.Backfill)
+	require.NotNil(t, tc.NextExecutionDate, "the live schedule keeps its next date")
+	code, _ = call(http.MethodPost, "/api/v1/triggers/backfill/delete", `{`+ref+`}`)
+	require.Equal(t, http.StatusNotFound, code)
+}

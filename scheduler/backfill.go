@@ -35,6 +35,10 @@ type Backfill struct {
 // Schedule.
 var ErrNotSchedule = errors.New("not a Schedule trigger")
 
+// ErrInvalidBackfill is returned for a backfill whose dates or schedule
+// cannot be replayed.
+var ErrInvalidBackfill = errors.New("invalid backfill")
+
 // StartBackfill records a backfill of a Schedule trigger; the scheduler
 // fires its ticks, oldest first, on its next passes. It fails with
 // store.ErrConflict while another backfill of the trigger runs.
@@ -53,13 +57,13 @@ func StartBackfill(ctx context.Context, ts store.TriggerStore, f *flow.Flow, tri
 	}
 	sch, err := Parse(tr)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: %w", ErrInvalidBackfill, err)
 	}
 	if b.End.IsZero() {
 		b.End = now
 	}
 	if !b.End.After(b.Start) {
-		return fmt.Errorf("backfill end %s is not after its start %s", b.End.Format(time.RFC3339), b.Start.Format(time.RFC3339))
+		return fmt.Errorf("%w: end %s is not after start %s", ErrInvalidBackfill, b.End.Format(time.RFC3339), b.Start.Format(time.RFC3339))
 	}
 	first := sch.Next(b.Start.Add(-time.Nanosecond))
 	data, err := json.Marshal(b)
