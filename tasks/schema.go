@@ -21,6 +21,8 @@ var propStructs = map[string]any{
 	pFail:                                   Fail{},
 	pLabels:                                 Labels{},
 	pSleep:                                  Sleep{},
+	pHTTPRequest:                            HTTPRequest{},
+	pShell:                                  ShellCommands{},
 	"io.kestra.plugin.core.flow.Sequential": noProps{},
 	"io.kestra.plugin.core.flow.Parallel":   parallelProps{},
 	"io.kestra.plugin.core.flow.If":         ifProps{},

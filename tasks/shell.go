@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/ospreyhq/osprey/flow"
@@ -170,7 +169,7 @@ func (s *ShellCommands) run(ctx context.Context, env runEnv, dir string) (map[st
 	cmd.Env = environ
 	// A process group of its own, so that a kill or a timeout ends the
 	// script's children too, not only the interpreter.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	ownGroup(cmd)
 	cmd.Cancel = func() error { return killGroup(cmd) }
 	// Background children may hold stdout open; stop waiting for them.
 	cmd.WaitDelay = 2 * time.Second
@@ -204,8 +203,8 @@ func (s *ShellCommands) run(ctx context.Context, env runEnv, dir string) (map[st
 			}
 		} else {
 			code = ee.ExitCode()
-			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-				return nil, fmt.Errorf("command ended by signal %d (%s)", int(ws.Signal()), ws.Signal())
+			if sig, ok := signalOf(ee); ok {
+				return nil, fmt.Errorf("command ended by %s", sig)
 			}
 		}
 	}
@@ -226,14 +225,6 @@ func isShell(path string) bool {
 		return true
 	}
 	return false
-}
-
-func killGroup(cmd *exec.Cmd) error {
-	err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	if errors.Is(err, syscall.ESRCH) {
-		return os.ErrProcessDone
-	}
-	return err
 }
 
 func (s *ShellCommands) warnIgnored(env runEnv) {
