@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dlclark/regexp2"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -525,8 +526,9 @@ func pathLeaf(path string) string {
 }
 
 // checkInputProps checks the properties Kestra's input types cannot do
-// without: the choices of ENUM, SELECT and MULTISELECT, the item type of
-// ARRAY.
+// without, and refuses what Kestra refuses when a flow is saved: the choices
+// of ENUM, SELECT and MULTISELECT, the item type of ARRAY (never ARRAY
+// itself), no defaults for FILE, a validator that compiles.
 func (p *parser) checkInputProps(path string, item *yaml.Node, in *Input) {
 	switch in.Type {
 	case "ENUM", "SELECT", "MULTISELECT":
@@ -547,6 +549,17 @@ func (p *parser) checkInputProps(path string, item *yaml.Node, in *Input) {
 			p.errorf(path, item, "ARRAY input %q needs an itemType, one of %s", in.ID, strings.Join(inputTypes, ", "))
 		case !slices.Contains(inputTypes, strings.ToUpper(it)):
 			p.errorf(joinKey(path, "itemType"), keyNode(item, "itemType"), "unknown itemType %q for input %q", it, in.ID)
+		case strings.EqualFold(it, "ARRAY"):
+			p.errorf(joinKey(path, "itemType"), keyNode(item, "itemType"), "itemType of input %q cannot be ARRAY: use JSON for nested lists", in.ID)
+		}
+	case "FILE":
+		if in.Defaults != nil {
+			p.errorf(joinKey(path, "defaults"), keyNode(item, "defaults"), "FILE input %q cannot have defaults", in.ID)
+		}
+	}
+	if v, ok := in.Props["validator"].(string); ok && !isExpression(v) {
+		if _, err := regexp2.Compile(v, regexp2.None); err != nil { // Java-style, as input validators are
+			p.errorf(joinKey(path, "validator"), keyNode(item, "validator"), "validator of input %q is not a valid regular expression: %v", in.ID, err)
 		}
 	}
 }

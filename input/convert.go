@@ -16,6 +16,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/dlclark/regexp2"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/ospreyhq/osprey/flow"
@@ -133,7 +134,11 @@ func checkString(in *flow.Input, s string) error {
 		if err != nil {
 			return fmt.Errorf("its validator `%s` is not a valid regular expression: %v", p, err)
 		}
-		if !re.MatchString(s) {
+		ok, err := re.MatchString(s)
+		if err != nil {
+			return fmt.Errorf("the validator pattern `%s` timed out: it may be too complex", p)
+		}
+		if !ok {
 			return fmt.Errorf("it must match the pattern `%s`", p)
 		}
 	}
@@ -147,9 +152,23 @@ func checkString(in *flow.Input, s string) error {
 	return nil
 }
 
+// validatorTimeout bounds one validator match: a pattern with catastrophic
+// backtracking fails the input instead of holding the request, as Kestra's
+// RegexUtils does.
+const validatorTimeout = time.Second
+
 // fullMatch compiles a validator that must match the whole value, as Java's
-// Pattern.matches does.
-func fullMatch(p string) (*regexp.Regexp, error) { return regexp.Compile(`^(?:` + p + `)$`) }
+// Pattern.matches does. Validators are Java regular expressions, so they are
+// compiled by a backtracking engine that knows lookarounds and
+// backreferences (RE2 does not), bounded in time.
+func fullMatch(p string) (*regexp2.Regexp, error) {
+	re, err := regexp2.Compile(`\A(?:`+p+`)\z`, regexp2.None)
+	if err != nil {
+		return nil, err
+	}
+	re.MatchTimeout = validatorTimeout
+	return re, nil
+}
 
 func checkChoice(in *flow.Input, s string) error {
 	vals, ok := choices(in)

@@ -50,8 +50,16 @@ func TestConvert(t *testing.T) {
 validator: '[a-z]+'`, value: "abc", want: "abc"},
 		{name: "validator is anchored", decl: `type: STRING
 validator: '[a-z]+'`, value: "abc1", wantErr: "it must match the pattern `[a-z]+`"},
-		{name: "broken validator", decl: `type: STRING
-validator: '[a-z'`, value: "abc", wantErr: "is not a valid regular expression"},
+		{name: "validator with a Java lookahead", decl: `type: STRING
+validator: '(?=.*[A-Z])(?=.*[0-9]).{8,}'`, value: "Passw0rdX", want: "Passw0rdX"},
+		{name: "validator with a Java lookahead refuses", decl: `type: STRING
+validator: '(?=.*[A-Z])(?=.*[0-9]).{8,}'`, value: "password", wantErr: "it must match the pattern"},
+		{name: "validator with a backreference", decl: `type: STRING
+validator: '(a+)-\1'`, value: "aa-aa", want: "aa-aa"},
+		{name: "validator does not take a final newline", decl: `type: STRING
+validator: 'abc'`, value: "abc\n", wantErr: "it must match the pattern"},
+		{name: "catastrophic validator times out", decl: `type: STRING
+validator: '(a+)+b'`, value: strings.Repeat("a", 40), wantErr: "timed out"},
 		{name: "minLength", decl: "type: STRING\nminLength: 3", value: "ab", wantErr: "it must have at least 3 characters"},
 		{name: "maxLength counts characters", decl: "type: STRING\nmaxLength: 3", value: "été", want: "été"},
 		{name: "maxLength", decl: "type: STRING\nmaxLength: 3", value: "abcd", wantErr: "it must have at most 3 characters"},
@@ -160,6 +168,37 @@ validator: '[a-z'`, value: "abc", wantErr: "is not a valid regular expression"},
 			}
 			require.NoError(t, err)
 			require.Equal(t, tc.want, got)
+		})
+	}
+}
+
+// TestRefusedDeclarations checks what the flow parser refuses when a flow is
+// saved, and that Convert still refuses it for a flow built in code.
+func TestRefusedDeclarations(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, decl, wantErr string
+		in                  *flow.Input
+		value               any
+	}{
+		{name: "broken validator", decl: "type: STRING\n    validator: '[a-z'",
+			wantErr: `inputs[0].validator: validator of input "in" is not a valid regular expression`,
+			in:      &flow.Input{ID: "in", Type: "STRING", Props: map[string]any{"validator": "[a-z"}}, value: "abc"},
+		{name: "array of arrays", decl: "type: ARRAY\n    itemType: ARRAY",
+			wantErr: `inputs[0].itemType: itemType of input "in" cannot be ARRAY`,
+			in:      &flow.Input{ID: "in", Type: "ARRAY", Props: map[string]any{"itemType": "ARRAY"}}, value: "[[1]]"},
+		{name: "file with defaults", decl: "type: FILE\n    defaults: x.txt",
+			wantErr: `inputs[0].defaults: FILE input "in" cannot have defaults`,
+			in:      &flow.Input{ID: "in", Type: "FILE"}, value: "x.txt"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			src := "id: f\nnamespace: company.team\ninputs:\n  - id: in\n    " + tc.decl + "\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.log.Log\n    message: hi\n"
+			_, err := flow.Parse([]byte(src), flow.ParseOptions{})
+			require.ErrorContains(t, err, tc.wantErr)
+			_, err = input.Convert(tc.in, tc.value)
+			require.Error(t, err)
 		})
 	}
 }
