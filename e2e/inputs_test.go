@@ -41,7 +41,7 @@ inputs:
 tasks:
   - id: show
     type: io.kestra.plugin.core.log.Log
-    message: "{{ inputs.int }} {{ inputs.greeting }}"
+    message: "{{ inputs.int }} {{ inputs.greeting }} {{ inputs.datetime }} {{ inputs.duration }}"
 `
 
 // TestInputsOfEveryTypeThroughTheAPI posts inputs of every type to `server
@@ -79,6 +79,11 @@ func TestInputsOfEveryTypeThroughTheAPI(t *testing.T) {
 		require.NotEmpty(t, got["token"])
 		delete(got, "token")
 		require.Equal(t, want, got)
+		// Tasks see the typed values: an INT renders as 7, not 7.0.
+		var logs []map[string]any
+		a.on(t).getJSON("/api/v1/main/logs/"+ex["id"].(string), &logs)
+		require.Len(t, logs, 1)
+		require.Equal(t, "7 hello 2024-01-15T09:00:00.500Z PT24H30M", logs[0]["message"])
 	}
 
 	t.Run("multipart", func(t *testing.T) {
