@@ -362,3 +362,31 @@ func TestEveryTypeParses(t *testing.T) {
 		"em": "a@example.com", "arr": []any{1.0, 2.5}, "sec": nil, "file": nil,
 	}, got)
 }
+
+func TestNest(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		in   map[string]any
+		want map[string]any
+	}{
+		{name: "dotted ids nest", in: map[string]any{"user.name": "Ada", "user.age": int64(36), "plain": true},
+			want: map[string]any{"user": map[string]any{"name": "Ada", "age": int64(36)}, "plain": true}},
+		{name: "deep", in: map[string]any{"a.b.c": 1},
+			want: map[string]any{"a": map[string]any{"b": map[string]any{"c": 1}}}},
+		{name: "a collision stays flat", in: map[string]any{"a": "x", "a.b": "y"},
+			want: map[string]any{"a": "x", "a.b": "y"}},
+		{name: "a nil optional input nests too", in: map[string]any{"a.b": nil},
+			want: map[string]any{"a": map[string]any{"b": nil}}},
+		{name: "a JSON value is not merged into", in: map[string]any{"a.b": map[string]any{"k": 1}, "a.b.c": 2},
+			want: map[string]any{"a": map[string]any{"b": map[string]any{"k": 1}}, "a.b.c": 2}},
+		{name: "empty segments stay flat", in: map[string]any{"a..b": 1},
+			want: map[string]any{"a..b": 1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			require.Equal(t, tc.want, input.Nest(tc.in))
+		})
+	}
+}
