@@ -15,7 +15,7 @@ import (
 // minConformance is the share of Kestra's test cases that must pass. It
 // only goes up; docs/kestra-compatibility.md lists every case still
 // failing and why.
-const minConformance = 0.80
+const minConformance = 0.95
 
 // TestKestraConformance runs every case of shared/kestra-corpus on fresh
 // in-process Osprey systems and compares with what Kestra's tests assert.

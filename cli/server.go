@@ -167,7 +167,7 @@ func runServer(ctx context.Context, env *Env, mode string, roles []string, fl se
 		}
 	}
 	if has(roleExecutor) {
-		x := executor.New(executor.Options{Store: a.store, Engine: a.engine, Flows: a.flows, Logger: a.log, OnEnd: a.onExecutionEnd})
+		x := executor.New(executor.Options{Store: a.store, Engine: a.engine, Flows: a.flows, Logger: a.log, OnChange: a.onExecutionChange})
 		if err := start(x); err != nil {
 			return err
 		}

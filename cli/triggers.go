@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ospreyhq/osprey/engine"
@@ -27,7 +28,17 @@ func (s flowSource) Get(ctx context.Context, ns, id string, rev int) (*flow.Flow
 	return s.a.flows.Get(ctx, ns, id, rev)
 }
 
+// All lists the latest revision of every flow. Flow triggers ask on every
+// state change of every execution, so the list is kept for a second; this
+// process's own flow writes drop it at once (flowWatch), another
+// process's are seen within the second.
 func (s flowSource) All(ctx context.Context) ([]*flow.Flow, error) {
+	c := &s.a.flowList
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.flows != nil && time.Since(c.at) < flowListTTL {
+		return c.flows, nil
+	}
 	recs, _, err := s.a.store.Flows().Search(ctx, store.FlowQuery{})
 	if err != nil {
 		return nil, err
@@ -40,7 +51,18 @@ func (s flowSource) All(ctx context.Context) ([]*flow.Flow, error) {
 		}
 		out = append(out, f)
 	}
+	c.flows, c.at = out, time.Now()
 	return out, nil
+}
+
+// flowListTTL bounds how stale the listener list may be.
+const flowListTTL = time.Second
+
+// flowListCache holds the latest flow revisions for Flow triggers.
+type flowListCache struct {
+	mu    sync.Mutex
+	at    time.Time
+	flows []*flow.Flow
 }
 
 // buildTriggered makes a CREATED execution for a trigger. Inputs are typed
@@ -76,9 +98,10 @@ func (a *app) dispatcher() *trigger.Dispatcher {
 	}
 }
 
-// onExecutionEnd is called by the executor when an execution ends: Flow
-// triggers listening to it fire here, in the process that saw the end.
-func (a *app) onExecutionEnd(ctx context.Context, ex *flow.Execution) {
+// onExecutionChange is called by the executor when an execution changed
+// state: Flow triggers listening to it fire here, in the process that saw
+// the change.
+func (a *app) onExecutionChange(ctx context.Context, ex *flow.Execution) {
 	d := a.dispatcher()
 	if _, err := d.OnExecution(ctx, ex); err != nil {
 		a.log.WarnContext(ctx, "flow triggers", "component", "trigger", "execution_id", ex.ID, "err", err)
@@ -413,4 +436,40 @@ func (api triggerAPI) writeOne(w http.ResponseWriter, r *http.Request, ref trigg
 func writeJSONBody(w http.ResponseWriter, v any) error {
 	w.Header().Set("Content-Type", "application/json")
 	return json.NewEncoder(w).Encode(v)
+}
+
+// invalidate drops the cached list: a flow was written by this process.
+func (c *flowListCache) invalidate() {
+	c.mu.Lock()
+	c.flows = nil
+	c.mu.Unlock()
+}
+
+// flowWatch is a store whose flow writes call changed, so that this
+// process's caches of the flow list see its own writes at once.
+type flowWatch struct {
+	store.Store
+	changed func()
+}
+
+func (w flowWatch) Flows() store.FlowStore { return watchedFlows{w.Store.Flows(), w.changed} }
+
+type watchedFlows struct {
+	store.FlowStore
+	changed func()
+}
+
+func (f watchedFlows) Create(ctx context.Context, p store.PutFlowParams) (store.FlowRecord, error) {
+	defer f.changed()
+	return f.FlowStore.Create(ctx, p)
+}
+
+func (f watchedFlows) Update(ctx context.Context, p store.PutFlowParams) (store.FlowRecord, error) {
+	defer f.changed()
+	return f.FlowStore.Update(ctx, p)
+}
+
+func (f watchedFlows) Delete(ctx context.Context, namespace, id string) error {
+	defer f.changed()
+	return f.FlowStore.Delete(ctx, namespace, id)
 }

@@ -189,7 +189,7 @@ func BenchmarkOnExecutionEnd(b *testing.B) {
 	a := sys.(*confSystem).a
 	ex := &flow.Execution{ID: "x", Namespace: "acme", FlowID: "flow-1", FlowRevision: 1, State: flow.StateInfo{Current: flow.StateSuccess}}
 	for b.Loop() {
-		a.onExecutionEnd(ctx, ex)
+		a.onExecutionChange(ctx, ex)
 	}
 }
 

@@ -31,6 +31,8 @@ type app struct {
 	flows    *launch.Flows
 	launcher *launch.Launcher
 	renderer *render.Renderer
+	// flowList caches the flows Flow triggers look at.
+	flowList flowListCache
 	// inputs seals SECRET-type inputs (nil: no key, such inputs refused).
 	inputs *seal.Box
 	// workerRenderer is set when isolation denies the worker secrets.
@@ -47,7 +49,8 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, environ []s
 		return nil, err
 	}
 	reg := newRegistry()
-	a := &app{cfg: cfg, log: log, store: st, reg: reg, parse: parser(reg), environ: environ}
+	a := &app{cfg: cfg, log: log, reg: reg, parse: parser(reg), environ: environ}
+	a.store = flowWatch{Store: st, changed: a.flowList.invalidate}
 	a.flows = launch.NewFlows(st.Flows(), a.parse)
 	a.launcher = &launch.Launcher{Store: st, Flows: a.flows}
 	secrets, err := newSecrets(ctx, a)

@@ -408,7 +408,13 @@ func (cr *caseRun) refreshLogs(ctx context.Context, v *view) {
 
 func (cr *caseRun) assertAll(v *view, asserts []Assert) {
 	for _, a := range asserts {
-		got, err := v.resolve(a.Target)
+		var got any
+		var err error
+		if rest, ok := strings.CutPrefix(a.Target, everySuccess); ok {
+			got, err = cr.eachSuccess(v, strings.TrimSpace(rest))
+		} else {
+			got, err = v.resolve(a.Target)
+		}
 		if err != nil {
 			cr.res.Problems = append(cr.res.Problems, err.Error())
 			continue
@@ -426,6 +432,35 @@ func (cr *caseRun) assertAll(v *view, asserts []Assert) {
 			cr.res.Problems = append(cr.res.Problems, msg)
 		}
 	}
+}
+
+// everySuccess starts a target over every SUCCESS execution of the case's
+// flow, in the order they ended.
+const everySuccess = "SUCCESS executions of this flow, in the order they reach SUCCESS:"
+
+func (cr *caseRun) eachSuccess(v *view, target string) (any, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	all, err := cr.sys.Executions(ctx, cr.fe.Namespace, cr.fe.ID)
+	if err != nil {
+		return nil, err
+	}
+	var done []*flow.Execution
+	for _, e := range all {
+		if e.State.Current == flow.StateSuccess && e.State.EndDate != nil {
+			done = append(done, e)
+		}
+	}
+	sort.SliceStable(done, func(i, j int) bool { return done[i].State.EndDate.Before(*done[j].State.EndDate) })
+	out := make([]any, 0, len(done))
+	for _, e := range done {
+		got, err := (&view{exec: e, values: v.values}).resolve(target)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, got)
+	}
+	return out, nil
 }
 
 var rePlaceholder = regexp.MustCompile(`<(?:([^<>]+) execution id|id of the task run of ([^<>]+))>`)

@@ -18,6 +18,20 @@ func (cr *caseRun) start(ctx context.Context) (*view, error) {
 	s := cr.c.Start
 	switch s.Kind {
 	case "manual":
+		if seq := cr.listenerSequence(); seq != "" {
+			// The test ran the listener's whole sequence (flow-a, then
+			// this flow): replay it, and look at this flow's last run.
+			if err := cr.runSources(ctx, v, seq); err != nil {
+				return nil, err
+			}
+			all, err := cr.sys.Executions(ctx, cr.fe.Namespace, cr.fe.ID)
+			if err != nil || len(all) == 0 {
+				return nil, fmt.Errorf("no execution of %s after %q", cr.fe.File, seq)
+			}
+			v.exec = all[len(all)-1]
+			v.values[cr.fe.ID] = v.exec.ID
+			return v, nil
+		}
 		inputs := inputsOf(s.Inputs)
 		var labels []flow.Label
 		for k, val := range s.ExecutionLabels {
@@ -97,6 +111,30 @@ func (cr *caseRun) start(ctx context.Context) (*view, error) {
 		return v, nil
 	}
 	return nil, fmt.Errorf("start kind %q: %w", s.Kind, errUnsupported)
+}
+
+// listenerSequence returns the source sequence of a Flow-trigger listener
+// this case's related executions name, when that sequence runs another
+// flow before this one ("flow-a then flow-b" for flow-b's case).
+func (cr *caseRun) listenerSequence() string {
+	for _, r := range cr.c.Related {
+		for _, fe := range cr.all {
+			if fe.File != r.Flow {
+				continue
+			}
+			for _, c := range fe.Cases {
+				src := c.Start.SourceFlow
+				if c.Start.Kind != "flow-trigger" || !strings.Contains(src, " then ") {
+					continue
+				}
+				name := strings.TrimSuffix(strings.TrimSuffix(cr.fe.File, ".yaml"), ".yml")
+				if strings.Contains(src, name) && !strings.HasPrefix(strings.TrimSpace(src), name) {
+					return src
+				}
+			}
+		}
+	}
+	return ""
 }
 
 // rootOf finds the corpus flow to run manually so that the flow named by

@@ -56,6 +56,10 @@ type Options struct {
 	// Poll is how often it looks for due timers without a wake-up
 	// (default 200ms).
 	Poll time.Duration
+	// OnChange is called after a step that changed an execution's state was
+	// saved (Flow triggers listen to every state, as in Kestra; most only
+	// to the terminal ones).
+	OnChange func(ctx context.Context, ex *flow.Execution)
 	// OnEnd is called after an execution ended and was saved (flow
 	// triggers listen here).
 	OnEnd func(ctx context.Context, ex *flow.Execution)
@@ -180,6 +184,7 @@ func (x *Executor) step(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("load: %w", err)
 	}
+	before := ex.State.Current
 	jobs, err := st.Queue().Results(ctx, id)
 	if err != nil {
 		return fmt.Errorf("load results: %w", err)
@@ -212,7 +217,7 @@ func (x *Executor) step(ctx context.Context, id string) error {
 		}
 		if ex.State.Current == flow.StateCreated || ex.State.Current == flow.StateQueued {
 			if wait, done := x.concurrency(ctx, f, ex); wait {
-				return x.save(ctx, f, ex, ver, acks, engine.Effects{WakeAt: ptr(x.opts.Now().Add(time.Second))}, done)
+				return x.save(ctx, f, ex, before, ver, acks, engine.Effects{WakeAt: ptr(x.opts.Now().Add(time.Second))}, done)
 			}
 		}
 		// Secrets resolved by the step itself (flow outputs, conditions)
@@ -224,7 +229,7 @@ func (x *Executor) step(ctx context.Context, id string) error {
 		}
 		maskStep(&m, ex, &fx)
 	}
-	return x.save(ctx, f, ex, ver, acks, fx, false)
+	return x.save(ctx, f, ex, before, ver, acks, fx, false)
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -307,7 +312,7 @@ func (x *Executor) related(ctx context.Context, ex *flow.Execution) (map[string]
 	return out, nil
 }
 
-func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, ver int64, acks []string, fx engine.Effects, ended bool) error {
+func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, before flow.State, ver int64, acks []string, fx engine.Effects, ended bool) error {
 	st := x.opts.Store
 	jobs := make([]store.Job, 0, len(fx.Dispatch))
 	for _, d := range fx.Dispatch {
@@ -346,6 +351,9 @@ func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, v
 	}
 	if len(fx.Subflows) > 0 {
 		_ = st.Queue().Notify(ctx, store.TopicExecutions)
+	}
+	if ex.State.Current != before && x.opts.OnChange != nil {
+		x.opts.OnChange(ctx, ex)
 	}
 	if fx.Ended || ended {
 		x.log.DebugContext(ctx, "execution ended", "execution_id", ex.ID, "state", ex.State.Current)
