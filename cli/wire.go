@@ -60,6 +60,10 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, environ []s
 	}
 	a.inputs = inputBox(ctx, a)
 	a.launcher.Secrets = a.inputs
+	a.launcher.Render = func(f *flow.Flow, tmpl string) (string, error) {
+		vars := engine.Vars(f, &flow.Execution{Namespace: f.Namespace, FlowID: f.ID, FlowRevision: f.Revision}, nil, cfg.Variables.Globals, a.engine.Envs)
+		return a.renderer.Render(context.Background(), tmpl, vars)
+	}
 	a.renderer = &render.Renderer{Expr: expr.New(expr.Options{}), Secrets: secrets, Logs: errorLogs{st}}
 	a.engine = &engine.Engine{
 		Types:    reg,

@@ -89,6 +89,9 @@ type Launcher struct {
 	// Secrets seals SECRET-type inputs before they are stored; without it
 	// such inputs are refused.
 	Secrets *seal.Box
+	// Render renders expressions in input defaults ({{ now() }}) with the
+	// flow's variables; without it defaults are taken literally.
+	Render func(f *flow.Flow, tmpl string) (string, error)
 }
 
 var _ engine.Starter = (*Launcher)(nil)
@@ -106,13 +109,20 @@ func (l *Launcher) Build(f *flow.Flow, raw map[string]any, labels []flow.Label) 
 	if f.Disabled {
 		return nil, flow.Errors{{Path: "disabled", Message: fmt.Sprintf("flow %s.%s is disabled", f.Namespace, f.ID)}}
 	}
-	inputs, err := input.Read(f, raw)
+	var opts input.ReadOptions
+	if l.Render != nil {
+		opts.Render = func(tmpl string) (string, error) { return l.Render(f, tmpl) }
+	}
+	inputs, err := input.ReadWith(f, raw, opts)
 	if err != nil {
 		return nil, err
 	}
 	if err := l.sealSecrets(f, inputs); err != nil {
 		return nil, err
 	}
+	// dotted ids (user.name) nest as in Kestra, after sealing, which looks
+	// inputs up by their declared id
+	inputs = input.Nest(inputs)
 	now := l.now()
 	id := flow.NewID()
 	labels = mergeLabels(f.Labels, labels)

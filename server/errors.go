@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/store"
@@ -79,7 +80,11 @@ func classify(err error) (int, errorBody) {
 	case errors.As(err, &apiErr):
 		return apiErr.Status, errorBody{Message: apiErr.Message, Details: apiErr.Details}
 	case errors.As(err, &flowErs):
-		return http.StatusUnprocessableEntity, errorBody{Message: flowErs.Error(), Details: flowErs}
+		msg := flowErs.Error()
+		if onlyInputs(flowErs) {
+			msg = "invalid inputs: " + strings.TrimPrefix(msg, "invalid flow: ")
+		}
+		return http.StatusUnprocessableEntity, errorBody{Message: msg, Details: flowErs}
 	case errors.As(err, &flowEr):
 		return http.StatusUnprocessableEntity, errorBody{Message: "invalid flow: " + flowEr.Error(), Details: []*flow.Error{flowEr}}
 	case errors.As(err, &inErr):
@@ -95,6 +100,17 @@ func classify(err error) (int, errorBody) {
 		return http.StatusConflict, errorBody{Message: err.Error()}
 	}
 	return http.StatusInternalServerError, errorBody{Message: "internal server error"}
+}
+
+// onlyInputs reports whether every problem is about an execution input
+// rather than the flow's definition.
+func onlyInputs(es flow.Errors) bool {
+	for _, e := range es {
+		if !strings.HasPrefix(e.Path, "inputs.") {
+			return false
+		}
+	}
+	return len(es) > 0
 }
 
 // writeJSON writes v as JSON with status.
