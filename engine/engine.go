@@ -186,9 +186,16 @@ func (s *Scope) pass() error {
 		}
 	}
 	out := s.Sequential(nil, s.flow.Tasks, s.flow.Errors, s.flow.Finally)
-	if out.Done {
-		s.endExecution(out.State)
+	if !out.Done {
+		return nil
 	}
+	// afterExecution runs once the outcome is known; it does not change it.
+	if hasEnabled(s.flow.AfterExecution) {
+		if _, done := s.Block(nil, "", nil, s.flow.AfterExecution, 1); !done {
+			return nil
+		}
+	}
+	s.endExecution(out.State)
 	return nil
 }
 

@@ -431,3 +431,36 @@ tasks:
 	require.Equal(t, []string{"after"}, h.dispatched)
 	require.Equal(t, flow.StateRunning, h.exec.State.Current)
 }
+
+func TestAfterExecutionRunsLastAndKeepsTheOutcome(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, `id: f
+namespace: n
+tasks:
+  - {id: a, type: io.kestra.plugin.core.execution.Fail}
+afterExecution:
+  - {id: notify, type: io.kestra.plugin.core.log.Log, message: "ended {{ execution.state }}"}
+  - {id: broken, type: io.kestra.plugin.core.execution.Fail}`)
+	h.answer("a", flow.StateFailed, nil)
+	h.answer("broken", flow.StateFailed, nil)
+	h.run()
+	require.Equal(t, flow.StateFailed, h.exec.State.Current)
+	require.Equal(t, []string{"a", "notify"}, h.dispatched[:2])
+	require.Len(t, h.runs("notify"), 1)
+}
+
+func TestFlowRetryIsEveryTasksDefault(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, `id: f
+namespace: n
+retry:
+  type: constant
+  interval: PT1S
+  maxAttempt: 3
+tasks:
+  - {id: a, type: io.kestra.plugin.core.execution.Fail}`)
+	h.answer("a", flow.StateFailed, nil)
+	h.run()
+	require.Equal(t, flow.StateFailed, h.exec.State.Current)
+	require.Len(t, h.runs("a")[0].Attempts, 3)
+}

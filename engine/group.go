@@ -117,6 +117,10 @@ func Worst(a, b flow.State) flow.State {
 func (s *Scope) nextRetry(t *flow.Task, tr *flow.TaskRun) (time.Time, bool) {
 	p := t.Retry
 	if len(p) == 0 {
+		// a flow-level retry is every task's default
+		p = s.flow.Retry
+	}
+	if len(p) == 0 {
 		return time.Time{}, false
 	}
 	if b, _ := p["behavior"].(string); b == "CREATE_NEW_EXECUTION" {

@@ -269,7 +269,11 @@ func (s *Scope) applyResult(r Result) {
 	tr.RetryAt = nil
 	st := r.State
 	if st == flow.StateSuccess && len(tr.Attempts) > 1 && t != nil {
-		if w, _ := t.Retry["warningOnRetry"].(bool); w {
+		policy := t.Retry
+		if len(policy) == 0 {
+			policy = s.flow.Retry
+		}
+		if w, _ := policy["warningOnRetry"].(bool); w {
 			st = flow.StateWarning
 		}
 	}
