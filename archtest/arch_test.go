@@ -14,17 +14,22 @@ const mod = "github.com/ospreyhq/osprey/"
 // forbidden maps a package to the Osprey packages it must never import,
 // directly or not.
 var forbidden = map[string][]string{
-	"flow":     {"*"},
-	"expr":     {"*"},
-	"mask":     {"*"},
-	"config":   {"*"},
-	"engine":   {"store", "server", "executor", "worker", "expr", "tasks", "cli", "secrets"},
-	"server":   {"engine", "executor", "worker", "tasks", "cli", "store/sqlite", "store/postgres"},
-	"executor": {"server", "worker", "tasks", "cli", "store/sqlite", "store/postgres"},
-	"worker":   {"server", "tasks", "cli", "store/sqlite", "store/postgres"},
-	"tasks":    {"server", "cli", "store/sqlite", "store/postgres"},
-	"launch":   {"server", "cli", "store/sqlite", "store/postgres"},
-	"store":    {"engine", "server", "executor", "worker", "tasks", "cli"},
+	"flow":      {"*"},
+	"expr":      {"*"},
+	"mask":      {"*"},
+	"config":    {"*"},
+	"engine":    {"store", "server", "executor", "worker", "expr", "tasks", "cli", "secrets"},
+	"server":    {"engine", "executor", "worker", "tasks", "cli", "store/sqlite", "store/postgres"},
+	"executor":  {"server", "worker", "tasks", "cli", "store/sqlite", "store/postgres"},
+	"worker":    {"server", "tasks", "cli", "store/sqlite", "store/postgres"},
+	"tasks":     {"server", "cli", "store/sqlite", "store/postgres"},
+	"launch":    {"server", "cli", "store/sqlite", "store/postgres"},
+	"store":     {"engine", "server", "executor", "worker", "tasks", "cli"},
+	"seal":      {"*"},
+	"input":     {"engine", "store", "server", "executor", "worker", "tasks", "cli", "expr"},
+	"trigger":   {"engine", "server", "executor", "worker", "tasks", "cli", "scheduler", "store/sqlite", "store/postgres"},
+	"scheduler": {"engine", "server", "executor", "worker", "tasks", "cli", "store/sqlite", "store/postgres"},
+	"render":    {"server", "cli", "tasks"},
 }
 
 func TestImportDirections(t *testing.T) {
