@@ -121,7 +121,8 @@ func envVars(environ []string, prefix string) map[string]any {
 	return out
 }
 
-// errorLogs serves errorLogs() from the log store.
+// errorLogs serves errorLogs() from the log store and tasksWithState()
+// from the execution as last saved.
 type errorLogs struct{ st store.Store }
 
 func (e errorLogs) ErrorLogs(ctx context.Context, executionID string) ([]map[string]any, error) {
@@ -135,6 +136,25 @@ func (e errorLogs) ErrorLogs(ctx context.Context, executionID string) ([]map[str
 			"taskId": l.TaskID, "taskRunId": l.TaskRunID, "message": l.Message, "level": l.Level,
 			"timestamp": l.Timestamp, "executionId": l.ExecutionID, "namespace": l.Namespace, "flowId": l.FlowID,
 		})
+	}
+	return out, nil
+}
+
+func (e errorLogs) TasksWithState(ctx context.Context, executionID, state string) ([]map[string]any, error) {
+	ex, _, err := e.st.Executions().Get(ctx, executionID)
+	if err != nil {
+		return nil, err
+	}
+	var out []map[string]any
+	for _, tr := range ex.TaskRunList {
+		if string(tr.State.Current) != state {
+			continue
+		}
+		m := map[string]any{"taskId": tr.TaskID, "state": string(tr.State.Current), "taskRunId": tr.ID}
+		if tr.Value != "" {
+			m["value"] = tr.Value
+		}
+		out = append(out, m)
 	}
 	return out, nil
 }

@@ -139,3 +139,28 @@ func TestKillStopsARunningTask(t *testing.T) {
 	require.Equal(t, 0, p.stop(t))
 	require.Less(t, time.Since(stopped), 5*time.Second)
 }
+
+// TestErrorsBranchSeesWhatFailed reads errorLogs() and tasksWithState() in
+// an errors branch, as Kestra users report failures.
+func TestErrorsBranchSeesWhatFailed(t *testing.T) {
+	port := freePort(t)
+	p := start(t, nil, "server", "local", "--data-dir", t.TempDir(), "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(freePort(t)))
+	a := api{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port)}
+	a.waitUp(p)
+	a.createFlow(`id: report
+namespace: e2e.errors
+tasks:
+  - id: boom
+    type: io.kestra.plugin.core.execution.Fail
+    errorMessage: disk full
+errors:
+  - id: tell
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ tasksWithState('failed') | jq('.[].taskId') | first }}: {{ errorLogs()[0].message }}"
+`)
+	ex := a.run("e2e.errors", "report", nil)
+	require.Equal(t, "FAILED", state(ex))
+	runs := ex["taskRunList"].([]any)
+	require.Len(t, runs, 2)
+	require.Equal(t, "boom: disk full", runs[1].(map[string]any)["outputs"].(map[string]any)["value"])
+}

@@ -20,9 +20,11 @@ type Secrets interface {
 	Get(ctx context.Context, namespace, key string) (string, error)
 }
 
-// Logs returns an execution's ERROR log lines, for errorLogs().
+// Logs returns an execution's ERROR log lines, for errorLogs(), and its
+// task runs in a given state, for tasksWithState().
 type Logs interface {
 	ErrorLogs(ctx context.Context, executionID string) ([]map[string]any, error)
+	TasksWithState(ctx context.Context, executionID, state string) ([]map[string]any, error)
 }
 
 // Renderer renders templates with the expression engine.
@@ -90,6 +92,25 @@ func (r *Renderer) funcs(vars map[string]any) map[string]expr.Func {
 		"currentEachOutput": func(ctx context.Context, a expr.Args) (any, error) {
 			v, _ := a.Get(0, "outputs")
 			return currentEachOutput(v, vars), nil
+		},
+		"tasksWithState": func(ctx context.Context, a expr.Args) (any, error) {
+			st, _ := a.Get(0, "state")
+			state, _ := st.(string)
+			if state == "" {
+				return nil, fmt.Errorf("tasksWithState() needs a state: tasksWithState('FAILED')")
+			}
+			if r.Logs == nil || execID == "" {
+				return []any{}, nil
+			}
+			runs, err := r.Logs.TasksWithState(ctx, execID, strings.ToUpper(state))
+			if err != nil {
+				return nil, err
+			}
+			out := make([]any, len(runs))
+			for i, x := range runs {
+				out[i] = x
+			}
+			return out, nil
 		},
 		"errorLogs": func(ctx context.Context, a expr.Args) (any, error) {
 			if r.Logs == nil || execID == "" {
