@@ -13,8 +13,10 @@ import (
 	"github.com/ospreyhq/osprey/expr"
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/launch"
+	"github.com/ospreyhq/osprey/pgtest"
 	"github.com/ospreyhq/osprey/render"
 	"github.com/ospreyhq/osprey/store"
+	"github.com/ospreyhq/osprey/store/postgres"
 	"github.com/ospreyhq/osprey/store/sqlite"
 	"github.com/ospreyhq/osprey/tasks"
 	"github.com/ospreyhq/osprey/worker"
@@ -41,10 +43,16 @@ type pipeline struct {
 
 func newPipeline(tb testing.TB, threads int) *pipeline {
 	tb.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "osprey.db"), sqlite.Options{})
+	st, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "osprey.db"), sqlite.Options{})
 	require.NoError(tb, err)
 	tb.Cleanup(func() { st.Close() })
+	return newPipelineOn(tb, st, threads)
+}
+
+// newPipelineOn wires an executor and a worker on st.
+func newPipelineOn(tb testing.TB, st store.Store, threads int) *pipeline {
+	tb.Helper()
+	ctx := context.Background()
 	reg := tasks.New()
 	parse := func(src []byte) (*flow.Flow, error) { return flow.Parse(src, flow.ParseOptions{Types: reg}) }
 	flows := launch.NewFlows(st.Flows(), parse)
@@ -61,7 +69,7 @@ func newPipeline(tb testing.TB, threads int) *pipeline {
 		_ = x.Stop(sctx)
 		_ = w.Stop(sctx)
 	})
-	_, err = st.Flows().Create(ctx, store.PutFlowParams{Namespace: "bench", ID: "bench", Source: twoTasks})
+	_, err := st.Flows().Create(ctx, store.PutFlowParams{Namespace: "bench", ID: "bench", Source: twoTasks})
 	require.NoError(tb, err)
 	f, err := flows.Get(ctx, "bench", "bench", 0)
 	require.NoError(tb, err)
@@ -109,6 +117,25 @@ func BenchmarkRoundTrip(b *testing.B) {
 // and measures until the last one ends.
 func BenchmarkThroughput(b *testing.B) {
 	p := newPipeline(b, 16)
+	ctx := context.Background()
+	b.ResetTimer()
+	ids := make([]string, 0, b.N)
+	for i := 0; i < b.N; i++ {
+		ex, err := p.launcher.Start(ctx, p.flow, nil, nil)
+		require.NoError(b, err)
+		ids = append(ids, ex.ID)
+	}
+	p.waitAll(b, ids)
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "executions/s")
+}
+
+// BenchmarkThroughputPostgres is BenchmarkThroughput on PostgreSQL (one
+// executor and one worker, as `server standalone`).
+func BenchmarkThroughputPostgres(b *testing.B) {
+	st, err := postgres.Open(context.Background(), pgtest.Start(b), postgres.Options{})
+	require.NoError(b, err)
+	b.Cleanup(func() { st.Close() })
+	p := newPipelineOn(b, st, 16)
 	ctx := context.Background()
 	b.ResetTimer()
 	ids := make([]string, 0, b.N)
