@@ -16,7 +16,7 @@ const mod = "github.com/ospreyhq/osprey/"
 var forbidden = map[string][]string{
 	"flow":      {"*"},
 	"expr":      {"*"},
-	"mask":      {"*"},
+	"mask":      {"engine", "store", "server", "executor", "worker", "tasks", "cli", "flow", "config", "secrets"},
 	"config":    {"*"},
 	"engine":    {"store", "server", "executor", "worker", "expr", "tasks", "cli", "secrets"},
 	"server":    {"engine", "executor", "worker", "tasks", "cli", "store/sqlite", "store/postgres"},

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/ospreyhq/osprey/expr/textcase"
 	"hash"
 	"math"
 	"net/url"
@@ -32,8 +33,8 @@ var builtinFilters = map[string]builtinFilter{
 	"default":    fDefault,
 	"upper":      stringFilter(strings.ToUpper),
 	"lower":      stringFilter(strings.ToLower),
-	"title":      stringFilter(title),
-	"capitalize": stringFilter(capitalize),
+	"title":      stringFilter(textcase.Title),
+	"capitalize": stringFilter(textcase.Capitalize),
 	"trim":       stringFilter(strings.TrimSpace),
 	"replace":    fReplace,
 	"split":      fSplit,
@@ -43,7 +44,7 @@ var builtinFilters = map[string]builtinFilter{
 	"first":      fFirst,
 	"last":       fLast,
 	"length":     fLength,
-	"slugify":    stringFilter(slugify),
+	"slugify":    stringFilter(textcase.Slugify),
 	"base64encode": func(_ *state, in any, _ Args) (any, error) {
 		if in == nil {
 			return nil, nil

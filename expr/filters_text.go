@@ -7,8 +7,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 )
 
 func stringFilter(f func(string) string) builtinFilter {
@@ -18,30 +16,6 @@ func stringFilter(f func(string) string) builtinFilter {
 		}
 		return f(toString(in)), nil
 	}
-}
-func title(s string) string {
-	var b strings.Builder
-	next := true
-	for _, r := range s {
-		switch {
-		case unicode.IsSpace(r):
-			next = true
-		case next:
-			r = unicode.ToTitle(r)
-			next = false
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-func capitalize(s string) string {
-	for i, r := range s {
-		if unicode.IsSpace(r) {
-			continue
-		}
-		return s[:i] + string(unicode.ToTitle(r)) + s[i+utf8.RuneLen(r):]
-	}
-	return s
 }
 
 // fReplace is Kestra's replace: a map of pairs ({'a': 'b'}), optionally
@@ -174,32 +148,6 @@ func fSplit(_ *state, in any, a Args) (any, error) {
 		}
 	}
 	return norm(parts), nil
-}
-
-var slugFold = strings.NewReplacer(
-	"à", "a", "á", "a", "â", "a", "ã", "a", "ä", "a", "å", "a", "æ", "ae", "ç", "c",
-	"è", "e", "é", "e", "ê", "e", "ë", "e", "ì", "i", "í", "i", "î", "i", "ï", "i",
-	"ñ", "n", "ò", "o", "ó", "o", "ô", "o", "õ", "o", "ö", "o", "ø", "o", "œ", "oe",
-	"ù", "u", "ú", "u", "û", "u", "ü", "u", "ý", "y", "ÿ", "y", "ß", "ss",
-)
-
-// slugify lower-cases, folds common accents and joins words with "-".
-func slugify(s string) string {
-	s = slugFold.Replace(strings.ToLower(s))
-	var b strings.Builder
-	dash := false
-	for _, r := range s {
-		if r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
-			if dash && b.Len() > 0 {
-				b.WriteByte('-')
-			}
-			dash = false
-			b.WriteRune(r)
-			continue
-		}
-		dash = true
-	}
-	return b.String()
 }
 
 // fIndent is Kestra's indent (pad after every line break, so every line

@@ -10,12 +10,11 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/ospreyhq/osprey/expr/textcase"
 	"net/url"
 	"sort"
 	"strings"
 	"sync"
-	"unicode"
-	"unicode/utf8"
 )
 
 // Redacted is what a secret is replaced with.
@@ -67,9 +66,9 @@ func Forms(secret string) []string {
 		strings.TrimSpace(secret),
 		strings.ToUpper(secret),
 		strings.ToLower(secret),
-		title(secret),
-		capitalize(secret),
-		slugify(secret),
+		textcase.Title(secret),
+		textcase.Capitalize(secret),
+		textcase.Slugify(secret),
 		base64.StdEncoding.EncodeToString([]byte(secret)),
 		base64.RawStdEncoding.EncodeToString([]byte(secret)),
 		base64.URLEncoding.EncodeToString([]byte(secret)),
@@ -169,49 +168,4 @@ func jsonEscaped(secret string, html bool) string {
 	_ = enc.Encode(secret)
 	out := strings.TrimSuffix(b.String(), "\n")
 	return out[1 : len(out)-1]
-}
-
-// title, capitalize and slugify mirror the expression filters of the same
-// names.
-func title(s string) string {
-	var b strings.Builder
-	next := true
-	for _, r := range s {
-		switch {
-		case unicode.IsSpace(r):
-			next = true
-		case next:
-			r = unicode.ToTitle(r)
-			next = false
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-func capitalize(s string) string {
-	for i, r := range s {
-		if unicode.IsSpace(r) {
-			continue
-		}
-		return s[:i] + string(unicode.ToTitle(r)) + s[i+utf8.RuneLen(r):]
-	}
-	return s
-}
-
-func slugify(s string) string {
-	var b strings.Builder
-	dash := false
-	for _, r := range strings.ToLower(s) {
-		if r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
-			if dash && b.Len() > 0 {
-				b.WriteByte('-')
-			}
-			dash = false
-			b.WriteRune(r)
-			continue
-		}
-		dash = true
-	}
-	return b.String()
 }
