@@ -15,7 +15,7 @@ const mod = "github.com/ospreyhq/osprey/"
 // directly or not.
 var forbidden = map[string][]string{
 	"flow":      {"*"},
-	"expr":      {"*"},
+	"expr":      {"engine", "store", "server", "executor", "worker", "tasks", "cli", "flow", "config", "secrets", "mask"},
 	"mask":      {"engine", "store", "server", "executor", "worker", "tasks", "cli", "flow", "config", "secrets"},
 	"config":    {"*"},
 	"engine":    {"store", "server", "executor", "worker", "expr", "tasks", "cli", "secrets"},
