@@ -128,6 +128,16 @@ func (e *Engine) Advance(ctx context.Context, step Step) (Effects, error) {
 	}
 	ex := step.Exec
 	if ex.State.Current.IsTerminal() {
+		// An ended execution only runs its afterExecution tasks.
+		if s.afterPending() {
+			for pass := 0; pass < maxPasses; pass++ {
+				s.progressed = false
+				s.afterExecution()
+				if !s.progressed {
+					break
+				}
+			}
+		}
 		return s.fx, nil
 	}
 	switch ex.State.Current {
@@ -189,14 +199,33 @@ func (s *Scope) pass() error {
 	if !out.Done {
 		return nil
 	}
-	// afterExecution runs once the outcome is known; it does not change it.
+	s.endExecution(out.State)
+	// afterExecution runs once the execution has ended, as in Kestra: its
+	// tasks see the final state and do not change it.
+	s.afterExecution()
+	return nil
+}
+
+// afterExecution starts what may start of the afterExecution tasks.
+func (s *Scope) afterExecution() {
 	if hasEnabled(s.flow.AfterExecution) {
-		if _, done := s.Block(nil, "", nil, s.flow.AfterExecution, 1); !done {
-			return nil
+		s.Block(nil, "", nil, s.flow.AfterExecution, 1)
+	}
+}
+
+// afterPending reports whether an ended execution still has
+// afterExecution tasks to start or to finish.
+func (s *Scope) afterPending() bool {
+	for _, t := range s.flow.AfterExecution {
+		if t.Disabled {
+			continue
+		}
+		tr := s.Run(nil, t.ID, "", nil)
+		if tr == nil || !tr.State.Current.IsTerminal() {
+			return true
 		}
 	}
-	s.endExecution(out.State)
-	return nil
+	return false
 }
 
 // endExecution renders the flow outputs and moves the execution to its

@@ -43,6 +43,7 @@ type harness struct {
 	dispatched []string
 	steps      int
 	pending    []engine.Dispatch
+	varsSeen   map[string]map[string]any
 }
 
 func newHarness(t *testing.T, src string) *harness {
@@ -77,6 +78,10 @@ func (h *harness) step(results ...engine.Result) engine.Effects {
 	require.NoError(h.t, err)
 	for _, d := range fx.Dispatch {
 		h.dispatched = append(h.dispatched, d.Task.ID)
+		if h.varsSeen == nil {
+			h.varsSeen = map[string]map[string]any{}
+		}
+		h.varsSeen[d.Task.ID] = d.Vars
 	}
 	h.pending = append(h.pending, fx.Dispatch...)
 	h.steps++
@@ -88,7 +93,7 @@ func (h *harness) step(results ...engine.Result) engine.Effects {
 func (h *harness) run() {
 	h.t.Helper()
 	fx := h.step()
-	for i := 0; i < 500 && !h.exec.State.Current.IsTerminal(); i++ {
+	for i := 0; i < 500 && (!h.exec.State.Current.IsTerminal() || len(h.pending) > 0); i++ {
 		if len(h.pending) > 0 {
 			d := h.pending[0]
 			h.pending = h.pending[1:]
@@ -445,7 +450,12 @@ afterExecution:
 	h.answer("broken", flow.StateFailed, nil)
 	h.run()
 	require.Equal(t, flow.StateFailed, h.exec.State.Current)
+	// the tasks ran after the end and saw the final state
+	require.True(t, h.exec.State.Has(flow.StateFailed))
+	require.Equal(t, "FAILED", h.varsSeen["notify"]["execution"].(map[string]any)["state"])
 	require.Equal(t, []string{"a", "notify"}, h.dispatched[:2])
+	notify := h.runs("notify")[0]
+	require.Equal(t, flow.StateSuccess, notify.State.Current)
 	require.Len(t, h.runs("notify"), 1)
 }
 
