@@ -164,3 +164,28 @@ errors:
 	require.Len(t, runs, 2)
 	require.Equal(t, "boom: disk full", runs[1].(map[string]any)["outputs"].(map[string]any)["value"])
 }
+
+// TestRunIfSeesTheFailureInTheSameStep evaluates tasksWithState() in the
+// runIf of an errors task, which the executor renders in the very step
+// that saw the failure.
+func TestRunIfSeesTheFailureInTheSameStep(t *testing.T) {
+	port := freePort(t)
+	p := start(t, nil, "server", "local", "--data-dir", t.TempDir(), "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(freePort(t)))
+	a := api{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port)}
+	a.waitUp(p)
+	a.createFlow(`id: runif
+namespace: e2e.errors
+tasks:
+  - id: boom
+    type: io.kestra.plugin.core.execution.Fail
+errors:
+  - id: only-when-boom-failed
+    type: io.kestra.plugin.core.log.Log
+    runIf: "{{ tasksWithState('FAILED') | length > 0 }}"
+    message: reporting
+`)
+	ex := a.run("e2e.errors", "runif", nil)
+	runs := ex["taskRunList"].([]any)
+	require.Len(t, runs, 2)
+	require.Equal(t, "SUCCESS", runs[1].(map[string]any)["state"].(map[string]any)["current"], "the runIf saw the failure")
+}

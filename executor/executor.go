@@ -223,7 +223,8 @@ func (x *Executor) step(ctx context.Context, id string) error {
 		// Secrets resolved by the step itself (flow outputs, conditions)
 		// are learnt here and masked before anything is stored.
 		var m mask.Masker
-		fx, err = x.opts.Engine.Advance(mask.NewContext(ctx, &m), engine.Step{Flow: f, Exec: ex, Results: results, Related: related, Now: x.opts.Now()})
+		sctx := flow.WithExecution(mask.NewContext(ctx, &m), ex)
+		fx, err = x.opts.Engine.Advance(sctx, engine.Step{Flow: f, Exec: ex, Results: results, Related: related, Now: x.opts.Now()})
 		if err != nil {
 			return fmt.Errorf("advance: %w", err)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/expr"
+	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/mask"
 	"github.com/ospreyhq/osprey/worker"
 )
@@ -98,6 +99,10 @@ func (r *Renderer) funcs(vars map[string]any) map[string]expr.Func {
 			state, _ := st.(string)
 			if state == "" {
 				return nil, fmt.Errorf("tasksWithState() needs a state: tasksWithState('FAILED')")
+			}
+			if ex := flow.ExecutionFrom(ctx); ex != nil && ex.ID == execID {
+				// during an executor step: the execution as it is now
+				return tasksWithState(ex, strings.ToUpper(state)), nil
 			}
 			if r.Logs == nil || execID == "" {
 				return []any{}, nil
@@ -213,4 +218,21 @@ func currentEachOutput(v any, vars map[string]any) any {
 		cur = next
 	}
 	return cur
+}
+
+// tasksWithState lists the task runs of ex in state, as tasksWithState()
+// returns them.
+func tasksWithState(ex *flow.Execution, state string) []any {
+	out := []any{}
+	for _, tr := range ex.TaskRunList {
+		if string(tr.State.Current) != state {
+			continue
+		}
+		m := map[string]any{"taskId": tr.TaskID, "state": string(tr.State.Current), "taskRunId": tr.ID}
+		if tr.Value != "" {
+			m["value"] = tr.Value
+		}
+		out = append(out, m)
+	}
+	return out
 }
