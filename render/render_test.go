@@ -1,0 +1,100 @@
+package render
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ospreyhq/osprey/expr"
+	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/mask"
+)
+
+// fakeSecrets resolves from a map keyed "namespace/KEY".
+type fakeSecrets map[string]string
+
+func (f fakeSecrets) Get(_ context.Context, ns, key string) (string, error) {
+	if v, ok := f[ns+"/"+key]; ok {
+		return v, nil
+	}
+	return "", errors.New("secret '" + key + "' not found in namespace " + ns)
+}
+
+func vars(ns string) map[string]any {
+	return map[string]any{
+		"flow":      map[string]any{"namespace": ns, "id": "f"},
+		"execution": map[string]any{"id": "ex1"},
+	}
+}
+
+func TestSecretFunction(t *testing.T) {
+	t.Parallel()
+	r := &Renderer{Expr: expr.New(expr.Options{}), Secrets: fakeSecrets{
+		"team/DB":    "p4ssw0rd",
+		"other/API":  "k3y-value",
+		"team/CREDS": `{"user":"svc","password":"hunter22"}`,
+	}}
+	var learnt []string
+	job := r.ForJob(func(s string) { learnt = append(learnt, s) })
+	cases := []struct {
+		name, tmpl, want, err string
+	}{
+		{"key", "{{ secret('DB') }}", "p4ssw0rd", ""},
+		{"named namespace", "{{ secret('API', namespace='other') }}", "k3y-value", ""},
+		{"subkey", "{{ secret('CREDS', subkey='password') }}", "hunter22", ""},
+		{"missing subkey", "{{ secret('CREDS', subkey='nope') }}", "", `no subkey "nope"`},
+		{"missing", "{{ secret('NOPE') }}", "", "not found"},
+		{"no key", "{{ secret('') }}", "", "needs a key"},
+	}
+	for _, tc := range cases {
+		out, err := job.Render(context.Background(), tc.tmpl, vars("team"))
+		if tc.err != "" {
+			require.ErrorContains(t, err, tc.err, tc.name)
+			continue
+		}
+		require.NoError(t, err, tc.name)
+		require.Equal(t, tc.want, out, tc.name)
+	}
+	require.Contains(t, learnt, "p4ssw0rd", "every resolved value is taught to the job's masker")
+	require.Contains(t, learnt, "hunter22")
+}
+
+func TestSecretLearntThroughContext(t *testing.T) {
+	t.Parallel()
+	r := &Renderer{Expr: expr.New(expr.Options{}), Secrets: fakeSecrets{"team/DB": "p4ssw0rd"}}
+	var m mask.Masker
+	_, err := r.Render(mask.NewContext(context.Background(), &m), "{{ secret('DB') }}", vars("team"))
+	require.NoError(t, err)
+	require.Equal(t, "x ******", m.Mask("x p4ssw0rd"))
+}
+
+func TestDeniedSecrets(t *testing.T) {
+	t.Parallel()
+	r := &Renderer{Expr: expr.New(expr.Options{}), Secrets: fakeSecrets{"team/DB": "p4ssw0rd"}, DeniedSecrets: "executor"}
+	_, err := r.Render(context.Background(), "{{ secret('DB') }}", vars("team"))
+	require.ErrorContains(t, err, "the executor may not resolve secrets")
+}
+
+func TestTasksWithStateFromTheStep(t *testing.T) {
+	t.Parallel()
+	r := &Renderer{Expr: expr.New(expr.Options{})}
+	ex := &flow.Execution{ID: "ex1", TaskRunList: []*flow.TaskRun{
+		{ID: "a", TaskID: "ok", State: flow.StateInfo{Current: flow.StateSuccess}},
+		{ID: "b", TaskID: "bad", State: flow.StateInfo{Current: flow.StateFailed}},
+	}}
+	out, err := r.Render(flow.WithExecution(context.Background(), ex), "{{ tasksWithState('failed') | jq('.[].taskId') }}", vars("team"))
+	require.NoError(t, err)
+	require.Equal(t, `["bad"]`, out)
+}
+
+func TestCurrentEachOutput(t *testing.T) {
+	t.Parallel()
+	v := map[string]any{
+		"parents": []any{map[string]any{"taskrun": map[string]any{"value": "inner"}}, map[string]any{"taskrun": map[string]any{"value": "outer"}}},
+		"taskrun": map[string]any{"value": "leaf"},
+	}
+	outs := map[string]any{"outer": map[string]any{"inner": map[string]any{"leaf": map[string]any{"value": 42}}}}
+	require.Equal(t, map[string]any{"value": 42}, currentEachOutput(outs, v))
+}
