@@ -300,7 +300,9 @@ func (w *Worker) execute(ctx context.Context, j store.Job) (res engine.Result, l
 		defer cancel()
 	}
 	outputs, err := w.runSafe(ctx, r, rc)
-	if err == nil && ctx.Err() != nil {
+	if ctx.Err() != nil {
+		// the deadline or the kill explains the failure better than
+		// what the task made of its cancelled context
 		err = context.Cause(ctx)
 	}
 	res.Ended = time.Now().UTC()

@@ -1,0 +1,133 @@
+package worker_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ospreyhq/osprey/engine"
+	"github.com/ospreyhq/osprey/executor"
+	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/store"
+	"github.com/ospreyhq/osprey/store/sqlite"
+	"github.com/ospreyhq/osprey/worker"
+)
+
+// fakeTask does what its id says.
+type fakeTask struct{ id string }
+
+func (f fakeTask) Run(ctx context.Context, rc *worker.RunContext) (map[string]any, error) {
+	switch f.id {
+	case "panics":
+		panic("boom with s3cret-value")
+	case "sleeps":
+		<-ctx.Done()
+		return nil, ctx.Err()
+	case "leaks":
+		v, err := rc.Render(ctx, "{{ pw }}")
+		if err != nil {
+			return nil, err
+		}
+		rc.Log("INFO", "the value is "+v)
+		return map[string]any{"echo": v}, errors.New("failed with " + v)
+	}
+	return map[string]any{"ok": true}, nil
+}
+
+type fakeTasks struct{}
+
+func (fakeTasks) Runnable(t *flow.Task) (worker.Runnable, error) { return fakeTask{t.ID}, nil }
+
+type fakeFlows struct{ f *flow.Flow }
+
+func (ff fakeFlows) Get(context.Context, string, string, int) (*flow.Flow, error) { return ff.f, nil }
+
+// secretRenderer renders only {{ pw }}, as if it were a secret, and
+// teaches it to the job's masker.
+type secretRenderer struct{ learn func(string) }
+
+func (r secretRenderer) ForJob(learn func(string)) worker.Renderer { return secretRenderer{learn} }
+func (r secretRenderer) Render(_ context.Context, tmpl string, _ map[string]any) (string, error) {
+	if tmpl == "{{ pw }}" {
+		r.learn("s3cret-value")
+		return "s3cret-value", nil
+	}
+	return tmpl, nil
+}
+func (r secretRenderer) RenderTyped(ctx context.Context, tmpl string, v map[string]any) (any, error) {
+	return r.Render(ctx, tmpl, v)
+}
+func (r secretRenderer) RenderValue(_ context.Context, v any, _ map[string]any) (any, error) {
+	return v, nil
+}
+
+// runJob queues one job for task id and returns the result the worker
+// stored and the log lines it wrote.
+func runJob(t *testing.T, id, timeout string) (engine.Result, []flow.LogEntry) {
+	t.Helper()
+	ctx := t.Context()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "w.db"), sqlite.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	task := &flow.Task{ID: id, Type: "fake", Timeout: timeout}
+	f := &flow.Flow{ID: "f", Namespace: "n", Revision: 1, Tasks: []*flow.Task{task}}
+	now := time.Now()
+	tr := &flow.TaskRun{ID: "tr1", ExecutionID: "ex1", Namespace: "n", FlowID: "f", TaskID: id, State: flow.NewStateInfo(flow.StateRunning, now)}
+	ex := &flow.Execution{ID: "ex1", Namespace: "n", FlowID: "f", FlowRevision: 1, State: flow.NewStateInfo(flow.StateRunning, now), TaskRunList: []*flow.TaskRun{tr}}
+	require.NoError(t, st.Executions().Create(ctx, ex))
+	payload, err := json.Marshal(executor.Payload{Namespace: "n", FlowID: "f", Revision: 1, TaskID: id, TaskRun: tr, Attempt: 1, Vars: map[string]any{}})
+	require.NoError(t, err)
+	_, err = st.Executions().Save(ctx, store.SaveParams{Execution: ex, Version: 1, Jobs: []store.Job{{ID: "j1", ExecutionID: "ex1", TaskRunID: "tr1", Attempt: 1, Payload: payload}}})
+	require.NoError(t, err)
+	w := worker.New(worker.Options{Store: st, Tasks: fakeTasks{}, Flows: fakeFlows{f}, Renderers: secretRenderer{}, Threads: 2, Poll: 10 * time.Millisecond, TmpDir: t.TempDir()})
+	require.NoError(t, w.Start(ctx))
+	t.Cleanup(func() { _ = w.Stop(context.Background()) })
+	var res []store.Job
+	require.Eventually(t, func() bool {
+		res, err = st.Queue().Results(ctx, "ex1")
+		return err == nil && len(res) == 1
+	}, 10*time.Second, 10*time.Millisecond)
+	var r engine.Result
+	require.NoError(t, flow.DecodeJSON(res[0].Result, &r))
+	logs, err := st.Logs().List(ctx, store.LogQuery{ExecutionID: "ex1"})
+	require.NoError(t, err)
+	return r, logs
+}
+
+func TestWorkerOutcomes(t *testing.T) {
+	t.Parallel()
+	t.Run("success", func(t *testing.T) {
+		t.Parallel()
+		r, _ := runJob(t, "fine", "")
+		require.Equal(t, flow.StateSuccess, r.State)
+		require.Equal(t, map[string]any{"ok": true}, r.Outputs)
+	})
+	t.Run("a panic fails the task run, not the worker", func(t *testing.T) {
+		t.Parallel()
+		r, _ := runJob(t, "panics", "")
+		require.Equal(t, flow.StateFailed, r.State)
+		require.Contains(t, r.Error, "panic")
+		require.NotContains(t, r.Error, "goroutine", "no stack trace reaches the user")
+	})
+	t.Run("timeout", func(t *testing.T) {
+		t.Parallel()
+		r, _ := runJob(t, "sleeps", "PT0.2S")
+		require.Equal(t, flow.StateFailed, r.State)
+		require.Contains(t, r.Error, "timed out after PT0.2S")
+	})
+	t.Run("secrets are masked in logs, outputs and errors", func(t *testing.T) {
+		t.Parallel()
+		r, logs := runJob(t, "leaks", "")
+		require.Equal(t, flow.StateFailed, r.State)
+		require.Equal(t, "failed with ******", r.Error)
+		require.Nil(t, r.Outputs, "a failed attempt keeps no outputs")
+		raw, _ := json.Marshal(logs)
+		require.NotContains(t, string(raw), "s3cret")
+		require.Contains(t, string(raw), "the value is ******")
+	})
+}
