@@ -117,15 +117,40 @@ func normLevel(l string) string {
 }
 
 // logBuffer collects a task run's log lines until the worker flushes them.
+// A task run's log is capped: a task that prints without end must not
+// exhaust the worker's memory or the store.
+const (
+	maxLogLines   = 50_000
+	maxLogBytes   = 32 << 20
+	maxLineLength = 64 << 10
+)
+
 type logBuffer struct {
-	mu      sync.Mutex
-	entries []flow.LogEntry
+	mu        sync.Mutex
+	entries   []flow.LogEntry
+	lines     int
+	bytes     int
+	truncated bool
 }
 
 func (b *logBuffer) add(e flow.LogEntry) {
+	if len(e.Message) > maxLineLength {
+		e.Message = e.Message[:maxLineLength] + "… (line truncated)"
+	}
 	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.lines >= maxLogLines || b.bytes >= maxLogBytes {
+		if !b.truncated {
+			b.truncated = true
+			e.Level = "WARN"
+			e.Message = "log truncated: this task run printed more than the worker keeps (50,000 lines or 32 MiB)"
+			b.entries = append(b.entries, e)
+		}
+		return
+	}
+	b.lines++
+	b.bytes += len(e.Message)
 	b.entries = append(b.entries, e)
-	b.mu.Unlock()
 }
 
 func (b *logBuffer) take() []flow.LogEntry {

@@ -259,6 +259,9 @@ func (w *Worker) execute(ctx context.Context, j store.Job) (res engine.Result, l
 	res = engine.Result{TaskRunID: j.TaskRunID, Attempt: j.Attempt, Started: time.Now().UTC(), WorkerID: w.opts.ID}
 	var m mask.Masker
 	buf := &logBuffer{}
+	// Lines are stored as they come, so a follower sees a long task live.
+	stopFlush := w.flushLogs(ctx, j, buf)
+	defer stopFlush()
 	fail := func(msg string) (engine.Result, []flow.LogEntry) {
 		res.State = flow.StateFailed
 		res.Error = m.Mask(msg)
@@ -324,6 +327,34 @@ func (w *Worker) execute(ctx context.Context, j store.Job) (res engine.Result, l
 	}
 	return res, buf.take()
 }
+
+// flushLogs stores buf's lines every logFlushEvery until the returned
+// function is called; the caller stores what is left.
+func (w *Worker) flushLogs(ctx context.Context, j store.Job, buf *logBuffer) func() {
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(logFlushEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if lines := buf.take(); len(lines) > 0 {
+					if err := w.opts.Store.Logs().Append(context.WithoutCancel(ctx), lines); err != nil {
+						w.log.ErrorContext(ctx, "store task logs", "job", j.ID, "err", err)
+					}
+				}
+			}
+		}
+	}()
+	return func() { close(done); <-stopped }
+}
+
+// logFlushEvery is how often a running task's log lines are stored.
+const logFlushEvery = 250 * time.Millisecond
 
 // openInputs replaces sealed SECRET inputs in vars by their values, in
 // memory only, and teaches the job's masker each of them.

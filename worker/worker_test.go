@@ -28,6 +28,14 @@ func (f fakeTask) Run(ctx context.Context, rc *worker.RunContext) (map[string]an
 	case "sleeps":
 		<-ctx.Done()
 		return nil, ctx.Err()
+	case "streams":
+		rc.Log("INFO", "first line")
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		rc.Log("INFO", "last line")
+		return nil, nil
 	case "leaks":
 		v, err := rc.Render(ctx, "{{ pw }}")
 		if err != nil {
@@ -38,6 +46,9 @@ func (f fakeTask) Run(ctx context.Context, rc *worker.RunContext) (map[string]an
 	}
 	return map[string]any{"ok": true}, nil
 }
+
+// release lets the "streams" task finish.
+var release = make(chan struct{})
 
 type fakeTasks struct{}
 
@@ -69,6 +80,10 @@ func (r secretRenderer) RenderValue(_ context.Context, v any, _ map[string]any) 
 // runJob queues one job for task id and returns the result the worker
 // stored and the log lines it wrote.
 func runJob(t *testing.T, id, timeout string) (engine.Result, []flow.LogEntry) {
+	return runJobWatching(t, id, timeout, nil)
+}
+
+func runJobWatching(t *testing.T, id, timeout string, whileRunning func(st store.Store)) (engine.Result, []flow.LogEntry) {
 	t.Helper()
 	ctx := t.Context()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "w.db"), sqlite.Options{})
@@ -87,6 +102,9 @@ func runJob(t *testing.T, id, timeout string) (engine.Result, []flow.LogEntry) {
 	w := worker.New(worker.Options{Store: st, Tasks: fakeTasks{}, Flows: fakeFlows{f}, Renderers: secretRenderer{}, Threads: 2, Poll: 10 * time.Millisecond, TmpDir: t.TempDir()})
 	require.NoError(t, w.Start(ctx))
 	t.Cleanup(func() { _ = w.Stop(context.Background()) })
+	if whileRunning != nil {
+		whileRunning(st)
+	}
 	var res []store.Job
 	require.Eventually(t, func() bool {
 		res, err = st.Queue().Results(ctx, "ex1")
@@ -130,4 +148,22 @@ func TestWorkerOutcomes(t *testing.T) {
 		require.NotContains(t, string(raw), "s3cret")
 		require.Contains(t, string(raw), "the value is ******")
 	})
+}
+
+// TestLogsAreStoredWhileTheTaskRuns checks that a follower sees a long
+// task's lines before it ends.
+func TestLogsAreStoredWhileTheTaskRuns(t *testing.T) {
+	t.Parallel()
+	_, logs := runJobWatching(t, "streams", "", func(st store.Store) {
+		require.Eventually(t, func() bool {
+			logs, err := st.Logs().List(t.Context(), store.LogQuery{ExecutionID: "ex1"})
+			return err == nil && len(logs) == 1 && logs[0].Message == "first line"
+		}, 5*time.Second, 20*time.Millisecond)
+		res, err := st.Queue().Results(t.Context(), "ex1")
+		require.NoError(t, err)
+		require.Empty(t, res, "the task is still running")
+		close(release)
+	})
+	require.Len(t, logs, 2)
+	require.Equal(t, []string{"first line", "last line"}, []string{logs[0].Message, logs[1].Message})
 }
