@@ -235,3 +235,42 @@ tasks:
 	}
 	require.NotContains(t, raw, token)
 }
+
+// TestAssertAndLoopUntil runs Kestra's Assert task and the LoopUntil name
+// of WaitFor through the pipeline.
+func TestAssertAndLoopUntil(t *testing.T) {
+	t.Parallel()
+	p := newPipeline(t, 4)
+	ctx := context.Background()
+	run := func(src string) *flow.Execution {
+		f, err := flow.Parse([]byte(src), flow.ParseOptions{Types: tasks.New()})
+		require.NoError(t, err)
+		_, err = p.st.Flows().Create(ctx, store.PutFlowParams{Namespace: f.Namespace, ID: f.ID, Source: src})
+		require.NoError(t, err)
+		f, err = p.launcher.Flows.Get(ctx, f.Namespace, f.ID, 0)
+		require.NoError(t, err)
+		ex, err := p.launcher.Start(ctx, f, nil, nil)
+		require.NoError(t, err)
+		waitEnded(t, p, ex.ID)
+		got, _, err := p.st.Executions().Get(ctx, ex.ID)
+		require.NoError(t, err)
+		return got
+	}
+	ok := run("id: ok\nnamespace: e2e.assert\ntasks:\n  - id: check\n    type: io.kestra.plugin.core.execution.Assert\n    conditions:\n      - \"{{ 1 + 1 == 2 }}\"\n")
+	require.Equal(t, flow.StateSuccess, ok.State.Current)
+	bad := run("id: bad\nnamespace: e2e.assert\ntasks:\n  - id: check\n    type: io.kestra.plugin.core.execution.Assert\n    errorMessage: \"{{ flow.id }} is wrong\"\n    conditions:\n      - \"{{ true }}\"\n      - \"{{ 1 > 2 }}\"\n")
+	require.Equal(t, flow.StateFailed, bad.State.Current)
+	require.Equal(t, "bad is wrong", bad.TaskRunList[0].Error)
+	loop := run("id: loop\nnamespace: e2e.assert\ntasks:\n  - id: until\n    type: io.kestra.plugin.core.flow.LoopUntil\n    condition: \"{{ outputs.count.values.n == '3' }}\"\n    checkFrequency: {interval: PT0.01S}\n    tasks:\n      - id: count\n        type: io.kestra.plugin.core.output.OutputValues\n        values:\n          n: \"{{ outputs.until.iterationCount + 1 }}\"\n")
+	require.Equal(t, flow.StateSuccess, loop.State.Current)
+	require.Len(t, loop.TaskRunsByTaskID("count"), 3)
+}
+
+// waitEnded waits for an execution to reach any terminal state.
+func waitEnded(t *testing.T, p *pipeline, id string) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		ex, _, err := p.st.Executions().Get(context.Background(), id)
+		return err == nil && ex.State.Current.IsTerminal()
+	}, 20*time.Second, 5*time.Millisecond)
+}

@@ -474,3 +474,20 @@ tasks:
 	require.Equal(t, flow.StateFailed, h.exec.State.Current)
 	require.Len(t, h.runs("a")[0].Attempts, 3)
 }
+
+func TestRandomRetryWaitsWithinItsBounds(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, `id: f
+namespace: n
+tasks:
+  - id: a
+    type: io.kestra.plugin.core.execution.Fail
+    retry: {type: random, minInterval: PT1S, maxInterval: PT3S, maxAttempt: 4}`)
+	h.answer("a", flow.StateFailed, nil)
+	start := h.now
+	h.run()
+	require.Len(t, h.runs("a")[0].Attempts, 4)
+	waited := h.now.Sub(start)
+	require.GreaterOrEqual(t, waited, 3*time.Second)
+	require.LessOrEqual(t, waited, 9*time.Second)
+}

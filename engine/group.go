@@ -2,6 +2,7 @@ package engine
 
 import (
 	"math"
+	"math/rand/v2"
 	"time"
 
 	"github.com/ospreyhq/osprey/flow"
@@ -141,7 +142,12 @@ func (s *Scope) nextRetry(t *flow.Task, tr *flow.TaskRun) (time.Time, bool) {
 			interval = maxI
 		}
 	case "random":
-		interval = durOf(p["minInterval"])
+		// Kestra draws each wait between minInterval and maxInterval.
+		lo, hi := durOf(p["minInterval"]), durOf(p["maxInterval"])
+		interval = lo
+		if hi > lo {
+			interval = lo + time.Duration(rand.Int64N(int64(hi-lo)))
+		}
 	}
 	next := s.now.Add(interval)
 	if maxD := durOf(p["maxDuration"]); maxD > 0 && len(tr.Attempts) > 0 {

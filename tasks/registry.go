@@ -175,6 +175,8 @@ var legacyAliases = func() map[string]string {
 	for _, n := range conditionNames {
 		pairs["io.kestra.core.models.conditions.types."+n] = "io.kestra.plugin.core.condition." + n
 	}
+	// Kestra renamed WaitFor to LoopUntil; the properties are the same.
+	pairs["io.kestra.plugin.core.flow.LoopUntil"] = "io.kestra.plugin.core.flow.WaitFor"
 	for k, v := range pairs {
 		m[k] = v
 	}

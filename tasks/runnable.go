@@ -121,6 +121,38 @@ func (f *Fail) Run(ctx context.Context, rc *worker.RunContext) (map[string]any, 
 	return nil, errors.New(out)
 }
 
+// Assert fails the task run when one of its conditions renders false,
+// naming the first one that did (Kestra's core.execution.Assert).
+type Assert struct {
+	Conditions   []string `json:"conditions"`
+	ErrorMessage string   `json:"errorMessage"`
+}
+
+// Run implements worker.Runnable.
+func (a *Assert) Run(ctx context.Context, rc *worker.RunContext) (map[string]any, error) {
+	failed := 0
+	for _, c := range a.Conditions {
+		out, err := rc.Render(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		if !engine.Truthy(out) {
+			failed++
+			rc.Log("ERROR", fmt.Sprintf("assertion is false: %s", c))
+		}
+	}
+	if failed == 0 {
+		return nil, nil
+	}
+	msg := a.ErrorMessage
+	if msg == "" {
+		msg = fmt.Sprintf("%d assertion(s) failed", failed)
+	} else if rendered, err := rc.Render(ctx, msg); err == nil {
+		msg = rendered
+	}
+	return nil, errors.New(msg)
+}
+
 // Labels sets execution labels from a map or a list of key/value pairs.
 type Labels struct {
 	Labels any `json:"labels"`
@@ -206,5 +238,6 @@ var (
 	_ worker.Runnable = (*OutputValues)(nil)
 	_ worker.Runnable = (*Fail)(nil)
 	_ worker.Runnable = (*Labels)(nil)
+	_ worker.Runnable = (*Assert)(nil)
 	_ worker.Runnable = (*Sleep)(nil)
 )

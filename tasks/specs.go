@@ -23,6 +23,9 @@ func coreSpecs() []*Spec {
 		runnable[Labels](pLabels, []string{"labels"}, func(t *flow.Task, x *Labels) []*flow.Error {
 			return required(t, "labels", x.Labels != nil)
 		}),
+		runnable[Assert]("io.kestra.plugin.core.execution.Assert", []string{"conditions", "errorMessage"}, func(t *flow.Task, x *Assert) []*flow.Error {
+			return required(t, "conditions", len(x.Conditions) > 0)
+		}),
 		runnable[Sleep](pSleep, []string{"duration"}, func(t *flow.Task, x *Sleep) []*flow.Error {
 			return required(t, "duration", x.Duration != "")
 		}),
