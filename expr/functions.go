@@ -32,6 +32,7 @@ var builtinFunctions = map[string]builtinFunc{
 	"max":               func(st *state, a Args) (any, error) { return extreme(a, 1) },
 	"min":               func(st *state, a Args) (any, error) { return extreme(a, -1) },
 	"render":            fnRender,
+	"renderOnce":        fnRenderOnce,
 	"printContext":      fnPrintContext,
 	"currentEachOutput": fnCurrentEachOutput,
 }
@@ -143,6 +144,12 @@ func extreme(a Args, sign int) (any, error) {
 // fnRender re-renders a string in the current scope. With recursive=true
 // (the default) it renders until the result holds no more expressions,
 // bounded by MaxRenderDepth.
+// fnRenderOnce is Kestra's renderOnce(x): render(x, recursive=false).
+func fnRenderOnce(st *state, a Args) (any, error) {
+	v, _ := a.Get(0, "template")
+	return fnRender(st, Args{Positional: []any{v, false}})
+}
+
 func fnRender(st *state, a Args) (any, error) {
 	v, _ := a.Get(0, "template")
 	s, ok := v.(string)

@@ -138,6 +138,7 @@ func TestRender(t *testing.T) {
 		{"min", "{{ min(4, 2.5, 3) }}", "2.5"},
 		{"render recursive", "{{ render(vars.third) }}", "1"},
 		{"render not recursive", "{{ render(vars.third, recursive=false) }}", "{{ vars.first }}"},
+		{"renderOnce", "{{ renderOnce(vars.third) }}", "{{ vars.first }}"},
 		{"now", "{{ now() }}", "2024-12-20T10:30:15.123456Z"},
 		{"now with format and zone", "{{ now(format='HH:mm', timeZone='Europe/Paris') }}", "11:30"},
 		{"replace in a map", "{{ {'a': 'x-y', 'b': ['-']} | replace({'-': '+'}) }}", `{"a":"x+y","b":["+"]}`},
