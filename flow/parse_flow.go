@@ -331,17 +331,7 @@ func (p *parser) inputs(path string, at, v *yaml.Node) []*Input {
 				in.Props[kv.Key] = p.value(kpath, "", val, nil, 1)
 			}
 		}
-		switch {
-		case idN == nil || in.ID == "" && !p.hasErrorUnder(joinKey(ipath, "id")):
-			p.errorf(ipath, item, "an input needs an id")
-		case in.ID == "":
-		case !inputIDRE.MatchString(in.ID):
-			p.errorf(joinKey(ipath, "id"), idN, "input id %q must start with a letter or digit and hold only letters, digits, '.', '_' and '-'", in.ID)
-		case seen[in.ID] != "":
-			p.errorf(joinKey(ipath, "id"), idN, "duplicate input id %q (also at %s)", in.ID, seen[in.ID])
-		default:
-			seen[in.ID] = ipath
-		}
+		p.checkItemID("an input", "input", ipath, item, idN, in.ID, inputIDRE, "'.', '_' and '-'", seen)
 		in.Type = p.valueType(joinKey(ipath, "type"), item, typeN, in.Type, "input")
 		p.checkInputProps(ipath, item, in)
 		out = append(out, in)
@@ -377,7 +367,7 @@ func (p *parser) valueType(path string, owner, typeN *yaml.Node, typ, what strin
 
 func (p *parser) outputs(path string, at, v *yaml.Node) []*Output {
 	var out []*Output
-	seen := map[string]bool{}
+	seen := map[string]string{}
 	for i, item := range p.list(path, at, v) {
 		ipath := joinIndex(path, i)
 		if item = p.deref(item); item == nil {
@@ -413,16 +403,7 @@ func (p *parser) outputs(path string, at, v *yaml.Node) []*Output {
 				p.unknownKey(ipath, kv.KeyN, kv.Key, []string{"id", "type", "value", "description", "displayName", "required"}, "output")
 			}
 		}
-		switch {
-		case idN == nil || o.ID == "" && !p.hasErrorUnder(joinKey(ipath, "id")):
-			p.errorf(ipath, item, "an output needs an id")
-		case o.ID == "":
-		case !inputIDRE.MatchString(o.ID):
-			p.errorf(joinKey(ipath, "id"), idN, "output id %q must start with a letter or digit and hold only letters, digits, '.', '_' and '-'", o.ID)
-		case seen[o.ID]:
-			p.errorf(joinKey(ipath, "id"), idN, "duplicate output id %q", o.ID)
-		}
-		seen[o.ID] = true
+		p.checkItemID("an output", "output", ipath, item, idN, o.ID, inputIDRE, "'.', '_' and '-'", seen)
 		o.Type = p.valueType(joinKey(ipath, "type"), item, typeN, o.Type, "output")
 		out = append(out, o)
 	}
@@ -572,4 +553,20 @@ func keyNode(m *yaml.Node, key string) *yaml.Node {
 		}
 	}
 	return m
+}
+
+// checkItemID checks the id of a list item (input, output, trigger): it is
+// present, well formed and not already used (seen maps ids to paths).
+func (p *parser) checkItemID(article, kind, ipath string, item, idN *yaml.Node, id string, re *regexp.Regexp, extra string, seen map[string]string) {
+	switch {
+	case idN == nil || id == "" && !p.hasErrorUnder(joinKey(ipath, "id")):
+		p.errorf(ipath, item, "%s needs an id", article)
+	case id == "":
+	case !re.MatchString(id):
+		p.errorf(joinKey(ipath, "id"), idN, "%s id %q must start with a letter or digit and hold only letters, digits, %s", kind, id, extra)
+	case seen[id] != "":
+		p.errorf(joinKey(ipath, "id"), idN, "duplicate %s id %q (also at %s)", kind, id, seen[id])
+	default:
+		seen[id] = ipath
+	}
 }

@@ -341,17 +341,7 @@ func (p *parser) triggers(path string, at, v *yaml.Node) []*Trigger {
 				tr.Props[kv.Key] = p.value(kpath, joinKey("", kv.Key), val, pos, 1)
 			}
 		}
-		switch {
-		case idN == nil || tr.ID == "" && !p.hasErrorUnder(joinKey(ipath, "id")):
-			p.errorf(ipath, itemAt, "a trigger needs an id")
-		case tr.ID == "":
-		case !taskIDRE.MatchString(tr.ID):
-			p.errorf(joinKey(ipath, "id"), idN, "trigger id %q must start with a letter or digit and hold only letters, digits, '_' and '-'", tr.ID)
-		case seen[tr.ID] != "":
-			p.errorf(joinKey(ipath, "id"), idN, "duplicate trigger id %q (also at %s)", tr.ID, seen[tr.ID])
-		default:
-			seen[tr.ID] = ipath
-		}
+		p.checkItemID("a trigger", "trigger", ipath, itemAt, idN, tr.ID, taskIDRE, "'_' and '-'", seen)
 		switch {
 		case typeN == nil || tr.Type == "" && !p.hasErrorUnder(joinKey(ipath, "type")):
 			p.errorf(ipath, itemAt, "trigger %q needs a type", tr.ID)
