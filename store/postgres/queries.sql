@@ -100,6 +100,8 @@ WITH c AS (
     WHERE (dirty OR wake_at IS NOT NULL OR lease_owner IS NOT NULL)
       AND ((lease_owner IS NULL AND (dirty OR wake_at <= $3))
            OR (lease_owner IS NOT NULL AND lease_until <= $3))
+    -- oldest first, so that under load no execution waits behind newer ones
+    ORDER BY start_date, id
     LIMIT $4
     FOR UPDATE SKIP LOCKED)
 UPDATE executions e

@@ -102,6 +102,8 @@ WHERE id IN (
     WHERE (dirty = 1 OR wake_at IS NOT NULL OR lease_owner IS NOT NULL)
       AND ((lease_owner IS NULL AND (dirty = 1 OR wake_at <= ?3))
            OR (lease_owner IS NOT NULL AND lease_until <= ?3))
+    -- oldest first, so that under load no execution waits behind newer ones
+    ORDER BY start_date, id
     LIMIT ?4)
 RETURNING id;
 

@@ -18,6 +18,7 @@ var queueTests = []test{
 	{"ClaimExecutions", testClaimExecutions},
 	{"WakeAt", testWakeAt},
 	{"ConcurrentClaimExecutions", testConcurrentClaimExecutions},
+	{"ClaimOldestFirst", testClaimOldestFirst},
 	{"JobLifecycle", testJobLifecycle},
 	{"JobOrderAndLimit", testJobOrder},
 	{"CancelJobs", testCancelJobs},
@@ -450,4 +451,23 @@ func testNotify(t *testing.T, s store.Store) {
 			return false
 		}
 	}, 10*time.Second, 5*time.Millisecond)
+}
+
+// testClaimOldestFirst checks that claims take the oldest executions first,
+// so that under load no execution waits behind newer ones.
+func testClaimOldestFirst(t *testing.T, s store.Store) {
+	ctx, xs, clock := t.Context(), s.Executions(), Clock(t)
+	base := clock.Now()
+	// ids sort in the opposite order of their ages
+	for i, id := range []string{"zz-oldest", "mm-middle", "aa-newest"} {
+		require.NoError(t, xs.Create(ctx, newExecution(id, "acme", "f", base.Add(time.Duration(i)*time.Second))))
+	}
+	var got []string
+	for range 3 {
+		ids, err := s.Queue().ClaimExecutions(ctx, "x", 1, time.Minute)
+		require.NoError(t, err)
+		require.Len(t, ids, 1)
+		got = append(got, ids[0])
+	}
+	require.Equal(t, []string{"zz-oldest", "mm-middle", "aa-newest"}, got)
 }
