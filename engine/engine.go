@@ -186,6 +186,9 @@ func (s *Scope) pass() error {
 		if fl == nil {
 			continue // a worker runs it
 		}
+		if s.timedOut(t, tr) {
+			continue
+		}
 		out, err := fl.Resolve(s, tr)
 		if err != nil {
 			s.failRun(tr, err.Error())
@@ -222,6 +225,62 @@ func (s *Scope) afterPending() bool {
 		}
 		tr := s.Run(nil, t.ID, "", nil)
 		if tr == nil || !tr.State.Current.IsTerminal() {
+			return true
+		}
+	}
+	return false
+}
+
+// timedOut enforces a flowable task's timeout: past it, everything still
+// running below the task is killed and the task fails. Before it, a wake-up
+// is asked for at the deadline. Pause reads timeout as its own property.
+func (s *Scope) timedOut(t *flow.Task, tr *flow.TaskRun) bool {
+	if t.Timeout == "" || strings.HasSuffix(t.Type, ".Pause") || len(tr.State.Histories) == 0 {
+		return false
+	}
+	spec := t.Timeout
+	if strings.Contains(spec, "{{") {
+		out, err := s.Render(tr, spec)
+		if err != nil {
+			s.failRun(tr, fmt.Sprintf("timeout: %v", err))
+			return true
+		}
+		spec = out
+	}
+	d, err := flow.ParseDuration(spec)
+	if err != nil {
+		s.failRun(tr, fmt.Sprintf("timeout: %v", err))
+		return true
+	}
+	deadline := tr.State.Histories[0].Date.Add(d)
+	if s.now.Before(deadline) {
+		s.WakeAt(deadline)
+		return false
+	}
+	s.killBelow(tr)
+	s.failRun(tr, fmt.Sprintf("task %s timed out after %s", t.ID, t.Timeout))
+	return true
+}
+
+// killBelow kills every unfinished task run under parent, cancelling the
+// running attempts of runnable ones.
+func (s *Scope) killBelow(parent *flow.TaskRun) {
+	for _, tr := range s.exec.TaskRunList {
+		if tr.State.Current.IsTerminal() || !s.isBelow(tr, parent) {
+			continue
+		}
+		if t := s.flow.FindTask(tr.TaskID); t != nil && tr.State.Current == flow.StateRunning {
+			if fl, _ := s.engine.Types.Flowable(t); fl == nil {
+				s.fx.Cancel = append(s.fx.Cancel, tr.ID)
+			}
+		}
+		s.setRunState(tr, flow.StateKilled)
+	}
+}
+
+func (s *Scope) isBelow(tr, parent *flow.TaskRun) bool {
+	for _, p := range s.exec.Parents(tr) {
+		if p.ID == parent.ID {
 			return true
 		}
 	}

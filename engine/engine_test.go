@@ -491,3 +491,28 @@ tasks:
 	require.GreaterOrEqual(t, waited, 3*time.Second)
 	require.LessOrEqual(t, waited, 9*time.Second)
 }
+
+func TestFlowableTimeoutKillsWhatRunsBelow(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, `id: f
+namespace: n
+tasks:
+  - id: seq
+    type: io.kestra.plugin.core.flow.Sequential
+    timeout: PT5S
+    tasks:
+      - {id: slow, type: io.kestra.plugin.core.flow.Sleep, duration: PT1H}
+      - {id: never, type: io.kestra.plugin.core.log.Log, message: x}`)
+	fx := h.step()
+	require.Equal(t, []string{"slow"}, h.dispatched)
+	require.NotNil(t, fx.WakeAt, "the step asks to be woken at the deadline")
+	h.now = *fx.WakeAt
+	fx = h.step()
+	seq, slow := h.runs("seq")[0], h.runs("slow")[0]
+	require.Equal(t, flow.StateFailed, seq.State.Current)
+	require.Contains(t, seq.Error, "timed out after PT5S")
+	require.Equal(t, flow.StateKilled, slow.State.Current)
+	require.Equal(t, []string{slow.ID}, fx.Cancel)
+	require.Equal(t, flow.StateFailed, h.exec.State.Current)
+	require.Empty(t, h.runs("never"))
+}
