@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ospreyhq/osprey/store"
+	"github.com/ospreyhq/osprey/store/internal/revision"
 )
 
 type flows struct{ s *Store }
@@ -25,7 +26,7 @@ func scanFlow(row pgx.Row) (store.FlowRecord, error) {
 // of the head revision: create wants none or a deleted one, update and
 // delete want a live one. The head row is locked so that concurrent
 // writers of one flow take turns.
-func (f flows) put(ctx context.Context, ns, id, source string, deleted bool, op string) (store.FlowRecord, error) {
+func (f flows) put(ctx context.Context, ns, id, source string, op revision.Op) (store.FlowRecord, error) {
 	var out store.FlowRecord
 	err := f.s.tx(ctx, func(tx pgx.Tx) error {
 		head, err := scanFlow(tx.QueryRow(ctx, f.s.sql("flowLatestForUpdate"), ns, id))
@@ -33,32 +34,17 @@ func (f flows) put(ctx context.Context, ns, id, source string, deleted bool, op 
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		live := exists && !head.Deleted
-		switch op {
-		case "create":
-			if live {
-				return store.ErrConflict
-			}
-		case "update":
-			if !live {
-				return store.ErrNotFound
-			}
-			if head.Source == source {
-				out = head
-				return nil
-			}
-		case "delete":
-			if !live {
-				return store.ErrNotFound
-			}
-			source = head.Source
+		rec, write, err := revision.Next(head, exists, op, ns, id, source)
+		if err != nil || !write {
+			out = rec
+			return err
 		}
-		out = store.FlowRecord{Namespace: ns, ID: id, Revision: head.Revision + 1, Source: source, Deleted: deleted,
-			Updated: utc(f.s.now())}
+		rec.Updated = utc(f.s.now())
+		out = rec
 		if _, err := tx.Exec(ctx, f.s.sql("flowUnsetLatest"), ns, id); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, f.s.sql("flowInsert"), ns, id, out.Revision, source, deleted, out.Updated)
+		_, err = tx.Exec(ctx, f.s.sql("flowInsert"), ns, id, out.Revision, out.Source, out.Deleted, out.Updated)
 		return err
 	})
 	if err != nil {
@@ -68,15 +54,15 @@ func (f flows) put(ctx context.Context, ns, id, source string, deleted bool, op 
 }
 
 func (f flows) Create(ctx context.Context, p store.PutFlowParams) (store.FlowRecord, error) {
-	return f.put(ctx, p.Namespace, p.ID, p.Source, false, "create")
+	return f.put(ctx, p.Namespace, p.ID, p.Source, revision.Create)
 }
 
 func (f flows) Update(ctx context.Context, p store.PutFlowParams) (store.FlowRecord, error) {
-	return f.put(ctx, p.Namespace, p.ID, p.Source, false, "update")
+	return f.put(ctx, p.Namespace, p.ID, p.Source, revision.Update)
 }
 
 func (f flows) Delete(ctx context.Context, namespace, id string) error {
-	_, err := f.put(ctx, namespace, id, "", true, "delete")
+	_, err := f.put(ctx, namespace, id, "", revision.Delete)
 	return err
 }
 

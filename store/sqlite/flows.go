@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/ospreyhq/osprey/store"
+	"github.com/ospreyhq/osprey/store/internal/revision"
 )
 
 type flows struct{ s *Store }
@@ -26,7 +27,7 @@ func scanFlow(row scanner) (store.FlowRecord, error) {
 // put writes the next revision of a flow after checking what op requires
 // of the head revision: create wants none or a deleted one, update and
 // delete want a live one. The single writer makes read-then-write safe.
-func (f flows) put(ctx context.Context, ns, id, source string, deleted bool, op string) (store.FlowRecord, error) {
+func (f flows) put(ctx context.Context, ns, id, source string, op revision.Op) (store.FlowRecord, error) {
 	var out store.FlowRecord
 	err := f.s.tx(ctx, func(tx *sql.Tx) error {
 		head, err := scanFlow(f.s.stmt(ctx, tx, "flowLatest").QueryRowContext(ctx, ns, id))
@@ -34,32 +35,17 @@ func (f flows) put(ctx context.Context, ns, id, source string, deleted bool, op 
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		live := exists && !head.Deleted
-		switch op {
-		case "create":
-			if live {
-				return store.ErrConflict
-			}
-		case "update":
-			if !live {
-				return store.ErrNotFound
-			}
-			if head.Source == source {
-				out = head
-				return nil
-			}
-		case "delete":
-			if !live {
-				return store.ErrNotFound
-			}
-			source = head.Source
+		rec, write, err := revision.Next(head, exists, op, ns, id, source)
+		if err != nil || !write {
+			out = rec
+			return err
 		}
-		out = store.FlowRecord{Namespace: ns, ID: id, Revision: head.Revision + 1, Source: source, Deleted: deleted,
-			Updated: fromMicros(micros(f.s.now()))}
+		rec.Updated = fromMicros(micros(f.s.now()))
+		out = rec
 		if _, err := f.s.stmt(ctx, tx, "flowUnsetLatest").ExecContext(ctx, ns, id); err != nil {
 			return err
 		}
-		_, err = f.s.stmt(ctx, tx, "flowInsert").ExecContext(ctx, ns, id, out.Revision, source, deleted, micros(out.Updated))
+		_, err = f.s.stmt(ctx, tx, "flowInsert").ExecContext(ctx, ns, id, out.Revision, out.Source, out.Deleted, micros(out.Updated))
 		return translate(err)
 	})
 	if err != nil {
@@ -69,15 +55,15 @@ func (f flows) put(ctx context.Context, ns, id, source string, deleted bool, op 
 }
 
 func (f flows) Create(ctx context.Context, p store.PutFlowParams) (store.FlowRecord, error) {
-	return f.put(ctx, p.Namespace, p.ID, p.Source, false, "create")
+	return f.put(ctx, p.Namespace, p.ID, p.Source, revision.Create)
 }
 
 func (f flows) Update(ctx context.Context, p store.PutFlowParams) (store.FlowRecord, error) {
-	return f.put(ctx, p.Namespace, p.ID, p.Source, false, "update")
+	return f.put(ctx, p.Namespace, p.ID, p.Source, revision.Update)
 }
 
 func (f flows) Delete(ctx context.Context, namespace, id string) error {
-	_, err := f.put(ctx, namespace, id, "", true, "delete")
+	_, err := f.put(ctx, namespace, id, "", revision.Delete)
 	return err
 }
 
