@@ -15,6 +15,7 @@ import (
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/input"
 	"github.com/ospreyhq/osprey/scheduler"
+	"github.com/ospreyhq/osprey/seal"
 	"github.com/ospreyhq/osprey/server"
 	"github.com/ospreyhq/osprey/store"
 	"github.com/ospreyhq/osprey/trigger"
@@ -84,6 +85,15 @@ func (a *app) buildTriggered(f *flow.Flow, inputs map[string]any) (*flow.Executi
 	return ex, nil
 }
 
+// sealer returns box as a trigger.Sealer, nil without a key (a nil
+// *seal.Box in the interface would not read as absent).
+func sealer(box *seal.Box) trigger.Sealer {
+	if box == nil {
+		return nil
+	}
+	return box
+}
+
 // dispatcher returns the Flow and Webhook trigger dispatcher.
 func (a *app) dispatcher() *trigger.Dispatcher {
 	return &trigger.Dispatcher{
@@ -91,6 +101,7 @@ func (a *app) dispatcher() *trigger.Dispatcher {
 		Flows:    flowSource{a},
 		Build:    a.buildTriggered,
 		Renderer: a.renderer,
+		Sealer:   sealer(a.inputs),
 		Vars: func(f *flow.Flow, ex *flow.Execution) map[string]any {
 			return engine.Vars(f, ex, nil, a.cfg.Variables.Globals, a.engine.Envs)
 		},
@@ -216,7 +227,7 @@ func (a *app) awaitTerminal(ctx context.Context, ex *flow.Execution) *flow.Execu
 func (a *app) newScheduler() component {
 	d := a.dispatcher()
 	return scheduler.New(scheduler.Options{
-		Store: a.store, Flows: d.Flows, Build: d.Build, Renderer: d.Renderer, Vars: d.Vars, Logger: a.log,
+		Store: a.store, Flows: d.Flows, Build: d.Build, Renderer: d.Renderer, Vars: d.Vars, Sealer: d.Sealer, Logger: a.log,
 	})
 }
 

@@ -21,7 +21,10 @@ type Options struct {
 	Build    trigger.Builder
 	Renderer trigger.Renderer
 	Vars     trigger.VarsFunc
-	Logger   *slog.Logger
+	// Sealer encrypts inputs that resolve a secret (see
+	// trigger.BuildWithInputs).
+	Sealer trigger.Sealer
+	Logger *slog.Logger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// Poll is how often a pass runs; default 1s.
@@ -314,14 +317,7 @@ func (s *Scheduler) execution(ctx context.Context, f *flow.Flow, sch *Schedule, 
 	if inputs == nil {
 		inputs = sch.Inputs
 	}
-	if len(inputs) > 0 {
-		v, err := s.o.Renderer.RenderValue(ctx, inputs, vars)
-		if err != nil {
-			return nil, fmt.Errorf("render inputs: %w", err)
-		}
-		inputs, _ = v.(map[string]any)
-	}
-	ex, err := s.o.Build(f, inputs)
+	ex, err := trigger.BuildWithInputs(ctx, s.o.Renderer, s.o.Build, s.o.Sealer, f, sch.Trigger.ID, inputs, vars)
 	if err != nil {
 		return nil, err
 	}

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"slices"
 	"time"
 
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/mask"
 	"github.com/ospreyhq/osprey/store"
 )
 
@@ -44,6 +46,15 @@ type Dispatcher struct {
 	Vars     VarsFunc
 	Now      func() time.Time
 	Log      *slog.Logger
+	// Sealer encrypts the inputs of a Flow trigger that resolve a secret,
+	// so their values are stored sealed like SECRET-type inputs and opened
+	// only in the worker's memory. Without it such inputs are refused.
+	Sealer Sealer
+}
+
+// Sealer encrypts a value for storage; the worker opens it (seal.Box).
+type Sealer interface {
+	Wrap(plain string) map[string]any
 }
 
 func (d *Dispatcher) now() time.Time {
@@ -181,15 +192,55 @@ func (d *Dispatcher) fireListener(ctx context.Context, l Listener, cc Context) (
 // flowExecution builds the listener's execution: inputs rendered from the
 // source execution, trigger variables describing it.
 func (d *Dispatcher) flowExecution(ctx context.Context, l Listener, cc Context) (*flow.Execution, error) {
-	inputs, err := Inputs(ctx, d.Renderer, l.Trigger, cc.Vars)
-	if err != nil {
-		return nil, err
-	}
-	ex, err := d.Build(l.Flow, inputs)
+	raw, _ := l.Trigger.Props["inputs"].(map[string]any)
+	ex, err := BuildWithInputs(ctx, d.Renderer, d.Build, d.Sealer, l.Flow, l.Trigger.ID, raw, cc.Vars)
 	if err != nil {
 		return nil, err
 	}
 	ex.Trigger = &flow.ExecutionTrigger{ID: l.Trigger.ID, Type: l.Trigger.Type, Variables: Variables(cc.Execution)}
+	return ex, nil
+}
+
+// BuildWithInputs renders a trigger's `inputs` with vars and builds the
+// execution of f with them. An input whose value holds a secret the
+// rendering resolved (secret() in the trigger's inputs) is stored sealed,
+// like a SECRET-type input, and opened only in the worker's memory: no
+// secret is stored in clear. A text value is sealed whole and reaches the
+// flow's tasks as given; any other value holding a secret is refused,
+// since only text can be sealed.
+func BuildWithInputs(ctx context.Context, r Renderer, build Builder, sealer Sealer, f *flow.Flow, triggerID string, raw, vars map[string]any) (*flow.Execution, error) {
+	var m mask.Masker
+	var inputs map[string]any
+	if len(raw) > 0 {
+		v, err := r.RenderValue(mask.NewContext(ctx, &m), raw, vars)
+		if err != nil {
+			return nil, fmt.Errorf("render inputs of trigger %s: %w", triggerID, err)
+		}
+		var ok bool
+		if inputs, ok = v.(map[string]any); !ok {
+			return nil, fmt.Errorf("inputs of trigger %s rendered to %T, not a map", triggerID, v)
+		}
+	}
+	ex, err := build(f, inputs)
+	if err != nil {
+		return nil, err
+	}
+	if m.Empty() {
+		return ex, nil
+	}
+	for k, v := range ex.Inputs {
+		if reflect.DeepEqual(m.Value(v), v) {
+			continue // holds no secret
+		}
+		s, isText := v.(string)
+		switch {
+		case !isText:
+			return nil, fmt.Errorf("input %q of trigger %s holds a secret inside a %T; only text inputs can carry a secret: pass the secret as an input of its own, or call secret() in the flow's tasks", k, triggerID, v)
+		case sealer == nil:
+			return nil, fmt.Errorf("input %q of trigger %s holds a secret: set kestra.encryption.secret-key (32+ characters) so Osprey can store it encrypted, or call secret() in the flow's tasks", k, triggerID)
+		}
+		ex.Inputs[k] = sealer.Wrap(s)
+	}
 	return ex, nil
 }
 

@@ -2,6 +2,7 @@ package trigger_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/input"
+	"github.com/ospreyhq/osprey/seal"
 	"github.com/ospreyhq/osprey/store"
 	"github.com/ospreyhq/osprey/store/sqlite"
 	"github.com/ospreyhq/osprey/tasks"
@@ -412,6 +414,61 @@ tasks:
 				require.NoError(t, err)
 				require.Equal(t, s.fires, len(started) == 1, "step %d: %s at +%s", i, s.flow, s.after)
 			}
+		})
+	}
+}
+
+// TestFlowTriggerInputsHoldingSecretsAreSealed proves a secret() in a Flow
+// trigger's inputs is never stored in clear: text is sealed, anything else
+// and a missing key are refused.
+func TestFlowTriggerInputsHoldingSecretsAreSealed(t *testing.T) {
+	t.Parallel()
+	const value = "s3cr3t-f0r-the-listener"
+	box, err := seal.New([]byte("0123456789abcdef0123456789abcdef"), "inputs")
+	require.NoError(t, err)
+	withInputs := func(inputs string) string {
+		return strings.Replace(listener, "      from-parent: '{{ outputs.only.value }}'", inputs, 1)
+	}
+	cases := []struct {
+		name    string
+		inputs  string
+		sealer  trigger.Sealer
+		wantErr string
+		clear   any // the stored input when it holds no secret
+	}{
+		{name: "text is sealed", inputs: "      from-parent: \"token={{ secret('TOKEN') }}\"", sealer: box},
+		{name: "without a key", inputs: "      from-parent: \"{{ secret('TOKEN') }}\"", wantErr: "set kestra.encryption.secret-key"},
+		{name: "inside a list", inputs: "      from-parent: [\"{{ secret('TOKEN') }}\"]", sealer: box, wantErr: "only text inputs can carry a secret"},
+		{name: "no secret stays clear", inputs: "      from-parent: '{{ outputs.only.value }}'", sealer: box, clear: "v"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			st := openStore(t)
+			d, _ := newDispatcher(t, st, parse(t, source, withInputs(tc.inputs)), map[string]string{"TOKEN": value})
+			d.Sealer = tc.sealer
+			_, err := d.OnExecution(t.Context(), execution("io.kestra.tests.trigger", "trigger-flow", flow.StateSuccess))
+			got := executionsOf(t, st, "io.kestra.tests.trigger", "trigger-flow-listener")
+			if tc.wantErr != "" {
+				require.ErrorContains(t, err, tc.wantErr)
+				require.NotContains(t, err.Error(), value)
+				require.Empty(t, got, "nothing is stored")
+				return
+			}
+			require.NoError(t, err)
+			require.Len(t, got, 1)
+			stored := got[0].Inputs["from-parent"]
+			if tc.clear != nil {
+				require.Equal(t, tc.clear, stored)
+				return
+			}
+			raw, err := json.Marshal(got[0])
+			require.NoError(t, err)
+			require.NotContains(t, string(raw), value, "the stored execution holds no clear secret")
+			plain, ok, err := box.Unwrap(stored)
+			require.NoError(t, err)
+			require.True(t, ok, "the input is sealed: %v", stored)
+			require.Equal(t, "token="+value, plain, "the worker opens the value as rendered")
 		})
 	}
 }

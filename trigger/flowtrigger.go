@@ -377,21 +377,3 @@ func Variables(src *flow.Execution) map[string]any {
 	}
 	return v
 }
-
-// Inputs renders a Flow trigger's `inputs` with the source execution's
-// variables.
-func Inputs(ctx context.Context, r Renderer, tr *flow.Trigger, srcVars map[string]any) (map[string]any, error) {
-	raw, _ := tr.Props["inputs"].(map[string]any)
-	if len(raw) == 0 {
-		return nil, nil
-	}
-	v, err := r.RenderValue(ctx, raw, srcVars)
-	if err != nil {
-		return nil, fmt.Errorf("render inputs of trigger %s: %w", tr.ID, err)
-	}
-	out, ok := v.(map[string]any)
-	if !ok {
-		return nil, fmt.Errorf("inputs of trigger %s rendered to %T, not a map", tr.ID, v)
-	}
-	return out, nil
-}

@@ -101,12 +101,7 @@ func (d *Dispatcher) Webhook(ctx context.Context, namespace, id, key string, req
 		return nil, nil
 	}
 	if raw, ok := tr.Props["inputs"].(map[string]any); ok && len(raw) > 0 {
-		v, err := d.Renderer.RenderValue(ctx, raw, vars)
-		if err != nil {
-			return nil, fmt.Errorf("render inputs of webhook %s: %w", tr.ID, err)
-		}
-		inputs, _ := v.(map[string]any)
-		built, err := d.Build(f, inputs)
+		built, err := BuildWithInputs(ctx, d.Renderer, d.Build, d.Sealer, f, tr.ID, raw, vars)
 		if err != nil {
 			return nil, err
 		}

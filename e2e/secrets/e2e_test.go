@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	_ "modernc.org/sqlite"
@@ -101,8 +103,45 @@ func TestWorkloadIdentityEndToEnd(t *testing.T) {
 	require.Equal(t, 1, p.emu.CountBy("token", clientID), "one token exchange for the whole run")
 	require.Equal(t, 2, p.vault.Count("GetSecret")-getsBefore, "one vault read per secret for %d warm executions", runs)
 
+	// A Flow trigger passing a secret to its flow as an input: the input is
+	// stored sealed and opened in the worker, where the task sees the value.
+	p.createFlow(`id: gets-pw
+namespace: company.team
+inputs:
+  - {id: pw, type: STRING}
+tasks:
+  - id: log
+    type: io.kestra.plugin.core.log.Log
+    message: ["length {{ inputs.pw | length }}", "raw {{ inputs.pw }}"]
+triggers:
+  - id: on-uses-db
+    type: io.kestra.plugin.core.trigger.Flow
+    inputs:
+      pw: "{{ secret('DB_PASSWORD') }}"
+    conditions:
+      - type: io.kestra.plugin.core.condition.ExecutionFlow
+        namespace: company.team
+        flowId: uses-db
+`)
+	exec, _ := p.execute("company.team", "uses-db")
+	require.Equal(t, "SUCCESS", state(exec))
+	var listener map[string]any
+	require.Eventually(t, func() bool {
+		code, out := p.do("GET", "/api/v1/main/executions/search?namespace=company.team&flowId=gets-pw", "", "")
+		var page struct{ Results []map[string]any }
+		if code != http.StatusOK || json.Unmarshal([]byte(out), &page) != nil || len(page.Results) != 1 {
+			return false
+		}
+		listener = page.Results[0]
+		return state(listener) == "SUCCESS"
+	}, 20*time.Second, 20*time.Millisecond, "the Flow trigger starts gets-pw, which succeeds")
+	code, out := p.do("GET", "/api/v1/main/logs/"+listener["id"].(string), "", "")
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, out, fmt.Sprintf("length %d", len(dbPassword)), "the task sees the opened value")
+	require.Contains(t, out, "raw "+mask.Redacted, "and its logs mask it")
+
 	// The API lists the secrets without values.
-	code, out := p.do("GET", "/api/v1/main/secrets", "", "")
+	code, out = p.do("GET", "/api/v1/main/secrets", "", "")
 	require.Equal(t, http.StatusOK, code)
 	require.Contains(t, out, `"key":"DB_PASSWORD"`)
 	code, out = p.do("GET", "/api/v1/main/namespaces/company.team/inherited-secrets", "", "")
