@@ -27,6 +27,8 @@ func TestFlowValidate(t *testing.T) {
 		{"syntax error", "id: x\nnamespace: a\ntasks:\n  - id: t\n   type: bad\n", []string{":5:"}},
 		{"unknown task type", "id: x\nnamespace: a\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.log.Nope\n", []string{":5:", "Nope"}},
 		{"missing id", "namespace: a\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.log.Log\n    message: m\n", []string{":1:", "id"}},
+		{"bad cron", "id: x\nnamespace: a\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.log.Log\n    message: m\ntriggers:\n  - id: s\n    type: io.kestra.plugin.core.trigger.Schedule\n    cron: \"0 11 * * 1#1\"\n", []string{":10:", "triggers[0].cron", "1#1"}},
+		{"bad date", "id: x\nnamespace: a\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.log.Log\n    message: m\ntriggers:\n  - id: s\n    type: io.kestra.plugin.core.trigger.ScheduleOnDates\n    dates:\n      - 2026-12-24T17:00:00Z\n      - tomorrow\n", []string{":12:", "dates[1]", "tomorrow"}},
 		{"wrong property type", "id: x\nnamespace: a\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.flow.Parallel\n    tasks: nope\n", []string{":6:", "tasks"}},
 	}
 	for _, tc := range cases {

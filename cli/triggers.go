@@ -14,6 +14,7 @@ import (
 	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/input"
+	"github.com/ospreyhq/osprey/schedule"
 	"github.com/ospreyhq/osprey/scheduler"
 	"github.com/ospreyhq/osprey/seal"
 	"github.com/ospreyhq/osprey/server"
@@ -301,7 +302,7 @@ func (api triggerAPI) search(w http.ResponseWriter, r *http.Request) error {
 			if !st.Updated.IsZero() {
 				tc.UpdatedDate = &st.Updated
 			}
-			if trigger.Kind(t.Type) == trigger.KindSchedule {
+			if schedule.Scheduled(t.Type) && st.Next != nil && !st.Next.IsZero() {
 				tc.NextExecutionDate = st.Next
 			}
 			if bst, ok := byKey[key+scheduler.BackfillSuffix]; ok {

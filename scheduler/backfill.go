@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/schedule"
 	"github.com/ospreyhq/osprey/store"
 	"github.com/ospreyhq/osprey/trigger"
 )
@@ -55,7 +56,7 @@ func StartBackfill(ctx context.Context, ts store.TriggerStore, f *flow.Flow, tri
 	if trigger.Kind(tr.Type) != trigger.KindSchedule {
 		return fmt.Errorf("trigger %s of %s.%s: %w", triggerID, f.Namespace, f.ID, ErrNotSchedule)
 	}
-	sch, err := Parse(tr)
+	sch, err := schedule.Parse(tr)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidBackfill, err)
 	}
@@ -92,7 +93,7 @@ func ReadBackfill(st store.TriggerState) (Backfill, error) {
 }
 
 // backfill fires the due ticks of the trigger's backfill, if any.
-func (s *Scheduler) backfill(ctx context.Context, f *flow.Flow, sch *Schedule, budget int) (int, error) {
+func (s *Scheduler) backfill(ctx context.Context, f *flow.Flow, sch *schedule.Schedule, budget int) (int, error) {
 	ts := s.o.Store.Triggers()
 	id := sch.Trigger.ID + BackfillSuffix
 	fired := 0

@@ -1,3 +1,14 @@
+// Package scheduler fires Kestra's Schedule and ScheduleOnDates triggers
+// (read by package schedule), missed ticks recovered as
+// recoverMissedSchedules says, backfills asked through the API.
+//
+// A fire is a compare-and-swap on the trigger's stored next date
+// (store.TriggerStore.Fire) that creates the execution in the same
+// transaction: any number of schedulers can run against one database and
+// each tick fires once, and a scheduler that restarts picks up exactly
+// where the stored state says, never firing a tick twice or skipping one
+// it was asked to recover. Time is injected, so all of it is tested
+// without waiting.
 package scheduler
 
 import (
@@ -10,6 +21,7 @@ import (
 	"time"
 
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/schedule"
 	"github.com/ospreyhq/osprey/store"
 	"github.com/ospreyhq/osprey/trigger"
 )
@@ -143,13 +155,13 @@ func (s *Scheduler) runOnce(ctx context.Context) (int, error) {
 			continue
 		}
 		for _, t := range f.Triggers {
-			if t.Disabled || trigger.Kind(t.Type) != trigger.KindSchedule {
+			if t.Disabled || !schedule.Scheduled(t.Type) {
 				continue
 			}
 			if fired >= s.o.Batch {
 				return fired, errors.Join(errs...)
 			}
-			sch, err := Parse(t)
+			sch, err := schedule.Parse(t)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s.%s: %w", f.Namespace, f.ID, err))
 				continue
@@ -181,7 +193,7 @@ func stateKey(ns, flowID, triggerID string) string { return ns + "\x00" + flowID
 
 // due reports whether a stored state may need work: disabled states and
 // states whose next tick is ahead need none.
-func due(st store.TriggerState, sch *Schedule, now time.Time) bool {
+func due(st store.TriggerState, sch *schedule.Schedule, now time.Time) bool {
 	if st.Disabled {
 		return false
 	}
@@ -189,10 +201,10 @@ func due(st store.TriggerState, sch *Schedule, now time.Time) bool {
 		return true
 	}
 	var data scheduleData
-	if json.Unmarshal(st.Data, &data) != nil || data.Key != sch.key() {
+	if json.Unmarshal(st.Data, &data) != nil || data.Key != sch.Key() {
 		return true
 	}
-	return !st.Next.After(now)
+	return !st.Next.IsZero() && !st.Next.After(now)
 }
 
 // scheduleData is what a Schedule trigger keeps in its state's Data.
@@ -205,7 +217,7 @@ type scheduleData struct {
 const maxScan = 100_000
 
 // schedule fires the due ticks of one trigger, at most budget of them.
-func (s *Scheduler) schedule(ctx context.Context, f *flow.Flow, sch *Schedule, budget int) (int, error) {
+func (s *Scheduler) schedule(ctx context.Context, f *flow.Flow, sch *schedule.Schedule, budget int) (int, error) {
 	ts := s.o.Store.Triggers()
 	fired := 0
 	for attempt := 0; fired < budget && attempt < budget+8; attempt++ {
@@ -224,7 +236,7 @@ func (s *Scheduler) schedule(ctx context.Context, f *flow.Flow, sch *Schedule, b
 			_ = json.Unmarshal(st.Data, &data) // unreadable: computed again below
 		}
 		prev := st.Next
-		if prev == nil || data.Key != sch.key() {
+		if prev == nil || data.Key != sch.Key() {
 			// First sight of this schedule, or its cron changed: the
 			// first tick is the next one from now, as in Kestra.
 			next := sch.Next(now)
@@ -232,7 +244,7 @@ func (s *Scheduler) schedule(ctx context.Context, f *flow.Flow, sch *Schedule, b
 				return fired, nil
 			}
 			st.Next = &next
-			if st.Data, err = json.Marshal(scheduleData{Key: sch.key()}); err != nil {
+			if st.Data, err = json.Marshal(scheduleData{Key: sch.Key()}); err != nil {
 				return fired, err
 			}
 			st.Updated = now
@@ -241,8 +253,8 @@ func (s *Scheduler) schedule(ctx context.Context, f *flow.Flow, sch *Schedule, b
 			}
 			return fired, nil
 		}
-		if prev.After(now) {
-			return fired, nil
+		if prev.After(now) || prev.IsZero() {
+			return fired, nil // not yet due, or no date left (ScheduleOnDates after its last)
 		}
 		tick, next, fire := s.pick(sch, *prev, now)
 		if sch.LateMaximumDelay > 0 && now.Sub(tick) > sch.LateMaximumDelay {
@@ -279,8 +291,8 @@ func (s *Scheduler) schedule(ctx context.Context, f *flow.Flow, sch *Schedule, b
 
 // pick decides, for a trigger due since due, which tick fires (if any) and
 // the next date to store, following recoverMissedSchedules.
-func (s *Scheduler) pick(sch *Schedule, due, now time.Time) (tick, next time.Time, fire bool) {
-	if sch.Recover == RecoverAll {
+func (s *Scheduler) pick(sch *schedule.Schedule, due, now time.Time) (tick, next time.Time, fire bool) {
+	if sch.Recover == schedule.RecoverAll {
 		return due, sch.Next(due), true
 	}
 	latest := due
@@ -292,7 +304,7 @@ func (s *Scheduler) pick(sch *Schedule, due, now time.Time) (tick, next time.Tim
 		latest = n
 	}
 	next = sch.Next(latest)
-	if sch.Recover == RecoverLast {
+	if sch.Recover == schedule.RecoverLast {
 		return latest, next, true
 	}
 	return latest, next, now.Sub(latest) <= s.o.Grace
@@ -300,7 +312,7 @@ func (s *Scheduler) pick(sch *Schedule, due, now time.Time) (tick, next time.Tim
 
 // execution builds the execution of a tick; nil when the trigger's
 // conditions do not hold for it.
-func (s *Scheduler) execution(ctx context.Context, f *flow.Flow, sch *Schedule, tick time.Time, previous *time.Time, inputs map[string]any, labels []flow.Label) (*flow.Execution, error) {
+func (s *Scheduler) execution(ctx context.Context, f *flow.Flow, sch *schedule.Schedule, tick time.Time, previous *time.Time, inputs map[string]any, labels []flow.Label) (*flow.Execution, error) {
 	et := &flow.ExecutionTrigger{ID: sch.Trigger.ID, Type: sch.Trigger.Type, Variables: sch.Variables(tick, previous)}
 	stub := &flow.Execution{Namespace: f.Namespace, FlowID: f.ID, FlowRevision: f.Revision, Trigger: et,
 		State: flow.StateInfo{Current: flow.StateCreated}}

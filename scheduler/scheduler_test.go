@@ -254,6 +254,47 @@ func TestScheduleInputsConditionsAndDisable(t *testing.T) {
 	require.Len(t, fireDates(t, st), 1, "a trigger disabled through the API does not fire")
 }
 
+// TestScheduleOnDates fires each date once, recovers missed ones as
+// recoverMissedSchedules says, and stops after the last date.
+func TestScheduleOnDates(t *testing.T) {
+	t.Parallel()
+	src := strings.Replace(scheduleFlow(""), `    type: io.kestra.plugin.core.trigger.Schedule
+    cron: "* * * * *"`, `    type: io.kestra.plugin.core.trigger.ScheduleOnDates
+    dates:
+      - 2026-03-04T10:05:00Z
+      - "2026-03-04T11:00:00+01:00"
+      - 2026-03-04T10:20:00Z
+      - 2026-03-04T12:00:00Z`, 1)
+	for _, tc := range []struct {
+		recover string
+		want    []string
+	}{
+		{"ALL", []string{"2026-03-04T10:00:00Z", "2026-03-04T10:05:00Z", "2026-03-04T10:20:00Z", "2026-03-04T12:00:00Z"}},
+		{"LAST", []string{"2026-03-04T10:05:00Z", "2026-03-04T10:20:00Z", "2026-03-04T12:00:00Z"}},
+	} {
+		t.Run(tc.recover, func(t *testing.T) {
+			t.Parallel()
+			st := openSQLite(t)
+			c := &clock{now: time.Date(2026, 3, 4, 9, 30, 0, 0, time.UTC)}
+			s := newScheduler(st, parseFlows(t, src+"    recoverMissedSchedules: "+tc.recover+"\n"), c)
+			ctx := t.Context()
+			// Passes at these times: 10:00 and 10:05 are both missed by
+			// 10:06 (LAST fires only 10:05), 10:20 is missed by 10:30.
+			for _, at := range []string{"09:30:00", "09:59:59", "10:06:00", "10:10:00", "10:30:00", "12:00:00", "12:00:01", "18:00:00"} {
+				now, err := time.Parse(time.DateTime, "2026-03-04 "+at)
+				require.NoError(t, err)
+				c.Set(now)
+				_, err = s.runOnce(ctx)
+				require.NoError(t, err)
+			}
+			require.Equal(t, tc.want, fireDates(t, st), "each date once, none after the last")
+			stt, err := st.Triggers().Get(ctx, "acme", "every-minute", "schedule")
+			require.NoError(t, err)
+			require.True(t, stt.Next.IsZero(), "no date is left")
+		})
+	}
+}
+
 func TestCronChangeRecomputesNext(t *testing.T) {
 	t.Parallel()
 	st := openSQLite(t)

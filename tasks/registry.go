@@ -30,6 +30,9 @@ type Spec struct {
 	Decode func(t *flow.Task) (any, []*flow.Error)
 	// Props lists the properties the type takes (for the schema, did-you-mean).
 	Props []string
+	// CheckTrigger, for a trigger type, validates its properties when a
+	// flow is saved.
+	CheckTrigger func(t *flow.Trigger) []*flow.Error
 }
 
 // Registry maps type names to specs. It is safe for concurrent use once
@@ -104,6 +107,9 @@ func (r *Registry) CheckTrigger(t *flow.Trigger) []*flow.Error {
 	s, ok := r.Spec(t.Type)
 	if !ok || s.Kind != KindTrigger {
 		return []*flow.Error{{Path: "type", Message: fmt.Sprintf("%s is not a trigger type", t.Type)}}
+	}
+	if s.CheckTrigger != nil {
+		return s.CheckTrigger(t)
 	}
 	return nil
 }
@@ -194,6 +200,7 @@ const (
 	pHTTPRequest  = "io.kestra.plugin.core.http.Request"
 	pShell        = "io.kestra.plugin.scripts.shell.Commands"
 	pSchedule     = "io.kestra.plugin.core.trigger.Schedule"
+	pScheduleOn   = "io.kestra.plugin.core.trigger.ScheduleOnDates"
 	pFlowTrigger  = "io.kestra.plugin.core.trigger.Flow"
 	pWebhook      = "io.kestra.plugin.core.trigger.Webhook"
 )

@@ -6,6 +6,7 @@ import (
 
 	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/schedule"
 )
 
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
@@ -69,7 +70,10 @@ func coreSpecs() []*Spec {
 			return subflow{t, *x}, errs
 		}))
 	}
-	for _, typ := range []string{pSchedule, pFlowTrigger, pWebhook} {
+	for _, typ := range []string{pSchedule, pScheduleOn} {
+		specs = append(specs, &Spec{Type: typ, Kind: KindTrigger, CheckTrigger: schedule.Check})
+	}
+	for _, typ := range []string{pFlowTrigger, pWebhook} {
 		specs = append(specs, &Spec{Type: typ, Kind: KindTrigger})
 	}
 	for _, n := range conditionNames {

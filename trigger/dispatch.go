@@ -20,6 +20,8 @@ const (
 	KindFlow     = "Flow"
 	KindWebhook  = "Webhook"
 	KindSchedule = "Schedule"
+	// KindScheduleOnDates fires on a list of dates.
+	KindScheduleOnDates = "ScheduleOnDates"
 )
 
 // FlowSource loads parsed flows: one revision, or the latest live revision

@@ -1,4 +1,4 @@
-package scheduler
+package schedule
 
 import (
 	"testing"
@@ -89,4 +89,73 @@ func TestParseErrors(t *testing.T) {
 		_, err := Parse(&flow.Trigger{ID: "s", Props: tc.props})
 		require.ErrorContains(t, err, tc.err, tc.name)
 	}
+}
+
+const onDates = "io.kestra.plugin.core.trigger.ScheduleOnDates"
+
+func TestScheduleOnDates(t *testing.T) {
+	t.Parallel()
+	s, err := Parse(&flow.Trigger{ID: "s", Type: onDates, Props: map[string]any{
+		"timezone": "Europe/Paris",
+		"dates": []any{
+			"2026-12-26T17:00:00Z",
+			"2026-12-24T18:00:00+01:00[Europe/Paris]",
+			"2026-12-25T09:30",     // no offset: Paris wall clock
+			"2026-12-24T17:00:00Z", // the same instant as the second, once
+		},
+	}})
+	require.NoError(t, err)
+	at := func(v string) time.Time {
+		t.Helper()
+		d, err := time.Parse(time.RFC3339, v)
+		require.NoError(t, err)
+		return d.UTC()
+	}
+	require.Equal(t, []time.Time{at("2026-12-24T17:00:00Z"), at("2026-12-25T08:30:00Z"), at("2026-12-26T17:00:00Z")}, s.Dates,
+		"sorted, in UTC, duplicates once")
+	cases := []struct{ after, want string }{
+		{"2026-01-01T00:00:00Z", "2026-12-24T17:00:00Z"},
+		{"2026-12-24T17:00:00Z", "2026-12-25T08:30:00Z"}, // strictly after
+		{"2026-12-25T08:29:59Z", "2026-12-25T08:30:00Z"},
+		{"2026-12-25T09:00:00Z", "2026-12-26T17:00:00Z"},
+	}
+	for _, tc := range cases {
+		require.Equal(t, at(tc.want), s.Next(at(tc.after)), "after %s", tc.after)
+	}
+	require.True(t, s.Next(at("2026-12-26T17:00:00Z")).IsZero(), "nothing after the last date")
+	last := s.Variables(at("2026-12-26T17:00:00Z"), nil)
+	require.Equal(t, "2026-12-26T18:00:00+01:00", last["date"], "dates read in the trigger's zone")
+	require.NotContains(t, last, "next", "the last date has no next")
+
+	other, err := Parse(&flow.Trigger{ID: "s", Type: onDates, Props: map[string]any{"timezone": "Europe/Paris", "dates": []any{"2026-12-24T17:00:00Z"}}})
+	require.NoError(t, err)
+	require.NotEqual(t, s.Key(), other.Key(), "changing the dates computes the next date again")
+}
+
+func TestCheckNamesTheProperty(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name  string
+		typ   string
+		props map[string]any
+		path  string
+		msg   string
+	}{
+		{"bad cron", "io.kestra.plugin.core.trigger.Schedule", map[string]any{"cron": "61 * * * *"}, "cron", "61"},
+		{"cron-utils extension", "io.kestra.plugin.core.trigger.Schedule", map[string]any{"cron": "0 11 * * 1#1"}, "cron", "1#1"},
+		{"no dates", onDates, map[string]any{}, "dates", "a list of ISO 8601 date-times"},
+		{"bad date", onDates, map[string]any{"dates": []any{"2026-12-24T17:00:00Z", "Christmas"}}, "dates[1]", `"Christmas" is not an ISO 8601 date-time`},
+		{"expression", onDates, map[string]any{"dates": []any{"{{ now() }}"}}, "dates[0]", "expressions are not rendered here"},
+		{"bad zone", onDates, map[string]any{"dates": []any{"2026-12-24T17:00:00Z"}, "timezone": "Paris"}, "timezone", "IANA name"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			errs := Check(&flow.Trigger{ID: "s", Type: tc.typ, Props: tc.props})
+			require.Len(t, errs, 1)
+			require.Equal(t, tc.path, errs[0].Path)
+			require.Contains(t, errs[0].Message, tc.msg)
+		})
+	}
+	require.Empty(t, Check(&flow.Trigger{ID: "s", Type: onDates, Props: map[string]any{"dates": []any{"2026-12-24T17:00:00Z"}}}))
 }
