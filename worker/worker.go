@@ -166,6 +166,12 @@ func (w *Worker) loop(ctx context.Context, wake <-chan struct{}) {
 				// Jobs outlive the loop's context: a stopping worker
 				// drains them (Stop cancels them past its deadline).
 				jctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+				if j.Cancel {
+					// Killed before it was claimed: the kill's wake-up
+					// came before this worker held the job, so no
+					// heartbeat would stop it soon. It ends at once.
+					cancel()
+				}
 				w.mu.Lock()
 				w.running[j.ID] = cancel
 				w.mu.Unlock()

@@ -84,6 +84,12 @@ func runJob(t *testing.T, id, timeout string) (engine.Result, []flow.LogEntry) {
 }
 
 func runJobWatching(t *testing.T, id, timeout string, whileRunning func(st store.Store)) (engine.Result, []flow.LogEntry) {
+	return runJobWith(t, id, timeout, nil, whileRunning)
+}
+
+// runJobWith is runJobWatching with a hook run after the job is queued and
+// before the worker starts.
+func runJobWith(t *testing.T, id, timeout string, beforeStart, whileRunning func(st store.Store)) (engine.Result, []flow.LogEntry) {
 	t.Helper()
 	ctx := t.Context()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "w.db"), sqlite.Options{})
@@ -99,7 +105,12 @@ func runJobWatching(t *testing.T, id, timeout string, whileRunning func(st store
 	require.NoError(t, err)
 	_, err = st.Executions().Save(ctx, store.SaveParams{Execution: ex, Version: 1, Jobs: []store.Job{{ID: "j1", ExecutionID: "ex1", TaskRunID: "tr1", Attempt: 1, Payload: payload}}})
 	require.NoError(t, err)
-	w := worker.New(worker.Options{Store: st, Tasks: fakeTasks{}, Flows: fakeFlows{f}, Renderers: secretRenderer{}, Threads: 2, Poll: 10 * time.Millisecond, TmpDir: t.TempDir()})
+	if beforeStart != nil {
+		beforeStart(st)
+	}
+	// A lease of an hour: no heartbeat comes during a test, so a kill is
+	// seen only through the wake-up or the claim.
+	w := worker.New(worker.Options{Store: st, Tasks: fakeTasks{}, Flows: fakeFlows{f}, Renderers: secretRenderer{}, Threads: 2, Poll: 10 * time.Millisecond, Lease: time.Hour, TmpDir: t.TempDir()})
 	require.NoError(t, w.Start(ctx))
 	t.Cleanup(func() { _ = w.Stop(context.Background()) })
 	if whileRunning != nil {
@@ -137,6 +148,16 @@ func TestWorkerOutcomes(t *testing.T) {
 		r, _ := runJob(t, "sleeps", "PT0.2S")
 		require.Equal(t, flow.StateFailed, r.State)
 		require.Contains(t, r.Error, "timed out after PT0.2S")
+	})
+	t.Run("a job killed before any worker claimed it ends at once", func(t *testing.T) {
+		t.Parallel()
+		r, _ := runJobWith(t, "sleeps", "", func(st store.Store) {
+			ex, ver, err := st.Executions().Get(t.Context(), "ex1")
+			require.NoError(t, err)
+			_, err = st.Executions().Save(t.Context(), store.SaveParams{Execution: ex, Version: ver, CancelJobs: []string{"j1"}})
+			require.NoError(t, err)
+		}, nil)
+		require.Equal(t, flow.StateKilled, r.State)
 	})
 	t.Run("secrets are masked in logs, outputs and errors", func(t *testing.T) {
 		t.Parallel()
