@@ -256,7 +256,7 @@ func (a *app) newServer(ctx context.Context) (*server.Server, string, error) {
 type serverRunner struct{ a *app }
 
 func (r serverRunner) Start(ctx context.Context, p server.StartParams) (*flow.Execution, error) {
-	return r.a.launcher.Start(ctx, p.Flow, p.Inputs, p.Labels)
+	return r.a.launcher.StartAt(ctx, p.Flow, p.Inputs, p.Labels, p.ScheduleDate)
 }
 
 func (r serverRunner) Kill(ctx context.Context, id string) error {

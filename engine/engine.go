@@ -93,7 +93,9 @@ type Dispatch struct {
 // Effects is what a step produced, for the caller to persist atomically.
 type Effects struct {
 	Dispatch []Dispatch
-	Subflows []*flow.Execution
+	// NewExecutions are created with this step: subflows, and the next
+	// attempt of an execution retried with CREATE_NEW_EXECUTION.
+	NewExecutions []*flow.Execution
 	// Cancel lists task runs whose running attempt must stop (kill).
 	Cancel []string
 	// WakeAt asks to be stepped again at that time (delays, retries).
@@ -381,6 +383,14 @@ func (s *Scope) renderAny(v any, vars map[string]any) (any, error) {
 
 // kill stops every running task run and ends the execution KILLED.
 func (s *Scope) kill() {
+	s.stopRuns()
+	s.setExecState(flow.StateKilled)
+	s.fx.Ended = true
+}
+
+// stopRuns kills every task run that has not ended, cancelling the
+// attempts workers are running.
+func (s *Scope) stopRuns() {
 	for _, tr := range s.exec.TaskRunList {
 		if tr.State.Current.IsTerminal() {
 			continue
@@ -392,8 +402,6 @@ func (s *Scope) kill() {
 		}
 		s.setRunState(tr, flow.StateKilled)
 	}
-	s.setExecState(flow.StateKilled)
-	s.fx.Ended = true
 }
 
 // updatePaused keeps the execution's PAUSED state in step with its task runs.
@@ -432,4 +440,6 @@ type StartRequest struct {
 	Labels    []flow.Label
 	Trigger   *flow.ExecutionTrigger
 	ParentID  string
+	// ScheduleDate, when set, starts the execution at that date.
+	ScheduleDate *time.Time
 }

@@ -516,3 +516,93 @@ tasks:
 	require.Equal(t, flow.StateFailed, h.exec.State.Current)
 	require.Empty(t, h.runs("never"))
 }
+
+// TestRetryAsNewExecution follows Kestra's retry behavior
+// CREATE_NEW_EXECUTION: a failed task ends its execution as RETRIED and
+// the step creates the next execution of the chain, scheduled after the
+// interval, until maxAttempt executions have run.
+func TestRetryAsNewExecution(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name  string
+		retry string // where the policy is written
+		runs  int    // executions in the chain
+	}{
+		{"the task's retry", `
+        retry: {type: constant, interval: PT1M, maxAttempt: 3, behavior: CREATE_NEW_EXECUTION}`, 3},
+		{"a parent task's retry", `
+    retry: {type: constant, interval: PT1M, maxAttempt: 2, behavior: CREATE_NEW_EXECUTION}`, 2},
+		{"the flow's retry", "", 3},
+		{"maxDuration from the first execution", `
+        retry: {type: constant, interval: PT1M, maxDuration: PT2M30S, behavior: CREATE_NEW_EXECUTION}`, 3},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			src := `id: f
+namespace: n
+inputs:
+  - {id: who, type: STRING, defaults: x}
+tasks:
+  - id: both
+    type: io.kestra.plugin.core.flow.Parallel
+    tasks:
+      - {id: slow, type: io.kestra.plugin.core.log.Log, message: s}
+      - id: flaky
+        type: io.kestra.plugin.core.log.Log
+        message: f` + tc.retry + `
+  - {id: after, type: io.kestra.plugin.core.log.Log, message: a}
+`
+			if tc.retry == "" {
+				src += "retry: {type: constant, interval: PT1M, maxAttempt: 3, behavior: CREATE_NEW_EXECUTION}\n"
+			}
+			h := newHarness(t, src)
+			h.exec.Inputs = map[string]any{"who": "ada"}
+			h.exec.Labels = []flow.Label{{Key: "team", Value: "data"}}
+			created := h.now
+			var chain []*flow.Execution
+			for attempt := 1; ; attempt++ {
+				require.LessOrEqual(t, attempt, tc.runs, "the chain ends after %d executions", tc.runs)
+				chain = append(chain, h.exec)
+				h.pending = nil
+				h.step()
+				results := map[string]engine.Result{}
+				for _, d := range h.pending {
+					results[d.Task.ID] = engine.Result{TaskRunID: d.TaskRun.ID, Attempt: 1, State: flow.StateSuccess, Started: h.now, Ended: h.now}
+				}
+				require.Contains(t, results, "flaky", "flaky is dispatched")
+				failed := results["flaky"]
+				failed.State, failed.Error = flow.StateFailed, "boom"
+				fx := h.step(failed)
+				if attempt == tc.runs {
+					require.Equal(t, flow.StateRunning, h.exec.State.Current, "the last execution waits for slow")
+					require.Equal(t, flow.StateFailed, h.runs("flaky")[0].State.Current)
+					fx = h.step(results["slow"])
+					require.Equal(t, flow.StateFailed, h.exec.State.Current, "and fails")
+					require.Empty(t, fx.NewExecutions)
+					break
+				}
+				require.Equal(t, flow.StateRetried, h.exec.State.Current)
+				require.True(t, fx.Ended)
+				require.Equal(t, flow.StateRetried, h.runs("flaky")[0].State.Current)
+				require.Equal(t, flow.StateKilled, h.runs("slow")[0].State.Current, "what still ran is killed")
+				require.Len(t, fx.Cancel, 1, "and its worker told to stop")
+				require.Empty(t, h.runs("after"), "nothing after the failure starts")
+				require.Len(t, fx.NewExecutions, 1)
+				next := fx.NewExecutions[0]
+				require.Equal(t, flow.StateCreated, next.State.Current)
+				require.Equal(t, h.now.Add(time.Minute), *next.ScheduleDate, "after the interval")
+				require.Equal(t, attempt+1, next.Metadata.AttemptNumber)
+				require.Equal(t, created, *next.Metadata.OriginalCreatedDate)
+				require.Equal(t, h.exec.ID, next.OriginalID)
+				require.Equal(t, map[string]any{"who": "ada"}, next.Inputs)
+				require.Equal(t, h.exec.Labels, next.Labels)
+				require.Empty(t, next.TaskRunList, "it starts from the beginning")
+				require.NotEqual(t, h.exec.ID, next.ID)
+				h.now = *next.ScheduleDate
+				h.exec = next
+			}
+			require.Len(t, chain, tc.runs)
+		})
+	}
+}

@@ -113,21 +113,62 @@ func Worst(a, b flow.State) flow.State {
 	return a
 }
 
-// nextRetry decides whether a failed attempt of t is retried and when,
-// from Kestra's retry policy (constant, exponential, random).
-func (s *Scope) nextRetry(t *flow.Task, tr *flow.TaskRun) (time.Time, bool) {
-	p := t.Retry
-	if len(p) == 0 {
-		// a flow-level retry is every task's default
-		p = s.flow.Retry
+// retryPolicy is the retry policy of t, run as tr: its own, else the
+// nearest parent task's (as Kestra looks one up), else the flow's.
+func (s *Scope) retryPolicy(t *flow.Task, tr *flow.TaskRun) map[string]any {
+	if len(t.Retry) > 0 {
+		return t.Retry
 	}
+	for p := s.exec.TaskRunByID(tr.ParentTaskRunID); p != nil; p = s.exec.TaskRunByID(p.ParentTaskRunID) {
+		if pt := s.flow.FindTask(p.TaskID); pt != nil && len(pt.Retry) > 0 {
+			return pt.Retry
+		}
+	}
+	return s.flow.Retry
+}
+
+// retriesExecution reports whether policy p retries by creating a new
+// execution rather than a new attempt of the task.
+func retriesExecution(p map[string]any) bool {
+	b, _ := p["behavior"].(string)
+	return b == "CREATE_NEW_EXECUTION"
+}
+
+// nextRetry decides whether a failed attempt of tr is retried and when,
+// from policy p: the attempts counted are the task run's.
+func (s *Scope) nextRetry(p map[string]any, tr *flow.TaskRun) (time.Time, bool) {
+	var first time.Time
+	if len(tr.Attempts) > 0 {
+		first = tr.Attempts[0].State.Histories[0].Date
+	}
+	return s.retryDate(p, len(tr.Attempts), first)
+}
+
+// nextExecutionRetry decides whether the execution is retried as a new
+// execution (CREATE_NEW_EXECUTION) and when: the attempts counted are the
+// executions of the chain (metadata.attemptNumber), and maxDuration runs
+// from the first one's creation.
+func (s *Scope) nextExecutionRetry(p map[string]any) (time.Time, bool) {
+	attempts := 1
+	var first time.Time
+	if len(s.exec.State.Histories) > 0 {
+		first = s.exec.State.Histories[0].Date
+	}
+	if m := s.exec.Metadata; m != nil {
+		attempts = max(m.AttemptNumber, 1)
+		if m.OriginalCreatedDate != nil {
+			first = *m.OriginalCreatedDate
+		}
+	}
+	return s.retryDate(p, attempts, first)
+}
+
+// retryDate applies Kestra's retry policy (constant, exponential, random)
+// after the given number of attempts, the first of which started at first.
+func (s *Scope) retryDate(p map[string]any, attempts int, first time.Time) (time.Time, bool) {
 	if len(p) == 0 {
 		return time.Time{}, false
 	}
-	if b, _ := p["behavior"].(string); b == "CREATE_NEW_EXECUTION" {
-		return time.Time{}, false
-	}
-	attempts := len(tr.Attempts)
 	if max := intOf(p["maxAttempt"]); max > 0 && attempts >= max {
 		return time.Time{}, false
 	} else if max == 0 && p["maxDuration"] == nil {
@@ -150,11 +191,8 @@ func (s *Scope) nextRetry(t *flow.Task, tr *flow.TaskRun) (time.Time, bool) {
 		}
 	}
 	next := s.now.Add(interval)
-	if maxD := durOf(p["maxDuration"]); maxD > 0 && len(tr.Attempts) > 0 {
-		first := tr.Attempts[0].State.Histories[0].Date
-		if next.Sub(first) > maxD {
-			return time.Time{}, false
-		}
+	if maxD := durOf(p["maxDuration"]); maxD > 0 && !first.IsZero() && next.Sub(first) > maxD {
+		return time.Time{}, false
 	}
 	return next, true
 }

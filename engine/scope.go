@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -56,7 +57,7 @@ func (s *Scope) StartExecution(r StartRequest) (*flow.Execution, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.fx.Subflows = append(s.fx.Subflows, e)
+	s.fx.NewExecutions = append(s.fx.NewExecutions, e)
 	if s.related == nil {
 		s.related = map[string]*flow.Execution{}
 	}
@@ -257,7 +258,14 @@ func (s *Scope) applyResult(r Result) {
 	s.touch()
 	t := s.flow.FindTask(tr.TaskID)
 	if r.State == flow.StateFailed && t != nil {
-		if next, ok := s.nextRetry(t, tr); ok {
+		p := s.retryPolicy(t, tr)
+		if retriesExecution(p) {
+			if next, ok := s.nextExecutionRetry(p); ok {
+				tr.Error = r.Error
+				s.retryExecution(tr, next)
+				return
+			}
+		} else if next, ok := s.nextRetry(p, tr); ok {
 			tr.Error = r.Error
 			tr.RetryAt = &next
 			s.setRunState(tr, flow.StateRetrying)
@@ -269,11 +277,7 @@ func (s *Scope) applyResult(r Result) {
 	tr.RetryAt = nil
 	st := r.State
 	if st == flow.StateSuccess && len(tr.Attempts) > 1 && t != nil {
-		policy := t.Retry
-		if len(policy) == 0 {
-			policy = s.flow.Retry
-		}
-		if w, _ := policy["warningOnRetry"].(bool); w {
+		if w, _ := s.retryPolicy(t, tr)["warningOnRetry"].(bool); w {
 			st = flow.StateWarning
 		}
 	}
@@ -281,6 +285,46 @@ func (s *Scope) applyResult(r Result) {
 		st = s.allowed(t, st)
 	}
 	s.setRunState(tr, st)
+}
+
+// retryExecution ends the execution as RETRIED, tr (the failed task run)
+// RETRIED and whatever still runs KILLED, and creates the chain's next
+// execution in the same step: a fresh run of the same flow revision with
+// the same inputs, labels and trigger, scheduled for next (Kestra's
+// retry behavior CREATE_NEW_EXECUTION).
+func (s *Scope) retryExecution(tr *flow.TaskRun, next time.Time) {
+	s.setRunState(tr, flow.StateRetried)
+	s.stopRuns()
+	s.setExecState(flow.StateRetried)
+	s.fx.Ended = true
+
+	src := s.exec
+	created := src.State.Histories[0].Date
+	meta := &flow.ExecutionMetadata{AttemptNumber: 2, OriginalCreatedDate: &created}
+	if src.Metadata != nil {
+		meta.AttemptNumber = max(src.Metadata.AttemptNumber, 1) + 1
+		if src.Metadata.OriginalCreatedDate != nil {
+			meta.OriginalCreatedDate = src.Metadata.OriginalCreatedDate
+		}
+	}
+	at := next.UTC()
+	s.fx.NewExecutions = append(s.fx.NewExecutions, &flow.Execution{
+		ID:           flow.NewID(),
+		TenantID:     src.TenantID,
+		Namespace:    src.Namespace,
+		FlowID:       src.FlowID,
+		FlowRevision: src.FlowRevision,
+		Inputs:       src.Inputs,
+		Labels:       slices.Clone(src.Labels),
+		Variables:    src.Variables,
+		Trigger:      src.Trigger,
+		ParentID:     src.ParentID,
+		OriginalID:   src.ID,
+		ScheduleDate: &at,
+		State:        flow.NewStateInfo(flow.StateCreated, s.now),
+		Metadata:     meta,
+	})
+	s.touch()
 }
 
 func (s *Scope) retryIfDue(tr *flow.TaskRun) {

@@ -215,6 +215,11 @@ func (x *Executor) step(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
+		if ex.State.Current == flow.StateCreated && ex.ScheduleDate != nil && x.opts.Now().Before(*ex.ScheduleDate) {
+			// Scheduled for later (a scheduleDate, or the next execution
+			// of a CREATE_NEW_EXECUTION retry): it stays CREATED until then.
+			return x.save(ctx, f, ex, before, ver, acks, engine.Effects{WakeAt: ex.ScheduleDate}, false)
+		}
 		if ex.State.Current == flow.StateCreated || ex.State.Current == flow.StateQueued {
 			if wait, done := x.concurrency(ctx, f, ex); wait {
 				return x.save(ctx, f, ex, before, ver, acks, engine.Effects{WakeAt: ptr(x.opts.Now().Add(time.Second))}, done)
@@ -305,12 +310,36 @@ func (x *Executor) related(ctx context.Context, ex *flow.Execution) (map[string]
 		if err != nil {
 			return nil, fmt.Errorf("load subflow execution %s: %w", cid, err)
 		}
+		if child.State.Current == flow.StateRetried {
+			if child, err = x.retryOf(ctx, ex.ID, child); err != nil {
+				return nil, err
+			}
+		}
 		if out == nil {
 			out = map[string]*flow.Execution{}
 		}
 		out[cid] = child
 	}
 	return out, nil
+}
+
+// retryOf follows a subflow execution retried with CREATE_NEW_EXECUTION to
+// the latest execution of its chain, which the parent waits on instead.
+func (x *Executor) retryOf(ctx context.Context, parentID string, child *flow.Execution) (*flow.Execution, error) {
+	siblings, _, err := x.opts.Store.Executions().Search(ctx, store.ExecutionQuery{ParentID: parentID, Size: 1000})
+	if err != nil {
+		return nil, fmt.Errorf("find the retry of subflow execution %s: %w", child.ID, err)
+	}
+	for found := true; found && child.State.Current == flow.StateRetried; {
+		found = false
+		for _, e := range siblings {
+			if e.OriginalID == child.ID {
+				child, found = e, true
+				break
+			}
+		}
+	}
+	return child, nil
 }
 
 func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, before flow.State, ver int64, acks []string, fx engine.Effects, ended bool) error {
@@ -331,7 +360,7 @@ func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, b
 		}
 	}
 	_, err := st.Executions().Save(ctx, store.SaveParams{
-		Execution: ex, Version: ver, Jobs: jobs, NewExecutions: fx.Subflows,
+		Execution: ex, Version: ver, Jobs: jobs, NewExecutions: fx.NewExecutions,
 		AckResults: acks, CancelJobs: cancel, WakeAt: fx.WakeAt, Owner: x.opts.ID,
 	})
 	if errors.Is(err, store.ErrConflict) {
@@ -350,7 +379,7 @@ func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, b
 		// workers watch this topic for new jobs and for kills
 		_ = st.Queue().Notify(ctx, store.TopicJobs)
 	}
-	if len(fx.Subflows) > 0 {
+	if len(fx.NewExecutions) > 0 {
 		_ = st.Queue().Notify(ctx, store.TopicExecutions)
 	}
 	if ex.State.Current != before && x.opts.OnChange != nil {

@@ -189,9 +189,20 @@ func (l *Launcher) sealSecrets(f *flow.Flow, inputs map[string]any) error {
 
 // Start creates an execution of f and hands it to the executor.
 func (l *Launcher) Start(ctx context.Context, f *flow.Flow, raw map[string]any, labels []flow.Label) (*flow.Execution, error) {
+	return l.StartAt(ctx, f, raw, labels, nil)
+}
+
+// StartAt is Start for an execution scheduled at a date (Kestra's
+// scheduleDate): it is stored CREATED at once, with its inputs checked,
+// and the executor starts it at that date; nil starts it now.
+func (l *Launcher) StartAt(ctx context.Context, f *flow.Flow, raw map[string]any, labels []flow.Label, at *time.Time) (*flow.Execution, error) {
 	ex, err := l.Build(f, raw, labels)
 	if err != nil {
 		return nil, err
+	}
+	if at != nil {
+		d := at.UTC()
+		ex.ScheduleDate = &d
 	}
 	if err := l.Store.Executions().Create(ctx, ex); err != nil {
 		return nil, fmt.Errorf("create execution: %w", err)
@@ -215,6 +226,10 @@ func (l *Launcher) NewExecution(ctx context.Context, r engine.StartRequest) (*fl
 	}
 	ex.ParentID = r.ParentID
 	ex.Trigger = r.Trigger
+	if r.ScheduleDate != nil {
+		d := r.ScheduleDate.UTC()
+		ex.ScheduleDate = &d
+	}
 	return ex, nil
 }
 

@@ -159,7 +159,7 @@ func (s *Schedule) parseDates(v any, bad func(string, string, ...any) error) err
 				return bad(fmt.Sprintf("dates[%d]", i), "%q: Osprey reads dates as written; expressions are not rendered here, write the date itself", d)
 			}
 			var err error
-			if t, err = parseDate(d, s.Location); err != nil {
+			if t, err = flow.ParseDateTime(d, s.Location); err != nil {
 				return bad(fmt.Sprintf("dates[%d]", i), "%q is not an ISO 8601 date-time such as 2026-12-24T17:00:00+01:00", d)
 			}
 		default:
@@ -171,23 +171,6 @@ func (s *Schedule) parseDates(v any, bad func(string, string, ...any) error) err
 	s.Dates = slices.CompactFunc(s.Dates, time.Time.Equal)
 	s.spec = dateList(s.Dates)
 	return nil
-}
-
-// parseDate reads an ISO 8601 date-time: with an offset (Z, +01:00, and
-// Java's [Zone] suffix) or, without one, on loc's wall clock.
-func parseDate(v string, loc *time.Location) (time.Time, error) {
-	if i := strings.IndexByte(v, '['); i > 0 && strings.HasSuffix(v, "]") {
-		v = v[:i] // 2026-12-24T17:00:00+01:00[Europe/Paris]
-	}
-	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-		return t, nil
-	}
-	for _, layout := range []string{"2006-01-02T15:04:05.999999999", "2006-01-02T15:04", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, v, loc); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("not an ISO 8601 date-time: %q", v)
 }
 
 // dateList is ScheduleOnDates' dates as a cron.Schedule: Next is the

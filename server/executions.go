@@ -36,6 +36,14 @@ func (s *Server) createExecution(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	var at *time.Time
+	if v := q.Get("scheduleDate"); v != "" {
+		d, err := flow.ParseDateTime(v, nil)
+		if err != nil {
+			return Errorf(http.StatusBadRequest, fmt.Sprintf("scheduleDate %q is not an ISO 8601 date-time such as 2026-12-24T17:00:00+01:00", v))
+		}
+		at = &d
+	}
 	inputs, err := readInputs(r)
 	if err != nil {
 		return err
@@ -52,7 +60,7 @@ func (s *Server) createExecution(w http.ResponseWriter, r *http.Request) error {
 	if f.Disabled {
 		return Errorf(http.StatusConflict, fmt.Sprintf("flow %s.%s is disabled: enable it before running it", ns, id))
 	}
-	e, err := s.opts.Runner.Start(r.Context(), StartParams{Flow: f, Inputs: inputs, Labels: labels})
+	e, err := s.opts.Runner.Start(r.Context(), StartParams{Flow: f, Inputs: inputs, Labels: labels, ScheduleDate: at})
 	var problems flow.Errors
 	if errors.As(err, &problems) {
 		// The runner reports bad inputs as positioned problems; they are

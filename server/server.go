@@ -37,6 +37,9 @@ type StartParams struct {
 	Flow   *flow.Flow
 	Inputs map[string]any
 	Labels []flow.Label
+	// ScheduleDate, when set, starts the execution at that date (it stays
+	// CREATED until then).
+	ScheduleDate *time.Time
 }
 
 // BasicAuth is the API's credential (kestra.server.basic-auth).

@@ -259,9 +259,21 @@ func (f subflow) Resolve(s *engine.Scope, p *flow.TaskRun) (engine.Outcome, erro
 			}
 			labels = append(labels, toLabels(v)...)
 		}
+		var at *time.Time
+		if f.p.ScheduleDate != nil {
+			v, err := s.Render(p, fmt.Sprint(f.p.ScheduleDate))
+			if err != nil {
+				return engine.Outcome{}, fmt.Errorf("scheduleDate: %w", err)
+			}
+			d, err := flow.ParseDateTime(v, nil)
+			if err != nil {
+				return engine.Outcome{}, fmt.Errorf("scheduleDate: %w", err)
+			}
+			at = &d
+		}
 		rev, _ := f.p.Revision.(float64)
 		child, err := s.StartExecution(engine.StartRequest{
-			Namespace: ns, FlowID: id, Revision: int(rev), Inputs: inputs, Labels: labels, ParentID: ex.ID,
+			Namespace: ns, FlowID: id, Revision: int(rev), Inputs: inputs, Labels: labels, ParentID: ex.ID, ScheduleDate: at,
 			Trigger: &flow.ExecutionTrigger{
 				ID:   f.t.ID,
 				Type: "io.kestra.plugin.core.flow.Subflow",
