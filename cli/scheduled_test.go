@@ -31,10 +31,7 @@ func startedAt(t *testing.T, ex *flow.Execution) time.Time {
 func TestScheduledExecutions(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	sys, err := newConformanceSystem(ctx, &conformance.Env{})
-	require.NoError(t, err)
-	t.Cleanup(func() { sys.Close() })
-	require.NoError(t, sys.Load(ctx, []string{`
+	sys := startSystem(t, &conformance.Env{}, `
 id: later
 namespace: acme
 tasks:
@@ -74,11 +71,12 @@ tasks:
     type: io.kestra.plugin.core.flow.Subflow
     namespace: acme
     flowId: second-time-lucky
-`}))
+`)
 	ended := func(ns, id string, n int) []*flow.Execution {
 		t.Helper()
 		var list []*flow.Execution
 		require.Eventually(t, func() bool {
+			var err error
 			list, err = sys.Executions(ctx, ns, id)
 			if err != nil || len(list) != n {
 				return false

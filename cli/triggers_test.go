@@ -85,12 +85,9 @@ triggers:
 func TestWebhookAndFlowTriggerEndToEnd(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	sys, err := newConformanceSystem(ctx, &conformance.Env{Vars: map[string]string{
+	sys := startSystem(t, &conformance.Env{Vars: map[string]string{
 		"SECRET_WEBHOOK_KEY": base64.StdEncoding.EncodeToString([]byte("k3y-from-secret")),
-	}})
-	require.NoError(t, err)
-	t.Cleanup(func() { sys.Close() })
-	require.NoError(t, sys.Load(ctx, []string{hookFlow, offFlow, listenerFlow}))
+	}}, hookFlow, offFlow, listenerFlow)
 
 	call := func(method, path, ct, body string) (int, []byte) {
 		code, resp, err := sys.HTTP(ctx, method, path, ct, []byte(body))
@@ -109,6 +106,7 @@ func TestWebhookAndFlowTriggerEndToEnd(t *testing.T) {
 
 	// The execution runs, and its end fires the listener.
 	var done *flow.Execution
+	var err error
 	require.Eventually(t, func() bool {
 		done, err = sys.Execution(ctx, ex.ID)
 		return err == nil && done.State.Current.IsTerminal()
@@ -193,15 +191,23 @@ func BenchmarkOnExecutionEnd(b *testing.B) {
 	}
 }
 
+// startSystem starts an in-process Osprey (every component, SQLite) with
+// flows loaded; it stops with the test.
+func startSystem(t *testing.T, env *conformance.Env, flows ...string) *confSystem {
+	t.Helper()
+	sys, err := newConformanceSystem(t.Context(), env)
+	require.NoError(t, err)
+	t.Cleanup(func() { sys.Close() })
+	require.NoError(t, sys.Load(t.Context(), flows))
+	return sys.(*confSystem)
+}
+
 // TestBackfillAPI starts, pauses, resumes and deletes backfills through
 // Kestra's trigger API while the scheduler runs.
 func TestBackfillAPI(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	sys, err := newConformanceSystem(ctx, &conformance.Env{})
-	require.NoError(t, err)
-	t.Cleanup(func() { sys.Close() })
-	require.NoError(t, sys.Load(ctx, []string{`
+	sys := startSystem(t, &conformance.Env{}, `
 id: hourly
 namespace: acme
 tasks:
@@ -212,7 +218,7 @@ triggers:
   - id: schedule
     type: io.kestra.plugin.core.trigger.Schedule
     cron: "0 * * * *"
-`}))
+`)
 	call := func(method, path, body string) (int, []byte) {
 		code, resp, err := sys.HTTP(ctx, method, path, "application/json", []byte(body))
 		require.NoError(t, err)
@@ -224,6 +230,7 @@ triggers:
 	require.Equal(t, http.StatusOK, code, string(body))
 	var done []*flow.Execution
 	require.Eventually(t, func() bool {
+		var err error
 		done, err = sys.Executions(ctx, "acme", "hourly")
 		return err == nil && len(done) == 3
 	}, 20*time.Second, 20*time.Millisecond, "00:00, 01:00 and 02:00 are replayed")
