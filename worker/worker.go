@@ -69,13 +69,14 @@ type Worker struct {
 
 	mu      sync.Mutex
 	running map[string]context.CancelFunc
-	beat    chan struct{}
 	wg      sync.WaitGroup
 	slots   chan struct{}
 
-	cancel context.CancelFunc
-	done   chan struct{}
-	once   sync.Once
+	cancel   context.CancelFunc // stops claiming
+	done     chan struct{}      // closed when the claim loop has ended
+	hbCancel context.CancelFunc // stops the heartbeat, once nothing runs
+	hbDone   chan struct{}
+	once     sync.Once
 }
 
 // New returns a worker; Start runs it.
@@ -100,7 +101,7 @@ func New(opts Options) *Worker {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Worker{opts: opts, log: log.With("component", "worker"), running: map[string]context.CancelFunc{}, beat: make(chan struct{}, 1), slots: make(chan struct{}, opts.Threads)}
+	return &Worker{opts: opts, log: log.With("component", "worker"), running: map[string]context.CancelFunc{}, slots: make(chan struct{}, opts.Threads)}
 }
 
 // Start launches the claim and heartbeat loops and returns.
@@ -111,9 +112,19 @@ func (w *Worker) Start(ctx context.Context) error {
 		cancel()
 		return fmt.Errorf("subscribe to jobs: %w", err)
 	}
-	w.cancel = cancel
-	w.done = make(chan struct{})
-	go w.heartbeat(loopCtx)
+	// The heartbeat outlives the claim loop: while Stop lets running jobs
+	// finish it keeps their leases (so no other worker runs them again)
+	// and still delivers their kills.
+	hbCtx, hbCancel := context.WithCancel(context.WithoutCancel(ctx))
+	kills, err := w.opts.Store.Queue().Subscribe(hbCtx, store.TopicJobs)
+	if err != nil {
+		cancel()
+		hbCancel()
+		return fmt.Errorf("subscribe to jobs: %w", err)
+	}
+	w.cancel, w.hbCancel = cancel, hbCancel
+	w.done, w.hbDone = make(chan struct{}), make(chan struct{})
+	go w.heartbeat(hbCtx, kills)
 	go w.loop(loopCtx, wake)
 	w.log.InfoContext(ctx, "worker started", "id", w.opts.ID, "threads", w.opts.Threads)
 	return nil
@@ -132,6 +143,10 @@ func (w *Worker) Stop(ctx context.Context) error {
 		return nil
 	}
 	<-w.done
+	defer func() {
+		w.hbCancel()
+		<-w.hbDone
+	}()
 	finished := make(chan struct{})
 	go func() { w.wg.Wait(); close(finished) }()
 	select {
@@ -185,16 +200,16 @@ func (w *Worker) loop(ctx context.Context, wake <-chan struct{}) {
 		case <-ctx.Done():
 			return
 		case <-wake:
-			select {
-			case w.beat <- struct{}{}:
-			default:
-			}
 		case <-tick.C:
 		}
 	}
 }
 
-func (w *Worker) heartbeat(ctx context.Context) {
+// heartbeat renews the leases of running jobs and stops those that were
+// killed, every third of a lease and on every wake-up of the jobs topic
+// (which a kill sends).
+func (w *Worker) heartbeat(ctx context.Context, kills <-chan struct{}) {
+	defer close(w.hbDone)
 	t := time.NewTicker(w.opts.Lease / 3)
 	defer t.Stop()
 	for {
@@ -202,9 +217,7 @@ func (w *Worker) heartbeat(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-		case <-w.beat:
-			// a wake-up on the jobs topic may carry a kill: look now
-			// rather than at the next tick
+		case <-kills:
 		}
 		w.mu.Lock()
 		ids := make([]string, 0, len(w.running))

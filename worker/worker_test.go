@@ -28,6 +28,10 @@ func (f fakeTask) Run(ctx context.Context, rc *worker.RunContext) (map[string]an
 	case "sleeps":
 		<-ctx.Done()
 		return nil, ctx.Err()
+	case "naps":
+		napping <- struct{}{}
+		<-ctx.Done()
+		return nil, ctx.Err()
 	case "streams":
 		rc.Log("INFO", "first line")
 		select {
@@ -49,6 +53,9 @@ func (f fakeTask) Run(ctx context.Context, rc *worker.RunContext) (map[string]an
 
 // release lets the "streams" task finish.
 var release = make(chan struct{})
+
+// napping tells that a "naps" task started.
+var napping = make(chan struct{}, 1)
 
 type fakeTasks struct{}
 
@@ -83,13 +90,13 @@ func runJob(t *testing.T, id, timeout string) (engine.Result, []flow.LogEntry) {
 	return runJobWatching(t, id, timeout, nil)
 }
 
-func runJobWatching(t *testing.T, id, timeout string, whileRunning func(st store.Store)) (engine.Result, []flow.LogEntry) {
+func runJobWatching(t *testing.T, id, timeout string, whileRunning func(st store.Store, w *worker.Worker)) (engine.Result, []flow.LogEntry) {
 	return runJobWith(t, id, timeout, nil, whileRunning)
 }
 
 // runJobWith is runJobWatching with a hook run after the job is queued and
 // before the worker starts.
-func runJobWith(t *testing.T, id, timeout string, beforeStart, whileRunning func(st store.Store)) (engine.Result, []flow.LogEntry) {
+func runJobWith(t *testing.T, id, timeout string, beforeStart func(st store.Store), whileRunning func(st store.Store, w *worker.Worker)) (engine.Result, []flow.LogEntry) {
 	t.Helper()
 	ctx := t.Context()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "w.db"), sqlite.Options{})
@@ -112,9 +119,13 @@ func runJobWith(t *testing.T, id, timeout string, beforeStart, whileRunning func
 	// seen only through the wake-up or the claim.
 	w := worker.New(worker.Options{Store: st, Tasks: fakeTasks{}, Flows: fakeFlows{f}, Renderers: secretRenderer{}, Threads: 2, Poll: 10 * time.Millisecond, Lease: time.Hour, TmpDir: t.TempDir()})
 	require.NoError(t, w.Start(ctx))
-	t.Cleanup(func() { _ = w.Stop(context.Background()) })
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = w.Stop(ctx)
+	})
 	if whileRunning != nil {
-		whileRunning(st)
+		whileRunning(st, w)
 	}
 	var res []store.Job
 	require.Eventually(t, func() bool {
@@ -159,6 +170,26 @@ func TestWorkerOutcomes(t *testing.T) {
 		}, nil)
 		require.Equal(t, flow.StateKilled, r.State)
 	})
+	t.Run("a job killed while its worker stops ends at once", func(t *testing.T) {
+		t.Parallel()
+		r, _ := runJobWatching(t, "naps", "", func(st store.Store, w *worker.Worker) {
+			<-napping
+			stopped := make(chan error, 1)
+			go func() { stopped <- w.Stop(context.Background()) }() // no deadline: it waits for the job
+			ex, ver, err := st.Executions().Get(t.Context(), "ex1")
+			require.NoError(t, err)
+			_, err = st.Executions().Save(t.Context(), store.SaveParams{Execution: ex, Version: ver, CancelJobs: []string{"j1"}})
+			require.NoError(t, err)
+			require.NoError(t, st.Queue().Notify(t.Context(), store.TopicJobs))
+			select {
+			case err := <-stopped:
+				require.NoError(t, err, "the job ended, so Stop did not need its deadline")
+			case <-time.After(10 * time.Second):
+				t.Fatal("the stopping worker did not stop the killed job")
+			}
+		})
+		require.Equal(t, flow.StateKilled, r.State)
+	})
 	t.Run("secrets are masked in logs, outputs and errors", func(t *testing.T) {
 		t.Parallel()
 		r, logs := runJob(t, "leaks", "")
@@ -175,7 +206,7 @@ func TestWorkerOutcomes(t *testing.T) {
 // task's lines before it ends.
 func TestLogsAreStoredWhileTheTaskRuns(t *testing.T) {
 	t.Parallel()
-	_, logs := runJobWatching(t, "streams", "", func(st store.Store) {
+	_, logs := runJobWatching(t, "streams", "", func(st store.Store, _ *worker.Worker) {
 		require.Eventually(t, func() bool {
 			logs, err := st.Logs().List(t.Context(), store.LogQuery{ExecutionID: "ex1"})
 			return err == nil && len(logs) == 1 && logs[0].Message == "first line"
