@@ -353,6 +353,9 @@ func setState(ctx context.Context, st store.Store, id string, state flow.State) 
 type fakeRunner struct {
 	st     store.Store
 	finish bool
+	// step is how long each state of a finishing execution lasts
+	// (default 20 ms).
+	step   time.Duration
 	mu     sync.Mutex
 	killed []string
 	last   StartParams
@@ -383,15 +386,19 @@ func (r *fakeRunner) Start(ctx context.Context, p StartParams) (*flow.Execution,
 		return nil, err
 	}
 	if r.finish {
+		step := r.step
+		if step == 0 {
+			step = 20 * time.Millisecond
+		}
 		go func() {
 			ctx := context.WithoutCancel(ctx)
-			time.Sleep(20 * time.Millisecond)
+			time.Sleep(step)
 			_ = setState(ctx, r.st, e.ID, flow.StateRunning)
 			_ = r.st.Logs().Append(ctx, []flow.LogEntry{{
 				ExecutionID: e.ID, Namespace: e.Namespace, FlowID: e.FlowID, TaskID: "hello",
 				Level: "INFO", Message: "hello from " + e.FlowID, Timestamp: time.Now(),
 			}})
-			time.Sleep(20 * time.Millisecond)
+			time.Sleep(step)
 			_ = setState(ctx, r.st, e.ID, flow.StateSuccess)
 		}()
 	}
