@@ -299,7 +299,10 @@ func (s *Scope) retryExecution(tr *flow.TaskRun, next time.Time) {
 	s.fx.Ended = true
 
 	src := s.exec
-	created := src.State.Histories[0].Date
+	created := s.now
+	if len(src.State.Histories) > 0 {
+		created = src.State.Histories[0].Date
+	}
 	meta := &flow.ExecutionMetadata{AttemptNumber: 2, OriginalCreatedDate: &created}
 	if src.Metadata != nil {
 		meta.AttemptNumber = max(src.Metadata.AttemptNumber, 1) + 1
