@@ -26,6 +26,7 @@ type memStore struct {
 	seq     int64
 	subs    []chan struct{}
 	pingErr error
+	kv      map[string]store.KVRecord // key ns|key
 }
 
 type memExec struct {
@@ -36,7 +37,7 @@ type memExec struct {
 var _ store.Store = (*memStore)(nil)
 
 func newMemStore() *memStore {
-	return &memStore{flows: map[string][]store.FlowRecord{}, execs: map[string]*memExec{}}
+	return &memStore{flows: map[string][]store.FlowRecord{}, execs: map[string]*memExec{}, kv: map[string]store.KVRecord{}}
 }
 
 func (m *memStore) Flows() store.FlowStore           { return memFlows{m} }
@@ -45,6 +46,7 @@ func (m *memStore) Logs() store.LogStore             { return memLogs{m} }
 func (m *memStore) Triggers() store.TriggerStore     { return nil }
 func (m *memStore) Queue() store.QueueStore          { return memQueue{m} }
 func (m *memStore) Secrets() store.SecretStore       { return nil }
+func (m *memStore) KV() store.KVStore                { return memKV{m} }
 func (m *memStore) Close() error                     { return nil }
 func (m *memStore) Ping(context.Context) error {
 	m.mu.Lock()
@@ -484,4 +486,60 @@ func fakeTasks(seq *yaml.Node, path string, errs *flow.Errors) []*flow.Task {
 		out = append(out, t)
 	}
 	return out
+}
+
+// memKV keeps KV entries in memory; an expired entry reads as absent.
+type memKV struct{ m *memStore }
+
+func (k memKV) live(ns, key string) (store.KVRecord, bool) {
+	r, ok := k.m.kv[ns+"|"+key]
+	if ok && r.Expires != nil && !r.Expires.After(time.Now()) {
+		return r, false
+	}
+	return r, ok
+}
+
+func (k memKV) Put(_ context.Context, r store.KVRecord) error {
+	k.m.mu.Lock()
+	defer k.m.mu.Unlock()
+	now := time.Now().UTC()
+	r.Created, r.Updated = now, now
+	if old, ok := k.live(r.Namespace, r.Key); ok {
+		r.Created = old.Created
+	}
+	k.m.kv[r.Namespace+"|"+r.Key] = r
+	return nil
+}
+
+func (k memKV) Get(_ context.Context, ns, key string) (store.KVRecord, error) {
+	k.m.mu.Lock()
+	defer k.m.mu.Unlock()
+	if r, ok := k.live(ns, key); ok {
+		return r, nil
+	}
+	return store.KVRecord{}, store.ErrNotFound
+}
+
+func (k memKV) List(_ context.Context, ns string) ([]store.KVRecord, error) {
+	k.m.mu.Lock()
+	defer k.m.mu.Unlock()
+	var out []store.KVRecord
+	for _, r := range k.m.kv {
+		if _, ok := k.live(r.Namespace, r.Key); ok && r.Namespace == ns {
+			out = append(out, r)
+		}
+	}
+	slices.SortFunc(out, func(a, b store.KVRecord) int { return strings.Compare(a.Key, b.Key) })
+	return out, nil
+}
+
+func (k memKV) Delete(_ context.Context, ns, key string) error {
+	k.m.mu.Lock()
+	defer k.m.mu.Unlock()
+	_, ok := k.live(ns, key)
+	delete(k.m.kv, ns+"|"+key)
+	if !ok {
+		return store.ErrNotFound
+	}
+	return nil
 }

@@ -1,5 +1,6 @@
 // Package store is the persistence seam: flows, executions, logs, trigger
-// state, embedded secrets and the queue that moves work between components.
+// state, embedded secrets, namespaces' key-value entries and the queue that
+// moves work between components.
 //
 // One conformance suite (storetest.Exercise) runs against every driver
 // (sqlite, postgres). Drivers translate their own errors into ErrNotFound
@@ -11,6 +12,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -33,6 +35,7 @@ type Store interface {
 	Triggers() TriggerStore
 	Queue() QueueStore
 	Secrets() SecretStore
+	KV() KVStore
 	// Ping reports whether the database answers; readiness uses it.
 	Ping(ctx context.Context) error
 	Close() error
@@ -269,5 +272,33 @@ type SecretStore interface {
 	Get(ctx context.Context, namespace, key string) (SecretRecord, error)
 	// List lists the secrets of a namespace ("" for all), by namespace, key.
 	List(ctx context.Context, namespace string) ([]SecretRecord, error)
+	Delete(ctx context.Context, namespace, key string) error
+}
+
+// KVRecord is one entry of a namespace's key-value store (Kestra's KV
+// store): a JSON value with its Kestra type and an optional expiry.
+type KVRecord struct {
+	TenantID    string
+	Namespace   string
+	Key         string
+	Type        string          // STRING, NUMBER, BOOLEAN, DATETIME, DATE, DURATION or JSON
+	Value       json.RawMessage // the value as JSON
+	Description string
+	Expires     *time.Time // nil: never
+	Created     time.Time  // kept across overwrites
+	Updated     time.Time
+}
+
+// KVStore keeps namespaces' key-value entries. An entry past its expiry
+// reads as absent: Get answers ErrNotFound and List leaves it out.
+type KVStore interface {
+	// Put creates or replaces an entry; Created and Updated are set by the
+	// store.
+	Put(ctx context.Context, r KVRecord) error
+	Get(ctx context.Context, namespace, key string) (KVRecord, error)
+	// List lists the live entries of a namespace, by key.
+	List(ctx context.Context, namespace string) ([]KVRecord, error)
+	// Delete removes an entry; ErrNotFound when there is none (or it has
+	// expired).
 	Delete(ctx context.Context, namespace, key string) error
 }

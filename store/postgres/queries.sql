@@ -231,5 +231,28 @@ FROM secrets WHERE $1 = '' OR namespace = $1 ORDER BY namespace, key;
 -- name: secretDelete
 DELETE FROM secrets WHERE namespace = $1 AND key = $2;
 
+-- name: kvPut
+-- Overwriting keeps the entry's creation time, unless the row it replaces
+-- had expired: that entry was already gone, so this one starts afresh.
+INSERT INTO kv (namespace, key, tenant_id, type, value, description, expires, created, updated)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+ON CONFLICT (namespace, key) DO UPDATE
+SET tenant_id = excluded.tenant_id, type = excluded.type, value = excluded.value,
+    description = excluded.description, expires = excluded.expires, updated = excluded.updated,
+    created = CASE WHEN kv.expires <= excluded.updated THEN excluded.created ELSE kv.created END;
+
+-- name: kvGet
+SELECT namespace, key, tenant_id, type, value, description, expires, created, updated
+FROM kv WHERE namespace = $1 AND key = $2 AND (expires IS NULL OR expires > $3);
+
+-- name: kvList
+SELECT namespace, key, tenant_id, type, value, description, expires, created, updated
+FROM kv WHERE namespace = $1 AND (expires IS NULL OR expires > $2) ORDER BY key;
+
+-- name: kvDelete
+-- Removes the row even when it has expired, and says whether it was live.
+DELETE FROM kv WHERE namespace = $1 AND key = $2
+RETURNING expires IS NULL OR expires > $3;
+
 -- name: notify
 SELECT pg_notify('osprey', $1);

@@ -75,6 +75,7 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Triggers", triggerTests},
 		{"Queue", queueTests},
 		{"Secrets", secretTests},
+		{"KV", kvTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
