@@ -1,6 +1,6 @@
 // Package render binds the expression engine to Osprey's run-time
-// providers: secret(), errorLogs() and the flow-level defaults, so the
-// engine (executor side) and the worker render the same way.
+// providers: secret(), kv(), errorLogs() and the flow-level defaults, so
+// the engine (executor side) and the worker render the same way.
 package render
 
 import (
@@ -12,6 +12,7 @@ import (
 	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/expr"
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/kv"
 	"github.com/ospreyhq/osprey/mask"
 	"github.com/ospreyhq/osprey/worker"
 )
@@ -33,6 +34,8 @@ type Renderer struct {
 	Expr    *expr.Engine
 	Secrets Secrets
 	Logs    Logs
+	// KV reads namespaces' key-value entries for kv().
+	KV kv.Reader
 	// DeniedSecrets is set where kestra.secret.isolation forbids this
 	// component to resolve secrets.
 	DeniedSecrets string
@@ -90,6 +93,9 @@ func (r *Renderer) funcs(vars map[string]any) map[string]expr.Func {
 		"secret": func(ctx context.Context, a expr.Args) (any, error) {
 			return r.secret(ctx, ns, a)
 		},
+		"kv": func(ctx context.Context, a expr.Args) (any, error) {
+			return r.kv(ctx, ns, a)
+		},
 		"currentEachOutput": func(ctx context.Context, a expr.Args) (any, error) {
 			v, _ := a.Get(0, "outputs")
 			return currentEachOutput(v, vars), nil
@@ -132,6 +138,35 @@ func (r *Renderer) funcs(vars map[string]any) map[string]expr.Func {
 			return out, nil
 		},
 	}
+}
+
+// kv is Kestra's kv(key, namespace, errorOnMissing): the value of a
+// key-value entry of the flow's namespace (or the one named), an error
+// when it is missing unless errorOnMissing is false.
+func (r *Renderer) kv(ctx context.Context, ns string, a expr.Args) (any, error) {
+	if r.KV == nil {
+		return nil, fmt.Errorf("kv(): no key-value store here")
+	}
+	k, _ := a.Get(0, "key")
+	key, _ := k.(string)
+	if key == "" {
+		return nil, fmt.Errorf("kv() needs a key: kv('MY_KEY')")
+	}
+	if v, ok := a.Get(1, "namespace"); ok && v != nil {
+		ns = fmt.Sprint(v)
+	}
+	must := true
+	if v, ok := a.Get(2, "errorOnMissing"); ok {
+		must = engine.Truthy(fmt.Sprint(v))
+	}
+	v, found, err := kv.Get(ctx, r.KV, ns, key)
+	if err != nil {
+		return nil, fmt.Errorf("kv(%q): %w", key, err)
+	}
+	if !found && must {
+		return nil, fmt.Errorf("kv(%q): no such key in namespace %s (or it expired); kv('%s', errorOnMissing=false) reads null instead", key, ns, key)
+	}
+	return v, nil
 }
 
 func (r *Renderer) secret(ctx context.Context, ns string, a expr.Args) (any, error) {

@@ -10,6 +10,7 @@ import (
 	"github.com/ospreyhq/osprey/expr"
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/mask"
+	"github.com/ospreyhq/osprey/store"
 )
 
 // fakeSecrets resolves from a map keyed "namespace/KEY".
@@ -97,4 +98,46 @@ func TestCurrentEachOutput(t *testing.T) {
 	}
 	outs := map[string]any{"outer": map[string]any{"inner": map[string]any{"leaf": map[string]any{"value": 42}}}}
 	require.Equal(t, map[string]any{"value": 42}, currentEachOutput(outs, v))
+}
+
+// fakeKV reads entries from a map keyed "namespace/key".
+type fakeKV map[string]store.KVRecord
+
+func (f fakeKV) Get(_ context.Context, ns, key string) (store.KVRecord, error) {
+	if r, ok := f[ns+"/"+key]; ok {
+		return r, nil
+	}
+	return store.KVRecord{}, store.ErrNotFound
+}
+
+func TestKVFunction(t *testing.T) {
+	t.Parallel()
+	r := &Renderer{Expr: expr.New(expr.Options{}), KV: fakeKV{
+		"team/greeting": {Type: "STRING", Value: []byte(`"hello"`)},
+		"team/count":    {Type: "NUMBER", Value: []byte(`42`)},
+		"team/conf":     {Type: "JSON", Value: []byte(`{"env":"prod","ports":[80,443]}`)},
+		"other/flag":    {Type: "BOOLEAN", Value: []byte(`true`)},
+	}}
+	cases := []struct {
+		name, tmpl, want, err string
+	}{
+		{"text", "{{ kv('greeting') }}", "hello", ""},
+		{"number stays an integer", "{{ kv('count') + 1 }}", "43", ""},
+		{"JSON reads as an object", "{{ kv('conf').ports[1] }}", "443", ""},
+		{"named namespace", "{{ kv('flag', namespace='other') }}", "true", ""},
+		{"missing is an error", "{{ kv('nope') }}", "", "no such key in namespace team"},
+		{"missing may read null", "{{ kv('nope', errorOnMissing=false) ?? 'none' }}", "none", ""},
+		{"bad key", "{{ kv('a b') }}", "", "is invalid"},
+	}
+	for _, tc := range cases {
+		out, err := r.Render(context.Background(), tc.tmpl, vars("team"))
+		if tc.err != "" {
+			require.ErrorContains(t, err, tc.err, tc.name)
+			continue
+		}
+		require.NoError(t, err, tc.name)
+		require.Equal(t, tc.want, out, tc.name)
+	}
+	_, err := (&Renderer{Expr: expr.New(expr.Options{})}).Render(context.Background(), "{{ kv('greeting') }}", vars("team"))
+	require.ErrorContains(t, err, "no key-value store")
 }

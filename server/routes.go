@@ -21,6 +21,11 @@ func (s *Server) routes() {
 	s.Handle("GET /executions/{executionId}/follow", s.followExecution)
 	s.Handle("DELETE /executions/{executionId}/kill", s.killExecution)
 
+	s.Handle("GET /namespaces/{namespace}/kv", s.listKV)
+	s.Handle("GET /namespaces/{namespace}/kv/{key}", s.getKV)
+	s.Handle("PUT /namespaces/{namespace}/kv/{key}", s.putKV)
+	s.Handle("DELETE /namespaces/{namespace}/kv/{key}", s.deleteKV)
+
 	s.Handle("GET /logs/{executionId}", s.listLogs)
 	s.Handle("GET /logs/{executionId}/follow", s.followLogs)
 	s.Handle("GET /logs/{executionId}/download", s.downloadLogs)

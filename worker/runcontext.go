@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/store"
 )
 
 // Runnable is a task a worker runs. Run returns the task's outputs; an
@@ -33,6 +34,8 @@ type RunContext struct {
 	Vars     map[string]any
 	TmpDir   string
 	WorkerID string
+	// KV is the store's key-value entries, for the kv tasks.
+	KV store.KVStore
 
 	renderer Renderer
 	logs     *logBuffer

@@ -1,0 +1,63 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestKVAPI sets, reads, lists and deletes KV entries through Kestra's
+// namespace KV endpoints.
+func TestKVAPI(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	const base = "/api/v1/main/namespaces/company.team/kv/"
+	puts := []struct {
+		key, body, contentType string
+		header                 http.Header
+		wantType               string
+		want                   any
+	}{
+		{"greeting", "hello world", "text/plain", nil, "STRING", "hello world"},
+		{"quoted", `"hello"`, "application/json", nil, "STRING", "hello"},
+		{"count", "42", "application/json", nil, "NUMBER", float64(42)},
+		{"flag", "true", "text/plain", nil, "BOOLEAN", true},
+		{"conf", `{"env":"prod","ports":[80,443]}`, "application/json", nil, "JSON", map[string]any{"env": "prod", "ports": []any{float64(80), float64(443)}}},
+		{"session", "abc", "text/plain", http.Header{"Ttl": {"PT1H"}}, "STRING", "abc"},
+	}
+	for _, p := range puts {
+		rec := e.do(t, req{method: "PUT", path: base + p.key, body: p.body, contentType: p.contentType, header: p.header})
+		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+		rec = e.do(t, req{method: "GET", path: base + p.key})
+		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+		var got kvValue
+		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &got))
+		require.Equal(t, kvValue{Type: p.wantType, Value: p.want}, got, p.key)
+	}
+
+	rec := e.do(t, req{method: "GET", path: "/api/v1/main/namespaces/company.team/kv"})
+	require.Equal(t, http.StatusOK, rec.Code)
+	var list []kvEntry
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &list))
+	var keys []string
+	for _, l := range list {
+		keys = append(keys, l.Key)
+		if l.Key == "session" {
+			require.NotNil(t, l.ExpirationDate, "the ttl header sets an expiry")
+		}
+	}
+	require.Equal(t, []string{"conf", "count", "flag", "greeting", "quoted", "session"}, keys)
+
+	rec = e.do(t, req{method: "DELETE", path: base + "greeting"})
+	require.Equal(t, http.StatusOK, rec.Code)
+	require.JSONEq(t, "true", rec.Body.String())
+	rec = e.do(t, req{method: "DELETE", path: base + "greeting"})
+	require.JSONEq(t, "false", rec.Body.String(), "nothing left to delete")
+	requireError(t, e.do(t, req{method: "GET", path: base + "greeting"}), http.StatusNotFound, "greeting")
+
+	requireError(t, e.do(t, req{method: "PUT", path: base + "bad%20key", body: "x"}), http.StatusBadRequest, "is invalid")
+	requireError(t, e.do(t, req{method: "PUT", path: base + "j", body: "{", contentType: "application/json"}), http.StatusBadRequest, "not valid JSON")
+	requireError(t, e.do(t, req{method: "PUT", path: base + "t", body: "x", header: http.Header{"Ttl": {"soon"}}}), http.StatusBadRequest, "ttl")
+}
