@@ -9,6 +9,7 @@ package trigger
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -168,6 +169,11 @@ func Check(ctx context.Context, c map[string]any, cc Context) (bool, error) {
 			return !held, nil
 		}
 		return held, nil
+	case "HasRetryAttempt":
+		if ex == nil {
+			return false, errors.New("HasRetryAttempt needs an execution: use it on a Flow trigger")
+		}
+		return hasRetryAttempt(ex, strs(c["in"]), strs(c["notIn"])), nil
 	case "DateTimeBetween":
 		d, err := dateOf(ctx, cc, c)
 		if err != nil {
@@ -176,6 +182,24 @@ func Check(ctx context.Context, c map[string]any, cc Context) (bool, error) {
 		return between(d, c, time.RFC3339, func(t time.Time) time.Time { return t })
 	}
 	return false, fmt.Errorf("condition type %q is not supported", typ)
+}
+
+// hasRetryAttempt reports whether a task run of ex was retried (it has
+// more than one attempt) with an attempt whose state is in `in` (when
+// given) and not in notIn, as Kestra's HasRetryAttempt reads it.
+func hasRetryAttempt(ex *flow.Execution, in, notIn []string) bool {
+	for _, tr := range ex.TaskRunList {
+		if len(tr.Attempts) < 2 {
+			continue
+		}
+		for _, a := range tr.Attempts {
+			st := string(a.State.Current)
+			if (len(in) == 0 || slices.Contains(in, st)) && !slices.Contains(notIn, st) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // dayWeekInMonth reports whether d is the FIRST, SECOND, THIRD, FOURTH or

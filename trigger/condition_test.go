@@ -113,3 +113,35 @@ func TestBody(t *testing.T) {
 		require.Equal(t, tc.want, trigger.Body([]byte(tc.in)), tc.in)
 	}
 }
+
+func TestHasRetryAttempt(t *testing.T) {
+	t.Parallel()
+	attempt := func(st flow.State) flow.TaskRunAttempt {
+		return flow.TaskRunAttempt{State: flow.StateInfo{Current: st}}
+	}
+	retried := execution("n", "f", flow.StateSuccess)
+	retried.TaskRunList[0].Attempts = []flow.TaskRunAttempt{attempt(flow.StateFailed), attempt(flow.StateSuccess)}
+	once := execution("n", "f", flow.StateFailed)
+	once.TaskRunList[0].Attempts = []flow.TaskRunAttempt{attempt(flow.StateFailed)}
+	const typ = "io.kestra.plugin.core.condition.HasRetryAttempt"
+	cases := []struct {
+		name string
+		ex   *flow.Execution
+		cond map[string]any
+		want bool
+	}{
+		{"a retried task run", retried, map[string]any{"type": typ}, true},
+		{"an attempt in the states", retried, map[string]any{"type": typ, "in": []any{"FAILED"}}, true},
+		{"no attempt in the states", retried, map[string]any{"type": typ, "in": []any{"KILLED"}}, false},
+		{"every attempt excluded", retried, map[string]any{"type": typ, "notIn": []any{"FAILED", "SUCCESS"}}, false},
+		{"one attempt is no retry", once, map[string]any{"type": typ, "in": []any{"FAILED"}}, false},
+		{"legacy name", retried, map[string]any{"type": "io.kestra.core.models.conditions.types.HasRetryAttemptCondition"}, true},
+	}
+	for _, tc := range cases {
+		got, err := trigger.Check(t.Context(), tc.cond, ctxFor(tc.ex, time.Now()))
+		require.NoError(t, err, tc.name)
+		require.Equal(t, tc.want, got, tc.name)
+	}
+	_, err := trigger.Check(t.Context(), map[string]any{"type": typ}, trigger.Context{Now: time.Now(), Renderer: newRenderer(nil)})
+	require.ErrorContains(t, err, "needs an execution")
+}
