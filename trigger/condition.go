@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/holiday"
 )
 
 // Renderer renders expressions; render.Renderer implements it.
@@ -169,6 +170,20 @@ func Check(ctx context.Context, c map[string]any, cc Context) (bool, error) {
 			return !held, nil
 		}
 		return held, nil
+	case "PublicHoliday":
+		d, err := dateOf(ctx, cc, c)
+		if err != nil {
+			return false, err
+		}
+		country, err := renderProp(ctx, cc, c, "country")
+		if err != nil {
+			return false, err
+		}
+		sub, err := renderProp(ctx, cc, c, "subDivision")
+		if err != nil {
+			return false, err
+		}
+		return holiday.Is(d, country, sub)
 	case "HasRetryAttempt":
 		if ex == nil {
 			return false, errors.New("HasRetryAttempt needs an execution: use it on a Flow trigger")
@@ -284,6 +299,19 @@ func truthy(ctx context.Context, cc Context, expr string) (bool, error) {
 
 // dateOf returns the date a date condition looks at: its rendered `date`
 // property (Kestra's default is the trigger date) or Now.
+// renderProp renders a condition's text property (empty when unset).
+func renderProp(ctx context.Context, cc Context, c map[string]any, name string) (string, error) {
+	v := str(c[name])
+	if v == "" || cc.Renderer == nil {
+		return v, nil
+	}
+	out, err := cc.Renderer.Render(ctx, v, cc.Vars)
+	if err != nil {
+		return "", fmt.Errorf("render %s %q: %w", name, v, err)
+	}
+	return out, nil
+}
+
 func dateOf(ctx context.Context, cc Context, c map[string]any) (time.Time, error) {
 	d := str(c["date"])
 	if d == "" {

@@ -80,7 +80,11 @@ func TestCheck(t *testing.T) {
 			map[string]any{"type": "io.kestra.plugin.core.condition.Weekend"}}}, true, ""},
 		{"not", map[string]any{"type": "io.kestra.plugin.core.condition.Not", "conditions": []any{
 			map[string]any{"type": "io.kestra.plugin.core.condition.Weekend"}}}, false, ""},
-		{"unknown condition", map[string]any{"type": "io.kestra.plugin.core.condition.PublicHoliday"}, false, "not supported"},
+		{"public holiday", map[string]any{"type": "io.kestra.plugin.core.condition.PublicHoliday", "country": "FR", "date": "2026-07-14T11:00:00+02:00"}, true, ""},
+		{"not a public holiday", map[string]any{"type": "io.kestra.plugin.core.condition.PublicHoliday", "country": "{{ 'FR' }}"}, false, ""},
+		{"regional holiday", map[string]any{"type": "io.kestra.plugin.core.condition.PublicHolidayCondition", "country": "DE", "subDivision": "BY", "date": "2026-01-06T09:00:00+01:00"}, true, ""},
+		{"public holiday without a country", map[string]any{"type": "io.kestra.plugin.core.condition.PublicHoliday"}, false, "needs a country"},
+		{"unknown condition", map[string]any{"type": "io.kestra.plugin.core.condition.SomethingElse"}, false, "not supported"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
