@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/base64"
 	"net/http"
 	"testing"
 	"time"
@@ -17,7 +18,9 @@ import (
 func TestKVStoreEndToEnd(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	sys := startSystem(t, &conformance.Env{}, `
+	sys := startSystem(t, &conformance.Env{Vars: map[string]string{
+		"SECRET_TOKEN": base64.StdEncoding.EncodeToString([]byte("s3cr3t-t0ken")),
+	}}, `
 id: kv
 namespace: company.team
 tasks:
@@ -41,6 +44,11 @@ tasks:
     value: other
     overwrite: false
     allowFailure: true
+  - id: leak
+    type: io.kestra.plugin.core.kv.Set
+    key: token
+    value: "bearer {{ secret('TOKEN') }}"
+    allowFailure: true
   - id: get
     type: io.kestra.plugin.core.kv.Get
     key: conf
@@ -62,7 +70,7 @@ tasks:
 		ex, err = sys.Execution(ctx, ex.ID)
 		return err == nil && ex.State.Current.IsTerminal()
 	}, 20*time.Second, 20*time.Millisecond)
-	require.Equal(t, flow.StateWarning, ex.State.Current, "only no-overwrite failed, and it may: %v", ex.TaskRunList)
+	require.Equal(t, flow.StateWarning, ex.State.Current, "only no-overwrite and leak failed, and they may: %v", ex.TaskRunList)
 	run := func(task string) *flow.TaskRun {
 		runs := ex.TaskRunsByTaskID(task)
 		require.Len(t, runs, 1, task)
@@ -70,6 +78,8 @@ tasks:
 	}
 	out := func(task string) map[string]any { return run(task).Outputs }
 	require.Contains(t, run("no-overwrite").Error, "already exists and overwrite is false")
+	require.Contains(t, run("leak").Error, "the value holds a secret, and KV values are stored in clear")
+	require.NotContains(t, run("leak").Error, "s3cr3t-t0ken")
 	require.Equal(t, "hello kv 10 prod none", out("use")["value"])
 	require.Equal(t, []any{"conf", "greeting"}, out("keys")["keys"])
 	require.Equal(t, true, out("delete")["deleted"])
@@ -82,4 +92,7 @@ tasks:
 	code, _, err = sys.HTTP(ctx, http.MethodGet, "/api/v1/main/namespaces/company.team/kv/conf", "", nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusNotFound, code, "deleted by the flow")
+	code, _, err = sys.HTTP(ctx, http.MethodGet, "/api/v1/main/namespaces/company.team/kv/token", "", nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusNotFound, code, "a value holding a secret is never stored")
 }

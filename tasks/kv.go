@@ -74,6 +74,9 @@ func (x *KVSet) Run(ctx context.Context, rc *worker.RunContext) (map[string]any,
 	if err != nil {
 		return nil, fmt.Errorf("KV %s/%s: %w", ns, key, err)
 	}
+	if rc.HoldsSecret(string(raw)) {
+		return nil, fmt.Errorf("KV %s/%s: the value holds a secret, and KV values are stored in clear: keep it in the secret manager and call secret() where it is needed", ns, key)
+	}
 	rec := store.KVRecord{Namespace: ns, Key: key, Type: typ, Value: raw, Description: x.Description}
 	if x.TTL != "" {
 		ttl, err := rc.Render(ctx, x.TTL)

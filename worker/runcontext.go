@@ -81,6 +81,13 @@ func (rc *RunContext) Log(level, msg string) {
 	})
 }
 
+// HoldsSecret reports whether s contains a secret this task run resolved
+// (or one of its encodings), for tasks that would store s where masking
+// cannot reach.
+func (rc *RunContext) HoldsSecret(s string) bool {
+	return rc.mask != nil && rc.mask(s) != s
+}
+
 // SetLabels asks the executor to set execution labels (the Labels task).
 func (rc *RunContext) SetLabels(ls []flow.Label) { rc.labels = append(rc.labels, ls...) }
 
