@@ -9,7 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/ospreyhq/osprey/expr/textcase"
+	"github.com/ospreyhq/osprey/textcase"
 	"hash"
 	"math"
 	"net/url"

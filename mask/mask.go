@@ -10,7 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"github.com/ospreyhq/osprey/expr/textcase"
+	"github.com/ospreyhq/osprey/textcase"
 	"net/url"
 	"sort"
 	"strings"
