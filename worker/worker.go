@@ -328,7 +328,10 @@ func (w *Worker) execute(ctx context.Context, j store.Job) (res engine.Result, l
 		err = context.Cause(ctx)
 	}
 	res.Ended = time.Now().UTC()
-	res.Labels = rc.labels
+	for _, l := range rc.labels {
+		// labels are stored with the execution and shown by the API
+		res.Labels = append(res.Labels, flow.Label{Key: m.Mask(l.Key), Value: m.Mask(l.Value)})
+	}
 	if err != nil {
 		msg := err.Error()
 		if errors.Is(err, context.Canceled) {

@@ -46,6 +46,7 @@ func (f fakeTask) Run(ctx context.Context, rc *worker.RunContext) (map[string]an
 			return nil, err
 		}
 		rc.Log("INFO", "the value is "+v)
+		rc.SetLabels([]flow.Label{{Key: "pw", Value: "is " + v}})
 		return map[string]any{"echo": v}, errors.New("failed with " + v)
 	}
 	return map[string]any{"ok": true}, nil
@@ -199,6 +200,7 @@ func TestWorkerOutcomes(t *testing.T) {
 		raw, _ := json.Marshal(logs)
 		require.NotContains(t, string(raw), "s3cret")
 		require.Contains(t, string(raw), "the value is ******")
+		require.Equal(t, []flow.Label{{Key: "pw", Value: "is ******"}}, r.Labels, "labels are stored with the execution")
 	})
 }
 
