@@ -16,6 +16,7 @@ import (
 	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/input"
+	"github.com/ospreyhq/osprey/mask"
 	"github.com/ospreyhq/osprey/seal"
 	"github.com/ospreyhq/osprey/store"
 )
@@ -222,6 +223,15 @@ func (l *Launcher) NewExecution(ctx context.Context, r engine.StartRequest) (*fl
 	}
 	ex, err := l.Build(f, r.Inputs, r.Labels)
 	if err != nil {
+		return nil, fmt.Errorf("subflow %s.%s: %w", r.Namespace, r.FlowID, err)
+	}
+	// Inputs rendered from secret() in the parent's step are sealed, so
+	// the subflow's execution is stored without them in clear.
+	var wrap func(string) map[string]any
+	if l.Secrets != nil {
+		wrap = l.Secrets.Wrap
+	}
+	if err := input.SealSecrets(mask.FromContext(ctx), ex.Inputs, wrap); err != nil {
 		return nil, fmt.Errorf("subflow %s.%s: %w", r.Namespace, r.FlowID, err)
 	}
 	ex.ParentID = r.ParentID

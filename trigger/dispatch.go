@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"reflect"
 	"slices"
 	"time"
 
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/input"
 	"github.com/ospreyhq/osprey/mask"
 	"github.com/ospreyhq/osprey/store"
 )
@@ -227,21 +227,12 @@ func BuildWithInputs(ctx context.Context, r Renderer, build Builder, sealer Seal
 	if err != nil {
 		return nil, err
 	}
-	if m.Empty() {
-		return ex, nil
+	var wrap func(string) map[string]any
+	if sealer != nil {
+		wrap = sealer.Wrap
 	}
-	for k, v := range ex.Inputs {
-		if reflect.DeepEqual(m.Value(v), v) {
-			continue // holds no secret
-		}
-		s, isText := v.(string)
-		switch {
-		case !isText:
-			return nil, fmt.Errorf("input %q of trigger %s holds a secret inside a %T; only text inputs can carry a secret: pass the secret as an input of its own, or call secret() in the flow's tasks", k, triggerID, v)
-		case sealer == nil:
-			return nil, fmt.Errorf("input %q of trigger %s holds a secret: set kestra.encryption.secret-key (32+ characters) so Osprey can store it encrypted, or call secret() in the flow's tasks", k, triggerID)
-		}
-		ex.Inputs[k] = sealer.Wrap(s)
+	if err := input.SealSecrets(&m, ex.Inputs, wrap); err != nil {
+		return nil, fmt.Errorf("trigger %s: %w", triggerID, err)
 	}
 	return ex, nil
 }
