@@ -42,6 +42,13 @@ tasks:
     flowId: child
     inputs:
       token: "{{ secret('TOKEN') }}"
+    labels:
+      from: "parent {{ secret('TOKEN') }}"
+  - id: each
+    type: io.kestra.plugin.core.flow.ForEach
+    values: ["{{ secret('TOKEN') }}", "plain"]
+    tasks:
+      - {id: inner, type: io.kestra.plugin.core.debug.Return, format: "{{ taskrun.value }}"}
 `, `
 id: child-json
 namespace: acme
@@ -79,6 +86,10 @@ tasks:
 	require.NoError(t, err)
 	require.NotContains(t, string(raw), value, "the child execution holds no clear secret")
 	require.Contains(t, string(raw), "aes_encrypted", "its input is sealed")
+	require.Contains(t, child.Labels, flow.Label{Key: "from", Value: "parent ******"}, "its labels are masked")
+	raw, err = json.Marshal(parent)
+	require.NoError(t, err)
+	require.NotContains(t, string(raw), value, "the parent's loop values are masked")
 
 	failed := run("parent-list")
 	require.Equal(t, flow.StateFailed, failed.State.Current)

@@ -254,8 +254,16 @@ func maskStep(m *mask.Masker, ex *flow.Execution, fx *engine.Effects) {
 			tr.Outputs, _ = m.Value(tr.Outputs).(map[string]any)
 		}
 		tr.Error = m.Mask(tr.Error)
+		tr.Value = m.Mask(tr.Value)
 		for i, it := range tr.Items {
 			tr.Items[i] = m.Mask(it)
+		}
+	}
+	for _, e := range fx.NewExecutions {
+		// a subflow's labels are rendered in this step; its inputs were
+		// sealed when it was built
+		for i, l := range e.Labels {
+			e.Labels[i] = flow.Label{Key: m.Mask(l.Key), Value: m.Mask(l.Value)}
 		}
 	}
 	for i := range fx.Logs {
