@@ -19,6 +19,7 @@ import (
 	"github.com/ospreyhq/osprey/seal"
 	"github.com/ospreyhq/osprey/server"
 	"github.com/ospreyhq/osprey/store"
+	"github.com/ospreyhq/osprey/tasks"
 	"github.com/ospreyhq/osprey/trigger"
 )
 
@@ -229,6 +230,7 @@ func (a *app) newScheduler() component {
 	d := a.dispatcher()
 	return scheduler.New(scheduler.Options{
 		Store: a.store, Flows: d.Flows, Build: d.Build, Renderer: d.Renderer, Vars: d.Vars, Sealer: d.Sealer, Logger: a.log,
+		Poller: tasks.HTTPPoller{Renderer: a.renderer, Log: a.log.With("component", "scheduler")},
 	})
 }
 

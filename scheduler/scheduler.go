@@ -36,6 +36,8 @@ type Options struct {
 	// Sealer encrypts inputs that resolve a secret (see
 	// trigger.BuildWithInputs).
 	Sealer trigger.Sealer
+	// Poller evaluates polling triggers (http.Trigger); nil: none are.
+	Poller Poller
 	Logger *slog.Logger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
@@ -47,6 +49,18 @@ type Options struct {
 	// Grace is how late a tick may fire under recoverMissedSchedules NONE
 	// before it counts as missed; default 1 minute.
 	Grace time.Duration
+}
+
+// Poller evaluates polling triggers: the scheduler asks it, every
+// interval, whether a trigger fires (tasks.HTTPPoller for http.Trigger).
+type Poller interface {
+	// Handles reports whether triggers of type typ are polled.
+	Handles(typ string) bool
+	// Interval is how often t is polled.
+	Interval(t *flow.Trigger) (time.Duration, error)
+	// Poll checks t once with the flow's variables: whether it fires, and
+	// the trigger variables of the execution it then starts.
+	Poll(ctx context.Context, t *flow.Trigger, vars map[string]any) (fire bool, variables map[string]any, err error)
 }
 
 // Scheduler fires Schedule triggers. It is a component: Start launches
@@ -155,6 +169,18 @@ func (s *Scheduler) runOnce(ctx context.Context) (int, error) {
 			continue
 		}
 		for _, t := range f.Triggers {
+			if !t.Disabled && s.o.Poller != nil && s.o.Poller.Handles(t.Type) {
+				st, known := states[stateKey(f.Namespace, f.ID, t.ID)]
+				if known && (st.Disabled || st.Next != nil && st.Next.After(s.now())) {
+					continue // not due
+				}
+				n, err := s.poll(ctx, f, t)
+				fired += n
+				if err != nil {
+					errs = append(errs, fmt.Errorf("poll %s.%s/%s: %w", f.Namespace, f.ID, t.ID, err))
+				}
+				continue
+			}
 			if t.Disabled || !schedule.Scheduled(t.Type) {
 				continue
 			}
@@ -287,6 +313,59 @@ func (s *Scheduler) schedule(ctx context.Context, f *flow.Flow, sch *schedule.Sc
 		}
 	}
 	return fired, nil
+}
+
+// poll evaluates a polling trigger that is due. The poll is claimed first
+// (a compare-and-swap moving its next date an interval ahead), so however
+// many schedulers run, one of them polls per interval; the execution it
+// fires is created after the poll.
+func (s *Scheduler) poll(ctx context.Context, f *flow.Flow, t *flow.Trigger) (int, error) {
+	ts := s.o.Store.Triggers()
+	now := s.now()
+	st, err := ts.Get(ctx, f.Namespace, f.ID, t.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		st = store.TriggerState{Namespace: f.Namespace, FlowID: f.ID, TriggerID: t.ID}
+	} else if err != nil {
+		return 0, err
+	}
+	if st.Disabled || st.Next != nil && st.Next.After(now) {
+		return 0, nil
+	}
+	interval, err := s.o.Poller.Interval(t)
+	if err != nil {
+		return 0, err
+	}
+	prev := st.Next
+	next := now.Add(interval)
+	st.Next, st.Updated = &next, now
+	if won, err := ts.Fire(ctx, prev, st, nil); err != nil || !won {
+		return 0, err
+	}
+	stub := &flow.Execution{Namespace: f.Namespace, FlowID: f.ID, FlowRevision: f.Revision,
+		State: flow.StateInfo{Current: flow.StateCreated}}
+	fire, tv, err := s.o.Poller.Poll(ctx, t, s.o.Vars(f, stub))
+	if err != nil || !fire {
+		return 0, err
+	}
+	et := &flow.ExecutionTrigger{ID: t.ID, Type: t.Type, Variables: tv}
+	stub.Trigger = et
+	if conds := trigger.Conditions(t.Props); len(conds) > 0 {
+		ok, err := trigger.CheckAll(ctx, conds, trigger.Context{Execution: stub, Vars: s.o.Vars(f, stub), Now: now, Renderer: s.o.Renderer})
+		if err != nil || !ok {
+			return 0, err
+		}
+	}
+	ex, err := s.o.Build(f, nil)
+	if err != nil {
+		return 0, err
+	}
+	ex.Trigger = et
+	if err := s.o.Store.Executions().Create(ctx, ex); err != nil {
+		return 0, fmt.Errorf("create execution: %w", err)
+	}
+	_ = s.o.Store.Queue().Notify(ctx, store.TopicExecutions)
+	s.log.InfoContext(ctx, "polling trigger fired", "namespace", f.Namespace, "flow_id", f.ID, "trigger_id", t.ID, "execution_id", ex.ID)
+	return 1, nil
 }
 
 // pick decides, for a trigger due since due, which tick fires (if any) and

@@ -414,3 +414,78 @@ func TestCrashAroundFire(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, minutes("2026-03-04T10:01:00Z", 2), fireDates(t, st), "lost before the commit: fired by the next scheduler")
 }
+
+// fakePoller fires when ready is set, counting polls.
+type fakePoller struct {
+	mu    sync.Mutex
+	polls int
+	ready bool
+}
+
+func (p *fakePoller) Handles(typ string) bool { return typ == "io.kestra.plugin.core.http.Trigger" }
+func (p *fakePoller) Interval(*flow.Trigger) (time.Duration, error) {
+	return 30 * time.Second, nil
+}
+func (p *fakePoller) Poll(context.Context, *flow.Trigger, map[string]any) (bool, map[string]any, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.polls++
+	return p.ready, map[string]any{"code": 200, "body": "ok"}, nil
+}
+
+// TestPollingTrigger polls once per interval, however many schedulers
+// pass, and starts an execution when the poll fires.
+func TestPollingTrigger(t *testing.T) {
+	t.Parallel()
+	st := openSQLite(t)
+	fs := parseFlows(t, `
+id: poll
+namespace: acme
+tasks:
+  - {id: log, type: io.kestra.plugin.core.log.Log, message: "{{ trigger.body }}"}
+triggers:
+  - id: http
+    type: io.kestra.plugin.core.http.Trigger
+    uri: http://127.0.0.1:1/never-called
+`)
+	c := &clock{now: t0}
+	p := &fakePoller{}
+	s1, s2 := newScheduler(st, fs, c), newScheduler(st, fs, c)
+	s1.o.Poller, s2.o.Poller = p, p
+	ctx := t.Context()
+	pass := func() {
+		for _, s := range []*Scheduler{s1, s2} {
+			_, err := s.runOnce(ctx)
+			require.NoError(t, err)
+		}
+	}
+	execs := func() []*flow.Execution {
+		list, _, err := st.Executions().Search(ctx, store.ExecutionQuery{Namespace: "acme", FlowID: "poll"})
+		require.NoError(t, err)
+		return list
+	}
+
+	pass()
+	require.Equal(t, 1, p.polls, "first sight polls at once; the second scheduler finds it not due")
+	require.Empty(t, execs(), "not ready: nothing fires")
+	c.Set(t0.Add(10 * time.Second))
+	pass()
+	require.Equal(t, 1, p.polls, "within the interval nothing is polled")
+
+	p.ready = true
+	c.Set(t0.Add(31 * time.Second))
+	pass()
+	require.Equal(t, 2, p.polls, "one poll per interval for both schedulers")
+	list := execs()
+	require.Len(t, list, 1)
+	require.Equal(t, "http", list[0].Trigger.ID)
+	require.Equal(t, "ok", list[0].Trigger.Variables["body"])
+
+	stt, err := st.Triggers().Get(ctx, "acme", "poll", "http")
+	require.NoError(t, err)
+	stt.Disabled = true
+	require.NoError(t, st.Triggers().Put(ctx, stt))
+	c.Set(t0.Add(5 * time.Minute))
+	pass()
+	require.Equal(t, 2, p.polls, "a disabled trigger is not polled")
+}

@@ -76,6 +76,10 @@ func coreSpecs() []*Spec {
 	for _, typ := range []string{pFlowTrigger, pWebhook} {
 		specs = append(specs, &Spec{Type: typ, Kind: KindTrigger})
 	}
+	specs = append(specs, &Spec{Type: pHTTPTrigger, Kind: KindTrigger, CheckTrigger: func(t *flow.Trigger) []*flow.Error {
+		_, errs := decodeHTTPTrigger(t)
+		return errs
+	}})
 	for _, n := range conditionNames {
 		specs = append(specs, &Spec{Type: "io.kestra.plugin.core.condition." + n, Kind: KindCondition})
 	}
