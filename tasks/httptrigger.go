@@ -9,6 +9,7 @@ import (
 
 	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/worker"
 )
 
 // pHTTPTrigger polls a URL and starts an execution when its response
@@ -61,7 +62,7 @@ func decodeHTTPTrigger(tr *flow.Trigger) (*HTTPTrigger, []*flow.Error) {
 
 // HTTPPoller evaluates http.Trigger triggers for the scheduler.
 type HTTPPoller struct {
-	Renderer engine.Renderer
+	Renderer worker.Renderer
 	Log      *slog.Logger
 }
 
@@ -121,7 +122,7 @@ func (p HTTPPoller) Poll(ctx context.Context, tr *flow.Trigger, vars map[string]
 // pollEnv is the runEnv of a poll: the flow's variables, and log lines to
 // the process log (a poll has no execution to log to).
 type pollEnv struct {
-	r       engine.Renderer
+	r       worker.Renderer
 	vars    map[string]any
 	log     *slog.Logger
 	trigger string
@@ -132,31 +133,7 @@ func (e *pollEnv) Render(ctx context.Context, tmpl string) (string, error) {
 }
 
 func (e *pollEnv) RenderValue(ctx context.Context, v any) (any, error) {
-	switch v := v.(type) {
-	case string:
-		return e.r.Render(ctx, v, e.vars)
-	case map[string]any:
-		out := make(map[string]any, len(v))
-		for k, x := range v {
-			r, err := e.RenderValue(ctx, x)
-			if err != nil {
-				return nil, err
-			}
-			out[k] = r
-		}
-		return out, nil
-	case []any:
-		out := make([]any, len(v))
-		for i, x := range v {
-			r, err := e.RenderValue(ctx, x)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = r
-		}
-		return out, nil
-	}
-	return v, nil
+	return e.r.RenderValue(ctx, v, e.vars)
 }
 
 func (e *pollEnv) Log(level, msg string) {
