@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -64,12 +63,7 @@ tasks:
     type: io.kestra.plugin.core.kv.Delete
     key: conf
 `)
-	ex, err := sys.Start(ctx, "company.team", "kv", nil, true, nil)
-	require.NoError(t, err)
-	require.Eventually(t, func() bool {
-		ex, err = sys.Execution(ctx, ex.ID)
-		return err == nil && ex.State.Current.IsTerminal()
-	}, 20*time.Second, 20*time.Millisecond)
+	ex := sys.runToEnd(t, "company.team", "kv")
 	require.Equal(t, flow.StateWarning, ex.State.Current, "only no-overwrite and leak failed, and they may: %v", ex.TaskRunList)
 	run := func(task string) *flow.TaskRun {
 		runs := ex.TaskRunsByTaskID(task)

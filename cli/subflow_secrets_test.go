@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -67,17 +66,7 @@ tasks:
     inputs:
       token: ["{{ secret('TOKEN') }}"]
 `)
-	run := func(id string) *flow.Execution {
-		ex, err := sys.Start(ctx, "acme", id, nil, true, nil)
-		require.NoError(t, err)
-		require.Eventually(t, func() bool {
-			ex, err = sys.Execution(ctx, ex.ID)
-			return err == nil && ex.State.Current.IsTerminal()
-		}, 20*time.Second, 20*time.Millisecond)
-		return ex
-	}
-
-	parent := run("parent")
+	parent := sys.runToEnd(t, "acme", "parent")
 	require.Equal(t, flow.StateSuccess, parent.State.Current, "%v", parent.TaskRunList)
 	child, err := sys.Execution(ctx, parent.TaskRunList[0].Outputs["executionId"].(string))
 	require.NoError(t, err)
@@ -91,7 +80,7 @@ tasks:
 	require.NoError(t, err)
 	require.NotContains(t, string(raw), value, "the parent's loop values are masked")
 
-	failed := run("parent-list")
+	failed := sys.runToEnd(t, "acme", "parent-list")
 	require.Equal(t, flow.StateFailed, failed.State.Current)
 	require.True(t, strings.Contains(failed.TaskRunList[0].Error, "only text inputs can carry a secret"), failed.TaskRunList[0].Error)
 	require.NotContains(t, failed.TaskRunList[0].Error, value)

@@ -202,6 +202,18 @@ func startSystem(t *testing.T, env *conformance.Env, flows ...string) *confSyste
 	return sys.(*confSystem)
 }
 
+// runToEnd starts a flow of sys and waits until its execution has ended.
+func (s *confSystem) runToEnd(t *testing.T, ns, id string) *flow.Execution {
+	t.Helper()
+	ex, err := s.Start(t.Context(), ns, id, nil, true, nil)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		ex, err = s.Execution(t.Context(), ex.ID)
+		return err == nil && ex.State.Current.IsTerminal()
+	}, 20*time.Second, 20*time.Millisecond, "%s.%s ends", ns, id)
+	return ex
+}
+
 // TestBackfillAPI starts, pauses, resumes and deletes backfills through
 // Kestra's trigger API while the scheduler runs.
 func TestBackfillAPI(t *testing.T) {
