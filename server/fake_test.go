@@ -26,7 +26,8 @@ type memStore struct {
 	seq     int64
 	subs    []chan struct{}
 	pingErr error
-	kv      map[string]store.KVRecord // key ns|key
+	kv      map[string]store.KVRecord   // key ns|key
+	files   map[string]store.FileRecord // key ns|path
 }
 
 type memExec struct {
@@ -37,7 +38,7 @@ type memExec struct {
 var _ store.Store = (*memStore)(nil)
 
 func newMemStore() *memStore {
-	return &memStore{flows: map[string][]store.FlowRecord{}, execs: map[string]*memExec{}, kv: map[string]store.KVRecord{}}
+	return &memStore{flows: map[string][]store.FlowRecord{}, execs: map[string]*memExec{}, kv: map[string]store.KVRecord{}, files: map[string]store.FileRecord{}}
 }
 
 func (m *memStore) Flows() store.FlowStore           { return memFlows{m} }
@@ -47,6 +48,7 @@ func (m *memStore) Triggers() store.TriggerStore     { return nil }
 func (m *memStore) Queue() store.QueueStore          { return memQueue{m} }
 func (m *memStore) Secrets() store.SecretStore       { return nil }
 func (m *memStore) KV() store.KVStore                { return memKV{m} }
+func (m *memStore) Files() store.FileStore           { return memFiles{m} }
 func (m *memStore) Close() error                     { return nil }
 func (m *memStore) Ping(context.Context) error {
 	m.mu.Lock()
@@ -542,4 +544,60 @@ func (k memKV) Delete(_ context.Context, ns, key string) error {
 		return store.ErrNotFound
 	}
 	return nil
+}
+
+// memFiles keeps namespace files in memory.
+type memFiles struct{ m *memStore }
+
+// under reports whether p is dir or below it ("/" holds everything).
+func under(p, dir string) bool {
+	return dir == "/" || dir == "" || p == dir || strings.HasPrefix(p, dir+"/")
+}
+
+func (f memFiles) Put(_ context.Context, r store.FileRecord) error {
+	f.m.mu.Lock()
+	defer f.m.mu.Unlock()
+	now := time.Now().UTC()
+	r.Size, r.Created, r.Updated = int64(len(r.Content)), now, now
+	if old, ok := f.m.files[r.Namespace+"|"+r.Path]; ok {
+		r.Created = old.Created
+	}
+	f.m.files[r.Namespace+"|"+r.Path] = r
+	return nil
+}
+
+func (f memFiles) Get(_ context.Context, ns, p string) (store.FileRecord, error) {
+	f.m.mu.Lock()
+	defer f.m.mu.Unlock()
+	if r, ok := f.m.files[ns+"|"+p]; ok {
+		return r, nil
+	}
+	return store.FileRecord{}, store.ErrNotFound
+}
+
+func (f memFiles) List(_ context.Context, ns, prefix string) ([]store.FileRecord, error) {
+	f.m.mu.Lock()
+	defer f.m.mu.Unlock()
+	var out []store.FileRecord
+	for _, r := range f.m.files {
+		if r.Namespace == ns && under(r.Path, prefix) {
+			r.Content = nil
+			out = append(out, r)
+		}
+	}
+	slices.SortFunc(out, func(a, b store.FileRecord) int { return strings.Compare(a.Path, b.Path) })
+	return out, nil
+}
+
+func (f memFiles) Delete(_ context.Context, ns, p string) (int, error) {
+	f.m.mu.Lock()
+	defer f.m.mu.Unlock()
+	n := 0
+	for k, r := range f.m.files {
+		if r.Namespace == ns && under(r.Path, p) {
+			delete(f.m.files, k)
+			n++
+		}
+	}
+	return n, nil
 }

@@ -36,6 +36,7 @@ type Store interface {
 	Queue() QueueStore
 	Secrets() SecretStore
 	KV() KVStore
+	Files() FileStore
 	// Ping reports whether the database answers; readiness uses it.
 	Ping(ctx context.Context) error
 	Close() error
@@ -301,4 +302,33 @@ type KVStore interface {
 	// Delete removes an entry; ErrNotFound when there is none (or it has
 	// expired).
 	Delete(ctx context.Context, namespace, key string) error
+}
+
+// FileRecord is one namespace file (Kestra's namespace files): a path
+// under the namespace and its content.
+type FileRecord struct {
+	TenantID  string
+	Namespace string
+	// Path is absolute and clean, "/" separated: "/scripts/etl.py".
+	Path    string
+	Content []byte // empty in List answers
+	Size    int64
+	Created time.Time // kept across overwrites
+	Updated time.Time
+}
+
+// FileStore keeps namespaces' files. Directories are implied by the paths
+// of the files under them.
+type FileStore interface {
+	// Put creates or replaces a file; Size, Created and Updated are set by
+	// the store.
+	Put(ctx context.Context, r FileRecord) error
+	// Get returns a file with its content; ErrNotFound when there is none.
+	Get(ctx context.Context, namespace, path string) (FileRecord, error)
+	// List returns the files of a namespace whose path starts with prefix
+	// ("" or "/" for all), by path, without their content.
+	List(ctx context.Context, namespace, prefix string) ([]FileRecord, error)
+	// Delete removes the files at path and under it (path/...); it
+	// returns how many were removed.
+	Delete(ctx context.Context, namespace, path string) (int, error)
 }

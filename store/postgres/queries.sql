@@ -254,5 +254,30 @@ FROM kv WHERE namespace = $1 AND (expires IS NULL OR expires > $2) ORDER BY key;
 DELETE FROM kv WHERE namespace = $1 AND key = $2
 RETURNING expires IS NULL OR expires > $3;
 
+-- name: filePut
+-- Overwriting keeps the file's creation time. The cast picks which
+-- octet_length: $4 has no type yet where it is read.
+INSERT INTO files (namespace, path, tenant_id, content, size, created, updated)
+VALUES ($1, $2, $3, $4, octet_length($4::bytea), $5, $5)
+ON CONFLICT (namespace, path) DO UPDATE
+SET tenant_id = excluded.tenant_id, content = excluded.content, size = excluded.size,
+    updated = excluded.updated;
+
+-- name: fileGet
+SELECT namespace, path, tenant_id, content, size, created, updated
+FROM files WHERE namespace = $1 AND path = $2;
+
+-- name: fileList
+-- $2 is the prefix itself, $3 the prefix of the paths under it (see
+-- files.go). starts_with rather than LIKE: paths may hold '_' and '%'. No
+-- content: listings give sizes only, without reading TOASTed content.
+SELECT namespace, path, tenant_id, size, created, updated
+FROM files WHERE namespace = $1 AND (path = $2 OR starts_with(path, $3))
+ORDER BY path;
+
+-- name: fileDelete
+-- Same matching as fileList: the file at $2 and every file under $3.
+DELETE FROM files WHERE namespace = $1 AND (path = $2 OR starts_with(path, $3));
+
 -- name: notify
 SELECT pg_notify('osprey', $1);

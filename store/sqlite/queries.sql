@@ -232,3 +232,28 @@ FROM kv WHERE namespace = ?1 AND (expires IS NULL OR expires > ?2) ORDER BY key;
 -- Removes the row even when it has expired, and says whether it was live.
 DELETE FROM kv WHERE namespace = ?1 AND key = ?2
 RETURNING expires IS NULL OR expires > ?3;
+
+-- name: filePut
+-- Overwriting keeps the file's creation time. content is bound as a BLOB,
+-- so length() counts bytes.
+INSERT INTO files (namespace, path, tenant_id, content, size, created, updated)
+VALUES (?1, ?2, ?3, ?4, length(?4), ?5, ?5)
+ON CONFLICT (namespace, path) DO UPDATE
+SET tenant_id = excluded.tenant_id, content = excluded.content, size = excluded.size,
+    updated = excluded.updated;
+
+-- name: fileGet
+SELECT namespace, path, tenant_id, content, size, created, updated
+FROM files WHERE namespace = ?1 AND path = ?2;
+
+-- name: fileList
+-- ?2 is the prefix itself, ?3 the prefix of the paths under it (see
+-- files.go). substr rather than LIKE: paths may hold '_' and '%'. No
+-- content: listings give sizes only.
+SELECT namespace, path, tenant_id, size, created, updated
+FROM files WHERE namespace = ?1 AND (path = ?2 OR substr(path, 1, length(?3)) = ?3)
+ORDER BY path;
+
+-- name: fileDelete
+-- Same matching as fileList: the file at ?2 and every file under ?3.
+DELETE FROM files WHERE namespace = ?1 AND (path = ?2 OR substr(path, 1, length(?3)) = ?3);

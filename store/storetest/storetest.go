@@ -76,6 +76,7 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Queue", queueTests},
 		{"Secrets", secretTests},
 		{"KV", kvTests},
+		{"Files", fileTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -1,0 +1,99 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ospreyhq/osprey/store"
+)
+
+type files struct{ s *Store }
+
+// Files returns the namespaces' file repository.
+func (s *Store) Files() store.FileStore { return files{s} }
+
+func scanFile(row pgx.Row) (store.FileRecord, error) {
+	var r store.FileRecord
+	if err := row.Scan(&r.Namespace, &r.Path, &r.TenantID, &r.Content, &r.Size, &r.Created, &r.Updated); err != nil {
+		return r, translate(err)
+	}
+	r.Created, r.Updated = r.Created.UTC(), r.Updated.UTC()
+	return r, nil
+}
+
+// scanFileInfo reads a fileList row, which leaves the content out.
+func scanFileInfo(row pgx.Row) (store.FileRecord, error) {
+	var r store.FileRecord
+	if err := row.Scan(&r.Namespace, &r.Path, &r.TenantID, &r.Size, &r.Created, &r.Updated); err != nil {
+		return r, translate(err)
+	}
+	r.Created, r.Updated = r.Created.UTC(), r.Updated.UTC()
+	return r, nil
+}
+
+// under returns the prefix of the paths inside directory dir: "/dir" holds
+// "/dir/x" but not "/directory/x". A dir ending in "/" is already that
+// prefix, and "" is the root, like "/".
+func under(dir string) string {
+	if dir == "" || strings.HasSuffix(dir, "/") {
+		return dir
+	}
+	return dir + "/"
+}
+
+func (x files) Put(ctx context.Context, r store.FileRecord) error {
+	// pgx sends a nil slice as NULL; an empty file is an empty bytea.
+	content := r.Content
+	if content == nil {
+		content = []byte{}
+	}
+	_, err := x.s.pool.Exec(ctx, x.s.sql("filePut"), r.Namespace, r.Path, r.TenantID, content, utc(x.s.now()))
+	if err != nil {
+		return fmt.Errorf("put file %s%s: %w", r.Namespace, r.Path, err)
+	}
+	return nil
+}
+
+func (x files) Get(ctx context.Context, namespace, path string) (store.FileRecord, error) {
+	r, err := scanFile(x.s.pool.QueryRow(ctx, x.s.sql("fileGet"), namespace, path))
+	if err != nil {
+		return store.FileRecord{}, fmt.Errorf("get file %s%s: %w", namespace, path, err)
+	}
+	return r, nil
+}
+
+// List treats a prefix that does not end in "/" as a directory, so that
+// "/dir" lists "/dir" and "/dir/x" but not "/directory/x".
+func (x files) List(ctx context.Context, namespace, prefix string) ([]store.FileRecord, error) {
+	rows, err := x.s.pool.Query(ctx, x.s.sql("fileList"), namespace, prefix, under(prefix))
+	if err != nil {
+		return nil, fmt.Errorf("list files %s%s: %w", namespace, prefix, err)
+	}
+	defer rows.Close()
+	var out []store.FileRecord
+	for rows.Next() {
+		r, err := scanFileInfo(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list files %s%s: %w", namespace, prefix, err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list files %s%s: %w", namespace, prefix, err)
+	}
+	return out, nil
+}
+
+// Delete removes path whether it is a file or a directory; a path that
+// names neither removes nothing, which is not an error: the caller's goal,
+// no file there, holds.
+func (x files) Delete(ctx context.Context, namespace, path string) (int, error) {
+	tag, err := x.s.pool.Exec(ctx, x.s.sql("fileDelete"), namespace, path, under(path))
+	if err != nil {
+		return 0, fmt.Errorf("delete file %s%s: %w", namespace, path, err)
+	}
+	return int(tag.RowsAffected()), nil
+}
