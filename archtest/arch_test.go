@@ -29,6 +29,7 @@ var forbidden = map[string][]string{
 	"input":     {"engine", "store", "server", "executor", "worker", "tasks", "cli", "expr"},
 	"trigger":   {"engine", "server", "executor", "worker", "tasks", "cli", "scheduler", "store/sqlite", "store/postgres"},
 	"holiday":   {"*"},
+	"nsfile":    {"*"},
 	"textcase":  {"*"},
 	"kv":        {"engine", "server", "executor", "worker", "tasks", "cli", "render", "store/sqlite", "store/postgres"},
 	"schedule":  {"engine", "server", "executor", "worker", "tasks", "cli", "scheduler", "launch"},

@@ -6,6 +6,7 @@ package render
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -14,6 +15,8 @@ import (
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/kv"
 	"github.com/ospreyhq/osprey/mask"
+	"github.com/ospreyhq/osprey/nsfile"
+	"github.com/ospreyhq/osprey/store"
 	"github.com/ospreyhq/osprey/worker"
 )
 
@@ -29,6 +32,11 @@ type Logs interface {
 	TasksWithState(ctx context.Context, executionID, state string) ([]map[string]any, error)
 }
 
+// Files reads a namespace file, for read().
+type Files interface {
+	Get(ctx context.Context, namespace, path string) (store.FileRecord, error)
+}
+
 // Renderer renders templates with the expression engine.
 type Renderer struct {
 	Expr    *expr.Engine
@@ -36,6 +44,8 @@ type Renderer struct {
 	Logs    Logs
 	// KV reads namespaces' key-value entries for kv().
 	KV kv.Reader
+	// Files reads namespace files for read().
+	Files Files
 	// DeniedSecrets is set where kestra.secret.isolation forbids this
 	// component to resolve secrets.
 	DeniedSecrets string
@@ -93,6 +103,9 @@ func (r *Renderer) funcs(vars map[string]any) map[string]expr.Func {
 		"secret": func(ctx context.Context, a expr.Args) (any, error) {
 			return r.secret(ctx, ns, a)
 		},
+		"read": func(ctx context.Context, a expr.Args) (any, error) {
+			return r.read(ctx, ns, a)
+		},
 		"kv": func(ctx context.Context, a expr.Args) (any, error) {
 			return r.kv(ctx, ns, a)
 		},
@@ -138,6 +151,35 @@ func (r *Renderer) funcs(vars map[string]any) map[string]expr.Func {
 			return out, nil
 		},
 	}
+}
+
+// read is Kestra's read(path): the content of a namespace file of the
+// flow's namespace (or the one named), as text. Internal storage URIs
+// (kestra://…) are refused: Osprey has no internal storage.
+func (r *Renderer) read(ctx context.Context, ns string, a expr.Args) (any, error) {
+	v, _ := a.Get(0, "path")
+	p, _ := v.(string)
+	if strings.HasPrefix(p, "kestra://") {
+		return nil, fmt.Errorf("read(%q): Osprey has no internal storage; read namespace files by their path", p)
+	}
+	clean, err := nsfile.Clean(p)
+	if err != nil {
+		return nil, fmt.Errorf("read(): %w", err)
+	}
+	if n, ok := a.Get(1, "namespace"); ok && n != nil {
+		ns = fmt.Sprint(n)
+	}
+	if r.Files == nil {
+		return nil, fmt.Errorf("read(): no namespace files here")
+	}
+	f, err := r.Files.Get(ctx, ns, clean)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("read(%q): no namespace file %s in namespace %s", p, clean, ns)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read(%q): %w", p, err)
+	}
+	return string(f.Content), nil
 }
 
 // kv is Kestra's kv(key, namespace, errorOnMissing): the value of a

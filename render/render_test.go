@@ -141,3 +141,40 @@ func TestKVFunction(t *testing.T) {
 	_, err := (&Renderer{Expr: expr.New(expr.Options{})}).Render(context.Background(), "{{ kv('greeting') }}", vars("team"))
 	require.ErrorContains(t, err, "no key-value store")
 }
+
+// fakeFiles reads namespace files from a map keyed "namespace/path".
+type fakeFiles map[string]string
+
+func (f fakeFiles) Get(_ context.Context, ns, p string) (store.FileRecord, error) {
+	if c, ok := f[ns+p]; ok {
+		return store.FileRecord{Namespace: ns, Path: p, Content: []byte(c)}, nil
+	}
+	return store.FileRecord{}, store.ErrNotFound
+}
+
+func TestReadFunction(t *testing.T) {
+	t.Parallel()
+	r := &Renderer{Expr: expr.New(expr.Options{}), Files: fakeFiles{
+		"team/queries/count.sql": "SELECT count(*) FROM t",
+		"other/motd.txt":         "hello",
+	}}
+	cases := []struct {
+		name, tmpl, want, err string
+	}{
+		{"relative path", "{{ read('queries/count.sql') }}", "SELECT count(*) FROM t", ""},
+		{"absolute path", "{{ read('/queries/count.sql') | upper }}", "SELECT COUNT(*) FROM T", ""},
+		{"named namespace", "{{ read('motd.txt', namespace='other') }}", "hello", ""},
+		{"missing", "{{ read('nope.txt') }}", "", "no namespace file /nope.txt in namespace team"},
+		{"going up", "{{ read('../secrets') }}", "", "must not go up"},
+		{"internal storage", "{{ read('kestra://team/f/file.txt') }}", "", "no internal storage"},
+	}
+	for _, tc := range cases {
+		out, err := r.Render(context.Background(), tc.tmpl, vars("team"))
+		if tc.err != "" {
+			require.ErrorContains(t, err, tc.err, tc.name)
+			continue
+		}
+		require.NoError(t, err, tc.name)
+		require.Equal(t, tc.want, out, tc.name)
+	}
+}

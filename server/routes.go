@@ -26,6 +26,13 @@ func (s *Server) routes() {
 	s.Handle("PUT /namespaces/{namespace}/kv/{key}", s.putKV)
 	s.Handle("DELETE /namespaces/{namespace}/kv/{key}", s.deleteKV)
 
+	s.Handle("GET /namespaces/{namespace}/files", s.getFile)
+	s.Handle("GET /namespaces/{namespace}/files/stats", s.fileStats)
+	s.Handle("GET /namespaces/{namespace}/files/directory", s.listDirectory)
+	s.Handle("POST /namespaces/{namespace}/files", s.putFile)
+	s.Handle("PUT /namespaces/{namespace}/files", s.moveFile)
+	s.Handle("DELETE /namespaces/{namespace}/files", s.deleteFile)
+
 	s.Handle("GET /logs/{executionId}", s.listLogs)
 	s.Handle("GET /logs/{executionId}/follow", s.followLogs)
 	s.Handle("GET /logs/{executionId}/download", s.downloadLogs)

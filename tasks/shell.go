@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/nsfile"
 	"github.com/ospreyhq/osprey/worker"
 )
 
@@ -51,13 +52,19 @@ type ShellCommands struct {
 	OutputFiles     any            `json:"outputFiles"`
 	OutputsFiles    any            `json:"outputsFiles"`
 	OutputDirectory any            `json:"outputDirectory"`
+	NamespaceFiles  *struct {
+		Enabled    *bool    `json:"enabled"`
+		Include    []string `json:"include"`
+		Exclude    []string `json:"exclude"`
+		Namespaces []string `json:"namespaces"`
+	} `json:"namespaceFiles"`
 
 	legacy bool
 }
 
 var shellProps = []string{"commands", "beforeCommands", "env", "interpreter", "interpreterArgs", "taskRunner",
 	"containerImage", "docker", "dockerOptions", "runner", "failFast", "exitOnFailed", "warningOnStdErr",
-	"targetOS", "inputFiles", "outputFiles", "outputsFiles", "outputDirectory"}
+	"targetOS", "inputFiles", "outputFiles", "outputsFiles", "outputDirectory", "namespaceFiles"}
 
 func checkShell(t *flow.Task, x *ShellCommands) []*flow.Error {
 	x.legacy = t.Type == legacyBash
@@ -100,7 +107,55 @@ func (s *ShellCommands) Run(ctx context.Context, rc *worker.RunContext) (map[str
 	}
 	vars["workingDir"] = rc.TmpDir
 	rc.Vars = vars
+	if err := s.writeNamespaceFiles(ctx, rc); err != nil {
+		return nil, err
+	}
 	return s.run(ctx, rc, rc.TmpDir)
+}
+
+// writeNamespaceFiles copies the namespace files namespaceFiles selects
+// (the flow's namespace unless namespaces lists others) into the working
+// directory, under their paths, before inputFiles are written over them.
+func (s *ShellCommands) writeNamespaceFiles(ctx context.Context, rc *worker.RunContext) error {
+	nf := s.NamespaceFiles
+	if nf == nil || nf.Enabled == nil || !*nf.Enabled {
+		return nil
+	}
+	if rc.Files == nil {
+		return errors.New("namespaceFiles: no namespace file store is available to this worker")
+	}
+	namespaces := nf.Namespaces
+	if len(namespaces) == 0 {
+		f, _ := rc.Vars["flow"].(map[string]any)
+		ns, _ := f["namespace"].(string)
+		namespaces = []string{ns}
+	}
+	if err := os.MkdirAll(rc.TmpDir, 0o700); err != nil {
+		return fmt.Errorf("create working directory: %w", err)
+	}
+	for _, ns := range namespaces {
+		list, err := rc.Files.List(ctx, ns, "/")
+		if err != nil {
+			return fmt.Errorf("namespaceFiles: %w", err)
+		}
+		for _, f := range list {
+			if !nsfile.Match(f.Path, nf.Include, nf.Exclude) {
+				continue
+			}
+			full, err := rc.Files.Get(ctx, ns, f.Path)
+			if err != nil {
+				return fmt.Errorf("namespaceFiles: %w", err)
+			}
+			p := filepath.Join(rc.TmpDir, filepath.FromSlash(strings.TrimPrefix(f.Path, "/")))
+			if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+				return fmt.Errorf("namespaceFiles: %w", err)
+			}
+			if err := os.WriteFile(p, full.Content, 0o600); err != nil {
+				return fmt.Errorf("namespaceFiles: %w", err)
+			}
+		}
+	}
+	return nil
 }
 
 // outputLine is Kestra's ::{...}:: protocol between a script and its task.

@@ -36,6 +36,9 @@ type RunContext struct {
 	WorkerID string
 	// KV is the store's key-value entries, for the kv tasks.
 	KV store.KVStore
+	// Files is the store's namespace files, for script tasks'
+	// namespaceFiles.
+	Files store.FileStore
 
 	renderer Renderer
 	logs     *logBuffer
