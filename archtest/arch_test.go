@@ -28,7 +28,7 @@ var forbidden = map[string][]string{
 	"seal":      {"*"},
 	"input":     {"engine", "store", "server", "executor", "worker", "tasks", "cli", "expr"},
 	"trigger":   {"engine", "server", "executor", "worker", "tasks", "cli", "scheduler", "store/sqlite", "store/postgres"},
-	"holiday":   {"*"},
+	"calendar":  {"*"},
 	"nsfile":    {"*"},
 	"textcase":  {"*"},
 	"kv":        {"engine", "server", "executor", "worker", "tasks", "cli", "render", "store/sqlite", "store/postgres"},

@@ -16,8 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ospreyhq/osprey/calendar"
 	"github.com/ospreyhq/osprey/flow"
-	"github.com/ospreyhq/osprey/holiday"
 )
 
 // Renderer renders expressions; render.Renderer implements it.
@@ -151,7 +151,7 @@ func Check(ctx context.Context, c map[string]any, cc Context) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		return dayWeekInMonth(d, str(c["dayOfWeek"]), str(c["dayInMonth"])), nil
+		return calendar.IsDayWeekInMonth(d, str(c["dayOfWeek"]), str(c["dayInMonth"])), nil
 	case "Or", "Not":
 		subs, _ := c["conditions"].([]any)
 		held := false
@@ -183,7 +183,7 @@ func Check(ctx context.Context, c map[string]any, cc Context) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		return holiday.Is(d, country, sub)
+		return calendar.IsPublicHoliday(d, country, sub)
 	case "HasRetryAttempt":
 		if ex == nil {
 			return false, errors.New("HasRetryAttempt needs an execution: use it on a Flow trigger")
@@ -213,28 +213,6 @@ func hasRetryAttempt(ex *flow.Execution, in, notIn []string) bool {
 				return true
 			}
 		}
-	}
-	return false
-}
-
-// dayWeekInMonth reports whether d is the FIRST, SECOND, THIRD, FOURTH or
-// LAST given weekday of its month.
-func dayWeekInMonth(d time.Time, day, which string) bool {
-	if !strings.EqualFold(d.Weekday().String(), day) {
-		return false
-	}
-	nth := (d.Day()-1)/7 + 1
-	switch strings.ToUpper(which) {
-	case "FIRST":
-		return nth == 1
-	case "SECOND":
-		return nth == 2
-	case "THIRD":
-		return nth == 3
-	case "FOURTH":
-		return nth == 4
-	case "LAST":
-		return d.AddDate(0, 0, 7).Month() != d.Month()
 	}
 	return false
 }

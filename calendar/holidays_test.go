@@ -1,4 +1,4 @@
-package holiday_test
+package calendar_test
 
 import (
 	"testing"
@@ -6,10 +6,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/ospreyhq/osprey/holiday"
+	"github.com/ospreyhq/osprey/calendar"
 )
 
-func TestIs(t *testing.T) {
+func TestIsPublicHoliday(t *testing.T) {
 	t.Parallel()
 	day := func(s string) time.Time {
 		d, err := time.Parse(time.DateOnly, s)
@@ -35,7 +35,7 @@ func TestIs(t *testing.T) {
 		{"2026-07-14", "FR", "ZZ", false, "no public holiday calendar for FR-ZZ"},
 	}
 	for _, tc := range cases {
-		got, err := holiday.Is(day(tc.date), tc.country, tc.sub)
+		got, err := calendar.IsPublicHoliday(day(tc.date), tc.country, tc.sub)
 		if tc.err != "" {
 			require.ErrorContains(t, err, tc.err, tc.date)
 			continue
@@ -43,5 +43,27 @@ func TestIs(t *testing.T) {
 		require.NoError(t, err, tc.date)
 		require.Equal(t, tc.want, got, "%s %s %s", tc.date, tc.country, tc.sub)
 	}
-	require.Contains(t, holiday.Known(), "CH-ZH")
+	require.Contains(t, calendar.HolidayCalendars(), "CH-ZH")
+}
+
+func TestIsDayWeekInMonth(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		date, day, position string
+		want                bool
+	}{
+		{"2026-03-07", "SATURDAY", "FIRST", true},
+		{"2026-03-07", "saturday", "SECOND", false},
+		{"2026-03-28", "SATURDAY", "LAST", true},
+		{"2026-03-21", "SATURDAY", "LAST", false},
+		{"2026-03-21", "SATURDAY", "THIRD", true},
+		{"2026-03-26", "THURSDAY", "FOURTH", true},
+		{"2026-03-07", "MONDAY", "FIRST", false},
+		{"2026-03-07", "SATURDAY", "FIFTH", false},
+	}
+	for _, tc := range cases {
+		d, err := time.Parse(time.DateOnly, tc.date)
+		require.NoError(t, err)
+		require.Equal(t, tc.want, calendar.IsDayWeekInMonth(d, tc.day, tc.position), "%s %s %s", tc.date, tc.day, tc.position)
+	}
 }

@@ -1,8 +1,10 @@
-// Package holiday answers whether a date is a public holiday of a country
-// or of one of its subdivisions, for Kestra's PublicHoliday condition. The
-// calendars are rickar/cal's: Kestra's own (Jollyday) is a Java library, and
-// rickar/cal is the maintained Go one, covering the countries below.
-package holiday
+// Package calendar holds the calendar rules Kestra's conditions and date
+// functions share: public holidays of a country or of one of its
+// subdivisions (PublicHoliday, isPublicHoliday()), and the nth weekday of a
+// month (DayWeekInMonth, isDayWeekInMonth()). The holiday calendars are
+// rickar/cal's: Kestra's own (Jollyday) is a Java library, and rickar/cal is
+// the maintained Go one, covering the countries below.
+package calendar
 
 import (
 	"fmt"
@@ -135,11 +137,11 @@ var calendars = map[string][]*cal.Holiday{
 	"AU-WA":  au.HolidaysWA,
 }
 
-// Is reports whether date (its calendar day, as read in its location) is a
+// IsPublicHoliday reports whether date (its calendar day, as read in its location) is a
 // public holiday of country, or of subdivision when it is set ("DE-BY", or
 // "BY" with country DE). An unknown country or subdivision is an error
 // naming what is known, so a condition never silently stays false.
-func Is(date time.Time, country, subdivision string) (bool, error) {
+func IsPublicHoliday(date time.Time, country, subdivision string) (bool, error) {
 	country = strings.ToUpper(strings.TrimSpace(country))
 	if country == "" {
 		return false, fmt.Errorf("PublicHoliday needs a country: an ISO 3166-1 alpha-2 code such as FR")
@@ -153,7 +155,7 @@ func Is(date time.Time, country, subdivision string) (bool, error) {
 	}
 	hols, ok := calendars[code]
 	if !ok {
-		return false, fmt.Errorf("no public holiday calendar for %s; known: %s", code, strings.Join(Known(), ", "))
+		return false, fmt.Errorf("no public holiday calendar for %s; known: %s", code, strings.Join(HolidayCalendars(), ", "))
 	}
 	y, m, d := date.Date()
 	for _, h := range hols {
@@ -175,12 +177,35 @@ func same(t time.Time, y int, m time.Month, d int) bool {
 	return ty == y && tm == m && td == d
 }
 
-// Known lists the codes there is a calendar for, sorted.
-func Known() []string {
+// HolidayCalendars lists the codes there is a holiday calendar for,
+// sorted.
+func HolidayCalendars() []string {
 	out := make([]string, 0, len(calendars))
 	for k := range calendars {
 		out = append(out, k)
 	}
 	slices.Sort(out)
 	return out
+}
+
+// IsDayWeekInMonth reports whether d is the FIRST, SECOND, THIRD, FOURTH
+// or LAST given weekday (MONDAY…SUNDAY, any case) of its month.
+func IsDayWeekInMonth(d time.Time, day, position string) bool {
+	if !strings.EqualFold(d.Weekday().String(), day) {
+		return false
+	}
+	nth := (d.Day()-1)/7 + 1
+	switch strings.ToUpper(position) {
+	case "FIRST":
+		return nth == 1
+	case "SECOND":
+		return nth == 2
+	case "THIRD":
+		return nth == 3
+	case "FOURTH":
+		return nth == 4
+	case "LAST":
+		return d.AddDate(0, 0, 7).Month() != d.Month()
+	}
+	return false
 }
