@@ -35,6 +35,13 @@ var builtinFunctions = map[string]builtinFunc{
 	"renderOnce":        fnRenderOnce,
 	"printContext":      fnPrintContext,
 	"currentEachOutput": fnCurrentEachOutput,
+	"isWeekend":         fnIsWeekend,
+	"isPublicHoliday":   fnIsPublicHoliday,
+	"isDayWeekInMonth":  fnIsDayWeekInMonth,
+	"dayOfWeek":         fnDayOfWeek,
+	"dayOfMonth":        fnDayOfMonth,
+	"monthOfYear":       fnMonthOfYear,
+	"hourOfDay":         fnHourOfDay,
 }
 
 // fnNow returns the current time formatted like the date filter (default

@@ -146,6 +146,11 @@ func TestRender(t *testing.T) {
 		{"escapeChar shell", `{{ "it's" | escapeChar('shell') }}`, `it'\''s`},
 		{"randomInt equal bounds", "{{ randomInt(4, 4) }}", "4"},
 		{"now formatted", "{{ now() | date('yyyy-MM-dd') }}", "2024-12-20"},
+		{"isWeekend", "{{ isWeekend('2026-03-07T10:00:00Z') }} {{ isWeekend(now()) }}", "true false"},
+		{"isPublicHoliday", "{{ isPublicHoliday('2026-07-14T11:00:00+02:00', 'FR') }} {{ isPublicHoliday('2026-01-06T09:00:00+01:00', 'DE', 'DE-BY') }} {{ isPublicHoliday('2026-07-15', 'FR') }}", "true true false"},
+		{"isDayWeekInMonth", "{{ isDayWeekInMonth('2026-03-28T08:00:00Z', 'SATURDAY', 'LAST') }}", "true"},
+		{"dayOfWeek", "{{ dayOfWeek('2026-03-07T10:00:00Z') }}", "SATURDAY"},
+		{"day, month and hour", "{{ dayOfMonth('2026-03-07T23:30:00-05:00') }} {{ monthOfYear('2026-03-07T23:30:00-05:00') + 1 }} {{ hourOfDay('2026-03-07T23:30:00-05:00') }}", "7 4 23"},
 		// Filters.
 		{"upper", "{{ inputs.name | upper }}", "WORLD"},
 		{"lower", "{{ 'ABC' | lower }}", "abc"},
@@ -266,6 +271,8 @@ func TestRenderErrors(t *testing.T) {
 		{"bad arithmetic", "{{ 'a' * 2 }}", "invalid operands", 1, 8, false},
 		{"division by zero", "{{ 1 / 0 }}", "division by zero", 1, 6, false},
 		{"ternary evaluates chosen branch", "{{ false ? 'ok' : ko }}", `variable "ko" is not defined`, 1, 19, true},
+		{"calendar function without a date", "{{ dayOfWeek() }}", "dayOfWeek() needs a date", 1, 4, false},
+		{"holiday without a country", "{{ isPublicHoliday('2026-07-14') }}", "needs a country", 1, 4, false},
 	}
 	e := testEngine()
 	for _, tc := range cases {
