@@ -58,5 +58,9 @@ triggers:
 		return true
 	}, 20*time.Second, 20*time.Millisecond)
 	require.Equal(t, flow.StateSuccess, ex.State.Current)
+	code, body, err := sys.HTTP(ctx, http.MethodGet, "/api/v1/main/triggers/search?namespace=acme", "", nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, string(body), `"nextExecutionDate"`, "the API shows when the next poll is due")
 	require.Equal(t, `200 {"ready": true, "batch": "b-42"}`, ex.TaskRunList[0].Outputs["value"])
 }

@@ -304,7 +304,7 @@ func (api triggerAPI) search(w http.ResponseWriter, r *http.Request) error {
 			if !st.Updated.IsZero() {
 				tc.UpdatedDate = &st.Updated
 			}
-			if schedule.Scheduled(t.Type) && st.Next != nil && !st.Next.IsZero() {
+			if (schedule.Scheduled(t.Type) || (tasks.HTTPPoller{}).Handles(t.Type)) && st.Next != nil && !st.Next.IsZero() {
 				tc.NextExecutionDate = st.Next
 			}
 			if bst, ok := byKey[key+scheduler.BackfillSuffix]; ok {
