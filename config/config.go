@@ -181,6 +181,9 @@ type AzureKeyVault struct {
 	FilterOnPrefix AzureFilterOnPrefix
 	// ExcludedTags names tags whose presence hides a vault secret.
 	ExcludedTags []string `key:"kestra.secret.azure-key-vault.excluded-tags"`
+	// PurgeOnDelete purges a secret Osprey deletes instead of leaving it
+	// soft-deleted (Osprey's key; the vault's purge protection can refuse).
+	PurgeOnDelete bool `key:"kestra.secret.azure-key-vault.purge-on-delete"`
 }
 
 // URI returns the vault's URI: KeyVaultURI when set, otherwise the public

@@ -50,9 +50,7 @@ type Options struct {
 	// default 800ms.
 	MaxRetries int
 	RetryDelay time.Duration
-	// Purge purges deleted secrets instead of leaving them soft-deleted.
-	Purge  bool
-	Logger *slog.Logger
+	Logger     *slog.Logger
 }
 
 // Backend is a Key Vault secret backend. It is safe for concurrent use.
@@ -144,7 +142,7 @@ func New(o Options) (*Backend, error) {
 	log.Info("key vault secrets", "vault", uri, "credential", plan.Kind, "client_id", plan.ClientID, "read_only", o.ReadOnly)
 	return &Backend{
 		client: client, cred: cred, plan: plan, cfg: cfg, uri: uri, vault: vault,
-		readOnly: o.ReadOnly, purge: o.Purge, retries: o.MaxRetries, log: log, env: o.Environ, hc: o.Transport,
+		readOnly: o.ReadOnly, purge: cfg.PurgeOnDelete, retries: o.MaxRetries, log: log, env: o.Environ, hc: o.Transport,
 		external: map[[2]string]string{},
 	}, nil
 }

@@ -1,7 +1,9 @@
 package azurekv_test
 
 import (
+	"bytes"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"strings"
 	"sync"
@@ -344,4 +346,45 @@ func TestVaultInAnotherTenant(t *testing.T) {
 	require.ErrorIs(t, err, secrets.ErrUnavailable)
 	require.Contains(t, err.Error(), "belongs to tenant 11111111-2222-3333-4444-555555555555")
 	require.Contains(t, err.Error(), "additionally-allowed-tenants")
+}
+
+// TestPurgeOnDelete purges what Osprey deletes when configured, waiting
+// out Key Vault's asynchronous delete, and keeps the delete when the
+// vault's purge protection refuses the purge.
+func TestPurgeOnDelete(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name       string
+		purge      bool
+		vault      azurefake.VaultOptions
+		softLeft   bool   // the secret stays soft-deleted
+		logMessage string // a line the process log must hold
+	}{
+		{name: "kept soft-deleted by default", softLeft: true},
+		{name: "purged once the delete is done", purge: true, vault: azurefake.VaultOptions{DeleteDelay: 300 * time.Millisecond}},
+		{name: "purge protection keeps it", purge: true, vault: azurefake.VaultOptions{PurgeProtection: true}, softLeft: true,
+			logMessage: "the vault has purge protection"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, fixtureOptions{role: azurefake.RoleSecretsOfficer, vault: tc.vault})
+			var logs bytes.Buffer
+			b := f.backend(t, func(o *azurekv.Options) {
+				o.Config.PurgeOnDelete = tc.purge
+				o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+			})
+			ctx := t.Context()
+			require.NoError(t, b.Put(ctx, secrets.PutParams{Namespace: "a", Key: "K", Value: "v1"}))
+			require.NoError(t, b.Delete(ctx, "a", "K"), "the delete succeeds")
+			_, err := f.admin(t).GetDeletedSecret(ctx, azurekv.Name("", "a", "K"), nil)
+			if tc.softLeft {
+				require.NoError(t, err, "soft-deleted")
+			} else {
+				require.Error(t, err, "purged")
+				require.GreaterOrEqual(t, f.vault.Count("PurgeDeletedSecret"), 1)
+			}
+			require.Contains(t, logs.String(), tc.logMessage)
+		})
+	}
 }

@@ -31,13 +31,16 @@ type fixtureOptions struct {
 	subject     string // federated credential subject; the pod's when empty
 	tokenLife   time.Duration
 	limits      azurefake.ThrottleLimits
+	vault       azurefake.VaultOptions // delays, purge protection; name and limits are set here
 	emu         []azurefake.Option
 }
 
 func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	t.Helper()
 	emu := azurefake.Start(t, o.emu...)
-	vault, err := emu.AddVault(azurefake.VaultOptions{Name: "osprey-kv", Limits: o.limits})
+	vo := o.vault
+	vo.Name, vo.Limits = "osprey-kv", o.limits
+	vault, err := emu.AddVault(vo)
 	require.NoError(t, err)
 	id := emu.AddIdentity(azurefake.Identity{Name: "osprey"})
 	if !o.noFederated {

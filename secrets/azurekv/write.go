@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"strings"
 	"time"
 
@@ -187,9 +188,44 @@ func (b *Backend) Delete(ctx context.Context, namespace, key string) error {
 		return fmt.Errorf("delete secret %q in %s: %w", key, displayNS(namespace), b.explain(err, opWrite, name))
 	}
 	if b.purge {
-		if _, err := b.client.PurgeDeletedSecret(ctx, name, nil); err != nil {
-			return fmt.Errorf("purge secret %q in %s: %w", key, displayNS(namespace), b.explain(err, opWrite, name))
+		err := b.purgeDeleted(ctx, name)
+		if err != nil && strings.Contains(err.Error(), "purge protection") {
+			// The delete happened; only the purge is refused, and will be
+			// until the vault's retention period ends.
+			b.log.WarnContext(ctx, "key vault purge refused: the vault has purge protection, so deleted secrets stay soft-deleted until its retention period ends; set kestra.secret.azure-key-vault.purge-on-delete: false to stop purging",
+				"vault", b.vault, "secret_name", name)
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("secret %q in %s was deleted but not purged: %w", key, displayNS(namespace), b.explain(err, opWrite, name))
 		}
 	}
 	return nil
+}
+
+// purgeWait bounds how long a purge waits for Key Vault to finish the
+// delete it follows; Azure documents deletes as taking seconds.
+const purgeWait = 30 * time.Second
+
+// purgeDeleted purges a secret just deleted. Key Vault deletes
+// asynchronously and answers 409 ObjectIsBeingDeleted (or 404, the deleted
+// secret not listed yet) until it is done, so the purge is retried with a
+// growing pause, for purgeWait at most.
+func (b *Backend) purgeDeleted(ctx context.Context, name string) error {
+	ctx, cancel := context.WithTimeout(ctx, purgeWait)
+	defer cancel()
+	pause := 100 * time.Millisecond
+	for {
+		_, err := b.client.PurgeDeletedSecret(ctx, name, nil)
+		var re *azcore.ResponseError
+		if err == nil || !errors.As(err, &re) || (re.StatusCode != http.StatusConflict && re.StatusCode != http.StatusNotFound) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the delete did not finish within %s: %w", purgeWait, err)
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 2*time.Second)
+	}
 }
