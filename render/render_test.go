@@ -30,6 +30,27 @@ func vars(ns string) map[string]any {
 	}
 }
 
+// renderCase is a template and what it renders to, or the error it gives.
+type renderCase struct {
+	name, tmpl, want, err string
+}
+
+// checkRenders renders every case with r in the namespace team.
+func checkRenders(t *testing.T, r interface {
+	Render(ctx context.Context, tmpl string, vars map[string]any) (string, error)
+}, cases []renderCase) {
+	t.Helper()
+	for _, tc := range cases {
+		out, err := r.Render(context.Background(), tc.tmpl, vars("team"))
+		if tc.err != "" {
+			require.ErrorContains(t, err, tc.err, tc.name)
+			continue
+		}
+		require.NoError(t, err, tc.name)
+		require.Equal(t, tc.want, out, tc.name)
+	}
+}
+
 func TestSecretFunction(t *testing.T) {
 	t.Parallel()
 	r := &Renderer{Expr: expr.New(expr.Options{}), Secrets: fakeSecrets{
@@ -39,9 +60,7 @@ func TestSecretFunction(t *testing.T) {
 	}}
 	var learnt []string
 	job := r.ForJob(func(s string) { learnt = append(learnt, s) })
-	cases := []struct {
-		name, tmpl, want, err string
-	}{
+	cases := []renderCase{
 		{"key", "{{ secret('DB') }}", "p4ssw0rd", ""},
 		{"named namespace", "{{ secret('API', namespace='other') }}", "k3y-value", ""},
 		{"subkey", "{{ secret('CREDS', subkey='password') }}", "hunter22", ""},
@@ -49,15 +68,7 @@ func TestSecretFunction(t *testing.T) {
 		{"missing", "{{ secret('NOPE') }}", "", "not found"},
 		{"no key", "{{ secret('') }}", "", "needs a key"},
 	}
-	for _, tc := range cases {
-		out, err := job.Render(context.Background(), tc.tmpl, vars("team"))
-		if tc.err != "" {
-			require.ErrorContains(t, err, tc.err, tc.name)
-			continue
-		}
-		require.NoError(t, err, tc.name)
-		require.Equal(t, tc.want, out, tc.name)
-	}
+	checkRenders(t, job, cases)
 	require.Contains(t, learnt, "p4ssw0rd", "every resolved value is taught to the job's masker")
 	require.Contains(t, learnt, "hunter22")
 }
@@ -118,9 +129,7 @@ func TestKVFunction(t *testing.T) {
 		"team/conf":     {Type: "JSON", Value: []byte(`{"env":"prod","ports":[80,443]}`)},
 		"other/flag":    {Type: "BOOLEAN", Value: []byte(`true`)},
 	}}
-	cases := []struct {
-		name, tmpl, want, err string
-	}{
+	cases := []renderCase{
 		{"text", "{{ kv('greeting') }}", "hello", ""},
 		{"number stays an integer", "{{ kv('count') + 1 }}", "43", ""},
 		{"JSON reads as an object", "{{ kv('conf').ports[1] }}", "443", ""},
@@ -129,15 +138,7 @@ func TestKVFunction(t *testing.T) {
 		{"missing may read null", "{{ kv('nope', errorOnMissing=false) ?? 'none' }}", "none", ""},
 		{"bad key", "{{ kv('a b') }}", "", "is invalid"},
 	}
-	for _, tc := range cases {
-		out, err := r.Render(context.Background(), tc.tmpl, vars("team"))
-		if tc.err != "" {
-			require.ErrorContains(t, err, tc.err, tc.name)
-			continue
-		}
-		require.NoError(t, err, tc.name)
-		require.Equal(t, tc.want, out, tc.name)
-	}
+	checkRenders(t, r, cases)
 	_, err := (&Renderer{Expr: expr.New(expr.Options{})}).Render(context.Background(), "{{ kv('greeting') }}", vars("team"))
 	require.ErrorContains(t, err, "no key-value store")
 }
@@ -158,9 +159,7 @@ func TestReadFunction(t *testing.T) {
 		"team/queries/count.sql": "SELECT count(*) FROM t",
 		"other/motd.txt":         "hello",
 	}}
-	cases := []struct {
-		name, tmpl, want, err string
-	}{
+	cases := []renderCase{
 		{"relative path", "{{ read('queries/count.sql') }}", "SELECT count(*) FROM t", ""},
 		{"absolute path", "{{ read('/queries/count.sql') | upper }}", "SELECT COUNT(*) FROM T", ""},
 		{"named namespace", "{{ read('motd.txt', namespace='other') }}", "hello", ""},
@@ -168,13 +167,5 @@ func TestReadFunction(t *testing.T) {
 		{"going up", "{{ read('../secrets') }}", "", "must not go up"},
 		{"internal storage", "{{ read('kestra://team/f/file.txt') }}", "", "no internal storage"},
 	}
-	for _, tc := range cases {
-		out, err := r.Render(context.Background(), tc.tmpl, vars("team"))
-		if tc.err != "" {
-			require.ErrorContains(t, err, tc.err, tc.name)
-			continue
-		}
-		require.NoError(t, err, tc.name)
-		require.Equal(t, tc.want, out, tc.name)
-	}
+	checkRenders(t, r, cases)
 }
