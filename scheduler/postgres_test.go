@@ -10,6 +10,7 @@ import (
 
 	"github.com/ospreyhq/osprey/pgtest"
 	"github.com/ospreyhq/osprey/store/postgres"
+	"github.com/ospreyhq/osprey/trigger/triggertest"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -20,7 +21,7 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 func TestTwoSchedulersOnPostgres(t *testing.T) {
 	t.Parallel()
 	dsn := pgtest.Start(t)
-	c := &clock{now: t0}
+	c := triggertest.NewClock(t0)
 	fs := parseFlows(t, scheduleFlow(""))
 	var scheds []*Scheduler
 	for range 2 {

@@ -20,48 +20,16 @@ import (
 	"github.com/ospreyhq/osprey/render"
 	"github.com/ospreyhq/osprey/store"
 	"github.com/ospreyhq/osprey/store/sqlite"
-	"github.com/ospreyhq/osprey/tasks"
+	"github.com/ospreyhq/osprey/trigger/triggertest"
 )
 
-// flows is a trigger.FlowSource over parsed sources.
-type flows struct{ all []*flow.Flow }
+// flows and clock are the shared fakes (triggertest).
+type (
+	flows = triggertest.Flows
+	clock = triggertest.Clock
+)
 
-func (f *flows) Get(_ context.Context, ns, id string, _ int) (*flow.Flow, error) {
-	for _, x := range f.all {
-		if x.Namespace == ns && x.ID == id {
-			return x, nil
-		}
-	}
-	return nil, store.ErrNotFound
-}
-
-func (f *flows) All(context.Context) ([]*flow.Flow, error) { return f.all, nil }
-
-func parseFlows(t testing.TB, srcs ...string) *flows {
-	t.Helper()
-	reg := tasks.New()
-	out := &flows{}
-	for _, s := range srcs {
-		f, err := flow.Parse([]byte(s), flow.ParseOptions{Types: reg})
-		require.NoError(t, err)
-		f.Revision = 1
-		out.all = append(out.all, f)
-	}
-	return out
-}
-
-// clock is the injected time.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
+func parseFlows(t testing.TB, srcs ...string) *flows { return triggertest.Parse(t, srcs...) }
 
 func newScheduler(st store.Store, fs *flows, c *clock) *Scheduler {
 	return New(Options{
@@ -135,7 +103,7 @@ func TestRestartNeitherMissesNorDoubles(t *testing.T) {
 	t.Parallel()
 	st := openSQLite(t)
 	fs := parseFlows(t, scheduleFlow(""))
-	c := &clock{now: t0}
+	c := triggertest.NewClock(t0)
 	ctx := t.Context()
 
 	s1 := newScheduler(st, fs, c)
@@ -171,7 +139,7 @@ func TestRestartNeitherMissesNorDoubles(t *testing.T) {
 func TestStartStopLoop(t *testing.T) {
 	t.Parallel()
 	st := openSQLite(t)
-	c := &clock{now: t0}
+	c := triggertest.NewClock(t0)
 	s := newScheduler(st, parseFlows(t, scheduleFlow("")), c)
 	s.o.Poll = 5 * time.Millisecond
 	require.NoError(t, s.Start(t.Context()))
@@ -206,7 +174,7 @@ func TestRecoverMissedSchedules(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			st := openSQLite(t)
-			c := &clock{now: t0}
+			c := triggertest.NewClock(t0)
 			s := newScheduler(st, parseFlows(t, scheduleFlow("    "+tc.props+"\n")), c)
 			s.o.Grace = 50 * time.Second
 			_, err := s.runOnce(t.Context())
@@ -226,7 +194,7 @@ func TestRecoverMissedSchedules(t *testing.T) {
 func TestScheduleInputsConditionsAndDisable(t *testing.T) {
 	t.Parallel()
 	st := openSQLite(t)
-	c := &clock{now: time.Date(2026, 3, 6, 23, 58, 30, 0, time.UTC)} // a Friday
+	c := triggertest.NewClock(time.Date(2026, 3, 6, 23, 58, 30, 0, time.UTC)) // a Friday
 	s := newScheduler(st, parseFlows(t, scheduleFlow(`    inputs:
       when: "{{ trigger.date }}"
     conditions:
@@ -275,7 +243,7 @@ func TestScheduleOnDates(t *testing.T) {
 		t.Run(tc.recover, func(t *testing.T) {
 			t.Parallel()
 			st := openSQLite(t)
-			c := &clock{now: time.Date(2026, 3, 4, 9, 30, 0, 0, time.UTC)}
+			c := triggertest.NewClock(time.Date(2026, 3, 4, 9, 30, 0, 0, time.UTC))
 			s := newScheduler(st, parseFlows(t, src+"    recoverMissedSchedules: "+tc.recover+"\n"), c)
 			ctx := t.Context()
 			// Passes at these times: 10:00 and 10:05 are both missed by
@@ -298,12 +266,12 @@ func TestScheduleOnDates(t *testing.T) {
 func TestCronChangeRecomputesNext(t *testing.T) {
 	t.Parallel()
 	st := openSQLite(t)
-	c := &clock{now: t0}
+	c := triggertest.NewClock(t0)
 	ctx := t.Context()
 	_, err := newScheduler(st, parseFlows(t, scheduleFlow("")), c).runOnce(ctx)
 	require.NoError(t, err)
 	hourly := parseFlows(t, scheduleFlow(""))
-	hourly.all[0].Triggers[0].Props["cron"] = "0 * * * *"
+	hourly.List[0].Triggers[0].Props["cron"] = "0 * * * *"
 	_, err = newScheduler(st, hourly, c).runOnce(ctx)
 	require.NoError(t, err)
 	stt, err := st.Triggers().Get(ctx, "acme", "every-minute", "schedule")
@@ -315,15 +283,15 @@ func TestBackfill(t *testing.T) {
 	t.Parallel()
 	st := openSQLite(t)
 	fs := parseFlows(t, scheduleFlow(""))
-	c := &clock{now: t0}
+	c := triggertest.NewClock(t0)
 	s := newScheduler(st, fs, c)
 	ctx := t.Context()
 	s.o.Batch = 2
 	b := Backfill{Start: time.Date(2026, 3, 4, 9, 0, 0, 0, time.UTC), End: time.Date(2026, 3, 4, 9, 4, 0, 0, time.UTC),
 		Labels: []flow.Label{{Key: "why", Value: "replay"}}}
-	require.NoError(t, StartBackfill(ctx, st.Triggers(), fs.all[0], "schedule", b, c.Now()))
-	require.ErrorIs(t, StartBackfill(ctx, st.Triggers(), fs.all[0], "schedule", b, c.Now()), store.ErrConflict)
-	require.ErrorIs(t, StartBackfill(ctx, st.Triggers(), fs.all[0], "nope", b, c.Now()), store.ErrNotFound)
+	require.NoError(t, StartBackfill(ctx, st.Triggers(), fs.List[0], "schedule", b, c.Now()))
+	require.ErrorIs(t, StartBackfill(ctx, st.Triggers(), fs.List[0], "schedule", b, c.Now()), store.ErrConflict)
+	require.ErrorIs(t, StartBackfill(ctx, st.Triggers(), fs.List[0], "nope", b, c.Now()), store.ErrNotFound)
 
 	for range 4 {
 		n, err := s.runOnce(ctx)
@@ -346,7 +314,7 @@ func BenchmarkSchedulerPass(b *testing.B) {
 	for i := range 200 {
 		srcs = append(srcs, strings.Replace(scheduleFlow(""), "id: every-minute", fmt.Sprintf("id: flow-%d", i), 1))
 	}
-	c := &clock{now: t0}
+	c := triggertest.NewClock(t0)
 	s := newScheduler(st, parseFlows(b, srcs...), c)
 	ctx := context.Background()
 	_, err := s.runOnce(ctx)
@@ -393,7 +361,7 @@ func TestCrashAroundFire(t *testing.T) {
 	t.Parallel()
 	st := openSQLite(t)
 	fs := parseFlows(t, scheduleFlow(""))
-	c := &clock{now: t0}
+	c := triggertest.NewClock(t0)
 	ctx := t.Context()
 	healthy := newScheduler(st, fs, c)
 	_, err := healthy.runOnce(ctx)
@@ -448,7 +416,7 @@ triggers:
     type: io.kestra.plugin.core.http.Trigger
     uri: http://127.0.0.1:1/never-called
 `)
-	c := &clock{now: t0}
+	c := triggertest.NewClock(t0)
 	p := &fakePoller{}
 	s1, s2 := newScheduler(st, fs, c), newScheduler(st, fs, c)
 	s1.o.Poller, s2.o.Poller = p, p

@@ -21,47 +21,16 @@ import (
 	"github.com/ospreyhq/osprey/store/sqlite"
 	"github.com/ospreyhq/osprey/tasks"
 	"github.com/ospreyhq/osprey/trigger"
+	"github.com/ospreyhq/osprey/trigger/triggertest"
 )
 
-// flows is a FlowSource over parsed sources.
-type flows struct{ all []*flow.Flow }
+// flows and clock are the shared fakes (triggertest).
+type (
+	flows = triggertest.Flows
+	clock = triggertest.Clock
+)
 
-func (f *flows) Get(_ context.Context, ns, id string, _ int) (*flow.Flow, error) {
-	for _, x := range f.all {
-		if x.Namespace == ns && x.ID == id {
-			return x, nil
-		}
-	}
-	return nil, store.ErrNotFound
-}
-
-func (f *flows) All(context.Context) ([]*flow.Flow, error) { return f.all, nil }
-
-func parse(t *testing.T, srcs ...string) *flows {
-	t.Helper()
-	reg := tasks.New()
-	out := &flows{}
-	for _, s := range srcs {
-		f, err := flow.Parse([]byte(s), flow.ParseOptions{Types: reg})
-		require.NoError(t, err)
-		f.Revision = 1
-		out.all = append(out.all, f)
-	}
-	return out
-}
-
-// clock is a settable time for window tests.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+func parse(t testing.TB, srcs ...string) *flows { return triggertest.Parse(t, srcs...) }
 
 func openStore(t *testing.T) store.Store {
 	t.Helper()
@@ -72,7 +41,7 @@ func openStore(t *testing.T) store.Store {
 }
 
 func newDispatcher(t *testing.T, st store.Store, fs *flows, secrets map[string]string) (*trigger.Dispatcher, *clock) {
-	c := &clock{now: time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)}
+	c := triggertest.NewClock(time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC))
 	return &trigger.Dispatcher{
 		Store: st, Flows: fs, Renderer: newRenderer(secrets), Now: c.Now,
 		Vars: func(f *flow.Flow, ex *flow.Execution) map[string]any { return engine.Vars(f, ex, nil, nil, nil) },
@@ -315,7 +284,7 @@ func BenchmarkFlowTriggers(b *testing.B) {
 		}
 		f, err := flow.Parse([]byte(src), flow.ParseOptions{Types: reg})
 		require.NoError(b, err)
-		fs.all = append(fs.all, f)
+		fs.List = append(fs.List, f)
 	}
 	d := &trigger.Dispatcher{Store: st, Flows: fs, Renderer: newRenderer(nil),
 		Vars: func(f *flow.Flow, ex *flow.Execution) map[string]any { return engine.Vars(f, ex, nil, nil, nil) }}
@@ -407,9 +376,7 @@ tasks:
 			d, c := newDispatcher(t, st, parse(t, fmt.Sprintf(base, tc.window)), nil)
 			start := c.Now()
 			for i, s := range tc.steps {
-				c.mu.Lock()
-				c.now = start.Add(s.after)
-				c.mu.Unlock()
+				c.Set(start.Add(s.after))
 				started, err := d.OnExecution(t.Context(), execution("acme", s.flow, flow.StateSuccess))
 				require.NoError(t, err)
 				require.Equal(t, s.fires, len(started) == 1, "step %d: %s at +%s", i, s.flow, s.after)
