@@ -2,6 +2,7 @@ package tasks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/mask"
 	"github.com/ospreyhq/osprey/worker"
 )
 
@@ -86,6 +88,20 @@ func (p HTTPPoller) Interval(tr *flow.Trigger) (time.Duration, error) {
 // those an execution it starts sees. A 4xx or 5xx response is an answer
 // like any other: the condition decides.
 func (p HTTPPoller) Poll(ctx context.Context, tr *flow.Trigger, vars map[string]any) (bool, map[string]any, error) {
+	// Secrets the request resolves (a token in the URI or a header) are
+	// learnt here and masked in what the poll returns: the trigger
+	// variables are stored with the execution it starts.
+	var m mask.Masker
+	ctx = mask.NewContext(ctx, &m)
+	fire, tv, err := p.poll(ctx, tr, vars)
+	if err != nil {
+		return false, nil, errors.New(m.Mask(err.Error()))
+	}
+	tv, _ = m.Value(tv).(map[string]any)
+	return fire, tv, nil
+}
+
+func (p HTTPPoller) poll(ctx context.Context, tr *flow.Trigger, vars map[string]any) (bool, map[string]any, error) {
 	x, errs := decodeHTTPTrigger(tr)
 	if len(errs) > 0 {
 		return false, nil, flow.Errors(errs)

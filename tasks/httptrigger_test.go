@@ -2,6 +2,8 @@ package tasks
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -75,4 +77,38 @@ func TestHTTPTriggerChecks(t *testing.T) {
 		require.Contains(t, errs[0].Message, tc.msg)
 	}
 	require.Empty(t, r.CheckTrigger(&flow.Trigger{ID: "poll", Type: pHTTPTrigger, Props: map[string]any{"uri": "http://x", "interval": "PT30S", "conditions": []any{}}}))
+}
+
+// oneSecret resolves secret('TOKEN') to its value.
+type oneSecret string
+
+func (s oneSecret) Get(_ context.Context, _, key string) (string, error) {
+	if key != "TOKEN" {
+		return "", fmt.Errorf("secret %q not found", key)
+	}
+	return string(s), nil
+}
+
+// TestHTTPPollerMasksSecrets proves a secret in the request never reaches
+// the trigger variables (stored with the execution) nor an error.
+func TestHTTPPollerMasksSecrets(t *testing.T) {
+	t.Parallel()
+	const value = "t0ken-in-the-query"
+	srv := echoServer(t)
+	p := HTTPPoller{Renderer: &render.Renderer{Expr: expr.New(expr.Options{}), Secrets: oneSecret(value)}}
+	vars := map[string]any{"flow": map[string]any{"namespace": "acme", "id": "f"}}
+
+	fire, tv, err := p.Poll(context.Background(), &flow.Trigger{ID: "poll", Type: pHTTPTrigger, Props: map[string]any{
+		"uri": srv.URL + "/echo?token={{ secret('TOKEN') }}"}}, vars)
+	require.NoError(t, err)
+	require.True(t, fire)
+	raw, err := json.Marshal(tv)
+	require.NoError(t, err)
+	require.NotContains(t, string(raw), value, "the URI and the echoed query are masked")
+	require.Contains(t, string(raw), "token=******")
+
+	_, _, err = p.Poll(context.Background(), &flow.Trigger{ID: "poll", Type: pHTTPTrigger, Props: map[string]any{
+		"uri": "http://127.0.0.1:1/closed?token={{ secret('TOKEN') }}"}}, vars)
+	require.Error(t, err)
+	require.NotContains(t, err.Error(), value)
 }
