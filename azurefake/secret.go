@@ -3,7 +3,6 @@ package azurefake
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"maps"
 	"time"
 )
 
@@ -92,8 +91,3 @@ func (v *Vault) settle(key string, s *secretEntry, now time.Time) bool {
 	return false
 }
 
-func (sv *secretVersion) clone() *secretVersion {
-	c := *sv
-	c.tags = maps.Clone(sv.tags)
-	return &c
-}

@@ -8,13 +8,6 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// taskKeys are the properties every task has; they fill Task's fields
-// rather than Props.
-var taskKeys = []string{
-	"id", "type", "description", "disabled", "allowFailure", "allowWarning", "runIf",
-	"timeout", "logLevel", "retry", "workerGroup",
-}
-
 var logLevels = []string{"ERROR", "WARN", "INFO", "DEBUG", "TRACE"}
 
 // Flowable task types whose shape Parse knows: Switch's cases and Dag's
