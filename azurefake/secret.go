@@ -90,4 +90,3 @@ func (v *Vault) settle(key string, s *secretEntry, now time.Time) bool {
 	}
 	return false
 }
-
