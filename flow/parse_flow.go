@@ -231,6 +231,33 @@ func (p *parser) list(path string, at, v *yaml.Node) []*yaml.Node {
 	return v.Content
 }
 
+// listItem is one mapping of a list: its path, the node as written (an
+// alias keeps its own position) and the mapping it resolves to.
+type listItem struct {
+	path     string
+	at, node *yaml.Node
+}
+
+// mappings returns the items of the list v that are mappings; any other
+// item is reported as "<what>, not <kind>" and skipped, a null one
+// silently.
+func (p *parser) mappings(path string, at, v *yaml.Node, what string) []listItem {
+	var out []listItem
+	for i, item := range p.list(path, at, v) {
+		ipath := joinIndex(path, i)
+		node := p.deref(item)
+		if node == nil {
+			continue
+		}
+		if node.Kind != yaml.MappingNode {
+			p.errorf(ipath, node, "%s, not %s", what, aKind(node))
+			continue
+		}
+		out = append(out, listItem{path: ipath, at: item, node: node})
+	}
+	return out
+}
+
 // labels reads a map of labels or Kestra's list of {key, value}.
 func (p *parser) labels(path string, at, v *yaml.Node) []Label {
 	var out []Label
@@ -290,15 +317,8 @@ func (p *parser) labels(path string, at, v *yaml.Node) []Label {
 func (p *parser) inputs(path string, at, v *yaml.Node) []*Input {
 	var out []*Input
 	seen := map[string]string{}
-	for i, item := range p.list(path, at, v) {
-		ipath := joinIndex(path, i)
-		if item = p.deref(item); item == nil {
-			continue
-		}
-		if item.Kind != yaml.MappingNode {
-			p.errorf(ipath, item, "an input must be a mapping with id and type, not %s", aKind(item))
-			continue
-		}
+	for _, li := range p.mappings(path, at, v, "an input must be a mapping with id and type") {
+		ipath, item := li.path, li.node
 		in := &Input{Pos: nodePos(item), Props: map[string]any{}}
 		var idN, typeN *yaml.Node
 		for _, kv := range p.pairs(ipath, item) {
@@ -368,15 +388,8 @@ func (p *parser) valueType(path string, owner, typeN *yaml.Node, typ, what strin
 func (p *parser) outputs(path string, at, v *yaml.Node) []*Output {
 	var out []*Output
 	seen := map[string]string{}
-	for i, item := range p.list(path, at, v) {
-		ipath := joinIndex(path, i)
-		if item = p.deref(item); item == nil {
-			continue
-		}
-		if item.Kind != yaml.MappingNode {
-			p.errorf(ipath, item, "an output must be a mapping with id, type and value, not %s", aKind(item))
-			continue
-		}
+	for _, li := range p.mappings(path, at, v, "an output must be a mapping with id, type and value") {
+		ipath, item := li.path, li.node
 		o := &Output{Pos: nodePos(item)}
 		var idN, typeN *yaml.Node
 		for _, kv := range p.pairs(ipath, item) {
@@ -412,15 +425,8 @@ func (p *parser) outputs(path string, at, v *yaml.Node) []*Output {
 
 func (p *parser) pluginDefaults(path string, at, v *yaml.Node) []*PluginDefault {
 	var out []*PluginDefault
-	for i, item := range p.list(path, at, v) {
-		ipath := joinIndex(path, i)
-		if item = p.deref(item); item == nil {
-			continue
-		}
-		if item.Kind != yaml.MappingNode {
-			p.errorf(ipath, item, "a plugin default must be a mapping with type and values, not %s", aKind(item))
-			continue
-		}
+	for _, li := range p.mappings(path, at, v, "a plugin default must be a mapping with type and values") {
+		ipath, item := li.path, li.node
 		d := &PluginDefault{}
 		for _, kv := range p.pairs(ipath, item) {
 			val := p.deref(kv.Value)

@@ -248,15 +248,8 @@ func (p *parser) cases(path string, v *yaml.Node) (map[string][]*Task, bool) {
 func (p *parser) dagTasks(path string, at, v *yaml.Node) []*DagTask {
 	var out []*DagTask
 	var deps [][]depRef
-	for i, item := range p.list(path, at, v) {
-		ipath := joinIndex(path, i)
-		if item = p.deref(item); item == nil {
-			continue
-		}
-		if item.Kind != yaml.MappingNode {
-			p.errorf(ipath, item, "a Dag entry must be a mapping with task and dependsOn, not %s", aKind(item))
-			continue
-		}
+	for _, li := range p.mappings(path, at, v, "a Dag entry must be a mapping with task and dependsOn") {
+		ipath, item := li.path, li.node
 		d := &DagTask{}
 		var refs []depRef
 		for _, kv := range p.pairs(ipath, item) {
@@ -301,16 +294,9 @@ func (p *parser) dagTasks(path string, at, v *yaml.Node) []*DagTask {
 func (p *parser) triggers(path string, at, v *yaml.Node) []*Trigger {
 	var out []*Trigger
 	seen := map[string]string{}
-	for i, item := range p.list(path, at, v) {
-		ipath := joinIndex(path, i)
-		itemAt := item
-		if item = p.deref(item); item == nil {
-			continue
-		}
-		if item.Kind != yaml.MappingNode {
-			p.errorf(ipath, item, "a trigger must be a mapping with id and type, not %s", aKind(item))
-			continue
-		}
+	for _, li := range p.mappings(path, at, v, "a trigger must be a mapping with id and type") {
+		ipath, item := li.path, li.node
+		itemAt := li.at
 		tr := &Trigger{Pos: nodePos(itemAt), Props: map[string]any{}}
 		pos := map[string]Position{}
 		var idN, typeN *yaml.Node
