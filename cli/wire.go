@@ -52,7 +52,7 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, environ []s
 	a := &app{cfg: cfg, log: log, reg: reg, parse: parser(reg), environ: environ}
 	a.store = flowWatch{Store: st, changed: a.flowList.invalidate}
 	a.flows = launch.NewFlows(st.Flows(), a.parse)
-	a.launcher = &launch.Launcher{Store: st, Flows: a.flows}
+	a.launcher = &launch.Launcher{Store: st, Flows: a.flows, Types: reg}
 	secrets, err := newSecrets(ctx, a)
 	if err != nil {
 		st.Close()

@@ -120,7 +120,9 @@ func TestApply(t *testing.T) {
 		{name: "pause an ended execution", ex: execIn(flow.StateSuccess), cmd: engine.Command{Kind: engine.CommandPause}, refused: true},
 		{name: "force a queued execution to run", ex: execIn(flow.StateQueued), cmd: engine.Command{Kind: engine.CommandForceRun},
 			applied: engine.Applied{ForceRun: true},
-			check:   func(t *testing.T, ex *flow.Execution) { require.Equal(t, flow.StateQueued, ex.State.Current, "the step starts it") }},
+			check: func(t *testing.T, ex *flow.Execution) {
+				require.Equal(t, flow.StateQueued, ex.State.Current, "the step starts it")
+			}},
 		{name: "force a running execution", ex: execIn(flow.StateRunning), cmd: engine.Command{Kind: engine.CommandForceRun}, refused: true},
 		{name: "an unknown command", ex: execIn(flow.StateRunning), cmd: engine.Command{Kind: "REWIND"}, refused: true},
 	}
