@@ -16,7 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/ospreyhq/osprey/conformance"
+	"github.com/ospreyhq/osprey/devkit/conformance"
 	"github.com/ospreyhq/osprey/executor"
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/store"

@@ -9,9 +9,9 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
 	"github.com/ospreyhq/osprey/config"
+	"github.com/ospreyhq/osprey/internal/seal"
 	"github.com/ospreyhq/osprey/mask"
 	"github.com/ospreyhq/osprey/render"
-	"github.com/ospreyhq/osprey/seal"
 	"github.com/ospreyhq/osprey/secrets"
 	"github.com/ospreyhq/osprey/secrets/azurekv"
 	"github.com/ospreyhq/osprey/secrets/embedded"

@@ -21,8 +21,8 @@ import (
 	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/executor"
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/internal/seal"
 	"github.com/ospreyhq/osprey/mask"
-	"github.com/ospreyhq/osprey/seal"
 	"github.com/ospreyhq/osprey/store"
 )
 

@@ -21,8 +21,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ospreyhq/osprey/azurefake"
 	"github.com/ospreyhq/osprey/cli"
+	"github.com/ospreyhq/osprey/devkit/azurefake"
 )
 
 // guideYAML is Kestra's Workload Identity guide, as written there.

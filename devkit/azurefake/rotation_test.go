@@ -13,7 +13,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ospreyhq/osprey/azurefake"
+	"github.com/ospreyhq/osprey/devkit/azurefake"
 )
 
 // The SDK's own caches (the credential re-reads the token file every 10

@@ -6,7 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/ospreyhq/osprey/calendar"
+	"github.com/ospreyhq/osprey/internal/calendar"
 )
 
 func TestIsPublicHoliday(t *testing.T) {

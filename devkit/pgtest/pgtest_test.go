@@ -6,7 +6,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ospreyhq/osprey/pgtest"
+	"github.com/ospreyhq/osprey/devkit/pgtest"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }

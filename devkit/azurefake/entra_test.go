@@ -18,7 +18,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ospreyhq/osprey/azurefake"
+	"github.com/ospreyhq/osprey/devkit/azurefake"
 )
 
 var vaultScope = policy.TokenRequestOptions{Scopes: []string{"https://vault.azure.net/.default"}}

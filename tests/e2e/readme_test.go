@@ -15,7 +15,7 @@ import (
 // tourCommands returns the curl commands of the README's tour, in order.
 func tourCommands(t *testing.T) []string {
 	t.Helper()
-	raw, err := os.ReadFile("../README.md")
+	raw, err := os.ReadFile("../../README.md")
 	require.NoError(t, err)
 	_, tour, ok := strings.Cut(string(raw), "## A two-minute tour")
 	require.True(t, ok, "README has no tour section")

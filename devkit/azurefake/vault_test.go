@@ -14,7 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ospreyhq/osprey/azurefake"
+	"github.com/ospreyhq/osprey/devkit/azurefake"
 )
 
 func set(value string) azsecrets.SetSecretParameters {

@@ -8,12 +8,12 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ospreyhq/osprey/devkit/pgtest"
 	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/executor"
 	"github.com/ospreyhq/osprey/expr"
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/launch"
-	"github.com/ospreyhq/osprey/pgtest"
 	"github.com/ospreyhq/osprey/render"
 	"github.com/ospreyhq/osprey/store"
 	"github.com/ospreyhq/osprey/store/postgres"

@@ -14,7 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/ospreyhq/osprey/pgtest"
+	"github.com/ospreyhq/osprey/devkit/pgtest"
 )
 
 var (
@@ -34,7 +34,7 @@ func binary(t *testing.T) string {
 		}
 		binPath = filepath.Join(dir, "osprey")
 		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/osprey")
-		cmd.Dir = ".."
+		cmd.Dir = "../.."
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)

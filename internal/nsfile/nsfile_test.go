@@ -5,7 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/ospreyhq/osprey/nsfile"
+	"github.com/ospreyhq/osprey/internal/nsfile"
 )
 
 func TestClean(t *testing.T) {

@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	_ "modernc.org/sqlite"
 
-	"github.com/ospreyhq/osprey/azurefake"
+	"github.com/ospreyhq/osprey/devkit/azurefake"
 	"github.com/ospreyhq/osprey/mask"
 	"github.com/ospreyhq/osprey/secrets/azurekv"
 )
