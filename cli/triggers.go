@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ospreyhq/osprey/engine"
@@ -22,51 +21,6 @@ import (
 	"github.com/ospreyhq/osprey/tasks"
 	"github.com/ospreyhq/osprey/trigger"
 )
-
-// flowSource serves parsed flows to the trigger packages: one revision
-// through the launcher's cache, or the latest revision of every flow.
-type flowSource struct{ a *app }
-
-func (s flowSource) Get(ctx context.Context, ns, id string, rev int) (*flow.Flow, error) {
-	return s.a.flows.Get(ctx, ns, id, rev)
-}
-
-// All lists the latest revision of every flow. Flow triggers ask on every
-// state change of every execution, so the list is kept for a second; this
-// process's own flow writes drop it at once (flowWatch), another
-// process's are seen within the second.
-func (s flowSource) All(ctx context.Context) ([]*flow.Flow, error) {
-	c := &s.a.flowList
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.flows != nil && time.Since(c.at) < flowListTTL {
-		return c.flows, nil
-	}
-	recs, _, err := s.a.store.Flows().Search(ctx, store.FlowQuery{})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*flow.Flow, 0, len(recs))
-	for _, r := range recs {
-		f, err := s.a.flows.Get(ctx, r.Namespace, r.ID, r.Revision)
-		if err != nil {
-			continue // an unparsable revision has no triggers to run
-		}
-		out = append(out, f)
-	}
-	c.flows, c.at = out, time.Now()
-	return out, nil
-}
-
-// flowListTTL bounds how stale the listener list may be.
-const flowListTTL = time.Second
-
-// flowListCache holds the latest flow revisions for Flow triggers.
-type flowListCache struct {
-	mu    sync.Mutex
-	at    time.Time
-	flows []*flow.Flow
-}
 
 // buildTriggered makes a CREATED execution for a trigger. Inputs are typed
 // when they pass the flow's inputs; otherwise they are kept as given with
@@ -100,7 +54,7 @@ func sealer(box *seal.Box) trigger.Sealer {
 func (a *app) dispatcher() *trigger.Dispatcher {
 	return &trigger.Dispatcher{
 		Store:    a.store,
-		Flows:    flowSource{a},
+		Flows:    a.flows,
 		Build:    a.buildTriggered,
 		Renderer: a.renderer,
 		Sealer:   sealer(a.inputs),
@@ -269,7 +223,7 @@ type triggerItem struct {
 // flow or trigger id.
 func (api triggerAPI) search(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	flows, err := flowSource{api.a}.All(ctx)
+	flows, err := api.a.flows.All(ctx)
 	if err != nil {
 		return err
 	}
@@ -450,40 +404,4 @@ func (api triggerAPI) writeOne(w http.ResponseWriter, r *http.Request, ref trigg
 func writeJSONBody(w http.ResponseWriter, v any) error {
 	w.Header().Set("Content-Type", "application/json")
 	return json.NewEncoder(w).Encode(v)
-}
-
-// invalidate drops the cached list: a flow was written by this process.
-func (c *flowListCache) invalidate() {
-	c.mu.Lock()
-	c.flows = nil
-	c.mu.Unlock()
-}
-
-// flowWatch is a store whose flow writes call changed, so that this
-// process's caches of the flow list see its own writes at once.
-type flowWatch struct {
-	store.Store
-	changed func()
-}
-
-func (w flowWatch) Flows() store.FlowStore { return watchedFlows{w.Store.Flows(), w.changed} }
-
-type watchedFlows struct {
-	store.FlowStore
-	changed func()
-}
-
-func (f watchedFlows) Create(ctx context.Context, p store.PutFlowParams) (store.FlowRecord, error) {
-	defer f.changed()
-	return f.FlowStore.Create(ctx, p)
-}
-
-func (f watchedFlows) Update(ctx context.Context, p store.PutFlowParams) (store.FlowRecord, error) {
-	defer f.changed()
-	return f.FlowStore.Update(ctx, p)
-}
-
-func (f watchedFlows) Delete(ctx context.Context, namespace, id string) error {
-	defer f.changed()
-	return f.FlowStore.Delete(ctx, namespace, id)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/expr"
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/flowcache"
 	"github.com/ospreyhq/osprey/internal/seal"
 	"github.com/ospreyhq/osprey/launch"
 	"github.com/ospreyhq/osprey/render"
@@ -28,11 +29,9 @@ type app struct {
 	store    store.Store
 	reg      *tasks.Registry
 	parse    func([]byte) (*flow.Flow, error)
-	flows    *launch.Flows
+	flows    *flowcache.Cache
 	launcher *launch.Launcher
 	renderer *render.Renderer
-	// flowList caches the flows Flow triggers look at.
-	flowList flowListCache
 	// inputs seals SECRET-type inputs (nil: no key, such inputs refused).
 	inputs *seal.Box
 	// workerRenderer is set when isolation denies the worker secrets.
@@ -50,8 +49,8 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, environ []s
 	}
 	reg := newRegistry()
 	a := &app{cfg: cfg, log: log, reg: reg, parse: parser(reg), environ: environ}
-	a.store = flowWatch{Store: st, changed: a.flowList.invalidate}
-	a.flows = launch.NewFlows(st.Flows(), a.parse)
+	a.flows = flowcache.New(st.Flows(), a.parse)
+	a.store = a.flows.Watch(st)
 	a.launcher = &launch.Launcher{Store: st, Flows: a.flows}
 	secrets, err := newSecrets(ctx, a)
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/ospreyhq/osprey/executor"
 	"github.com/ospreyhq/osprey/expr"
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/flowcache"
 	"github.com/ospreyhq/osprey/launch"
 	"github.com/ospreyhq/osprey/render"
 	"github.com/ospreyhq/osprey/store"
@@ -47,7 +48,7 @@ func newSecretPipeline(t *testing.T, secrets mapSecrets) *pipeline {
 	t.Cleanup(func() { st.Close() })
 	reg := tasks.New()
 	parse := func(src []byte) (*flow.Flow, error) { return flow.Parse(src, flow.ParseOptions{Types: reg}) }
-	flows := launch.NewFlows(st.Flows(), parse)
+	flows := flowcache.New(st.Flows(), parse)
 	l := &launch.Launcher{Store: st, Flows: flows}
 	r := &render.Renderer{Expr: expr.New(expr.Options{}), Secrets: secrets}
 	eng := &engine.Engine{Types: reg, Renderer: r, Starter: l}
