@@ -21,7 +21,7 @@ var forbidden = map[string][]string{
 	"engine":            {"store", "server", "executor", "worker", "expr", "tasks", "cli", "secrets"},
 	"server":            {"engine", "executor", "worker", "tasks", "cli", "store/sqlite", "store/postgres"},
 	"executor":          {"server", "worker", "tasks", "cli", "store/sqlite", "store/postgres"},
-	"worker":            {"server", "tasks", "cli", "store/sqlite", "store/postgres"},
+	"worker":            {"server", "executor", "tasks", "cli", "store/sqlite", "store/postgres"},
 	"tasks":             {"server", "cli", "store/sqlite", "store/postgres"},
 	"launch":            {"server", "cli", "store/sqlite", "store/postgres"},
 	"store":             {"engine", "server", "executor", "worker", "tasks", "cli"},
