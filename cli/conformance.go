@@ -96,7 +96,7 @@ func newConformanceSystem(ctx context.Context, env *conformance.Env) (conformanc
 	if os.Getenv("OSPREY_CONFORMANCE_DEBUG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	a, err := wire(ctx, cfg, log, environ)
+	a, err := wire(ctx, cfg, log, e)
 	if err != nil {
 		return nil, err
 	}

@@ -115,7 +115,7 @@ func runServer(ctx context.Context, env *Env, mode string, roles []string, fl se
 	if err != nil {
 		return err
 	}
-	a, err := wire(ctx, cfg, log, env.Environ)
+	a, err := wire(ctx, cfg, log, env)
 	if err != nil {
 		return err
 	}

@@ -38,17 +38,21 @@ type app struct {
 	workerRenderer *render.Renderer
 	engine         *engine.Engine
 	environ        []string
+	// env is the host the process runs on (its environment and, in tests,
+	// its Azure transport).
+	env *Env
 }
 
 // wire opens the store and builds the shared parts. component names the
 // process's role for secret isolation ("" for all-in-one).
-func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, environ []string) (*app, error) {
+func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, host *Env) (*app, error) {
+	environ := host.Environ
 	st, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
 	reg := newRegistry()
-	a := &app{cfg: cfg, log: log, reg: reg, parse: parser(reg), environ: environ}
+	a := &app{cfg: cfg, log: log, reg: reg, parse: parser(reg), environ: environ, env: host}
 	a.flows = flowcache.New(st.Flows(), a.parse)
 	a.store = a.flows.Watch(st)
 	a.launcher = &launch.Launcher{Store: st, Flows: a.flows}

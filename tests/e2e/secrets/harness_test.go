@@ -63,7 +63,7 @@ type pod struct {
 	id      *azurefake.Identity
 	dir     string
 	environ []string
-	ctx     context.Context // carries the transport
+	azure   *http.Client    // the pod's view of the network
 	api     string
 	stderr  *syncBuffer
 	stdout  *syncBuffer
@@ -126,7 +126,7 @@ func newPod(t *testing.T, o podOptions) *pod {
 	}
 	return &pod{
 		t: t, emu: emu, vault: vault, id: id, dir: dir, environ: environ,
-		ctx:    cli.WithClock(cli.WithAzureTransport(t.Context(), azureDNS(emu, vault)), emu.Clock().Now),
+		azure:  azureDNS(emu, vault),
 		stderr: &syncBuffer{}, stdout: &syncBuffer{},
 	}
 }
@@ -163,10 +163,19 @@ func freePort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
+// env is the pod's host: its environment, its network to Azure and the
+// emulator's clock.
+func (p *pod) env(stdout, stderr io.Writer) *cli.Env {
+	return &cli.Env{
+		Stdin: strings.NewReader(""), Stdout: stdout, Stderr: stderr, Environ: p.environ,
+		AzureTransport: p.azure, Now: p.emu.Clock().Now,
+	}
+}
+
 // run executes an osprey command in-process with the pod's environment.
 func (p *pod) run(args ...string) (code int, stdout, stderr string) {
 	var out, errb bytes.Buffer
-	code = cli.Main(p.ctx, append([]string{"-c", filepath.Join(p.dir, "application.yml")}, args...), strings.NewReader(""), &out, &errb, p.environ)
+	code = cli.Run(p.t.Context(), p.env(&out, &errb), append([]string{"-c", filepath.Join(p.dir, "application.yml")}, args...))
 	return code, out.String(), errb.String()
 }
 
@@ -175,13 +184,12 @@ func (p *pod) start() {
 	t := p.t
 	t.Helper()
 	port, mgmt := freePort(t), freePort(t)
-	ctx, cancel := context.WithCancel(p.ctx)
+	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan int, 1)
 	go func() {
-		done <- cli.Main(ctx, []string{"-c", filepath.Join(p.dir, "application.yml"), "server", "local",
+		done <- cli.Run(ctx, p.env(p.stdout, p.stderr), []string{"-c", filepath.Join(p.dir, "application.yml"), "server", "local",
 			"--port", fmt.Sprint(port), "--management-port", fmt.Sprint(mgmt),
-			"--data-dir", filepath.Join(p.dir, "data"), "--shutdown-grace", "2s"},
-			strings.NewReader(""), p.stdout, p.stderr, p.environ)
+			"--data-dir", filepath.Join(p.dir, "data"), "--shutdown-grace", "2s"})
 	}()
 	p.api = fmt.Sprintf("http://127.0.0.1:%d", port)
 	var once sync.Once
