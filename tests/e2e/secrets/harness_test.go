@@ -63,7 +63,7 @@ type pod struct {
 	id      *azurefake.Identity
 	dir     string
 	environ []string
-	azure   *http.Client    // the pod's view of the network
+	azure   *http.Client // the pod's view of the network
 	api     string
 	stderr  *syncBuffer
 	stdout  *syncBuffer
