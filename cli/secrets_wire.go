@@ -105,7 +105,7 @@ func newSecretBackend(ctx context.Context, cfg *config.Config, st store.Store, h
 // must be configured.
 func embeddedKey(ctx context.Context, cfg *config.Config, log *slog.Logger) ([]byte, error) {
 	if k := cfg.Secret.Embedded.Key; !k.IsZero() {
-		key, err := embedded.DeriveKey(k.Reveal())
+		key, err := seal.DeriveKey(k.Reveal())
 		if err != nil {
 			return nil, fmt.Errorf("kestra.secret.embedded.key: %w", err)
 		}
@@ -129,7 +129,7 @@ func inputBox(ctx context.Context, a *app) *seal.Box {
 	var key []byte
 	var err error
 	if k := a.cfg.Encryption.SecretKey; !k.IsZero() {
-		key, err = embedded.DeriveKey(k.Reveal())
+		key, err = seal.DeriveKey(k.Reveal())
 	} else {
 		key, err = embeddedKey(ctx, a.cfg, a.log)
 	}

@@ -1,12 +1,15 @@
-// Package seal encrypts short values at rest with AES-256-GCM: SECRET-type
-// execution inputs are stored sealed and opened only by the worker that
-// runs a task, in memory.
+// Package seal encrypts short values at rest with AES-256-GCM, the one
+// sealing set-up Osprey has: SECRET-type execution inputs are stored sealed
+// and opened only by the worker that runs a task, in memory; the embedded
+// secrets backend seals every value before it reaches the database.
 package seal
 
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -39,12 +42,47 @@ func New(key []byte, purpose string) (*Box, error) {
 	return &Box{aead: aead, aad: []byte(purpose)}, nil
 }
 
-// Seal encrypts plain and returns base64(nonce || ciphertext).
+// DeriveKey turns a configured key into 32 bytes: a base64 value of exactly
+// 32 bytes is used as is (openssl rand -base64 32); any other string of at
+// least 32 characters goes through HKDF-SHA256. The HKDF label is fixed:
+// changing it would make every stored value unreadable.
+func DeriveKey(configured string) ([]byte, error) {
+	if b, err := base64.StdEncoding.DecodeString(configured); err == nil && len(b) == 32 {
+		return b, nil
+	}
+	if len(configured) < 32 {
+		return nil, fmt.Errorf("the key has %d characters; use at least 32, e.g. the output of openssl rand -base64 32", len(configured))
+	}
+	return hkdf.Key(sha256.New, []byte(configured), nil, "osprey embedded secrets v1", 32)
+}
+
+// Seal encrypts plain and returns base64(nonce || ciphertext), bound to the
+// box's purpose.
 func (b *Box) Seal(plain string) string {
-	nonce := make([]byte, b.aead.NonceSize())
-	_, _ = rand.Read(nonce)
-	out := b.aead.Seal(nonce, nonce, []byte(plain), b.aad)
-	return base64.StdEncoding.EncodeToString(out)
+	return base64.StdEncoding.EncodeToString(b.SealBytes([]byte(plain), b.aad))
+}
+
+// SealBytes encrypts plain under a fresh random nonce and returns nonce ||
+// ciphertext, bound to aad: opening it with other additional data fails,
+// so a value copied onto another name does not open under that name.
+func (b *Box) SealBytes(plain, aad []byte) []byte {
+	n := b.aead.NonceSize()
+	nonce := make([]byte, n, n+len(plain)+b.aead.Overhead())
+	_, _ = rand.Read(nonce) // crypto/rand.Read never fails (Go 1.24+)
+	return b.aead.Seal(nonce, nonce, plain, aad)
+}
+
+// OpenBytes decrypts a value made by SealBytes with the same aad.
+func (b *Box) OpenBytes(sealed, aad []byte) ([]byte, error) {
+	n := b.aead.NonceSize()
+	if len(sealed) < n {
+		return nil, ErrOpen
+	}
+	plain, err := b.aead.Open(nil, sealed[:n], sealed[n:], aad)
+	if err != nil {
+		return nil, ErrOpen
+	}
+	return plain, nil
 }
 
 // ErrOpen is returned for a value that is not a ciphertext of this key.
@@ -53,13 +91,12 @@ var ErrOpen = errors.New("cannot open sealed value: wrong key or corrupted value
 // Open decrypts a value made by Seal.
 func (b *Box) Open(sealed string) (string, error) {
 	raw, err := base64.StdEncoding.DecodeString(sealed)
-	if err != nil || len(raw) < b.aead.NonceSize() {
-		return "", ErrOpen
-	}
-	n := b.aead.NonceSize()
-	plain, err := b.aead.Open(nil, raw[:n], raw[n:], b.aad)
 	if err != nil {
 		return "", ErrOpen
+	}
+	plain, err := b.OpenBytes(raw, b.aad)
+	if err != nil {
+		return "", err
 	}
 	return string(plain), nil
 }
