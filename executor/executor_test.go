@@ -11,12 +11,13 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ospreyhq/osprey/devkit/pgtest"
 	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/executor"
 	"github.com/ospreyhq/osprey/expr"
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/flowcache"
 	"github.com/ospreyhq/osprey/launch"
-	"github.com/ospreyhq/osprey/pgtest"
 	"github.com/ospreyhq/osprey/render"
 	"github.com/ospreyhq/osprey/store"
 	"github.com/ospreyhq/osprey/store/postgres"
@@ -32,7 +33,7 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 type system struct {
 	st       store.Store
 	launcher *launch.Launcher
-	flows    *launch.Flows
+	flows    *flowcache.Cache
 }
 
 // newSystem starts one executor per store in execStores (each its own
@@ -42,11 +43,11 @@ func newSystem(t *testing.T, st store.Store, execStores []store.Store, threads i
 	ctx := context.Background()
 	reg := tasks.New()
 	parse := func(src []byte) (*flow.Flow, error) { return flow.Parse(src, flow.ParseOptions{Types: reg}) }
-	flows := launch.NewFlows(st.Flows(), parse)
+	flows := flowcache.New(st.Flows(), parse)
 	l := &launch.Launcher{Store: st, Flows: flows, Types: reg}
 	r := &render.Renderer{Expr: expr.New(expr.Options{})}
 	for i, xs := range execStores {
-		xf := launch.NewFlows(xs.Flows(), parse)
+		xf := flowcache.New(xs.Flows(), parse)
 		xl := &launch.Launcher{Store: xs, Flows: xf, Types: reg}
 		eng := &engine.Engine{Types: reg, Renderer: r, Starter: xl}
 		x := executor.New(executor.Options{Store: xs, Engine: eng, Flows: xf, ID: fmt.Sprintf("executor-%d", i), Poll: 20 * time.Millisecond, Batch: 4})

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/flowcache"
 	"github.com/ospreyhq/osprey/launch"
 	"github.com/ospreyhq/osprey/store"
 	"github.com/ospreyhq/osprey/store/sqlite"
@@ -39,7 +40,7 @@ func newLauncher(t *testing.T) (*launch.Launcher, store.Store) {
 	parse := func(src []byte) (*flow.Flow, error) { return flow.Parse(src, flow.ParseOptions{Types: reg}) }
 	_, err = st.Flows().Create(t.Context(), store.PutFlowParams{Namespace: "company.team", ID: "f", Source: pauseFlow})
 	require.NoError(t, err)
-	return &launch.Launcher{Store: st, Flows: launch.NewFlows(st.Flows(), parse), Types: reg, Poll: time.Millisecond}, st
+	return &launch.Launcher{Store: st, Flows: flowcache.New(st.Flows(), parse), Types: reg, Poll: time.Millisecond}, st
 }
 
 // stored creates an execution of f in state st, with task runs given as

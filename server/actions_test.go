@@ -21,6 +21,7 @@ import (
 	"github.com/ospreyhq/osprey/executor"
 	"github.com/ospreyhq/osprey/expr"
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/flowcache"
 	"github.com/ospreyhq/osprey/launch"
 	"github.com/ospreyhq/osprey/render"
 	"github.com/ospreyhq/osprey/server"
@@ -121,7 +122,7 @@ func newActionEnv(t *testing.T) *actionEnv {
 	t.Cleanup(func() { st.Close() })
 	reg := tasks.New()
 	parse := func(src []byte) (*flow.Flow, error) { return flow.Parse(src, flow.ParseOptions{Types: reg}) }
-	flows := launch.NewFlows(st.Flows(), parse)
+	flows := flowcache.New(st.Flows(), parse)
 	l := &launch.Launcher{Store: st, Flows: flows, Types: reg}
 	eng := &engine.Engine{Types: reg, Renderer: &render.Renderer{Expr: expr.New(expr.Options{})}, Starter: l}
 	x := executor.New(executor.Options{Store: st, Engine: eng, Flows: flows})
