@@ -81,13 +81,18 @@ func runnable(types Types, t *flow.Task) bool {
 	return err == nil && fl == nil
 }
 
-// Apply carries out c on ex, in memory, as of now. It is pure: the
+// Apply carries out c on ex, in memory, as of now. f may be nil when the
+// execution's flow revision cannot be loaded; the commands that need it
+// are then refused. It is pure: the
 // executor calls it in a step and saves ex; the API calls it on a copy to
 // check a command up front and to answer with the execution as it will
 // be. A command that does not fit the execution's state returns an error
 // wrapping ErrInvalidTransition and leaves ex unchanged.
 func Apply(types Types, f *flow.Flow, ex *flow.Execution, c Command, now time.Time) (Applied, error) {
 	now = now.UTC()
+	if f == nil && (c.Kind == CommandRestart || c.TaskRunID != "") {
+		return Applied{}, fmt.Errorf("execution %s: its flow revision %d cannot be loaded: %w", ex.ID, ex.FlowRevision, ErrInvalidTransition)
+	}
 	switch c.Kind {
 	case CommandKill:
 		if ex.State.Current.IsTerminal() {
@@ -191,9 +196,16 @@ func restart(types Types, f *flow.Flow, ex *flow.Execution, now time.Time) error
 		if !tr.State.Current.IsFailed() {
 			continue
 		}
-		if t := f.FindTask(tr.TaskID); t != nil && runnable(types, t) {
+		t := f.FindTask(tr.TaskID)
+		switch {
+		case t != nil && runnable(types, t):
 			tr.State.Set(flow.StateRestarted, now)
-		} else {
+		default:
+			if t != nil && len(t.ChildTasks()) == 0 {
+				// a failed Subflow starts a new execution rather than
+				// read the failed one's outcome again
+				tr.Outputs = nil
+			}
 			tr.State.Set(flow.StateRunning, now)
 		}
 		tr.Error = ""

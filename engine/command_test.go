@@ -239,3 +239,22 @@ func execJSON(t *testing.T, ex *flow.Execution) string {
 	require.NoError(t, err)
 	return string(b)
 }
+
+// TestRestartStartsAFailedSubflowAgain checks that a restarted Subflow
+// task run forgets the failed execution it started, so the step starts a
+// new one instead of reading the failure again.
+func TestRestartStartsAFailedSubflowAgain(t *testing.T) {
+	t.Parallel()
+	reg := tasks.New()
+	f, err := flow.Parse([]byte(`id: f
+namespace: n
+tasks:
+  - {id: call, type: io.kestra.plugin.core.flow.Subflow, namespace: n, flowId: child}`), flow.ParseOptions{Types: reg})
+	require.NoError(t, err)
+	ex := execIn(flow.StateFailed, "call=FAILED")
+	ex.TaskRunList[0].Outputs = map[string]any{"executionId": "child-1"}
+	_, err = engine.Apply(reg, f, ex, engine.Command{Kind: engine.CommandRestart}, time.Now())
+	require.NoError(t, err)
+	require.Equal(t, flow.StateRunning, ex.TaskRunList[0].State.Current)
+	require.Nil(t, ex.TaskRunList[0].Outputs)
+}

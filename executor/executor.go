@@ -200,17 +200,9 @@ func (x *Executor) stepOnce(ctx context.Context, id string, full bool) error {
 	if err != nil {
 		return err
 	}
-	f, err := x.opts.Flows.Get(ctx, ex.Namespace, ex.FlowID, ex.FlowRevision)
-	var fx engine.Effects
-	if err != nil {
-		// The flow revision is gone or no longer parses: end the execution
-		// rather than retry forever.
-		if !ex.State.Current.IsTerminal() {
-			ex.Error = err.Error()
-			ex.State.Set(flow.StateFailed, x.opts.Now())
-			fx.Ended = true
-		}
-		return x.save(ctx, nil, ex, p, fx)
+	f, ferr := x.opts.Flows.Get(ctx, ex.Namespace, ex.FlowID, ex.FlowRevision)
+	if ferr != nil {
+		f = nil // Apply refuses the commands that need it
 	}
 	applied, logs := engine.ApplyAll(x.opts.Engine.Types, f, ex, cmds, x.opts.Now())
 	p.logs = logs
@@ -218,6 +210,21 @@ func (x *Executor) stepOnce(ctx context.Context, id string, full bool) error {
 		if p.send, err = x.killSubflows(ctx, ex); err != nil {
 			return err
 		}
+	}
+	if ferr != nil {
+		// The flow revision is gone or no longer parses: end the execution
+		// rather than retry forever.
+		var fx engine.Effects
+		if !ex.State.Current.IsTerminal() {
+			ex.Error = ferr.Error()
+			end := flow.StateFailed
+			if ex.State.Current == flow.StateKilling {
+				end = flow.StateKilled
+			}
+			ex.State.Set(end, x.opts.Now())
+			fx.Ended = true
+		}
+		return x.save(ctx, nil, ex, p, fx)
 	}
 	related, err := x.related(ctx, ex)
 	if err != nil {
@@ -242,7 +249,7 @@ func (x *Executor) stepOnce(ctx context.Context, id string, full bool) error {
 	// are learnt here and masked before anything is stored.
 	var m mask.Masker
 	sctx := flow.WithExecution(mask.NewContext(ctx, &m), ex)
-	fx, err = x.opts.Engine.Advance(sctx, engine.Step{Flow: f, Exec: ex, Results: results, Related: related, Now: x.opts.Now()})
+	fx, err := x.opts.Engine.Advance(sctx, engine.Step{Flow: f, Exec: ex, Results: results, Related: related, Now: x.opts.Now()})
 	if err != nil {
 		return fmt.Errorf("advance: %w", err)
 	}

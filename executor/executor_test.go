@@ -251,3 +251,48 @@ func TestConcurrencyLimitHoldsWithTwoExecutors(t *testing.T) {
 	require.LessOrEqual(t, most, 2, "the flow's concurrency limit is never exceeded")
 	require.Positive(t, queued, "the limit was reached: some executions waited")
 }
+
+// TestCommandsOnAnExecutionWhoseFlowIsGone checks that a kill still ends
+// an execution whose flow revision cannot be loaded KILLED, and that a
+// command needing the flow is refused with a log line, not lost silently.
+func TestCommandsOnAnExecutionWhoseFlowIsGone(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "osprey.db"), sqlite.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	reg := tasks.New()
+	flows := flowcache.New(st.Flows(), func(src []byte) (*flow.Flow, error) { return flow.Parse(src, flow.ParseOptions{Types: reg}) })
+	x := executor.New(executor.Options{Store: st, Engine: &engine.Engine{Types: reg}, Flows: flows})
+	tests := []struct {
+		name string
+		cmd  string
+		want flow.State
+		log  string
+	}{
+		{"kill", `{"kind":"KILL"}`, flow.StateKilled, ""},
+		{"restart", `{"kind":"RESTART"}`, flow.StateFailed, "RESTART refused"},
+	}
+	for _, tt := range tests {
+		now := time.Now().UTC()
+		ex := &flow.Execution{ID: flow.NewID(), Namespace: "company.team", FlowID: "gone", FlowRevision: 1, State: flow.NewStateInfo(flow.StateCreated, now)}
+		ex.State.Set(flow.StateRunning, now)
+		require.NoError(t, st.Executions().Create(ctx, ex))
+		_, err := st.Executions().Send(ctx, store.Command{ExecutionID: ex.ID, Payload: []byte(tt.cmd)})
+		require.NoError(t, err)
+		_, err = x.RunOnce(ctx)
+		require.NoError(t, err)
+		got, _, err := st.Executions().Get(ctx, ex.ID)
+		require.NoError(t, err)
+		require.Equal(t, tt.want, got.State.Current, tt.name)
+		cmds, err := st.Executions().Commands(ctx, ex.ID)
+		require.NoError(t, err)
+		require.Empty(t, cmds, "%s: the step acknowledged the command", tt.name)
+		if tt.log != "" {
+			logs, err := st.Logs().List(ctx, store.LogQuery{ExecutionID: ex.ID})
+			require.NoError(t, err)
+			require.Len(t, logs, 1)
+			require.Contains(t, logs[0].Message, tt.log)
+		}
+	}
+}
