@@ -262,7 +262,7 @@ func (r serverRunner) Start(ctx context.Context, p server.StartParams) (*flow.Ex
 }
 
 func (r serverRunner) Kill(ctx context.Context, id string) error {
-	_, err := r.a.launcher.Kill(ctx, id)
+	_, err := r.a.launcher.Kill(ctx, id, true)
 	return conflict(err)
 }
 
@@ -302,6 +302,8 @@ func command(ctx context.Context, l *launch.Launcher, p server.CommandParams) (*
 	var a launch.Accepted
 	var err error
 	switch p.Action {
+	case server.ActionKill:
+		a, err = l.Kill(ctx, p.ExecutionID, !p.NoCascade)
 	case server.ActionResume:
 		a, err = l.Resume(ctx, p.ExecutionID, p.Inputs)
 	case server.ActionRestart:

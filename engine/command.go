@@ -49,6 +49,9 @@ type Command struct {
 	// TaskRunID, for CommandChangeStatus, names the task run to change
 	// instead of the execution.
 	TaskRunID string `json:"taskRunId,omitempty"`
+	// NoCascade, for CommandKill, leaves the subflow executions running
+	// (Kestra's isOnKillCascade=false).
+	NoCascade bool `json:"noCascade,omitempty"`
 }
 
 // Applied reports what the executor must do beyond saving the execution.
@@ -95,15 +98,16 @@ func Apply(types Types, f *flow.Flow, ex *flow.Execution, c Command, now time.Ti
 	}
 	switch c.Kind {
 	case CommandKill:
+		cascade := Applied{KillSubflows: !c.NoCascade}
 		if ex.State.Current.IsTerminal() {
 			// Nothing to stop here, but subflows started with wait: false
 			// may still run.
-			return Applied{KillSubflows: true}, nil
+			return cascade, nil
 		}
 		if ex.State.Current != flow.StateKilling {
 			ex.State.Set(flow.StateKilling, now)
 		}
-		return Applied{KillSubflows: true}, nil
+		return cascade, nil
 	case CommandResume:
 		return Applied{}, resume(ex, c.OnResume, now)
 	case CommandRestart:

@@ -77,6 +77,8 @@ func TestApply(t *testing.T) {
 		{name: "kill a paused execution", ex: execIn(flow.StatePaused, "a=SUCCESS", "approve=PAUSED"), cmd: engine.Command{Kind: engine.CommandKill},
 			applied: engine.Applied{KillSubflows: true},
 			check:   func(t *testing.T, ex *flow.Execution) { require.Equal(t, flow.StateKilling, ex.State.Current) }},
+		{name: "kill without cascade", ex: execIn(flow.StateRunning, "a=RUNNING"), cmd: engine.Command{Kind: engine.CommandKill, NoCascade: true},
+			check: func(t *testing.T, ex *flow.Execution) { require.Equal(t, flow.StateKilling, ex.State.Current) }},
 		{name: "kill an ended execution only reaches its subflows", ex: execIn(flow.StateSuccess, "a=SUCCESS"), cmd: engine.Command{Kind: engine.CommandKill},
 			applied: engine.Applied{KillSubflows: true},
 			check:   func(t *testing.T, ex *flow.Execution) { require.Equal(t, flow.StateSuccess, ex.State.Current) }},

@@ -22,14 +22,15 @@ type Accepted struct {
 	Command   store.Command
 }
 
-// Kill asks the executor to kill a running execution; it sends the kill on
-// to every subflow execution, recursively, as Kestra does.
-func (l *Launcher) Kill(ctx context.Context, id string) (Accepted, error) {
+// Kill asks the executor to kill a running execution; with cascade it
+// sends the kill on to every subflow execution, recursively, as Kestra
+// does by default.
+func (l *Launcher) Kill(ctx context.Context, id string, cascade bool) (Accepted, error) {
 	return l.command(ctx, id, func(_ *flow.Flow, ex *flow.Execution) (engine.Command, error) {
 		if ex.State.Current.IsTerminal() {
 			return engine.Command{}, fmt.Errorf("execution %s already ended %s: %w", id, ex.State.Current, engine.ErrInvalidTransition)
 		}
-		return engine.Command{Kind: engine.CommandKill}, nil
+		return engine.Command{Kind: engine.CommandKill, NoCascade: !cascade}, nil
 	})
 }
 

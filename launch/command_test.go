@@ -65,6 +65,7 @@ func stored(t *testing.T, s store.Store, st flow.State, runs ...[2]string) *flow
 func TestCommandsAreCheckedThenSent(t *testing.T) {
 	t.Parallel()
 	l, st := newLauncher(t)
+	kill := func(ctx context.Context, id string) (launch.Accepted, error) { return l.Kill(ctx, id, true) }
 	tests := []struct {
 		name    string
 		state   flow.State
@@ -74,8 +75,8 @@ func TestCommandsAreCheckedThenSent(t *testing.T) {
 		kind    engine.CommandKind
 		preview flow.State
 	}{
-		{name: "kill a running execution", state: flow.StateRunning, send: l.Kill, kind: engine.CommandKill, preview: flow.StateKilling},
-		{name: "kill an ended execution", state: flow.StateSuccess, send: l.Kill, wantErr: engine.ErrInvalidTransition},
+		{name: "kill a running execution", state: flow.StateRunning, send: kill, kind: engine.CommandKill, preview: flow.StateKilling},
+		{name: "kill an ended execution", state: flow.StateSuccess, send: kill, wantErr: engine.ErrInvalidTransition},
 		{name: "resume a paused execution", state: flow.StatePaused, runs: [][2]string{{"approve", "PAUSED"}},
 			send: func(ctx context.Context, id string) (launch.Accepted, error) {
 				return l.Resume(ctx, id, map[string]any{"approved": "true"})
@@ -122,7 +123,7 @@ func TestCommandsAreCheckedThenSent(t *testing.T) {
 		})
 	}
 
-	_, err := l.Kill(t.Context(), "nope")
+	_, err := l.Kill(t.Context(), "nope", true)
 	require.ErrorIs(t, err, store.ErrNotFound)
 }
 

@@ -33,6 +33,7 @@ type Action string
 
 // The actions the API offers on an existing execution besides kill.
 const (
+	ActionKill         Action = "kill"
 	ActionResume       Action = "resume"
 	ActionRestart      Action = "restart"
 	ActionChangeStatus Action = "change-status"
@@ -50,6 +51,9 @@ type CommandParams struct {
 	// task run whose state changes instead of the execution's.
 	State     flow.State
 	TaskRunID string
+	// NoCascade keeps a kill from reaching subflow executions
+	// (?isOnKillCascade=false).
+	NoCascade bool
 	// Wait answers once the executor applied the command (?wait=true).
 	Wait bool
 }

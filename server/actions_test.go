@@ -46,7 +46,7 @@ func (r launchRunner) Start(ctx context.Context, p server.StartParams) (*flow.Ex
 	return r.l.Start(ctx, p.Flow, p.Inputs, p.Labels)
 }
 func (r launchRunner) Kill(ctx context.Context, id string) error {
-	_, err := r.l.Kill(ctx, id)
+	_, err := r.l.Kill(ctx, id, true)
 	return err
 }
 
@@ -54,6 +54,8 @@ func (r launchRunner) Command(ctx context.Context, p server.CommandParams) (*flo
 	var a launch.Accepted
 	var err error
 	switch p.Action {
+	case server.ActionKill:
+		a, err = r.l.Kill(ctx, p.ExecutionID, !p.NoCascade)
 	case server.ActionResume:
 		a, err = r.l.Resume(ctx, p.ExecutionID, p.Inputs)
 	case server.ActionRestart:
@@ -377,6 +379,16 @@ func TestKillCascadesToSubflows(t *testing.T) {
 	}
 	require.Equal(t, flow.StateSuccess, e.get(t, ended.ID).State.Current, "an ended subflow stays as it ended")
 	require.Equal(t, flow.StateRunning, e.get(t, other.ID).State.Current, "an unrelated execution runs on")
+
+	// Kestra's isOnKillCascade=false spares the subflows.
+	status, b = e.do(t, "DELETE", "/executions/"+other.ID+"/kill?isOnKillCascade=maybe", "", nil)
+	require.Equal(t, http.StatusBadRequest, status, string(b))
+	spared := e.subflow(t, other.ID, flow.StateRunning, "a=RUNNING")
+	status, b = e.do(t, "DELETE", "/executions/"+other.ID+"/kill?isOnKillCascade=false", "", nil)
+	require.Equal(t, http.StatusAccepted, status, string(b))
+	e.drain(t)
+	require.Equal(t, flow.StateKilled, e.get(t, other.ID).State.Current)
+	require.Equal(t, flow.StateRunning, e.get(t, spared.ID).State.Current, "its subflow runs on")
 }
 
 func TestActionWaitsWithWaitTrue(t *testing.T) {
