@@ -3,10 +3,12 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/ospreyhq/osprey/flow"
 )
@@ -124,7 +126,7 @@ func (s *Server) resumeExecution(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := st.Command(r.Context(), CommandParams{ExecutionID: e.ID, Action: ActionResume, Inputs: inputs, Wait: wait}); err != nil {
+	if _, err := s.send(w, r, st, CommandParams{ExecutionID: e.ID, Action: ActionResume, Inputs: inputs, Wait: wait}); err != nil {
 		return fmt.Errorf("resume execution %s: %w", e.ID, err)
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -155,12 +157,28 @@ func (s *Server) command(w http.ResponseWriter, r *http.Request, st Steerer, p C
 		return err
 	}
 	p.Wait = wait
-	e, err := st.Command(r.Context(), p)
+	e, err := s.send(w, r, st, p)
 	if err != nil {
 		return fmt.Errorf("%s execution %s: %w", p.Action, p.ExecutionID, err)
 	}
 	writeJSON(w, http.StatusOK, e)
 	return nil
+}
+
+// send hands p to the steerer. A wait is bounded by MaxWait, like a start's:
+// past it the client learns the command is accepted but not yet applied.
+func (s *Server) send(w http.ResponseWriter, r *http.Request, st Steerer, p CommandParams) (*flow.Execution, error) {
+	if !p.Wait {
+		return st.Command(r.Context(), p)
+	}
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.opts.MaxWait + time.Minute))
+	ctx, cancel := context.WithTimeout(r.Context(), s.opts.MaxWait)
+	defer cancel()
+	e, err := st.Command(ctx, p)
+	if err != nil && errors.Is(err, context.DeadlineExceeded) && r.Context().Err() == nil {
+		return nil, Errorf(http.StatusGatewayTimeout, fmt.Sprintf("the %s of execution %s is accepted, but no executor applied it within %s: is an executor running?", p.Action, p.ExecutionID, s.opts.MaxWait))
+	}
+	return e, err
 }
 
 // simpleAction answers an action that takes nothing but the execution

@@ -116,7 +116,7 @@ func (e *actionEnv) drain(t *testing.T) {
 	t.Fatal("the executor keeps finding work")
 }
 
-func newActionEnv(t *testing.T) *actionEnv {
+func newActionEnv(t *testing.T, opts ...func(*server.Options)) *actionEnv {
 	t.Helper()
 	ctx := t.Context()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "osprey.db"), sqlite.Options{})
@@ -128,7 +128,11 @@ func newActionEnv(t *testing.T) *actionEnv {
 	l := &launch.Launcher{Store: st, Flows: flows, Types: reg}
 	eng := &engine.Engine{Types: reg, Renderer: &render.Renderer{Expr: expr.New(expr.Options{})}, Starter: l}
 	x := executor.New(executor.Options{Store: st, Engine: eng, Flows: flows})
-	srv := server.New(server.Options{Store: st, Parse: parse, Runner: launchRunner{l: l, reg: reg}})
+	o := server.Options{Store: st, Parse: parse, Runner: launchRunner{l: l, reg: reg}}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	srv := server.New(o)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 	return &actionEnv{st: st, x: x, url: hs.URL + "/api/v1/main"}
@@ -402,6 +406,20 @@ func TestActionWaitsWithWaitTrue(t *testing.T) {
 	status, b := e.do(t, "POST", "/executions/"+paused.ID+"/resume?wait=true", ct, body)
 	require.Equal(t, http.StatusNoContent, status, string(b))
 	require.Equal(t, flow.StateRunning, e.get(t, paused.ID).State.Current, "?wait=true answers once the executor applied it")
+
+	// Without an executor the wait ends at MaxWait, saying so.
+	idle := newActionEnv(t, func(o *server.Options) { o.MaxWait = 50 * time.Millisecond })
+	idle.flow(t, pauseFlow)
+	paused = idle.execution(t, flow.StatePaused, "approve=PAUSED")
+	status, b = idle.do(t, "POST", "/executions/"+paused.ID+"/pause?wait=true", "", nil)
+	require.Equal(t, http.StatusConflict, status, string(b), "a paused execution does not pause")
+	running := idle.execution(t, flow.StateRunning, "approve=RUNNING")
+	status, b = idle.do(t, "POST", "/executions/"+running.ID+"/pause?wait=true", "", nil)
+	require.Equal(t, http.StatusGatewayTimeout, status, string(b))
+	require.Contains(t, string(b), "accepted, but no executor applied it")
+	cmds, err := idle.st.Executions().Commands(t.Context(), running.ID)
+	require.NoError(t, err)
+	require.Len(t, cmds, 1, "the command stays for the executor")
 }
 
 func TestChangeStatusPauseAndForceRun(t *testing.T) {

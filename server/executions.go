@@ -337,7 +337,7 @@ func (s *Server) killExecution(w http.ResponseWriter, r *http.Request) error {
 	}
 	if st, ok := s.opts.Runner.(Steerer); ok {
 		// the kill as a command: it can spare subflows and be waited on
-		_, err = st.Command(r.Context(), CommandParams{ExecutionID: id, Action: ActionKill, NoCascade: !cascade, Wait: wait})
+		_, err = s.send(w, r, st, CommandParams{ExecutionID: id, Action: ActionKill, NoCascade: !cascade, Wait: wait})
 	} else {
 		err = s.opts.Runner.Kill(r.Context(), id)
 	}
