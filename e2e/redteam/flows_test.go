@@ -153,7 +153,10 @@ func attacks() []attack {
 		e := expressions[i]
 		out = append(out, attack{id: next(), channel: "label", how: e.how, tasks: "  - id: leak\n    type: io.kestra.plugin.core.execution.Labels\n    labels:\n      leak: " + block(8, e.expr) + "\n"})
 	}
-	for _, c := range []struct{ i int; typ string }{{0, "STRING"}, {8, "STRING"}, {21, "STRING"}, {23, "INT"}, {24, "JSON"}} {
+	for _, c := range []struct {
+		i   int
+		typ string
+	}{{0, "STRING"}, {8, "STRING"}, {21, "STRING"}, {23, "INT"}, {24, "JSON"}} {
 		e := expressions[c.i]
 		id := next()
 		out = append(out, attack{id: id, channel: "flow output (" + c.typ + ")", how: e.how, tasks: logTask("hello"),
