@@ -103,6 +103,7 @@ type Server struct {
 	mgmt    *http.ServeMux
 	reg     *prometheus.Registry
 	metrics *httpMetrics
+	logins  *loginLimiter
 
 	// closing is closed when Stop begins, ending event streams and waits,
 	// which would otherwise hold Shutdown until its deadline.
@@ -150,6 +151,7 @@ func New(o Options) *Server {
 		mgmt:    http.NewServeMux(),
 		reg:     reg,
 		metrics: newHTTPMetrics(reg),
+		logins:  newLoginLimiter(),
 		closing: make(chan struct{}),
 	}
 	s.routes()
@@ -179,7 +181,7 @@ func (s *Server) handle(pattern string, h HandlerFunc, auth bool) {
 	var handler http.Handler = s.adapt(h)
 	handler = s.limitBody(handler)
 	if auth && s.opts.BasicAuth != nil {
-		handler = basicAuth(*s.opts.BasicAuth)(handler)
+		handler = basicAuth(*s.opts.BasicAuth, s.logins)(handler)
 	}
 	for _, p := range apiPrefixes {
 		s.api.Handle(method+" "+p+path, handler)
