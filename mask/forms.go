@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/ospreyhq/osprey/textcase"
+	"github.com/ospreyhq/osprey/internal/textcase"
 )
 
 // MinLen is the shortest value masked. Masking "a" or "ab1" would garble
