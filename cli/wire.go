@@ -69,7 +69,7 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, host *Env) 
 	}
 	a.renderer = &render.Renderer{Expr: expr.New(expr.Options{
 		MaxDuration: cfg.Osprey.Limits.ExpressionTimeout, MaxAlloc: int64(cfg.Osprey.Limits.JQMemoryMB) << 20,
-	}), Secrets: secrets, Logs: errorLogs{st}, KV: st.KV(), Files: st.Files()}
+	}), Secrets: secrets, Logs: errorLogs{st}, KV: st.KV(), Files: st.Files(), Access: secretAccess(cfg, st)}
 	a.engine = &engine.Engine{
 		Types:        reg,
 		Renderer:     a.renderer,
