@@ -135,6 +135,49 @@ func startServer(t *testing.T, env []string, extra ...string) *server {
 	return nil
 }
 
+// startInProcess runs the server in this process with env (the Azure
+// transport of the emulator, for the Key Vault group), and waits until the
+// API answers.
+func startInProcess(t *testing.T, env *cli.Env, configFile string) *server {
+	t.Helper()
+	dir := t.TempDir()
+	port := freePort(t)
+	out := &syncBuffer{}
+	env.Stdin, env.Stdout, env.Stderr = strings.NewReader(""), out, out
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- cli.Run(ctx, env, []string{"-c", configFile, "server", "local", "--data-dir", filepath.Join(dir, "data"),
+			"--port", strconv.Itoa(port), "--management-port", strconv.Itoa(freePort(t)), "--shutdown-grace", "2s"})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Error("osprey did not stop")
+		}
+	})
+	s := &server{t: t, out: out, base: fmt.Sprintf("http://127.0.0.1:%d", port), dataDir: filepath.Join(dir, "data")}
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case code := <-done:
+			t.Fatalf("osprey exited with %d before serving:\n%s", code, out.String())
+		default:
+		}
+		if res, err := http.Get(s.base + "/api/v1/main/flows/search"); err == nil {
+			res.Body.Close()
+			if res.StatusCode < 500 {
+				return s
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("osprey did not come up:\n%s", out.String())
+	return nil
+}
+
 // peakRSS is the server process's peak resident set (VmHWM), in bytes.
 func (s *server) peakRSS() int64 {
 	s.t.Helper()
