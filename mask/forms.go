@@ -18,12 +18,14 @@ import (
 const MinLen = 4
 
 // maxParts bounds the parts learnt from one secret (lines and JSON
-// leaves), and maxDeepLen the length of a part whose forms are composed
-// two deep: a 4 KB certificate is learnt line by line, not as 300
-// encodings of 4 KB each.
+// leaves); the first maxDeepParts of them, up to maxDeepLen bytes long,
+// have their forms composed two deep, the others one deep. A 4 KB
+// certificate is learnt line by line, not as 300 encodings of 4 KB each,
+// and a JSON document of a thousand leaves costs a bounded time to learn.
 const (
-	maxParts   = 256
-	maxDeepLen = 512
+	maxParts     = 256
+	maxDeepParts = 64
+	maxDeepLen   = 512
 )
 
 // Parts returns the pieces of secret that are secrets of their own: the
@@ -105,12 +107,12 @@ func Forms(secret string) []string {
 			out = append(out, s)
 		}
 	}
-	for _, p := range Parts(secret) {
+	for i, p := range Parts(secret) {
 		first := firstForms(p)
 		for _, f := range first {
 			add(f)
 		}
-		if len(p) > maxDeepLen {
+		if len(p) > maxDeepLen || i >= maxDeepParts {
 			continue
 		}
 		for _, f := range first {
