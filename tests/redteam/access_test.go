@@ -15,6 +15,7 @@ import (
 // read fails naming both namespaces and nothing else — the same answer
 // whether the key exists or not — while allowed reads work.
 func TestAllowedNamespaces(t *testing.T) {
+	t.Parallel()
 	cfg := filepath.Join(t.TempDir(), "application.yml")
 	require.NoError(t, os.WriteFile(cfg, []byte("osprey:\n  secret:\n    allowed-namespaces:\n      team.payroll: [team.hr]\n"), 0o600))
 	s := startServer(t, append(secretEnv(), "KESTRA_SECRET_TYPE=env", "OSPREY_CONFIG_FILES="+cfg))

@@ -20,6 +20,7 @@ const memoryBudget = 512 << 20
 // or a failed task, that the ordinary executions finish, and that the
 // server process's peak RSS (VmHWM) stays under memoryBudget.
 func TestDenialOfService(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, []string{"OSPREY_LIMITS_JQ_MEMORY_MB=64", "OSPREY_LIMITS_LOOP_ITEMS=1000"})
 	base := s.peakRSS()
 	s.createFlow("id: ordinary\nnamespace: dos\ntasks:\n  - {id: a, type: io.kestra.plugin.core.log.Log, message: fine}\n  - {id: b, type: io.kestra.plugin.core.debug.Return, format: \"{{ range(1, 100) | length }}\"}\n")

@@ -26,6 +26,7 @@ const kvClientID = "00000000-0000-0000-0000-000000000000"
 // Identity as on AKS: the values come from the vault, and the same scan
 // finds none of them.
 func TestRedTeamKeyVault(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("the Key Vault group starts the Azure emulator; -short skips it")
 	}

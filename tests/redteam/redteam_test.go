@@ -32,6 +32,7 @@ type outcome struct {
 // secret backend, then scans each execution's surfaces and the whole
 // server (responses, SSE, database and WAL, its own output).
 func TestRedTeam(t *testing.T) {
+	t.Parallel()
 	if runtime.GOOS != "linux" {
 		t.Skip("the shell attacks use xxd, hexdump and GNU base64; they run on Linux")
 	}
