@@ -58,7 +58,7 @@ type Renderer struct {
 	// Access decides whether a flow may read another namespace's secrets
 	// (allowedNamespaces); nil allows every read.
 	Access SecretAccess
-	learn         func(string)
+	learn  func(string)
 }
 
 var (

@@ -24,7 +24,7 @@ func TestAccessCheckRead(t *testing.T) {
 	}
 	tests := []struct {
 		name, owner, reader string
-		denied             bool
+		denied              bool
 	}{
 		{"no rule: everyone may read", "company.open", "company.marketing", false},
 		{"own namespace", "company.payroll", "company.payroll", false},
