@@ -100,7 +100,7 @@ type Server struct {
 	opts    Options
 	log     *slog.Logger
 	api     *http.ServeMux
-	mgmt    *http.ServeMux
+	mgmt    *Management
 	reg     *prometheus.Registry
 	metrics *httpMetrics
 
@@ -147,14 +147,13 @@ func New(o Options) *Server {
 		opts:    o,
 		log:     o.Logger.With(slog.String("component", "webserver")),
 		api:     http.NewServeMux(),
-		mgmt:    http.NewServeMux(),
+		mgmt:    NewManagement(ManagementOptions{Store: o.Store, Registry: reg, Logger: o.Logger}),
 		reg:     reg,
 		metrics: newHTTPMetrics(reg),
 		closing: make(chan struct{}),
 	}
 	s.routes()
 	s.actionRoutes()
-	s.managementRoutes()
 	return s
 }
 
@@ -202,7 +201,7 @@ func (s *Server) Handler() http.Handler {
 }
 
 // ManagementHandler is the management handler (health and metrics).
-func (s *Server) ManagementHandler() http.Handler { return recoverPanics(s.log, s.mgmt) }
+func (s *Server) ManagementHandler() http.Handler { return s.mgmt.Handler() }
 
 // Start listens on the configured addresses and serves in the background.
 // It refuses to expose an unauthenticated API beyond loopback unless
