@@ -549,7 +549,11 @@ extraManifests:
 
 func TestLint(t *testing.T) {
 	t.Parallel()
-	for _, vals := range []map[string]any{nil, readValuesFile(t, filepath.Join("testdata", "guide-values.yaml"))} {
+	all := []map[string]any{nil, readValuesFile(t, filepath.Join("testdata", "guide-values.yaml"))}
+	for _, vals := range realisticValues(t) {
+		all = append(all, vals)
+	}
+	for _, vals := range all {
 		linter := lint.All(chartDir, vals, namespace, false)
 		var problems []string
 		for _, m := range linter.Messages {

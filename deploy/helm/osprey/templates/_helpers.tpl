@@ -124,9 +124,23 @@ cannot read (a Secret or ConfigMap under helm template, extraEnvFrom).
 {{- if $type }}{{ lower $type }}{{ else if $hidden }}unknown{{ else }}sqlite{{ end }}
 {{- end }}
 
-{{/* The image reference: image.image (Osprey's earlier key) wins when set, else image.repository. */}}
+{{/*
+The image reference: image.image (Osprey's earlier key) wins when set, else image.repository. Kestra's own image
+(kestra/kestra, as Kestra's values file names it) cannot run Osprey's commands: it is replaced by Osprey's image at
+the chart's version, and NOTES says so.
+*/}}
 {{- define "osprey.image" -}}
+{{- if include "osprey.kestraImage" . }}
+{{- printf "ghcr.io/ospreyhq/osprey:%s" .Chart.AppVersion }}
+{{- else }}
 {{- printf "%s:%s" (.Values.image.image | default .Values.image.repository) (.Values.image.tag | default .Chart.AppVersion) }}
+{{- end }}
+{{- end }}
+
+{{/* "true" when the values name Kestra's own image. */}}
+{{- define "osprey.kestraImage" -}}
+{{- $repo := .Values.image.image | default .Values.image.repository | toString }}
+{{- if or (eq $repo "kestra/kestra") (hasSuffix "/kestra/kestra" $repo) }}true{{ end }}
 {{- end }}
 
 {{/* The API and management container ports. */}}
@@ -274,6 +288,7 @@ chart merges them (see values.yaml). Called with (dict "root" $ "component" "wor
 {{/* Kestra chart keys this release sets that Osprey accepts with no effect, one per line. */}}
 {{- define "osprey.ignoredKeys" -}}
 {{- $out := list }}
+{{- if include "osprey.kestraImage" . }}{{ $out = append $out (printf "image.repository %s (and its tag): that is Kestra's image; Osprey's %s runs instead" (.Values.image.image | default .Values.image.repository) (include "osprey.image" .)) }}{{ end }}
 {{- if .Values.dind }}{{ $out = append $out "dind: Osprey runs script tasks as processes, without Docker" }}{{ end }}
 {{- if .Values.common.jvm }}{{ $out = append $out "common.jvm: Osprey is not a JVM" }}{{ end }}
 {{- if (.Values.common.configmapReloader | default dict).enabled }}{{ $out = append $out "common.configmapReloader: pods already restart when the chart's configuration changes (checksum/config)" }}{{ end }}
