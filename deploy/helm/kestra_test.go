@@ -433,3 +433,46 @@ func podTemplatesWithSelector(r rendering) []selectedPod {
 	}
 	return out
 }
+
+// TestDocsNameEveryKestraKey keeps docs/deploy-aks.md's table of Kestra's chart keys complete: every key of
+// Kestra's default values file (to three levels) is named there, itself, through an ancestor of two or more
+// levels, or through a `prefix.*` row.
+func TestDocsNameEveryKestraKey(t *testing.T) {
+	t.Parallel()
+	if _, err := os.Stat(kestraValuesFile); errors.Is(err, os.ErrNotExist) {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is missing: CI needs the shared material next to the repository", kestraValuesFile)
+		}
+		t.Skipf("%s not found: Kestra's values file is read from the shared material next to the repository", kestraValuesFile)
+	}
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "deploy-aks.md"))
+	require.NoError(t, err)
+	var keys []string
+	var walk func(v any, path []string)
+	walk = func(v any, path []string) {
+		if m, ok := v.(map[string]any); ok && len(m) > 0 && len(path) < 3 {
+			for k, child := range m {
+				walk(child, append(slices.Clone(path), k))
+			}
+			return
+		}
+		keys = append(keys, strings.Join(path, "."))
+	}
+	walk(readValuesFile(t, kestraValuesFile), nil)
+	require.Greater(t, len(keys), 70)
+	var missing []string
+	for _, k := range keys {
+		parts := strings.Split(k, ".")
+		named := false
+		for n := len(parts); n >= 1 && !named; n-- {
+			prefix := strings.Join(parts[:n], ".")
+			named = strings.Contains(string(doc), "`"+prefix+".*`") ||
+				(n >= 2 || n == len(parts)) && strings.Contains(string(doc), "`"+prefix+"`")
+		}
+		if !named {
+			missing = append(missing, k)
+		}
+	}
+	sort.Strings(missing)
+	require.Empty(t, missing, "Kestra chart keys docs/deploy-aks.md does not name")
+}
