@@ -51,8 +51,8 @@ func TestSplitRolesProbes(t *testing.T) {
 	apiPort := freePort(t)
 	roles := []*role{
 		{name: "webserver", metrics: []string{"osprey_http_requests_total", "go_goroutines"}},
-		{name: "executor", metrics: []string{"osprey_executor_executions_claimed_total", "osprey_executor_lease_expiries_total"}, table: "executions"},
-		{name: "worker", metrics: []string{"osprey_worker_jobs_claimed_total", "osprey_worker_threads 2", "osprey_worker_jobs_running"}, table: "jobs"},
+		{name: "executor", metrics: []string{"osprey_executor_executions_claimed_total", "osprey_executor_lease_expiries_total", `osprey_queue_jobs{state="queued"} 0`, "osprey_queue_oldest_job_age_seconds"}, table: "executions"},
+		{name: "worker", metrics: []string{"osprey_worker_jobs_claimed_total", "osprey_worker_threads 2", "osprey_worker_jobs_running", "osprey_queue_executions_pending"}, table: "jobs"},
 		{name: "scheduler", metrics: []string{"osprey_scheduler_executions_fired_total"}, table: "triggers"},
 	}
 	for _, r := range roles {

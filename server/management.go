@@ -14,6 +14,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/ospreyhq/osprey/store"
 )
 
 // health is Micronaut's health response, which Kestra's probes and
@@ -61,6 +63,9 @@ type ManagementOptions struct {
 	Logger   *slog.Logger
 	// Now is the clock liveness compares pass times with (time.Now).
 	Now func() time.Time
+	// Queue, when set, adds the queue's depth and age to /metrics, read
+	// at every scrape (processes that run an executor or a worker set it).
+	Queue store.QueueInspector
 }
 
 // Management serves the management port of any role: /health,
@@ -102,10 +107,19 @@ func NewManagement(o ManagementOptions) *Management {
 		o.Now = time.Now
 	}
 	m := &Management{o: o, log: o.Logger.With(slog.String("component", "management")), mux: http.NewServeMux()}
+	if o.Queue != nil {
+		o.Registry.MustRegister(queueCollector{q: o.Queue, now: o.Now, log: m.log})
+	}
 	m.mux.HandleFunc("GET /health", m.serveHealth(true, true))
 	m.mux.HandleFunc("GET /health/liveness", m.serveHealth(true, false))
 	m.mux.HandleFunc("GET /health/readiness", m.serveHealth(false, true))
-	m.mux.Handle("GET /metrics", promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{Registry: o.Registry}))
+	m.mux.Handle("GET /metrics", promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{
+		Registry: o.Registry,
+		// A metric that cannot be read (the store is down) is left out;
+		// the others are still served.
+		ErrorHandling: promhttp.ContinueOnError,
+		ErrorLog:      slog.NewLogLogger(m.log.Handler(), slog.LevelWarn),
+	}))
 	return m
 }
 
@@ -225,4 +239,46 @@ func ManagementAddr(host string, port int) string {
 		host = "127.0.0.1"
 	}
 	return net.JoinHostPort(host, fmt.Sprint(port))
+}
+
+var (
+	queueJobsDesc = prometheus.NewDesc("osprey_queue_jobs", "Jobs (task run attempts) in the queue, by state.",
+		[]string{"state"}, nil)
+	queueAgeDesc = prometheus.NewDesc("osprey_queue_oldest_job_age_seconds",
+		"How long the oldest queued job has waited for a worker (0 when none waits).", nil, nil)
+	queuePendingDesc = prometheus.NewDesc("osprey_queue_executions_pending",
+		"Executions marked for an executor step.", nil, nil)
+)
+
+// queueCollector reads the queue's depth at scrape time, so that every
+// scrape sees the store's truth rather than this process's view.
+type queueCollector struct {
+	q   store.QueueInspector
+	now func() time.Time
+	log *slog.Logger
+}
+
+func (c queueCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- queueJobsDesc
+	ch <- queueAgeDesc
+	ch <- queuePendingDesc
+}
+
+func (c queueCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), pingTimeout)
+	defer cancel()
+	st, err := c.q.Stats(ctx)
+	if err != nil {
+		c.log.Warn("read queue depth", "err", err)
+		ch <- prometheus.NewInvalidMetric(queueJobsDesc, errors.New("the store does not answer"))
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(queueJobsDesc, prometheus.GaugeValue, float64(st.JobsQueued), "queued")
+	ch <- prometheus.MustNewConstMetric(queueJobsDesc, prometheus.GaugeValue, float64(st.JobsRunning), "running")
+	age := 0.0
+	if !st.OldestQueued.IsZero() {
+		age = max(c.now().Sub(st.OldestQueued).Seconds(), 0)
+	}
+	ch <- prometheus.MustNewConstMetric(queueAgeDesc, prometheus.GaugeValue, age)
+	ch <- prometheus.MustNewConstMetric(queuePendingDesc, prometheus.GaugeValue, float64(st.ExecutionsPending))
 }

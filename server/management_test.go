@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ospreyhq/osprey/store"
 )
 
 func TestHealth(t *testing.T) {
@@ -144,4 +147,45 @@ func TestManagementAddr(t *testing.T) {
 	t.Parallel()
 	require.Equal(t, "127.0.0.1:8081", ManagementAddr("", 8081), "loopback unless configured")
 	require.Equal(t, "0.0.0.0:8081", ManagementAddr("0.0.0.0", 8081))
+}
+
+// fakeQueue reports a fixed queue depth, or an error.
+type fakeQueue struct {
+	st  store.QueueStats
+	err error
+}
+
+func (f fakeQueue) Stats(context.Context) (store.QueueStats, error) { return f.st, f.err }
+
+func TestManagementQueueMetrics(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name  string
+		queue fakeQueue
+		want  []string
+		code  int
+	}{
+		{name: "waiting jobs", code: 200, queue: fakeQueue{st: store.QueueStats{JobsQueued: 7, JobsRunning: 3, OldestQueued: now.Add(-90 * time.Second), ExecutionsPending: 2}},
+			want: []string{`osprey_queue_jobs{state="queued"} 7`, `osprey_queue_jobs{state="running"} 3`, "osprey_queue_oldest_job_age_seconds 90", "osprey_queue_executions_pending 2"}},
+		{name: "empty queue", code: 200, queue: fakeQueue{},
+			want: []string{`osprey_queue_jobs{state="queued"} 0`, "osprey_queue_oldest_job_age_seconds 0"}},
+		{name: "store down leaves the rest", code: 200, queue: fakeQueue{err: errors.New("dial tcp: refused")}, want: []string{"go_goroutines"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m := NewManagement(ManagementOptions{Store: newEnv(t).mem, Queue: tt.queue, Now: func() time.Time { return now }})
+			rec := httptest.NewRecorder()
+			m.Handler().ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), "GET", "/metrics", nil))
+			require.Equal(t, tt.code, rec.Code)
+			for _, w := range tt.want {
+				require.Contains(t, rec.Body.String(), w)
+			}
+			require.NotContains(t, rec.Body.String(), "refused")
+			if tt.queue.err != nil {
+				require.NotContains(t, rec.Body.String(), "osprey_queue_jobs{")
+			}
+		})
+	}
 }

@@ -281,3 +281,9 @@ DELETE FROM files WHERE namespace = $1 AND (path = $2 OR starts_with(path, $3));
 
 -- name: notify
 SELECT pg_notify('osprey', $1);
+
+-- name: queueStats
+SELECT (SELECT count(*) FROM jobs WHERE state = 'QUEUED'),
+       (SELECT count(*) FROM jobs WHERE state = 'RUNNING'),
+       (SELECT min(created) FROM jobs WHERE state = 'QUEUED'),
+       (SELECT count(*) FROM executions WHERE dirty);

@@ -257,3 +257,9 @@ ORDER BY path;
 -- name: fileDelete
 -- Same matching as fileList: the file at ?2 and every file under ?3.
 DELETE FROM files WHERE namespace = ?1 AND (path = ?2 OR substr(path, 1, length(?3)) = ?3);
+
+-- name: queueStats
+SELECT (SELECT count(*) FROM jobs WHERE state = 'QUEUED'),
+       (SELECT count(*) FROM jobs WHERE state = 'RUNNING'),
+       (SELECT min(created) FROM jobs WHERE state = 'QUEUED'),
+       (SELECT count(*) FROM executions WHERE dirty = 1);
