@@ -198,17 +198,20 @@ func runServer(ctx context.Context, env *Env, mode string, roles []string, fl se
 		}
 		loops = append(loops, server.Loop{Name: roleScheduler, LastPass: sch.LastPass})
 	}
-	// Every role serves the management port: the chart probes each pod on it.
-	var queue store.QueueInspector
-	if qi, ok := a.store.Queue().(store.QueueInspector); ok && (has(roleExecutor) || has(roleWorker)) {
-		queue = qi
-	}
-	mgmt = server.NewManagement(server.ManagementOptions{
-		Addr: server.ManagementAddr(fl.managementHost, cfg.Server.ManagementPort), Store: a.store,
-		Loops: loops, Window: fl.livenessWindow, Registry: metrics, Logger: a.log, Queue: queue,
-	})
-	if err := mgmt.Start(ctx); err != nil {
-		return err
+	// Every role serves the management port: the chart probes each pod on
+	// it. endpoints.all.port 0 turns it off.
+	if cfg.Server.ManagementPort > 0 {
+		var queue store.QueueInspector
+		if qi, ok := a.store.Queue().(store.QueueInspector); ok && (has(roleExecutor) || has(roleWorker)) {
+			queue = qi
+		}
+		mgmt = server.NewManagement(server.ManagementOptions{
+			Addr: server.ManagementAddr(fl.managementHost, cfg.Server.ManagementPort), Store: a.store,
+			Loops: loops, Window: fl.livenessWindow, Registry: metrics, Logger: a.log, Queue: queue,
+		})
+		if err := mgmt.Start(ctx); err != nil {
+			return err
+		}
 	}
 	log.InfoContext(ctx, "osprey started", "mode", mode, "components", strings.Join(roles, ","), "version", Version())
 	<-ctx.Done()
