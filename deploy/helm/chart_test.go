@@ -553,6 +553,9 @@ func TestLint(t *testing.T) {
 	for _, vals := range realisticValues(t) {
 		all = append(all, vals)
 	}
+	if _, err := os.Stat(kestraValuesFile); err == nil {
+		all = append(all, readValuesFile(t, kestraValuesFile))
+	}
 	for _, vals := range all {
 		linter := lint.All(chartDir, vals, namespace, false)
 		var problems []string

@@ -167,6 +167,18 @@ func TestRealisticValues(t *testing.T) {
 					return rule.Ports[0].Port.String() == "http"
 				})
 				require.Equal(t, np.Name == release+"-webserver", apiPort, "only the webserver takes API traffic: %s", np.Name)
+				var egress []string
+				for _, e := range np.Spec.Egress {
+					for _, p := range e.Ports {
+						to := "any"
+						if len(e.To) > 0 {
+							to = e.To[0].IPBlock.CIDR
+						}
+						egress = append(egress, fmt.Sprintf("%s/%s->%s", p.Port.String(), *p.Protocol, to))
+					}
+				}
+				require.Equal(t, []string{"53/UDP->any", "53/TCP->any", "5432/TCP->10.20.0.0/24", "443/TCP->0.0.0.0/0"}, egress,
+					"DNS, PostgreSQL, and HTTPS for Entra ID and Key Vault only")
 			}
 		},
 		"15-statefulset-persistence": func(t *testing.T, r rendering) {
