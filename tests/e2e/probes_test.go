@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -34,7 +35,9 @@ var probePaths = []string{"/health", "/health/liveness", "/health/readiness", "/
 //     window while readiness, which only needs the store to answer, stays
 //     up; releasing the lock brings liveness back;
 //   - a process stopped with SIGSTOP fails its liveness probe as the kubelet
-//     sees it (no answer within the probe's timeout), and SIGCONT recovers.
+//     sees it (no answer within the probe's timeout), and SIGCONT recovers;
+//   - a worker told to stop (SIGTERM) while it runs a task fails readiness at
+//     once, stays live while the task run finishes, and exits cleanly.
 func TestSplitRolesProbes(t *testing.T) {
 	dsn := pgtest.Start(t)
 	env := []string{
@@ -153,17 +156,58 @@ func TestSplitRolesProbes(t *testing.T) {
 		})
 	}
 
-	// SIGTERM drains: readiness fails while the process finishes its work.
+	// SIGTERM drains: readiness fails at once while the worker finishes the
+	// task run it holds, liveness stays up, and the task run still succeeds.
+	a := api{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", apiPort)}
+	a.createFlow(drainFlow)
+	code, body := a.do(http.MethodPost, "/api/v1/main/executions/e2e.probes/drain", "", nil)
+	require.Equal(t, http.StatusOK, code, string(body))
+	var ex map[string]any
+	require.NoError(t, json.Unmarshal(body, &ex))
 	w := roles[2]
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		_, metrics := probe(w, "/metrics")
+		if strings.Contains(metrics, "osprey_worker_jobs_running 1") {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "the worker never ran the task; logs:\n%s", w.proc.logs.String())
+		time.Sleep(50 * time.Millisecond)
+	}
 	require.NoError(t, w.proc.cmd.Process.Signal(syscall.SIGTERM))
+	waitFor(w, "/health/readiness", http.StatusServiceUnavailable, 10*time.Second)
+	code, live := probe(w, "/health/liveness")
+	require.Equal(t, http.StatusOK, code, "a draining worker is alive: %s", live)
 	select {
 	case <-w.proc.done:
 		require.NoError(t, w.proc.err, "a drained worker exits cleanly")
-	case <-time.After(30 * time.Second):
+	case <-time.After(60 * time.Second):
 		t.Fatalf("worker did not exit on SIGTERM; logs:\n%s", w.proc.logs.String())
 	}
-	require.True(t, strings.Contains(w.proc.logs.String(), "shutting down"), w.proc.logs.String())
+	deadline = time.Now().Add(60 * time.Second)
+	for {
+		var got map[string]any
+		a.getJSON("/api/v1/main/executions/"+ex["id"].(string), &got)
+		if state(got) == "SUCCESS" {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "the drained task run did not end in SUCCESS: %v", got)
+		time.Sleep(100 * time.Millisecond)
+	}
 }
+
+// drainFlow holds a worker thread for a few seconds.
+const drainFlow = `
+id: drain
+namespace: e2e.probes
+tasks:
+  - id: hold
+    type: io.kestra.plugin.scripts.shell.Commands
+    taskRunner:
+      type: io.kestra.plugin.core.runner.Process
+    commands:
+      - sleep 3
+`
 
 // processState is the state letter of /proc/PID/stat (R, S, T, …).
 func processState(t *testing.T, pid int) string {
