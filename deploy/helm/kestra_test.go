@@ -191,6 +191,14 @@ func TestRealisticValues(t *testing.T) {
 			require.NotNil(t, web.Affinity.NodeAffinity, "the common affinity stays")
 			require.NotNil(t, web.Affinity.PodAntiAffinity, "and the webserver's adds to it")
 		},
+		"18-kestra-security-swapped": func(t *testing.T, r rendering) {
+			spec := deployment(t, r, "standalone").Spec.Template.Spec
+			require.Equal(t, int64(2000), *spec.SecurityContext.FSGroup, "a pod-only field moves to the pod")
+			sc := osprey(t, spec).SecurityContext
+			require.Equal(t, int64(1000), *sc.RunAsUser, "a field valid in both stays where written")
+			require.Equal(t, []corev1.Capability{"NET_BIND_SERVICE"}, sc.Capabilities.Add, "a container-only field moves to the container")
+			require.Nil(t, spec.SecurityContext.SELinuxOptions)
+		},
 		"17-kestra-configuration-env": func(t *testing.T, r rendering) {
 			d := deployment(t, r, "standalone")
 			require.Equal(t, int32(2), *d.Spec.Replicas, "PostgreSQL set in KESTRA_CONFIGURATION allows replicas")

@@ -277,6 +277,20 @@ chart merges them (see values.yaml). Called with (dict "root" $ "component" "wor
 {{- range $key := list "extraEnv" "extraEnvFrom" "extraVolumes" "extraVolumeMounts" "initContainers" "extraContainers" "tolerations" "topologySpreadConstraints" }}
 {{- $_ := set $s $key (concat (index $common $key | default list) (index $d $key | default list)) }}
 {{- end }}
+{{- /*
+Kestra's chart 1.x renders securityContext on the pod and podSecurityContext on the container, the other way round
+from their names. Fields Kubernetes accepts in one place only go where they are valid, so that a Kestra values file
+gives a pod the API server takes (a moved field wins over the chart's default there); fields valid in both stay
+where written.
+*/}}
+{{- $sc := $s.securityContext }}
+{{- $psc := $s.podSecurityContext }}
+{{- range $k := list "fsGroup" "fsGroupChangePolicy" "supplementalGroups" "supplementalGroupsPolicy" "sysctls" "seLinuxChangePolicy" }}
+{{- if hasKey $sc $k }}{{ $_ := set $psc $k (get $sc $k) }}{{ $_ := unset $sc $k }}{{ end }}
+{{- end }}
+{{- range $k := list "allowPrivilegeEscalation" "capabilities" "privileged" "procMount" "readOnlyRootFilesystem" }}
+{{- if hasKey $psc $k }}{{ $_ := set $sc $k (get $psc $k) }}{{ $_ := unset $psc $k }}{{ end }}
+{{- end }}
 {{- toYaml $s }}
 {{- end }}
 
