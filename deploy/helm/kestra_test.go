@@ -20,6 +20,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	"sigs.k8s.io/yaml"
 )
@@ -98,6 +99,8 @@ func TestRealisticValues(t *testing.T) {
 		"06-probes-kestra-form": func(t *testing.T, r rendering) {
 			c := osprey(t, deployment(t, r, "standalone").Spec.Template.Spec)
 			require.Equal(t, int32(300), c.StartupProbe.FailureThreshold)
+			require.Nil(t, c.StartupProbe.HTTPGet, "the deployment's TCP check replaces the HTTP one")
+			require.Equal(t, "http", c.StartupProbe.TCPSocket.Port.String())
 			require.Equal(t, int32(30), c.LivenessProbe.PeriodSeconds)
 			require.Equal(t, int32(10), c.ReadinessProbe.FailureThreshold)
 			require.Equal(t, "/health/readiness", c.ReadinessProbe.HTTPGet.Path, "a partial override keeps the rest")
@@ -267,6 +270,10 @@ common:
 			want: "workerGroups are a Kestra Enterprise feature"},
 		{name: "typo in a probe", values: `common: {startupProbe: {failureTreshold: 3}}`,
 			want: "failureTreshold"},
+		{name: "probe on a port nobody opens", values: `deployments: {standalone: {livenessProbe: {httpGet: {port: 9090}}}}`,
+			want: `deployments.standalone.livenessProbe probes port "9090", which the container does not open`},
+		{name: "probe on a port name nobody declares", values: `common: {readinessProbe: {httpGet: {port: metrics}}}`,
+			want: `probes port "metrics"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -369,6 +376,11 @@ func mountAt(c corev1.Container, path string) string {
 // pod template, and Services, PodDisruptionBudgets and autoscalers that point at what the chart renders.
 func checkAPIServerRules(t *testing.T, r rendering) {
 	t.Helper()
+	require.Empty(t, apiServerProblems(r))
+}
+
+// apiServerProblems lists what checkAPIServerRules refuses, sorted.
+func apiServerProblems(r rendering) []string {
 	var problems []string
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 	workloads := map[string]bool{}
@@ -399,14 +411,21 @@ func checkAPIServerRules(t *testing.T, r rendering) {
 				}
 			}
 			for _, p := range []*corev1.Probe{c.StartupProbe, c.LivenessProbe, c.ReadinessProbe} {
-				if p == nil || p.HTTPGet == nil {
+				var port string
+				switch {
+				case p == nil:
+					continue
+				case p.HTTPGet != nil:
+					port = p.HTTPGet.Port.String()
+				case p.TCPSocket != nil:
+					port = p.TCPSocket.Port.String()
+				default:
 					continue
 				}
-				port := p.HTTPGet.Port.String()
 				if !slices.ContainsFunc(c.Ports, func(cp corev1.ContainerPort) bool {
 					return cp.Name == port || strconv.Itoa(int(cp.ContainerPort)) == port
 				}) {
-					bad("%s/%s: probe %s on port %q the container does not open", d.Workload, c.Name, p.HTTPGet.Path, port)
+					bad("%s/%s: a probe on port %q the container does not open", d.Workload, c.Name, port)
 				}
 			}
 		}
@@ -434,7 +453,26 @@ func checkAPIServerRules(t *testing.T, r rendering) {
 		}
 	}
 	sort.Strings(problems)
-	require.Empty(t, problems)
+	return problems
+}
+
+// TestAPIServerRulesCatchBreakage shows the checks fail on what the API server or the kubelet would refuse.
+func TestAPIServerRulesCatchBreakage(t *testing.T) {
+	t.Parallel()
+	r := mustRender(t, nil)
+	require.Empty(t, apiServerProblems(r))
+	d := deployment(t, r, "standalone")
+	spec := &d.Spec.Template.Spec
+	spec.Volumes = append(spec.Volumes, spec.Volumes[0])
+	c := &spec.Containers[0]
+	c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: "nowhere", MountPath: c.VolumeMounts[0].MountPath})
+	c.LivenessProbe.HTTPGet.Port = intstr.FromString("metrics")
+	d.Spec.Template.Labels["app.kubernetes.io/component"] = "other"
+	problems := apiServerProblems(r)
+	require.Len(t, problems, 6, "%q", problems)
+	for _, want := range []string{"duplicate volume", "duplicate mount path", "names no volume", `port "metrics"`, "does not match the template labels", "selects no pod"} {
+		require.True(t, slices.ContainsFunc(problems, func(p string) bool { return strings.Contains(p, want) }), "%q not in %q", want, problems)
+	}
 }
 
 // selectedPod is a pod template with its workload's selector.
