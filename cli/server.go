@@ -79,7 +79,7 @@ func newServerCmd(env *Env) *cobra.Command {
 		f.IntVar(&fl.managementPort, "management-port", 0, "health and metrics port (default 8081; endpoints.all.port)")
 		f.StringVar(&fl.managementHost, "management-host", "127.0.0.1", "address the management port binds (0.0.0.0: every interface, as in a pod)")
 		f.DurationVar(&fl.livenessWindow, "liveness-window", server.DefaultLivenessWindow, "/health/liveness fails when a loop has not turned for this long")
-		f.IntVar(&fl.threads, "worker-thread", 0, "task runs a worker runs at once (default: 8 × CPUs)")
+		f.IntVar(&fl.threads, "worker-thread", 0, "task runs a worker runs at once (default: 8 × the CPUs the process may use)")
 		f.IntVar(&fl.threads, "thread", 0, "alias of --worker-thread")
 		f.StringVarP(&fl.flowPath, "flow-path", "f", "", "load every flow in this folder at start-up")
 		f.DurationVar(&fl.shutdownGrace, "shutdown-grace", 25*time.Second, "how long to let running task runs finish on SIGTERM")

@@ -123,8 +123,11 @@ func (w *Worker) LastPass() time.Time { return time.Unix(0, w.lastPass.Load()) }
 // New returns a worker; Start runs it.
 func New(opts Options) *Worker {
 	if opts.Threads <= 0 {
-		// Most task runs wait on I/O, not the CPU.
-		opts.Threads = 8 * runtime.NumCPU()
+		// Most task runs wait on I/O, not the CPU. GOMAXPROCS follows the
+		// container's CPU limit, so a pod limited to 2 CPUs on a 16-CPU
+		// node gets 16 threads, not 128 (Kestra's "auto" counts the CPUs
+		// its JVM may use the same way).
+		opts.Threads = 8 * runtime.GOMAXPROCS(0)
 	}
 	if opts.Lease <= 0 {
 		opts.Lease = 30 * time.Second
