@@ -77,7 +77,7 @@ func newServerCmd(env *Env) *cobra.Command {
 		f := cmd.Flags()
 		f.IntVar(&fl.port, "port", 0, "API port (default 8080; micronaut.server.port)")
 		f.IntVar(&fl.managementPort, "management-port", 0, "health and metrics port (default 8081; endpoints.all.port)")
-		f.StringVar(&fl.managementHost, "management-host", "127.0.0.1", "address the management port binds (0.0.0.0: every interface, as in a pod)")
+		f.StringVar(&fl.managementHost, "management-host", "", "address the management port binds (default: micronaut.server.host when set, else 127.0.0.1; 0.0.0.0: every interface, as in a pod)")
 		f.DurationVar(&fl.livenessWindow, "liveness-window", server.DefaultLivenessWindow, "/health/liveness fails when a loop has not turned for this long")
 		f.IntVar(&fl.threads, "worker-thread", 0, "task runs a worker runs at once (default: 8 × the CPUs the process may use)")
 		f.IntVar(&fl.threads, "thread", 0, "alias of --worker-thread")
@@ -206,7 +206,7 @@ func runServer(ctx context.Context, env *Env, mode string, roles []string, fl se
 			queue = qi
 		}
 		mgmt = server.NewManagement(server.ManagementOptions{
-			Addr: server.ManagementAddr(fl.managementHost, cfg.Server.ManagementPort), Store: a.store,
+			Addr: server.ManagementAddr(managementHost(fl, cfg), cfg.Server.ManagementPort), Store: a.store,
 			Loops: loops, Window: fl.livenessWindow, Registry: metrics, Logger: a.log, Queue: queue,
 		})
 		if err := mgmt.Start(ctx); err != nil {
@@ -217,6 +217,19 @@ func runServer(ctx context.Context, env *Env, mode string, roles []string, fl se
 	<-ctx.Done()
 	log.Info("shutting down", "grace", fl.shutdownGrace)
 	return nil
+}
+
+// managementHost is where the management port binds: --management-host,
+// else the API's configured host (Micronaut serves its management endpoints
+// on the server's host), else loopback.
+func managementHost(fl serverFlags, cfg *config.Config) string {
+	if fl.managementHost != "" {
+		return fl.managementHost
+	}
+	if cfg.IsSet("micronaut.server.host") {
+		return cfg.Server.Host
+	}
+	return ""
 }
 
 // newMetricsRegistry returns the registry /metrics serves: the Go runtime
