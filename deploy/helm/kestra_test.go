@@ -229,6 +229,9 @@ func TestRenderIsStable(t *testing.T) {
 	t.Parallel()
 	files := realisticValues(t)
 	files["defaults"] = nil
+	if _, err := os.Stat(kestraValuesFile); err == nil {
+		files["kestra-defaults"] = readValuesFile(t, kestraValuesFile)
+	}
 	for name, vals := range files {
 		first, second := mustRender(t, vals), mustRender(t, vals)
 		require.Equal(t, first.Files, second.Files, name)
