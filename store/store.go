@@ -301,6 +301,24 @@ type QueueStore interface {
 	Subscribe(ctx context.Context, topic string) (<-chan struct{}, error)
 }
 
+// QueueStats is a snapshot of the work waiting in the queue, for metrics.
+type QueueStats struct {
+	JobsQueued  int
+	JobsRunning int
+	// OldestQueued is when the oldest queued job was queued; zero when
+	// none is.
+	OldestQueued time.Time
+	// ExecutionsPending counts executions marked for an executor step.
+	ExecutionsPending int
+}
+
+// QueueInspector is an optional interface of a QueueStore that reports its
+// depth (the management port's /metrics reads it at every scrape). It must
+// be cheap: it runs on partial indexes.
+type QueueInspector interface {
+	Stats(ctx context.Context) (QueueStats, error)
+}
+
 // SecretRecord is one secret of the embedded backend. The store never sees
 // plaintext: Ciphertext is sealed by the secrets package.
 type SecretRecord struct {

@@ -286,3 +286,9 @@ SELECT namespace, allowed, updated FROM namespaces WHERE namespace = ?1;
 
 -- name: nsList
 SELECT namespace, allowed, updated FROM namespaces ORDER BY namespace;
+
+-- name: queueStats
+SELECT (SELECT count(*) FROM jobs WHERE state = 'QUEUED'),
+       (SELECT count(*) FROM jobs WHERE state = 'RUNNING'),
+       (SELECT min(created) FROM jobs WHERE state = 'QUEUED'),
+       (SELECT count(*) FROM executions WHERE dirty = 1);
