@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"runtime"
 	"slices"
 	"sort"
@@ -35,6 +36,14 @@ func TestRedTeam(t *testing.T) {
 	t.Parallel()
 	if runtime.GOOS != "linux" {
 		t.Skip("the shell attacks use xxd, hexdump and GNU base64; they run on Linux")
+	}
+	for _, tool := range []string{"sh", "xxd", "hexdump", "base64", "rev", "tr", "sed"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("the shell attacks need %s: install it (Debian: xxd, bsdextrautils, coreutils)", tool)
+			}
+			t.Skipf("the shell attacks need %s, which this machine lacks (install xxd, bsdextrautils, coreutils)", tool)
+		}
 	}
 	s := startServer(t, append(secretEnv(), "KESTRA_SECRET_TYPE=env", "KESTRA_ENCRYPTION_SECRET_KEY="+encryptionKey), "--worker-thread", "16")
 	all := attacks()
