@@ -30,6 +30,7 @@ func TestRedTeamKeyVault(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the Key Vault group starts the Azure emulator; -short skips it")
 	}
+	needShellTools(t)
 	emu := azurefake.Start(t)
 	vault, err := emu.AddVault(azurefake.VaultOptions{Name: "redteam-vault"})
 	require.NoError(t, err)

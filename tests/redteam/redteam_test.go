@@ -34,17 +34,7 @@ type outcome struct {
 // server (responses, SSE, database and WAL, its own output).
 func TestRedTeam(t *testing.T) {
 	t.Parallel()
-	if runtime.GOOS != "linux" {
-		t.Skip("the shell attacks use xxd, hexdump and GNU base64; they run on Linux")
-	}
-	for _, tool := range []string{"sh", "xxd", "hexdump", "base64", "rev", "tr", "sed"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("the shell attacks need %s: install it (Debian: xxd, bsdextrautils, coreutils)", tool)
-			}
-			t.Skipf("the shell attacks need %s, which this machine lacks (install xxd, bsdextrautils, coreutils)", tool)
-		}
-	}
+	needShellTools(t)
 	s := startServer(t, append(secretEnv(), "KESTRA_SECRET_TYPE=env", "KESTRA_ENCRYPTION_SECRET_KEY="+encryptionKey), "--worker-thread", "16")
 	all := attacks()
 	require.GreaterOrEqual(t, len(all), 60, "the suite holds at least 60 attacks")
@@ -59,6 +49,23 @@ func TestRedTeam(t *testing.T) {
 		require.Empty(t, o.found, "%s: %s through %s leaked", a.id, a.how, a.channel)
 	}
 	scanServer(t, s)
+}
+
+// needShellTools skips (fails under CI) where the tools the shell attacks
+// run are missing.
+func needShellTools(t *testing.T) {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip("the shell attacks use xxd, hexdump and GNU base64; they run on Linux")
+	}
+	for _, tool := range []string{"sh", "xxd", "hexdump", "base64", "rev", "tr", "sed"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("the shell attacks need %s: install it (Debian: xxd, bsdextrautils, coreutils)", tool)
+			}
+			t.Skipf("the shell attacks need %s, which this machine lacks (install xxd, bsdextrautils, coreutils)", tool)
+		}
+	}
 }
 
 // runAttacks creates every flow, runs the attacks at once and collects
