@@ -176,9 +176,18 @@ func runServer(ctx context.Context, env *Env, mode string, roles []string, fl se
 	}
 	if has(roleWorker) {
 		threads := fl.threads
+		var ids worker.Identities
+		if s, err := a.newTaskIdentity(); err != nil {
+			return err
+		} else if s != nil {
+			if err := start(s); err != nil {
+				return err
+			}
+			ids = s
+		}
 		w := worker.New(worker.Options{
 			Store: a.store, Tasks: a.reg, Flows: a.flows, Renderers: a.rendererFor(roleWorker), Logger: a.log,
-			Threads: threads, TmpDir: tmpDir(cfg), Secrets: a.inputs, Metrics: metrics,
+			Threads: threads, TmpDir: tmpDir(cfg), Secrets: a.inputs, Metrics: metrics, Identities: ids,
 		})
 		if err := start(w); err != nil {
 			return err

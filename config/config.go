@@ -281,6 +281,11 @@ type Osprey struct {
 	// secret('K', namespace='…'). A namespace not listed lets every
 	// namespace read (Kestra's default). The API's settings add to these.
 	AllowedNamespaces map[string]any `key:"osprey.secret.allowed-namespaces"`
+	// TaskIdentityAudiences allows script tasks Azure tokens through the
+	// worker's identity endpoint: namespace → the audiences (resource
+	// URIs) its tasks and its child namespaces' may get. Nothing by
+	// default (docs/task-identity.md).
+	TaskIdentityAudiences map[string]any `key:"osprey.task-identity.audiences"`
 }
 
 // Limits bound the work one flow can make Osprey do.

@@ -159,6 +159,18 @@ func (l *loader) validate(c *Config) {
 			}
 		}
 	}
+	for ns, v := range c.Osprey.TaskIdentityAudiences {
+		ok := false
+		switch x := v.(type) {
+		case string:
+			ok = true
+		case []any:
+			ok = !slices.ContainsFunc(x, func(a any) bool { _, s := a.(string); return !s })
+		}
+		if !ok {
+			bad("osprey.task-identity.audiences."+ns, "must be a list of audiences such as [https://storage.azure.com]")
+		}
+	}
 	for _, k := range []struct {
 		key string
 		s   Secret

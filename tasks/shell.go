@@ -326,6 +326,7 @@ func (s *ShellCommands) argv(ctx context.Context, env runEnv) ([]string, error) 
 // process runner inherits its own.
 func (s *ShellCommands) environ(ctx context.Context, env runEnv, dir string) ([]string, error) {
 	out := append(os.Environ(), "WORKING_DIR="+dir)
+	out = append(out, workerEnv(env)...)
 	for _, k := range sortedKeys(s.Env) {
 		v, err := env.Render(ctx, str(s.Env[k]))
 		if err != nil {
@@ -334,6 +335,17 @@ func (s *ShellCommands) environ(ctx context.Context, env runEnv, dir string) ([]
 		out = append(out, k+"="+v)
 	}
 	return out, nil
+}
+
+// taskEnviron is implemented by the worker's RunContext: variables the
+// worker gives the task run's processes (its Azure identity endpoint).
+type taskEnviron interface{ TaskEnv() []string }
+
+func workerEnv(env runEnv) []string {
+	if e, ok := env.(taskEnviron); ok {
+		return e.TaskEnv()
+	}
+	return nil
 }
 
 // writeInputFiles writes inline inputFiles (a map of relative path to

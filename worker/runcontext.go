@@ -44,7 +44,12 @@ type RunContext struct {
 	logs     *logBuffer
 	labels   []flow.Label
 	mask     func(string) string
+	env      []string
 }
+
+// TaskEnv is the NAME=value variables the worker adds to the task run's
+// processes (its Azure identity endpoint), before the task's own env.
+func (rc *RunContext) TaskEnv() []string { return rc.env }
 
 // Render renders tmpl with the task run's variables.
 func (rc *RunContext) Render(ctx context.Context, tmpl string) (string, error) {

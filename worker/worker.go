@@ -65,6 +65,17 @@ type Options struct {
 	// Metrics receives the worker's metrics (claims, running task runs,
 	// task durations by state); nil keeps none.
 	Metrics prometheus.Registerer
+	// Identities gives each task run the variables of its Azure identity
+	// endpoint (package taskidentity); nil gives none.
+	Identities Identities
+}
+
+// Identities grants a task run variables for its processes (the Azure
+// managed-identity endpoint and its per-run secret header). learn teaches
+// the job's masker a secret; log writes to the task run's log. The worker
+// calls release when the task run ends.
+type Identities interface {
+	Grant(ctx context.Context, tr *flow.TaskRun, learn func(secret string), log func(level, msg string)) (env []string, release func())
 }
 
 // Worker is the worker component.
@@ -364,6 +375,11 @@ func (w *Worker) execute(ctx context.Context, j store.Job) (res engine.Result, l
 		renderer: w.opts.Renderers.ForJob(m.Add), logs: buf, mask: m.Mask,
 	}
 	defer os.RemoveAll(tmp)
+	if w.opts.Identities != nil {
+		env, release := w.opts.Identities.Grant(ctx, p.TaskRun, m.Add, rc.Log)
+		defer release()
+		rc.env = env
+	}
 	if t.Timeout != "" {
 		d, err := flow.ParseDuration(t.Timeout)
 		if err != nil {
