@@ -62,7 +62,7 @@ func (p Policy) Empty() bool {
 func (p Policy) Allows(ns, audience string) (by string, ok bool) {
 	audience = normalize(audience)
 	for n := ns; n != ""; n = parent(n) {
-		if slices.Contains(p[n], audience) {
+		if slices.ContainsFunc(p[n], func(a string) bool { return normalize(a) == audience }) {
 			return n, true
 		}
 	}
@@ -74,7 +74,7 @@ func (p Policy) Allowed(ns string) []string {
 	var out []string
 	for n := ns; n != ""; n = parent(n) {
 		for _, a := range p[n] {
-			if !slices.Contains(out, a) {
+			if a = normalize(a); !slices.Contains(out, a) {
 				out = append(out, a)
 			}
 		}
