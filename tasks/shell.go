@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -325,7 +326,11 @@ func (s *ShellCommands) argv(ctx context.Context, env runEnv) ([]string, error) 
 // environ is the worker's environment plus the rendered env, as Kestra's
 // process runner inherits its own.
 func (s *ShellCommands) environ(ctx context.Context, env runEnv, dir string) ([]string, error) {
-	out := append(os.Environ(), "WORKING_DIR="+dir)
+	// The pod's workload identity (AZURE_FEDERATED_TOKEN_FILE and its
+	// companions) is the worker's, not the task's: a task reaches Azure
+	// through the endpoint workerEnv names (package taskidentity).
+	out := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "AZURE_") })
+	out = append(out, "WORKING_DIR="+dir)
 	out = append(out, workerEnv(env)...)
 	for _, k := range sortedKeys(s.Env) {
 		v, err := env.Render(ctx, str(s.Env[k]))
