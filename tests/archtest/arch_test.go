@@ -57,11 +57,14 @@ var testOnly = map[string][]string{
 	"mask":             {"expr"},
 	"secrets/embedded": {"mask"},
 	// End-to-end tests drive the whole system.
-	"tests/e2e":         {"*"},
-	"tests/e2e/secrets": {"*"},
-	"tests/redteam":     {"*"},
-	"deploy/helm":       {"deploy/image"},
-	"cli":               {"*"},
+	"tests/e2e":              {"*"},
+	"tests/e2e/secrets":      {"*"},
+	"tests/e2e/taskidentity": {"*"},
+	// The task identity tests check tokens come out as the worker masks them.
+	"taskidentity":  {"mask"},
+	"tests/redteam": {"*"},
+	"deploy/helm":   {"deploy/image"},
+	"cli":           {"*"},
 }
 
 // readTable parses the allowed-imports table of docs/ARCHITECTURE.md: a
