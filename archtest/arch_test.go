@@ -31,6 +31,7 @@ var forbidden = map[string][]string{
 	"calendar":  {"*"},
 	"nsfile":    {"*"},
 	"textcase":  {"*"},
+	"taskproc":  {"*"},
 	"kv":        {"engine", "server", "executor", "worker", "tasks", "cli", "render", "store/sqlite", "store/postgres"},
 	"schedule":  {"engine", "server", "executor", "worker", "tasks", "cli", "scheduler", "launch"},
 	"scheduler": {"engine", "server", "executor", "worker", "tasks", "cli", "store/sqlite", "store/postgres"},
