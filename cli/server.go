@@ -92,7 +92,7 @@ type component interface {
 	Stop(ctx context.Context) error
 }
 
-func runServer(ctx context.Context, env *Env, mode string, roles []string, fl serverFlags) error {
+func runServer(ctx context.Context, env *Env, mode string, roles []string, fl serverFlags) (rerr error) {
 	overrides := map[string]string{}
 	if fl.port != 0 {
 		overrides["micronaut.server.port"] = strconv.Itoa(fl.port)
@@ -129,17 +129,30 @@ func runServer(ctx context.Context, env *Env, mode string, roles []string, fl se
 	a.isolate()
 	has := func(r string) bool { return containsStr(roles, r) }
 	var started []component
-	stopAll := func() {
+	var wk *worker.Worker
+	// stopAll runs before the store closes (deferred after it). A worker
+	// that could not hand its running jobs back fails the process.
+	stopAll := func() error {
 		sctx, cancel := context.WithTimeout(context.Background(), fl.shutdownGrace)
 		defer cancel()
+		var werr error
 		// Scheduler first, then claiming, then the workers drain, then HTTP.
 		for i := len(started) - 1; i >= 0; i-- {
-			if err := started[i].Stop(sctx); err != nil && !errors.Is(err, context.Canceled) {
+			err := started[i].Stop(sctx)
+			if err != nil && started[i] == component(wk) {
+				werr = err
+				log.Error("stop worker", "err", err)
+			} else if err != nil && !errors.Is(err, context.Canceled) {
 				log.Warn("stop component", "err", err)
 			}
 		}
+		return werr
 	}
-	defer stopAll()
+	defer func() {
+		if err := stopAll(); err != nil && rerr == nil {
+			rerr = err
+		}
+	}()
 	start := func(c component) error {
 		if err := c.Start(ctx); err != nil {
 			return err
@@ -161,10 +174,12 @@ func runServer(ctx context.Context, env *Env, mode string, roles []string, fl se
 		w := worker.New(worker.Options{
 			Store: a.store, Tasks: a.reg, Flows: a.flows, Renderers: a.rendererFor(roleWorker), Logger: a.log,
 			Threads: threads, TmpDir: tmpDir(cfg), Secrets: a.inputs,
+			Processes: taskRunner(cfg, env), MaxLeaseExpiries: cfg.Osprey.MaxLeaseExpiries, Lease: cfg.Osprey.WorkerLease,
 		})
 		if err := start(w); err != nil {
 			return err
 		}
+		wk = w
 	}
 	if has(roleExecutor) {
 		x := executor.New(executor.Options{Store: a.store, Engine: a.engine, Flows: a.flows, Logger: a.log, OnChange: a.onExecutionChange})
