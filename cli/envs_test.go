@@ -6,8 +6,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/ospreyhq/osprey/conformance"
 	"github.com/ospreyhq/osprey/config"
+	"github.com/ospreyhq/osprey/conformance"
 	"github.com/ospreyhq/osprey/flow"
 )
 

@@ -87,7 +87,9 @@ func (s releaseFails) Queue() store.QueueStore { return failingQueue{s.Store.Que
 
 type failingQueue struct{ store.QueueStore }
 
-func (failingQueue) Release(context.Context, string, string) error { return errors.New("database is closed") }
+func (failingQueue) Release(context.Context, string, string) error {
+	return errors.New("database is closed")
+}
 
 func TestShutdownPastGraceHandsJobsBack(t *testing.T) {
 	t.Parallel()
