@@ -4,11 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"os/signal"
 	"runtime"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 func init() {
@@ -36,6 +39,9 @@ func helperMain(args []string) int {
 		fmt.Fprintf(os.Stderr, "osprey: task helper: %v\n", err)
 		return exitConfine
 	}
+	// Descriptors the worker inherited without close-on-exec (from its
+	// own parent) stay out of the task.
+	_ = unix.CloseRange(3, math.MaxUint32, unix.CLOSE_RANGE_CLOEXEC)
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	go func() {
