@@ -321,4 +321,3 @@ tasks:
 	require.Contains(t, out, "DENIED data")
 	require.NotContains(t, out, "READ ")
 }
-
