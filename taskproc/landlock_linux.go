@@ -21,10 +21,9 @@ import (
 
 // systemRead are the directories every task may read and execute from:
 // programs, libraries, the system's configuration (less Policy.Deny and
-// defaultDeny), and the kernel's views of processes and devices (which
-// Landlock still keeps a task from reading for a process outside its
-// domain, the worker included: /proc/<pid>/environ, mem, fd).
-var systemRead = []string{"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt", "/proc", "/sys"}
+// defaultDeny) and the kernel's view of devices. /proc is granted apart,
+// without its process directories (see procEntries).
+var systemRead = []string{"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt", "/sys"}
 
 // devices a task may read and write.
 var devices = []string{"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"}
@@ -122,6 +121,11 @@ func confine(dir string, p Policy) error {
 			return err
 		}
 	}
+	for _, e := range procEntries() {
+		if err := allowBeneath(add, e, readDir|readFile, deny); err != nil {
+			return err
+		}
+	}
 	for _, d := range devices {
 		if err := add(d, rwFile); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err
@@ -137,6 +141,29 @@ func confine(dir string, p Policy) error {
 		return fmt.Errorf("enforce the Landlock ruleset: %w", errno)
 	}
 	return nil
+}
+
+// procEntries are the entries of /proc a task may read: the system-wide
+// ones (cpuinfo, meminfo, loadavg, …), not the process directories.
+// Landlock does not stop a process from reading the environment or the
+// command line of another process of its user (only from tracing it), so
+// without this a task could read the worker's credentials and a
+// concurrent task's variables and script in /proc/<pid>/environ and
+// cmdline. The price: ps and /proc/self are not available to tasks.
+func procEntries() []string {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range entries {
+		name := e.Name()
+		if name == "self" || name == "thread-self" || strings.Trim(name, "0123456789") == "" {
+			continue
+		}
+		out = append(out, filepath.Join("/proc", name))
+	}
+	return out
 }
 
 // allowBeneath grants rights on path, or, when a denied path lies beneath

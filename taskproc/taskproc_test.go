@@ -113,6 +113,12 @@ func TestConfinement(t *testing.T) {
 		require.NoError(t, os.MkdirAll(filepath.Dir(f), 0o700))
 		require.NoError(t, os.WriteFile(f, []byte("server-only "+filepath.Base(f)), 0o600))
 	}
+	// A process of the same user, as a concurrent task would be.
+	sibling := exec.Command("sleep", "300")
+	sibling.Env = []string{"SIBLING_SECRET=server-only sibling"}
+	require.NoError(t, sibling.Start())
+	t.Cleanup(func() { _ = sibling.Process.Kill(); _ = sibling.Wait() })
+	siblingProc := "/proc/" + strconv.Itoa(sibling.Process.Pid)
 	r := &taskproc.Runner{Policy: taskproc.Policy{
 		Read: []string{conf, tools},
 		Deny: []string{data, filepath.Join(conf, "application.yml"), token},
@@ -129,6 +135,9 @@ func TestConfinement(t *testing.T) {
 		{"the token file", "cat " + token, false},
 		{"the worker's environment", "cat /proc/" + strconv.Itoa(os.Getpid()) + "/environ", false},
 		{"/etc/shadow", "cat /etc/shadow", false},
+		{"another process's environment", "cat " + siblingProc + "/environ", false},
+		{"another process's command line", "cat " + siblingProc + "/cmdline", false},
+		{"system-wide /proc entries", "grep -q . /proc/cpuinfo && grep -q MemTotal /proc/meminfo", true},
 		{"outside the working directory", "echo x > " + filepath.Join(base, "dropped"), false},
 		{"a sibling of a denied file", "cat " + filepath.Join(conf, "other.conf"), true},
 		{"a directory the policy grants", "cat " + filepath.Join(tools, "tool.txt"), true},
