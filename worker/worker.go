@@ -80,7 +80,7 @@ type Worker struct {
 	log  *slog.Logger
 
 	mu      sync.Mutex
-	running map[string]context.CancelFunc
+	running map[string]context.CancelCauseFunc
 	// handBack is set when Stop's deadline passed: the jobs still running
 	// are stopped and handed back to the queue, not completed.
 	handBack bool
@@ -120,7 +120,7 @@ func New(opts Options) *Worker {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Worker{opts: opts, log: log.With("component", "worker"), running: map[string]context.CancelFunc{}, slots: make(chan struct{}, opts.Threads)}
+	return &Worker{opts: opts, log: log.With("component", "worker"), running: map[string]context.CancelCauseFunc{}, slots: make(chan struct{}, opts.Threads)}
 }
 
 // Start launches the claim and heartbeat loops and returns.
@@ -180,7 +180,7 @@ func (w *Worker) Stop(ctx context.Context) error {
 	w.handBack = true
 	n := len(w.running)
 	for _, c := range w.running {
-		c()
+		c(errShutdown)
 	}
 	w.mu.Unlock()
 	w.log.Warn("shutdown grace period over: stopping running task runs and handing their jobs back", "jobs", n)
@@ -200,6 +200,10 @@ func (w *Worker) Stop(ctx context.Context) error {
 	}
 	return nil
 }
+
+// errShutdown stops the task runs still running past the shutdown grace
+// period; it is a cancellation, so the run ends KILLED and goes back.
+var errShutdown = fmt.Errorf("the worker is shutting down and its grace period is over: the task run goes back to the queue: %w", context.Canceled)
 
 // handBackWait bounds the wait for cancelled task runs to end past the
 // shutdown grace period.
@@ -236,12 +240,12 @@ func (w *Worker) loop(ctx context.Context, wake <-chan struct{}) {
 				w.wg.Add(1)
 				// Jobs outlive the loop's context: a stopping worker
 				// drains them (Stop cancels them past its deadline).
-				jctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+				jctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
 				if j.Cancel {
 					// Killed before it was claimed: the kill's wake-up
 					// came before this worker held the job, so no
 					// heartbeat would stop it soon. It ends at once.
-					cancel()
+					cancel(nil)
 				}
 				w.mu.Lock()
 				w.running[j.ID] = cancel
@@ -292,7 +296,7 @@ func (w *Worker) heartbeat(ctx context.Context, kills <-chan struct{}) {
 		w.mu.Lock()
 		for _, id := range cancel {
 			if c, ok := w.running[id]; ok {
-				c()
+				c(nil)
 			}
 		}
 		w.mu.Unlock()
@@ -303,7 +307,7 @@ func (w *Worker) run(ctx context.Context, j store.Job) {
 	defer func() {
 		w.mu.Lock()
 		if c, ok := w.running[j.ID]; ok {
-			c()
+			c(nil)
 			delete(w.running, j.ID)
 		}
 		w.mu.Unlock()
@@ -318,7 +322,9 @@ func (w *Worker) run(ctx context.Context, j store.Job) {
 		}
 	}
 	w.mu.Lock()
-	handBack := w.handBack && ctx.Err() != nil
+	// A task that ended on its own as the grace period ran out keeps its
+	// result; one stopped by it goes back.
+	handBack := w.handBack && ctx.Err() != nil && res.State == flow.StateKilled
 	w.mu.Unlock()
 	if handBack {
 		// Stopped by the shutdown, not by a kill: another worker runs
