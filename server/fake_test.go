@@ -232,6 +232,12 @@ func (x memExecs) Save(_ context.Context, p store.SaveParams) (int64, error) {
 	return v, nil
 }
 func (x memExecs) MarkDirty(context.Context, string) error { return nil }
+func (x memExecs) Send(context.Context, store.Command) (store.Command, error) {
+	return store.Command{}, errors.New("not used by the server")
+}
+func (x memExecs) Commands(context.Context, string) ([]store.Command, error) {
+	return nil, errors.New("not used by the server")
+}
 func (x memExecs) CountActive(context.Context, string, string) (int, error) {
 	return 0, errors.New("not used by the server")
 }
@@ -321,8 +327,9 @@ func (q memQueue) Complete(context.Context, string, string, []byte) error {
 func (q memQueue) Results(context.Context, string) ([]store.Job, error) {
 	return nil, errors.New("not used by the server")
 }
-func (q memQueue) RequeueExpired(context.Context) (int, error) { return 0, nil }
-func (q memQueue) Notify(context.Context, string) error        { q.m.notify(); return nil }
+func (q memQueue) RequeueExpired(context.Context) (int, error)   { return 0, nil }
+func (q memQueue) Release(context.Context, string, string) error { return store.ErrConflict }
+func (q memQueue) Notify(context.Context, string) error          { q.m.notify(); return nil }
 
 func (q memQueue) Subscribe(ctx context.Context, _ string) (<-chan struct{}, error) {
 	c := make(chan struct{}, 1)

@@ -62,6 +62,8 @@ type Options struct {
 	Parse  func(src []byte) (*flow.Flow, error)
 	Runner Runner
 	Logger *slog.Logger
+	// Triggers enables the webhook endpoint and the trigger API.
+	Triggers *Triggers
 
 	// Addr is the API's listen address ("127.0.0.1:8080"; port 0 picks one).
 	// Use ListenAddr to derive it from the configured host and auth.
@@ -100,7 +102,7 @@ type Server struct {
 	opts    Options
 	log     *slog.Logger
 	api     *http.ServeMux
-	mgmt    *http.ServeMux
+	mgmt    *Management
 	reg     *prometheus.Registry
 	metrics *httpMetrics
 
@@ -147,14 +149,16 @@ func New(o Options) *Server {
 		opts:    o,
 		log:     o.Logger.With(slog.String("component", "webserver")),
 		api:     http.NewServeMux(),
-		mgmt:    http.NewServeMux(),
+		mgmt:    NewManagement(ManagementOptions{Store: o.Store, Registry: reg, Logger: o.Logger}),
 		reg:     reg,
 		metrics: newHTTPMetrics(reg),
 		closing: make(chan struct{}),
 	}
 	s.routes()
 	s.actionRoutes()
-	s.managementRoutes()
+	if o.Triggers != nil {
+		s.triggerRoutes()
+	}
 	return s
 }
 
@@ -202,7 +206,7 @@ func (s *Server) Handler() http.Handler {
 }
 
 // ManagementHandler is the management handler (health and metrics).
-func (s *Server) ManagementHandler() http.Handler { return recoverPanics(s.log, s.mgmt) }
+func (s *Server) ManagementHandler() http.Handler { return s.mgmt.Handler() }
 
 // Start listens on the configured addresses and serves in the background.
 // It refuses to expose an unauthenticated API beyond loopback unless
