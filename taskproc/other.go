@@ -14,7 +14,7 @@ const HelperArg = "__task-exec"
 // ABI reports that Landlock is a Linux feature.
 func ABI() (int, error) { return 0, errors.New("Landlock exists on Linux only") }
 
-func (r *Runner) command(ctx context.Context, s Spec, env []string) (*exec.Cmd, error) {
+func (r *Runner) command(ctx context.Context, s Spec, env []string, policy Policy) (*exec.Cmd, error) {
 	prog, err := lookPath(s.Argv[0], env)
 	if err != nil {
 		return nil, err

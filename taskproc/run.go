@@ -26,6 +26,25 @@ type Policy struct {
 	Deny []string
 }
 
+// absolute returns p with every path made absolute against the worker's
+// working directory.
+func (p Policy) absolute() Policy {
+	abs := func(paths []string) []string {
+		out := make([]string, 0, len(paths))
+		for _, x := range paths {
+			if x == "" {
+				continue
+			}
+			if a, err := filepath.Abs(x); err == nil {
+				x = a
+			}
+			out = append(out, x)
+		}
+		return out
+	}
+	return Policy{Read: abs(p.Read), Deny: abs(p.Deny)}
+}
+
 // Runner starts task processes under a Policy. Its zero value confines
 // to the system directories and the task's working directory.
 type Runner struct {
@@ -62,6 +81,14 @@ func (r *Runner) Run(ctx context.Context, s Spec) error {
 	if s.Dir == "" {
 		return errors.New("no working directory for the task process")
 	}
+	// The helper runs in the working directory: relative paths (the
+	// default data directory is ./data) are the worker's, made absolute
+	// here.
+	dir, err := filepath.Abs(s.Dir)
+	if err != nil {
+		return fmt.Errorf("working directory: %w", err)
+	}
+	s.Dir = dir
 	if err := os.MkdirAll(TempDir(s.Dir), 0o700); err != nil {
 		return fmt.Errorf("create working directory: %w", err)
 	}
@@ -70,7 +97,7 @@ func (r *Runner) Run(ctx context.Context, s Spec) error {
 		host = os.Environ()
 	}
 	env := Environ(host, s.Dir, s.Env)
-	cmd, err := r.command(ctx, s, env)
+	cmd, err := r.command(ctx, s, env, r.Policy.absolute())
 	if err != nil {
 		return err
 	}

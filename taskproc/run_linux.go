@@ -24,12 +24,12 @@ type helperConfig struct {
 
 // command is the helper re-exec: /proc/self/exe works even when the
 // binary was replaced on disk since the worker started.
-func (r *Runner) command(ctx context.Context, s Spec, env []string) (*exec.Cmd, error) {
+func (r *Runner) command(ctx context.Context, s Spec, env []string, policy Policy) (*exec.Cmd, error) {
 	prog, err := lookPath(s.Argv[0], env)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := json.Marshal(helperConfig{Dir: s.Dir, Policy: r.Policy})
+	cfg, err := json.Marshal(helperConfig{Dir: s.Dir, Policy: policy})
 	if err != nil {
 		return nil, fmt.Errorf("encode task policy: %w", err)
 	}

@@ -266,3 +266,33 @@ func alive(pid int) bool {
 	i := strings.LastIndexByte(s, ')')
 	return i > 0 && i+2 < len(s) && s[i+2] != 'Z'
 }
+
+// TestRelativeDenyPaths checks that a relative path (the default data
+// directory is ./data) names the worker's directory, not the task's.
+func TestRelativeDenyPaths(t *testing.T) {
+	needLandlock(t)
+	base := t.TempDir()
+	t.Chdir(base)
+	key := filepath.Join(base, "data", "secrets.key")
+	require.NoError(t, os.MkdirAll(filepath.Dir(key), 0o700))
+	require.NoError(t, os.WriteFile(key, []byte("server-only key"), 0o600))
+	r := &taskproc.Runner{Policy: taskproc.Policy{Read: []string{base}, Deny: []string{"data"}}}
+	out, err := run(t, r, "work", "cat "+key)
+	require.Error(t, err, "the task read the key: %s", out)
+	require.NotContains(t, out, "server-only")
+	out, err = run(t, r, "work", "pwd")
+	require.NoError(t, err)
+	require.Equal(t, filepath.Join(base, "work")+"\n", out, "a relative working directory is the worker's too")
+}
+
+// BenchmarkRun measures one task process: the helper's re-exec, the
+// Landlock ruleset and `sh -c true`.
+func BenchmarkRun(b *testing.B) {
+	r := &taskproc.Runner{}
+	dir := b.TempDir()
+	for b.Loop() {
+		if err := r.Run(b.Context(), taskproc.Spec{Argv: []string{"sh", "-c", "true"}, Dir: dir}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
