@@ -78,6 +78,10 @@ func helperMain(args []string) int {
 			return 128 + int(ws.Signal())
 		}
 		return ee.ExitCode()
+	case errors.Is(err, os.ErrPermission):
+		fmt.Fprintf(os.Stderr, "osprey: start %s: %v: tasks may run programs from the system directories and their PATH only; "+
+			"add its directory to osprey.tasks.read-paths\n", args[1], err)
+		return exitConfine
 	default:
 		fmt.Fprintf(os.Stderr, "osprey: start %s: %v\n", args[1], err)
 		return 127

@@ -267,6 +267,24 @@ func alive(pid int) bool {
 	return i > 0 && i+2 < len(s) && s[i+2] != 'Z'
 }
 
+// TestProgramOutsideTheReadableDirectories names the setting that allows
+// it.
+func TestProgramOutsideTheReadableDirectories(t *testing.T) {
+	t.Parallel()
+	needLandlock(t)
+	tool := filepath.Join(t.TempDir(), "tool")
+	require.NoError(t, os.WriteFile(tool, []byte("#!/bin/sh\necho ran\n"), 0o700))
+	var out bytes.Buffer
+	err := (&taskproc.Runner{}).Run(t.Context(), taskproc.Spec{Argv: []string{tool}, Dir: t.TempDir(), Stdout: &out, Stderr: &out})
+	require.Error(t, err)
+	require.Contains(t, out.String(), "add its directory to osprey.tasks.read-paths")
+	out.Reset()
+	err = (&taskproc.Runner{Policy: taskproc.Policy{Read: []string{filepath.Dir(tool)}}}).Run(t.Context(),
+		taskproc.Spec{Argv: []string{tool}, Dir: t.TempDir(), Stdout: &out, Stderr: &out})
+	require.NoError(t, err, out.String())
+	require.Equal(t, "ran\n", out.String())
+}
+
 // TestRelativeDenyPaths checks that a relative path (the default data
 // directory is ./data) names the worker's directory, not the task's.
 func TestRelativeDenyPaths(t *testing.T) {
