@@ -427,7 +427,7 @@ func (w *Worker) execute(ctx context.Context, j store.Job) (res engine.Result, l
 		res.Lost = max(j.Lost-1, 0)
 		return fail(fmt.Sprintf("the worker running this task stopped %d times; the task may crash the worker "+
 			"(memory or CPU exhausted, a process killed by the system): it is not run again. "+
-			"Look at the worker's log and its container's restarts and OOM kills around %s", j.Expired,
+			"Look at the worker's log and its container's restarts and OOM kills since %s", j.Expired,
 			j.Created.UTC().Format(time.RFC3339)))
 	}
 	if err := w.openInputs(p.Vars, &m); err != nil {
