@@ -90,8 +90,10 @@ type Worker struct {
 	// are stopped and handed back to the queue, not completed.
 	handBack bool
 	handErrs []error
-	wg       sync.WaitGroup
-	slots    chan struct{}
+	// landlockABI is taskproc.ABI, replaced in tests.
+	landlockABI func() (int, error)
+	wg          sync.WaitGroup
+	slots       chan struct{}
 
 	cancel   context.CancelFunc // stops claiming
 	done     chan struct{}      // closed when the claim loop has ended
@@ -262,11 +264,18 @@ func (w *Worker) warnUnconfined(ctx context.Context) {
 	if err := taskproc.HardenWorker(); err != nil {
 		w.log.WarnContext(ctx, "task processes may read this worker's environment through /proc", "err", err)
 	}
-	if abi, err := taskproc.ABI(); abi < 1 {
+	abi := w.landlockABI
+	if abi == nil {
+		abi = taskproc.ABI
+	}
+	v, err := abi()
+	if v < 1 {
 		w.log.WarnContext(ctx, "task processes are not confined: script tasks can read every file this worker's user can, "+
 			"the data directory, key files, configuration files and the federated token file included; "+
 			"run the worker in a pod of its own with no token projected (docs/task-isolation.md)", "reason", err)
+		return
 	}
+	w.log.InfoContext(ctx, "task processes are confined with Landlock", "abi", v)
 }
 
 func (w *Worker) loop(ctx context.Context, wake <-chan struct{}) {
