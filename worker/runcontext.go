@@ -8,6 +8,7 @@ import (
 
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/store"
+	"github.com/ospreyhq/osprey/taskproc"
 )
 
 // Runnable is a task a worker runs. Run returns the task's outputs; an
@@ -40,12 +41,17 @@ type RunContext struct {
 	// namespaceFiles.
 	Files store.FileStore
 
-	renderer Renderer
-	logs     *logBuffer
-	labels   []flow.Label
-	mask     func(string) string
-	env      []string
+	renderer  Renderer
+	processes *taskproc.Runner
+	logs      *logBuffer
+	labels    []flow.Label
+	mask      func(string) string
+	env       []string
 }
+
+// Processes is the runner of task processes (script tasks): the server's
+// deny list applied. Nil means the default policy.
+func (rc *RunContext) Processes() *taskproc.Runner { return rc.processes }
 
 // TaskEnv is the NAME=value variables the worker adds to the task run's
 // processes (its Azure identity endpoint), before the task's own env.

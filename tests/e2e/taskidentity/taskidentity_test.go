@@ -24,6 +24,7 @@ import (
 	"github.com/ospreyhq/osprey/cli"
 	"github.com/ospreyhq/osprey/devkit/azurefake"
 	"github.com/ospreyhq/osprey/mask"
+	"github.com/ospreyhq/osprey/taskproc"
 )
 
 const (
@@ -33,11 +34,14 @@ const (
 )
 
 // config allows the vault's audience to company (and so company.team),
-// and nothing to other.
+// and nothing to other; task processes may read the probe and the
+// emulator's CA.
 const config = `osprey:
   task-identity:
     audiences:
       company: [https://vault.azure.net]
+  tasks:
+    read-paths: [%q, %q]
 `
 
 // TestScriptReachesKeyVaultThroughTaskIdentity is issue 13's Done means 4
@@ -56,9 +60,10 @@ func TestScriptReachesKeyVaultThroughTaskIdentity(t *testing.T) {
 	seed(t, emu, vault)
 
 	dir := t.TempDir()
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "token"), 0o700))
 	tokenFile, err := emu.WriteTokenFile(azurefake.TokenFileOptions{
 		MintOptions: azurefake.MintOptions{Namespace: "osprey", ServiceAccount: "osprey"},
-		Path:        filepath.Join(dir, "azure-identity-token"),
+		Path:        filepath.Join(dir, "token", "azure-identity-token"),
 	})
 	require.NoError(t, err)
 	pod := []string{
@@ -73,8 +78,9 @@ func TestScriptReachesKeyVaultThroughTaskIdentity(t *testing.T) {
 		k, v, _ := strings.Cut(kv, "=")
 		t.Setenv(k, v)
 	}
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "application.yml"), []byte(config), 0o600))
 	probe := buildProbe(t, dir)
+	cfg := fmt.Sprintf(config, filepath.Dir(probe), filepath.Dir(emu.CAFile()))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "application.yml"), []byte(cfg), 0o600))
 
 	srv := startServer(t, dir, &cli.Env{Stdin: strings.NewReader(""), Environ: pod, AzureTransport: emu.Transport(false)})
 	for _, ns := range []string{"company.team", "other"} {
@@ -106,6 +112,8 @@ tasks:
 	require.Contains(t, logs, "Azure token issued for audience https://vault.azure.net")
 	require.NotContains(t, logs, "eyJ", "no JWT in the task's log")
 
+	confined := strings.Contains(logs, "token file readable: false")
+
 	exec, logs = srv.execute("other", "probe")
 	require.Equal(t, "FAILED", state(exec))
 	require.Contains(t, logs, "namespace other may not get Azure tokens for audience https://vault.azure.net: "+
@@ -119,6 +127,11 @@ tasks:
 	}
 	require.NotContains(t, proc, "eyJ", "no JWT in the server's log")
 	require.Equal(t, 1, emu.CountBy("token", clientID), "the worker exchanged the pod's token once; the task never did")
+
+	if abi, err := taskproc.ABI(); abi < 1 {
+		t.Skipf("this kernel cannot confine task processes (%v): the token file check needs Landlock", err)
+	}
+	require.True(t, confined, "the task cannot read the pod's federated token")
 }
 
 // seed writes the secret as an administrator would.
