@@ -82,6 +82,11 @@ func TestValidation(t *testing.T) {
 			want: "kestra.encryption.secret-key: must be at least 32 characters; generate one with: openssl rand -base64 32",
 		},
 		{
+			name: "task identity audiences not a list",
+			doc:  "osprey:\n  task-identity:\n    audiences:\n      company.team:\n        storage: true\n",
+			want: "osprey.task-identity.audiences.company.team: must be a list of audiences such as [https://storage.azure.com]",
+		},
+		{
 			name: "same port twice",
 			env:  []string{"ENDPOINTS_ALL_PORT=8080"},
 			want: "endpoints.all.port: 8080 is also micronaut.server.port",
