@@ -30,7 +30,7 @@ func TestHealth(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
-			e.mem.setPingErr(tc.pingErr)
+			e.probe.setPingErr(tc.pingErr)
 			rec := httptest.NewRecorder()
 			e.srv.ManagementHandler().ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), "GET", tc.path, nil))
 			require.Equal(t, tc.status, rec.Code)

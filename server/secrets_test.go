@@ -125,7 +125,7 @@ func TestSecretsAPIReadOnly(t *testing.T) {
 			t.Parallel()
 			e, rw := secretsEnv(t, true)
 			if m != nil {
-				e = newEnvOn(t, newMemStore())
+				e = newEnv(t)
 				e.srv.MountSecrets(m)
 			} else {
 				m = rw
