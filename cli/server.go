@@ -36,6 +36,7 @@ const (
 
 type serverFlags struct {
 	port           int
+	portSet        bool // --port given, 0 included (an ephemeral port)
 	managementPort int
 	threads        int
 	flowPath       string
@@ -68,11 +69,12 @@ func newServerCmd(env *Env) *cobra.Command {
 				if roles == nil {
 					roles = []string{roleWebserver, roleExecutor, roleWorker, roleScheduler}
 				}
+				fl.portSet = cmd.Flags().Changed("port")
 				return runServer(cmd.Context(), env, mode.name, roles, fl)
 			},
 		}
 		f := cmd.Flags()
-		f.IntVar(&fl.port, "port", 0, "API port (default 8080; micronaut.server.port)")
+		f.IntVar(&fl.port, "port", 0, "API port (default 8080; micronaut.server.port); 0 picks a free port, logged as api listening")
 		f.IntVar(&fl.managementPort, "management-port", 0, "health and metrics port (default 8081; endpoints.all.port)")
 		f.IntVar(&fl.threads, "worker-thread", 0, "task runs a worker runs at once (default: 8 × CPUs)")
 		f.IntVar(&fl.threads, "thread", 0, "alias of --worker-thread")
@@ -94,7 +96,7 @@ type component interface {
 
 func runServer(ctx context.Context, env *Env, mode string, roles []string, fl serverFlags) error {
 	overrides := map[string]string{}
-	if fl.port != 0 {
+	if fl.portSet {
 		overrides["micronaut.server.port"] = strconv.Itoa(fl.port)
 	}
 	if fl.managementPort != 0 {

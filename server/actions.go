@@ -2,10 +2,12 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/store"
 )
 
 // Steerer acts on executions that already exist: resume a paused one,
@@ -37,13 +39,33 @@ type ReplayParams struct {
 // actionRoutes mounts the execution actions and the flow graph and
 // plugin catalog endpoints.
 func (s *Server) actionRoutes() {
-	s.Handle("POST /executions/{executionId}/resume", s.resumeExecution)
-	s.Handle("POST /executions/{executionId}/restart", s.restartExecution)
-	s.Handle("POST /executions/{executionId}/replay", s.replayExecution)
+	s.Handle("POST /executions/{executionId}/resume", s.actionOrStart("resume", s.resumeExecution))
+	s.Handle("POST /executions/{executionId}/restart", s.actionOrStart("restart", s.restartExecution))
+	s.Handle("POST /executions/{executionId}/replay", s.actionOrStart("replay", s.replayExecution))
 	s.Handle("GET /flows/{namespace}/{id}/graph", s.flowGraph)
 	s.Handle("GET /plugins", s.listPlugins)
 	s.Handle("GET /plugins/schemas/{type}", s.pluginSchema)
 	s.Handle("GET /plugins/{cls}", s.getPlugin)
+}
+
+// actionOrStart serves POST /executions/X/resume (restart, replay), which
+// is also how a flow named resume in namespace X is started: the action's
+// more specific pattern wins the match, so when X is no execution and a
+// flow X.resume exists, the call starts that flow.
+func (s *Server) actionOrStart(name string, action HandlerFunc) HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id := r.PathValue("executionId")
+		_, _, err := s.opts.Store.Executions().Get(r.Context(), id)
+		if !errors.Is(err, store.ErrNotFound) || flow.CheckNamespace(id) != nil {
+			return action(w, r)
+		}
+		if _, err := s.opts.Store.Flows().Get(r.Context(), id, name, 0); err != nil {
+			return action(w, r)
+		}
+		r.SetPathValue("namespace", id)
+		r.SetPathValue("id", name)
+		return s.createExecution(w, r)
+	}
 }
 
 func (s *Server) steerer() (Steerer, error) {

@@ -18,6 +18,8 @@ import (
 func (e *env) seedLogs(t *testing.T, id string) {
 	t.Helper()
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	require.NoError(t, e.st.Executions().Create(t.Context(), &flow.Execution{ID: id, Namespace: "company.team", FlowID: "hello", FlowRevision: 1,
+		State: flow.NewStateInfo(flow.StateSuccess, now)}))
 	require.NoError(t, e.st.Logs().Append(t.Context(), []flow.LogEntry{
 		{ExecutionID: id, TaskID: "a", TaskRunID: "tr1", Level: "DEBUG", Message: "debugging", Timestamp: now},
 		{ExecutionID: id, TaskID: "a", TaskRunID: "tr1", Level: "INFO", Message: "hello", Timestamp: now},
@@ -40,6 +42,7 @@ func TestListLogs(t *testing.T) {
 		{"?minLevel=error", 200, []string{"boom"}},
 		{"?taskId=a", 200, []string{"debugging", "hello"}},
 		{"?taskRunId=tr2", 200, []string{"boom"}},
+		{"?taskId=nope", 200, nil},
 		{"?minLevel=LOUD", 400, nil},
 	}
 	for _, tc := range tests {
@@ -57,7 +60,11 @@ func TestListLogs(t *testing.T) {
 			require.Equal(t, tc.want, got)
 		})
 	}
-	rec := e.do(t, req{method: "GET", path: "/api/v1/logs/nothing"})
+	// Logs of an execution that does not exist are a 404, not an empty
+	// list; an execution with no logs (yet) answers [].
+	requireError(t, e.do(t, req{method: "GET", path: "/api/v1/logs/nothing"}), http.StatusNotFound, "execution nothing")
+	requireError(t, e.do(t, req{method: "GET", path: "/api/v1/logs/nothing/download"}), http.StatusNotFound, "execution nothing")
+	rec := e.do(t, req{method: "GET", path: "/api/v1/logs/ex1?taskId=nope"})
 	require.Equal(t, 200, rec.Code)
 	require.Equal(t, "[]\n", rec.Body.String())
 }
