@@ -121,7 +121,11 @@ func runServer(ctx context.Context, env *Env, mode string, roles []string, fl se
 	if err != nil {
 		return err
 	}
-	defer a.store.Close()
+	defer func() {
+		if err := a.store.Close(); err != nil {
+			log.Error("close store", "err", err)
+		}
+	}()
 	if fl.flowPath != "" {
 		if err := a.loadFlowDir(ctx, fl.flowPath); err != nil {
 			return err

@@ -98,12 +98,12 @@ func (s *Server) followLogs(w http.ResponseWriter, r *http.Request) error {
 	}
 	es, err := startEvents(w)
 	if err != nil {
-		return nil
+		return nil //nolint:nilerr // headers are gone; the client left
 	}
 	// Kestra opens with an empty "start" entry so clients see the stream
 	// is live before the first line arrives.
 	if err := es.send("start", struct{}{}); err != nil {
-		return nil
+		return nil //nolint:nilerr // the client left
 	}
 	const batch = 500
 	lq.Limit = batch
