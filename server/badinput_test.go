@@ -138,7 +138,7 @@ func TestOversizedKVBodyIs413(t *testing.T) {
 func TestFlowsNamedLikeActionsCanBeStarted(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	for _, id := range []string{"resume", "restart", "replay"} {
+	for _, id := range []string{"resume", "restart", "replay", "pause", "force-run", "change-status", "state"} {
 		e.createFlow(t, strings.Replace(helloFlow, "id: hello\n", "id: "+id+"\n", 1))
 		rec := e.do(t, req{method: "POST", path: "/api/v1/main/executions/company.team/" + id})
 		require.Equal(t, http.StatusOK, rec.Code, "%s: %s", id, rec.Body.String())

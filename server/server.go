@@ -103,7 +103,7 @@ type Server struct {
 	opts    Options
 	log     *slog.Logger
 	api     *http.ServeMux
-	mgmt    *http.ServeMux
+	mgmt    *Management
 	reg     *prometheus.Registry
 	metrics *httpMetrics
 
@@ -150,7 +150,7 @@ func New(o Options) *Server {
 		opts:    o,
 		log:     o.Logger.With(slog.String("component", "webserver")),
 		api:     http.NewServeMux(),
-		mgmt:    http.NewServeMux(),
+		mgmt:    NewManagement(ManagementOptions{Store: o.Store, Registry: reg, Logger: o.Logger}),
 		reg:     reg,
 		metrics: newHTTPMetrics(reg),
 		closing: make(chan struct{}),
@@ -160,7 +160,6 @@ func New(o Options) *Server {
 	if o.Triggers != nil {
 		s.triggerRoutes()
 	}
-	s.managementRoutes()
 	return s
 }
 
@@ -211,7 +210,7 @@ func (s *Server) Handler() http.Handler {
 }
 
 // ManagementHandler is the management handler (health and metrics).
-func (s *Server) ManagementHandler() http.Handler { return recoverPanics(s.log, s.mgmt) }
+func (s *Server) ManagementHandler() http.Handler { return s.mgmt.Handler() }
 
 // Start listens on the configured addresses and serves in the background.
 // It refuses to expose an unauthenticated API beyond loopback unless
