@@ -162,6 +162,13 @@ func (p *parser) task(path string, n *yaml.Node) *Task {
 		if _, ok := t.Props["value"]; !ok {
 			p.errorf(path, at, "Switch task %q needs a value to choose a case with", t.ID)
 		}
+		empty := len(t.Children["defaults"]) == 0
+		for _, c := range t.Cases {
+			empty = empty && len(c) == 0
+		}
+		if empty && !p.hasErrorUnder(joinKey(path, "cases")) {
+			p.errorf(path, at, "%s: No task defined, neither cases or default have any tasks", t.ID)
+		}
 	}
 	return t
 }
