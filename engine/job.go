@@ -39,4 +39,6 @@ type Result struct {
 	WorkerID  string         `json:"workerId,omitempty"`
 	// Labels are execution labels a task (Labels) asks to set.
 	Labels []flow.Label `json:"labels,omitempty"`
+	// Metrics are the attempt's metrics, kept on its attempt.
+	Metrics []flow.Metric `json:"metrics,omitempty"`
 }

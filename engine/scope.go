@@ -260,7 +260,7 @@ func (s *Scope) applyResult(r Result) {
 	if r.Attempt != len(tr.Attempts)+1 {
 		return // duplicate delivery
 	}
-	att := flow.TaskRunAttempt{WorkerID: r.WorkerID}
+	att := flow.TaskRunAttempt{WorkerID: r.WorkerID, Metrics: r.Metrics}
 	att.State = flow.NewStateInfo(flow.StateRunning, r.Started)
 	att.State.Set(r.State, r.Ended)
 	tr.Attempts = append(tr.Attempts, att)
