@@ -551,3 +551,50 @@ func TestPluginsEndpoints(t *testing.T) {
 	status, _ = e.do(t, "GET", "/plugins/io.example.Nope", "", nil)
 	require.Equal(t, http.StatusNotFound, status)
 }
+
+// TestKestra2ActionPaths: the single-execution actions answer at Kestra
+// 2.0's /executions/{id}/actions/… paths too, as its generated clients
+// call them (operationIds killExecution, pauseExecution, forceRunExecution,
+// updateExecutionStatus, updateTaskRunState, restartExecution).
+func TestKestra2ActionPaths(t *testing.T) {
+	t.Parallel()
+	e := newActionEnv(t)
+	e.flow(t, threeTasks)
+
+	running := e.execution(t, flow.StateRunning, "a=RUNNING")
+	status, b := e.do(t, "POST", "/executions/"+running.ID+"/actions/pause", "", nil)
+	require.Equal(t, http.StatusOK, status, string(b))
+	e.drain(t)
+	require.Equal(t, flow.StatePaused, e.get(t, running.ID).State.Current)
+
+	queued := e.execution(t, flow.StateQueued)
+	status, b = e.do(t, "POST", "/executions/"+queued.ID+"/actions/force-run", "", nil)
+	require.Equal(t, http.StatusOK, status, string(b))
+	e.drain(t)
+	require.Equal(t, flow.StateRunning, e.get(t, queued.ID).State.Current)
+
+	status, b = e.do(t, "DELETE", "/executions/"+queued.ID+"/actions/kill", "", nil)
+	require.Equal(t, http.StatusOK, status, string(b))
+	e.drain(t)
+	require.Equal(t, flow.StateKilled, e.get(t, queued.ID).State.Current)
+
+	failed := e.execution(t, flow.StateFailed, "a=SUCCESS", "b=FAILED")
+	status, b = e.do(t, "POST", "/executions/"+failed.ID+"/actions/change-status?status=SUCCESS", "", nil)
+	require.Equal(t, http.StatusOK, status, string(b))
+	e.drain(t)
+	require.Equal(t, flow.StateSuccess, e.get(t, failed.ID).State.Current)
+
+	failed = e.execution(t, flow.StateFailed, "a=SUCCESS", "b=FAILED")
+	status, b = e.do(t, "POST", "/executions/"+failed.ID+"/actions/state", "application/json",
+		strings.NewReader(`{"taskRunId":"`+failed.TaskRunList[1].ID+`","state":"SUCCESS"}`))
+	require.Equal(t, http.StatusOK, status, string(b))
+
+	failed = e.execution(t, flow.StateFailed, "a=SUCCESS", "b=FAILED")
+	status, b = e.do(t, "POST", "/executions/"+failed.ID+"/actions/restart", "", nil)
+	require.Equal(t, http.StatusOK, status, string(b))
+	e.drain(t)
+	require.NotEqual(t, flow.StateFailed, e.get(t, failed.ID).State.Current)
+
+	status, _ = e.do(t, "POST", "/executions/nope/actions/pause", "", nil)
+	require.Equal(t, http.StatusNotFound, status)
+}

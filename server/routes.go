@@ -13,8 +13,11 @@ func (s *Server) routes() {
 	s.Handle("GET /flows/{namespace}/{id}/revisions", s.flowRevisions)
 
 	s.Handle("POST /executions/{namespace}/{id}", s.createExecution)
-	// Kestra's path before 0.15, still used by older scripts.
-	s.Handle("POST /executions/trigger/{namespace}/{id}", s.createExecution)
+	// POST /executions/trigger/{namespace}/{id} (Kestra's path before 0.15,
+	// still used by older scripts) and Kestra 2.0's
+	// /executions/{executionId}/actions/… overlap: one pattern, see
+	// executionActions.
+	s.Handle("POST /executions/{first}/{second}/{third}", s.executionActions)
 	s.Handle("GET /executions/search", s.searchExecutions)
 	s.Handle("GET /executions/{executionId}", s.getExecution)
 	s.Handle("DELETE /executions/{executionId}", s.deleteExecution)
