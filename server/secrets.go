@@ -236,7 +236,9 @@ func (h secretHandlers) put(w http.ResponseWriter, r *http.Request) error {
 	if err := h.m.Put(r.Context(), p); err != nil {
 		return secretError(err)
 	}
-	writeJSON(w, http.StatusOK, metaJSON(secrets.Meta{Namespace: ns, Key: body.Key, Description: body.Description, Tags: tags}))
+	// Kestra's spec (putSecrets) answers a list of secret metadata: the
+	// secret written, alone.
+	writeJSON(w, http.StatusOK, []any{metaJSON(secrets.Meta{Namespace: ns, Key: body.Key, Description: body.Description, Tags: tags})})
 	return nil
 }
 

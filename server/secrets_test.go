@@ -53,7 +53,8 @@ func TestSecretsAPI(t *testing.T) {
 	put := `{"key":"DB_PASSWORD","value":"` + apiValue + `","description":"primary db","tags":[{"key":"team","value":"data"}]}`
 	code, body := call(t, e, "PUT", "/api/v1/main/namespaces/company.team/secrets", put)
 	require.Equal(t, http.StatusOK, code, body)
-	require.JSONEq(t, `{"namespace":"company.team","key":"DB_PASSWORD","description":"primary db","tags":[{"key":"team","value":"data"}]}`, body)
+	require.JSONEq(t, `[{"namespace":"company.team","key":"DB_PASSWORD","description":"primary db","tags":[{"key":"team","value":"data"}]}]`, body,
+		"a list, as Kestra's spec says of putSecrets")
 	v, err := m.Get(t.Context(), "company.team.etl", "DB_PASSWORD")
 	require.NoError(t, err)
 	require.Equal(t, apiValue, v, "the value landed in the backend")
