@@ -85,6 +85,7 @@ func (s *Server) actionRoutes() {
 	// The POST ones are dispatched by executionActions.
 	s.Handle("DELETE /executions/{executionId}/actions/kill", s.killExecutionAction)
 	s.Handle("GET /flows/{namespace}/{id}/graph", s.flowGraph)
+	s.Handle("GET /executions/{executionId}/graph", s.executionGraph)
 	s.Handle("GET /plugins", s.listPlugins)
 	s.Handle("GET /plugins/schemas/{type}", s.pluginSchema)
 	s.Handle("GET /plugins/{cls}", s.getPlugin)

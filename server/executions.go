@@ -302,6 +302,18 @@ func (s *Server) searchExecutions(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
+// executionsOfFlow is Kestra's GET /executions (searchExecutionsByFlowId):
+// a flow's executions, namespace and flowId required.
+func (s *Server) executionsOfFlow(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	for _, p := range []string{"namespace", "flowId"} {
+		if q.Get(p) == "" {
+			return Errorf(http.StatusBadRequest, fmt.Sprintf("query parameter %s is required: GET /executions lists one flow's executions; use /executions/search for others", p))
+		}
+	}
+	return s.searchExecutions(w, r)
+}
+
 func queryTime(v, name string) (*time.Time, error) {
 	if v == "" {
 		return nil, nil

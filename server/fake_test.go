@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -535,11 +536,13 @@ func (k memKV) List(_ context.Context, ns string) ([]store.KVRecord, error) {
 	defer k.m.mu.Unlock()
 	var out []store.KVRecord
 	for _, r := range k.m.kv {
-		if _, ok := k.live(r.Namespace, r.Key); ok && r.Namespace == ns {
+		if _, ok := k.live(r.Namespace, r.Key); ok && (ns == "" || r.Namespace == ns) {
 			out = append(out, r)
 		}
 	}
-	slices.SortFunc(out, func(a, b store.KVRecord) int { return strings.Compare(a.Key, b.Key) })
+	slices.SortFunc(out, func(a, b store.KVRecord) int {
+		return cmp.Or(strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Key, b.Key))
+	})
 	return out, nil
 }
 
