@@ -133,7 +133,7 @@ func newActionEnv(t *testing.T, opts ...func(*server.Options)) *actionEnv {
 		opt(&o)
 	}
 	srv := server.New(o)
-	hs := httptest.NewServer(srv.Handler())
+	hs := httptest.NewServer(server.Contract(t, srv.Handler()))
 	t.Cleanup(hs.Close)
 	return &actionEnv{st: st, x: x, url: hs.URL + "/api/v1/main"}
 }
@@ -157,7 +157,8 @@ func (e *actionEnv) subflow(t *testing.T, parentID string, st flow.State, runs .
 	now := time.Now().UTC()
 	ex := &flow.Execution{ID: flow.NewID(), Namespace: "company.team", FlowID: "f", FlowRevision: 1,
 		ParentID: parentID,
-		State:    flow.NewStateInfo(flow.StateCreated, now), Metadata: &flow.ExecutionMetadata{AttemptNumber: 1}}
+		State:    flow.NewStateInfo(flow.StateCreated, now), Metadata: &flow.ExecutionMetadata{AttemptNumber: 1, OriginalCreatedDate: &now}}
+	ex.OriginalID = ex.ID
 	ex.State.Set(flow.StateRunning, now)
 	ex.State.Set(st, now)
 	for _, r := range runs {

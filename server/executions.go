@@ -298,6 +298,11 @@ func (s *Server) searchExecutions(w http.ResponseWriter, r *http.Request) error 
 	if execs == nil {
 		execs = []*flow.Execution{}
 	}
+	for _, e := range execs {
+		// Kestra 2.0 names the tenant of every execution (its light
+		// execution model requires it); Osprey's one tenant is main.
+		e.TenantID = cmp.Or(e.TenantID, "main")
+	}
 	writeJSON(w, http.StatusOK, pagedResults[*flow.Execution]{Results: execs, Total: total})
 	return nil
 }
@@ -348,7 +353,14 @@ func (s *Server) killExecutionAction(w http.ResponseWriter, r *http.Request) err
 			return fmt.Errorf("execution %s: %w", id, err)
 		}
 	}
-	writeJSON(w, http.StatusOK, e)
+	// The spec's media type for this answer (Micronaut's text/json).
+	b, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("encode execution: %w", err)
+	}
+	w.Header().Set("Content-Type", "text/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
 	return nil
 }
 

@@ -394,7 +394,9 @@ func (r *fakeRunner) Start(ctx context.Context, p StartParams) (*flow.Execution,
 	e := &flow.Execution{
 		ID: uuid.NewString(), Namespace: p.Flow.Namespace, FlowID: p.Flow.ID, FlowRevision: p.Flow.Revision,
 		Inputs: p.Inputs, Labels: p.Labels, State: flow.NewStateInfo(flow.StateCreated, now),
+		Metadata: &flow.ExecutionMetadata{AttemptNumber: 1, OriginalCreatedDate: &now},
 	}
+	e.OriginalID = e.ID
 	if err := r.st.Executions().Create(ctx, e); err != nil {
 		return nil, err
 	}
@@ -466,6 +468,7 @@ func fakeParse(src []byte) (*flow.Flow, error) {
 	if f.Namespace == "" {
 		errs = append(errs, &flow.Error{Path: "namespace", Line: root.Line, Column: root.Column, Message: "missing required property"})
 	}
+
 	if err := errs.Err(); err != nil {
 		return f, err
 	}

@@ -52,11 +52,9 @@ func (s *Server) getFile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("namespace file %s%s: %w", ns, p, err)
 	}
-	ct := mime.TypeByExtension(path.Ext(p))
-	if ct == "" {
-		ct = "application/octet-stream"
-	}
-	w.Header().Set("Content-Type", ct)
+	// Kestra answers every namespace file as bytes (its spec's
+	// getFileContent); the name is in Content-Disposition.
+	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": path.Base(p)}))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(f.Content)

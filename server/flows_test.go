@@ -154,8 +154,8 @@ func TestSearchFlows(t *testing.T) {
 	eachBackend(t, func(t *testing.T, open func(*testing.T) store.Store) {
 		e := newEnvOn(t, open(t))
 		for _, src := range []string{
-			"id: a1\nnamespace: company.team\n", "id: a2\nnamespace: company.team\n",
-			"id: b1\nnamespace: company.team.sub\n", "id: c1\nnamespace: other\n",
+			"id: a1\nnamespace: company.team\ntasks: [{id: t, type: io.kestra.plugin.core.log.Log, message: hi}]\n", "id: a2\nnamespace: company.team\ntasks: [{id: t, type: io.kestra.plugin.core.log.Log, message: hi}]\n",
+			"id: b1\nnamespace: company.team.sub\ntasks: [{id: t, type: io.kestra.plugin.core.log.Log, message: hi}]\n", "id: c1\nnamespace: other\ntasks: [{id: t, type: io.kestra.plugin.core.log.Log, message: hi}]\n",
 		} {
 			e.createFlow(t, src)
 		}
