@@ -104,8 +104,10 @@ func newConformanceSystem(ctx context.Context, env *conformance.Env) (conformanc
 		environ = append(environ, "KESTRA_CONFIGURATION="+string(doc))
 	}
 	e := &Env{Environ: environ, Stderr: io.Discard}
-	// Kestra's tests read secrets from SECRET_* variables (its OSS backend).
-	cfg, _, err := e.loadConfig(ctx, map[string]string{"kestra.repository.type": "sqlite", "osprey.data-dir": dir, "kestra.secret.type": "env"})
+	// Kestra's tests read secrets from SECRET_* variables (its OSS backend)
+	// and, as Kestra before 0.23, envs from KESTRA_* variables.
+	cfg, _, err := e.loadConfig(ctx, map[string]string{"kestra.repository.type": "sqlite", "osprey.data-dir": dir, "kestra.secret.type": "env",
+		"kestra.variables.env-vars-prefix": "KESTRA_"})
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +128,10 @@ func newConformanceSystem(ctx context.Context, env *conformance.Env) (conformanc
 	}
 	s.handler = srv.Handler()
 	comps := []component{
-		worker.New(worker.Options{Store: a.store, Tasks: a.reg, Flows: a.flows, Renderers: a.renderer, Logger: log, Threads: 8, Poll: 20 * time.Millisecond, TmpDir: dir, Secrets: a.inputs}),
+		// Tasks run as a server's do: confined, with the corpus environment
+		// (no PATH: taskproc's system PATH).
+		worker.New(worker.Options{Store: a.store, Tasks: a.reg, Flows: a.flows, Renderers: a.renderer, Logger: log, Threads: 8, Poll: 20 * time.Millisecond, TmpDir: dir, Secrets: a.inputs,
+			Processes: taskRunner(cfg, e)}),
 		executor.New(executor.Options{Store: a.store, Engine: a.engine, Flows: a.flows, Logger: log, Poll: 20 * time.Millisecond, OnChange: a.onExecutionChange}),
 		a.newScheduler(nil),
 	}

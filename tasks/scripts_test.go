@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/taskproc"
 )
 
 // scriptRun is what the script tasks share with ShellCommands for tests:
@@ -31,6 +33,11 @@ type metricEnv struct {
 	metrics []flow.Metric
 }
 
+// Processes runs the scripts as a worker whose environment has no PATH:
+// taskproc's system PATH, the same on every machine (a developer's own
+// shims, pyenv's among them, live where a confined task may not read).
+func (e *metricEnv) Processes() *taskproc.Runner { return &taskproc.Runner{Environ: []string{}} }
+
 func (e *metricEnv) Metric(m flow.Metric) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -41,7 +48,13 @@ func (e *metricEnv) Metric(m flow.Metric) {
 // where every interpreter the script tasks support must be installed.
 func needTool(t *testing.T, name string) {
 	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
+	found := false
+	for _, dir := range filepath.SplitList("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") {
+		if _, err := exec.LookPath(filepath.Join(dir, name)); err == nil {
+			found = true
+		}
+	}
+	if !found {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("%s is not installed: CI runs the %s script task tests", name, name)
 		}
@@ -189,12 +202,12 @@ func TestScriptFailures(t *testing.T) {
 				return "type: io.kestra.plugin.scripts." + l.typ + ".Script\nscript: |\n" + indent(script, "  ")
 			}
 
-			_, err := parseScript(t, yaml(l.fail)).run(context.Background(), newEnv(nil), t.TempDir())
+			_, err := parseScript(t, yaml(l.fail)).run(context.Background(), &metricEnv{fakeEnv: newEnv(nil)}, t.TempDir())
 			require.EqualError(t, err, "command failed with exit code 4")
 
 			ctx, cancel := context.WithTimeoutCause(context.Background(), 30*time.Second, errors.New("task t timed out after PT30S"))
 			defer cancel()
-			env := newEnv(nil)
+			env := &metricEnv{fakeEnv: newEnv(nil)}
 			done := make(chan error, 1)
 			go func() {
 				_, err := parseScript(t, yaml(l.spawn)).run(ctx, env, t.TempDir())
@@ -224,7 +237,7 @@ func TestScriptFailures(t *testing.T) {
 
 			tctx, tcancel := context.WithTimeoutCause(context.Background(), 300*time.Millisecond, errors.New("task t timed out after PT0.3S"))
 			defer tcancel()
-			_, err = parseScript(t, yaml(l.spawn)).run(tctx, newEnv(nil), t.TempDir())
+			_, err = parseScript(t, yaml(l.spawn)).run(tctx, &metricEnv{fakeEnv: newEnv(nil)}, t.TempDir())
 			require.EqualError(t, err, "task t timed out after PT0.3S")
 		})
 	}
