@@ -85,6 +85,7 @@ func coreSpecs() []*Spec {
 	}
 	specs = append(specs, ioSpecs()...)
 	specs = append(specs, scriptSpecs()...)
+	specs = append(specs, runnable[Toggle](pToggle, toggleProps, checkToggle))
 	specs = append(specs, kvSpecs()...)
 	return specs
 }

@@ -40,6 +40,10 @@ type RunContext struct {
 	// Files is the store's namespace files, for script tasks'
 	// namespaceFiles.
 	Files store.FileStore
+	// Flows and Triggers are the store's flows and trigger states, for
+	// core.trigger.Toggle.
+	Flows    store.FlowStore
+	Triggers store.TriggerStore
 
 	renderer  Renderer
 	processes *taskproc.Runner

@@ -484,6 +484,7 @@ func (w *Worker) execute(ctx context.Context, j store.Job) (res engine.Result, l
 	rc := &RunContext{
 		// Lost runs come first in the task run's attempts.
 		Task: t, TaskRun: p.TaskRun, Attempt: p.Attempt + j.Lost, Vars: p.Vars, TmpDir: tmp, WorkerID: w.opts.ID, KV: w.opts.Store.KV(), Files: w.opts.Store.Files(),
+		Flows: w.opts.Store.Flows(), Triggers: w.opts.Store.Triggers(),
 		renderer: w.opts.Renderers.ForJob(m.Add), logs: buf, mask: m.Mask, processes: w.opts.Processes,
 	}
 	defer os.RemoveAll(tmp)
