@@ -71,6 +71,10 @@ func Contract(t testing.TB, h http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		route, params, err := router.FindRoute(r)
+		if err == nil && deviations[route.Operation.OperationID] != "" {
+			h.ServeHTTP(w, r)
+			return
+		}
 		if err != nil || strings.HasSuffix(r.URL.Path, "/follow") {
 			// Not a path of the spec (Osprey's own, or Kestra's older
 			// tenant-less form), or a stream: served unchecked.
@@ -103,6 +107,13 @@ func Contract(t testing.TB, h http.Handler) http.Handler {
 				r.Method, r.URL.Path, route.Operation.OperationID, rec.Code, err, rec.Body.String())
 		}
 	})
+}
+
+// deviations are the operations whose answers differ from the spec on
+// purpose, with the reason; docs/api.md lists them too.
+var deviations = map[string]string{
+	"getFileContent": "a namespace file is served with a type a browser cannot run (text/plain for text, images as " +
+		"themselves, else application/octet-stream) where the spec says octet-stream for all; the bytes are the same",
 }
 
 type nopCloser struct{ *bytes.Reader }
