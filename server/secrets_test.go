@@ -37,7 +37,7 @@ func call(t *testing.T, e *env, method, path, body string) (int, string) {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	rec := httptest.NewRecorder()
-	e.srv.Handler().ServeHTTP(rec, req)
+	Contract(t, e.srv.Handler()).ServeHTTP(rec, req)
 	out := rec.Body.String()
 	require.NotContains(t, out, apiValue, "%s %s returned a secret value", method, path)
 	return rec.Code, out
@@ -79,6 +79,7 @@ func TestSecretsAPI(t *testing.T) {
 
 	code, body = call(t, e, "PATCH", "/api/v1/main/namespaces/company.team/secrets/DB_PASSWORD", `{"description":"replica"}`)
 	require.Equal(t, http.StatusOK, code, body)
+	require.True(t, strings.HasPrefix(body, "["), "a list, as the spec says of patchSecret: %s", body)
 	require.Contains(t, body, `"description":"replica"`)
 	require.Contains(t, body, `"team"`, "tags are kept when the patch has none")
 
