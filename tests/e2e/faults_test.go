@@ -299,11 +299,13 @@ func (fc *faultCluster) checkTicks(exs []*flow.Execution, min int) {
 // records the attempt the dead worker never finished.
 func TestFaultWorkerKilledMidTask(t *testing.T) {
 	t.Parallel()
-	fc := newFaultCluster(t, pgtest.Start(t), cluster.Webserver, cluster.Executor, cluster.Worker, cluster.Worker, cluster.Worker)
+	fc := newFaultCluster(t, pgtest.Start(t), cluster.Webserver, cluster.Executor, cluster.Scheduler, cluster.Worker, cluster.Worker, cluster.Worker)
+	require.NoError(t, fc.api.PutFlow(t.Context(), faultNS, "tick", tickFlow(fc.ledger, false)))
 	ids := fc.submit("long", 1)
 	ids = append(ids, fc.submit("work", 10)...)
+	ids = append(ids, fc.submit("limited", 6)...)
 	var first cluster.Mark
-	for _, m := range fc.waitMarks(11, 90*time.Second) {
+	for _, m := range fc.waitMarks(17, 90*time.Second) {
 		if m.Execution == ids[0] {
 			first = m
 		}
@@ -329,8 +331,10 @@ func TestFaultWorkerKilledMidTask(t *testing.T) {
 	cluster.KillGroup(first.PID) // an orphan would otherwise finish its minute and confuse nothing but the reader
 
 	ids = append(ids, fc.submit("work", 5)...)
+	fc.stopTicks()
 	exs := fc.waitEnded(len(ids), 3*time.Minute)
 	rep := fc.verify(exs, ids)
+	fc.checkTicks(exs, 5)
 	long, err := fc.api.Execution(t.Context(), ids[0])
 	require.NoError(t, err)
 	tr := long.TaskRunByID(first.TaskRun)
@@ -344,7 +348,8 @@ func TestFaultWorkerKilledMidTask(t *testing.T) {
 // runs twice, the concurrency limit holds.
 func TestFaultExecutorKilledMidBurst(t *testing.T) {
 	t.Parallel()
-	fc := newFaultCluster(t, pgtest.Start(t), cluster.Webserver, cluster.Executor, cluster.Worker, cluster.Worker)
+	fc := newFaultCluster(t, pgtest.Start(t), cluster.Webserver, cluster.Executor, cluster.Scheduler, cluster.Worker, cluster.Worker)
+	require.NoError(t, fc.api.PutFlow(t.Context(), faultNS, "tick", tickFlow(fc.ledger, false)))
 	var ids []string
 	var submitErr error
 	var wg sync.WaitGroup
@@ -362,8 +367,12 @@ func TestFaultExecutorKilledMidBurst(t *testing.T) {
 	require.NoError(t, err)
 	wg.Wait()
 	require.NoError(t, submitErr)
+	n := len(fc.waitFlowMarks("tick", 0, time.Second))
+	fc.waitFlowMarks("tick", n+2, 2*time.Minute) // the new executor runs what the schedule fires
+	fc.stopTicks()
 	exs := fc.waitEnded(len(ids), 3*time.Minute)
 	fc.verify(exs, ids)
+	fc.checkTicks(exs, 2)
 }
 
 // TestFaultSchedulerKilled kills one of two schedulers while a schedule
@@ -371,20 +380,22 @@ func TestFaultExecutorKilledMidBurst(t *testing.T) {
 // lost.
 func TestFaultSchedulerKilled(t *testing.T) {
 	t.Parallel()
-	fc := newFaultCluster(t, pgtest.Start(t), cluster.Webserver, cluster.Executor, cluster.Worker, cluster.Scheduler, cluster.Scheduler)
+	fc := newFaultCluster(t, pgtest.Start(t), cluster.Webserver, cluster.Executor, cluster.Worker, cluster.Worker, cluster.Scheduler, cluster.Scheduler)
 	require.NoError(t, fc.api.PutFlow(t.Context(), faultNS, "tick", tickFlow(fc.ledger, false)))
-	fc.waitMarks(3, 60*time.Second)
+	ids := append(fc.submit("work", 10), fc.submit("limited", 6)...)
+	fc.waitFlowMarks("tick", 3, 60*time.Second)
 	s := fc.Role(cluster.Scheduler)[0]
 	require.NoError(t, s.Kill())
-	n := len(fc.waitMarks(0, time.Second))
-	fc.waitMarks(n+3, 60*time.Second) // the other scheduler fires alone
+	n := len(fc.waitFlowMarks("tick", 0, time.Second))
+	fc.waitFlowMarks("tick", n+3, 60*time.Second) // the other scheduler fires alone
 	require.NoError(t, s.Restart())
-	fc.waitMarks(n+6, 60*time.Second)
+	ids = append(ids, fc.submit("work", 10)...)
+	fc.waitFlowMarks("tick", n+6, 60*time.Second)
 	require.NoError(t, fc.Role(cluster.Scheduler)[1].Kill())
-	fc.waitMarks(n+9, 60*time.Second) // the restarted one fires alone
+	fc.waitFlowMarks("tick", n+9, 60*time.Second) // the restarted one fires alone
 	fc.stopTicks()
-	exs := fc.waitEnded(9, 2*time.Minute)
-	fc.verify(exs, nil)
+	exs := fc.waitEnded(len(ids)+9, 2*time.Minute)
+	fc.verify(exs, ids)
 	fc.checkTicks(exs, 9)
 }
 

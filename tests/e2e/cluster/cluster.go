@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -187,15 +188,26 @@ func (p *Proc) spawn() error {
 	// Its own process group, so a signal meant for the test run never
 	// reaches it; and it dies with the program that started it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		return fmt.Errorf("start %s: %w", p.Name, err)
-	}
 	done := make(chan struct{})
+	started := make(chan error, 1)
 	p.mu.Lock()
 	p.cmd, p.done, p.exitErr = cmd, done, nil
 	p.mu.Unlock()
+	// The parent-death signal fires when the thread that forked the child
+	// ends, not the process: Go retires threads (a goroutine that ends
+	// locked to one takes it along), so the child is forked from a thread
+	// held until it exits.
 	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with the child
+		if err := cmd.Start(); err != nil {
+			p.mu.Lock()
+			p.exitErr = err
+			p.mu.Unlock()
+			close(done)
+			started <- err
+			return
+		}
+		started <- nil
 		err := cmd.Wait()
 		logf.Close()
 		p.mu.Lock()
@@ -203,13 +215,20 @@ func (p *Proc) spawn() error {
 		p.mu.Unlock()
 		close(done)
 	}()
+	if err := <-started; err != nil {
+		logf.Close()
+		return fmt.Errorf("start %s: %w", p.Name, err)
+	}
 	return nil
 }
 
-// PID is the process id of the current run.
+// PID is the process id of the current run (0 if it could not start).
 func (p *Proc) PID() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.cmd.Process == nil {
+		return 0
+	}
 	return p.cmd.Process.Pid
 }
 
@@ -258,7 +277,7 @@ func (p *Proc) signal(sig syscall.Signal, timeout time.Duration) error {
 	p.mu.Unlock()
 	select {
 	case <-done:
-		return nil
+		return nil // exited, or never started
 	default:
 	}
 	if err := cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
