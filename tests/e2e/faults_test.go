@@ -39,7 +39,10 @@ type faultCluster struct {
 	*cluster.Cluster
 	t      *testing.T
 	api    *cluster.Client
-	ledger string
+	ledger *cluster.Ledger
+	// leftovers are task processes to kill when the test ends (an orphan
+	// the worker test found).
+	leftovers []cluster.Process
 }
 
 func newFaultCluster(t *testing.T, dsn string, roles ...string) *faultCluster {
@@ -47,14 +50,15 @@ func newFaultCluster(t *testing.T, dsn string, roles ...string) *faultCluster {
 	dir := t.TempDir()
 	c, err := cluster.New(cluster.Options{Binary: binary(t), DSN: dsn, Dir: dir})
 	require.NoError(t, err)
-	fc := &faultCluster{Cluster: c, t: t, api: c.API(), ledger: filepath.Join(dir, "ledger")}
+	ledger, err := cluster.NewLedger(filepath.Join(dir, "ledger"))
+	require.NoError(t, err)
+	fc := &faultCluster{Cluster: c, t: t, api: c.API(), ledger: ledger}
 	t.Cleanup(func() {
 		c.Close()
-		// task processes a killed worker left behind (see the worker test)
-		marks, _ := cluster.ReadLedger(fc.ledger)
-		for _, m := range marks {
-			cluster.KillGroup(m.PID)
+		for _, p := range fc.leftovers {
+			p.Kill()
 		}
+		_ = ledger.Close()
 		if t.Failed() {
 			for _, p := range c.Procs() {
 				t.Logf("---- %s (pid %d, restarts %d), last lines:\n%s", p.Name, p.PID(), p.Restarts(), p.Log(6000))
@@ -79,7 +83,7 @@ func newFaultCluster(t *testing.T, dsn string, roles ...string) *faultCluster {
 }
 
 // workFlow is a short flow: a shell task that marks the ledger, then a log.
-func workFlow(ledger string) string {
+func workFlow(ledger *cluster.Ledger) string {
 	return fmt.Sprintf(`id: work
 namespace: faults
 tasks:
@@ -91,11 +95,11 @@ tasks:
   - id: log
     type: io.kestra.plugin.core.log.Log
     message: "done {{ execution.id }}"
-`, strconv.Quote(cluster.MarkCommand(ledger, "start")))
+`, strconv.Quote(ledger.MarkCommand("start")))
 }
 
 // limitedFlow runs two at a time at most; the others wait QUEUED.
-func limitedFlow(ledger string) string {
+func limitedFlow(ledger *cluster.Ledger) string {
 	return fmt.Sprintf(`id: limited
 namespace: faults
 concurrency:
@@ -107,12 +111,12 @@ tasks:
     commands:
       - %s
       - sleep 0.5
-`, strconv.Quote(cluster.MarkCommand(ledger, "start")))
+`, strconv.Quote(ledger.MarkCommand("start")))
 }
 
 // longFlow's task runs for a minute the first time and ends at once when
 // the ledger shows it ran before, so a re-run after a crash is quick.
-func longFlow(ledger string) string {
+func longFlow(ledger *cluster.Ledger) string {
 	return fmt.Sprintf(`id: long
 namespace: faults
 tasks:
@@ -122,12 +126,12 @@ tasks:
       - %s
       - %s
       - i=0; while [ $i -lt 120 ]; do sleep 0.5; i=$((i+1)); done
-`, strconv.Quote(cluster.MarkCommand(ledger, "start")),
-		strconv.Quote(fmt.Sprintf(`n=$(grep -c " {{ taskrun.id }} " '%s' || true); if [ "$n" -gt 1 ]; then exit 0; fi`, ledger)))
+`, strconv.Quote(ledger.MarkCommand("start")),
+		strconv.Quote(fmt.Sprintf(`n=$(%s); if [ "$n" -gt 1 ]; then exit 0; fi`, ledger.RunsCommand())))
 }
 
 // tickFlow fires every second; disabled stops it.
-func tickFlow(ledger string, disabled bool) string {
+func tickFlow(ledger *cluster.Ledger, disabled bool) string {
 	return fmt.Sprintf(`id: tick
 namespace: faults
 triggers:
@@ -142,7 +146,7 @@ tasks:
     type: io.kestra.plugin.scripts.shell.Commands
     commands:
       - %s
-`, disabled, strconv.Quote(cluster.MarkCommand(ledger, "start")))
+`, disabled, strconv.Quote(ledger.MarkCommand("start")))
 }
 
 // submit starts n executions of flow id, a few at a time, and returns
@@ -184,9 +188,8 @@ func (fc *faultCluster) waitFlowMarks(id string, n int, within time.Duration) []
 	fc.t.Helper()
 	deadline := time.Now().Add(within)
 	for {
-		all, err := cluster.ReadLedger(fc.ledger)
-		require.NoError(fc.t, err)
-		marks := all[:0:0]
+		all := fc.ledger.Marks()
+		var marks []cluster.Mark
 		for _, m := range all {
 			if id == "" || m.Flow == id {
 				marks = append(marks, m)
@@ -240,9 +243,7 @@ func (fc *faultCluster) waitEnded(want int, within time.Duration) []*flow.Execut
 // limited flow never ran more than two at once.
 func (fc *faultCluster) verify(exs []*flow.Execution, submitted []string) cluster.Report {
 	fc.t.Helper()
-	marks, err := cluster.ReadLedger(fc.ledger)
-	require.NoError(fc.t, err)
-	rep := cluster.Check(exs, marks)
+	rep := cluster.Check(exs, fc.ledger.Marks())
 	assert.Empty(fc.t, rep.Problems)
 	assert.Equal(fc.t, rep.Executions, rep.Ended, "executions started = ended")
 
@@ -311,24 +312,35 @@ func TestFaultWorkerKilledMidTask(t *testing.T) {
 		}
 	}
 	require.NotZero(t, first.PID, "the long task marked the ledger")
-	var victim *cluster.Proc
+	workers := map[int]*cluster.Proc{}
 	for _, p := range fc.Role(cluster.Worker) {
-		if p.PID() == first.PPID {
-			victim = p
-		}
+		workers[p.PID()] = p
 	}
-	require.NotNil(t, victim, "the long task's parent %d is one of the workers", first.PPID)
-	require.True(t, cluster.GroupAlive(first.PID), "the long task runs")
+	pid := cluster.Ancestor(first.PID, func(pid int) bool { return workers[pid] != nil })
+	require.NotZero(t, pid, "the long task's shell (pid %d) descends from a worker", first.PID)
+	victim := workers[pid]
+	tasks := cluster.Descendants(pid)
+	require.NotEmpty(t, tasks, "the long task runs under %s", victim.Name)
 	require.NoError(t, victim.Kill())
-	t.Logf("killed %s (pid %d) running task run %s", victim.Name, first.PPID, first.TaskRun)
+	t.Logf("killed %s (pid %d) running task run %s in %d processes", victim.Name, pid, first.TaskRun, len(tasks))
 
 	// The task's processes must not outlive their worker.
+	alive := func() []cluster.Process {
+		var out []cluster.Process
+		for _, p := range tasks {
+			if p.Alive() {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
 	deadline := time.Now().Add(15 * time.Second)
-	for cluster.GroupAlive(first.PID) && time.Now().Before(deadline) {
+	for len(alive()) > 0 && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
 	}
-	assert.False(t, cluster.GroupAlive(first.PID), "the task's process group %d still runs 15s after its worker was killed", first.PID)
-	cluster.KillGroup(first.PID) // an orphan would otherwise finish its minute and confuse nothing but the reader
+	left := alive()
+	assert.Empty(t, left, "task processes still run 15s after their worker was killed")
+	fc.leftovers = append(fc.leftovers, left...)
 
 	ids = append(ids, fc.submit("work", 5)...)
 	fc.stopTicks()

@@ -1,67 +1,12 @@
 package cluster
 
 import (
-	"bufio"
 	"fmt"
-	"os"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/ospreyhq/osprey/flow"
 )
-
-// MarkCommand is a shell command that appends a line to the ledger file
-// saying which execution, task run and attempt count it runs for, its
-// process ids and the time. A task that runs it leaves a trace of every
-// time it really ran, whatever the store says afterwards.
-func MarkCommand(ledger, event string) string {
-	return fmt.Sprintf(`printf '%%s %%s %%s %%s %%s %%s %%s %%s\n' %s "{{ flow.id }}" "{{ execution.id }}" "{{ taskrun.id }}" "{{ taskrun.attemptsCount }}" "$$" "$PPID" "$(date +%%s%%N)" >> %s`,
-		event, shellQuote(ledger))
-}
-
-// Mark is one line of a ledger.
-type Mark struct {
-	Event     string
-	Flow      string
-	Execution string
-	TaskRun   string
-	// Attempts is the task run's attempt count when the job was sent.
-	Attempts int
-	// PID is the shell's (the leader of the task's process group when the
-	// worker gives it one); PPID the worker's.
-	PID, PPID int
-	At        time.Time
-}
-
-// ReadLedger reads every mark of a ledger file; a missing file has none.
-func ReadLedger(path string) ([]Mark, error) {
-	f, err := os.Open(path)
-	if os.IsNotExist(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read ledger: %w", err)
-	}
-	defer f.Close()
-	var out []Mark
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fs := strings.Fields(sc.Text())
-		if len(fs) != 8 {
-			return nil, fmt.Errorf("read ledger: malformed line %q", sc.Text())
-		}
-		m := Mark{Event: fs[0], Flow: fs[1], Execution: fs[2], TaskRun: fs[3]}
-		m.Attempts, _ = strconv.Atoi(fs[4])
-		m.PID, _ = strconv.Atoi(fs[5])
-		m.PPID, _ = strconv.Atoi(fs[6])
-		ns, _ := strconv.ParseInt(fs[7], 10, 64)
-		m.At = time.Unix(0, ns)
-		out = append(out, m)
-	}
-	return out, sc.Err()
-}
 
 // Report is what the checks found over a set of executions.
 type Report struct {

@@ -346,39 +346,93 @@ func RSS(pid int) (int64, error) {
 	return 0, fmt.Errorf("read RSS of %d: no VmRSS line", pid)
 }
 
-// GroupAlive reports whether any live (not zombie) process is in process
-// group pgid. A zombie has stopped running; whether its new parent reaps it
-// is that parent's business.
-func GroupAlive(pgid int) bool {
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		raw, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid pgrp …; comm may hold spaces and parentheses
-		s := string(raw)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
-		if len(f) < 3 || f[0] == "Z" || f[0] == "X" {
-			continue
-		}
-		if g, _ := strconv.Atoi(f[2]); g == pgid && pid > 0 {
-			return true
-		}
-	}
-	return false
+// Process names one process: its id and its start time, so that a
+// process id the kernel gave to another process since is not mistaken for
+// it.
+type Process struct {
+	PID   int
+	Start uint64
 }
 
-// KillGroup sends SIGKILL to process group pgid, if it still exists.
-func KillGroup(pgid int) { _ = syscall.Kill(-pgid, syscall.SIGKILL) }
+// stat reads a process's parent, state and start time from /proc.
+func stat(pid int) (ppid int, state string, start uint64, err error) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, "", 0, err
+	}
+	// pid (comm) state ppid pgrp … field 22 is the start time; comm may
+	// hold spaces and parentheses
+	s := string(raw)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, "", 0, fmt.Errorf("/proc/%d/stat: unreadable", pid)
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 20 {
+		return 0, "", 0, fmt.Errorf("/proc/%d/stat: unreadable", pid)
+	}
+	ppid, _ = strconv.Atoi(f[1])
+	start, _ = strconv.ParseUint(f[19], 10, 64)
+	return ppid, f[0], start, nil
+}
+
+// Alive reports whether the process still runs. A zombie has stopped
+// running; whether its new parent reaps it is that parent's business.
+func (p Process) Alive() bool {
+	_, state, start, err := stat(p.PID)
+	return err == nil && start == p.Start && state != "Z" && state != "X"
+}
+
+// Kill sends SIGKILL to the process if it is still the same one.
+func (p Process) Kill() {
+	if p.Alive() {
+		_ = syscall.Kill(p.PID, syscall.SIGKILL)
+	}
+}
+
+// Descendants returns every process below pid: its children, theirs, and
+// so on.
+func Descendants(pid int) []Process {
+	children := map[int][]Process{}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		id, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		ppid, state, start, err := stat(id)
+		if err != nil || state == "Z" {
+			continue
+		}
+		children[ppid] = append(children[ppid], Process{PID: id, Start: start})
+	}
+	var out []Process
+	queue := []int{pid}
+	for len(queue) > 0 {
+		for _, c := range children[queue[0]] {
+			out = append(out, c)
+			queue = append(queue, c.PID)
+		}
+		queue = queue[1:]
+	}
+	return out
+}
+
+// Ancestor returns the first of pid's ancestors (pid included) for which
+// match holds, or 0.
+func Ancestor(pid int, match func(pid int) bool) int {
+	for seen := 0; pid > 1 && seen < 64; seen++ {
+		if match(pid) {
+			return pid
+		}
+		ppid, _, _, err := stat(pid)
+		if err != nil {
+			return 0
+		}
+		pid = ppid
+	}
+	return 0
+}
 
 // FreePort returns a loopback port nobody listens on.
 func FreePort() (int, error) {

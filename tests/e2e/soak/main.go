@@ -178,8 +178,12 @@ func soak(ctx context.Context, c config, logw io.Writer) (*Report, error) {
 	if err := os.MkdirAll(c.dir, 0o755); err != nil {
 		return nil, err
 	}
-	// The task processes (run by the workers, as this user) append to it.
-	ledger := filepath.Join(c.dir, "ledger")
+	// Every task run tells it that it runs, over loopback HTTP.
+	ledger, err := cluster.NewLedger(filepath.Join(c.dir, "ledger"))
+	if err != nil {
+		return nil, err
+	}
+	defer ledger.Close()
 	if c.bin == "" {
 		logf("building ./cmd/osprey")
 		bin, err := cluster.Build(ctx, c.dir)
@@ -336,8 +340,15 @@ load:
 	rep.Submitted = len(subs)
 	rep.AchievedRate = float64(len(subs)) / loadTime.Seconds()
 	logf("submitted %d in %s; stopping the schedule and waiting up to %s for every execution to end", len(subs), loadTime.Round(time.Second), c.drain)
-	if err := api.PutFlow(context.WithoutCancel(ctx), namespace, "tick", tickFlow(ledger, true)); err != nil {
-		logf("disable the schedule: %v", err)
+	// The last process killed may be the webserver, still starting.
+	readyCtx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 90*time.Second)
+	err = api.WaitReady(readyCtx)
+	cancel()
+	if err == nil {
+		err = api.PutFlow(context.WithoutCancel(ctx), namespace, "tick", tickFlow(ledger, true))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("disable the schedule: %w", err)
 	}
 
 	// Drain: wait until nothing is left running.
@@ -370,13 +381,13 @@ load:
 		}
 		rep.Processes = append(rep.Processes, pr)
 	}
-	judge(rep, exs, subs, ledger)
+	judge(rep, exs, subs, ledger.Marks())
 	return rep, nil
 }
 
 // judge fills the report's counts and problems from the executions the API
 // lists, the submissions and the ledger.
-func judge(rep *Report, exs []*flow.Execution, subs []submission, ledger string) {
+func judge(rep *Report, exs []*flow.Execution, subs []submission, marks []cluster.Mark) {
 	byID := map[string]*flow.Execution{}
 	bySeq := map[string][]*flow.Execution{}
 	var limited, ticks []*flow.Execution
@@ -425,10 +436,6 @@ func judge(rep *Report, exs []*flow.Execution, subs []submission, ledger string)
 			}
 		}
 	}
-	marks, err := cluster.ReadLedger(ledger)
-	if err != nil {
-		rep.Problems = append(rep.Problems, err.Error())
-	}
 	chk := cluster.Check(exs, marks)
 	rep.TaskRuns, rep.DuplicateRuns = chk.Runs, chk.Duplicates
 	rep.Problems = append(rep.Problems, chk.Problems...)
@@ -450,9 +457,9 @@ func judge(rep *Report, exs []*flow.Execution, subs []submission, ledger string)
 
 func mb(b int64) float64 { return float64(b) / (1 << 20) }
 
-// The flows: a shell task marks the ledger, so a run the store forgot is
-// still counted.
-func workFlow(ledger string) string {
+// The flows: a shell task tells the ledger it runs, so a run the store
+// forgot is still counted.
+func workFlow(ledger *cluster.Ledger) string {
 	return fmt.Sprintf(`id: work
 namespace: soak
 tasks:
@@ -463,10 +470,10 @@ tasks:
   - id: log
     type: io.kestra.plugin.core.log.Log
     message: "done {{ execution.id }}"
-`, strconv.Quote(cluster.MarkCommand(ledger, "start")))
+`, strconv.Quote(ledger.MarkCommand("start")))
 }
 
-func limitedFlow(ledger string) string {
+func limitedFlow(ledger *cluster.Ledger) string {
 	return fmt.Sprintf(`id: limited
 namespace: soak
 concurrency:
@@ -478,10 +485,10 @@ tasks:
     commands:
       - %s
       - sleep 0.2
-`, strconv.Quote(cluster.MarkCommand(ledger, "start")))
+`, strconv.Quote(ledger.MarkCommand("start")))
 }
 
-func tickFlow(ledger string, disabled bool) string {
+func tickFlow(ledger *cluster.Ledger, disabled bool) string {
 	return fmt.Sprintf(`id: tick
 namespace: soak
 triggers:
@@ -496,5 +503,5 @@ tasks:
     type: io.kestra.plugin.scripts.shell.Commands
     commands:
       - %s
-`, disabled, strconv.Quote(cluster.MarkCommand(ledger, "start")))
+`, disabled, strconv.Quote(ledger.MarkCommand("start")))
 }
