@@ -72,6 +72,7 @@ func newFaultCluster(t *testing.T, dsn string, roles ...string) *faultCluster {
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 	require.NoError(t, fc.api.WaitReady(ctx), "webserver log:\n%s", fc.Role(cluster.Webserver)[0].Log(4000))
+	require.NoError(t, c.WaitStarted(ctx))
 	for id, src := range map[string]string{
 		"work":    workFlow(fc.ledger),
 		"limited": limitedFlow(fc.ledger),
@@ -343,6 +344,8 @@ func TestFaultWorkerKilledMidTask(t *testing.T) {
 	fc.leftovers = append(fc.leftovers, left...)
 
 	ids = append(ids, fc.submit("work", 5)...)
+	n := len(fc.waitFlowMarks("tick", 0, time.Second))
+	fc.waitFlowMarks("tick", n+3, time.Minute) // the schedule fires on
 	fc.stopTicks()
 	exs := fc.waitEnded(len(ids), 3*time.Minute)
 	rep := fc.verify(exs, ids)

@@ -153,6 +153,30 @@ func (c *Cluster) Start(role string) (*Proc, error) {
 	return p, nil
 }
 
+// WaitStarted polls until every process of the cluster says it started
+// (its components run and its store is open), or ctx ends.
+func (c *Cluster) WaitStarted(ctx context.Context) error {
+	for {
+		var waiting []string
+		for _, p := range c.Procs() {
+			if !p.Started() {
+				waiting = append(waiting, p.Name)
+			}
+			if !p.Running() {
+				return fmt.Errorf("%s exited (%v):\n%s", p.Name, p.ExitErr(), p.Log(4000))
+			}
+		}
+		if len(waiting) == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("not started: %s", strings.Join(waiting, ", "))
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
 // Close kills every process that still runs.
 func (c *Cluster) Close() {
 	for _, p := range c.Procs() {
@@ -306,6 +330,12 @@ func (p *Proc) Restart() error {
 	p.restarts++
 	p.mu.Unlock()
 	return nil
+}
+
+// Started reports whether the current run has said "osprey started".
+func (p *Proc) Started() bool {
+	raw, err := os.ReadFile(p.logPath)
+	return err == nil && strings.Count(string(raw), `msg="osprey started"`) > p.Restarts()
 }
 
 // RSS is the resident set size of the current run, in bytes.

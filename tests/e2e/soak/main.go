@@ -222,6 +222,9 @@ func soak(ctx context.Context, c config, logw io.Writer) (*Report, error) {
 	api := cl.API()
 	readyCtx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	err = api.WaitReady(readyCtx)
+	if err == nil {
+		err = cl.WaitStarted(readyCtx)
+	}
 	cancel()
 	if err != nil {
 		return nil, err
