@@ -8,7 +8,7 @@
 // latency and each process's memory, as a table and as JSON.
 //
 //	go run ./tests/e2e/soak                          # 10 minutes at 20/s
-//	go run ./tests/e2e/soak -duration 20s -kill-every 5s -rate 5   # the CI smoke run
+//	go run ./tests/e2e/soak -duration 20s -kill-every 4s -rate 5   # the CI smoke run
 //
 // Everything listens on 127.0.0.1. Without -dsn it starts its own
 // PostgreSQL from the machine's binaries (as the tests do; run as root, it
