@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -22,7 +23,7 @@ import (
 // built binary on one real PostgreSQL, kill them with SIGKILL (kill -9: no
 // shutdown code runs) or take the database away, and then check what a
 // crash must never break, reading the API as a user would and a ledger the
-// tasks write themselves:
+// tasks report to themselves, apart from the store:
 //   - every execution submitted ends, and none appears that was not;
 //   - no task run ran more often than the attempts it records;
 //   - a flow's concurrency limit was never exceeded;
@@ -47,6 +48,12 @@ type faultCluster struct {
 
 func newFaultCluster(t *testing.T, dsn string, roles ...string) *faultCluster {
 	t.Helper()
+	if err := cluster.NeedCurl(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
 	dir := t.TempDir()
 	c, err := cluster.New(cluster.Options{Binary: binary(t), DSN: dsn, Dir: dir})
 	require.NoError(t, err)

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -108,6 +109,15 @@ func (l *Ledger) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return errors.Join(l.srv.Shutdown(ctx), l.file.Close())
+}
+
+// NeedCurl says why the ledger's commands cannot run here, if they cannot:
+// the tasks call the ledger with curl.
+func NeedCurl() error {
+	if _, err := exec.LookPath("curl"); err != nil {
+		return errors.New("curl is not installed: the test tasks report to the ledger with it (apt-get install curl)")
+	}
+	return nil
 }
 
 // MarkCommand is a shell command that tells the ledger that this task run
