@@ -332,6 +332,26 @@ func (p *Proc) Restart() error {
 	return nil
 }
 
+// CPU is the processor time (user and system) the current run has used.
+func (p *Proc) CPU() (time.Duration, error) { return CPU(p.PID()) }
+
+// CPU reads a process's processor time (user and system) from /proc.
+func CPU(pid int) (time.Duration, error) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("read CPU time of %d: %w", pid, err)
+	}
+	s := string(raw)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 13 {
+		return 0, fmt.Errorf("read CPU time of %d: unreadable stat", pid)
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	// clock ticks; USER_HZ is 100 on every Linux architecture Go supports
+	return time.Duration(utime+stime) * (time.Second / 100), nil
+}
+
 // Started reports whether the current run has said "osprey started".
 func (p *Proc) Started() bool {
 	raw, err := os.ReadFile(p.logPath)

@@ -130,12 +130,15 @@ type Kill struct {
 	Process string `json:"process"`
 }
 
-// ProcRSS is one process's resident memory at the start and the end.
+// ProcRSS is one process's resident memory at the start and the end, and
+// the processor time it used meanwhile (since its last restart, if it was
+// restarted).
 type ProcRSS struct {
 	Name     string  `json:"name"`
 	Restarts int     `json:"restarts"`
 	StartMB  float64 `json:"rss_start_mb"`
 	EndMB    float64 `json:"rss_end_mb"`
+	CPU      float64 `json:"cpu_seconds"`
 }
 
 func (r *Report) table(w io.Writer) {
@@ -150,9 +153,9 @@ func (r *Report) table(w io.Writer) {
 	fmt.Fprintf(tw, "limited flow\tat most %d running at once (limit 4)\n", r.MaxLimited)
 	fmt.Fprintf(tw, "submit→end latency\tp50 %.3fs  p99 %.3fs  max %.3fs\n", r.LatencyP50, r.LatencyP99, r.LatencyMax)
 	fmt.Fprintln(tw)
-	fmt.Fprintln(tw, "process\trestarts\tRSS start\tRSS end")
+	fmt.Fprintln(tw, "process\trestarts\tRSS start\tRSS end\tCPU (since last start)")
 	for _, p := range r.Processes {
-		fmt.Fprintf(tw, "%s\t%d\t%.1f MB\t%.1f MB\n", p.Name, p.Restarts, p.StartMB, p.EndMB)
+		fmt.Fprintf(tw, "%s\t%d\t%.1f MB\t%.1f MB\t%.1f s\n", p.Name, p.Restarts, p.StartMB, p.EndMB, p.CPU)
 	}
 	tw.Flush()
 }
@@ -240,9 +243,13 @@ func soak(ctx context.Context, c config, logw io.Writer) (*Report, error) {
 		Topology: fmt.Sprintf("1 webserver, 2 executors, 2 schedulers, %d workers × %d threads; %s", c.workers, c.threads, pg),
 	}
 	startRSS := map[string]int64{}
+	startCPU := map[string]time.Duration{}
 	for _, p := range cl.Procs() {
 		if rss, err := p.RSS(); err == nil {
 			startRSS[p.Name] = rss
+		}
+		if cpu, err := p.CPU(); err == nil {
+			startCPU[p.Name] = cpu
 		}
 	}
 	logf("%d processes up, logs in %s; submitting %.0f/s for %s", len(cl.Procs()), c.dir, c.rate, c.duration)
@@ -381,6 +388,12 @@ load:
 		pr := ProcRSS{Name: p.Name, Restarts: p.Restarts(), StartMB: mb(startRSS[p.Name])}
 		if rss, err := p.RSS(); err == nil {
 			pr.EndMB = mb(rss)
+		}
+		if cpu, err := p.CPU(); err == nil {
+			if p.Restarts() == 0 {
+				cpu -= startCPU[p.Name]
+			}
+			pr.CPU = cpu.Seconds()
 		}
 		rep.Processes = append(rep.Processes, pr)
 	}
