@@ -29,8 +29,9 @@ import (
 //   - a flow's concurrency limit was never exceeded;
 //   - a schedule fired no tick twice and lost none (it recovers ALL).
 //
-// Recovery from a dead worker or executor waits for their 30 s leases to run
-// out, so these tests run in parallel and poll with generous deadlines.
+// Recovery from a dead executor waits for its claims' 30 s lease to run out
+// (the worker test shortens the job lease with osprey.worker.lease), so
+// these tests run in parallel and poll with generous deadlines.
 
 const faultNS = "faults"
 
@@ -48,6 +49,13 @@ type faultCluster struct {
 
 func newFaultCluster(t *testing.T, dsn string, roles ...string) *faultCluster {
 	t.Helper()
+	return newFaultClusterEnv(t, dsn, nil, roles...)
+}
+
+// newFaultClusterEnv is newFaultCluster with env added to every process's
+// environment.
+func newFaultClusterEnv(t *testing.T, dsn string, env []string, roles ...string) *faultCluster {
+	t.Helper()
 	if err := cluster.NeedCurl(); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatal(err)
@@ -55,7 +63,7 @@ func newFaultCluster(t *testing.T, dsn string, roles ...string) *faultCluster {
 		t.Skip(err)
 	}
 	dir := t.TempDir()
-	c, err := cluster.New(cluster.Options{Binary: binary(t), DSN: dsn, Dir: dir})
+	c, err := cluster.New(cluster.Options{Binary: binary(t), DSN: dsn, Dir: dir, Env: env})
 	require.NoError(t, err)
 	ledger, err := cluster.NewLedger(filepath.Join(dir, "ledger"))
 	require.NoError(t, err)
@@ -317,7 +325,10 @@ func (fc *faultCluster) checkTicks(exs []*flow.Execution, min int) {
 // records the attempt the dead worker never finished.
 func TestFaultWorkerKilledMidTask(t *testing.T) {
 	t.Parallel()
-	fc := newFaultCluster(t, pgtest.Start(t), cluster.Webserver, cluster.Executor, cluster.Scheduler, cluster.Worker, cluster.Worker, cluster.Worker)
+	// A short lease: the dead worker's job runs again within seconds, not
+	// half a minute.
+	fc := newFaultClusterEnv(t, pgtest.Start(t), []string{"OSPREY_WORKER_LEASE=PT6S"},
+		cluster.Webserver, cluster.Executor, cluster.Scheduler, cluster.Worker, cluster.Worker, cluster.Worker)
 	require.NoError(t, fc.api.PutFlow(t.Context(), faultNS, "tick", tickFlow(fc.ledger, false)))
 	ids := fc.submit("long", 1)
 	ids = append(ids, fc.submit("work", 10)...)
