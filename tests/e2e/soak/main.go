@@ -157,7 +157,7 @@ func (r *Report) table(w io.Writer) {
 	for _, p := range r.Processes {
 		fmt.Fprintf(tw, "%s\t%d\t%.1f MB\t%.1f MB\t%.1f s\n", p.Name, p.Restarts, p.StartMB, p.EndMB, p.CPU)
 	}
-	tw.Flush()
+	_ = tw.Flush() // the terminal: nobody to tell
 }
 
 // submission is one execution the load sent.
@@ -186,7 +186,7 @@ func soak(ctx context.Context, c config, logw io.Writer) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer ledger.Close()
+	defer func() { _ = ledger.Close() }() // the marks are read before
 	if c.bin == "" {
 		logf("building ./cmd/osprey")
 		bin, err := cluster.Build(ctx, c.dir)
