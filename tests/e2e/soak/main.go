@@ -167,7 +167,7 @@ type submission struct {
 	sent time.Time
 }
 
-func soak(ctx context.Context, c config, logw io.Writer) (*Report, error) {
+func soak(ctx context.Context, c config, logw io.Writer) (rep *Report, err error) {
 	logf := func(format string, args ...any) {
 		fmt.Fprintf(logw, "%s soak: %s\n", time.Now().Format(time.TimeOnly), fmt.Sprintf(format, args...))
 	}
@@ -177,6 +177,14 @@ func soak(ctx context.Context, c config, logw io.Writer) (*Report, error) {
 			return nil, err
 		}
 		c.dir = d
+		// A run that held is not worth its logs; one that failed keeps
+		// them for whoever looks into it.
+		defer func() {
+			if rep != nil && rep.OK {
+				_ = os.RemoveAll(d)
+				rep.Dir = "(removed: the run held)"
+			}
+		}()
 	}
 	if err := os.MkdirAll(c.dir, 0o755); err != nil {
 		return nil, err
@@ -193,6 +201,7 @@ func soak(ctx context.Context, c config, logw io.Writer) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
+		defer func() { _ = os.Remove(bin) }()
 		c.bin = bin
 	}
 	pg := "the PostgreSQL at -dsn"
@@ -238,7 +247,7 @@ func soak(ctx context.Context, c config, logw io.Writer) (*Report, error) {
 		}
 	}
 	time.Sleep(2 * time.Second) // every process up and past its first passes
-	rep := &Report{
+	rep = &Report{
 		Duration: c.duration.String(), Rate: c.rate, Dir: c.dir,
 		Topology: fmt.Sprintf("1 webserver, 2 executors, 2 schedulers, %d workers × %d threads; %s", c.workers, c.threads, pg),
 	}
