@@ -62,7 +62,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&c.threads, "worker-thread", 8, "--worker-thread of each worker")
 	fs.StringVar(&c.dsn, "dsn", "", "PostgreSQL database to use (default: start a PostgreSQL of its own)")
 	fs.StringVar(&c.bin, "bin", "", "osprey binary (default: build ./cmd/osprey)")
-	fs.StringVar(&c.dir, "dir", "", "where process logs and the ledger go (default: a new temporary directory, kept)")
+	fs.StringVar(&c.dir, "dir", "", "where process logs and the ledger go (default: a new temporary directory, removed when the run holds)")
 	fs.StringVar(&c.jsonOut, "json", "", "also write the JSON report to this file")
 	if err := fs.Parse(args); err != nil {
 		return 2
