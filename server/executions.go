@@ -91,7 +91,7 @@ func (s *Server) waitTerminal(w http.ResponseWriter, r *http.Request, id string)
 	ctx, cancel := context.WithTimeout(r.Context(), s.opts.MaxWait)
 	defer cancel()
 	var last *flow.Execution
-	err := s.loop(ctx, func(ctx context.Context) (bool, error) {
+	err := s.loop(ctx, id, func(ctx context.Context) (bool, error) {
 		e, _, err := s.opts.Store.Executions().Get(ctx, id)
 		if err != nil {
 			return false, fmt.Errorf("execution %s: %w", id, err)

@@ -226,6 +226,14 @@ const (
 	TopicJobs       = "jobs"       // a job was queued
 )
 
+// TopicExecution is the topic of one execution: every driver wakes it
+// after each saved step of that execution (a new state, task runs) and each
+// batch of log lines appended to it, once committed. Waits (?wait=true) and
+// follows (SSE) listen here, so they answer as soon as the change is stored
+// instead of at their next poll; a waiter never sees another execution's
+// wake-ups.
+func TopicExecution(id string) string { return "execution:" + id }
+
 // QueueStore moves work between the executor and the workers. Claims are
 // leases: a crashed claimer's work becomes claimable again when its lease
 // runs out.

@@ -123,6 +123,7 @@ func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error)
 	if len(p.NewExecutions) > 0 {
 		b.Queue(x.s.sql("notify"), store.TopicExecutions)
 	}
+	b.Queue(x.s.sql("notify"), store.TopicExecution(e.ID))
 	var version int64
 	var dirty bool
 	err = x.s.tx(ctx, func(tx pgx.Tx) error {
@@ -149,6 +150,7 @@ func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error)
 	if len(p.Jobs) > 0 {
 		x.s.hub.Notify(store.TopicJobs)
 	}
+	x.s.hub.Notify(store.TopicExecution(e.ID))
 	// Work that arrived while the executor held its claim (a job result,
 	// a kill) makes the execution claimable again right away.
 	if len(p.NewExecutions) > 0 || dirty {

@@ -281,3 +281,6 @@ DELETE FROM files WHERE namespace = $1 AND (path = $2 OR starts_with(path, $3));
 
 -- name: notify
 SELECT pg_notify('osprey', $1);
+
+-- name: notifyEach
+SELECT pg_notify('osprey', t) FROM unnest($1::text[]) AS t;

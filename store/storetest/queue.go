@@ -25,6 +25,7 @@ var queueTests = []test{
 	{"AckResults", testAckResults},
 	{"ConcurrentClaimJobs", testConcurrentClaimJobs},
 	{"NotifySubscribe", testNotify},
+	{"ExecutionTopic", testExecutionTopic},
 }
 
 // enqueue saves execution id (created if needed) with jobs, as one
@@ -451,6 +452,50 @@ func testNotify(t *testing.T, s store.Store) {
 			return false
 		}
 	}, 10*time.Second, 5*time.Millisecond)
+}
+
+// testExecutionTopic checks that a saved step and appended log lines wake
+// the subscribers of that execution's topic, and only theirs: waits and
+// follows rely on it to answer as soon as a change is stored.
+func testExecutionTopic(t *testing.T, s store.Store) {
+	ctx, q, xs := t.Context(), s.Queue(), s.Executions()
+	for _, id := range []string{"t1", "t2"} {
+		require.NoError(t, xs.Create(ctx, newExecution(id, "acme", "f", Clock(t).Now())))
+	}
+	ch1, err := q.Subscribe(ctx, store.TopicExecution("t1"))
+	require.NoError(t, err)
+	ch2, err := q.Subscribe(ctx, store.TopicExecution("t2"))
+	require.NoError(t, err)
+	wait := func(ch <-chan struct{}, what string) {
+		t.Helper()
+		select {
+		case <-ch:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no wake-up: %s", what)
+		}
+	}
+	quiet := func(ch <-chan struct{}, what string) {
+		t.Helper()
+		select {
+		case <-ch:
+			t.Fatalf("woken by %s", what)
+		default:
+		}
+	}
+
+	// (PostgreSQL echoes each wake-up back through LISTEN a little later,
+	// so "not woken" is checked only on a topic nothing has notified yet.)
+	require.NoError(t, s.Logs().Append(ctx, []flow.LogEntry{{ExecutionID: "t2", Namespace: "acme", FlowID: "f",
+		Level: "INFO", Message: "hello", Timestamp: Clock(t).Now()}}))
+	wait(ch2, "a log line was appended")
+	quiet(ch1, "another execution's log line")
+
+	e, v, err := xs.Get(ctx, "t1")
+	require.NoError(t, err)
+	e.State.Set(flow.StateSuccess, Clock(t).Now())
+	_, err = xs.Save(ctx, store.SaveParams{Execution: e, Version: v})
+	require.NoError(t, err)
+	wait(ch1, "the execution's end state was saved")
 }
 
 // testClaimOldestFirst checks that claims take the oldest executions first,
