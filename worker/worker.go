@@ -71,6 +71,9 @@ type Worker struct {
 	running map[string]context.CancelFunc
 	wg      sync.WaitGroup
 	slots   chan struct{}
+	// freed wakes the claim loop when a thread finishes a job, so a job
+	// queued while every thread was busy starts as soon as one is free.
+	freed chan struct{}
 
 	cancel   context.CancelFunc // stops claiming
 	done     chan struct{}      // closed when the claim loop has ended
@@ -101,7 +104,7 @@ func New(opts Options) *Worker {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Worker{opts: opts, log: log.With("component", "worker"), running: map[string]context.CancelFunc{}, slots: make(chan struct{}, opts.Threads)}
+	return &Worker{opts: opts, log: log.With("component", "worker"), running: map[string]context.CancelFunc{}, slots: make(chan struct{}, opts.Threads), freed: make(chan struct{}, 1)}
 }
 
 // Start launches the claim and heartbeat loops and returns.
@@ -162,47 +165,64 @@ func (w *Worker) Stop(ctx context.Context) error {
 	}
 }
 
+// loop claims as many jobs as there are free threads, whenever jobs may be
+// waiting: at start, on a wake-up (a job was queued), on the poll tick (the
+// fallback for a lost wake-up), and when a thread frees up after a claim
+// that filled every free thread (more may be queued behind it).
 func (w *Worker) loop(ctx context.Context, wake <-chan struct{}) {
 	defer close(w.done)
 	tick := time.NewTicker(w.opts.Poll)
 	defer tick.Stop()
+	pending := true // queued jobs may be waiting for a thread
 	for {
-		free := cap(w.slots) - len(w.slots)
-		claimed := 0
-		if free > 0 {
+		if free := cap(w.slots) - len(w.slots); free > 0 && pending {
 			jobs, err := w.opts.Store.Queue().ClaimJobs(ctx, w.opts.ID, free, w.opts.Lease)
 			if err != nil && ctx.Err() == nil {
 				w.log.ErrorContext(ctx, "claim jobs", "err", err)
 			}
-			claimed = len(jobs)
 			for _, j := range jobs {
-				w.slots <- struct{}{}
-				w.wg.Add(1)
-				// Jobs outlive the loop's context: a stopping worker
-				// drains them (Stop cancels them past its deadline).
-				jctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-				if j.Cancel {
-					// Killed before it was claimed: the kill's wake-up
-					// came before this worker held the job, so no
-					// heartbeat would stop it soon. It ends at once.
-					cancel()
-				}
-				w.mu.Lock()
-				w.running[j.ID] = cancel
-				w.mu.Unlock()
-				go w.run(jctx, j)
+				w.start(ctx, j)
+			}
+			// A claim that took fewer than asked emptied the queue; a
+			// full one may have left jobs behind.
+			pending = err == nil && len(jobs) == free
+			if pending {
+				continue
 			}
 		}
-		if claimed > 0 && claimed == free {
-			continue
+		var freed <-chan struct{}
+		if pending {
+			freed = w.freed
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-wake:
+			pending = true
 		case <-tick.C:
+			pending = true
+		case <-freed:
 		}
 	}
+}
+
+// start runs claimed job j on a thread the caller checked was free.
+func (w *Worker) start(ctx context.Context, j store.Job) {
+	w.slots <- struct{}{}
+	w.wg.Add(1)
+	// Jobs outlive the loop's context: a stopping worker drains them (Stop
+	// cancels them past its deadline).
+	jctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	if j.Cancel {
+		// Killed before it was claimed: the kill's wake-up came before
+		// this worker held the job, so no heartbeat would stop it soon.
+		// It ends at once.
+		cancel()
+	}
+	w.mu.Lock()
+	w.running[j.ID] = cancel
+	w.mu.Unlock()
+	go w.run(jctx, j)
 }
 
 // heartbeat renews the leases of running jobs and stops those that were
@@ -252,6 +272,10 @@ func (w *Worker) run(ctx context.Context, j store.Job) {
 		}
 		w.mu.Unlock()
 		<-w.slots
+		select {
+		case w.freed <- struct{}{}:
+		default: // the loop has a wake-up pending already
+		}
 		w.wg.Done()
 	}()
 	res, logs := w.execute(ctx, j)
