@@ -245,7 +245,7 @@ func (a *app) newServer(ctx context.Context) (*server.Server, string, error) {
 	}
 	srv := server.New(server.Options{
 		Store: a.store, Parse: a.parse, Runner: serverRunner{a}, Logger: a.log,
-		Addr: addr, ManagementAddr: mgmt, BasicAuth: auth,
+		Addr: addr, ManagementAddr: mgmt, BasicAuth: auth, Pprof: a.cfg.Osprey.Pprof,
 		AllowUnauthenticated: cfg.BasicAuth.ExplicitlyDisabled(),
 	})
 	a.mountExtraRoutes(srv)

@@ -273,6 +273,9 @@ type Osprey struct {
 	// DataDir is where `server local` keeps its SQLite database and
 	// generated keys (the --data-dir flag sets it).
 	DataDir string `key:"osprey.data-dir"`
+	// Pprof serves Go's profiler under /debug/pprof/ on the management
+	// port. Off by default: a profile shows what the process is doing.
+	Pprof bool `key:"osprey.pprof"`
 }
 
 // Default returns the built-in defaults, the lowest layer.

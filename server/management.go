@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -26,6 +27,13 @@ func (s *Server) managementRoutes() {
 		writeJSON(w, http.StatusOK, health{Name: "osprey", Status: "UP"})
 	})
 	s.mgmt.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
+	if s.opts.Pprof {
+		s.mgmt.HandleFunc("GET /debug/pprof/", pprof.Index)
+		s.mgmt.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+		s.mgmt.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		s.mgmt.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		s.mgmt.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
 }
 
 // healthAll reports DOWN, with 503, while the store does not answer.

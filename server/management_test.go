@@ -93,3 +93,18 @@ func TestMethodNotAllowed(t *testing.T) {
 	require.Contains(t, rec.Header().Get("Allow"), "PUT")
 	requireError(t, e.do(t, req{method: "GET", path: "/api/v1/main/nothing/here"}), http.StatusNotFound, "no such endpoint")
 }
+
+func TestPprofOnlyWhenConfigured(t *testing.T) {
+	t.Parallel()
+	for _, on := range []bool{false, true} {
+		e := newEnv(t, func(o *Options) { o.Pprof = on })
+		rec := httptest.NewRecorder()
+		e.srv.ManagementHandler().ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), "GET", "/debug/pprof/heap?debug=1", nil))
+		if on {
+			require.Equal(t, http.StatusOK, rec.Code)
+			require.Contains(t, rec.Body.String(), "heap profile")
+		} else {
+			require.Equal(t, http.StatusNotFound, rec.Code, "the profiler is off unless osprey.pprof is set")
+		}
+	}
+}

@@ -69,6 +69,9 @@ type Options struct {
 	// ManagementAddr is the management server's address (health, metrics);
 	// empty disables it.
 	ManagementAddr string
+	// Pprof serves net/http/pprof under /debug/pprof/ on the management
+	// server (osprey.pprof), for profiling a running process.
+	Pprof bool
 
 	// BasicAuth protects the API when set; management stays open.
 	BasicAuth *BasicAuth
