@@ -62,10 +62,10 @@ type Report struct {
 	// answer.
 	ReadyMillis float64 `json:"readyMillis"`
 	// Stored is how many executions the database held when idle RSS was read.
-	IdleRSSMiB      float64 `json:"idleRssMiB"`
-	Stored          int     `json:"storedExecutions"`
-	IdleRSSAfterMiB float64 `json:"idleRssAfterMiB"`
-	StoredAfter     int     `json:"storedExecutionsAfter"`
+	IdleRSSMiB      float64  `json:"idleRssMiB"`
+	Stored          int      `json:"storedExecutions"`
+	IdleRSSAfterMiB float64  `json:"idleRssAfterMiB"`
+	StoredAfter     int      `json:"storedExecutionsAfter"`
 	Scenarios       []Result `json:"scenarios"`
 }
 

@@ -19,8 +19,8 @@ type sample struct {
 
 // tally collects samples from concurrent submitters.
 type tally struct {
-	mu      sync.Mutex
-	samples []sample
+	mu       sync.Mutex
+	samples  []sample
 	firstErr error
 }
 

@@ -20,14 +20,14 @@ import (
 
 // server is one `osprey server` process under test.
 type server struct {
-	cmd      *exec.Cmd
-	api      string // http://127.0.0.1:port/api/v1/main
-	mgmt     string // http://127.0.0.1:port
-	pid      int
-	ready    time.Duration // exec to the first UP readiness answer
-	exited   chan struct{}
-	stderr   *tailBuffer
-	exitErr  error
+	cmd     *exec.Cmd
+	api     string // http://127.0.0.1:port/api/v1/main
+	mgmt    string // http://127.0.0.1:port
+	pid     int
+	ready   time.Duration // exec to the first UP readiness answer
+	exited  chan struct{}
+	stderr  *tailBuffer
+	exitErr error
 }
 
 // serverConfig is what the harness writes as the server's configuration.
@@ -264,4 +264,3 @@ func (t *tailBuffer) String() string {
 	defer t.mu.Unlock()
 	return strings.TrimSpace(t.b.String())
 }
-
