@@ -57,6 +57,7 @@ scenario is bounded in time and count. It prints a table, and the JSON report wi
 	f.StringVar(&o.PostgresURL, "postgres-url", "", "run the server on this PostgreSQL database instead of SQLite")
 	f.StringVar(&o.ProfileDir, "profile-dir", "", "write a CPU profile of the server per scenario, and a heap profile, here")
 	f.IntVar(&o.Seed, "seed", 0, "store this many ended executions before the server starts (SQLite)")
+	f.StringVar(&o.Binary, "binary", "", "the osprey binary to start as the server (default: this one), e.g. an older build to compare")
 	f.StringVar(&jsonOut, "json", "", "also write the report as JSON to this file")
 	return []*cobra.Command{cmd}
 }
