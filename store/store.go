@@ -234,6 +234,11 @@ const (
 // wake-ups.
 func TopicExecution(id string) string { return "execution:" + id }
 
+// TopicExecutionEnd is woken, besides TopicExecution, when a saved step
+// leaves execution id in a terminal state: ?wait=true listens here and
+// reads the execution once, instead of at every step.
+func TopicExecutionEnd(id string) string { return "execution-end:" + id }
+
 // QueueStore moves work between the executor and the workers. Claims are
 // leases: a crashed claimer's work becomes claimable again when its lease
 // runs out.

@@ -124,6 +124,9 @@ func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error)
 		b.Queue(x.s.sql("notify"), store.TopicExecutions)
 	}
 	b.Queue(x.s.sql("notify"), store.TopicExecution(e.ID))
+	if e.State.Current.IsTerminal() {
+		b.Queue(x.s.sql("notify"), store.TopicExecutionEnd(e.ID))
+	}
 	var version int64
 	var dirty bool
 	err = x.s.tx(ctx, func(tx pgx.Tx) error {
@@ -151,6 +154,9 @@ func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error)
 		x.s.hub.Notify(store.TopicJobs)
 	}
 	x.s.hub.Notify(store.TopicExecution(e.ID))
+	if e.State.Current.IsTerminal() {
+		x.s.hub.Notify(store.TopicExecutionEnd(e.ID))
+	}
 	// Work that arrived while the executor held its claim (a job result,
 	// a kill) makes the execution claimable again right away.
 	if len(p.NewExecutions) > 0 || dirty {

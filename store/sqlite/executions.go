@@ -146,6 +146,9 @@ func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error)
 		x.s.hub.Notify(store.TopicJobs)
 	}
 	x.s.hub.Notify(store.TopicExecution(e.ID))
+	if e.State.Current.IsTerminal() {
+		x.s.hub.Notify(store.TopicExecutionEnd(e.ID))
+	}
 	// Work that arrived while the executor held its claim (a job result,
 	// a kill) makes the execution claimable again right away.
 	if len(p.NewExecutions) > 0 || dirty {

@@ -466,6 +466,8 @@ func testExecutionTopic(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	ch2, err := q.Subscribe(ctx, store.TopicExecution("t2"))
 	require.NoError(t, err)
+	end1, err := q.Subscribe(ctx, store.TopicExecutionEnd("t1"))
+	require.NoError(t, err)
 	wait := func(ch <-chan struct{}, what string) {
 		t.Helper()
 		select {
@@ -492,10 +494,17 @@ func testExecutionTopic(t *testing.T, s store.Store) {
 
 	e, v, err := xs.Get(ctx, "t1")
 	require.NoError(t, err)
+	e.State.Set(flow.StateRunning, Clock(t).Now())
+	v, err = xs.Save(ctx, store.SaveParams{Execution: e, Version: v})
+	require.NoError(t, err)
+	wait(ch1, "a step was saved")
+	quiet(end1, "a step that did not end the execution")
+
 	e.State.Set(flow.StateSuccess, Clock(t).Now())
 	_, err = xs.Save(ctx, store.SaveParams{Execution: e, Version: v})
 	require.NoError(t, err)
 	wait(ch1, "the execution's end state was saved")
+	wait(end1, "the execution's end state was saved")
 }
 
 // testClaimOldestFirst checks that claims take the oldest executions first,
