@@ -73,6 +73,7 @@ type Executor struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	once   sync.Once
+	warm   warm
 }
 
 // New returns an executor; Start runs it.
@@ -96,7 +97,7 @@ func New(opts Options) *Executor {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Executor{opts: opts, log: log.With("component", "executor")}
+	return &Executor{opts: opts, log: log.With("component", "executor"), warm: warm{max: 4 * opts.Batch}}
 }
 
 // Start launches the executor loop and returns.
@@ -178,11 +179,33 @@ func (x *Executor) RunOnce(ctx context.Context) (int, error) {
 	return len(ids), errors.Join(errs...)
 }
 
+// errStale is a save that lost to a change made since the step read the
+// execution (or since the executor kept it warm).
+var errStale = errors.New("execution changed during the step")
+
+// step advances execution id once. A step that loses its save to another
+// change (an API action, or a warm copy that went stale) is run again at
+// once on a fresh read, while this executor still holds the claim.
 func (x *Executor) step(ctx context.Context, id string) error {
+	err := x.stepOnce(ctx, id, false)
+	if errors.Is(err, errStale) {
+		err = x.stepOnce(ctx, id, true)
+	}
+	if errors.Is(err, errStale) {
+		// Changing still: look again later.
+		return x.opts.Store.Executions().MarkDirty(ctx, id)
+	}
+	return err
+}
+
+func (x *Executor) stepOnce(ctx context.Context, id string, fresh bool) error {
 	st := x.opts.Store
-	ex, ver, err := st.Executions().Get(ctx, id)
-	if err != nil {
-		return fmt.Errorf("load: %w", err)
+	ex, ver, ok := x.warm.take(id)
+	if !ok || fresh {
+		var err error
+		if ex, ver, err = st.Executions().Get(ctx, id); err != nil {
+			return fmt.Errorf("load: %w", err)
+		}
 	}
 	before := ex.State.Current
 	jobs, err := st.Queue().Results(ctx, id)
@@ -367,13 +390,16 @@ func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, b
 			cancel = append(cancel, JobID(trID, len(tr.Attempts)+1))
 		}
 	}
-	_, err := st.Executions().Save(ctx, store.SaveParams{
+	saved, err := st.Executions().Save(ctx, store.SaveParams{
 		Execution: ex, Version: ver, Jobs: jobs, NewExecutions: fx.NewExecutions,
 		AckResults: acks, CancelJobs: cancel, WakeAt: fx.WakeAt, Owner: x.opts.ID,
 	})
+	if err == nil {
+		x.warm.put(ex, saved)
+	}
 	if errors.Is(err, store.ErrConflict) {
 		// Someone (the API) changed it meanwhile: look again.
-		return st.Executions().MarkDirty(ctx, ex.ID)
+		return errStale
 	}
 	if err != nil {
 		return fmt.Errorf("save: %w", err)
