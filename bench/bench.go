@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ospreyhq/osprey/azurefake"
+	"github.com/ospreyhq/osprey/pgtest"
 )
 
 // Options configure Run. The zero value runs every scenario at full size
@@ -21,8 +22,10 @@ import (
 type Options struct {
 	// Binary is the osprey executable to start; default: this program.
 	Binary string
-	// PostgresURL runs the server on PostgreSQL (`server standalone`)
-	// instead of SQLite; see StartPostgres for one with fsync on.
+	// Postgres runs the server on PostgreSQL (`server standalone`) instead
+	// of SQLite: a local one started from the machine's binaries with
+	// fsync on, or the database at PostgresURL.
+	Postgres    bool
 	PostgresURL string
 	// Scenarios to run, by name; empty: all (Short: all but the largest).
 	Scenarios []string
@@ -157,7 +160,18 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 
 	rep := &Report{Started: time.Now().UTC(), Cores: runtime.NumCPU(), Store: "sqlite", LoadBefore: loadAvg()}
-	if opts.PostgresURL != "" {
+	if opts.Postgres && opts.PostgresURL == "" {
+		fmt.Fprintln(opts.Log, "starting PostgreSQL (fsync on)…")
+		pg, err := pgtest.StartServer(true)
+		if err != nil {
+			return nil, fmt.Errorf("start PostgreSQL: %w", err)
+		}
+		defer pg.Stop()
+		if opts.PostgresURL, err = pg.CreateDatabase(ctx, "osprey_bench"); err != nil {
+			return nil, err
+		}
+		rep.Store = "postgres (local, fsync on)"
+	} else if opts.PostgresURL != "" {
 		rep.Store = "postgres"
 	}
 	r := &runner{opts: opts}

@@ -18,7 +18,7 @@ func benchCommands(env *Env) []*cobra.Command {
 		Use:   "bench",
 		Short: "Measure Osprey over its HTTP API: start a server process, drive it from a bounded load generator on loopback",
 		Long: `Starts "osprey server" (this binary) as a separate process on loopback, on SQLite or on the
-PostgreSQL given with --postgres-url, and runs the scenarios of docs/performance.md against it over HTTP:
+PostgreSQL (--postgres starts one with fsync on; --postgres-url names one), and runs the scenarios of docs/performance.md against it over HTTP:
 the two-task flow at fixed rates and at saturation, ten If tasks, a 40-task chain, three secret() calls
 against a local Key Vault emulator, a log follow (SSE) and ForEach over 100 to 100,000 values. Every
 scenario is bounded in time and count. It prints a table, and the JSON report with --json.`,
@@ -54,6 +54,7 @@ scenario is bounded in time and count. It prints a table, and the JSON report wi
 	f.DurationVar(&o.Timeout, "timeout", 0, "bound of each ForEach execution (default 3m; 30s with --short)")
 	f.IntVar(&o.Clients, "clients", 0, "concurrent clients at saturation (default 64)")
 	f.IntVar(&o.Threads, "worker-thread", 0, "the server's --worker-thread (default: its own)")
+	f.BoolVar(&o.Postgres, "postgres", false, "run the server on a local PostgreSQL started from the machine's binaries, fsync on")
 	f.StringVar(&o.PostgresURL, "postgres-url", "", "run the server on this PostgreSQL database instead of SQLite")
 	f.StringVar(&o.ProfileDir, "profile-dir", "", "write a CPU profile of the server per scenario, and a heap profile, here")
 	f.IntVar(&o.Seed, "seed", 0, "store this many ended executions before the server starts (SQLite)")

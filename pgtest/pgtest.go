@@ -14,7 +14,9 @@
 // PostgreSQL refuses to run as root: under root, initdb and postgres run
 // as the postgres user (set as the child's credentials, as runuser would),
 // in a directory handed to that user. The server runs with fsync off and
-// listens on 127.0.0.1 only, on a free port.
+// listens on 127.0.0.1 only, on a free port. StartServer starts one for a
+// program, with fsync on when asked (the benchmark measures durable
+// commits).
 //
 // Outside CI a machine without PostgreSQL skips these tests with a message
 // saying so; under CI=true a missing or broken PostgreSQL fails them.
@@ -65,7 +67,7 @@ var (
 // not installed, unless CI=true, where it fails.
 func Start(t testing.TB) (dsn string) {
 	t.Helper()
-	once.Do(func() { shared, initErr = startServer() })
+	once.Do(func() { shared, initErr = startServer(false) })
 	if initErr != nil {
 		if errors.Is(initErr, errNoBinaries) && os.Getenv("CI") != "true" {
 			t.Skipf("pgtest: %v; install PostgreSQL (e.g. apt-get install postgresql) to run this test", initErr)
@@ -142,7 +144,38 @@ func credential() (*syscall.Credential, int, int, error) {
 	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, uid, gid, nil
 }
 
-func startServer() (*server, error) {
+// Server is a PostgreSQL started for a program rather than a test (the
+// benchmark harness): same binaries, same loopback-only set-up.
+type Server struct{ s *server }
+
+// StartServer starts a PostgreSQL on a free loopback port. Durable keeps
+// fsync, synchronous commits and full-page writes on, as production runs;
+// otherwise they are off, as for tests. Stop ends it and removes its files.
+func StartServer(durable bool) (*Server, error) {
+	s, err := startServer(durable)
+	if err != nil {
+		return nil, err
+	}
+	return &Server{s: s}, nil
+}
+
+// CreateDatabase creates an empty database and returns its URL.
+func (s *Server) CreateDatabase(ctx context.Context, name string) (string, error) {
+	conn, err := pgx.Connect(ctx, s.s.dsn("postgres"))
+	if err != nil {
+		return "", fmt.Errorf("connect to postgres: %w", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" TEMPLATE template0"); err != nil {
+		return "", fmt.Errorf("create database %s: %w", name, err)
+	}
+	return s.s.dsn(name), nil
+}
+
+// Stop stops the server and removes its directory.
+func (s *Server) Stop() { s.s.stop() }
+
+func startServer(durable bool) (*server, error) {
 	bin, err := binDir()
 	if err != nil {
 		return nil, err
@@ -188,10 +221,13 @@ func startServer() (*server, error) {
 		}
 		s := &server{dir: dir, port: port, done: make(chan struct{})}
 		var logBuf syncBuffer
-		s.cmd = run("postgres", "-D", data, "-p", strconv.Itoa(port),
-			"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="+dir,
-			"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-			"-c", "max_connections=300", "-c", "shared_buffers=32MB")
+		sync := []string{"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"}
+		if durable {
+			sync = []string{"-c", "fsync=on", "-c", "synchronous_commit=on", "-c", "full_page_writes=on"}
+		}
+		s.cmd = run("postgres", append(append([]string{"-D", data, "-p", strconv.Itoa(port),
+			"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=" + dir}, sync...),
+			"-c", "max_connections=300", "-c", "shared_buffers=32MB")...)
 		s.cmd.Stdout, s.cmd.Stderr = &logBuf, &logBuf
 		if err := s.start(); err != nil {
 			os.RemoveAll(dir)
