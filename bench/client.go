@@ -105,6 +105,20 @@ func (c *client) get(ctx context.Context, id string) (execution, error) {
 	return e, err
 }
 
+// latest returns the newest execution of flowID.
+func (c *client) latest(ctx context.Context, flowID string) (execution, error) {
+	var page struct {
+		Results []execution `json:"results"`
+	}
+	if err := c.do(ctx, http.MethodGet, "/executions/search?namespace="+namespace+"&flowId="+flowID+"&size=1", "", nil, &page); err != nil {
+		return execution{}, err
+	}
+	if len(page.Results) == 0 {
+		return execution{}, fmt.Errorf("no execution of %s found", flowID)
+	}
+	return page.Results[0], nil
+}
+
 func (c *client) kill(ctx context.Context, id string) error {
 	return c.do(ctx, http.MethodDelete, "/executions/"+id+"/kill", "", nil, nil)
 }

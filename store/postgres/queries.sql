@@ -137,7 +137,8 @@ WITH j AS (
     WHERE id = $2 AND owner = $3 AND state = 'RUNNING'
     RETURNING execution_id),
 d AS (
-    UPDATE executions SET dirty = true WHERE id IN (SELECT execution_id FROM j))
+    -- an execution already dirty is left alone: no new row version per job
+    UPDATE executions SET dirty = true WHERE id IN (SELECT execution_id FROM j) AND NOT dirty)
 SELECT j.execution_id, pg_notify('osprey', 'executions')::text FROM j;
 
 -- name: jobAck
