@@ -1,13 +1,16 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/ospreyhq/osprey/bench"
+	"github.com/ospreyhq/osprey/devkit/bench"
+	"github.com/ospreyhq/osprey/store"
+	"github.com/ospreyhq/osprey/store/sqlite"
 )
 
 // benchCommands returns `osprey bench`: the benchmark harness.
@@ -28,6 +31,10 @@ scenario is bounded in time and count. It prints a table, and the JSON report wi
 				o.Scenarios = strings.Split(scenarios, ",")
 			}
 			o.Log = env.Stderr
+			o.OpenSQLite = func(ctx context.Context, path string) (store.Store, error) {
+				// Seeding writes a throwaway database: no fsync.
+				return sqlite.Open(ctx, path, sqlite.Options{NoSync: true})
+			}
 			rep, err := bench.Run(cmd.Context(), o)
 			if rep != nil {
 				if werr := rep.WriteTable(env.Stdout); werr != nil && err == nil {

@@ -13,9 +13,9 @@ import (
 	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/expr"
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/internal/nsfile"
 	"github.com/ospreyhq/osprey/kv"
 	"github.com/ospreyhq/osprey/mask"
-	"github.com/ospreyhq/osprey/nsfile"
 	"github.com/ospreyhq/osprey/store"
 	"github.com/ospreyhq/osprey/worker"
 )
