@@ -183,7 +183,11 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	r := &runner{opts: opts}
 	cfg := serverConfig{Dir: dir, PostgresURL: opts.PostgresURL, Threads: opts.Threads}
 	if needsVault(chosen) {
-		r.dev, err = azurefake.StartDev(ctx, azurefake.DevOptions{Dir: filepath.Join(dir, "azure")})
+		azDir := filepath.Join(dir, "azure")
+		if err := os.MkdirAll(azDir, 0o700); err != nil {
+			return nil, fmt.Errorf("create emulator directory: %w", err)
+		}
+		r.dev, err = azurefake.StartDev(ctx, azurefake.DevOptions{Dir: azDir})
 		if err != nil {
 			return nil, err
 		}
