@@ -87,7 +87,7 @@ type Options struct {
 	Registry *prometheus.Registry
 
 	// PollInterval is how often waits and follows re-read the store when
-	// no wake-up arrives (default 1s). The store wakes them on every change
+	// no wake-up arrives (default 5s). The store wakes them on every change
 	// of their execution, so this only bounds the cost of a lost wake-up.
 	PollInterval time.Duration
 	// MaxWait bounds ?wait=true (default 10m).
@@ -130,7 +130,7 @@ func New(o Options) *Server {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.PollInterval <= 0 {
-		o.PollInterval = time.Second
+		o.PollInterval = 5 * time.Second
 	}
 	if o.MaxWait <= 0 {
 		o.MaxWait = 10 * time.Minute
