@@ -246,8 +246,11 @@ type QueueStore interface {
 	// ClaimExecutions claims up to limit executions that are marked dirty
 	// or whose WakeAt has passed, and that no live lease holds.
 	ClaimExecutions(ctx context.Context, owner string, limit int, lease time.Duration) ([]string, error)
-	// ClaimJobs claims up to limit queued jobs, oldest first, setting them
-	// RUNNING under owner until now+lease.
+	// ClaimJobs claims up to limit queued jobs, setting them RUNNING under
+	// owner until now+lease. Jobs take turns: the i-th job one Save queued
+	// comes after the first i-1 of every other Save's jobs, oldest first
+	// among equals, so a step that queues thousands of jobs does not delay
+	// the jobs other executions queue after it.
 	ClaimJobs(ctx context.Context, owner string, limit int, lease time.Duration) ([]Job, error)
 	// Heartbeat extends owner's leases on the jobs and returns those whose
 	// cancellation was asked.

@@ -103,8 +103,8 @@ func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error)
 	}
 	b := &pgx.Batch{}
 	b.Queue(x.s.sql("execSave"), e.ID, p.Version, r.state, r.labels, r.doc, utcPtr(p.WakeAt), p.Owner)
-	for _, j := range p.Jobs {
-		b.Queue(x.s.sql("jobInsert"), j.ID, e.ID, j.TaskRunID, j.Attempt, j.Payload, now)
+	for i, j := range p.Jobs {
+		b.Queue(x.s.sql("jobInsert"), j.ID, e.ID, j.TaskRunID, j.Attempt, j.Payload, now, i)
 	}
 	for _, ne := range p.NewExecutions {
 		if err := x.queueInsert(b, ne); err != nil {

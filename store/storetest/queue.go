@@ -21,6 +21,7 @@ var queueTests = []test{
 	{"ClaimOldestFirst", testClaimOldestFirst},
 	{"JobLifecycle", testJobLifecycle},
 	{"JobOrderAndLimit", testJobOrder},
+	{"WideStepTakesTurns", testWideStepTakesTurns},
 	{"CancelJobs", testCancelJobs},
 	{"AckResults", testAckResults},
 	{"ConcurrentClaimJobs", testConcurrentClaimJobs},
@@ -263,10 +264,31 @@ func testJobOrder(t *testing.T, s store.Store) {
 
 	jobs, err := q.ClaimJobs(ctx, "w", 2, time.Minute)
 	require.NoError(t, err)
-	require.Equal(t, []string{"old-1", "old-2"}, jobIDs(jobs), "oldest first, limit respected")
+	require.Equal(t, []string{"old-1", "new-1"}, jobIDs(jobs), "each step's first job, oldest first; limit respected")
 	jobs, err = q.ClaimJobs(ctx, "w", 10, time.Minute)
 	require.NoError(t, err)
-	require.Equal(t, []string{"new-1", "newest"}, jobIDs(jobs))
+	require.Equal(t, []string{"old-2", "newest"}, jobIDs(jobs), "collected oldest first")
+}
+
+// testWideStepTakesTurns checks fairness: a step that queued many jobs
+// does not hold back the first job of an execution queued after it.
+func testWideStepTakesTurns(t *testing.T, s store.Store) {
+	ctx, q, clock := t.Context(), s.Queue(), Clock(t)
+	var wide []store.Job
+	for i := range 50 {
+		wide = append(wide, store.Job{ID: fmt.Sprintf("wide-%02d", i), TaskRunID: fmt.Sprintf("w%d", i)})
+	}
+	enqueue(t, s, "wide", wide...)
+	clock.Advance(time.Second)
+	enqueue(t, s, "small", store.Job{ID: "small-1", TaskRunID: "s"})
+
+	var got []string
+	for range 3 {
+		jobs, err := q.ClaimJobs(ctx, "w", 1, time.Minute)
+		require.NoError(t, err)
+		got = append(got, jobIDs(jobs)...)
+	}
+	require.Equal(t, []string{"wide-00", "small-1", "wide-01"}, got)
 }
 
 func jobIDs(js []store.Job) []string {
