@@ -34,6 +34,10 @@ type Options struct {
 	ID string
 	// Batch is how many executions one pass claims (default 32).
 	Batch int
+	// Parallel is how many executions the loop steps at once (default 4).
+	// A step of a wide execution (a ForEach of thousands) takes long; the
+	// others keep moving beside it.
+	Parallel int
 	// Lease is how long a claim lasts (default 30s).
 	Lease time.Duration
 	// Poll is how often it looks for due timers without a wake-up
@@ -63,6 +67,9 @@ type Executor struct {
 func New(opts Options) *Executor {
 	if opts.Batch <= 0 {
 		opts.Batch = 32
+	}
+	if opts.Parallel <= 0 {
+		opts.Parallel = 4
 	}
 	if opts.Lease <= 0 {
 		opts.Lease = 30 * time.Second
@@ -116,25 +123,62 @@ func (x *Executor) Stop(ctx context.Context) error {
 	}
 }
 
+// loop keeps up to Parallel steps in flight. It claims as many executions
+// as it has free slots whenever some may be waiting: at start, on a
+// wake-up, on the poll tick (due timers, and the fallback for a lost
+// wake-up), and when a step ends after a claim that filled every slot.
 func (x *Executor) loop(ctx context.Context, wake <-chan struct{}) {
 	defer close(x.done)
 	tick := time.NewTicker(x.opts.Poll)
 	defer tick.Stop()
 	reap := time.NewTicker(x.opts.Lease / 3)
 	defer reap.Stop()
+	slots := make(chan struct{}, x.opts.Parallel)
+	freed := make(chan struct{}, 1)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	pending := true // executions may be waiting for a slot
 	for {
-		n, err := x.RunOnce(ctx)
-		if err != nil && ctx.Err() == nil {
-			x.log.ErrorContext(ctx, "executor pass", "err", err)
+		if free := cap(slots) - len(slots); free > 0 && pending {
+			n := min(free, x.opts.Batch)
+			ids, err := x.opts.Store.Queue().ClaimExecutions(ctx, x.opts.ID, n, x.opts.Lease)
+			if err != nil && ctx.Err() == nil {
+				x.log.ErrorContext(ctx, "claim executions", "err", err)
+			}
+			for _, id := range ids {
+				slots <- struct{}{}
+				wg.Add(1)
+				go func() {
+					defer func() {
+						<-slots
+						select {
+						case freed <- struct{}{}:
+						default:
+						}
+						wg.Done()
+					}()
+					if err := x.step(ctx, id); err != nil && ctx.Err() == nil {
+						x.log.ErrorContext(ctx, "executor step", "execution_id", id, "err", err)
+					}
+				}()
+			}
+			pending = err == nil && len(ids) == n
+			if pending {
+				continue
+			}
 		}
-		if n >= x.opts.Batch {
-			continue // more may be waiting
+		var fr <-chan struct{}
+		if pending {
+			fr = freed
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-wake:
+			pending = true
 		case <-tick.C:
+			pending = true
+		case <-fr:
 		case <-reap.C:
 			if n, err := x.opts.Store.Queue().RequeueExpired(ctx); err != nil {
 				x.log.ErrorContext(ctx, "requeue expired jobs", "err", err)
@@ -378,7 +422,9 @@ func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, b
 		AckResults: acks, CancelJobs: cancel, WakeAt: fx.WakeAt, Owner: x.opts.ID,
 	})
 	if err == nil {
-		x.warm.put(ex, saved)
+		// Kept only once this step is done with it: the save released the
+		// claim, and the next step may start before the callbacks below end.
+		defer x.warm.put(ex, saved)
 	}
 	if errors.Is(err, store.ErrConflict) {
 		// Someone (the API) changed it meanwhile: look again.
