@@ -214,6 +214,19 @@ var errStale = errors.New("execution changed during the step")
 // change (an API action, or a warm copy that went stale) is run again at
 // once on a fresh read, while this executor still holds the claim.
 func (x *Executor) step(ctx context.Context, id string) error {
+	if d := x.warm.pause(id); d > 0 {
+		// Its last step was costly (a wide ForEach rewrites a large
+		// document): let more results gather so one step applies them
+		// all, rather than one step per result. Other executions keep
+		// stepping in the other slots meanwhile.
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(d):
+		}
+	}
+	began := time.Now()
+	defer func() { x.warm.cost(id, time.Since(began)) }()
 	err := x.stepOnce(ctx, id, false)
 	if errors.Is(err, errStale) {
 		err = x.stepOnce(ctx, id, true)
@@ -421,10 +434,16 @@ func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, b
 		Execution: ex, Version: ver, Jobs: jobs, NewExecutions: fx.NewExecutions,
 		AckResults: acks, CancelJobs: cancel, WakeAt: fx.WakeAt, Owner: x.opts.ID,
 	})
+	changed := ex.State.Current != before
 	if err == nil {
-		// Kept only once this step is done with it: the save released the
-		// claim, and the next step may start before the callbacks below end.
-		defer x.warm.put(ex, saved)
+		// The save released the claim: the next step of this execution
+		// may start at once and take the warm copy. When the callbacks
+		// below still read it, it is kept only once they are done.
+		if (changed && x.opts.OnChange != nil) || fx.Ended || ended {
+			defer x.warm.put(ex, saved)
+		} else {
+			x.warm.put(ex, saved)
+		}
 	}
 	if errors.Is(err, store.ErrConflict) {
 		// Someone (the API) changed it meanwhile: look again.
@@ -445,7 +464,7 @@ func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, b
 	if len(fx.NewExecutions) > 0 {
 		_ = st.Queue().Notify(ctx, store.TopicExecutions)
 	}
-	if ex.State.Current != before && x.opts.OnChange != nil {
+	if changed && x.opts.OnChange != nil {
 		x.opts.OnChange(ctx, ex)
 	}
 	if fx.Ended || ended {

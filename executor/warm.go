@@ -2,6 +2,7 @@ package executor
 
 import (
 	"sync"
+	"time"
 
 	"github.com/ospreyhq/osprey/flow"
 )
@@ -20,8 +21,36 @@ type warm struct {
 }
 
 type warmEntry struct {
-	ex  *flow.Execution
-	ver int64
+	ex   *flow.Execution
+	ver  int64
+	cost time.Duration // how long the step that saved it took
+}
+
+// costlyStep is the step duration from which the next step of the same
+// execution waits as long again for results to gather, up to maxPause.
+const (
+	costlyStep = 50 * time.Millisecond
+	maxPause   = 250 * time.Millisecond
+)
+
+// pause is how long the next step of id should let results gather.
+func (w *warm) pause(id string) time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if c := w.m[id].cost; c >= costlyStep {
+		return min(c, maxPause)
+	}
+	return 0
+}
+
+// cost records how long the step that kept id took.
+func (w *warm) cost(id string, d time.Duration) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if e, ok := w.m[id]; ok {
+		e.cost = d
+		w.m[id] = e
+	}
 }
 
 // take removes and returns the execution kept for id: a step owns it until
