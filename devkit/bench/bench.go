@@ -269,7 +269,11 @@ func needsVault(sc []scenario) bool {
 
 // prepare stores the flows (and the secrets) the scenarios use.
 func (r *runner) prepare(ctx context.Context, sc []scenario) error {
-	seen := map[string]bool{}
+	// The two-task flow also runs beside the wide ForEach scenarios.
+	if err := r.c.createFlow(ctx, twoTasks); err != nil {
+		return fmt.Errorf("store the two-task flow: %w", err)
+	}
+	seen := map[string]bool{twoTasks: true}
 	for _, s := range sc {
 		if s.flow == "" || seen[s.flow] {
 			continue

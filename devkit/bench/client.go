@@ -66,19 +66,9 @@ func (c *client) do(ctx context.Context, method, path, contentType string, body 
 	return json.NewDecoder(resp.Body).Decode(out)
 }
 
-// createFlow stores a flow, replacing the one of the same id.
+// createFlow stores a flow in a fresh server.
 func (c *client) createFlow(ctx context.Context, src string) error {
-	err := c.do(ctx, http.MethodPost, "/flows", "application/x-yaml", []byte(src), nil)
-	if err != nil && strings.Contains(err.Error(), "409") {
-		var meta struct{ ID, Namespace string }
-		for _, l := range strings.Split(src, "\n") {
-			if v, ok := strings.CutPrefix(l, "id: "); ok {
-				meta.ID = v
-			}
-		}
-		return c.do(ctx, http.MethodPut, "/flows/"+namespace+"/"+meta.ID, "application/x-yaml", []byte(src), nil)
-	}
-	return err
+	return c.do(ctx, http.MethodPost, "/flows", "application/x-yaml", []byte(src), nil)
 }
 
 // putSecret stores a secret through Osprey's secrets API (into the vault
@@ -96,12 +86,6 @@ func (c *client) run(ctx context.Context, flowID string, wait bool) (execution, 
 		path += "?wait=true"
 	}
 	err := c.do(ctx, http.MethodPost, path, "", nil, &e)
-	return e, err
-}
-
-func (c *client) get(ctx context.Context, id string) (execution, error) {
-	var e execution
-	err := c.do(ctx, http.MethodGet, "/executions/"+id, "", nil, &e)
 	return e, err
 }
 

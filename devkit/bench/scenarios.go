@@ -80,9 +80,6 @@ func forEachScenario(n int, short, full bool) scenario {
 				res.Note = "1 client"
 				return t.samples, nil
 			}
-			if err := r.c.createFlow(ctx, twoTasks); err != nil {
-				return nil, err
-			}
 			return runWide(ctx, r, id, n, res)
 		}}
 }
