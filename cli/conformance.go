@@ -19,6 +19,7 @@ import (
 	"github.com/ospreyhq/osprey/devkit/conformance"
 	"github.com/ospreyhq/osprey/executor"
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/server"
 	"github.com/ospreyhq/osprey/store"
 	"github.com/ospreyhq/osprey/tasks"
 	"github.com/ospreyhq/osprey/worker"
@@ -103,7 +104,7 @@ func newConformanceSystem(ctx context.Context, env *conformance.Env) (conformanc
 	s := &confSystem{a: a, dir: dir}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
-	srv, _, err := a.newServer(runCtx)
+	srv, _, err := a.newServer(runCtx, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +112,7 @@ func newConformanceSystem(ctx context.Context, env *conformance.Env) (conformanc
 	comps := []component{
 		worker.New(worker.Options{Store: a.store, Tasks: a.reg, Flows: a.flows, Renderers: a.renderer, Logger: log, Threads: 8, Poll: 20 * time.Millisecond, TmpDir: dir, Secrets: a.inputs}),
 		executor.New(executor.Options{Store: a.store, Engine: a.engine, Flows: a.flows, Logger: log, Poll: 20 * time.Millisecond, OnChange: a.onExecutionChange}),
-		a.newScheduler(),
+		a.newScheduler(nil),
 	}
 	for _, c := range comps {
 		if err := c.Start(runCtx); err != nil {
@@ -168,12 +169,16 @@ func (s *confSystem) Logs(ctx context.Context, id string) ([]flow.LogEntry, erro
 	return s.a.store.Logs().List(ctx, store.LogQuery{ExecutionID: id})
 }
 
+// Resume and Restart return once the executor applied them, so the
+// runner's next look sees their effect.
 func (s *confSystem) Resume(ctx context.Context, id string, inputs map[string]any) error {
-	return s.a.launcher.Resume(ctx, id, inputs)
+	_, err := command(ctx, s.a.launcher, server.CommandParams{ExecutionID: id, Action: server.ActionResume, Inputs: inputs, Wait: true})
+	return err
 }
 
 func (s *confSystem) Restart(ctx context.Context, id string) error {
-	return s.a.launcher.Restart(ctx, id)
+	_, err := command(ctx, s.a.launcher, server.CommandParams{ExecutionID: id, Action: server.ActionRestart, Wait: true})
+	return err
 }
 
 func (s *confSystem) HTTP(ctx context.Context, method, path, contentType string, body []byte) (int, []byte, error) {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,12 +12,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
 	"github.com/ospreyhq/osprey/config"
 	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/executor"
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/launch"
 	"github.com/ospreyhq/osprey/render"
 	"github.com/ospreyhq/osprey/server"
 	"github.com/ospreyhq/osprey/store"
@@ -37,6 +39,8 @@ const (
 type serverFlags struct {
 	port           int
 	managementPort int
+	managementHost string
+	livenessWindow time.Duration
 	threads        int
 	flowPath       string
 	dataDir        string
@@ -74,7 +78,9 @@ func newServerCmd(env *Env) *cobra.Command {
 		f := cmd.Flags()
 		f.IntVar(&fl.port, "port", 0, "API port (default 8080; micronaut.server.port)")
 		f.IntVar(&fl.managementPort, "management-port", 0, "health and metrics port (default 8081; endpoints.all.port)")
-		f.IntVar(&fl.threads, "worker-thread", 0, "task runs a worker runs at once (default: 8 × CPUs)")
+		f.StringVar(&fl.managementHost, "management-host", "", "address the management port binds (default: micronaut.server.host when set, else 127.0.0.1; 0.0.0.0: every interface, as in a pod)")
+		f.DurationVar(&fl.livenessWindow, "liveness-window", server.DefaultLivenessWindow, "/health/liveness fails when a loop has not turned for this long")
+		f.IntVar(&fl.threads, "worker-thread", 0, "task runs a worker runs at once (default: 8 × the CPUs the process may use)")
 		f.IntVar(&fl.threads, "thread", 0, "alias of --worker-thread")
 		f.StringVarP(&fl.flowPath, "flow-path", "f", "", "load every flow in this folder at start-up")
 		f.DurationVar(&fl.shutdownGrace, "shutdown-grace", 25*time.Second, "how long to let running task runs finish on SIGTERM")
@@ -128,15 +134,27 @@ func runServer(ctx context.Context, env *Env, mode string, roles []string, fl se
 
 	a.isolate()
 	has := func(r string) bool { return containsStr(roles, r) }
-	var started []component
+	metrics := newMetricsRegistry()
+	var (
+		started []component
+		loops   []server.Loop
+		mgmt    *server.Management
+	)
 	stopAll := func() {
 		sctx, cancel := context.WithTimeout(context.Background(), fl.shutdownGrace)
 		defer cancel()
+		if mgmt != nil {
+			mgmt.Drain() // readiness fails at once: the Service stops sending work
+		}
 		// Scheduler first, then claiming, then the workers drain, then HTTP.
 		for i := len(started) - 1; i >= 0; i-- {
 			if err := started[i].Stop(sctx); err != nil && !errors.Is(err, context.Canceled) {
 				log.Warn("stop component", "err", err)
 			}
+		}
+		// Liveness keeps answering while the work drains.
+		if mgmt != nil {
+			_ = mgmt.Stop(sctx)
 		}
 	}
 	defer stopAll()
@@ -148,7 +166,7 @@ func runServer(ctx context.Context, env *Env, mode string, roles []string, fl se
 		return nil
 	}
 	if has(roleWebserver) {
-		srv, addr, err := a.newServer(ctx)
+		srv, addr, err := a.newServer(ctx, metrics)
 		if err != nil {
 			return err
 		}
@@ -160,20 +178,40 @@ func runServer(ctx context.Context, env *Env, mode string, roles []string, fl se
 		threads := fl.threads
 		w := worker.New(worker.Options{
 			Store: a.store, Tasks: a.reg, Flows: a.flows, Renderers: a.rendererFor(roleWorker), Logger: a.log,
-			Threads: threads, TmpDir: tmpDir(cfg), Secrets: a.inputs,
+			Threads: threads, TmpDir: tmpDir(cfg), Secrets: a.inputs, Metrics: metrics,
 		})
 		if err := start(w); err != nil {
 			return err
 		}
+		loops = append(loops, server.Loop{Name: roleWorker, LastPass: w.LastPass})
 	}
 	if has(roleExecutor) {
-		x := executor.New(executor.Options{Store: a.store, Engine: a.engine, Flows: a.flows, Logger: a.log, OnChange: a.onExecutionChange})
+		x := executor.New(executor.Options{Store: a.store, Engine: a.engine, Flows: a.flows, Logger: a.log, OnChange: a.onExecutionChange, Metrics: metrics})
 		if err := start(x); err != nil {
 			return err
 		}
+		loops = append(loops, server.Loop{Name: roleExecutor, LastPass: x.LastPass})
 	}
 	if has(roleScheduler) {
-		if err := start(a.newScheduler()); err != nil {
+		sch := a.newScheduler(metrics)
+		if err := start(sch); err != nil {
+			return err
+		}
+		loops = append(loops, server.Loop{Name: roleScheduler, LastPass: sch.LastPass})
+	}
+	// Every role serves the management port: the chart probes each pod on
+	// it. endpoints.all.port 0 turns it off.
+	if cfg.Server.ManagementPort > 0 {
+		var queue store.QueueInspector
+		if qi, ok := a.store.Queue().(store.QueueInspector); ok && (has(roleExecutor) || has(roleWorker)) {
+			queue = qi
+		}
+		mgmt = server.NewManagement(server.ManagementOptions{
+			Addr: server.ManagementAddr(managementHost(fl, cfg), cfg.Server.ManagementPort), Store: a.store,
+			Loops: loops, Window: fl.livenessWindow, Registry: metrics, Logger: a.log, Queue: queue,
+			Pprof: cfg.Osprey.Pprof,
+		})
+		if err := mgmt.Start(ctx); err != nil {
 			return err
 		}
 	}
@@ -181,6 +219,27 @@ func runServer(ctx context.Context, env *Env, mode string, roles []string, fl se
 	<-ctx.Done()
 	log.Info("shutting down", "grace", fl.shutdownGrace)
 	return nil
+}
+
+// managementHost is where the management port binds: --management-host,
+// else the API's configured host (Micronaut serves its management endpoints
+// on the server's host), else loopback.
+func managementHost(fl serverFlags, cfg *config.Config) string {
+	if fl.managementHost != "" {
+		return fl.managementHost
+	}
+	if cfg.IsSet("micronaut.server.host") {
+		return cfg.Server.Host
+	}
+	return ""
+}
+
+// newMetricsRegistry returns the registry /metrics serves: the Go runtime
+// and process collectors, and whatever the process's components register.
+func newMetricsRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
 }
 
 // rendererFor returns the renderer a component uses (isolation applied).
@@ -226,7 +285,7 @@ func (a *app) isolate() {
 
 // newServer builds the webserver from the configuration, applying the bind
 // rule: no credentials, loopback only, unless auth is explicitly disabled.
-func (a *app) newServer(ctx context.Context) (*server.Server, string, error) {
+func (a *app) newServer(ctx context.Context, metrics *prometheus.Registry) (*server.Server, string, error) {
 	cfg := a.cfg.Server
 	var auth *server.BasicAuth
 	if cfg.BasicAuth.Active() {
@@ -238,14 +297,10 @@ func (a *app) newServer(ctx context.Context) (*server.Server, string, error) {
 	if notice != "" {
 		a.log.WarnContext(ctx, notice)
 	}
-	host, _, _ := net.SplitHostPort(addr)
-	mgmt := ""
-	if cfg.ManagementPort > 0 {
-		mgmt = net.JoinHostPort(host, strconv.Itoa(cfg.ManagementPort))
-	}
+	// The management port is served by runServer for every role, not here.
 	srv := server.New(server.Options{
-		Store: a.store, Parse: a.parse, Runner: serverRunner{a}, Logger: a.log,
-		Addr: addr, ManagementAddr: mgmt, BasicAuth: auth, Pprof: a.cfg.Osprey.Pprof,
+		Store: a.store, Parse: a.parse, Runner: serverRunner{a}, Logger: a.log, Registry: metrics,
+		Addr: addr, BasicAuth: auth,
 		AllowUnauthenticated: cfg.BasicAuth.ExplicitlyDisabled(),
 		Triggers:             &server.Triggers{Webhooks: a.dispatcher(), Flows: a.flows, Scheduled: scheduled},
 	})
@@ -261,7 +316,8 @@ func (r serverRunner) Start(ctx context.Context, p server.StartParams) (*flow.Ex
 }
 
 func (r serverRunner) Kill(ctx context.Context, id string) error {
-	return conflict(r.a.launcher.Kill(ctx, id))
+	_, err := r.a.launcher.Kill(ctx, id, true)
+	return conflict(err)
 }
 
 var (
@@ -269,12 +325,9 @@ var (
 	_ server.Catalog = serverRunner{}
 )
 
-func (r serverRunner) Resume(ctx context.Context, id string, inputs map[string]any) error {
-	return conflict(r.a.launcher.Resume(ctx, id, inputs))
-}
-
-func (r serverRunner) Restart(ctx context.Context, id string) error {
-	return conflict(r.a.launcher.Restart(ctx, id))
+func (r serverRunner) Command(ctx context.Context, p server.CommandParams) (*flow.Execution, error) {
+	ex, err := command(ctx, r.a.launcher, p)
+	return ex, conflict(err)
 }
 
 func (r serverRunner) Replay(ctx context.Context, p server.ReplayParams) (*flow.Execution, error) {
@@ -297,6 +350,33 @@ func (r serverRunner) PluginTypes() []server.PluginType {
 
 // conflict turns the engine's refusal of a transition (the execution
 // changed state since the server looked) into a 409.
+// command hands a webserver action to the launcher as a command and, with
+// p.Wait, waits until the executor applied it.
+func command(ctx context.Context, l *launch.Launcher, p server.CommandParams) (*flow.Execution, error) {
+	var a launch.Accepted
+	var err error
+	switch p.Action {
+	case server.ActionKill:
+		a, err = l.Kill(ctx, p.ExecutionID, !p.NoCascade)
+	case server.ActionResume:
+		a, err = l.Resume(ctx, p.ExecutionID, p.Inputs)
+	case server.ActionRestart:
+		a, err = l.Restart(ctx, p.ExecutionID)
+	case server.ActionChangeStatus:
+		a, err = l.ChangeStatus(ctx, p.ExecutionID, p.TaskRunID, p.State)
+	case server.ActionPause:
+		a, err = l.Pause(ctx, p.ExecutionID)
+	case server.ActionForceRun:
+		a, err = l.ForceRun(ctx, p.ExecutionID)
+	default:
+		return nil, fmt.Errorf("unknown action %q", p.Action)
+	}
+	if err != nil || !p.Wait {
+		return a.Execution, err
+	}
+	return l.Await(ctx, a)
+}
+
 func conflict(err error) error {
 	if errors.Is(err, engine.ErrInvalidTransition) {
 		return &server.Error{Status: http.StatusConflict, Message: err.Error()}

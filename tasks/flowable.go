@@ -42,6 +42,9 @@ type parallel struct {
 	concurrent any
 }
 
+// ConcurrentChildren implements engine.ConcurrentChildren.
+func (parallel) ConcurrentChildren() bool { return true }
+
 func (f parallel) Resolve(s *engine.Scope, p *flow.TaskRun) (engine.Outcome, error) {
 	n, err := renderInt(s, p, f.concurrent, 0)
 	if err != nil {
@@ -71,7 +74,7 @@ func (f ifTask) Resolve(s *engine.Scope, p *flow.TaskRun) (engine.Outcome, error
 		if engine.Truthy(out) {
 			branch = "then"
 		}
-		s.SetItems(p, []string{branch})
+		_ = s.SetItems(p, []string{branch}) // one value
 	}
 	c := f.t.Children
 	return s.Sequential(p, c[p.Items[0]], c["errors"], c["finally"]), nil
@@ -120,13 +123,19 @@ type forEach struct {
 	def    int
 }
 
+// ConcurrentChildren implements engine.ConcurrentChildren: EachParallel
+// (no default limit) runs its values at once.
+func (f forEach) ConcurrentChildren() bool { return f.def == 0 }
+
 func (f forEach) Resolve(s *engine.Scope, p *flow.TaskRun) (engine.Outcome, error) {
 	if p.Items == nil {
 		items, err := renderValues(s, p, f.values)
 		if err != nil {
 			return engine.Outcome{}, fmt.Errorf("values: %w", err)
 		}
-		s.SetItems(p, items)
+		if err := s.SetItems(p, items); err != nil {
+			return engine.Outcome{}, fmt.Errorf("values: %w", err)
+		}
 	}
 	limit, err := renderInt(s, p, f.limit, f.def)
 	if err != nil {
@@ -297,6 +306,9 @@ type dag struct {
 	concurrent any
 }
 
+// ConcurrentChildren implements engine.ConcurrentChildren.
+func (dag) ConcurrentChildren() bool { return true }
+
 func (f dag) Resolve(s *engine.Scope, p *flow.TaskRun) (engine.Outcome, error) {
 	limit, err := renderInt(s, p, f.concurrent, 0)
 	if err != nil {
@@ -357,3 +369,10 @@ func (f dag) Resolve(s *engine.Scope, p *flow.TaskRun) (engine.Outcome, error) {
 	}
 	return engine.Outcome{Done: true, State: worst}, nil
 }
+
+var (
+	_ engine.ConcurrentChildren = parallel{}
+	_ engine.ConcurrentChildren = forEach{}
+	_ engine.ConcurrentChildren = dag{}
+	_ engine.OwnTimeout         = pause{}
+)

@@ -210,6 +210,13 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	defer r.srv.stop()
 	rep.ReadyMillis = millis(r.srv.ready)
+	if opts.Seed > 0 {
+		took, err := r.srv.settled(ctx, 10*time.Minute)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(opts.Log, "the executor settled the seeded executions in %s\n", took.Round(time.Second))
+	}
 	r.c = newClient(r.srv.api)
 	if err := r.prepare(ctx, chosen); err != nil {
 		return nil, err

@@ -93,6 +93,25 @@ WHERE namespace = ?1 AND flow_id = ?2 AND state IN (SELECT value FROM json_each(
 -- name: execDelete
 DELETE FROM executions WHERE id = ?1;
 
+-- name: execCountOthersActive
+-- The concurrency slot check of Save: the flow's active executions other
+-- than the one being started, counted inside the writer's transaction.
+SELECT count(*) FROM executions
+WHERE namespace = ?1 AND flow_id = ?2 AND id <> ?3 AND state IN (SELECT value FROM json_each(?4));
+
+-- name: cmdInsert
+INSERT INTO commands (execution_id, payload, created) VALUES (?1, ?2, ?3)
+RETURNING seq;
+
+-- name: cmdList
+SELECT seq, payload, created FROM commands WHERE execution_id = ?1 ORDER BY seq;
+
+-- name: cmdAck
+DELETE FROM commands WHERE seq = ?1;
+
+-- name: cmdDeleteByExecution
+DELETE FROM commands WHERE execution_id = ?1;
+
 -- name: execClaim
 -- The inner WHERE repeats the partial index's condition so the planner uses it.
 UPDATE executions
@@ -260,3 +279,19 @@ ORDER BY path;
 -- name: fileDelete
 -- Same matching as fileList: the file at ?2 and every file under ?3.
 DELETE FROM files WHERE namespace = ?1 AND (path = ?2 OR substr(path, 1, length(?3)) = ?3);
+
+-- name: nsPut
+INSERT INTO namespaces (namespace, allowed, updated) VALUES (?1, ?2, ?3)
+ON CONFLICT (namespace) DO UPDATE SET allowed = excluded.allowed, updated = excluded.updated;
+
+-- name: nsGet
+SELECT namespace, allowed, updated FROM namespaces WHERE namespace = ?1;
+
+-- name: nsList
+SELECT namespace, allowed, updated FROM namespaces ORDER BY namespace;
+
+-- name: queueStats
+SELECT (SELECT count(*) FROM jobs WHERE state = 'QUEUED'),
+       (SELECT count(*) FROM jobs WHERE state = 'RUNNING'),
+       (SELECT min(created) FROM jobs WHERE state = 'QUEUED'),
+       (SELECT count(*) FROM executions WHERE dirty = 1);

@@ -71,12 +71,14 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 	}{
 		{"Flows", flowTests},
 		{"Executions", executionTests},
+		{"Commands", commandTests},
 		{"Logs", logTests},
 		{"Triggers", triggerTests},
 		{"Queue", queueTests},
 		{"Secrets", secretTests},
 		{"KV", kvTests},
 		{"Files", fileTests},
+		{"Namespaces", namespaceTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
