@@ -24,21 +24,27 @@ type warmEntry struct {
 	ex   *flow.Execution
 	ver  int64
 	cost time.Duration // how long the step that saved it took
+	// open counts its task runs not ended yet: results still to come.
+	open int
 }
 
-// costlyStep is the step duration from which the next step of the same
-// execution waits as long again for results to gather, up to maxPause.
+// A step that took costlyStep or more, of an execution with wideOpen task
+// runs or more still running, makes the next step of that execution wait
+// as long again, up to maxPause, for more results to gather. Only wide
+// executions pause: a small one is never held back, however slow its step
+// on a loaded machine.
 const (
 	costlyStep = 50 * time.Millisecond
 	maxPause   = 250 * time.Millisecond
+	wideOpen   = 100
 )
 
 // pause is how long the next step of id should let results gather.
 func (w *warm) pause(id string) time.Duration {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if c := w.m[id].cost; c >= costlyStep {
-		return min(c, maxPause)
+	if e := w.m[id]; e.cost >= costlyStep && e.open >= wideOpen {
+		return min(e.cost, maxPause)
 	}
 	return 0
 }
@@ -82,5 +88,11 @@ func (w *warm) put(ex *flow.Execution, ver int64) {
 			break
 		}
 	}
-	w.m[ex.ID] = warmEntry{ex: ex, ver: ver}
+	open := 0
+	for _, tr := range ex.TaskRunList {
+		if !tr.State.Current.IsTerminal() {
+			open++
+		}
+	}
+	w.m[ex.ID] = warmEntry{ex: ex, ver: ver, open: open}
 }

@@ -36,17 +36,28 @@ func TestWarm(t *testing.T) {
 	}
 	require.Len(t, w.m, 2, "bounded")
 
+	wide := func(open int) *flow.Execution {
+		ex := running("f")
+		for range open {
+			ex.TaskRunList = append(ex.TaskRunList, &flow.TaskRun{State: flow.NewStateInfo(flow.StateRunning, now)})
+		}
+		done := &flow.TaskRun{State: flow.NewStateInfo(flow.StateSuccess, now)}
+		ex.TaskRunList = append(ex.TaskRunList, done)
+		return ex
+	}
 	tests := []struct {
 		name string
+		open int
 		cost time.Duration
 		want time.Duration
 	}{
-		{"a cheap step does not wait", time.Millisecond, 0},
-		{"a costly step lets results gather as long again", 80 * time.Millisecond, 80 * time.Millisecond},
-		{"up to a bound", 5 * time.Second, maxPause},
+		{"a cheap step does not wait", 5000, time.Millisecond, 0},
+		{"a costly step of a wide execution lets results gather as long again", 5000, 80 * time.Millisecond, 80 * time.Millisecond},
+		{"up to a bound", 5000, 5 * time.Second, maxPause},
+		{"a small execution never waits, however slow its step", 3, 5 * time.Second, 0},
 	}
 	for _, tc := range tests {
-		w.put(running("f"), 1)
+		w.put(wide(tc.open), 1)
 		w.cost("f", tc.cost)
 		require.Equal(t, tc.want, w.pause("f"), tc.name)
 	}
