@@ -327,7 +327,7 @@ func (r *runner) measure(ctx context.Context, sc scenario) (Result, error) {
 	profCtx, stopProf := context.WithCancel(ctx)
 	defer stopProf()
 	if r.opts.ProfileDir != "" {
-		res.Profile = filepath.Join(r.opts.ProfileDir, sc.name+".cpu.pprof")
+		res.Profile = filepath.Join(r.opts.ProfileDir, strings.ReplaceAll(sc.name, "/", "-per-")+".cpu.pprof")
 		go func() { profDone <- r.srv.profile(profCtx, r.opts.Duration, res.Profile) }()
 	} else {
 		profDone <- nil

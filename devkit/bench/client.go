@@ -30,8 +30,23 @@ type execution struct {
 		Current string `json:"current"`
 	} `json:"state"`
 	TaskRunList []struct {
-		ID string `json:"id"`
+		ID    string `json:"id"`
+		Error string `json:"error"`
 	} `json:"taskRunList"`
+	Error string `json:"error"`
+}
+
+// reason is the first error the execution or its task runs report.
+func (e execution) reason() string {
+	if e.Error != "" {
+		return e.Error
+	}
+	for _, tr := range e.TaskRunList {
+		if tr.Error != "" {
+			return tr.Error
+		}
+	}
+	return ""
 }
 
 func (e execution) terminal() bool {

@@ -53,7 +53,9 @@ func startServer(ctx context.Context, binary string, cfg serverConfig) (*server,
 		return nil, err
 	}
 	var y strings.Builder
-	y.WriteString("osprey:\n  pprof: true\n")
+	// ForEach(100,000) is a scenario: the default bound on loop values
+	// (osprey.limits.loop-items, 10,000) is lifted for it.
+	y.WriteString("osprey:\n  pprof: true\n  limits:\n    loop-items: 100000\n")
 	y.WriteString("kestra:\n")
 	if cfg.PostgresURL != "" {
 		y.WriteString("  repository:\n    type: postgres\n")

@@ -131,6 +131,9 @@ func runWide(ctx context.Context, r *runner, id string, n int, res *Result) ([]s
 		if last.State.Current != "SUCCESS" {
 			res.Failed = 1
 			res.Note = "ended " + last.State.Current
+			if why := last.reason(); why != "" {
+				res.Note += ": " + why
+			}
 		}
 	}
 	lat := latencies(side.samples)
