@@ -202,6 +202,9 @@ func (s *Scope) pass() error {
 			continue
 		}
 		if out.Done {
+			if out.State == flow.StateFailed && len(tr.Attempts) > 0 && s.retryExecutable(t, tr) {
+				continue
+			}
 			s.setRunState(tr, s.allowed(t, out.State))
 		}
 	}
@@ -357,7 +360,7 @@ func (s *Scope) renderOutput(o *flow.Output, vars map[string]any) (any, error) {
 	default: // JSON, ARRAY, YAML, …
 		var v any
 		if err := flow.DecodeJSON([]byte(out), &v); err != nil {
-			return out, nil
+			return out, nil //nolint:nilerr // text that is not JSON stays text
 		}
 		return v, nil
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ospreyhq/osprey/devkit/shared"
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/store"
 	"github.com/ospreyhq/osprey/tasks"
@@ -187,17 +188,28 @@ tasks:
 	require.False(t, ok, "a task others depend on does not end the dag")
 }
 
-// TestFlowGraphOfEveryCorpusFlow draws every Kestra corpus flow: uids are
-// unique and every edge joins two nodes.
+// TestFlowGraphOfEveryCorpusFlow draws every flow of our test flows and of
+// Kestra's corpus: uids are unique and every edge joins two nodes.
 func TestFlowGraphOfEveryCorpusFlow(t *testing.T) {
 	t.Parallel()
-	files, err := filepath.Glob("../../shared/kestra-corpus/flows/*.y*ml")
-	require.NoError(t, err)
-	if len(files) == 0 {
-		files, err = filepath.Glob("../flow/testdata/valid/*.y*ml")
-		require.NoError(t, err)
+	for _, tc := range []struct {
+		name string
+		dir  func(t *testing.T) string
+	}{
+		{"testdata", func(*testing.T) string { return "../flow/testdata/valid" }},
+		{"kestra-corpus", func(t *testing.T) string { return shared.Dir(t, "kestra-corpus/flows") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			files, err := filepath.Glob(filepath.Join(tc.dir(t), "*.y*ml"))
+			require.NoError(t, err)
+			require.NotEmpty(t, files)
+			drawGraphs(t, files)
+		})
 	}
-	require.NotEmpty(t, files)
+}
+
+func drawGraphs(t *testing.T, files []string) {
 	e := newActionEnv(t)
 	reg := tasks.New()
 	drawn := 0
@@ -236,4 +248,36 @@ func TestFlowGraphOfEveryCorpusFlow(t *testing.T) {
 		drawn++
 	}
 	require.Positive(t, drawn)
+}
+
+// TestExecutionGraphAndList: GET /executions/{id}/graph draws the flow
+// revision the execution ran, and GET /executions lists one flow's
+// executions (Kestra's searchExecutionsByFlowId).
+func TestExecutionGraphAndList(t *testing.T) {
+	t.Parallel()
+	e := newActionEnv(t)
+	e.flow(t, threeTasks)
+	ex := e.execution(t, flow.StateFailed, "a=SUCCESS", "b=FAILED")
+
+	status, b := e.do(t, "GET", "/executions/"+ex.ID+"/graph", "", nil)
+	require.Equal(t, http.StatusOK, status, string(b))
+	var g graphJSON
+	require.NoError(t, json.Unmarshal(b, &g))
+	_, _, ok := g.edge("a", "b")
+	require.True(t, ok, "the graph of the execution's flow: a then b")
+	status, _ = e.do(t, "GET", "/executions/nope/graph", "", nil)
+	require.Equal(t, http.StatusNotFound, status)
+
+	status, b = e.do(t, "GET", "/executions?namespace=company.team&flowId=f", "", nil)
+	require.Equal(t, http.StatusOK, status, string(b))
+	var page struct {
+		Results []flow.Execution `json:"results"`
+		Total   int              `json:"total"`
+	}
+	require.NoError(t, json.Unmarshal(b, &page))
+	require.Equal(t, 1, page.Total)
+	require.Equal(t, ex.ID, page.Results[0].ID)
+	status, b = e.do(t, "GET", "/executions?namespace=company.team", "", nil)
+	require.Equal(t, http.StatusBadRequest, status)
+	require.Contains(t, string(b), "flowId is required")
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,16 +13,13 @@ import (
 	"github.com/ospreyhq/osprey/secrets"
 	"github.com/ospreyhq/osprey/secrets/embedded"
 	envsecrets "github.com/ospreyhq/osprey/secrets/env"
-	"github.com/ospreyhq/osprey/store/sqlite"
 )
 
 const apiValue = "api-s3cret-VALUE/+1"
 
 func secretsEnv(t *testing.T, readOnly bool) (*env, *secrets.Manager) {
 	t.Helper()
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "osprey.db"), sqlite.Options{})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = st.Close() })
+	st := openStore(t)
 	key, err := seal.DeriveKey("a test key that is long enough to derive")
 	require.NoError(t, err)
 	b, err := embedded.New(st.Secrets(), key)
@@ -41,7 +37,7 @@ func call(t *testing.T, e *env, method, path, body string) (int, string) {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	rec := httptest.NewRecorder()
-	e.srv.Handler().ServeHTTP(rec, req)
+	Contract(t, e.srv.Handler()).ServeHTTP(rec, req)
 	out := rec.Body.String()
 	require.NotContains(t, out, apiValue, "%s %s returned a secret value", method, path)
 	return rec.Code, out
@@ -53,7 +49,8 @@ func TestSecretsAPI(t *testing.T) {
 	put := `{"key":"DB_PASSWORD","value":"` + apiValue + `","description":"primary db","tags":[{"key":"team","value":"data"}]}`
 	code, body := call(t, e, "PUT", "/api/v1/main/namespaces/company.team/secrets", put)
 	require.Equal(t, http.StatusOK, code, body)
-	require.JSONEq(t, `{"namespace":"company.team","key":"DB_PASSWORD","description":"primary db","tags":[{"key":"team","value":"data"}]}`, body)
+	require.JSONEq(t, `[{"namespace":"company.team","key":"DB_PASSWORD","description":"primary db","tags":[{"key":"team","value":"data"}]}]`, body,
+		"a list, as Kestra's spec says of putSecrets")
 	v, err := m.Get(t.Context(), "company.team.etl", "DB_PASSWORD")
 	require.NoError(t, err)
 	require.Equal(t, apiValue, v, "the value landed in the backend")
@@ -82,6 +79,7 @@ func TestSecretsAPI(t *testing.T) {
 
 	code, body = call(t, e, "PATCH", "/api/v1/main/namespaces/company.team/secrets/DB_PASSWORD", `{"description":"replica"}`)
 	require.Equal(t, http.StatusOK, code, body)
+	require.True(t, strings.HasPrefix(body, "["), "a list, as the spec says of patchSecret: %s", body)
 	require.Contains(t, body, `"description":"replica"`)
 	require.Contains(t, body, `"team"`, "tags are kept when the patch has none")
 
@@ -125,7 +123,7 @@ func TestSecretsAPIReadOnly(t *testing.T) {
 			t.Parallel()
 			e, rw := secretsEnv(t, true)
 			if m != nil {
-				e = newEnvOn(t, newMemStore())
+				e = newEnv(t)
 				e.srv.MountSecrets(m)
 			} else {
 				m = rw
