@@ -193,7 +193,7 @@ func TestManagementQueueMetrics(t *testing.T) {
 func TestPprofOnlyWhenConfigured(t *testing.T) {
 	t.Parallel()
 	for _, on := range []bool{false, true} {
-		m := NewManagement(ManagementOptions{Store: newMemStore(), Pprof: on})
+		m := NewManagement(ManagementOptions{Store: newEnv(t).st, Pprof: on})
 		rec := httptest.NewRecorder()
 		m.Handler().ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), "GET", "/debug/pprof/heap?debug=1", nil))
 		if on {
