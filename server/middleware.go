@@ -25,7 +25,11 @@ func basicAuth(want BasicAuth) func(http.Handler) http.Handler {
 			p := sha256.Sum256([]byte(pass))
 			match := subtle.ConstantTimeCompare(u[:], wantUser[:]) & subtle.ConstantTimeCompare(p[:], wantPass[:])
 			if !ok || match != 1 {
-				w.Header().Set("WWW-Authenticate", `Basic realm="osprey", charset="UTF-8"`)
+				// The web UI asks for credentials in its own form; a
+				// challenge would make the browser open its dialog too.
+				if r.Header.Get("X-Requested-With") != "XMLHttpRequest" {
+					w.Header().Set("WWW-Authenticate", `Basic realm="osprey", charset="UTF-8"`)
+				}
 				writeJSON(w, http.StatusUnauthorized, errorBody{Message: "authentication required"})
 				return
 			}

@@ -156,6 +156,7 @@ func New(o Options) *Server {
 	}
 	s.routes()
 	s.actionRoutes()
+	s.uiRoutes()
 	if o.Triggers != nil {
 		s.triggerRoutes()
 	}
