@@ -41,6 +41,7 @@ function Login({ onDone, failed }) {
       onDone();
     } catch (err) {
       logout();
+      setPass('');
       setError(err.status === 401 ? 'Wrong username or password.' : err.message);
     }
   };

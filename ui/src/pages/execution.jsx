@@ -65,7 +65,7 @@ export function ExecutionPage({ namespace, flowId, id, tab = 'gantt' }) {
         {TERMINAL.includes(st) && <button type="button" onClick={() => act('replay')}>Replay</button>}
       </header>
       <div class="meta muted"><span>Id <code>{ex.id}</code></span><span>Started {fmtDate(ex.state.startDate)}</span><span>Duration {fmtDuration(durationOf(ex.state))}</span><span>Revision {ex.flowRevision}</span>
-        {(ex.labels || []).map((l) => <span class="badge">{l.key}:{l.value}</span>)}
+        {(ex.labels || []).filter((l) => !l.key.startsWith('system.')).map((l) => <span class="badge">{l.key}:{l.value}</span>)}
       </div>
       <ErrorBox error={error} />
       {ex.error && <div class="error">{ex.error}</div>}

@@ -158,6 +158,8 @@ export function FlowPage({ namespace, id, tab }) {
         onSave: () => saveRef.current(),
       });
       view.current = v;
+      // Scripts (and the browser tests) reach the editor as a paste would.
+      host.current.editorView = v;
     });
     return () => { v && v.destroy(); };
   }, [src === null]);

@@ -67,7 +67,7 @@ function Secrets({ namespace }) {
   return (
     <section>
       <div class="filters">
-        {ro ? <span class="lock" role="status" data-testid="readonly"><span aria-hidden="true">🔒</span> The secret backend is read-only: change secrets where they live.</span>
+        {ro ? <span class="lock" role="status" data-testid="readonly"><svg aria-hidden="true" width="14" height="14" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.2" style={{ verticalAlign: "-2px" }}><rect x="4" y="11" width="16" height="10" rx="2" /><path d="M8 11V7a4 4 0 0 1 8 0v4" /></svg> The secret backend is read-only: change secrets where they live.</span>
           : <button type="button" class="primary" onClick={() => { setEditing({}); setMsg(''); }}>Add a secret</button>}
         {msg && <span class="ok" role="status">{msg}</span>}
       </div>
