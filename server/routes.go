@@ -21,6 +21,9 @@ func (s *Server) routes() {
 	s.Handle("GET /executions/{executionId}/follow", s.followExecution)
 	s.Handle("DELETE /executions/{executionId}/kill", s.killExecution)
 
+	s.Handle("GET /namespaces/{namespace}", s.getNamespace)
+	s.Handle("PUT /namespaces/{namespace}", s.putNamespace)
+
 	s.Handle("GET /namespaces/{namespace}/kv", s.listKV)
 	s.Handle("GET /namespaces/{namespace}/kv/{key}", s.getKV)
 	s.Handle("PUT /namespaces/{namespace}/kv/{key}", s.putKV)

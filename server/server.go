@@ -105,6 +105,7 @@ type Server struct {
 	mgmt    *Management
 	reg     *prometheus.Registry
 	metrics *httpMetrics
+	logins  *loginLimiter
 
 	// closing is closed when Stop begins, ending event streams and waits,
 	// which would otherwise hold Shutdown until its deadline.
@@ -152,6 +153,7 @@ func New(o Options) *Server {
 		mgmt:    NewManagement(ManagementOptions{Store: o.Store, Registry: reg, Logger: o.Logger}),
 		reg:     reg,
 		metrics: newHTTPMetrics(reg),
+		logins:  newLoginLimiter(),
 		closing: make(chan struct{}),
 	}
 	s.routes()
@@ -184,7 +186,7 @@ func (s *Server) handle(pattern string, h HandlerFunc, auth bool) {
 	var handler http.Handler = s.adapt(h)
 	handler = s.limitBody(handler)
 	if auth && s.opts.BasicAuth != nil {
-		handler = basicAuth(*s.opts.BasicAuth)(handler)
+		handler = basicAuth(*s.opts.BasicAuth, s.logins)(handler)
 	}
 	for _, p := range apiPrefixes {
 		s.api.Handle(method+" "+p+path, handler)

@@ -60,6 +60,7 @@ var testOnly = map[string][]string{
 	"tests/e2e":         {"*"},
 	"tests/e2e/secrets": {"*"},
 	"tests/browser":     {"*"},
+	"tests/redteam":     {"*"},
 	"deploy/helm":       {"deploy/image"},
 	"cli":               {"*"},
 }
