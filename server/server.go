@@ -158,6 +158,7 @@ func New(o Options) *Server {
 	}
 	s.routes()
 	s.actionRoutes()
+	s.overviewRoutes()
 	s.uiRoutes()
 	if o.Triggers != nil {
 		s.triggerRoutes()

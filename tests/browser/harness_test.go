@@ -65,9 +65,9 @@ type osprey struct {
 	pass string
 }
 
-// startOsprey runs `osprey -c config server local` with environ until the
-// test ends, and waits until the API answers.
-func startOsprey(t testing.TB, config string, environ []string) *osprey {
+// startOsprey runs `osprey -c config server local` (or the role given)
+// with environ until the test ends, and waits until the API answers.
+func startOsprey(t testing.TB, config string, environ []string, role ...string) *osprey {
 	t.Helper()
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "application.yml")
@@ -76,8 +76,11 @@ func startOsprey(t testing.TB, config string, environ []string) *osprey {
 	ctx, cancel := context.WithCancel(context.Background())
 	o := &osprey{base: fmt.Sprintf("http://127.0.0.1:%d", port), logs: &lockedBuffer{}}
 	done := make(chan int, 1)
-	args := []string{"-c", cfgPath, "server", "local", "--data-dir", filepath.Join(dir, "data"),
-		"--port", strconv.Itoa(port), "--management-port", strconv.Itoa(mport)}
+	args := []string{"-c", cfgPath, "server", "local", "--data-dir", filepath.Join(dir, "data")}
+	if len(role) > 0 {
+		args = []string{"-c", cfgPath, "server", role[0]}
+	}
+	args = append(args, "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(mport))
 	go func() { done <- cli.Main(ctx, args, strings.NewReader(""), io.Discard, o.logs, environ) }()
 	t.Cleanup(func() {
 		cancel()

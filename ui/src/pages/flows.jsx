@@ -27,18 +27,17 @@ export function FlowsPage() {
   const [page, setPage] = useState(1);
   const size = 25;
   const flows = useLoad(() => api(`/flows/search?size=${size}&page=${page}` + (q ? '&q=' + enc(q) : '') + (ns ? '&namespace=' + enc(ns) : '')), [q, ns, page]);
-  const all = useLoad(() => api('/flows/search?size=10000'), []);
-  const [last, setLast] = useState({});
+  const nsList = useLoad(() => api('/flows/distinct-namespaces'), []);
+  const [last, setLast] = useState(null);
   useEffect(() => {
-    if (!flows.data) return;
-    // the last execution of each flow on the page, in parallel
+    if (!flows.data || !flows.data.results.length) return;
+    // the last execution of every flow on the page, in one call
     let live = true;
-    Promise.all(flows.data.results.map((f) => api(`/executions/search?size=1&namespace=${enc(f.namespace)}&flowId=${enc(f.id)}`)
-      .then((r) => [f.namespace + '/' + f.id, r.results[0]]).catch(() => [f.namespace + '/' + f.id, null])))
-      .then((pairs) => live && setLast(Object.fromEntries(pairs)));
+    api('/executions/latest', { method: 'POST', body: flows.data.results.map((f) => ({ namespace: f.namespace, id: f.id })) })
+      .then((list) => live && setLast(Object.fromEntries(list.map((l) => [l.namespace + '/' + l.flowId, l]))), () => {});
     return () => { live = false; };
   }, [flows.data]);
-  const namespaces = [...new Set((all.data ? all.data.results : []).map((f) => f.namespace))].sort();
+  const namespaces = nsList.data || [];
   return (
     <div class="page">
       <header class="bar">
@@ -64,13 +63,13 @@ export function FlowsPage() {
                 <thead><tr><th>Id</th><th>Namespace</th><th>Revision</th><th>Last execution</th><th><span class="sr">Actions</span></th></tr></thead>
                 <tbody>
                   {flows.data.results.map((f) => {
-                    const l = last[f.namespace + '/' + f.id];
+                    const l = last && last[f.namespace + '/' + f.id];
                     return (
                       <tr>
                         <td><Link href={`/ui/main/flows/edit/${enc(f.namespace)}/${enc(f.id)}`}>{f.id}</Link>{f.disabled && <span class="badge">disabled</span>}</td>
                         <td>{f.namespace}</td>
                         <td>{f.revision}</td>
-                        <td>{l ? <Link href={`/ui/main/executions/${enc(l.namespace)}/${enc(l.flowId)}/${enc(l.id)}`}><StateBadge state={l.state.current} /> <span class="muted">{fmtDate(l.state.startDate)}</span></Link> : <span class="muted">never</span>}</td>
+                        <td>{l ? <Link href={`/ui/main/executions/${enc(l.namespace)}/${enc(l.flowId)}/${enc(l.id)}`}><StateBadge state={l.status} /> <span class="muted">{fmtDate(l.startDate)}</span></Link> : <span class="muted">{last ? 'never' : ''}</span>}</td>
                         <td><Link href={`/ui/main/flows/edit/${enc(f.namespace)}/${enc(f.id)}/execute`} class="button small">Execute</Link></td>
                       </tr>
                     );
@@ -120,6 +119,7 @@ export function FlowPage({ namespace, id, tab }) {
   const srcRef = useRef('');
   useEffect(() => {
     let live = true;
+    import('../editor.js'); // fetched while the flow loads
     loadSchema().then((s) => { schema.current = s; });
     if (isNew) { setSrc(NEW_FLOW); return; }
     api(`/flows/${enc(namespace)}/${enc(id)}?source=true`).then((f) => { if (live) { setFlow(f); setSrc(f.source || ''); } }, (e) => live && setError(e));

@@ -5,15 +5,15 @@ import { useLoad, ErrorBox, Loading, fmtDate } from '../components.jsx';
 
 // NamespacesPage lists the namespaces that hold flows or secrets.
 export function NamespacesPage() {
-  const flows = useLoad(() => api('/flows/search?size=10000'), []);
+  const flows = useLoad(() => api('/flows/distinct-namespaces'), []);
   const secrets = useLoad(() => api('/secrets?size=10000').catch(() => ({ results: [] })), []);
   if (flows.loading || secrets.loading) return <div class="page"><h1>Namespaces</h1><Loading /></div>;
   const count = {};
-  for (const f of flows.data ? flows.data.results : []) {
-    const parts = f.namespace.split('.');
-    for (let i = 1; i <= parts.length; i++) { const n = parts.slice(0, i).join('.'); count[n] = count[n] || { flows: 0, secrets: 0 }; if (i === parts.length) count[n].flows++; }
+  for (const ns of flows.data || []) {
+    const parts = ns.split('.');
+    for (let i = 1; i <= parts.length; i++) { const n = parts.slice(0, i).join('.'); count[n] = count[n] || { flows: false, secrets: 0 }; if (i === parts.length) count[n].flows = true; }
   }
-  for (const s of secrets.data ? secrets.data.results : []) { if (!s.namespace) continue; count[s.namespace] = count[s.namespace] || { flows: 0, secrets: 0 }; count[s.namespace].secrets++; }
+  for (const s of secrets.data ? secrets.data.results : []) { if (!s.namespace) continue; count[s.namespace] = count[s.namespace] || { flows: false, secrets: 0 }; count[s.namespace].secrets++; }
   const names = Object.keys(count).sort();
   return (
     <div class="page">
@@ -23,7 +23,7 @@ export function NamespacesPage() {
         <thead><tr><th>Namespace</th><th>Flows</th><th>Secrets</th></tr></thead>
         <tbody>
           {names.map((n) => (
-            <tr><td style={{ paddingLeft: 8 + 16 * (n.split('.').length - 1) + 'px' }}><Link href={`/ui/main/namespaces/edit/${enc(n)}/secrets`}>{n}</Link></td><td>{count[n].flows}</td><td>{count[n].secrets}</td></tr>
+            <tr><td style={{ paddingLeft: 8 + 16 * (n.split('.').length - 1) + 'px' }}><Link href={`/ui/main/namespaces/edit/${enc(n)}/secrets`}>{n}</Link></td><td>{count[n].flows ? <Link href={`/ui/main/flows?namespace=${enc(n)}`}>flows</Link> : <span class="muted">—</span>}</td><td>{count[n].secrets}</td></tr>
           ))}
           {names.length === 0 && <tr><td colSpan={3} class="muted">No namespace yet: create a flow first.</td></tr>}
         </tbody>
