@@ -224,8 +224,18 @@ func (b *browser) onEvent(ev any) {
 		b.mu.Lock()
 		r := b.responses[id]
 		b.mu.Unlock()
-		if r == nil || r.stream {
+		if r == nil {
 			return
+		}
+		if r.stream {
+			// A stream that ended before streaming was switched on still
+			// has its whole body; read it (a duplicate is harmless here).
+			b.mu.Lock()
+			empty := r.body.Len() == 0
+			b.mu.Unlock()
+			if !empty {
+				return
+			}
 		}
 		go func() {
 			c := chromedp.FromContext(b.ctx)
