@@ -82,8 +82,10 @@ func BenchmarkPageInteractive(b *testing.B) {
 	o := startOsprey(b, cfg, nil, "webserver")
 	pages := []struct{ name, path, ready string }{
 		{"dashboard", "/ui/main/dashboard", `document.querySelector('.hbars') && document.querySelector('table[aria-label="Latest executions"] a')`},
-		{"flows", "/ui/main/flows", `document.querySelectorAll('table[aria-label=Flows] tbody tr').length === 25 && document.querySelector('table[aria-label=Flows] .badge')`},
-		{"flow-editor", "/ui/main/flows/edit/company.team0/flow0000", `document.querySelector('.cm-content .cm-line') && document.querySelector('.problems-panel .ok')`},
+		{"flows", "/ui/main/flows", `document.querySelectorAll('table[aria-label=Flows] tbody tr').length === 25 && document.querySelector('table[aria-label=Flows] .badge') && document.querySelectorAll('.tree-item').length === 21`},
+		{"flow-editor", "/ui/main/flows/edit/company.team0/flow0000", `document.querySelector('[data-testid=editor]').editorView`},
+		// the first validation answer, which waits for the editor's 300 ms pause after a change
+		{"flow-editor-validated", "/ui/main/flows/edit/company.team0/flow0000", `document.querySelector('[data-testid=editor]').editorView && document.querySelector('.problems-panel .ok')`},
 		{"executions", "/ui/main/executions", `document.querySelectorAll('table[aria-label=Executions] tbody tr a').length === 25`},
 		{"executions-filtered", "/ui/main/executions?state=FAILED&namespace=company.team3", `document.querySelectorAll('table[aria-label=Executions] tbody tr a').length > 0`},
 		{"execution", "/ui/main/executions/" + exec, `document.querySelectorAll('tr[data-task]').length === 2`},
