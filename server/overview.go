@@ -1,11 +1,14 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ospreyhq/osprey/flow"
@@ -66,29 +69,55 @@ func (s *Server) latestExecutions(w http.ResponseWriter, r *http.Request) error 
 	if len(filters) > 1000 {
 		return Errorf(http.StatusBadRequest, fmt.Sprintf("at most 1000 flows at once, got %d", len(filters)))
 	}
-	out := []lastExecution{}
 	for _, f := range filters {
 		if f.Namespace == "" || f.ID == "" {
 			return Errorf(http.StatusBadRequest, "every flow needs a namespace and an id")
 		}
-		// The store's namespace filter takes children too: look a little
-		// further when a child namespace holds a flow of the same id.
-		for _, size := range []int{1, 100} {
-			execs, _, err := s.opts.Store.Executions().Search(r.Context(), store.ExecutionQuery{Namespace: f.Namespace, FlowID: f.ID, Page: 1, Size: size})
-			if err != nil {
-				return fmt.Errorf("latest execution of %s.%s: %w", f.Namespace, f.ID, err)
-			}
-			i := slices.IndexFunc(execs, func(e *flow.Execution) bool { return e.Namespace == f.Namespace })
-			if i >= 0 {
-				e := execs[i]
-				out = append(out, lastExecution{ID: e.ID, FlowID: e.FlowID, Namespace: e.Namespace, StartDate: e.State.StartDate, Status: e.State.Current})
-				break
-			}
-			if len(execs) < size {
-				break
-			}
+	}
+	// One indexed search per flow, a few at a time: a page of the flow
+	// list asks for 25.
+	found := make([]*lastExecution, len(filters))
+	errs := make([]error, len(filters))
+	sem := make(chan struct{}, 4)
+	var wg sync.WaitGroup
+	for i, f := range filters {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			found[i], errs[i] = s.latestOf(r.Context(), f.Namespace, f.ID)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	out := []lastExecution{}
+	for _, l := range found {
+		if l != nil {
+			out = append(out, *l)
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// latestOf is the newest execution of one flow, nil when it never ran.
+// The store's namespace filter takes children too: it looks a little
+// further when a child namespace holds a flow of the same id.
+func (s *Server) latestOf(ctx context.Context, namespace, id string) (*lastExecution, error) {
+	for _, size := range []int{1, 100} {
+		execs, _, err := s.opts.Store.Executions().Search(ctx, store.ExecutionQuery{Namespace: namespace, FlowID: id, Page: 1, Size: size})
+		if err != nil {
+			return nil, fmt.Errorf("latest execution of %s.%s: %w", namespace, id, err)
+		}
+		if i := slices.IndexFunc(execs, func(e *flow.Execution) bool { return e.Namespace == namespace }); i >= 0 {
+			e := execs[i]
+			return &lastExecution{ID: e.ID, FlowID: e.FlowID, Namespace: e.Namespace, StartDate: e.State.StartDate, Status: e.State.Current}, nil
+		}
+		if len(execs) < size {
+			break
+		}
+	}
+	return nil, nil
 }
