@@ -249,3 +249,53 @@ func TestLoginAndReadOnlySecrets(t *testing.T) {
 	n := b.scan(envValue, base64.StdEncoding.EncodeToString([]byte(envValue)), "ui-pass-123")
 	t.Logf("scanned %d responses: no secret value", n)
 }
+
+// TestFlowTabs: a flow's topology shows nested tasks and its error
+// branch, its revisions diff, and its triggers switch off and on.
+func TestFlowTabs(t *testing.T) {
+	b := newBrowser(t, 1280, 800)
+	o := startOsprey(t, embeddedConfig, nil)
+	src := `id: nightly
+namespace: company.team
+tasks:
+  - id: steps
+    type: io.kestra.plugin.core.flow.Sequential
+    tasks:
+      - id: extract
+        type: io.kestra.plugin.core.log.Log
+        message: extracting
+errors:
+  - id: alert
+    type: io.kestra.plugin.core.log.Log
+    message: failed
+triggers:
+  - id: every_night
+    type: io.kestra.plugin.core.trigger.Schedule
+    cron: "0 2 * * *"
+`
+	o.createFlow(t, src)
+	code, body := o.call(t, http.MethodPut, "/flows/company.team/nightly", "application/x-yaml", strings.Replace(src, "message: extracting", "message: extracting everything", 1))
+	require.Equal(t, http.StatusOK, code, body)
+
+	b.run(chromedp.Navigate(o.base + "/ui/main/flows/edit/company.team/nightly/topology"))
+	b.waitJS(`document.querySelector('.branch-tasks [data-node=steps] [data-node=extract]') && document.querySelector('.branch-errors [data-node=alert]') && document.querySelector('.branch-triggers [data-node=every_night]')`)
+	b.shot("flow-topology")
+
+	b.run(chromedp.Click(`//a[@role="tab"][normalize-space(.)="Revisions"]`))
+	b.waitJS(`document.querySelector('.diff .add') && document.querySelector('.diff .add').textContent.includes('message: extracting everything') && document.querySelector('.diff .del').textContent.includes('message: extracting')`)
+	b.shot("flow-revisions")
+
+	b.run(chromedp.Click(`//a[@role="tab"][normalize-space(.)="Triggers"]`))
+	b.run(chromedp.Click(`//button[@aria-label="Disable every_night"]`))
+	b.waitJS(`document.querySelector('button[aria-label="Enable every_night"]') !== null`)
+	b.shot("flow-triggers")
+	code, body = o.call(t, http.MethodGet, "/triggers/company.team/nightly", "", "")
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, `"disabled":true`)
+	b.run(chromedp.Click(`//button[@aria-label="Enable every_night"]`))
+	b.waitJS(`document.querySelector('button[aria-label="Disable every_night"]') !== null`)
+
+	// the editor tab keeps working after the others
+	b.run(chromedp.Click(`//a[@role="tab"][normalize-space(.)="Editor"]`))
+	b.waitJS(`(document.querySelector('.cm-content')?.textContent || '').includes('extracting everything')`)
+}

@@ -24,6 +24,8 @@ const routes = [
   ['/ui/main/namespaces/edit/:namespace/:tab', NamespacePage],
 ];
 
+const pageIds = new Map();
+
 function theme() {
   return localStorage.getItem('osprey.theme') || (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light');
 }
@@ -84,7 +86,12 @@ function App() {
   let page = null;
   for (const [pattern, C] of routes) {
     const params = match(pattern, path);
-    if (params) { page = <C key={pattern + authKey} {...params} path={path} />; break; }
+    if (params) {
+      // A tab change keeps the page (and its streams); another object remounts it.
+      if (!pageIds.has(C)) pageIds.set(C, pageIds.size);
+      page = <C key={[pageIds.get(C), params.namespace, params.flowId, params.id, authKey].join('|')} {...params} path={path} />;
+      break;
+    }
   }
   return (
     <div class="shell">

@@ -3,6 +3,7 @@ import { api, enc } from '../api.js';
 import { Link, navigate } from '../router.jsx';
 import { useLoad, StateBadge, ErrorBox, Loading, fmtDate } from '../components.jsx';
 import { ExecuteDialog } from './execute.jsx';
+import { Topology, Revisions, Triggers } from './flowtabs.jsx';
 
 const NEW_FLOW = `id: hello
 namespace: company.team
@@ -107,6 +108,7 @@ function loadSchema() {
 // you type, Save stores a new revision, Execute opens the inputs form.
 export function FlowPage({ namespace, id, tab }) {
   const isNew = !id;
+  const view_ = ['topology', 'revisions', 'triggers'].includes(tab) ? tab : 'edit';
   const host = useRef(null);
   const view = useRef(null);
   const schema = useRef(null);
@@ -181,18 +183,30 @@ export function FlowPage({ namespace, id, tab }) {
         {!isNew && <Link href={`/ui/main/flows/edit/${enc(namespace)}/${enc(id)}/execute`} class="button" aria-disabled={dirty}>Execute</Link>}
         <button type="button" class="primary" onClick={save} title="Ctrl+S">Save{dirty ? ' *' : ''}</button>
       </header>
+      {!isNew && (
+        <nav class="tabs" role="tablist" aria-label="Flow views">
+          {[['edit', 'Editor'], ['topology', 'Topology'], ['revisions', 'Revisions'], ['triggers', 'Triggers']].map(([k, label]) => (
+            <Link href={`/ui/main/flows/edit/${enc(namespace)}/${enc(id)}` + (k === 'edit' ? '' : '/' + k)} role="tab" aria-selected={view_ === k} class={view_ === k ? 'active' : ''}>{label}</Link>
+          ))}
+        </nav>
+      )}
       <ErrorBox error={error} />
       {error && error.body && error.body.details && (
         <ul class="problems">{error.body.details.map((d) => <li>Line {d.line}: {d.path ? d.path + ': ' : ''}{d.message}</li>)}</ul>
       )}
-      <div class="editor card" ref={host} data-testid="editor" />
-      <section class="problems-panel" aria-live="polite" aria-label="Validation">
-        {problems.length === 0 ? <span class="ok">✓ Valid</span> : (
-          <ul class="problems">
-            {problems.map((d) => <li><button type="button" class="link" onClick={() => goto(d)} data-line={d.line}>Line {d.line}, column {d.column}</button>: {d.path ? d.path + ': ' : ''}{d.message}</li>)}
-          </ul>
-        )}
-      </section>
+      <div style={{ display: view_ === 'edit' ? 'contents' : 'none' }}>
+        <div class="editor card" ref={host} data-testid="editor" />
+        <section class="problems-panel" aria-live="polite" aria-label="Validation">
+          {problems.length === 0 ? <span class="ok">✓ Valid</span> : (
+            <ul class="problems">
+              {problems.map((d) => <li><button type="button" class="link" onClick={() => goto(d)} data-line={d.line}>Line {d.line}, column {d.column}</button>: {d.path ? d.path + ': ' : ''}{d.message}</li>)}
+            </ul>
+          )}
+        </section>
+      </div>
+      {view_ === 'topology' && flow && <Topology flow={flow} />}
+      {view_ === 'revisions' && <Revisions key={flow && flow.revision} namespace={namespace} id={id} />}
+      {view_ === 'triggers' && <Triggers namespace={namespace} id={id} />}
       {tab === 'execute' && flow && <ExecuteDialog flow={flow} onClose={() => navigate(`/ui/main/flows/edit/${enc(namespace)}/${enc(id)}`, true)} />}
     </div>
   );
