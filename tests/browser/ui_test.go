@@ -298,4 +298,17 @@ triggers:
 	// the editor tab keeps working after the others
 	b.run(chromedp.Click(`//a[@role="tab"][normalize-space(.)="Editor"]`))
 	b.waitJS(`(document.querySelector('.cm-content')?.textContent || '').includes('extracting everything')`)
+
+	// Namespace files: create one, write it in the editor, save it.
+	b.run(chromedp.Navigate(o.base + "/ui/main/namespaces/edit/company.team/files"))
+	b.run(chromedp.WaitVisible(`input[name=name]`), chromedp.SendKeys(`input[name=name]`, "extract.sql"), chromedp.Click(`//button[normalize-space(.)="Create"]`))
+	b.waitJS(`!!(document.querySelector('[data-testid=file-editor]') || {}).editorView && document.querySelector('tr[data-file="extract.sql"]') !== null`)
+	var ok bool
+	b.run(chromedp.Evaluate(`(() => { const v = document.querySelector('[data-testid=file-editor]').editorView; v.dispatch({changes: {from: 0, insert: "SELECT 1;\n"}}); return true; })()`, &ok))
+	b.run(chromedp.Click(`.file-editor button.primary`))
+	b.waitJS(`(document.querySelector('[role=status]')?.textContent || '').includes('Saved /extract.sql')`)
+	b.shot("namespace-files")
+	code, body = o.call(t, http.MethodGet, "/namespaces/company.team/files?path=/extract.sql", "", "")
+	require.Equal(t, http.StatusOK, code, body)
+	require.Equal(t, "SELECT 1;\n", body)
 }

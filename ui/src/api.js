@@ -45,6 +45,14 @@ export async function api(path, { method = 'GET', body, type, signal } = {}) {
   return data;
 }
 
+// raw returns the body of a GET as text (namespace files).
+export async function raw(path) {
+  const res = await fetch(BASE + path, { headers: headers({}) });
+  if (res.status === 401) { onUnauthorized(); }
+  if (!res.ok) throw new ApiError(res.status, await res.json().catch(() => null));
+  return res.text();
+}
+
 // stream reads a server-sent event stream through fetch (EventSource
 // cannot send credentials) and calls onEvent(id, data) for each event.
 // It resolves when the stream ends or signal aborts.

@@ -205,3 +205,22 @@ export function createEditor({ parent, doc, onChange, validate, getSchema, onSav
   });
   return view;
 }
+
+// createFileEditor mounts an editor for a namespace file: YAML
+// highlighting for .yml/.yaml, plain text otherwise; Ctrl+S saves.
+export function createFileEditor({ parent, doc, name, onChange, onSave }) {
+  const isYaml = /\.ya?ml$/i.test(name || '');
+  return new EditorView({
+    parent,
+    state: EditorState.create({
+      doc,
+      extensions: [
+        lineNumbers(), history(), drawSelection(), highlightActiveLine(), indentOnInput(), bracketMatching(),
+        ...(isYaml ? [yaml()] : []), syntaxHighlighting(highlight), EditorState.tabSize.of(2),
+        keymap.of([{ key: 'Mod-s', run: () => { onSave && onSave(); return true; } }, indentWithTab, ...historyKeymap, ...defaultKeymap]),
+        EditorView.contentAttributes.of({ 'aria-label': 'Content of ' + (name || 'the file') }),
+        EditorView.updateListener.of((u) => { if (u.docChanged) onChange(u.state.doc.toString()); }),
+      ],
+    }),
+  });
+}

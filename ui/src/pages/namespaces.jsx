@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, enc } from '../api.js';
 import { Link } from '../router.jsx';
 import { useLoad, ErrorBox, Loading, fmtDate } from '../components.jsx';
+import { Files } from './nsfiles.jsx';
 
 // NamespacesPage lists the namespaces that hold flows or secrets.
 export function NamespacesPage() {
@@ -42,10 +43,12 @@ export function NamespacePage({ namespace, tab = 'secrets' }) {
       <nav class="tabs" role="tablist" aria-label="Namespace views">
         <Link href={base + '/secrets'} role="tab" aria-selected={tab === 'secrets'} class={tab === 'secrets' ? 'active' : ''}>Secrets</Link>
         <Link href={base + '/kv'} role="tab" aria-selected={tab === 'kv'} class={tab === 'kv' ? 'active' : ''}>KV store</Link>
+        <Link href={base + '/files'} role="tab" aria-selected={tab === 'files'} class={tab === 'files' ? 'active' : ''}>Files</Link>
         <Link href={`/ui/main/flows?namespace=${enc(namespace)}`}>Flows</Link>
       </nav>
       {tab === 'secrets' && <Secrets namespace={namespace} />}
       {tab === 'kv' && <KV namespace={namespace} />}
+      {tab === 'files' && <Files namespace={namespace} />}
     </div>
   );
 }
