@@ -7,7 +7,7 @@ import { Files } from './nsfiles.jsx';
 // NamespacesPage lists the namespaces that hold flows or secrets.
 export function NamespacesPage() {
   const flows = useLoad(() => api('/flows/distinct-namespaces'), []);
-  const secrets = useLoad(() => api('/secrets?size=10000').catch(() => ({ results: [] })), []);
+  const secrets = useLoad(() => api('/secrets?size=1000').catch(() => ({ results: [] })), []);
   if (flows.loading || secrets.loading) return <div class="page"><h1>Namespaces</h1><Loading /></div>;
   const count = {};
   for (const ns of flows.data || []) {
