@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ospreyhq/osprey/secrets"
+	envsecrets "github.com/ospreyhq/osprey/secrets/env"
 	"github.com/ospreyhq/osprey/server/ui"
 )
 
@@ -71,4 +73,34 @@ func TestUIAuthNoChallenge(t *testing.T) {
 	rec = e.do(t, req{method: "GET", path: "/api/v1/main/flows/search"})
 	require.Equal(t, http.StatusUnauthorized, rec.Code)
 	require.NotEmpty(t, rec.Header().Get("WWW-Authenticate"))
+}
+
+// TestSecretListNamesBackend checks the listing names the backend the UI
+// shows, and only when the server was told it.
+func TestSecretListNamesBackend(t *testing.T) {
+	t.Parallel()
+	m := secrets.New(secrets.Options{Backend: envsecrets.New(envsecrets.Options{Environ: []string{"SECRET_K=dmFsdWU="}})})
+	for _, tc := range []struct {
+		name    string
+		backend SecretBackend
+		want    string
+	}{
+		{"vault", SecretBackend{Type: "azure-key-vault", Location: "https://team.vault.azure.net"}, `"backend":{"type":"azure-key-vault","location":"https://team.vault.azure.net"}`},
+		{"unnamed", SecretBackend{}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.srv.MountSecretsOf(m, tc.backend)
+			e.h = e.srv.Handler()
+			code, body := call(t, e, "GET", "/api/v1/main/namespaces/company/secrets", "")
+			require.Equal(t, 200, code, body)
+			require.Contains(t, body, `"readOnly":true`)
+			if tc.want == "" {
+				require.NotContains(t, body, `"backend"`)
+			} else {
+				require.Contains(t, body, tc.want)
+			}
+			require.NotContains(t, body, "value", "no value, not even the word")
+		})
+	}
 }

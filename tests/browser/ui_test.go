@@ -170,7 +170,15 @@ func TestEditExecuteWatch(t *testing.T) {
 	b.run(chromedp.Click(`//button[normalize-space(.)="Save secret"]`))
 	b.waitJS(`document.querySelector('tr[data-key=API_TOKEN]') !== null`)
 	require.Contains(t, b.text(`tr[data-key=API_TOKEN]`), "the partner API")
+	require.Contains(t, b.text(`[data-testid=backend]`), "embedded")
 	b.shot("namespace-secrets")
+	// Editing keeps the value unless a new one is typed; the description changes.
+	b.run(chromedp.Click(`//button[@aria-label="Edit API_TOKEN"]`), chromedp.WaitVisible(`#secret-description`))
+	var shown string
+	b.run(chromedp.Value(`#secret-value`, &shown))
+	require.Empty(t, shown, "the value field is write-only")
+	b.run(chromedp.Clear(`#secret-description`), chromedp.SendKeys(`#secret-description`, "the partner API, rotated"), chromedp.Click(`//button[normalize-space(.)="Save secret"]`))
+	b.waitJS(`(document.querySelector('tr[data-key=API_TOKEN]')?.textContent || '').includes('rotated')`)
 
 	o.createFlow(t, secretFlow)
 	b.run(chromedp.Navigate(o.base + "/ui/main/flows/edit/company.team/tell/execute"))
@@ -227,6 +235,7 @@ func TestLoginAndReadOnlySecrets(t *testing.T) {
 	b.run(chromedp.SendKeys(`input[name=password]`, "ui-pass-123"), chromedp.Click(`.login button[type=submit]`))
 	b.waitJS(`document.querySelector('[data-testid=readonly]') !== null`)
 	require.Contains(t, b.text(`[data-testid=readonly]`), "read-only")
+	require.Contains(t, b.text(`[data-testid=backend]`), "env")
 	var writeControls int
 	b.run(chromedp.Evaluate(`[...document.querySelectorAll('button')].filter(x => /Add a secret|Delete|Edit/.test(x.textContent)).length`, &writeControls))
 	require.Zero(t, writeControls, "a read-only backend shows no write control")

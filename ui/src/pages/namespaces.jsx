@@ -73,6 +73,8 @@ function Secrets({ namespace }) {
         {ro ? <span class="lock" role="status" data-testid="readonly"><svg aria-hidden="true" width="14" height="14" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.2" style={{ verticalAlign: "-2px" }}><rect x="4" y="11" width="16" height="10" rx="2" /><path d="M8 11V7a4 4 0 0 1 8 0v4" /></svg> The secret backend is read-only: change secrets where they live.</span>
           : <button type="button" class="primary" onClick={() => { setEditing({}); setMsg(''); }}>Add a secret</button>}
         {msg && <span class="ok" role="status">{msg}</span>}
+        <div class="grow" />
+        {own.data.backend && <span class="muted" data-testid="backend">Backend <code>{own.data.backend.type}</code>{own.data.backend.location && <> · <code>{own.data.backend.location}</code></>}</span>}
       </div>
       <ErrorBox error={error} />
       {editing && !ro && <SecretForm namespace={namespace} secret={editing} onDone={(m) => { setEditing(null); if (m) { setMsg(m); own.reload(); } }} />}
@@ -116,10 +118,11 @@ function SecretForm({ namespace, secret, onDone }) {
     try {
       if (isNew) {
         await api(`/namespaces/${enc(namespace)}/secrets`, { method: 'PUT', body: { key: String(f.get('key')), value, description: String(f.get('description') || ''), tags } });
+      } else if (value) {
+        // a new value writes the secret again (PUT), as Kestra's UI does
+        await api(`/namespaces/${enc(namespace)}/secrets`, { method: 'PUT', body: { key: secret.key, value, description: String(f.get('description') || ''), tags } });
       } else {
-        const body = { description: String(f.get('description') || ''), tags };
-        if (value) body.value = value;
-        await api(`/namespaces/${enc(namespace)}/secrets/${enc(secret.key)}`, { method: 'PATCH', body });
+        await api(`/namespaces/${enc(namespace)}/secrets/${enc(secret.key)}`, { method: 'PATCH', body: { description: String(f.get('description') || ''), tags } });
       }
       e.target.reset();
       onDone(`Saved ${isNew ? String(f.get('key')) : secret.key}`);
