@@ -320,4 +320,30 @@ triggers:
 	code, body = o.call(t, http.MethodGet, "/namespaces/company.team/files?path=/extract.sql", "", "")
 	require.Equal(t, http.StatusOK, code, body)
 	require.Equal(t, "SELECT 1;\n", body)
+
+	// Resume a paused execution with its onResume inputs from a form.
+	o.createFlow(t, `id: approval
+namespace: company.team
+tasks:
+  - id: approve
+    type: io.kestra.plugin.core.flow.Pause
+    onResume:
+      - id: approved
+        type: BOOLEAN
+        description: Ship it?
+  - id: answer
+    type: io.kestra.plugin.core.debug.Return
+    format: "approved={{ outputs.approve.onResume.approved }}"
+`)
+	code, body = o.call(t, http.MethodPost, "/executions/company.team/approval", "", "")
+	require.Equal(t, http.StatusOK, code, body)
+	approvalID := regexp.MustCompile(`"id":"([\w-]+)"`).FindStringSubmatch(body)[1]
+	b.run(chromedp.Navigate(o.base + "/ui/main/executions/company.team/approval/" + approvalID))
+	b.waitJS(`document.querySelector('header [data-state="PAUSED"]') !== null`)
+	b.run(chromedp.Click(`//header//button[normalize-space(.)="Resume"]`), chromedp.WaitVisible(`#input-approved`), chromedp.SetValue(`#input-approved`, "true"))
+	b.shot("execution-resume")
+	b.run(chromedp.Click(`//dialog//button[normalize-space(.)="Resume"]`))
+	b.waitJS(`document.querySelector('header [data-state="SUCCESS"]') !== null`)
+	b.run(chromedp.Click(`//a[@role="tab"][normalize-space(.)="Outputs"]`))
+	b.waitJS(`(document.querySelector('table[aria-label=Outputs]')?.textContent || '').includes('approved=true')`)
 }

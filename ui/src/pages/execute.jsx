@@ -3,8 +3,8 @@ import { api, enc } from '../api.js';
 import { navigate } from '../router.jsx';
 import { ErrorBox } from '../components.jsx';
 
-// field renders the control of one input from its declared type.
-function Field({ input }) {
+// Field renders the control of one input from its declared type.
+export function Field({ input }) {
   const type = (input.type || 'STRING').toUpperCase();
   const name = input.id;
   const req = input.required !== false && input.defaults === undefined;
@@ -89,6 +89,59 @@ export function ExecuteDialog({ flow, onClose }) {
         <div class="actions">
           <button type="button" onClick={onClose}>Cancel</button>
           <button type="submit" class="primary" disabled={busy}>Execute</button>
+        </div>
+      </form>
+    </dialog>
+  );
+}
+
+// findTask looks a task up by id among a flow's tasks and their children.
+export function findTask(list, id) {
+  for (const t of list || []) {
+    if (!t || typeof t !== 'object') continue;
+    if (t.id === id) return t;
+    for (const k of ['tasks', 'then', 'else', 'errors', 'finally']) {
+      const hit = findTask(t[k], id);
+      if (hit) return hit;
+    }
+    if (t.cases && typeof t.cases === 'object') for (const l of Object.values(t.cases)) { const hit = findTask(l, id); if (hit) return hit; }
+  }
+  return null;
+}
+
+// ResumeDialog asks for the paused task's onResume inputs and resumes.
+export function ResumeDialog({ ex, onClose, onDone }) {
+  const [flow, setFlow] = useState(null);
+  const [error, setError] = useState(null);
+  const dlg = useRef(null);
+  useEffect(() => {
+    const d = dlg.current;
+    if (d && !d.open) d.showModal();
+    api(`/flows/${enc(ex.namespace)}/${enc(ex.flowId)}?revision=${ex.flowRevision}`).then(setFlow, setError);
+  }, []);
+  const paused = (ex.taskRunList || []).find((t) => t.state.current === 'PAUSED');
+  const task = flow && paused ? findTask([].concat(flow.tasks || [], flow.errors || [], flow.finally || []), paused.taskId) : null;
+  const inputs = (task && task.onResume) || [];
+  const submit = async (e) => {
+    e.preventDefault();
+    const body = new FormData();
+    for (const [k, v] of new FormData(e.target).entries()) if (v !== '' && !(v instanceof File && !v.name)) body.append(k, v);
+    try {
+      await api('/executions/' + enc(ex.id) + '/resume', { method: 'POST', body });
+      onDone();
+    } catch (err) { setError(err); }
+  };
+  return (
+    <dialog ref={dlg} class="dialog" aria-labelledby="resume-title" onClose={onClose} onCancel={onClose}>
+      <form onSubmit={submit}>
+        <h2 id="resume-title">Resume {paused ? paused.taskId : ''}</h2>
+        {flow && inputs.length === 0 && <p class="muted">This pause asks for no input.</p>}
+        {inputs.map((i) => <Field input={i} />)}
+        <ErrorBox error={error} />
+        {error && error.body && error.body.details && <ul class="problems">{error.body.details.map((d) => <li>{d.path ? d.path + ': ' : ''}{d.message}</li>)}</ul>}
+        <div class="actions">
+          <button type="button" onClick={onClose}>Cancel</button>
+          <button type="submit" class="primary">Resume</button>
         </div>
       </form>
     </dialog>

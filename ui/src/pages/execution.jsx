@@ -1,6 +1,7 @@
 import { useEffect, useState, useMemo } from 'preact/hooks';
 import { api, stream, enc } from '../api.js';
 import { Link, navigate } from '../router.jsx';
+import { ResumeDialog } from './execute.jsx';
 import { StateBadge, ErrorBox, Loading, fmtDate, fmtDuration, durationOf, TERMINAL } from '../components.jsx';
 
 const LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
@@ -13,6 +14,7 @@ export function ExecutionPage({ namespace, flowId, id, tab = 'gantt' }) {
   const [error, setError] = useState(null);
   const [gen, setGen] = useState(0); // bumped after an action, to follow again
   const [live, setLive] = useState(false);
+  const [resuming, setResuming] = useState(false);
   useEffect(() => {
     const ctl = new AbortController();
     setError(null);
@@ -39,7 +41,6 @@ export function ExecutionPage({ namespace, flowId, id, tab = 'gantt' }) {
     try {
       if (what === 'kill') await api('/executions/' + enc(id) + '/kill', { method: 'DELETE' });
       else if (what === 'restart') await api('/executions/' + enc(id) + '/restart', { method: 'POST' });
-      else if (what === 'resume') await api('/executions/' + enc(id) + '/resume', { method: 'POST', body: new FormData() });
       else if (what === 'replay') {
         const n = await api('/executions/' + enc(id) + '/replay', { method: 'POST' });
         navigate(`/ui/main/executions/${enc(n.namespace)}/${enc(n.flowId)}/${enc(n.id)}`);
@@ -60,7 +61,7 @@ export function ExecutionPage({ namespace, flowId, id, tab = 'gantt' }) {
         {live && <span class="live" title="Updating live">● live</span>}
         <div class="grow" />
         {!TERMINAL.includes(st) && <button type="button" class="danger" onClick={() => act('kill')}>Kill</button>}
-        {st === 'PAUSED' && <button type="button" onClick={() => act('resume')}>Resume</button>}
+        {st === 'PAUSED' && <button type="button" onClick={() => setResuming(true)}>Resume</button>}
         {(st === 'FAILED' || st === 'KILLED' || st === 'WARNING') && <button type="button" onClick={() => act('restart')}>Restart</button>}
         {TERMINAL.includes(st) && <button type="button" onClick={() => act('replay')}>Replay</button>}
       </header>
@@ -72,6 +73,7 @@ export function ExecutionPage({ namespace, flowId, id, tab = 'gantt' }) {
       <nav class="tabs" role="tablist" aria-label="Execution views">
         {tabs.map(([k, label]) => <Link href={k === 'gantt' ? base + '/gantt' : base + '/' + k} role="tab" aria-selected={tab === k} class={tab === k ? 'active' : ''}>{label}</Link>)}
       </nav>
+      {resuming && <ResumeDialog ex={ex} onClose={() => setResuming(false)} onDone={() => { setResuming(false); setGen((g) => g + 1); }} />}
       {tab === 'gantt' && <Gantt ex={ex} onReplay={async (tr) => {
         try { const n = await api('/executions/' + enc(id) + '/replay?taskRunId=' + enc(tr.id), { method: 'POST' }); navigate(`/ui/main/executions/${enc(n.namespace)}/${enc(n.flowId)}/${enc(n.id)}`); } catch (e) { setError(e); }
       }} />}
