@@ -297,6 +297,20 @@ func (b *browser) run(actions ...chromedp.Action) {
 // shot saves the viewport as name.png.
 func (b *browser) shot(name string) {
 	b.t.Helper()
+	// Every control on the page has a name a screen reader can say.
+	var controls struct {
+		Seen    int      `json:"seen"`
+		Unnamed []string `json:"unnamed"`
+	}
+	b.run(chromedp.Evaluate(`(() => {
+		const seen = [...document.querySelectorAll('button, a[href], input, select, textarea, [contenteditable=true]')]
+			.filter(el => el.offsetParent !== null || el.closest('dialog[open]'));
+		const unnamed = seen.filter(el => !((el.labels && el.labels.length) || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby') || el.title || (el.tagName !== 'INPUT' && el.textContent.trim())))
+			.map(el => el.outerHTML.slice(0, 120));
+		return { seen: seen.length, unnamed };
+	})()`, &controls))
+	require.Positive(b.t, controls.Seen, "the page %s shows controls", name)
+	require.Empty(b.t, controls.Unnamed, "controls without an accessible name on %s", name)
 	var png []byte
 	b.run(chromedp.Sleep(150*time.Millisecond), chromedp.CaptureScreenshot(&png))
 	require.NoError(b.t, os.WriteFile(filepath.Join(b.shots, name+".png"), png, 0o644))

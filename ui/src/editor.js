@@ -37,8 +37,8 @@ function typesOf(schema, def) {
   return out;
 }
 
-// objectFor returns the object schema of a list item given its kind
-// ("task", "trigger") and type, or of a plain property.
+// taskSchema returns the object schema of a task or trigger given its
+// type; before the type is written, only id and type are offered.
 function taskSchema(schema, def, type) {
   const hit = typesOf(schema, def).find((x) => x.name === type || x.aliases.includes(type));
   return hit ? resolve(schema, { $ref: hit.ref }) : { properties: { id: {}, type: {} } };
