@@ -192,7 +192,7 @@ func TestEditExecuteWatch(t *testing.T) {
 	for _, p := range []struct{ path, wait, name string }{
 		{"/ui/main/flows", `document.querySelectorAll('table[aria-label=Flows] tbody tr').length === 3`, "flows"},
 		{"/ui/main/namespaces", `document.querySelector('table[aria-label=Namespaces] a') !== null`, "namespaces"},
-		{"/ui/main/dashboard", `document.querySelector('.hbars') !== null`, "dashboard"},
+		{"/ui/main/dashboard", `document.querySelector('.hbars') !== null && (document.querySelector('.days')?.getAttribute('aria-label') || '').includes('3 executions, 0 failed')`, "dashboard"},
 		{"/ui/main/namespaces/edit/company.team/kv", `document.querySelector('table[aria-label="KV entries"]') !== null`, "namespace-kv"},
 		{"/ui/main/executions/company.team/greet/" + greetID + "/overview", `document.querySelector('.overview') !== null`, "execution-overview"},
 	} {

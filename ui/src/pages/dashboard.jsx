@@ -12,6 +12,14 @@ export function DashboardPage() {
   const since = new Date(Date.now() - 7 * 86400e3).toISOString();
   const counts = useLoad(() => Promise.all(SHOWN.map((s) => api(`/executions/search?size=1&state=${s}` + (s === 'RUNNING' ? '' : `&startDate=${enc(since)}`)).then((r) => [s, r.total]))).then(Object.fromEntries), []);
   const recent = useLoad(() => api('/executions/search?size=10'), []);
+  // Executions per day, and the failed ones: two paged counts a day.
+  const days = useLoad(() => {
+    const start = new Date(); start.setHours(0, 0, 0, 0);
+    const list = [];
+    for (let i = 6; i >= 0; i--) list.push(new Date(start.getTime() - i * 86400e3));
+    const count = (from, state) => api(`/executions/search?size=1&startDate=${enc(from.toISOString())}&endDate=${enc(new Date(from.getTime() + 86400e3).toISOString())}` + (state ? '&state=' + state : '')).then((r) => r.total);
+    return Promise.all(list.map((d) => Promise.all([count(d), count(d, 'FAILED')]).then(([total, failed]) => ({ day: d, total, failed }))));
+  }, []);
   const c = counts.data || {};
   const done = (c.SUCCESS || 0) + (c.FAILED || 0) + (c.WARNING || 0) + (c.KILLED || 0);
   const max = Math.max(1, ...SHOWN.map((s) => c[s] || 0));
@@ -33,6 +41,10 @@ export function DashboardPage() {
         )}
       </section>
       <section class="card">
+        <h2>Per day</h2>
+        {days.data ? <DayChart days={days.data} /> : <Loading />}
+      </section>
+      <section class="card">
         <h2>Latest executions</h2>
         {recent.data ? (
           <table class="table" aria-label="Latest executions">
@@ -40,6 +52,25 @@ export function DashboardPage() {
           </table>
         ) : <Loading />}
       </section>
+    </div>
+  );
+}
+
+// DayChart draws executions per day as columns, the failed part in red.
+function DayChart({ days }) {
+  const max = Math.max(1, ...days.map((d) => d.total));
+  return (
+    <div class="days" role="img" aria-label={days.map((d) => `${d.day.toLocaleDateString()}: ${d.total} executions, ${d.failed} failed`).join('; ')}>
+      {days.map((d) => (
+        <div class="day" title={`${d.total} executions, ${d.failed} failed`}>
+          <div class="col">
+            <div class="bar other" style={{ height: ((d.total - d.failed) / max) * 100 + '%' }} />
+            <div class="bar state-FAILED" style={{ height: (d.failed / max) * 100 + '%' }} />
+          </div>
+          <span class="n">{d.total}</span>
+          <span class="muted">{d.day.toLocaleDateString(undefined, { weekday: 'short', day: 'numeric' })}</span>
+        </div>
+      ))}
     </div>
   );
 }
