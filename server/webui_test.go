@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bytes"
+	"compress/gzip"
 	"io/fs"
 	"net/http"
 	"strings"
@@ -103,4 +105,30 @@ func TestSecretListNamesBackend(t *testing.T) {
 			require.NotContains(t, body, "value", "no value, not even the word")
 		})
 	}
+}
+
+// TestUIAssetsSize keeps the UI's share of the binary small: its files,
+// each gzip-compressed, stay under 2 MB.
+func TestUIAssetsSize(t *testing.T) {
+	t.Parallel()
+	var raw, packed int
+	require.NoError(t, fs.WalkDir(ui.Assets(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(ui.Assets(), p)
+		if err != nil {
+			return err
+		}
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		_, _ = zw.Write(b)
+		require.NoError(t, zw.Close())
+		raw += len(b)
+		packed += buf.Len()
+		return nil
+	}))
+	t.Logf("UI assets: %d bytes, %d gzip-compressed", raw, packed)
+	require.Less(t, packed, 2<<20)
+	require.Greater(t, packed, 10<<10, "the build is there")
 }
