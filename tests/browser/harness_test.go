@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"os"
@@ -167,7 +168,14 @@ func newBrowser(t testing.TB, width, height int64) *browser {
 		chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.WindowSize(int(width), int(height)), chromedp.Flag("disable-dev-shm-usage", true))
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelC := chromedp.NewContext(actx)
+	// This chromedp predates some DOM events of Debian's Chromium and logs
+	// each as an error; they are harmless, anything else is still logged.
+	logErr := func(format string, args ...any) {
+		if msg := fmt.Sprintf(format, args...); !strings.Contains(msg, "unhandled node event") {
+			log.Print(msg)
+		}
+	}
+	ctx, cancelC := chromedp.NewContext(actx, chromedp.WithErrorf(logErr))
 	t.Cleanup(func() { cancelC(); cancelA() })
 	b := &browser{t: t, ctx: ctx, responses: map[network.RequestID]*recorded{}}
 	b.shots = os.Getenv("OSPREY_UI_SCREENSHOTS")
