@@ -160,6 +160,8 @@ func New(o Options) *Server {
 	}
 	s.routes()
 	s.actionRoutes()
+	s.overviewRoutes()
+	s.uiRoutes()
 	if o.Triggers != nil {
 		s.triggerRoutes()
 	}

@@ -59,6 +59,7 @@ var testOnly = map[string][]string{
 	// End-to-end tests drive the whole system.
 	"tests/e2e":         {"*"},
 	"tests/e2e/secrets": {"*"},
+	"tests/browser":     {"*"},
 	"tests/redteam":     {"*"},
 	"deploy/helm":       {"deploy/image"},
 	"cli":               {"*"},
