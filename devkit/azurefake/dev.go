@@ -43,13 +43,23 @@ var (
 	devObject = uuid.NewSHA1(uuid.NameSpaceURL, []byte("osprey-dev/object")).String()
 )
 
-// RunDev runs the emulator for local development (osprey dev azure): one
-// vault, one workload identity federated with a service account, its token
-// file kept fresh under opts.Dir. It prints the environment to export and a
-// kestra.secret snippet to out, then serves until ctx ends.
-func RunDev(ctx context.Context, opts DevOptions, out io.Writer) error {
+// Dev is a running development emulator (StartDev): one vault, one
+// workload identity federated with a service account, its token file kept
+// fresh.
+type Dev struct {
+	Emulator  *Emulator
+	Vault     *Vault
+	Identity  *Identity
+	TokenFile string
+	opts      DevOptions
+}
+
+// StartDev starts the emulator RunDev runs and returns it; Close stops it.
+// Programs that drive Osprey against the local Azure (the benchmark) use
+// it to read the vault's counters.
+func StartDev(ctx context.Context, opts DevOptions) (*Dev, error) {
 	if opts.Dir == "" {
-		return fmt.Errorf("run azure emulator: no directory given")
+		return nil, fmt.Errorf("run azure emulator: no directory given")
 	}
 	if opts.VaultName == "" {
 		opts.VaultName = "osprey-local"
@@ -65,12 +75,15 @@ func RunDev(ctx context.Context, opts DevOptions, out io.Writer) error {
 	}
 	e, err := New(ctx, Options{TenantID: devTenant, Dir: opts.Dir, Logger: opts.Logger, Port: opts.Port})
 	if err != nil {
-		return fmt.Errorf("run azure emulator: %w", err)
+		return nil, fmt.Errorf("run azure emulator: %w", err)
 	}
-	defer e.Close()
+	fail := func(err error) (*Dev, error) {
+		e.Close()
+		return nil, fmt.Errorf("run azure emulator: %w", err)
+	}
 	vault, err := e.AddVault(VaultOptions{Name: opts.VaultName, Port: opts.VaultPort})
 	if err != nil {
-		return fmt.Errorf("run azure emulator: %w", err)
+		return fail(err)
 	}
 	id := e.AddIdentity(Identity{Name: "osprey", ClientID: devClient, ObjectID: devObject})
 	id.AddFederatedCredential(FederatedCredential{
@@ -80,15 +93,45 @@ func RunDev(ctx context.Context, opts DevOptions, out io.Writer) error {
 	})
 	vault.Assign(opts.Role, id.ObjectID)
 	if err := vault.seed(opts.Secrets, e.clock.Now()); err != nil {
-		return fmt.Errorf("run azure emulator: %w", err)
+		return fail(err)
 	}
 	file, err := e.WriteTokenFile(TokenFileOptions{
 		MintOptions: MintOptions{Namespace: opts.Namespace, ServiceAccount: opts.ServiceAccount, Lifetime: opts.TokenLifetime},
 		Path:        filepath.Join(opts.Dir, "azure-identity-token"),
 	})
 	if err != nil {
-		return fmt.Errorf("run azure emulator: %w", err)
+		return fail(err)
 	}
+	return &Dev{Emulator: e, Vault: vault, Identity: id, TokenFile: file.Path(), opts: opts}, nil
+}
+
+// Environ is the environment a workload-identity pod would get, as
+// KEY=value pairs.
+func (d *Dev) Environ() []string {
+	return []string{
+		"AZURE_CLIENT_ID=" + d.Identity.ClientID,
+		"AZURE_TENANT_ID=" + d.Identity.TenantID,
+		"AZURE_FEDERATED_TOKEN_FILE=" + d.TokenFile,
+		"AZURE_AUTHORITY_HOST=" + d.Emulator.AuthorityHost(),
+		"SSL_CERT_FILE=" + d.Emulator.CAFile(),
+	}
+}
+
+// Close stops the emulator.
+func (d *Dev) Close() error { return d.Emulator.Close() }
+
+// RunDev runs the emulator for local development (osprey dev azure): one
+// vault, one workload identity federated with a service account, its token
+// file kept fresh under opts.Dir. It prints the environment to export and a
+// kestra.secret snippet to out, then serves until ctx ends.
+func RunDev(ctx context.Context, opts DevOptions, out io.Writer) error {
+	d, err := StartDev(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	opts = d.opts
+	e, vault, id := d.Emulator, d.Vault, d.Identity
 	_, err = fmt.Fprintf(out, `# Osprey's local Azure is running; it stops with this command (Ctrl-C).
 # Paste into the shell that runs Osprey:
 export AZURE_CLIENT_ID=%s
@@ -107,7 +150,7 @@ kestra:
     azure-key-vault:
       key-vault-uri: %s
       workload-identity-client-id: %s
-`, id.ClientID, id.TenantID, file.Path(), e.AuthorityHost(), e.CAFile(),
+`, id.ClientID, id.TenantID, d.TokenFile, e.AuthorityHost(), e.CAFile(),
 		vault.Name(), vault.URL(), id.ClientID, id.ObjectID, string(opts.Role),
 		opts.Namespace, opts.ServiceAccount, e.Issuer().URL(),
 		vault.URL(), id.ClientID)

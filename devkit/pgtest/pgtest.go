@@ -14,7 +14,9 @@
 // PostgreSQL refuses to run as root: under root, initdb and postgres run
 // as the postgres user (set as the child's credentials, as runuser would),
 // in a directory handed to that user. The server runs with fsync off and
-// listens on 127.0.0.1 only, on a free port.
+// listens on 127.0.0.1 only, on a free port. StartServer starts one for a
+// program, with fsync on when asked (the benchmark measures durable
+// commits).
 //
 // Outside CI a machine without PostgreSQL skips these tests with a message
 // saying so; under CI=true a missing or broken PostgreSQL fails them.
@@ -51,6 +53,9 @@ type server struct {
 	port int
 	cmd  *exec.Cmd
 	done chan struct{} // closed when postgres exits
+	// command builds the postgres command again, for a restart on the
+	// same data directory and port.
+	command func() *exec.Cmd
 }
 
 var (
@@ -65,7 +70,7 @@ var (
 // not installed, unless CI=true, where it fails.
 func Start(t testing.TB) (dsn string) {
 	t.Helper()
-	once.Do(func() { shared, initErr = startServer() })
+	once.Do(func() { shared, initErr = startServer(false) })
 	if initErr != nil {
 		if errors.Is(initErr, errNoBinaries) && os.Getenv("CI") != "true" {
 			t.Skipf("pgtest: %v; install PostgreSQL (e.g. apt-get install postgresql) to run this test", initErr)
@@ -142,7 +147,7 @@ func credential() (*syscall.Credential, int, int, error) {
 	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, uid, gid, nil
 }
 
-func startServer() (*server, error) {
+func startServer(durable bool) (*server, error) {
 	bin, err := binDir()
 	if err != nil {
 		return nil, err
@@ -186,26 +191,48 @@ func startServer() (*server, error) {
 		if err != nil {
 			return nil, err
 		}
-		s := &server{dir: dir, port: port, done: make(chan struct{})}
-		var logBuf syncBuffer
-		s.cmd = run("postgres", "-D", data, "-p", strconv.Itoa(port),
-			"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="+dir,
-			"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-			"-c", "max_connections=300", "-c", "shared_buffers=32MB")
-		s.cmd.Stdout, s.cmd.Stderr = &logBuf, &logBuf
-		if err := s.start(); err != nil {
-			os.RemoveAll(dir)
-			return nil, fmt.Errorf("start postgres: %w", err)
+		s := &server{dir: dir, port: port}
+		sync := []string{"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"}
+		if durable {
+			sync = []string{"-c", "fsync=on", "-c", "synchronous_commit=on", "-c", "full_page_writes=on"}
 		}
-		if err := s.waitReady(30 * time.Second); err != nil {
-			s.stopProcess()
-			lastErr = fmt.Errorf("%w\n%s", err, logBuf.String())
-			continue
+		s.command = func() *exec.Cmd {
+			return run("postgres", append(append([]string{"-D", data, "-p", strconv.Itoa(port),
+				"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=" + dir}, sync...),
+				"-c", "max_connections=300", "-c", "shared_buffers=32MB")...)
+		}
+		if err := s.startProcess(30 * time.Second); err != nil {
+			if errors.Is(err, errNotReady) {
+				lastErr = err
+				continue
+			}
+			os.RemoveAll(dir)
+			return nil, err
 		}
 		return s, nil
 	}
 	os.RemoveAll(dir)
 	return nil, lastErr
+}
+
+// errNotReady means postgres started but never accepted a connection.
+var errNotReady = errors.New("postgres did not become ready")
+
+// startProcess starts postgres on the server's data directory and port and
+// waits until it accepts connections.
+func (s *server) startProcess(timeout time.Duration) error {
+	var logBuf syncBuffer
+	s.cmd = s.command()
+	s.cmd.Stdout, s.cmd.Stderr = &logBuf, &logBuf
+	s.done = make(chan struct{})
+	if err := s.start(); err != nil {
+		return fmt.Errorf("start postgres: %w", err)
+	}
+	if err := s.waitReady(timeout); err != nil {
+		s.stopProcess()
+		return fmt.Errorf("%w: %w\n%s", errNotReady, err, logBuf.String())
+	}
+	return nil
 }
 
 // start starts postgres from a goroutine locked to its OS thread until

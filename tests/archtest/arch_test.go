@@ -62,6 +62,7 @@ var testOnly = map[string][]string{
 	"tests/e2e/taskidentity": {"*"},
 	// The task identity tests check tokens come out as the worker masks them.
 	"taskidentity":  {"mask"},
+	"tests/browser": {"*"},
 	"tests/redteam": {"*"},
 	"deploy/helm":   {"deploy/image"},
 	"cli":           {"*"},
