@@ -1,0 +1,39 @@
+package storage_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ospreyhq/osprey/storage"
+)
+
+func TestClean(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ in, want string }{
+		{"kestra:///a/b", "/a/b"},
+		{"/a/b/", "/a/b"},
+		{"/a b/é.txt", "/a b/é.txt"},
+		{"kestra://a/b", ""}, {"a/b", ""}, {"/", ""}, {"/a/../b", ""}, {"/a//b", ""}, {"/a/\x01", ""}, {"/a\\b", ""},
+	} {
+		got, err := storage.Clean(tc.in)
+		if tc.want == "" {
+			require.ErrorIs(t, err, storage.ErrInvalidPath, tc.in)
+			continue
+		}
+		require.NoError(t, err, tc.in)
+		require.Equal(t, tc.want, got)
+	}
+}
+
+func TestLayout(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "/acme/team/etl/executions/E1", storage.ExecutionPath("acme.team", "etl", "E1"))
+	require.Equal(t, "/acme/etl/executions/E1/tasks/t/TR/", storage.TaskRunPath("acme", "etl", "E1", "t", "TR")+"/")
+	require.Equal(t, "/acme/etl/executions/E1/inputs/file", storage.InputPath("acme", "etl", "E1", "file"))
+	require.True(t, storage.Within("/acme/etl/executions/E1/x", "/acme/etl/executions/E1"))
+	require.False(t, storage.Within("/acme/etl/executions/E10/x", "/acme/etl/executions/E1"))
+	for in, want := range map[string]string{"../../etc/passwd": "passwd", "C:\\x\\report.csv": "report.csv", "..": "file", "": "file", "a\x00b": "ab"} {
+		require.Equal(t, want, storage.SafeName(in), in)
+	}
+}
