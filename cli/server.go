@@ -247,6 +247,7 @@ func (a *app) newServer(ctx context.Context) (*server.Server, string, error) {
 		Store: a.store, Parse: a.parse, Runner: serverRunner{a}, Logger: a.log,
 		Addr: addr, ManagementAddr: mgmt, BasicAuth: auth,
 		AllowUnauthenticated: cfg.BasicAuth.ExplicitlyDisabled(),
+		Storage:              a.files,
 	})
 	a.mountExtraRoutes(srv)
 	return srv, addr, nil
@@ -256,7 +257,34 @@ func (a *app) newServer(ctx context.Context) (*server.Server, string, error) {
 type serverRunner struct{ a *app }
 
 func (r serverRunner) Start(ctx context.Context, p server.StartParams) (*flow.Execution, error) {
-	return r.a.launcher.StartAt(ctx, p.Flow, p.Inputs, p.Labels, p.ScheduleDate)
+	if p.ExecutionID == "" {
+		return r.a.launcher.StartAt(ctx, p.Flow, p.Inputs, p.Labels, p.ScheduleDate)
+	}
+	return r.startWithID(ctx, p)
+}
+
+// startWithID starts an execution under the id its FILE inputs were
+// uploaded under (see server.StartParams.ExecutionID).
+func (r serverRunner) startWithID(ctx context.Context, p server.StartParams) (*flow.Execution, error) {
+	ex, err := r.a.launcher.Build(p.Flow, p.Inputs, p.Labels)
+	if err != nil {
+		return nil, err
+	}
+	for i, l := range ex.Labels {
+		if l.Key == "system.correlationId" && l.Value == ex.ID {
+			ex.Labels[i].Value = p.ExecutionID
+		}
+	}
+	ex.ID = p.ExecutionID
+	if p.ScheduleDate != nil {
+		d := p.ScheduleDate.UTC()
+		ex.ScheduleDate = &d
+	}
+	if err := r.a.store.Executions().Create(ctx, ex); err != nil {
+		return nil, fmt.Errorf("create execution: %w", err)
+	}
+	_ = r.a.store.Queue().Notify(ctx, store.TopicExecutions)
+	return ex, nil
 }
 
 func (r serverRunner) Kill(ctx context.Context, id string) error {

@@ -15,6 +15,7 @@ import (
 	"github.com/ospreyhq/osprey/launch"
 	"github.com/ospreyhq/osprey/render"
 	"github.com/ospreyhq/osprey/seal"
+	"github.com/ospreyhq/osprey/storage"
 	"github.com/ospreyhq/osprey/store"
 	"github.com/ospreyhq/osprey/store/sqlite"
 	"github.com/ospreyhq/osprey/tasks"
@@ -38,6 +39,8 @@ type app struct {
 	// workerRenderer is set when isolation denies the worker secrets.
 	workerRenderer *render.Renderer
 	engine         *engine.Engine
+	// files is internal storage (FILE inputs, tasks' output files).
+	files storage.Storage
 	environ        []string
 }
 
@@ -58,13 +61,17 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, environ []s
 		st.Close()
 		return nil, err
 	}
+	if a.files, err = openStorage(ctx, cfg, environ, a.log); err != nil {
+		st.Close()
+		return nil, err
+	}
 	a.inputs = inputBox(ctx, a)
 	a.launcher.Secrets = a.inputs
 	a.launcher.Render = func(f *flow.Flow, tmpl string) (string, error) {
 		vars := engine.Vars(f, &flow.Execution{Namespace: f.Namespace, FlowID: f.ID, FlowRevision: f.Revision}, nil, cfg.Variables.Globals, a.engine.Envs)
 		return a.renderer.Render(context.Background(), tmpl, vars)
 	}
-	a.renderer = &render.Renderer{Expr: expr.New(expr.Options{}), Secrets: secrets, Logs: errorLogs{st}, KV: st.KV(), Files: st.Files()}
+	a.renderer = &render.Renderer{Expr: expr.New(expr.Options{}), Secrets: secrets, Logs: errorLogs{st}, KV: st.KV(), Files: st.Files(), Storage: a.files}
 	a.engine = &engine.Engine{
 		Types:    reg,
 		Renderer: a.renderer,

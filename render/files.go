@@ -18,9 +18,10 @@ import (
 const maxReadBytes = 64 << 20
 
 // fileScope is what an evaluation may read from internal storage: its own
-// execution's files and the files it was given as inputs (a FILE input, a
-// parent flow's file passed to a subflow). Anything else is refused, so one
-// execution never reads another's files by guessing a URI.
+// execution's files, and files of its own namespace that it was given as
+// inputs (a FILE input, a file passed to a subflow). Anything else is
+// refused, so an execution never reads another's files by guessing a URI,
+// and never another namespace's files at all.
 type fileScope struct {
 	namespace string
 	execDir   string // "" outside an execution
@@ -46,7 +47,7 @@ func newFileScope(vars map[string]any, ns string) fileScope {
 		switch x := v.(type) {
 		case string:
 			if storage.IsURI(x) {
-				if p, err := storage.Clean(x); err == nil {
+				if p, err := storage.Clean(x); err == nil && storage.Within(p, storage.NamespacePath(ns)) {
 					s.given[p] = true
 				}
 			}

@@ -26,7 +26,8 @@ func TestFileFunctions(t *testing.T) {
 	put("/team/g/executions/parent/tasks/t/r/given.txt", "from the parent")
 	r := &Renderer{Expr: expr.New(expr.Options{}), Storage: st, Files: fakeFiles{"team/data/q.sql": "SELECT 1"}}
 	v := vars("team")
-	v["inputs"] = map[string]any{"file": "kestra:///team/g/executions/parent/tasks/t/r/given.txt"}
+	put("/acme/x/executions/E/secret.txt", "another namespace")
+	v["inputs"] = map[string]any{"file": "kestra:///team/g/executions/parent/tasks/t/r/given.txt", "foreign": "kestra:///acme/x/executions/E/secret.txt"}
 	for _, tc := range []renderCase{
 		{"read", "{{ read('kestra:///team/f/executions/ex1/tasks/t/r/out.txt') }}", "hello files", ""},
 		{"size", "{{ fileSize('kestra:///team/f/executions/ex1/tasks/t/r/out.txt') }}", "11", ""},
@@ -40,6 +41,7 @@ func TestFileFunctions(t *testing.T) {
 		{"size of a missing file", "{{ fileSize('kestra:///team/f/executions/ex1/nope') }}", "", "no such file"},
 		{"another execution's file", "{{ read('kestra:///team/f/executions/other/tasks/t/r/secret.txt') }}", "", "reads only its own execution's files"},
 		{"another execution's size", "{{ fileSize('kestra:///team/f/executions/other/tasks/t/r/secret.txt') }}", "", "reads only its own execution's files"},
+		{"another namespace's file, even given", "{{ read(inputs.foreign) }}", "", "reads only its own execution's files"},
 		{"another namespace", "{{ fileExists('kestra:///acme/f/executions/ex1/x') }}", "", "reads only its own execution's files"},
 		{"going up", "{{ read('kestra:///team/f/executions/ex1/../other/tasks/t/r/secret.txt') }}", "", "invalid storage path"},
 		{"not a URI", "{{ fileSize('/etc/passwd') }}", "", "expected a kestra:/// URI"},

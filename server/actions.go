@@ -71,7 +71,8 @@ func (s *Server) resumeExecution(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	inputs, err := readInputs(r)
+	// Resume inputs take no files: the uploader has no storage.
+	inputs, err := readInputs(r, &uploader{fieldLimit: s.opts.MaxBodyBytes, fieldBudget: s.opts.MaxBodyBytes})
 	if err != nil {
 		return err
 	}

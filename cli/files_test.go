@@ -1,0 +1,130 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ospreyhq/osprey/conformance"
+	"github.com/ospreyhq/osprey/flow"
+)
+
+// TestFileInputEndToEnd uploads a FILE input, reads it from tasks, serves
+// it back through the execution file endpoints, and keeps other
+// executions and namespaces out.
+func TestFileInputEndToEnd(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	sys := startSystem(t, &conformance.Env{}, `
+id: takes-file
+namespace: company.team
+inputs:
+  - id: data
+    type: FILE
+tasks:
+  - id: content
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ read(inputs.data) | trim }}"
+  - id: size
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ fileSize(inputs.data) }} {{ isFileEmpty(inputs.data) }}"
+`, `
+id: snoops
+namespace: acme
+inputs:
+  - id: uri
+    type: STRING
+tasks:
+  - id: peek
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ read(inputs.uri) }}"
+`, `
+id: guesses
+namespace: company.team
+inputs:
+  - id: id
+    type: STRING
+tasks:
+  - id: peek
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ read('kestra:///company/team/takes-file/executions/' ~ inputs.id ~ '/inputs/data/orders 2026.csv') }}"
+`)
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, err := mw.CreateFormFile("data", "orders 2026.csv")
+	require.NoError(t, err)
+	_, _ = fw.Write([]byte("id,total\n1,10\n2,20\n"))
+	require.NoError(t, mw.Close())
+	code, resp, err := sys.HTTP(ctx, http.MethodPost, "/api/v1/main/executions/company.team/takes-file", mw.FormDataContentType(), body.Bytes())
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, code, string(resp))
+	var started flow.Execution
+	require.NoError(t, json.Unmarshal(resp, &started))
+	uri, _ := started.Inputs["data"].(string)
+	require.Equal(t, "kestra:///company/team/takes-file/executions/"+started.ID+"/inputs/data/orders 2026.csv", uri, "Kestra's layout, under the execution's own id")
+
+	var ex *flow.Execution
+	require.Eventually(t, func() bool {
+		ex, err = sys.Execution(ctx, started.ID)
+		return err == nil && ex.State.Current.IsTerminal()
+	}, 20*time.Second, 20*time.Millisecond)
+	require.Equal(t, flow.StateSuccess, ex.State.Current, "%+v", ex.TaskRunList)
+	require.Equal(t, "id,total\n1,10\n2,20", ex.TaskRunsByTaskID("content")[0].Outputs["value"])
+	require.Equal(t, "19 false", ex.TaskRunsByTaskID("size")[0].Outputs["value"])
+
+	get := func(path string) (int, string) {
+		code, b, err := sys.HTTP(ctx, http.MethodGet, path, "", nil)
+		require.NoError(t, err)
+		return code, string(b)
+	}
+	q := "?path=" + url.QueryEscape(uri)
+	code, got := get("/api/v1/main/executions/" + ex.ID + "/file" + q)
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, "id,total\n1,10\n2,20\n", got)
+	code, got = get("/api/v1/main/executions/" + ex.ID + "/file/metas" + q)
+	require.Equal(t, http.StatusOK, code)
+	require.JSONEq(t, `{"size":19}`, got)
+	code, got = get("/api/v1/main/executions/" + ex.ID + "/file/preview" + q + "&maxRows=2")
+	require.Equal(t, http.StatusOK, code, got)
+	require.JSONEq(t, `{"extension":"csv","type":"TEXT","content":"id,total\n1,10\n","truncated":true}`, got)
+	code, got = get("/api/v1/main/executions/" + ex.ID + "/file?path=" + url.QueryEscape("kestra:///company/team/other/executions/X/f"))
+	require.Equal(t, http.StatusUnprocessableEntity, code, got)
+	code, _ = get("/api/v1/main/executions/" + ex.ID + "/file?path=" + url.QueryEscape("kestra:///company/team/takes-file/executions/"+ex.ID+"/nope"))
+	require.Equal(t, http.StatusNotFound, code)
+
+	// Another namespace cannot read the file even when handed its URI, and
+	// another execution of the namespace cannot read it by guessing it.
+	for _, tc := range []struct{ ns, id, input, value string }{
+		{"acme", "snoops", "uri", uri},
+		{"company.team", "guesses", "id", ex.ID},
+	} {
+		other, err := sys.Start(ctx, tc.ns, tc.id, map[string]any{tc.input: tc.value}, true, nil)
+		require.NoError(t, err)
+		require.Eventually(t, func() bool {
+			other, err = sys.Execution(ctx, other.ID)
+			return err == nil && other.State.Current.IsTerminal()
+		}, 20*time.Second, 20*time.Millisecond)
+		require.Equal(t, flow.StateFailed, other.State.Current, tc.id)
+		logs, err := sys.Logs(ctx, other.ID)
+		require.NoError(t, err)
+		var lines []string
+		for _, l := range logs {
+			lines = append(lines, l.Message)
+		}
+		require.Contains(t, strings.Join(lines, "\n"), "reads only its own execution's files", tc.id)
+	}
+
+	// A FILE input given as a URI must be a file of the flow's namespace.
+	code, resp, err = sys.HTTP(ctx, http.MethodPost, "/api/v1/main/executions/company.team/takes-file", "application/json",
+		[]byte(`{"data":"kestra:///acme/secret/executions/E/inputs/x/keys.txt"}`))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusUnprocessableEntity, code, string(resp))
+	require.Contains(t, string(resp), "is not a file of namespace company.team")
+}
