@@ -40,8 +40,8 @@ type app struct {
 	workerRenderer *render.Renderer
 	engine         *engine.Engine
 	// files is internal storage (FILE inputs, tasks' output files).
-	files storage.Storage
-	environ        []string
+	files   storage.Storage
+	environ []string
 }
 
 // wire opens the store and builds the shared parts. component names the
