@@ -11,7 +11,9 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strings"
+	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/spf13/cobra"
 
 	"github.com/ospreyhq/osprey/config"
@@ -23,6 +25,12 @@ type Env struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	Environ        []string
+	// AzureTransport, when set, carries Osprey's Azure requests: tests point
+	// it at the local Azure emulator, a program embedding Osprey at a proxy.
+	AzureTransport policy.Transporter
+	// Now is the clock `osprey secrets doctor` judges token lifetimes by;
+	// time.Now when nil.
+	Now func() time.Time
 
 	configFiles []string
 	logLevel    string
@@ -43,11 +51,16 @@ func (e *exitError) Error() string { return e.err.Error() }
 
 // Main runs the command line and returns the process exit code.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, environ []string) int {
-	env := &Env{Stdin: stdin, Stdout: stdout, Stderr: stderr, Environ: environ}
+	return Run(ctx, &Env{Stdin: stdin, Stdout: stdout, Stderr: stderr, Environ: environ}, args)
+}
+
+// Run runs the command line with env and returns the process exit code.
+func Run(ctx context.Context, env *Env, args []string) int {
+	stderr := env.Stderr
 	root := newRoot(env)
 	root.SetArgs(args)
-	root.SetIn(stdin)
-	root.SetOut(stdout)
+	root.SetIn(env.Stdin)
+	root.SetOut(env.Stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
 	if err == nil {

@@ -16,7 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/ospreyhq/osprey/conformance"
+	"github.com/ospreyhq/osprey/devkit/conformance"
 	"github.com/ospreyhq/osprey/executor"
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/store"
@@ -96,7 +96,7 @@ func newConformanceSystem(ctx context.Context, env *conformance.Env) (conformanc
 	if os.Getenv("OSPREY_CONFORMANCE_DEBUG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	a, err := wire(ctx, cfg, log, environ)
+	a, err := wire(ctx, cfg, log, e)
 	if err != nil {
 		return nil, err
 	}

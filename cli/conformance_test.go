@@ -9,7 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/ospreyhq/osprey/conformance"
+	"github.com/ospreyhq/osprey/devkit/conformance"
 )
 
 // minConformance is the share of Kestra's test cases that must pass. It

@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ospreyhq/osprey/azurefake"
+	"github.com/ospreyhq/osprey/devkit/azurefake"
 )
 
 // devCommands returns `osprey dev …`: tools for working on a laptop.

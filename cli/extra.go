@@ -19,5 +19,4 @@ func extraCommands(env *Env) []*cobra.Command {
 // mountExtraRoutes adds API routes served by other packages.
 func (a *app) mountExtraRoutes(srv *server.Server) {
 	a.mountSecretRoutes(srv)
-	a.mountTriggerRoutes(srv)
 }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/ospreyhq/osprey/conformance"
+	"github.com/ospreyhq/osprey/devkit/conformance"
 	"github.com/ospreyhq/osprey/flow"
 )
 

@@ -65,7 +65,7 @@ func openSecrets(ctx context.Context, env *Env, dataDir string) (*secrets.Manage
 		}
 		closeFn = func() { st.Close() }
 	}
-	m, err := newSecretManager(ctx, cfg, st, env.Environ, log, nil)
+	m, err := newSecretManager(ctx, cfg, st, env, log, nil)
 	if err != nil {
 		closeFn()
 		return nil, nil, err
@@ -235,7 +235,7 @@ func doctor(ctx context.Context, env *Env, dataDir string) []azurekv.Check {
 		return []azurekv.Check{{Name: "config", Status: azurekv.Fail, Detail: err.Error()}}
 	}
 	if cfg.Secret.Type == config.SecretAzureKeyVault {
-		return azurekv.Diagnose(ctx, cfg.Secret, azurekv.ParseEnviron(env.Environ), azureTransport(ctx), clock(ctx))
+		return azurekv.Diagnose(ctx, cfg.Secret, azurekv.ParseEnviron(env.Environ), env.AzureTransport, env.now())
 	}
 	out := []azurekv.Check{{Name: "config", Status: azurekv.Pass, Detail: "kestra.secret.type " + cfg.Secret.Type}}
 	m, closeFn, err := openSecrets(ctx, env, dataDir)

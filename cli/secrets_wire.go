@@ -6,12 +6,10 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
-
 	"github.com/ospreyhq/osprey/config"
+	"github.com/ospreyhq/osprey/internal/seal"
 	"github.com/ospreyhq/osprey/mask"
 	"github.com/ospreyhq/osprey/render"
-	"github.com/ospreyhq/osprey/seal"
 	"github.com/ospreyhq/osprey/secrets"
 	"github.com/ospreyhq/osprey/secrets/azurekv"
 	"github.com/ospreyhq/osprey/secrets/embedded"
@@ -19,35 +17,12 @@ import (
 	"github.com/ospreyhq/osprey/store"
 )
 
-type azureTransportKey struct{}
-
-// WithAzureTransport returns a context under which Osprey's Azure clients
-// send their requests through t: tests point them at the local Azure
-// emulator, and programs embedding Osprey can route through a proxy. The
-// process environment (AZURE_*) is read from the command's Env as usual.
-func WithAzureTransport(ctx context.Context, t policy.Transporter) context.Context {
-	return context.WithValue(ctx, azureTransportKey{}, t)
-}
-
-type clockKey struct{}
-
-// WithClock returns a context under which `osprey secrets doctor` judges
-// token lifetimes by now instead of the system clock, so tests can run it
-// against an emulator whose clock they move.
-func WithClock(ctx context.Context, now func() time.Time) context.Context {
-	return context.WithValue(ctx, clockKey{}, now)
-}
-
-func clock(ctx context.Context) time.Time {
-	if now, ok := ctx.Value(clockKey{}).(func() time.Time); ok {
-		return now()
+// now is the clock of env (time.Now unless a test set one).
+func (env *Env) now() time.Time {
+	if env.Now != nil {
+		return env.Now()
 	}
 	return time.Now()
-}
-
-func azureTransport(ctx context.Context) policy.Transporter {
-	t, _ := ctx.Value(azureTransportKey{}).(policy.Transporter)
-	return t
 }
 
 // newSecrets is the one switch over secret backends. It also teaches the
@@ -56,7 +31,7 @@ func azureTransport(ctx context.Context) policy.Transporter {
 func newSecrets(ctx context.Context, a *app) (render.Secrets, error) {
 	masker := &mask.Masker{}
 	a.log = slog.New(mask.NewHandler(a.log.Handler(), masker))
-	m, err := newSecretManager(ctx, a.cfg, a.store, a.environ, a.log, masker.Add)
+	m, err := newSecretManager(ctx, a.cfg, a.store, a.env, a.log, masker.Add)
 	if err != nil {
 		return nil, err
 	}
@@ -83,9 +58,9 @@ func checkVault(ctx context.Context, kv *azurekv.Backend, log *slog.Logger) {
 }
 
 // newSecretManager builds the configured backend inside a Manager.
-func newSecretManager(ctx context.Context, cfg *config.Config, st store.Store, environ []string, log *slog.Logger, learn func(string)) (*secrets.Manager, error) {
+func newSecretManager(ctx context.Context, cfg *config.Config, st store.Store, host *Env, log *slog.Logger, learn func(string)) (*secrets.Manager, error) {
 	sc := cfg.Secret
-	b, err := newSecretBackend(ctx, cfg, st, environ, log)
+	b, err := newSecretBackend(ctx, cfg, st, host, log)
 	if err != nil {
 		return nil, err
 	}
@@ -99,8 +74,9 @@ func newSecretManager(ctx context.Context, cfg *config.Config, st store.Store, e
 	}), nil
 }
 
-func newSecretBackend(ctx context.Context, cfg *config.Config, st store.Store, environ []string, log *slog.Logger) (secrets.Backend, error) {
+func newSecretBackend(ctx context.Context, cfg *config.Config, st store.Store, host *Env, log *slog.Logger) (secrets.Backend, error) {
 	sc := cfg.Secret
+	environ := host.Environ
 	switch sc.Type {
 	case config.SecretEnv:
 		return env.New(env.Options{Environ: environ, Prefix: sc.Env.Prefix, Raw: sc.Env.Encoding == "raw", Logger: log}), nil
@@ -113,7 +89,7 @@ func newSecretBackend(ctx context.Context, cfg *config.Config, st store.Store, e
 	case config.SecretAzureKeyVault:
 		b, err := azurekv.New(azurekv.Options{
 			Config: sc.Azure, ReadOnly: sc.ReadOnly, Environ: azurekv.ParseEnviron(environ),
-			Transport: azureTransport(ctx), Logger: log,
+			Transport: host.AzureTransport, Logger: log,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("kestra.secret.type azure-key-vault: %w", err)
@@ -129,7 +105,7 @@ func newSecretBackend(ctx context.Context, cfg *config.Config, st store.Store, e
 // must be configured.
 func embeddedKey(ctx context.Context, cfg *config.Config, log *slog.Logger) ([]byte, error) {
 	if k := cfg.Secret.Embedded.Key; !k.IsZero() {
-		key, err := embedded.DeriveKey(k.Reveal())
+		key, err := seal.DeriveKey(k.Reveal())
 		if err != nil {
 			return nil, fmt.Errorf("kestra.secret.embedded.key: %w", err)
 		}
@@ -153,7 +129,7 @@ func inputBox(ctx context.Context, a *app) *seal.Box {
 	var key []byte
 	var err error
 	if k := a.cfg.Encryption.SecretKey; !k.IsZero() {
-		key, err = embedded.DeriveKey(k.Reveal())
+		key, err = seal.DeriveKey(k.Reveal())
 	} else {
 		key, err = embeddedKey(ctx, a.cfg, a.log)
 	}

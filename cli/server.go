@@ -115,7 +115,7 @@ func runServer(ctx context.Context, env *Env, mode string, roles []string, fl se
 	if err != nil {
 		return err
 	}
-	a, err := wire(ctx, cfg, log, env.Environ)
+	a, err := wire(ctx, cfg, log, env)
 	if err != nil {
 		return err
 	}
@@ -247,6 +247,7 @@ func (a *app) newServer(ctx context.Context) (*server.Server, string, error) {
 		Store: a.store, Parse: a.parse, Runner: serverRunner{a}, Logger: a.log,
 		Addr: addr, ManagementAddr: mgmt, BasicAuth: auth,
 		AllowUnauthenticated: cfg.BasicAuth.ExplicitlyDisabled(),
+		Triggers:             &server.Triggers{Webhooks: a.dispatcher(), Flows: a.flows, Scheduled: scheduled},
 		Storage:              a.files,
 	})
 	a.mountExtraRoutes(srv)

@@ -15,7 +15,7 @@ import (
 )
 
 // openStorage is the one switch over internal storage backends.
-func openStorage(ctx context.Context, cfg *config.Config, environ []string, log *slog.Logger) (storage.Storage, error) {
+func openStorage(ctx context.Context, cfg *config.Config, host *Env, log *slog.Logger) (storage.Storage, error) {
 	switch cfg.Storage.Type {
 	case config.StorageLocal, "":
 		base := cfg.Storage.Local.BasePath
@@ -29,7 +29,11 @@ func openStorage(ctx context.Context, cfg *config.Config, environ []string, log 
 		log.InfoContext(ctx, "storage ready", "component", "storage", "type", "local", "path", base)
 		return s, nil
 	case config.StorageAzure:
-		s, err := azureblob.New(azureblob.Options{Config: cfg.Storage.Azure, Environ: azurekv.ParseEnviron(environ), Logger: log, CreateContainer: true})
+		o := azureblob.Options{Config: cfg.Storage.Azure, Logger: log, CreateContainer: true}
+		if host != nil {
+			o.Environ, o.Transport = azurekv.ParseEnviron(host.Environ), host.AzureTransport
+		}
+		s, err := azureblob.New(o)
 		if err != nil {
 			return nil, err
 		}

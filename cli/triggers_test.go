@@ -13,7 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/ospreyhq/osprey/conformance"
+	"github.com/ospreyhq/osprey/devkit/conformance"
 	"github.com/ospreyhq/osprey/flow"
 )
 
@@ -152,8 +152,10 @@ func TestWebhookAndFlowTriggerEndToEnd(t *testing.T) {
 	code, body = call(http.MethodGet, "/api/v1/triggers/search?namespace=acme&q=from", "", "")
 	require.Equal(t, http.StatusOK, code)
 	var list struct {
-		Results []triggerItem `json:"results"`
-		Total   int           `json:"total"`
+		Results []struct {
+			TriggerContext struct{ Disabled bool } `json:"triggerContext"`
+		} `json:"results"`
+		Total int `json:"total"`
 	}
 	require.NoError(t, json.Unmarshal(body, &list))
 	require.Equal(t, 1, list.Total)
@@ -268,7 +270,10 @@ triggers:
 
 	code, body = call(http.MethodPut, "/api/v1/triggers/backfill/pause", `{`+ref+`}`)
 	require.Equal(t, http.StatusOK, code, string(body))
-	var tc triggerContext
+	var tc struct {
+		Backfill          *struct{ Paused bool } `json:"backfill"`
+		NextExecutionDate *time.Time             `json:"nextExecutionDate"`
+	}
 	require.NoError(t, json.Unmarshal(body, &tc))
 	require.NotNil(t, tc.Backfill)
 	require.True(t, tc.Backfill.Paused)
@@ -278,7 +283,7 @@ triggers:
 	require.False(t, tc.Backfill.Paused)
 	code, body = call(http.MethodPost, "/api/v1/triggers/backfill/delete", `{`+ref+`}`)
 	require.Equal(t, http.StatusOK, code)
-	tc = triggerContext{}
+	tc.Backfill, tc.NextExecutionDate = nil, nil
 	require.NoError(t, json.Unmarshal(body, &tc))
 	require.Nil(t, tc.Backfill)
 	require.NotNil(t, tc.NextExecutionDate, "the live schedule keeps its next date")

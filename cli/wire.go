@@ -12,9 +12,10 @@ import (
 	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/expr"
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/flowcache"
+	"github.com/ospreyhq/osprey/internal/seal"
 	"github.com/ospreyhq/osprey/launch"
 	"github.com/ospreyhq/osprey/render"
-	"github.com/ospreyhq/osprey/seal"
 	"github.com/ospreyhq/osprey/storage"
 	"github.com/ospreyhq/osprey/store"
 	"github.com/ospreyhq/osprey/store/sqlite"
@@ -29,39 +30,41 @@ type app struct {
 	store    store.Store
 	reg      *tasks.Registry
 	parse    func([]byte) (*flow.Flow, error)
-	flows    *launch.Flows
+	flows    *flowcache.Cache
 	launcher *launch.Launcher
 	renderer *render.Renderer
-	// flowList caches the flows Flow triggers look at.
-	flowList flowListCache
 	// inputs seals SECRET-type inputs (nil: no key, such inputs refused).
 	inputs *seal.Box
 	// workerRenderer is set when isolation denies the worker secrets.
 	workerRenderer *render.Renderer
 	engine         *engine.Engine
+	environ        []string
+	// env is the host the process runs on (its environment and, in tests,
+	// its Azure transport).
+	env *Env
 	// files is internal storage (FILE inputs, tasks' output files).
-	files   storage.Storage
-	environ []string
+	files storage.Storage
 }
 
 // wire opens the store and builds the shared parts. component names the
 // process's role for secret isolation ("" for all-in-one).
-func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, environ []string) (*app, error) {
+func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, host *Env) (*app, error) {
+	environ := host.Environ
 	st, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
 	reg := newRegistry()
-	a := &app{cfg: cfg, log: log, reg: reg, parse: parser(reg), environ: environ}
-	a.store = flowWatch{Store: st, changed: a.flowList.invalidate}
-	a.flows = launch.NewFlows(st.Flows(), a.parse)
+	a := &app{cfg: cfg, log: log, reg: reg, parse: parser(reg), environ: environ, env: host}
+	a.flows = flowcache.New(st.Flows(), a.parse)
+	a.store = a.flows.Watch(st)
 	a.launcher = &launch.Launcher{Store: st, Flows: a.flows}
 	secrets, err := newSecrets(ctx, a)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	if a.files, err = openStorage(ctx, cfg, environ, a.log); err != nil {
+	if a.files, err = openStorage(ctx, cfg, host, a.log); err != nil {
 		st.Close()
 		return nil, err
 	}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/ospreyhq/osprey/internal/isoduration"
 )
 
 // decode writes every recorded value into cfg (which holds the defaults),
@@ -152,68 +154,9 @@ func parseDuration(s string) (time.Duration, error) {
 		return 0, errors.New("empty duration")
 	}
 	if u := strings.ToUpper(s); strings.HasPrefix(u, "P") || strings.HasPrefix(u, "-P") {
-		return parseISODuration(u)
+		return isoduration.Parse(s)
 	}
 	return time.ParseDuration(s)
-}
-
-func parseISODuration(s string) (time.Duration, error) {
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(strings.TrimPrefix(s, "-"), "P")
-	if s == "" || s == "T" {
-		return 0, errors.New("empty ISO-8601 duration")
-	}
-	var total float64
-	inTime, seen := false, false
-	for s != "" {
-		if s[0] == 'T' {
-			if inTime {
-				return 0, errors.New("repeated T")
-			}
-			inTime = true
-			s = s[1:]
-			if s == "" {
-				return 0, errors.New("T without a time part")
-			}
-			continue
-		}
-		i := strings.IndexFunc(s, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
-		if i <= 0 {
-			return 0, fmt.Errorf("malformed ISO-8601 duration near %q", s)
-		}
-		n, err := strconv.ParseFloat(s[:i], 64)
-		if err != nil {
-			return 0, fmt.Errorf("parse ISO-8601 duration: %w", err)
-		}
-		var unit float64
-		switch {
-		case s[i] == 'D' && !inTime:
-			unit = float64(24 * time.Hour)
-		case s[i] == 'W' && !inTime:
-			unit = float64(7 * 24 * time.Hour)
-		case s[i] == 'H' && inTime:
-			unit = float64(time.Hour)
-		case s[i] == 'M' && inTime:
-			unit = float64(time.Minute)
-		case s[i] == 'S' && inTime:
-			unit = float64(time.Second)
-		default:
-			return 0, fmt.Errorf("unsupported ISO-8601 unit %q", s[i])
-		}
-		total += n * unit
-		if total > float64(1<<62) {
-			return 0, errors.New("duration too long")
-		}
-		seen = true
-		s = s[i+1:]
-	}
-	if !seen {
-		return 0, errors.New("empty ISO-8601 duration")
-	}
-	if neg {
-		total = -total
-	}
-	return time.Duration(total), nil
 }
 
 // placeholderErr is an unresolved ${NAME}.

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ospreyhq/osprey/internal/isoduration"
 )
 
 // Property is one effective setting, as `osprey configs properties` prints it.
@@ -52,39 +54,11 @@ func format(k kind, v reflect.Value) string {
 		}
 		return strconv.FormatBool(v.Elem().Bool())
 	case kindDuration:
-		return formatDuration(time.Duration(v.Int()))
+		return isoduration.Format(time.Duration(v.Int()))
 	case kindStrings:
 		return strings.Join(v.Interface().([]string), ",")
 	}
 	return fmt.Sprint(v.Interface())
-}
-
-// formatDuration writes d in Kestra's ISO-8601 form (PT1M30S).
-func formatDuration(d time.Duration) string {
-	if d == 0 {
-		return "PT0S"
-	}
-	neg := d < 0
-	if neg {
-		d = -d
-	}
-	var b strings.Builder
-	if neg {
-		b.WriteByte('-')
-	}
-	b.WriteString("PT")
-	if h := d / time.Hour; h > 0 {
-		fmt.Fprintf(&b, "%dH", h)
-		d -= h * time.Hour
-	}
-	if m := d / time.Minute; m > 0 {
-		fmt.Fprintf(&b, "%dM", m)
-		d -= m * time.Minute
-	}
-	if d > 0 {
-		b.WriteString(strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + "S")
-	}
-	return b.String()
 }
 
 func flatten(prefix string, v any, src Source, out *[]Property) {

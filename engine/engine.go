@@ -57,20 +57,6 @@ type Engine struct {
 	Starter Starter
 }
 
-// Result is what a worker reports for one attempt of a task run.
-type Result struct {
-	TaskRunID string         `json:"taskRunId"`
-	Attempt   int            `json:"attempt"`
-	State     flow.State     `json:"state"`
-	Outputs   map[string]any `json:"outputs,omitempty"`
-	Error     string         `json:"error,omitempty"`
-	Started   time.Time      `json:"started"`
-	Ended     time.Time      `json:"ended"`
-	WorkerID  string         `json:"workerId,omitempty"`
-	// Labels are execution labels a task (Labels) asks to set.
-	Labels []flow.Label `json:"labels,omitempty"`
-}
-
 // Step is the input of one Advance call.
 type Step struct {
 	Flow    *flow.Flow

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"sync"
 	"time"
 
@@ -23,22 +22,6 @@ import (
 // Flows loads parsed flow revisions.
 type Flows interface {
 	Get(ctx context.Context, namespace, id string, rev int) (*flow.Flow, error)
-}
-
-// Payload is what a job carries to a worker.
-type Payload struct {
-	Namespace string         `json:"namespace"`
-	FlowID    string         `json:"flowId"`
-	Revision  int            `json:"revision"`
-	TaskID    string         `json:"taskId"`
-	TaskRun   *flow.TaskRun  `json:"taskRun"`
-	Attempt   int            `json:"attempt"`
-	Vars      map[string]any `json:"vars"`
-}
-
-// JobID names the job of one attempt of a task run.
-func JobID(taskRunID string, attempt int) string {
-	return taskRunID + "-" + strconv.Itoa(attempt)
 }
 
 // Options configure an Executor.
@@ -354,17 +337,17 @@ func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, b
 	st := x.opts.Store
 	jobs := make([]store.Job, 0, len(fx.Dispatch))
 	for _, d := range fx.Dispatch {
-		p := Payload{Namespace: ex.Namespace, FlowID: ex.FlowID, Revision: ex.FlowRevision, TaskID: d.Task.ID, TaskRun: d.TaskRun, Attempt: d.Attempt, Vars: d.Vars}
+		p := engine.Payload{Namespace: ex.Namespace, FlowID: ex.FlowID, Revision: ex.FlowRevision, TaskID: d.Task.ID, TaskRun: d.TaskRun, Attempt: d.Attempt, Vars: d.Vars}
 		raw, err := marshal(p)
 		if err != nil {
 			return fmt.Errorf("encode job for task %s: %w", d.Task.ID, err)
 		}
-		jobs = append(jobs, store.Job{ID: JobID(d.TaskRun.ID, d.Attempt), ExecutionID: ex.ID, TaskRunID: d.TaskRun.ID, Attempt: d.Attempt, Payload: raw, State: store.JobQueued})
+		jobs = append(jobs, store.Job{ID: engine.JobID(d.TaskRun.ID, d.Attempt), ExecutionID: ex.ID, TaskRunID: d.TaskRun.ID, Attempt: d.Attempt, Payload: raw, State: store.JobQueued})
 	}
 	var cancel []string
 	for _, trID := range fx.Cancel {
 		if tr := ex.TaskRunByID(trID); tr != nil {
-			cancel = append(cancel, JobID(trID, len(tr.Attempts)+1))
+			cancel = append(cancel, engine.JobID(trID, len(tr.Attempts)+1))
 		}
 	}
 	_, err := st.Executions().Save(ctx, store.SaveParams{

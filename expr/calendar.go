@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ospreyhq/osprey/calendar"
+	"github.com/ospreyhq/osprey/internal/calendar"
 )
 
 // Kestra's calendar functions (isWeekend, isPublicHoliday,

@@ -9,7 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/ospreyhq/osprey/textcase"
+	"github.com/ospreyhq/osprey/internal/textcase"
 	"hash"
 	"math"
 	"net/url"

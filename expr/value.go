@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/ospreyhq/osprey/internal/isoduration"
 )
 
 // Values inside the evaluator are: nil, bool, int64, float64, string,
@@ -73,7 +75,7 @@ func norm(v any) any {
 		}
 		return out
 	case time.Duration:
-		return javaDuration(x)
+		return isoduration.Format(x)
 	case fmt.Stringer:
 		if _, isErr := v.(error); !isErr && !isContainer(v) {
 			return x.String()
@@ -133,30 +135,6 @@ func normReflect(v any) any {
 		return m
 	}
 	return fmt.Sprint(v)
-}
-
-// javaDuration prints a duration as ISO-8601 like java.time.Duration.
-func javaDuration(d time.Duration) string {
-	if d == 0 {
-		return "PT0S"
-	}
-	var b strings.Builder
-	b.WriteString("PT")
-	h := d / time.Hour
-	d -= h * time.Hour
-	m := d / time.Minute
-	d -= m * time.Minute
-	if h != 0 {
-		b.WriteString(strconv.FormatInt(int64(h), 10) + "H")
-	}
-	if m != 0 {
-		b.WriteString(strconv.FormatInt(int64(m), 10) + "M")
-	}
-	if d != 0 {
-		s := strconv.FormatFloat(d.Seconds(), 'f', -1, 64)
-		b.WriteString(s + "S")
-	}
-	return b.String()
 }
 
 // getAttr resolves obj[key]. found is false when the key does not exist.

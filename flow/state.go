@@ -2,8 +2,9 @@ package flow
 
 import (
 	"slices"
-	"strconv"
 	"time"
+
+	"github.com/ospreyhq/osprey/internal/isoduration"
 )
 
 // State is the lifecycle state of an execution, a task run or an attempt,
@@ -92,33 +93,10 @@ func (si *StateInfo) Set(s State, now time.Time) {
 	} else {
 		si.EndDate = nil
 	}
-	si.Duration = isoDuration(now.Sub(start))
+	si.Duration = isoduration.Format(now.Sub(start))
 }
 
 // Has reports whether the history contains s.
 func (si StateInfo) Has(s State) bool {
 	return slices.ContainsFunc(si.Histories, func(h StateHistory) bool { return h.State == s })
-}
-
-// isoDuration formats d as an ISO-8601 duration the way Java's
-// Duration.toString does (PT1H2M3.5S), which is what Kestra's API returns.
-func isoDuration(d time.Duration) string {
-	if d <= 0 {
-		return "PT0S"
-	}
-	h := int64(d / time.Hour)
-	d -= time.Duration(h) * time.Hour
-	m := int64(d / time.Minute)
-	d -= time.Duration(m) * time.Minute
-	out := "PT"
-	if h > 0 {
-		out += strconv.FormatInt(h, 10) + "H"
-	}
-	if m > 0 {
-		out += strconv.FormatInt(m, 10) + "M"
-	}
-	if d > 0 || (h == 0 && m == 0) {
-		out += strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + "S"
-	}
-	return out
 }

@@ -20,6 +20,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/internal/isoduration"
 )
 
 // errFileInput is returned for a FILE input that is not a stored file.
@@ -374,14 +375,14 @@ func convertDuration(in *flow.Input, v any) (any, error) {
 		if err != nil {
 			return nil, fmt.Errorf("its %s bound `%s` is not valid: %v", bound, b, err)
 		}
-		if bound == "min" && d.cmp(bd) < 0 {
-			return nil, fmt.Errorf("it must be more than `%s`", bd)
+		if bound == "min" && d < bd {
+			return nil, fmt.Errorf("it must be more than `%s`", isoduration.Format(bd))
 		}
-		if bound == "max" && d.cmp(bd) > 0 {
-			return nil, fmt.Errorf("it must be less than `%s`", bd)
+		if bound == "max" && d > bd {
+			return nil, fmt.Errorf("it must be less than `%s`", isoduration.Format(bd))
 		}
 	}
-	return d.String(), nil
+	return isoduration.Format(d), nil
 }
 
 // parseJSON reads a JSON input: a string is parsed (numbers stay exact

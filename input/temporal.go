@@ -3,11 +3,12 @@ package input
 import (
 	"errors"
 	"fmt"
-	"math/big"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ospreyhq/osprey/internal/isoduration"
 )
 
 // parseInstant reads a DATETIME as Java's Instant.parse does: an ISO-8601
@@ -89,106 +90,5 @@ func formatLocalTime(t time.Time) string {
 	return out
 }
 
-// javaDuration is a java.time.Duration: seconds and a nanosecond
-// adjustment in [0, 1e9), so its printed form matches Kestra's.
-type javaDuration struct {
-	secs  int64
-	nanos int64
-}
-
-var isoDuration = regexp.MustCompile(`(?i)^([-+]?)P(?:([-+]?[0-9]+)D)?(T(?:([-+]?[0-9]+)H)?(?:([-+]?[0-9]+)M)?(?:([-+]?[0-9]+)(?:[.,]([0-9]{0,9}))?S)?)?$`)
-
-var errDuration = errors.New("it must be an ISO-8601 duration, such as PT30S, PT1H30M or P2D")
-
-// parseDuration reads a DURATION as Duration.parse does: days, hours,
-// minutes and seconds (with a fraction), each optionally signed.
-func parseDuration(s string) (javaDuration, error) {
-	m := isoDuration.FindStringSubmatch(s)
-	if m == nil || strings.EqualFold(m[3], "T") || (m[2] == "" && m[3] == "") {
-		return javaDuration{}, errDuration
-	}
-	total := new(big.Int) // nanoseconds
-	add := func(field string, unit int64) bool {
-		if field == "" {
-			return true
-		}
-		n, ok := new(big.Int).SetString(strings.TrimPrefix(field, "+"), 10)
-		if !ok {
-			return false
-		}
-		total.Add(total, n.Mul(n, big.NewInt(unit)))
-		return true
-	}
-	const sec = int64(time.Second)
-	if !add(m[2], 86400*sec) || !add(m[4], 3600*sec) || !add(m[5], 60*sec) || !add(m[6], sec) {
-		return javaDuration{}, errDuration
-	}
-	if m[7] != "" {
-		frac, _ := strconv.ParseInt(m[7]+strings.Repeat("0", 9-len(m[7])), 10, 64)
-		if strings.HasPrefix(m[6], "-") {
-			frac = -frac
-		}
-		total.Add(total, big.NewInt(frac))
-	}
-	if m[1] == "-" {
-		total.Neg(total)
-	}
-	secs, nanos := new(big.Int).DivMod(total, big.NewInt(sec), new(big.Int)) // Euclidean: nanos ≥ 0
-	if !secs.IsInt64() {
-		return javaDuration{}, errors.New("it is a duration too long to represent")
-	}
-	return javaDuration{secs: secs.Int64(), nanos: nanos.Int64()}, nil
-}
-
-func (d javaDuration) cmp(o javaDuration) int {
-	switch {
-	case d.secs != o.secs:
-		if d.secs < o.secs {
-			return -1
-		}
-		return 1
-	case d.nanos < o.nanos:
-		return -1
-	case d.nanos > o.nanos:
-		return 1
-	}
-	return 0
-}
-
-// String prints d as Duration.toString does: PT8H6M12.345S, PT48H for two
-// days, PT0S for zero, and negative parts each signed.
-func (d javaDuration) String() string {
-	if d.secs == 0 && d.nanos == 0 {
-		return "PT0S"
-	}
-	eff := d.secs
-	if eff < 0 && d.nanos > 0 {
-		eff++
-	}
-	hours, minutes, secs := eff/3600, (eff%3600)/60, eff%60
-	var b strings.Builder
-	b.WriteString("PT")
-	if hours != 0 {
-		b.WriteString(strconv.FormatInt(hours, 10) + "H")
-	}
-	if minutes != 0 {
-		b.WriteString(strconv.FormatInt(minutes, 10) + "M")
-	}
-	if secs == 0 && d.nanos == 0 && b.Len() > 2 {
-		return b.String()
-	}
-	if d.secs < 0 && d.nanos > 0 && secs == 0 {
-		b.WriteString("-0")
-	} else {
-		b.WriteString(strconv.FormatInt(secs, 10))
-	}
-	if d.nanos > 0 {
-		n := d.nanos
-		if d.secs < 0 {
-			n = int64(time.Second) - n
-		}
-		b.WriteString("." + strings.TrimRight(fmt.Sprintf("%09d", n), "0"))
-	}
-	b.WriteString("S")
-	return b.String()
-}
+// parseDuration reads a DURATION as Duration.parse does.
+func parseDuration(s string) (time.Duration, error) { return isoduration.Parse(s) }

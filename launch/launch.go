@@ -1,7 +1,6 @@
 // Package launch creates executions and acts on them from outside the
 // executor: start (inputs checked and typed), subflow starts for the
-// engine, kill, resume. It also keeps parsed flow revisions cached, since
-// a revision never changes once stored.
+// engine, kill, resume.
 package launch
 
 import (
@@ -10,82 +9,28 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/input"
+	"github.com/ospreyhq/osprey/internal/seal"
 	"github.com/ospreyhq/osprey/mask"
-	"github.com/ospreyhq/osprey/seal"
 	"github.com/ospreyhq/osprey/store"
 )
 
 // correlationLabel ties the executions of a subflow chain to the root one.
 const correlationLabel = "system.correlationId"
 
-// Parser parses and validates flow YAML.
-type Parser func(src []byte) (*flow.Flow, error)
-
-// Flows loads parsed flow revisions, caching them.
-type Flows struct {
-	store store.FlowStore
-	parse Parser
-
-	mu    sync.RWMutex
-	cache map[string]*flow.Flow
+// Flows loads parsed flow revisions (a *flowcache.Cache).
+type Flows interface {
+	Get(ctx context.Context, namespace, id string, rev int) (*flow.Flow, error)
 }
-
-// maxCachedFlows bounds the revision cache; past it the cache starts over,
-// which costs one parse per flow.
-const maxCachedFlows = 4096
-
-// NewFlows returns a loader over fs.
-func NewFlows(fs store.FlowStore, parse Parser) *Flows {
-	return &Flows{store: fs, parse: parse, cache: map[string]*flow.Flow{}}
-}
-
-// Get returns revision rev of a flow (0: the latest live one).
-func (f *Flows) Get(ctx context.Context, namespace, id string, rev int) (*flow.Flow, error) {
-	if rev > 0 {
-		if fl := f.cached(namespace, id, rev); fl != nil {
-			return fl, nil
-		}
-	}
-	rec, err := f.store.Get(ctx, namespace, id, rev)
-	if err != nil {
-		return nil, fmt.Errorf("load flow %s.%s: %w", namespace, id, err)
-	}
-	if fl := f.cached(namespace, id, rec.Revision); fl != nil {
-		return fl, nil
-	}
-	fl, err := f.parse([]byte(rec.Source))
-	if err != nil {
-		return nil, fmt.Errorf("parse flow %s.%s revision %d: %w", namespace, id, rec.Revision, err)
-	}
-	fl.Revision = rec.Revision
-	fl.Source = rec.Source
-	f.mu.Lock()
-	if len(f.cache) >= maxCachedFlows {
-		f.cache = map[string]*flow.Flow{}
-	}
-	f.cache[cacheKey(namespace, id, rec.Revision)] = fl
-	f.mu.Unlock()
-	return fl, nil
-}
-
-func (f *Flows) cached(namespace, id string, rev int) *flow.Flow {
-	f.mu.RLock()
-	defer f.mu.RUnlock()
-	return f.cache[cacheKey(namespace, id, rev)]
-}
-
-func cacheKey(ns, id string, rev int) string { return fmt.Sprintf("%s|%s|%d", ns, id, rev) }
 
 // Launcher creates and steers executions.
 type Launcher struct {
 	Store store.Store
-	Flows *Flows
+	Flows Flows
 	Now   func() time.Time
 	// Secrets seals SECRET-type inputs before they are stored; without it
 	// such inputs are refused.

@@ -10,7 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"github.com/ospreyhq/osprey/textcase"
+	"github.com/ospreyhq/osprey/internal/textcase"
 	"net/url"
 	"sort"
 	"strings"

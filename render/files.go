@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/ospreyhq/osprey/expr"
-	"github.com/ospreyhq/osprey/nsfile"
+	"github.com/ospreyhq/osprey/internal/nsfile"
 	"github.com/ospreyhq/osprey/storage"
 	"github.com/ospreyhq/osprey/store"
 )

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/flowcache"
 	"github.com/ospreyhq/osprey/launch"
 	"github.com/ospreyhq/osprey/server"
 	"github.com/ospreyhq/osprey/store"
@@ -79,7 +80,7 @@ func newActionEnv(t *testing.T) *actionEnv {
 	t.Cleanup(func() { st.Close() })
 	reg := tasks.New()
 	parse := func(src []byte) (*flow.Flow, error) { return flow.Parse(src, flow.ParseOptions{Types: reg}) }
-	l := &launch.Launcher{Store: st, Flows: launch.NewFlows(st.Flows(), parse)}
+	l := &launch.Launcher{Store: st, Flows: flowcache.New(st.Flows(), parse)}
 	srv := server.New(server.Options{Store: st, Parse: parse, Runner: launchRunner{l: l, reg: reg}})
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)

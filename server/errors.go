@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -93,7 +94,7 @@ func classify(err error) (int, errorBody) {
 			Details: []*flow.Error{{Path: "inputs." + inErr.Input, Message: inErr.Message}},
 		}
 	case errors.As(err, &maxErr):
-		return http.StatusRequestEntityTooLarge, errorBody{Message: "request body too large"}
+		return http.StatusRequestEntityTooLarge, errorBody{Message: fmt.Sprintf("request body too large: the limit is %s", byteSize(maxErr.Limit))}
 	case errors.Is(err, store.ErrNotFound):
 		return http.StatusNotFound, errorBody{Message: err.Error()}
 	case errors.Is(err, store.ErrConflict):
@@ -118,4 +119,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// byteSize prints a limit the way a user configures it: 8 MiB, 512 KiB.
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ospreyhq/osprey/nsfile"
+	"github.com/ospreyhq/osprey/internal/nsfile"
 	"github.com/ospreyhq/osprey/store"
 )
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ospreyhq/osprey/internal/seal"
 	"github.com/ospreyhq/osprey/secrets"
 	"github.com/ospreyhq/osprey/secrets/embedded"
 	envsecrets "github.com/ospreyhq/osprey/secrets/env"
@@ -23,7 +24,7 @@ func secretsEnv(t *testing.T, readOnly bool) (*env, *secrets.Manager) {
 	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "osprey.db"), sqlite.Options{})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = st.Close() })
-	key, err := embedded.DeriveKey("a test key that is long enough to derive")
+	key, err := seal.DeriveKey("a test key that is long enough to derive")
 	require.NoError(t, err)
 	b, err := embedded.New(st.Secrets(), key)
 	require.NoError(t, err)

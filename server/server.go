@@ -66,6 +66,8 @@ type Options struct {
 	Parse  func(src []byte) (*flow.Flow, error)
 	Runner Runner
 	Logger *slog.Logger
+	// Triggers enables the webhook endpoint and the trigger API.
+	Triggers *Triggers
 
 	// Addr is the API's listen address ("127.0.0.1:8080"; port 0 picks one).
 	// Use ListenAddr to derive it from the configured host and auth.
@@ -168,6 +170,9 @@ func New(o Options) *Server {
 	}
 	s.routes()
 	s.actionRoutes()
+	if o.Triggers != nil {
+		s.triggerRoutes()
+	}
 	s.managementRoutes()
 	return s
 }

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/ospreyhq/osprey/flow"
-	"github.com/ospreyhq/osprey/nsfile"
+	"github.com/ospreyhq/osprey/internal/nsfile"
 	"github.com/ospreyhq/osprey/worker"
 )
 

@@ -16,8 +16,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ospreyhq/osprey/calendar"
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/internal/calendar"
 )
 
 // Renderer renders expressions; render.Renderer implements it.

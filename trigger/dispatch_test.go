@@ -16,7 +16,7 @@ import (
 	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/input"
-	"github.com/ospreyhq/osprey/seal"
+	"github.com/ospreyhq/osprey/internal/seal"
 	"github.com/ospreyhq/osprey/store"
 	"github.com/ospreyhq/osprey/store/sqlite"
 	"github.com/ospreyhq/osprey/tasks"

@@ -19,10 +19,9 @@ import (
 	"time"
 
 	"github.com/ospreyhq/osprey/engine"
-	"github.com/ospreyhq/osprey/executor"
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/internal/seal"
 	"github.com/ospreyhq/osprey/mask"
-	"github.com/ospreyhq/osprey/seal"
 	"github.com/ospreyhq/osprey/store"
 )
 
@@ -287,7 +286,7 @@ func (w *Worker) execute(ctx context.Context, j store.Job) (res engine.Result, l
 		res.Ended = time.Now().UTC()
 		return res, buf.take()
 	}
-	var p executor.Payload
+	var p engine.Payload
 	if err := flow.DecodeJSON(j.Payload, &p); err != nil {
 		return fail(fmt.Sprintf("unreadable job: %v", err))
 	}

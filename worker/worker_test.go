@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ospreyhq/osprey/engine"
-	"github.com/ospreyhq/osprey/executor"
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/store"
 	"github.com/ospreyhq/osprey/store/sqlite"
@@ -109,7 +108,7 @@ func runJobWith(t *testing.T, id, timeout string, beforeStart func(st store.Stor
 	tr := &flow.TaskRun{ID: "tr1", ExecutionID: "ex1", Namespace: "n", FlowID: "f", TaskID: id, State: flow.NewStateInfo(flow.StateRunning, now)}
 	ex := &flow.Execution{ID: "ex1", Namespace: "n", FlowID: "f", FlowRevision: 1, State: flow.NewStateInfo(flow.StateRunning, now), TaskRunList: []*flow.TaskRun{tr}}
 	require.NoError(t, st.Executions().Create(ctx, ex))
-	payload, err := json.Marshal(executor.Payload{Namespace: "n", FlowID: "f", Revision: 1, TaskID: id, TaskRun: tr, Attempt: 1, Vars: map[string]any{}})
+	payload, err := json.Marshal(engine.Payload{Namespace: "n", FlowID: "f", Revision: 1, TaskID: id, TaskRun: tr, Attempt: 1, Vars: map[string]any{}})
 	require.NoError(t, err)
 	_, err = st.Executions().Save(ctx, store.SaveParams{Execution: ex, Version: 1, Jobs: []store.Job{{ID: "j1", ExecutionID: "ex1", TaskRunID: "tr1", Attempt: 1, Payload: payload}}})
 	require.NoError(t, err)

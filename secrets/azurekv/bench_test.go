@@ -4,7 +4,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/ospreyhq/osprey/azurefake"
+	"github.com/ospreyhq/osprey/devkit/azurefake"
 	"github.com/ospreyhq/osprey/secrets"
 )
 

@@ -9,8 +9,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ospreyhq/osprey/azurefake"
 	"github.com/ospreyhq/osprey/config"
+	"github.com/ospreyhq/osprey/devkit/azurefake"
 	"github.com/ospreyhq/osprey/secrets/azurekv"
 )
 

@@ -8,11 +8,7 @@ package embedded
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/hkdf"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -22,6 +18,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/ospreyhq/osprey/internal/seal"
 	"github.com/ospreyhq/osprey/secrets"
 	"github.com/ospreyhq/osprey/store"
 )
@@ -34,8 +31,8 @@ const version byte = 1
 
 // Backend stores sealed secrets in a store.SecretStore.
 type Backend struct {
-	st   store.SecretStore
-	aead cipher.AEAD
+	st  store.SecretStore
+	box *seal.Box
 }
 
 var (
@@ -43,33 +40,14 @@ var (
 	_ secrets.Writer  = (*Backend)(nil)
 )
 
-// New returns a backend sealing values with key (see DeriveKey).
+// New returns a backend sealing values with key (see seal.DeriveKey).
 func New(st store.SecretStore, key []byte) (*Backend, error) {
-	if len(key) != 32 {
-		return nil, fmt.Errorf("embedded secrets key must be 32 bytes, got %d", len(key))
-	}
-	block, err := aes.NewCipher(key)
+	// The box's purpose is unused: each value is bound to its name by aad.
+	box, err := seal.New(key, "")
 	if err != nil {
-		return nil, fmt.Errorf("create AES cipher: %w", err)
+		return nil, fmt.Errorf("embedded secrets key: %w", err)
 	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, fmt.Errorf("create GCM: %w", err)
-	}
-	return &Backend{st: st, aead: aead}, nil
-}
-
-// DeriveKey turns a configured key into 32 bytes: a base64 value of exactly
-// 32 bytes is used as is (openssl rand -base64 32); any other string of at
-// least 32 characters goes through HKDF-SHA256.
-func DeriveKey(configured string) ([]byte, error) {
-	if b, err := base64.StdEncoding.DecodeString(configured); err == nil && len(b) == 32 {
-		return b, nil
-	}
-	if len(configured) < 32 {
-		return nil, fmt.Errorf("the key has %d characters; use at least 32, e.g. the output of openssl rand -base64 32", len(configured))
-	}
-	return hkdf.Key(sha256.New, []byte(configured), nil, "osprey embedded secrets v1", 32)
+	return &Backend{st: st, box: box}, nil
 }
 
 // KeyFile is the name of the generated key under the data directory.
@@ -82,7 +60,7 @@ func LoadOrCreateKey(ctx context.Context, dir string, log *slog.Logger) ([]byte,
 	path := filepath.Join(dir, KeyFile)
 	raw, err := os.ReadFile(path)
 	if err == nil {
-		return DeriveKey(strings.TrimSpace(string(raw)))
+		return seal.DeriveKey(strings.TrimSpace(string(raw)))
 	}
 	if !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("read secrets key %s: %w", path, err)
@@ -119,20 +97,14 @@ func aad(namespace, key string) []byte {
 }
 
 func (b *Backend) seal(namespace, key, value string) ([]byte, error) {
-	nonce := make([]byte, b.aead.NonceSize(), 1+b.aead.NonceSize()+len(value)+b.aead.Overhead())
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, fmt.Errorf("generate nonce: %w", err)
-	}
-	out := append([]byte{version}, nonce...)
-	return b.aead.Seal(out, nonce, []byte(value), aad(namespace, key)), nil
+	return append([]byte{version}, b.box.SealBytes([]byte(value), aad(namespace, key))...), nil
 }
 
 func (b *Backend) open(namespace, key string, ct []byte) (string, error) {
-	n := b.aead.NonceSize()
-	if len(ct) < 1+n || ct[0] != version {
+	if len(ct) < 1 || ct[0] != version {
 		return "", fmt.Errorf("secret %q in %q: unknown ciphertext format", key, namespace)
 	}
-	pt, err := b.aead.Open(nil, ct[1:1+n], ct[1+n:], aad(namespace, key))
+	pt, err := b.box.OpenBytes(ct[1:], aad(namespace, key))
 	if err != nil {
 		return "", fmt.Errorf("secret %q in %q cannot be decrypted: the key differs from the one it was written with (kestra.secret.embedded.key)", key, namespace)
 	}

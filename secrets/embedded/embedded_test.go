@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	_ "modernc.org/sqlite"
 
+	"github.com/ospreyhq/osprey/internal/seal"
 	"github.com/ospreyhq/osprey/mask"
 	"github.com/ospreyhq/osprey/secrets"
 	"github.com/ospreyhq/osprey/secrets/embedded"
@@ -29,7 +30,7 @@ func openStore(t *testing.T, dir string) store.Store {
 }
 
 func testKey(t *testing.T) []byte {
-	k, err := embedded.DeriveKey("a configured key of at least thirty-two characters")
+	k, err := seal.DeriveKey("a configured key of at least thirty-two characters")
 	require.NoError(t, err)
 	return k
 }
@@ -119,7 +120,7 @@ func TestWrongKeyAndSwappedRows(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, b.Put(t.Context(), secrets.PutParams{Namespace: "acme", Key: "A", Value: "value-of-a"}))
 
-	other, err := embedded.DeriveKey(base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)))
+	other, err := seal.DeriveKey(base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)))
 	require.NoError(t, err)
 	wrong, err := embedded.New(st.Secrets(), other)
 	require.NoError(t, err)
@@ -146,16 +147,6 @@ func TestGeneratedKeyIsStable(t *testing.T) {
 	fi, err := os.Stat(filepath.Join(dir, embedded.KeyFile))
 	require.NoError(t, err)
 	require.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
-}
-
-func TestDeriveKey(t *testing.T) {
-	t.Parallel()
-	_, err := embedded.DeriveKey("short")
-	require.ErrorContains(t, err, "at least 32")
-	raw := bytes.Repeat([]byte{1}, 32)
-	k, err := embedded.DeriveKey(base64.StdEncoding.EncodeToString(raw))
-	require.NoError(t, err)
-	require.Equal(t, raw, k)
 }
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -5,7 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/ospreyhq/osprey/pgtest"
+	"github.com/ospreyhq/osprey/devkit/pgtest"
 	"github.com/ospreyhq/osprey/store"
 	"github.com/ospreyhq/osprey/store/postgres"
 	"github.com/ospreyhq/osprey/store/storetest"

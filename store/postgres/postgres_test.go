@@ -9,8 +9,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ospreyhq/osprey/devkit/pgtest"
 	"github.com/ospreyhq/osprey/flow"
-	"github.com/ospreyhq/osprey/pgtest"
 	"github.com/ospreyhq/osprey/store"
 	"github.com/ospreyhq/osprey/store/postgres"
 	"github.com/ospreyhq/osprey/store/storetest"

@@ -1,9 +1,0 @@
-package e2e
-
-import (
-	"testing"
-
-	"github.com/ospreyhq/osprey/pgtest"
-)
-
-func TestMain(m *testing.M) { pgtest.Main(m) }

@@ -1,0 +1,42 @@
+package engine
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/ospreyhq/osprey/flow"
+)
+
+// The two messages between executor and worker live here, side by side,
+// because both sides import engine: a job's Payload goes out, a Result
+// comes back.
+
+// Payload is what a job carries to a worker.
+type Payload struct {
+	Namespace string         `json:"namespace"`
+	FlowID    string         `json:"flowId"`
+	Revision  int            `json:"revision"`
+	TaskID    string         `json:"taskId"`
+	TaskRun   *flow.TaskRun  `json:"taskRun"`
+	Attempt   int            `json:"attempt"`
+	Vars      map[string]any `json:"vars"`
+}
+
+// JobID names the job of one attempt of a task run.
+func JobID(taskRunID string, attempt int) string {
+	return taskRunID + "-" + strconv.Itoa(attempt)
+}
+
+// Result is what a worker reports for one attempt of a task run.
+type Result struct {
+	TaskRunID string         `json:"taskRunId"`
+	Attempt   int            `json:"attempt"`
+	State     flow.State     `json:"state"`
+	Outputs   map[string]any `json:"outputs,omitempty"`
+	Error     string         `json:"error,omitempty"`
+	Started   time.Time      `json:"started"`
+	Ended     time.Time      `json:"ended"`
+	WorkerID  string         `json:"workerId,omitempty"`
+	// Labels are execution labels a task (Labels) asks to set.
+	Labels []flow.Label `json:"labels,omitempty"`
+}

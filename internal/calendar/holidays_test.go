@@ -1,0 +1,69 @@
+package calendar_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ospreyhq/osprey/internal/calendar"
+)
+
+func TestIsPublicHoliday(t *testing.T) {
+	t.Parallel()
+	day := func(s string) time.Time {
+		d, err := time.Parse(time.DateOnly, s)
+		require.NoError(t, err)
+		return d
+	}
+	cases := []struct {
+		date, country, sub string
+		want               bool
+		err                string
+	}{
+		{"2026-07-14", "FR", "", true, ""},  // Fête nationale
+		{"2026-07-15", "FR", "", false, ""}, // an ordinary Wednesday
+		{"2026-12-25", "fr", "", true, ""},
+		{"2026-01-06", "DE", "", false, ""},  // Epiphany is not national in Germany…
+		{"2026-01-06", "DE", "BY", true, ""}, // …but it is in Bavaria
+		{"2026-01-06", "DE", "DE-BY", true, ""},
+		{"2026-07-03", "US", "", true, ""}, // Independence Day on a Saturday, observed on Friday
+		{"2026-11-26", "US", "", true, ""}, // Thanksgiving
+		{"2026-01-26", "AU", "NSW", true, ""},
+		{"2026-07-14", "", "", false, "needs a country"},
+		{"2026-07-14", "XX", "", false, "no public holiday calendar for XX"},
+		{"2026-07-14", "FR", "ZZ", false, "no public holiday calendar for FR-ZZ"},
+	}
+	for _, tc := range cases {
+		got, err := calendar.IsPublicHoliday(day(tc.date), tc.country, tc.sub)
+		if tc.err != "" {
+			require.ErrorContains(t, err, tc.err, tc.date)
+			continue
+		}
+		require.NoError(t, err, tc.date)
+		require.Equal(t, tc.want, got, "%s %s %s", tc.date, tc.country, tc.sub)
+	}
+	require.Contains(t, calendar.HolidayCalendars(), "CH-ZH")
+}
+
+func TestIsDayWeekInMonth(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		date, day, position string
+		want                bool
+	}{
+		{"2026-03-07", "SATURDAY", "FIRST", true},
+		{"2026-03-07", "saturday", "SECOND", false},
+		{"2026-03-28", "SATURDAY", "LAST", true},
+		{"2026-03-21", "SATURDAY", "LAST", false},
+		{"2026-03-21", "SATURDAY", "THIRD", true},
+		{"2026-03-26", "THURSDAY", "FOURTH", true},
+		{"2026-03-07", "MONDAY", "FIRST", false},
+		{"2026-03-07", "SATURDAY", "FIFTH", false},
+	}
+	for _, tc := range cases {
+		d, err := time.Parse(time.DateOnly, tc.date)
+		require.NoError(t, err)
+		require.Equal(t, tc.want, calendar.IsDayWeekInMonth(d, tc.day, tc.position), "%s %s %s", tc.date, tc.day, tc.position)
+	}
+}
