@@ -12,8 +12,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/sas"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ospreyhq/osprey/devkit/azurefake"
 	"github.com/ospreyhq/osprey/config"
+	"github.com/ospreyhq/osprey/devkit/azurefake"
 	"github.com/ospreyhq/osprey/secrets/azurekv"
 	"github.com/ospreyhq/osprey/storage"
 	"github.com/ospreyhq/osprey/storage/azureblob"
