@@ -128,3 +128,64 @@ tasks:
 	require.Equal(t, http.StatusUnprocessableEntity, code, string(resp))
 	require.Contains(t, string(resp), "is not a file of namespace company.team")
 }
+
+// TestShellFilesEndToEnd hands a FILE input to a shell task through
+// inputFiles, collects what the script writes with outputFiles, reads the
+// result back in the next task, and purges the execution's files with the
+// execution.
+func TestShellFilesEndToEnd(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	sys := startSystem(t, &conformance.Env{}, `
+id: transform
+namespace: company.team
+inputs:
+  - id: data
+    type: FILE
+tasks:
+  - id: upper
+    type: io.kestra.plugin.scripts.shell.Commands
+    inputFiles:
+      in.csv: "{{ inputs.data }}"
+      note.txt: inline content
+    outputFiles: ["*.out", "reports/**"]
+    commands:
+      - tr a-z A-Z < in.csv > upper.out
+      - mkdir -p reports && cat note.txt > reports/note.md
+      - echo ignored > skipped.tmp
+  - id: check
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ read(outputs.upper.outputFiles['upper.out']) | trim }}|{{ read(outputs.upper.outputFiles['reports/note.md']) }}|{{ outputs.upper.outputFiles | length }}"
+`)
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, err := mw.CreateFormFile("data", "in.csv")
+	require.NoError(t, err)
+	_, _ = fw.Write([]byte("a,b\nc,d\n"))
+	require.NoError(t, mw.Close())
+	code, resp, err := sys.HTTP(ctx, http.MethodPost, "/api/v1/main/executions/company.team/transform", mw.FormDataContentType(), body.Bytes())
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, code, string(resp))
+	var started flow.Execution
+	require.NoError(t, json.Unmarshal(resp, &started))
+	var ex *flow.Execution
+	require.Eventually(t, func() bool {
+		ex, err = sys.Execution(ctx, started.ID)
+		return err == nil && ex.State.Current.IsTerminal()
+	}, 20*time.Second, 20*time.Millisecond)
+	require.Equal(t, flow.StateSuccess, ex.State.Current, "%+v", ex.TaskRunList)
+	require.Equal(t, "A,B\nC,D|inline content|2", ex.TaskRunsByTaskID("check")[0].Outputs["value"])
+	upper := ex.TaskRunsByTaskID("upper")[0]
+	files := upper.Outputs["outputFiles"].(map[string]any)
+	require.Equal(t, "kestra:///company/team/transform/executions/"+ex.ID+"/tasks/upper/"+upper.ID+"/upper.out", files["upper.out"])
+
+	list, err := sys.a.files.List(ctx, "/company/team/transform/executions/"+ex.ID)
+	require.NoError(t, err)
+	require.Len(t, list, 3, "the input and the two output files")
+	code, _, err = sys.HTTP(ctx, http.MethodDelete, "/api/v1/main/executions/"+ex.ID, "", nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusNoContent, code)
+	list, err = sys.a.files.List(ctx, "/company/team/transform/executions/"+ex.ID)
+	require.NoError(t, err)
+	require.Empty(t, list, "deleting the execution purges its files")
+}

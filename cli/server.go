@@ -160,7 +160,7 @@ func runServer(ctx context.Context, env *Env, mode string, roles []string, fl se
 		threads := fl.threads
 		w := worker.New(worker.Options{
 			Store: a.store, Tasks: a.reg, Flows: a.flows, Renderers: a.rendererFor(roleWorker), Logger: a.log,
-			Threads: threads, TmpDir: tmpDir(cfg), Secrets: a.inputs,
+			Threads: threads, TmpDir: tmpDir(cfg), Secrets: a.inputs, Storage: a.files,
 		})
 		if err := start(w); err != nil {
 			return err

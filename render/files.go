@@ -17,58 +17,16 @@ import (
 // larger file belongs in a task's inputFiles, which streams it.
 const maxReadBytes = 64 << 20
 
-// fileScope is what an evaluation may read from internal storage: its own
-// execution's files, and files of its own namespace that it was given as
-// inputs (a FILE input, a file passed to a subflow). Anything else is
-// refused, so an execution never reads another's files by guessing a URI,
-// and never another namespace's files at all.
-type fileScope struct {
-	namespace string
-	execDir   string // "" outside an execution
-	given     map[string]bool
-}
-
-func newFileScope(vars map[string]any, ns string) fileScope {
-	s := fileScope{namespace: ns, given: map[string]bool{}}
-	flowID := ""
+// newFileScope is the storage scope of the evaluation's execution.
+func newFileScope(vars map[string]any, ns string) storage.Scope {
+	flowID, execID := "", ""
 	if f, ok := vars["flow"].(map[string]any); ok {
 		flowID, _ = f["id"].(string)
 	}
 	if e, ok := vars["execution"].(map[string]any); ok {
-		if id, _ := e["id"].(string); id != "" && flowID != "" {
-			s.execDir = storage.ExecutionPath(ns, flowID, id)
-		}
+		execID, _ = e["id"].(string)
 	}
-	var walk func(v any, depth int)
-	walk = func(v any, depth int) {
-		if depth > 4 {
-			return
-		}
-		switch x := v.(type) {
-		case string:
-			if storage.IsURI(x) {
-				if p, err := storage.Clean(x); err == nil && storage.Within(p, storage.NamespacePath(ns)) {
-					s.given[p] = true
-				}
-			}
-		case map[string]any:
-			for _, vv := range x {
-				walk(vv, depth+1)
-			}
-		case []any:
-			for _, vv := range x {
-				walk(vv, depth+1)
-			}
-		}
-	}
-	walk(vars["inputs"], 0)
-	walk(vars["trigger"], 0)
-	return s
-}
-
-// allows reports whether the evaluation may read the file at p.
-func (s fileScope) allows(p string) bool {
-	return (s.execDir != "" && storage.Within(p, s.execDir)) || s.given[p]
+	return storage.NewScope(ns, flowID, execID, vars["inputs"], vars["trigger"])
 }
 
 // nsFilePrefix is the storage path of a namespace's files, as fileURI()
@@ -155,7 +113,7 @@ func (r *Renderer) nsFile(ctx context.Context, ns, p string) (store.FileRecord, 
 	return r.Files.Get(ctx, ns, p)
 }
 
-func (r *Renderer) checkFile(scope fileScope, name, uri string) (string, error) {
+func (r *Renderer) checkFile(scope storage.Scope, name, uri string) (string, error) {
 	if r.Storage == nil {
 		return "", fmt.Errorf("%s(%q): no internal storage here", name, uri)
 	}
@@ -163,7 +121,7 @@ func (r *Renderer) checkFile(scope fileScope, name, uri string) (string, error) 
 	if err != nil {
 		return "", fmt.Errorf("%s(): %w", name, err)
 	}
-	if !scope.allows(p) {
+	if !scope.Allows(p) {
 		return "", fmt.Errorf("%s(%q): a flow reads only its own execution's files and the files it was given as inputs", name, uri)
 	}
 	return p, nil

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/storage"
 	"github.com/ospreyhq/osprey/store"
 )
 
@@ -355,9 +356,32 @@ func (s *Server) killExecution(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) deleteExecution(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("executionId")
+	// Kestra's deleteStorage (default true) removes the execution's files
+	// with it: its inputs and every task run's outputs.
+	purge, err := queryBoolDefault(r.URL.Query().Get("deleteStorage"), "deleteStorage", true)
+	if err != nil {
+		return err
+	}
+	ex, _, err := s.opts.Store.Executions().Get(r.Context(), id)
+	if err != nil {
+		return fmt.Errorf("execution %s: %w", id, err)
+	}
 	if err := s.opts.Store.Executions().Delete(r.Context(), id); err != nil {
 		return fmt.Errorf("execution %s: %w", id, err)
 	}
+	if purge && s.opts.Storage != nil {
+		if _, err := s.opts.Storage.DeleteTree(r.Context(), storage.ExecutionPath(ex.Namespace, ex.FlowID, ex.ID)); err != nil {
+			return fmt.Errorf("execution %s deleted, its files not: %w", id, err)
+		}
+	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// queryBoolDefault reads a boolean parameter that defaults to def.
+func queryBoolDefault(v, name string, def bool) (bool, error) {
+	if v == "" {
+		return def, nil
+	}
+	return queryBool(v, name)
 }

@@ -72,10 +72,9 @@ func checkShell(t *flow.Task, x *ShellCommands) []*flow.Error {
 	for _, p := range []struct {
 		name string
 		set  bool
-	}{{"outputFiles", x.OutputFiles != nil}, {"outputsFiles", x.OutputsFiles != nil}, {"outputDirectory", x.OutputDirectory != nil}} {
+	}{{"outputsFiles", x.OutputsFiles != nil}, {"outputDirectory", x.OutputDirectory != nil}} {
 		if p.set {
-			errs = append(errs, taskErr(t, p.name, p.name+" is not supported yet: Osprey has no internal storage for output files; "+
-				"emit values with a ::{\"outputs\":{...}}:: line on stdout instead"))
+			errs = append(errs, taskErr(t, p.name, p.name+" is not supported yet: list the files in outputFiles instead"))
 		}
 	}
 	if typ, _ := x.TaskRunner["type"].(string); x.TaskRunner != nil && typ != runnerProcess && typ != runnerDocker {
@@ -267,6 +266,11 @@ func (s *ShellCommands) run(ctx context.Context, env runEnv, dir string) (map[st
 		return nil, fmt.Errorf("command failed with exit code %d", code)
 	}
 	out := map[string]any{"exitCode": code, "vars": p.vars()}
+	if s.OutputFiles != nil {
+		if out["outputFiles"], err = collectOutputFiles(ctx, env, dir, s.OutputFiles); err != nil {
+			return nil, err
+		}
+	}
 	if s.legacy {
 		out["stdOutLineCount"], out["stdErrLineCount"] = stdout.count, stderr.count
 	}
@@ -363,7 +367,7 @@ func (s *ShellCommands) writeInputFiles(ctx context.Context, env runEnv, dir str
 		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 			return fmt.Errorf("inputFiles: %w", err)
 		}
-		if err := os.WriteFile(p, []byte(str(files[name])), 0o600); err != nil {
+		if err := writeInputFile(ctx, env, p, str(files[name])); err != nil {
 			return fmt.Errorf("inputFiles: %w", err)
 		}
 	}

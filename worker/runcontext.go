@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/storage"
 	"github.com/ospreyhq/osprey/store"
 )
 
@@ -39,6 +40,9 @@ type RunContext struct {
 	// Files is the store's namespace files, for script tasks'
 	// namespaceFiles.
 	Files store.FileStore
+	// Storage is internal storage, for tasks that read or write files
+	// (kestra:/// URIs); nil where there is none.
+	Storage storage.Storage
 
 	renderer Renderer
 	logs     *logBuffer

@@ -22,6 +22,7 @@ import (
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/internal/seal"
 	"github.com/ospreyhq/osprey/mask"
+	"github.com/ospreyhq/osprey/storage"
 	"github.com/ospreyhq/osprey/store"
 )
 
@@ -59,6 +60,8 @@ type Options struct {
 	TmpDir string
 	// Secrets opens sealed SECRET-type inputs for the task that runs.
 	Secrets *seal.Box
+	// Storage is internal storage, handed to task runs.
+	Storage storage.Storage
 }
 
 // Worker is the worker component.
@@ -307,7 +310,7 @@ func (w *Worker) execute(ctx context.Context, j store.Job) (res engine.Result, l
 	}
 	tmp := filepath.Join(w.opts.TmpDir, j.ID)
 	rc := &RunContext{
-		Task: t, TaskRun: p.TaskRun, Attempt: p.Attempt, Vars: p.Vars, TmpDir: tmp, WorkerID: w.opts.ID, KV: w.opts.Store.KV(), Files: w.opts.Store.Files(),
+		Task: t, TaskRun: p.TaskRun, Attempt: p.Attempt, Vars: p.Vars, TmpDir: tmp, WorkerID: w.opts.ID, KV: w.opts.Store.KV(), Files: w.opts.Store.Files(), Storage: w.opts.Storage,
 		renderer: w.opts.Renderers.ForJob(m.Add), logs: buf, mask: m.Mask,
 	}
 	defer os.RemoveAll(tmp)
