@@ -3,8 +3,10 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -188,4 +190,71 @@ tasks:
 	list, err = sys.a.files.List(ctx, "/company/team/transform/executions/"+ex.ID)
 	require.NoError(t, err)
 	require.Empty(t, list, "deleting the execution purges its files")
+}
+
+// TestStorageTasksEndToEnd runs Kestra's core.storage tasks and
+// http.Download against the execution's storage.
+func TestStorageTasksEndToEnd(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	remote := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/empty" {
+			return
+		}
+		w.Header().Set("Content-Disposition", `attachment; filename="report.csv"`)
+		_, _ = io.WriteString(w, "x,y\n1,2\n")
+	}))
+	t.Cleanup(remote.Close)
+	sys := startSystem(t, &conformance.Env{}, `
+id: storage-tasks
+namespace: company.team
+tasks:
+  - id: write
+    type: io.kestra.plugin.core.storage.Write
+    content: "a\nb\nc\nd\ne\n"
+    extension: .txt
+  - id: size
+    type: io.kestra.plugin.core.storage.Size
+    uri: "{{ outputs.write.uri }}"
+  - id: split
+    type: io.kestra.plugin.core.storage.Split
+    from: "{{ outputs.write.uri }}"
+    rows: 2
+  - id: concat
+    type: io.kestra.plugin.core.storage.Concat
+    files: "{{ outputs.split.uris }}"
+  - id: download
+    type: io.kestra.plugin.core.http.Download
+    uri: "`+remote.URL+`/files/ignored-name"
+  - id: check
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ outputs.size.size }}|{{ outputs.split.uris | length }}|{{ read(outputs.concat.uri) == read(outputs.write.uri) }}|{{ read(outputs.download.uri) | trim }}|{{ outputs.download.uri | split('/') | last }}"
+  - id: delete
+    type: io.kestra.plugin.core.storage.Delete
+    uri: "{{ outputs.write.uri }}"
+  - id: gone
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ fileExists(outputs.write.uri) }}"
+  - id: purge
+    type: io.kestra.plugin.core.storage.PurgeCurrentExecutionFiles
+`, `
+id: empty-download
+namespace: company.team
+tasks:
+  - id: download
+    type: io.kestra.plugin.core.http.Download
+    uri: "`+remote.URL+`/empty"
+`)
+	ex := sys.runToEnd(t, "company.team", "storage-tasks")
+	require.Equal(t, flow.StateSuccess, ex.State.Current, "%+v", ex.TaskRunList)
+	require.Equal(t, "10|3|true|x,y\n1,2|report.csv", ex.TaskRunsByTaskID("check")[0].Outputs["value"])
+	require.Equal(t, true, ex.TaskRunsByTaskID("delete")[0].Outputs["deleted"])
+	require.Equal(t, "false", ex.TaskRunsByTaskID("gone")[0].Outputs["value"])
+	require.Len(t, ex.TaskRunsByTaskID("purge")[0].Outputs["uris"], 5, "three parts, the concatenation and the download")
+	left, err := sys.a.files.List(ctx, "/company/team/storage-tasks/executions/"+ex.ID)
+	require.NoError(t, err)
+	require.Empty(t, left)
+
+	empty := sys.runToEnd(t, "company.team", "empty-download")
+	require.Equal(t, flow.StateFailed, empty.State.Current)
 }

@@ -178,6 +178,10 @@ var legacyAliases = func() map[string]string {
 	for _, n := range []string{"Sequential", "Parallel", "If", "Switch", "ForEach", "EachSequential", "EachParallel", "Subflow", "Flow", "Pause", "AllowFailure", "Dag", "WaitFor"} {
 		pairs["io.kestra.core.tasks.flows."+n] = "io.kestra.plugin.core.flow." + n
 	}
+	pairs["io.kestra.plugin.fs.http.Download"] = "io.kestra.plugin.core.http.Download"
+	for _, n := range []string{"Concat", "Split", "Size", "Delete", "PurgeCurrentExecutionFiles"} {
+		pairs["io.kestra.core.tasks.storages."+n] = "io.kestra.plugin.core.storage." + n
+	}
 	for _, n := range conditionNames {
 		pairs["io.kestra.core.models.conditions.types."+n] = "io.kestra.plugin.core.condition." + n
 	}

@@ -85,5 +85,6 @@ func coreSpecs() []*Spec {
 	}
 	specs = append(specs, ioSpecs()...)
 	specs = append(specs, kvSpecs()...)
+	specs = append(specs, storageSpecs()...)
 	return specs
 }
