@@ -16,6 +16,7 @@ import (
 	"github.com/ospreyhq/osprey/internal/seal"
 	"github.com/ospreyhq/osprey/launch"
 	"github.com/ospreyhq/osprey/render"
+	"github.com/ospreyhq/osprey/secrets/azurekv"
 	"github.com/ospreyhq/osprey/storage"
 	"github.com/ospreyhq/osprey/store"
 	"github.com/ospreyhq/osprey/store/sqlite"
@@ -55,6 +56,9 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, host *Env) 
 		return nil, err
 	}
 	reg := newRegistry()
+	// The Azure tasks reach Azure as the worker does: its workload
+	// identity when a flow names no credential.
+	reg.SetAzure(tasks.AzureHost{Environ: azurekv.ParseEnviron(host.Environ), Transport: host.AzureTransport})
 	a := &app{cfg: cfg, log: log, reg: reg, parse: parser(reg), environ: environ, env: host}
 	a.flows = flowcache.New(st.Flows(), a.parse)
 	a.store = a.flows.Watch(st)

@@ -40,6 +40,9 @@ type Spec struct {
 type Registry struct {
 	specs   map[string]*Spec
 	aliases map[string]string
+	// azure is how the Azure tasks reach Azure without credentials of
+	// their own; set with SetAzure.
+	azure AzureHost
 }
 
 var (
@@ -53,11 +56,19 @@ func New() *Registry {
 	for _, s := range coreSpecs() {
 		r.specs[s.Type] = s
 	}
+	for _, s := range azureSpecs(&r.azure) {
+		r.specs[s.Type] = s
+	}
 	for alias, canon := range legacyAliases {
 		r.aliases[alias] = canon
 	}
 	return r
 }
+
+// SetAzure gives the Azure tasks the worker's environment and transport,
+// for flows that name no credential (the pod's workload identity). Call it
+// before the registry is shared.
+func (r *Registry) SetAzure(h AzureHost) { r.azure = h }
 
 // Canonical returns the canonical name of typ (resolving legacy aliases).
 func (r *Registry) Canonical(typ string) string {

@@ -24,6 +24,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
@@ -38,6 +39,7 @@ const (
 	KindConnectionString = "connection-string"
 	KindSharedKey        = "shared-key"
 	KindSAS              = "sas-token"
+	KindClientSecret     = "client-secret"
 	KindEntra            = "entra" // workload identity, managed identity or the default chain
 )
 
@@ -56,6 +58,15 @@ type Options struct {
 	// CreateContainer creates the container at Check when it is missing.
 	CreateContainer bool
 	Logger          *slog.Logger
+	// ClientSecret is a service principal's credential, tried after the
+	// SAS token and before the pod's identity (the Azure tasks' tenantId,
+	// clientId and clientSecret properties; the storage keys have none).
+	ClientSecret *ClientSecret
+}
+
+// ClientSecret is a service principal: tenant, client id and secret.
+type ClientSecret struct {
+	TenantID, ClientID, Secret string
 }
 
 // Storage is a Blob container. It is safe for concurrent use.
@@ -71,9 +82,8 @@ var _ storage.Storage = (*Storage)(nil)
 
 // New builds the client from the configuration; it makes no network call.
 func New(o Options) (*Storage, error) {
-	cfg := o.Config
-	if o.Environ == nil {
-		o.Environ = azurekv.Environ{}
+	if o.Config.Container == "" {
+		return nil, errors.New("kestra.storage.azure.container is required: set it to the Blob container that holds flows' files")
 	}
 	if o.BlockSize <= 0 {
 		o.BlockSize = 8 << 20
@@ -84,8 +94,34 @@ func New(o Options) (*Storage, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.Container == "" {
-		return nil, errors.New("kestra.storage.azure.container is required: set it to the Blob container that holds flows' files")
+	c, err := NewClient(o)
+	if err != nil {
+		return nil, fmt.Errorf("kestra.storage.azure: %w", err)
+	}
+	return &Storage{
+		client: c.Service.ServiceClient().NewContainerClient(o.Config.Container),
+		kind:   c.Kind, plan: c.Plan, opts: o,
+		log: o.Logger.With("component", "storage", "backend", "azure"),
+	}, nil
+}
+
+// Client is a Blob service client with the credential it was built with.
+type Client struct {
+	Service *azblob.Client
+	// Kind is the credential kind (KindConnectionString …, KindEntra).
+	Kind string
+	// Plan is the Entra credential's plan when Kind is KindEntra.
+	Plan azurekv.CredentialPlan
+}
+
+// NewClient builds a Blob service client, choosing the credential in the
+// order of Kestra's storage-azure factory: connection string, Shared Key,
+// SAS token, then (after a client secret, when given) Entra ID with the
+// pod's Workload Identity first. It makes no network call.
+func NewClient(o Options) (*Client, error) {
+	cfg := o.Config
+	if o.Environ == nil {
+		o.Environ = azurekv.Environ{}
 	}
 	copts := azcore.ClientOptions{
 		Retry: policy.RetryOptions{MaxRetries: 4, RetryDelay: 500 * time.Millisecond, MaxRetryDelay: 30 * time.Second},
@@ -98,30 +134,40 @@ func New(o Options) (*Storage, error) {
 		copts.Transport = o.Transport
 	}
 	bopts := &azblob.ClientOptions{ClientOptions: copts}
-	s := &Storage{opts: o, log: o.Logger.With("component", "storage", "backend", "azure")}
-	var svc *azblob.Client
+	c := &Client{}
 	var err error
 	endpoint := strings.TrimSuffix(cfg.Endpoint, "/") + "/"
 	switch {
 	case !cfg.ConnectionString.IsZero():
-		s.kind = KindConnectionString
-		svc, err = azblob.NewClientFromConnectionString(cfg.ConnectionString.Reveal(), bopts)
+		c.Kind = KindConnectionString
+		c.Service, err = azblob.NewClientFromConnectionString(cfg.ConnectionString.Reveal(), bopts)
 		if err != nil {
 			// The SDK's message may quote the string, key included.
-			return nil, errors.New("kestra.storage.azure.connection-string is not a storage connection string: copy it from az storage account show-connection-string -n <account>")
+			return nil, errors.New("the connection string is not a storage connection string: copy it from az storage account show-connection-string -n <account>")
 		}
 	case cfg.SharedKeyAccountName != "" && !cfg.SharedKeyAccountAccessKey.IsZero():
-		s.kind = KindSharedKey
+		c.Kind = KindSharedKey
 		cred, cerr := azblob.NewSharedKeyCredential(cfg.SharedKeyAccountName, cfg.SharedKeyAccountAccessKey.Reveal())
 		if cerr != nil {
-			return nil, errors.New("kestra.storage.azure.shared-key-account-access-key is not a base64 account key: copy it from az storage account keys list -n <account>")
+			return nil, errors.New("the shared key access key is not a base64 account key: copy it from az storage account keys list -n <account>")
 		}
-		svc, err = azblob.NewClientWithSharedKeyCredential(endpoint, cred, bopts)
+		c.Service, err = azblob.NewClientWithSharedKeyCredential(endpoint, cred, bopts)
 	case !cfg.SasToken.IsZero():
-		s.kind = KindSAS
-		svc, err = azblob.NewClientWithNoCredential(endpoint+"?"+strings.TrimPrefix(cfg.SasToken.Reveal(), "?"), bopts)
+		c.Kind = KindSAS
+		c.Service, err = azblob.NewClientWithNoCredential(endpoint+"?"+strings.TrimPrefix(cfg.SasToken.Reveal(), "?"), bopts)
+	case o.ClientSecret != nil:
+		c.Kind = KindClientSecret
+		cs := o.ClientSecret
+		cred, cerr := azidentity.NewClientSecretCredential(cs.TenantID, cs.ClientID, cs.Secret, &azidentity.ClientSecretCredentialOptions{
+			ClientOptions: copts, AdditionallyAllowedTenants: cfg.AdditionallyAllowedTenants,
+			DisableInstanceDiscovery: unknownAuthority(copts.Cloud.ActiveDirectoryAuthorityHost),
+		})
+		if cerr != nil {
+			return nil, fmt.Errorf("client secret credential: %w", cerr)
+		}
+		c.Service, err = azblob.NewClient(endpoint, cred, bopts)
 	default:
-		s.kind = KindEntra
+		c.Kind = KindEntra
 		kv := config.AzureKeyVault{
 			ManagedIdentityClientID:    cfg.ManagedIdentityClientID,
 			ManagedIdentityResourceID:  cfg.ManagedIdentityResourceID,
@@ -133,25 +179,29 @@ func New(o Options) (*Storage, error) {
 			// uses its federated token even when a managed identity is
 			// also named, as Azure's default chain would.
 			kv.WorkloadIdentityClientID = o.Environ[azurekv.EnvClientID]
-			kv.ManagedIdentityClientID, kv.ManagedIdentityResourceID = "", ""
 		}
 		if kv.WorkloadIdentityClientID != "" {
 			kv.ManagedIdentityClientID, kv.ManagedIdentityResourceID = "", ""
 		}
-		if s.plan, err = azurekv.Plan(kv, o.Environ); err != nil {
-			return nil, fmt.Errorf("kestra.storage.azure: %w", err)
+		if c.Plan, err = azurekv.Plan(kv, o.Environ); err != nil {
+			return nil, err
 		}
-		cred, cerr := azurekv.NewCredential(s.plan, kv, copts)
+		cred, cerr := azurekv.NewCredential(c.Plan, kv, copts)
 		if cerr != nil {
-			return nil, fmt.Errorf("kestra.storage.azure: build the %s credential: %w", s.plan.Kind, cerr)
+			return nil, fmt.Errorf("build the %s credential: %w", c.Plan.Kind, cerr)
 		}
-		svc, err = azblob.NewClient(endpoint, cred, bopts)
+		c.Service, err = azblob.NewClient(endpoint, cred, bopts)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("kestra.storage.azure.endpoint %q: %w", cfg.Endpoint, err)
+		return nil, fmt.Errorf("endpoint %q: %w", cfg.Endpoint, err)
 	}
-	s.client = svc.ServiceClient().NewContainerClient(cfg.Container)
-	return s, nil
+	return c, nil
+}
+
+// unknownAuthority reports an authority host MSAL cannot vouch for (a
+// sovereign or private cloud, the local emulator).
+func unknownAuthority(host string) bool {
+	return host != "" && !strings.Contains(host, "login.microsoftonline.") && !strings.Contains(host, "login.chinacloudapi.cn")
 }
 
 // Kind returns the credential kind in use, and for Entra the plan's kind
