@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -30,6 +31,14 @@ import (
 type AzureHost struct {
 	Environ   map[string]string
 	Transport policy.Transporter
+	// clients keeps one client per endpoint for flows that name no
+	// credential, so its token is exchanged once, not once per task.
+	clients *clientCache
+}
+
+type clientCache struct {
+	mu sync.Mutex
+	m  map[string]*azureblob.Client
 }
 
 // Kestra's io.kestra.plugin.azure.storage.blob tasks.
@@ -130,12 +139,24 @@ func (c *azureConn) client(ctx context.Context, rc *worker.RunContext) (*azurebl
 	if *vals["clientSecret"] != "" || *vals["clientId"] != "" {
 		o.ClientSecret = &azureblob.ClientSecret{TenantID: *vals["tenantId"], ClientID: *vals["clientId"], Secret: *vals["clientSecret"]}
 	}
+	podIdentity := o.Config.ConnectionString.IsZero() && o.Config.SharedKeyAccountName == "" && o.Config.SasToken.IsZero() && o.ClientSecret == nil
+	var cache *clientCache
 	if c.host != nil {
-		o.Environ, o.Transport = c.host.Environ, c.host.Transport
+		o.Environ, o.Transport, cache = c.host.Environ, c.host.Transport, c.host.clients
+	}
+	if podIdentity && cache != nil {
+		cache.mu.Lock()
+		defer cache.mu.Unlock()
+		if cl := cache.m[o.Config.Endpoint]; cl != nil {
+			return cl, nil
+		}
 	}
 	cl, err := azureblob.NewClient(o)
 	if err != nil {
 		return nil, err
+	}
+	if podIdentity && cache != nil {
+		cache.m[o.Config.Endpoint] = cl
 	}
 	rc.Log("DEBUG", "Azure Blob credential: "+credentialName(cl))
 	return cl, nil
@@ -585,5 +606,3 @@ func copyBlob(ctx context.Context, c *azureblob.Client, fc, fn, tc, tn string, d
 	}
 	return nil
 }
-
-

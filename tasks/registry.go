@@ -7,6 +7,7 @@ import (
 
 	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/storage/azureblob"
 	"github.com/ospreyhq/osprey/worker"
 )
 
@@ -68,7 +69,10 @@ func New() *Registry {
 // SetAzure gives the Azure tasks the worker's environment and transport,
 // for flows that name no credential (the pod's workload identity). Call it
 // before the registry is shared.
-func (r *Registry) SetAzure(h AzureHost) { r.azure = h }
+func (r *Registry) SetAzure(h AzureHost) {
+	h.clients = &clientCache{m: map[string]*azureblob.Client{}}
+	r.azure = h
+}
 
 // Canonical returns the canonical name of typ (resolving legacy aliases).
 func (r *Registry) Canonical(typ string) string {

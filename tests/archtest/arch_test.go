@@ -52,6 +52,7 @@ var testOnly = map[string][]string{
 	// End-to-end tests drive the whole system.
 	"tests/e2e":         {"*"},
 	"tests/e2e/secrets": {"*"},
+	"tests/e2e/files":   {"*"},
 	"deploy/helm":       {"deploy/image"},
 	"cli":               {"*"},
 }
