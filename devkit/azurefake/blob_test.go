@@ -326,6 +326,16 @@ func TestBlobTokenAudienceAndErrorShape(t *testing.T) {
 
 	storageTok, err := cred.GetToken(context.Background(), policyScopes(azurefake.StorageResource+"/.default"))
 	require.NoError(t, err)
+	owner, _ := f.clientAs(t, azurefake.RoleBlobDataOwner)
+	_, err = owner.UploadBuffer(t.Context(), "files", "listed", []byte("x"), nil)
+	require.NoError(t, err)
+	// List Blobs as Azure (and Azurite) write it: ETags unquoted in XML,
+	// an empty Marker on the first page.
+	list := rawDo(t, f.emu, http.MethodGet, f.acct.URL()+"files?restype=container&comp=list", storageTok.Token, "")
+	require.Equal(t, http.StatusOK, list.status, list.body)
+	require.Contains(t, list.body, `<EnumerationResults ServiceEndpoint="`+f.acct.URL()+`" ContainerName="files">`)
+	require.Contains(t, list.body, "<Marker></Marker>")
+	require.Regexp(t, `<Etag>0x[0-9A-F]+</Etag>`, list.body)
 	missing := rawDo(t, f.emu, http.MethodGet, f.acct.URL()+"files/none", storageTok.Token, "")
 	require.Equal(t, http.StatusNotFound, missing.status)
 	require.Equal(t, "BlobNotFound", missing.header.Get("x-ms-error-code"))

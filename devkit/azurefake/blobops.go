@@ -242,7 +242,7 @@ func (a *StorageAccount) listContainers(c *blobCall) *blobError {
 			continue
 		}
 		ct := a.containers[n]
-		items = append(items, item{Name: n, Properties: props{LastModified: ct.modified.UTC().Format(http.TimeFormat), Etag: ct.etag, LeaseStatus: "unlocked", LeaseState: "available"}})
+		items = append(items, item{Name: n, Properties: props{LastModified: ct.modified.UTC().Format(http.TimeFormat), Etag: strings.Trim(ct.etag, `"`), LeaseStatus: "unlocked", LeaseState: "available"}})
 	}
 	a.mu.Unlock()
 	type result struct {
@@ -273,7 +273,7 @@ type blobListing struct {
 	ServiceEndpoint string      `xml:"ServiceEndpoint,attr"`
 	ContainerName   string      `xml:"ContainerName,attr"`
 	Prefix          string      `xml:"Prefix,omitempty"`
-	Marker          string      `xml:"Marker,omitempty"`
+	Marker          string      `xml:"Marker"`
 	MaxResults      int         `xml:"MaxResults,omitempty"`
 	Delimiter       string      `xml:"Delimiter,omitempty"`
 	Blobs           listedBlobs `xml:"Blobs"`
@@ -357,7 +357,7 @@ func (a *StorageAccount) listBlobs(c *blobCall) *blobError {
 	if ct == nil {
 		return errContainerNotFound()
 	}
-	out := blobListing{ServiceEndpoint: strings.TrimSuffix(a.url, a.opts.Name+"/"), ContainerName: c.container,
+	out := blobListing{ServiceEndpoint: a.url, ContainerName: c.container,
 		Prefix: prefix, Marker: marker, Delimiter: delim}
 	if q.Get("maxresults") != "" {
 		out.MaxResults = max
@@ -393,7 +393,7 @@ func (a *StorageAccount) listBlobs(c *blobCall) *blobError {
 		b := ct.blobs[name]
 		lb := listedBlob{Name: name, Properties: listedProps{
 			CreationTime: b.created.UTC().Format(http.TimeFormat), LastModified: b.modified.UTC().Format(http.TimeFormat),
-			Etag: b.etag, ContentLength: b.size, ContentType: b.contentType, BlobType: "BlockBlob",
+			Etag: strings.Trim(b.etag, `"`), ContentLength: b.size, ContentType: b.contentType, BlobType: "BlockBlob",
 			AccessTier: "Hot", Inferred: true, LeaseStatus: "unlocked", LeaseState: "available", Encrypted: true,
 		}}
 		if b.contentMD5 != nil {
@@ -759,7 +759,15 @@ func (a *StorageAccount) getBlob(c *blobCall, body bool) *blobError {
 	}
 	snap := *b
 	a.mu.Unlock()
+	start, end, ranged, rerr := parseRange(c.r.Header)
+	if rerr != nil {
+		return rerr
+	}
 	h := c.w.Header()
+	if body && ranged && start >= snap.size && !(start == 0 && snap.size == 0) {
+		h.Set("Content-Range", "bytes */"+strconv.FormatInt(snap.size, 10))
+		return newBlobError(http.StatusRequestedRangeNotSatisfiable, "InvalidRange", "The range specified is invalid for the current size of the resource.")
+	}
 	setTimes(h, snap.etag, snap.modified)
 	notModified, cerr := conditions(c.r, true, snap.etag, snap.modified, false)
 	if cerr != nil {
@@ -777,10 +785,6 @@ func (a *StorageAccount) getBlob(c *blobCall, body bool) *blobError {
 	h.Set("x-ms-lease-status", "unlocked")
 	h.Set("x-ms-server-encrypted", "true")
 	writeMetadata(h, snap.metadata)
-	start, end, ranged, rerr := parseRange(c.r.Header)
-	if rerr != nil {
-		return rerr
-	}
 	if !body {
 		h.Set("Content-Length", strconv.FormatInt(snap.size, 10))
 		h.Set("x-ms-access-tier", "Hot")
@@ -793,10 +797,6 @@ func (a *StorageAccount) getBlob(c *blobCall, body bool) *blobError {
 	}
 	status, n := http.StatusOK, snap.size
 	if ranged {
-		if start >= snap.size && !(start == 0 && snap.size == 0) {
-			h.Set("Content-Range", "bytes */"+strconv.FormatInt(snap.size, 10))
-			return newBlobError(http.StatusRequestedRangeNotSatisfiable, "InvalidRange", "The range specified is invalid for the current size of the resource.")
-		}
 		if end < 0 || end >= snap.size {
 			end = snap.size - 1
 		}
