@@ -258,3 +258,48 @@ tasks:
 	empty := sys.runToEnd(t, "company.team", "empty-download")
 	require.Equal(t, flow.StateFailed, empty.State.Current)
 }
+
+// TestResumeWithFile resumes a paused execution with a FILE among its
+// onResume inputs.
+func TestResumeWithFile(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	sys := startSystem(t, &conformance.Env{}, `
+id: approve
+namespace: company.team
+tasks:
+  - id: wait
+    type: io.kestra.plugin.core.flow.Pause
+    onResume:
+      - id: note
+        type: STRING
+      - id: evidence
+        type: FILE
+        required: false
+  - id: check
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ outputs.wait.onResume.note }}: {{ read(outputs.wait.onResume.evidence) }}"
+`)
+	ex, err := sys.Start(ctx, "company.team", "approve", nil, true, nil)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		ex, err = sys.Execution(ctx, ex.ID)
+		return err == nil && ex.State.Current == flow.StatePaused
+	}, 20*time.Second, 20*time.Millisecond)
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	require.NoError(t, mw.WriteField("note", "approved"))
+	fw, err := mw.CreateFormFile("evidence", "scan.txt")
+	require.NoError(t, err)
+	_, _ = fw.Write([]byte("signed"))
+	require.NoError(t, mw.Close())
+	code, resp, err := sys.HTTP(ctx, http.MethodPost, "/api/v1/main/executions/"+ex.ID+"/resume", mw.FormDataContentType(), body.Bytes())
+	require.NoError(t, err)
+	require.Equal(t, http.StatusNoContent, code, string(resp))
+	require.Eventually(t, func() bool {
+		ex, err = sys.Execution(ctx, ex.ID)
+		return err == nil && ex.State.Current.IsTerminal()
+	}, 20*time.Second, 20*time.Millisecond)
+	require.Equal(t, flow.StateSuccess, ex.State.Current, "%+v", ex.TaskRunList)
+	require.Equal(t, "approved: signed", ex.TaskRunsByTaskID("check")[0].Outputs["value"])
+}

@@ -71,12 +71,20 @@ func (s *Server) resumeExecution(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	// Resume inputs take no files: the uploader has no storage.
-	inputs, err := readInputs(r, &uploader{fieldLimit: s.opts.MaxBodyBytes, fieldBudget: s.opts.MaxBodyBytes})
+	e, err := s.loadExecution(r)
 	if err != nil {
 		return err
 	}
-	e, err := s.loadExecution(r)
+	// FILE inputs of onResume go where the execution's inputs go.
+	up := s.uploader(r.Context(), e.Namespace, e.FlowID)
+	up.id = e.ID
+	resumed := false
+	defer func() {
+		if !resumed {
+			up.discardInputs()
+		}
+	}()
+	inputs, err := readInputs(r, up)
 	if err != nil {
 		return err
 	}
@@ -86,6 +94,7 @@ func (s *Server) resumeExecution(w http.ResponseWriter, r *http.Request) error {
 	if err := st.Resume(r.Context(), e.ID, inputs); err != nil {
 		return fmt.Errorf("resume execution %s: %w", e.ID, err)
 	}
+	resumed = true
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

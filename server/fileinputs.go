@@ -21,6 +21,7 @@ type uploader struct {
 	ns, flowID  string
 	id          string // "" until a file arrives
 	uploaded    bool
+	paths       []string
 	fieldLimit  int64
 	fieldBudget int64
 }
@@ -48,10 +49,19 @@ func (u *uploader) put(input, filename string, body io.Reader) (string, error) {
 	}
 	p := storage.InputPath(u.ns, u.flowID, u.id, storage.SafeName(input)) + "/" + storage.SafeName(filename)
 	u.uploaded = true
+	u.paths = append(u.paths, p)
 	if _, err := u.st.Put(u.ctx, p, body); err != nil {
 		return "", fmt.Errorf("store file input %s: %w", input, badRequest(err))
 	}
 	return storage.URI(p), nil
+}
+
+// discardInputs removes what a refused resume uploaded, leaving the
+// execution's other files.
+func (u *uploader) discardInputs() {
+	for _, p := range u.paths {
+		_, _ = u.st.Delete(context.WithoutCancel(u.ctx), p)
+	}
 }
 
 // executionID is the id files were stored under, "" when none were.
