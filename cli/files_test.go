@@ -123,6 +123,13 @@ tasks:
 		require.Contains(t, strings.Join(lines, "\n"), "reads only its own execution's files", tc.id)
 	}
 
+	// The endpoints serve no other namespace's file, even one named in an
+	// input of the execution.
+	foreign, err := sys.Start(ctx, "acme", "snoops", map[string]any{"uri": uri}, true, nil)
+	require.NoError(t, err)
+	code, got = get("/api/v1/main/executions/" + foreign.ID + "/file" + q)
+	require.Equal(t, http.StatusUnprocessableEntity, code, got)
+
 	// A FILE input given as a URI must be a file of the flow's namespace.
 	code, resp, err = sys.HTTP(ctx, http.MethodPost, "/api/v1/main/executions/company.team/takes-file", "application/json",
 		[]byte(`{"data":"kestra:///acme/secret/executions/E/inputs/x/keys.txt"}`))

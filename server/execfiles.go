@@ -22,7 +22,8 @@ import (
 const maxPreviewBytes = 1 << 20
 
 // executionFile resolves ?path= against the execution: the file must be
-// one of its own (under its directory) or one it was given as an input.
+// one of its own (under its directory) or a file of its namespace it was
+// given as an input (storage.Scope, as for its tasks).
 func (s *Server) executionFile(r *http.Request) (*flow.Execution, string, error) {
 	if s.opts.Storage == nil {
 		return nil, "", Errorf(http.StatusNotFound, "this server has no internal storage")
@@ -37,31 +38,10 @@ func (s *Server) executionFile(r *http.Request) (*flow.Execution, string, error)
 	if err != nil {
 		return nil, "", Errorf(http.StatusUnprocessableEntity, fmt.Sprintf("path: %v", err))
 	}
-	if !storage.Within(p, storage.ExecutionPath(ex.Namespace, ex.FlowID, ex.ID)) && !givenInput(ex.Inputs, storage.URI(p)) {
+	if !storage.NewScope(ex.Namespace, ex.FlowID, ex.ID, ex.Inputs).Allows(p) {
 		return nil, "", Errorf(http.StatusUnprocessableEntity, fmt.Sprintf("%s is not a file of execution %s", raw, id))
 	}
 	return ex, p, nil
-}
-
-// givenInput reports whether uri is one of the execution's input values.
-func givenInput(v any, uri string) bool {
-	switch x := v.(type) {
-	case string:
-		return x == uri
-	case map[string]any:
-		for _, vv := range x {
-			if givenInput(vv, uri) {
-				return true
-			}
-		}
-	case []any:
-		for _, vv := range x {
-			if givenInput(vv, uri) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 func (s *Server) fileError(p string, err error) error {
