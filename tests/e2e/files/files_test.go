@@ -305,3 +305,114 @@ func listBlobs(t *testing.T, c *azblob.Client, containerName, prefix string) []s
 	}
 	return names
 }
+
+// TestBlobTasks runs the other Blob tasks (Copy, Downloads with MOVE,
+// Delete, DeleteList) through the pod's identity, and a refusal that says
+// which role is missing.
+func TestBlobTasks(t *testing.T) {
+	emu := azurefake.Start(t)
+	acct, err := emu.AddStorageAccount(azurefake.StorageAccountOptions{Name: "ospreyblobs"})
+	require.NoError(t, err)
+	bare, err := emu.AddStorageAccount(azurefake.StorageAccountOptions{Name: "norole"})
+	require.NoError(t, err)
+	id := emu.AddIdentity(azurefake.Identity{Name: "osprey"})
+	id.AddFederatedCredential(azurefake.FederatedCredential{Name: "osprey", Issuer: emu.Issuer().URL(), Subject: azurefake.Subject("osprey", "osprey")})
+	acct.Assign(azurefake.RoleBlobDataContributor, id.ObjectID)
+	dir := t.TempDir()
+	tokenFile, err := emu.WriteTokenFile(azurefake.TokenFileOptions{
+		MintOptions: azurefake.MintOptions{Namespace: "osprey", ServiceAccount: "osprey"},
+		Path:        filepath.Join(dir, "azure-identity-token"),
+	})
+	require.NoError(t, err)
+	op, _ := operator(t, emu, acct)
+	for _, c := range []string{"inbox", "archive"} {
+		_, err := op.CreateContainer(t.Context(), c, nil)
+		require.NoError(t, err)
+	}
+	for _, n := range []string{"batch/a.csv", "batch/b.csv", "batch/skip.txt", "tmp/1", "tmp/2", "keep"} {
+		_, err := op.UploadBuffer(t.Context(), "inbox", n, []byte("content of "+n), nil)
+		require.NoError(t, err)
+	}
+	environ := []string{
+		"AZURE_CLIENT_ID=" + id.ClientID, "AZURE_TENANT_ID=" + id.TenantID,
+		"AZURE_AUTHORITY_HOST=" + emu.AuthorityHost(), "AZURE_FEDERATED_TOKEN_FILE=" + tokenFile.Path(),
+	}
+	stderr := &syncBuffer{}
+	port, mgmt := freePort(t), freePort(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan int, 1)
+	go func() {
+		done <- cli.Run(ctx, &cli.Env{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: stderr, Environ: environ, AzureTransport: emu.HTTPClient()},
+			[]string{"server", "local", "--port", fmt.Sprint(port), "--management-port", fmt.Sprint(mgmt), "--data-dir", filepath.Join(dir, "data"), "--shutdown-grace", "2s"})
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	api := fmt.Sprintf("http://127.0.0.1:%d", port)
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(api + "/api/v1/main/flows/search")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil
+	}, 15*time.Second, 50*time.Millisecond)
+	conn := "    endpoint: " + acct.URL() + "\n"
+	src := `id: blobs
+namespace: company.team
+tasks:
+  - id: copy
+    type: io.kestra.plugin.azure.storage.blob.Copy
+` + conn + `    from: {container: inbox, name: keep}
+    to: {container: archive, name: kept}
+  - id: downloads
+    type: io.kestra.plugin.azure.storage.blob.Downloads
+` + conn + `    container: inbox
+    prefix: batch/
+    regexp: ".*\\.csv"
+    action: MOVE
+    moveTo: {container: archive, name: done}
+  - id: delete
+    type: io.kestra.plugin.azure.storage.blob.Delete
+` + conn + `    container: inbox
+    name: keep
+  - id: deleteList
+    type: io.kestra.plugin.azure.storage.blob.DeleteList
+` + conn + `    container: inbox
+    prefix: tmp/
+  - id: check
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ outputs.downloads.blobs | length }} {{ read(outputs.downloads.outputFiles['batch/b.csv']) }} {{ outputs.deleteList.count }} {{ outputs.copy.blob.name }}"
+`
+	post := func(path, ct, body string) (int, string) {
+		resp, err := http.Post(api+path, ct, strings.NewReader(body))
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	code, out := post("/api/v1/main/flows", "application/x-yaml", src)
+	require.Equal(t, http.StatusOK, code, out)
+	code, out = post("/api/v1/main/executions/company.team/blobs?wait=true", "", "")
+	require.Equal(t, http.StatusOK, code, out)
+	require.Contains(t, out, `"current":"SUCCESS"`, out)
+	require.Contains(t, out, `"value":"2 content of batch/b.csv 2 kept"`)
+	require.Equal(t, []string{"batch/skip.txt"}, listBlobs(t, op, "inbox", ""), "csv files moved, keep deleted, tmp/ deleted")
+	require.Equal(t, []string{"done/batch/a.csv", "done/batch/b.csv", "kept"}, listBlobs(t, op, "archive", ""))
+
+	// Where the identity holds no role, the task says which one to assign.
+	refused := "id: refused\nnamespace: company.team\ntasks:\n  - id: list\n    type: io.kestra.plugin.azure.storage.blob.List\n    endpoint: " + bare.URL() + "\n    container: any\n"
+	code, out = post("/api/v1/main/flows", "application/x-yaml", refused)
+	require.Equal(t, http.StatusOK, code, out)
+	code, out = post("/api/v1/main/executions/company.team/refused?wait=true", "", "")
+	require.Equal(t, http.StatusOK, code, out)
+	require.Contains(t, out, `"current":"FAILED"`)
+	var ex struct {
+		ID string `json:"id"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &ex))
+	resp, err := http.Get(api + "/api/v1/main/logs/" + ex.ID)
+	require.NoError(t, err)
+	logs, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Contains(t, string(logs), "AuthorizationPermissionMismatch")
+	require.Contains(t, string(logs), "Storage Blob Data Contributor")
+	require.Contains(t, string(logs), id.ClientID)
+}
