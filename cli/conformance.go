@@ -19,6 +19,7 @@ import (
 	"github.com/ospreyhq/osprey/devkit/conformance"
 	"github.com/ospreyhq/osprey/executor"
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/server"
 	"github.com/ospreyhq/osprey/store"
 	"github.com/ospreyhq/osprey/tasks"
 	"github.com/ospreyhq/osprey/worker"
@@ -168,12 +169,16 @@ func (s *confSystem) Logs(ctx context.Context, id string) ([]flow.LogEntry, erro
 	return s.a.store.Logs().List(ctx, store.LogQuery{ExecutionID: id})
 }
 
+// Resume and Restart return once the executor applied them, so the
+// runner's next look sees their effect.
 func (s *confSystem) Resume(ctx context.Context, id string, inputs map[string]any) error {
-	return s.a.launcher.Resume(ctx, id, inputs)
+	_, err := command(ctx, s.a.launcher, server.CommandParams{ExecutionID: id, Action: server.ActionResume, Inputs: inputs, Wait: true})
+	return err
 }
 
 func (s *confSystem) Restart(ctx context.Context, id string) error {
-	return s.a.launcher.Restart(ctx, id)
+	_, err := command(ctx, s.a.launcher, server.CommandParams{ExecutionID: id, Action: server.ActionRestart, Wait: true})
+	return err
 }
 
 func (s *confSystem) HTTP(ctx context.Context, method, path, contentType string, body []byte) (int, []byte, error) {

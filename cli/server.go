@@ -19,6 +19,7 @@ import (
 	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/executor"
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/launch"
 	"github.com/ospreyhq/osprey/render"
 	"github.com/ospreyhq/osprey/server"
 	"github.com/ospreyhq/osprey/store"
@@ -289,7 +290,8 @@ func (r serverRunner) startWithID(ctx context.Context, p server.StartParams) (*f
 }
 
 func (r serverRunner) Kill(ctx context.Context, id string) error {
-	return conflict(r.a.launcher.Kill(ctx, id))
+	_, err := r.a.launcher.Kill(ctx, id, true)
+	return conflict(err)
 }
 
 var (
@@ -297,12 +299,9 @@ var (
 	_ server.Catalog = serverRunner{}
 )
 
-func (r serverRunner) Resume(ctx context.Context, id string, inputs map[string]any) error {
-	return conflict(r.a.launcher.Resume(ctx, id, inputs))
-}
-
-func (r serverRunner) Restart(ctx context.Context, id string) error {
-	return conflict(r.a.launcher.Restart(ctx, id))
+func (r serverRunner) Command(ctx context.Context, p server.CommandParams) (*flow.Execution, error) {
+	ex, err := command(ctx, r.a.launcher, p)
+	return ex, conflict(err)
 }
 
 func (r serverRunner) Replay(ctx context.Context, p server.ReplayParams) (*flow.Execution, error) {
@@ -325,6 +324,33 @@ func (r serverRunner) PluginTypes() []server.PluginType {
 
 // conflict turns the engine's refusal of a transition (the execution
 // changed state since the server looked) into a 409.
+// command hands a webserver action to the launcher as a command and, with
+// p.Wait, waits until the executor applied it.
+func command(ctx context.Context, l *launch.Launcher, p server.CommandParams) (*flow.Execution, error) {
+	var a launch.Accepted
+	var err error
+	switch p.Action {
+	case server.ActionKill:
+		a, err = l.Kill(ctx, p.ExecutionID, !p.NoCascade)
+	case server.ActionResume:
+		a, err = l.Resume(ctx, p.ExecutionID, p.Inputs)
+	case server.ActionRestart:
+		a, err = l.Restart(ctx, p.ExecutionID)
+	case server.ActionChangeStatus:
+		a, err = l.ChangeStatus(ctx, p.ExecutionID, p.TaskRunID, p.State)
+	case server.ActionPause:
+		a, err = l.Pause(ctx, p.ExecutionID)
+	case server.ActionForceRun:
+		a, err = l.ForceRun(ctx, p.ExecutionID)
+	default:
+		return nil, fmt.Errorf("unknown action %q", p.Action)
+	}
+	if err != nil || !p.Wait {
+		return a.Execution, err
+	}
+	return l.Await(ctx, a)
+}
+
 func conflict(err error) error {
 	if errors.Is(err, engine.ErrInvalidTransition) {
 		return &server.Error{Status: http.StatusConflict, Message: err.Error()}

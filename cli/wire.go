@@ -62,7 +62,7 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, host *Env) 
 	a := &app{cfg: cfg, log: log, reg: reg, parse: parser(reg), environ: environ, env: host}
 	a.flows = flowcache.New(st.Flows(), a.parse)
 	a.store = a.flows.Watch(st)
-	a.launcher = &launch.Launcher{Store: st, Flows: a.flows}
+	a.launcher = &launch.Launcher{Store: st, Flows: a.flows, Types: reg}
 	secrets, err := newSecrets(ctx, a)
 	if err != nil {
 		st.Close()

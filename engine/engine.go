@@ -136,6 +136,12 @@ func (e *Engine) Advance(ctx context.Context, step Step) (Effects, error) {
 	case flow.StateKilling:
 		s.kill()
 		return s.fx, nil
+	case flow.StatePaused:
+		if !s.anyPaused() {
+			// Paused from the API: what runs finishes, nothing starts
+			// until a resume.
+			return s.fx, nil
+		}
 	}
 	for pass := 0; pass < maxPasses; pass++ {
 		s.progressed = false
@@ -223,8 +229,13 @@ func (s *Scope) afterPending() bool {
 // running below the task is killed and the task fails. Before it, a wake-up
 // is asked for at the deadline. Pause reads timeout as its own property.
 func (s *Scope) timedOut(t *flow.Task, tr *flow.TaskRun) bool {
-	if t.Timeout == "" || strings.HasSuffix(t.Type, ".Pause") || len(tr.State.Histories) == 0 {
+	if t.Timeout == "" || len(tr.State.Histories) == 0 {
 		return false
+	}
+	if fl, _ := s.engine.Types.Flowable(t); fl != nil {
+		if o, ok := fl.(OwnTimeout); ok && o.OwnTimeout() {
+			return false
+		}
 	}
 	spec := t.Timeout
 	if strings.Contains(spec, "{{") {
@@ -396,19 +407,23 @@ func (s *Scope) updatePaused() {
 	if ex.State.Current.IsTerminal() {
 		return
 	}
-	paused := false
-	for _, tr := range ex.TaskRunList {
-		if tr.State.Current == flow.StatePaused {
-			paused = true
-			break
-		}
-	}
+	paused := s.anyPaused()
 	switch {
 	case paused && ex.State.Current == flow.StateRunning:
 		s.setExecState(flow.StatePaused)
 	case !paused && ex.State.Current == flow.StatePaused:
 		s.setExecState(flow.StateRunning)
 	}
+}
+
+// anyPaused reports whether a task run waits PAUSED (a Pause task).
+func (s *Scope) anyPaused() bool {
+	for _, tr := range s.exec.TaskRunList {
+		if tr.State.Current == flow.StatePaused {
+			return true
+		}
+	}
+	return false
 }
 
 // Starter builds the execution of a subflow (loading the flow, checking

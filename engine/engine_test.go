@@ -430,8 +430,8 @@ tasks:
 	require.Equal(t, flow.StatePaused, h.exec.State.Current)
 	require.Nil(t, fx.WakeAt)
 	require.Empty(t, h.dispatched)
-	// what the API's resume does
-	h.runs("p")[0].State.Set(flow.StateRunning, h.now)
+	_, err := engine.Apply(h.eng.Types, h.flow, h.exec, engine.Command{Kind: engine.CommandResume}, h.now)
+	require.NoError(t, err)
 	h.step()
 	require.Equal(t, []string{"after"}, h.dispatched)
 	require.Equal(t, flow.StateRunning, h.exec.State.Current)

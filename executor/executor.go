@@ -162,6 +162,19 @@ func (x *Executor) RunOnce(ctx context.Context) (int, error) {
 }
 
 func (x *Executor) step(ctx context.Context, id string) error {
+	err := x.stepOnce(ctx, id, false)
+	if errors.Is(err, store.ErrNoSlot) {
+		// Another executor took the last slot between our look and our
+		// save: the execution waits as its flow's limit says.
+		err = x.stepOnce(ctx, id, true)
+	}
+	return err
+}
+
+// stepOnce loads an execution with what happened since its last step
+// (worker results, commands), advances it and saves the result. full
+// says the flow's concurrency limit was found reached by the save itself.
+func (x *Executor) stepOnce(ctx context.Context, id string, full bool) error {
 	st := x.opts.Store
 	ex, ver, err := st.Executions().Get(ctx, id)
 	if err != nil {
@@ -173,9 +186,9 @@ func (x *Executor) step(ctx context.Context, id string) error {
 		return fmt.Errorf("load results: %w", err)
 	}
 	results := make([]engine.Result, 0, len(jobs))
-	acks := make([]string, 0, len(jobs))
+	p := saveParts{before: before, version: ver}
 	for _, j := range jobs {
-		acks = append(acks, j.ID)
+		p.acks = append(p.acks, j.ID)
 		var r engine.Result
 		if err := flow.DecodeJSON(j.Result, &r); err != nil {
 			x.log.ErrorContext(ctx, "unreadable job result", "job", j.ID, "err", err)
@@ -183,43 +196,123 @@ func (x *Executor) step(ctx context.Context, id string) error {
 		}
 		results = append(results, r)
 	}
-	f, err := x.opts.Flows.Get(ctx, ex.Namespace, ex.FlowID, ex.FlowRevision)
-	var fx engine.Effects
+	cmds, err := x.commands(ctx, id, &p)
 	if err != nil {
-		// The flow revision is gone or no longer parses: end the execution
-		// rather than retry forever.
-		if !ex.State.Current.IsTerminal() {
-			ex.Error = err.Error()
-			ex.State.Set(flow.StateFailed, x.opts.Now())
-			fx.Ended = true
-		}
-	} else {
-		related, err := x.related(ctx, ex)
-		if err != nil {
+		return err
+	}
+	f, ferr := x.opts.Flows.Get(ctx, ex.Namespace, ex.FlowID, ex.FlowRevision)
+	if ferr != nil {
+		f = nil // Apply refuses the commands that need it
+	}
+	applied, logs := engine.ApplyAll(x.opts.Engine.Types, f, ex, cmds, x.opts.Now())
+	p.logs = logs
+	if applied.KillSubflows {
+		if p.send, err = x.killSubflows(ctx, ex); err != nil {
 			return err
 		}
+	}
+	if ferr != nil {
+		// The flow revision is gone or no longer parses: end the execution
+		// rather than retry forever.
+		var fx engine.Effects
+		if !ex.State.Current.IsTerminal() {
+			ex.Error = ferr.Error()
+			end := flow.StateFailed
+			if ex.State.Current == flow.StateKilling {
+				end = flow.StateKilled
+			}
+			ex.State.Set(end, x.opts.Now())
+			fx.Ended = true
+		}
+		return x.save(ctx, nil, ex, p, fx)
+	}
+	related, err := x.related(ctx, ex)
+	if err != nil {
+		return err
+	}
+	starting := ex.State.Current == flow.StateCreated || ex.State.Current == flow.StateQueued
+	if starting && !applied.ForceRun {
 		if ex.State.Current == flow.StateCreated && ex.ScheduleDate != nil && x.opts.Now().Before(*ex.ScheduleDate) {
 			// Scheduled for later (a scheduleDate, or the next execution
 			// of a CREATE_NEW_EXECUTION retry): it stays CREATED until then.
-			return x.save(ctx, f, ex, before, ver, acks, engine.Effects{WakeAt: ex.ScheduleDate}, false)
+			return x.save(ctx, f, ex, p, engine.Effects{WakeAt: ex.ScheduleDate})
 		}
-		if ex.State.Current == flow.StateCreated || ex.State.Current == flow.StateQueued {
-			if wait, done := x.concurrency(ctx, f, ex); wait {
-				return x.save(ctx, f, ex, before, ver, acks, engine.Effects{WakeAt: ptr(x.opts.Now().Add(time.Second))}, done)
+		if c := f.Concurrency; c != nil && c.Limit > 0 {
+			if full || x.limitReached(ctx, f, ex) {
+				ended := x.waitForSlot(f, ex)
+				return x.save(ctx, f, ex, p, engine.Effects{WakeAt: ptr(x.opts.Now().Add(time.Second)), Ended: ended})
 			}
+			p.slot = &store.Slot{Limit: c.Limit}
 		}
-		// Secrets resolved by the step itself (flow outputs, conditions)
-		// are learnt here and masked before anything is stored.
-		var m mask.Masker
-		sctx := flow.WithExecution(mask.NewContext(ctx, &m), ex)
-		fx, err = x.opts.Engine.Advance(sctx, engine.Step{Flow: f, Exec: ex, Results: results, Related: related, Now: x.opts.Now()})
-		if err != nil {
-			return fmt.Errorf("advance: %w", err)
-		}
-		maskStep(&m, ex, &fx)
 	}
-	return x.save(ctx, f, ex, before, ver, acks, fx, false)
+	// Secrets resolved by the step itself (flow outputs, conditions)
+	// are learnt here and masked before anything is stored.
+	var m mask.Masker
+	sctx := flow.WithExecution(mask.NewContext(ctx, &m), ex)
+	fx, err := x.opts.Engine.Advance(sctx, engine.Step{Flow: f, Exec: ex, Results: results, Related: related, Now: x.opts.Now()})
+	if err != nil {
+		return fmt.Errorf("advance: %w", err)
+	}
+	maskStep(&m, ex, &fx)
+	return x.save(ctx, f, ex, p, fx)
 }
+
+// saveParts is what a step gathers, besides the engine's effects, for its
+// one Save.
+type saveParts struct {
+	before  flow.State
+	version int64
+	acks    []string // job results applied
+	cmdAcks []int64  // commands applied or refused
+	send    []store.Command
+	logs    []flow.LogEntry // commands refused
+	slot    *store.Slot
+}
+
+// commands loads the execution's pending commands; each is acknowledged by
+// the step's save, an unreadable one too (after a log line).
+func (x *Executor) commands(ctx context.Context, id string, p *saveParts) ([]engine.Command, error) {
+	stored, err := x.opts.Store.Executions().Commands(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("load commands: %w", err)
+	}
+	cmds := make([]engine.Command, 0, len(stored))
+	for _, c := range stored {
+		p.cmdAcks = append(p.cmdAcks, c.ID)
+		var cmd engine.Command
+		if err := flow.DecodeJSON(c.Payload, &cmd); err != nil {
+			x.log.ErrorContext(ctx, "unreadable command", "execution_id", id, "command", c.ID, "err", err)
+			continue
+		}
+		cmds = append(cmds, cmd)
+	}
+	return cmds, nil
+}
+
+// killSubflows returns a kill command for every subflow execution of ex
+// not already killed, as Kestra cascades a kill; each of them cascades to
+// its own in its step.
+func (x *Executor) killSubflows(ctx context.Context, ex *flow.Execution) ([]store.Command, error) {
+	children, _, err := x.opts.Store.Executions().Search(ctx, store.ExecutionQuery{ParentID: ex.ID, Size: maxKillCascade})
+	if err != nil {
+		return nil, fmt.Errorf("list subflows to kill: %w", err)
+	}
+	payload, err := marshal(engine.Command{Kind: engine.CommandKill})
+	if err != nil {
+		return nil, fmt.Errorf("encode kill: %w", err)
+	}
+	var out []store.Command
+	for _, c := range children {
+		if c.State.Current == flow.StateKilled || c.State.Current == flow.StateKilling {
+			continue
+		}
+		out = append(out, store.Command{ExecutionID: c.ID, Payload: payload})
+	}
+	return out, nil
+}
+
+// maxKillCascade bounds how many subflows of one execution a kill reaches.
+const maxKillCascade = 10000
 
 func ptr[T any](v T) *T { return &v }
 
@@ -257,29 +350,32 @@ func maskStep(m *mask.Masker, ex *flow.Execution, fx *engine.Effects) {
 	}
 }
 
-// concurrency applies the flow's concurrency limit to an execution about
-// to start: it waits QUEUED, or is cancelled or failed, as the flow says.
-func (x *Executor) concurrency(ctx context.Context, f *flow.Flow, ex *flow.Execution) (wait, ended bool) {
-	c := f.Concurrency
-	if c == nil || c.Limit <= 0 {
-		return false, false
-	}
+// limitReached is the cheap first look at the flow's concurrency limit;
+// the save's slot is what makes it hold under several executors.
+func (x *Executor) limitReached(ctx context.Context, f *flow.Flow, ex *flow.Execution) bool {
 	n, err := x.opts.Store.Executions().CountActive(ctx, ex.Namespace, ex.FlowID)
-	if err != nil || n < c.Limit {
-		return false, false
-	}
+	return err == nil && n >= f.Concurrency.Limit
+}
+
+// waitForSlot applies the flow's concurrency behaviour to an execution
+// that found no slot: it waits QUEUED, or is cancelled or failed; it
+// reports whether the execution ended.
+func (x *Executor) waitForSlot(f *flow.Flow, ex *flow.Execution) bool {
+	c := f.Concurrency
 	now := x.opts.Now()
 	switch c.Behavior {
 	case "CANCEL":
 		ex.State.Set(flow.StateCancelled, now)
-		return true, true
+		return true
 	case "FAIL":
 		ex.Error = fmt.Sprintf("flow concurrency limit of %d reached", c.Limit)
 		ex.State.Set(flow.StateFailed, now)
-		return true, true
+		return true
 	default:
-		ex.State.Set(flow.StateQueued, now)
-		return true, false
+		if ex.State.Current != flow.StateQueued {
+			ex.State.Set(flow.StateQueued, now)
+		}
+		return false
 	}
 }
 
@@ -333,12 +429,12 @@ func (x *Executor) retryOf(ctx context.Context, parentID string, child *flow.Exe
 	return child, nil
 }
 
-func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, before flow.State, ver int64, acks []string, fx engine.Effects, ended bool) error {
+func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, p saveParts, fx engine.Effects) error {
 	st := x.opts.Store
 	jobs := make([]store.Job, 0, len(fx.Dispatch))
 	for _, d := range fx.Dispatch {
-		p := engine.Payload{Namespace: ex.Namespace, FlowID: ex.FlowID, Revision: ex.FlowRevision, TaskID: d.Task.ID, TaskRun: d.TaskRun, Attempt: d.Attempt, Vars: d.Vars}
-		raw, err := marshal(p)
+		pl := engine.Payload{Namespace: ex.Namespace, FlowID: ex.FlowID, Revision: ex.FlowRevision, TaskID: d.Task.ID, TaskRun: d.TaskRun, Attempt: d.Attempt, Vars: d.Vars}
+		raw, err := marshal(pl)
 		if err != nil {
 			return fmt.Errorf("encode job for task %s: %w", d.Task.ID, err)
 		}
@@ -350,19 +446,35 @@ func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, b
 			cancel = append(cancel, engine.JobID(trID, len(tr.Attempts)+1))
 		}
 	}
+	ended := fx.Ended && ex.State.Current.IsTerminal()
+	var wake []string
+	if ended && ex.ParentID != "" {
+		// The parent's wake-up commits with the child's end: no crash
+		// between the two can leave the parent waiting.
+		wake = append(wake, ex.ParentID)
+	}
+	if ended && f != nil && f.Concurrency != nil && f.Concurrency.Limit > 0 {
+		queued, err := x.queued(ctx, ex)
+		if err != nil {
+			return err
+		}
+		wake = append(wake, queued...)
+	}
 	_, err := st.Executions().Save(ctx, store.SaveParams{
-		Execution: ex, Version: ver, Jobs: jobs, NewExecutions: fx.NewExecutions,
-		AckResults: acks, CancelJobs: cancel, WakeAt: fx.WakeAt, Owner: x.opts.ID,
+		Execution: ex, Version: p.version, Jobs: jobs, NewExecutions: fx.NewExecutions,
+		AckResults: p.acks, CancelJobs: cancel, WakeAt: fx.WakeAt, Owner: x.opts.ID,
+		AckCommands: p.cmdAcks, Send: p.send, Wake: wake, Slot: p.slot,
 	})
 	if errors.Is(err, store.ErrConflict) {
-		// Someone (the API) changed it meanwhile: look again.
+		// The execution changed meanwhile (another executor's step after
+		// a lease ran out): look again.
 		return st.Executions().MarkDirty(ctx, ex.ID)
 	}
 	if err != nil {
 		return fmt.Errorf("save: %w", err)
 	}
-	if len(fx.Logs) > 0 {
-		if err := st.Logs().Append(ctx, fx.Logs); err != nil {
+	if logs := append(p.logs, fx.Logs...); len(logs) > 0 {
+		if err := st.Logs().Append(ctx, logs); err != nil {
 			x.log.ErrorContext(ctx, "store executor log lines", "execution_id", ex.ID, "err", err)
 		}
 	}
@@ -370,42 +482,33 @@ func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, b
 		// workers watch this topic for new jobs and for kills
 		_ = st.Queue().Notify(ctx, store.TopicJobs)
 	}
-	if len(fx.NewExecutions) > 0 {
+	if len(fx.NewExecutions) > 0 || len(p.send) > 0 || len(wake) > 0 {
 		_ = st.Queue().Notify(ctx, store.TopicExecutions)
 	}
-	if ex.State.Current != before && x.opts.OnChange != nil {
+	if ex.State.Current != p.before && x.opts.OnChange != nil {
 		x.opts.OnChange(ctx, ex)
 	}
-	if fx.Ended || ended {
+	if ended {
 		x.log.DebugContext(ctx, "execution ended", "execution_id", ex.ID, "state", ex.State.Current)
-		if ex.ParentID != "" {
-			if err := st.Executions().MarkDirty(ctx, ex.ParentID); err != nil && !errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("wake parent %s: %w", ex.ParentID, err)
-			}
-			_ = st.Queue().Notify(ctx, store.TopicExecutions)
-		}
-		if ex.State.Current.IsTerminal() {
-			if f != nil && f.Concurrency != nil && f.Concurrency.Limit > 0 {
-				x.wakeQueued(ctx, ex)
-			}
-			if x.opts.OnEnd != nil {
-				x.opts.OnEnd(ctx, ex)
-			}
+		if x.opts.OnEnd != nil {
+			x.opts.OnEnd(ctx, ex)
 		}
 	}
 	return nil
 }
 
-// wakeQueued looks again at executions of the same flow waiting on its
-// concurrency limit.
-func (x *Executor) wakeQueued(ctx context.Context, ex *flow.Execution) {
+// queued lists executions of ex's flow waiting on its concurrency limit,
+// to look at again once ex frees its slot.
+func (x *Executor) queued(ctx context.Context, ex *flow.Execution) ([]string, error) {
 	queued, _, err := x.opts.Store.Executions().Search(ctx, store.ExecutionQuery{Namespace: ex.Namespace, FlowID: ex.FlowID, States: []flow.State{flow.StateQueued}, Size: 10})
 	if err != nil {
-		return
+		return nil, fmt.Errorf("list executions queued on the flow's limit: %w", err)
 	}
+	var out []string
 	for _, q := range queued {
 		if q.Namespace == ex.Namespace && q.FlowID == ex.FlowID {
-			_ = x.opts.Store.Executions().MarkDirty(ctx, q.ID)
+			out = append(out, q.ID)
 		}
 	}
+	return out, nil
 }

@@ -1,6 +1,7 @@
-// Package launch creates executions and acts on them from outside the
-// executor: start (inputs checked and typed), subflow starts for the
-// engine, kill, resume.
+// Package launch creates executions and hands the executor commands for
+// existing ones: start (inputs checked and typed), subflow starts for the
+// engine, replay (a new execution); kill, resume, restart, change-status,
+// pause and force-run are commands the executor applies (see command.go).
 package launch
 
 import (
@@ -38,6 +39,12 @@ type Launcher struct {
 	// Render renders expressions in input defaults ({{ now() }}) with the
 	// flow's variables; without it defaults are taken literally.
 	Render func(f *flow.Flow, tmpl string) (string, error)
+	// Types tells commands and replays which tasks a worker runs (the
+	// engine's own Types).
+	Types engine.Types
+	// Poll is how often Await looks whether the executor applied a
+	// command (default 25ms).
+	Poll time.Duration
 }
 
 var _ engine.Starter = (*Launcher)(nil)
@@ -186,177 +193,6 @@ func (l *Launcher) NewExecution(ctx context.Context, r engine.StartRequest) (*fl
 		ex.ScheduleDate = &d
 	}
 	return ex, nil
-}
-
-// Kill asks the executor to kill an execution, and every running subflow
-// execution it started, recursively, as Kestra does: a parent killed while
-// it waits on a subflow would otherwise leave the subflow running.
-func (l *Launcher) Kill(ctx context.Context, id string) error {
-	err := l.update(ctx, id, func(ex *flow.Execution) error {
-		if ex.State.Current.IsTerminal() {
-			return fmt.Errorf("execution %s already ended %s: %w", id, ex.State.Current, engine.ErrInvalidTransition)
-		}
-		ex.State.Set(flow.StateKilling, l.now())
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	seen := map[string]bool{id: true}
-	queue := []string{id}
-	for len(queue) > 0 && len(seen) < maxKillCascade {
-		parent := queue[0]
-		queue = queue[1:]
-		children, _, err := l.Store.Executions().Search(ctx, store.ExecutionQuery{ParentID: parent})
-		if err != nil {
-			return fmt.Errorf("list subflows of %s: %w", parent, err)
-		}
-		for _, c := range children {
-			if seen[c.ID] {
-				continue
-			}
-			seen[c.ID] = true
-			queue = append(queue, c.ID)
-			if c.State.Current.IsTerminal() {
-				continue // its own subflows may still run (wait: false)
-			}
-			err := l.update(ctx, c.ID, func(ex *flow.Execution) error {
-				if !ex.State.Current.IsTerminal() {
-					ex.State.Set(flow.StateKilling, l.now())
-				}
-				return nil
-			})
-			if err != nil {
-				return fmt.Errorf("kill subflow %s of %s: %w", c.ID, parent, err)
-			}
-		}
-	}
-	return nil
-}
-
-// maxKillCascade bounds how many executions one kill visits.
-const maxKillCascade = 10000
-
-// Resume continues a paused execution. inputs are read against the Pause
-// task's onResume declarations and become its outputs.onResume, as in
-// Kestra.
-func (l *Launcher) Resume(ctx context.Context, id string, inputs map[string]any) error {
-	return l.update(ctx, id, func(ex *flow.Execution) error {
-		f, err := l.Flows.Get(ctx, ex.Namespace, ex.FlowID, ex.FlowRevision)
-		if err != nil {
-			return err
-		}
-		if ex.State.Current != flow.StatePaused {
-			return fmt.Errorf("execution %s is %s, not PAUSED: %w", id, ex.State.Current, engine.ErrInvalidTransition)
-		}
-		found := false
-		for _, tr := range ex.TaskRunList {
-			if tr.State.Current == flow.StatePaused {
-				onResume, err := resumeInputs(f, tr.TaskID, inputs)
-				if err != nil {
-					return err
-				}
-				tr.State.Set(flow.StateRunning, l.now())
-				tr.Outputs = map[string]any{"onResume": onResume}
-				found = true
-			}
-		}
-		if !found {
-			return fmt.Errorf("execution %s has no paused task: %w", id, engine.ErrInvalidTransition)
-		}
-		ex.State.Set(flow.StateRunning, l.now())
-		return nil
-	})
-}
-
-// Restart runs a failed execution again from where it failed, as Kestra's
-// ExecutionService.restart: the failed runnable task runs get a new
-// attempt, their failed parents run again, the task runs of errors and
-// finally branches that the failure started are dropped, and the
-// execution goes RESTARTED.
-func (l *Launcher) Restart(ctx context.Context, id string) error {
-	return l.update(ctx, id, func(ex *flow.Execution) error {
-		if !ex.State.Current.IsFailed() {
-			return fmt.Errorf("execution %s is %s; only a FAILED or KILLED execution restarts: %w", id, ex.State.Current, engine.ErrInvalidTransition)
-		}
-		f, err := l.Flows.Get(ctx, ex.Namespace, ex.FlowID, ex.FlowRevision)
-		if err != nil {
-			return err
-		}
-		now := l.now()
-		drop := map[string]bool{}
-		for _, t := range append(append([]*flow.Task(nil), f.Errors...), f.Finally...) {
-			drop[t.ID] = true
-		}
-		for _, t := range f.AllTasks() {
-			for _, k := range []string{"errors", "finally"} {
-				for _, c := range t.Children[k] {
-					drop[c.ID] = true
-				}
-			}
-		}
-		kept := ex.TaskRunList[:0]
-		removed := map[string]bool{}
-		for _, tr := range ex.TaskRunList {
-			if drop[tr.TaskID] || removed[tr.ParentTaskRunID] {
-				removed[tr.ID] = true
-				continue
-			}
-			kept = append(kept, tr)
-		}
-		ex.TaskRunList = kept
-		for _, tr := range ex.TaskRunList {
-			if !tr.State.Current.IsFailed() {
-				continue
-			}
-			if t := f.FindTask(tr.TaskID); t != nil && len(t.ChildTasks()) == 0 && !isFlowableOnly(t) {
-				tr.State.Set(flow.StateRestarted, now)
-			} else {
-				tr.State.Set(flow.StateRunning, now)
-			}
-			tr.Error = ""
-		}
-		ex.Error = ""
-		if ex.Metadata == nil {
-			ex.Metadata = &flow.ExecutionMetadata{}
-		}
-		ex.Metadata.AttemptNumber++
-		ex.State.Set(flow.StateRestarted, now)
-		return nil
-	})
-}
-
-// isFlowableOnly reports task types that have no children in the flow but
-// are still run by the executor, not a worker.
-func isFlowableOnly(t *flow.Task) bool {
-	return strings.HasSuffix(t.Type, ".Subflow") || strings.HasSuffix(t.Type, ".Flow") || strings.HasSuffix(t.Type, ".Pause")
-}
-
-// update applies fn to the stored execution, retrying on a version race
-// with the executor, then wakes the executor.
-func (l *Launcher) update(ctx context.Context, id string, fn func(*flow.Execution) error) error {
-	for attempt := 0; attempt < 20; attempt++ {
-		ex, ver, err := l.Store.Executions().Get(ctx, id)
-		if err != nil {
-			return fmt.Errorf("load execution %s: %w", id, err)
-		}
-		if err := fn(ex); err != nil {
-			return err
-		}
-		_, err = l.Store.Executions().Save(ctx, store.SaveParams{Execution: ex, Version: ver})
-		if errors.Is(err, store.ErrConflict) {
-			time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("save execution %s: %w", id, err)
-		}
-		if err := l.Store.Executions().MarkDirty(ctx, id); err != nil {
-			return fmt.Errorf("wake executor for %s: %w", id, err)
-		}
-		return l.Store.Queue().Notify(ctx, store.TopicExecutions)
-	}
-	return fmt.Errorf("execution %s keeps changing; try again: %w", id, store.ErrConflict)
 }
 
 func mergeLabels(base, add []flow.Label) []flow.Label {

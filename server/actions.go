@@ -2,26 +2,62 @@ package server
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/ospreyhq/osprey/flow"
 )
 
-// Steerer acts on executions that already exist: resume a paused one,
-// restart a failed one, replay an ended one. A Runner that also implements
-// it enables those routes; without it they answer 501. It is a separate
+// Steerer acts on executions that already exist: resume, restart, change
+// the status of, pause or force-run one (commands the executor applies),
+// replay an ended one (a new execution). A Runner that also implements it
+// enables those routes; without it they answer 501. It is a separate
 // interface so that a Runner that only starts and kills stays small.
 type Steerer interface {
-	// Resume continues a PAUSED execution; inputs are read against the
-	// paused task's onResume declarations (*InputError or flow.Errors
-	// for a bad one).
-	Resume(ctx context.Context, id string, inputs map[string]any) error
-	// Restart runs a FAILED or KILLED execution again from where it failed.
-	Restart(ctx context.Context, id string) error
+	// Command asks the executor to change an existing execution and
+	// answers with the execution as the command leaves it (or, with
+	// p.Wait, as stored once the executor applied it). A command that
+	// does not fit the execution's state is a 409 (*Error); resume inputs
+	// that do not fit their declarations are *InputError or flow.Errors.
+	Command(ctx context.Context, p CommandParams) (*flow.Execution, error)
 	// Replay creates and stores a new execution that starts again at a
 	// task run of an ended one.
 	Replay(ctx context.Context, p ReplayParams) (*flow.Execution, error)
+}
+
+// Action names what Steerer.Command asks.
+type Action string
+
+// The actions the API offers on an existing execution besides kill.
+const (
+	ActionKill         Action = "kill"
+	ActionResume       Action = "resume"
+	ActionRestart      Action = "restart"
+	ActionChangeStatus Action = "change-status"
+	ActionPause        Action = "pause"
+	ActionForceRun     Action = "force-run"
+)
+
+// CommandParams are the arguments of Steerer.Command.
+type CommandParams struct {
+	ExecutionID string
+	Action      Action
+	// Inputs are a resume's onResume inputs.
+	Inputs map[string]any
+	// State is change-status's new state; TaskRunID, when set, names the
+	// task run whose state changes instead of the execution's.
+	State     flow.State
+	TaskRunID string
+	// NoCascade keeps a kill from reaching subflow executions
+	// (?isOnKillCascade=false).
+	NoCascade bool
+	// Wait answers once the executor applied the command (?wait=true).
+	Wait bool
 }
 
 // ReplayParams are the arguments of Steerer.Replay.
@@ -40,6 +76,10 @@ func (s *Server) actionRoutes() {
 	s.Handle("POST /executions/{executionId}/resume", s.resumeExecution)
 	s.Handle("POST /executions/{executionId}/restart", s.restartExecution)
 	s.Handle("POST /executions/{executionId}/replay", s.replayExecution)
+	s.Handle("POST /executions/{executionId}/change-status", s.changeExecutionStatus)
+	s.Handle("POST /executions/{executionId}/state", s.changeTaskRunState)
+	s.Handle("POST /executions/{executionId}/pause", s.simpleAction(ActionPause))
+	s.Handle("POST /executions/{executionId}/force-run", s.simpleAction(ActionForceRun))
 	s.Handle("GET /flows/{namespace}/{id}/graph", s.flowGraph)
 	s.Handle("GET /plugins", s.listPlugins)
 	s.Handle("GET /plugins/schemas/{type}", s.pluginSchema)
@@ -49,7 +89,7 @@ func (s *Server) actionRoutes() {
 func (s *Server) steerer() (Steerer, error) {
 	st, ok := s.opts.Runner.(Steerer)
 	if !ok {
-		return nil, Errorf(http.StatusNotImplemented, "this server cannot resume, restart or replay executions")
+		return nil, Errorf(http.StatusNotImplemented, "this server cannot resume, restart, replay, pause or change executions")
 	}
 	return st, nil
 }
@@ -91,7 +131,11 @@ func (s *Server) resumeExecution(w http.ResponseWriter, r *http.Request) error {
 	if e.State.Current != flow.StatePaused {
 		return Errorf(http.StatusConflict, fmt.Sprintf("execution %s is %s: only a PAUSED execution resumes", e.ID, e.State.Current))
 	}
-	if err := st.Resume(r.Context(), e.ID, inputs); err != nil {
+	wait, err := queryBool(r.URL.Query().Get("wait"), "wait")
+	if err != nil {
+		return err
+	}
+	if _, err := s.send(w, r, st, CommandParams{ExecutionID: e.ID, Action: ActionResume, Inputs: inputs, Wait: wait}); err != nil {
 		return fmt.Errorf("resume execution %s: %w", e.ID, err)
 	}
 	resumed = true
@@ -100,7 +144,7 @@ func (s *Server) resumeExecution(w http.ResponseWriter, r *http.Request) error {
 }
 
 // restartExecution restarts a failed or killed execution in place and
-// answers with it, as Kestra does.
+// answers with it as restarted, as Kestra does.
 func (s *Server) restartExecution(w http.ResponseWriter, r *http.Request) error {
 	st, err := s.steerer()
 	if err != nil {
@@ -113,15 +157,112 @@ func (s *Server) restartExecution(w http.ResponseWriter, r *http.Request) error 
 	if !e.State.Current.IsFailed() {
 		return Errorf(http.StatusConflict, fmt.Sprintf("execution %s is %s: only a FAILED or KILLED execution restarts", e.ID, e.State.Current))
 	}
-	if err := st.Restart(r.Context(), e.ID); err != nil {
-		return fmt.Errorf("restart execution %s: %w", e.ID, err)
-	}
-	e, err = s.loadExecution(r)
+	return s.command(w, r, st, CommandParams{ExecutionID: e.ID, Action: ActionRestart})
+}
+
+// command sends p (with ?wait=) and answers 200 with the execution.
+func (s *Server) command(w http.ResponseWriter, r *http.Request, st Steerer, p CommandParams) error {
+	wait, err := queryBool(r.URL.Query().Get("wait"), "wait")
 	if err != nil {
 		return err
 	}
+	p.Wait = wait
+	e, err := s.send(w, r, st, p)
+	if err != nil {
+		return fmt.Errorf("%s execution %s: %w", p.Action, p.ExecutionID, err)
+	}
 	writeJSON(w, http.StatusOK, e)
 	return nil
+}
+
+// send hands p to the steerer. A wait is bounded by MaxWait, like a start's:
+// past it the client learns the command is accepted but not yet applied.
+func (s *Server) send(w http.ResponseWriter, r *http.Request, st Steerer, p CommandParams) (*flow.Execution, error) {
+	if !p.Wait {
+		return st.Command(r.Context(), p)
+	}
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.opts.MaxWait + time.Minute))
+	ctx, cancel := context.WithTimeout(r.Context(), s.opts.MaxWait)
+	defer cancel()
+	e, err := st.Command(ctx, p)
+	if err != nil && errors.Is(err, context.DeadlineExceeded) && r.Context().Err() == nil {
+		return nil, Errorf(http.StatusGatewayTimeout, fmt.Sprintf("the %s of execution %s is accepted, but no executor applied it within %s: is an executor running?", p.Action, p.ExecutionID, s.opts.MaxWait))
+	}
+	return e, err
+}
+
+// simpleAction answers an action that takes nothing but the execution
+// (pause, force-run) with the execution as the action leaves it.
+func (s *Server) simpleAction(a Action) HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		st, err := s.steerer()
+		if err != nil {
+			return err
+		}
+		e, err := s.loadExecution(r)
+		if err != nil {
+			return err
+		}
+		return s.command(w, r, st, CommandParams{ExecutionID: e.ID, Action: a})
+	}
+}
+
+// changeExecutionStatus sets the state of an ended execution from
+// ?status= (Kestra's change-status).
+func (s *Server) changeExecutionStatus(w http.ResponseWriter, r *http.Request) error {
+	st, err := s.steerer()
+	if err != nil {
+		return err
+	}
+	state, err := stateParam(r.URL.Query().Get("status"), "status")
+	if err != nil {
+		return err
+	}
+	e, err := s.loadExecution(r)
+	if err != nil {
+		return err
+	}
+	return s.command(w, r, st, CommandParams{ExecutionID: e.ID, Action: ActionChangeStatus, State: state})
+}
+
+// changeTaskRunState sets the state of one task run from a JSON body
+// {"taskRunId": …, "state": …} (Kestra's task run state action).
+func (s *Server) changeTaskRunState(w http.ResponseWriter, r *http.Request) error {
+	st, err := s.steerer()
+	if err != nil {
+		return err
+	}
+	var body struct {
+		TaskRunID string `json:"taskRunId"`
+		State     string `json:"state"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+		return Errorf(http.StatusBadRequest, fmt.Sprintf("body must be a JSON object with taskRunId and state: %v", err))
+	}
+	if body.TaskRunID == "" {
+		return Errorf(http.StatusBadRequest, "body must name the task run: taskRunId")
+	}
+	state, err := stateParam(body.State, "state")
+	if err != nil {
+		return err
+	}
+	e, err := s.loadExecution(r)
+	if err != nil {
+		return err
+	}
+	if e.TaskRunByID(body.TaskRunID) == nil {
+		return Errorf(http.StatusNotFound, fmt.Sprintf("task run %s is not in execution %s", body.TaskRunID, e.ID))
+	}
+	return s.command(w, r, st, CommandParams{ExecutionID: e.ID, Action: ActionChangeStatus, State: state, TaskRunID: body.TaskRunID})
+}
+
+// stateParam reads a state name, 400 when it is not one.
+func stateParam(v, name string) (flow.State, error) {
+	state := flow.State(strings.ToUpper(strings.TrimSpace(v)))
+	if !slices.Contains(knownStates, state) {
+		return "", Errorf(http.StatusBadRequest, fmt.Sprintf("%s must be an execution state such as SUCCESS or FAILED, got %q", name, v))
+	}
+	return state, nil
 }
 
 // replayExecution creates a new execution from an ended one, starting

@@ -17,9 +17,13 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ospreyhq/osprey/engine"
+	"github.com/ospreyhq/osprey/executor"
+	"github.com/ospreyhq/osprey/expr"
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/flowcache"
 	"github.com/ospreyhq/osprey/launch"
+	"github.com/ospreyhq/osprey/render"
 	"github.com/ospreyhq/osprey/server"
 	"github.com/ospreyhq/osprey/store"
 	"github.com/ospreyhq/osprey/store/sqlite"
@@ -41,11 +45,36 @@ var (
 func (r launchRunner) Start(ctx context.Context, p server.StartParams) (*flow.Execution, error) {
 	return r.l.Start(ctx, p.Flow, p.Inputs, p.Labels)
 }
-func (r launchRunner) Kill(ctx context.Context, id string) error { return r.l.Kill(ctx, id) }
-func (r launchRunner) Resume(ctx context.Context, id string, in map[string]any) error {
-	return r.l.Resume(ctx, id, in)
+func (r launchRunner) Kill(ctx context.Context, id string) error {
+	_, err := r.l.Kill(ctx, id, true)
+	return err
 }
-func (r launchRunner) Restart(ctx context.Context, id string) error { return r.l.Restart(ctx, id) }
+
+func (r launchRunner) Command(ctx context.Context, p server.CommandParams) (*flow.Execution, error) {
+	var a launch.Accepted
+	var err error
+	switch p.Action {
+	case server.ActionKill:
+		a, err = r.l.Kill(ctx, p.ExecutionID, !p.NoCascade)
+	case server.ActionResume:
+		a, err = r.l.Resume(ctx, p.ExecutionID, p.Inputs)
+	case server.ActionRestart:
+		a, err = r.l.Restart(ctx, p.ExecutionID)
+	case server.ActionChangeStatus:
+		a, err = r.l.ChangeStatus(ctx, p.ExecutionID, p.TaskRunID, p.State)
+	case server.ActionPause:
+		a, err = r.l.Pause(ctx, p.ExecutionID)
+	case server.ActionForceRun:
+		a, err = r.l.ForceRun(ctx, p.ExecutionID)
+	}
+	if errors.Is(err, engine.ErrInvalidTransition) {
+		return nil, &server.Error{Status: http.StatusConflict, Message: err.Error()}
+	}
+	if err != nil || !p.Wait {
+		return a.Execution, err
+	}
+	return r.l.Await(ctx, a)
+}
 func (r launchRunner) Replay(ctx context.Context, p server.ReplayParams) (*flow.Execution, error) {
 	return r.l.Replay(ctx, p.ExecutionID, p.TaskRunID, p.Revision)
 }
@@ -69,10 +98,25 @@ func (startOnly) Kill(context.Context, string) error { return nil }
 
 type actionEnv struct {
 	st  store.Store
+	x   *executor.Executor
 	url string
 }
 
-func newActionEnv(t *testing.T) *actionEnv {
+// drain runs the executor until nothing is left to claim: every command
+// sent so far is applied. No worker runs, so dispatched tasks stay RUNNING.
+func (e *actionEnv) drain(t *testing.T) {
+	t.Helper()
+	for range 50 {
+		n, err := e.x.RunOnce(t.Context())
+		require.NoError(t, err)
+		if n == 0 {
+			return
+		}
+	}
+	t.Fatal("the executor keeps finding work")
+}
+
+func newActionEnv(t *testing.T, opts ...func(*server.Options)) *actionEnv {
 	t.Helper()
 	ctx := t.Context()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "osprey.db"), sqlite.Options{})
@@ -80,11 +124,18 @@ func newActionEnv(t *testing.T) *actionEnv {
 	t.Cleanup(func() { st.Close() })
 	reg := tasks.New()
 	parse := func(src []byte) (*flow.Flow, error) { return flow.Parse(src, flow.ParseOptions{Types: reg}) }
-	l := &launch.Launcher{Store: st, Flows: flowcache.New(st.Flows(), parse)}
-	srv := server.New(server.Options{Store: st, Parse: parse, Runner: launchRunner{l: l, reg: reg}})
+	flows := flowcache.New(st.Flows(), parse)
+	l := &launch.Launcher{Store: st, Flows: flows, Types: reg}
+	eng := &engine.Engine{Types: reg, Renderer: &render.Renderer{Expr: expr.New(expr.Options{})}, Starter: l}
+	x := executor.New(executor.Options{Store: st, Engine: eng, Flows: flows})
+	o := server.Options{Store: st, Parse: parse, Runner: launchRunner{l: l, reg: reg}}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	srv := server.New(o)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
-	return &actionEnv{st: st, url: hs.URL + "/api/v1/main"}
+	return &actionEnv{st: st, x: x, url: hs.URL + "/api/v1/main"}
 }
 
 func (e *actionEnv) flow(t *testing.T, src string) {
@@ -178,10 +229,13 @@ func TestResumeExecution(t *testing.T) {
 	ct, body := form(t, map[string]string{"approved": "true"})
 	status, _ := e.do(t, "POST", "/executions/"+paused.ID+"/resume", ct, body)
 	require.Equal(t, http.StatusNoContent, status)
+	require.Equal(t, flow.StatePaused, e.get(t, paused.ID).State.Current, "the executor applies the resume, not the webserver")
+	e.drain(t)
 	got := e.get(t, paused.ID)
 	require.Equal(t, flow.StateRunning, got.State.Current)
-	require.Equal(t, flow.StateRunning, got.TaskRunList[0].State.Current)
+	require.Equal(t, flow.StateSuccess, got.TaskRunList[0].State.Current)
 	require.Equal(t, map[string]any{"approved": true, "reason": "none given"}, got.TaskRunList[0].Outputs["onResume"])
+	require.Equal(t, "after", got.TaskRunList[1].TaskID, "the next task started")
 
 	tests := []struct {
 		name   string
@@ -207,6 +261,9 @@ func TestResumeExecution(t *testing.T) {
 			require.Equal(t, tt.status, status, string(b))
 			require.Contains(t, string(b), tt.want)
 			require.Equal(t, tt.state, e.get(t, ex.ID).State.Current, "a refused resume changes nothing")
+			cmds, err := e.st.Executions().Commands(t.Context(), ex.ID)
+			require.NoError(t, err)
+			require.Empty(t, cmds, "and sends nothing")
 		})
 	}
 }
@@ -240,6 +297,12 @@ func TestRestartExecution(t *testing.T) {
 	require.Equal(t, 2, got.Metadata.AttemptNumber)
 	require.Equal(t, flow.StateSuccess, got.TaskRunList[0].State.Current)
 	require.Equal(t, flow.StateRestarted, got.TaskRunList[1].State.Current)
+	require.Equal(t, flow.StateFailed, e.get(t, failed.ID).State.Current, "the answer is the accepted command's outcome; the executor applies it")
+	e.drain(t)
+	stored := e.get(t, failed.ID)
+	require.Equal(t, flow.StateRunning, stored.State.Current)
+	require.True(t, stored.State.Has(flow.StateRestarted))
+	require.Equal(t, flow.StateRunning, stored.TaskRunList[1].State.Current, "b runs again")
 
 	ok := e.execution(t, flow.StateSuccess, "a=SUCCESS")
 	status, b = e.do(t, "POST", "/executions/"+ok.ID+"/restart", "", nil)
@@ -259,9 +322,13 @@ func TestReplayExecution(t *testing.T) {
 	require.NoError(t, json.Unmarshal(b, &got))
 	require.NotEqual(t, done.ID, got.ID)
 	require.Equal(t, done.ID, got.OriginalID)
+	require.Equal(t, done.ID, got.ParentID, "as in Kestra, the replay's parent is what it replays")
 	require.Equal(t, flow.StateRestarted, got.State.Current)
-	require.Len(t, got.TaskRunList, 1, "b and c run again")
+	require.Len(t, got.TaskRunList, 2, "c is dropped: it runs again after b")
 	require.Equal(t, "a", got.TaskRunList[0].TaskID)
+	require.Equal(t, flow.StateSuccess, got.TaskRunList[0].State.Current)
+	require.Equal(t, "b", got.TaskRunList[1].TaskID)
+	require.Equal(t, flow.StateRestarted, got.TaskRunList[1].State.Current, "the replayed task run is RESTARTED")
 	require.Equal(t, "a", got.TaskRunList[0].Outputs["value"], "what ran before is kept")
 	require.NotEqual(t, done.TaskRunList[0].ID, got.TaskRunList[0].ID)
 	require.Equal(t, got.ID, got.TaskRunList[0].ExecutionID)
@@ -275,6 +342,7 @@ func TestReplayExecution(t *testing.T) {
 	require.NoError(t, json.Unmarshal(b, &whole))
 	require.Equal(t, done.ID, whole.OriginalID)
 	require.Empty(t, whole.TaskRunList, "without taskRunId the whole flow runs again")
+	require.Equal(t, flow.StateCreated, whole.State.Current)
 
 	running := e.execution(t, flow.StateRunning, "a=RUNNING")
 	tests := []struct {
@@ -306,11 +374,112 @@ func TestKillCascadesToSubflows(t *testing.T) {
 
 	status, b := e.do(t, "DELETE", "/executions/"+parent.ID+"/kill", "", nil)
 	require.Equal(t, http.StatusAccepted, status, string(b))
+	require.Equal(t, flow.StateRunning, e.get(t, parent.ID).State.Current, "accepted: the executor kills")
+	e.drain(t)
 	for _, id := range []string{parent.ID, child.ID, grandchild.ID} {
-		require.Equal(t, flow.StateKilling, e.get(t, id).State.Current, id)
+		got := e.get(t, id)
+		require.Equal(t, flow.StateKilled, got.State.Current, id)
+		require.True(t, got.State.Has(flow.StateKilling), id)
 	}
 	require.Equal(t, flow.StateSuccess, e.get(t, ended.ID).State.Current, "an ended subflow stays as it ended")
 	require.Equal(t, flow.StateRunning, e.get(t, other.ID).State.Current, "an unrelated execution runs on")
+
+	// Kestra's isOnKillCascade=false spares the subflows.
+	status, b = e.do(t, "DELETE", "/executions/"+other.ID+"/kill?isOnKillCascade=maybe", "", nil)
+	require.Equal(t, http.StatusBadRequest, status, string(b))
+	spared := e.subflow(t, other.ID, flow.StateRunning, "a=RUNNING")
+	status, b = e.do(t, "DELETE", "/executions/"+other.ID+"/kill?isOnKillCascade=false", "", nil)
+	require.Equal(t, http.StatusAccepted, status, string(b))
+	e.drain(t)
+	require.Equal(t, flow.StateKilled, e.get(t, other.ID).State.Current)
+	require.Equal(t, flow.StateRunning, e.get(t, spared.ID).State.Current, "its subflow runs on")
+}
+
+func TestActionWaitsWithWaitTrue(t *testing.T) {
+	t.Parallel()
+	e := newActionEnv(t)
+	e.flow(t, pauseFlow)
+	require.NoError(t, e.x.Start(t.Context()))
+	t.Cleanup(func() { _ = e.x.Stop(context.Background()) })
+	paused := e.execution(t, flow.StatePaused, "approve=PAUSED")
+	ct, body := form(t, map[string]string{"approved": "true"})
+	status, b := e.do(t, "POST", "/executions/"+paused.ID+"/resume?wait=true", ct, body)
+	require.Equal(t, http.StatusNoContent, status, string(b))
+	require.Equal(t, flow.StateRunning, e.get(t, paused.ID).State.Current, "?wait=true answers once the executor applied it")
+
+	// Without an executor the wait ends at MaxWait, saying so.
+	idle := newActionEnv(t, func(o *server.Options) { o.MaxWait = 50 * time.Millisecond })
+	idle.flow(t, pauseFlow)
+	paused = idle.execution(t, flow.StatePaused, "approve=PAUSED")
+	status, b = idle.do(t, "POST", "/executions/"+paused.ID+"/pause?wait=true", "", nil)
+	require.Equal(t, http.StatusConflict, status, string(b), "a paused execution does not pause")
+	running := idle.execution(t, flow.StateRunning, "approve=RUNNING")
+	status, b = idle.do(t, "POST", "/executions/"+running.ID+"/pause?wait=true", "", nil)
+	require.Equal(t, http.StatusGatewayTimeout, status, string(b))
+	require.Contains(t, string(b), "accepted, but no executor applied it")
+	cmds, err := idle.st.Executions().Commands(t.Context(), running.ID)
+	require.NoError(t, err)
+	require.Len(t, cmds, 1, "the command stays for the executor")
+}
+
+func TestChangeStatusPauseAndForceRun(t *testing.T) {
+	t.Parallel()
+	e := newActionEnv(t)
+	e.flow(t, threeTasks)
+	decode := func(t *testing.T, b []byte) *flow.Execution {
+		t.Helper()
+		var got flow.Execution
+		require.NoError(t, json.Unmarshal(b, &got))
+		return &got
+	}
+
+	failed := e.execution(t, flow.StateFailed, "a=SUCCESS", "b=FAILED")
+	status, b := e.do(t, "POST", "/executions/"+failed.ID+"/change-status?status=SUCCESS", "", nil)
+	require.Equal(t, http.StatusOK, status, string(b))
+	require.Equal(t, flow.StateSuccess, decode(t, b).State.Current)
+	e.drain(t)
+	require.Equal(t, flow.StateSuccess, e.get(t, failed.ID).State.Current)
+
+	failed = e.execution(t, flow.StateFailed, "a=SUCCESS", "b=FAILED")
+	status, b = e.do(t, "POST", "/executions/"+failed.ID+"/state", "application/json",
+		strings.NewReader(`{"taskRunId":"`+failed.TaskRunList[1].ID+`","state":"SUCCESS"}`))
+	require.Equal(t, http.StatusOK, status, string(b))
+	require.Equal(t, flow.StateRestarted, decode(t, b).State.Current)
+	e.drain(t)
+	got := e.get(t, failed.ID)
+	require.Equal(t, flow.StateSuccess, got.TaskRunList[1].State.Current)
+	require.Equal(t, "c", got.TaskRunList[2].TaskID, "the execution carries on after the changed task run")
+
+	running := e.execution(t, flow.StateRunning, "a=RUNNING")
+	status, b = e.do(t, "POST", "/executions/"+running.ID+"/pause", "", nil)
+	require.Equal(t, http.StatusOK, status, string(b))
+	e.drain(t)
+	require.Equal(t, flow.StatePaused, e.get(t, running.ID).State.Current)
+
+	queued := e.execution(t, flow.StateQueued)
+	status, b = e.do(t, "POST", "/executions/"+queued.ID+"/force-run", "", nil)
+	require.Equal(t, http.StatusOK, status, string(b))
+	e.drain(t)
+	require.Equal(t, flow.StateRunning, e.get(t, queued.ID).State.Current)
+
+	tests := []struct {
+		name, path, body string
+		status           int
+	}{
+		{"change-status of a running execution", "/executions/" + running.ID + "/change-status?status=SUCCESS", "", 409},
+		{"an unknown status", "/executions/" + failed.ID + "/change-status?status=GREAT", "", 400},
+		{"a task run state without its id", "/executions/" + failed.ID + "/state", `{"state":"SUCCESS"}`, 400},
+		{"an unknown task run", "/executions/" + failed.ID + "/state", `{"taskRunId":"nope","state":"SUCCESS"}`, 404},
+		{"pause a paused execution", "/executions/" + running.ID + "/pause", "", 409},
+		{"force-run a running execution", "/executions/" + queued.ID + "/force-run", "", 409},
+		{"an unknown execution", "/executions/nope/pause", "", 404},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, b := e.do(t, "POST", tt.path, "application/json", strings.NewReader(tt.body))
+			require.Equal(t, tt.status, status, string(b))
+		})
+	}
 }
 
 func TestActionsWithoutSteerer(t *testing.T) {

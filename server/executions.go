@@ -347,7 +347,24 @@ func (s *Server) killExecution(w http.ResponseWriter, r *http.Request) error {
 	if e.State.Current.IsTerminal() {
 		return Errorf(http.StatusConflict, fmt.Sprintf("execution %s is already %s: there is nothing to kill", id, e.State.Current))
 	}
-	if err := s.opts.Runner.Kill(r.Context(), id); err != nil {
+	q := r.URL.Query()
+	cascade := true
+	if v := q.Get("isOnKillCascade"); v != "" {
+		if cascade, err = queryBool(v, "isOnKillCascade"); err != nil {
+			return err
+		}
+	}
+	wait, err := queryBool(q.Get("wait"), "wait")
+	if err != nil {
+		return err
+	}
+	if st, ok := s.opts.Runner.(Steerer); ok {
+		// the kill as a command: it can spare subflows and be waited on
+		_, err = s.send(w, r, st, CommandParams{ExecutionID: id, Action: ActionKill, NoCascade: !cascade, Wait: wait})
+	} else {
+		err = s.opts.Runner.Kill(r.Context(), id)
+	}
+	if err != nil {
 		return fmt.Errorf("kill execution %s: %w", id, err)
 	}
 	w.WriteHeader(http.StatusAccepted)

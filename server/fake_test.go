@@ -232,6 +232,12 @@ func (x memExecs) Save(_ context.Context, p store.SaveParams) (int64, error) {
 	return v, nil
 }
 func (x memExecs) MarkDirty(context.Context, string) error { return nil }
+func (x memExecs) Send(context.Context, store.Command) (store.Command, error) {
+	return store.Command{}, errors.New("not used by the server")
+}
+func (x memExecs) Commands(context.Context, string) ([]store.Command, error) {
+	return nil, errors.New("not used by the server")
+}
 func (x memExecs) CountActive(context.Context, string, string) (int, error) {
 	return 0, errors.New("not used by the server")
 }

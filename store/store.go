@@ -27,6 +27,10 @@ var ErrNotFound = errors.New("not found")
 // a stale execution version, a flow that already exists.
 var ErrConflict = errors.New("conflict")
 
+// ErrNoSlot is returned by ExecutionStore.Save when SaveParams.Slot asked
+// for a place under the flow's concurrency limit and none was free.
+var ErrNoSlot = errors.New("flow concurrency limit reached")
+
 // Store gives access to every aggregate. Close releases the connections.
 type Store interface {
 	Flows() FlowStore
@@ -104,16 +108,43 @@ type ExecutionStore interface {
 	// results the step consumed. It releases the executor's claim. When
 	// p.WakeAt is set the execution becomes claimable again at that time.
 	Save(ctx context.Context, p SaveParams) (int64, error)
-	// MarkDirty asks the executor to look at the execution again (an API
-	// action such as kill or resume). It bumps nothing else.
+	// MarkDirty asks the executor to look at the execution again. It bumps
+	// nothing else.
 	MarkDirty(ctx context.Context, id string) error
+	// Send stores a command for an existing execution and marks the
+	// execution dirty, in one transaction; the executor applies it in its
+	// next step (Save acknowledges it). ErrNotFound when there is no such
+	// execution. The store assigns ID and Created.
+	Send(ctx context.Context, c Command) (Command, error)
+	// Commands returns the commands of an execution not yet acknowledged,
+	// oldest first.
+	Commands(ctx context.Context, executionID string) ([]Command, error)
 	// Search lists executions, newest first.
 	Search(ctx context.Context, q ExecutionQuery) ([]*flow.Execution, int, error)
 	// CountActive counts executions of a flow in a non-terminal state other
 	// than CREATED and QUEUED (for flow concurrency limits).
 	CountActive(ctx context.Context, namespace, flowID string) (int, error)
-	// Delete removes an execution, its logs and its jobs.
+	// Delete removes an execution, its logs, its jobs and its commands.
 	Delete(ctx context.Context, id string) error
+}
+
+// Command is a change to an existing execution asked from outside the
+// executor (kill, resume, restart, …). Payload is opaque to the store (an
+// engine command as JSON); only the executor applies it, through the
+// engine, in the transaction that saves its step.
+type Command struct {
+	ID          int64
+	ExecutionID string
+	Payload     []byte
+	Created     time.Time
+}
+
+// Slot asks Save to start an execution under its flow's concurrency
+// limit: the count of the flow's other active executions (as CountActive
+// counts them) and the write are one transaction, so several executors
+// never start more than Limit at once.
+type Slot struct {
+	Limit int
 }
 
 // SaveParams are the arguments of ExecutionStore.Save.
@@ -127,6 +158,20 @@ type SaveParams struct {
 	WakeAt        *time.Time
 	// Owner is the executor's claim owner; Save releases its claim.
 	Owner string
+	// AckCommands are the ids of the commands the step applied (or
+	// refused); Save deletes them.
+	AckCommands []int64
+	// Send are commands for other executions (a kill cascading to
+	// subflows), each marking its execution dirty; a missing target is
+	// skipped.
+	Send []Command
+	// Wake marks other executions dirty (the parent of a subflow that
+	// ended, executions queued on a concurrency slot this one freed); a
+	// missing one is skipped.
+	Wake []string
+	// Slot, when set, makes Save fail with ErrNoSlot, writing nothing,
+	// unless the flow has a free concurrency slot.
+	Slot *Slot
 }
 
 // ExecutionQuery filters ExecutionStore.Search. Page is 1-based; Size 0

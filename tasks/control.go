@@ -23,6 +23,10 @@ type pause struct {
 	p pauseProps
 }
 
+// OwnTimeout implements engine.OwnTimeout: a Pause's timeout is how long
+// it waits for a resume, not a limit the engine enforces.
+func (pause) OwnTimeout() bool { return true }
+
 func (f pause) Resolve(s *engine.Scope, p *flow.TaskRun) (engine.Outcome, error) {
 	delay, err := optDuration(s, p, f.p.Delay)
 	if err != nil {

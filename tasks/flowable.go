@@ -42,6 +42,9 @@ type parallel struct {
 	concurrent any
 }
 
+// ConcurrentChildren implements engine.ConcurrentChildren.
+func (parallel) ConcurrentChildren() bool { return true }
+
 func (f parallel) Resolve(s *engine.Scope, p *flow.TaskRun) (engine.Outcome, error) {
 	n, err := renderInt(s, p, f.concurrent, 0)
 	if err != nil {
@@ -119,6 +122,10 @@ type forEach struct {
 	limit  any
 	def    int
 }
+
+// ConcurrentChildren implements engine.ConcurrentChildren: EachParallel
+// (no default limit) runs its values at once.
+func (f forEach) ConcurrentChildren() bool { return f.def == 0 }
 
 func (f forEach) Resolve(s *engine.Scope, p *flow.TaskRun) (engine.Outcome, error) {
 	if p.Items == nil {
@@ -297,6 +304,9 @@ type dag struct {
 	concurrent any
 }
 
+// ConcurrentChildren implements engine.ConcurrentChildren.
+func (dag) ConcurrentChildren() bool { return true }
+
 func (f dag) Resolve(s *engine.Scope, p *flow.TaskRun) (engine.Outcome, error) {
 	limit, err := renderInt(s, p, f.concurrent, 0)
 	if err != nil {
@@ -357,3 +367,10 @@ func (f dag) Resolve(s *engine.Scope, p *flow.TaskRun) (engine.Outcome, error) {
 	}
 	return engine.Outcome{Done: true, State: worst}, nil
 }
+
+var (
+	_ engine.ConcurrentChildren = parallel{}
+	_ engine.ConcurrentChildren = forEach{}
+	_ engine.ConcurrentChildren = dag{}
+	_ engine.OwnTimeout         = pause{}
+)

@@ -117,15 +117,41 @@ func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error)
 	if len(p.CancelJobs) > 0 {
 		b.Queue(x.s.sql("jobCancel"), p.CancelJobs)
 	}
+	if len(p.AckCommands) > 0 {
+		b.Queue(x.s.sql("cmdAck"), p.AckCommands)
+	}
+	for _, c := range p.Send {
+		// a missing target inserts nothing: the execution is gone
+		b.Queue(x.s.sql("cmdSendIfExists"), c.ExecutionID, c.Payload, now)
+		b.Queue(x.s.sql("execMarkDirty"), c.ExecutionID)
+	}
+	for _, id := range p.Wake {
+		b.Queue(x.s.sql("execMarkDirty"), id)
+	}
 	if len(p.Jobs) > 0 {
 		b.Queue(x.s.sql("notify"), store.TopicJobs)
 	}
-	if len(p.NewExecutions) > 0 {
+	if len(p.NewExecutions) > 0 || len(p.Send) > 0 || len(p.Wake) > 0 {
 		b.Queue(x.s.sql("notify"), store.TopicExecutions)
 	}
 	var version int64
 	var dirty bool
 	err = x.s.tx(ctx, func(tx pgx.Tx) error {
+		if p.Slot != nil {
+			// The lock serializes the starts of this flow across
+			// executors until commit; the count then sees every start
+			// committed before it.
+			if _, err := tx.Exec(ctx, x.s.sql("execSlotLock"), e.Namespace, e.FlowID); err != nil {
+				return fmt.Errorf("lock concurrency slots of %s/%s: %w", e.Namespace, e.FlowID, err)
+			}
+			var n int
+			if err := tx.QueryRow(ctx, x.s.sql("execCountOthersActive"), e.Namespace, e.FlowID, e.ID, activeStates).Scan(&n); err != nil {
+				return fmt.Errorf("count active executions of %s/%s: %w", e.Namespace, e.FlowID, err)
+			}
+			if n >= p.Slot.Limit {
+				return fmt.Errorf("%d of %d running: %w", n, p.Slot.Limit, store.ErrNoSlot)
+			}
+		}
 		br := tx.SendBatch(ctx, b)
 		if err := br.QueryRow().Scan(&version, &dirty); err != nil {
 			br.Close()
@@ -151,10 +177,55 @@ func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error)
 	}
 	// Work that arrived while the executor held its claim (a job result,
 	// a kill) makes the execution claimable again right away.
-	if len(p.NewExecutions) > 0 || dirty {
+	if len(p.NewExecutions) > 0 || len(p.Send) > 0 || len(p.Wake) > 0 || dirty {
 		x.s.hub.Notify(store.TopicExecutions)
 	}
 	return version, nil
+}
+
+func (x executions) Send(ctx context.Context, c store.Command) (store.Command, error) {
+	now := utc(x.s.now())
+	err := x.s.tx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, x.s.sql("execMarkDirty"), c.ExecutionID)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return store.ErrNotFound
+		}
+		if err := tx.QueryRow(ctx, x.s.sql("cmdInsert"), c.ExecutionID, c.Payload, now).Scan(&c.ID); err != nil {
+			return fmt.Errorf("store command: %w", err)
+		}
+		_, err = tx.Exec(ctx, x.s.sql("notify"), store.TopicExecutions)
+		return err
+	})
+	if err != nil {
+		return store.Command{}, fmt.Errorf("send command to execution %s: %w", c.ExecutionID, err)
+	}
+	c.Created = now.Truncate(time.Microsecond)
+	x.s.hub.Notify(store.TopicExecutions)
+	return c, nil
+}
+
+func (x executions) Commands(ctx context.Context, executionID string) ([]store.Command, error) {
+	rows, err := x.s.pool.Query(ctx, x.s.sql("cmdList"), executionID)
+	if err != nil {
+		return nil, fmt.Errorf("list commands of execution %s: %w", executionID, err)
+	}
+	defer rows.Close()
+	var out []store.Command
+	for rows.Next() {
+		c := store.Command{ExecutionID: executionID}
+		if err := rows.Scan(&c.ID, &c.Payload, &c.Created); err != nil {
+			return nil, fmt.Errorf("list commands of execution %s: %w", executionID, err)
+		}
+		c.Created = c.Created.UTC()
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list commands of execution %s: %w", executionID, err)
+	}
+	return out, nil
 }
 
 func (x executions) MarkDirty(ctx context.Context, id string) error {
@@ -255,6 +326,9 @@ func (x executions) Delete(ctx context.Context, id string) error {
 			return store.ErrNotFound
 		}
 		if _, err := tx.Exec(ctx, x.s.sql("jobDeleteByExecution"), id); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, x.s.sql("cmdDeleteByExecution"), id); err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, x.s.sql("logDeleteByExecution"), id)

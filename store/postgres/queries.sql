@@ -92,6 +92,32 @@ WHERE namespace = $1 AND flow_id = $2 AND state = ANY ($3);
 -- name: execDelete
 DELETE FROM executions WHERE id = $1;
 
+-- name: execSlotLock
+-- Serializes the starts of one flow's executions until the transaction
+-- ends, so the count that follows and the start are one decision.
+SELECT pg_advisory_xact_lock(hashtextextended('osprey.slot/' || $1 || '/' || $2, 0));
+
+-- name: execCountOthersActive
+SELECT count(*) FROM executions
+WHERE namespace = $1 AND flow_id = $2 AND id <> $3 AND state = ANY ($4);
+
+-- name: cmdInsert
+INSERT INTO commands (execution_id, payload, created) VALUES ($1, $2, $3)
+RETURNING seq;
+
+-- name: cmdSendIfExists
+INSERT INTO commands (execution_id, payload, created)
+SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM executions WHERE id = $1);
+
+-- name: cmdList
+SELECT seq, payload, created FROM commands WHERE execution_id = $1 ORDER BY seq;
+
+-- name: cmdAck
+DELETE FROM commands WHERE seq = ANY ($1);
+
+-- name: cmdDeleteByExecution
+DELETE FROM commands WHERE execution_id = $1;
+
 -- name: execClaim
 -- SKIP LOCKED lets concurrent executors claim disjoint rows without
 -- waiting; the inner WHERE repeats the partial index's condition.

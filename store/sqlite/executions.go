@@ -96,6 +96,17 @@ func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error)
 	var version int64
 	var dirty bool
 	err = x.s.tx(ctx, func(tx *sql.Tx) error {
+		if p.Slot != nil {
+			// One writer: the count and the save below cannot interleave
+			// with another executor's start.
+			var n int
+			if err := x.s.stmt(ctx, tx, "execCountOthersActive").QueryRowContext(ctx, e.Namespace, e.FlowID, e.ID, activeStates).Scan(&n); err != nil {
+				return fmt.Errorf("count active executions of %s/%s: %w", e.Namespace, e.FlowID, err)
+			}
+			if n >= p.Slot.Limit {
+				return fmt.Errorf("%d of %d running: %w", n, p.Slot.Limit, store.ErrNoSlot)
+			}
+		}
 		err := x.s.stmt(ctx, tx, "execSave").QueryRowContext(ctx, e.ID, p.Version, r.state, r.labels, r.doc,
 			nullMicros(p.WakeAt), p.Owner).Scan(&version, &dirty)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -137,6 +148,24 @@ func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error)
 				}
 			}
 		}
+		if len(p.AckCommands) > 0 {
+			ack := x.s.stmt(ctx, tx, "cmdAck")
+			for _, id := range p.AckCommands {
+				if _, err := ack.ExecContext(ctx, id); err != nil {
+					return fmt.Errorf("ack command %d: %w", id, err)
+				}
+			}
+		}
+		for _, c := range p.Send {
+			if _, err := x.s.send(ctx, tx, c, now); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
+		for _, id := range p.Wake {
+			if err := x.s.markDirty(ctx, tx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("wake execution %s: %w", id, err)
+			}
+		}
 		return nil
 	})
 	if err != nil {
@@ -147,10 +176,60 @@ func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error)
 	}
 	// Work that arrived while the executor held its claim (a job result,
 	// a kill) makes the execution claimable again right away.
-	if len(p.NewExecutions) > 0 || dirty {
+	if len(p.NewExecutions) > 0 || len(p.Send) > 0 || len(p.Wake) > 0 || dirty {
 		x.s.hub.Notify(store.TopicExecutions)
 	}
 	return version, nil
+}
+
+func (x executions) Send(ctx context.Context, c store.Command) (store.Command, error) {
+	now := x.s.now()
+	var out store.Command
+	err := x.s.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = x.s.send(ctx, tx, c, now)
+		return err
+	})
+	if err != nil {
+		return store.Command{}, fmt.Errorf("send command to execution %s: %w", c.ExecutionID, err)
+	}
+	x.s.hub.Notify(store.TopicExecutions)
+	return out, nil
+}
+
+// send marks the command's execution dirty and stores the command, in tx;
+// ErrNotFound when the execution does not exist.
+func (s *Store) send(ctx context.Context, tx *sql.Tx, c store.Command, now time.Time) (store.Command, error) {
+	if err := s.markDirty(ctx, tx, c.ExecutionID); err != nil {
+		return store.Command{}, err
+	}
+	c.Created = now.UTC().Truncate(time.Microsecond)
+	if err := s.stmt(ctx, tx, "cmdInsert").QueryRowContext(ctx, c.ExecutionID, c.Payload, micros(now)).Scan(&c.ID); err != nil {
+		return store.Command{}, fmt.Errorf("store command: %w", translate(err))
+	}
+	return c, nil
+}
+
+func (x executions) Commands(ctx context.Context, executionID string) ([]store.Command, error) {
+	rows, err := x.s.rq("cmdList").QueryContext(ctx, executionID)
+	if err != nil {
+		return nil, fmt.Errorf("list commands of execution %s: %w", executionID, err)
+	}
+	defer rows.Close()
+	var out []store.Command
+	for rows.Next() {
+		c := store.Command{ExecutionID: executionID}
+		var created int64
+		if err := rows.Scan(&c.ID, &c.Payload, &created); err != nil {
+			return nil, fmt.Errorf("list commands of execution %s: %w", executionID, err)
+		}
+		c.Created = fromMicros(created)
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list commands of execution %s: %w", executionID, err)
+	}
+	return out, nil
 }
 
 func (x executions) MarkDirty(ctx context.Context, id string) error {
@@ -267,6 +346,9 @@ func (x executions) Delete(ctx context.Context, id string) error {
 			return store.ErrNotFound
 		}
 		if _, err := x.s.stmt(ctx, tx, "jobDeleteByExecution").ExecContext(ctx, id); err != nil {
+			return err
+		}
+		if _, err := x.s.stmt(ctx, tx, "cmdDeleteByExecution").ExecContext(ctx, id); err != nil {
 			return err
 		}
 		_, err = x.s.stmt(ctx, tx, "logDeleteByExecution").ExecContext(ctx, id)

@@ -93,6 +93,25 @@ WHERE namespace = ?1 AND flow_id = ?2 AND state IN (SELECT value FROM json_each(
 -- name: execDelete
 DELETE FROM executions WHERE id = ?1;
 
+-- name: execCountOthersActive
+-- The concurrency slot check of Save: the flow's active executions other
+-- than the one being started, counted inside the writer's transaction.
+SELECT count(*) FROM executions
+WHERE namespace = ?1 AND flow_id = ?2 AND id <> ?3 AND state IN (SELECT value FROM json_each(?4));
+
+-- name: cmdInsert
+INSERT INTO commands (execution_id, payload, created) VALUES (?1, ?2, ?3)
+RETURNING seq;
+
+-- name: cmdList
+SELECT seq, payload, created FROM commands WHERE execution_id = ?1 ORDER BY seq;
+
+-- name: cmdAck
+DELETE FROM commands WHERE seq = ?1;
+
+-- name: cmdDeleteByExecution
+DELETE FROM commands WHERE execution_id = ?1;
+
 -- name: execClaim
 -- The inner WHERE repeats the partial index's condition so the planner uses it.
 UPDATE executions

@@ -40,7 +40,14 @@ var testOnly = map[string][]string{
 	// The server's tests steer executions with a real launcher and answer
 	// plugin and schema routes from the real registry; their secrets are
 	// real backends.
-	"server": {"launch", "tasks", "internal/seal", "secrets/embedded", "secrets/env"},
+	"server": {"launch", "tasks", "internal/seal", "secrets/embedded", "secrets/env",
+		// …and run a real executor to apply the commands the actions send.
+		"engine", "executor", "expr", "render"},
+	// The executor's tests run it with real tasks, a worker and the
+	// launcher's subflow starts.
+	"executor": {"expr", "launch", "render", "tasks", "worker"},
+	// The launcher's tests check commands against real task types.
+	"launch": {"tasks"},
 	// The scheduler's tests fire schedules through the real renderer.
 	"scheduler": {"engine", "expr", "input", "render"},
 	// The trigger tests render conditions with the real renderer and tasks.

@@ -1,3 +1,4 @@
-// Package archtest holds the test that keeps the import directions written
-// in docs/ARCHITECTURE.md true.
+// Package archtest holds the tests that keep docs/ARCHITECTURE.md true:
+// the import directions between packages, and that only the executor
+// (through the engine) writes an existing execution's state.
 package archtest

@@ -120,7 +120,9 @@ func TestExecutionActions(t *testing.T) {
 		require.Equal(t, "FAILED", state(ex))
 		id := ex["id"].(string)
 		beforeID := actionRun(ex, "before")["id"]
-		code, body := a.do(http.MethodPost, "/api/v1/main/executions/"+id+"/restart", "", nil)
+		// ?wait=true answers once the executor applied the restart, so the
+		// execution is no longer FAILED when the wait below starts.
+		code, body := a.do(http.MethodPost, "/api/v1/main/executions/"+id+"/restart?wait=true", "", nil)
 		require.Equal(t, http.StatusOK, code, string(body))
 		ex = a.waitAction(id, "SUCCESS")
 		require.Equal(t, beforeID, actionRun(ex, "before")["id"], "the task that succeeded is kept")

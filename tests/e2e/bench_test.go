@@ -57,7 +57,7 @@ func newPipelineOn(tb testing.TB, st store.Store, threads int) *pipeline {
 	reg := tasks.New()
 	parse := func(src []byte) (*flow.Flow, error) { return flow.Parse(src, flow.ParseOptions{Types: reg}) }
 	flows := flowcache.New(st.Flows(), parse)
-	l := &launch.Launcher{Store: st, Flows: flows}
+	l := &launch.Launcher{Store: st, Flows: flows, Types: reg}
 	r := &render.Renderer{Expr: expr.New(expr.Options{})}
 	eng := &engine.Engine{Types: reg, Renderer: r, Starter: l}
 	x := executor.New(executor.Options{Store: st, Engine: eng, Flows: flows, Poll: 50 * time.Millisecond})

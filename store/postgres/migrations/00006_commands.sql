@@ -1,0 +1,16 @@
+-- Commands: changes to an existing execution asked from outside the
+-- executor (kill, resume, restart, …), applied by the executor in the
+-- transaction that saves its step, which deletes them. payload is an
+-- engine command as JSON.
+
+-- +goose Up
+CREATE TABLE commands (
+    seq          BIGINT      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    execution_id TEXT        NOT NULL,
+    payload      BYTEA       NOT NULL,
+    created      TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX commands_execution ON commands (execution_id, seq);
+
+-- +goose Down
+DROP TABLE commands;
