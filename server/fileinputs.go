@@ -77,8 +77,10 @@ func (u *uploader) discard() {
 
 // checkFileInputs refuses a FILE input given as a URI of a file this
 // request did not upload, outside the flow's namespace: an execution must
-// not be handed another namespace's files.
+// not be handed another namespace's files. The refusal is worded and placed
+// as the input package words its own ("Invalid input for `id`, …").
 func checkFileInputs(f *flow.Flow, inputs map[string]any, up *uploader) error {
+	var problems flow.Errors
 	for _, in := range f.Inputs {
 		if !strings.EqualFold(in.Type, "FILE") {
 			continue
@@ -89,14 +91,19 @@ func checkFileInputs(f *flow.Flow, inputs map[string]any, up *uploader) error {
 		}
 		p, err := storage.Clean(v)
 		if err != nil || !storage.IsURI(v) {
-			return &InputError{Input: in.ID, Message: "a FILE input takes an uploaded file (multipart/form-data) or a kestra:/// URI"}
+			continue // the input's own conversion explains it
 		}
 		if up.id != "" && storage.Within(p, storage.ExecutionPath(up.ns, up.flowID, up.id)) {
 			continue
 		}
 		if !storage.Within(p, storage.NamespacePath(f.Namespace)) {
-			return &InputError{Input: in.ID, Message: fmt.Sprintf("%s is not a file of namespace %s", v, f.Namespace)}
+			problems = append(problems, &flow.Error{Path: "inputs." + in.ID, Line: in.Pos.Line, Column: in.Pos.Column,
+				Message: fmt.Sprintf("Invalid input for `%s`, %s is not a file of namespace %s: upload the file, or pass a kestra:/// URI of this namespace", in.ID, v, f.Namespace)})
 		}
+	}
+	if len(problems) > 0 {
+		return &Error{Status: http.StatusUnprocessableEntity, Details: problems,
+			Message: fmt.Sprintf("cannot start %s.%s: %s", f.Namespace, f.ID, problems[0].Message)}
 	}
 	return nil
 }
