@@ -349,3 +349,27 @@ func nopCloser(s string) io.ReadSeekCloser {
 type readSeekNopCloser struct{ *strings.Reader }
 
 func (readSeekNopCloser) Close() error { return nil }
+
+// TestBlobReadSurvivesOverwrite reads a blob while it is replaced and then
+// deleted: the read serves the version it started with, as Azure does.
+func TestBlobReadSurvivesOverwrite(t *testing.T) {
+	t.Parallel()
+	f := newBlobFixture(t)
+	c := f.sharedKeyClient(t)
+	first := bytes.Repeat([]byte("a"), 3<<20)
+	_, err := c.UploadStream(t.Context(), "files", "x", bytes.NewReader(first), &azblob.UploadStreamOptions{BlockSize: 1 << 20})
+	require.NoError(t, err)
+	resp, err := c.DownloadStream(t.Context(), "files", "x", nil)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	head := make([]byte, 10)
+	_, err = io.ReadFull(resp.Body, head)
+	require.NoError(t, err)
+	_, err = c.UploadBuffer(t.Context(), "files", "x", []byte("second"), nil)
+	require.NoError(t, err)
+	_, err = c.DeleteBlob(t.Context(), "files", "x", nil)
+	require.NoError(t, err)
+	rest, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, first, append(head, rest...))
+}

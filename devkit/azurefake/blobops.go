@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -758,7 +759,13 @@ func (a *StorageAccount) getBlob(c *blobCall, body bool) *blobError {
 		return err
 	}
 	snap := *b
+	var pinned map[string]*os.File
+	if body {
+		pinned = pin(snap.parts)
+	}
 	a.mu.Unlock()
+	rr := &rangeReader{parts: snap.parts, pinned: pinned}
+	defer rr.Close()
 	start, end, ranged, rerr := parseRange(c.r.Header)
 	if rerr != nil {
 		return rerr
@@ -813,8 +820,7 @@ func (a *StorageAccount) getBlob(c *blobCall, body bool) *blobError {
 	}
 	h.Set("Content-Length", strconv.FormatInt(n, 10))
 	c.w.WriteHeader(status)
-	rr := &rangeReader{parts: snap.parts, off: start, n: n}
-	defer rr.Close()
+	rr.off, rr.n = start, n
 	_, _ = io.Copy(c.w, rr)
 	return nil
 }

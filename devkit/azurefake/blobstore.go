@@ -102,13 +102,34 @@ func (a *StorageAccount) copyParts(parts []part) ([]part, []byte, error) {
 	return out, h.Sum(nil), nil
 }
 
+// maxPinnedParts bounds the files one read keeps open.
+const maxPinnedParts = 1024
+
+// pin opens a blob's part files while the account lock is held, so a read
+// whose blob is replaced or deleted meanwhile still serves the version it
+// started with, as Azure does (an open file outlives its name). Blobs of
+// more parts are opened part by part as the read goes.
+func pin(parts []part) map[string]*os.File {
+	if len(parts) > maxPinnedParts {
+		return nil
+	}
+	m := make(map[string]*os.File, len(parts))
+	for _, p := range parts {
+		if f, err := os.Open(p.file); err == nil {
+			m[p.file] = f
+		}
+	}
+	return m
+}
+
 // rangeReader reads [off, off+n) of a list of parts without loading them.
 type rangeReader struct {
-	parts []part
-	off   int64
-	n     int64
-	cur   *os.File
-	left  int64
+	parts  []part
+	off    int64
+	n      int64
+	cur    *os.File
+	left   int64
+	pinned map[string]*os.File
 }
 
 func (r *rangeReader) Read(b []byte) (int, error) {
@@ -124,11 +145,19 @@ func (r *rangeReader) Read(b []byte) (int, error) {
 			r.parts = r.parts[1:]
 			if r.off >= p.size {
 				r.off -= p.size
+				if f := r.pinned[p.file]; f != nil {
+					_ = f.Close()
+					delete(r.pinned, p.file)
+				}
 				continue
 			}
-			f, err := os.Open(p.file)
-			if err != nil {
-				return 0, err
+			f, ok := r.pinned[p.file]
+			delete(r.pinned, p.file)
+			if !ok {
+				var err error
+				if f, err = os.Open(p.file); err != nil {
+					return 0, err
+				}
 			}
 			if _, err := f.Seek(r.off, io.SeekStart); err != nil {
 				_ = f.Close()
@@ -159,6 +188,10 @@ func (r *rangeReader) Read(b []byte) (int, error) {
 }
 
 func (r *rangeReader) Close() error {
+	for _, f := range r.pinned {
+		_ = f.Close()
+	}
+	r.pinned = nil
 	if r.cur != nil {
 		return r.cur.Close()
 	}
