@@ -416,3 +416,41 @@ tasks:
 	require.Contains(t, string(logs), "Storage Blob Data Contributor")
 	require.Contains(t, string(logs), id.ClientID)
 }
+
+// TestDoctorChecksStorage runs `osprey secrets doctor` in the pod: it
+// reaches the storage container through the pod's identity, and without
+// the role says which one to assign.
+func TestDoctorChecksStorage(t *testing.T) {
+	emu := azurefake.Start(t)
+	acct, err := emu.AddStorageAccount(azurefake.StorageAccountOptions{Name: "doctored"})
+	require.NoError(t, err)
+	id := emu.AddIdentity(azurefake.Identity{Name: "osprey"})
+	id.AddFederatedCredential(azurefake.FederatedCredential{Name: "osprey", Issuer: emu.Issuer().URL(), Subject: azurefake.Subject("osprey", "osprey")})
+	dir := t.TempDir()
+	tokenFile, err := emu.WriteTokenFile(azurefake.TokenFileOptions{
+		MintOptions: azurefake.MintOptions{Namespace: "osprey", ServiceAccount: "osprey"},
+		Path:        filepath.Join(dir, "azure-identity-token"),
+	})
+	require.NoError(t, err)
+	conf := filepath.Join(dir, "application.yml")
+	require.NoError(t, os.WriteFile(conf, []byte("kestra:\n  storage:\n    type: azure\n    azure:\n      endpoint: "+acct.URL()+"\n      container: flows\n"), 0o600))
+	run := func() (int, string) {
+		var out, errb bytes.Buffer
+		code := cli.Run(t.Context(), &cli.Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, AzureTransport: emu.HTTPClient(), Environ: []string{
+			"AZURE_CLIENT_ID=" + id.ClientID, "AZURE_TENANT_ID=" + id.TenantID,
+			"AZURE_AUTHORITY_HOST=" + emu.AuthorityHost(), "AZURE_FEDERATED_TOKEN_FILE=" + tokenFile.Path(),
+		}}, []string{"-c", conf, "secrets", "doctor", "--data-dir", filepath.Join(dir, "data")})
+		return code, out.String()
+	}
+	code, out := run()
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "FAIL  storage: azure, container flows at "+acct.URL()+", credential entra/workload-identity")
+	require.Contains(t, out, "Storage Blob Data Contributor")
+
+	acct.Assign(azurefake.RoleBlobDataContributor, id.ObjectID)
+	code, out = run()
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "PASS  storage: azure, container flows")
+	require.Contains(t, out, "PASS  storage write: a probe file was written, read back and deleted")
+	require.Equal(t, 1, acct.CountBy("CreateContainer", id.ObjectID), "the missing container was created once the role allowed it")
+}
