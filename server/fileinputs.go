@@ -33,7 +33,16 @@ func (s *Server) uploader(ctx context.Context, ns, flowID string) *uploader {
 // uploadsFiles reports whether a request may carry FILE inputs, which the
 // body limit must let through.
 func (s *Server) uploadsFiles(r *http.Request) bool {
-	if s.opts.Storage == nil || r.Method != http.MethodPost || !strings.Contains(r.URL.Path, "/executions/") {
+	if s.opts.Storage == nil || r.Method != http.MethodPost {
+		return false
+	}
+	// Only the routes that take FILE inputs, matched by their pattern: a
+	// webhook's body stays within the ordinary limit.
+	switch {
+	case strings.HasSuffix(r.Pattern, "/executions/{namespace}/{id}"),
+		strings.HasSuffix(r.Pattern, "/executions/trigger/{namespace}/{id}"),
+		strings.HasSuffix(r.Pattern, "/executions/{executionId}/resume"):
+	default:
 		return false
 	}
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
