@@ -1,6 +1,7 @@
 package storage_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -36,4 +37,28 @@ func TestLayout(t *testing.T) {
 	for in, want := range map[string]string{"../../etc/passwd": "passwd", "C:\\x\\report.csv": "report.csv", "..": "file", "": "file", "a\x00b": "ab"} {
 		require.Equal(t, want, storage.SafeName(in), in)
 	}
+}
+
+// FuzzClean checks that whatever Clean accepts is canonical: absolute,
+// without empty, "." or ".." segments, and unchanged by a second Clean.
+func FuzzClean(f *testing.F) {
+	for _, s := range []string{"kestra:///a/b", "/a/../b", "/a//b/", "kestra://x", "/a b/é", "/\x00", "//", "/./a"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		if len(in) > 4096 {
+			return
+		}
+		out, err := storage.Clean(in)
+		if err != nil {
+			return
+		}
+		require.True(t, strings.HasPrefix(out, "/"), out)
+		for seg := range strings.SplitSeq(out[1:], "/") {
+			require.NotContains(t, []string{"", ".", ".."}, seg, out)
+		}
+		again, err := storage.Clean(out)
+		require.NoError(t, err)
+		require.Equal(t, out, again)
+	})
 }
