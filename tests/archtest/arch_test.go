@@ -42,7 +42,9 @@ var testOnly = map[string][]string{
 	// real backends.
 	"server": {"launch", "tasks", "internal/seal", "secrets/embedded", "secrets/env",
 		// …and run a real executor to apply the commands the actions send.
-		"engine", "executor", "expr", "render"},
+		"engine", "executor", "expr", "render",
+		// …and store FILE inputs in real local storage.
+		"storage/local"},
 	// The executor's tests run it with real tasks, a worker and the
 	// launcher's subflow starts.
 	"executor": {"expr", "launch", "render", "tasks", "worker"},
