@@ -310,3 +310,39 @@ tasks:
 	require.Equal(t, flow.StateSuccess, ex.State.Current, "%+v", ex.TaskRunList)
 	require.Equal(t, "approved: signed", ex.TaskRunsByTaskID("check")[0].Outputs["value"])
 }
+
+// TestLogFetch writes the execution's own logs to a file.
+func TestLogFetch(t *testing.T) {
+	t.Parallel()
+	sys := startSystem(t, &conformance.Env{}, `
+id: fetch-logs
+namespace: company.team
+tasks:
+  - id: say
+    type: io.kestra.plugin.core.log.Log
+    message: [plain note, "{{ 'loud' }} warning"]
+    level: INFO
+  - id: warn
+    type: io.kestra.plugin.core.log.Log
+    message: something odd
+    level: WARN
+  - id: fetch
+    type: io.kestra.plugin.core.log.Fetch
+    level: WARN
+  - id: fetchSay
+    type: io.kestra.plugin.core.log.Fetch
+    tasksId: [say]
+  - id: check
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ outputs.fetch.size }} {{ outputs.fetchSay.size }}|{{ read(outputs.fetch.uri) | trim }}"
+`)
+	ex := sys.runToEnd(t, "company.team", "fetch-logs")
+	require.Equal(t, flow.StateSuccess, ex.State.Current, "%+v", ex.TaskRunList)
+	counts, line, _ := strings.Cut(ex.TaskRunsByTaskID("check")[0].Outputs["value"].(string), "|")
+	require.Equal(t, "1 2", counts, "one WARN line; the say task's two lines")
+	var entry map[string]any
+	require.NoError(t, json.Unmarshal([]byte(line), &entry))
+	require.Equal(t, "something odd", entry["message"])
+	require.Equal(t, "warn", entry["taskId"])
+	require.True(t, strings.HasSuffix(ex.TaskRunsByTaskID("fetch")[0].Outputs["uri"].(string), ".ion"))
+}

@@ -194,6 +194,7 @@ var legacyAliases = func() map[string]string {
 		pairs["io.kestra.core.tasks.flows."+n] = "io.kestra.plugin.core.flow." + n
 	}
 	pairs["io.kestra.plugin.fs.http.Download"] = "io.kestra.plugin.core.http.Download"
+	pairs["io.kestra.core.tasks.log.Fetch"] = "io.kestra.plugin.core.log.Fetch"
 	for _, n := range []string{"Concat", "Split", "Size", "Delete", "PurgeCurrentExecutionFiles"} {
 		pairs["io.kestra.core.tasks.storages."+n] = "io.kestra.plugin.core.storage." + n
 	}

@@ -38,6 +38,7 @@ func storageSpecs() []*Spec {
 		}),
 		runnable[StorageSplit](p+"Split", []string{"from", "bytes", "partitions", "rows", "separator"}, checkSplit),
 		runnable[PurgeCurrentExecutionFiles](p+"PurgeCurrentExecutionFiles", nil, nil),
+		runnable[LogFetch]("io.kestra.plugin.core.log.Fetch", []string{"executionId", "tasksId", "level"}, nil),
 	}
 }
 

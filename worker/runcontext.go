@@ -43,6 +43,8 @@ type RunContext struct {
 	// Storage is internal storage, for tasks that read or write files
 	// (kestra:/// URIs); nil where there is none.
 	Storage storage.Storage
+	// Logs is the store's execution logs, for log.Fetch.
+	Logs store.LogStore
 
 	renderer Renderer
 	logs     *logBuffer

@@ -310,7 +310,7 @@ func (w *Worker) execute(ctx context.Context, j store.Job) (res engine.Result, l
 	}
 	tmp := filepath.Join(w.opts.TmpDir, j.ID)
 	rc := &RunContext{
-		Task: t, TaskRun: p.TaskRun, Attempt: p.Attempt, Vars: p.Vars, TmpDir: tmp, WorkerID: w.opts.ID, KV: w.opts.Store.KV(), Files: w.opts.Store.Files(), Storage: w.opts.Storage,
+		Task: t, TaskRun: p.TaskRun, Attempt: p.Attempt, Vars: p.Vars, TmpDir: tmp, WorkerID: w.opts.ID, KV: w.opts.Store.KV(), Files: w.opts.Store.Files(), Storage: w.opts.Storage, Logs: w.opts.Store.Logs(),
 		renderer: w.opts.Renderers.ForJob(m.Add), logs: buf, mask: m.Mask,
 	}
 	defer os.RemoveAll(tmp)
