@@ -118,7 +118,7 @@ type azureConn struct {
 func (c *azureConn) setHost(h *AzureHost) { c.host = h }
 
 // client renders the connection properties and builds the client.
-func (c *azureConn) client(ctx context.Context, rc *worker.RunContext) (*azureblob.Client, error) {
+func (c *azureConn) client(ctx context.Context, rc runEnv) (*azureblob.Client, error) {
 	vals := map[string]*string{}
 	for name, p := range map[string]*string{"endpoint": &c.Endpoint, "connectionString": &c.ConnectionString,
 		"sharedKeyAccountName": &c.SharedKeyAccountName, "sharedKeyAccountAccessKey": &c.SharedKeyAccountAccessKey,
@@ -274,7 +274,7 @@ func (x *BlobUpload) Run(ctx context.Context, rc *worker.RunContext) (map[string
 	return map[string]any{"blob": blobOutput(c.Service, cont, name, props.ContentLength, resp.ETag, props.ContentType, resp.LastModified)}, nil
 }
 
-func renderPair(ctx context.Context, rc *worker.RunContext, containerTmpl, nameTmpl string) (string, string, error) {
+func renderPair(ctx context.Context, rc runEnv, containerTmpl, nameTmpl string) (string, string, error) {
 	cont, err := rc.Render(ctx, containerTmpl)
 	if err != nil {
 		return "", "", fmt.Errorf("container: %w", err)
@@ -342,7 +342,7 @@ type blobSelect struct {
 
 // list pages through the container, keeping what prefix, regexp and
 // filter (FILES, DIRECTORY, BOTH; FILES by default) select.
-func (s *blobSelect) list(ctx context.Context, rc *worker.RunContext, c *azureblob.Client) (string, []map[string]any, error) {
+func (s *blobSelect) list(ctx context.Context, rc runEnv, c *azureblob.Client) (string, []map[string]any, error) {
 	cont, err := rc.Render(ctx, s.Container)
 	if err != nil {
 		return "", nil, fmt.Errorf("container: %w", err)

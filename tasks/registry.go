@@ -66,6 +66,9 @@ func New() *Registry {
 	return r
 }
 
+// Azure returns what SetAzure set, for the blob.Trigger poller.
+func (r *Registry) Azure() *AzureHost { return &r.azure }
+
 // SetAzure gives the Azure tasks the worker's environment and transport,
 // for flows that name no credential (the pod's workload identity). Call it
 // before the registry is shared.

@@ -80,6 +80,10 @@ func coreSpecs() []*Spec {
 		_, errs := decodeHTTPTrigger(t)
 		return errs
 	}})
+	specs = append(specs, &Spec{Type: pBlobTrigger, Kind: KindTrigger, CheckTrigger: func(t *flow.Trigger) []*flow.Error {
+		_, errs := decodeBlobTrigger(t)
+		return errs
+	}})
 	for _, n := range conditionNames {
 		specs = append(specs, &Spec{Type: "io.kestra.plugin.core.condition." + n, Kind: KindCondition})
 	}

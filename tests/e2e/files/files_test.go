@@ -454,3 +454,89 @@ func TestDoctorChecksStorage(t *testing.T) {
 	require.Contains(t, out, "PASS  storage write: a probe file was written, read back and deleted")
 	require.Equal(t, 1, acct.CountBy("CreateContainer", id.ObjectID), "the missing container was created once the role allowed it")
 }
+
+// TestBlobTrigger starts an execution when a blob lands in a watched
+// container: the blob is downloaded into internal storage for the flow to
+// read, and deleted from the container.
+func TestBlobTrigger(t *testing.T) {
+	emu := azurefake.Start(t)
+	acct, err := emu.AddStorageAccount(azurefake.StorageAccountOptions{Name: "watched"})
+	require.NoError(t, err)
+	id := emu.AddIdentity(azurefake.Identity{Name: "osprey"})
+	id.AddFederatedCredential(azurefake.FederatedCredential{Name: "osprey", Issuer: emu.Issuer().URL(), Subject: azurefake.Subject("osprey", "osprey")})
+	acct.Assign(azurefake.RoleBlobDataContributor, id.ObjectID)
+	dir := t.TempDir()
+	tokenFile, err := emu.WriteTokenFile(azurefake.TokenFileOptions{
+		MintOptions: azurefake.MintOptions{Namespace: "osprey", ServiceAccount: "osprey"},
+		Path:        filepath.Join(dir, "azure-identity-token"),
+	})
+	require.NoError(t, err)
+	op, _ := operator(t, emu, acct)
+	_, err = op.CreateContainer(t.Context(), "drop", nil)
+	require.NoError(t, err)
+	environ := []string{
+		"AZURE_CLIENT_ID=" + id.ClientID, "AZURE_TENANT_ID=" + id.TenantID,
+		"AZURE_AUTHORITY_HOST=" + emu.AuthorityHost(), "AZURE_FEDERATED_TOKEN_FILE=" + tokenFile.Path(),
+	}
+	port, mgmt := freePort(t), freePort(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan int, 1)
+	go func() {
+		done <- cli.Run(ctx, &cli.Env{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard, Environ: environ, AzureTransport: emu.HTTPClient()},
+			[]string{"server", "local", "--port", fmt.Sprint(port), "--management-port", fmt.Sprint(mgmt), "--data-dir", filepath.Join(dir, "data"), "--shutdown-grace", "2s"})
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	api := fmt.Sprintf("http://127.0.0.1:%d", port)
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(api + "/api/v1/main/flows/search")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil
+	}, 15*time.Second, 50*time.Millisecond)
+	src := `id: on-drop
+namespace: company.team
+tasks:
+  - id: read
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ trigger.blobs | length }}:{{ read(trigger.blobs[0].uri) }}"
+triggers:
+  - id: watch
+    type: io.kestra.plugin.azure.storage.blob.Trigger
+    endpoint: ` + acct.URL() + `
+    container: drop
+    prefix: incoming/
+    interval: PT1S
+    action: DELETE
+`
+	resp, err := http.Post(api+"/api/v1/main/flows", "application/x-yaml", strings.NewReader(src))
+	require.NoError(t, err)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(b))
+	_, err = op.UploadBuffer(t.Context(), "drop", "incoming/report.csv", []byte("a,b"), nil)
+	require.NoError(t, err)
+
+	var found []map[string]any
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(api + "/api/v1/main/executions/search?namespace=company.team&flowId=on-drop")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		var page struct {
+			Results []map[string]any `json:"results"`
+		}
+		if json.NewDecoder(resp.Body).Decode(&page) != nil || len(page.Results) == 0 {
+			return false
+		}
+		found = page.Results
+		st, _ := page.Results[0]["state"].(map[string]any)
+		return st["current"] == "SUCCESS"
+	}, 30*time.Second, 200*time.Millisecond, "the drop starts an execution")
+	require.Len(t, found, 1, "the blob is deleted after the first poll: one execution")
+	runs := found[0]["taskRunList"].([]any)
+	out := runs[0].(map[string]any)["outputs"].(map[string]any)
+	require.Equal(t, "1:a,b", out["value"])
+	require.Empty(t, listBlobs(t, op, "drop", ""), "action DELETE removed the blob")
+}
