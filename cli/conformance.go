@@ -104,7 +104,7 @@ func newConformanceSystem(ctx context.Context, env *conformance.Env) (conformanc
 	s := &confSystem{a: a, dir: dir}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
-	srv, _, err := a.newServer(runCtx)
+	srv, _, err := a.newServer(runCtx, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +112,7 @@ func newConformanceSystem(ctx context.Context, env *conformance.Env) (conformanc
 	comps := []component{
 		worker.New(worker.Options{Store: a.store, Tasks: a.reg, Flows: a.flows, Renderers: a.renderer, Logger: log, Threads: 8, Poll: 20 * time.Millisecond, TmpDir: dir, Secrets: a.inputs, Storage: a.files}),
 		executor.New(executor.Options{Store: a.store, Engine: a.engine, Flows: a.flows, Logger: log, Poll: 20 * time.Millisecond, OnChange: a.onExecutionChange}),
-		a.newScheduler(),
+		a.newScheduler(nil),
 	}
 	for _, c := range comps {
 		if err := c.Start(runCtx); err != nil {

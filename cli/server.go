@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
 	"github.com/ospreyhq/osprey/config"
@@ -38,6 +39,8 @@ const (
 type serverFlags struct {
 	port           int
 	managementPort int
+	managementHost string
+	livenessWindow time.Duration
 	threads        int
 	flowPath       string
 	dataDir        string
@@ -75,7 +78,9 @@ func newServerCmd(env *Env) *cobra.Command {
 		f := cmd.Flags()
 		f.IntVar(&fl.port, "port", 0, "API port (default 8080; micronaut.server.port)")
 		f.IntVar(&fl.managementPort, "management-port", 0, "health and metrics port (default 8081; endpoints.all.port)")
-		f.IntVar(&fl.threads, "worker-thread", 0, "task runs a worker runs at once (default: 8 × CPUs)")
+		f.StringVar(&fl.managementHost, "management-host", "", "address the management port binds (default: micronaut.server.host when set, else 127.0.0.1; 0.0.0.0: every interface, as in a pod)")
+		f.DurationVar(&fl.livenessWindow, "liveness-window", server.DefaultLivenessWindow, "/health/liveness fails when a loop has not turned for this long")
+		f.IntVar(&fl.threads, "worker-thread", 0, "task runs a worker runs at once (default: 8 × the CPUs the process may use)")
 		f.IntVar(&fl.threads, "thread", 0, "alias of --worker-thread")
 		f.StringVarP(&fl.flowPath, "flow-path", "f", "", "load every flow in this folder at start-up")
 		f.DurationVar(&fl.shutdownGrace, "shutdown-grace", 25*time.Second, "how long to let running task runs finish on SIGTERM")
@@ -129,15 +134,27 @@ func runServer(ctx context.Context, env *Env, mode string, roles []string, fl se
 
 	a.isolate()
 	has := func(r string) bool { return containsStr(roles, r) }
-	var started []component
+	metrics := newMetricsRegistry()
+	var (
+		started []component
+		loops   []server.Loop
+		mgmt    *server.Management
+	)
 	stopAll := func() {
 		sctx, cancel := context.WithTimeout(context.Background(), fl.shutdownGrace)
 		defer cancel()
+		if mgmt != nil {
+			mgmt.Drain() // readiness fails at once: the Service stops sending work
+		}
 		// Scheduler first, then claiming, then the workers drain, then HTTP.
 		for i := len(started) - 1; i >= 0; i-- {
 			if err := started[i].Stop(sctx); err != nil && !errors.Is(err, context.Canceled) {
 				log.Warn("stop component", "err", err)
 			}
+		}
+		// Liveness keeps answering while the work drains.
+		if mgmt != nil {
+			_ = mgmt.Stop(sctx)
 		}
 	}
 	defer stopAll()
@@ -149,7 +166,7 @@ func runServer(ctx context.Context, env *Env, mode string, roles []string, fl se
 		return nil
 	}
 	if has(roleWebserver) {
-		srv, addr, err := a.newServer(ctx)
+		srv, addr, err := a.newServer(ctx, metrics)
 		if err != nil {
 			return err
 		}
@@ -161,20 +178,39 @@ func runServer(ctx context.Context, env *Env, mode string, roles []string, fl se
 		threads := fl.threads
 		w := worker.New(worker.Options{
 			Store: a.store, Tasks: a.reg, Flows: a.flows, Renderers: a.rendererFor(roleWorker), Logger: a.log,
-			Threads: threads, TmpDir: tmpDir(cfg), Secrets: a.inputs, Storage: a.files,
+			Threads: threads, TmpDir: tmpDir(cfg), Secrets: a.inputs, Metrics: metrics, Storage: a.files,
 		})
 		if err := start(w); err != nil {
 			return err
 		}
+		loops = append(loops, server.Loop{Name: roleWorker, LastPass: w.LastPass})
 	}
 	if has(roleExecutor) {
-		x := executor.New(executor.Options{Store: a.store, Engine: a.engine, Flows: a.flows, Logger: a.log, OnChange: a.onExecutionChange})
+		x := executor.New(executor.Options{Store: a.store, Engine: a.engine, Flows: a.flows, Logger: a.log, OnChange: a.onExecutionChange, Metrics: metrics})
 		if err := start(x); err != nil {
 			return err
 		}
+		loops = append(loops, server.Loop{Name: roleExecutor, LastPass: x.LastPass})
 	}
 	if has(roleScheduler) {
-		if err := start(a.newScheduler()); err != nil {
+		sch := a.newScheduler(metrics)
+		if err := start(sch); err != nil {
+			return err
+		}
+		loops = append(loops, server.Loop{Name: roleScheduler, LastPass: sch.LastPass})
+	}
+	// Every role serves the management port: the chart probes each pod on
+	// it. endpoints.all.port 0 turns it off.
+	if cfg.Server.ManagementPort > 0 {
+		var queue store.QueueInspector
+		if qi, ok := a.store.Queue().(store.QueueInspector); ok && (has(roleExecutor) || has(roleWorker)) {
+			queue = qi
+		}
+		mgmt = server.NewManagement(server.ManagementOptions{
+			Addr: server.ManagementAddr(managementHost(fl, cfg), cfg.Server.ManagementPort), Store: a.store,
+			Loops: loops, Window: fl.livenessWindow, Registry: metrics, Logger: a.log, Queue: queue,
+		})
+		if err := mgmt.Start(ctx); err != nil {
 			return err
 		}
 	}
@@ -182,6 +218,27 @@ func runServer(ctx context.Context, env *Env, mode string, roles []string, fl se
 	<-ctx.Done()
 	log.Info("shutting down", "grace", fl.shutdownGrace)
 	return nil
+}
+
+// managementHost is where the management port binds: --management-host,
+// else the API's configured host (Micronaut serves its management endpoints
+// on the server's host), else loopback.
+func managementHost(fl serverFlags, cfg *config.Config) string {
+	if fl.managementHost != "" {
+		return fl.managementHost
+	}
+	if cfg.IsSet("micronaut.server.host") {
+		return cfg.Server.Host
+	}
+	return ""
+}
+
+// newMetricsRegistry returns the registry /metrics serves: the Go runtime
+// and process collectors, and whatever the process's components register.
+func newMetricsRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
 }
 
 // rendererFor returns the renderer a component uses (isolation applied).
@@ -227,7 +284,7 @@ func (a *app) isolate() {
 
 // newServer builds the webserver from the configuration, applying the bind
 // rule: no credentials, loopback only, unless auth is explicitly disabled.
-func (a *app) newServer(ctx context.Context) (*server.Server, string, error) {
+func (a *app) newServer(ctx context.Context, metrics *prometheus.Registry) (*server.Server, string, error) {
 	cfg := a.cfg.Server
 	var auth *server.BasicAuth
 	if cfg.BasicAuth.Active() {
@@ -239,14 +296,10 @@ func (a *app) newServer(ctx context.Context) (*server.Server, string, error) {
 	if notice != "" {
 		a.log.WarnContext(ctx, notice)
 	}
-	host, _, _ := net.SplitHostPort(addr)
-	mgmt := ""
-	if cfg.ManagementPort > 0 {
-		mgmt = net.JoinHostPort(host, strconv.Itoa(cfg.ManagementPort))
-	}
+	// The management port is served by runServer for every role, not here.
 	srv := server.New(server.Options{
-		Store: a.store, Parse: a.parse, Runner: serverRunner{a}, Logger: a.log,
-		Addr: addr, ManagementAddr: mgmt, BasicAuth: auth,
+		Store: a.store, Parse: a.parse, Runner: serverRunner{a}, Logger: a.log, Registry: metrics,
+		Addr: addr, BasicAuth: auth,
 		AllowUnauthenticated: cfg.BasicAuth.ExplicitlyDisabled(),
 		Triggers:             &server.Triggers{Webhooks: a.dispatcher(), Flows: a.flows, Scheduled: scheduled},
 		Storage:              a.files,

@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/input"
@@ -77,10 +79,10 @@ func scheduled(typ string) bool {
 
 // newScheduler returns the scheduler component: Schedule triggers fired
 // from the store's trigger state, safe to run in several processes.
-func (a *app) newScheduler() component {
+func (a *app) newScheduler(metrics prometheus.Registerer) *scheduler.Scheduler {
 	d := a.dispatcher()
 	return scheduler.New(scheduler.Options{
-		Store: a.store, Flows: d.Flows, Build: d.Build, Renderer: d.Renderer, Vars: d.Vars, Sealer: d.Sealer, Logger: a.log,
+		Store: a.store, Flows: d.Flows, Build: d.Build, Renderer: d.Renderer, Vars: d.Vars, Sealer: d.Sealer, Logger: a.log, Metrics: metrics,
 		Poller: tasks.Pollers{
 			HTTP: tasks.HTTPPoller{Renderer: a.renderer, Log: a.log.With("component", "scheduler")},
 			Blob: tasks.BlobPoller{Renderer: a.renderer, Storage: a.files, Azure: a.reg.Azure(), Log: a.log.With("component", "scheduler")},

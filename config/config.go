@@ -312,6 +312,25 @@ type Osprey struct {
 	// DataDir is where `server local` keeps its SQLite database and
 	// generated keys (the --data-dir flag sets it).
 	DataDir string `key:"osprey.data-dir"`
+	// Limits bound what one flow may cost the process.
+	Limits Limits
+	// AllowedNamespaces restricts cross-namespace secret reads, Kestra
+	// EE's allowedNamespaces: namespace → the namespaces (a list, or
+	// comma-separated text) whose flows may read its secrets with
+	// secret('K', namespace='…'). A namespace not listed lets every
+	// namespace read (Kestra's default). The API's settings add to these.
+	AllowedNamespaces map[string]any `key:"osprey.secret.allowed-namespaces"`
+}
+
+// Limits bound the work one flow can make Osprey do.
+type Limits struct {
+	// LoopItems bounds the values of one ForEach / EachParallel /
+	// EachSequential: each value is a task run stored with the execution.
+	LoopItems int `key:"osprey.limits.loop-items"`
+	// ExpressionTimeout bounds one expression's evaluation.
+	ExpressionTimeout time.Duration `key:"osprey.limits.expression-timeout"`
+	// JQMemoryMB bounds the heap one jq program may grow, in MiB.
+	JQMemoryMB int `key:"osprey.limits.jq-memory-mb"`
 }
 
 // Default returns the built-in defaults, the lowest layer.
@@ -335,7 +354,9 @@ func Default() *Config {
 		Storage:   Storage{Type: StorageLocal},
 		Variables: Variables{EnvVarsPrefix: "KESTRA_"},
 		Tasks:     Tasks{TmpDir: "/tmp/osprey"},
-		Osprey:    Osprey{DataDir: "./data"},
+		Osprey: Osprey{DataDir: "./data", Limits: Limits{
+			LoopItems: 10_000, ExpressionTimeout: 10 * time.Second, JQMemoryMB: 256,
+		}},
 	}
 }
 

@@ -153,6 +153,22 @@ func (l *loader) validate(c *Config) {
 	if strings.TrimSpace(c.Osprey.DataDir) == "" {
 		bad("osprey.data-dir", "must not be empty (default ./data)")
 	}
+	if c.Osprey.Limits.LoopItems < 1 {
+		bad("osprey.limits.loop-items", "must be at least 1 (default 10000)")
+	}
+	if c.Osprey.Limits.ExpressionTimeout <= 0 {
+		bad("osprey.limits.expression-timeout", "must be a positive duration such as 10s (default 10s)")
+	}
+	if c.Osprey.Limits.JQMemoryMB < 1 {
+		bad("osprey.limits.jq-memory-mb", "must be at least 1 (default 256)")
+	}
+	for ns, v := range c.Osprey.AllowedNamespaces {
+		if _, ok := v.([]any); !ok {
+			if _, ok := v.(string); !ok {
+				bad("osprey.secret.allowed-namespaces."+ns, "must be a list of namespaces (or comma-separated text)")
+			}
+		}
+	}
 	for _, k := range []struct {
 		key string
 		s   Secret

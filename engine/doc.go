@@ -5,6 +5,11 @@
 // transaction — task runs to dispatch to workers, subflow executions to
 // create, when to look again.
 //
+// Changes asked from outside (kill, resume, restart, change-status, pause,
+// force-run) arrive as Commands, which Apply carries out in the same step,
+// before Advance: the executor running the engine is the only writer of an
+// execution's state. Replay builds the new execution a replay starts.
+//
 // The engine does no I/O. Flowable tasks (Sequential, Parallel, If, ForEach,
 // Pause, Subflow, …) are supplied by a Types registry and decide their
 // children through a Scope; runnable tasks are dispatched. Expressions are

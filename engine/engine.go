@@ -55,6 +55,19 @@ type Engine struct {
 	NewID func() string
 	// Starter builds subflow executions; nil refuses subflows.
 	Starter Starter
+	// MaxLoopItems bounds the values of one loop (ForEach, EachParallel,
+	// …); DefaultMaxLoopItems when zero.
+	MaxLoopItems int
+}
+
+// DefaultMaxLoopItems is the default of osprey.limits.loop-items.
+const DefaultMaxLoopItems = 10_000
+
+func (e *Engine) maxLoopItems() int {
+	if e.MaxLoopItems > 0 {
+		return e.MaxLoopItems
+	}
+	return DefaultMaxLoopItems
 }
 
 // Step is the input of one Advance call.

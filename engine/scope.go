@@ -88,9 +88,15 @@ func (s *Scope) SetOutputs(tr *flow.TaskRun, outs map[string]any) {
 }
 
 // SetItems records a flowable's resolved iteration values or branch.
-func (s *Scope) SetItems(tr *flow.TaskRun, items []string) {
+// A loop wider than the engine's MaxLoopItems is refused: every value
+// becomes a task run stored with the execution.
+func (s *Scope) SetItems(tr *flow.TaskRun, items []string) error {
+	if n := s.engine.maxLoopItems(); len(items) > n {
+		return fmt.Errorf("%d loop values exceed osprey.limits.loop-items (%d): split the values and start one Subflow (or ForEachItem batch) per slice, or raise the limit", len(items), n)
+	}
 	tr.Items = items
 	s.touch()
+	return nil
 }
 
 // SetState moves a task run to st (Pause uses it to pause and resume).

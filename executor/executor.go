@@ -11,7 +11,10 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/flow"
@@ -47,6 +50,9 @@ type Options struct {
 	// triggers listen here).
 	OnEnd func(ctx context.Context, ex *flow.Execution)
 	Now   func() time.Time
+	// Metrics receives the executor's metrics (claims, steps, lease
+	// expiries); nil keeps none.
+	Metrics prometheus.Registerer
 }
 
 // Executor is the executor component.
@@ -56,6 +62,43 @@ type Executor struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	once   sync.Once
+
+	// lastPass is when the loop last turned (Unix nanoseconds): liveness
+	// reads it to tell a wedged loop from a busy one.
+	lastPass atomic.Int64
+	metrics  metrics
+}
+
+// metrics are the executor's counters; the zero value counts into nothing.
+type metrics struct {
+	claimed, steps, failedSteps, requeued prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer) metrics {
+	c := func(name, help string) prometheus.Counter {
+		return prometheus.NewCounter(prometheus.CounterOpts{Namespace: "osprey", Subsystem: "executor", Name: name, Help: help})
+	}
+	m := metrics{
+		claimed:     c("executions_claimed_total", "Executions claimed for a step."),
+		steps:       c("steps_total", "Execution steps saved or attempted."),
+		failedSteps: c("step_errors_total", "Execution steps that ended in an error (retried on the next claim)."),
+		requeued:    c("lease_expiries_total", "Jobs put back in the queue because their worker's lease ran out."),
+	}
+	if reg != nil {
+		reg.MustRegister(m.claimed, m.steps, m.failedSteps, m.requeued)
+	}
+	return m
+}
+
+// LastPass is when the executor's loop last turned. The loop turns at
+// least every Poll while it is healthy, so an old value means a wedged
+// loop (a store call that never returns).
+func (x *Executor) LastPass() time.Time {
+	n := x.lastPass.Load()
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
 }
 
 // New returns an executor; Start runs it.
@@ -79,7 +122,9 @@ func New(opts Options) *Executor {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Executor{opts: opts, log: log.With("component", "executor")}
+	x := &Executor{opts: opts, log: log.With("component", "executor"), metrics: newMetrics(opts.Metrics)}
+	x.lastPass.Store(time.Now().UnixNano())
+	return x
 }
 
 // Start launches the executor loop and returns.
@@ -122,6 +167,7 @@ func (x *Executor) loop(ctx context.Context, wake <-chan struct{}) {
 	reap := time.NewTicker(x.opts.Lease / 3)
 	defer reap.Stop()
 	for {
+		x.lastPass.Store(time.Now().UnixNano())
 		n, err := x.RunOnce(ctx)
 		if err != nil && ctx.Err() == nil {
 			x.log.ErrorContext(ctx, "executor pass", "err", err)
@@ -138,6 +184,7 @@ func (x *Executor) loop(ctx context.Context, wake <-chan struct{}) {
 			if n, err := x.opts.Store.Queue().RequeueExpired(ctx); err != nil {
 				x.log.ErrorContext(ctx, "requeue expired jobs", "err", err)
 			} else if n > 0 {
+				x.metrics.requeued.Add(float64(n))
 				x.log.WarnContext(ctx, "requeued jobs whose worker stopped answering", "jobs", n)
 				_ = x.opts.Store.Queue().Notify(ctx, store.TopicJobs)
 			}
@@ -152,9 +199,12 @@ func (x *Executor) RunOnce(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("claim executions: %w", err)
 	}
+	x.metrics.claimed.Add(float64(len(ids)))
 	var errs []error
 	for _, id := range ids {
+		x.metrics.steps.Inc()
 		if err := x.step(ctx, id); err != nil {
+			x.metrics.failedSteps.Inc()
 			errs = append(errs, fmt.Errorf("execution %s: %w", id, err))
 		}
 	}

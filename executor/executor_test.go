@@ -296,3 +296,59 @@ func TestCommandsOnAnExecutionWhoseFlowIsGone(t *testing.T) {
 		}
 	}
 }
+
+// TestForceRunPassesScheduleDateAndLimit checks force-run: a scheduled
+// execution starts before its date, a queued one past its flow's limit.
+func TestForceRunPassesScheduleDateAndLimit(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "osprey.db"), sqlite.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	reg := tasks.New()
+	flows := flowcache.New(st.Flows(), func(src []byte) (*flow.Flow, error) { return flow.Parse(src, flow.ParseOptions{Types: reg}) })
+	l := &launch.Launcher{Store: st, Flows: flows, Types: reg}
+	x := executor.New(executor.Options{Store: st, Engine: &engine.Engine{Types: reg, Renderer: &render.Renderer{Expr: expr.New(expr.Options{})}, Starter: l}, Flows: flows})
+	drain := func() {
+		for range 20 {
+			n, err := x.RunOnce(ctx)
+			require.NoError(t, err)
+			if n == 0 {
+				return
+			}
+		}
+	}
+	state := func(id string) flow.State {
+		ex, _, err := st.Executions().Get(ctx, id)
+		require.NoError(t, err)
+		return ex.State.Current
+	}
+	_, err = st.Flows().Create(ctx, store.PutFlowParams{Namespace: "company.team", ID: "one", Source: `id: one
+namespace: company.team
+concurrency:
+  limit: 1
+tasks:
+  - {id: hello, type: io.kestra.plugin.core.log.Log, message: hello}`})
+	require.NoError(t, err)
+	f, err := flows.Get(ctx, "company.team", "one", 0)
+	require.NoError(t, err)
+
+	later := time.Now().Add(time.Hour)
+	scheduled, err := l.StartAt(ctx, f, nil, nil, &later)
+	require.NoError(t, err)
+	drain()
+	require.Equal(t, flow.StateCreated, state(scheduled.ID), "it waits for its date")
+	_, err = l.ForceRun(ctx, scheduled.ID)
+	require.NoError(t, err)
+	drain()
+	require.Equal(t, flow.StateRunning, state(scheduled.ID), "forced: it runs now")
+
+	queued, err := l.Start(ctx, f, nil, nil)
+	require.NoError(t, err)
+	drain()
+	require.Equal(t, flow.StateQueued, state(queued.ID), "the limit of 1 holds it")
+	_, err = l.ForceRun(ctx, queued.ID)
+	require.NoError(t, err)
+	drain()
+	require.Equal(t, flow.StateRunning, state(queued.ID), "forced: it runs past the limit")
+}

@@ -97,6 +97,11 @@ type Options struct {
 	MaxSteps int
 	// MaxRenderDepth bounds render() recursion (default 10).
 	MaxRenderDepth int
+	// MaxDuration bounds the time one render may take (default 10s).
+	MaxDuration time.Duration
+	// MaxAlloc bounds how much a jq program may grow the heap (default
+	// 256 MiB); see budget.go.
+	MaxAlloc int64
 	// Location is the default time zone of date filters and now() (default UTC).
 	Location *time.Location
 	// Now replaces the clock, for tests.
@@ -107,12 +112,14 @@ type Options struct {
 // for concurrent use; compiled templates are kept in a bounded LRU cache so
 // a template seen again is only evaluated.
 type Engine struct {
-	maxOutput int
-	maxRange  int
-	maxSteps  int
-	maxDepth  int
-	loc       *time.Location
-	now       func() time.Time
+	maxOutput   int
+	maxRange    int
+	maxSteps    int
+	maxDepth    int
+	maxDuration time.Duration
+	maxAlloc    int64
+	loc         *time.Location
+	now         func() time.Time
 
 	mu    sync.Mutex
 	size  int
@@ -129,7 +136,7 @@ type cacheEntry struct {
 func New(opts Options) *Engine {
 	e := &Engine{
 		size: opts.CacheSize, maxOutput: opts.MaxOutput, maxRange: opts.MaxRange,
-		maxSteps: opts.MaxSteps, maxDepth: opts.MaxRenderDepth, loc: opts.Location, now: opts.Now,
+		maxSteps: opts.MaxSteps, maxDepth: opts.MaxRenderDepth, maxDuration: opts.MaxDuration, maxAlloc: opts.MaxAlloc, loc: opts.Location, now: opts.Now,
 		order: list.New(), cache: map[string]*list.Element{},
 	}
 	if e.size <= 0 {
@@ -146,6 +153,12 @@ func New(opts Options) *Engine {
 	}
 	if e.maxDepth <= 0 {
 		e.maxDepth = 10
+	}
+	if e.maxDuration <= 0 {
+		e.maxDuration = 10 * time.Second
+	}
+	if e.maxAlloc <= 0 {
+		e.maxAlloc = 256 << 20
 	}
 	if e.loc == nil {
 		e.loc = time.UTC
@@ -203,7 +216,7 @@ func (e *Engine) newState(ctx context.Context, s *Scope) *state {
 	if s == nil {
 		s = &Scope{Strict: true}
 	}
-	return &state{ctx: ctx, eng: e, scope: s}
+	return &state{ctx: ctx, eng: e, scope: s, start: time.Now()}
 }
 
 // Render renders tmpl to a string, as Kestra's runContext.render.
@@ -230,7 +243,7 @@ func (e *Engine) renderString(st *state, tmpl string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	sub := &state{ctx: st.ctx, eng: e, scope: st.scope, frames: st.frames, depth: st.depth, steps: st.steps}
+	sub := &state{ctx: st.ctx, eng: e, scope: st.scope, frames: st.frames, depth: st.depth, steps: st.steps, start: st.start}
 	if err := execBody(sub, t.body); err != nil {
 		return "", err
 	}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 )
 
 // state is one evaluation: the scope, the local frames pushed by {% for %}
@@ -17,8 +18,9 @@ type state struct {
 	scope  *Scope
 	frames []map[string]any
 	out    strings.Builder
-	depth  int // render() recursion depth
-	steps  int // loop iterations done, checked against a budget
+	depth  int       // render() recursion depth
+	steps  int       // loop iterations done, checked against a budget
+	start  time.Time // when the render began, for the time budget
 }
 
 func (st *state) lookup(name string) (any, bool) {
@@ -54,6 +56,9 @@ func (st *state) tick(at pos) error {
 	if st.steps&1023 == 0 {
 		if err := st.ctx.Err(); err != nil {
 			return err
+		}
+		if err := st.overTime(); err != nil {
+			return newError(at.line, at.col, "%v", err)
 		}
 	}
 	return nil

@@ -1,6 +1,7 @@
 package expr
 
 import (
+	"context"
 	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -142,13 +143,18 @@ func fJq(st *state, in any, a Args) (any, error) {
 	}
 	input = toGojq(input, 0)
 	out := []any{}
-	iter := code.RunWithContext(st.ctx, input)
+	ctx, release := st.budget(fmt.Sprintf("jq %q", toString(e)))
+	defer release()
+	iter := code.RunWithContext(ctx, input)
 	for {
 		v, ok := iter.Next()
 		if !ok {
 			break
 		}
 		if err, isErr := v.(error); isErr {
+			if cause := context.Cause(ctx); cause != nil && st.ctx.Err() == nil {
+				return nil, cause
+			}
 			var halt *gojq.HaltError
 			if errors.As(err, &halt) && halt.Value() == nil {
 				break

@@ -88,6 +88,9 @@ func Parse(src []byte, opts ParseOptions) (*Flow, error) {
 		return nil, Errors{{Line: 1, Column: 1, Message: fmt.Sprintf(
 			"flow source is %d bytes; the limit is %d bytes", len(src), MaxSourceSize)}}
 	}
+	if err := CheckShape(src); err != nil {
+		return nil, err
+	}
 	root, err := decodeYAML(src)
 	if err != nil {
 		return nil, Errors{err}

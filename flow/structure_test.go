@@ -3,6 +3,7 @@ package flow_test
 import (
 	"errors"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -192,6 +193,10 @@ func TestParseBounds(t *testing.T) {
 		{name: "deep tasks", src: deepTasks(100), want: "tasks nest deeper than 64 levels"},
 		{name: "deep values", src: []byte("id: a\nnamespace: b\ntasks: [{id: x, type: y, v: " + repeat("[", 300) + repeat("]", 300) + "}]\n"), want: "nesting deeper than 256 levels"},
 		{name: "many errors", src: manyErrors(500), want: "more problems not shown"},
+		{name: "unclosed brackets", src: []byte(strings.Repeat("[", 200_000)), want: "1:256: nesting deeper than 256 levels, found before parsing"},
+		{name: "unclosed braces", src: []byte("id: a\nv: " + strings.Repeat("{a: ", 50_000)), want: "nesting deeper than 256 levels"},
+		{name: "dash sequences", src: []byte("id: a\nv:\n  " + strings.Repeat("- ", 1000) + "x\n"), want: "nesting deeper than 256 levels"},
+		{name: "deep block mappings", src: deepMappings(400), want: "nesting deeper than 256 levels"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -200,6 +205,22 @@ func TestParseBounds(t *testing.T) {
 			require.ErrorContains(t, err, tt.want)
 		})
 	}
+}
+
+// A block scalar is text: brackets in a script are not nesting.
+func TestParseBoundsSkipBlockScalars(t *testing.T) {
+	t.Parallel()
+	src := "id: a\nnamespace: b\ntasks:\n  - id: x\n    type: y\n    script: |\n      " + repeat("[", 400) + "\n      echo '{'\n    other: >-\n      " + repeat("{", 300) + "\n"
+	_, err := flow.Parse([]byte(src), flow.ParseOptions{})
+	require.NoError(t, err)
+}
+
+func deepMappings(n int) []byte {
+	src := "id: a\n"
+	for i := range n {
+		src += repeat(" ", i) + "k:\n"
+	}
+	return []byte(src)
 }
 
 func repeat(s string, n int) string {

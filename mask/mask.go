@@ -1,127 +1,116 @@
 // Package mask hides secret values in text before it leaves memory: task
-// logs, outputs, error messages. A Masker learns each secret as it is
-// resolved and replaces it, and the forms it commonly takes on the way out
-// (base64, URL-encoded, JSON-escaped, upper/lower case, trimmed), longest
-// first, with ******.
+// logs, outputs, labels, error messages, the values a task would store. A
+// Masker learns each secret as it is resolved — its lines, its JSON
+// leaves, and the forms the expression engine and a shell can turn them
+// into, two transforms deep (see Forms) — and replaces every occurrence
+// with ******. One multi-pattern matcher (Aho-Corasick) finds all of them
+// in a single pass, so the cost of masking grows with the text, not with
+// the number of forms. Encoded dumps that cut a value into rows (hexdump
+// -C, xxd, wrapped base64) are decoded row by row and checked for pieces
+// of a secret (see rows.go).
 package mask
 
 import (
-	"bytes"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
-	"github.com/ospreyhq/osprey/internal/textcase"
-	"net/url"
-	"sort"
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
+
+	ahocorasick "github.com/petar-dambovaliev/aho-corasick"
 )
 
 // Redacted is what a secret is replaced with.
 const Redacted = "******"
 
-// minLen is the shortest value masked: masking "a" or "1" would garble every
-// log line while protecting nothing.
-const minLen = 3
-
 // Masker replaces known secret values. The zero value is ready to use and
-// it is safe for concurrent use.
+// it is safe for concurrent use. Learning is cheap; the matcher is built
+// on the first Mask after a new secret.
 type Masker struct {
-	mu       sync.RWMutex
-	values   map[string]struct{}
-	replacer *strings.Replacer
+	mu      sync.RWMutex
+	secrets map[string]struct{}
+	forms   []string // every form of every secret, as matched
+	bases   []string // whole-value forms, checked against decoded rows
+	seen    map[string]struct{}
+	m       *matcher
+	dirty   bool
 }
 
-// Add teaches m a secret value and its encoded forms.
+// Add teaches m a secret value: its parts and their forms.
 func (m *Masker) Add(secret string) {
-	if len(secret) < minLen {
+	if len(secret) < MinLen {
 		return
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.values == nil {
-		m.values = map[string]struct{}{}
-	}
-	if _, ok := m.values[secret]; ok {
+	if _, ok := m.secrets[secret]; ok {
 		return
 	}
-	for _, v := range Forms(secret) {
-		if len(v) >= minLen {
-			m.values[v] = struct{}{}
+	if m.secrets == nil {
+		m.secrets = map[string]struct{}{}
+		m.seen = map[string]struct{}{}
+	}
+	m.secrets[secret] = struct{}{}
+	for _, f := range Forms(secret) {
+		k := strings.ToLower(f)
+		if _, ok := m.seen[k]; !ok {
+			m.seen[k] = struct{}{}
+			m.forms = append(m.forms, f)
 		}
 	}
-	m.values[secret] = struct{}{}
-	m.rebuild()
-}
-
-// Forms returns the encodings of secret that a task may print: the
-// results of the expression filters that keep the whole value recognisable
-// (upper, lower, trim, title, capitalize, slugify, base64encode, urlencode,
-// json) and the encodings scripts commonly apply (hex, JSON with or without
-// HTML escaping). Filters that keep only part of it (replace, substring) or
-// hash it cannot be caught.
-func Forms(secret string) []string {
-	forms := []string{
-		secret,
-		strings.TrimSpace(secret),
-		strings.ToUpper(secret),
-		strings.ToLower(secret),
-		textcase.Title(secret),
-		textcase.Capitalize(secret),
-		textcase.Slugify(secret),
-		base64.StdEncoding.EncodeToString([]byte(secret)),
-		base64.RawStdEncoding.EncodeToString([]byte(secret)),
-		base64.URLEncoding.EncodeToString([]byte(secret)),
-		base64.RawURLEncoding.EncodeToString([]byte(secret)),
-		url.QueryEscape(secret),
-		url.PathEscape(secret),
-		hex.EncodeToString([]byte(secret)),
-		jsonEscaped(secret, true),
-		jsonEscaped(secret, false),
-	}
-	// A JSON secret's fields are secrets too (secret('X', subkey=…) and
-	// jq on the value reach them).
-	var obj map[string]any
-	if json.Unmarshal([]byte(secret), &obj) == nil {
-		for _, v := range obj {
-			if s, ok := v.(string); ok && len(s) >= minLen {
-				forms = append(forms, s)
+	for _, p := range Parts(secret) {
+		for _, f := range firstForms(p) {
+			if len(f) >= MinLen && !slices.Contains(m.bases, f) {
+				m.bases = append(m.bases, f)
 			}
 		}
 	}
-	return forms
+	m.dirty = true
 }
 
-func (m *Masker) rebuild() {
-	vals := make([]string, 0, len(m.values))
-	for v := range m.values {
-		vals = append(vals, v)
+// matcher returns the matcher for what m knows, building it if a secret
+// was added since; nil when m knows nothing.
+func (m *Masker) matcher() *matcher {
+	if m == nil {
+		return nil
 	}
-	sort.Slice(vals, func(i, j int) bool {
-		if len(vals[i]) != len(vals[j]) {
-			return len(vals[i]) > len(vals[j])
-		}
-		return vals[i] < vals[j]
-	})
-	pairs := make([]string, 0, 2*len(vals))
-	for _, v := range vals {
-		pairs = append(pairs, v, Redacted)
+	m.mu.RLock()
+	mt, dirty := m.m, m.dirty
+	m.mu.RUnlock()
+	if !dirty {
+		return mt
 	}
-	m.replacer = strings.NewReplacer(pairs...)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.dirty {
+		m.m = newMatcher(m.forms, slices.Clone(m.bases))
+		m.dirty = false
+	}
+	return m.m
 }
 
 // Mask returns s with every known secret form replaced.
 func (m *Masker) Mask(s string) string {
-	if m == nil {
+	mt := m.matcher()
+	if mt == nil || len(s) < MinLen {
 		return s
 	}
-	m.mu.RLock()
-	r := m.replacer
-	m.mu.RUnlock()
-	if r == nil {
+	spans := mt.find(s)
+	spans = append(spans, mt.rows(s)...)
+	if len(spans) == 0 {
 		return s
 	}
-	return r.Replace(s)
+	return redact(s, spans)
+}
+
+// Holds reports whether s contains a secret m knows, in any form it
+// recognises.
+func (m *Masker) Holds(s string) bool {
+	mt := m.matcher()
+	if mt == nil || len(s) < MinLen {
+		return false
+	}
+	return len(mt.find(s)) > 0 || len(mt.rows(s)) > 0
 }
 
 // Empty reports whether m knows no secret.
@@ -131,11 +120,12 @@ func (m *Masker) Empty() bool {
 	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	return len(m.values) == 0
+	return len(m.secrets) == 0
 }
 
 // Value masks every string inside v (maps and lists, keys included) and
-// returns the masked copy.
+// returns the masked copy. A number that is a secret (a JSON secret's pin
+// read with jq) becomes the text ******.
 func (m *Masker) Value(v any) any {
 	if m.Empty() {
 		return v
@@ -155,17 +145,113 @@ func (m *Masker) Value(v any) any {
 			out[i] = m.Value(e)
 		}
 		return out
+	case float64, float32, int, int64, int32, uint, uint64, json.Number:
+		if s := fmt.Sprint(x); m.Holds(s) {
+			return Redacted
+		}
 	}
 	return v
 }
 
-// jsonEscaped is secret as it appears inside a JSON string, with Go's
-// default HTML escaping (& as \u0026) or without it.
-func jsonEscaped(secret string, html bool) string {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(html)
-	_ = enc.Encode(secret)
-	out := strings.TrimSuffix(b.String(), "\n")
-	return out[1 : len(out)-1]
+// matcher finds the known forms in a text.
+type matcher struct {
+	ac    ahocorasick.AhoCorasick
+	bases []string
+	// starts has a bit for the (hashed, case-folded) first four bytes of
+	// every form: a text where no four bytes hit the set holds no form,
+	// and most text is passed over at a few nanoseconds a byte before
+	// the automaton is run.
+	starts *[1 << 16 / 64]uint64
+	maxLen int // of a form
+}
+
+func newMatcher(forms, bases []string) *matcher {
+	b := ahocorasick.NewAhoCorasickBuilder(ahocorasick.Opts{
+		AsciiCaseInsensitive: true,
+		MatchKind:            ahocorasick.StandardMatch,
+		DFA:                  false,
+	})
+	starts := new([1 << 16 / 64]uint64)
+	maxLen := 0
+	for _, f := range forms {
+		h := gramHash(f, 0)
+		starts[h/64] |= 1 << (h % 64)
+		maxLen = max(maxLen, len(f))
+	}
+	return &matcher{ac: b.Build(forms), bases: bases, starts: starts, maxLen: maxLen}
+}
+
+// gramHash hashes the four bytes of s at i, ASCII case folded, to 16 bits.
+func gramHash(s string, i int) uint32 {
+	g := uint32(fold(s[i])) | uint32(fold(s[i+1]))<<8 | uint32(fold(s[i+2]))<<16 | uint32(fold(s[i+3]))<<24
+	return (g * 2654435761) >> 16
+}
+
+func fold(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// span is a byte range [start, end) to redact.
+type span struct{ start, end int }
+
+// find returns every occurrence of a form in s, overlapping ones
+// included, so that two forms that overlap are both hidden.
+// A form can only start where its first four bytes hit the set, so the
+// automaton runs only over windows that begin at a hit and reach as far
+// as the longest form (windows that touch are merged). The four bytes are
+// kept as a rolling word, one byte in and one out per step.
+func (mt *matcher) find(s string) []span {
+	if len(s) < 4 {
+		return nil
+	}
+	var out []span
+	start, end := -1, -1
+	flush := func() {
+		it := mt.ac.IterOverlapping(s[start:end])
+		for x := it.Next(); x != nil; x = it.Next() {
+			out = append(out, span{start + x.Start(), start + x.End()})
+		}
+	}
+	g := uint32(fold(s[0])) | uint32(fold(s[1]))<<8 | uint32(fold(s[2]))<<16
+	for i := 0; i+4 <= len(s); i++ {
+		g = g&0xffffff | uint32(fold(s[i+3]))<<24
+		h := (g * 2654435761) >> 16
+		if mt.starts[h/64]&(1<<(h%64)) != 0 {
+			if i >= end {
+				if start >= 0 {
+					flush()
+				}
+				start = i
+			}
+			end = min(len(s), i+mt.maxLen)
+		}
+		g >>= 8
+	}
+	if start >= 0 {
+		flush()
+	}
+	return out
+}
+
+// redact replaces the union of spans in s with Redacted, once per run of
+// overlapping or touching spans.
+func redact(s string, spans []span) string {
+	slices.SortFunc(spans, func(a, b span) int { return a.start - b.start })
+	var b strings.Builder
+	b.Grow(len(s))
+	pos := 0
+	for i := 0; i < len(spans); {
+		start, end := spans[i].start, spans[i].end
+		for i++; i < len(spans) && spans[i].start <= end; i++ {
+			end = max(end, spans[i].end)
+		}
+		b.WriteString(s[pos:start])
+		b.WriteString(Redacted)
+		pos = end
+	}
+	b.WriteString(s[pos:])
+	return b.String()
 }

@@ -21,6 +21,12 @@ import (
 	"github.com/ospreyhq/osprey/worker"
 )
 
+// SecretAccess decides whether flows of namespace reader may read the
+// secrets of namespace owner (secrets.Access).
+type SecretAccess interface {
+	CheckRead(ctx context.Context, owner, reader string) error
+}
+
 // Secrets resolves secret('KEY') for a namespace, climbing to its parents.
 type Secrets interface {
 	Get(ctx context.Context, namespace, key string) (string, error)
@@ -53,7 +59,10 @@ type Renderer struct {
 	// DeniedSecrets is set where kestra.secret.isolation forbids this
 	// component to resolve secrets.
 	DeniedSecrets string
-	learn         func(string)
+	// Access decides whether a flow may read another namespace's secrets
+	// (allowedNamespaces); nil allows every read.
+	Access SecretAccess
+	learn  func(string)
 }
 
 var (
@@ -229,9 +238,15 @@ func (r *Renderer) secret(ctx context.Context, ns string, a expr.Args) (any, err
 	if !ok || key == "" {
 		return nil, fmt.Errorf("secret() needs a key: secret('MY_KEY')")
 	}
+	flowNS := ns
 	if v, ok := a.Get(1, "namespace"); ok {
 		if s, _ := v.(string); s != "" {
 			ns = s
+		}
+	}
+	if ns != flowNS && r.Access != nil {
+		if err := r.Access.CheckRead(ctx, ns, flowNS); err != nil {
+			return nil, err
 		}
 	}
 	val, err := r.Secrets.Get(ctx, ns, key)

@@ -18,7 +18,10 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/schedule"
@@ -49,6 +52,9 @@ type Options struct {
 	// Grace is how late a tick may fire under recoverMissedSchedules NONE
 	// before it counts as missed; default 1 minute.
 	Grace time.Duration
+	// Metrics receives the scheduler's metrics (executions fired, pass
+	// errors); nil keeps none.
+	Metrics prometheus.Registerer
 }
 
 // Poller evaluates polling triggers: the scheduler asks it, every
@@ -73,7 +79,16 @@ type Scheduler struct {
 	cancel  context.CancelFunc
 	done    chan struct{}
 	stopped bool
+
+	// lastPass is when the loop last turned (Unix nanoseconds, wall clock):
+	// liveness reads it to tell a wedged loop from a busy one.
+	lastPass         atomic.Int64
+	fired, passError prometheus.Counter
 }
+
+// LastPass is when the scheduler's loop last turned. A pass runs every
+// Poll and is bounded to 30 seconds, so an old value means a wedged loop.
+func (s *Scheduler) LastPass() time.Time { return time.Unix(0, s.lastPass.Load()) }
 
 // New returns a scheduler.
 func New(o Options) *Scheduler {
@@ -89,7 +104,17 @@ func New(o Options) *Scheduler {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Scheduler{o: o, log: o.Logger.With(slog.String("component", "scheduler"))}
+	s := &Scheduler{o: o, log: o.Logger.With(slog.String("component", "scheduler")),
+		fired: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "osprey", Subsystem: "scheduler",
+			Name: "executions_fired_total", Help: "Executions created by schedules, backfills and polling triggers."}),
+		passError: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "osprey", Subsystem: "scheduler",
+			Name: "pass_errors_total", Help: "Scheduler passes that ended in an error."}),
+	}
+	if o.Metrics != nil {
+		o.Metrics.MustRegister(s.fired, s.passError)
+	}
+	s.lastPass.Store(time.Now().UnixNano())
+	return s
 }
 
 func (s *Scheduler) now() time.Time {
@@ -113,8 +138,12 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		t := time.NewTicker(s.o.Poll)
 		defer t.Stop()
 		for {
+			s.lastPass.Store(time.Now().UnixNano())
 			pctx, pcancel := context.WithTimeout(ctx, 30*time.Second)
-			if _, err := s.runOnce(pctx); err != nil && ctx.Err() == nil {
+			n, err := s.runOnce(pctx)
+			s.fired.Add(float64(n))
+			if err != nil && ctx.Err() == nil {
+				s.passError.Inc()
 				s.log.WarnContext(ctx, "scheduler pass", "err", err)
 			}
 			pcancel()

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -198,4 +199,28 @@ func TestStopEndsStreamsAndWaits(t *testing.T) {
 
 type flowExecutionID struct {
 	ID string `json:"id"`
+}
+
+// Wrong passwords from one address are slowed once its bucket is spent;
+// another address, and the right password from the same one, are not.
+func TestFailedLoginsAreSlowedPerClient(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(o *Options) { o.BasicAuth = &BasicAuth{Username: "admin", Password: "s3cret-pass"} })
+	try := func(addr, pass string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest("GET", "/api/v1/main/flows/search", nil)
+		r.RemoteAddr = addr
+		r.SetBasicAuth("admin", pass)
+		rec := httptest.NewRecorder()
+		e.h.ServeHTTP(rec, r)
+		return rec
+	}
+	for i := range failedLoginBurst {
+		require.Equal(t, http.StatusUnauthorized, try("203.0.113.7:5000", fmt.Sprint("guess", i)).Code, "attempt %d is within the budget", i)
+	}
+	rec := try("203.0.113.7:5001", "guess-more")
+	require.Equal(t, http.StatusTooManyRequests, rec.Code)
+	require.NotEmpty(t, rec.Header().Get("Retry-After"))
+	require.Contains(t, rec.Body.String(), "too many failed logins")
+	require.Equal(t, http.StatusOK, try("203.0.113.7:5002", "s3cret-pass").Code, "the right password is never slowed")
+	require.Equal(t, http.StatusUnauthorized, try("198.51.100.1:5000", "guess").Code, "another client has its own bucket")
 }

@@ -19,15 +19,16 @@ import (
 
 // memStore is an in-memory store.Store with just what the server uses.
 type memStore struct {
-	mu      sync.Mutex
-	flows   map[string][]store.FlowRecord // key ns|id, revisions oldest first
-	execs   map[string]*memExec
-	logs    []flow.LogEntry
-	seq     int64
-	subs    []chan struct{}
-	pingErr error
-	kv      map[string]store.KVRecord   // key ns|key
-	files   map[string]store.FileRecord // key ns|path
+	mu         sync.Mutex
+	flows      map[string][]store.FlowRecord // key ns|id, revisions oldest first
+	execs      map[string]*memExec
+	logs       []flow.LogEntry
+	seq        int64
+	subs       []chan struct{}
+	pingErr    error
+	kv         map[string]store.KVRecord   // key ns|key
+	files      map[string]store.FileRecord // key ns|path
+	namespaces map[string]store.NamespaceRecord
 }
 
 type memExec struct {
@@ -38,7 +39,7 @@ type memExec struct {
 var _ store.Store = (*memStore)(nil)
 
 func newMemStore() *memStore {
-	return &memStore{flows: map[string][]store.FlowRecord{}, execs: map[string]*memExec{}, kv: map[string]store.KVRecord{}, files: map[string]store.FileRecord{}}
+	return &memStore{flows: map[string][]store.FlowRecord{}, execs: map[string]*memExec{}, kv: map[string]store.KVRecord{}, files: map[string]store.FileRecord{}, namespaces: map[string]store.NamespaceRecord{}}
 }
 
 func (m *memStore) Flows() store.FlowStore           { return memFlows{m} }
@@ -49,6 +50,7 @@ func (m *memStore) Queue() store.QueueStore          { return memQueue{m} }
 func (m *memStore) Secrets() store.SecretStore       { return nil }
 func (m *memStore) KV() store.KVStore                { return memKV{m} }
 func (m *memStore) Files() store.FileStore           { return memFiles{m} }
+func (m *memStore) Namespaces() store.NamespaceStore { return memNamespaces{m} }
 func (m *memStore) Close() error                     { return nil }
 func (m *memStore) Ping(context.Context) error {
 	m.mu.Lock()
@@ -606,4 +608,35 @@ func (f memFiles) Delete(_ context.Context, ns, p string) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+type memNamespaces struct{ m *memStore }
+
+func (n memNamespaces) Put(_ context.Context, r store.NamespaceRecord) error {
+	n.m.mu.Lock()
+	defer n.m.mu.Unlock()
+	r.Updated = time.Now().UTC()
+	n.m.namespaces[r.Namespace] = r
+	return nil
+}
+
+func (n memNamespaces) Get(_ context.Context, ns string) (store.NamespaceRecord, error) {
+	n.m.mu.Lock()
+	defer n.m.mu.Unlock()
+	r, ok := n.m.namespaces[ns]
+	if !ok {
+		return r, store.ErrNotFound
+	}
+	return r, nil
+}
+
+func (n memNamespaces) List(context.Context) ([]store.NamespaceRecord, error) {
+	n.m.mu.Lock()
+	defer n.m.mu.Unlock()
+	out := make([]store.NamespaceRecord, 0, len(n.m.namespaces))
+	for _, r := range n.m.namespaces {
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b store.NamespaceRecord) int { return strings.Compare(a.Namespace, b.Namespace) })
+	return out, nil
 }

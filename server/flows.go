@@ -41,6 +41,9 @@ func (s *Server) parse(src []byte) (*flow.Flow, error) {
 	if len(strings.TrimSpace(string(src))) == 0 {
 		return nil, flow.Errors{{Line: 1, Column: 1, Message: "the flow source is empty"}}
 	}
+	if err := flow.CheckShape(src); err != nil {
+		return nil, err
+	}
 	f, err := s.opts.Parse(src)
 	if err != nil {
 		return f, err
@@ -265,6 +268,9 @@ func (s *Server) validateFlows(w http.ResponseWriter, r *http.Request) error {
 	body, err := readBody(r)
 	if err != nil {
 		return err
+	}
+	if err := flow.CheckShape(body); err != nil {
+		return err // 422 before any parser sees a hostile body
 	}
 	src := string(body)
 	locs := docSeparator.FindAllStringIndex(src, -1)

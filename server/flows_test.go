@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -236,4 +237,17 @@ func TestValidateFlows(t *testing.T) {
 	// The second document's line 5 is line 18 of the body.
 	require.Equal(t, 13+5, got[1].Details[0].Line)
 	require.Equal(t, 11, got[1].Details[0].Column)
+}
+
+// A deeply nested body is refused before any YAML parser sees it, on both
+// endpoints that parse flows.
+func TestFlowBombsAreRefusedBeforeParsing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	bomb := strings.Repeat("[", 200_000)
+	for _, path := range []string{"/api/v1/main/flows", "/api/v1/main/flows/validate"} {
+		rec := e.do(t, req{method: "POST", path: path, body: bomb, contentType: "application/x-yaml"})
+		require.Equal(t, http.StatusUnprocessableEntity, rec.Code, path)
+		require.Contains(t, rec.Body.String(), "nesting deeper than 256 levels", path)
+	}
 }

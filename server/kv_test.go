@@ -61,3 +61,29 @@ func TestKVAPI(t *testing.T) {
 	requireError(t, e.do(t, req{method: "PUT", path: base + "j", body: "{", contentType: "application/json"}), http.StatusBadRequest, "not valid JSON")
 	requireError(t, e.do(t, req{method: "PUT", path: base + "t", body: "x", header: http.Header{"Ttl": {"soon"}}}), http.StatusBadRequest, "ttl")
 }
+
+// A namespace's allowedNamespaces are read and replaced through Kestra
+// EE's namespace resource.
+func TestNamespaceAllowedNamespaces(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	rec := e.do(t, req{method: "GET", path: "/api/v1/main/namespaces/company.payroll"})
+	require.Equal(t, 200, rec.Code, rec.Body.String())
+	require.JSONEq(t, `{"id":"company.payroll","allowedNamespaces":[],"deleted":false}`, rec.Body.String(), "no settings: no restriction")
+
+	rec = e.do(t, req{method: "PUT", path: "/api/v1/main/namespaces/company.payroll", contentType: "application/json",
+		body: `{"id":"company.payroll","allowedNamespaces":[{"namespace":"company.hr"},{"namespace":"company.finance"}]}`})
+	require.Equal(t, 200, rec.Code, rec.Body.String())
+	rec = e.do(t, req{method: "GET", path: "/api/v1/namespaces/company.payroll"})
+	require.JSONEq(t, `{"id":"company.payroll","allowedNamespaces":[{"namespace":"company.hr"},{"namespace":"company.finance"}],"deleted":false}`, rec.Body.String())
+
+	for _, bad := range []struct{ body, want string }{
+		{`{"id":"other","allowedNamespaces":[]}`, "is not the namespace of the path"},
+		{`{"allowedNamespaces":[{"namespace":"Bad Name"}]}`, `allowedNamespaces[0]: \"Bad Name\" is not a namespace`},
+		{`[1]`, "the body must be a namespace"},
+	} {
+		rec = e.do(t, req{method: "PUT", path: "/api/v1/main/namespaces/company.payroll", contentType: "application/json", body: bad.body})
+		require.Contains(t, []int{400, 422}, rec.Code, bad.body)
+		require.Contains(t, rec.Body.String(), bad.want)
+	}
+}

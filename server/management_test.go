@@ -1,14 +1,18 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ospreyhq/osprey/store"
 )
 
 func TestHealth(t *testing.T) {
@@ -92,4 +96,96 @@ func TestMethodNotAllowed(t *testing.T) {
 	requireError(t, rec, http.StatusMethodNotAllowed, "method PATCH is not allowed")
 	require.Contains(t, rec.Header().Get("Allow"), "PUT")
 	requireError(t, e.do(t, req{method: "GET", path: "/api/v1/main/nothing/here"}), http.StatusNotFound, "no such endpoint")
+}
+
+// TestManagementLiveness: a loop that has not turned within the window is
+// wedged (liveness and /health 503, readiness unaffected); once draining,
+// readiness fails and stopped loops no longer count as wedged.
+func TestManagementLiveness(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	last := now
+	m := NewManagement(ManagementOptions{
+		Store: e.mem, Window: time.Minute, Now: func() time.Time { return now },
+		Loops: []Loop{{Name: "worker", LastPass: func() time.Time { return last }}},
+	})
+	get := func(path string) (int, string) {
+		rec := httptest.NewRecorder()
+		m.Handler().ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), "GET", path, nil))
+		return rec.Code, rec.Body.String()
+	}
+	tests := []struct {
+		name     string
+		age      time.Duration
+		drain    bool
+		path     string
+		wantCode int
+		want     string
+	}{
+		{name: "fresh loop", age: 59 * time.Second, path: "/health/liveness", wantCode: 200, want: `"worker":{"name":"worker","status":"UP"}`},
+		{name: "wedged loop", age: 61 * time.Second, path: "/health/liveness", wantCode: 503, want: "the worker loop has not turned for 1m1s (window 1m0s)"},
+		{name: "wedged loop fails /health", age: 61 * time.Second, path: "/health", wantCode: 503, want: `"status":"DOWN"`},
+		{name: "wedged loop leaves readiness", age: 61 * time.Second, path: "/health/readiness", wantCode: 200, want: `"store"`},
+		{name: "draining fails readiness", drain: true, path: "/health/readiness", wantCode: 503, want: "draining"},
+		{name: "draining loops are not wedged", drain: true, age: time.Hour, path: "/health/liveness", wantCode: 200, want: `"status":"UP"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			last = now.Add(-tt.age)
+			if tt.drain {
+				m.Drain()
+			}
+			code, body := get(tt.path)
+			require.Equal(t, tt.wantCode, code, body)
+			require.Contains(t, body, tt.want)
+		})
+	}
+}
+
+func TestManagementAddr(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "127.0.0.1:8081", ManagementAddr("", 8081), "loopback unless configured")
+	require.Equal(t, "0.0.0.0:8081", ManagementAddr("0.0.0.0", 8081))
+}
+
+// fakeQueue reports a fixed queue depth, or an error.
+type fakeQueue struct {
+	st  store.QueueStats
+	err error
+}
+
+func (f fakeQueue) Stats(context.Context) (store.QueueStats, error) { return f.st, f.err }
+
+func TestManagementQueueMetrics(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name  string
+		queue fakeQueue
+		want  []string
+		code  int
+	}{
+		{name: "waiting jobs", code: 200, queue: fakeQueue{st: store.QueueStats{JobsQueued: 7, JobsRunning: 3, OldestQueued: now.Add(-90 * time.Second), ExecutionsPending: 2}},
+			want: []string{`osprey_queue_jobs{state="queued"} 7`, `osprey_queue_jobs{state="running"} 3`, "osprey_queue_oldest_job_age_seconds 90", "osprey_queue_executions_pending 2"}},
+		{name: "empty queue", code: 200, queue: fakeQueue{},
+			want: []string{`osprey_queue_jobs{state="queued"} 0`, "osprey_queue_oldest_job_age_seconds 0"}},
+		{name: "store down leaves the rest", code: 200, queue: fakeQueue{err: errors.New("dial tcp: refused")}, want: []string{"go_goroutines"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m := NewManagement(ManagementOptions{Store: newEnv(t).mem, Queue: tt.queue, Now: func() time.Time { return now }})
+			rec := httptest.NewRecorder()
+			m.Handler().ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), "GET", "/metrics", nil))
+			require.Equal(t, tt.code, rec.Code)
+			for _, w := range tt.want {
+				require.Contains(t, rec.Body.String(), w)
+			}
+			require.NotContains(t, rec.Body.String(), "refused")
+			if tt.queue.err != nil {
+				require.NotContains(t, rec.Body.String(), "osprey_queue_jobs{")
+			}
+		})
+	}
 }

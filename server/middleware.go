@@ -14,8 +14,8 @@ import (
 
 // basicAuth rejects requests without the configured credentials. Both
 // sides are hashed first so the comparison takes the same time whatever
-// the lengths.
-func basicAuth(want BasicAuth) func(http.Handler) http.Handler {
+// the lengths. Failed attempts are slowed per client (lim).
+func basicAuth(want BasicAuth, lim *loginLimiter) func(http.Handler) http.Handler {
 	wantUser := sha256.Sum256([]byte(want.Username))
 	wantPass := sha256.Sum256([]byte(want.Password))
 	return func(next http.Handler) http.Handler {
@@ -25,6 +25,12 @@ func basicAuth(want BasicAuth) func(http.Handler) http.Handler {
 			p := sha256.Sum256([]byte(pass))
 			match := subtle.ConstantTimeCompare(u[:], wantUser[:]) & subtle.ConstantTimeCompare(p[:], wantPass[:])
 			if !ok || match != 1 {
+				if ok { // a request without credentials is not a guess
+					if wait := lim.fail(r); wait > 0 {
+						refuseLogin(w, wait)
+						return
+					}
+				}
 				w.Header().Set("WWW-Authenticate", `Basic realm="osprey", charset="UTF-8"`)
 				writeJSON(w, http.StatusUnauthorized, errorBody{Message: "authentication required"})
 				return

@@ -24,6 +24,9 @@ func (s *Server) routes() {
 	s.Handle("GET /executions/{executionId}/file/metas", s.executionFileMetas)
 	s.Handle("GET /executions/{executionId}/file/preview", s.previewExecutionFile)
 
+	s.Handle("GET /namespaces/{namespace}", s.getNamespace)
+	s.Handle("PUT /namespaces/{namespace}", s.putNamespace)
+
 	s.Handle("GET /namespaces/{namespace}/kv", s.listKV)
 	s.Handle("GET /namespaces/{namespace}/kv/{key}", s.getKV)
 	s.Handle("PUT /namespaces/{namespace}/kv/{key}", s.putKV)

@@ -113,9 +113,10 @@ type Server struct {
 	opts    Options
 	log     *slog.Logger
 	api     *http.ServeMux
-	mgmt    *http.ServeMux
+	mgmt    *Management
 	reg     *prometheus.Registry
 	metrics *httpMetrics
+	logins  *loginLimiter
 
 	// closing is closed when Stop begins, ending event streams and waits,
 	// which would otherwise hold Shutdown until its deadline.
@@ -163,9 +164,10 @@ func New(o Options) *Server {
 		opts:    o,
 		log:     o.Logger.With(slog.String("component", "webserver")),
 		api:     http.NewServeMux(),
-		mgmt:    http.NewServeMux(),
+		mgmt:    NewManagement(ManagementOptions{Store: o.Store, Registry: reg, Logger: o.Logger}),
 		reg:     reg,
 		metrics: newHTTPMetrics(reg),
+		logins:  newLoginLimiter(),
 		closing: make(chan struct{}),
 	}
 	s.routes()
@@ -173,7 +175,6 @@ func New(o Options) *Server {
 	if o.Triggers != nil {
 		s.triggerRoutes()
 	}
-	s.managementRoutes()
 	return s
 }
 
@@ -198,7 +199,7 @@ func (s *Server) handle(pattern string, h HandlerFunc, auth bool) {
 	var handler http.Handler = s.adapt(h)
 	handler = s.limitBody(handler)
 	if auth && s.opts.BasicAuth != nil {
-		handler = basicAuth(*s.opts.BasicAuth)(handler)
+		handler = basicAuth(*s.opts.BasicAuth, s.logins)(handler)
 	}
 	for _, p := range apiPrefixes {
 		s.api.Handle(method+" "+p+path, handler)
@@ -221,7 +222,7 @@ func (s *Server) Handler() http.Handler {
 }
 
 // ManagementHandler is the management handler (health and metrics).
-func (s *Server) ManagementHandler() http.Handler { return recoverPanics(s.log, s.mgmt) }
+func (s *Server) ManagementHandler() http.Handler { return s.mgmt.Handler() }
 
 // Start listens on the configured addresses and serves in the background.
 // It refuses to expose an unauthenticated API beyond loopback unless

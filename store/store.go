@@ -41,6 +41,7 @@ type Store interface {
 	Secrets() SecretStore
 	KV() KVStore
 	Files() FileStore
+	Namespaces() NamespaceStore
 	// Ping reports whether the database answers; readiness uses it.
 	Ping(ctx context.Context) error
 	Close() error
@@ -300,6 +301,24 @@ type QueueStore interface {
 	Subscribe(ctx context.Context, topic string) (<-chan struct{}, error)
 }
 
+// QueueStats is a snapshot of the work waiting in the queue, for metrics.
+type QueueStats struct {
+	JobsQueued  int
+	JobsRunning int
+	// OldestQueued is when the oldest queued job was queued; zero when
+	// none is.
+	OldestQueued time.Time
+	// ExecutionsPending counts executions marked for an executor step.
+	ExecutionsPending int
+}
+
+// QueueInspector is an optional interface of a QueueStore that reports its
+// depth (the management port's /metrics reads it at every scrape). It must
+// be cheap: it runs on partial indexes.
+type QueueInspector interface {
+	Stats(ctx context.Context) (QueueStats, error)
+}
+
 // SecretRecord is one secret of the embedded backend. The store never sees
 // plaintext: Ciphertext is sealed by the secrets package.
 type SecretRecord struct {
@@ -376,4 +395,26 @@ type FileStore interface {
 	// Delete removes the files at path and under it (path/...); it
 	// returns how many were removed.
 	Delete(ctx context.Context, namespace, path string) (int, error)
+}
+
+// NamespaceRecord is the settings of one namespace that Osprey enforces
+// (Kestra EE's Namespace): for now, which other namespaces may read its
+// secrets. A namespace without a record has no restriction.
+type NamespaceRecord struct {
+	Namespace string
+	// AllowedNamespaces lists the namespaces whose flows may read this
+	// namespace's secrets by naming it (secret('K', namespace='…')).
+	// Empty means no restriction, as in Kestra.
+	AllowedNamespaces []string
+	Updated           time.Time
+}
+
+// NamespaceStore keeps namespace settings. Safe for concurrent use.
+type NamespaceStore interface {
+	// Put creates or replaces the settings; Updated is set by the store.
+	Put(ctx context.Context, r NamespaceRecord) error
+	// Get returns the settings of a namespace, ErrNotFound when it has none.
+	Get(ctx context.Context, namespace string) (NamespaceRecord, error)
+	// List returns every namespace with settings, by name.
+	List(ctx context.Context) ([]NamespaceRecord, error)
 }

@@ -74,7 +74,7 @@ func (f ifTask) Resolve(s *engine.Scope, p *flow.TaskRun) (engine.Outcome, error
 		if engine.Truthy(out) {
 			branch = "then"
 		}
-		s.SetItems(p, []string{branch})
+		_ = s.SetItems(p, []string{branch}) // one value
 	}
 	c := f.t.Children
 	return s.Sequential(p, c[p.Items[0]], c["errors"], c["finally"]), nil
@@ -133,7 +133,9 @@ func (f forEach) Resolve(s *engine.Scope, p *flow.TaskRun) (engine.Outcome, erro
 		if err != nil {
 			return engine.Outcome{}, fmt.Errorf("values: %w", err)
 		}
-		s.SetItems(p, items)
+		if err := s.SetItems(p, items); err != nil {
+			return engine.Outcome{}, fmt.Errorf("values: %w", err)
+		}
 	}
 	limit, err := renderInt(s, p, f.limit, f.def)
 	if err != nil {

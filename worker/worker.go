@@ -16,7 +16,10 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/flow"
@@ -62,6 +65,9 @@ type Options struct {
 	Secrets *seal.Box
 	// Storage is internal storage, handed to task runs.
 	Storage storage.Storage
+	// Metrics receives the worker's metrics (claims, running task runs,
+	// task durations by state); nil keeps none.
+	Metrics prometheus.Registerer
 }
 
 // Worker is the worker component.
@@ -79,13 +85,52 @@ type Worker struct {
 	hbCancel context.CancelFunc // stops the heartbeat, once nothing runs
 	hbDone   chan struct{}
 	once     sync.Once
+
+	// lastPass is when the claim loop last turned (Unix nanoseconds):
+	// liveness reads it to tell a wedged loop from a busy one.
+	lastPass atomic.Int64
+	metrics  metrics
 }
+
+// metrics are the worker's metrics.
+type metrics struct {
+	claimed  prometheus.Counter
+	running  prometheus.Gauge
+	duration *prometheus.HistogramVec
+}
+
+func newMetrics(reg prometheus.Registerer, threads int) metrics {
+	m := metrics{
+		claimed: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "osprey", Subsystem: "worker",
+			Name: "jobs_claimed_total", Help: "Jobs (task run attempts) claimed from the queue."}),
+		running: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "osprey", Subsystem: "worker",
+			Name: "jobs_running", Help: "Task runs running now."}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "osprey", Subsystem: "worker",
+			Name: "task_duration_seconds", Help: "How long task runs took, by final state.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 4, 10)}, []string{"state"}),
+	}
+	if reg != nil {
+		threadsGauge := prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "osprey", Subsystem: "worker",
+			Name: "threads", Help: "Task runs this worker runs at once (--worker-thread)."})
+		threadsGauge.Set(float64(threads))
+		reg.MustRegister(m.claimed, m.running, m.duration, threadsGauge)
+	}
+	return m
+}
+
+// LastPass is when the worker's claim loop last turned. The loop turns at
+// least every Poll while it is healthy, even with every thread busy, so an
+// old value means a wedged loop.
+func (w *Worker) LastPass() time.Time { return time.Unix(0, w.lastPass.Load()) }
 
 // New returns a worker; Start runs it.
 func New(opts Options) *Worker {
 	if opts.Threads <= 0 {
-		// Most task runs wait on I/O, not the CPU.
-		opts.Threads = 8 * runtime.NumCPU()
+		// Most task runs wait on I/O, not the CPU. GOMAXPROCS follows the
+		// container's CPU limit, so a pod limited to 2 CPUs on a 16-CPU
+		// node gets 16 threads, not 128 (Kestra's "auto" counts the CPUs
+		// its JVM may use the same way).
+		opts.Threads = 8 * runtime.GOMAXPROCS(0)
 	}
 	if opts.Lease <= 0 {
 		opts.Lease = 30 * time.Second
@@ -103,7 +148,10 @@ func New(opts Options) *Worker {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Worker{opts: opts, log: log.With("component", "worker"), running: map[string]context.CancelFunc{}, slots: make(chan struct{}, opts.Threads)}
+	w := &Worker{opts: opts, log: log.With("component", "worker"), running: map[string]context.CancelFunc{},
+		slots: make(chan struct{}, opts.Threads), metrics: newMetrics(opts.Metrics, opts.Threads)}
+	w.lastPass.Store(time.Now().UnixNano())
+	return w
 }
 
 // Start launches the claim and heartbeat loops and returns.
@@ -169,6 +217,7 @@ func (w *Worker) loop(ctx context.Context, wake <-chan struct{}) {
 	tick := time.NewTicker(w.opts.Poll)
 	defer tick.Stop()
 	for {
+		w.lastPass.Store(time.Now().UnixNano())
 		free := cap(w.slots) - len(w.slots)
 		claimed := 0
 		if free > 0 {
@@ -177,6 +226,7 @@ func (w *Worker) loop(ctx context.Context, wake <-chan struct{}) {
 				w.log.ErrorContext(ctx, "claim jobs", "err", err)
 			}
 			claimed = len(jobs)
+			w.metrics.claimed.Add(float64(claimed))
 			for _, j := range jobs {
 				w.slots <- struct{}{}
 				w.wg.Add(1)
@@ -254,9 +304,12 @@ func (w *Worker) run(ctx context.Context, j store.Job) {
 		}
 		w.mu.Unlock()
 		<-w.slots
+		w.metrics.running.Dec()
 		w.wg.Done()
 	}()
+	w.metrics.running.Inc()
 	res, logs := w.execute(ctx, j)
+	w.metrics.duration.WithLabelValues(string(res.State)).Observe(res.Ended.Sub(res.Started).Seconds())
 	st := w.opts.Store
 	if len(logs) > 0 {
 		if err := st.Logs().Append(context.WithoutCancel(ctx), logs); err != nil {

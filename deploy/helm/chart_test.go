@@ -39,6 +39,7 @@ func TestGuideValues(t *testing.T) {
 	guide := readValuesFile(t, filepath.Join("testdata", "guide-values.yaml"))
 
 	split := readValuesFile(t, filepath.Join("testdata", "guide-values.yaml"))
+	split["common"] = parseValues(t, `extraEnv: [{name: KESTRA_REPOSITORY_TYPE, value: postgres}]`)
 	split["deployments"] = parseValues(t, `
 standalone: {enabled: false}
 webserver: {enabled: true}
@@ -71,8 +72,8 @@ worker: {enabled: true, workerThreads: 8}
 				files, ok := env(c, "OSPREY_CONFIG_FILES")
 				require.True(t, ok, p.Workload)
 				require.Equal(t, "/etc/osprey/config/application.yml", files.Value)
-				require.Equal(t, "/etc/osprey/config", mountPath(c, "config"))
-				v, ok := volume(p.Spec, "config")
+				require.Equal(t, "/etc/osprey/config", mountPath(c, "osprey-config"))
+				v, ok := volume(p.Spec, "osprey-config")
 				require.True(t, ok)
 				require.Equal(t, release+"-config", v.ConfigMap.Name)
 			}
@@ -112,6 +113,7 @@ configurations:
         azure-key-vault: {vault-name: v, workload-identity-client-id: 11111111-2222-3333-4444-555555555555}
 common:
   podLabels: {azure.workload.identity/use: "false"}
+  extraEnv: [{name: KESTRA_REPOSITORY_TYPE, value: postgres}]
 deployments:
   standalone: {enabled: false}
   webserver: {enabled: true}
@@ -152,7 +154,7 @@ func TestDefaults(t *testing.T) {
 	require.NotContains(t, sas[0].Annotations, "azure.workload.identity/client-id")
 
 	c := osprey(t, spec)
-	require.Equal(t, []string{"server", "standalone", "--worker-thread", "128", "--shutdown-grace", "50s"}, c.Args,
+	require.Equal(t, []string{"server", "standalone", "--port", "8080", "--management-port", "8081", "--management-host", "0.0.0.0", "--shutdown-grace", "50s"}, c.Args,
 		"running task runs drain for most of the 60s grace period")
 	require.Equal(t, "ghcr.io/ospreyhq/osprey:"+loadOspreyChart(t).Metadata.AppVersion, c.Image)
 
@@ -178,8 +180,8 @@ func TestDefaults(t *testing.T) {
 	require.False(t, *sc.AllowPrivilegeEscalation)
 	require.True(t, *sc.RunAsNonRoot)
 	require.Equal(t, []corev1.Capability{"ALL"}, sc.Capabilities.Drop)
-	require.Equal(t, "/tmp", mountPath(c, "tmp"))
-	tmp, ok := volume(spec, "tmp")
+	require.Equal(t, "/tmp", mountPath(c, "osprey-tmp"))
+	tmp, ok := volume(spec, "osprey-tmp")
 	require.True(t, ok)
 	require.NotNil(t, tmp.EmptyDir)
 	require.Equal(t, int64(60), *spec.TerminationGracePeriodSeconds)
@@ -191,16 +193,16 @@ func TestDefaults(t *testing.T) {
 	require.Equal(t, "standalone", svcs[0].Spec.Selector["app.kubernetes.io/component"])
 	require.Equal(t, int32(8080), svcs[0].Spec.Ports[0].Port)
 
-	secret := basicAuthSecret(t, r)
-	require.Equal(t, "admin@osprey.local", string(secret.Data["username"]))
-	require.Regexp(t, `^[A-Za-z0-9]{32}$`, string(secret.Data["password"]))
+	// Rendered without a cluster, no generated password (it would change on every render): the pods wait for
+	// the Secret NOTES says how to create.
+	require.Empty(t, ofKind[*corev1.Secret](r))
 	for _, name := range []string{"KESTRA_SERVER_BASIC_AUTH_USERNAME", "KESTRA_SERVER_BASIC_AUTH_PASSWORD"} {
 		e, ok := env(c, name)
 		require.True(t, ok, name)
-		require.Equal(t, secret.Name, e.ValueFrom.SecretKeyRef.Name)
+		require.Equal(t, release+"-basic-auth", e.ValueFrom.SecretKeyRef.Name)
 	}
-	require.Contains(t, r.Notes, "kubectl -n "+namespace+" get secret "+secret.Name)
-	require.NotContains(t, r.Notes, string(secret.Data["password"]), "NOTES must not print the password")
+	require.Contains(t, r.Notes, "kubectl -n "+namespace+" create secret generic "+release+"-basic-auth")
+	require.False(t, *spec.AutomountServiceAccountToken, "Osprey never calls the Kubernetes API")
 }
 
 // basicAuthSecret returns the Secret the chart renders for basic auth, with decoded data.
@@ -223,7 +225,7 @@ common:
   podAnnotations: {prometheus.io/port: 8081}
   labels: {tier: backend}
   resources: {requests: {cpu: 100m}}
-  extraEnv: [{name: COMMON, value: "1"}]
+  extraEnv: [{name: COMMON, value: "1"}, {name: KESTRA_REPOSITORY_TYPE, value: postgres}]
 deployments:
   standalone: {enabled: false}
   webserver: {enabled: true, replicas: 2, podLabels: {role: api}}
@@ -239,10 +241,10 @@ deployments:
 	pods := podTemplates(r)
 	require.Len(t, pods, 4)
 	wantArgs := map[string][]string{
-		"webserver": {"server", "webserver", "--shutdown-grace", "50s"},
-		"executor":  {"server", "executor", "--shutdown-grace", "50s"},
-		"scheduler": {"server", "scheduler", "--shutdown-grace", "50s", "--log-level", "DEBUG"},
-		"worker":    {"server", "worker", "--worker-thread", "32", "--shutdown-grace", "590s"},
+		"webserver": {"server", "webserver", "--port", "8080", "--management-port", "8081", "--management-host", "0.0.0.0", "--shutdown-grace", "50s"},
+		"executor":  {"server", "executor", "--management-port", "8081", "--management-host", "0.0.0.0", "--shutdown-grace", "50s"},
+		"scheduler": {"server", "scheduler", "--management-port", "8081", "--management-host", "0.0.0.0", "--shutdown-grace", "50s", "--log-level", "DEBUG"},
+		"worker":    {"server", "worker", "--worker-thread", "32", "--management-port", "8081", "--management-host", "0.0.0.0", "--shutdown-grace", "590s"},
 	}
 	for component, args := range wantArgs {
 		d := deployment(t, r, component)
@@ -285,15 +287,15 @@ func TestDataDirectory(t *testing.T) {
 	t.Parallel()
 	r := mustRender(t, nil)
 	spec := deployment(t, r, "standalone").Spec.Template.Spec
-	require.Equal(t, image.HomeDir+"/data", mountPath(osprey(t, spec), "data"), "./data under the image's working directory")
-	data, ok := volume(spec, "data")
+	require.Equal(t, image.HomeDir+"/data", mountPath(osprey(t, spec), "osprey-data"), "./data under the image's working directory")
+	data, ok := volume(spec, "osprey-data")
 	require.True(t, ok)
 	require.NotNil(t, data.EmptyDir)
 	require.Contains(t, r.Notes, "WARNING: the standalone keeps its SQLite database on an emptyDir")
 
 	r = mustRender(t, parseValues(t, `persistence: {enabled: true, size: 20Gi, storageClass: managed-csi}`))
 	d := deployment(t, r, "standalone")
-	data, ok = volume(d.Spec.Template.Spec, "data")
+	data, ok = volume(d.Spec.Template.Spec, "osprey-data")
 	require.True(t, ok)
 	require.Equal(t, release+"-data", data.PersistentVolumeClaim.ClaimName)
 	require.Equal(t, "Recreate", string(d.Spec.Strategy.Type), "a ReadWriteOnce volume cannot follow a rolling update")
@@ -306,7 +308,7 @@ func TestDataDirectory(t *testing.T) {
 
 	r = mustRender(t, parseValues(t, `persistence: {enabled: true, existingClaim: my-claim}`))
 	require.Empty(t, ofKind[*corev1.PersistentVolumeClaim](r))
-	data, ok = volume(deployment(t, r, "standalone").Spec.Template.Spec, "data")
+	data, ok = volume(deployment(t, r, "standalone").Spec.Template.Spec, "osprey-data")
 	require.True(t, ok)
 	require.Equal(t, "my-claim", data.PersistentVolumeClaim.ClaimName)
 }
@@ -320,15 +322,19 @@ func TestWorkerThreads(t *testing.T) {
 		want      []string
 	}{
 		{name: "standalone", values: `deployments: {standalone: {workerThreads: 4}}`,
-			component: "standalone", want: []string{"server", "standalone", "--worker-thread", "4", "--shutdown-grace", "50s"}},
-		{name: "worker", values: `deployments: {standalone: {enabled: false}, worker: {enabled: true, workerThreads: 256}}`,
-			component: "worker", want: []string{"server", "worker", "--worker-thread", "256", "--shutdown-grace", "50s"}},
+			component: "standalone", want: []string{"server", "standalone", "--worker-thread", "4", "--port", "8080", "--management-port", "8081", "--management-host", "0.0.0.0", "--shutdown-grace", "50s"}},
+		{name: "worker", values: `{common: {extraEnv: [{name: KESTRA_REPOSITORY_TYPE, value: postgres}]}, deployments: {standalone: {enabled: false}, worker: {enabled: true, workerThreads: 256}}}`,
+			component: "worker", want: []string{"server", "worker", "--worker-thread", "256", "--management-port", "8081", "--management-host", "0.0.0.0", "--shutdown-grace", "50s"}},
 		{name: "worker with extra args", values: `deployments: {standalone: {workerThreads: 2, extraArgs: [--log-level, WARN]}}`,
-			component: "standalone", want: []string{"server", "standalone", "--worker-thread", "2", "--shutdown-grace", "50s", "--log-level", "WARN"}},
+			component: "standalone", want: []string{"server", "standalone", "--worker-thread", "2", "--port", "8080", "--management-port", "8081", "--management-host", "0.0.0.0", "--shutdown-grace", "50s", "--log-level", "WARN"}},
 		{name: "unset", values: `deployments: {standalone: {workerThreads: null}}`,
-			component: "standalone", want: []string{"server", "standalone", "--shutdown-grace", "50s"}},
+			component: "standalone", want: []string{"server", "standalone", "--port", "8080", "--management-port", "8081", "--management-host", "0.0.0.0", "--shutdown-grace", "50s"}},
+		{name: "Kestra's auto", values: `deployments: {standalone: {workerThreads: 0}}`,
+			component: "standalone", want: []string{"server", "standalone", "--port", "8080", "--management-port", "8081", "--management-host", "0.0.0.0", "--shutdown-grace", "50s"}},
+		{name: "Kestra's auto as a string", values: `deployments: {standalone: {workerThreads: "0"}}`,
+			component: "standalone", want: []string{"server", "standalone", "--port", "8080", "--management-port", "8081", "--management-host", "0.0.0.0", "--shutdown-grace", "50s"}},
 		{name: "short grace period", values: `common: {terminationGracePeriodSeconds: 8}`,
-			component: "standalone", want: []string{"server", "standalone", "--worker-thread", "128", "--shutdown-grace", "6s"}},
+			component: "standalone", want: []string{"server", "standalone", "--port", "8080", "--management-port", "8081", "--management-host", "0.0.0.0", "--shutdown-grace", "6s"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -364,13 +370,13 @@ configurations:
 	require.Equal(t, strings.Join(want, ","), files.Value)
 
 	// Every listed file is where a volume puts it.
-	cm, ok := volume(spec, "configmap-0")
+	cm, ok := volume(spec, "osprey-configmap-0")
 	require.True(t, ok)
 	require.Equal(t, "osprey-others", cm.ConfigMap.Name)
 	require.Equal(t, []corev1.KeyToPath{{Key: "others.yml", Path: "others.yml"}}, cm.ConfigMap.Items)
-	require.Equal(t, filepath.Dir(want[1]), mountPath(c, "configmap-0"))
+	require.Equal(t, filepath.Dir(want[1]), mountPath(c, "osprey-configmap-0"))
 	for i, name := range []string{"osprey-datasource", "osprey-smtp"} {
-		v, ok := volume(spec, fmt.Sprintf("secret-%d", i))
+		v, ok := volume(spec, fmt.Sprintf("osprey-secret-%d", i))
 		require.True(t, ok)
 		require.Equal(t, name, v.Secret.SecretName)
 		require.Equal(t, v.Secret.Items[0].Path, filepath.Base(want[2+i]))
@@ -432,12 +438,13 @@ func TestGeneratedCredentialsSurviveUpgrade(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Name: release + "-basic-auth", Namespace: namespace},
 		Data:       map[string][]byte{"username": []byte("admin@osprey.local"), "password": []byte("KeptAcrossUpgrades0123456789abcd")},
 	}
-	client := dynamicfake.NewSimpleDynamicClient(scheme, existing)
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}
+	client := dynamicfake.NewSimpleDynamicClient(scheme, ns, existing)
 	r, err := renderChart(t, nil, secretsProvider{client})
 	require.NoError(t, err)
 	require.Equal(t, "KeptAcrossUpgrades0123456789abcd", string(basicAuthSecret(t, r).Data["password"]))
 
-	fresh, err := renderChart(t, nil, secretsProvider{dynamicfake.NewSimpleDynamicClient(scheme)})
+	fresh, err := renderChart(t, nil, secretsProvider{dynamicfake.NewSimpleDynamicClient(scheme, ns)})
 	require.NoError(t, err)
 	require.NotEqual(t, "KeptAcrossUpgrades0123456789abcd", string(basicAuthSecret(t, fresh).Data["password"]))
 }
@@ -542,7 +549,14 @@ extraManifests:
 
 func TestLint(t *testing.T) {
 	t.Parallel()
-	for _, vals := range []map[string]any{nil, readValuesFile(t, filepath.Join("testdata", "guide-values.yaml"))} {
+	all := []map[string]any{nil, readValuesFile(t, filepath.Join("testdata", "guide-values.yaml"))}
+	for _, vals := range realisticValues(t) {
+		all = append(all, vals)
+	}
+	if _, err := os.Stat(kestraValuesFile); err == nil {
+		all = append(all, readValuesFile(t, kestraValuesFile))
+	}
+	for _, vals := range all {
 		linter := lint.All(chartDir, vals, namespace, false)
 		var problems []string
 		for _, m := range linter.Messages {
@@ -574,8 +588,11 @@ func TestSchemaDeploymentsTakeCommonKeys(t *testing.T) {
 	common := s.Properties.Common.Properties
 	require.Contains(t, common, "podLabels")
 	deployments := s.Properties.Deployments.Properties
-	require.Len(t, deployments, 5)
+	require.Len(t, deployments, 6)
 	for name, d := range deployments {
+		if name == "indexer" {
+			continue // Kestra's, accepted with no effect
+		}
 		for key := range common {
 			require.Contains(t, d.Properties, key, "deployments.%s", name)
 		}

@@ -307,3 +307,19 @@ DELETE FROM files WHERE namespace = $1 AND (path = $2 OR starts_with(path, $3));
 
 -- name: notify
 SELECT pg_notify('osprey', $1);
+
+-- name: nsPut
+INSERT INTO namespaces (namespace, allowed, updated) VALUES ($1, $2, $3)
+ON CONFLICT (namespace) DO UPDATE SET allowed = excluded.allowed, updated = excluded.updated;
+
+-- name: nsGet
+SELECT namespace, allowed, updated FROM namespaces WHERE namespace = $1;
+
+-- name: nsList
+SELECT namespace, allowed, updated FROM namespaces ORDER BY namespace;
+
+-- name: queueStats
+SELECT (SELECT count(*) FROM jobs WHERE state = 'QUEUED'),
+       (SELECT count(*) FROM jobs WHERE state = 'RUNNING'),
+       (SELECT min(created) FROM jobs WHERE state = 'QUEUED'),
+       (SELECT count(*) FROM executions WHERE dirty);

@@ -158,3 +158,18 @@ func (q queue) Notify(ctx context.Context, topic string) error {
 func (q queue) Subscribe(ctx context.Context, topic string) (<-chan struct{}, error) {
 	return q.s.hub.Subscribe(ctx, topic), nil
 }
+
+var _ store.QueueInspector = queue{}
+
+// Stats reports the queue's depth.
+func (q queue) Stats(ctx context.Context) (store.QueueStats, error) {
+	var st store.QueueStats
+	var oldest *time.Time
+	if err := q.s.pool.QueryRow(ctx, q.s.sql("queueStats")).Scan(&st.JobsQueued, &st.JobsRunning, &oldest, &st.ExecutionsPending); err != nil {
+		return st, fmt.Errorf("queue stats: %w", translate(err))
+	}
+	if oldest != nil {
+		st.OldestQueued = oldest.UTC()
+	}
+	return st, nil
+}

@@ -179,3 +179,18 @@ func (q queue) Notify(_ context.Context, topic string) error {
 func (q queue) Subscribe(ctx context.Context, topic string) (<-chan struct{}, error) {
 	return q.s.hub.Subscribe(ctx, topic), nil
 }
+
+var _ store.QueueInspector = queue{}
+
+// Stats reports the queue's depth.
+func (q queue) Stats(ctx context.Context) (store.QueueStats, error) {
+	var st store.QueueStats
+	var oldest sql.NullInt64
+	if err := q.s.rq("queueStats").QueryRowContext(ctx).Scan(&st.JobsQueued, &st.JobsRunning, &oldest, &st.ExecutionsPending); err != nil {
+		return st, fmt.Errorf("queue stats: %w", translate(err))
+	}
+	if oldest.Valid {
+		st.OldestQueued = fromMicros(oldest.Int64)
+	}
+	return st, nil
+}

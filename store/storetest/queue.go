@@ -25,6 +25,38 @@ var queueTests = []test{
 	{"AckResults", testAckResults},
 	{"ConcurrentClaimJobs", testConcurrentClaimJobs},
 	{"NotifySubscribe", testNotify},
+	{"QueueStats", testQueueStats},
+}
+
+// testQueueStats: the depth /metrics reports follows claims, and the oldest
+// queued job's time is when it was queued.
+func testQueueStats(t *testing.T, s store.Store) {
+	qi, ok := s.Queue().(store.QueueInspector)
+	if !ok {
+		t.Skip("this driver's queue does not report its depth (store.QueueInspector is optional)")
+	}
+	ctx, clock := t.Context(), Clock(t)
+	st, err := qi.Stats(ctx)
+	require.NoError(t, err)
+	require.Equal(t, store.QueueStats{}, st, "an empty queue")
+
+	queued := clock.Now()
+	enqueue(t, s, "e1", store.Job{ID: "j1", TaskRunID: "tr1", Attempt: 1}, store.Job{ID: "j2", TaskRunID: "tr2", Attempt: 1})
+	st, err = qi.Stats(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 2, st.JobsQueued)
+	require.Equal(t, 0, st.JobsRunning)
+	require.WithinDuration(t, queued, st.OldestQueued, time.Millisecond)
+	require.Equal(t, time.UTC, st.OldestQueued.Location())
+	require.Equal(t, 1, st.ExecutionsPending, "the step that queued them marked the execution for the executor")
+
+	drainExecutions(t, s)
+	_, err = s.Queue().ClaimJobs(ctx, "w", 1, time.Minute)
+	require.NoError(t, err)
+	st, err = qi.Stats(ctx)
+	require.NoError(t, err)
+	require.Equal(t, store.QueueStats{JobsQueued: 1, JobsRunning: 1, OldestQueued: st.OldestQueued}, st)
+	require.False(t, st.OldestQueued.IsZero())
 }
 
 // enqueue saves execution id (created if needed) with jobs, as one

@@ -78,6 +78,7 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Secrets", secretTests},
 		{"KV", kvTests},
 		{"Files", fileTests},
+		{"Namespaces", namespaceTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -62,6 +62,7 @@ var testOnly = map[string][]string{
 	"tests/e2e":         {"*"},
 	"tests/e2e/secrets": {"*"},
 	"tests/e2e/files":   {"*"},
+	"tests/redteam":     {"*"},
 	"deploy/helm":       {"deploy/image"},
 	"cli":               {"*"},
 }

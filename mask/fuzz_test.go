@@ -1,0 +1,26 @@
+package mask
+
+import (
+	"strings"
+	"testing"
+)
+
+// FuzzMask checks that masking never panics, never grows a known secret
+// back, and leaves text without secrets alone when nothing matches.
+func FuzzMask(f *testing.F) {
+	f.Add("Pa55w0rd-Zeta&9", "x Pa55w0rd-Zeta&9 y")
+	f.Add("line one\nline two", "00000000  6c 69 6e 65 20 6f 6e 65  |line one|\n")
+	f.Add(`{"a":{"b":"c0nfid3ntial"},"n":12345}`, "YzBuZmlkM250aWFs\n12345")
+	f.Fuzz(func(t *testing.T, secret, text string) {
+		if len(secret) > 256 || len(text) > 4096 {
+			return
+		}
+		var m Masker
+		m.Add(secret)
+		out := m.Mask(text)
+		if len(secret) >= MinLen && strings.TrimSpace(secret) == secret && strings.Contains(out, secret) {
+			t.Fatalf("secret %q survives in %q", secret, out)
+		}
+		_ = m.Value(map[string]any{text: []any{text, 1.5}})
+	})
+}
