@@ -49,9 +49,16 @@ func (s *Server) uploadsFiles(r *http.Request) bool {
 	return mt == "multipart/form-data"
 }
 
+// maxFileParts bounds the files one request may upload: each is a write
+// to storage, and a flow has far fewer FILE inputs.
+const maxFileParts = 100
+
 func (u *uploader) put(input, filename string, body io.Reader) (string, error) {
 	if u.st == nil {
 		return "", &InputError{Input: input, Message: "this server has no internal storage to keep files in"}
+	}
+	if len(u.paths) >= maxFileParts {
+		return "", Errorf(http.StatusRequestEntityTooLarge, fmt.Sprintf("at most %d files per request", maxFileParts))
 	}
 	if u.id == "" {
 		u.id = flow.NewID()
