@@ -135,6 +135,9 @@ func runServer(ctx context.Context, env *Env, mode string, roles []string, fl se
 	a.isolate()
 	has := func(r string) bool { return containsStr(roles, r) }
 	metrics := newMetricsRegistry()
+	if c, ok := a.files.(prometheus.Collector); ok {
+		metrics.MustRegister(c)
+	}
 	var (
 		started []component
 		loops   []server.Loop

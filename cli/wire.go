@@ -68,10 +68,13 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, host *Env) 
 		st.Close()
 		return nil, err
 	}
-	if a.files, err = openStorage(ctx, cfg, host, a.log); err != nil {
+	files, err := openStorage(ctx, cfg, host, a.log)
+	if err != nil {
 		st.Close()
 		return nil, err
 	}
+	// Counted for /metrics: the server registers it with the rest.
+	a.files = storage.Instrument(files)
 	a.inputs = inputBox(ctx, a)
 	a.launcher.Secrets = a.inputs
 	a.launcher.Render = func(f *flow.Flow, tmpl string) (string, error) {

@@ -53,9 +53,11 @@ var testOnly = map[string][]string{
 	// The scheduler's tests fire schedules through the real renderer.
 	"scheduler": {"engine", "expr", "input", "render"},
 	// The trigger tests render conditions with the real renderer and tasks.
-	"trigger":          {"engine", "expr", "render", "tasks", "internal/seal"},
-	"tasks":            {"expr", "render"},
-	"render":           {"expr", "storage/local"},
+	"trigger": {"engine", "expr", "render", "tasks", "internal/seal"},
+	"tasks":   {"expr", "render"},
+	"render":  {"expr", "storage/local"},
+	// The metrics wrapper is proved on a real backend.
+	"storage":          {"storage/local"},
 	"mask":             {"expr"},
 	"secrets/embedded": {"mask"},
 	// End-to-end tests drive the whole system.
