@@ -49,7 +49,7 @@ var azureConnProps = []string{"endpoint", "connectionString", "sharedKeyAccountN
 
 func azureSpecs(host *AzureHost) []*Spec {
 	props := func(p ...string) []string { return append(append([]string{}, azureConnProps...), p...) }
-	check := func(t *flow.Task, c *azureConn, need ...string) []*flow.Error {
+	check := func(t *flow.Task, c *azureConn) []*flow.Error {
 		errs := required(t, "endpoint", c.Endpoint != "" || c.ConnectionString != "")
 		if c.PemCertificate != "" {
 			errs = append(errs, taskErr(t, "pemCertificate", "pemCertificate is not supported: use clientSecret, a SAS token, or leave the credentials out to use the pod's workload identity"))
