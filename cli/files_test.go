@@ -346,3 +346,49 @@ tasks:
 	require.Equal(t, "warn", entry["taskId"])
 	require.True(t, strings.HasSuffix(ex.TaskRunsByTaskID("fetch")[0].Outputs["uri"].(string), ".ion"))
 }
+
+// TestSubflowReadsParentFile hands a file to a subflow of another
+// namespace: the child reads its parent's file, as in Kestra, while an
+// unrelated execution of that namespace still cannot.
+func TestSubflowReadsParentFile(t *testing.T) {
+	t.Parallel()
+	sys := startSystem(t, &conformance.Env{}, `
+id: parent
+namespace: acme.sales
+tasks:
+  - id: write
+    type: io.kestra.plugin.core.storage.Write
+    content: quarterly numbers
+    extension: .txt
+  - id: child
+    type: io.kestra.plugin.core.flow.Subflow
+    namespace: shared.reports
+    flowId: render
+    inputs:
+      data: "{{ outputs.write.uri }}"
+`, `
+id: render
+namespace: shared.reports
+inputs:
+  - id: data
+    type: FILE
+tasks:
+  - id: read
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ read(inputs.data) }}"
+`)
+	ex := sys.runToEnd(t, "acme.sales", "parent")
+	require.Equal(t, flow.StateSuccess, ex.State.Current, "%+v", ex.TaskRunList)
+	childID := ex.TaskRunsByTaskID("child")[0].Outputs["executionId"].(string)
+	child, err := sys.Execution(t.Context(), childID)
+	require.NoError(t, err)
+	require.Equal(t, flow.StateSuccess, child.State.Current, "%+v", child.TaskRunList)
+	require.Equal(t, "quarterly numbers", child.TaskRunsByTaskID("read")[0].Outputs["value"])
+
+	// Started on its own with the same URI, the subflow is refused at once:
+	// the file is not of its namespace.
+	code, body, err := sys.HTTP(t.Context(), http.MethodPost, "/api/v1/main/executions/shared.reports/render", "application/json",
+		[]byte(`{"data":"`+child.Inputs["data"].(string)+`"}`))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusUnprocessableEntity, code, string(body))
+}

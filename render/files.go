@@ -26,7 +26,8 @@ func newFileScope(vars map[string]any, ns string) storage.Scope {
 	if e, ok := vars["execution"].(map[string]any); ok {
 		execID, _ = e["id"].(string)
 	}
-	return storage.NewScope(ns, flowID, execID, vars["inputs"], vars["trigger"])
+	trigger, _ := vars["trigger"].(map[string]any)
+	return storage.NewScope(ns, flowID, execID, vars["inputs"], vars["trigger"]).WithTrigger(trigger)
 }
 
 // nsFilePrefix is the storage path of a namespace's files, as fileURI()
@@ -122,7 +123,7 @@ func (r *Renderer) checkFile(scope storage.Scope, name, uri string) (string, err
 		return "", fmt.Errorf("%s(): %w", name, err)
 	}
 	if !scope.Allows(p) {
-		return "", fmt.Errorf("%s(%q): a flow reads only its own execution's files and the files it was given as inputs", name, uri)
+		return "", fmt.Errorf("%s(%q): a flow reads only its own execution's files, its parent execution's, and the files of its namespace it was given as inputs", name, uri)
 	}
 	return p, nil
 }

@@ -38,7 +38,11 @@ func (s *Server) executionFile(r *http.Request) (*flow.Execution, string, error)
 	if err != nil {
 		return nil, "", Errorf(http.StatusUnprocessableEntity, fmt.Sprintf("path: %v", err))
 	}
-	if !storage.NewScope(ex.Namespace, ex.FlowID, ex.ID, ex.Inputs).Allows(p) {
+	scope := storage.NewScope(ex.Namespace, ex.FlowID, ex.ID, ex.Inputs)
+	if ex.Trigger != nil {
+		scope = scope.WithTrigger(ex.Trigger.Variables)
+	}
+	if !scope.Allows(p) {
 		return nil, "", Errorf(http.StatusUnprocessableEntity, fmt.Sprintf("%s is not a file of execution %s", raw, id))
 	}
 	return ex, p, nil

@@ -8,6 +8,7 @@ package storage
 type Scope struct {
 	execDir string
 	given   map[string]bool
+	parent  string // the triggering execution's directory, see WithTrigger
 }
 
 // NewScope returns the scope of an execution; inputs (the execution's
@@ -47,9 +48,24 @@ func NewScope(namespace, flowID, executionID string, inputs ...any) Scope {
 	return s
 }
 
+// WithTrigger also allows the files of the execution that started this
+// one — a Subflow's parent, a Flow trigger's source — named by the trigger
+// variables executionId, namespace and flowId, which only Osprey sets. A
+// subflow thus reads the files its parent hands it, whatever its
+// namespace, as in Kestra.
+func (s Scope) WithTrigger(vars map[string]any) Scope {
+	id, _ := vars["executionId"].(string)
+	ns, _ := vars["namespace"].(string)
+	flowID, _ := vars["flowId"].(string)
+	if id != "" && ns != "" && flowID != "" {
+		s.parent = ExecutionPath(ns, flowID, id)
+	}
+	return s
+}
+
 // Allows reports whether the file at the clean path p may be read.
 func (s Scope) Allows(p string) bool {
-	return (s.execDir != "" && Within(p, s.execDir)) || s.given[p]
+	return (s.execDir != "" && Within(p, s.execDir)) || s.given[p] || (s.parent != "" && Within(p, s.parent))
 }
 
 // Dir is the execution's own directory ("" outside an execution).

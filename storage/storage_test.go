@@ -62,3 +62,27 @@ func FuzzClean(f *testing.F) {
 		require.Equal(t, out, again)
 	})
 }
+
+func TestScope(t *testing.T) {
+	t.Parallel()
+	inputs := map[string]any{
+		"mine":    "kestra:///acme/other/executions/X/out.csv",
+		"foreign": "kestra:///corp/f/executions/Y/secret.csv",
+		"nested":  []any{map[string]any{"f": "kestra:///acme/g/executions/Z/a"}},
+	}
+	s := storage.NewScope("acme", "flow", "E1", inputs)
+	for p, want := range map[string]bool{
+		"/acme/flow/executions/E1/tasks/t/r/x": true,
+		"/acme/flow/executions/E10/x":          false,
+		"/acme/other/executions/X/out.csv":     true,
+		"/acme/other/executions/X/another.csv": false,
+		"/corp/f/executions/Y/secret.csv":      false,
+		"/acme/g/executions/Z/a":               true,
+	} {
+		require.Equal(t, want, s.Allows(p), p)
+	}
+	parent := s.WithTrigger(map[string]any{"executionId": "P", "namespace": "corp.team", "flowId": "main"})
+	require.True(t, parent.Allows("/corp/team/main/executions/P/tasks/w/r/file.txt"), "the parent's files")
+	require.False(t, parent.Allows("/corp/team/main/executions/Q/file.txt"))
+	require.False(t, s.WithTrigger(map[string]any{"executionId": "P", "namespace": "corp"}).Allows("/corp/main/executions/P/f"), "all three are needed")
+}

@@ -32,9 +32,10 @@ func filesOf(env runEnv) (*execFiles, error) {
 		return nil, errors.New("no internal storage is available to this worker")
 	}
 	tr := rc.TaskRun
+	trigger, _ := rc.Vars["trigger"].(map[string]any)
 	return &execFiles{
 		st:    rc.Storage,
-		scope: storage.NewScope(tr.Namespace, tr.FlowID, tr.ExecutionID, rc.Vars["inputs"], rc.Vars["trigger"]),
+		scope: storage.NewScope(tr.Namespace, tr.FlowID, tr.ExecutionID, rc.Vars["inputs"], rc.Vars["trigger"]).WithTrigger(trigger),
 		dir:   storage.TaskRunPath(tr.Namespace, tr.FlowID, tr.ExecutionID, tr.TaskID, tr.ID),
 	}, nil
 }
@@ -46,7 +47,7 @@ func (f *execFiles) check(uri string) (string, error) {
 		return "", err
 	}
 	if !f.scope.Allows(p) {
-		return "", fmt.Errorf("%s: a task reads only its own execution's files and the files of its namespace it was given as inputs", uri)
+		return "", fmt.Errorf("%s: a task reads only its own execution's files, its parent execution's, and the files of its namespace it was given as inputs", uri)
 	}
 	return p, nil
 }
