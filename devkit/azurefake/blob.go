@@ -259,3 +259,15 @@ func (a *StorageAccount) allowed(principal, action, containerName string) bool {
 	}
 	return false
 }
+
+// createContainerNow makes a container directly, as if it existed before
+// the emulator started.
+func (a *StorageAccount) createContainerNow(name string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := a.e.clock.Now()
+	if a.containers[name] == nil {
+		a.containers[name] = &container{name: name, created: now, modified: now, etag: a.newETag(), metadata: map[string]string{},
+			blobs: map[string]*blobEntry{}, pending: map[string]*pendingBlocks{}}
+	}
+}

@@ -27,13 +27,17 @@ type DevOptions struct {
 	// Role granted to the identity on the vault; Key Vault Secrets Officer
 	// by default, so the API and UI can create secrets.
 	Role Role
-	// Port and VaultPort pin the listeners so exports survive a restart;
-	// zero picks free ports.
-	Port, VaultPort int
+	// Port, VaultPort and StoragePort pin the listeners so exports survive
+	// a restart; zero picks free ports.
+	Port, VaultPort, StoragePort int
 	// Secrets are stored in the vault at start.
 	Secrets map[string]string
 	Logger  *slog.Logger
 }
+
+// devContainer is the container `osprey dev azure` makes for internal
+// storage.
+const devContainer = "osprey"
 
 // Development ids are fixed so that exported variables stay valid across
 // restarts (with fixed ports).
@@ -82,6 +86,14 @@ func RunDev(ctx context.Context, opts DevOptions, out io.Writer) error {
 	if err := vault.seed(opts.Secrets, e.clock.Now()); err != nil {
 		return fmt.Errorf("run azure emulator: %w", err)
 	}
+	// A storage account for internal storage, its container ready and the
+	// identity a Storage Blob Data Contributor on it.
+	acct, err := e.AddStorageAccount(StorageAccountOptions{Name: "ospreylocal", Port: opts.StoragePort})
+	if err != nil {
+		return fmt.Errorf("run azure emulator: %w", err)
+	}
+	acct.Assign(RoleBlobDataContributor, id.ObjectID)
+	acct.createContainerNow(devContainer)
 	file, err := e.WriteTokenFile(TokenFileOptions{
 		MintOptions: MintOptions{Namespace: opts.Namespace, ServiceAccount: opts.ServiceAccount, Lifetime: opts.TokenLifetime},
 		Path:        filepath.Join(opts.Dir, "azure-identity-token"),
@@ -98,19 +110,25 @@ export AZURE_AUTHORITY_HOST=%s
 export SSL_CERT_FILE=%s
 
 # Vault %s: %s
-# Identity %s (object id %s) holds %q on it, federated with
-# system:serviceaccount:%s:%s from issuer %s
+# Storage account %s: %s (container %s)
+# Identity %s (object id %s) holds %q on the vault and %q on the
+# account, federated with system:serviceaccount:%s:%s from issuer %s
 # Osprey configuration:
 kestra:
+  storage:
+    type: azure
+    azure:
+      endpoint: %s
+      container: %s
   secret:
     type: azure-key-vault
     azure-key-vault:
       key-vault-uri: %s
       workload-identity-client-id: %s
 `, id.ClientID, id.TenantID, file.Path(), e.AuthorityHost(), e.CAFile(),
-		vault.Name(), vault.URL(), id.ClientID, id.ObjectID, string(opts.Role),
+		vault.Name(), vault.URL(), acct.Name(), acct.URL(), devContainer, id.ClientID, id.ObjectID, string(opts.Role), string(RoleBlobDataContributor),
 		opts.Namespace, opts.ServiceAccount, e.Issuer().URL(),
-		vault.URL(), id.ClientID)
+		acct.URL(), devContainer, vault.URL(), id.ClientID)
 	if err != nil {
 		return fmt.Errorf("print azure environment: %w", err)
 	}
