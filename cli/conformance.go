@@ -88,8 +88,10 @@ func newConformanceSystem(ctx context.Context, env *conformance.Env) (conformanc
 		environ = append(environ, "KESTRA_CONFIGURATION="+string(doc))
 	}
 	e := &Env{Environ: environ, Stderr: io.Discard}
-	// Kestra's tests read secrets from SECRET_* variables (its OSS backend).
-	cfg, _, err := e.loadConfig(ctx, map[string]string{"kestra.repository.type": "sqlite", "osprey.data-dir": dir, "kestra.secret.type": "env"})
+	// Kestra's tests read secrets from SECRET_* variables (its OSS backend)
+	// and, as Kestra before 0.23, envs from KESTRA_* variables.
+	cfg, _, err := e.loadConfig(ctx, map[string]string{"kestra.repository.type": "sqlite", "osprey.data-dir": dir, "kestra.secret.type": "env",
+		"kestra.variables.env-vars-prefix": "KESTRA_"})
 	if err != nil {
 		return nil, err
 	}

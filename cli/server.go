@@ -98,7 +98,7 @@ type component interface {
 	Stop(ctx context.Context) error
 }
 
-func runServer(ctx context.Context, env *Env, mode string, roles []string, fl serverFlags) error {
+func runServer(ctx context.Context, env *Env, mode string, roles []string, fl serverFlags) (rerr error) {
 	overrides := map[string]string{}
 	if fl.port != 0 {
 		overrides["micronaut.server.port"] = strconv.Itoa(fl.port)
@@ -142,16 +142,24 @@ func runServer(ctx context.Context, env *Env, mode string, roles []string, fl se
 		started []component
 		loops   []server.Loop
 		mgmt    *server.Management
+		wk      *worker.Worker
 	)
-	stopAll := func() {
+	// stopAll runs before the store closes (deferred after it). A worker
+	// that could not hand its running jobs back fails the process.
+	stopAll := func() error {
 		sctx, cancel := context.WithTimeout(context.Background(), fl.shutdownGrace)
 		defer cancel()
 		if mgmt != nil {
 			mgmt.Drain() // readiness fails at once: the Service stops sending work
 		}
+		var werr error
 		// Scheduler first, then claiming, then the workers drain, then HTTP.
 		for i := len(started) - 1; i >= 0; i-- {
-			if err := started[i].Stop(sctx); err != nil && !errors.Is(err, context.Canceled) {
+			err := started[i].Stop(sctx)
+			if err != nil && started[i] == component(wk) {
+				werr = err
+				log.Error("stop worker", "err", err)
+			} else if err != nil && !errors.Is(err, context.Canceled) {
 				log.Warn("stop component", "err", err)
 			}
 		}
@@ -159,8 +167,13 @@ func runServer(ctx context.Context, env *Env, mode string, roles []string, fl se
 		if mgmt != nil {
 			_ = mgmt.Stop(sctx)
 		}
+		return werr
 	}
-	defer stopAll()
+	defer func() {
+		if err := stopAll(); err != nil && rerr == nil {
+			rerr = err
+		}
+	}()
 	start := func(c component) error {
 		if err := c.Start(ctx); err != nil {
 			return err
@@ -182,10 +195,12 @@ func runServer(ctx context.Context, env *Env, mode string, roles []string, fl se
 		w := worker.New(worker.Options{
 			Store: a.store, Tasks: a.reg, Flows: a.flows, Renderers: a.rendererFor(roleWorker), Logger: a.log,
 			Threads: threads, TmpDir: tmpDir(cfg), Secrets: a.inputs, Metrics: metrics, Storage: a.files,
+			Processes: taskRunner(cfg, env), MaxLeaseExpiries: cfg.Osprey.MaxLeaseExpiries, Lease: cfg.Osprey.WorkerLease,
 		})
 		if err := start(w); err != nil {
 			return err
 		}
+		wk = w
 		loops = append(loops, server.Loop{Name: roleWorker, LastPass: w.LastPass})
 	}
 	if has(roleExecutor) {

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/ospreyhq/osprey/config"
 	"github.com/ospreyhq/osprey/engine"
@@ -88,7 +87,7 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, host *Env) 
 		Types:        reg,
 		Renderer:     a.renderer,
 		Globals:      cfg.Variables.Globals,
-		Envs:         envVars(environ, cfg.Variables.EnvVarsPrefix),
+		Envs:         envVars(environ, cfg),
 		Starter:      a.launcher,
 		MaxLoopItems: cfg.Osprey.Limits.LoopItems,
 	}
@@ -121,24 +120,6 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (store
 	default:
 		return nil, fmt.Errorf("kestra.repository.type %q: use sqlite or postgres", cfg.Repository.Type)
 	}
-}
-
-// envVars exposes KESTRA_-prefixed variables as {{ envs.x }}: prefix
-// removed, lower-cased, Kestra's redacted names left out.
-func envVars(environ []string, prefix string) map[string]any {
-	if prefix == "" {
-		prefix = "KESTRA_"
-	}
-	redacted := map[string]bool{"KESTRA_PLUGINS_PATH": true, "KESTRA_CONFIGURATION_PATH": true, "KESTRA_CONFIGURATION": true}
-	out := map[string]any{}
-	for _, kv := range environ {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || !strings.HasPrefix(k, prefix) || redacted[k] {
-			continue
-		}
-		out[strings.ToLower(strings.TrimPrefix(k, prefix))] = v
-	}
-	return out
 }
 
 // errorLogs serves errorLogs() from the log store and tasksWithState()

@@ -312,6 +312,18 @@ type Osprey struct {
 	// DataDir is where `server local` keeps its SQLite database and
 	// generated keys (the --data-dir flag sets it).
 	DataDir string `key:"osprey.data-dir"`
+	// MaxLeaseExpiries is how many times a job may lose its worker (its
+	// lease ran out) before its task run fails instead of running again.
+	MaxLeaseExpiries int `key:"osprey.worker.max-lease-expiries"`
+	// WorkerLease is how long a worker holds a job without a heartbeat:
+	// how soon the job of a dead worker runs again.
+	WorkerLease time.Duration `key:"osprey.worker.lease"`
+	// TaskReadPaths are more directories task processes may read and
+	// execute from, beyond the system's (docs/task-isolation.md).
+	TaskReadPaths []string `key:"osprey.tasks.read-paths"`
+	// TaskDenyPaths are more paths task processes may never read, beyond
+	// the data directory, the configuration files and the token file.
+	TaskDenyPaths []string `key:"osprey.tasks.deny-paths"`
 	// Limits bound what one flow may cost the process.
 	Limits Limits
 	// AllowedNamespaces restricts cross-namespace secret reads, Kestra
@@ -352,9 +364,9 @@ func Default() *Config {
 			Env: EnvSecrets{Prefix: "SECRET_", Encoding: "base64"},
 		},
 		Storage:   Storage{Type: StorageLocal},
-		Variables: Variables{EnvVarsPrefix: "KESTRA_"},
+		Variables: Variables{EnvVarsPrefix: "ENV_"},
 		Tasks:     Tasks{TmpDir: "/tmp/osprey"},
-		Osprey: Osprey{DataDir: "./data", Limits: Limits{
+		Osprey: Osprey{DataDir: "./data", MaxLeaseExpiries: 3, WorkerLease: 30 * time.Second, Limits: Limits{
 			LoopItems: 10_000, ExpressionTimeout: 10 * time.Second, JQMemoryMB: 256,
 		}},
 	}

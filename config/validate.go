@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 )
 
 // repositoryAliases maps every accepted kestra.repository.type /
@@ -152,6 +153,12 @@ func (l *loader) validate(c *Config) {
 	}
 	if strings.TrimSpace(c.Osprey.DataDir) == "" {
 		bad("osprey.data-dir", "must not be empty (default ./data)")
+	}
+	if c.Osprey.MaxLeaseExpiries < 1 {
+		bad("osprey.worker.max-lease-expiries", "%d: must be at least 1 (default 3)", c.Osprey.MaxLeaseExpiries)
+	}
+	if c.Osprey.WorkerLease < time.Second {
+		bad("osprey.worker.lease", "%s: must be at least 1s (default PT30S)", c.Osprey.WorkerLease)
 	}
 	if c.Osprey.Limits.LoopItems < 1 {
 		bad("osprey.limits.loop-items", "must be at least 1 (default 10000)")

@@ -419,6 +419,32 @@ tasks:
 	require.Equal(t, []string{"a", "b"}, h.dispatched)
 }
 
+// TestLostRunsBecomeAttempts checks that runs a dead worker never
+// reported show on the task run as RESUBMITTED attempts before the one
+// that ended, and count for the next retry's attempt number.
+func TestLostRunsBecomeAttempts(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, `id: f
+namespace: n
+tasks:
+  - id: a
+    type: io.kestra.plugin.core.log.Log
+    message: a
+    retry: {type: constant, interval: PT1S, maxAttempt: 5}`)
+	h.step()
+	a := h.runs("a")[0]
+	h.step(engine.Result{TaskRunID: a.ID, Attempt: 1, State: flow.StateFailed, Lost: 1, Started: h.now, Ended: h.now, WorkerID: "w2"})
+	require.Len(t, a.Attempts, 2)
+	require.Equal(t, flow.StateResubmitted, a.Attempts[0].State.Current)
+	require.Equal(t, flow.StateFailed, a.Attempts[1].State.Current)
+	require.Equal(t, "w2", a.Attempts[1].WorkerID)
+	require.Equal(t, flow.StateRetrying, a.State.Current)
+	h.now = h.now.Add(2 * time.Second)
+	fx := h.step()
+	require.Len(t, fx.Dispatch, 1)
+	require.Equal(t, 3, fx.Dispatch[0].Attempt, "the retry is the third attempt")
+}
+
 func TestPauseWaitsForResume(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, `id: f

@@ -37,6 +37,10 @@ type Result struct {
 	Started   time.Time      `json:"started"`
 	Ended     time.Time      `json:"ended"`
 	WorkerID  string         `json:"workerId,omitempty"`
+	// Lost counts earlier runs of this attempt that ended with no result
+	// (their worker died, or handed the job back while stopping); each is
+	// recorded as a RESUBMITTED attempt before this one.
+	Lost int `json:"lost,omitempty"`
 	// Labels are execution labels a task (Labels) asks to set.
 	Labels []flow.Label `json:"labels,omitempty"`
 }

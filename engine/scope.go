@@ -251,6 +251,13 @@ func (s *Scope) applyResult(r Result) {
 	if r.Attempt != len(tr.Attempts)+1 {
 		return // duplicate delivery
 	}
+	for range r.Lost {
+		// What the worker knows of a lost run is that it ended before
+		// this one started.
+		lost := flow.TaskRunAttempt{State: flow.NewStateInfo(flow.StateRunning, r.Started)}
+		lost.State.Set(flow.StateResubmitted, r.Started)
+		tr.Attempts = append(tr.Attempts, lost)
+	}
 	att := flow.TaskRunAttempt{WorkerID: r.WorkerID}
 	att.State = flow.NewStateInfo(flow.StateRunning, r.Started)
 	att.State.Set(r.State, r.Ended)

@@ -329,8 +329,9 @@ func (q memQueue) Complete(context.Context, string, string, []byte) error {
 func (q memQueue) Results(context.Context, string) ([]store.Job, error) {
 	return nil, errors.New("not used by the server")
 }
-func (q memQueue) RequeueExpired(context.Context) (int, error) { return 0, nil }
-func (q memQueue) Notify(context.Context, string) error        { q.m.notify(); return nil }
+func (q memQueue) RequeueExpired(context.Context) (int, error)   { return 0, nil }
+func (q memQueue) Release(context.Context, string, string) error { return store.ErrConflict }
+func (q memQueue) Notify(context.Context, string) error          { q.m.notify(); return nil }
 
 func (q memQueue) Subscribe(ctx context.Context, _ string) (<-chan struct{}, error) {
 	c := make(chan struct{}, 1)

@@ -264,6 +264,13 @@ type Job struct {
 	Cancel      bool
 	Result      []byte
 	Created     time.Time
+	// Lost counts the runs of this job that ended with no result: its
+	// lease ran out (the worker died) or a stopping worker handed it back.
+	// Each is one more attempt of the task run.
+	Lost int
+	// Expired counts, among them, the lease expiries: a task that keeps
+	// crashing its worker is failed past a bound.
+	Expired int
 }
 
 // Topics a component can wait on.
@@ -290,9 +297,12 @@ type QueueStore interface {
 	Complete(ctx context.Context, owner, jobID string, result []byte) error
 	// Results returns the DONE jobs of an execution not yet acknowledged.
 	Results(ctx context.Context, executionID string) ([]Job, error)
-	// RequeueExpired puts RUNNING jobs whose lease ran out back to QUEUED
-	// and returns how many.
+	// RequeueExpired puts RUNNING jobs whose lease ran out back to QUEUED,
+	// counting one more Lost and Expired run on each, and returns how many.
 	RequeueExpired(ctx context.Context) (int, error)
+	// Release hands a RUNNING job back: QUEUED at once, no owner, one more
+	// Lost run. ErrConflict if owner no longer holds it.
+	Release(ctx context.Context, owner, jobID string) error
 	// Notify wakes the subscribers of topic (in this process and, for
 	// PostgreSQL, in every process).
 	Notify(ctx context.Context, topic string) error

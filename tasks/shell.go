@@ -17,6 +17,7 @@ import (
 
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/internal/nsfile"
+	"github.com/ospreyhq/osprey/taskproc"
 	"github.com/ospreyhq/osprey/worker"
 )
 
@@ -218,16 +219,6 @@ func (s *ShellCommands) run(ctx context.Context, env runEnv, dir string) (map[st
 		}
 		args = []string{f.Name()}
 	}
-	cmd := exec.CommandContext(ctx, argv[0], args...)
-	cmd.Dir = dir
-	cmd.Env = environ
-	// A process group of its own, so that a kill or a timeout ends the
-	// script's children too, not only the interpreter.
-	ownGroup(cmd)
-	cmd.Cancel = func() error { return killGroup(cmd) }
-	// Background children may hold stdout open; stop waiting for them.
-	cmd.WaitDelay = 2 * time.Second
-
 	p := &lineParser{env: env, legacy: s.legacy, outputs: map[string]any{}}
 	stderrLevel := "WARN"
 	if s.WarningOnStdErr != nil && !*s.WarningOnStdErr {
@@ -235,14 +226,17 @@ func (s *ShellCommands) run(ctx context.Context, env runEnv, dir string) (map[st
 	}
 	stdout := &lineWriter{line: func(l string) { p.line(l, "INFO") }}
 	stderr := &lineWriter{line: func(l string) { p.line(l, stderrLevel) }}
-	cmd.Stdout, cmd.Stderr = stdout, stderr
 
-	runErr := cmd.Run()
+	// Its own process group, clean environment and, on Linux, Landlock
+	// confinement: see package taskproc. A kill or a timeout (ctx) ends
+	// the script's children too.
+	runErr := processes(env).Run(ctx, taskproc.Spec{
+		Argv: append([]string{argv[0]}, args...), Dir: dir, Env: environ, Stdout: stdout, Stderr: stderr,
+		// Background children may hold stdout open; stop waiting for them.
+		WaitDelay: 2 * time.Second,
+	})
 	stdout.flush()
 	stderr.flush()
-	if cmd.Process != nil {
-		_ = killGroup(cmd) // leave nothing behind
-	}
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
 	}
@@ -326,10 +320,11 @@ func (s *ShellCommands) argv(ctx context.Context, env runEnv) ([]string, error) 
 	return argv, nil
 }
 
-// environ is the worker's environment plus the rendered env, as Kestra's
-// process runner inherits its own.
+// environ is the task's own variables: WORKING_DIR and the rendered env.
+// Unlike Kestra's process runner, a script never inherits the worker's
+// environment; taskproc adds its documented allow-list.
 func (s *ShellCommands) environ(ctx context.Context, env runEnv, dir string) ([]string, error) {
-	out := append(os.Environ(), "WORKING_DIR="+dir)
+	out := []string{"WORKING_DIR=" + dir}
 	for _, k := range sortedKeys(s.Env) {
 		v, err := env.Render(ctx, str(s.Env[k]))
 		if err != nil {
@@ -496,6 +491,22 @@ func (w *lineWriter) flush() {
 	if w.buf.Len() > 0 {
 		w.emit()
 	}
+}
+
+// processRunner is implemented by the worker's RunContext: the runner
+// configured with the server's deny list.
+type processRunner interface {
+	Processes() *taskproc.Runner
+}
+
+// processes is env's process runner, or one with the default policy.
+func processes(env runEnv) *taskproc.Runner {
+	if p, ok := env.(processRunner); ok {
+		if r := p.Processes(); r != nil {
+			return r
+		}
+	}
+	return &taskproc.Runner{}
 }
 
 var _ worker.Runnable = (*ShellCommands)(nil)

@@ -234,8 +234,7 @@ commands:
 	}, 10*time.Second, 10*time.Millisecond)
 	pgid, err := syscall.Getpgid(leader)
 	require.NoError(t, err)
-	require.Equal(t, leader, pgid, "the script leads its own process group")
-	require.NotEqual(t, syscall.Getpgrp(), pgid)
+	require.NotEqual(t, syscall.Getpgrp(), pgid, "the script runs in a process group of its own")
 
 	start := time.Now()
 	cancel(context.Canceled)

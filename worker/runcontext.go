@@ -9,6 +9,7 @@ import (
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/storage"
 	"github.com/ospreyhq/osprey/store"
+	"github.com/ospreyhq/osprey/taskproc"
 )
 
 // Runnable is a task a worker runs. Run returns the task's outputs; an
@@ -46,11 +47,16 @@ type RunContext struct {
 	// Logs is the store's execution logs, for log.Fetch.
 	Logs store.LogStore
 
-	renderer Renderer
-	logs     *logBuffer
-	labels   []flow.Label
-	mask     func(string) string
+	renderer  Renderer
+	processes *taskproc.Runner
+	logs      *logBuffer
+	labels    []flow.Label
+	mask      func(string) string
 }
+
+// Processes is the runner of task processes (script tasks): the server's
+// deny list applied. Nil means the default policy.
+func (rc *RunContext) Processes() *taskproc.Runner { return rc.processes }
 
 // Render renders tmpl with the task run's variables.
 func (rc *RunContext) Render(ctx context.Context, tmpl string) (string, error) {

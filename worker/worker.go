@@ -27,6 +27,7 @@ import (
 	"github.com/ospreyhq/osprey/mask"
 	"github.com/ospreyhq/osprey/storage"
 	"github.com/ospreyhq/osprey/store"
+	"github.com/ospreyhq/osprey/taskproc"
 )
 
 // Tasks gives the runnable implementation of a task.
@@ -65,10 +66,21 @@ type Options struct {
 	Secrets *seal.Box
 	// Storage is internal storage, handed to task runs.
 	Storage storage.Storage
+	// Processes starts task processes (script tasks) under the server's
+	// deny list; nil gives the default policy.
+	Processes *taskproc.Runner
+	// MaxLeaseExpiries is how many times a job may lose its worker (its
+	// lease ran out) before its task run fails instead of running again:
+	// a task that crashes the worker would otherwise crash every worker
+	// that claims it (default 3).
+	MaxLeaseExpiries int
 	// Metrics receives the worker's metrics (claims, running task runs,
 	// task durations by state); nil keeps none.
 	Metrics prometheus.Registerer
 }
+
+// DefaultMaxLeaseExpiries is Options.MaxLeaseExpiries's default.
+const DefaultMaxLeaseExpiries = 3
 
 // Worker is the worker component.
 type Worker struct {
@@ -76,9 +88,15 @@ type Worker struct {
 	log  *slog.Logger
 
 	mu      sync.Mutex
-	running map[string]context.CancelFunc
-	wg      sync.WaitGroup
-	slots   chan struct{}
+	running map[string]context.CancelCauseFunc
+	// handBack is set when Stop's deadline passed: the jobs still running
+	// are stopped and handed back to the queue, not completed.
+	handBack bool
+	handErrs []error
+	// landlockABI is taskproc.ABI, replaced in tests.
+	landlockABI func() (int, error)
+	wg          sync.WaitGroup
+	slots       chan struct{}
 
 	cancel   context.CancelFunc // stops claiming
 	done     chan struct{}      // closed when the claim loop has ended
@@ -138,6 +156,9 @@ func New(opts Options) *Worker {
 	if opts.Poll <= 0 {
 		opts.Poll = 500 * time.Millisecond
 	}
+	if opts.MaxLeaseExpiries <= 0 {
+		opts.MaxLeaseExpiries = DefaultMaxLeaseExpiries
+	}
 	if opts.ID == "" {
 		opts.ID = "worker-" + flow.NewID()[:8]
 	}
@@ -148,7 +169,7 @@ func New(opts Options) *Worker {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	w := &Worker{opts: opts, log: log.With("component", "worker"), running: map[string]context.CancelFunc{},
+	w := &Worker{opts: opts, log: log.With("component", "worker"), running: map[string]context.CancelCauseFunc{},
 		slots: make(chan struct{}, opts.Threads), metrics: newMetrics(opts.Metrics, opts.Threads)}
 	w.lastPass.Store(time.Now().UnixNano())
 	return w
@@ -173,6 +194,7 @@ func (w *Worker) Start(ctx context.Context) error {
 		return fmt.Errorf("subscribe to jobs: %w", err)
 	}
 	w.cancel, w.hbCancel = cancel, hbCancel
+	w.warnUnconfined(ctx)
 	w.done, w.hbDone = make(chan struct{}), make(chan struct{})
 	go w.heartbeat(hbCtx, kills)
 	go w.loop(loopCtx, wake)
@@ -180,9 +202,11 @@ func (w *Worker) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop stops claiming, then waits for running task runs until ctx ends;
-// those still running then are cancelled (their jobs are requeued when
-// their lease runs out).
+// Stop stops claiming, then waits for running task runs until ctx ends.
+// Those still running then are stopped (their process groups killed) and
+// handed back to the queue, so that another worker runs them at once; Stop
+// returns an error if one could not be handed back (its job then waits for
+// its lease to run out). Call it before closing the store.
 func (w *Worker) Stop(ctx context.Context) error {
 	w.once.Do(func() {
 		if w.cancel != nil {
@@ -203,13 +227,58 @@ func (w *Worker) Stop(ctx context.Context) error {
 	case <-finished:
 		return nil
 	case <-ctx.Done():
-		w.mu.Lock()
-		for _, c := range w.running {
-			c()
-		}
-		w.mu.Unlock()
-		return ctx.Err()
 	}
+	w.mu.Lock()
+	w.handBack = true
+	n := len(w.running)
+	for _, c := range w.running {
+		c(errShutdown)
+	}
+	w.mu.Unlock()
+	w.log.Warn("shutdown grace period over: stopping running task runs and handing their jobs back", "jobs", n)
+	// A cancelled task ends as soon as its process group is killed; the
+	// bound only guards against a task that ignores its context.
+	select {
+	case <-finished:
+	case <-time.After(handBackWait):
+		w.mu.Lock()
+		w.handErrs = append(w.handErrs, fmt.Errorf("%d task runs did not stop within %s", len(w.running), handBackWait))
+		w.mu.Unlock()
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := errors.Join(w.handErrs...); err != nil {
+		return fmt.Errorf("hand jobs back: %w", err)
+	}
+	return nil
+}
+
+// errShutdown stops the task runs still running past the shutdown grace
+// period; it is a cancellation, so the run ends KILLED and goes back.
+var errShutdown = fmt.Errorf("the worker is shutting down and its grace period is over: the task run goes back to the queue: %w", context.Canceled)
+
+// handBackWait bounds the wait for cancelled task runs to end past the
+// shutdown grace period.
+const handBackWait = 10 * time.Second
+
+// warnUnconfined says at start-up, once, what task processes can reach on
+// a kernel that cannot confine them.
+func (w *Worker) warnUnconfined(ctx context.Context) {
+	if err := taskproc.HardenWorker(); err != nil {
+		w.log.WarnContext(ctx, "task processes may read this worker's environment through /proc", "err", err)
+	}
+	abi := w.landlockABI
+	if abi == nil {
+		abi = taskproc.ABI
+	}
+	v, err := abi()
+	if v < 1 {
+		w.log.WarnContext(ctx, "task processes are not confined: script tasks can read every file this worker's user can, "+
+			"the data directory, key files, configuration files and the federated token file included; "+
+			"run the worker in a pod of its own with no token projected (docs/task-isolation.md)", "reason", err)
+		return
+	}
+	w.log.InfoContext(ctx, "task processes are confined with Landlock", "abi", v)
 }
 
 func (w *Worker) loop(ctx context.Context, wake <-chan struct{}) {
@@ -232,12 +301,12 @@ func (w *Worker) loop(ctx context.Context, wake <-chan struct{}) {
 				w.wg.Add(1)
 				// Jobs outlive the loop's context: a stopping worker
 				// drains them (Stop cancels them past its deadline).
-				jctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+				jctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
 				if j.Cancel {
 					// Killed before it was claimed: the kill's wake-up
 					// came before this worker held the job, so no
 					// heartbeat would stop it soon. It ends at once.
-					cancel()
+					cancel(nil)
 				}
 				w.mu.Lock()
 				w.running[j.ID] = cancel
@@ -288,7 +357,7 @@ func (w *Worker) heartbeat(ctx context.Context, kills <-chan struct{}) {
 		w.mu.Lock()
 		for _, id := range cancel {
 			if c, ok := w.running[id]; ok {
-				c()
+				c(nil)
 			}
 		}
 		w.mu.Unlock()
@@ -299,7 +368,7 @@ func (w *Worker) run(ctx context.Context, j store.Job) {
 	defer func() {
 		w.mu.Lock()
 		if c, ok := w.running[j.ID]; ok {
-			c()
+			c(nil)
 			delete(w.running, j.ID)
 		}
 		w.mu.Unlock()
@@ -316,6 +385,25 @@ func (w *Worker) run(ctx context.Context, j store.Job) {
 			w.log.ErrorContext(ctx, "store task logs", "job", j.ID, "err", err)
 		}
 	}
+	w.mu.Lock()
+	// A task that ended on its own as the grace period ran out keeps its
+	// result; one stopped by it goes back.
+	handBack := w.handBack && ctx.Err() != nil && res.State == flow.StateKilled
+	w.mu.Unlock()
+	if handBack {
+		// Stopped by the shutdown, not by a kill: another worker runs
+		// it again, as a new attempt.
+		err := st.Queue().Release(context.WithoutCancel(ctx), w.opts.ID, j.ID)
+		if err == nil {
+			_ = st.Queue().Notify(context.WithoutCancel(ctx), store.TopicJobs)
+			w.log.Info("job handed back", "job", j.ID)
+			return
+		}
+		w.mu.Lock()
+		w.handErrs = append(w.handErrs, fmt.Errorf("job %s: %w", j.ID, err))
+		w.mu.Unlock()
+		return
+	}
 	raw, err := json.Marshal(res)
 	if err != nil {
 		w.log.ErrorContext(ctx, "encode result", "job", j.ID, "err", err)
@@ -330,7 +418,7 @@ func (w *Worker) run(ctx context.Context, j store.Job) {
 
 // execute runs one job and returns its result and log lines, masked.
 func (w *Worker) execute(ctx context.Context, j store.Job) (res engine.Result, logs []flow.LogEntry) {
-	res = engine.Result{TaskRunID: j.TaskRunID, Attempt: j.Attempt, Started: time.Now().UTC(), WorkerID: w.opts.ID}
+	res = engine.Result{TaskRunID: j.TaskRunID, Attempt: j.Attempt, Started: time.Now().UTC(), WorkerID: w.opts.ID, Lost: j.Lost}
 	var m mask.Masker
 	buf := &logBuffer{}
 	// Lines are stored as they come, so a follower sees a long task live.
@@ -345,6 +433,14 @@ func (w *Worker) execute(ctx context.Context, j store.Job) (res engine.Result, l
 	var p engine.Payload
 	if err := flow.DecodeJSON(j.Payload, &p); err != nil {
 		return fail(fmt.Sprintf("unreadable job: %v", err))
+	}
+	if j.Expired >= w.opts.MaxLeaseExpiries {
+		// Not run again: the last lost run is the attempt that fails.
+		res.Lost = max(j.Lost-1, 0)
+		return fail(fmt.Sprintf("the worker running this task stopped %d times; the task may crash the worker "+
+			"(memory or CPU exhausted, a process killed by the system): it is not run again. "+
+			"Look at the worker's log and its container's restarts and OOM kills since %s", j.Expired,
+			j.Created.UTC().Format(time.RFC3339)))
 	}
 	if err := w.openInputs(p.Vars, &m); err != nil {
 		return fail(err.Error())
@@ -363,8 +459,9 @@ func (w *Worker) execute(ctx context.Context, j store.Job) (res engine.Result, l
 	}
 	tmp := filepath.Join(w.opts.TmpDir, j.ID)
 	rc := &RunContext{
-		Task: t, TaskRun: p.TaskRun, Attempt: p.Attempt, Vars: p.Vars, TmpDir: tmp, WorkerID: w.opts.ID, KV: w.opts.Store.KV(), Files: w.opts.Store.Files(), Storage: w.opts.Storage, Logs: w.opts.Store.Logs(),
-		renderer: w.opts.Renderers.ForJob(m.Add), logs: buf, mask: m.Mask,
+		// Lost runs come first in the task run's attempts.
+		Task: t, TaskRun: p.TaskRun, Attempt: p.Attempt + j.Lost, Vars: p.Vars, TmpDir: tmp, WorkerID: w.opts.ID, KV: w.opts.Store.KV(), Files: w.opts.Store.Files(), Storage: w.opts.Storage, Logs: w.opts.Store.Logs(),
+		renderer: w.opts.Renderers.ForJob(m.Add), logs: buf, mask: m.Mask, processes: w.opts.Processes,
 	}
 	defer os.RemoveAll(tmp)
 	if t.Timeout != "" {

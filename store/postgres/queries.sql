@@ -148,7 +148,7 @@ WITH c AS (
 UPDATE jobs j SET state = 'RUNNING', owner = $1, lease_until = $2
 FROM c WHERE j.seq = c.seq
 RETURNING j.seq, j.id, j.execution_id, j.task_run_id, j.attempt, j.payload, j.state, j.owner, j.lease_until,
-          j.cancel, j.result, j.created;
+          j.cancel, j.result, j.created, j.lost, j.expired;
 
 -- name: jobHeartbeat
 UPDATE jobs SET lease_until = $1
@@ -173,11 +173,19 @@ DELETE FROM jobs WHERE id = ANY ($1) AND state = 'DONE';
 UPDATE jobs SET cancel = true WHERE id = ANY ($1) AND state <> 'DONE';
 
 -- name: jobRequeue
-UPDATE jobs SET state = 'QUEUED', owner = '', lease_until = NULL
+-- A job whose lease ran out was lost with its worker: counted, so that
+-- a task that crashes its worker is not run forever.
+UPDATE jobs SET state = 'QUEUED', owner = '', lease_until = NULL, lost = lost + 1, expired = expired + 1
 WHERE state = 'RUNNING' AND lease_until <= $1;
 
+-- name: jobRelease
+-- A stopping worker hands a job back: queued at once, counted as lost
+-- but not as expired.
+UPDATE jobs SET state = 'QUEUED', owner = '', lease_until = NULL, lost = lost + 1
+WHERE id = $1 AND owner = $2 AND state = 'RUNNING';
+
 -- name: jobResults
-SELECT seq, id, execution_id, task_run_id, attempt, payload, state, owner, lease_until, cancel, result, created
+SELECT seq, id, execution_id, task_run_id, attempt, payload, state, owner, lease_until, cancel, result, created, lost, expired
 FROM jobs WHERE execution_id = $1 AND state = 'DONE' ORDER BY seq;
 
 -- name: jobDeleteByExecution

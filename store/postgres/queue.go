@@ -43,7 +43,7 @@ func scanJobs(rows pgx.Rows) ([]store.Job, error) {
 		var lease *time.Time
 		var state string
 		if err := rows.Scan(&j.seq, &j.ID, &j.ExecutionID, &j.TaskRunID, &j.Attempt, &j.Payload, &state, &j.Owner,
-			&lease, &j.Cancel, &j.Result, &j.Created); err != nil {
+			&lease, &j.Cancel, &j.Result, &j.Created, &j.Lost, &j.Expired); err != nil {
 			return nil, err
 		}
 		j.State = store.JobState(state)
@@ -143,6 +143,17 @@ func (q queue) RequeueExpired(ctx context.Context) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+func (q queue) Release(ctx context.Context, owner, jobID string) error {
+	tag, err := q.s.pool.Exec(ctx, q.s.sql("jobRelease"), jobID, owner)
+	if err != nil {
+		return fmt.Errorf("release job %s: %w", jobID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("release job %s: %s does not hold it: %w", jobID, owner, store.ErrConflict)
+	}
+	return q.Notify(ctx, store.TopicJobs)
 }
 
 // Notify wakes the subscribers of topic in every process sharing the

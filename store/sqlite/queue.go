@@ -50,7 +50,7 @@ func scanJob(row scanner) (jobRow, error) {
 	var created int64
 	var state string
 	if err := row.Scan(&j.seq, &j.ID, &j.ExecutionID, &j.TaskRunID, &j.Attempt, &j.Payload, &state, &j.Owner, &lease,
-		&j.Cancel, &j.Result, &created); err != nil {
+		&j.Cancel, &j.Result, &created, &j.Lost, &j.Expired); err != nil {
 		return j, err
 	}
 	j.State = store.JobState(state)
@@ -167,6 +167,20 @@ func (q queue) RequeueExpired(ctx context.Context) (int, error) {
 		q.s.hub.Notify(store.TopicJobs)
 	}
 	return int(n), nil
+}
+
+func (q queue) Release(ctx context.Context, owner, jobID string) error {
+	res, err := q.s.wq("jobRelease").ExecContext(ctx, jobID, owner)
+	if err != nil {
+		return fmt.Errorf("release job %s: %w", jobID, translate(err))
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("release job %s: %w", jobID, err)
+	} else if n == 0 {
+		return fmt.Errorf("release job %s: %s does not hold it: %w", jobID, owner, store.ErrConflict)
+	}
+	q.s.hub.Notify(store.TopicJobs)
+	return nil
 }
 
 // Notify wakes this process's subscribers: an embedded database has no

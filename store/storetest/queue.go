@@ -20,6 +20,7 @@ var queueTests = []test{
 	{"ConcurrentClaimExecutions", testConcurrentClaimExecutions},
 	{"ClaimOldestFirst", testClaimOldestFirst},
 	{"JobLifecycle", testJobLifecycle},
+	{"LostRuns", testLostRuns},
 	{"JobOrderAndLimit", testJobOrder},
 	{"CancelJobs", testCancelJobs},
 	{"AckResults", testAckResults},
@@ -247,6 +248,8 @@ func testJobLifecycle(t *testing.T, s store.Store) {
 	require.Equal(t, "j1", jobs[0].ID)
 	require.Equal(t, "w2", jobs[0].Owner)
 	require.JSONEq(t, `{"n":1}`, string(jobs[0].Payload))
+	require.Equal(t, 1, jobs[0].Lost, "the expired run is counted")
+	require.Equal(t, 1, jobs[0].Expired)
 
 	require.ErrorIs(t, q.Complete(ctx, "w1", "j1", []byte(`{}`)), store.ErrConflict, "the old owner lost it")
 	res, err := q.Results(ctx, "e1")
@@ -267,6 +270,49 @@ func testJobLifecycle(t *testing.T, s store.Store) {
 	n, err = q.RequeueExpired(ctx)
 	require.NoError(t, err)
 	require.Zero(t, n, "done jobs stay done")
+}
+
+// testLostRuns checks the counts a worker reads to record lost attempts
+// and to stop a task that keeps crashing its worker: a lease that runs out
+// counts as lost and expired, a job handed back as lost only.
+func testLostRuns(t *testing.T, s store.Store) {
+	ctx, q, clock := t.Context(), s.Queue(), Clock(t)
+	enqueue(t, s, "e1", store.Job{ID: "j1", TaskRunID: "tr1", Attempt: 1, Payload: []byte(`{}`)})
+	drainExecutions(t, s)
+	claim := func(owner string) store.Job {
+		t.Helper()
+		jobs, err := q.ClaimJobs(ctx, owner, 5, time.Minute)
+		require.NoError(t, err)
+		require.Len(t, jobs, 1)
+		return jobs[0]
+	}
+	j := claim("w1")
+	require.Zero(t, j.Lost)
+	require.Zero(t, j.Expired)
+
+	require.ErrorIs(t, q.Release(ctx, "w2", "j1"), store.ErrConflict, "only the owner hands a job back")
+	require.NoError(t, q.Release(ctx, "w1", "j1"))
+	require.ErrorIs(t, q.Release(ctx, "w1", "j1"), store.ErrConflict, "handed back once")
+	j = claim("w2")
+	require.Equal(t, "w2", j.Owner)
+	require.Equal(t, 1, j.Lost)
+	require.Zero(t, j.Expired, "a job handed back did not crash its worker")
+
+	for i := 1; i <= 2; i++ {
+		clock.Advance(2 * time.Minute)
+		n, err := q.RequeueExpired(ctx)
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+		j = claim(fmt.Sprintf("w%d", i+2))
+		require.Equal(t, 1+i, j.Lost)
+		require.Equal(t, i, j.Expired)
+	}
+	require.NoError(t, q.Complete(ctx, j.Owner, "j1", []byte(`{}`)))
+	res, err := q.Results(ctx, "e1")
+	require.NoError(t, err)
+	require.Len(t, res, 1)
+	require.Equal(t, 3, res[0].Lost)
+	require.Equal(t, 2, res[0].Expired)
 }
 
 // drainExecutions claims and releases every claimable execution so that

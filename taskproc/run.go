@@ -1,0 +1,135 @@
+package taskproc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Policy is what a task process may read beyond the system directories
+// and its working directory, and what it may never read.
+type Policy struct {
+	// Read lists more directories or files a task may read and execute
+	// (a shared tool chain, a CA bundle outside /etc).
+	Read []string
+	// Deny lists paths a task may never read, even beneath a directory it
+	// may read: the server's data directory, key files, configuration
+	// files, the federated token file. Landlock only grants, so a denied
+	// path beneath an allowed directory is honoured by granting that
+	// directory's other entries one by one.
+	Deny []string
+}
+
+// absolute returns p with every path made absolute against the worker's
+// working directory.
+func (p Policy) absolute() Policy {
+	abs := func(paths []string) []string {
+		out := make([]string, 0, len(paths))
+		for _, x := range paths {
+			if x == "" {
+				continue
+			}
+			if a, err := filepath.Abs(x); err == nil {
+				x = a
+			}
+			out = append(out, x)
+		}
+		return out
+	}
+	return Policy{Read: abs(p.Read), Deny: abs(p.Deny)}
+}
+
+// Runner starts task processes under a Policy. Its zero value confines
+// to the system directories and the task's working directory.
+type Runner struct {
+	Policy Policy
+	// Environ is the worker's environment the allow-list is taken from;
+	// os.Environ() when nil.
+	Environ []string
+}
+
+// Spec is one task process.
+type Spec struct {
+	// Argv is the program and its arguments.
+	Argv []string
+	// Dir is the task's working directory: created if missing, its HOME,
+	// TMPDIR inside it, and the only place it may write. The caller
+	// removes it when the task run ends.
+	Dir string
+	// Env are the task's own "NAME=value" variables (its env: property).
+	Env            []string
+	Stdout, Stderr io.Writer
+	// WaitDelay bounds the wait for the output pipes once the process
+	// has ended (background children may hold them open).
+	WaitDelay time.Duration
+}
+
+// Run runs the process to its end. Cancelling ctx kills the process's
+// whole group; so does the end of the process (nothing it started
+// survives it). The error is exec.Cmd.Run's: an *exec.ExitError carries
+// the program's exit status or the signal that ended it.
+func (r *Runner) Run(ctx context.Context, s Spec) error {
+	if len(s.Argv) == 0 {
+		return errors.New("no program to run")
+	}
+	if s.Dir == "" {
+		return errors.New("no working directory for the task process")
+	}
+	// The helper runs in the working directory: relative paths (the
+	// default data directory is ./data) are the worker's, made absolute
+	// here.
+	dir, err := filepath.Abs(s.Dir)
+	if err != nil {
+		return fmt.Errorf("working directory: %w", err)
+	}
+	s.Dir = dir
+	if err := os.MkdirAll(TempDir(s.Dir), 0o700); err != nil {
+		return fmt.Errorf("create working directory: %w", err)
+	}
+	host := r.Environ
+	if host == nil {
+		host = os.Environ()
+	}
+	env := Environ(host, s.Dir, s.Env)
+	cmd, err := r.command(ctx, s, env, r.Policy.absolute())
+	if err != nil {
+		return err
+	}
+	cmd.Dir = s.Dir
+	cmd.Env = env
+	cmd.Stdout, cmd.Stderr = s.Stdout, s.Stderr
+	cmd.WaitDelay = s.WaitDelay
+	cmd.Cancel = func() error { return killGroup(cmd) }
+	err = start(cmd)
+	if cmd.Process != nil {
+		_ = killGroup(cmd) // leave nothing behind
+	}
+	return err
+}
+
+// lookPath resolves a program name against the task's PATH, not the
+// worker's.
+func lookPath(name string, env []string) (string, error) {
+	if filepath.IsAbs(name) || filepath.Base(name) != name {
+		return name, nil
+	}
+	path := ""
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			path = v
+		}
+	}
+	for _, d := range filepath.SplitList(path) {
+		p := filepath.Join(d, name)
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%s: %w", name, exec.ErrNotFound)
+}
