@@ -158,13 +158,15 @@ tasks:
       in.csv: "{{ inputs.data }}"
       note.txt: inline content
     outputFiles: ["*.out", "reports/**"]
+    outputDirectory: true
     commands:
       - tr a-z A-Z < in.csv > upper.out
       - mkdir -p reports && cat note.txt > reports/note.md
       - echo ignored > skipped.tmp
+      - echo from outputDir > '{{ outputDir }}/extra.txt'
   - id: check
     type: io.kestra.plugin.core.debug.Return
-    format: "{{ read(outputs.upper.outputFiles['upper.out']) | trim }}|{{ read(outputs.upper.outputFiles['reports/note.md']) }}|{{ outputs.upper.outputFiles | length }}"
+    format: "{{ read(outputs.upper.outputFiles['upper.out']) | trim }}|{{ read(outputs.upper.outputFiles['reports/note.md']) }}|{{ outputs.upper.outputFiles | length }}|{{ read(outputs.upper.outputFiles['extra.txt']) | trim }}"
 `)
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
@@ -183,14 +185,14 @@ tasks:
 		return err == nil && ex.State.Current.IsTerminal()
 	}, 20*time.Second, 20*time.Millisecond)
 	require.Equal(t, flow.StateSuccess, ex.State.Current, "%+v", ex.TaskRunList)
-	require.Equal(t, "A,B\nC,D|inline content|2", ex.TaskRunsByTaskID("check")[0].Outputs["value"])
+	require.Equal(t, "A,B\nC,D|inline content|3|from outputDir", ex.TaskRunsByTaskID("check")[0].Outputs["value"])
 	upper := ex.TaskRunsByTaskID("upper")[0]
 	files := upper.Outputs["outputFiles"].(map[string]any)
 	require.Equal(t, "kestra:///company/team/transform/executions/"+ex.ID+"/tasks/upper/"+upper.ID+"/upper.out", files["upper.out"])
 
 	list, err := sys.a.files.List(ctx, "/company/team/transform/executions/"+ex.ID)
 	require.NoError(t, err)
-	require.Len(t, list, 3, "the input and the two output files")
+	require.Len(t, list, 4, "the input and the three output files")
 	code, _, err = sys.HTTP(ctx, http.MethodDelete, "/api/v1/main/executions/"+ex.ID, "", nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusNoContent, code)

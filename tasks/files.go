@@ -169,3 +169,51 @@ func collectOutputFiles(ctx context.Context, env runEnv, dir string, globs any) 
 	}
 	return out, nil
 }
+
+// outputDirectory reads Kestra's outputDirectory: true.
+func outputDirectory(v any) bool {
+	switch x := v.(type) {
+	case bool:
+		return x
+	case string:
+		return strings.EqualFold(strings.TrimSpace(x), "true")
+	}
+	return false
+}
+
+// outputDirOf is {{ outputDir }} of a working directory.
+func outputDirOf(dir string) string { return filepath.Join(dir, "out") }
+
+// collectFiles uploads outputFiles (globs of the working directory) and,
+// with outputDirectory, every file under {{ outputDir }} (named relative to
+// it); nil when the task asks for neither.
+func (s *ShellCommands) collectFiles(ctx context.Context, env runEnv, dir string) (map[string]any, error) {
+	var out map[string]any
+	if s.OutputFiles != nil {
+		files, err := collectOutputFiles(ctx, env, dir, s.OutputFiles)
+		if err != nil {
+			return nil, err
+		}
+		out = files
+	}
+	if outputDirectory(s.OutputDirectory) {
+		od := outputDirOf(dir)
+		if entries, err := os.ReadDir(od); err != nil || len(entries) == 0 {
+			if out == nil {
+				out = map[string]any{}
+			}
+			return out, nil // the commands wrote nothing there
+		}
+		files, err := collectOutputFiles(ctx, env, od, []any{"**"})
+		if err != nil {
+			return nil, err
+		}
+		if out == nil {
+			out = map[string]any{}
+		}
+		for k, v := range files {
+			out[k] = v
+		}
+	}
+	return out, nil
+}

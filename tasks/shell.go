@@ -73,7 +73,7 @@ func checkShell(t *flow.Task, x *ShellCommands) []*flow.Error {
 	for _, p := range []struct {
 		name string
 		set  bool
-	}{{"outputsFiles", x.OutputsFiles != nil}, {"outputDirectory", x.OutputDirectory != nil}} {
+	}{{"outputsFiles", x.OutputsFiles != nil}} {
 		if p.set {
 			errs = append(errs, taskErr(t, p.name, p.name+" is not supported yet: list the files in outputFiles instead"))
 		}
@@ -106,6 +106,13 @@ func (s *ShellCommands) Run(ctx context.Context, rc *worker.RunContext) (map[str
 		vars = map[string]any{}
 	}
 	vars["workingDir"] = rc.TmpDir
+	if outputDirectory(s.OutputDirectory) {
+		// {{ outputDir }}: what the commands write there becomes outputFiles.
+		vars["outputDir"] = outputDirOf(rc.TmpDir)
+		if err := os.MkdirAll(outputDirOf(rc.TmpDir), 0o700); err != nil {
+			return nil, fmt.Errorf("create outputDir: %w", err)
+		}
+	}
 	rc.Vars = vars
 	if err := s.writeNamespaceFiles(ctx, rc); err != nil {
 		return nil, err
@@ -260,10 +267,10 @@ func (s *ShellCommands) run(ctx context.Context, env runEnv, dir string) (map[st
 		return nil, fmt.Errorf("command failed with exit code %d", code)
 	}
 	out := map[string]any{"exitCode": code, "vars": p.vars()}
-	if s.OutputFiles != nil {
-		if out["outputFiles"], err = collectOutputFiles(ctx, env, dir, s.OutputFiles); err != nil {
-			return nil, err
-		}
+	if files, err := s.collectFiles(ctx, env, dir); err != nil {
+		return nil, err
+	} else if files != nil {
+		out["outputFiles"] = files
 	}
 	if s.legacy {
 		out["stdOutLineCount"], out["stdErrLineCount"] = stdout.count, stderr.count
