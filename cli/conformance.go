@@ -118,7 +118,7 @@ func newConformanceSystem(ctx context.Context, env *conformance.Env) (conformanc
 	}
 	for _, c := range comps {
 		if err := c.Start(runCtx); err != nil {
-			s.Close()
+			_ = s.Close() // the start error is the one to report
 			return nil, err
 		}
 		s.comps = append(s.comps, c)

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ospreyhq/osprey/devkit/conformance"
+	"github.com/ospreyhq/osprey/devkit/shared"
 )
 
 // minConformance is the share of Kestra's test cases that must pass. It
@@ -20,14 +20,8 @@ const minConformance = 0.95
 // TestKestraConformance runs every case of shared/kestra-corpus on fresh
 // in-process Osprey systems and compares with what Kestra's tests assert.
 func TestKestraConformance(t *testing.T) {
-	dir, err := filepath.Abs(filepath.Join("..", "..", "shared", "kestra-corpus"))
-	require.NoError(t, err)
-	if _, err := os.Stat(filepath.Join(dir, "expectations.yaml")); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("the Kestra corpus is missing at %s: CI needs shared/ beside the repository", dir)
-		}
-		t.Skipf("no Kestra corpus at %s", dir)
-	}
+	dir := shared.Dir(t, "kestra-corpus/expectations.yaml")
+	dir = filepath.Dir(dir)
 	rep, err := RunConformance(t.Context(), conformance.Options{Dir: dir, Parallel: 4, Timeout: 30 * time.Second})
 	require.NoError(t, err)
 	var out strings.Builder

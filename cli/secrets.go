@@ -63,7 +63,7 @@ func openSecrets(ctx context.Context, env *Env, dataDir string) (*secrets.Manage
 		if st, err = openStore(ctx, cfg, log); err != nil {
 			return nil, nil, err
 		}
-		closeFn = func() { st.Close() }
+		closeFn = func() { _ = st.Close() } // a one-shot command: the store was only read or written through the manager, which reported any error
 	}
 	m, err := newSecretManager(ctx, cfg, st, env, log, nil)
 	if err != nil {

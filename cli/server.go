@@ -38,6 +38,7 @@ const (
 
 type serverFlags struct {
 	port           int
+	portSet        bool // --port given, 0 included (an ephemeral port)
 	managementPort int
 	managementHost string
 	livenessWindow time.Duration
@@ -72,11 +73,12 @@ func newServerCmd(env *Env) *cobra.Command {
 				if roles == nil {
 					roles = []string{roleWebserver, roleExecutor, roleWorker, roleScheduler}
 				}
+				fl.portSet = cmd.Flags().Changed("port")
 				return runServer(cmd.Context(), env, mode.name, roles, fl)
 			},
 		}
 		f := cmd.Flags()
-		f.IntVar(&fl.port, "port", 0, "API port (default 8080; micronaut.server.port)")
+		f.IntVar(&fl.port, "port", 0, "API port (default 8080; micronaut.server.port); 0 picks a free port, logged as api listening")
 		f.IntVar(&fl.managementPort, "management-port", 0, "health and metrics port (default 8081; endpoints.all.port)")
 		f.StringVar(&fl.managementHost, "management-host", "", "address the management port binds (default: micronaut.server.host when set, else 127.0.0.1; 0.0.0.0: every interface, as in a pod)")
 		f.DurationVar(&fl.livenessWindow, "liveness-window", server.DefaultLivenessWindow, "/health/liveness fails when a loop has not turned for this long")
@@ -100,7 +102,7 @@ type component interface {
 
 func runServer(ctx context.Context, env *Env, mode string, roles []string, fl serverFlags) (rerr error) {
 	overrides := map[string]string{}
-	if fl.port != 0 {
+	if fl.portSet {
 		overrides["micronaut.server.port"] = strconv.Itoa(fl.port)
 	}
 	if fl.managementPort != 0 {
@@ -125,7 +127,11 @@ func runServer(ctx context.Context, env *Env, mode string, roles []string, fl se
 	if err != nil {
 		return err
 	}
-	defer a.store.Close()
+	defer func() {
+		if err := a.store.Close(); err != nil {
+			log.Error("close store", "err", err)
+		}
+	}()
 	if fl.flowPath != "" {
 		if err := a.loadFlowDir(ctx, fl.flowPath); err != nil {
 			return err

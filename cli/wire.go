@@ -64,7 +64,7 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, host *Env) 
 	a.launcher = &launch.Launcher{Store: st, Flows: a.flows, Types: reg}
 	secrets, err := newSecrets(ctx, a)
 	if err != nil {
-		st.Close()
+		_ = st.Close() // the secrets error is the one to report
 		return nil, err
 	}
 	files, err := openStorage(ctx, cfg, host, a.log)

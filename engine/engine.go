@@ -357,7 +357,7 @@ func (s *Scope) renderOutput(o *flow.Output, vars map[string]any) (any, error) {
 	default: // JSON, ARRAY, YAML, …
 		var v any
 		if err := flow.DecodeJSON([]byte(out), &v); err != nil {
-			return out, nil
+			return out, nil //nolint:nilerr // text that is not JSON stays text
 		}
 		return v, nil
 	}

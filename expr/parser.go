@@ -493,7 +493,7 @@ func (p *parser) parsePrimary() (expr, error) {
 		n, err := strconv.ParseInt(t.val, 10, 64)
 		if err != nil {
 			f, _ := strconv.ParseFloat(t.val, 64)
-			return &literal{v: f}, nil
+			return &literal{v: f}, nil //nolint:nilerr // past int64, a number literal is a float, as in Pebble
 		}
 		return &literal{v: n}, nil
 	case tFloat:

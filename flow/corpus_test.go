@@ -7,22 +7,17 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ospreyhq/osprey/devkit/shared"
 	"github.com/ospreyhq/osprey/flow"
 )
 
-// corpusDir is Kestra's own test flows, kept next to the repository.
-const corpusDir = "../../shared/kestra-corpus/flows"
-
 func corpusFlows(t *testing.T) map[string]*flow.Flow {
 	t.Helper()
+	// Kestra's own test flows, kept beside the repository.
+	corpusDir := shared.Dir(t, "kestra-corpus/flows")
 	files, err := filepath.Glob(filepath.Join(corpusDir, "*.y*ml"))
 	require.NoError(t, err)
-	if len(files) == 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("no Kestra corpus in %s", corpusDir)
-		}
-		t.Skipf("no Kestra corpus in %s", corpusDir)
-	}
+	require.NotEmpty(t, files, "no flow in %s", corpusDir)
 	out := map[string]*flow.Flow{}
 	for _, file := range files {
 		src, err := os.ReadFile(file)

@@ -14,11 +14,10 @@ import (
 // Identifier patterns, as Kestra's model validates them (whole-string
 // matches).
 var (
-	flowIDRE    = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]*$`)
-	namespaceRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
-	taskIDRE    = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_-]*$`)
-	inputIDRE   = regexp.MustCompile(`^[a-zA-Z0-9][.a-zA-Z0-9_-]*$`)
-	tenantRE    = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+	flowIDRE  = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]*$`)
+	taskIDRE  = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_-]*$`)
+	inputIDRE = regexp.MustCompile(`^[a-zA-Z0-9][.a-zA-Z0-9_-]*$`)
+	tenantRE  = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 )
 
 // flowKeys are the top-level keys a flow may have; listeners and
@@ -118,12 +117,10 @@ func (p *parser) flow(root *yaml.Node) *Flow {
 	switch {
 	case nsN == nil:
 		p.errorf("namespace", root, "a flow needs a namespace")
-	case f.Namespace == "":
-		p.errorf("namespace", nsN, "the namespace must not be empty")
-	case len(f.Namespace) > 150:
-		p.errorf("namespace", nsN, "the namespace is %d characters; the limit is 150", len(f.Namespace))
-	case !namespaceRE.MatchString(f.Namespace):
-		p.errorf("namespace", nsN, "namespace %q must start with a lower-case letter or digit and hold only lower-case letters, digits, '.', '_' and '-'", f.Namespace)
+	default:
+		if err := CheckNamespace(f.Namespace); err != nil {
+			p.errorf("namespace", nsN, "%s", err.Error())
+		}
 	}
 	switch {
 	case tasksN == nil:

@@ -36,6 +36,9 @@ var keyRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]*$`)
 
 // CheckKey reports a key Kestra would refuse.
 func CheckKey(key string) error {
+	if len(key) > flow.MaxKey {
+		return fmt.Errorf("KV key is %d characters; the limit is %d", len(key), flow.MaxKey)
+	}
 	if !keyRE.MatchString(key) {
 		return fmt.Errorf("KV key %q is invalid: use letters, digits, '.', '-' and '_', starting with a letter or digit", key)
 	}

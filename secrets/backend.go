@@ -24,7 +24,33 @@ var (
 	ErrConflict = errors.New("secret conflict")
 	// ErrUnavailable: the backend could not be reached or kept failing.
 	ErrUnavailable = errors.New("secret backend unavailable")
+	// ErrInvalid: the write itself is refused (too large, too many tags);
+	// the wrapping error names the limit.
+	ErrInvalid = errors.New("secret refused")
 )
+
+// Limits every backend applies, so a secret written on a laptop (embedded)
+// can move to Azure Key Vault unchanged: they are Key Vault's.
+const (
+	// MaxValueBytes is Key Vault's limit on a secret value (25 KB).
+	MaxValueBytes = 25 * 1024
+	// MaxUserTags is how many tags of yours a secret holds: Key Vault
+	// allows 15 per secret and Osprey keeps 6 for its bookkeeping
+	// (namespace, key, tenant, prefix, managed-by, description).
+	MaxUserTags = 9
+)
+
+// checkWrite applies the limits above to a value (nil: unchanged) and tags.
+func checkWrite(value *string, tags map[string]string) error {
+	if value != nil && len(*value) > MaxValueBytes {
+		return fmt.Errorf("%w: the value is %d bytes; the limit is %d bytes (25 KB, Key Vault's): store a larger payload elsewhere (a namespace file, a blob) and keep its credential here",
+			ErrInvalid, len(*value), MaxValueBytes)
+	}
+	if len(tags) > MaxUserTags {
+		return fmt.Errorf("%w: %d tags; a secret holds at most %d of yours (Key Vault allows 15 per secret and Osprey keeps 6)", ErrInvalid, len(tags), MaxUserTags)
+	}
+	return nil
+}
 
 // Meta describes a secret without its value. No API returns more.
 type Meta struct {

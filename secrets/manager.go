@@ -389,6 +389,9 @@ func (m *Manager) Put(ctx context.Context, p PutParams) error {
 	if p.Key == "" {
 		return errors.New("secret key is empty")
 	}
+	if err := checkWrite(&p.Value, p.Tags); err != nil {
+		return err
+	}
 	if m.canon != nil {
 		p.Key = m.canon.CanonicalKey(p.Key)
 	}
@@ -400,6 +403,9 @@ func (m *Manager) Put(ctx context.Context, p PutParams) error {
 func (m *Manager) Patch(ctx context.Context, p PatchParams) error {
 	w, err := m.writer()
 	if err != nil {
+		return err
+	}
+	if err := checkWrite(nil, p.Tags); err != nil {
 		return err
 	}
 	return w.Patch(ctx, p)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/store"
 )
 
 // Steerer acts on executions that already exist: resume, restart, change
@@ -73,17 +74,39 @@ type ReplayParams struct {
 // actionRoutes mounts the execution actions and the flow graph and
 // plugin catalog endpoints.
 func (s *Server) actionRoutes() {
-	s.Handle("POST /executions/{executionId}/resume", s.resumeExecution)
-	s.Handle("POST /executions/{executionId}/restart", s.restartExecution)
-	s.Handle("POST /executions/{executionId}/replay", s.replayExecution)
-	s.Handle("POST /executions/{executionId}/change-status", s.changeExecutionStatus)
-	s.Handle("POST /executions/{executionId}/state", s.changeTaskRunState)
-	s.Handle("POST /executions/{executionId}/pause", s.simpleAction(ActionPause))
-	s.Handle("POST /executions/{executionId}/force-run", s.simpleAction(ActionForceRun))
+	// Each action's pattern is also how a flow of that name is started
+	// (POST /executions/{namespace}/{id}): actionOrStart tells them apart.
+	s.Handle("POST /executions/{executionId}/resume", s.actionOrStart("resume", s.resumeExecution))
+	s.Handle("POST /executions/{executionId}/restart", s.actionOrStart("restart", s.restartExecution))
+	s.Handle("POST /executions/{executionId}/replay", s.actionOrStart("replay", s.replayExecution))
+	s.Handle("POST /executions/{executionId}/change-status", s.actionOrStart("change-status", s.changeExecutionStatus))
+	s.Handle("POST /executions/{executionId}/state", s.actionOrStart("state", s.changeTaskRunState))
+	s.Handle("POST /executions/{executionId}/pause", s.actionOrStart("pause", s.simpleAction(ActionPause)))
+	s.Handle("POST /executions/{executionId}/force-run", s.actionOrStart("force-run", s.simpleAction(ActionForceRun)))
 	s.Handle("GET /flows/{namespace}/{id}/graph", s.flowGraph)
 	s.Handle("GET /plugins", s.listPlugins)
 	s.Handle("GET /plugins/schemas/{type}", s.pluginSchema)
 	s.Handle("GET /plugins/{cls}", s.getPlugin)
+}
+
+// actionOrStart serves POST /executions/X/resume (and every other action),
+// which is also how a flow named resume in namespace X is started: the action's
+// more specific pattern wins the match, so when X is no execution and a
+// flow X.resume exists, the call starts that flow.
+func (s *Server) actionOrStart(name string, action HandlerFunc) HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id := r.PathValue("executionId")
+		_, _, err := s.opts.Store.Executions().Get(r.Context(), id)
+		if !errors.Is(err, store.ErrNotFound) || flow.CheckNamespace(id) != nil {
+			return action(w, r)
+		}
+		if _, err := s.opts.Store.Flows().Get(r.Context(), id, name, 0); err != nil {
+			return action(w, r)
+		}
+		r.SetPathValue("namespace", id)
+		r.SetPathValue("id", name)
+		return s.createExecution(w, r)
+	}
 }
 
 func (s *Server) steerer() (Steerer, error) {

@@ -4,22 +4,17 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/ospreyhq/osprey/flow"
-	"github.com/ospreyhq/osprey/store/sqlite"
 )
 
 // benchEnv is a server on SQLite in a temporary file.
 func benchEnv(b *testing.B) *env {
-	st, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "osprey.db"), sqlite.Options{})
-	require.NoError(b, err)
-	b.Cleanup(func() { _ = st.Close() })
-	e := newEnvOn(b, st)
+	e := newEnvOn(b, openStore(b))
 	e.runner.finish = false
 	return e
 }

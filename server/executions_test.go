@@ -8,8 +8,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/ospreyhq/osprey/store"
-
 	"github.com/ospreyhq/osprey/flow"
 )
 
@@ -100,15 +98,13 @@ func TestCreateExecution(t *testing.T) {
 
 func TestCreateExecutionWait(t *testing.T) {
 	t.Parallel()
-	eachBackend(t, func(t *testing.T, open func(*testing.T) store.Store) {
-		e := newEnvOn(t, open(t))
-		e.createFlow(t, helloFlow)
-		rec := e.do(t, req{method: "POST", path: "/api/v1/main/executions/company.team/hello?wait=true"})
-		require.Equal(t, 200, rec.Code, rec.Body.String())
-		got := decode[flow.Execution](t, rec)
-		require.Equal(t, flow.StateSuccess, got.State.Current)
-		require.True(t, got.State.Has(flow.StateRunning))
-	})
+	e := newEnv(t)
+	e.createFlow(t, helloFlow)
+	rec := e.do(t, req{method: "POST", path: "/api/v1/main/executions/company.team/hello?wait=true"})
+	require.Equal(t, 200, rec.Code, rec.Body.String())
+	got := decode[flow.Execution](t, rec)
+	require.Equal(t, flow.StateSuccess, got.State.Current)
+	require.True(t, got.State.Has(flow.StateRunning))
 }
 
 func TestCreateExecutionWaitIsBounded(t *testing.T) {
@@ -132,72 +128,70 @@ func TestCreateExecutionOfDisabledFlow(t *testing.T) {
 
 func TestExecutionRoutes(t *testing.T) {
 	t.Parallel()
-	eachBackend(t, func(t *testing.T, open func(*testing.T) store.Store) {
-		e := newEnvOn(t, open(t))
-		e.runner.finish = false
-		e.createFlow(t, helloFlow)
-		e.createFlow(t, inputFlow)
-		start := func(path string) string {
-			rec := e.do(t, req{method: "POST", path: path, body: `{"name":"x"}`, contentType: "application/json"})
-			require.Equal(t, 200, rec.Code, rec.Body.String())
-			return decode[flow.Execution](t, rec).ID
-		}
-		a := start("/api/v1/main/executions/company.team/hello?labels=k:v")
-		b := start("/api/v1/main/executions/company.team/greet")
-		require.NoError(t, setState(t.Context(), e.st, b, flow.StateRunning))
-		require.NoError(t, setState(t.Context(), e.st, b, flow.StateSuccess))
+	e := newEnv(t)
+	e.runner.finish = false
+	e.createFlow(t, helloFlow)
+	e.createFlow(t, inputFlow)
+	start := func(path string) string {
+		rec := e.do(t, req{method: "POST", path: path, body: `{"name":"x"}`, contentType: "application/json"})
+		require.Equal(t, 200, rec.Code, rec.Body.String())
+		return decode[flow.Execution](t, rec).ID
+	}
+	a := start("/api/v1/main/executions/company.team/hello?labels=k:v")
+	b := start("/api/v1/main/executions/company.team/greet")
+	require.NoError(t, setState(t.Context(), e.st, b, flow.StateRunning))
+	require.NoError(t, setState(t.Context(), e.st, b, flow.StateSuccess))
 
-		type page struct {
-			Results []flow.Execution `json:"results"`
-			Total   int              `json:"total"`
+	type page struct {
+		Results []flow.Execution `json:"results"`
+		Total   int              `json:"total"`
+	}
+	search := []struct {
+		query string
+		want  []string
+	}{
+		{"", []string{a, b}},
+		{"?flowId=greet", []string{b}},
+		{"?namespace=company&state=SUCCESS", []string{b}},
+		{"?state=CREATED&state=SUCCESS", []string{a, b}},
+		{"?labels=k:v", []string{a}},
+		{"?namespace=elsewhere", nil},
+		{"?filters[state][IN]=CREATED,SUCCESS&filters[namespace][PREFIX]=company", []string{a, b}},
+		{"?filters[flowId][EQUALS]=greet", []string{b}},
+		{"?filters[labels][EQUALS][k]=v", []string{a}},
+	}
+	for _, s := range search {
+		rec := e.do(t, req{method: "GET", path: "/api/v1/main/executions/search" + s.query})
+		require.Equal(t, 200, rec.Code, rec.Body.String())
+		p := decode[page](t, rec)
+		var ids []string
+		for _, x := range p.Results {
+			ids = append(ids, x.ID)
 		}
-		search := []struct {
-			query string
-			want  []string
-		}{
-			{"", []string{a, b}},
-			{"?flowId=greet", []string{b}},
-			{"?namespace=company&state=SUCCESS", []string{b}},
-			{"?state=CREATED&state=SUCCESS", []string{a, b}},
-			{"?labels=k:v", []string{a}},
-			{"?namespace=elsewhere", nil},
-			{"?filters[state][IN]=CREATED,SUCCESS&filters[namespace][PREFIX]=company", []string{a, b}},
-			{"?filters[flowId][EQUALS]=greet", []string{b}},
-			{"?filters[labels][EQUALS][k]=v", []string{a}},
-		}
-		for _, s := range search {
-			rec := e.do(t, req{method: "GET", path: "/api/v1/main/executions/search" + s.query})
-			require.Equal(t, 200, rec.Code, rec.Body.String())
-			p := decode[page](t, rec)
-			var ids []string
-			for _, x := range p.Results {
-				ids = append(ids, x.ID)
-			}
-			require.ElementsMatch(t, s.want, ids, s.query)
-			require.Equal(t, len(s.want), p.Total)
-			require.NotNil(t, p.Results, "results is [] when empty, never null")
-		}
-		requireError(t, e.do(t, req{method: "GET", path: "/api/v1/executions/search?state=NOPE"}), 400, "unknown state")
-		requireError(t, e.do(t, req{method: "GET", path: "/api/v1/executions/search?filters[timeRange][EQUALS]=PT1H"}), 400, "supported: filters[namespace][PREFIX]")
-		requireError(t, e.do(t, req{method: "GET", path: "/api/v1/executions/search?filters[or][0][namespace][EQUALS]=a"}), 400, "groups are not supported")
+		require.ElementsMatch(t, s.want, ids, s.query)
+		require.Equal(t, len(s.want), p.Total)
+		require.NotNil(t, p.Results, "results is [] when empty, never null")
+	}
+	requireError(t, e.do(t, req{method: "GET", path: "/api/v1/executions/search?state=NOPE"}), 400, "unknown state")
+	requireError(t, e.do(t, req{method: "GET", path: "/api/v1/executions/search?filters[timeRange][EQUALS]=PT1H"}), 400, "supported: filters[namespace][PREFIX]")
+	requireError(t, e.do(t, req{method: "GET", path: "/api/v1/executions/search?filters[or][0][namespace][EQUALS]=a"}), 400, "groups are not supported")
 
-		rec := e.do(t, req{method: "GET", path: "/api/v1/executions/" + a})
-		require.Equal(t, 200, rec.Code)
-		require.Contains(t, rec.Body.String(), `"state":{"current":"CREATED","histories":[{"state":"CREATED"`)
-		requireError(t, e.do(t, req{method: "GET", path: "/api/v1/executions/missing"}), 404, "execution missing")
+	rec := e.do(t, req{method: "GET", path: "/api/v1/executions/" + a})
+	require.Equal(t, 200, rec.Code)
+	require.Contains(t, rec.Body.String(), `"state":{"current":"CREATED","histories":[{"state":"CREATED"`)
+	requireError(t, e.do(t, req{method: "GET", path: "/api/v1/executions/missing"}), 404, "execution missing")
 
-		// Kill: accepted while running, refused once terminal.
-		rec = e.do(t, req{method: "DELETE", path: "/api/v1/main/executions/" + a + "/kill"})
-		require.Equal(t, http.StatusAccepted, rec.Code, rec.Body.String())
-		require.Equal(t, []string{a}, e.runner.killed)
-		requireError(t, e.do(t, req{method: "DELETE", path: "/api/v1/main/executions/" + b + "/kill"}), 409, "already SUCCESS")
-		requireError(t, e.do(t, req{method: "DELETE", path: "/api/v1/main/executions/missing/kill"}), 404, "")
+	// Kill: accepted while running, refused once terminal.
+	rec = e.do(t, req{method: "DELETE", path: "/api/v1/main/executions/" + a + "/kill"})
+	require.Equal(t, http.StatusAccepted, rec.Code, rec.Body.String())
+	require.Equal(t, []string{a}, e.runner.killed)
+	requireError(t, e.do(t, req{method: "DELETE", path: "/api/v1/main/executions/" + b + "/kill"}), 409, "already SUCCESS")
+	requireError(t, e.do(t, req{method: "DELETE", path: "/api/v1/main/executions/missing/kill"}), 404, "")
 
-		rec = e.do(t, req{method: "DELETE", path: "/api/v1/main/executions/" + b})
-		require.Equal(t, http.StatusNoContent, rec.Code)
-		requireError(t, e.do(t, req{method: "GET", path: "/api/v1/main/executions/" + b}), 404, "")
-		requireError(t, e.do(t, req{method: "DELETE", path: "/api/v1/main/executions/" + b}), 404, "")
-	})
+	rec = e.do(t, req{method: "DELETE", path: "/api/v1/main/executions/" + b})
+	require.Equal(t, http.StatusNoContent, rec.Code)
+	requireError(t, e.do(t, req{method: "GET", path: "/api/v1/main/executions/" + b}), 404, "")
+	requireError(t, e.do(t, req{method: "DELETE", path: "/api/v1/main/executions/" + b}), 404, "")
 }
 
 func TestCreateExecutionWithEmptyMultipart(t *testing.T) {

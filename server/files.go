@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -52,15 +53,46 @@ func (s *Server) getFile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("namespace file %s%s: %w", ns, p, err)
 	}
-	ct := mime.TypeByExtension(path.Ext(p))
-	if ct == "" {
-		ct = "application/octet-stream"
-	}
-	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Content-Type", safeContentType(p))
+	// Even opened in a tab, the file runs nothing and loads nothing.
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": path.Base(p)}))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(f.Content)
 	return nil
+}
+
+// textExts are the scripts and configuration files namespace files hold
+// most, which the system's MIME table may not know: served as text.
+var textExts = map[string]bool{
+	".py": true, ".sh": true, ".sql": true, ".yml": true, ".yaml": true, ".md": true, ".txt": true, ".r": true,
+	".rb": true, ".ts": true, ".go": true, ".java": true, ".properties": true, ".ini": true, ".toml": true,
+	".conf": true, ".log": true, ".env": true, ".ps1": true, ".bat": true,
+}
+
+// safeContentType is the type a namespace file is served as: anything a
+// browser could run (HTML, SVG, XML, script) or that is unknown is served
+// as text or bytes, never as itself. Users store scripts and notes there,
+// and the API shares its origin with whatever UI sits in front of it.
+func safeContentType(p string) string {
+	ext := strings.ToLower(path.Ext(p))
+	if textExts[ext] {
+		return "text/plain; charset=utf-8"
+	}
+	ct := mime.TypeByExtension(ext)
+	mt, _, _ := mime.ParseMediaType(ct)
+	switch {
+	case mt == "application/json", mt == "application/pdf", mt == "text/csv":
+		return ct
+	case mt == "image/svg+xml":
+		return "text/plain; charset=utf-8"
+	case strings.HasPrefix(mt, "image/"):
+		return ct
+	case strings.HasPrefix(mt, "text/"), strings.HasSuffix(mt, "+xml"), strings.HasSuffix(mt, "/xml"),
+		strings.Contains(mt, "javascript"), strings.HasSuffix(mt, "+json"), strings.HasSuffix(mt, "yaml"):
+		return "text/plain; charset=utf-8"
+	}
+	return "application/octet-stream"
 }
 
 // fileStats answers what is at a path: a file, or a directory holding
@@ -135,6 +167,9 @@ func (s *Server) putFile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := s.checkFilePlace(r.Context(), ns, p, true); err != nil {
+		return err
+	}
 	var content []byte
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
 		content, err = multipartFile(r, "fileContent")
@@ -186,6 +221,14 @@ func (s *Server) moveFile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	switch {
+	case from == "/":
+		return Errorf(http.StatusBadRequest, "from=/ is the whole namespace: move its files or directories one by one")
+	case to == from:
+		return Errorf(http.StatusBadRequest, fmt.Sprintf("from and to are the same path %s", from))
+	case strings.HasPrefix(to, from+"/"):
+		return Errorf(http.StatusBadRequest, fmt.Sprintf("cannot move %s into itself (%s): move it beside itself, or its contents one by one", from, to))
+	}
 	fs := s.opts.Store.Files()
 	list, err := fs.List(r.Context(), ns, from)
 	if err != nil {
@@ -193,6 +236,9 @@ func (s *Server) moveFile(w http.ResponseWriter, r *http.Request) error {
 	}
 	if len(list) == 0 {
 		return fmt.Errorf("namespace file %s%s: %w", ns, from, store.ErrNotFound)
+	}
+	if err := s.checkFilePlace(r.Context(), ns, to, false); err != nil {
+		return err
 	}
 	for _, f := range list {
 		full, err := fs.Get(r.Context(), ns, f.Path)
@@ -208,6 +254,38 @@ func (s *Server) moveFile(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// checkFilePlace refuses to put a file (or a moved directory) at p where it
+// would break the namespace's tree: at the root, over a directory, under a
+// file, or, unless replace is set, over a file.
+func (s *Server) checkFilePlace(ctx context.Context, ns, p string, replace bool) error {
+	if p == "/" {
+		return Errorf(http.StatusBadRequest, "path / is the namespace's root directory: name a file, e.g. /scripts/etl.py")
+	}
+	fs := s.opts.Store.Files()
+	list, err := fs.List(ctx, ns, p)
+	if err != nil {
+		return err
+	}
+	for _, f := range list {
+		if f.Path != p {
+			return Errorf(http.StatusConflict, fmt.Sprintf("%s is a directory (it holds %s): delete or move it first", p, f.Path))
+		}
+		if !replace {
+			return Errorf(http.StatusConflict, fmt.Sprintf("%s already exists: delete it first, or move elsewhere", p))
+		}
+	}
+	for dir := path.Dir(p); dir != "/"; dir = path.Dir(dir) {
+		_, err := fs.Get(ctx, ns, dir)
+		if err == nil {
+			return Errorf(http.StatusConflict, fmt.Sprintf("%s is a file, so it cannot hold %s", dir, p))
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -6,8 +6,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/ospreyhq/osprey/store"
 )
 
 func TestCreateFlow(t *testing.T) {
@@ -90,121 +88,117 @@ func TestCreateFlowThatExists(t *testing.T) {
 
 func TestFlowLifecycle(t *testing.T) {
 	t.Parallel()
-	eachBackend(t, func(t *testing.T, open func(*testing.T) store.Store) {
-		e := newEnvOn(t, open(t))
-		e.createFlow(t, helloFlow)
-		updated := helloFlow + "description: second\n"
+	e := newEnv(t)
+	e.createFlow(t, helloFlow)
+	updated := helloFlow + "description: second\n"
 
-		steps := []struct {
-			name   string
-			r      req
-			status int
-			check  func(t *testing.T, body []byte)
-		}{
-			{name: "get without source", r: req{method: "GET", path: "/api/v1/main/flows/company.team/hello"}, status: 200,
-				check: func(t *testing.T, b []byte) {
-					require.NotContains(t, string(b), `"source"`)
-					require.Contains(t, string(b), `"revision":1`)
-				}},
-			{name: "get with source", r: req{method: "GET", path: "/api/v1/main/flows/company.team/hello?source=true"}, status: 200,
-				check: func(t *testing.T, b []byte) { require.Contains(t, string(b), `"source":"id: hello`) }},
-			{name: "get bad revision", r: req{method: "GET", path: "/api/v1/main/flows/company.team/hello?revision=x"}, status: 400},
-			{name: "get missing", r: req{method: "GET", path: "/api/v1/main/flows/company.team/nope"}, status: 404},
-			{name: "update", r: req{method: "PUT", path: "/api/v1/main/flows/company.team/hello", body: updated, contentType: "application/x-yaml"}, status: 200,
-				check: func(t *testing.T, b []byte) { require.Contains(t, string(b), `"revision":2`) }},
-			{name: "update with another id", r: req{method: "PUT", path: "/api/v1/main/flows/company.team/other", body: updated, contentType: "application/x-yaml"}, status: 422,
-				check: func(t *testing.T, b []byte) { require.Contains(t, string(b), `illegal flow id update`) }},
-			{name: "update invalid", r: req{method: "PUT", path: "/api/v1/main/flows/company.team/hello", body: "namespace: company.team\n", contentType: "application/x-yaml"}, status: 422},
-			{name: "update missing", r: req{method: "PUT", path: "/api/v1/main/flows/company.team/ghost", body: "id: ghost\nnamespace: company.team\n", contentType: "application/x-yaml"}, status: 404},
-			{name: "old revision", r: req{method: "GET", path: "/api/v1/flows/company.team/hello?revision=1&source=true"}, status: 200,
-				check: func(t *testing.T, b []byte) { require.NotContains(t, string(b), "second") }},
-			{name: "revisions", r: req{method: "GET", path: "/api/v1/main/flows/company.team/hello/revisions"}, status: 200,
-				check: func(t *testing.T, b []byte) {
-					require.Contains(t, string(b), `"revision":1`)
-					require.Contains(t, string(b), `"revision":2`)
-				}},
-			{name: "update unchanged", r: req{method: "PUT", path: "/api/v1/main/flows/company.team/hello", body: updated, contentType: "application/x-yaml"}, status: 200,
-				check: func(t *testing.T, b []byte) {
-					require.Contains(t, string(b), `"revision":2`, "the same source makes no new revision")
-				}},
-			{name: "delete", r: req{method: "DELETE", path: "/api/v1/main/flows/company.team/hello"}, status: 204},
-			{name: "revisions hide the deletion", r: req{method: "GET", path: "/api/v1/main/flows/company.team/hello/revisions"}, status: 200,
-				check: func(t *testing.T, b []byte) { require.NotContains(t, string(b), `"deleted":true`) }},
-			{name: "revisions with deletion", r: req{method: "GET", path: "/api/v1/main/flows/company.team/hello/revisions?allowDelete=true"}, status: 200,
-				check: func(t *testing.T, b []byte) { require.Contains(t, string(b), `"deleted":true`) }},
-			{name: "get deleted", r: req{method: "GET", path: "/api/v1/main/flows/company.team/hello"}, status: 404},
-			{name: "delete again", r: req{method: "DELETE", path: "/api/v1/main/flows/company.team/hello"}, status: 404},
-			{name: "revisions of nothing", r: req{method: "GET", path: "/api/v1/main/flows/company.team/ghost/revisions"}, status: 404},
+	steps := []struct {
+		name   string
+		r      req
+		status int
+		check  func(t *testing.T, body []byte)
+	}{
+		{name: "get without source", r: req{method: "GET", path: "/api/v1/main/flows/company.team/hello"}, status: 200,
+			check: func(t *testing.T, b []byte) {
+				require.NotContains(t, string(b), `"source"`)
+				require.Contains(t, string(b), `"revision":1`)
+			}},
+		{name: "get with source", r: req{method: "GET", path: "/api/v1/main/flows/company.team/hello?source=true"}, status: 200,
+			check: func(t *testing.T, b []byte) { require.Contains(t, string(b), `"source":"id: hello`) }},
+		{name: "get bad revision", r: req{method: "GET", path: "/api/v1/main/flows/company.team/hello?revision=x"}, status: 400},
+		{name: "get missing", r: req{method: "GET", path: "/api/v1/main/flows/company.team/nope"}, status: 404},
+		{name: "update", r: req{method: "PUT", path: "/api/v1/main/flows/company.team/hello", body: updated, contentType: "application/x-yaml"}, status: 200,
+			check: func(t *testing.T, b []byte) { require.Contains(t, string(b), `"revision":2`) }},
+		{name: "update with another id", r: req{method: "PUT", path: "/api/v1/main/flows/company.team/other", body: updated, contentType: "application/x-yaml"}, status: 422,
+			check: func(t *testing.T, b []byte) { require.Contains(t, string(b), `illegal flow id update`) }},
+		{name: "update invalid", r: req{method: "PUT", path: "/api/v1/main/flows/company.team/hello", body: "namespace: company.team\n", contentType: "application/x-yaml"}, status: 422},
+		{name: "update missing", r: req{method: "PUT", path: "/api/v1/main/flows/company.team/ghost", body: "id: ghost\nnamespace: company.team\n", contentType: "application/x-yaml"}, status: 404},
+		{name: "old revision", r: req{method: "GET", path: "/api/v1/flows/company.team/hello?revision=1&source=true"}, status: 200,
+			check: func(t *testing.T, b []byte) { require.NotContains(t, string(b), "second") }},
+		{name: "revisions", r: req{method: "GET", path: "/api/v1/main/flows/company.team/hello/revisions"}, status: 200,
+			check: func(t *testing.T, b []byte) {
+				require.Contains(t, string(b), `"revision":1`)
+				require.Contains(t, string(b), `"revision":2`)
+			}},
+		{name: "update unchanged", r: req{method: "PUT", path: "/api/v1/main/flows/company.team/hello", body: updated, contentType: "application/x-yaml"}, status: 200,
+			check: func(t *testing.T, b []byte) {
+				require.Contains(t, string(b), `"revision":2`, "the same source makes no new revision")
+			}},
+		{name: "delete", r: req{method: "DELETE", path: "/api/v1/main/flows/company.team/hello"}, status: 204},
+		{name: "revisions hide the deletion", r: req{method: "GET", path: "/api/v1/main/flows/company.team/hello/revisions"}, status: 200,
+			check: func(t *testing.T, b []byte) { require.NotContains(t, string(b), `"deleted":true`) }},
+		{name: "revisions with deletion", r: req{method: "GET", path: "/api/v1/main/flows/company.team/hello/revisions?allowDelete=true"}, status: 200,
+			check: func(t *testing.T, b []byte) { require.Contains(t, string(b), `"deleted":true`) }},
+		{name: "get deleted", r: req{method: "GET", path: "/api/v1/main/flows/company.team/hello"}, status: 404},
+		{name: "delete again", r: req{method: "DELETE", path: "/api/v1/main/flows/company.team/hello"}, status: 404},
+		{name: "revisions of nothing", r: req{method: "GET", path: "/api/v1/main/flows/company.team/ghost/revisions"}, status: 404},
+	}
+	for _, s := range steps { // in order: each step depends on the one before
+		rec := e.do(t, s.r)
+		require.Equal(t, s.status, rec.Code, "%s: %s", s.name, rec.Body.String())
+		if s.status >= 400 {
+			requireError(t, rec, s.status, "")
 		}
-		for _, s := range steps { // in order: each step depends on the one before
-			rec := e.do(t, s.r)
-			require.Equal(t, s.status, rec.Code, "%s: %s", s.name, rec.Body.String())
-			if s.status >= 400 {
-				requireError(t, rec, s.status, "")
-			}
-			if s.check != nil {
-				s.check(t, rec.Body.Bytes())
-			}
+		if s.check != nil {
+			s.check(t, rec.Body.Bytes())
 		}
-	})
+	}
 }
 
 func TestSearchFlows(t *testing.T) {
 	t.Parallel()
-	eachBackend(t, func(t *testing.T, open func(*testing.T) store.Store) {
-		e := newEnvOn(t, open(t))
-		for _, src := range []string{
-			"id: a1\nnamespace: company.team\n", "id: a2\nnamespace: company.team\n",
-			"id: b1\nnamespace: company.team.sub\n", "id: c1\nnamespace: other\n",
-		} {
-			e.createFlow(t, src)
-		}
-		type page struct {
-			Results []struct {
-				ID        string `json:"id"`
-				Namespace string `json:"namespace"`
-			} `json:"results"`
-			Total int `json:"total"`
-		}
-		tests := []struct {
-			name    string
-			query   string
-			status  int
-			wantIDs []string
-			total   int
-		}{
-			{name: "all", query: "", status: 200, wantIDs: []string{"a1", "a2", "b1", "c1"}, total: 4},
-			{name: "namespace and children", query: "?namespace=company.team", status: 200, wantIDs: []string{"a1", "a2", "b1"}, total: 3},
-			{name: "q", query: "?q=1", status: 200, wantIDs: []string{"a1", "b1", "c1"}, total: 3},
-			{name: "paged", query: "?page=2&size=3", status: 200, wantIDs: []string{"c1"}, total: 4},
-			{name: "filters namespace prefix", query: "?filters[namespace][PREFIX]=company.team.sub", status: 200, wantIDs: []string{"b1"}, total: 1},
-			{name: "filters q", query: "?filters[q][EQUALS]=a", status: 200, wantIDs: []string{"a1", "a2"}, total: 2},
-			{name: "unsupported filter", query: "?filters[namespace][EQUALS]=company", status: 400},
-			{name: "bad page", query: "?page=0", status: 400},
-			{name: "bad size", query: "?size=abc", status: 400},
-		}
-		for _, tc := range tests {
-			t.Run(tc.name, func(t *testing.T) {
-				rec := e.do(t, req{method: "GET", path: "/api/v1/main/flows/search" + tc.query})
-				require.Equal(t, tc.status, rec.Code, rec.Body.String())
-				if tc.status != 200 {
-					return
-				}
-				p := decode[page](t, rec)
-				var ids []string
-				for _, r := range p.Results {
-					ids = append(ids, r.ID)
-				}
-				require.Equal(t, tc.wantIDs, ids)
-				require.Equal(t, tc.total, p.Total)
-			})
-		}
+	e := newEnv(t)
+	for _, src := range []string{
+		"id: a1\nnamespace: company.team\n", "id: a2\nnamespace: company.team\n",
+		"id: b1\nnamespace: company.team.sub\n", "id: c1\nnamespace: other\n",
+	} {
+		e.createFlow(t, src)
+	}
+	type page struct {
+		Results []struct {
+			ID        string `json:"id"`
+			Namespace string `json:"namespace"`
+		} `json:"results"`
+		Total int `json:"total"`
+	}
+	tests := []struct {
+		name    string
+		query   string
+		status  int
+		wantIDs []string
+		total   int
+	}{
+		{name: "all", query: "", status: 200, wantIDs: []string{"a1", "a2", "b1", "c1"}, total: 4},
+		{name: "namespace and children", query: "?namespace=company.team", status: 200, wantIDs: []string{"a1", "a2", "b1"}, total: 3},
+		{name: "q", query: "?q=1", status: 200, wantIDs: []string{"a1", "b1", "c1"}, total: 3},
+		{name: "paged", query: "?page=2&size=3", status: 200, wantIDs: []string{"c1"}, total: 4},
+		{name: "filters namespace prefix", query: "?filters[namespace][PREFIX]=company.team.sub", status: 200, wantIDs: []string{"b1"}, total: 1},
+		{name: "filters q", query: "?filters[q][EQUALS]=a", status: 200, wantIDs: []string{"a1", "a2"}, total: 2},
+		{name: "unsupported filter", query: "?filters[namespace][EQUALS]=company", status: 400},
+		{name: "bad page", query: "?page=0", status: 400},
+		{name: "bad size", query: "?size=abc", status: 400},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := e.do(t, req{method: "GET", path: "/api/v1/main/flows/search" + tc.query})
+			require.Equal(t, tc.status, rec.Code, rec.Body.String())
+			if tc.status != 200 {
+				return
+			}
+			p := decode[page](t, rec)
+			var ids []string
+			for _, r := range p.Results {
+				ids = append(ids, r.ID)
+			}
+			require.Equal(t, tc.wantIDs, ids)
+			require.Equal(t, tc.total, p.Total)
+		})
+	}
 
-		rec := e.do(t, req{method: "GET", path: "/api/v1/flows/company.team"})
-		require.Equal(t, 200, rec.Code)
-		list := decode[[]map[string]any](t, rec)
-		require.Len(t, list, 2, "the namespace list holds that namespace only")
-	})
+	rec := e.do(t, req{method: "GET", path: "/api/v1/flows/company.team"})
+	require.Equal(t, 200, rec.Code)
+	list := decode[[]map[string]any](t, rec)
+	require.Len(t, list, 2, "the namespace list holds that namespace only")
 }
 
 func TestValidateFlows(t *testing.T) {

@@ -115,7 +115,7 @@ func (s *Server) followExecution(w http.ResponseWriter, r *http.Request) error {
 	}
 	es, err := startEvents(w)
 	if err != nil {
-		return nil // headers are gone; the client left
+		return nil //nolint:nilerr // headers are gone; the client left
 	}
 	var last []byte
 	err = s.loop(r.Context(), func(ctx context.Context) (bool, error) {

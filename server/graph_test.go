@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ospreyhq/osprey/devkit/shared"
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/store"
 	"github.com/ospreyhq/osprey/tasks"
@@ -187,17 +188,28 @@ tasks:
 	require.False(t, ok, "a task others depend on does not end the dag")
 }
 
-// TestFlowGraphOfEveryCorpusFlow draws every Kestra corpus flow: uids are
-// unique and every edge joins two nodes.
+// TestFlowGraphOfEveryCorpusFlow draws every flow of our test flows and of
+// Kestra's corpus: uids are unique and every edge joins two nodes.
 func TestFlowGraphOfEveryCorpusFlow(t *testing.T) {
 	t.Parallel()
-	files, err := filepath.Glob("../../shared/kestra-corpus/flows/*.y*ml")
-	require.NoError(t, err)
-	if len(files) == 0 {
-		files, err = filepath.Glob("../flow/testdata/valid/*.y*ml")
-		require.NoError(t, err)
+	for _, tc := range []struct {
+		name string
+		dir  func(t *testing.T) string
+	}{
+		{"testdata", func(*testing.T) string { return "../flow/testdata/valid" }},
+		{"kestra-corpus", func(t *testing.T) string { return shared.Dir(t, "kestra-corpus/flows") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			files, err := filepath.Glob(filepath.Join(tc.dir(t), "*.y*ml"))
+			require.NoError(t, err)
+			require.NotEmpty(t, files)
+			drawGraphs(t, files)
+		})
 	}
-	require.NotEmpty(t, files)
+}
+
+func drawGraphs(t *testing.T, files []string) {
 	e := newActionEnv(t)
 	reg := tasks.New()
 	drawn := 0

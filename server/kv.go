@@ -71,7 +71,7 @@ func (s *Server) putKV(w http.ResponseWriter, r *http.Request) error {
 	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		return Errorf(http.StatusBadRequest, "cannot read the body: "+err.Error())
+		return fmt.Errorf("read KV value: %w", badRequest(err)) // an oversized body stays a 413
 	}
 	var v any
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -35,15 +36,31 @@ func (s *Server) listLogs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	entries, err := s.opts.Store.Logs().List(r.Context(), lq)
+	entries, err := s.logs(r.Context(), lq)
 	if err != nil {
-		return fmt.Errorf("logs of %s: %w", id, err)
+		return err
 	}
 	if entries == nil {
 		entries = []flow.LogEntry{}
 	}
 	writeJSON(w, http.StatusOK, entries)
 	return nil
+}
+
+// logs lists the entries lq selects. No entry from an execution that does
+// not exist is a 404, not an empty list: a typo in an id must not look like
+// a quiet run.
+func (s *Server) logs(ctx context.Context, lq store.LogQuery) ([]flow.LogEntry, error) {
+	entries, err := s.opts.Store.Logs().List(ctx, lq)
+	if err != nil {
+		return nil, fmt.Errorf("logs of %s: %w", lq.ExecutionID, err)
+	}
+	if len(entries) == 0 {
+		if _, _, err := s.opts.Store.Executions().Get(ctx, lq.ExecutionID); err != nil {
+			return nil, fmt.Errorf("execution %s: %w", lq.ExecutionID, err)
+		}
+	}
+	return entries, nil
 }
 
 // downloadLogs serves the log as text, one line per entry.
@@ -53,16 +70,16 @@ func (s *Server) downloadLogs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	entries, err := s.opts.Store.Logs().List(r.Context(), lq)
+	entries, err := s.logs(r.Context(), lq)
 	if err != nil {
-		return fmt.Errorf("logs of %s: %w", id, err)
+		return err
 	}
 	var b strings.Builder
 	for _, e := range entries {
 		fmt.Fprintf(&b, "%s %s %s\n", e.Timestamp.UTC().Format("2006-01-02T15:04:05.000Z"), e.Level, e.Message)
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+id+`.log"`)
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": id + ".log"}))
 	_, _ = w.Write([]byte(b.String()))
 	return nil
 }
@@ -81,12 +98,12 @@ func (s *Server) followLogs(w http.ResponseWriter, r *http.Request) error {
 	}
 	es, err := startEvents(w)
 	if err != nil {
-		return nil
+		return nil //nolint:nilerr // headers are gone; the client left
 	}
 	// Kestra opens with an empty "start" entry so clients see the stream
 	// is live before the first line arrives.
 	if err := es.send("start", struct{}{}); err != nil {
-		return nil
+		return nil //nolint:nilerr // the client left
 	}
 	const batch = 500
 	lq.Limit = batch

@@ -12,14 +12,14 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/ospreyhq/osprey/store"
-
 	"github.com/ospreyhq/osprey/flow"
 )
 
 func (e *env) seedLogs(t *testing.T, id string) {
 	t.Helper()
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	require.NoError(t, e.st.Executions().Create(t.Context(), &flow.Execution{ID: id, Namespace: "company.team", FlowID: "hello", FlowRevision: 1,
+		State: flow.NewStateInfo(flow.StateSuccess, now)}))
 	require.NoError(t, e.st.Logs().Append(t.Context(), []flow.LogEntry{
 		{ExecutionID: id, TaskID: "a", TaskRunID: "tr1", Level: "DEBUG", Message: "debugging", Timestamp: now},
 		{ExecutionID: id, TaskID: "a", TaskRunID: "tr1", Level: "INFO", Message: "hello", Timestamp: now},
@@ -30,40 +30,43 @@ func (e *env) seedLogs(t *testing.T, id string) {
 
 func TestListLogs(t *testing.T) {
 	t.Parallel()
-	eachBackend(t, func(t *testing.T, open func(*testing.T) store.Store) {
-		e := newEnvOn(t, open(t))
-		e.seedLogs(t, "ex1")
-		tests := []struct {
-			query  string
-			status int
-			want   []string
-		}{
-			{"", 200, []string{"debugging", "hello", "boom"}},
-			{"?minLevel=INFO", 200, []string{"hello", "boom"}},
-			{"?minLevel=error", 200, []string{"boom"}},
-			{"?taskId=a", 200, []string{"debugging", "hello"}},
-			{"?taskRunId=tr2", 200, []string{"boom"}},
-			{"?minLevel=LOUD", 400, nil},
-		}
-		for _, tc := range tests {
-			t.Run(tc.query, func(t *testing.T) {
-				rec := e.do(t, req{method: "GET", path: "/api/v1/main/logs/ex1" + tc.query})
-				require.Equal(t, tc.status, rec.Code, rec.Body.String())
-				if tc.status != 200 {
-					return
-				}
-				var got []string
-				for _, le := range decode[[]flow.LogEntry](t, rec) {
-					require.Equal(t, "ex1", le.ExecutionID)
-					got = append(got, le.Message)
-				}
-				require.Equal(t, tc.want, got)
-			})
-		}
-		rec := e.do(t, req{method: "GET", path: "/api/v1/logs/nothing"})
-		require.Equal(t, 200, rec.Code)
-		require.Equal(t, "[]\n", rec.Body.String())
-	})
+	e := newEnv(t)
+	e.seedLogs(t, "ex1")
+	tests := []struct {
+		query  string
+		status int
+		want   []string
+	}{
+		{"", 200, []string{"debugging", "hello", "boom"}},
+		{"?minLevel=INFO", 200, []string{"hello", "boom"}},
+		{"?minLevel=error", 200, []string{"boom"}},
+		{"?taskId=a", 200, []string{"debugging", "hello"}},
+		{"?taskRunId=tr2", 200, []string{"boom"}},
+		{"?taskId=nope", 200, nil},
+		{"?minLevel=LOUD", 400, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.query, func(t *testing.T) {
+			rec := e.do(t, req{method: "GET", path: "/api/v1/main/logs/ex1" + tc.query})
+			require.Equal(t, tc.status, rec.Code, rec.Body.String())
+			if tc.status != 200 {
+				return
+			}
+			var got []string
+			for _, le := range decode[[]flow.LogEntry](t, rec) {
+				require.Equal(t, "ex1", le.ExecutionID)
+				got = append(got, le.Message)
+			}
+			require.Equal(t, tc.want, got)
+		})
+	}
+	// Logs of an execution that does not exist are a 404, not an empty
+	// list; an execution with no logs (yet) answers [].
+	requireError(t, e.do(t, req{method: "GET", path: "/api/v1/logs/nothing"}), http.StatusNotFound, "execution nothing")
+	requireError(t, e.do(t, req{method: "GET", path: "/api/v1/logs/nothing/download"}), http.StatusNotFound, "execution nothing")
+	rec := e.do(t, req{method: "GET", path: "/api/v1/logs/ex1?taskId=nope"})
+	require.Equal(t, 200, rec.Code)
+	require.Equal(t, "[]\n", rec.Body.String())
 }
 
 func TestDownloadLogs(t *testing.T) {
@@ -129,53 +132,49 @@ func get(t *testing.T, ctx context.Context, url string) *http.Response {
 
 func TestFollowExecution(t *testing.T) {
 	t.Parallel()
-	eachBackend(t, func(t *testing.T, open func(*testing.T) store.Store) {
-		e := newEnvOn(t, open(t), func(o *Options) { o.KeepAlive = 5 * time.Millisecond })
-		e.createFlow(t, helloFlow)
-		ts := startServer(t, e)
-		rec := e.do(t, req{method: "POST", path: "/api/v1/main/executions/company.team/hello"})
-		id := decode[flow.Execution](t, rec).ID
+	e := newEnv(t, func(o *Options) { o.KeepAlive = 5 * time.Millisecond })
+	e.createFlow(t, helloFlow)
+	ts := startServer(t, e)
+	rec := e.do(t, req{method: "POST", path: "/api/v1/main/executions/company.team/hello"})
+	id := decode[flow.Execution](t, rec).ID
 
-		events, comments := readEvents(t, get(t, t.Context(), ts.URL+"/api/v1/main/executions/"+id+"/follow"))
-		last := events[len(events)-1]
-		require.Equal(t, "end", last.id)
-		var final flow.Execution
-		require.NoError(t, json.Unmarshal([]byte(last.data), &final))
-		require.Equal(t, flow.StateSuccess, final.State.Current)
-		for _, ev := range events[:len(events)-1] {
-			require.Equal(t, "progress", ev.id)
-		}
-		require.GreaterOrEqual(t, len(events), 3, "created and running were streamed before the end")
-		require.Equal(t, last.data, events[len(events)-2].data, "the final state comes as progress, then as end")
-		require.Positive(t, comments, "keep-alive comments are sent while waiting")
+	events, comments := readEvents(t, get(t, t.Context(), ts.URL+"/api/v1/main/executions/"+id+"/follow"))
+	last := events[len(events)-1]
+	require.Equal(t, "end", last.id)
+	var final flow.Execution
+	require.NoError(t, json.Unmarshal([]byte(last.data), &final))
+	require.Equal(t, flow.StateSuccess, final.State.Current)
+	for _, ev := range events[:len(events)-1] {
+		require.Equal(t, "progress", ev.id)
+	}
+	require.GreaterOrEqual(t, len(events), 3, "created and running were streamed before the end")
+	require.Equal(t, last.data, events[len(events)-2].data, "the final state comes as progress, then as end")
+	require.Positive(t, comments, "keep-alive comments are sent while waiting")
 
-		// A terminal execution ends at once.
-		events, _ = readEvents(t, get(t, t.Context(), ts.URL+"/api/v1/executions/"+id+"/follow"))
-		require.Len(t, events, 1)
+	// A terminal execution ends at once.
+	events, _ = readEvents(t, get(t, t.Context(), ts.URL+"/api/v1/executions/"+id+"/follow"))
+	require.Len(t, events, 1)
 
-		resp := get(t, t.Context(), ts.URL+"/api/v1/executions/missing/follow")
-		require.Equal(t, 404, resp.StatusCode)
-	})
+	resp := get(t, t.Context(), ts.URL+"/api/v1/executions/missing/follow")
+	require.Equal(t, 404, resp.StatusCode)
 }
 
 func TestFollowLogs(t *testing.T) {
 	t.Parallel()
-	eachBackend(t, func(t *testing.T, open func(*testing.T) store.Store) {
-		e := newEnvOn(t, open(t))
-		e.createFlow(t, helloFlow)
-		ts := startServer(t, e)
-		rec := e.do(t, req{method: "POST", path: "/api/v1/main/executions/company.team/hello"})
-		id := decode[flow.Execution](t, rec).ID
+	e := newEnv(t)
+	e.createFlow(t, helloFlow)
+	ts := startServer(t, e)
+	rec := e.do(t, req{method: "POST", path: "/api/v1/main/executions/company.team/hello"})
+	id := decode[flow.Execution](t, rec).ID
 
-		events, _ := readEvents(t, get(t, t.Context(), ts.URL+"/api/v1/main/logs/"+id+"/follow"))
-		require.Len(t, events, 3, "start, the log line, then the end")
-		require.Equal(t, "start", events[0].id)
-		require.Equal(t, "progress", events[1].id)
-		var le flow.LogEntry
-		require.NoError(t, json.Unmarshal([]byte(events[1].data), &le))
-		require.Equal(t, "hello from hello", le.Message)
-		require.Equal(t, "end", events[2].id)
-	})
+	events, _ := readEvents(t, get(t, t.Context(), ts.URL+"/api/v1/main/logs/"+id+"/follow"))
+	require.Len(t, events, 3, "start, the log line, then the end")
+	require.Equal(t, "start", events[0].id)
+	require.Equal(t, "progress", events[1].id)
+	var le flow.LogEntry
+	require.NoError(t, json.Unmarshal([]byte(events[1].data), &le))
+	require.Equal(t, "hello from hello", le.Message)
+	require.Equal(t, "end", events[2].id)
 }
 
 func TestFollowStopsWhenClientLeaves(t *testing.T) {
@@ -193,9 +192,7 @@ func TestFollowStopsWhenClientLeaves(t *testing.T) {
 	cancel()
 	// The handler returns and the store subscription is released.
 	require.Eventually(t, func() bool {
-		e.mem.mu.Lock()
-		defer e.mem.mu.Unlock()
-		return len(e.mem.subs) == 0
+		return e.probe.openSubs() == 0
 	}, 5*time.Second, 10*time.Millisecond)
 }
 

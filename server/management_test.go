@@ -34,7 +34,7 @@ func TestHealth(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
-			e.mem.setPingErr(tc.pingErr)
+			e.probe.setPingErr(tc.pingErr)
 			rec := httptest.NewRecorder()
 			e.srv.ManagementHandler().ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), "GET", tc.path, nil))
 			require.Equal(t, tc.status, rec.Code)
@@ -107,7 +107,7 @@ func TestManagementLiveness(t *testing.T) {
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	last := now
 	m := NewManagement(ManagementOptions{
-		Store: e.mem, Window: time.Minute, Now: func() time.Time { return now },
+		Store: e.st, Window: time.Minute, Now: func() time.Time { return now },
 		Loops: []Loop{{Name: "worker", LastPass: func() time.Time { return last }}},
 	})
 	get := func(path string) (int, string) {
@@ -175,7 +175,7 @@ func TestManagementQueueMetrics(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			m := NewManagement(ManagementOptions{Store: newEnv(t).mem, Queue: tt.queue, Now: func() time.Time { return now }})
+			m := NewManagement(ManagementOptions{Store: newEnv(t).st, Queue: tt.queue, Now: func() time.Time { return now }})
 			rec := httptest.NewRecorder()
 			m.Handler().ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), "GET", "/metrics", nil))
 			require.Equal(t, tt.code, rec.Code)

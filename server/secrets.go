@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/secrets"
 )
 
@@ -61,19 +62,12 @@ type secretListJSON struct {
 	Total    int              `json:"total"`
 }
 
-var (
-	secretKeyRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,254}$`)
-	namespaceRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9][A-Za-z0-9_-]*)*$`)
-)
-
-func checkNamespace(ns string) error {
-	if !namespaceRE.MatchString(ns) || len(ns) > 512 {
-		return Errorf(http.StatusBadRequest, fmt.Sprintf("namespace %q: use dot-separated words of letters, digits, - and _", ns))
-	}
-	return nil
-}
+var secretKeyRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 func checkKey(k string) error {
+	if len(k) > flow.MaxKey {
+		return Errorf(http.StatusBadRequest, fmt.Sprintf("secret key is %d characters; the limit is %d", len(k), flow.MaxKey))
+	}
 	if !secretKeyRE.MatchString(k) {
 		return Errorf(http.StatusBadRequest, fmt.Sprintf("secret key %q: use letters, digits and underscores, starting with a letter or underscore (e.g. DB_PASSWORD)", k))
 	}
@@ -110,6 +104,8 @@ func secretError(err error) error {
 		return Errorf(http.StatusNotFound, err.Error())
 	case errors.Is(err, secrets.ErrConflict):
 		return Errorf(http.StatusConflict, err.Error())
+	case errors.Is(err, secrets.ErrInvalid):
+		return Errorf(http.StatusBadRequest, err.Error())
 	case errors.Is(err, secrets.ErrUnavailable):
 		return Errorf(http.StatusServiceUnavailable, err.Error())
 	}
@@ -155,17 +151,11 @@ func (h secretHandlers) search(w http.ResponseWriter, r *http.Request) error {
 
 func (h secretHandlers) listNamespace(w http.ResponseWriter, r *http.Request) error {
 	ns := r.PathValue("namespace")
-	if err := checkNamespace(ns); err != nil {
-		return err
-	}
 	return h.respondList(w, r, ns)
 }
 
 func (h secretHandlers) inherited(w http.ResponseWriter, r *http.Request) error {
 	ns := r.PathValue("namespace")
-	if err := checkNamespace(ns); err != nil {
-		return err
-	}
 	got, err := h.m.Inherited(r.Context(), ns)
 	if err != nil {
 		return secretError(err)
@@ -207,9 +197,6 @@ func tagsMap(tags []tagJSON) (map[string]string, error) {
 
 func (h secretHandlers) put(w http.ResponseWriter, r *http.Request) error {
 	ns := r.PathValue("namespace")
-	if err := checkNamespace(ns); err != nil {
-		return err
-	}
 	if h.m.ReadOnly() {
 		return secretError(fmt.Errorf("%w: the secret backend is read-only (kestra.secret.read-only, or a backend such as env that Osprey cannot write); change secrets where they live", secrets.ErrReadOnly))
 	}
@@ -242,9 +229,6 @@ func (h secretHandlers) put(w http.ResponseWriter, r *http.Request) error {
 
 func (h secretHandlers) patch(w http.ResponseWriter, r *http.Request) error {
 	ns, key := r.PathValue("namespace"), r.PathValue("key")
-	if err := checkNamespace(ns); err != nil {
-		return err
-	}
 	if err := checkKey(key); err != nil {
 		return err
 	}
@@ -278,9 +262,6 @@ func (h secretHandlers) patch(w http.ResponseWriter, r *http.Request) error {
 
 func (h secretHandlers) delete(w http.ResponseWriter, r *http.Request) error {
 	ns, key := r.PathValue("namespace"), r.PathValue("key")
-	if err := checkNamespace(ns); err != nil {
-		return err
-	}
 	if err := checkKey(key); err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,16 +13,13 @@ import (
 	"github.com/ospreyhq/osprey/secrets"
 	"github.com/ospreyhq/osprey/secrets/embedded"
 	envsecrets "github.com/ospreyhq/osprey/secrets/env"
-	"github.com/ospreyhq/osprey/store/sqlite"
 )
 
 const apiValue = "api-s3cret-VALUE/+1"
 
 func secretsEnv(t *testing.T, readOnly bool) (*env, *secrets.Manager) {
 	t.Helper()
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "osprey.db"), sqlite.Options{})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = st.Close() })
+	st := openStore(t)
 	key, err := seal.DeriveKey("a test key that is long enough to derive")
 	require.NoError(t, err)
 	b, err := embedded.New(st.Secrets(), key)
@@ -125,7 +121,7 @@ func TestSecretsAPIReadOnly(t *testing.T) {
 			t.Parallel()
 			e, rw := secretsEnv(t, true)
 			if m != nil {
-				e = newEnvOn(t, newMemStore())
+				e = newEnv(t)
 				e.srv.MountSecrets(m)
 			} else {
 				m = rw

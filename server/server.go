@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -196,6 +197,9 @@ func (s *Server) handle(pattern string, h HandlerFunc, auth bool) {
 	if !ok {
 		panic("server: pattern must be \"METHOD /path\": " + pattern)
 	}
+	if strings.Contains(path, "{namespace}") {
+		h = checkNamespace(h)
+	}
 	var handler http.Handler = s.adapt(h)
 	handler = s.limitBody(handler)
 	if auth && s.opts.BasicAuth != nil {
@@ -218,7 +222,7 @@ func cutPattern(p string) (method, path string, ok bool) {
 
 // Handler is the API handler with its middleware, for tests and embedding.
 func (s *Server) Handler() http.Handler {
-	return recoverPanics(s.log, s.observe(muxErrorsAsJSON(s.api)))
+	return recoverPanics(s.log, s.observe(noSniff(muxErrorsAsJSON(s.api))))
 }
 
 // ManagementHandler is the management handler (health and metrics).

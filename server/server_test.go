@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,52 +20,94 @@ import (
 	"github.com/ospreyhq/osprey/store/sqlite"
 )
 
-// env is one server on a store, a fake runner and a fake parser.
+// env is one server on a real SQLite store, a fake runner and a fake
+// parser.
 type env struct {
 	srv    *Server
 	st     store.Store
-	mem    *memStore // nil on SQLite
+	probe  *probeStore
 	runner *fakeRunner
 	h      http.Handler
 	logs   *bytes.Buffer
 }
 
-// newEnv builds a server on the in-memory fake store.
+// openStore opens the real SQLite store in a temporary directory, closed
+// with the test.
+func openStore(t testing.TB) store.Store {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "osprey.db"), sqlite.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+// newEnv builds a server on a fresh SQLite store.
 func newEnv(t *testing.T, mods ...func(*Options)) *env {
 	t.Helper()
-	m := newMemStore()
-	e := newEnvOn(t, m, mods...)
-	e.mem = m
-	return e
+	return newEnvOn(t, openStore(t), mods...)
 }
 
-// backends are the stores the route tests run against: the small fake,
-// and the real SQLite driver in a temporary file.
-var backends = []struct {
-	name string
-	open func(t *testing.T) store.Store
-}{
-	{"mem", func(*testing.T) store.Store { return newMemStore() }},
-	{"sqlite", func(t *testing.T) store.Store {
-		st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "osprey.db"), sqlite.Options{})
-		require.NoError(t, err)
-		t.Cleanup(func() { _ = st.Close() })
-		return st
-	}},
+// probeStore wraps a store to let tests see what the server does with it
+// (subscriptions held open) and make its health check fail.
+type probeStore struct {
+	store.Store
+	mu      sync.Mutex
+	pingErr error
+	subs    int
 }
 
-// eachBackend runs fn once per store, as parallel subtests.
-func eachBackend(t *testing.T, fn func(t *testing.T, open func(*testing.T) store.Store)) {
-	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			t.Parallel()
-			fn(t, b.open)
-		})
+func (p *probeStore) Ping(ctx context.Context) error {
+	p.mu.Lock()
+	err := p.pingErr
+	p.mu.Unlock()
+	if err != nil {
+		return err
 	}
+	return p.Store.Ping(ctx)
+}
+
+func (p *probeStore) setPingErr(err error) {
+	p.mu.Lock()
+	p.pingErr = err
+	p.mu.Unlock()
+}
+
+// openSubs is how many queue subscriptions are still open.
+func (p *probeStore) openSubs() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.subs
+}
+
+func (p *probeStore) Queue() store.QueueStore { return probeQueue{p.Store.Queue(), p} }
+
+type probeQueue struct {
+	store.QueueStore
+	p *probeStore
+}
+
+// Subscribe counts the subscription until ctx ends, which is when the
+// store releases it.
+func (q probeQueue) Subscribe(ctx context.Context, topic string) (<-chan struct{}, error) {
+	ch, err := q.QueueStore.Subscribe(ctx, topic)
+	if err != nil {
+		return nil, err
+	}
+	q.p.mu.Lock()
+	q.p.subs++
+	q.p.mu.Unlock()
+	context.AfterFunc(ctx, func() {
+		q.p.mu.Lock()
+		q.p.subs--
+		q.p.mu.Unlock()
+	})
+	return ch, nil
 }
 
 func newEnvOn(t testing.TB, st store.Store, mods ...func(*Options)) *env {
 	t.Helper()
+	probe := &probeStore{Store: st}
+	st = probe
 	runner := &fakeRunner{st: st, finish: true}
 	logs := &bytes.Buffer{}
 	o := Options{
@@ -76,7 +120,7 @@ func newEnvOn(t testing.TB, st store.Store, mods ...func(*Options)) *env {
 		m(&o)
 	}
 	srv := New(o)
-	return &env{srv: srv, st: st, runner: runner, h: srv.Handler(), logs: logs}
+	return &env{srv: srv, st: st, probe: probe, runner: runner, h: srv.Handler(), logs: logs}
 }
 
 // lockedWriter lets the test read what concurrent handlers log.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -15,7 +14,6 @@ import (
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/flowcache"
 	"github.com/ospreyhq/osprey/store"
-	"github.com/ospreyhq/osprey/store/sqlite"
 	"github.com/ospreyhq/osprey/trigger"
 )
 
@@ -60,9 +58,7 @@ triggers:
 
 func newTriggerEnv(t *testing.T) (*env, *fakeWebhooks) {
 	t.Helper()
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "osprey.db"), sqlite.Options{})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = st.Close() })
+	st := openStore(t)
 	parse := func(b []byte) (*flow.Flow, error) { return flow.Parse(b, flow.ParseOptions{}) }
 	cache := flowcache.New(st.Flows(), parse)
 	hooks := &fakeWebhooks{}
@@ -74,7 +70,7 @@ func newTriggerEnv(t *testing.T) (*env, *fakeWebhooks) {
 			Scheduled: func(typ string) bool { return strings.HasSuffix(typ, ".Schedule") },
 		}
 	})
-	_, err = e.st.Flows().Create(t.Context(), store.PutFlowParams{Namespace: "acme", ID: "hourly", Source: scheduleFlow})
+	_, err := e.st.Flows().Create(t.Context(), store.PutFlowParams{Namespace: "acme", ID: "hourly", Source: scheduleFlow})
 	require.NoError(t, err)
 	return e, hooks
 }

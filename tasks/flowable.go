@@ -171,9 +171,7 @@ func (f forEach) Resolve(s *engine.Scope, p *flow.TaskRun) (engine.Outcome, erro
 	if !out.Done {
 		return out, nil
 	}
-	if worst == flow.StateFailed && len(c["errors"]) > 0 {
-		// the errors branch ran; the loop stays failed, as in Kestra
-	}
+	// When the errors branch ran, the loop stays failed, as in Kestra.
 	out.State = engine.Worst(worst, out.State)
 	return out, nil
 }

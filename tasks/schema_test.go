@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/ospreyhq/osprey/devkit/shared"
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/tasks"
 )
@@ -77,13 +78,30 @@ func TestFlowSchemaAgreesWithParser(t *testing.T) {
 	t.Parallel()
 	reg := tasks.New()
 	sch := compileFlowSchema(t, reg)
-	var files []string
-	for _, dir := range []string{"../../shared/kestra-corpus/flows", "../flow/testdata/valid", "../flow/testdata/invalid"} {
-		m, err := filepath.Glob(filepath.Join(dir, "*.y*ml"))
-		require.NoError(t, err)
-		files = append(files, m...)
+	for _, tc := range []struct {
+		name string
+		dirs func(t *testing.T) []string
+		// min is how many accepted flows it takes to say anything.
+		min int
+	}{
+		{"testdata", func(*testing.T) []string { return []string{"../flow/testdata/valid", "../flow/testdata/invalid"} }, 5},
+		{"kestra-corpus", func(t *testing.T) []string { return []string{shared.Dir(t, "kestra-corpus/flows")} }, 50},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var files []string
+			for _, dir := range tc.dirs(t) {
+				m, err := filepath.Glob(filepath.Join(dir, "*.y*ml"))
+				require.NoError(t, err)
+				files = append(files, m...)
+			}
+			require.NotEmpty(t, files)
+			schemaAgrees(t, reg, sch, files, tc.min)
+		})
 	}
-	require.NotEmpty(t, files)
+}
+
+func schemaAgrees(t *testing.T, reg *tasks.Registry, sch *jsonschema.Schema, files []string, min int) {
 	accepted := 0
 	for _, file := range files {
 		src, err := os.ReadFile(file)
@@ -96,7 +114,8 @@ func TestFlowSchemaAgreesWithParser(t *testing.T) {
 		require.True(t, ok, "%s: the parser accepts it but it is not a JSON document", file)
 		require.NoError(t, sch.Validate(doc), file)
 	}
-	require.Greater(t, accepted, 5, "too few accepted flows to say anything")
+	require.GreaterOrEqual(t, accepted, min, "too few accepted flows to say anything")
+	t.Logf("%d flows accepted, each valid against the schema", accepted)
 }
 
 // TestFlowSchemaRefusesInvalidFlows checks the schema refuses what the

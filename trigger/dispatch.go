@@ -244,8 +244,11 @@ func (d *Dispatcher) StopAfter(ctx context.Context, ex *flow.Execution) error {
 		return nil
 	}
 	f, err := d.Flows.Get(ctx, ex.Namespace, ex.FlowID, ex.FlowRevision)
-	if err != nil {
+	if errors.Is(err, store.ErrNotFound) {
 		return nil // the flow is gone: nothing left to stop
+	}
+	if err != nil {
+		return fmt.Errorf("stopAfter of %s: %w", ex.ID, err)
 	}
 	for _, t := range f.Triggers {
 		if t.ID != ex.Trigger.ID || !slices.Contains(strs(t.Props["stopAfter"]), string(ex.State.Current)) {

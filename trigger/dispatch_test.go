@@ -324,6 +324,25 @@ triggers:
 	got, err := st.Triggers().Get(ctx, "acme", "nightly", "schedule")
 	require.NoError(t, err)
 	require.True(t, got.Disabled, "a FAILED run stops the trigger")
+
+	// A flow that is gone has nothing to stop; a flow that cannot be read
+	// is an error, not a quiet skip.
+	gone := execution("acme", "deleted", flow.StateFailed)
+	gone.Trigger = ex.Trigger
+	require.NoError(t, d.StopAfter(ctx, gone))
+	d.Flows = failingFlows{}
+	require.ErrorContains(t, d.StopAfter(ctx, ex), "database is locked")
+}
+
+// failingFlows is a flow source whose store fails.
+type failingFlows struct{}
+
+func (failingFlows) Get(context.Context, string, string, int) (*flow.Flow, error) {
+	return nil, errors.New("database is locked")
+}
+
+func (failingFlows) All(context.Context) ([]*flow.Flow, error) {
+	return nil, errors.New("database is locked")
 }
 
 // TestPreconditionsTimeWindows checks each kind of preconditions window

@@ -98,7 +98,7 @@ func (d *Dispatcher) Webhook(ctx context.Context, namespace, id, key string, req
 		d.Log.WarnContext(ctx, "webhook condition failed", "namespace", f.Namespace, "flow_id", f.ID, "trigger_id", tr.ID, "err", err)
 	}
 	if err != nil || !ok {
-		return nil, nil
+		return nil, nil //nolint:nilerr // a condition that fails to evaluate is false, logged above
 	}
 	if raw, ok := tr.Props["inputs"].(map[string]any); ok && len(raw) > 0 {
 		built, err := BuildWithInputs(ctx, d.Renderer, d.Build, d.Sealer, f, tr.ID, raw, vars)

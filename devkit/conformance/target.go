@@ -70,7 +70,7 @@ func (v *view) resolve(target string) (any, error) {
 	case reTemplate.MatchString(t):
 		out, err := expr.New(expr.Options{}).RenderTyped(context.Background(), t, &expr.Scope{Vars: map[string]any{"outputs": engine.Outputs(v.exec)}})
 		if err != nil {
-			return missing{}, nil
+			return missing{}, nil //nolint:nilerr // a template that fails to render names no value
 		}
 		return out, nil
 	case strings.HasPrefix(t, "execution.state.histories"):

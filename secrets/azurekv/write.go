@@ -24,7 +24,7 @@ func (b *Backend) tags(namespace, key, description string, user map[string]strin
 	maps.Copy(all, b.cfg.Tags)
 	for k, v := range user {
 		if reserved[k] {
-			return nil, fmt.Errorf("tag %q is reserved for Osprey's bookkeeping; pick another name", k)
+			return nil, fmt.Errorf("%w: tag %q is reserved for Osprey's bookkeeping; pick another name", secrets.ErrInvalid, k)
 		}
 		all[k] = v
 	}
@@ -37,11 +37,11 @@ func (b *Backend) tags(namespace, key, description string, user map[string]strin
 		all[TagDescription] = description
 	}
 	if len(all) > maxTags {
-		return nil, fmt.Errorf("a vault secret holds at most %d tags; Osprey uses 5 or 6 and kestra.secret.azure-key-vault.tags %d, leaving room for %d of yours", maxTags, len(b.cfg.Tags), maxTags-6-len(b.cfg.Tags))
+		return nil, fmt.Errorf("%w: a vault secret holds at most %d tags; Osprey uses 5 or 6 and kestra.secret.azure-key-vault.tags %d, leaving room for %d of yours", secrets.ErrInvalid, maxTags, len(b.cfg.Tags), maxTags-6-len(b.cfg.Tags))
 	}
 	for k, v := range all {
 		if len(k) > 512 || len(v) > 256 {
-			return nil, fmt.Errorf("tag %q: Key Vault allows names up to 512 and values up to 256 characters", k)
+			return nil, fmt.Errorf("%w: tag %q: Key Vault allows names up to 512 and values up to 256 characters", secrets.ErrInvalid, k)
 		}
 	}
 	out := make(map[string]*string, len(all))

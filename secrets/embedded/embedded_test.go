@@ -80,6 +80,7 @@ func TestDatabaseHoldsNoPlaintext(t *testing.T) {
 	}
 	rows, err := db.Query("SELECT * FROM secrets")
 	require.NoError(t, err)
+	defer rows.Close()
 	cols, _ := rows.Columns()
 	n := 0
 	for rows.Next() {

@@ -1,6 +1,7 @@
 package flow_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -47,4 +48,24 @@ func TestStateDurationPrintsAsJavaReadsIt(t *testing.T) {
 	si = flow.NewStateInfo(flow.StateCreated, start)
 	si.Set(flow.StateSuccess, start.Add(time.Hour+2*time.Minute+3*time.Millisecond))
 	require.Equal(t, "PT1H2M0.003S", si.Duration)
+}
+
+func TestCheckNamespace(t *testing.T) {
+	t.Parallel()
+	for _, ns := range []string{"company", "company.team", "a-b_c.d1", "0.x", "a._hidden"} {
+		require.NoError(t, flow.CheckNamespace(ns), ns)
+	}
+	for _, tc := range []struct{ ns, want string }{
+		{"", "must not be empty"},
+		{"..", "must be dot-separated parts"},
+		{"a..b", "must be dot-separated parts"},
+		{"a.", "must be dot-separated parts"},
+		{".a", "must be dot-separated parts"},
+		{"my team", "must be dot-separated parts"},
+		{"Company", "must be dot-separated parts"},
+		{"a/b", "must be dot-separated parts"},
+		{strings.Repeat("a", 151), "the limit is 150"},
+	} {
+		require.ErrorContains(t, flow.CheckNamespace(tc.ns), tc.want, "%q", tc.ns)
+	}
 }
