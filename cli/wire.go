@@ -69,7 +69,7 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, host *Env) 
 	}
 	files, err := openStorage(ctx, cfg, host, a.log)
 	if err != nil {
-		st.Close()
+		_ = st.Close()
 		return nil, err
 	}
 	// Counted for /metrics: the server registers it with the rest.

@@ -321,7 +321,7 @@ func downloadBlob(ctx context.Context, c *azureblob.Client, f *execFiles, cont, 
 		return nil, azureErr(c, "download "+name, cont, err)
 	}
 	body := resp.NewRetryReader(ctx, &azblob.RetryReaderOptions{MaxRetries: 5})
-	defer body.Close()
+	defer func() { _ = body.Close() }()
 	uri, n, err := f.put(ctx, name, body)
 	if err != nil {
 		return nil, err

@@ -245,7 +245,7 @@ func (h *HTTPRequest) send(ctx context.Context, env runEnv) (*exchange, error) {
 		client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	}
 
-	resp, err := client.Do(req)
+	resp, err := client.Do(req) //nolint:bodyclose // the exchange owns the body: exchange.close closes it
 	if err != nil {
 		cancel(nil)
 		tr.CloseIdleConnections()

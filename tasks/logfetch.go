@@ -83,7 +83,7 @@ func (x *LogFetch) Run(ctx context.Context, rc *worker.RunContext) (map[string]a
 				count++
 			}
 			if len(page) < logPage {
-				pw.Close()
+				_ = pw.Close()
 				return
 			}
 		}

@@ -210,7 +210,7 @@ func (x *StorageConcat) Run(ctx context.Context, rc *worker.RunContext) (map[str
 				return
 			}
 		}
-		pw.Close()
+		_ = pw.Close()
 	}()
 	uri, n, err := f.put(ctx, fileName(ext), pr)
 	_ = pr.CloseWithError(errors.New("concat stopped"))
@@ -395,8 +395,8 @@ func (w *partWriter) close() error {
 
 func (w *partWriter) abort(err error) {
 	if w.pw != nil {
-		w.pw.CloseWithError(err)
-		<-w.done
+		_ = w.pw.CloseWithError(err)
+		_ = <-w.done // the part is abandoned: its own error adds nothing
 		w.pw = nil
 	}
 }

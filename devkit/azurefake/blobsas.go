@@ -13,8 +13,6 @@ type sasGrant struct {
 	account       bool   // account SAS (ss/srt) rather than service SAS (sr)
 	resourceTypes string // account SAS: s, c, o
 	resource      string // service SAS: c or b
-	container     string
-	blob          string
 	perms         string
 }
 

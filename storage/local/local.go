@@ -125,12 +125,11 @@ func (s *Storage) List(ctx context.Context, prefix string) ([]storage.Info, erro
 		if d.IsDir() || strings.HasPrefix(d.Name(), ".put-") {
 			return nil
 		}
-		st, err := d.Info()
-		if err != nil {
-			return nil // removed while listing
+		// A file removed while listing is simply not listed.
+		if st, err := d.Info(); err == nil {
+			rel, _ := filepath.Rel(dir, name)
+			out = append(out, storage.Info{Path: clean + "/" + filepath.ToSlash(rel), Size: st.Size(), Modified: st.ModTime().UTC()})
 		}
-		rel, _ := filepath.Rel(dir, name)
-		out = append(out, storage.Info{Path: clean + "/" + filepath.ToSlash(rel), Size: st.Size(), Modified: st.ModTime().UTC()})
 		return nil
 	})
 	if err != nil {
@@ -146,8 +145,14 @@ func (s *Storage) Delete(_ context.Context, p string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if st, err := os.Stat(name); err != nil || st.IsDir() {
+	st, err := os.Stat(name)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscallNotDir):
 		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("delete %s: %w", p, err)
+	case st.IsDir():
+		return false, nil // a directory is not a file
 	}
 	if err := os.Remove(name); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
