@@ -244,6 +244,16 @@ tasks:
   - id: gone
     type: io.kestra.plugin.core.debug.Return
     format: "{{ fileExists(outputs.write.uri) }}"
+  - id: local
+    type: io.kestra.plugin.core.storage.LocalFiles
+    inputs:
+      notes.md: "# {{ flow.id }}"
+      copy.txt: "{{ outputs.download.uri }}"
+      skip.tmp: not kept
+    outputs: ["*.md", "*.txt"]
+  - id: localCheck
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ read(outputs.local.uris['notes.md']) }}|{{ read(outputs.local.uris['copy.txt']) | trim }}|{{ outputs.local.uris | length }}"
   - id: purge
     type: io.kestra.plugin.core.storage.PurgeCurrentExecutionFiles
 `, `
@@ -259,7 +269,8 @@ tasks:
 	require.Equal(t, "10|3|true|x,y\n1,2|report.csv", ex.TaskRunsByTaskID("check")[0].Outputs["value"])
 	require.Equal(t, true, ex.TaskRunsByTaskID("delete")[0].Outputs["deleted"])
 	require.Equal(t, "false", ex.TaskRunsByTaskID("gone")[0].Outputs["value"])
-	require.Len(t, ex.TaskRunsByTaskID("purge")[0].Outputs["uris"], 5, "three parts, the concatenation and the download")
+	require.Equal(t, "# storage-tasks|x,y\n1,2|2", ex.TaskRunsByTaskID("localCheck")[0].Outputs["value"])
+	require.Len(t, ex.TaskRunsByTaskID("purge")[0].Outputs["uris"], 7, "three parts, the concatenation, the download and LocalFiles' two")
 	left, err := sys.a.files.List(ctx, "/company/team/storage-tasks/executions/"+ex.ID)
 	require.NoError(t, err)
 	require.Empty(t, left)

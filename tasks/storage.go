@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 
@@ -38,6 +39,7 @@ func storageSpecs() []*Spec {
 		}),
 		runnable[StorageSplit](p+"Split", []string{"from", "bytes", "partitions", "rows", "separator"}, checkSplit),
 		runnable[PurgeCurrentExecutionFiles](p+"PurgeCurrentExecutionFiles", nil, nil),
+		runnable[LocalFiles](p+"LocalFiles", []string{"inputs", "outputs"}, nil),
 		runnable[LogFetch]("io.kestra.plugin.core.log.Fetch", []string{"executionId", "tasksId", "level"}, nil),
 	}
 }
@@ -466,6 +468,38 @@ func (x *PurgeCurrentExecutionFiles) Run(ctx context.Context, rc *worker.RunCont
 			return nil, err
 		}
 		uris = append(uris, file.URI())
+	}
+	return map[string]any{"uris": uris}, nil
+}
+
+// LocalFiles writes files from inline content or kestra:/// URIs into a
+// scratch directory and stores those matching outputs
+// (core.storage.LocalFiles): outputs.uris by file name. Kestra uses it to
+// share a WorkingDirectory; on its own it turns text into stored files.
+type LocalFiles struct {
+	Inputs  any `json:"inputs"`
+	Outputs any `json:"outputs"`
+}
+
+// Run implements worker.Runnable.
+func (x *LocalFiles) Run(ctx context.Context, rc *worker.RunContext) (map[string]any, error) {
+	if rc.TmpDir == "" {
+		return nil, errors.New("no working directory for the task run")
+	}
+	sh := &ShellCommands{InputFiles: x.Inputs}
+	if err := os.MkdirAll(rc.TmpDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create working directory: %w", err)
+	}
+	if err := sh.writeInputFiles(ctx, rc, rc.TmpDir); err != nil {
+		return nil, err
+	}
+	uris := map[string]any{}
+	if x.Outputs != nil {
+		files, err := collectOutputFiles(ctx, rc, rc.TmpDir, x.Outputs)
+		if err != nil {
+			return nil, err
+		}
+		uris = files
 	}
 	return map[string]any{"uris": uris}, nil
 }
