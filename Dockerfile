@@ -6,7 +6,8 @@
 # Without Docker, `go run ./cmd/osprey-image` builds the same layout (binary at /osprey, user 65532, CA
 # certificates, writable /tmp) reproducibly into an OCI archive.
 
-ARG GO_VERSION=1.26.8
+# 1.26.10: the first release with the standard-library fixes govulncheck reports for 1.26.8 (.ci/run).
+ARG GO_VERSION=1.26.10
 
 FROM --platform=$BUILDPLATFORM golang:${GO_VERSION} AS build
 WORKDIR /src
