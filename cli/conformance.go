@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -25,23 +26,38 @@ import (
 	"github.com/ospreyhq/osprey/worker"
 )
 
-// conformanceCmds returns `osprey conformance DIR`.
+// conformanceCmds returns `osprey conformance DIR [DIR…]`: the shared
+// Kestra corpus, Osprey's own cases (tests/conformance), or both.
 func conformanceCmds(env *Env) []*cobra.Command {
 	var o conformance.Options
 	var min float64
 	c := &cobra.Command{
-		Use:   "conformance DIR",
-		Short: "Run Kestra's test flows (a kestra-corpus folder) and compare with what Kestra's tests expect",
-		Args:  cobra.ExactArgs(1),
+		Use:   "conformance DIR [DIR...]",
+		Short: "Run Kestra test flows (a folder of flows/, expectations.yaml, env.yaml) and compare with what Kestra's tests expect",
+		Long: "Each DIR holds flows/, expectations.yaml and env.yaml: the shared Kestra corpus, or Osprey's own\n" +
+			"cases in tests/conformance, which check behaviours Kestra's tests assert with flows of our own.",
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Dir = args[0]
-			rep, err := RunConformance(cmd.Context(), o)
-			if err != nil {
-				return err
+			var low []string
+			for i, dir := range args {
+				o.Dir = dir
+				rep, err := RunConformance(cmd.Context(), o)
+				if err != nil {
+					return fmt.Errorf("%s: %w", dir, err)
+				}
+				if len(args) > 1 {
+					if i > 0 {
+						fmt.Fprintln(env.Stdout)
+					}
+					fmt.Fprintf(env.Stdout, "== %s\n", dir)
+				}
+				rep.Print(env.Stdout)
+				if rep.Rate() < min {
+					low = append(low, fmt.Sprintf("%s: pass rate %.1f%% is below %.1f%%", dir, 100*rep.Rate(), 100*min))
+				}
 			}
-			rep.Print(env.Stdout)
-			if rep.Rate() < min {
-				return &exitError{code: 1, err: fmt.Errorf("pass rate %.1f%% is below %.1f%%", 100*rep.Rate(), 100*min)}
+			if len(low) > 0 {
+				return &exitError{code: 1, err: errors.New(strings.Join(low, "; "))}
 			}
 			return nil
 		},
@@ -49,7 +65,7 @@ func conformanceCmds(env *Env) []*cobra.Command {
 	c.Flags().StringVar(&o.Filter, "filter", "", "only flow files whose name contains this")
 	c.Flags().IntVar(&o.Parallel, "parallel", 4, "cases run at once")
 	c.Flags().DurationVar(&o.Timeout, "timeout", 30*time.Second, "time limit of one case")
-	c.Flags().Float64Var(&min, "min-rate", 0, "exit 1 when the pass rate is below this (0..1)")
+	c.Flags().Float64Var(&min, "min-rate", 0, "exit 1 when a folder's pass rate is below this (0..1)")
 	return []*cobra.Command{c}
 }
 
@@ -112,7 +128,10 @@ func newConformanceSystem(ctx context.Context, env *conformance.Env) (conformanc
 	}
 	s.handler = srv.Handler()
 	comps := []component{
-		worker.New(worker.Options{Store: a.store, Tasks: a.reg, Flows: a.flows, Renderers: a.renderer, Logger: log, Threads: 8, Poll: 20 * time.Millisecond, TmpDir: dir, Secrets: a.inputs, Storage: a.files}),
+		// Tasks run as a server's do: confined, with the corpus environment
+		// (no PATH: taskproc's system PATH).
+		worker.New(worker.Options{Store: a.store, Tasks: a.reg, Flows: a.flows, Renderers: a.renderer, Logger: log, Threads: 8, Poll: 20 * time.Millisecond, TmpDir: dir, Secrets: a.inputs, Storage: a.files,
+			Processes: taskRunner(cfg, e)}),
 		executor.New(executor.Options{Store: a.store, Engine: a.engine, Flows: a.flows, Logger: log, Poll: 20 * time.Millisecond, OnChange: a.onExecutionChange}),
 		a.newScheduler(nil),
 	}

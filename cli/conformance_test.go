@@ -30,3 +30,21 @@ func TestKestraConformance(t *testing.T) {
 	require.Equal(t, rep.FlowsTotal, rep.FlowsValid, "every corpus flow must validate")
 	require.GreaterOrEqual(t, rep.Rate(), minConformance, "conformance fell below %.0f%%", 100*minConformance)
 }
+
+// minOwnConformance is the share of Osprey's own cases (tests/conformance)
+// that must pass; docs/kestra-compatibility.md explains any that do not.
+const minOwnConformance = 0.95
+
+// TestOspreyConformance runs Osprey's own cases, kept in the repository:
+// flows of ours, each checking what a cited Kestra test asserts.
+func TestOspreyConformance(t *testing.T) {
+	dir := filepath.Join("..", "tests", "conformance")
+	rep, err := RunConformance(t.Context(), conformance.Options{Dir: dir, Parallel: 4, Timeout: 30 * time.Second})
+	require.NoError(t, err)
+	var out strings.Builder
+	rep.Print(&out)
+	t.Log("\n" + out.String())
+	require.Equal(t, rep.FlowsTotal, rep.FlowsValid, "every flow of tests/conformance must validate")
+	require.NotEmpty(t, rep.Results)
+	require.GreaterOrEqual(t, rep.Rate(), minOwnConformance, "Osprey's own conformance fell below %.0f%%", 100*minOwnConformance)
+}

@@ -216,7 +216,12 @@ func restart(types Types, f *flow.Flow, ex *flow.Execution, now time.Time) error
 	}
 	ex.Error = ""
 	if ex.Metadata == nil {
-		ex.Metadata = &flow.ExecutionMetadata{}
+		ex.Metadata = &flow.ExecutionMetadata{AttemptNumber: 1}
+	}
+	if ex.Metadata.OriginalCreatedDate == nil && len(ex.State.Histories) > 0 {
+		// Kestra's metadata always has it (its API model requires it).
+		created := ex.State.Histories[0].Date
+		ex.Metadata.OriginalCreatedDate = &created
 	}
 	ex.Metadata.AttemptNumber++
 	ex.State.Set(flow.StateRestarted, now)

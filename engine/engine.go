@@ -202,6 +202,9 @@ func (s *Scope) pass() error {
 			continue
 		}
 		if out.Done {
+			if out.State == flow.StateFailed && len(tr.Attempts) > 0 && s.retryExecutable(t, tr) {
+				continue
+			}
 			s.setRunState(tr, s.allowed(t, out.State))
 		}
 	}

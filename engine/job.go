@@ -43,4 +43,6 @@ type Result struct {
 	Lost int `json:"lost,omitempty"`
 	// Labels are execution labels a task (Labels) asks to set.
 	Labels []flow.Label `json:"labels,omitempty"`
+	// Metrics are the attempt's metrics, kept on its attempt.
+	Metrics []flow.Metric `json:"metrics,omitempty"`
 }

@@ -46,6 +46,13 @@ func Replay(types Types, f *flow.Flow, src *flow.Execution, taskRunID string, ne
 		ex.Metadata.AttemptNumber = src.Metadata.AttemptNumber + 1
 		ex.Metadata.OriginalCreatedDate = src.Metadata.OriginalCreatedDate
 	}
+	if ex.Metadata.OriginalCreatedDate == nil {
+		created := now
+		if len(src.State.Histories) > 0 {
+			created = src.State.Histories[0].Date
+		}
+		ex.Metadata.OriginalCreatedDate = &created
+	}
 	if taskRunID == "" {
 		ex.State = flow.NewStateInfo(flow.StateCreated, now)
 		return ex, nil

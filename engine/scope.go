@@ -210,11 +210,16 @@ func (s *Scope) failRun(tr *flow.TaskRun, msg string) {
 	if tr.Error == "" {
 		tr.Error = msg
 	}
+	s.Log(tr, "ERROR", msg)
+	s.setRunState(tr, flow.StateFailed)
+}
+
+// Log adds a line from the executor to the task run's log.
+func (s *Scope) Log(tr *flow.TaskRun, level, msg string) {
 	s.fx.Logs = append(s.fx.Logs, flow.LogEntry{
 		Namespace: s.exec.Namespace, FlowID: s.exec.FlowID, TaskID: tr.TaskID, ExecutionID: s.exec.ID,
-		TaskRunID: tr.ID, Timestamp: s.now, Level: "ERROR", Thread: "executor", Message: msg,
+		TaskRunID: tr.ID, Timestamp: s.now, Level: level, Thread: "executor", Message: msg,
 	})
-	s.setRunState(tr, flow.StateFailed)
 }
 
 // AddAttempt records one attempt on a task run the executor ran itself
@@ -233,6 +238,10 @@ func (s *Scope) AddAttempt(tr *flow.TaskRun, st flow.State) {
 // allowed applies allowFailure and allowWarning to a task's final state.
 func (s *Scope) allowed(t *flow.Task, st flow.State) flow.State {
 	if t.AllowFailure && st == flow.StateFailed {
+		// Kestra: allowFailure ? (allowWarning ? SUCCESS : WARNING) : FAILED.
+		if t.AllowWarning {
+			return flow.StateSuccess
+		}
 		return flow.StateWarning
 	}
 	if t.AllowWarning && st == flow.StateWarning {
@@ -258,7 +267,7 @@ func (s *Scope) applyResult(r Result) {
 		lost.State.Set(flow.StateResubmitted, r.Started)
 		tr.Attempts = append(tr.Attempts, lost)
 	}
-	att := flow.TaskRunAttempt{WorkerID: r.WorkerID}
+	att := flow.TaskRunAttempt{WorkerID: r.WorkerID, Metrics: r.Metrics}
 	att.State = flow.NewStateInfo(flow.StateRunning, r.Started)
 	att.State.Set(r.State, r.Ended)
 	tr.Attempts = append(tr.Attempts, att)
@@ -354,8 +363,36 @@ func (s *Scope) retryIfDue(tr *flow.TaskRun) {
 		return
 	}
 	tr.RetryAt = nil
+	if fl, err := s.engine.Types.Flowable(t); err == nil && fl != nil {
+		// An executable task (a Subflow) runs again in the executor: a
+		// fresh attempt starts a fresh child execution.
+		if tr.State.Current == flow.StateRetrying {
+			tr.Outputs = nil
+		}
+		s.setRunState(tr, flow.StateRunning)
+		return
+	}
 	s.setRunState(tr, flow.StateRunning)
 	s.dispatch(tr, t)
+}
+
+// retryExecutable schedules another attempt of an executable task run (a
+// Subflow: the executor records its attempts) that failed, when its retry
+// policy allows one; Kestra retries executable tasks with the task's,
+// a parent's or the flow's policy (RetryCaseTest#retrySubflow).
+func (s *Scope) retryExecutable(t *flow.Task, tr *flow.TaskRun) bool {
+	p := s.retryPolicy(t, tr)
+	if retriesExecution(p) {
+		return false
+	}
+	next, ok := s.nextRetry(p, tr)
+	if !ok {
+		return false
+	}
+	tr.RetryAt = &next
+	s.setRunState(tr, flow.StateRetrying)
+	s.WakeAt(next)
+	return true
 }
 
 func mergeLabels(have, add []flow.Label) []flow.Label {

@@ -30,11 +30,16 @@ func Vars(f *flow.Flow, ex *flow.Execution, tr *flow.TaskRun, globals, envs map[
 			"originalId": firstNonEmpty(ex.OriginalID, ex.ID),
 			"state":      string(ex.State.Current),
 		},
-		"inputs":  orEmpty(ex.Inputs),
 		"outputs": Outputs(ex),
 		"labels":  labelMap(ex.Labels),
 		"envs":    orEmpty(envs),
 		"globals": orEmpty(globals),
+	}
+	if len(ex.Inputs) > 0 || len(f.Inputs) > 0 {
+		// A flow without inputs has no `inputs` variable in Kestra, so
+		// {{inputs.x}} there reports `inputs` as the unknown name
+		// (VariablesTest#invalidVars).
+		v["inputs"] = orEmpty(ex.Inputs)
 	}
 	if f.Variables != nil {
 		v["vars"] = f.Variables

@@ -25,8 +25,21 @@ type Error struct {
 	Msg          string
 	Name         string
 	Err          error
+	// Template is the text rendered when an undefined name was met; the
+	// message then starts as Kestra's does, so users searching for it
+	// find it ("Unable to find `x` used in the expression `{{x}}` …").
+	Template string
 
 	undefined bool
+}
+
+// withTemplate records tmpl on an undefined-name error.
+func withTemplate(err error, tmpl string) error {
+	var e *Error
+	if errors.As(err, &e) && e.undefined && e.Template == "" {
+		e.Template = tmpl
+	}
+	return err
 }
 
 func newError(line, col int, format string, args ...any) *Error {
@@ -40,6 +53,9 @@ func newError(line, col int, format string, args ...any) *Error {
 }
 
 func (e *Error) Error() string {
+	if e.undefined && e.Template != "" && e.Name != "" {
+		return fmt.Sprintf("Unable to find `%s` used in the expression `%s` at line %d, column %d: %s", e.Name, e.Template, max(e.Line, 1), max(e.Column, 1), e.Msg)
+	}
 	if e.Line > 0 {
 		return fmt.Sprintf("line %d, column %d: %s", e.Line, e.Column, e.Msg)
 	}
@@ -231,7 +247,7 @@ func (e *Engine) Render(ctx context.Context, tmpl string, s *Scope) (string, err
 	st := e.newState(ctx, s)
 	st.out.Grow(len(tmpl))
 	if err := execBody(st, t.body); err != nil {
-		return "", err
+		return "", withTemplate(err, tmpl)
 	}
 	return st.out.String(), nil
 }
@@ -266,7 +282,7 @@ func (e *Engine) RenderTyped(ctx context.Context, tmpl string, s *Scope) (any, e
 	if t.single != nil {
 		v, err := t.single.eval(st)
 		if err != nil {
-			return nil, err
+			return nil, withTemplate(err, tmpl)
 		}
 		if tooLarge(v) {
 			return nil, fmt.Errorf("%w: result is too large", ErrLimit)
@@ -274,7 +290,7 @@ func (e *Engine) RenderTyped(ctx context.Context, tmpl string, s *Scope) (any, e
 		return deepNorm(v, 0), nil
 	}
 	if err := execBody(st, t.body); err != nil {
-		return nil, err
+		return nil, withTemplate(err, tmpl)
 	}
 	return st.out.String(), nil
 }

@@ -27,7 +27,7 @@ func ExampleEngine_Render() {
 	fmt.Println(err)
 	// Output:
 	// Hello WORLD, 42, none, 6 <nil>
-	// line 1, column 11: "inputs.nope" is not defined: attribute "nope" of a map does not exist
+	// Unable to find `nope` used in the expression `{{ inputs.nope }}` at line 1, column 11: "inputs.nope" is not defined: attribute "nope" of a map does not exist
 }
 
 func ExampleEngine_RenderTyped() {

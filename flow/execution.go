@@ -53,6 +53,20 @@ type TaskRunAttempt struct {
 	State StateInfo `json:"state"`
 	// WorkerID names the worker that ran the attempt; Osprey's addition.
 	WorkerID string `json:"workerId,omitempty"`
+	// Metrics are what the attempt reported (a script's
+	// ::{"metrics":[…]}:: lines), in the form of Kestra's attempt metrics.
+	Metrics []Metric `json:"metrics,omitempty"`
+}
+
+// Metric is one metric entry of a task run attempt: a counter adds Value,
+// a timer records Value seconds. Its JSON form is Kestra's
+// AbstractMetricEntry (type "counter" or "timer").
+type Metric struct {
+	Name      string            `json:"name"`
+	Type      string            `json:"type"`
+	Value     float64           `json:"value"`
+	Tags      map[string]string `json:"tags,omitempty"`
+	Timestamp time.Time         `json:"timestamp"`
 }
 
 // TaskRun is the run of one task inside an execution; loops create one per

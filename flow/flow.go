@@ -29,6 +29,9 @@ type Flow struct {
 	Disabled       bool             `json:"disabled"`
 	Deleted        bool             `json:"deleted"`
 	Source         string           `json:"-"`
+	// Warnings are what the parser accepted but will not honour, for
+	// the validate endpoint's warnings (listeners, dropped by Kestra).
+	Warnings []string `json:"-"`
 }
 
 // UID is the flow's identity across revisions: "namespace.id" is not unique

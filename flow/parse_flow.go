@@ -59,8 +59,10 @@ func (p *parser) flow(root *yaml.Node) *Flow {
 		case "namespace":
 			nsN = kv.KeyN
 			f.Namespace = p.str(path, kv.KeyN, v)
-		case "revision", "listeners":
-			// Kestra ignores a revision in the source and has dropped listeners.
+		case "revision":
+			// Kestra ignores a revision in the source.
+		case "listeners":
+			p.listeners(path, kv.KeyN, v, f)
 		case "tenantId":
 			if f.TenantID = p.str(path, kv.KeyN, v); f.TenantID != "" && !tenantRE.MatchString(f.TenantID) {
 				p.errorf(path, kv.KeyN, "tenantId %q must match %s", f.TenantID, tenantRE)
@@ -270,6 +272,7 @@ func (p *parser) labels(path string, at, v *yaml.Node) []Label {
 				continue
 			}
 			out = append(out, Label{Key: kv.Key, Value: scalarText(val)})
+			p.checkSystemLabel(joinKey(path, kv.Key), kv.KeyN, out[len(out)-1])
 		}
 	case yaml.SequenceNode:
 		for i, item := range v.Content {
@@ -302,6 +305,7 @@ func (p *parser) labels(path string, at, v *yaml.Node) []Label {
 				continue
 			}
 			out = append(out, l)
+			p.checkSystemLabel(ipath, item, l)
 		}
 	default:
 		if v.ShortTag() != "!!null" {
@@ -571,5 +575,61 @@ func (p *parser) checkItemID(article, kind, ipath string, item, idN *yaml.Node, 
 		p.errorf(joinKey(ipath, "id"), idN, "duplicate %s id %q (also at %s)", kind, id, seen[id])
 	default:
 		seen[id] = ipath
+	}
+}
+
+// listeners checks Kestra's legacy flow listeners as Kestra 0.21 did (every
+// listener has tasks, of known types) and records that they will not run:
+// Kestra removed them in 2025.1; a Flow trigger or afterExecution does the
+// same work.
+func (p *parser) listeners(path string, at, v *yaml.Node, f *Flow) {
+	items := p.list(path, at, v)
+	for i, item := range items {
+		lpath := joinIndex(path, i)
+		n := p.deref(item)
+		if n == nil || n.Kind != yaml.MappingNode {
+			p.errorf(lpath, item, "a listener must be a mapping with conditions and tasks, not %s", aKind(n))
+			continue
+		}
+		var tasksN, tasksKey *yaml.Node
+		for _, kv := range p.pairs(lpath, n) {
+			switch kv.Key {
+			case "tasks":
+				tasksN, tasksKey = p.deref(kv.Value), kv.KeyN
+			case "conditions", "description":
+				p.value(joinKey(lpath, kv.Key), "", kv.Value, nil, 0)
+			default:
+				p.unknownKey(lpath, kv.KeyN, kv.Key, []string{"conditions", "description", "tasks"}, "listener")
+			}
+		}
+		if tasksN == nil || (tasksN.Kind == yaml.SequenceNode && len(tasksN.Content) == 0) || isNull(tasksN) {
+			p.errorf(joinKey(lpath, "tasks"), orNode(tasksKey, item), "a listener needs at least one task under tasks")
+			continue
+		}
+		p.taskList(joinKey(lpath, "tasks"), tasksKey, tasksN)
+	}
+	if len(items) > 0 {
+		f.Warnings = append(f.Warnings, "listeners are ignored: Kestra removed flow listeners in 2025.1 and Osprey does not run them; "+
+			"move their tasks to afterExecution, or to a flow with a Flow trigger")
+	}
+}
+
+func orNode(a, b *yaml.Node) *yaml.Node {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+// System labels are Kestra's own (system.correlationId, system.username,
+// …); a flow may set only system.readOnly (Kestra's FlowValidator).
+const (
+	systemLabelPrefix = "system."
+	readOnlyLabel     = "system.readOnly"
+)
+
+func (p *parser) checkSystemLabel(path string, at *yaml.Node, l Label) {
+	if strings.HasPrefix(l.Key, systemLabelPrefix) && l.Key != readOnlyLabel {
+		p.errorf(path, at, "System labels can only be set by Kestra itself, offending label: %s=%s", l.Key, l.Value)
 	}
 }

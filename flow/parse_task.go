@@ -67,6 +67,11 @@ func (p *parser) task(path string, n *yaml.Node) *Task {
 		if v == nil {
 			continue
 		}
+		if kv.Key != "id" && kv.Key != "type" && isNull(v) {
+			// A property written as null is absent, as Kestra's
+			// deserialiser reads it (`defaults: null` on a Switch).
+			continue
+		}
 		kpath := joinKey(path, kv.Key)
 		t.PropPos[joinKey("", kv.Key)] = nodePos(kv.KeyN)
 		switch kv.Key {
@@ -157,6 +162,13 @@ func (p *parser) task(path string, n *yaml.Node) *Task {
 		if _, ok := t.Props["value"]; !ok {
 			p.errorf(path, at, "Switch task %q needs a value to choose a case with", t.ID)
 		}
+		empty := len(t.Children["defaults"]) == 0
+		for _, c := range t.Cases {
+			empty = empty && len(c) == 0
+		}
+		if empty && !p.hasErrorUnder(joinKey(path, "cases")) {
+			p.errorf(path, at, "%s: No task defined, neither cases or default have any tasks", t.ID)
+		}
 	}
 	return t
 }
@@ -170,6 +182,9 @@ func (p *parser) unknownType(what, typ string) string {
 	}
 	return msg
 }
+
+// isNull reports whether v is YAML's null (`~`, `null` or nothing).
+func isNull(v *yaml.Node) bool { return v.Kind == yaml.ScalarNode && v.ShortTag() == "!!null" }
 
 // children reads a property holding a list of tasks into t.Children.
 func (p *parser) children(t *Task, kv yamlPair, v *yaml.Node) {

@@ -66,3 +66,29 @@ func TestParseInvalid(t *testing.T) {
 		})
 	}
 }
+
+// TestListenersWarn: listeners that Kestra 0.21 would accept parse, and
+// the flow says they will not run (Kestra removed them in 2025.1).
+func TestListenersWarn(t *testing.T) {
+	t.Parallel()
+	src := []byte(`id: with-listeners
+namespace: osprey.tests
+tasks:
+  - id: hello
+    type: io.kestra.plugin.core.log.Log
+    message: hi
+listeners:
+  - conditions:
+      - type: io.kestra.plugin.core.condition.ExecutionStatus
+        in: [SUCCESS]
+    tasks:
+      - id: notify
+        type: io.kestra.plugin.core.log.Log
+        message: done
+`)
+	f, err := flow.Parse(src, flow.ParseOptions{Types: corpusTypes{}})
+	require.NoError(t, err)
+	require.Len(t, f.Warnings, 1)
+	require.Contains(t, f.Warnings[0], "listeners are ignored")
+	require.Len(t, f.Tasks, 1, "listener tasks never join the flow's tasks")
+}

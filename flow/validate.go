@@ -37,6 +37,7 @@ func (p *parser) checkFlow(f *Flow) {
 	if c, ok := p.types.(Canonicalizer); ok {
 		canon = c.Canonical
 	}
+	p.checkRecursion(f, canon)
 	applyDefaults(f, p.tasks, canon)
 	if p.types == nil {
 		return
@@ -251,4 +252,25 @@ func editDistance(a, b string, limit int) int {
 		prev, cur = cur, prev
 	}
 	return min(prev[len(b)], limit)
+}
+
+// subflowTypes are the executable task types that start a flow.
+var subflowTypes = []string{"io.kestra.plugin.core.flow.Subflow", "io.kestra.plugin.core.flow.Flow",
+	"io.kestra.core.tasks.flows.Subflow", "io.kestra.core.tasks.flows.Flow"}
+
+// checkRecursion refuses a Subflow that starts its own flow (written as
+// literal ids), as Kestra's FlowValidator does: each run would start
+// another, without end.
+func (p *parser) checkRecursion(f *Flow, canon func(string) string) {
+	for _, t := range p.tasks {
+		if !slices.Contains(subflowTypes, t.Type) && !slices.Contains(subflowTypes, canon(t.Type)) {
+			continue
+		}
+		ns, _ := t.Props["namespace"].(string)
+		id, _ := t.Props["flowId"].(string)
+		if ns == f.Namespace && id == f.ID {
+			p.add(&Error{Path: t.Path, Line: t.Pos.Line, Column: t.Pos.Column,
+				Message: fmt.Sprintf("Recursive call to flow [%s.%s]: task %q starts the flow it belongs to", f.Namespace, f.ID, t.ID)})
+		}
+	}
 }

@@ -84,6 +84,7 @@ func (l *Launcher) Build(f *flow.Flow, raw map[string]any, labels []flow.Label) 
 	}
 	ex := &flow.Execution{
 		ID:           id,
+		OriginalID:   id, // Kestra's: an execution is its own original until replayed
 		TenantID:     f.TenantID,
 		Namespace:    f.Namespace,
 		FlowID:       f.ID,

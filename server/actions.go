@@ -83,7 +83,12 @@ func (s *Server) actionRoutes() {
 	s.Handle("POST /executions/{executionId}/state", s.actionOrStart("state", s.changeTaskRunState))
 	s.Handle("POST /executions/{executionId}/pause", s.actionOrStart("pause", s.simpleAction(ActionPause)))
 	s.Handle("POST /executions/{executionId}/force-run", s.actionOrStart("force-run", s.simpleAction(ActionForceRun)))
+	// Kestra 2.0 moved the single-execution actions under /actions; its
+	// generated clients call these. Both forms stay served; the POST ones
+	// are dispatched by executionActions.
+	s.Handle("DELETE /executions/{executionId}/actions/kill", s.killExecutionAction)
 	s.Handle("GET /flows/{namespace}/{id}/graph", s.flowGraph)
+	s.Handle("GET /executions/{executionId}/graph", s.executionGraph)
 	s.Handle("GET /plugins", s.listPlugins)
 	s.Handle("GET /plugins/schemas/{type}", s.pluginSchema)
 	s.Handle("GET /plugins/{cls}", s.getPlugin)
@@ -318,4 +323,40 @@ func (s *Server) replayExecution(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, ne)
 	return nil
+}
+
+// executionActions serves POST /executions/{a}/{b}/{c}: Kestra's old
+// trigger path (/executions/trigger/{namespace}/{id}) and Kestra 2.0's
+// single-execution actions (/executions/{executionId}/actions/{action}).
+// Go's mux refuses the two as separate patterns (both match
+// /executions/trigger/actions/x), so one handler tells them apart, the
+// trigger path first as Kestra's router does.
+func (s *Server) executionActions(w http.ResponseWriter, r *http.Request) error {
+	first, second, third := r.PathValue("first"), r.PathValue("second"), r.PathValue("third")
+	if first == "trigger" {
+		r.SetPathValue("namespace", second)
+		r.SetPathValue("id", third)
+		return s.createExecution(w, r)
+	}
+	if second != "actions" {
+		return &Error{Status: http.StatusNotFound, Message: fmt.Sprintf("no such endpoint: POST %s", r.URL.Path)}
+	}
+	r.SetPathValue("executionId", first)
+	switch third {
+	case "resume":
+		return s.resumeExecution(w, r)
+	case "restart":
+		return s.restartExecution(w, r)
+	case "replay":
+		return s.replayExecution(w, r)
+	case "change-status":
+		return s.changeExecutionStatus(w, r)
+	case "state":
+		return s.changeTaskRunState(w, r)
+	case "pause":
+		return s.simpleAction(ActionPause)(w, r)
+	case "force-run":
+		return s.simpleAction(ActionForceRun)(w, r)
+	}
+	return &Error{Status: http.StatusNotFound, Message: fmt.Sprintf("unknown execution action %q: Osprey serves resume, restart, replay, change-status, state, pause, force-run and (DELETE) kill", third)}
 }

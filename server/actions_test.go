@@ -133,7 +133,7 @@ func newActionEnv(t *testing.T, opts ...func(*server.Options)) *actionEnv {
 		opt(&o)
 	}
 	srv := server.New(o)
-	hs := httptest.NewServer(srv.Handler())
+	hs := httptest.NewServer(server.Contract(t, srv.Handler()))
 	t.Cleanup(hs.Close)
 	return &actionEnv{st: st, x: x, url: hs.URL + "/api/v1/main"}
 }
@@ -157,7 +157,8 @@ func (e *actionEnv) subflow(t *testing.T, parentID string, st flow.State, runs .
 	now := time.Now().UTC()
 	ex := &flow.Execution{ID: flow.NewID(), Namespace: "company.team", FlowID: "f", FlowRevision: 1,
 		ParentID: parentID,
-		State:    flow.NewStateInfo(flow.StateCreated, now), Metadata: &flow.ExecutionMetadata{AttemptNumber: 1}}
+		State:    flow.NewStateInfo(flow.StateCreated, now), Metadata: &flow.ExecutionMetadata{AttemptNumber: 1, OriginalCreatedDate: &now}}
+	ex.OriginalID = ex.ID
 	ex.State.Set(flow.StateRunning, now)
 	ex.State.Set(st, now)
 	for _, r := range runs {
@@ -549,5 +550,52 @@ func TestPluginsEndpoints(t *testing.T) {
 	require.Contains(t, typ.Schema["properties"], "message")
 
 	status, _ = e.do(t, "GET", "/plugins/io.example.Nope", "", nil)
+	require.Equal(t, http.StatusNotFound, status)
+}
+
+// TestKestra2ActionPaths: the single-execution actions answer at Kestra
+// 2.0's /executions/{id}/actions/… paths too, as its generated clients
+// call them (operationIds killExecution, pauseExecution, forceRunExecution,
+// updateExecutionStatus, updateTaskRunState, restartExecution).
+func TestKestra2ActionPaths(t *testing.T) {
+	t.Parallel()
+	e := newActionEnv(t)
+	e.flow(t, threeTasks)
+
+	running := e.execution(t, flow.StateRunning, "a=RUNNING")
+	status, b := e.do(t, "POST", "/executions/"+running.ID+"/actions/pause", "", nil)
+	require.Equal(t, http.StatusOK, status, string(b))
+	e.drain(t)
+	require.Equal(t, flow.StatePaused, e.get(t, running.ID).State.Current)
+
+	queued := e.execution(t, flow.StateQueued)
+	status, b = e.do(t, "POST", "/executions/"+queued.ID+"/actions/force-run", "", nil)
+	require.Equal(t, http.StatusOK, status, string(b))
+	e.drain(t)
+	require.Equal(t, flow.StateRunning, e.get(t, queued.ID).State.Current)
+
+	status, b = e.do(t, "DELETE", "/executions/"+queued.ID+"/actions/kill", "", nil)
+	require.Equal(t, http.StatusOK, status, string(b))
+	e.drain(t)
+	require.Equal(t, flow.StateKilled, e.get(t, queued.ID).State.Current)
+
+	failed := e.execution(t, flow.StateFailed, "a=SUCCESS", "b=FAILED")
+	status, b = e.do(t, "POST", "/executions/"+failed.ID+"/actions/change-status?status=SUCCESS", "", nil)
+	require.Equal(t, http.StatusOK, status, string(b))
+	e.drain(t)
+	require.Equal(t, flow.StateSuccess, e.get(t, failed.ID).State.Current)
+
+	failed = e.execution(t, flow.StateFailed, "a=SUCCESS", "b=FAILED")
+	status, b = e.do(t, "POST", "/executions/"+failed.ID+"/actions/state", "application/json",
+		strings.NewReader(`{"taskRunId":"`+failed.TaskRunList[1].ID+`","state":"SUCCESS"}`))
+	require.Equal(t, http.StatusOK, status, string(b))
+
+	failed = e.execution(t, flow.StateFailed, "a=SUCCESS", "b=FAILED")
+	status, b = e.do(t, "POST", "/executions/"+failed.ID+"/actions/restart", "", nil)
+	require.Equal(t, http.StatusOK, status, string(b))
+	e.drain(t)
+	require.NotEqual(t, flow.StateFailed, e.get(t, failed.ID).State.Current)
+
+	status, _ = e.do(t, "POST", "/executions/nope/actions/pause", "", nil)
 	require.Equal(t, http.StatusNotFound, status)
 }

@@ -321,8 +321,25 @@ func (s *Server) searchExecutions(w http.ResponseWriter, r *http.Request) error 
 	if execs == nil {
 		execs = []*flow.Execution{}
 	}
+	for _, e := range execs {
+		// Kestra 2.0 names the tenant of every execution (its light
+		// execution model requires it); Osprey's one tenant is main.
+		e.TenantID = cmp.Or(e.TenantID, "main")
+	}
 	writeJSON(w, http.StatusOK, pagedResults[*flow.Execution]{Results: execs, Total: total})
 	return nil
+}
+
+// executionsOfFlow is Kestra's GET /executions (searchExecutionsByFlowId):
+// a flow's executions, namespace and flowId required.
+func (s *Server) executionsOfFlow(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	for _, p := range []string{"namespace", "flowId"} {
+		if q.Get(p) == "" {
+			return Errorf(http.StatusBadRequest, fmt.Sprintf("query parameter %s is required: GET /executions lists one flow's executions; use /executions/search for others", p))
+		}
+	}
+	return s.searchExecutions(w, r)
 }
 
 func queryTime(v, name string) (*time.Time, error) {
@@ -339,36 +356,69 @@ func queryTime(v, name string) (*time.Time, error) {
 // killExecution asks the runner to kill a running execution: 202, as
 // Kestra answers, since the kill completes asynchronously.
 func (s *Server) killExecution(w http.ResponseWriter, r *http.Request) error {
+	if _, err := s.kill(w, r); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusAccepted)
+	return nil
+}
+
+// killExecutionAction is Kestra 2.0's DELETE …/actions/kill: 200 with the
+// execution as the kill leaves it, where the older path answers 202.
+func (s *Server) killExecutionAction(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.kill(w, r)
+	if err != nil {
+		return err
+	}
+	if e == nil {
+		id := r.PathValue("executionId")
+		if e, _, err = s.opts.Store.Executions().Get(r.Context(), id); err != nil {
+			return fmt.Errorf("execution %s: %w", id, err)
+		}
+	}
+	// The spec's media type for this answer (Micronaut's text/json).
+	b, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("encode execution: %w", err)
+	}
+	w.Header().Set("Content-Type", "text/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
+	return nil
+}
+
+// kill sends the kill of the execution in the path; it returns the
+// execution as the kill leaves it when the runner says.
+func (s *Server) kill(w http.ResponseWriter, r *http.Request) (*flow.Execution, error) {
 	id := r.PathValue("executionId")
 	e, _, err := s.opts.Store.Executions().Get(r.Context(), id)
 	if err != nil {
-		return fmt.Errorf("execution %s: %w", id, err)
+		return nil, fmt.Errorf("execution %s: %w", id, err)
 	}
 	if e.State.Current.IsTerminal() {
-		return Errorf(http.StatusConflict, fmt.Sprintf("execution %s is already %s: there is nothing to kill", id, e.State.Current))
+		return nil, Errorf(http.StatusConflict, fmt.Sprintf("execution %s is already %s: there is nothing to kill", id, e.State.Current))
 	}
 	q := r.URL.Query()
 	cascade := true
 	if v := q.Get("isOnKillCascade"); v != "" {
 		if cascade, err = queryBool(v, "isOnKillCascade"); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	wait, err := queryBool(q.Get("wait"), "wait")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if st, ok := s.opts.Runner.(Steerer); ok {
 		// the kill as a command: it can spare subflows and be waited on
-		_, err = s.send(w, r, st, CommandParams{ExecutionID: id, Action: ActionKill, NoCascade: !cascade, Wait: wait})
+		e, err = s.send(w, r, st, CommandParams{ExecutionID: id, Action: ActionKill, NoCascade: !cascade, Wait: wait})
 	} else {
-		err = s.opts.Runner.Kill(r.Context(), id)
+		e, err = nil, s.opts.Runner.Kill(r.Context(), id)
 	}
 	if err != nil {
-		return fmt.Errorf("kill execution %s: %w", id, err)
+		return nil, fmt.Errorf("kill execution %s: %w", id, err)
 	}
-	w.WriteHeader(http.StatusAccepted)
-	return nil
+	return e, nil
 }
 
 func (s *Server) deleteExecution(w http.ResponseWriter, r *http.Request) error {

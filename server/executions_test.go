@@ -121,7 +121,7 @@ func TestCreateExecutionWaitIsBounded(t *testing.T) {
 func TestCreateExecutionOfDisabledFlow(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.createFlow(t, "id: off\nnamespace: n\ndisabled: true\n")
+	e.createFlow(t, "id: off\nnamespace: n\ndisabled: true\ntasks: [{id: t, type: io.kestra.plugin.core.log.Log, message: hi}]\n")
 	rec := e.do(t, req{method: "POST", path: "/api/v1/main/executions/n/off"})
 	requireError(t, rec, 409, "disabled")
 }

@@ -62,7 +62,9 @@ func (r *fakeRunner) Start(ctx context.Context, p StartParams) (*flow.Execution,
 	e := &flow.Execution{
 		ID: uuid.NewString(), Namespace: p.Flow.Namespace, FlowID: p.Flow.ID, FlowRevision: p.Flow.Revision,
 		Inputs: p.Inputs, Labels: p.Labels, State: flow.NewStateInfo(flow.StateCreated, now),
+		Metadata: &flow.ExecutionMetadata{AttemptNumber: 1, OriginalCreatedDate: &now},
 	}
+	e.OriginalID = e.ID // as launch.Start
 	if err := r.st.Executions().Create(ctx, e); err != nil {
 		return nil, err
 	}

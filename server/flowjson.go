@@ -34,6 +34,11 @@ func flowJSON(f *flow.Flow, source string, withSource bool) (map[string]any, err
 			if err != nil {
 				return nil, err
 			}
+			for _, k := range []string{"defaults", "prefill"} {
+				if v, ok := m[k]; ok {
+					m[k] = propertyJSON(v)
+				}
+			}
 			ins = append(ins, m)
 		}
 		out["inputs"] = ins
@@ -52,7 +57,25 @@ func flowJSON(f *flow.Flow, source string, withSource bool) (map[string]any, err
 	if withSource {
 		out["source"] = source
 	}
+	// Kestra's drafts; Osprey has none, and the spec's Flow requires it.
+	out["draft"] = false
 	return out, nil
+}
+
+// propertyJSON shapes an input's defaults or prefill as the spec's
+// Property_Object_ (an object or a string): a number, a boolean or a list
+// is answered as its JSON text ("42", "true", "[1,2]"), which is how a
+// flow may write it too and how Kestra's generated clients read it.
+func propertyJSON(v any) any {
+	switch v.(type) {
+	case nil, string, map[string]any:
+		return v
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
 }
 
 // tasksJSON renders a task list; it is never null, as Kestra's isn't.

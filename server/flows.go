@@ -298,6 +298,7 @@ func (s *Server) validateOne(index int, doc string, lineOffset int) validation {
 	f, err := s.parse([]byte(doc))
 	if f != nil {
 		v.Flow, v.Namespace = f.ID, f.Namespace
+		v.Warnings = append(v.Warnings, f.Warnings...)
 	} else {
 		v.Flow, v.Namespace = identify(doc)
 	}

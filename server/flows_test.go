@@ -149,8 +149,8 @@ func TestSearchFlows(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	for _, src := range []string{
-		"id: a1\nnamespace: company.team\n", "id: a2\nnamespace: company.team\n",
-		"id: b1\nnamespace: company.team.sub\n", "id: c1\nnamespace: other\n",
+		"id: a1\nnamespace: company.team\ntasks: [{id: t, type: io.kestra.plugin.core.log.Log, message: hi}]\n", "id: a2\nnamespace: company.team\ntasks: [{id: t, type: io.kestra.plugin.core.log.Log, message: hi}]\n",
+		"id: b1\nnamespace: company.team.sub\ntasks: [{id: t, type: io.kestra.plugin.core.log.Log, message: hi}]\n", "id: c1\nnamespace: other\ntasks: [{id: t, type: io.kestra.plugin.core.log.Log, message: hi}]\n",
 	} {
 		e.createFlow(t, src)
 	}

@@ -98,6 +98,16 @@ func (es *eventStream) send(id string, v any) error {
 	return es.rc.Flush()
 }
 
+// marker writes an event with an id and no data: it moves the stream's
+// last event id (readers that watch ids see it) but is not dispatched as
+// a message by SSE clients.
+func (es *eventStream) marker(id string) error {
+	if _, err := fmt.Fprintf(es.w, "id: %s\n\n", id); err != nil {
+		return fmt.Errorf("write event: %w", err)
+	}
+	return es.rc.Flush()
+}
+
 // comment writes a keep-alive comment that clients ignore.
 func (es *eventStream) comment() error {
 	if _, err := fmt.Fprint(es.w, ": keep-alive\n\n"); err != nil {

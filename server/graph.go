@@ -92,6 +92,27 @@ func (s *Server) flowGraph(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// executionGraph is the graph of the flow revision an execution ran
+// (Kestra's GET /executions/{executionId}/graph). Osprey draws the flow's
+// structure; it does not expand subflows (the subflows parameter).
+func (s *Server) executionGraph(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("executionId")
+	e, _, err := s.opts.Store.Executions().Get(r.Context(), id)
+	if err != nil {
+		return fmt.Errorf("execution %s: %w", id, err)
+	}
+	rec, err := s.opts.Store.Flows().Get(r.Context(), e.Namespace, e.FlowID, e.FlowRevision)
+	if err != nil {
+		return fmt.Errorf("flow %s.%s revision %d of execution %s: %w", e.Namespace, e.FlowID, e.FlowRevision, id, err)
+	}
+	f, err := s.parse([]byte(rec.Source))
+	if err != nil {
+		return &Error{Status: http.StatusUnprocessableEntity, Message: fmt.Sprintf("flow %s.%s revision %d is invalid: %v", e.Namespace, e.FlowID, rec.Revision, err)}
+	}
+	writeJSON(w, http.StatusOK, buildGraph(f))
+	return nil
+}
+
 // graphBuilder accumulates a FlowGraph. Task uids are the ids of the
 // enclosing flowables and the task joined by dots (ids cannot hold a dot);
 // a cluster's start and end nodes add ":start" and ":end" (nor a colon),

@@ -249,3 +249,35 @@ func drawGraphs(t *testing.T, files []string) {
 	}
 	require.Positive(t, drawn)
 }
+
+// TestExecutionGraphAndList: GET /executions/{id}/graph draws the flow
+// revision the execution ran, and GET /executions lists one flow's
+// executions (Kestra's searchExecutionsByFlowId).
+func TestExecutionGraphAndList(t *testing.T) {
+	t.Parallel()
+	e := newActionEnv(t)
+	e.flow(t, threeTasks)
+	ex := e.execution(t, flow.StateFailed, "a=SUCCESS", "b=FAILED")
+
+	status, b := e.do(t, "GET", "/executions/"+ex.ID+"/graph", "", nil)
+	require.Equal(t, http.StatusOK, status, string(b))
+	var g graphJSON
+	require.NoError(t, json.Unmarshal(b, &g))
+	_, _, ok := g.edge("a", "b")
+	require.True(t, ok, "the graph of the execution's flow: a then b")
+	status, _ = e.do(t, "GET", "/executions/nope/graph", "", nil)
+	require.Equal(t, http.StatusNotFound, status)
+
+	status, b = e.do(t, "GET", "/executions?namespace=company.team&flowId=f", "", nil)
+	require.Equal(t, http.StatusOK, status, string(b))
+	var page struct {
+		Results []flow.Execution `json:"results"`
+		Total   int              `json:"total"`
+	}
+	require.NoError(t, json.Unmarshal(b, &page))
+	require.Equal(t, 1, page.Total)
+	require.Equal(t, ex.ID, page.Results[0].ID)
+	status, b = e.do(t, "GET", "/executions?namespace=company.team", "", nil)
+	require.Equal(t, http.StatusBadRequest, status)
+	require.Contains(t, string(b), "flowId is required")
+}

@@ -16,6 +16,7 @@ import (
 
 // kvEntry is one key of a namespace as Kestra lists it.
 type kvEntry struct {
+	Namespace      string     `json:"namespace,omitempty"`
 	Key            string     `json:"key"`
 	Description    string     `json:"description,omitempty"`
 	CreationDate   time.Time  `json:"creationDate"`
@@ -37,10 +38,55 @@ func (s *Server) listKV(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := make([]kvEntry, len(list))
 	for i, e := range list {
-		out[i] = kvEntry{Key: e.Key, Description: e.Description, CreationDate: e.Created, UpdateDate: e.Updated, ExpirationDate: e.Expires}
+		out[i] = entryJSON(e)
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// listAllKV is Kestra's GET /kv (listAllKeys): every namespace's live
+// entries, paged, by namespace then key.
+func (s *Server) listAllKV(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	page, size, err := paging(q.Get("page"), q.Get("size"))
+	if err != nil {
+		return err
+	}
+	list, err := s.opts.Store.KV().List(r.Context(), "")
+	if err != nil {
+		return err
+	}
+	out := []kvEntry{}
+	from := min((page-1)*size, len(list))
+	for _, e := range list[from:min(from+size, len(list))] {
+		out = append(out, entryJSON(e))
+	}
+	writeJSON(w, http.StatusOK, pagedResults[kvEntry]{Results: out, Total: len(list)})
+	return nil
+}
+
+// listInheritedKV is Kestra's GET /namespaces/{namespace}/kv/inheritance:
+// the live entries of the namespace's parents (acme.team.etl: acme.team,
+// then acme), each with its namespace.
+func (s *Server) listInheritedKV(w http.ResponseWriter, r *http.Request) error {
+	out := []kvEntry{}
+	ns := r.PathValue("namespace")
+	for i := strings.LastIndexByte(ns, '.'); i > 0; i = strings.LastIndexByte(ns, '.') {
+		ns = ns[:i]
+		list, err := s.opts.Store.KV().List(r.Context(), ns)
+		if err != nil {
+			return err
+		}
+		for _, e := range list {
+			out = append(out, entryJSON(e))
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func entryJSON(e store.KVRecord) kvEntry {
+	return kvEntry{Namespace: e.Namespace, Key: e.Key, Description: e.Description, CreationDate: e.Created, UpdateDate: e.Updated, ExpirationDate: e.Expires}
 }
 
 // getKV answers one entry's typed value.

@@ -87,3 +87,34 @@ func TestNamespaceAllowedNamespaces(t *testing.T) {
 		require.Contains(t, rec.Body.String(), bad.want)
 	}
 }
+
+// TestKVListings: GET /kv lists every namespace's entries, paged (Kestra's
+// listAllKeys); GET /namespaces/{ns}/kv/inheritance lists the parents'
+// entries, nearest parent first.
+func TestKVListings(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, p := range []string{"company/kv/root", "company.team/kv/mid", "company.team.etl/kv/own", "other/kv/elsewhere"} {
+		rec := e.do(t, req{method: "PUT", path: "/api/v1/main/namespaces/" + p, body: `"v"`})
+		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	}
+	type entry struct {
+		Namespace string `json:"namespace"`
+		Key       string `json:"key"`
+	}
+	rec := e.do(t, req{method: "GET", path: "/api/v1/main/kv?size=3"})
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	var page struct {
+		Results []entry `json:"results"`
+		Total   int     `json:"total"`
+	}
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &page))
+	require.Equal(t, 4, page.Total)
+	require.Equal(t, []entry{{"company", "root"}, {"company.team", "mid"}, {"company.team.etl", "own"}}, page.Results)
+
+	rec = e.do(t, req{method: "GET", path: "/api/v1/main/namespaces/company.team.etl/kv/inheritance"})
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	var inherited []entry
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &inherited))
+	require.Equal(t, []entry{{"company.team", "mid"}, {"company", "root"}}, inherited)
+}

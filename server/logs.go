@@ -84,9 +84,9 @@ func (s *Server) downloadLogs(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// followLogs streams log entries as "progress" events after an empty
-// "start" event, and ends with an "end" event once the execution is
-// terminal and every entry was sent.
+// followLogs streams log entries as "progress" events after a "start"
+// marker, and ends with an "end" marker once the execution is terminal and
+// every entry was sent; markers have an id and no data.
 func (s *Server) followLogs(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("executionId")
 	lq, err := logQuery(id, r.URL.Query())
@@ -100,9 +100,11 @@ func (s *Server) followLogs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return nil //nolint:nilerr // headers are gone; the client left
 	}
-	// Kestra opens with an empty "start" entry so clients see the stream
-	// is live before the first line arrives.
-	if err := es.send("start", struct{}{}); err != nil {
+	// A "start" marker tells clients the stream is live before the first
+	// line arrives. It carries no data: an SSE event without data is not
+	// dispatched, so Kestra's generated clients, which read every data
+	// as a log entry, never see an empty one.
+	if err := es.marker("start"); err != nil {
 		return nil //nolint:nilerr // the client left
 	}
 	const batch = 500
@@ -131,7 +133,7 @@ func (s *Server) followLogs(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 		if terminal {
-			return true, es.send("end", struct{}{})
+			return true, es.marker("end")
 		}
 		return false, nil
 	}, es.comment)

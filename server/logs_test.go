@@ -175,6 +175,8 @@ func TestFollowLogs(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(events[1].data), &le))
 	require.Equal(t, "hello from hello", le.Message)
 	require.Equal(t, "end", events[2].id)
+	require.Empty(t, events[0].data, "the start marker carries no data a client could read as a log entry")
+	require.Empty(t, events[2].data, "nor does the end marker")
 }
 
 func TestFollowStopsWhenClientLeaves(t *testing.T) {

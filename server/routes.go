@@ -13,9 +13,13 @@ func (s *Server) routes() {
 	s.Handle("GET /flows/{namespace}/{id}/revisions", s.flowRevisions)
 
 	s.Handle("POST /executions/{namespace}/{id}", s.createExecution)
-	// Kestra's path before 0.15, still used by older scripts.
-	s.Handle("POST /executions/trigger/{namespace}/{id}", s.createExecution)
+	// POST /executions/trigger/{namespace}/{id} (Kestra's path before 0.15,
+	// still used by older scripts) and Kestra 2.0's
+	// /executions/{executionId}/actions/… overlap: one pattern, see
+	// executionActions.
+	s.Handle("POST /executions/{first}/{second}/{third}", s.executionActions)
 	s.Handle("GET /executions/search", s.searchExecutions)
+	s.Handle("GET /executions", s.executionsOfFlow)
 	s.Handle("GET /executions/{executionId}", s.getExecution)
 	s.Handle("DELETE /executions/{executionId}", s.deleteExecution)
 	s.Handle("GET /executions/{executionId}/follow", s.followExecution)
@@ -28,6 +32,8 @@ func (s *Server) routes() {
 	s.Handle("PUT /namespaces/{namespace}", s.putNamespace)
 
 	s.Handle("GET /namespaces/{namespace}/kv", s.listKV)
+	s.Handle("GET /namespaces/{namespace}/kv/inheritance", s.listInheritedKV)
+	s.Handle("GET /kv", s.listAllKV)
 	s.Handle("GET /namespaces/{namespace}/kv/{key}", s.getKV)
 	s.Handle("PUT /namespaces/{namespace}/kv/{key}", s.putKV)
 	s.Handle("DELETE /namespaces/{namespace}/kv/{key}", s.deleteKV)

@@ -223,7 +223,9 @@ func (h secretHandlers) put(w http.ResponseWriter, r *http.Request) error {
 	if err := h.m.Put(r.Context(), p); err != nil {
 		return secretError(err)
 	}
-	writeJSON(w, http.StatusOK, metaJSON(secrets.Meta{Namespace: ns, Key: body.Key, Description: body.Description, Tags: tags}))
+	// Kestra's spec (putSecrets) answers a list of secret metadata: the
+	// secret written, alone.
+	writeJSON(w, http.StatusOK, []any{metaJSON(secrets.Meta{Namespace: ns, Key: body.Key, Description: body.Description, Tags: tags})})
 	return nil
 }
 
@@ -250,13 +252,14 @@ func (h secretHandlers) patch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return secretError(err)
 	}
+	// A list, as the spec says of patchSecret: the secret patched, alone.
 	for _, m := range list {
 		if m.Key == key {
-			writeJSON(w, http.StatusOK, metaJSON(m))
+			writeJSON(w, http.StatusOK, []any{metaJSON(m)})
 			return nil
 		}
 	}
-	writeJSON(w, http.StatusOK, metaJSON(secrets.Meta{Namespace: ns, Key: key}))
+	writeJSON(w, http.StatusOK, []any{metaJSON(secrets.Meta{Namespace: ns, Key: key})})
 	return nil
 }
 

@@ -37,7 +37,7 @@ func call(t *testing.T, e *env, method, path, body string) (int, string) {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	rec := httptest.NewRecorder()
-	e.srv.Handler().ServeHTTP(rec, req)
+	Contract(t, e.srv.Handler()).ServeHTTP(rec, req)
 	out := rec.Body.String()
 	require.NotContains(t, out, apiValue, "%s %s returned a secret value", method, path)
 	return rec.Code, out
@@ -49,7 +49,8 @@ func TestSecretsAPI(t *testing.T) {
 	put := `{"key":"DB_PASSWORD","value":"` + apiValue + `","description":"primary db","tags":[{"key":"team","value":"data"}]}`
 	code, body := call(t, e, "PUT", "/api/v1/main/namespaces/company.team/secrets", put)
 	require.Equal(t, http.StatusOK, code, body)
-	require.JSONEq(t, `{"namespace":"company.team","key":"DB_PASSWORD","description":"primary db","tags":[{"key":"team","value":"data"}]}`, body)
+	require.JSONEq(t, `[{"namespace":"company.team","key":"DB_PASSWORD","description":"primary db","tags":[{"key":"team","value":"data"}]}]`, body,
+		"a list, as Kestra's spec says of putSecrets")
 	v, err := m.Get(t.Context(), "company.team.etl", "DB_PASSWORD")
 	require.NoError(t, err)
 	require.Equal(t, apiValue, v, "the value landed in the backend")
@@ -78,6 +79,7 @@ func TestSecretsAPI(t *testing.T) {
 
 	code, body = call(t, e, "PATCH", "/api/v1/main/namespaces/company.team/secrets/DB_PASSWORD", `{"description":"replica"}`)
 	require.Equal(t, http.StatusOK, code, body)
+	require.True(t, strings.HasPrefix(body, "["), "a list, as the spec says of patchSecret: %s", body)
 	require.Contains(t, body, `"description":"replica"`)
 	require.Contains(t, body, `"team"`, "tags are kept when the patch has none")
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"strings"
 	"time"
@@ -144,6 +145,21 @@ type triggerContext struct {
 type triggerItem struct {
 	AbstractTrigger map[string]any `json:"abstractTrigger"`
 	TriggerContext  triggerContext `json:"triggerContext"`
+	// Trigger and State are the same in Kestra 2.0's shape
+	// (ApiTriggerAndState), which its generated clients read.
+	Trigger map[string]any  `json:"trigger"`
+	State   apiTriggerState `json:"state"`
+}
+
+// apiTriggerState is Kestra 2.0's ApiTriggerState.
+type apiTriggerState struct {
+	Namespace          string     `json:"namespace"`
+	FlowID             string     `json:"flowId"`
+	TriggerID          string     `json:"triggerId"`
+	UpdatedAt          time.Time  `json:"updatedAt"`
+	NextEvaluationDate *time.Time `json:"nextEvaluationDate,omitempty"`
+	LastTriggeredDate  *time.Time `json:"lastTriggeredDate,omitempty"`
+	Disabled           bool       `json:"disabled"`
 }
 
 // search lists the triggers of every flow (or of one), with their state;
@@ -200,7 +216,18 @@ func (s *Server) searchTriggers(w http.ResponseWriter, r *http.Request) error {
 					at[k] = v
 				}
 			}
-			items = append(items, triggerItem{AbstractTrigger: at, TriggerContext: tc})
+			state := apiTriggerState{Namespace: f.Namespace, FlowID: f.ID, TriggerID: t.ID, UpdatedAt: st.Updated,
+				NextEvaluationDate: tc.NextExecutionDate, LastTriggeredDate: st.Last, Disabled: tc.Disabled}
+			if state.UpdatedAt.IsZero() {
+				state.UpdatedAt = time.Now().UTC() // never fired nor changed: as of now
+			}
+			trig := maps.Clone(at)
+			if _, ok := trig["when"]; !ok {
+				// Kestra 2.0's gate expression, required by its model: a
+				// trigger without one always fires.
+				trig["when"] = "true"
+			}
+			items = append(items, triggerItem{AbstractTrigger: at, TriggerContext: tc, Trigger: trig, State: state})
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"results": items, "total": len(items)})

@@ -30,7 +30,7 @@ func (f *fakeWebhooks) Webhook(_ context.Context, ns, id, key string, req trigge
 	f.mu.Unlock()
 	switch key {
 	case "ok":
-		return &flow.Execution{ID: "ex1", Namespace: ns, FlowID: id, FlowRevision: 1, State: flow.StateInfo{Current: flow.StateCreated}}, nil
+		return &flow.Execution{ID: "ex1", Namespace: ns, FlowID: id, FlowRevision: 1, State: flow.NewStateInfo(flow.StateCreated, time.Now())}, nil
 	case "no":
 		return nil, nil
 	case "off":

@@ -371,7 +371,8 @@ type KVStore interface {
 	// store.
 	Put(ctx context.Context, r KVRecord) error
 	Get(ctx context.Context, namespace, key string) (KVRecord, error)
-	// List lists the live entries of a namespace, by key.
+	// List lists the live entries of a namespace, by key; namespace ""
+	// lists every namespace's, by namespace then key.
 	List(ctx context.Context, namespace string) ([]KVRecord, error)
 	// Delete removes an entry; ErrNotFound when there is none (or it has
 	// expired).

@@ -104,6 +104,16 @@ func (f switchTask) Resolve(s *engine.Scope, p *flow.TaskRun) (engine.Outcome, e
 	if !ok {
 		tasks = f.t.Children["defaults"]
 	}
+	if len(tasks) == 0 {
+		// Nothing to run is a failure in Kestra (FlowableUtils.resolveState),
+		// softened by allowFailure/allowWarning like any other.
+		if p.Error == "" {
+			p.Error = fmt.Sprintf("No task found: no case matches %q and there are no defaults", v)
+			s.Log(p, "WARN", fmt.Sprintf("No task found on flow '%s.%s', task '%s', execution '%s': no case matches %q and there are no defaults",
+				s.Execution().Namespace, s.Execution().FlowID, p.TaskID, s.Execution().ID, v))
+		}
+		return engine.Outcome{Done: true, State: flow.StateFailed}, nil
+	}
 	c := f.t.Children
 	return s.Sequential(p, tasks, c["errors"], c["finally"]), nil
 }

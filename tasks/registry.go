@@ -188,6 +188,8 @@ var legacyAliases = func() map[string]string {
 		"io.kestra.core.tasks.executions.Labels":        pLabels,
 		"io.kestra.core.tasks.flows.Sleep":              pSleep,
 		"io.kestra.plugin.fs.http.Request":              pHTTPRequest,
+		"io.kestra.plugin.fs.http.Trigger":              pHTTPTrigger,
+		"io.kestra.core.tasks.trigger.Toggle":           pToggle,
 		"io.kestra.core.tasks.scripts.Bash":             pShell,
 		"io.kestra.core.models.triggers.types.Schedule": pSchedule,
 		"io.kestra.core.models.triggers.types.Flow":     pFlowTrigger,

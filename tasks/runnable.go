@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ospreyhq/osprey/engine"
@@ -198,8 +199,9 @@ func (l *Labels) Run(ctx context.Context, rc *worker.RunContext) (map[string]any
 		if l.Key == "" {
 			return nil, fmt.Errorf("labels: a label has an empty key")
 		}
-		if l.Key == "system.correlationId" {
-			return nil, fmt.Errorf("labels: system.correlationId cannot be changed")
+		if strings.HasPrefix(l.Key, "system.") {
+			// Kestra's Labels task: none can be set at run time.
+			return nil, fmt.Errorf("System labels can only be set by Kestra itself, offending label: %s=%s", l.Key, l.Value)
 		}
 	}
 	rc.SetLabels(out)

@@ -444,9 +444,35 @@ func (p *lineParser) line(l, level string) {
 	for _, e := range k.Logs {
 		p.env.Log(e.Level, e.Message)
 	}
+	p.metrics(k)
+}
+
+// metricSink is implemented by the worker's RunContext: metrics kept on
+// the task run's attempt.
+type metricSink interface {
+	Metric(m flow.Metric)
+}
+
+// metrics hands a line's metrics to the run, as Kestra's counters and
+// timers; a metric without a name or a numeric value is a warning.
+func (p *lineParser) metrics(k kestraLine) {
+	sink, _ := p.env.(metricSink)
 	for _, mt := range k.Metrics {
-		// Metrics have no store yet; keep them visible in the log.
-		p.env.Log("DEBUG", fmt.Sprintf("metric %s %s=%s %v", strings.ToLower(mt.Type), mt.Name, str(mt.Value), mt.Tags))
+		v, ok := mt.Value.(float64)
+		typ := strings.ToLower(mt.Type)
+		if !ok || mt.Name == "" || (typ != "counter" && typ != "timer") {
+			p.env.Log("WARN", fmt.Sprintf("Invalid metric %q: a metric needs a name, a type (counter or timer) and a numeric value", mt.Name))
+			continue
+		}
+		if sink == nil {
+			p.env.Log("DEBUG", fmt.Sprintf("metric %s %s=%s %v", typ, mt.Name, str(mt.Value), mt.Tags))
+			continue
+		}
+		tags := mt.Tags
+		if len(tags) == 0 {
+			tags = nil
+		}
+		sink.Metric(flow.Metric{Name: mt.Name, Type: typ, Value: v, Tags: tags})
 	}
 }
 

@@ -88,6 +88,8 @@ func coreSpecs() []*Spec {
 		specs = append(specs, &Spec{Type: "io.kestra.plugin.core.condition." + n, Kind: KindCondition})
 	}
 	specs = append(specs, ioSpecs()...)
+	specs = append(specs, scriptSpecs()...)
+	specs = append(specs, runnable[Toggle](pToggle, toggleProps, checkToggle))
 	specs = append(specs, kvSpecs()...)
 	specs = append(specs, storageSpecs()...)
 	return specs

@@ -46,12 +46,19 @@ type RunContext struct {
 	Storage storage.Storage
 	// Logs is the store's execution logs, for log.Fetch.
 	Logs store.LogStore
+	// Flows and Triggers are the store's flows and trigger states, for
+	// core.trigger.Toggle.
+	Flows    store.FlowStore
+	Triggers store.TriggerStore
 
 	renderer  Renderer
 	processes *taskproc.Runner
 	logs      *logBuffer
 	labels    []flow.Label
 	mask      func(string) string
+
+	metricsMu sync.Mutex
+	metrics   []flow.Metric
 }
 
 // Processes is the runner of task processes (script tasks): the server's
@@ -105,6 +112,17 @@ func (rc *RunContext) HoldsSecret(s string) bool {
 
 // SetLabels asks the executor to set execution labels (the Labels task).
 func (rc *RunContext) SetLabels(ls []flow.Label) { rc.labels = append(rc.labels, ls...) }
+
+// Metric records a metric of the attempt (a script's counter or timer).
+// Safe for concurrent use: a script's stdout and stderr are read at once.
+func (rc *RunContext) Metric(m flow.Metric) {
+	rc.metricsMu.Lock()
+	defer rc.metricsMu.Unlock()
+	if m.Timestamp.IsZero() {
+		m.Timestamp = time.Now().UTC()
+	}
+	rc.metrics = append(rc.metrics, m)
+}
 
 // rank orders levels; an empty threshold lets everything through.
 func rank(l string) int {
@@ -183,5 +201,28 @@ func (b *logBuffer) take() []flow.LogEntry {
 	defer b.mu.Unlock()
 	out := b.entries
 	b.entries = nil
+	return out
+}
+
+// maskedMetrics returns the recorded metrics with secret values masked in
+// names and tags: they are stored with the execution.
+func (rc *RunContext) maskedMetrics(mask func(string) string) []flow.Metric {
+	rc.metricsMu.Lock()
+	defer rc.metricsMu.Unlock()
+	out := make([]flow.Metric, 0, len(rc.metrics))
+	for _, m := range rc.metrics {
+		m.Name = mask(m.Name)
+		if len(m.Tags) > 0 {
+			tags := make(map[string]string, len(m.Tags))
+			for k, v := range m.Tags {
+				tags[mask(k)] = mask(v)
+			}
+			m.Tags = tags
+		}
+		out = append(out, m)
+	}
+	if len(out) == 0 {
+		return nil
+	}
 	return out
 }

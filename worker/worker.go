@@ -115,6 +115,26 @@ type metrics struct {
 	claimed  prometheus.Counter
 	running  prometheus.Gauge
 	duration *prometheus.HistogramVec
+	// taskCounter and taskTimer export the metrics tasks report
+	// (Kestra.counter, Kestra.timer), by flow, task and metric name.
+	taskCounter *prometheus.CounterVec
+	taskTimer   *prometheus.HistogramVec
+}
+
+// observeTask exports a task run's metrics. Tags are not labels: their
+// keys differ from task to task and Prometheus needs fixed label names;
+// they stay on the attempt in the execution.
+func (m metrics) observeTask(tr *flow.TaskRun, ms []flow.Metric) {
+	for _, x := range ms {
+		switch x.Type {
+		case "counter":
+			if x.Value >= 0 {
+				m.taskCounter.WithLabelValues(tr.Namespace, tr.FlowID, tr.TaskID, x.Name).Add(x.Value)
+			}
+		case "timer":
+			m.taskTimer.WithLabelValues(tr.Namespace, tr.FlowID, tr.TaskID, x.Name).Observe(x.Value)
+		}
+	}
 }
 
 func newMetrics(reg prometheus.Registerer, threads int) metrics {
@@ -126,12 +146,18 @@ func newMetrics(reg prometheus.Registerer, threads int) metrics {
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "osprey", Subsystem: "worker",
 			Name: "task_duration_seconds", Help: "How long task runs took, by final state.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 4, 10)}, []string{"state"}),
+		taskCounter: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "osprey", Subsystem: "task",
+			Name: "counter_total", Help: "Counters reported by task runs (a script's Kestra.counter), summed."},
+			[]string{"namespace", "flow_id", "task_id", "metric"}),
+		taskTimer: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "osprey", Subsystem: "task",
+			Name: "timer_seconds", Help: "Timers reported by task runs (a script's Kestra.timer).",
+			Buckets: prometheus.ExponentialBuckets(0.01, 4, 10)}, []string{"namespace", "flow_id", "task_id", "metric"}),
 	}
 	if reg != nil {
 		threadsGauge := prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "osprey", Subsystem: "worker",
 			Name: "threads", Help: "Task runs this worker runs at once (--worker-thread)."})
 		threadsGauge.Set(float64(threads))
-		reg.MustRegister(m.claimed, m.running, m.duration, threadsGauge)
+		reg.MustRegister(m.claimed, m.running, m.duration, threadsGauge, m.taskCounter, m.taskTimer)
 	}
 	return m
 }
@@ -461,6 +487,7 @@ func (w *Worker) execute(ctx context.Context, j store.Job) (res engine.Result, l
 	rc := &RunContext{
 		// Lost runs come first in the task run's attempts.
 		Task: t, TaskRun: p.TaskRun, Attempt: p.Attempt + j.Lost, Vars: p.Vars, TmpDir: tmp, WorkerID: w.opts.ID, KV: w.opts.Store.KV(), Files: w.opts.Store.Files(), Storage: w.opts.Storage, Logs: w.opts.Store.Logs(),
+		Flows: w.opts.Store.Flows(), Triggers: w.opts.Store.Triggers(),
 		renderer: w.opts.Renderers.ForJob(m.Add), logs: buf, mask: m.Mask, processes: w.opts.Processes,
 	}
 	defer os.RemoveAll(tmp)
@@ -484,6 +511,8 @@ func (w *Worker) execute(ctx context.Context, j store.Job) (res engine.Result, l
 		// labels are stored with the execution and shown by the API
 		res.Labels = append(res.Labels, flow.Label{Key: m.Mask(l.Key), Value: m.Mask(l.Value)})
 	}
+	res.Metrics = rc.maskedMetrics(m.Mask)
+	w.metrics.observeTask(rc.TaskRun, res.Metrics)
 	if err != nil {
 		msg := err.Error()
 		if errors.Is(err, context.Canceled) {

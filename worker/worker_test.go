@@ -39,6 +39,14 @@ func (f fakeTask) Run(ctx context.Context, rc *worker.RunContext) (map[string]an
 		}
 		rc.Log("INFO", "last line")
 		return nil, nil
+	case "measures":
+		v, err := rc.Render(ctx, "{{ pw }}")
+		if err != nil {
+			return nil, err
+		}
+		rc.Metric(flow.Metric{Name: "rows", Type: "counter", Value: 3, Tags: map[string]string{"key": v}})
+		rc.Metric(flow.Metric{Name: "load", Type: "timer", Value: 0.5})
+		return nil, nil
 	case "leaks":
 		v, err := rc.Render(ctx, "{{ pw }}")
 		if err != nil {
@@ -189,6 +197,17 @@ func TestWorkerOutcomes(t *testing.T) {
 			}
 		})
 		require.Equal(t, flow.StateKilled, r.State)
+	})
+	t.Run("metrics are kept with the attempt's result, masked", func(t *testing.T) {
+		t.Parallel()
+		r, _ := runJob(t, "measures", "")
+		require.Equal(t, flow.StateSuccess, r.State)
+		require.Len(t, r.Metrics, 2)
+		require.Equal(t, "rows", r.Metrics[0].Name)
+		require.Equal(t, 3.0, r.Metrics[0].Value)
+		require.Equal(t, map[string]string{"key": "******"}, r.Metrics[0].Tags)
+		require.Equal(t, "timer", r.Metrics[1].Type)
+		require.False(t, r.Metrics[1].Timestamp.IsZero())
 	})
 	t.Run("secrets are masked in logs, outputs and errors", func(t *testing.T) {
 		t.Parallel()

@@ -289,12 +289,41 @@ func runCase(ctx context.Context, newSys NewSystem, env *Env, sources map[string
 			res.Problems = append(res.Problems, fmt.Sprintf("executions: %d, want %d", len(all), *n))
 		}
 	}
-	cr.refreshLogs(ctx, v)
+	cr.awaitLogs(ctx, v, c.Asserts)
 	cr.recordAll(ctx, v)
 	cr.assertAll(v, c.Asserts)
 	cr.related(ctx, v)
 	res.Pass = len(res.Problems) == 0
 	return res
+}
+
+// awaitLogs reads the execution's log, again for a few seconds while an
+// assert on a log line does not hold yet: the executor appends its own
+// lines just after the step that ended the execution, and Kestra's tests
+// wait for log lines the same way (TestsUtils.awaitLog).
+func (cr *caseRun) awaitLogs(ctx context.Context, v *view, asserts []Assert) {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		cr.refreshLogs(ctx, v)
+		pending := false
+		for _, a := range asserts {
+			if !strings.HasPrefix(a.Target, "log(") || a.Op == "absent" {
+				continue
+			}
+			got, err := v.resolve(a.Target)
+			if err == nil && check(a, got, cr.substitute(v, a.Value)) != "" {
+				pending = true
+			}
+		}
+		if !pending || time.Now().After(deadline) || ctx.Err() != nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 func taskIDs(ex *flow.Execution) string {

@@ -281,7 +281,7 @@ FROM kv WHERE namespace = $1 AND key = $2 AND (expires IS NULL OR expires > $3);
 
 -- name: kvList
 SELECT namespace, key, tenant_id, type, value, description, expires, created, updated
-FROM kv WHERE namespace = $1 AND (expires IS NULL OR expires > $2) ORDER BY key;
+FROM kv WHERE ($1 = '' OR namespace = $1) AND (expires IS NULL OR expires > $2) ORDER BY namespace, key;
 
 -- name: kvDelete
 -- Removes the row even when it has expired, and says whether it was live.

@@ -135,6 +135,15 @@ func testKVList(t *testing.T, s store.Store) {
 	require.Equal(t, []string{"a"}, keys("acme.team"))
 	require.Empty(t, keys("nowhere"))
 
+	all, err := kv.List(ctx, "")
+	require.NoError(t, err)
+	var where []string
+	for _, r := range all {
+		where = append(where, r.Namespace+"/"+r.Key)
+	}
+	require.Equal(t, []string{"acme/B", "acme/a", "acme/b", "acme/soon", "acme.team/a", "other/z"}, where,
+		"every namespace, by namespace then key")
+
 	clock.Advance(time.Minute)
 	require.Equal(t, []string{"B", "a", "b"}, keys("acme"), "an entry leaves the list when it expires")
 }
