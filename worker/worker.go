@@ -435,7 +435,7 @@ func (w *Worker) run(ctx context.Context, j store.Job) {
 		w.log.ErrorContext(ctx, "encode result", "job", j.ID, "err", err)
 		return
 	}
-	if err := st.Queue().Complete(context.WithoutCancel(ctx), w.opts.ID, j.ID, raw); err != nil {
+	if err := w.complete(ctx, j.ID, raw); err != nil {
 		w.log.WarnContext(ctx, "complete job", "job", j.ID, "err", err)
 		return
 	}

@@ -51,6 +51,9 @@ type server struct {
 	port int
 	cmd  *exec.Cmd
 	done chan struct{} // closed when postgres exits
+	// command builds the postgres command again, for a restart on the
+	// same data directory and port.
+	command func() *exec.Cmd
 }
 
 var (
@@ -186,26 +189,45 @@ func startServer() (*server, error) {
 		if err != nil {
 			return nil, err
 		}
-		s := &server{dir: dir, port: port, done: make(chan struct{})}
-		var logBuf syncBuffer
-		s.cmd = run("postgres", "-D", data, "-p", strconv.Itoa(port),
-			"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="+dir,
-			"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-			"-c", "max_connections=300", "-c", "shared_buffers=32MB")
-		s.cmd.Stdout, s.cmd.Stderr = &logBuf, &logBuf
-		if err := s.start(); err != nil {
-			os.RemoveAll(dir)
-			return nil, fmt.Errorf("start postgres: %w", err)
+		s := &server{dir: dir, port: port}
+		s.command = func() *exec.Cmd {
+			return run("postgres", "-D", data, "-p", strconv.Itoa(port),
+				"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="+dir,
+				"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+				"-c", "max_connections=300", "-c", "shared_buffers=32MB")
 		}
-		if err := s.waitReady(30 * time.Second); err != nil {
-			s.stopProcess()
-			lastErr = fmt.Errorf("%w\n%s", err, logBuf.String())
-			continue
+		if err := s.startProcess(30 * time.Second); err != nil {
+			if errors.Is(err, errNotReady) {
+				lastErr = err
+				continue
+			}
+			os.RemoveAll(dir)
+			return nil, err
 		}
 		return s, nil
 	}
 	os.RemoveAll(dir)
 	return nil, lastErr
+}
+
+// errNotReady means postgres started but never accepted a connection.
+var errNotReady = errors.New("postgres did not become ready")
+
+// startProcess starts postgres on the server's data directory and port and
+// waits until it accepts connections.
+func (s *server) startProcess(timeout time.Duration) error {
+	var logBuf syncBuffer
+	s.cmd = s.command()
+	s.cmd.Stdout, s.cmd.Stderr = &logBuf, &logBuf
+	s.done = make(chan struct{})
+	if err := s.start(); err != nil {
+		return fmt.Errorf("start postgres: %w", err)
+	}
+	if err := s.waitReady(timeout); err != nil {
+		s.stopProcess()
+		return fmt.Errorf("%w: %w\n%s", errNotReady, err, logBuf.String())
+	}
+	return nil
 }
 
 // start starts postgres from a goroutine locked to its OS thread until
