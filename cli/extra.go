@@ -13,6 +13,7 @@ func extraCommands(env *Env) []*cobra.Command {
 	out = append(out, secretsCommands(env)...)
 	out = append(out, devCommands(env)...)
 	out = append(out, conformanceCmds(env)...)
+	out = append(out, benchCommands(env)...)
 	return out
 }
 

@@ -22,8 +22,24 @@ import (
 // mountSecretRoutes adds the secrets API.
 func (a *app) mountSecretRoutes(srv *server.Server) {
 	if m, ok := a.renderer.Secrets.(*secrets.Manager); ok {
-		srv.MountSecrets(m)
+		srv.MountSecretsOf(m, secretBackend(a.cfg.Secret))
 	}
+}
+
+// secretBackend names the secret backend for the UI: its type and, for
+// Azure Key Vault, the vault's URL.
+func secretBackend(sc config.SecretManager) server.SecretBackend {
+	b := server.SecretBackend{Type: sc.Type}
+	if b.Type == "" {
+		b.Type = config.SecretEmbedded
+	}
+	if sc.Type == config.SecretAzureKeyVault {
+		b.Location = sc.Azure.KeyVaultURI
+		if b.Location == "" && sc.Azure.VaultName != "" {
+			b.Location = "https://" + sc.Azure.VaultName + ".vault.azure.net"
+		}
+	}
+	return b
 }
 
 // secretsCommands returns `osprey secrets …`.

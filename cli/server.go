@@ -233,6 +233,7 @@ func runServer(ctx context.Context, env *Env, mode string, roles []string, fl se
 		mgmt = server.NewManagement(server.ManagementOptions{
 			Addr: server.ManagementAddr(managementHost(fl, cfg), cfg.Server.ManagementPort), Store: a.store,
 			Loops: loops, Window: fl.livenessWindow, Registry: metrics, Logger: a.log, Queue: queue,
+			Pprof: cfg.Osprey.Pprof,
 		})
 		if err := mgmt.Start(ctx); err != nil {
 			return err

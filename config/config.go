@@ -312,6 +312,9 @@ type Osprey struct {
 	// DataDir is where `server local` keeps its SQLite database and
 	// generated keys (the --data-dir flag sets it).
 	DataDir string `key:"osprey.data-dir"`
+	// Pprof serves Go's profiler under /debug/pprof/ on the management
+	// port. Off by default: a profile shows what the process is doing.
+	Pprof bool `key:"osprey.pprof"`
 	// MaxLeaseExpiries is how many times a job may lose its worker (its
 	// lease ran out) before its task run fails instead of running again.
 	MaxLeaseExpiries int `key:"osprey.worker.max-lease-expiries"`

@@ -349,7 +349,7 @@ kestra.url.path: /x
 		"app.yml:7: kestra.secret.vault-name: unknown key; did you mean kestra.secret.azure-key-vault.vault-name?",
 		"app.yml:11: micronaut.sever: unknown key; did you mean micronaut.server?",
 		"app.yml:14: micronaut.server.max-request-size: Micronaut setting that Osprey does not use; ignored",
-		"app.yml:19: osprey.something-new: unknown key; osprey takes data-dir, limits, secret, tasks, worker",
+		"app.yml:19: osprey.something-new: unknown key; osprey takes data-dir, limits, pprof, secret, tasks, worker",
 		"app.yml:20: kestra.url.path: kestra.url takes a single value; it has no keys below it",
 	}, got, "the logger section is ignored silently")
 

@@ -37,6 +37,10 @@ type Options struct {
 	ID string
 	// Batch is how many executions one pass claims (default 32).
 	Batch int
+	// Parallel is how many executions the loop steps at once (default 4).
+	// A step of a wide execution (a ForEach of thousands) takes long; the
+	// others keep moving beside it.
+	Parallel int
 	// Lease is how long a claim lasts (default 30s).
 	Lease time.Duration
 	// Poll is how often it looks for due timers without a wake-up
@@ -67,6 +71,7 @@ type Executor struct {
 	// reads it to tell a wedged loop from a busy one.
 	lastPass atomic.Int64
 	metrics  metrics
+	warm     warm
 }
 
 // metrics are the executor's counters; the zero value counts into nothing.
@@ -106,6 +111,9 @@ func New(opts Options) *Executor {
 	if opts.Batch <= 0 {
 		opts.Batch = 32
 	}
+	if opts.Parallel <= 0 {
+		opts.Parallel = 4
+	}
 	if opts.Lease <= 0 {
 		opts.Lease = 30 * time.Second
 	}
@@ -122,7 +130,7 @@ func New(opts Options) *Executor {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	x := &Executor{opts: opts, log: log.With("component", "executor"), metrics: newMetrics(opts.Metrics)}
+	x := &Executor{opts: opts, log: log.With("component", "executor"), metrics: newMetrics(opts.Metrics), warm: warm{max: 4 * opts.Batch}}
 	x.lastPass.Store(time.Now().UnixNano())
 	return x
 }
@@ -160,26 +168,68 @@ func (x *Executor) Stop(ctx context.Context) error {
 	}
 }
 
+// loop keeps up to Parallel steps in flight. It claims as many executions
+// as it has free slots whenever some may be waiting: at start, on a
+// wake-up, on the poll tick (due timers, and the fallback for a lost
+// wake-up), and when a step ends after a claim that filled every slot.
 func (x *Executor) loop(ctx context.Context, wake <-chan struct{}) {
 	defer close(x.done)
 	tick := time.NewTicker(x.opts.Poll)
 	defer tick.Stop()
 	reap := time.NewTicker(x.opts.Lease / 3)
 	defer reap.Stop()
+	slots := make(chan struct{}, x.opts.Parallel)
+	freed := make(chan struct{}, 1)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	pending := true // executions may be waiting for a slot
 	for {
 		x.lastPass.Store(time.Now().UnixNano())
-		n, err := x.RunOnce(ctx)
-		if err != nil && ctx.Err() == nil {
-			x.log.ErrorContext(ctx, "executor pass", "err", err)
+		if free := cap(slots) - len(slots); free > 0 && pending {
+			n := min(free, x.opts.Batch)
+			ids, err := x.opts.Store.Queue().ClaimExecutions(ctx, x.opts.ID, n, x.opts.Lease)
+			if err != nil && ctx.Err() == nil {
+				x.log.ErrorContext(ctx, "claim executions", "err", err)
+			}
+			x.metrics.claimed.Add(float64(len(ids)))
+			for _, id := range ids {
+				slots <- struct{}{}
+				wg.Add(1)
+				go func() {
+					defer func() {
+						<-slots
+						select {
+						case freed <- struct{}{}:
+						default:
+						}
+						wg.Done()
+					}()
+					x.metrics.steps.Inc()
+					if err := x.step(ctx, id); err != nil {
+						x.metrics.failedSteps.Inc()
+						if ctx.Err() == nil {
+							x.log.ErrorContext(ctx, "executor step", "execution_id", id, "err", err)
+						}
+					}
+				}()
+			}
+			pending = err == nil && len(ids) == n
+			if pending {
+				continue
+			}
 		}
-		if n >= x.opts.Batch {
-			continue // more may be waiting
+		var fr <-chan struct{}
+		if pending {
+			fr = freed
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-wake:
+			pending = true
 		case <-tick.C:
+			pending = true
+		case <-fr:
 		case <-reap.C:
 			if n, err := x.opts.Store.Queue().RequeueExpired(ctx); err != nil {
 				x.log.ErrorContext(ctx, "requeue expired jobs", "err", err)
@@ -211,24 +261,56 @@ func (x *Executor) RunOnce(ctx context.Context) (int, error) {
 	return len(ids), errors.Join(errs...)
 }
 
+// errStale is a save that lost to a change made since the step read the
+// execution (or since the executor kept it warm).
+var errStale = errors.New("execution changed during the step")
+
+// step advances execution id once. A step that loses its save to another
+// change (another executor's step, or a warm copy that went stale) is run
+// again at once on a fresh read, while this executor still holds the
+// claim.
 func (x *Executor) step(ctx context.Context, id string) error {
-	err := x.stepOnce(ctx, id, false)
+	if d := x.warm.pause(id); d > 0 {
+		// Its last step was costly (a wide ForEach rewrites a large
+		// document): let more results gather so one step applies them
+		// all, rather than one step per result. Other executions keep
+		// stepping in the other slots meanwhile.
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(d):
+		}
+	}
+	began := time.Now()
+	defer func() { x.warm.cost(id, time.Since(began)) }()
+	err := x.stepOnce(ctx, id, false, false)
 	if errors.Is(err, store.ErrNoSlot) {
 		// Another executor took the last slot between our look and our
 		// save: the execution waits as its flow's limit says.
-		err = x.stepOnce(ctx, id, true)
+		err = x.stepOnce(ctx, id, true, true)
+	}
+	if errors.Is(err, errStale) {
+		err = x.stepOnce(ctx, id, false, true)
+	}
+	if errors.Is(err, errStale) {
+		// Changing still: look again later.
+		return x.opts.Store.Executions().MarkDirty(ctx, id)
 	}
 	return err
 }
 
 // stepOnce loads an execution with what happened since its last step
 // (worker results, commands), advances it and saves the result. full
-// says the flow's concurrency limit was found reached by the save itself.
-func (x *Executor) stepOnce(ctx context.Context, id string, full bool) error {
+// says the flow's concurrency limit was found reached by the save itself;
+// fresh reads the execution from the store rather than the warm copy.
+func (x *Executor) stepOnce(ctx context.Context, id string, full, fresh bool) error {
 	st := x.opts.Store
-	ex, ver, err := st.Executions().Get(ctx, id)
-	if err != nil {
-		return fmt.Errorf("load: %w", err)
+	ex, ver, ok := x.warm.take(id)
+	if !ok || fresh {
+		var err error
+		if ex, ver, err = st.Executions().Get(ctx, id); err != nil {
+			return fmt.Errorf("load: %w", err)
+		}
 	}
 	before := ex.State.Current
 	jobs, err := st.Queue().Results(ctx, id)
@@ -510,15 +592,26 @@ func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, p
 		}
 		wake = append(wake, queued...)
 	}
-	_, err := st.Executions().Save(ctx, store.SaveParams{
+	changed := ex.State.Current != p.before
+	saved, err := st.Executions().Save(ctx, store.SaveParams{
 		Execution: ex, Version: p.version, Jobs: jobs, NewExecutions: fx.NewExecutions,
 		AckResults: p.acks, CancelJobs: cancel, WakeAt: fx.WakeAt, Owner: x.opts.ID,
 		AckCommands: p.cmdAcks, Send: p.send, Wake: wake, Slot: p.slot,
 	})
+	if err == nil {
+		// The save released the claim: the next step of this execution
+		// may start at once and take the warm copy. When the callbacks
+		// below still read it, it is kept only once they are done.
+		if (changed && x.opts.OnChange != nil) || ended {
+			defer x.warm.put(ex, saved)
+		} else {
+			x.warm.put(ex, saved)
+		}
+	}
 	if errors.Is(err, store.ErrConflict) {
 		// The execution changed meanwhile (another executor's step after
-		// a lease ran out): look again.
-		return st.Executions().MarkDirty(ctx, ex.ID)
+		// a lease ran out, or the warm copy was stale): look again.
+		return errStale
 	}
 	if err != nil {
 		return fmt.Errorf("save: %w", err)
@@ -535,7 +628,7 @@ func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, p
 	if len(fx.NewExecutions) > 0 || len(p.send) > 0 || len(wake) > 0 {
 		_ = st.Queue().Notify(ctx, store.TopicExecutions)
 	}
-	if ex.State.Current != p.before && x.opts.OnChange != nil {
+	if changed && x.opts.OnChange != nil {
 		x.opts.OnChange(ctx, ex)
 	}
 	if ended {

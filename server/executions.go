@@ -104,7 +104,8 @@ func (s *Server) waitTerminal(w http.ResponseWriter, r *http.Request, id string)
 	ctx, cancel := context.WithTimeout(r.Context(), s.opts.MaxWait)
 	defer cancel()
 	var last *flow.Execution
-	err := s.loop(ctx, func(ctx context.Context) (bool, error) {
+	// Only the end matters here: the end topic spares a read per step.
+	err := s.loop(ctx, store.TopicExecutionEnd(id), func(ctx context.Context) (bool, error) {
 		e, _, err := s.opts.Store.Executions().Get(ctx, id)
 		if err != nil {
 			return false, fmt.Errorf("execution %s: %w", id, err)

@@ -15,15 +15,17 @@ import (
 // errClosing ends waits and streams when the server stops.
 var errClosing = errors.New("server is shutting down")
 
-// loop calls step now, then on every store wake-up and every PollInterval,
-// until step reports done, fails, or ctx ends. Wake-ups make it prompt on
-// one process; the poll covers what wake-ups miss (another process, a
-// state saved after its notification). keepAlive, when set, runs every
-// KeepAlive interval.
-func (s *Server) loop(ctx context.Context, step func(context.Context) (bool, error), keepAlive func() error) error {
+// loop calls step now, then on every wake-up of topic (an execution's
+// topic wakes on each saved step and appended log line, in any process)
+// and every PollInterval, until step reports done, fails, or ctx ends. The
+// subscription starts before the first step, so a change stored between
+// that read and the wait still wakes it; the poll is only the fallback for
+// a lost notification (a dropped LISTEN connection). keepAlive, when set,
+// runs every KeepAlive interval.
+func (s *Server) loop(ctx context.Context, topic string, step func(context.Context) (bool, error), keepAlive func() error) error {
 	subCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	wake, err := s.opts.Store.Queue().Subscribe(subCtx, store.TopicExecutions)
+	wake, err := s.opts.Store.Queue().Subscribe(subCtx, topic)
 	if err != nil {
 		wake = nil // poll only
 	}
@@ -128,7 +130,7 @@ func (s *Server) followExecution(w http.ResponseWriter, r *http.Request) error {
 		return nil //nolint:nilerr // headers are gone; the client left
 	}
 	var last []byte
-	err = s.loop(r.Context(), func(ctx context.Context) (bool, error) {
+	err = s.loop(r.Context(), store.TopicExecution(id), func(ctx context.Context) (bool, error) {
 		e, _, err := s.opts.Store.Executions().Get(ctx, id)
 		if err != nil {
 			return false, err

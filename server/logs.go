@@ -109,7 +109,7 @@ func (s *Server) followLogs(w http.ResponseWriter, r *http.Request) error {
 	}
 	const batch = 500
 	lq.Limit = batch
-	err = s.loop(r.Context(), func(ctx context.Context) (bool, error) {
+	err = s.loop(r.Context(), store.TopicExecution(id), func(ctx context.Context) (bool, error) {
 		// Read the state before the logs: a terminal execution has all its
 		// logs stored, so the drain below then sees every one of them.
 		e, _, err := s.opts.Store.Executions().Get(ctx, id)

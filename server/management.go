@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -66,6 +67,9 @@ type ManagementOptions struct {
 	// Queue, when set, adds the queue's depth and age to /metrics, read
 	// at every scrape (processes that run an executor or a worker set it).
 	Queue store.QueueInspector
+	// Pprof serves Go's profiler under /debug/pprof/ (osprey.pprof), for
+	// profiling a running process; `osprey bench --profile-dir` uses it.
+	Pprof bool
 }
 
 // Management serves the management port of any role: /health,
@@ -120,6 +124,13 @@ func NewManagement(o ManagementOptions) *Management {
 		ErrorHandling: promhttp.ContinueOnError,
 		ErrorLog:      slog.NewLogLogger(m.log.Handler(), slog.LevelWarn),
 	}))
+	if o.Pprof {
+		m.mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		m.mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+		m.mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		m.mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		m.mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
 	return m
 }
 

@@ -189,3 +189,18 @@ func TestManagementQueueMetrics(t *testing.T) {
 		})
 	}
 }
+
+func TestPprofOnlyWhenConfigured(t *testing.T) {
+	t.Parallel()
+	for _, on := range []bool{false, true} {
+		m := NewManagement(ManagementOptions{Store: newEnv(t).st, Pprof: on})
+		rec := httptest.NewRecorder()
+		m.Handler().ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), "GET", "/debug/pprof/heap?debug=1", nil))
+		if on {
+			require.Equal(t, http.StatusOK, rec.Code)
+			require.Contains(t, rec.Body.String(), "heap profile")
+		} else {
+			require.Equal(t, http.StatusNotFound, rec.Code, "the profiler is off unless osprey.pprof is set")
+		}
+	}
+}

@@ -33,7 +33,11 @@ func basicAuth(want BasicAuth, lim *loginLimiter) func(http.Handler) http.Handle
 						return
 					}
 				}
-				w.Header().Set("WWW-Authenticate", `Basic realm="osprey", charset="UTF-8"`)
+				// The web UI asks for credentials in its own form; a
+				// challenge would make the browser open its dialog too.
+				if r.Header.Get("X-Requested-With") != "XMLHttpRequest" {
+					w.Header().Set("WWW-Authenticate", `Basic realm="osprey", charset="UTF-8"`)
+				}
 				writeJSON(w, http.StatusUnauthorized, errorBody{Message: "authentication required"})
 				return
 			}

@@ -26,10 +26,21 @@ type SecretManager interface {
 	Delete(ctx context.Context, namespace, key string) error
 }
 
+// SecretBackend describes where secrets live, for the UI to show: the
+// backend type (azure-key-vault, env, embedded) and, for a vault, its URL.
+type SecretBackend struct {
+	Type     string `json:"type"`
+	Location string `json:"location,omitempty"`
+}
+
 // MountSecrets adds Kestra's secrets API backed by m. No endpoint returns
 // a value; writes on a read-only manager answer 405 with the reason.
-func (s *Server) MountSecrets(m SecretManager) {
-	h := secretHandlers{m: m}
+func (s *Server) MountSecrets(m SecretManager) { s.MountSecretsOf(m, SecretBackend{}) }
+
+// MountSecretsOf is MountSecrets that also names the backend in every
+// listing (Osprey's "backend" field).
+func (s *Server) MountSecretsOf(m SecretManager, backend SecretBackend) {
+	h := secretHandlers{m: m, backend: backend}
 	s.Handle("GET /secrets", h.search)
 	s.Handle("GET /namespaces/{namespace}/secrets", h.listNamespace)
 	s.Handle("PUT /namespaces/{namespace}/secrets", h.put)
@@ -38,7 +49,10 @@ func (s *Server) MountSecrets(m SecretManager) {
 	s.Handle("GET /namespaces/{namespace}/inherited-secrets", h.inherited)
 }
 
-type secretHandlers struct{ m SecretManager }
+type secretHandlers struct {
+	m       SecretManager
+	backend SecretBackend
+}
 
 // tagJSON is Kestra's {key, value} tag pair.
 type tagJSON struct {
@@ -58,6 +72,7 @@ type secretMetaJSON struct {
 // secretListJSON is Kestra's ApiSecretListResponse.
 type secretListJSON struct {
 	ReadOnly bool             `json:"readOnly"`
+	Backend  *SecretBackend   `json:"backend,omitempty"` // Osprey's addition
 	Results  []secretMetaJSON `json:"results"`
 	Total    int              `json:"total"`
 }
@@ -138,6 +153,9 @@ func (h secretHandlers) respondList(w http.ResponseWriter, r *http.Request, name
 		keep = append(keep, metaJSON(m))
 	}
 	out := secretListJSON{ReadOnly: h.m.ReadOnly(), Total: len(keep), Results: []secretMetaJSON{}}
+	if h.backend.Type != "" {
+		out.Backend = &h.backend
+	}
 	if from := (page - 1) * size; from < len(keep) {
 		out.Results = keep[from:min(from+size, len(keep))]
 	}

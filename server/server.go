@@ -89,7 +89,8 @@ type Options struct {
 	Registry *prometheus.Registry
 
 	// PollInterval is how often waits and follows re-read the store when
-	// no wake-up arrives (default 200ms).
+	// no wake-up arrives (default 5s). The store wakes them on every change
+	// of their execution, so this only bounds the cost of a lost wake-up.
 	PollInterval time.Duration
 	// MaxWait bounds ?wait=true (default 10m).
 	MaxWait time.Duration
@@ -139,7 +140,7 @@ func New(o Options) *Server {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.PollInterval <= 0 {
-		o.PollInterval = 200 * time.Millisecond
+		o.PollInterval = 5 * time.Second
 	}
 	if o.MaxWait <= 0 {
 		o.MaxWait = 10 * time.Minute
@@ -173,6 +174,8 @@ func New(o Options) *Server {
 	}
 	s.routes()
 	s.actionRoutes()
+	s.overviewRoutes()
+	s.uiRoutes()
 	if o.Triggers != nil {
 		s.triggerRoutes()
 	}

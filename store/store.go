@@ -279,6 +279,19 @@ const (
 	TopicJobs       = "jobs"       // a job was queued
 )
 
+// TopicExecution is the topic of one execution: every driver wakes it
+// after each saved step of that execution (a new state, task runs) and each
+// batch of log lines appended to it, once committed. Waits (?wait=true) and
+// follows (SSE) listen here, so they answer as soon as the change is stored
+// instead of at their next poll; a waiter never sees another execution's
+// wake-ups.
+func TopicExecution(id string) string { return "execution:" + id }
+
+// TopicExecutionEnd is woken, besides TopicExecution, when a saved step
+// leaves execution id in a terminal state: ?wait=true listens here and
+// reads the execution once, instead of at every step.
+func TopicExecutionEnd(id string) string { return "execution-end:" + id }
+
 // QueueStore moves work between the executor and the workers. Claims are
 // leases: a crashed claimer's work becomes claimable again when its lease
 // runs out.
@@ -286,8 +299,11 @@ type QueueStore interface {
 	// ClaimExecutions claims up to limit executions that are marked dirty
 	// or whose WakeAt has passed, and that no live lease holds.
 	ClaimExecutions(ctx context.Context, owner string, limit int, lease time.Duration) ([]string, error)
-	// ClaimJobs claims up to limit queued jobs, oldest first, setting them
-	// RUNNING under owner until now+lease.
+	// ClaimJobs claims up to limit queued jobs, setting them RUNNING under
+	// owner until now+lease. Jobs take turns: the i-th job one Save queued
+	// comes after the first i-1 of every other Save's jobs, oldest first
+	// among equals, so a step that queues thousands of jobs does not delay
+	// the jobs other executions queue after it.
 	ClaimJobs(ctx context.Context, owner string, limit int, lease time.Duration) ([]Job, error)
 	// Heartbeat extends owner's leases on the jobs and returns those whose
 	// cancellation was asked.

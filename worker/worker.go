@@ -97,6 +97,9 @@ type Worker struct {
 	landlockABI func() (int, error)
 	wg          sync.WaitGroup
 	slots       chan struct{}
+	// freed wakes the claim loop when a thread finishes a job, so a job
+	// queued while every thread was busy starts as soon as one is free.
+	freed chan struct{}
 
 	cancel   context.CancelFunc // stops claiming
 	done     chan struct{}      // closed when the claim loop has ended
@@ -196,7 +199,7 @@ func New(opts Options) *Worker {
 		log = slog.New(slog.DiscardHandler)
 	}
 	w := &Worker{opts: opts, log: log.With("component", "worker"), running: map[string]context.CancelCauseFunc{},
-		slots: make(chan struct{}, opts.Threads), metrics: newMetrics(opts.Metrics, opts.Threads)}
+		slots: make(chan struct{}, opts.Threads), freed: make(chan struct{}, 1), metrics: newMetrics(opts.Metrics, opts.Threads)}
 	w.lastPass.Store(time.Now().UnixNano())
 	return w
 }
@@ -307,49 +310,66 @@ func (w *Worker) warnUnconfined(ctx context.Context) {
 	w.log.InfoContext(ctx, "task processes are confined with Landlock", "abi", v)
 }
 
+// loop claims as many jobs as there are free threads, whenever jobs may be
+// waiting: at start, on a wake-up (a job was queued), on the poll tick (the
+// fallback for a lost wake-up), and when a thread frees up after a claim
+// that filled every free thread (more may be queued behind it).
 func (w *Worker) loop(ctx context.Context, wake <-chan struct{}) {
 	defer close(w.done)
 	tick := time.NewTicker(w.opts.Poll)
 	defer tick.Stop()
+	pending := true // queued jobs may be waiting for a thread
 	for {
 		w.lastPass.Store(time.Now().UnixNano())
-		free := cap(w.slots) - len(w.slots)
-		claimed := 0
-		if free > 0 {
+		if free := cap(w.slots) - len(w.slots); free > 0 && pending {
 			jobs, err := w.opts.Store.Queue().ClaimJobs(ctx, w.opts.ID, free, w.opts.Lease)
 			if err != nil && ctx.Err() == nil {
 				w.log.ErrorContext(ctx, "claim jobs", "err", err)
 			}
-			claimed = len(jobs)
-			w.metrics.claimed.Add(float64(claimed))
+			w.metrics.claimed.Add(float64(len(jobs)))
 			for _, j := range jobs {
-				w.slots <- struct{}{}
-				w.wg.Add(1)
-				// Jobs outlive the loop's context: a stopping worker
-				// drains them (Stop cancels them past its deadline).
-				jctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
-				if j.Cancel {
-					// Killed before it was claimed: the kill's wake-up
-					// came before this worker held the job, so no
-					// heartbeat would stop it soon. It ends at once.
-					cancel(nil)
-				}
-				w.mu.Lock()
-				w.running[j.ID] = cancel
-				w.mu.Unlock()
-				go w.run(jctx, j)
+				w.start(ctx, j)
+			}
+			// A claim that took fewer than asked emptied the queue; a
+			// full one may have left jobs behind.
+			pending = err == nil && len(jobs) == free
+			if pending {
+				continue
 			}
 		}
-		if claimed > 0 && claimed == free {
-			continue
+		var freed <-chan struct{}
+		if pending {
+			freed = w.freed
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-wake:
+			pending = true
 		case <-tick.C:
+			pending = true
+		case <-freed:
 		}
 	}
+}
+
+// start runs claimed job j on a thread the caller checked was free.
+func (w *Worker) start(ctx context.Context, j store.Job) {
+	w.slots <- struct{}{}
+	w.wg.Add(1)
+	// Jobs outlive the loop's context: a stopping worker drains them (Stop
+	// cancels them past its deadline).
+	jctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	if j.Cancel {
+		// Killed before it was claimed: the kill's wake-up came before
+		// this worker held the job, so no heartbeat would stop it soon.
+		// It ends at once.
+		cancel(nil)
+	}
+	w.mu.Lock()
+	w.running[j.ID] = cancel
+	w.mu.Unlock()
+	go w.run(jctx, j)
 }
 
 // heartbeat renews the leases of running jobs and stops those that were
@@ -399,6 +419,10 @@ func (w *Worker) run(ctx context.Context, j store.Job) {
 		}
 		w.mu.Unlock()
 		<-w.slots
+		select {
+		case w.freed <- struct{}{}:
+		default: // the loop has a wake-up pending already
+		}
 		w.metrics.running.Dec()
 		w.wg.Done()
 	}()

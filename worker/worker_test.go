@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -238,4 +239,37 @@ func TestLogsAreStoredWhileTheTaskRuns(t *testing.T) {
 	})
 	require.Len(t, logs, 2)
 	require.Equal(t, []string{"first line", "last line"}, []string{logs[0].Message, logs[1].Message})
+}
+
+// TestFreedThreadClaimsAtOnce: with one thread and no poll to speak of, a
+// job queued behind a running one starts when the thread frees up, woken
+// by that alone.
+func TestFreedThreadClaimsAtOnce(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "w.db"), sqlite.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	f := &flow.Flow{ID: "f", Namespace: "n", Revision: 1, Tasks: []*flow.Task{{ID: "fine", Type: "fake"}}}
+	now := time.Now()
+	ex := &flow.Execution{ID: "ex1", Namespace: "n", FlowID: "f", FlowRevision: 1, State: flow.NewStateInfo(flow.StateRunning, now)}
+	var jobs []store.Job
+	for i := range 5 {
+		tr := &flow.TaskRun{ID: fmt.Sprintf("tr%d", i), ExecutionID: "ex1", Namespace: "n", FlowID: "f", TaskID: "fine", State: flow.NewStateInfo(flow.StateRunning, now)}
+		ex.TaskRunList = append(ex.TaskRunList, tr)
+		payload, err := json.Marshal(engine.Payload{Namespace: "n", FlowID: "f", Revision: 1, TaskID: "fine", TaskRun: tr, Attempt: 1, Vars: map[string]any{}})
+		require.NoError(t, err)
+		jobs = append(jobs, store.Job{ID: "j" + tr.ID, ExecutionID: "ex1", TaskRunID: tr.ID, Attempt: 1, Payload: payload})
+	}
+	require.NoError(t, st.Executions().Create(ctx, ex))
+	_, err = st.Executions().Save(ctx, store.SaveParams{Execution: ex, Version: 1, Jobs: jobs})
+	require.NoError(t, err)
+
+	w := worker.New(worker.Options{Store: st, Tasks: fakeTasks{}, Flows: fakeFlows{f}, Renderers: secretRenderer{}, Threads: 1, Poll: time.Hour, Lease: time.Hour, TmpDir: t.TempDir()})
+	require.NoError(t, w.Start(ctx))
+	t.Cleanup(func() { _ = w.Stop(context.Background()) })
+	require.Eventually(t, func() bool {
+		res, err := st.Queue().Results(ctx, "ex1")
+		return err == nil && len(res) == len(jobs)
+	}, time.Minute, 10*time.Millisecond, "every job ran on the one thread, each claimed as the last one finished")
 }

@@ -47,13 +47,26 @@ var (
 	devObject = uuid.NewSHA1(uuid.NameSpaceURL, []byte("osprey-dev/object")).String()
 )
 
-// RunDev runs the emulator for local development (osprey dev azure): one
-// vault, one workload identity federated with a service account, its token
-// file kept fresh under opts.Dir. It prints the environment to export and a
-// kestra.secret snippet to out, then serves until ctx ends.
-func RunDev(ctx context.Context, opts DevOptions, out io.Writer) error {
+// Dev is a running development emulator (StartDev): one vault, one
+// workload identity federated with a service account, its token file kept
+// fresh.
+type Dev struct {
+	Emulator *Emulator
+	Vault    *Vault
+	// Storage is the storage account for internal storage, its container
+	// made and the identity a Storage Blob Data Contributor on it.
+	Storage   *StorageAccount
+	Identity  *Identity
+	TokenFile string
+	opts      DevOptions
+}
+
+// StartDev starts the emulator RunDev runs and returns it; Close stops it.
+// Programs that drive Osprey against the local Azure (the benchmark) use
+// it to read the vault's counters.
+func StartDev(ctx context.Context, opts DevOptions) (*Dev, error) {
 	if opts.Dir == "" {
-		return fmt.Errorf("run azure emulator: no directory given")
+		return nil, fmt.Errorf("run azure emulator: no directory given")
 	}
 	if opts.VaultName == "" {
 		opts.VaultName = "osprey-local"
@@ -69,12 +82,15 @@ func RunDev(ctx context.Context, opts DevOptions, out io.Writer) error {
 	}
 	e, err := New(ctx, Options{TenantID: devTenant, Dir: opts.Dir, Logger: opts.Logger, Port: opts.Port})
 	if err != nil {
-		return fmt.Errorf("run azure emulator: %w", err)
+		return nil, fmt.Errorf("run azure emulator: %w", err)
 	}
-	defer e.Close()
+	fail := func(err error) (*Dev, error) {
+		e.Close()
+		return nil, fmt.Errorf("run azure emulator: %w", err)
+	}
 	vault, err := e.AddVault(VaultOptions{Name: opts.VaultName, Port: opts.VaultPort})
 	if err != nil {
-		return fmt.Errorf("run azure emulator: %w", err)
+		return fail(err)
 	}
 	id := e.AddIdentity(Identity{Name: "osprey", ClientID: devClient, ObjectID: devObject})
 	id.AddFederatedCredential(FederatedCredential{
@@ -84,13 +100,11 @@ func RunDev(ctx context.Context, opts DevOptions, out io.Writer) error {
 	})
 	vault.Assign(opts.Role, id.ObjectID)
 	if err := vault.seed(opts.Secrets, e.clock.Now()); err != nil {
-		return fmt.Errorf("run azure emulator: %w", err)
+		return fail(err)
 	}
-	// A storage account for internal storage, its container ready and the
-	// identity a Storage Blob Data Contributor on it.
 	acct, err := e.AddStorageAccount(StorageAccountOptions{Name: "ospreylocal", Port: opts.StoragePort})
 	if err != nil {
-		return fmt.Errorf("run azure emulator: %w", err)
+		return fail(err)
 	}
 	acct.Assign(RoleBlobDataContributor, id.ObjectID)
 	acct.createContainerNow(devContainer)
@@ -99,8 +113,38 @@ func RunDev(ctx context.Context, opts DevOptions, out io.Writer) error {
 		Path:        filepath.Join(opts.Dir, "azure-identity-token"),
 	})
 	if err != nil {
-		return fmt.Errorf("run azure emulator: %w", err)
+		return fail(err)
 	}
+	return &Dev{Emulator: e, Vault: vault, Storage: acct, Identity: id, TokenFile: file.Path(), opts: opts}, nil
+}
+
+// Environ is the environment a workload-identity pod would get, as
+// KEY=value pairs.
+func (d *Dev) Environ() []string {
+	return []string{
+		"AZURE_CLIENT_ID=" + d.Identity.ClientID,
+		"AZURE_TENANT_ID=" + d.Identity.TenantID,
+		"AZURE_FEDERATED_TOKEN_FILE=" + d.TokenFile,
+		"AZURE_AUTHORITY_HOST=" + d.Emulator.AuthorityHost(),
+		"SSL_CERT_FILE=" + d.Emulator.CAFile(),
+	}
+}
+
+// Close stops the emulator.
+func (d *Dev) Close() error { return d.Emulator.Close() }
+
+// RunDev runs the emulator for local development (osprey dev azure): one
+// vault, one workload identity federated with a service account, its token
+// file kept fresh under opts.Dir. It prints the environment to export and a
+// kestra.secret snippet to out, then serves until ctx ends.
+func RunDev(ctx context.Context, opts DevOptions, out io.Writer) error {
+	d, err := StartDev(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	opts = d.opts
+	e, vault, acct, id := d.Emulator, d.Vault, d.Storage, d.Identity
 	_, err = fmt.Fprintf(out, `# Osprey's local Azure is running; it stops with this command (Ctrl-C).
 # Paste into the shell that runs Osprey:
 export AZURE_CLIENT_ID=%s
@@ -125,7 +169,7 @@ kestra:
     azure-key-vault:
       key-vault-uri: %s
       workload-identity-client-id: %s
-`, id.ClientID, id.TenantID, file.Path(), e.AuthorityHost(), e.CAFile(),
+`, id.ClientID, id.TenantID, d.TokenFile, e.AuthorityHost(), e.CAFile(),
 		vault.Name(), vault.URL(), acct.Name(), acct.URL(), devContainer, id.ClientID, id.ObjectID, string(opts.Role), string(RoleBlobDataContributor),
 		opts.Namespace, opts.ServiceAccount, e.Issuer().URL(),
 		acct.URL(), devContainer, vault.URL(), id.ClientID)

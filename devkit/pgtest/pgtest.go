@@ -14,7 +14,9 @@
 // PostgreSQL refuses to run as root: under root, initdb and postgres run
 // as the postgres user (set as the child's credentials, as runuser would),
 // in a directory handed to that user. The server runs with fsync off and
-// listens on 127.0.0.1 only, on a free port.
+// listens on 127.0.0.1 only, on a free port. StartServer starts one for a
+// program, with fsync on when asked (the benchmark measures durable
+// commits).
 //
 // Outside CI a machine without PostgreSQL skips these tests with a message
 // saying so; under CI=true a missing or broken PostgreSQL fails them.
@@ -68,7 +70,7 @@ var (
 // not installed, unless CI=true, where it fails.
 func Start(t testing.TB) (dsn string) {
 	t.Helper()
-	once.Do(func() { shared, initErr = startServer() })
+	once.Do(func() { shared, initErr = startServer(false) })
 	if initErr != nil {
 		if errors.Is(initErr, errNoBinaries) && os.Getenv("CI") != "true" {
 			t.Skipf("pgtest: %v; install PostgreSQL (e.g. apt-get install postgresql) to run this test", initErr)
@@ -145,7 +147,7 @@ func credential() (*syscall.Credential, int, int, error) {
 	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, uid, gid, nil
 }
 
-func startServer() (*server, error) {
+func startServer(durable bool) (*server, error) {
 	bin, err := binDir()
 	if err != nil {
 		return nil, err
@@ -190,11 +192,14 @@ func startServer() (*server, error) {
 			return nil, err
 		}
 		s := &server{dir: dir, port: port}
+		sync := []string{"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"}
+		if durable {
+			sync = []string{"-c", "fsync=on", "-c", "synchronous_commit=on", "-c", "full_page_writes=on"}
+		}
 		s.command = func() *exec.Cmd {
-			return run("postgres", "-D", data, "-p", strconv.Itoa(port),
-				"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="+dir,
-				"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-				"-c", "max_connections=300", "-c", "shared_buffers=32MB")
+			return run("postgres", append(append([]string{"-D", data, "-p", strconv.Itoa(port),
+				"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=" + dir}, sync...),
+				"-c", "max_connections=300", "-c", "shared_buffers=32MB")...)
 		}
 		if err := s.startProcess(30 * time.Second); err != nil {
 			if errors.Is(err, errNotReady) {

@@ -16,10 +16,17 @@ import (
 // for programs outside `go test` (the soak benchmark) that need one.
 type Server struct{ s *server }
 
-// NewServer starts a PostgreSQL of its own; Close stops it and removes its
+// NewServer starts a PostgreSQL of its own, with fsync, synchronous commits
+// and full-page writes off as for tests; Close stops it and removes its
 // directory. It fails when PostgreSQL is not installed.
-func NewServer() (*Server, error) {
-	s, err := startServer()
+func NewServer() (*Server, error) { return newServer(false) }
+
+// NewDurableServer is NewServer with fsync, synchronous commits and
+// full-page writes on, as production runs (the benchmark harness).
+func NewDurableServer() (*Server, error) { return newServer(true) }
+
+func newServer(durable bool) (*Server, error) {
+	s, err := startServer(durable)
 	if err != nil {
 		return nil, err
 	}

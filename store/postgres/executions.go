@@ -103,8 +103,8 @@ func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error)
 	}
 	b := &pgx.Batch{}
 	b.Queue(x.s.sql("execSave"), e.ID, p.Version, r.state, r.labels, r.doc, utcPtr(p.WakeAt), p.Owner)
-	for _, j := range p.Jobs {
-		b.Queue(x.s.sql("jobInsert"), j.ID, e.ID, j.TaskRunID, j.Attempt, j.Payload, now)
+	for i, j := range p.Jobs {
+		b.Queue(x.s.sql("jobInsert"), j.ID, e.ID, j.TaskRunID, j.Attempt, j.Payload, now, i)
 	}
 	for _, ne := range p.NewExecutions {
 		if err := x.queueInsert(b, ne); err != nil {
@@ -133,6 +133,10 @@ func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error)
 	}
 	if len(p.NewExecutions) > 0 || len(p.Send) > 0 || len(p.Wake) > 0 {
 		b.Queue(x.s.sql("notify"), store.TopicExecutions)
+	}
+	b.Queue(x.s.sql("notify"), store.TopicExecution(e.ID))
+	if e.State.Current.IsTerminal() {
+		b.Queue(x.s.sql("notify"), store.TopicExecutionEnd(e.ID))
 	}
 	var version int64
 	var dirty bool
@@ -174,6 +178,10 @@ func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error)
 	}
 	if len(p.Jobs) > 0 {
 		x.s.hub.Notify(store.TopicJobs)
+	}
+	x.s.hub.Notify(store.TopicExecution(e.ID))
+	if e.State.Current.IsTerminal() {
+		x.s.hub.Notify(store.TopicExecutionEnd(e.ID))
 	}
 	// Work that arrived while the executor held its claim (a job result,
 	// a kill) makes the execution claimable again right away.

@@ -51,6 +51,13 @@ func (l logs) Append(ctx context.Context, entries []flow.LogEntry) error {
 		attempt[i], trigger[i], ts[i], level[i], lvl[i], thread[i], msg[i] = int32(e.AttemptNumber), e.TriggerID,
 			utc(e.Timestamp), e.Level, levelNum(e.Level), e.Thread, e.Message
 	}
+	// Followers of each execution are woken once the lines are committed.
+	var topics []string
+	for i, e := range entries {
+		if i == 0 || e.ExecutionID != entries[i-1].ExecutionID {
+			topics = append(topics, store.TopicExecution(e.ExecutionID))
+		}
+	}
 	var seqs []int64
 	err := l.s.tx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, l.s.sql("logLock")); err != nil {
@@ -61,11 +68,17 @@ func (l logs) Append(ctx context.Context, entries []flow.LogEntry) error {
 		if err != nil {
 			return err
 		}
-		seqs, err = pgx.CollectRows(rows, pgx.RowTo[int64])
+		if seqs, err = pgx.CollectRows(rows, pgx.RowTo[int64]); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, l.s.sql("notifyEach"), topics)
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("append %d log entries: %w", n, err)
+	}
+	for _, t := range topics {
+		l.s.hub.Notify(t)
 	}
 	// Rows are numbered in input order; RETURNING promises no order.
 	slices.Sort(seqs)

@@ -74,9 +74,22 @@ func TestSharedDatabase(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("an execution created by another process did not wake this one")
 	}
-	got, _, err := b.Executions().Get(t.Context(), e.ID)
+	got, v, err := b.Executions().Get(t.Context(), e.ID)
 	require.NoError(t, err)
 	require.Equal(t, e.FlowID, got.FlowID)
+
+	// A webserver waiting on an execution hears its end from the executor
+	// in another process.
+	endCh, err := b.Queue().Subscribe(t.Context(), store.TopicExecution(e.ID))
+	require.NoError(t, err)
+	got.State.Set(flow.StateSuccess, storetest.Clock(t).Now())
+	_, err = a.Executions().Save(t.Context(), store.SaveParams{Execution: got, Version: v})
+	require.NoError(t, err)
+	select {
+	case <-endCh:
+	case <-time.After(10 * time.Second):
+		t.Fatal("an execution saved by another process did not wake its waiters here")
+	}
 }
 
 // TestListenerReconnects proves wake-ups survive a lost connection: the

@@ -136,13 +136,16 @@ FROM c WHERE e.id = c.id
 RETURNING e.id;
 
 -- name: jobInsert
-INSERT INTO jobs (id, execution_id, task_run_id, attempt, payload, state, created)
-VALUES ($1, $2, $3, $4, $5, 'QUEUED', $6);
+-- turn: the job's position among those its step queued (see jobClaim).
+INSERT INTO jobs (id, execution_id, task_run_id, attempt, payload, state, created, turn)
+VALUES ($1, $2, $3, $4, $5, 'QUEUED', $6, $7);
 
 -- name: jobClaim
+-- By turn, then oldest first: every execution's first queued job comes
+-- before any execution's second, so a wide fan-out cannot starve the rest.
 WITH c AS (
     SELECT seq FROM jobs WHERE state = 'QUEUED'
-    ORDER BY created, seq
+    ORDER BY turn, created, seq
     LIMIT $3
     FOR UPDATE SKIP LOCKED)
 UPDATE jobs j SET state = 'RUNNING', owner = $1, lease_until = $2
@@ -163,7 +166,8 @@ WITH j AS (
     WHERE id = $2 AND owner = $3 AND state = 'RUNNING'
     RETURNING execution_id),
 d AS (
-    UPDATE executions SET dirty = true WHERE id IN (SELECT execution_id FROM j))
+    -- an execution already dirty is left alone: no new row version per job
+    UPDATE executions SET dirty = true WHERE id IN (SELECT execution_id FROM j) AND NOT dirty)
 SELECT j.execution_id, pg_notify('osprey', 'executions')::text FROM j;
 
 -- name: jobAck
@@ -315,6 +319,9 @@ DELETE FROM files WHERE namespace = $1 AND (path = $2 OR starts_with(path, $3));
 
 -- name: notify
 SELECT pg_notify('osprey', $1);
+
+-- name: notifyEach
+SELECT pg_notify('osprey', t) FROM unnest($1::text[]) AS t;
 
 -- name: nsPut
 INSERT INTO namespaces (namespace, allowed, updated) VALUES ($1, $2, $3)

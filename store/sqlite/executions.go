@@ -121,8 +121,8 @@ func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error)
 		}
 		if len(p.Jobs) > 0 {
 			ins := x.s.stmt(ctx, tx, "jobInsert")
-			for _, j := range p.Jobs {
-				if _, err := ins.ExecContext(ctx, j.ID, e.ID, j.TaskRunID, j.Attempt, j.Payload, micros(now)); err != nil {
+			for i, j := range p.Jobs {
+				if _, err := ins.ExecContext(ctx, j.ID, e.ID, j.TaskRunID, j.Attempt, j.Payload, micros(now), i); err != nil {
 					return fmt.Errorf("enqueue job %s: %w", j.ID, translate(err))
 				}
 			}
@@ -173,6 +173,10 @@ func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error)
 	}
 	if len(p.Jobs) > 0 {
 		x.s.hub.Notify(store.TopicJobs)
+	}
+	x.s.hub.Notify(store.TopicExecution(e.ID))
+	if e.State.Current.IsTerminal() {
+		x.s.hub.Notify(store.TopicExecutionEnd(e.ID))
 	}
 	// Work that arrived while the executor held its claim (a job result,
 	// a kill) makes the execution claimable again right away.

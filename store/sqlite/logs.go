@@ -8,6 +8,7 @@ import (
 
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/store"
+	"github.com/ospreyhq/osprey/store/internal/hub"
 )
 
 type logs struct{ s *Store }
@@ -46,7 +47,19 @@ func (l logs) Append(ctx context.Context, entries []flow.LogEntry) error {
 	if err != nil {
 		return fmt.Errorf("append %d log entries: %w", len(entries), err)
 	}
+	notifyLogs(&l.s.hub, entries)
 	return nil
+}
+
+// notifyLogs wakes the followers of each execution the entries belong to.
+func notifyLogs(h *hub.Hub, entries []flow.LogEntry) {
+	last := ""
+	for _, e := range entries {
+		if e.ExecutionID != "" && e.ExecutionID != last {
+			h.Notify(store.TopicExecution(e.ExecutionID))
+			last = e.ExecutionID
+		}
+	}
 }
 
 func (l logs) List(ctx context.Context, q store.LogQuery) ([]flow.LogEntry, error) {

@@ -127,12 +127,15 @@ WHERE id IN (
 RETURNING id;
 
 -- name: jobInsert
-INSERT INTO jobs (id, execution_id, task_run_id, attempt, payload, state, created)
-VALUES (?1, ?2, ?3, ?4, ?5, 'QUEUED', ?6);
+-- turn: the job's position among those its step queued (see jobClaim).
+INSERT INTO jobs (id, execution_id, task_run_id, attempt, payload, state, created, turn)
+VALUES (?1, ?2, ?3, ?4, ?5, 'QUEUED', ?6, ?7);
 
 -- name: jobClaim
+-- By turn, then oldest first: every execution's first queued job comes
+-- before any execution's second, so a wide fan-out cannot starve the rest.
 UPDATE jobs SET state = 'RUNNING', owner = ?1, lease_until = ?2
-WHERE seq IN (SELECT seq FROM jobs WHERE state = 'QUEUED' ORDER BY created, seq LIMIT ?3)
+WHERE seq IN (SELECT seq FROM jobs WHERE state = 'QUEUED' ORDER BY turn, created, seq LIMIT ?3)
 RETURNING seq, id, execution_id, task_run_id, attempt, payload, state, owner, lease_until, cancel, result, created, lost, expired;
 
 -- name: jobHeartbeat

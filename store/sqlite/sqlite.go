@@ -129,9 +129,14 @@ func dsn(path string, opts Options, readOnly bool) string {
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", opts.BusyTimeout.Milliseconds()))
 	q.Add("_pragma", "foreign_keys(1)")
 	if path != ":memory:" {
-		// Readers share the OS page cache through mmap instead of each
-		// copying pages; the WAL file is trimmed back after checkpoints.
-		q.Add("_pragma", "mmap_size(268435456)")
+		// No mmap: every page of the file a connection touched through a
+		// mapping counts in the process's RSS, which then grew with the
+		// number of stored executions, and each connection re-mapped the
+		// file as it grew (a tenth of the CPU at saturation). Reads go
+		// through each connection's page cache, bounded by cache_size
+		// (SQLite's default, 2 MiB), and the OS page cache below it.
+		// The WAL file is trimmed back after checkpoints.
+		q.Add("_pragma", "mmap_size(0)")
 		q.Add("_pragma", "journal_size_limit(67108864)")
 		q.Add("_pragma", "journal_mode(WAL)")
 		if opts.NoSync {

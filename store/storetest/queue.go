@@ -22,10 +22,12 @@ var queueTests = []test{
 	{"JobLifecycle", testJobLifecycle},
 	{"LostRuns", testLostRuns},
 	{"JobOrderAndLimit", testJobOrder},
+	{"WideStepTakesTurns", testWideStepTakesTurns},
 	{"CancelJobs", testCancelJobs},
 	{"AckResults", testAckResults},
 	{"ConcurrentClaimJobs", testConcurrentClaimJobs},
 	{"NotifySubscribe", testNotify},
+	{"ExecutionTopic", testExecutionTopic},
 	{"QueueStats", testQueueStats},
 }
 
@@ -340,10 +342,31 @@ func testJobOrder(t *testing.T, s store.Store) {
 
 	jobs, err := q.ClaimJobs(ctx, "w", 2, time.Minute)
 	require.NoError(t, err)
-	require.Equal(t, []string{"old-1", "old-2"}, jobIDs(jobs), "oldest first, limit respected")
+	require.Equal(t, []string{"old-1", "new-1"}, jobIDs(jobs), "each step's first job, oldest first; limit respected")
 	jobs, err = q.ClaimJobs(ctx, "w", 10, time.Minute)
 	require.NoError(t, err)
-	require.Equal(t, []string{"new-1", "newest"}, jobIDs(jobs))
+	require.Equal(t, []string{"old-2", "newest"}, jobIDs(jobs), "collected oldest first")
+}
+
+// testWideStepTakesTurns checks fairness: a step that queued many jobs
+// does not hold back the first job of an execution queued after it.
+func testWideStepTakesTurns(t *testing.T, s store.Store) {
+	ctx, q, clock := t.Context(), s.Queue(), Clock(t)
+	var wide []store.Job
+	for i := range 50 {
+		wide = append(wide, store.Job{ID: fmt.Sprintf("wide-%02d", i), TaskRunID: fmt.Sprintf("w%d", i)})
+	}
+	enqueue(t, s, "wide", wide...)
+	clock.Advance(time.Second)
+	enqueue(t, s, "small", store.Job{ID: "small-1", TaskRunID: "s"})
+
+	var got []string
+	for range 3 {
+		jobs, err := q.ClaimJobs(ctx, "w", 1, time.Minute)
+		require.NoError(t, err)
+		got = append(got, jobIDs(jobs)...)
+	}
+	require.Equal(t, []string{"wide-00", "small-1", "wide-01"}, got)
 }
 
 func jobIDs(js []store.Job) []string {
@@ -529,6 +552,59 @@ func testNotify(t *testing.T, s store.Store) {
 			return false
 		}
 	}, 10*time.Second, 5*time.Millisecond)
+}
+
+// testExecutionTopic checks that a saved step and appended log lines wake
+// the subscribers of that execution's topic, and only theirs: waits and
+// follows rely on it to answer as soon as a change is stored.
+func testExecutionTopic(t *testing.T, s store.Store) {
+	ctx, q, xs := t.Context(), s.Queue(), s.Executions()
+	for _, id := range []string{"t1", "t2"} {
+		require.NoError(t, xs.Create(ctx, newExecution(id, "acme", "f", Clock(t).Now())))
+	}
+	ch1, err := q.Subscribe(ctx, store.TopicExecution("t1"))
+	require.NoError(t, err)
+	ch2, err := q.Subscribe(ctx, store.TopicExecution("t2"))
+	require.NoError(t, err)
+	end1, err := q.Subscribe(ctx, store.TopicExecutionEnd("t1"))
+	require.NoError(t, err)
+	wait := func(ch <-chan struct{}, what string) {
+		t.Helper()
+		select {
+		case <-ch:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no wake-up: %s", what)
+		}
+	}
+	quiet := func(ch <-chan struct{}, what string) {
+		t.Helper()
+		select {
+		case <-ch:
+			t.Fatalf("woken by %s", what)
+		default:
+		}
+	}
+
+	// (PostgreSQL echoes each wake-up back through LISTEN a little later,
+	// so "not woken" is checked only on a topic nothing has notified yet.)
+	require.NoError(t, s.Logs().Append(ctx, []flow.LogEntry{{ExecutionID: "t2", Namespace: "acme", FlowID: "f",
+		Level: "INFO", Message: "hello", Timestamp: Clock(t).Now()}}))
+	wait(ch2, "a log line was appended")
+	quiet(ch1, "another execution's log line")
+
+	e, v, err := xs.Get(ctx, "t1")
+	require.NoError(t, err)
+	e.State.Set(flow.StateRunning, Clock(t).Now())
+	v, err = xs.Save(ctx, store.SaveParams{Execution: e, Version: v})
+	require.NoError(t, err)
+	wait(ch1, "a step was saved")
+	quiet(end1, "a step that did not end the execution")
+
+	e.State.Set(flow.StateSuccess, Clock(t).Now())
+	_, err = xs.Save(ctx, store.SaveParams{Execution: e, Version: v})
+	require.NoError(t, err)
+	wait(ch1, "the execution's end state was saved")
+	wait(end1, "the execution's end state was saved")
 }
 
 // testClaimOldestFirst checks that claims take the oldest executions first,

@@ -64,6 +64,7 @@ var testOnly = map[string][]string{
 	"tests/e2e":         {"*"},
 	"tests/e2e/secrets": {"*"},
 	"tests/e2e/files":   {"*"},
+	"tests/browser":     {"*"},
 	"tests/redteam":     {"*"},
 	"deploy/helm":       {"deploy/image"},
 	"cli":               {"*"},

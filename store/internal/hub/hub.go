@@ -31,6 +31,10 @@ func (h *Hub) Subscribe(ctx context.Context, topic string) <-chan struct{} {
 	context.AfterFunc(ctx, func() {
 		h.mu.Lock()
 		delete(h.subs[topic], ch)
+		if len(h.subs[topic]) == 0 {
+			// per-execution topics come and go with their waiters
+			delete(h.subs, topic)
+		}
 		h.mu.Unlock()
 		close(ch)
 	})

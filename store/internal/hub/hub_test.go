@@ -34,3 +34,16 @@ func TestHubCoalescesAndCloses(t *testing.T) {
 	_, ok = <-a
 	require.False(t, ok, "the channel closes when its context ends")
 }
+
+func TestHubForgetsTopicsWithoutSubscribers(t *testing.T) {
+	t.Parallel()
+	var h Hub
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := h.Subscribe(ctx, "execution:1")
+	cancel()
+	for range ch { // closed once the subscription is gone
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	require.Empty(t, h.subs, "a per-execution topic is dropped with its last subscriber")
+}

@@ -1,0 +1,65 @@
+package executor
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ospreyhq/osprey/flow"
+)
+
+func TestWarm(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	running := func(id string) *flow.Execution {
+		return &flow.Execution{ID: id, State: flow.NewStateInfo(flow.StateRunning, now)}
+	}
+	w := warm{max: 2}
+
+	w.put(running("a"), 3)
+	ex, ver, ok := w.take("a")
+	require.True(t, ok)
+	require.Equal(t, "a", ex.ID)
+	require.Equal(t, int64(3), ver)
+	_, _, ok = w.take("a")
+	require.False(t, ok, "a step owns what it took: a failed step leaves nothing stale behind")
+
+	ended := running("b")
+	ended.State.Set(flow.StateSuccess, now)
+	w.put(ended, 4)
+	_, _, ok = w.take("b")
+	require.False(t, ok, "ended executions are not kept")
+
+	for _, id := range []string{"c", "d", "e"} {
+		w.put(running(id), 1)
+	}
+	require.Len(t, w.m, 2, "bounded")
+
+	wide := func(open int) *flow.Execution {
+		ex := running("f")
+		for range open {
+			ex.TaskRunList = append(ex.TaskRunList, &flow.TaskRun{State: flow.NewStateInfo(flow.StateRunning, now)})
+		}
+		done := &flow.TaskRun{State: flow.NewStateInfo(flow.StateSuccess, now)}
+		ex.TaskRunList = append(ex.TaskRunList, done)
+		return ex
+	}
+	tests := []struct {
+		name string
+		open int
+		cost time.Duration
+		want time.Duration
+	}{
+		{"a cheap step does not wait", 5000, time.Millisecond, 0},
+		{"a costly step of a wide execution lets results gather as long again", 5000, 80 * time.Millisecond, 80 * time.Millisecond},
+		{"up to a bound", 5000, 5 * time.Second, maxPause},
+		{"a small execution never waits, however slow its step", 3, 5 * time.Second, 0},
+	}
+	for _, tc := range tests {
+		w.put(wide(tc.open), 1)
+		w.cost("f", tc.cost)
+		require.Equal(t, tc.want, w.pause("f"), tc.name)
+	}
+	require.Zero(t, w.pause("unknown"))
+}
