@@ -46,6 +46,7 @@ with RBAC. It prints the environment a workload-identity pod would get and a kes
 	f.DurationVar(&o.TokenLifetime, "token-lifetime", time.Hour, "lifetime of the service-account token (rotated at 80%)")
 	f.IntVar(&o.Port, "port", 0, "port of Entra ID and the issuer (0: a free one)")
 	f.IntVar(&o.VaultPort, "vault-port", 0, "port of the vault (0: a free one)")
+	f.IntVar(&o.StoragePort, "storage-port", 0, "port of the storage account's Blob endpoint (0: a free one)")
 	f.BoolVar(&readOnly, "read-only", false, "grant Key Vault Secrets User instead of Secrets Officer")
 	dev.AddCommand(az)
 	return []*cobra.Command{dev}

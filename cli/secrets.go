@@ -216,7 +216,7 @@ func secretsDeleteCmd(env *Env, open openFunc) *cobra.Command {
 func secretsDoctorCmd(env *Env, dataDir *string) *cobra.Command {
 	return &cobra.Command{
 		Use:   "doctor",
-		Short: "Check the secret set-up step by step (config, Workload Identity, token exchange, vault, roles)",
+		Short: "Check the Azure set-up step by step (config, Workload Identity, token exchange, vault, roles, internal storage)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, cancel := context.WithTimeout(cmd.Context(), 2*time.Minute)
@@ -241,7 +241,7 @@ func secretsDoctorCmd(env *Env, dataDir *string) *cobra.Command {
 	}
 }
 
-func doctor(ctx context.Context, env *Env, dataDir string) []azurekv.Check {
+func doctor(ctx context.Context, env *Env, dataDir string) (out []azurekv.Check) {
 	overrides := map[string]string{}
 	if dataDir != "" {
 		overrides["osprey.data-dir"] = dataDir
@@ -250,10 +250,13 @@ func doctor(ctx context.Context, env *Env, dataDir string) []azurekv.Check {
 	if err != nil {
 		return []azurekv.Check{{Name: "config", Status: azurekv.Fail, Detail: err.Error()}}
 	}
+	// Internal storage is checked too: it is the other Azure resource the
+	// pod's identity reaches.
 	if cfg.Secret.Type == config.SecretAzureKeyVault {
-		return azurekv.Diagnose(ctx, cfg.Secret, azurekv.ParseEnviron(env.Environ), env.AzureTransport, env.now())
+		return append(azurekv.Diagnose(ctx, cfg.Secret, azurekv.ParseEnviron(env.Environ), env.AzureTransport, env.now()), storageChecks(ctx, cfg, env)...)
 	}
-	out := []azurekv.Check{{Name: "config", Status: azurekv.Pass, Detail: "kestra.secret.type " + cfg.Secret.Type}}
+	defer func() { out = append(out, storageChecks(ctx, cfg, env)...) }()
+	out = []azurekv.Check{{Name: "config", Status: azurekv.Pass, Detail: "kestra.secret.type " + cfg.Secret.Type}}
 	m, closeFn, err := openSecrets(ctx, env, dataDir)
 	if err != nil {
 		return append(out, azurekv.Check{Name: "backend", Status: azurekv.Fail, Detail: err.Error()})

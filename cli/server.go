@@ -141,6 +141,9 @@ func runServer(ctx context.Context, env *Env, mode string, roles []string, fl se
 	a.isolate()
 	has := func(r string) bool { return containsStr(roles, r) }
 	metrics := newMetricsRegistry()
+	if c, ok := a.files.(prometheus.Collector); ok {
+		metrics.MustRegister(c)
+	}
 	var (
 		started []component
 		loops   []server.Loop
@@ -206,7 +209,7 @@ func runServer(ctx context.Context, env *Env, mode string, roles []string, fl se
 		}
 		w := worker.New(worker.Options{
 			Store: a.store, Tasks: a.reg, Flows: a.flows, Renderers: a.rendererFor(roleWorker), Logger: a.log,
-			Threads: threads, TmpDir: tmpDir(cfg), Secrets: a.inputs, Metrics: metrics, Identities: ids,
+			Threads: threads, TmpDir: tmpDir(cfg), Secrets: a.inputs, Metrics: metrics, Storage: a.files, Identities: ids,
 			Processes: taskRunner(cfg, env), MaxLeaseExpiries: cfg.Osprey.MaxLeaseExpiries, Lease: cfg.Osprey.WorkerLease,
 		})
 		if err := start(w); err != nil {
@@ -333,6 +336,7 @@ func (a *app) newServer(ctx context.Context, metrics *prometheus.Registry) (*ser
 		Addr: addr, BasicAuth: auth,
 		AllowUnauthenticated: cfg.BasicAuth.ExplicitlyDisabled(),
 		Triggers:             &server.Triggers{Webhooks: a.dispatcher(), Flows: a.flows, Scheduled: scheduled},
+		Storage:              a.files,
 	})
 	a.mountExtraRoutes(srv)
 	return srv, addr, nil
@@ -342,7 +346,34 @@ func (a *app) newServer(ctx context.Context, metrics *prometheus.Registry) (*ser
 type serverRunner struct{ a *app }
 
 func (r serverRunner) Start(ctx context.Context, p server.StartParams) (*flow.Execution, error) {
-	return r.a.launcher.StartAt(ctx, p.Flow, p.Inputs, p.Labels, p.ScheduleDate)
+	if p.ExecutionID == "" {
+		return r.a.launcher.StartAt(ctx, p.Flow, p.Inputs, p.Labels, p.ScheduleDate)
+	}
+	return r.startWithID(ctx, p)
+}
+
+// startWithID starts an execution under the id its FILE inputs were
+// uploaded under (see server.StartParams.ExecutionID).
+func (r serverRunner) startWithID(ctx context.Context, p server.StartParams) (*flow.Execution, error) {
+	ex, err := r.a.launcher.Build(p.Flow, p.Inputs, p.Labels)
+	if err != nil {
+		return nil, err
+	}
+	for i, l := range ex.Labels {
+		if l.Key == "system.correlationId" && l.Value == ex.ID {
+			ex.Labels[i].Value = p.ExecutionID
+		}
+	}
+	ex.ID = p.ExecutionID
+	if p.ScheduleDate != nil {
+		d := p.ScheduleDate.UTC()
+		ex.ScheduleDate = &d
+	}
+	if err := r.a.store.Executions().Create(ctx, ex); err != nil {
+		return nil, fmt.Errorf("create execution: %w", err)
+	}
+	_ = r.a.store.Queue().Notify(ctx, store.TopicExecutions)
+	return ex, nil
 }
 
 func (r serverRunner) Kill(ctx context.Context, id string) error {

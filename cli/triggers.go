@@ -74,7 +74,7 @@ func (a *app) onExecutionChange(ctx context.Context, ex *flow.Execution) {
 // scheduled reports whether a trigger type keeps a next date: the
 // scheduler's Schedule and ScheduleOnDates, and polling triggers.
 func scheduled(typ string) bool {
-	return schedule.Scheduled(typ) || (tasks.HTTPPoller{}).Handles(typ)
+	return schedule.Scheduled(typ) || (tasks.Pollers{}).Handles(typ)
 }
 
 // newScheduler returns the scheduler component: Schedule triggers fired
@@ -83,6 +83,9 @@ func (a *app) newScheduler(metrics prometheus.Registerer) *scheduler.Scheduler {
 	d := a.dispatcher()
 	return scheduler.New(scheduler.Options{
 		Store: a.store, Flows: d.Flows, Build: d.Build, Renderer: d.Renderer, Vars: d.Vars, Sealer: d.Sealer, Logger: a.log, Metrics: metrics,
-		Poller: tasks.HTTPPoller{Renderer: a.renderer, Log: a.log.With("component", "scheduler")},
+		Poller: tasks.Pollers{
+			HTTP: tasks.HTTPPoller{Renderer: a.renderer, Log: a.log.With("component", "scheduler")},
+			Blob: tasks.BlobPoller{Renderer: a.renderer, Storage: a.files, Azure: a.reg.Azure(), Log: a.log.With("component", "scheduler")},
+		},
 	})
 }

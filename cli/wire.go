@@ -15,6 +15,8 @@ import (
 	"github.com/ospreyhq/osprey/internal/seal"
 	"github.com/ospreyhq/osprey/launch"
 	"github.com/ospreyhq/osprey/render"
+	"github.com/ospreyhq/osprey/secrets/azurekv"
+	"github.com/ospreyhq/osprey/storage"
 	"github.com/ospreyhq/osprey/store"
 	"github.com/ospreyhq/osprey/store/sqlite"
 	"github.com/ospreyhq/osprey/tasks"
@@ -40,6 +42,8 @@ type app struct {
 	// env is the host the process runs on (its environment and, in tests,
 	// its Azure transport).
 	env *Env
+	// files is internal storage (FILE inputs, tasks' output files).
+	files storage.Storage
 }
 
 // wire opens the store and builds the shared parts. component names the
@@ -51,6 +55,9 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, host *Env) 
 		return nil, err
 	}
 	reg := newRegistry()
+	// The Azure tasks reach Azure as the worker does: its workload
+	// identity when a flow names no credential.
+	reg.SetAzure(tasks.AzureHost{Environ: azurekv.ParseEnviron(host.Environ), Transport: host.AzureTransport})
 	a := &app{cfg: cfg, log: log, reg: reg, parse: parser(reg), environ: environ, env: host}
 	a.flows = flowcache.New(st.Flows(), a.parse)
 	a.store = a.flows.Watch(st)
@@ -60,6 +67,13 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, host *Env) 
 		_ = st.Close() // the secrets error is the one to report
 		return nil, err
 	}
+	files, err := openStorage(ctx, cfg, host, a.log)
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	// Counted for /metrics: the server registers it with the rest.
+	a.files = storage.Instrument(files)
 	a.inputs = inputBox(ctx, a)
 	a.launcher.Secrets = a.inputs
 	a.launcher.Render = func(f *flow.Flow, tmpl string) (string, error) {
@@ -68,7 +82,7 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, host *Env) 
 	}
 	a.renderer = &render.Renderer{Expr: expr.New(expr.Options{
 		MaxDuration: cfg.Osprey.Limits.ExpressionTimeout, MaxAlloc: int64(cfg.Osprey.Limits.JQMemoryMB) << 20,
-	}), Secrets: secrets, Logs: errorLogs{st}, KV: st.KV(), Files: st.Files(), Access: secretAccess(cfg, st)}
+	}), Secrets: secrets, Logs: errorLogs{st}, KV: st.KV(), Files: st.Files(), Access: secretAccess(cfg, st), Storage: a.files}
 	a.engine = &engine.Engine{
 		Types:        reg,
 		Renderer:     a.renderer,

@@ -15,6 +15,7 @@ type Config struct {
 	Queue      Queue
 	Datasource Datasource
 	Secret     SecretManager
+	Storage    Storage
 	Variables  Variables
 	Tasks      Tasks
 	Encryption Encryption
@@ -247,6 +248,44 @@ type AzureFilterOnPrefix struct {
 	KeepPrefix bool   `key:"kestra.secret.azure-key-vault.filter-on-prefix.keep-prefix"`
 }
 
+// Storage types.
+const (
+	StorageLocal = "local"
+	StorageAzure = "azure"
+)
+
+// Storage selects internal storage, where flows' files live (Kestra's
+// kestra.storage tree).
+type Storage struct {
+	// Type is local (the default) or azure.
+	Type  string `key:"kestra.storage.type"`
+	Local LocalStorage
+	Azure AzureStorage
+}
+
+// LocalStorage keeps files on the local disk.
+type LocalStorage struct {
+	// BasePath is the directory; <data-dir>/storage when empty.
+	BasePath string `key:"kestra.storage.local.base-path"`
+}
+
+// AzureStorage keeps files in an Azure Blob Storage container. Credentials
+// are tried in Kestra's order: connection string, shared key, SAS token,
+// then an Entra credential (workload identity, managed identity, Azure's
+// default chain).
+type AzureStorage struct {
+	Endpoint                   string   `key:"kestra.storage.azure.endpoint"`
+	Container                  string   `key:"kestra.storage.azure.container"`
+	ConnectionString           Secret   `key:"kestra.storage.azure.connection-string"`
+	SharedKeyAccountName       string   `key:"kestra.storage.azure.shared-key-account-name"`
+	SharedKeyAccountAccessKey  Secret   `key:"kestra.storage.azure.shared-key-account-access-key"`
+	SasToken                   Secret   `key:"kestra.storage.azure.sas-token"`
+	ManagedIdentityClientID    string   `key:"kestra.storage.azure.managed-identity-client-id"`
+	ManagedIdentityResourceID  string   `key:"kestra.storage.azure.managed-identity-resource-id"`
+	WorkloadIdentityClientID   string   `key:"kestra.storage.azure.workload-identity-client-id"`
+	AdditionallyAllowedTenants []string `key:"kestra.storage.azure.additionally-allowed-tenants"`
+}
+
 // Variables are exposed to flow expressions.
 type Variables struct {
 	// Globals is {{ globals.x }}, kept as written (original key case, nested
@@ -332,6 +371,7 @@ func Default() *Config {
 			},
 			Env: EnvSecrets{Prefix: "SECRET_", Encoding: "base64"},
 		},
+		Storage:   Storage{Type: StorageLocal},
 		Variables: Variables{EnvVarsPrefix: "ENV_"},
 		Tasks:     Tasks{TmpDir: "/tmp/osprey"},
 		Osprey: Osprey{DataDir: "./data", MaxLeaseExpiries: 3, WorkerLease: 30 * time.Second, Limits: Limits{

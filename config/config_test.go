@@ -347,7 +347,6 @@ kestra.url.path: /x
 	require.ElementsMatch(t, []string{
 		"app.yml:5: kestra.secret.azure-key-vault.vault-nme: unknown key; did you mean kestra.secret.azure-key-vault.vault-name?",
 		"app.yml:7: kestra.secret.vault-name: unknown key; did you mean kestra.secret.azure-key-vault.vault-name?",
-		"app.yml:8: kestra.storage: Kestra setting that Osprey does not use; ignored",
 		"app.yml:11: micronaut.sever: unknown key; did you mean micronaut.server?",
 		"app.yml:14: micronaut.server.max-request-size: Micronaut setting that Osprey does not use; ignored",
 		"app.yml:19: osprey.something-new: unknown key; osprey takes data-dir, limits, pprof, secret, task-identity, tasks, worker",
@@ -474,7 +473,9 @@ func TestKestraPostgresGuide(t *testing.T) {
 	for _, w := range warns {
 		require.Equal(t, config.WarnIgnored, w.Kind, w.String())
 	}
-	require.Len(t, warns, 3, "storage, max-request-size and cors are noted as ignored")
+	require.Len(t, warns, 2, "max-request-size and cors are noted as ignored")
+	require.Equal(t, config.StorageLocal, cfg.Storage.Type)
+	require.Equal(t, "/app/storage", cfg.Storage.Local.BasePath, "Kestra's basePath is read")
 }
 
 func TestAzureFull(t *testing.T) {
@@ -628,4 +629,44 @@ func TestAzureCredentialOrder(t *testing.T) {
 			require.Equal(t, tt.want, cfg.Secret.Azure.Credential())
 		})
 	}
+}
+
+func TestStorage(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, doc string
+		env       []string
+		want      string // substring of the error; "" for success
+	}{
+		{name: "default is local", doc: "kestra:\n  url: http://x/\n"},
+		{name: "azure with workload identity", doc: "kestra:\n  storage:\n    type: azure\n    azure:\n      endpoint: https://acct.blob.core.windows.net\n      container: flows\n      workloadIdentityClientId: 00000000-0000-0000-0000-000000000001\n"},
+		{name: "azure by connection string alone", doc: "kestra:\n  storage:\n    type: azure\n    azure:\n      container: flows\n      connection-string: ${CS}\n", env: []string{"CS=AccountName=a;AccountKey=b"}},
+		{name: "unknown type", doc: "kestra:\n  storage:\n    type: nfs\n", want: `kestra.storage.type: "nfs" is not a storage type; write local or azure`},
+		{name: "kestra's gcs", doc: "kestra:\n  storage:\n    type: gcs\n", want: `"gcs" storage is Kestra's but not Osprey's`},
+		{name: "azure without container", doc: "kestra:\n  storage:\n    type: azure\n    azure:\n      endpoint: https://a.blob.core.windows.net\n", want: "kestra.storage.azure.container: is required when kestra.storage.type is azure"},
+		{name: "azure without endpoint", doc: "kestra:\n  storage:\n    type: azure\n    azure:\n      container: flows\n", want: "kestra.storage.azure.endpoint: is required"},
+		{name: "bad container", doc: "kestra:\n  storage:\n    type: azure\n    azure:\n      endpoint: https://a.blob.core.windows.net\n      container: My_Files\n", want: `"My_Files" is not a container name`},
+		{name: "half a shared key", doc: "kestra:\n  storage:\n    type: azure\n    azure:\n      endpoint: https://a.blob.core.windows.net\n      container: flows\n      shared-key-account-name: a\n", want: "shared-key-account-name and shared-key-account-access-key go together"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			src := config.Sources{Files: []string{"app.yml"}, ReadFile: memFiles(map[string]string{"app.yml": tc.doc}), Env: tc.env}
+			if tc.want != "" {
+				require.Contains(t, loadErr(t, src), tc.want)
+				return
+			}
+			cfg, warns := load(t, src)
+			require.Empty(t, warns)
+			require.Contains(t, []string{config.StorageLocal, config.StorageAzure}, cfg.Storage.Type)
+		})
+	}
+	t.Run("secrets are redacted", func(t *testing.T) {
+		t.Parallel()
+		cfg, _ := load(t, config.Sources{Env: []string{"KESTRA_STORAGE_TYPE=azure", "KESTRA_STORAGE_AZURE_CONTAINER=flows",
+			"KESTRA_STORAGE_AZURE_CONNECTION_STRING=AccountName=a;AccountKey=topsecretkey", "KESTRA_STORAGE_AZURE_SAS_TOKEN=sv=1&sig=topsecretsig"}})
+		require.Equal(t, "AccountName=a;AccountKey=topsecretkey", cfg.Storage.Azure.ConnectionString.Reveal())
+		var out strings.Builder
+		require.NoError(t, cfg.WriteProperties(&out, false))
+		require.NotContains(t, out.String(), "topsecret")
+	})
 }

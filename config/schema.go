@@ -82,7 +82,7 @@ var kestraIgnored = []string{
 	"kestra.plugins", "kestra.queue.postgres", "kestra.queue.h2", "kestra.repository.postgres",
 	"kestra.scheduler", "kestra.security", "kestra.server.liveness", "kestra.server.preview",
 	"kestra.server.service", "kestra.server.termination-grace-period",
-	"kestra.server.worker-task-restart-strategy", "kestra.server-type", "kestra.storage",
+	"kestra.server.worker-task-restart-strategy", "kestra.server-type",
 	"kestra.system-flows", "kestra.tasks.scripts", "kestra.tasks.subflow-outputs",
 	"kestra.templates", "kestra.tracing", "kestra.tutorial-flows", "kestra.ui-anonymous-usage-report",
 	"kestra.variables.cache-enabled", "kestra.variables.cache-size", "kestra.variables.recursive-rendering",

@@ -70,6 +70,15 @@ func (l *loader) normalise(c *Config) {
 	if c.Secret.Embedded.Key.IsZero() {
 		c.Secret.Embedded.Key = c.Encryption.SecretKey
 	}
+	const storageKey = "kestra.storage.type"
+	switch t := strings.ToLower(strings.TrimSpace(c.Storage.Type)); t {
+	case StorageLocal, StorageAzure:
+		c.Storage.Type = t
+	case "gcs", "s3", "minio", "gcp", "aws":
+		l.fail(errorf(storageKey, c.SourceOf(storageKey), "%q storage is Kestra's but not Osprey's: write local (files under the data directory) or azure (a Blob Storage container)", c.Storage.Type))
+	default:
+		l.fail(errorf(storageKey, c.SourceOf(storageKey), "%q is not a storage type; write local or azure", c.Storage.Type))
+	}
 	if c.Server.URL != "" && !strings.HasSuffix(c.Server.URL, "/") {
 		// Kestra documents kestra.url with a trailing slash; links are built on it.
 		c.Server.URL += "/"
@@ -137,6 +146,7 @@ func (l *loader) validate(c *Config) {
 	}
 
 	l.validateSecret(c, bad, required)
+	l.validateStorage(c, bad, required)
 
 	if strings.TrimSpace(c.Tasks.TmpDir) == "" {
 		bad("kestra.tasks.tmp-dir.path", "must not be empty (default /tmp/osprey)")
@@ -242,3 +252,33 @@ func (l *loader) validateSecret(c *Config, bad func(key, format string, args ...
 			"prefix applies to secrets Osprey writes; in read-only mode use filter-on-prefix.prefix to select existing secrets")
 	}
 }
+
+func (l *loader) validateStorage(c *Config, bad func(key, format string, args ...any), required func(key, because, format string, args ...any)) {
+	if c.Storage.Type != StorageAzure {
+		return
+	}
+	a := c.Storage.Azure
+	const pre = "kestra.storage.azure."
+	if a.Container == "" {
+		required(pre+"container", "kestra.storage.type", "is required when kestra.storage.type is azure: set it to the Blob container that holds flows' files (az storage container list --account-name <account> --auth-mode login)")
+	} else if !containerName.MatchString(a.Container) {
+		bad(pre+"container", "%q is not a container name: 3-63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit", a.Container)
+	}
+	if a.Endpoint == "" && a.ConnectionString.IsZero() {
+		required(pre+"endpoint", "kestra.storage.type", "is required when kestra.storage.type is azure: set it to https://<account>.blob.core.windows.net (or set connection-string)")
+	}
+	if a.Endpoint != "" {
+		if u, err := url.Parse(a.Endpoint); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			bad(pre+"endpoint", "%q is not a URL; write https://<account>.blob.core.windows.net", a.Endpoint)
+		}
+	}
+	if (a.SharedKeyAccountName == "") != a.SharedKeyAccountAccessKey.IsZero() {
+		bad(pre+"shared-key-account-access-key", "shared-key-account-name and shared-key-account-access-key go together: set both (az storage account keys list), or neither")
+	}
+	if a.ManagedIdentityClientID != "" && a.ManagedIdentityResourceID != "" {
+		bad(pre+"managed-identity-resource-id", "set either managed-identity-client-id or managed-identity-resource-id, not both: they name the same identity two ways")
+	}
+}
+
+// containerName is Azure's rule for Blob container names.
+var containerName = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9]|-[a-z0-9]){2,62}$`)

@@ -23,9 +23,8 @@ import (
 	"github.com/ospreyhq/osprey/internal/isoduration"
 )
 
-// errFileInput is returned for FILE inputs until Osprey has internal
-// storage to keep uploads in.
-var errFileInput = errors.New("FILE inputs need internal storage, which Osprey does not have yet: pass the content as a STRING or JSON input instead")
+// errFileInput is returned for a FILE input that is not a stored file.
+var errFileInput = errors.New("a FILE input takes an uploaded file (multipart/form-data) or the kestra:/// URI of a stored file")
 
 // Convert turns v into the declared type of in and checks its validators.
 // It never panics on any input; the error says what was expected and does
@@ -106,7 +105,13 @@ func Convert(in *flow.Input, v any) (any, error) {
 	case "MULTISELECT":
 		return convertMultiselect(in, v)
 	case "FILE":
-		return nil, errFileInput
+		// The webserver stores uploads and passes their URI; which files a
+		// flow may be given is checked there and when a task reads them.
+		s, ok := v.(string)
+		if !ok || !strings.HasPrefix(s, "kestra:///") || strings.Contains(s, "/../") || strings.HasSuffix(s, "/..") {
+			return nil, errFileInput
+		}
+		return s, nil
 	}
 	return nil, fmt.Errorf("unknown input type %q", in.Type)
 }

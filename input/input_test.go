@@ -155,7 +155,9 @@ validator: '(a+)+b'`, value: strings.Repeat("a", 40), wantErr: "timed out"},
 		// SECRET and FILE
 		{name: "secret is a string here", decl: "type: SECRET", value: "s3cr3t", want: "s3cr3t"},
 		{name: "secret validator", decl: "type: SECRET\nvalidator: '[0-9]+'", value: "abc", wantErr: "it must match the pattern"},
-		{name: "file needs storage", decl: "type: FILE", value: "kestra:///x", wantErr: "FILE inputs need internal storage"},
+		{name: "file is a stored file's URI", decl: "type: FILE", value: "kestra:///ns/f/executions/E/inputs/in/a.txt", want: "kestra:///ns/f/executions/E/inputs/in/a.txt"},
+		{name: "file is not a path", decl: "type: FILE", value: "/etc/passwd", wantErr: "a FILE input takes an uploaded file"},
+		{name: "file does not go up", decl: "type: FILE", value: "kestra:///ns/../other/x", wantErr: "a FILE input takes an uploaded file"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

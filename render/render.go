@@ -16,6 +16,7 @@ import (
 	"github.com/ospreyhq/osprey/internal/nsfile"
 	"github.com/ospreyhq/osprey/kv"
 	"github.com/ospreyhq/osprey/mask"
+	"github.com/ospreyhq/osprey/storage"
 	"github.com/ospreyhq/osprey/store"
 	"github.com/ospreyhq/osprey/worker"
 )
@@ -52,6 +53,9 @@ type Renderer struct {
 	KV kv.Reader
 	// Files reads namespace files for read().
 	Files Files
+	// Storage holds executions' files for read(), fileSize() and the other
+	// file functions; nil where there is none.
+	Storage storage.Storage
 	// DeniedSecrets is set where kestra.secret.isolation forbids this
 	// component to resolve secrets.
 	DeniedSecrets string
@@ -108,11 +112,14 @@ func (r *Renderer) funcs(vars map[string]any) map[string]expr.Func {
 	if e, ok := vars["execution"].(map[string]any); ok {
 		execID, _ = e["id"].(string)
 	}
-	return map[string]expr.Func{
+	funcs := map[string]expr.Func{
 		"secret": func(ctx context.Context, a expr.Args) (any, error) {
 			return r.secret(ctx, ns, a)
 		},
 		"read": func(ctx context.Context, a expr.Args) (any, error) {
+			if v, _ := a.Get(0, "path"); storage.IsURI(fmt.Sprint(v)) {
+				return r.readStorage(ctx, vars, ns, fmt.Sprint(v))
+			}
 			return r.read(ctx, ns, a)
 		},
 		"kv": func(ctx context.Context, a expr.Args) (any, error) {
@@ -160,17 +167,16 @@ func (r *Renderer) funcs(vars map[string]any) map[string]expr.Func {
 			return out, nil
 		},
 	}
+	r.fileFuncs(vars, ns, funcs)
+	return funcs
 }
 
 // read is Kestra's read(path): the content of a namespace file of the
 // flow's namespace (or the one named), as text. Internal storage URIs
-// (kestra://…) are refused: Osprey has no internal storage.
+// (kestra:///…) are read by readStorage.
 func (r *Renderer) read(ctx context.Context, ns string, a expr.Args) (any, error) {
 	v, _ := a.Get(0, "path")
 	p, _ := v.(string)
-	if strings.HasPrefix(p, "kestra://") {
-		return nil, fmt.Errorf("read(%q): Osprey has no internal storage; read namespace files by their path", p)
-	}
 	clean, err := nsfile.Clean(p)
 	if err != nil {
 		return nil, fmt.Errorf("read(): %w", err)

@@ -165,7 +165,7 @@ func TestReadFunction(t *testing.T) {
 		{"named namespace", "{{ read('motd.txt', namespace='other') }}", "hello", ""},
 		{"missing", "{{ read('nope.txt') }}", "", "no namespace file /nope.txt in namespace team"},
 		{"going up", "{{ read('../secrets') }}", "", "must not go up"},
-		{"internal storage", "{{ read('kestra://team/f/file.txt') }}", "", "no internal storage"},
+		{"internal storage without one", "{{ read('kestra:///team/f/executions/ex1/x.txt') }}", "", "no internal storage here"},
 	}
 	checkRenders(t, r, cases)
 }

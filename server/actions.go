@@ -139,11 +139,20 @@ func (s *Server) resumeExecution(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	inputs, err := readInputs(r)
+	e, err := s.loadExecution(r)
 	if err != nil {
 		return err
 	}
-	e, err := s.loadExecution(r)
+	// FILE inputs of onResume go where the execution's inputs go.
+	up := s.uploader(r.Context(), e.Namespace, e.FlowID)
+	up.id = e.ID
+	resumed := false
+	defer func() {
+		if !resumed {
+			up.discardInputs()
+		}
+	}()
+	inputs, err := readInputs(r, up)
 	if err != nil {
 		return err
 	}
@@ -157,6 +166,7 @@ func (s *Server) resumeExecution(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.send(w, r, st, CommandParams{ExecutionID: e.ID, Action: ActionResume, Inputs: inputs, Wait: wait}); err != nil {
 		return fmt.Errorf("resume execution %s: %w", e.ID, err)
 	}
+	resumed = true
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/storage"
 	"github.com/ospreyhq/osprey/store"
 )
 
@@ -44,10 +45,18 @@ func (s *Server) createExecution(w http.ResponseWriter, r *http.Request) error {
 		}
 		at = &d
 	}
-	inputs, err := readInputs(r)
+	up := s.uploader(r.Context(), ns, id)
+	inputs, err := readInputs(r, up)
 	if err != nil {
+		up.discard()
 		return err
 	}
+	started := false
+	defer func() {
+		if !started {
+			up.discard()
+		}
+	}()
 	rec, err := s.opts.Store.Flows().Get(r.Context(), ns, id, rev)
 	if err != nil {
 		return fmt.Errorf("flow %s.%s: %w", ns, id, err)
@@ -60,7 +69,10 @@ func (s *Server) createExecution(w http.ResponseWriter, r *http.Request) error {
 	if f.Disabled {
 		return Errorf(http.StatusConflict, fmt.Sprintf("flow %s.%s is disabled: enable it before running it", ns, id))
 	}
-	e, err := s.opts.Runner.Start(r.Context(), StartParams{Flow: f, Inputs: inputs, Labels: labels, ScheduleDate: at})
+	if err := checkFileInputs(f, inputs, up); err != nil {
+		return err
+	}
+	e, err := s.opts.Runner.Start(r.Context(), StartParams{Flow: f, Inputs: inputs, Labels: labels, ScheduleDate: at, ExecutionID: up.executionID()})
 	var problems flow.Errors
 	if errors.As(err, &problems) {
 		// The runner reports bad inputs as positioned problems; they are
@@ -75,6 +87,7 @@ func (s *Server) createExecution(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("start execution of %s.%s: %w", ns, id, err)
 	}
+	started = true
 	if wait && !e.State.Current.IsTerminal() {
 		if e, err = s.waitTerminal(w, r, e.ID); err != nil {
 			return err
@@ -109,12 +122,12 @@ func (s *Server) waitTerminal(w http.ResponseWriter, r *http.Request, id string)
 }
 
 // readInputs reads execution inputs from the body as Kestra accepts them.
-func readInputs(r *http.Request) (map[string]any, error) {
+func readInputs(r *http.Request, up *uploader) (map[string]any, error) {
 	ct := r.Header.Get("Content-Type")
 	mt, _, _ := mime.ParseMediaType(ct)
 	switch mt {
 	case "multipart/form-data":
-		return readMultipartInputs(r)
+		return readMultipartInputs(r, up)
 	case "application/x-www-form-urlencoded":
 		if err := r.ParseForm(); err != nil {
 			return nil, fmt.Errorf("read form: %w", badRequest(err))
@@ -176,8 +189,10 @@ func badRequest(err error) error {
 	return Errorf(http.StatusBadRequest, "malformed request body: "+err.Error())
 }
 
-// readMultipartInputs streams the form parts; the body limit bounds it.
-func readMultipartInputs(r *http.Request) (map[string]any, error) {
+// readMultipartInputs streams the form parts: file parts go to internal
+// storage as they arrive (FILE inputs), the other parts together stay
+// within the body limit.
+func readMultipartInputs(r *http.Request, up *uploader) (map[string]any, error) {
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return nil, fmt.Errorf("read multipart form: %w", badRequest(err))
@@ -196,11 +211,19 @@ func readMultipartInputs(r *http.Request) (map[string]any, error) {
 			continue
 		}
 		if p.FileName() != "" {
-			return nil, &InputError{Input: name, Message: "file inputs are not supported yet: send the value as a plain form field"}
+			uri, err := up.put(name, p.FileName(), p)
+			if err != nil {
+				return nil, err
+			}
+			values[name] = append(values[name], uri)
+			continue
 		}
-		b, err := io.ReadAll(p)
+		b, err := io.ReadAll(io.LimitReader(p, up.fieldBudget+1))
 		if err != nil {
 			return nil, fmt.Errorf("read input %s: %w", name, badRequest(err))
+		}
+		if up.fieldBudget -= int64(len(b)); up.fieldBudget < 0 {
+			return nil, &http.MaxBytesError{Limit: up.fieldLimit}
 		}
 		values[name] = append(values[name], string(b))
 	}
@@ -401,9 +424,32 @@ func (s *Server) kill(w http.ResponseWriter, r *http.Request) (*flow.Execution, 
 
 func (s *Server) deleteExecution(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("executionId")
+	// Kestra's deleteStorage (default true) removes the execution's files
+	// with it: its inputs and every task run's outputs.
+	purge, err := queryBoolDefault(r.URL.Query().Get("deleteStorage"), "deleteStorage", true)
+	if err != nil {
+		return err
+	}
+	ex, _, err := s.opts.Store.Executions().Get(r.Context(), id)
+	if err != nil {
+		return fmt.Errorf("execution %s: %w", id, err)
+	}
 	if err := s.opts.Store.Executions().Delete(r.Context(), id); err != nil {
 		return fmt.Errorf("execution %s: %w", id, err)
 	}
+	if purge && s.opts.Storage != nil {
+		if _, err := s.opts.Storage.DeleteTree(r.Context(), storage.ExecutionPath(ex.Namespace, ex.FlowID, ex.ID)); err != nil {
+			return fmt.Errorf("execution %s deleted, its files not: %w", id, err)
+		}
+	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// queryBoolDefault reads a boolean parameter that defaults to def.
+func queryBoolDefault(v, name string, def bool) (bool, error) {
+	if v == "" {
+		return def, nil
+	}
+	return queryBool(v, name)
 }

@@ -51,7 +51,13 @@ func basicAuth(want BasicAuth, lim *loginLimiter) func(http.Handler) http.Handle
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
+			limit := s.opts.MaxBodyBytes
+			if s.uploadsFiles(r) {
+				// readMultipartInputs keeps the form fields within
+				// MaxBodyBytes; the files may be larger.
+				limit = s.opts.MaxFileBytes + s.opts.MaxBodyBytes
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -24,6 +24,9 @@ func (s *Server) routes() {
 	s.Handle("DELETE /executions/{executionId}", s.deleteExecution)
 	s.Handle("GET /executions/{executionId}/follow", s.followExecution)
 	s.Handle("DELETE /executions/{executionId}/kill", s.killExecution)
+	s.Handle("GET /executions/{executionId}/file", s.downloadExecutionFile)
+	s.Handle("GET /executions/{executionId}/file/metas", s.executionFileMetas)
+	s.Handle("GET /executions/{executionId}/file/preview", s.previewExecutionFile)
 
 	s.Handle("GET /namespaces/{namespace}", s.getNamespace)
 	s.Handle("PUT /namespaces/{namespace}", s.putNamespace)

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/storage"
 	"github.com/ospreyhq/osprey/store"
 )
 
@@ -41,6 +42,9 @@ type StartParams struct {
 	// ScheduleDate, when set, starts the execution at that date (it stays
 	// CREATED until then).
 	ScheduleDate *time.Time
+	// ExecutionID, when set, is the id the execution must get: FILE inputs
+	// were uploaded under it before the execution existed.
+	ExecutionID string
 }
 
 // BasicAuth is the API's credential (kestra.server.basic-auth).
@@ -92,8 +96,15 @@ type Options struct {
 	MaxWait time.Duration
 	// KeepAlive is the interval of SSE keep-alive comments (default 15s).
 	KeepAlive time.Duration
-	// MaxBodyBytes bounds request bodies (default 8 MiB).
+	// MaxBodyBytes bounds request bodies (default 8 MiB); file parts of an
+	// execution's inputs are bounded by MaxFileBytes instead.
 	MaxBodyBytes int64
+	// Storage keeps FILE inputs and serves executions' files; nil refuses
+	// file uploads.
+	Storage storage.Storage
+	// MaxFileBytes bounds the file parts of one execution request
+	// (default 10 GiB, as Kestra's max-request-size).
+	MaxFileBytes int64
 	// WriteTimeout bounds writing an API response (default 1m); event
 	// streams and ?wait=true lift it for their own request.
 	WriteTimeout time.Duration
@@ -136,6 +147,9 @@ func New(o Options) *Server {
 	}
 	if o.KeepAlive <= 0 {
 		o.KeepAlive = 15 * time.Second
+	}
+	if o.MaxFileBytes <= 0 {
+		o.MaxFileBytes = 10 << 30
 	}
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = 8 << 20

@@ -118,6 +118,46 @@ func (h *HTTPRequest) Run(ctx context.Context, rc *worker.RunContext) (map[strin
 }
 
 func (h *HTTPRequest) run(ctx context.Context, env runEnv) (map[string]any, error) {
+	x, err := h.send(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	defer x.close()
+	return h.readBody(ctx, env, x)
+}
+
+// exchange is a response being read: the request's context can be
+// cancelled with a cause when the body stalls (readIdleTimeout).
+type exchange struct {
+	resp   *http.Response
+	u      *url.URL
+	method string
+	idle   time.Duration
+	rctx   context.Context
+	cancel context.CancelCauseFunc
+	tr     *http.Transport
+}
+
+func (x *exchange) close() {
+	_ = x.resp.Body.Close()
+	x.cancel(nil)
+	x.tr.CloseIdleConnections()
+}
+
+// readErr turns a failed body read into its cause.
+func (x *exchange) readErr(ctx context.Context, err error) error {
+	if cause := context.Cause(ctx); cause != nil {
+		return cause
+	}
+	if cause := context.Cause(x.rctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		err = cause
+	}
+	return fmt.Errorf("read response of %s %s: %w", x.method, x.u.Redacted(), err)
+}
+
+// send renders the request and sends it; the caller reads and closes the
+// exchange.
+func (h *HTTPRequest) send(ctx context.Context, env runEnv) (*exchange, error) {
 	o := h.opts()
 	render := func(s string) (string, error) { return env.Render(ctx, s) }
 	uri, err := render(h.URI)
@@ -159,9 +199,9 @@ func (h *HTTPRequest) run(ctx context.Context, env runEnv) (map[string]any, erro
 	// The exchange runs under its own context so a body that stalls longer
 	// than readIdleTimeout can be cut without touching the task's context.
 	rctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
 	req, err := http.NewRequestWithContext(rctx, method, u.String(), body)
 	if err != nil {
+		cancel(nil)
 		return nil, fmt.Errorf("build request: %w", err)
 	}
 	if ctype != "" {
@@ -169,6 +209,7 @@ func (h *HTTPRequest) run(ctx context.Context, env runEnv) (map[string]any, erro
 	}
 	hdrs, err := env.RenderValue(ctx, map[string]any(h.Headers))
 	if err != nil {
+		cancel(nil)
 		return nil, err
 	}
 	if m, ok := hdrs.(map[string]any); ok {
@@ -184,6 +225,7 @@ func (h *HTTPRequest) run(ctx context.Context, env runEnv) (map[string]any, erro
 		}
 	}
 	if err := h.setAuth(req, render); err != nil {
+		cancel(nil)
 		return nil, err
 	}
 
@@ -198,49 +240,42 @@ func (h *HTTPRequest) run(ctx context.Context, env runEnv) (map[string]any, erro
 	if h.SSLOptions != nil && h.SSLOptions.InsecureTrustAllCertificates != nil && *h.SSLOptions.InsecureTrustAllCertificates {
 		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the flow asked for it
 	}
-	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
 	if o.FollowRedirects != nil && !*o.FollowRedirects {
 		client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	}
 
-	resp, err := client.Do(req)
+	resp, err := client.Do(req) //nolint:bodyclose // the exchange owns the body: exchange.close closes it
 	if err != nil {
+		cancel(nil)
+		tr.CloseIdleConnections()
 		if cause := context.Cause(ctx); cause != nil {
 			return nil, cause
 		}
 		return nil, fmt.Errorf("%s %s: %w", method, u.Redacted(), err)
 	}
-	defer resp.Body.Close()
+	return &exchange{resp: resp, u: u, method: method, idle: idleTimeout, rctx: rctx, cancel: cancel, tr: tr}, nil
+}
+
+// readBody reads the response into the outputs, as Request does.
+func (h *HTTPRequest) readBody(ctx context.Context, env runEnv, x *exchange) (map[string]any, error) {
+	o := h.opts()
+	resp, u, method := x.resp, x.u, x.method
 
 	limit := int64(defaultMaxContentLen)
 	if o.MaxContentLength != nil && *o.MaxContentLength > 0 {
 		limit = *o.MaxContentLength
 	}
-	raw, err := readIdle(resp.Body, limit, idleTimeout, cancel)
+	raw, err := readIdle(resp.Body, limit, x.idle, x.cancel)
 	if err != nil {
-		if cause := context.Cause(ctx); cause != nil {
-			return nil, cause
-		}
-		if cause := context.Cause(rctx); cause != nil && !errors.Is(cause, context.Canceled) {
-			err = cause
-		}
-		return nil, fmt.Errorf("read response of %s %s: %w", method, u.Redacted(), err)
+		return nil, x.readErr(ctx, err)
 	}
 	env.Log("DEBUG", fmt.Sprintf("Request '%s %s' with response code '%d'", method, u.Redacted(), resp.StatusCode))
 
-	headers := make(map[string]any, len(resp.Header))
-	for k, vs := range resp.Header {
-		list := make([]any, len(vs))
-		for i, v := range vs {
-			list[i] = v
-		}
-		headers[k] = list
-	}
 	out := map[string]any{
 		"uri":     u.String(),
 		"code":    resp.StatusCode,
-		"headers": headers,
+		"headers": headerMap(resp.Header),
 		"body":    string(raw),
 		"length":  len(raw),
 	}
@@ -248,6 +283,19 @@ func (h *HTTPRequest) run(ctx context.Context, env runEnv) (map[string]any, erro
 		return nil, fmt.Errorf("failed http request with response code '%d'", resp.StatusCode)
 	}
 	return out, nil
+}
+
+// headerMap is the headers output: every name with its list of values.
+func headerMap(h http.Header) map[string]any {
+	headers := make(map[string]any, len(h))
+	for k, vs := range h {
+		list := make([]any, len(vs))
+		for i, v := range vs {
+			list[i] = v
+		}
+		headers[k] = list
+	}
+	return headers
 }
 
 // accepted applies Kestra's rule: a listed allowedResponseCodes wins, else

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/storage/azureblob"
 	"github.com/ospreyhq/osprey/worker"
 )
 
@@ -40,6 +41,9 @@ type Spec struct {
 type Registry struct {
 	specs   map[string]*Spec
 	aliases map[string]string
+	// azure is how the Azure tasks reach Azure without credentials of
+	// their own; set with SetAzure.
+	azure AzureHost
 }
 
 var (
@@ -53,10 +57,24 @@ func New() *Registry {
 	for _, s := range coreSpecs() {
 		r.specs[s.Type] = s
 	}
+	for _, s := range azureSpecs(&r.azure) {
+		r.specs[s.Type] = s
+	}
 	for alias, canon := range legacyAliases {
 		r.aliases[alias] = canon
 	}
 	return r
+}
+
+// Azure returns what SetAzure set, for the blob.Trigger poller.
+func (r *Registry) Azure() *AzureHost { return &r.azure }
+
+// SetAzure gives the Azure tasks the worker's environment and transport,
+// for flows that name no credential (the pod's workload identity). Call it
+// before the registry is shared.
+func (r *Registry) SetAzure(h AzureHost) {
+	h.clients = &clientCache{m: map[string]*azureblob.Client{}}
+	r.azure = h
 }
 
 // Canonical returns the canonical name of typ (resolving legacy aliases).
@@ -179,6 +197,11 @@ var legacyAliases = func() map[string]string {
 	}
 	for _, n := range []string{"Sequential", "Parallel", "If", "Switch", "ForEach", "EachSequential", "EachParallel", "Subflow", "Flow", "Pause", "AllowFailure", "Dag", "WaitFor"} {
 		pairs["io.kestra.core.tasks.flows."+n] = "io.kestra.plugin.core.flow." + n
+	}
+	pairs["io.kestra.plugin.fs.http.Download"] = "io.kestra.plugin.core.http.Download"
+	pairs["io.kestra.core.tasks.log.Fetch"] = "io.kestra.plugin.core.log.Fetch"
+	for _, n := range []string{"Concat", "Split", "Size", "Delete", "PurgeCurrentExecutionFiles", "LocalFiles"} {
+		pairs["io.kestra.core.tasks.storages."+n] = "io.kestra.plugin.core.storage." + n
 	}
 	for _, n := range conditionNames {
 		pairs["io.kestra.core.models.conditions.types."+n] = "io.kestra.plugin.core.condition." + n

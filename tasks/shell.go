@@ -73,10 +73,9 @@ func checkShell(t *flow.Task, x *ShellCommands) []*flow.Error {
 	for _, p := range []struct {
 		name string
 		set  bool
-	}{{"outputFiles", x.OutputFiles != nil}, {"outputsFiles", x.OutputsFiles != nil}, {"outputDirectory", x.OutputDirectory != nil}} {
+	}{{"outputsFiles", x.OutputsFiles != nil}} {
 		if p.set {
-			errs = append(errs, taskErr(t, p.name, p.name+" is not supported yet: Osprey has no internal storage for output files; "+
-				"emit values with a ::{\"outputs\":{...}}:: line on stdout instead"))
+			errs = append(errs, taskErr(t, p.name, p.name+" is not supported yet: list the files in outputFiles instead"))
 		}
 	}
 	if typ, _ := x.TaskRunner["type"].(string); x.TaskRunner != nil && typ != runnerProcess && typ != runnerDocker {
@@ -107,6 +106,13 @@ func (s *ShellCommands) Run(ctx context.Context, rc *worker.RunContext) (map[str
 		vars = map[string]any{}
 	}
 	vars["workingDir"] = rc.TmpDir
+	if outputDirectory(s.OutputDirectory) {
+		// {{ outputDir }}: what the commands write there becomes outputFiles.
+		vars["outputDir"] = outputDirOf(rc.TmpDir)
+		if err := os.MkdirAll(outputDirOf(rc.TmpDir), 0o700); err != nil {
+			return nil, fmt.Errorf("create outputDir: %w", err)
+		}
+	}
 	rc.Vars = vars
 	if err := s.writeNamespaceFiles(ctx, rc); err != nil {
 		return nil, err
@@ -261,6 +267,11 @@ func (s *ShellCommands) run(ctx context.Context, env runEnv, dir string) (map[st
 		return nil, fmt.Errorf("command failed with exit code %d", code)
 	}
 	out := map[string]any{"exitCode": code, "vars": p.vars()}
+	if files, err := s.collectFiles(ctx, env, dir); err != nil {
+		return nil, err
+	} else if files != nil {
+		out["outputFiles"] = files
+	}
 	if s.legacy {
 		out["stdOutLineCount"], out["stdErrLineCount"] = stdout.count, stderr.count
 	}
@@ -370,7 +381,7 @@ func (s *ShellCommands) writeInputFiles(ctx context.Context, env runEnv, dir str
 		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 			return fmt.Errorf("inputFiles: %w", err)
 		}
-		if err := os.WriteFile(p, []byte(str(files[name])), 0o600); err != nil {
+		if err := writeInputFile(ctx, env, p, str(files[name])); err != nil {
 			return fmt.Errorf("inputFiles: %w", err)
 		}
 	}

@@ -190,7 +190,7 @@ func TestShellRefusesWhatItCannotDo(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ name, yaml, want string }{
 		{"no commands", "type: io.kestra.plugin.scripts.shell.Commands", `property "commands" is required`},
-		{"outputFiles", "type: io.kestra.plugin.scripts.shell.Commands\ncommands: [ls]\noutputFiles: ['*.csv']", "outputFiles is not supported yet"},
+		{"outputsFiles", "type: io.kestra.plugin.scripts.shell.Commands\ncommands: [ls]\noutputsFiles: [a]", "outputsFiles is not supported yet"},
 		{"other task runner", "type: io.kestra.plugin.scripts.shell.Commands\ncommands: [ls]\ntaskRunner:\n  type: io.kestra.plugin.ee.kubernetes.runner.Kubernetes", "is not supported: use io.kestra.plugin.core.runner.Process"},
 		{"unknown property", "type: io.kestra.plugin.scripts.shell.Commands\ncommands: [ls]\ncommandz: [ls]", `unknown property "commandz"`},
 	}

@@ -80,6 +80,10 @@ func coreSpecs() []*Spec {
 		_, errs := decodeHTTPTrigger(t)
 		return errs
 	}})
+	specs = append(specs, &Spec{Type: pBlobTrigger, Kind: KindTrigger, CheckTrigger: func(t *flow.Trigger) []*flow.Error {
+		_, errs := decodeBlobTrigger(t)
+		return errs
+	}})
 	for _, n := range conditionNames {
 		specs = append(specs, &Spec{Type: "io.kestra.plugin.core.condition." + n, Kind: KindCondition})
 	}
@@ -87,5 +91,6 @@ func coreSpecs() []*Spec {
 	specs = append(specs, scriptSpecs()...)
 	specs = append(specs, runnable[Toggle](pToggle, toggleProps, checkToggle))
 	specs = append(specs, kvSpecs()...)
+	specs = append(specs, storageSpecs()...)
 	return specs
 }

@@ -7,5 +7,6 @@ func ioSpecs() []*Spec {
 	return []*Spec{
 		runnable[HTTPRequest](pHTTPRequest, httpProps, checkHTTPRequest),
 		runnable[ShellCommands](pShell, shellProps, checkShell),
+		runnable[HTTPDownload]("io.kestra.plugin.core.http.Download", downloadProps, checkHTTPDownload),
 	}
 }

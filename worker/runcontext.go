@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/storage"
 	"github.com/ospreyhq/osprey/store"
 	"github.com/ospreyhq/osprey/taskproc"
 )
@@ -40,6 +41,11 @@ type RunContext struct {
 	// Files is the store's namespace files, for script tasks'
 	// namespaceFiles.
 	Files store.FileStore
+	// Storage is internal storage, for tasks that read or write files
+	// (kestra:/// URIs); nil where there is none.
+	Storage storage.Storage
+	// Logs is the store's execution logs, for log.Fetch.
+	Logs store.LogStore
 	// Flows and Triggers are the store's flows and trigger states, for
 	// core.trigger.Toggle.
 	Flows    store.FlowStore

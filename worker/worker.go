@@ -25,6 +25,7 @@ import (
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/internal/seal"
 	"github.com/ospreyhq/osprey/mask"
+	"github.com/ospreyhq/osprey/storage"
 	"github.com/ospreyhq/osprey/store"
 	"github.com/ospreyhq/osprey/taskproc"
 )
@@ -63,6 +64,8 @@ type Options struct {
 	TmpDir string
 	// Secrets opens sealed SECRET-type inputs for the task that runs.
 	Secrets *seal.Box
+	// Storage is internal storage, handed to task runs.
+	Storage storage.Storage
 	// Processes starts task processes (script tasks) under the server's
 	// deny list; nil gives the default policy.
 	Processes *taskproc.Runner
@@ -518,7 +521,7 @@ func (w *Worker) execute(ctx context.Context, j store.Job) (res engine.Result, l
 	tmp := filepath.Join(w.opts.TmpDir, j.ID)
 	rc := &RunContext{
 		// Lost runs come first in the task run's attempts.
-		Task: t, TaskRun: p.TaskRun, Attempt: p.Attempt + j.Lost, Vars: p.Vars, TmpDir: tmp, WorkerID: w.opts.ID, KV: w.opts.Store.KV(), Files: w.opts.Store.Files(),
+		Task: t, TaskRun: p.TaskRun, Attempt: p.Attempt + j.Lost, Vars: p.Vars, TmpDir: tmp, WorkerID: w.opts.ID, KV: w.opts.Store.KV(), Files: w.opts.Store.Files(), Storage: w.opts.Storage, Logs: w.opts.Store.Logs(),
 		Flows: w.opts.Store.Flows(), Triggers: w.opts.Store.Triggers(),
 		renderer: w.opts.Renderers.ForJob(m.Add), logs: buf, mask: m.Mask, processes: w.opts.Processes,
 	}

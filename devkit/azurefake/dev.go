@@ -27,13 +27,17 @@ type DevOptions struct {
 	// Role granted to the identity on the vault; Key Vault Secrets Officer
 	// by default, so the API and UI can create secrets.
 	Role Role
-	// Port and VaultPort pin the listeners so exports survive a restart;
-	// zero picks free ports.
-	Port, VaultPort int
+	// Port, VaultPort and StoragePort pin the listeners so exports survive
+	// a restart; zero picks free ports.
+	Port, VaultPort, StoragePort int
 	// Secrets are stored in the vault at start.
 	Secrets map[string]string
 	Logger  *slog.Logger
 }
+
+// devContainer is the container `osprey dev azure` makes for internal
+// storage.
+const devContainer = "osprey"
 
 // Development ids are fixed so that exported variables stay valid across
 // restarts (with fixed ports).
@@ -47,8 +51,11 @@ var (
 // workload identity federated with a service account, its token file kept
 // fresh.
 type Dev struct {
-	Emulator  *Emulator
-	Vault     *Vault
+	Emulator *Emulator
+	Vault    *Vault
+	// Storage is the storage account for internal storage, its container
+	// made and the identity a Storage Blob Data Contributor on it.
+	Storage   *StorageAccount
 	Identity  *Identity
 	TokenFile string
 	opts      DevOptions
@@ -95,6 +102,12 @@ func StartDev(ctx context.Context, opts DevOptions) (*Dev, error) {
 	if err := vault.seed(opts.Secrets, e.clock.Now()); err != nil {
 		return fail(err)
 	}
+	acct, err := e.AddStorageAccount(StorageAccountOptions{Name: "ospreylocal", Port: opts.StoragePort})
+	if err != nil {
+		return fail(err)
+	}
+	acct.Assign(RoleBlobDataContributor, id.ObjectID)
+	acct.createContainerNow(devContainer)
 	file, err := e.WriteTokenFile(TokenFileOptions{
 		MintOptions: MintOptions{Namespace: opts.Namespace, ServiceAccount: opts.ServiceAccount, Lifetime: opts.TokenLifetime},
 		Path:        filepath.Join(opts.Dir, "azure-identity-token"),
@@ -102,7 +115,7 @@ func StartDev(ctx context.Context, opts DevOptions) (*Dev, error) {
 	if err != nil {
 		return fail(err)
 	}
-	return &Dev{Emulator: e, Vault: vault, Identity: id, TokenFile: file.Path(), opts: opts}, nil
+	return &Dev{Emulator: e, Vault: vault, Storage: acct, Identity: id, TokenFile: file.Path(), opts: opts}, nil
 }
 
 // Environ is the environment a workload-identity pod would get, as
@@ -131,7 +144,7 @@ func RunDev(ctx context.Context, opts DevOptions, out io.Writer) error {
 	}
 	defer d.Close()
 	opts = d.opts
-	e, vault, id := d.Emulator, d.Vault, d.Identity
+	e, vault, acct, id := d.Emulator, d.Vault, d.Storage, d.Identity
 	_, err = fmt.Fprintf(out, `# Osprey's local Azure is running; it stops with this command (Ctrl-C).
 # Paste into the shell that runs Osprey:
 export AZURE_CLIENT_ID=%s
@@ -141,19 +154,25 @@ export AZURE_AUTHORITY_HOST=%s
 export SSL_CERT_FILE=%s
 
 # Vault %s: %s
-# Identity %s (object id %s) holds %q on it, federated with
-# system:serviceaccount:%s:%s from issuer %s
+# Storage account %s: %s (container %s)
+# Identity %s (object id %s) holds %q on the vault and %q on the
+# account, federated with system:serviceaccount:%s:%s from issuer %s
 # Osprey configuration:
 kestra:
+  storage:
+    type: azure
+    azure:
+      endpoint: %s
+      container: %s
   secret:
     type: azure-key-vault
     azure-key-vault:
       key-vault-uri: %s
       workload-identity-client-id: %s
 `, id.ClientID, id.TenantID, d.TokenFile, e.AuthorityHost(), e.CAFile(),
-		vault.Name(), vault.URL(), id.ClientID, id.ObjectID, string(opts.Role),
+		vault.Name(), vault.URL(), acct.Name(), acct.URL(), devContainer, id.ClientID, id.ObjectID, string(opts.Role), string(RoleBlobDataContributor),
 		opts.Namespace, opts.ServiceAccount, e.Issuer().URL(),
-		vault.URL(), id.ClientID)
+		acct.URL(), devContainer, vault.URL(), id.ClientID)
 	if err != nil {
 		return fmt.Errorf("print azure environment: %w", err)
 	}

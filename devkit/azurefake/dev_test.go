@@ -18,6 +18,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
@@ -76,6 +77,13 @@ func TestRunDev(t *testing.T) {
 	}
 	var cfg struct {
 		Kestra struct {
+			Storage struct {
+				Type  string `yaml:"type"`
+				Azure struct {
+					Endpoint  string `yaml:"endpoint"`
+					Container string `yaml:"container"`
+				} `yaml:"azure"`
+			} `yaml:"storage"`
 			Secret struct {
 				Type          string `yaml:"type"`
 				AzureKeyVault struct {
@@ -117,6 +125,14 @@ func TestRunDev(t *testing.T) {
 	_, err = c.SetSecret(ctx, "api-key", azsecrets.SetSecretParameters{Value: ptr("k")}, nil)
 	require.NoError(t, err, "Secrets Officer by default")
 	require.NotContains(t, text, "local-only", "secret values are never printed")
+
+	// Internal storage as printed: the container is there and the identity
+	// may write to it.
+	require.Equal(t, "azure", cfg.Kestra.Storage.Type)
+	bc, err := azblob.NewClient(cfg.Kestra.Storage.Azure.Endpoint, cred, &azblob.ClientOptions{ClientOptions: azcore.ClientOptions{Transport: transport}})
+	require.NoError(t, err)
+	_, err = bc.UploadBuffer(ctx, cfg.Kestra.Storage.Azure.Container, "main/hello.txt", []byte("hi"), nil)
+	require.NoError(t, err)
 
 	cancel()
 	select {

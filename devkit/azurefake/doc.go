@@ -1,10 +1,11 @@
-// Package azurefake is a strict local stand-in for the three Azure services
+// Package azurefake is a strict local stand-in for the Azure services
 // Osprey depends on: Microsoft Entra ID's token endpoint, the service-account
 // token issuer of an AKS cluster (the part that signs projected tokens for
-// Workload Identity), and the Key Vault secrets data plane.
+// Workload Identity), the Key Vault secrets data plane, and the Blob Storage
+// data plane (block blobs, with RBAC, Shared Key and SAS).
 //
 // Everything is served over HTTPS on loopback with a certificate authority
-// generated at start, so Microsoft's own SDKs (azidentity, azsecrets) talk to
+// generated at start, so Microsoft's own SDKs (azidentity, azsecrets, azblob) talk to
 // it unchanged apart from their transport and authority host. Unlike
 // permissive emulators it refuses what Azure refuses: federated credentials
 // must match exactly, assertions are checked against the issuer's keys and

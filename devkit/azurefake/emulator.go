@@ -81,6 +81,7 @@ type Emulator struct {
 	tenants    map[string]bool
 	identities map[string]*identityRecord // by client id
 	vaults     map[string]*Vault          // by lower-case name
+	accounts   map[string]*StorageAccount // by name
 	backupKey  []byte
 	closed     bool
 }
@@ -127,6 +128,7 @@ func New(ctx context.Context, o Options) (*Emulator, error) {
 		tenants:    map[string]bool{strings.ToLower(o.TenantID): true},
 		identities: map[string]*identityRecord{},
 		vaults:     map[string]*Vault{},
+		accounts:   map[string]*StorageAccount{},
 	}
 	var err error
 	if e.auth, err = newAuthority(); err != nil {
@@ -198,6 +200,10 @@ func (e *Emulator) Close() error {
 	for _, v := range e.vaults {
 		vaults = append(vaults, v)
 	}
+	accounts := make([]*StorageAccount, 0, len(e.accounts))
+	for _, a := range e.accounts {
+		accounts = append(accounts, a)
+	}
 	e.mu.Unlock()
 
 	e.issuer.close()
@@ -206,6 +212,9 @@ func (e *Emulator) Close() error {
 	errs := []error{shutdown(ctx, e.srv)}
 	for _, v := range vaults {
 		errs = append(errs, shutdown(ctx, v.srv))
+	}
+	for _, a := range accounts {
+		errs = append(errs, shutdown(ctx, a.srv))
 	}
 	e.client.CloseIdleConnections()
 	if e.tmpDir != "" {

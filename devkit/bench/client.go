@@ -49,14 +49,6 @@ func (e execution) reason() string {
 	return ""
 }
 
-func (e execution) terminal() bool {
-	switch e.State.Current {
-	case "SUCCESS", "WARNING", "FAILED", "KILLED", "CANCELLED", "SKIPPED", "RETRIED":
-		return true
-	}
-	return false
-}
-
 func (c *client) do(ctx context.Context, method, path, contentType string, body []byte, out any) error {
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, bytes.NewReader(body))
 	if err != nil {

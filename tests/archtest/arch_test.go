@@ -29,7 +29,7 @@ const tableHeading = "## Packages and the directions they may import"
 var testSupport = []string{
 	"devkit/azurefake", "devkit/pgtest", "devkit/conformance", "devkit/shared",
 	"store/storetest", "secrets/secretstest", "trigger/triggertest",
-	"store/sqlite", "store/postgres", "flowcache",
+	"store/sqlite", "store/postgres", "flowcache", "storage/storagetest",
 }
 
 // testOnly lists what a package's tests import beyond its row of the table
@@ -42,7 +42,9 @@ var testOnly = map[string][]string{
 	// real backends.
 	"server": {"launch", "tasks", "internal/seal", "secrets/embedded", "secrets/env",
 		// …and run a real executor to apply the commands the actions send.
-		"engine", "executor", "expr", "render"},
+		"engine", "executor", "expr", "render",
+		// …and store FILE inputs in real local storage.
+		"storage/local"},
 	// The executor's tests run it with real tasks, a worker and the
 	// launcher's subflow starts.
 	"executor": {"expr", "launch", "render", "tasks", "worker"},
@@ -51,14 +53,17 @@ var testOnly = map[string][]string{
 	// The scheduler's tests fire schedules through the real renderer.
 	"scheduler": {"engine", "expr", "input", "render"},
 	// The trigger tests render conditions with the real renderer and tasks.
-	"trigger":          {"engine", "expr", "render", "tasks", "internal/seal"},
-	"tasks":            {"expr", "render"},
-	"render":           {"expr"},
+	"trigger": {"engine", "expr", "render", "tasks", "internal/seal"},
+	"tasks":   {"expr", "render"},
+	"render":  {"expr", "storage/local"},
+	// The metrics wrapper is proved on a real backend.
+	"storage":          {"storage/local"},
 	"mask":             {"expr"},
 	"secrets/embedded": {"mask"},
 	// End-to-end tests drive the whole system.
 	"tests/e2e":              {"*"},
 	"tests/e2e/secrets":      {"*"},
+	"tests/e2e/files":        {"*"},
 	"tests/e2e/taskidentity": {"*"},
 	// The task identity tests check tokens come out as the worker masks them.
 	"taskidentity":  {"mask"},

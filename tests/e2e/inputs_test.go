@@ -13,8 +13,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// typesFlow declares one input of every type Kestra has (FILE aside: it
-// needs internal storage), each with a validator where the type has one.
+// typesFlow declares one input of every type Kestra has (FILE optional:
+// uploads are tested in tests/e2e/files), each with a validator where the
+// type has one.
 const typesFlow = `
 id: types
 namespace: company.team
@@ -129,7 +130,8 @@ func TestInputsOfEveryTypeThroughTheAPI(t *testing.T) {
 		{"uri", "not a uri", "it must be a URI"},
 		{"email", "nobody", "it must be a valid email address"},
 		{"list", `[1, "x"]`, "unable to parse array element as `INT` on `x`"},
-		{"upload", "kestra:///f.txt", "FILE inputs need internal storage"},
+		{"upload", "kestra:///f.txt", "is not a file of namespace company.team"},
+		{"upload", "/etc/passwd", "a FILE input takes an uploaded file"},
 	}
 	for _, tc := range bad {
 		t.Run("refuses "+tc.input+" "+tc.value, func(t *testing.T) {

@@ -28,6 +28,22 @@ const (
 // guarded are the secrets the whole output surface is scanned for.
 var guarded = map[string]string{"PW": secretPW, "PEM": secretPEM, "JS": secretJS}
 
+// The server's own values that are not secrets of the secret backend: a
+// task process must not get them either.
+const (
+	authPassword = "Adm1n-Basic-Auth-Kp7w"  // KESTRA_SERVER_BASIC_AUTH_PASSWORD, and the config file's
+	tokenValue   = "fedtok-Hq3Zp9Wm-Lx82Vt" // the federated token file's content
+	keyFileValue = "keyfile-Rb6Nc1Yd-Mu40"  // secrets.key in the data directory
+	// dbMarker starts every SQLite database file.
+	dbMarker = "SQLite format 3"
+)
+
+// serverValues are what the isolation attempts are also scanned for.
+var serverValues = map[string]string{
+	"basic-auth password": authPassword, "encryption key": encryptionKey, "federated token": tokenValue,
+	"secrets.key": keyFileValue, "database": dbMarker,
+}
+
 // secretEnv is the env backend's view of the secrets (base64, Kestra's).
 func secretEnv() []string {
 	var out []string
@@ -50,6 +66,13 @@ type attack struct {
 	// residual, when set, is why this attempt is expected to succeed
 	// (docs/security.md), and proof is what must then be found.
 	residual, proof string
+	// isolation marks the attempts on the server itself (its environment,
+	// files, token): they are also scanned for serverValues. confined
+	// marks those that only Landlock stops (file reads); live is what the
+	// output must show to prove the attempt ran (the channel answered);
+	// result is the table's wording.
+	isolation, confined bool
+	live, result        string
 }
 
 // block renders an expression as a YAML literal block at indent.
@@ -213,7 +236,54 @@ func attacks() []attack {
 		r.id = next()
 		out = append(out, r)
 	}
+	for _, a := range isolationAttacks() {
+		a.id, a.isolation = next(), true
+		out = append(out, a)
+	}
 	return out
+}
+
+// plainShell is a shell task that declares no variable.
+func plainShell(script string) string {
+	return "  - id: leak\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands:\n      - " + block(8, script) + "\n"
+}
+
+// isolationAttacks try the server itself from a task: its environment,
+// its data directory, configuration and token files, and `envs`. The
+// paths are placeholders the test replaces with the server's: @DATA@,
+// @CONFIG@, @TOKEN@.
+func isolationAttacks() []attack {
+	const env, files, envs = "task environment", "server files", "envs"
+	const clean, refused = "nothing of the server's: the allow-list only", "refused (Landlock); nothing of the server's"
+	const proc = "nothing of the server's: /proc's process directories are refused, the worker is not dumpable"
+	return []attack{
+		{channel: env, how: "env", tasks: plainShell("env"), live: "WORKING_DIR=", result: clean},
+		{channel: env, how: "printenv", tasks: plainShell("printenv"), live: "WORKING_DIR=", result: clean},
+		{channel: env, how: "/proc/self/environ", tasks: plainShell(`cat /proc/self/environ 2>&1 | tr '\0' '\n'`), result: proc},
+		{channel: env, how: "/proc/1/environ", tasks: plainShell(`cat /proc/1/environ 2>&1 | tr '\0' '\n'`), result: proc},
+		{channel: env, how: "/proc/$PPID/environ (the helper)", tasks: plainShell(`cat /proc/$PPID/environ 2>&1 | tr '\0' '\n'`), result: proc},
+		{channel: env, how: "/proc/<worker>/environ (the parent's parent)",
+			tasks: plainShell(`cat /proc/$(cut -d' ' -f4 /proc/$PPID/stat)/environ 2>&1 | tr '\0' '\n'`), result: proc},
+		{channel: env, how: "every /proc/*/environ, base64", tasks: plainShell(`for f in /proc/[0-9]*/environ; do base64 -w0 "$f" 2>&1 || true; echo; done`), result: proc},
+		{channel: files, how: "the data directory, every file in base64", confined: true, live: "Permission denied", result: refused,
+			tasks: plainShell(`ls -la @DATA@ 2>&1 || true; for f in @DATA@/* @DATA@/.[!.]*; do echo "== $f"; base64 -w0 "$f" 2>&1 || true; echo; done`)},
+		{channel: files, how: "the SQLite database", confined: true, live: "Permission denied", result: refused,
+			tasks: plainShell(`head -c 64 @DATA@/osprey.db 2>&1 || true; xxd -p -l 64 @DATA@/osprey.db 2>&1 || true`)},
+		{channel: files, how: "secrets.key", confined: true, live: "Permission denied", result: refused,
+			tasks: plainShell(`cat @DATA@/secrets.key 2>&1 || true; xxd -p @DATA@/secrets.key 2>&1 || true`)},
+		{channel: files, how: "the configuration file", confined: true, live: "Permission denied", result: refused,
+			tasks: plainShell(`cat @CONFIG@ 2>&1 || true`)},
+		{channel: files, how: "the federated token file", confined: true, live: "Permission denied", result: refused,
+			tasks: plainShell(`cat @TOKEN@ 2>&1 || true; base64 -w0 @TOKEN@ 2>&1 || true`)},
+		{channel: files, how: "the token's directory", confined: true, live: "Permission denied", result: refused,
+			tasks: plainShell(`ls -la $(dirname @TOKEN@) 2>&1 || true; cat $(dirname @TOKEN@)/* 2>&1 || true`)},
+		{channel: envs, how: "{{ envs }}", tasks: logTask("{{ envs }}"), live: "westeurope-rt", result: "only the prefixed variables"},
+		{channel: envs, how: "printContext()", tasks: logTask("{{ printContext() }}"), live: "westeurope-rt", result: "only the prefixed variables"},
+		{channel: envs, how: "{{ envs.secret_pw }}", tasks: logTask("v={{ envs.secret_pw ?? 'none' }}"), live: "v=none", result: "undefined"},
+		{channel: envs, how: "{{ envs.server_basic_auth_password }}", tasks: logTask("v={{ envs.server_basic_auth_password ?? 'none' }}"), live: "v=none", result: "undefined"},
+		{channel: envs, how: "{{ envs.encryption_secret_key }}", tasks: logTask("v={{ envs.encryption_secret_key ?? 'none' }}"), live: "v=none", result: "undefined"},
+		{channel: envs, how: "{{ envs.configuration }}", tasks: logTask("v={{ envs.configuration ?? 'none' }}"), live: "v=none", result: "undefined"},
+	}
 }
 
 // flows returns the YAML of an attack's flow and of the flows it feeds.

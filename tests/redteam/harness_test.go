@@ -232,6 +232,9 @@ func (s *server) sse(path string) string {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.base+path, nil)
 	require.NoError(s.t, err)
 	req.Header.Set("Accept", "text/event-stream")
+	if s.user != "" {
+		req.SetBasicAuth(s.user, s.pass)
+	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return ""

@@ -62,7 +62,7 @@ func TestRedTeamKeyVault(t *testing.T) {
 	for _, a := range attacks() {
 		// every channel once or more, and the transforms that need the
 		// value's shape (lines, JSON leaves, offsets)
-		if a.residual == "" && (a.channel != "log" || slices.Contains([]string{"raw", "base64 at offset 1", "PEM split by line", "JSON jq number leaf", "double base64 at offsets"}, a.how)) &&
+		if a.residual == "" && !a.isolation && (a.channel != "log" || slices.Contains([]string{"raw", "base64 at offset 1", "PEM split by line", "JSON jq number leaf", "double base64 at offsets"}, a.how)) &&
 			(a.channel != "shell" || slices.Contains([]string{"hexdump -C", "PEM base64 wrapped at 76", "xxd -u -p"}, a.how)) {
 			group = append(group, a)
 		}

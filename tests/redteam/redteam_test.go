@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"sort"
@@ -14,10 +15,12 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ospreyhq/osprey/taskproc"
 )
 
 // encryptionKey seals secret-bearing inputs (kestra.encryption.secret-key).
-const encryptionKey = "redteam-encryption-key-0123456789abcdef"
+const encryptionKey = "Rt-Enc-Kq7Vx9Lp4Zw0Nb3Hs6Jd2Mf8Tc5Yg"
 
 // outcome is what one attack got out.
 type outcome struct {
@@ -35,9 +38,43 @@ type outcome struct {
 func TestRedTeam(t *testing.T) {
 	t.Parallel()
 	needShellTools(t)
-	s := startServer(t, append(secretEnv(), "KESTRA_SECRET_TYPE=env", "KESTRA_ENCRYPTION_SECRET_KEY="+encryptionKey), "--worker-thread", "16")
-	all := attacks()
+	// The server holds what a task must never get: secrets in its
+	// environment (SECRET_*), KESTRA_* settings that are credentials, the
+	// Workload Identity variables and token file, a configuration file
+	// with the password, a key file in its data directory.
+	dir := t.TempDir()
+	token := filepath.Join(dir, "azure", "tokens", "azure-identity-token")
+	require.NoError(t, os.MkdirAll(filepath.Dir(token), 0o700))
+	require.NoError(t, os.WriteFile(token, []byte(tokenValue), 0o600))
+	cfg := filepath.Join(dir, "application.yml")
+	require.NoError(t, os.WriteFile(cfg, []byte("kestra:\n  server:\n    basic-auth:\n      username: admin@redteam.io\n      password: "+authPassword+"\n"), 0o600))
+	s := startServer(t, append(secretEnv(), "KESTRA_SECRET_TYPE=env", "KESTRA_ENCRYPTION_SECRET_KEY="+encryptionKey,
+		"OSPREY_CONFIG_FILES="+cfg, "KESTRA_SERVER_BASIC_AUTH_USERNAME=admin@redteam.io", "KESTRA_SERVER_BASIC_AUTH_PASSWORD="+authPassword,
+		// Kestra < 0.23's prefix: envs then sits next to the server's own settings
+		"KESTRA_VARIABLES_ENV_VARS_PREFIX=KESTRA_", "KESTRA_REGION=westeurope-rt",
+		"AZURE_CLIENT_ID="+kvClientID, "AZURE_TENANT_ID=11111111-1111-1111-1111-111111111111", "AZURE_FEDERATED_TOKEN_FILE="+token,
+	), "--worker-thread", "16")
+	s.user, s.pass = "admin@redteam.io", authPassword
+	require.NoError(t, os.WriteFile(filepath.Join(s.dataDir, "secrets.key"), []byte(keyFileValue), 0o600))
+	paths := strings.NewReplacer("@DATA@", s.dataDir, "@CONFIG@", cfg, "@TOKEN@", token)
+	var all []attack
+	for _, a := range attacks() {
+		a.tasks = paths.Replace(a.tasks)
+		all = append(all, a)
+	}
 	require.GreaterOrEqual(t, len(all), 60, "the suite holds at least 60 attacks")
+	if abi, err := taskproc.ABI(); abi < 1 {
+		// taskproc's rule: where the kernel cannot confine, the file
+		// reads succeed (docs/task-isolation.md says so at start-up);
+		// outside CI they are skipped with the reason, under CI it fails.
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("this kernel cannot confine task processes (%v): the file-read attempts need Landlock", err)
+		}
+		all = slices.DeleteFunc(all, func(a attack) bool { return a.confined })
+		t.Run("file reads", func(t *testing.T) {
+			t.Skipf("this kernel cannot confine task processes: %v; the data-directory, configuration and token-file attempts are not run", err)
+		})
+	}
 	outs := runAttacks(t, s, all)
 	report(t, outs)
 	for _, o := range outs {
@@ -47,8 +84,28 @@ func TestRedTeam(t *testing.T) {
 			continue
 		}
 		require.Empty(t, o.found, "%s: %s through %s leaked", a.id, a.how, a.channel)
+		if a.live != "" {
+			require.Contains(t, o.text, a.live, "%s (%s / %s) ran: its output shows %q", a.id, a.channel, a.how, a.live)
+		}
 	}
 	scanServer(t, s)
+	scanServerValues(t, s)
+}
+
+// scanServerValues looks for the server's own values in every API
+// response and the server's output (its data directory holds the
+// database and the key file, and is the server's to read).
+func scanServerValues(t *testing.T, s *server) {
+	t.Helper()
+	s.mu.Lock()
+	responses := strings.Join(s.responses, "\n")
+	s.mu.Unlock()
+	for where, text := range map[string]string{"API responses and SSE streams": responses, "server output": s.out.String()} {
+		for _, name := range sortedKeys(serverValues) {
+			form, ex := find(text, serverValues[name])
+			require.Empty(t, form, "%s holds the %s as %s: …%s…", where, name, form, ex)
+		}
+	}
 }
 
 // needShellTools skips (fails under CI) where the tools the shell attacks
@@ -115,6 +172,11 @@ func runAttacks(t *testing.T, s *server, all []attack) []outcome {
 			if form, ex := find(o.text, guarded[name]); form != "" {
 				o.found = fmt.Sprintf("%s as %s: …%s…", name, form, ex)
 				break
+			}
+		}
+		for _, name := range sortedKeys(serverValues) {
+			if form, ex := find(o.text, serverValues[name]); o.attack.isolation && o.found == "" && form != "" {
+				o.found = fmt.Sprintf("the %s as %s: …%s…", name, form, ex)
 			}
 		}
 	}
@@ -211,6 +273,8 @@ func report(t *testing.T, outs []outcome) {
 			res = "refused by the KV guard"
 		case o.found != "":
 			res = "LEAKED " + o.found
+		case o.attack.result != "":
+			res = o.attack.result
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", o.attack.id, o.attack.channel, strings.ReplaceAll(o.attack.how, "|", "\\|"), res)
 	}

@@ -3,7 +3,9 @@ package redteam
 import (
 	"encoding/base64"
 	"encoding/hex"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -48,6 +50,38 @@ func TestScanFindsEveryPromisedForm(t *testing.T) {
 		for _, sec := range guarded {
 			form, ex := find(clean, sec)
 			require.Empty(t, form, "%q: %s", clean, ex)
+		}
+	}
+}
+
+// The isolation attempts are scanned for the server's own values: the scan
+// must find each in what an unconfined task would print (the environment,
+// the files in clear, base64 and hex).
+func TestScanFindsServerValues(t *testing.T) {
+	t.Parallel()
+	needShellTools(t)
+	dir := t.TempDir()
+	for name, body := range map[string]string{"token": tokenValue, "secrets.key": keyFileValue, "osprey.db": dbMarker + "\x00\x10\x00\x02\x02"} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600))
+	}
+	for _, c := range []struct{ name, script string }{
+		{"env", "env"},
+		{"clear", "cat token secrets.key osprey.db"},
+		{"base64", "base64 -w0 token; echo; base64 -w0 secrets.key; echo; base64 -w0 osprey.db"},
+		{"hex", "xxd -p token; xxd -p secrets.key; xxd -p osprey.db"},
+	} {
+		cmd := exec.Command("sh", "-c", c.script)
+		cmd.Dir = dir
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "KESTRA_SERVER_BASIC_AUTH_PASSWORD=" + authPassword,
+			"KESTRA_ENCRYPTION_SECRET_KEY=" + encryptionKey, "AZURE_FEDERATED_TOKEN=" + tokenValue, "K=" + keyFileValue, "DB=" + dbMarker}
+		out, err := cmd.Output()
+		require.NoError(t, err, c.name)
+		for _, name := range sortedKeys(serverValues) {
+			if c.name != "env" && (name == "basic-auth password" || name == "encryption key") {
+				continue // in the environment only
+			}
+			form, _ := find(string(out), serverValues[name])
+			require.NotEmpty(t, form, "%s: the %s in:\n%s", c.name, name, out)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -185,13 +186,20 @@ func scanForLeaks(t *testing.T, p *pod, values []string) {
 	require.NotEmpty(t, p.stderr.String(), "the server logged")
 
 	dataDir := filepath.Join(p.dir, "data")
-	entries, err := os.ReadDir(dataDir)
+	// Every file under the data directory, internal storage's included.
+	err := filepath.WalkDir(dataDir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dataDir, path)
+		haystacks["file "+rel] = raw
+		return nil
+	})
 	require.NoError(t, err)
-	for _, e := range entries {
-		raw, err := os.ReadFile(filepath.Join(dataDir, e.Name()))
-		require.NoError(t, err)
-		haystacks["file "+e.Name()] = raw
-	}
 	db, err := sql.Open("sqlite", filepath.Join(dataDir, "osprey.db")+"?mode=ro")
 	require.NoError(t, err)
 	defer db.Close()
