@@ -19,6 +19,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ospreyhq/osprey/cli"
@@ -33,24 +34,25 @@ const (
 	secretValue = "s3cr3t-from-the-vault"
 )
 
-// config allows the vault's audience to company (and so company.team),
-// and nothing to other; task processes may read the probe and the
+// config allows the vault's and storage's audiences to company (and so
+// company.team), and only the vault's to other; task processes may read the probe and the
 // emulator's CA.
 const config = `osprey:
   task-identity:
     audiences:
-      company: [https://vault.azure.net]
+      company: [https://vault.azure.net, https://storage.azure.com]
+      other: [https://vault.azure.net]
   tasks:
     read-paths: [%q, %q]
 `
 
-// TestScriptReachesKeyVaultThroughTaskIdentity is issue 13's Done means 4
-// with the Key Vault audience: a shell task's Go program authenticates with
-// azidentity.ManagedIdentityCredential through the task's endpoint and
-// reads a secret; it sees no AZURE_* variable, the token and the header
+// TestScriptReachesAzureThroughTaskIdentity is issue 13's Done means 4: a
+// shell task's Go program authenticates with
+// azidentity.ManagedIdentityCredential through the task's endpoint, lists
+// a Blob container with azblob and reads a Key Vault secret; it sees no AZURE_* variable, the token and the header
 // come out masked, every issuance is logged without the token, and a
 // namespace without the audience gets a refusal that names the key to set.
-func TestScriptReachesKeyVaultThroughTaskIdentity(t *testing.T) {
+func TestScriptReachesAzureThroughTaskIdentity(t *testing.T) {
 	emu := azurefake.Start(t)
 	vault, err := emu.AddVault(azurefake.VaultOptions{Name: "my-demo-vault"})
 	require.NoError(t, err)
@@ -58,6 +60,10 @@ func TestScriptReachesKeyVaultThroughTaskIdentity(t *testing.T) {
 	id.AddFederatedCredential(azurefake.FederatedCredential{Name: "osprey", Issuer: emu.Issuer().URL(), Subject: azurefake.Subject("osprey", "osprey")})
 	vault.Assign(azurefake.RoleSecretsUser, id.ObjectID)
 	seed(t, emu, vault)
+	acct, err := emu.AddStorageAccount(azurefake.StorageAccountOptions{Name: "ospreydata"})
+	require.NoError(t, err)
+	acct.Assign(azurefake.RoleBlobDataReader, id.ObjectID)
+	seedBlob(t, emu, acct)
 
 	dir := t.TempDir()
 	require.NoError(t, os.Mkdir(filepath.Join(dir, "token"), 0o700))
@@ -96,14 +102,18 @@ tasks:
       VAULT_URL: %q
       SECRET_NAME: %s
       POD_TOKEN_FILE: %q
+      STORAGE_URL: %q
+      CONTAINER: data
     commands:
       - %q
-`, ns, emu.CAFile(), vault.URL(), secretName, tokenFile.Path(), probe))
+`, ns, emu.CAFile(), vault.URL(), secretName, tokenFile.Path(), acct.URL(), probe))
 	}
 
 	exec, logs := srv.execute("company.team", "probe")
 	require.Equal(t, "SUCCESS", state(exec), logs)
 	digest := fmt.Sprintf("%x", sha256.Sum256([]byte(secretValue)))
+	require.Contains(t, logs, "blob reports/2026.csv", "the program listed the container through the task's identity")
+	require.Contains(t, logs, "Azure token issued for audience https://storage.azure.com")
 	require.Contains(t, logs, "secret sha256 "+digest, "the program read the secret through the task's identity")
 	require.Contains(t, logs, "token: "+mask.Redacted, "the token the program printed is masked")
 	require.Contains(t, logs, "identity header: "+mask.Redacted, "the per-run header is masked")
@@ -116,8 +126,9 @@ tasks:
 
 	exec, logs = srv.execute("other", "probe")
 	require.Equal(t, "FAILED", state(exec))
-	require.Contains(t, logs, "namespace other may not get Azure tokens for audience https://vault.azure.net: "+
-		"add it to osprey.task-identity.audiences.other (or to a parent namespace's entry) in the worker's configuration; it is allowed none now")
+	require.Contains(t, logs, "namespace other may not get Azure tokens for audience https://storage.azure.com: "+
+		"add it to osprey.task-identity.audiences.other (or to a parent namespace's entry) in the worker's configuration; allowed now: [https://vault.azure.net]")
+	require.NotContains(t, logs, "blob reports/2026.csv")
 
 	proc := srv.stdout.String() + srv.stderr.String()
 	require.Contains(t, proc, "task identity token issued")
@@ -126,7 +137,7 @@ tasks:
 		require.Contains(t, proc, want)
 	}
 	require.NotContains(t, proc, "eyJ", "no JWT in the server's log")
-	require.Equal(t, 1, emu.CountBy("token", clientID), "the worker exchanged the pod's token once; the task never did")
+	require.Equal(t, 2, emu.CountBy("token", clientID), "the worker exchanged the pod's token once per audience; the task never did")
 
 	if abi, err := taskproc.ABI(); abi < 1 {
 		t.Skipf("this kernel cannot confine task processes (%v): the token file check needs Landlock", err)
@@ -147,6 +158,17 @@ func seed(t *testing.T, emu *azurefake.Emulator, vault *azurefake.Vault) {
 	require.NoError(t, err)
 	v := secretValue
 	_, err = c.SetSecret(t.Context(), secretName, azsecrets.SetSecretParameters{Value: &v}, nil)
+	require.NoError(t, err)
+}
+
+// seedBlob writes a blob as the account's owner would, with its key.
+func seedBlob(t *testing.T, emu *azurefake.Emulator, acct *azurefake.StorageAccount) {
+	t.Helper()
+	c, err := azblob.NewClientFromConnectionString(acct.ConnectionString(), &azblob.ClientOptions{ClientOptions: emu.ClientOptions()})
+	require.NoError(t, err)
+	_, err = c.CreateContainer(t.Context(), "data", nil)
+	require.NoError(t, err)
+	_, err = c.UploadBuffer(t.Context(), "data", "reports/2026.csv", []byte("a,b\n1,2\n"), nil)
 	require.NoError(t, err)
 }
 

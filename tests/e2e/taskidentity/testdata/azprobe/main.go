@@ -1,7 +1,7 @@
 // Command azprobe is what a flow author's script does with Azure from a
 // shell task: it authenticates with the official Go SDK's
-// ManagedIdentityCredential (the task's IDENTITY_ENDPOINT) and reads a Key
-// Vault secret. It prints what the test checks: the secret's digest, the
+// ManagedIdentityCredential (the task's IDENTITY_ENDPOINT), lists a Blob
+// container and reads a Key Vault secret. It prints what the test checks: the secret's digest, the
 // token and header (which must come out masked), the AZURE_* variables it
 // sees and whether it can read the pod's federated token file.
 package main
@@ -16,6 +16,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 )
 
 func main() {
@@ -42,6 +43,22 @@ func run(ctx context.Context) error {
 	cred, err := azidentity.NewManagedIdentityCredential(nil)
 	if err != nil {
 		return err
+	}
+	if u := os.Getenv("STORAGE_URL"); u != "" {
+		svc, err := azblob.NewClient(u, cred, nil)
+		if err != nil {
+			return err
+		}
+		pager := svc.NewListBlobsFlatPager(os.Getenv("CONTAINER"), nil)
+		for pager.More() {
+			page, err := pager.NextPage(ctx)
+			if err != nil {
+				return err
+			}
+			for _, b := range page.Segment.BlobItems {
+				fmt.Println("blob " + *b.Name)
+			}
+		}
 	}
 	tok, err := cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{"https://vault.azure.net/.default"}})
 	if err != nil {
