@@ -1,26 +1,25 @@
 package server
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/store"
 )
 
-// overviewRoutes mounts Kestra's two listing shortcuts the UI's flow list
-// needs: the namespaces that hold flows, and each flow's latest execution
-// in one call rather than one search per row.
+// overviewRoutes mounts the listing shortcuts the UI's flow list and
+// dashboard need: the namespaces that hold flows, each flow's latest
+// execution in one call rather than one search per row, and the
+// executions counted by day and state.
 func (s *Server) overviewRoutes() {
 	s.Handle("GET /flows/distinct-namespaces", s.distinctNamespaces)
 	s.Handle("POST /executions/latest", s.latestExecutions)
+	s.Handle("POST /stats/executions/daily", s.dailyExecutions)
 }
 
 // distinctNamespaces answers GET /flows/distinct-namespaces: the sorted
@@ -74,50 +73,92 @@ func (s *Server) latestExecutions(w http.ResponseWriter, r *http.Request) error 
 			return Errorf(http.StatusBadRequest, "every flow needs a namespace and an id")
 		}
 	}
-	// One indexed search per flow, a few at a time: a page of the flow
-	// list asks for 25.
-	found := make([]*lastExecution, len(filters))
-	errs := make([]error, len(filters))
-	sem := make(chan struct{}, 4)
-	var wg sync.WaitGroup
+	// One store query for the whole page, answered in the order asked.
+	refs := make([]store.FlowRef, len(filters))
 	for i, f := range filters {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			found[i], errs[i] = s.latestOf(r.Context(), f.Namespace, f.ID)
-		}()
+		refs[i] = store.FlowRef{Namespace: f.Namespace, ID: f.ID}
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	execs, err := s.opts.Store.Executions().Latest(r.Context(), refs)
+	if err != nil {
 		return err
 	}
+	byFlow := make(map[store.FlowRef]*flow.Execution, len(execs))
+	for _, e := range execs {
+		byFlow[store.FlowRef{Namespace: e.Namespace, ID: e.FlowID}] = e
+	}
 	out := []lastExecution{}
-	for _, l := range found {
-		if l != nil {
-			out = append(out, *l)
+	for _, f := range refs {
+		if e := byFlow[f]; e != nil {
+			out = append(out, lastExecution{ID: e.ID, FlowID: e.FlowID, Namespace: e.Namespace, StartDate: e.State.StartDate, Status: e.State.Current})
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
-// latestOf is the newest execution of one flow, nil when it never ran.
-// The store's namespace filter takes children too: it looks a little
-// further when a child namespace holds a flow of the same id.
-func (s *Server) latestOf(ctx context.Context, namespace, id string) (*lastExecution, error) {
-	for _, size := range []int{1, 100} {
-		execs, _, err := s.opts.Store.Executions().Search(ctx, store.ExecutionQuery{Namespace: namespace, FlowID: id, Page: 1, Size: size})
-		if err != nil {
-			return nil, fmt.Errorf("latest execution of %s.%s: %w", namespace, id, err)
-		}
-		if i := slices.IndexFunc(execs, func(e *flow.Execution) bool { return e.Namespace == namespace }); i >= 0 {
-			e := execs[i]
-			return &lastExecution{ID: e.ID, FlowID: e.FlowID, Namespace: e.Namespace, StartDate: e.State.StartDate, Status: e.State.Current}, nil
-		}
-		if len(execs) < size {
-			break
+// dailyStatistics is one day of POST /stats/executions/daily, in the shape
+// of Kestra's former DailyExecutionStatistics: the day (a date at the
+// request's offset) and its executions counted by state.
+type dailyStatistics struct {
+	StartDate       string             `json:"startDate"`
+	ExecutionCounts map[flow.State]int `json:"executionCounts"`
+	GroupBy         string             `json:"groupBy"`
+}
+
+// maxStatsDays bounds the window of one statistics call.
+const maxStatsDays = 366
+
+// dailyExecutions answers POST /stats/executions/daily with a body of
+// {startDate, endDate, namespace?, flowId?}: the executions started in the
+// window counted by day and state, every day listed (zeros included), in
+// one store query. Days start at midnight at startDate's offset from UTC,
+// so a browser that sends its local midnight gets its own days.
+func (s *Server) dailyExecutions(w http.ResponseWriter, r *http.Request) error {
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	var q struct {
+		StartDate time.Time `json:"startDate"`
+		EndDate   time.Time `json:"endDate"`
+		Namespace string    `json:"namespace"`
+		FlowID    string    `json:"flowId"`
+	}
+	if err := json.Unmarshal(body, &q); err != nil {
+		return Errorf(http.StatusBadRequest, "the body must be {startDate, endDate, namespace, flowId} with RFC 3339 dates: "+err.Error())
+	}
+	if q.StartDate.IsZero() || q.EndDate.IsZero() {
+		return Errorf(http.StatusBadRequest, "startDate and endDate are required (RFC 3339, e.g. 2026-12-01T00:00:00+01:00)")
+	}
+	if !q.EndDate.After(q.StartDate) {
+		return Errorf(http.StatusBadRequest, "endDate must be after startDate")
+	}
+	_, offset := q.StartDate.Zone()
+	zone := time.FixedZone("", offset)
+	first := q.StartDate.In(zone)
+	first = time.Date(first.Year(), first.Month(), first.Day(), 0, 0, 0, 0, zone)
+	if days := q.EndDate.Sub(first).Hours() / 24; days > maxStatsDays {
+		return Errorf(http.StatusBadRequest, fmt.Sprintf("at most %d days at once, asked for %.0f", maxStatsDays, days))
+	}
+	counts, err := s.opts.Store.Executions().Daily(r.Context(), store.DailyQuery{
+		From: q.StartDate, To: q.EndDate, Offset: time.Duration(offset) * time.Second,
+		Namespace: q.Namespace, FlowID: q.FlowID,
+	})
+	if err != nil {
+		return err
+	}
+	out := []dailyStatistics{}
+	index := map[string]int{}
+	for d := first; d.Before(q.EndDate); d = d.AddDate(0, 0, 1) {
+		key := d.Format(time.DateOnly)
+		index[key] = len(out)
+		out = append(out, dailyStatistics{StartDate: key, ExecutionCounts: map[flow.State]int{}, GroupBy: "day"})
+	}
+	for _, c := range counts {
+		if i, ok := index[c.Day.In(zone).Format(time.DateOnly)]; ok {
+			out[i].ExecutionCounts[c.State] += c.Count
 		}
 	}
-	return nil, nil
+	writeJSON(w, http.StatusOK, out)
+	return nil
 }

@@ -125,6 +125,13 @@ type ExecutionStore interface {
 	// CountActive counts executions of a flow in a non-terminal state other
 	// than CREATED and QUEUED (for flow concurrency limits).
 	CountActive(ctx context.Context, namespace, flowID string) (int, error)
+	// Latest returns the newest execution (by start date, then id, as
+	// Search orders them) of each of the flows that has one, in one query:
+	// the flow list shows a page of flows with their last state.
+	Latest(ctx context.Context, flows []FlowRef) ([]*flow.Execution, error)
+	// Daily counts the executions started in [q.From, q.To) by day and
+	// state, in one query: the dashboard's figures and chart.
+	Daily(ctx context.Context, q DailyQuery) ([]DailyCount, error)
 	// Delete removes an execution, its logs, its jobs and its commands.
 	Delete(ctx context.Context, id string) error
 }
@@ -186,6 +193,30 @@ type ExecutionQuery struct {
 	From, To  *time.Time // on the start date
 	Page      int
 	Size      int
+}
+
+// FlowRef names one flow (exactly its namespace, not its children).
+type FlowRef struct {
+	Namespace string
+	ID        string
+}
+
+// DailyQuery filters ExecutionStore.Daily. Days start at midnight at
+// Offset from UTC (the viewer's zone), so a chart's columns are the
+// viewer's days.
+type DailyQuery struct {
+	From, To  time.Time // on the start date, To excluded
+	Offset    time.Duration
+	Namespace string // itself and children
+	FlowID    string
+}
+
+// DailyCount is how many executions of one state started on one day;
+// Day is the instant that day starts.
+type DailyCount struct {
+	Day   time.Time
+	State flow.State
+	Count int
 }
 
 // LogStore keeps execution log lines.

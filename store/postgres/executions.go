@@ -347,3 +347,67 @@ func (x executions) Delete(ctx context.Context, id string) error {
 	}
 	return nil
 }
+
+func (x executions) Latest(ctx context.Context, flows []store.FlowRef) ([]*flow.Execution, error) {
+	if len(flows) == 0 {
+		return nil, nil
+	}
+	type ref struct {
+		Namespace string `json:"namespace"`
+		ID        string `json:"id"`
+	}
+	refs := make([]ref, len(flows))
+	for i, f := range flows {
+		refs[i] = ref(f)
+	}
+	list, err := json.Marshal(refs)
+	if err != nil {
+		return nil, fmt.Errorf("encode flows: %w", err)
+	}
+	rows, err := x.s.pool.Query(ctx, x.s.sql("execLatest"), string(list))
+	if err != nil {
+		return nil, fmt.Errorf("latest executions: %w", err)
+	}
+	defer rows.Close()
+	var out []*flow.Execution
+	for rows.Next() {
+		var doc []byte
+		if err := rows.Scan(&doc); err != nil {
+			return nil, fmt.Errorf("latest executions: %w", err)
+		}
+		e := new(flow.Execution)
+		if err := flow.DecodeJSON(doc, e); err != nil {
+			return nil, fmt.Errorf("decode execution: %w", err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("latest executions: %w", err)
+	}
+	return out, nil
+}
+
+func (x executions) Daily(ctx context.Context, q store.DailyQuery) ([]store.DailyCount, error) {
+	off := int64(q.Offset / time.Second)
+	rows, err := x.s.pool.Query(ctx, x.s.sql("execDaily"), q.From, q.To, off, q.Namespace, q.FlowID)
+	if err != nil {
+		return nil, fmt.Errorf("count executions by day: %w", err)
+	}
+	defer rows.Close()
+	var out []store.DailyCount
+	for rows.Next() {
+		var day int64
+		var state string
+		var c store.DailyCount
+		if err := rows.Scan(&day, &state, &c.Count); err != nil {
+			return nil, fmt.Errorf("count executions by day: %w", err)
+		}
+		c.State = flow.State(state)
+		c.Day = time.Unix(day*86400-off, 0).UTC()
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count executions by day: %w", err)
+	}
+	return out, nil
+}

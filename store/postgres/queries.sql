@@ -338,3 +338,23 @@ SELECT (SELECT count(*) FROM jobs WHERE state = 'QUEUED'),
        (SELECT count(*) FROM jobs WHERE state = 'RUNNING'),
        (SELECT min(created) FROM jobs WHERE state = 'QUEUED'),
        (SELECT count(*) FROM executions WHERE dirty);
+
+-- name: execLatest
+-- The newest execution of each flow in $1 (a JSON list of
+-- {"namespace","id"}), one index probe on executions_flow per flow.
+SELECT l.doc FROM jsonb_to_recordset($1::jsonb) AS f(namespace text, id text)
+CROSS JOIN LATERAL (
+    SELECT doc FROM executions AS e
+    WHERE e.namespace = f.namespace AND e.flow_id = f.id
+    ORDER BY e.start_date DESC, e.id DESC LIMIT 1) AS l;
+
+-- name: execDaily
+-- Executions started in [$1, $2) counted by day (days since the epoch at
+-- $3 seconds from UTC) and state.
+SELECT floor((extract(epoch FROM start_date) + $3::bigint) / 86400)::bigint AS day, state, count(*)
+FROM executions
+WHERE start_date >= $1 AND start_date < $2
+  AND ($4 = '' OR namespace = $4 OR (namespace >= $4 || '.' AND namespace < $4 || '/'))
+  AND ($5 = '' OR flow_id = $5)
+GROUP BY day, state
+ORDER BY day, state;

@@ -363,3 +363,74 @@ func (x executions) Delete(ctx context.Context, id string) error {
 	}
 	return nil
 }
+
+func (x executions) Latest(ctx context.Context, flows []store.FlowRef) ([]*flow.Execution, error) {
+	if len(flows) == 0 {
+		return nil, nil
+	}
+	list, err := flowList(flows)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := x.s.rq("execLatest").QueryContext(ctx, list)
+	if err != nil {
+		return nil, fmt.Errorf("latest executions: %w", err)
+	}
+	defer rows.Close()
+	var out []*flow.Execution
+	for rows.Next() {
+		var doc []byte
+		if err := rows.Scan(&doc); err != nil {
+			return nil, fmt.Errorf("latest executions: %w", err)
+		}
+		e := new(flow.Execution)
+		if err := flow.DecodeJSON(doc, e); err != nil {
+			return nil, fmt.Errorf("decode execution: %w", err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("latest executions: %w", err)
+	}
+	return out, nil
+}
+
+// flowList is the JSON list of {"namespace","id"} execLatest reads.
+func flowList(flows []store.FlowRef) (string, error) {
+	type ref struct {
+		Namespace string `json:"namespace"`
+		ID        string `json:"id"`
+	}
+	refs := make([]ref, len(flows))
+	for i, f := range flows {
+		refs[i] = ref(f)
+	}
+	b, err := json.Marshal(refs)
+	if err != nil {
+		return "", fmt.Errorf("encode flows: %w", err)
+	}
+	return string(b), nil
+}
+
+func (x executions) Daily(ctx context.Context, q store.DailyQuery) ([]store.DailyCount, error) {
+	off := int64(q.Offset / time.Second)
+	rows, err := x.s.rq("execDaily").QueryContext(ctx, micros(q.From), micros(q.To), off, q.Namespace, q.FlowID)
+	if err != nil {
+		return nil, fmt.Errorf("count executions by day: %w", err)
+	}
+	defer rows.Close()
+	var out []store.DailyCount
+	for rows.Next() {
+		var day int64
+		var c store.DailyCount
+		if err := rows.Scan(&day, &c.State, &c.Count); err != nil {
+			return nil, fmt.Errorf("count executions by day: %w", err)
+		}
+		c.Day = time.Unix(day*86400-off, 0).UTC()
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count executions by day: %w", err)
+	}
+	return out, nil
+}

@@ -303,3 +303,22 @@ SELECT (SELECT count(*) FROM jobs WHERE state = 'QUEUED'),
        (SELECT count(*) FROM jobs WHERE state = 'RUNNING'),
        (SELECT min(created) FROM jobs WHERE state = 'QUEUED'),
        (SELECT count(*) FROM executions WHERE dirty = 1);
+
+-- name: execLatest
+-- The newest execution of each flow in ?1 (a JSON list of
+-- {"namespace","id"}), one index probe on executions_flow per flow.
+SELECT e.doc FROM json_each(?1) AS f
+JOIN executions AS e ON e.id = (
+    SELECT id FROM executions
+    WHERE namespace = json_extract(f.value, '$.namespace') AND flow_id = json_extract(f.value, '$.id')
+    ORDER BY start_date DESC, id DESC LIMIT 1);
+
+-- name: execDaily
+-- Executions started in [?1, ?2) (microseconds) counted by day (days since
+-- the epoch at ?3 seconds from UTC) and state.
+SELECT (start_date / 1000000 + ?3) / 86400 AS day, state, count(*) FROM executions
+WHERE start_date >= ?1 AND start_date < ?2
+  AND (?4 = '' OR namespace = ?4 OR (namespace >= ?4 || '.' AND namespace < ?4 || '/'))
+  AND (?5 = '' OR flow_id = ?5)
+GROUP BY day, state
+ORDER BY day, state;

@@ -20,6 +20,8 @@ var executionTests = []test{
 	{"SaveEnqueuesAndCreates", testExecutionSaveEnqueues},
 	{"Search", testExecutionSearch},
 	{"CountActive", testExecutionCountActive},
+	{"Latest", testExecutionLatest},
+	{"Daily", testExecutionDaily},
 	{"Delete", testExecutionDelete},
 	{"NumbersKeepTheirType", testExecutionNumbers},
 }
@@ -302,4 +304,101 @@ func testExecutionDelete(t *testing.T, s store.Store) {
 	logs, err = s.Logs().List(ctx, store.LogQuery{ExecutionID: "kept"})
 	require.NoError(t, err)
 	require.Len(t, logs, 1)
+}
+
+// testExecutionLatest checks the newest execution per flow: by start date
+// then id, the flow's own namespace only (not a child's flow of the same
+// id), nothing for a flow that never ran.
+func testExecutionLatest(t *testing.T, s store.Store) {
+	ctx, xs, base := t.Context(), s.Executions(), Clock(t).Now()
+	mk := func(id, ns, fl string, minutes int) {
+		e := newExecution(id, ns, fl, base.Add(time.Duration(minutes)*time.Minute))
+		require.NoError(t, xs.Create(ctx, e))
+	}
+	mk("a1", "acme", "load", 0)
+	mk("a2", "acme", "load", 5)
+	mk("c1", "acme.team", "load", 10)
+	mk("r1", "acme", "report", 1)
+	mk("t1", "acme", "tie", 2)
+	mk("t2", "acme", "tie", 2)
+
+	got, err := xs.Latest(ctx, []store.FlowRef{
+		{Namespace: "acme", ID: "load"}, {Namespace: "acme", ID: "report"}, {Namespace: "acme", ID: "never"},
+		{Namespace: "acme.team", ID: "load"}, {Namespace: "acme", ID: "tie"},
+	})
+	require.NoError(t, err)
+	ids := make([]string, len(got))
+	for i, e := range got {
+		ids[i] = e.ID
+	}
+	slices.Sort(ids)
+	require.Equal(t, []string{"a2", "c1", "r1", "t2"}, ids)
+	want, _, err := xs.Get(ctx, "r1")
+	require.NoError(t, err)
+	requireSameExecution(t, want, got[slices.IndexFunc(got, func(e *flow.Execution) bool { return e.ID == "r1" })])
+
+	none, err := xs.Latest(ctx, nil)
+	require.NoError(t, err)
+	require.Empty(t, none)
+}
+
+// testExecutionDaily checks the counts by day and state: days start at
+// midnight in the asked zone, the window excludes its end, and the
+// namespace filter takes children.
+func testExecutionDaily(t *testing.T, s store.Store) {
+	ctx, xs := t.Context(), s.Executions()
+	at := func(day, h, m int) time.Time { return time.Date(2026, 3, day, h, m, 0, 0, time.UTC) }
+	mk := func(id, ns string, start time.Time, st flow.State) {
+		e := newExecution(id, ns, "f", start)
+		e.State.Set(st, start.Add(time.Second))
+		require.NoError(t, xs.Create(ctx, e))
+	}
+	mk("d1", "acme", at(4, 1, 0), flow.StateSuccess)
+	mk("d2", "acme.team", at(4, 23, 30), flow.StateFailed)
+	mk("d3", "acme", at(4, 23, 45), flow.StateSuccess)
+	mk("d4", "other", at(5, 10, 0), flow.StateSuccess)
+	mk("d5", "acme", at(2, 12, 0), flow.StateSuccess) // before the window
+
+	from, to := at(3, 0, 0), at(6, 0, 0)
+	tests := []struct {
+		name string
+		q    store.DailyQuery
+		want []store.DailyCount
+	}{
+		{"UTC days", store.DailyQuery{From: from, To: to}, []store.DailyCount{
+			{Day: at(4, 0, 0), State: flow.StateFailed, Count: 1},
+			{Day: at(4, 0, 0), State: flow.StateSuccess, Count: 2},
+			{Day: at(5, 0, 0), State: flow.StateSuccess, Count: 1},
+		}},
+		{"days two hours east", store.DailyQuery{From: from, To: to, Offset: 2 * time.Hour}, []store.DailyCount{
+			{Day: at(3, 22, 0), State: flow.StateSuccess, Count: 1},
+			{Day: at(4, 22, 0), State: flow.StateFailed, Count: 1},
+			{Day: at(4, 22, 0), State: flow.StateSuccess, Count: 2},
+		}},
+		{"days five hours west", store.DailyQuery{From: from, To: to, Offset: -5 * time.Hour}, []store.DailyCount{
+			{Day: at(3, 5, 0), State: flow.StateSuccess, Count: 1},
+			{Day: at(4, 5, 0), State: flow.StateFailed, Count: 1},
+			{Day: at(4, 5, 0), State: flow.StateSuccess, Count: 1},
+			{Day: at(5, 5, 0), State: flow.StateSuccess, Count: 1},
+		}},
+		{"end excluded", store.DailyQuery{From: from, To: at(5, 10, 0)}, []store.DailyCount{
+			{Day: at(4, 0, 0), State: flow.StateFailed, Count: 1},
+			{Day: at(4, 0, 0), State: flow.StateSuccess, Count: 2},
+		}},
+		{"namespace and children", store.DailyQuery{From: from, To: to, Namespace: "acme"}, []store.DailyCount{
+			{Day: at(4, 0, 0), State: flow.StateFailed, Count: 1},
+			{Day: at(4, 0, 0), State: flow.StateSuccess, Count: 2},
+		}},
+		{"flow", store.DailyQuery{From: from, To: to, Namespace: "other", FlowID: "f"}, []store.DailyCount{
+			{Day: at(5, 0, 0), State: flow.StateSuccess, Count: 1},
+		}},
+		{"nothing", store.DailyQuery{From: from, To: to, FlowID: "none"}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := xs.Daily(ctx, tc.q)
+			require.NoError(t, err)
+			require.Equal(t, tc.want, got)
+		})
+	}
 }

@@ -81,7 +81,7 @@ func BenchmarkPageInteractive(b *testing.B) {
 	cfg := fmt.Sprintf("kestra:\n  repository:\n    type: sqlite\n  secret:\n    type: embedded\nosprey:\n  data-dir: %s\n", dir)
 	o := startOsprey(b, cfg, nil, "webserver")
 	pages := []struct{ name, path, ready string }{
-		{"dashboard", "/ui/main/dashboard", `document.querySelector('.hbars') && document.querySelector('table[aria-label="Latest executions"] a')`},
+		{"dashboard", "/ui/main/dashboard", `document.querySelector('.hbars') && document.querySelector('.days') && document.querySelector('table[aria-label="Latest executions"] a')`},
 		{"flows", "/ui/main/flows", `document.querySelectorAll('table[aria-label=Flows] tbody tr').length === 25 && document.querySelectorAll('.tree-item').length === 21`},
 		// the last-execution column, which fills in after the rows
 		{"flows-last-state", "/ui/main/flows", `document.querySelectorAll('table[aria-label=Flows] tbody tr').length === 25 && document.querySelectorAll('table[aria-label=Flows] .badge').length === 25 && document.querySelectorAll('.tree-item').length === 21`},
