@@ -19,13 +19,29 @@ import (
 	"github.com/ospreyhq/osprey/cli"
 )
 
-// freePort returns a loopback port nobody listens on.
+// handedOut holds the ports freePort returned: the kernel may offer a port
+// again once its probe listener closed, before the process given it binds.
+var handedOut = struct {
+	sync.Mutex
+	ports map[int]bool
+}{ports: map[int]bool{}}
+
+// freePort returns a loopback port nobody listens on and that no other call
+// in this test binary was given.
 func freePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	for {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if !handedOut.ports[port] {
+			handedOut.ports[port] = true
+			return port
+		}
+	}
 }
 
 // syncBuffer is a bytes.Buffer safe for the server's log writer.
