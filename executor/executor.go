@@ -284,15 +284,17 @@ func (x *Executor) step(ctx context.Context, id string) error {
 	began := time.Now()
 	defer func() { x.warm.cost(id, time.Since(began)) }()
 	err := x.stepOnce(ctx, id, false, false)
-	if errors.Is(err, store.ErrNoSlot) {
-		// Another executor took the last slot between our look and our
-		// save: the execution waits as its flow's limit says.
-		err = x.stepOnce(ctx, id, true, true)
+	for range 2 {
+		switch {
+		case errors.Is(err, store.ErrNoSlot):
+			// Another executor took the last slot between our look and
+			// our save: the execution waits as its flow's limit says.
+			err = x.stepOnce(ctx, id, true, true)
+		case errors.Is(err, errStale):
+			err = x.stepOnce(ctx, id, false, true)
+		}
 	}
-	if errors.Is(err, errStale) {
-		err = x.stepOnce(ctx, id, false, true)
-	}
-	if errors.Is(err, errStale) {
+	if errors.Is(err, errStale) || errors.Is(err, store.ErrNoSlot) {
 		// Changing still: look again later.
 		return x.opts.Store.Executions().MarkDirty(ctx, id)
 	}

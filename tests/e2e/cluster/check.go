@@ -75,34 +75,41 @@ func Check(exs []*flow.Execution, marks []Mark) Report {
 	return r
 }
 
-// MaxConcurrent is the most executions that were RUNNING at once, each
-// counted from its first RUNNING date to its end date. The dates come from
-// the executors' clocks on one machine; an execution can only start after
-// the end that freed its slot was stored, so a count above a flow's limit
-// means the limit was exceeded.
-func MaxConcurrent(exs []*flow.Execution) int {
+// MaxConcurrent is the most runs of flowID's tasks that ran at once, read
+// from the ledger: a run counts from its "start" mark to its "end" mark,
+// or, when it has none (its worker was killed), until the same task run
+// starts again or the marks end. Both marks come from inside the task, on
+// the ledger's one clock, so a count above the flow's limit means the
+// limit was exceeded. The executions' state dates cannot tell this: an
+// executor dates RUNNING before the save that takes the slot, so a start
+// may carry a date earlier than the end that freed its slot.
+func MaxConcurrent(marks []Mark, flowID string) int {
 	type edge struct {
 		at    time.Time
 		delta int
 	}
 	var edges []edge
-	for _, ex := range exs {
-		var start *time.Time
-		for _, h := range ex.State.Histories {
-			if h.State == flow.StateRunning {
-				d := h.Date
-				start = &d
-				break
-			}
-		}
-		if start == nil {
+	open := map[string]time.Time{} // task run → start of its current run
+	for _, m := range marks {
+		if m.Flow != flowID {
 			continue
 		}
-		end := time.Now()
-		if Terminal(ex) && len(ex.State.Histories) > 0 {
-			end = ex.State.Histories[len(ex.State.Histories)-1].Date
+		switch m.Event {
+		case "start":
+			if began, ok := open[m.TaskRun]; ok {
+				edges = append(edges, edge{began, +1}, edge{m.At, -1})
+			}
+			open[m.TaskRun] = m.At
+		case "end":
+			if began, ok := open[m.TaskRun]; ok {
+				edges = append(edges, edge{began, +1}, edge{m.At, -1})
+				delete(open, m.TaskRun)
+			}
 		}
-		edges = append(edges, edge{*start, +1}, edge{end, -1})
+	}
+	now := time.Now()
+	for _, began := range open {
+		edges = append(edges, edge{began, +1}, edge{now, -1})
 	}
 	slices.SortFunc(edges, func(a, b edge) int {
 		if c := a.at.Compare(b.at); c != 0 {

@@ -69,21 +69,26 @@ func TestCheck(t *testing.T) {
 
 func TestMaxConcurrent(t *testing.T) {
 	t.Parallel()
+	mark := func(event, flowID, taskRun string, s int) Mark {
+		return Mark{Event: event, Flow: flowID, TaskRun: taskRun, At: at(s)}
+	}
 	cases := []struct {
-		name string
-		exs  []*flow.Execution
-		want int
+		name  string
+		marks []Mark
+		want  int
 	}{
 		{"none", nil, 0},
-		{"one after the other, touching", []*flow.Execution{execution("a", 0, 2, 1), execution("b", 2, 4, 1)}, 1},
-		{"two overlapping", []*flow.Execution{execution("a", 0, 3, 1), execution("b", 2, 4, 1)}, 2},
-		{"three at one moment", []*flow.Execution{execution("a", 0, 10, 1), execution("b", 1, 5, 1), execution("c", 4, 6, 1)}, 3},
-		{"a running one counts until now", []*flow.Execution{execution("a", 0, -1, 1), execution("b", 100, 101, 1)}, 2},
+		{"one after the other, touching", []Mark{mark("start", "f", "a", 0), mark("end", "f", "a", 2), mark("start", "f", "b", 2), mark("end", "f", "b", 4)}, 1},
+		{"two overlapping", []Mark{mark("start", "f", "a", 0), mark("start", "f", "b", 2), mark("end", "f", "a", 3), mark("end", "f", "b", 4)}, 2},
+		{"three at one moment", []Mark{mark("start", "f", "a", 0), mark("start", "f", "b", 1), mark("start", "f", "c", 4), mark("end", "f", "b", 5), mark("end", "f", "c", 6), mark("end", "f", "a", 10)}, 3},
+		{"other flows do not count", []Mark{mark("start", "f", "a", 0), mark("start", "g", "b", 1), mark("end", "g", "b", 2), mark("end", "f", "a", 3)}, 1},
+		{"a lost run lasts until its task run starts again", []Mark{mark("start", "f", "a", 0), mark("start", "f", "b", 1), mark("end", "f", "b", 2), mark("start", "f", "a", 5), mark("start", "f", "c", 4), mark("end", "f", "c", 6), mark("end", "f", "a", 7)}, 2},
+		{"a run without an end counts until now", []Mark{mark("start", "f", "a", 0), mark("start", "f", "b", 100), mark("end", "f", "b", 101)}, 2},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			require.Equal(t, tc.want, MaxConcurrent(tc.exs))
+			require.Equal(t, tc.want, MaxConcurrent(tc.marks, "f"))
 		})
 	}
 }

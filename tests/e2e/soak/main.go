@@ -467,7 +467,7 @@ func judge(rep *Report, exs []*flow.Execution, subs []submission, marks []cluste
 	dates, tickProblems := cluster.Ticks(ticks, time.Second)
 	rep.Ticks = len(dates)
 	rep.Problems = append(rep.Problems, tickProblems...)
-	rep.MaxLimited = cluster.MaxConcurrent(limited)
+	rep.MaxLimited = cluster.MaxConcurrent(marks, "limited")
 	if rep.MaxLimited > 4 {
 		rep.Problems = append(rep.Problems, fmt.Sprintf("the limited flow ran %d at once, over its limit of 4", rep.MaxLimited))
 	}
@@ -510,7 +510,8 @@ tasks:
     commands:
       - %s
       - sleep 0.2
-`, strconv.Quote(ledger.MarkCommand("start")))
+      - %s
+`, strconv.Quote(ledger.MarkCommand("start")), strconv.Quote(ledger.MarkCommand("end")))
 }
 
 func tickFlow(ledger *cluster.Ledger, disabled bool) string {
