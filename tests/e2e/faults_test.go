@@ -274,13 +274,9 @@ func (fc *faultCluster) verify(exs []*flow.Execution, submitted []string) cluste
 	assert.Equal(fc.t, rep.Executions, rep.Ended, "executions started = ended")
 
 	listed := map[string]bool{}
-	var limited []*flow.Execution
 	for _, ex := range exs {
 		if ex.Trigger == nil {
 			listed[ex.ID] = true
-		}
-		if ex.FlowID == "limited" {
-			limited = append(limited, ex)
 		}
 		assert.Equal(fc.t, flow.StateSuccess, ex.State.Current, "execution %s of %s", ex.ID, ex.FlowID)
 	}

@@ -415,14 +415,11 @@ load:
 func judge(rep *Report, exs []*flow.Execution, subs []submission, marks []cluster.Mark) {
 	byID := map[string]*flow.Execution{}
 	bySeq := map[string][]*flow.Execution{}
-	var limited, ticks []*flow.Execution
+	var ticks []*flow.Execution
 	for _, ex := range exs {
 		byID[ex.ID] = ex
-		switch ex.FlowID {
-		case "tick":
+		if ex.FlowID == "tick" {
 			ticks = append(ticks, ex)
-		case "limited":
-			limited = append(limited, ex)
 		}
 		if s := cluster.Label(ex, "soak.seq"); s != "" {
 			bySeq[s] = append(bySeq[s], ex)
