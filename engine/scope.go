@@ -20,6 +20,7 @@ type Scope struct {
 	now        time.Time
 	related    map[string]*flow.Execution
 	index      map[string]*flow.TaskRun
+	outs       map[string]any // the outputs map; nil: to build (outputs)
 	fx         Effects
 	progressed bool
 }
@@ -84,6 +85,7 @@ func (s *Scope) RenderValue(tr *flow.TaskRun, v any) (any, error) {
 // SetOutputs replaces a task run's outputs (flowables that expose some).
 func (s *Scope) SetOutputs(tr *flow.TaskRun, outs map[string]any) {
 	tr.Outputs = outs
+	s.outputsChanged()
 	s.touch()
 }
 
@@ -273,6 +275,7 @@ func (s *Scope) applyResult(r Result) {
 	tr.Attempts = append(tr.Attempts, att)
 	if r.Outputs != nil {
 		tr.Outputs = r.Outputs
+		s.outputsChanged()
 	}
 	if len(r.Labels) > 0 {
 		s.exec.Labels = mergeLabels(s.exec.Labels, r.Labels)
@@ -368,6 +371,7 @@ func (s *Scope) retryIfDue(tr *flow.TaskRun) {
 		// fresh attempt starts a fresh child execution.
 		if tr.State.Current == flow.StateRetrying {
 			tr.Outputs = nil
+			s.outputsChanged()
 		}
 		s.setRunState(tr, flow.StateRunning)
 		return

@@ -12,11 +12,32 @@ import (
 // taskrun, parent, parents, inputs, outputs, vars, labels, trigger, envs,
 // globals.
 func (s *Scope) Vars(tr *flow.TaskRun) map[string]any {
-	return Vars(s.flow, s.exec, tr, s.engine.Globals, s.engine.Envs)
+	return vars(s.flow, s.exec, tr, s.engine.Globals, s.engine.Envs, s.outputs())
 }
+
+// outputs returns the execution-wide outputs map, built once and kept
+// until a task run's outputs change: a step that dispatches n task runs
+// then builds it once instead of n times. The map is shared by the
+// variables of every task run rendered meanwhile, so nothing may write
+// into it; a change drops it (outputsChanged) and the next call builds a
+// new one, leaving the maps already handed out as they were.
+func (s *Scope) outputs() map[string]any {
+	if s.outs == nil {
+		s.outs = Outputs(s.exec)
+	}
+	return s.outs
+}
+
+// outputsChanged drops the cached outputs map; every write to a task
+// run's Outputs during a step calls it.
+func (s *Scope) outputsChanged() { s.outs = nil }
 
 // Vars builds the expression variables for tr in ex of f.
 func Vars(f *flow.Flow, ex *flow.Execution, tr *flow.TaskRun, globals, envs map[string]any) map[string]any {
+	return vars(f, ex, tr, globals, envs, Outputs(ex))
+}
+
+func vars(f *flow.Flow, ex *flow.Execution, tr *flow.TaskRun, globals, envs, outputs map[string]any) map[string]any {
 	v := map[string]any{
 		"flow": map[string]any{
 			"id":        f.ID,
@@ -30,7 +51,7 @@ func Vars(f *flow.Flow, ex *flow.Execution, tr *flow.TaskRun, globals, envs map[
 			"originalId": firstNonEmpty(ex.OriginalID, ex.ID),
 			"state":      string(ex.State.Current),
 		},
-		"outputs": Outputs(ex),
+		"outputs": outputs,
 		"labels":  labelMap(ex.Labels),
 		"envs":    orEmpty(envs),
 		"globals": orEmpty(globals),
