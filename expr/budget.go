@@ -40,12 +40,13 @@ func (st *state) overTime() error {
 
 // budget returns a context that ends when the render's time budget is
 // spent or the heap grows by more than the allocation budget while what
-// runs; the returned function releases it.
-func (st *state) budget(what string) (context.Context, func()) {
+// runs; the returned function releases it. what names the work in the
+// error, and is called only when the budget is spent.
+func (st *state) budget(what func() string) (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(st.ctx)
 	left := st.eng.maxDuration - time.Since(st.start)
 	timer := time.AfterFunc(max(left, 0), func() {
-		cancel(fmt.Errorf("%w: %s ran longer than %s (the expression time budget)", ErrLimit, what, st.eng.maxDuration))
+		cancel(fmt.Errorf("%w: %s ran longer than %s (the expression time budget)", ErrLimit, what(), st.eng.maxDuration))
 	})
 	done := make(chan struct{})
 	go func() {
@@ -58,7 +59,7 @@ func (st *state) budget(what string) (context.Context, func()) {
 				return
 			case <-t.C:
 				if h := heapBytes(); h > base && h-base > uint64(st.eng.maxAlloc) {
-					cancel(fmt.Errorf("%w: %s allocated more than %d MiB (the expression memory budget)", ErrLimit, what, st.eng.maxAlloc>>20))
+					cancel(fmt.Errorf("%w: %s allocated more than %d MiB (the expression memory budget)", ErrLimit, what(), st.eng.maxAlloc>>20))
 					return
 				}
 			}

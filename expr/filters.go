@@ -143,7 +143,7 @@ func fJq(st *state, in any, a Args) (any, error) {
 	}
 	input = toGojq(input, 0)
 	out := []any{}
-	ctx, release := st.budget(fmt.Sprintf("jq %q", toString(e)))
+	ctx, release := st.budget(func() string { return fmt.Sprintf("jq %q", toString(e)) })
 	defer release()
 	iter := code.RunWithContext(ctx, input)
 	for {
