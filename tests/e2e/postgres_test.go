@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ospreyhq/osprey/devkit/pgtest"
+	"github.com/ospreyhq/osprey/tests/e2e/cluster"
 )
 
 var (
@@ -32,13 +32,7 @@ func binary(t *testing.T) string {
 			buildErr = err
 			return
 		}
-		binPath = filepath.Join(dir, "osprey")
-		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/osprey")
-		cmd.Dir = "../.."
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
+		binPath, buildErr = cluster.Build(context.Background(), dir)
 	})
 	require.NoError(t, buildErr)
 	return binPath
