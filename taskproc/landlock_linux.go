@@ -80,8 +80,8 @@ func handled(abi int) uint64 {
 }
 
 // confine restricts the calling thread (and what it starts from now on)
-// to reading the system directories, the directories of its PATH and
-// p.Read less p.Deny, and to reading and writing dir. Without Landlock it
+// to reading the system directories and p.Read (which holds the worker's
+// PATH directories) less p.Deny, and to reading and writing dir. Without Landlock it
 // does nothing: the worker warned at start-up.
 func confine(dir string, p Policy) error {
 	abi, err := ABI()
@@ -111,11 +111,12 @@ func confine(dir string, p Policy) error {
 	add := func(path string, rights uint64) error {
 		return addRule(int(fd), path, rights&all)
 	}
+	// p.Read carries the worker's PATH directories (Policy.withPath): the
+	// task's own PATH grants nothing.
 	read := append(slices.Clone(systemRead), p.Read...)
-	read = append(read, filepath.SplitList(os.Getenv("PATH"))...)
 	for _, r := range read {
 		if !filepath.IsAbs(r) {
-			continue // a relative PATH entry would name the task's own directory
+			continue
 		}
 		if err := allowBeneath(add, r, readDir|readFile, deny); err != nil {
 			return err

@@ -97,7 +97,7 @@ func (r *Runner) Run(ctx context.Context, s Spec) error {
 		host = os.Environ()
 	}
 	env := Environ(host, s.Dir, s.Env)
-	cmd, err := r.command(ctx, s, env, r.Policy.absolute())
+	cmd, err := r.command(ctx, s, env, r.Policy.withPath(Environ(host, s.Dir, nil)))
 	if err != nil {
 		return err
 	}
@@ -113,19 +113,37 @@ func (r *Runner) Run(ctx context.Context, s Spec) error {
 	return err
 }
 
+// withPath returns p made absolute, reading also the absolute directories
+// of the PATH in env: the worker's allow-listed PATH, never one the task
+// declares (a task's own PATH=/ would otherwise open the whole disk to it).
+func (p Policy) withPath(env []string) Policy {
+	p = p.absolute()
+	for _, d := range filepath.SplitList(envValue(env, "PATH")) {
+		if filepath.IsAbs(d) {
+			p.Read = append(p.Read, d)
+		}
+	}
+	return p
+}
+
+// envValue is the last value of name in env, as exec.Cmd reads it.
+func envValue(env []string, name string) string {
+	v := ""
+	for _, kv := range env {
+		if x, ok := strings.CutPrefix(kv, name+"="); ok {
+			v = x
+		}
+	}
+	return v
+}
+
 // lookPath resolves a program name against the task's PATH, not the
 // worker's.
 func lookPath(name string, env []string) (string, error) {
 	if filepath.IsAbs(name) || filepath.Base(name) != name {
 		return name, nil
 	}
-	path := ""
-	for _, kv := range env {
-		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
-			path = v
-		}
-	}
-	for _, d := range filepath.SplitList(path) {
+	for _, d := range filepath.SplitList(envValue(env, "PATH")) {
 		p := filepath.Join(d, name)
 		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
 			return p, nil

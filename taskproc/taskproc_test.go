@@ -156,6 +156,22 @@ func TestConfinement(t *testing.T) {
 		}
 	}
 	require.NoFileExists(t, filepath.Join(base, "dropped"))
+
+	// A task's own PATH grants nothing: only the worker's PATH directories
+	// are readable, so PATH=/ or PATH=<a server directory> opens no file.
+	private := filepath.Join(base, "private", "notes.txt")
+	require.NoError(t, os.MkdirAll(filepath.Dir(private), 0o700))
+	require.NoError(t, os.WriteFile(private, []byte("server-only notes"), 0o600))
+	for _, path := range []string{"/", base, filepath.Dir(private) + ":/usr/bin:/bin"} {
+		var out bytes.Buffer
+		err := r.Run(t.Context(), taskproc.Spec{
+			Argv: []string{"/bin/sh", "-c", "/bin/cat " + private + "; /bin/cat " + filepath.Join(data, "secrets.key")},
+			Dir:  work, Env: []string{"PATH=" + path}, Stdout: &out, Stderr: &out, WaitDelay: time.Second,
+		})
+		require.Error(t, err, "PATH=%s: %s", path, out.String())
+		require.NotContains(t, out.String(), "server-only", "PATH=%s", path)
+		require.Contains(t, out.String(), "Permission denied", "PATH=%s", path)
+	}
 }
 
 // TestKillEndsEveryDescendant cancels a task whose shell waits on a
