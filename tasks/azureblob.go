@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -173,6 +174,12 @@ func credentialName(c *azureblob.Client) string {
 func azureErr(c *azureblob.Client, op, containerName string, err error) error {
 	var re *azcore.ResponseError
 	if !errors.As(err, &re) {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			// A transport error prints its request's URL, whose query
+			// may be a SAS token: name the blob, not the signature.
+			return fmt.Errorf("%s: %s %s: %w", op, ue.Op, withoutQuery(ue.URL), ue.Err)
+		}
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	switch bloberror.Code(re.ErrorCode) {
@@ -192,10 +199,21 @@ func azureErr(c *azureblob.Client, op, containerName string, err error) error {
 	return fmt.Errorf("%s: %s (HTTP %d)", op, re.ErrorCode, re.StatusCode)
 }
 
+// withoutQuery drops a URL's query: with a SAS credential it is the
+// signature, which outputs and errors must not carry.
+func withoutQuery(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	u.RawQuery, u.ForceQuery = "", false
+	return u.String()
+}
+
 // blobOutput is Kestra's Blob output.
 func blobOutput(svc *azblob.Client, containerName, name string, size *int64, etag *azcore.ETag, ct *string, modified *time.Time) map[string]any {
 	out := map[string]any{"container": containerName, "name": name,
-		"uri": svc.ServiceClient().NewContainerClient(containerName).NewBlobClient(name).URL()}
+		"uri": withoutQuery(svc.ServiceClient().NewContainerClient(containerName).NewBlobClient(name).URL())}
 	if size != nil {
 		out["size"] = *size
 	}
