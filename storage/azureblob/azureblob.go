@@ -17,6 +17,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -193,7 +194,13 @@ func NewClient(o Options) (*Client, error) {
 		c.Service, err = azblob.NewClient(endpoint, cred, bopts)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("endpoint %q: %w", cfg.Endpoint, err)
+		// The endpoint may carry a SAS in its query: name the rest.
+		ep := cfg.Endpoint
+		if u, perr := url.Parse(ep); perr == nil {
+			u.RawQuery = ""
+			ep = u.String()
+		}
+		return nil, fmt.Errorf("endpoint %q: %w", ep, err)
 	}
 	return c, nil
 }
