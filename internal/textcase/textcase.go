@@ -13,8 +13,14 @@ import (
 func Title(s string) string {
 	var b strings.Builder
 	next := true
-	for _, r := range s {
+	for i := 0; i < len(s); {
+		r, w := utf8.DecodeRuneInString(s[i:])
 		switch {
+		case r == utf8.RuneError && w == 1:
+			b.WriteByte(s[i]) // an invalid byte is kept as it is
+			next = false
+			i++
+			continue
 		case unicode.IsSpace(r):
 			next = true
 		case next:
@@ -22,17 +28,25 @@ func Title(s string) string {
 			next = false
 		}
 		b.WriteRune(r)
+		i += w
 	}
 	return b.String()
 }
 
 // Capitalize upper-cases the first letter, as Pebble's capitalize.
 func Capitalize(s string) string {
-	for i, r := range s {
+	for i := 0; i < len(s); {
+		// The width comes from decoding, not from the rune: an invalid
+		// byte decodes to RuneError (1 byte wide, 3 bytes as a rune).
+		r, w := utf8.DecodeRuneInString(s[i:])
 		if unicode.IsSpace(r) {
+			i += w
 			continue
 		}
-		return s[:i] + string(unicode.ToTitle(r)) + s[i+utf8.RuneLen(r):]
+		if r == utf8.RuneError && w == 1 {
+			return s // an invalid byte has no upper case; keep it as it is
+		}
+		return s[:i] + string(unicode.ToTitle(r)) + s[i+w:]
 	}
 	return s
 }

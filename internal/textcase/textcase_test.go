@@ -13,6 +13,9 @@ func TestTransforms(t *testing.T) {
 		{"  été à Zürich", "  Été À Zürich", "  Été à Zürich", "ete-a-zurich"},
 		{"", "", "", ""},
 		{"Déjà_Vu--42", "Déjà_Vu--42", "Déjà_Vu--42", "deja-vu-42"},
+		// Invalid UTF-8 is kept byte for byte, never widened or cut.
+		{"\xff\xfeab c", "\xff\xfeab C", "\xff\xfeab c", "ab-c"},
+		{" \xe2\x82", " \xe2\x82", " \xe2\x82", ""},
 	}
 	for _, c := range cases {
 		require.Equal(t, c.title, Title(c.in), c.in)
