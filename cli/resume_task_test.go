@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/base64"
 	"testing"
 	"time"
 
@@ -74,11 +75,14 @@ tasks:
 // TestResumeTaskRefuses: the property rules of Kestra's
 // PluginUtilsService.executionFromTaskParameters (namespace and flowId go
 // together, and only with executionId), an execution of another namespace
-// resumed without naming it, and one that is not paused: each fails the
-// task with a message and leaves the target as it was.
+// resumed without naming it, one that is not paused, and inputs holding a
+// secret (they would reach the other execution's outputs unmasked): each
+// fails the task with a message and leaves the target as it was.
 func TestResumeTaskRefuses(t *testing.T) {
 	t.Parallel()
-	sys := startSystem(t, &conformance.Env{}, `
+	sys := startSystem(t, &conformance.Env{Vars: map[string]string{
+		"SECRET_TOKEN": base64.StdEncoding.EncodeToString([]byte("s3cr3t-t0ken")),
+	}}, `
 id: done
 namespace: acme
 tasks:
@@ -118,6 +122,14 @@ tasks:
           type: io.kestra.plugin.core.execution.Resume
           namespace: other
           flowId: waits
+      secret:
+        - id: secret
+          type: io.kestra.plugin.core.execution.Resume
+          executionId: "{{ inputs.executionId }}"
+          namespace: other
+          flowId: waits
+          inputs:
+            token: "{{ secret('TOKEN') }}"
       wrongflow:
         - id: wrongflow
           type: io.kestra.plugin.core.execution.Resume
@@ -135,6 +147,7 @@ tasks:
 		{"noid", other.ID, "`namespace` and `flowId` should only be set when `executionId` is set"},
 		{"wrongflow", other.ID, "not to flow other.elsewhere"},
 		{"bare", ended.ID, "not PAUSED"},
+		{"secret", other.ID, "inputs hold a secret"},
 	} {
 		ex, err := sys.Start(t.Context(), "acme", "resumer", map[string]any{"executionId": tc.id, "how": tc.how}, false, nil)
 		require.NoError(t, err)

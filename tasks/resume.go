@@ -2,6 +2,7 @@ package tasks
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -59,6 +60,11 @@ func (x *Resume) Run(ctx context.Context, rc *worker.RunContext) (map[string]any
 			return nil, fmt.Errorf("inputs: %w", err)
 		}
 		inputs, _ = v.(map[string]any)
+		// the inputs become the other execution's outputs, which its
+		// masker knows nothing of
+		if raw, err := json.Marshal(inputs); err == nil && rc.HoldsSecret(string(raw)) {
+			return nil, errors.New("inputs hold a secret, and they become the resumed execution's outputs in clear: call secret() in the resumed flow instead")
+		}
 	}
 	if err := rc.Commands.Resume(ctx, id, inputs); err != nil {
 		return nil, fmt.Errorf("resume execution %s: %w", id, err)
