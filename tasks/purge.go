@@ -80,25 +80,25 @@ func joinStates(ss []flow.State) string {
 }
 
 // purgeScope renders a purge's namespace and flowId and checks the
-// namespace lies in the running flow's tree. children says whether the
-// namespace's children are included: Kestra's rule, unless a flow is named.
-func purgeScope(ctx context.Context, rc *worker.RunContext, nsTmpl, flowTmpl string) (ns, flowID string, children bool, err error) {
+// namespace lies in the running flow's tree. Without a flowId the store
+// takes the namespace's children too, Kestra's rule.
+func purgeScope(ctx context.Context, rc *worker.RunContext, nsTmpl, flowTmpl string) (ns, flowID string, err error) {
 	own := flowNamespace(rc)
 	ns = own
 	if nsTmpl != "" {
 		if ns, err = rc.Render(ctx, nsTmpl); err != nil {
-			return "", "", false, fmt.Errorf("namespace: %w", err)
+			return "", "", fmt.Errorf("namespace: %w", err)
 		}
 		if err := withinNamespace(own, ns); err != nil {
-			return "", "", false, err
+			return "", "", err
 		}
 	}
 	if flowTmpl != "" {
 		if flowID, err = rc.Render(ctx, flowTmpl); err != nil {
-			return "", "", false, fmt.Errorf("flowId: %w", err)
+			return "", "", fmt.Errorf("flowId: %w", err)
 		}
 	}
-	return ns, flowID, flowID == "", nil
+	return ns, flowID, nil
 }
 
 // flowNamespace is the running flow's namespace.
@@ -168,7 +168,7 @@ func (x *PurgeExecutions) Run(ctx context.Context, rc *worker.RunContext) (map[s
 	if rc.Executions == nil || rc.Logs == nil {
 		return nil, errors.New("PurgeExecutions: this worker has no access to executions")
 	}
-	ns, flowID, _, err := purgeScope(ctx, rc, x.Namespace, x.FlowID)
+	ns, flowID, err := purgeScope(ctx, rc, x.Namespace, x.FlowID)
 	if err != nil {
 		return nil, err
 	}
@@ -187,26 +187,26 @@ func (x *PurgeExecutions) Run(ctx context.Context, rc *worker.RunContext) (map[s
 	var executions, logs, files, metrics int
 	for _, ex := range chosen {
 		if isSet(x.PurgeLog) {
-			n, err := rc.Logs.Purge(ctx, store.LogPurgeParams{ExecutionID: ex.ID})
+			n, err := rc.Logs.Purge(ctx, store.LogPurgeParams{ExecutionID: ex.id})
 			if err != nil {
 				return nil, err
 			}
 			logs += n
 		}
 		if isSet(x.PurgeStorage) && rc.Storage != nil {
-			n, err := rc.Storage.DeleteTree(ctx, storage.ExecutionPath(ex.Namespace, ex.FlowID, ex.ID))
+			n, err := rc.Storage.DeleteTree(ctx, storage.ExecutionPath(ex.namespace, ex.flowID, ex.id))
 			if err != nil {
-				return nil, fmt.Errorf("delete the files of execution %s: %w", ex.ID, err)
+				return nil, fmt.Errorf("delete the files of execution %s: %w", ex.id, err)
 			}
 			files += n
 		}
 		if isSet(x.PurgeExecution) {
-			if err := rc.Executions.Delete(ctx, ex.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			if err := rc.Executions.Delete(ctx, ex.id); err != nil && !errors.Is(err, store.ErrNotFound) {
 				return nil, err
 			}
 			executions++
 			if isSet(x.PurgeMetric) {
-				metrics += countMetrics(ex)
+				metrics += ex.metrics
 			}
 		}
 	}
@@ -216,8 +216,8 @@ func (x *PurgeExecutions) Run(ctx context.Context, rc *worker.RunContext) (map[s
 
 // selectExecutions reads, page by page, the executions the purge selects.
 // The store searches on the start date; the end date is checked here.
-func (x *PurgeExecutions) selectExecutions(ctx context.Context, st store.ExecutionStore, ns, flowID string, from, to *time.Time) ([]*flow.Execution, error) {
-	var out []*flow.Execution
+func (x *PurgeExecutions) selectExecutions(ctx context.Context, st store.ExecutionStore, ns, flowID string, from, to *time.Time) ([]purged, error) {
+	var out []purged
 	for page := 1; ; page++ {
 		list, _, err := st.Search(ctx, store.ExecutionQuery{Namespace: ns, FlowID: flowID, States: x.States, From: from, To: to, Page: page, Size: purgePage})
 		if err != nil {
@@ -230,13 +230,20 @@ func (x *PurgeExecutions) selectExecutions(ctx context.Context, st store.Executi
 			case !ex.State.Current.IsTerminal() || end == nil:
 			case to != nil && end.After(*to):
 			default:
-				out = append(out, ex)
+				out = append(out, purged{id: ex.ID, namespace: ex.Namespace, flowID: ex.FlowID, metrics: countMetrics(ex)})
 			}
 		}
 		if len(list) < purgePage {
 			return out, nil
 		}
 	}
+}
+
+// purged is what a purge keeps of an execution it selected: not the whole
+// document, so a purge of many executions holds little in memory.
+type purged struct {
+	id, namespace, flowID string
+	metrics               int
 }
 
 // countMetrics counts the metrics an execution's task runs reported.
@@ -270,7 +277,7 @@ func (x *PurgeLogs) Run(ctx context.Context, rc *worker.RunContext) (map[string]
 	if rc.Logs == nil {
 		return nil, errors.New("PurgeLogs: this worker has no access to logs")
 	}
-	ns, flowID, _, err := purgeScope(ctx, rc, x.Namespace, x.FlowID)
+	ns, flowID, err := purgeScope(ctx, rc, x.Namespace, x.FlowID)
 	if err != nil {
 		return nil, err
 	}
