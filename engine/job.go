@@ -45,4 +45,6 @@ type Result struct {
 	Labels []flow.Label `json:"labels,omitempty"`
 	// Metrics are the attempt's metrics, kept on its attempt.
 	Metrics []flow.Metric `json:"metrics,omitempty"`
+	// LogFile is the attempt's log file (a task with logToFile).
+	LogFile string `json:"logFile,omitempty"`
 }

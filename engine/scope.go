@@ -40,6 +40,18 @@ func (s *Scope) Now() time.Time { return s.now }
 // Related returns an execution started by this one (a subflow), or nil.
 func (s *Scope) Related(id string) *flow.Execution { return s.related[id] }
 
+// RelatedOf returns the executions this one started from task run
+// taskRunID (a ForEachItem's batches), in no particular order.
+func (s *Scope) RelatedOf(taskRunID string) []*flow.Execution {
+	var out []*flow.Execution
+	for _, e := range s.related {
+		if e.Trigger != nil && e.Trigger.Variables["taskRunId"] == taskRunID {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // WakeAt asks for another step no later than t.
 func (s *Scope) WakeAt(t time.Time) {
 	if s.fx.WakeAt == nil || t.Before(*s.fx.WakeAt) {
@@ -269,7 +281,7 @@ func (s *Scope) applyResult(r Result) {
 		lost.State.Set(flow.StateResubmitted, r.Started)
 		tr.Attempts = append(tr.Attempts, lost)
 	}
-	att := flow.TaskRunAttempt{WorkerID: r.WorkerID, Metrics: r.Metrics}
+	att := flow.TaskRunAttempt{WorkerID: r.WorkerID, Metrics: r.Metrics, LogFile: r.LogFile}
 	att.State = flow.NewStateInfo(flow.StateRunning, r.Started)
 	att.State.Set(r.State, r.Ended)
 	tr.Attempts = append(tr.Attempts, att)

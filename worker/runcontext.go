@@ -50,6 +50,9 @@ type RunContext struct {
 	// core.trigger.Toggle.
 	Flows    store.FlowStore
 	Triggers store.TriggerStore
+	// Executions is the store's executions, for ForEachItem's merge of
+	// its subflows' outputs.
+	Executions store.ExecutionStore
 
 	renderer  Renderer
 	processes *taskproc.Runner
@@ -179,6 +182,7 @@ type logBuffer struct {
 	lines     int
 	bytes     int
 	truncated bool
+	file      *logFile // logToFile: lines go there instead
 }
 
 func (b *logBuffer) add(e flow.LogEntry) {
@@ -187,6 +191,10 @@ func (b *logBuffer) add(e flow.LogEntry) {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.file != nil {
+		b.file.write(e)
+		return
+	}
 	if b.lines >= maxLogLines || b.bytes >= maxLogBytes {
 		if !b.truncated {
 			b.truncated = true

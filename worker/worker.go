@@ -522,10 +522,13 @@ func (w *Worker) execute(ctx context.Context, j store.Job) (res engine.Result, l
 	rc := &RunContext{
 		// Lost runs come first in the task run's attempts.
 		Task: t, TaskRun: p.TaskRun, Attempt: p.Attempt + j.Lost, Vars: p.Vars, TmpDir: tmp, WorkerID: w.opts.ID, KV: w.opts.Store.KV(), Files: w.opts.Store.Files(), Storage: w.opts.Storage, Logs: w.opts.Store.Logs(),
-		Flows: w.opts.Store.Flows(), Triggers: w.opts.Store.Triggers(),
+		Flows: w.opts.Store.Flows(), Triggers: w.opts.Store.Triggers(), Executions: w.opts.Store.Executions(),
 		renderer: w.opts.Renderers.ForJob(m.Add), logs: buf, mask: m.Mask, processes: w.opts.Processes,
 	}
 	defer os.RemoveAll(tmp)
+	if t.LogToFile && w.opts.Storage != nil {
+		defer w.logToFile(ctx, buf, p.TaskRun, &res, &logs)()
+	}
 	if w.opts.Identities != nil {
 		env, release := w.opts.Identities.Grant(ctx, p.TaskRun, m.Add, rc.Log)
 		defer release()
