@@ -92,5 +92,6 @@ func coreSpecs() []*Spec {
 	specs = append(specs, runnable[Toggle](pToggle, toggleProps, checkToggle))
 	specs = append(specs, kvSpecs()...)
 	specs = append(specs, storageSpecs()...)
+	specs = append(specs, forEachItemSpecs()...)
 	return specs
 }

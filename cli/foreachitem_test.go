@@ -1,0 +1,316 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ospreyhq/osprey/devkit/conformance"
+	"github.com/ospreyhq/osprey/flow"
+)
+
+// The ForEachItem tests follow Kestra's ForEachItemCaseTest (core, 0.21):
+// 102 lines of 20 characters in batches of 4 rows make 26 batches, each
+// one subflow execution; the flows are written here in the same shape as
+// Kestra's for-each-item*.yaml test flows.
+
+const forEachItemChildren = `
+id: batch-log
+namespace: acme.items
+inputs:
+  - id: items
+    type: STRING
+tasks:
+  - id: per-item
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ inputs.items }}"
+`
+
+const forEachItemOutputsChild = `
+id: batch-echo
+namespace: acme.items
+inputs:
+  - id: items
+    type: STRING
+tasks:
+  - id: return
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ read(inputs.items) }}"
+outputs:
+  - id: value
+    type: STRING
+    value: "{{ outputs.return.value }}"
+`
+
+const forEachItemFailingChild = `
+id: batch-fail
+namespace: acme.items
+inputs:
+  - id: items
+    type: STRING
+tasks:
+  - id: per-item
+    type: io.kestra.plugin.core.execution.Fail
+`
+
+func forEachItemParent(id, childID, extra string) string {
+	return fmt.Sprintf(`
+id: %s
+namespace: acme.items
+inputs:
+  - id: file
+    type: FILE
+  - id: batch
+    type: INT
+    defaults: 4
+tasks:
+  - id: each
+    type: io.kestra.plugin.core.flow.ForEachItem
+    items: "{{ inputs.file }}"
+    batch:
+      rows: "{{ inputs.batch }}"
+    namespace: acme.items
+    flowId: %s
+    inputs:
+      items: "{{ taskrun.items }}"
+%s`, id, childID, extra)
+}
+
+// kestraItems is ForEachItemCaseTest's file: 102 lines, each a number
+// left-padded to 20 characters.
+func kestraItems() string {
+	var b strings.Builder
+	for i := range 102 {
+		fmt.Fprintf(&b, "%20d\n", i)
+	}
+	return b.String()
+}
+
+// startWithFile starts a flow with a FILE input uploaded as Kestra's API
+// takes it (multipart/form-data) and waits for its end.
+func startWithFile(t *testing.T, sys *confSystem, ns, id, input, content string, fields map[string]string) *flow.Execution {
+	t.Helper()
+	ctx := t.Context()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, err := mw.CreateFormFile(input, "items.txt")
+	require.NoError(t, err)
+	_, _ = io.WriteString(fw, content)
+	for k, v := range fields {
+		require.NoError(t, mw.WriteField(k, v))
+	}
+	require.NoError(t, mw.Close())
+	code, resp, err := sys.HTTP(ctx, http.MethodPost, "/api/v1/main/executions/"+ns+"/"+id, mw.FormDataContentType(), body.Bytes())
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, code, string(resp))
+	var ex *flow.Execution
+	require.NoError(t, json.Unmarshal(resp, &ex))
+	require.Eventually(t, func() bool {
+		ex, err = sys.Execution(ctx, ex.ID)
+		return err == nil && ex.State.Current.IsTerminal()
+	}, 60*time.Second, 20*time.Millisecond, "%s.%s ends", ns, id)
+	return ex
+}
+
+func taskRunIDs(ex *flow.Execution) []string {
+	var ids []string
+	for _, tr := range ex.TaskRunList {
+		ids = append(ids, tr.TaskID)
+	}
+	return ids
+}
+
+func children(t *testing.T, sys *confSystem, parent *flow.Execution, flowID string) []*flow.Execution {
+	t.Helper()
+	all, err := sys.Executions(t.Context(), parent.Namespace, flowID)
+	require.NoError(t, err)
+	var out []*flow.Execution
+	for _, e := range all {
+		if e.ParentID == parent.ID {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// TestForEachItem is ForEachItemCaseTest#forEachItem and
+// #forEachItemWithSubflowOutputs: Kestra's task-run layout, the iteration
+// counts, the batch files the subflows get, their correlation label and
+// the merged subflow outputs.
+func TestForEachItem(t *testing.T) {
+	t.Parallel()
+	sys := startSystem(t, &conformance.Env{}, forEachItemChildren, forEachItemOutputsChild,
+		forEachItemParent("each-rows", "batch-log", ""),
+		forEachItemParent("each-outputs", "batch-echo", `
+  - id: return
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ outputs.each_merge.subflowOutputs }}"
+  - id: merged
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ read(outputs.each_merge.subflowOutputs) }}"
+`))
+
+	ex := startWithFile(t, sys, "acme.items", "each-rows", "file", kestraItems(), map[string]string{"batch": "4"})
+	require.Equal(t, flow.StateSuccess, ex.State.Current, "%+v", ex.TaskRunList)
+	require.Equal(t, []string{"each", "each_split", "each_items", "each_merge"}, taskRunIDs(ex))
+	items := ex.TaskRunList[2]
+	require.Len(t, items.Attempts, 1)
+	require.Equal(t, flow.StateSuccess, items.Attempts[0].State.Current)
+	require.EqualValues(t, 26, items.Outputs["numberOfBatches"])
+	iters := items.Outputs["iterations"].(map[string]any)
+	require.EqualValues(t, 0, iters["CREATED"])
+	require.EqualValues(t, 0, iters["RUNNING"])
+	require.EqualValues(t, 26, iters["SUCCESS"])
+	require.Nil(t, ex.TaskRunList[3].Outputs, "no subflow has outputs: nothing merged")
+
+	kids := children(t, sys, ex, "batch-log")
+	require.Len(t, kids, 26)
+	batch := regexp.MustCompile(`^kestra:///acme/items/each-rows/executions/` + ex.ID + `/tasks/each_split/[^/]+/([0-9]+)\.txt$`)
+	seen := map[string]bool{}
+	for _, k := range kids {
+		require.Equal(t, flow.StateSuccess, k.State.Current)
+		m := batch.FindStringSubmatch(k.Inputs["items"].(string))
+		require.NotNil(t, m, k.Inputs["items"])
+		seen[m[1]] = true
+		require.Contains(t, k.Labels, flow.Label{Key: "system.correlationId", Value: ex.ID})
+		require.Equal(t, "io.kestra.plugin.core.flow.ForEachItem$ForEachItemExecutable", k.Trigger.Type)
+		require.Equal(t, "each_items", k.Trigger.ID)
+		require.Len(t, k.TaskRunList, 1)
+	}
+	require.Len(t, seen, 26, "each batch went to one subflow")
+
+	// the last batch holds the two last lines; every batch is readable
+	// through the parent's file endpoint
+	last := "kestra:///acme/items/each-rows/executions/" + ex.ID + "/tasks/each_split/" + ex.TaskRunList[1].ID + "/26.txt"
+	code, body, err := sys.HTTP(t.Context(), http.MethodGet, "/api/v1/main/executions/"+ex.ID+"/file?path="+url.QueryEscape(last), "", nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, code, string(body))
+	require.Equal(t, fmt.Sprintf("%20d\n%20d\n", 100, 101), string(body))
+
+	ex = startWithFile(t, sys, "acme.items", "each-outputs", "file", kestraItems(), nil)
+	require.Equal(t, flow.StateSuccess, ex.State.Current, "%+v", ex.TaskRunList)
+	require.Equal(t, []string{"each", "each_split", "each_items", "each_merge", "return", "merged"}, taskRunIDs(ex))
+	require.EqualValues(t, 26, ex.TaskRunList[2].Outputs["numberOfBatches"])
+	uri := ex.TaskRunList[3].Outputs["subflowOutputs"].(string)
+	require.True(t, strings.HasSuffix(uri, "/outputs.ion"), uri)
+	require.Equal(t, uri, ex.TaskRunsByTaskID("return")[0].Outputs["value"])
+	lines := strings.Split(strings.TrimSuffix(ex.TaskRunsByTaskID("merged")[0].Outputs["value"].(string), "\n"), "\n")
+	require.Len(t, lines, 26, "one line per subflow")
+	var first map[string]string
+	require.NoError(t, json.Unmarshal([]byte(lines[0]), &first))
+	require.Equal(t, fmt.Sprintf("%20d\n%20d\n%20d\n%20d\n", 0, 1, 2, 3), first["value"], "batch 1 comes first")
+}
+
+// TestForEachItemFailures is ForEachItemCaseTest#forEachItemFailed and
+// #forEachItemNoWait, TaskWithAllowFailureTest#executableTask_ForEachItem
+// and #forEachItemEmptyItems.
+func TestForEachItemFailures(t *testing.T) {
+	t.Parallel()
+	sys := startSystem(t, &conformance.Env{}, forEachItemChildren, forEachItemFailingChild,
+		forEachItemParent("each-failed", "batch-fail", ""),
+		forEachItemParent("each-allowed", "batch-fail", `    allowFailure: true
+  - id: log-allowed
+    type: io.kestra.plugin.core.log.Log
+    message: I'm allowed
+`),
+		forEachItemParent("each-no-wait", "batch-log", `    wait: false
+`))
+
+	ex := startWithFile(t, sys, "acme.items", "each-failed", "file", kestraItems(), nil)
+	require.Equal(t, flow.StateFailed, ex.State.Current)
+	require.Equal(t, []string{"each", "each_split", "each_items"}, taskRunIDs(ex), "no merge after a failed batch")
+	items := ex.TaskRunList[2]
+	require.Len(t, items.Attempts, 1)
+	require.Equal(t, flow.StateFailed, items.Attempts[0].State.Current)
+	iters := items.Outputs["iterations"].(map[string]any)
+	require.EqualValues(t, 0, iters["CREATED"])
+	require.EqualValues(t, 0, iters["RUNNING"])
+	require.EqualValues(t, 26, iters["FAILED"])
+	require.Contains(t, items.Error, "26 of 26 subflow executions")
+
+	ex = startWithFile(t, sys, "acme.items", "each-allowed", "file", kestraItems(), nil)
+	require.Equal(t, flow.StateWarning, ex.State.Current, "%+v", ex.TaskRunList)
+	require.Equal(t, []string{"each", "each_split", "each_items", "log-allowed"}, taskRunIDs(ex))
+
+	ex = startWithFile(t, sys, "acme.items", "each-no-wait", "file", kestraItems(), nil)
+	require.Equal(t, flow.StateSuccess, ex.State.Current)
+	items = ex.TaskRunList[2]
+	require.Len(t, items.Attempts, 1)
+	iters = items.Outputs["iterations"].(map[string]any)
+	require.NotContains(t, iters, "CREATED", "without waiting only RUNNING and SUCCESS are counted")
+	require.EqualValues(t, 0, iters["RUNNING"])
+	require.EqualValues(t, 26, iters["SUCCESS"])
+	require.Eventually(t, func() bool {
+		kids := children(t, sys, ex, "batch-log")
+		for _, k := range kids {
+			if !k.State.Current.IsTerminal() {
+				return false
+			}
+		}
+		return len(kids) == 26
+	}, 60*time.Second, 50*time.Millisecond, "the 26 subflows run on their own")
+
+	// an empty file: no batch, no subflow, no outputs
+	ex = startWithFile(t, sys, "acme.items", "each-failed", "file", "", nil)
+	require.Equal(t, flow.StateSuccess, ex.State.Current, "%+v", ex.TaskRunList)
+	require.Len(t, ex.TaskRunList, 4)
+	require.Nil(t, ex.TaskRunList[2].Outputs)
+}
+
+// TestLogToFile is Kestra's LogToFileTest: the task's log line goes to a
+// file named by its attempt's logFile, not to the execution's log.
+func TestLogToFile(t *testing.T) {
+	t.Parallel()
+	sys := startSystem(t, &conformance.Env{}, `
+id: log-to-file
+namespace: acme.items
+tasks:
+  - id: hello
+    type: io.kestra.plugin.core.log.Log
+    message: Hello World!
+    logToFile: true
+  - id: plain
+    type: io.kestra.plugin.core.log.Log
+    message: in the log
+`)
+	ex := sys.runToEnd(t, "acme.items", "log-to-file")
+	require.Equal(t, flow.StateSuccess, ex.State.Current, "%+v", ex.TaskRunList)
+	hello := ex.TaskRunsByTaskID("hello")[0]
+	require.Len(t, hello.Attempts, 1)
+	logFile := hello.Attempts[0].LogFile
+	require.Regexp(t, `^kestra:///acme/items/log-to-file/executions/`+ex.ID+`/tasks/hello/`+hello.ID+`/log-[0-9a-f]+\.txt$`, logFile)
+	require.Empty(t, ex.TaskRunsByTaskID("plain")[0].Attempts[0].LogFile)
+
+	code, body, err := sys.HTTP(t.Context(), http.MethodGet, "/api/v1/main/executions/"+ex.ID+"/file?path="+url.QueryEscape(logFile), "", nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, code, string(body))
+	lines := strings.Split(strings.TrimSuffix(string(body), "\n"), "\n")
+	require.Len(t, lines, 1, string(body))
+	require.Contains(t, lines[0], "INFO")
+	require.Contains(t, lines[0], "Hello World!")
+
+	logs, err := sys.Logs(t.Context(), ex.ID)
+	require.NoError(t, err)
+	var msgs []string
+	for _, l := range logs {
+		msgs = append(msgs, l.Message)
+	}
+	require.Contains(t, msgs, "in the log")
+	require.NotContains(t, strings.Join(msgs, "\n"), "Hello World!", "a logToFile task's lines stay out of the execution's log, as in Kestra")
+
+	// the API gives the attempt's logFile as Kestra's does
+	code, body, err = sys.HTTP(t.Context(), http.MethodGet, "/api/v1/main/executions/"+ex.ID, "", nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, string(body), `"logFile":"`+logFile+`"`)
+}
