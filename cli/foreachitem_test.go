@@ -314,3 +314,63 @@ tasks:
 	require.Equal(t, http.StatusOK, code)
 	require.Contains(t, string(body), `"logFile":"`+logFile+`"`)
 }
+
+// TestForEachItemRestart restarts a parent whose batches failed: as with
+// restartBehavior NEW_EXECUTION, every batch gets a new subflow execution,
+// and only those count in the iterations and the merged outputs.
+func TestForEachItemRestart(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	sys := startSystem(t, &conformance.Env{}, `
+id: batch-gated
+namespace: acme.items
+inputs:
+  - id: items
+    type: STRING
+tasks:
+  - id: gate
+    type: io.kestra.plugin.core.execution.Fail
+    condition: "{{ kv('open', errorOnMissing=false) == null }}"
+    errorMessage: the gate is closed
+outputs:
+  - id: iteration
+    type: STRING
+    value: "{{ inputs.items }}"
+`, forEachItemParent("each-gated", "batch-gated", `    restartBehavior: NEW_EXECUTION
+`))
+	ex := startWithFile(t, sys, "acme.items", "each-gated", "file", kestraItems(), nil)
+	require.Equal(t, flow.StateFailed, ex.State.Current)
+	require.Len(t, children(t, sys, ex, "batch-gated"), 26)
+
+	code, body, err := sys.HTTP(ctx, http.MethodPut, "/api/v1/main/namespaces/acme.items/kv/open", "application/json", []byte(`"yes"`))
+	require.NoError(t, err)
+	require.Less(t, code, 300, string(body))
+	require.NoError(t, sys.Restart(ctx, ex.ID))
+	require.Eventually(t, func() bool {
+		ex, err = sys.Execution(ctx, ex.ID)
+		return err == nil && ex.State.Current.IsTerminal() && ex.State.Current != flow.StateFailed
+	}, 60*time.Second, 20*time.Millisecond)
+	require.Equal(t, flow.StateSuccess, ex.State.Current, "%+v", ex.TaskRunList)
+	items := ex.TaskRunsByTaskID("each_items")[0]
+	iters := items.Outputs["iterations"].(map[string]any)
+	require.EqualValues(t, 26, iters["SUCCESS"])
+	require.NotContains(t, iters, "FAILED", "the first run's batches no longer count")
+	require.Len(t, children(t, sys, ex, "batch-gated"), 52, "26 failed, 26 new")
+	merged := ex.TaskRunsByTaskID("each_merge")[0].Outputs["subflowOutputs"].(string)
+	code, body, err = sys.HTTP(ctx, http.MethodGet, "/api/v1/main/executions/"+ex.ID+"/file?path="+url.QueryEscape(merged), "", nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, 26, strings.Count(string(body), "\n"), "the new run's outputs only")
+}
+
+// TestForEachItemLimit refuses more batches than osprey.limits.loop-items:
+// every batch is an execution created in one step.
+func TestForEachItemLimit(t *testing.T) {
+	t.Parallel()
+	sys := startSystem(t, &conformance.Env{Vars: map[string]string{"KESTRA_CONFIGURATION": "osprey:\n  limits:\n    loop-items: 10\n"}},
+		forEachItemChildren, forEachItemParent("each-many", "batch-log", ""))
+	ex := startWithFile(t, sys, "acme.items", "each-many", "file", kestraItems(), nil)
+	require.Equal(t, flow.StateFailed, ex.State.Current)
+	require.Contains(t, ex.TaskRunsByTaskID("each_items")[0].Error, "26 batches exceed osprey.limits.loop-items (10)")
+	require.Empty(t, children(t, sys, ex, "batch-log"), "no subflow is started")
+}

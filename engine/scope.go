@@ -113,6 +113,10 @@ func (s *Scope) SetItems(tr *flow.TaskRun, items []string) error {
 	return nil
 }
 
+// MaxLoopItems is osprey.limits.loop-items: how many values a loop, or
+// batches a ForEachItem, may have.
+func (s *Scope) MaxLoopItems() int { return s.engine.maxLoopItems() }
+
 // SetState moves a task run to st (Pause uses it to pause and resume).
 func (s *Scope) SetState(tr *flow.TaskRun, st flow.State) { s.setRunState(tr, st) }
 

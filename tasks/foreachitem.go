@@ -477,6 +477,10 @@ func (f forEachItemExec) start(s *engine.Scope, p *flow.TaskRun, wait bool) (int
 		s.AddAttempt(p, flow.StateSuccess)
 		return 0, true, nil
 	}
+	if limit := s.MaxLoopItems(); n > limit {
+		// every batch is an execution created in this one step
+		return 0, false, fmt.Errorf("%d batches exceed osprey.limits.loop-items (%d): put more rows in a batch (batch.rows, batch.bytes, batch.partitions), or raise the limit", n, limit)
+	}
 	ns, err := s.Render(p, f.p.Namespace)
 	if err != nil {
 		return 0, false, fmt.Errorf("namespace: %w", err)
