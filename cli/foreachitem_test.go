@@ -374,3 +374,61 @@ func TestForEachItemLimit(t *testing.T) {
 	require.Contains(t, ex.TaskRunsByTaskID("each_items")[0].Error, "26 batches exceed osprey.limits.loop-items (10)")
 	require.Empty(t, children(t, sys, ex, "batch-log"), "no subflow is started")
 }
+
+// TestForEachItemBatches cuts one file each way Kestra's Batch can: rows,
+// bytes, partitions (round-robin, empty ones dropped), a separator, and
+// lines ending in CRLF (read as lines, as Kestra's readLine does).
+func TestForEachItemBatches(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, batch, file string
+		want              []string
+	}{
+		{"rows", "rows: 4", "a\nb\nc\nd\ne\nf\n", []string{"a\nb\nc\nd\n", "e\nf\n"}},
+		{"rows-default", "separator: \"\\n\"", "a\nb\n", []string{"a\n", "b\n"}},
+		{"bytes", "bytes: 4B", "a\nb\nc\nd\ne\nf", []string{"a\nb\n", "c\nd\n", "e\nf\n"}},
+		{"partitions", "partitions: 4", "a\nb\nc\nd\ne\nf\n", []string{"a\ne\n", "b\nf\n", "c\n", "d\n"}},
+		{"partitions-more-than-lines", "partitions: 10", "a\nb\n", []string{"a\n", "b\n"}},
+		{"separator", "rows: 3\n      separator: \";\"", "a\nb\nc\nd\ne\nf\n", []string{"a;b;c;", "d;e;f;"}},
+		{"crlf", "rows: 1", "a\r\nb\r\n", []string{"a\n", "b\n"}},
+	}
+	flows := []string{forEachItemOutputsChild}
+	for _, tc := range cases {
+		flows = append(flows, fmt.Sprintf(`
+id: cut-%s
+namespace: acme.items
+inputs:
+  - id: file
+    type: FILE
+tasks:
+  - id: each
+    type: io.kestra.plugin.core.flow.ForEachItem
+    items: "{{ inputs.file }}"
+    batch:
+      %s
+    namespace: acme.items
+    flowId: batch-echo
+    inputs:
+      items: "{{ taskrun.items }}"
+`, tc.name, tc.batch))
+	}
+	sys := startSystem(t, &conformance.Env{}, flows...)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ex := startWithFile(t, sys, "acme.items", "cut-"+tc.name, "file", tc.file, nil)
+			require.Equal(t, flow.StateSuccess, ex.State.Current, "%+v", ex.TaskRunList)
+			require.EqualValues(t, len(tc.want), ex.TaskRunsByTaskID("each_split")[0].Outputs["numberOfBatches"])
+			merged := ex.TaskRunsByTaskID("each_merge")[0].Outputs["subflowOutputs"].(string)
+			code, body, err := sys.HTTP(t.Context(), http.MethodGet, "/api/v1/main/executions/"+ex.ID+"/file?path="+url.QueryEscape(merged), "", nil)
+			require.NoError(t, err)
+			require.Equal(t, http.StatusOK, code)
+			var got []string
+			for _, l := range strings.Split(strings.TrimSuffix(string(body), "\n"), "\n") {
+				var o map[string]string
+				require.NoError(t, json.Unmarshal([]byte(l), &o))
+				got = append(got, o["value"])
+			}
+			require.Equal(t, tc.want, got)
+		})
+	}
+}
