@@ -432,3 +432,44 @@ tasks:
 		})
 	}
 }
+
+// TestForEachItemInForEach nests a ForEachItem in a ForEach, as Kestra's
+// third ForEachItem example does: each value cuts its own file and merges
+// its own subflows' outputs.
+func TestForEachItemInForEach(t *testing.T) {
+	t.Parallel()
+	sys := startSystem(t, &conformance.Env{}, forEachItemOutputsChild, `
+id: nested
+namespace: acme.items
+tasks:
+  - id: loop
+    type: io.kestra.plugin.core.flow.ForEach
+    values: ["x", "y"]
+    tasks:
+      - id: write
+        type: io.kestra.plugin.core.storage.Write
+        content: "{{ taskrun.value }}1\n{{ taskrun.value }}2\n{{ taskrun.value }}3\n"
+        extension: .txt
+      - id: each
+        type: io.kestra.plugin.core.flow.ForEachItem
+        items: "{{ outputs.write[taskrun.value].uri }}"
+        batch:
+          rows: 2
+        namespace: acme.items
+        flowId: batch-echo
+        inputs:
+          items: "{{ taskrun.items }}"
+`)
+	ex := sys.runToEnd(t, "acme.items", "nested")
+	require.Equal(t, flow.StateSuccess, ex.State.Current, "%+v", ex.TaskRunList)
+	merges := ex.TaskRunsByTaskID("each_merge")
+	require.Len(t, merges, 2)
+	for _, m := range merges {
+		code, body, err := sys.HTTP(t.Context(), http.MethodGet, "/api/v1/main/executions/"+ex.ID+"/file?path="+url.QueryEscape(m.Outputs["subflowOutputs"].(string)), "", nil)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, code)
+		v := m.Value
+		require.Equal(t, fmt.Sprintf(`{"value":"%s1\n%s2\n"}`+"\n"+`{"value":"%s3\n"}`+"\n", v, v, v), string(body), "value %s", v)
+	}
+	require.Len(t, children(t, sys, ex, "batch-echo"), 4)
+}
