@@ -315,9 +315,10 @@ tasks:
 	require.Contains(t, string(body), `"logFile":"`+logFile+`"`)
 }
 
-// TestForEachItemRestart restarts a parent whose batches failed: as with
-// restartBehavior NEW_EXECUTION, every batch gets a new subflow execution,
-// and only those count in the iterations and the merged outputs.
+// TestForEachItemRestart restarts a parent whose odd batches failed, as
+// Kestra's restartBehavior says: RETRY_FAILED (the default) runs only the
+// failed batches again, NEW_EXECUTION every batch; either way only the
+// newest execution of a batch counts and is merged.
 func TestForEachItemRestart(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -327,40 +328,97 @@ namespace: acme.items
 inputs:
   - id: items
     type: STRING
+  - id: n
+    type: INT
+  - id: gate
+    type: STRING
 tasks:
   - id: gate
     type: io.kestra.plugin.core.execution.Fail
-    condition: "{{ kv('open', errorOnMissing=false) == null }}"
+    condition: "{{ inputs.n % 2 == 1 and kv(inputs.gate, errorOnMissing=false) == null }}"
     errorMessage: the gate is closed
 outputs:
-  - id: iteration
-    type: STRING
-    value: "{{ inputs.items }}"
-`, forEachItemParent("each-gated", "batch-gated", `    restartBehavior: NEW_EXECUTION
-`))
-	ex := startWithFile(t, sys, "acme.items", "each-gated", "file", kestraItems(), nil)
-	require.Equal(t, flow.StateFailed, ex.State.Current)
-	require.Len(t, children(t, sys, ex, "batch-gated"), 26)
+  - id: batch
+    type: INT
+    value: "{{ inputs.n }}"
+`, `
+id: each-retry-failed
+namespace: acme.items
+inputs:
+  - id: file
+    type: FILE
+tasks:
+  - id: each
+    type: io.kestra.plugin.core.flow.ForEachItem
+    items: "{{ inputs.file }}"
+    batch:
+      rows: 4
+    namespace: acme.items
+    flowId: batch-gated
+    inputs:
+      items: "{{ taskrun.items }}"
+      n: "{{ taskrun.iteration }}"
+      gate: retry-failed
+`, `
+id: each-new-execution
+namespace: acme.items
+inputs:
+  - id: file
+    type: FILE
+tasks:
+  - id: each
+    type: io.kestra.plugin.core.flow.ForEachItem
+    items: "{{ inputs.file }}"
+    batch:
+      rows: 4
+    namespace: acme.items
+    flowId: batch-gated
+    restartBehavior: NEW_EXECUTION
+    inputs:
+      items: "{{ taskrun.items }}"
+      n: "{{ taskrun.iteration }}"
+      gate: new-execution
+`)
+	for _, tc := range []struct {
+		flow, gate string
+		executions int
+	}{
+		{"each-retry-failed", "retry-failed", 26 + 13},
+		{"each-new-execution", "new-execution", 26 + 26},
+	} {
+		t.Run(tc.flow, func(t *testing.T) {
+			ex := startWithFile(t, sys, "acme.items", tc.flow, "file", kestraItems(), nil)
+			require.Equal(t, flow.StateFailed, ex.State.Current)
+			iters := ex.TaskRunsByTaskID("each_items")[0].Outputs["iterations"].(map[string]any)
+			require.EqualValues(t, 13, iters["FAILED"])
+			require.EqualValues(t, 13, iters["SUCCESS"])
 
-	code, body, err := sys.HTTP(ctx, http.MethodPut, "/api/v1/main/namespaces/acme.items/kv/open", "application/json", []byte(`"yes"`))
-	require.NoError(t, err)
-	require.Less(t, code, 300, string(body))
-	require.NoError(t, sys.Restart(ctx, ex.ID))
-	require.Eventually(t, func() bool {
-		ex, err = sys.Execution(ctx, ex.ID)
-		return err == nil && ex.State.Current.IsTerminal() && ex.State.Current != flow.StateFailed
-	}, 60*time.Second, 20*time.Millisecond)
-	require.Equal(t, flow.StateSuccess, ex.State.Current, "%+v", ex.TaskRunList)
-	items := ex.TaskRunsByTaskID("each_items")[0]
-	iters := items.Outputs["iterations"].(map[string]any)
-	require.EqualValues(t, 26, iters["SUCCESS"])
-	require.NotContains(t, iters, "FAILED", "the first run's batches no longer count")
-	require.Len(t, children(t, sys, ex, "batch-gated"), 52, "26 failed, 26 new")
-	merged := ex.TaskRunsByTaskID("each_merge")[0].Outputs["subflowOutputs"].(string)
-	code, body, err = sys.HTTP(ctx, http.MethodGet, "/api/v1/main/executions/"+ex.ID+"/file?path="+url.QueryEscape(merged), "", nil)
-	require.NoError(t, err)
-	require.Equal(t, http.StatusOK, code)
-	require.Equal(t, 26, strings.Count(string(body), "\n"), "the new run's outputs only")
+			code, body, err := sys.HTTP(ctx, http.MethodPut, "/api/v1/main/namespaces/acme.items/kv/"+tc.gate, "application/json", []byte(`"open"`))
+			require.NoError(t, err)
+			require.Less(t, code, 300, string(body))
+			require.NoError(t, sys.Restart(ctx, ex.ID))
+			require.Eventually(t, func() bool {
+				ex, err = sys.Execution(ctx, ex.ID)
+				return err == nil && ex.State.Current.IsTerminal() && ex.State.Current != flow.StateFailed
+			}, 60*time.Second, 20*time.Millisecond)
+			require.Equal(t, flow.StateSuccess, ex.State.Current, "%+v", ex.TaskRunList)
+			items := ex.TaskRunsByTaskID("each_items")[0]
+			iters = items.Outputs["iterations"].(map[string]any)
+			require.EqualValues(t, 26, iters["SUCCESS"])
+			require.NotContains(t, iters, "FAILED", "a batch's newest execution is the one that counts")
+			require.Empty(t, items.Error)
+			require.Len(t, children(t, sys, ex, "batch-gated"), tc.executions)
+			merged := ex.TaskRunsByTaskID("each_merge")[0].Outputs["subflowOutputs"].(string)
+			code, body, err = sys.HTTP(ctx, http.MethodGet, "/api/v1/main/executions/"+ex.ID+"/file?path="+url.QueryEscape(merged), "", nil)
+			require.NoError(t, err)
+			require.Equal(t, http.StatusOK, code)
+			var want strings.Builder
+			for i := 1; i <= 26; i++ {
+				fmt.Fprintf(&want, "{\"batch\":%d}\n", i)
+			}
+			require.Equal(t, want.String(), string(body), "one line per batch, in batch order")
+		})
+	}
 }
 
 // TestForEachItemLimit refuses more batches than osprey.limits.loop-items:

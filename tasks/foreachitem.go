@@ -109,11 +109,9 @@ func checkForEachItem(t *flow.Task, x *forEachItemProps) []*flow.Error {
 	errs = append(errs, required(t, "namespace", x.Namespace != "")...)
 	errs = append(errs, required(t, "flowId", x.FlowID != "")...)
 	switch x.RestartBehavior {
-	case "", "NEW_EXECUTION":
-	case "RETRY_FAILED":
-		errs = append(errs, taskErr(t, "restartBehavior", "restartBehavior RETRY_FAILED is not supported: a restart starts a new subflow execution for every batch (NEW_EXECUTION); set NEW_EXECUTION or remove the property"))
+	case "", "NEW_EXECUTION", "RETRY_FAILED":
 	default:
-		errs = append(errs, taskErr(t, "restartBehavior", fmt.Sprintf("restartBehavior %q must be NEW_EXECUTION", x.RestartBehavior)))
+		errs = append(errs, taskErr(t, "restartBehavior", fmt.Sprintf("restartBehavior %q must be RETRY_FAILED (the default) or NEW_EXECUTION", x.RestartBehavior)))
 	}
 	if b := x.Batch; b != nil {
 		if b.Bytes != "" && !strings.Contains(b.Bytes, "{{") {
@@ -379,30 +377,67 @@ type forEachItemExec struct {
 	p forEachItemSubflow
 }
 
+// RetriesFailed implements engine.FailedRetrier: with restartBehavior
+// RETRY_FAILED (Kestra's default), a restart keeps the outputs and runs
+// only the batches whose execution failed or was killed.
+func (f forEachItemExec) RetriesFailed() bool { return f.p.RestartBehavior != "NEW_EXECUTION" }
+
 func (f forEachItemExec) Resolve(s *engine.Scope, p *flow.TaskRun) (engine.Outcome, error) {
 	wait := f.p.Wait == nil || *f.p.Wait
 	transmit := f.p.TransmitFailed == nil || *f.p.TransmitFailed
 	if _, started := p.Outputs["numberOfBatches"]; !started {
-		n, done, err := f.start(s, p, wait)
-		if err != nil || done {
-			return engine.Outcome{Done: done, State: flow.StateSuccess}, err
+		b, err := f.batches(s, p)
+		if err != nil {
+			return engine.Outcome{}, err
 		}
-		if !wait {
-			s.SetOutputs(p, map[string]any{"numberOfBatches": n, "iterations": map[string]any{"RUNNING": 0, "SUCCESS": n}})
+		if b.n == 0 {
+			// Kestra: no batch, no subflow, and no outputs
 			s.AddAttempt(p, flow.StateSuccess)
 			return engine.Outcome{Done: true, State: flow.StateSuccess}, nil
 		}
+		for i := 1; i <= b.n; i++ {
+			if err := f.startBatch(s, p, b, i); err != nil {
+				return engine.Outcome{}, err
+			}
+		}
+		if !wait {
+			s.SetOutputs(p, map[string]any{"numberOfBatches": b.n, "iterations": map[string]any{"RUNNING": 0, "SUCCESS": b.n}})
+			s.AddAttempt(p, flow.StateSuccess)
+			return engine.Outcome{Done: true, State: flow.StateSuccess}, nil
+		}
+		s.SetOutputs(p, map[string]any{"numberOfBatches": b.n, "iterations": map[string]any{"CREATED": b.n, "RUNNING": 0}})
 	}
 	n := intOutput(p.Outputs["numberOfBatches"])
+	latest := latestBatches(s.RelatedOf(p.ID))
+	if since := lastDate(p.State, flow.StateRunning); f.RetriesFailed() {
+		// restarted with RETRY_FAILED: a batch whose execution failed
+		// before the restart runs again, in a new execution
+		var b *batchSource
+		for i := 1; i <= n; i++ {
+			c := latest[i]
+			if c == nil || (c.State.Current != flow.StateFailed && c.State.Current != flow.StateKilled) || !endedBefore(c, since) {
+				continue
+			}
+			if b == nil {
+				src, err := f.batches(s, p)
+				if err != nil {
+					return engine.Outcome{}, err
+				}
+				b = &src
+			}
+			if err := f.startBatch(s, p, *b, i); err != nil {
+				return engine.Outcome{}, err
+			}
+		}
+		if b != nil {
+			latest = latestBatches(s.RelatedOf(p.ID))
+		}
+	}
 	counts := map[string]any{"CREATED": 0, "RUNNING": 0}
 	ended := 0
 	worst := flow.StateSuccess
-	since := lastDate(p.State, flow.StateRunning)
-	for _, child := range s.RelatedOf(p.ID) {
+	for _, child := range latest {
 		st := child.State.Current
-		if !ofRun(child, since) {
-			continue
-		}
 		counts[string(st)] = intOutput(counts[string(st)]) + 1
 		if st.IsTerminal() {
 			ended++
@@ -422,6 +457,8 @@ func (f forEachItemExec) Resolve(s *engine.Scope, p *flow.TaskRun) (engine.Outco
 	}
 	if st == flow.StateFailed || st == flow.StateKilled {
 		p.Error = fmt.Sprintf("%d of %d subflow executions of %s.%s did not succeed: %v", n-intOutput(counts["SUCCESS"])-intOutput(counts["WARNING"]), n, f.p.Namespace, f.p.FlowID, iterationSummary(counts))
+	} else {
+		p.Error = ""
 	}
 	s.AddAttempt(p, st)
 	return engine.Outcome{Done: true, State: st}, nil
@@ -460,91 +497,98 @@ func iterationSummary(counts map[string]any) string {
 	return strings.Join(parts, " ")
 }
 
-// start creates one subflow execution per batch, as Kestra's executor does
-// in one go; done reports an empty items file (nothing to start).
-func (f forEachItemExec) start(s *engine.Scope, p *flow.TaskRun, wait bool) (int, bool, error) {
-	ex := s.Execution()
-	parent := ex.TaskRunByID(p.ParentTaskRunID)
+// batchSource is what starting a batch's execution needs: the batches
+// the split made, and the subflow, labels and date rendered once.
+type batchSource struct {
+	n      int
+	dir    string // the split task run's directory
+	ext    string
+	ns, id string
+	labels []flow.Label
+	at     *time.Time
+	vars   map[string]any
+}
+
+// batches reads the split's outcome and renders what every batch's
+// execution shares.
+func (f forEachItemExec) batches(s *engine.Scope, p *flow.TaskRun) (batchSource, error) {
+	parent := s.Execution().TaskRunByID(p.ParentTaskRunID)
 	base := strings.TrimSuffix(f.t.ID, forEachItemExecSuffix)
 	split := s.Run(parent, base+forEachItemSplitSuffix, p.Value, p.Iteration)
 	if split == nil {
-		return 0, false, fmt.Errorf("%s: its split task run %s is missing", f.t.ID, base+forEachItemSplitSuffix)
+		return batchSource{}, fmt.Errorf("%s: its split task run %s is missing", f.t.ID, base+forEachItemSplitSuffix)
 	}
-	n := intOutput(split.Outputs["numberOfBatches"])
-	ext, _ := split.Outputs["extension"].(string)
-	if n == 0 {
-		// Kestra: no batch, no subflow, and no outputs
-		s.AddAttempt(p, flow.StateSuccess)
-		return 0, true, nil
+	b := batchSource{n: intOutput(split.Outputs["numberOfBatches"]), vars: s.Vars(p)}
+	b.ext, _ = split.Outputs["extension"].(string)
+	b.dir = storage.TaskRunPath(split.Namespace, split.FlowID, split.ExecutionID, split.TaskID, split.ID)
+	if b.n == 0 {
+		return b, nil
 	}
-	if limit := s.MaxLoopItems(); n > limit {
-		// every batch is an execution created in this one step
-		return 0, false, fmt.Errorf("%d batches exceed osprey.limits.loop-items (%d): put more rows in a batch (batch.rows, batch.bytes, batch.partitions), or raise the limit", n, limit)
+	if limit := s.MaxLoopItems(); b.n > limit {
+		// every batch is an execution created in one step
+		return b, fmt.Errorf("%d batches exceed osprey.limits.loop-items (%d): put more rows in a batch (batch.rows, batch.bytes, batch.partitions), or raise the limit", b.n, limit)
 	}
-	ns, err := s.Render(p, f.p.Namespace)
-	if err != nil {
-		return 0, false, fmt.Errorf("namespace: %w", err)
+	var err error
+	if b.ns, err = s.Render(p, f.p.Namespace); err != nil {
+		return b, fmt.Errorf("namespace: %w", err)
 	}
-	id, err := s.Render(p, f.p.FlowID)
-	if err != nil {
-		return 0, false, fmt.Errorf("flowId: %w", err)
+	if b.id, err = s.Render(p, f.p.FlowID); err != nil {
+		return b, fmt.Errorf("flowId: %w", err)
 	}
-	labels, err := subflowLabels(s, p, f.p.InheritLabels, f.p.Labels)
-	if err != nil {
-		return 0, false, err
+	if b.labels, err = subflowLabels(s, p, f.p.InheritLabels, f.p.Labels); err != nil {
+		return b, err
 	}
-	var at *time.Time
 	if f.p.ScheduleDate != nil {
 		v, err := s.Render(p, fmt.Sprint(f.p.ScheduleDate))
 		if err != nil {
-			return 0, false, fmt.Errorf("scheduleDate: %w", err)
+			return b, fmt.Errorf("scheduleDate: %w", err)
 		}
 		d, err := flow.ParseDateTime(v, nil)
 		if err != nil {
-			return 0, false, fmt.Errorf("scheduleDate: %w", err)
+			return b, fmt.Errorf("scheduleDate: %w", err)
 		}
-		at = &d
+		b.at = &d
 	}
-	rev, _ := f.p.Revision.(float64)
-	dir := storage.TaskRunPath(split.Namespace, split.FlowID, split.ExecutionID, split.TaskID, split.ID)
-	vars := s.Vars(p)
-	for i := 1; i <= n; i++ {
-		inputs := map[string]any{}
-		if f.p.Inputs != nil {
-			// taskrun.items and taskrun.iteration are the batch's, for the
-			// inputs only, as in Kestra
-			tr := maps.Clone(asMapAny(vars["taskrun"]))
-			tr["items"] = storage.URI(path.Join(dir, strconv.Itoa(i)+ext))
-			tr["iteration"] = i
-			v := maps.Clone(vars)
-			v["taskrun"] = tr
-			out, err := s.RenderWith(v, map[string]any(f.p.Inputs))
-			if err != nil {
-				return 0, false, fmt.Errorf("inputs of batch %d: %w", i, err)
-			}
-			inputs = out.(map[string]any)
-		}
-		_, err := s.StartExecution(engine.StartRequest{
-			Namespace: ns, FlowID: id, Revision: int(rev), Inputs: inputs, Labels: slices.Clone(labels), ParentID: ex.ID, ScheduleDate: at,
-			Trigger: &flow.ExecutionTrigger{
-				ID:   f.t.ID,
-				Type: pForEachItemExec,
-				Variables: map[string]any{
-					"executionId":      ex.ID,
-					"namespace":        ex.Namespace,
-					"flowId":           ex.FlowID,
-					"flowRevision":     ex.FlowRevision,
-					"taskRunId":        p.ID,
-					"taskRunIteration": i,
-				},
-			},
-		})
+	return b, nil
+}
+
+// startBatch creates the subflow execution of batch i (from 1), with
+// taskrun.items and taskrun.iteration set for its inputs, as in Kestra.
+func (f forEachItemExec) startBatch(s *engine.Scope, p *flow.TaskRun, b batchSource, i int) error {
+	inputs := map[string]any{}
+	if f.p.Inputs != nil {
+		tr := maps.Clone(asMapAny(b.vars["taskrun"]))
+		tr["items"] = storage.URI(path.Join(b.dir, strconv.Itoa(i)+b.ext))
+		tr["iteration"] = i
+		v := maps.Clone(b.vars)
+		v["taskrun"] = tr
+		out, err := s.RenderWith(v, map[string]any(f.p.Inputs))
 		if err != nil {
-			return 0, false, fmt.Errorf("batch %d: %w", i, err)
+			return fmt.Errorf("inputs of batch %d: %w", i, err)
 		}
+		inputs = out.(map[string]any)
 	}
-	s.SetOutputs(p, map[string]any{"numberOfBatches": n, "iterations": map[string]any{"CREATED": n, "RUNNING": 0}})
-	return n, false, nil
+	ex := s.Execution()
+	rev, _ := f.p.Revision.(float64)
+	_, err := s.StartExecution(engine.StartRequest{
+		Namespace: b.ns, FlowID: b.id, Revision: int(rev), Inputs: inputs, Labels: slices.Clone(b.labels), ParentID: ex.ID, ScheduleDate: b.at,
+		Trigger: &flow.ExecutionTrigger{
+			ID:   f.t.ID,
+			Type: pForEachItemExec,
+			Variables: map[string]any{
+				"executionId":      ex.ID,
+				"namespace":        ex.Namespace,
+				"flowId":           ex.FlowID,
+				"flowRevision":     ex.FlowRevision,
+				"taskRunId":        p.ID,
+				"taskRunIteration": i,
+			},
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("batch %d: %w", i, err)
+	}
+	return nil
 }
 
 // subflowLabels are the labels a subflow execution starts with: the
@@ -575,19 +619,40 @@ func subflowLabels(s *engine.Scope, p *flow.TaskRun, inherit bool, own any) ([]f
 	return labels, nil
 }
 
-// ofRun reports whether child, started by a ForEachItem's <id>_items,
-// belongs to that task run's current run (the one since its last RUNNING:
-// a restart starts new subflow executions) and is not a retried one (its
-// retry, another execution of the same batch, counts instead).
-func ofRun(child *flow.Execution, since time.Time) bool {
-	if child.State.Current == flow.StateRetried {
-		return false
+// latestBatches keeps, of the executions a ForEachItem's <id>_items
+// started, the newest of each batch: a restart's new execution of a batch
+// replaces the one before, and an execution retried with
+// CREATE_NEW_EXECUTION (RETRIED) gives way to its retry.
+func latestBatches(children []*flow.Execution) map[int]*flow.Execution {
+	out := map[int]*flow.Execution{}
+	for _, c := range children {
+		if c.State.Current == flow.StateRetried || c.Trigger == nil {
+			continue
+		}
+		i := intOutput(c.Trigger.Variables["taskRunIteration"])
+		if prev, ok := out[i]; !ok || created(c).After(created(prev)) || created(c).Equal(created(prev)) && c.ID > prev.ID {
+			out[i] = c
+		}
 	}
-	created := child.State.Histories
-	if child.Metadata != nil && child.Metadata.OriginalCreatedDate != nil {
-		return !child.Metadata.OriginalCreatedDate.Before(since)
+	return out
+}
+
+// created is when the batch's execution was first created (a retry
+// chain's first one).
+func created(e *flow.Execution) time.Time {
+	if e.Metadata != nil && e.Metadata.OriginalCreatedDate != nil {
+		return *e.Metadata.OriginalCreatedDate
 	}
-	return len(created) == 0 || !created[0].Date.Before(since)
+	if len(e.State.Histories) > 0 {
+		return e.State.Histories[0].Date
+	}
+	return time.Time{}
+}
+
+// endedBefore reports whether e reached its current state before t.
+func endedBefore(e *flow.Execution, t time.Time) bool {
+	h := e.State.Histories
+	return len(h) > 0 && h[len(h)-1].Date.Before(t)
 }
 
 func asMapAny(v any) map[string]any {
@@ -638,21 +703,22 @@ func (x *ForEachItemMerge) Run(ctx context.Context, rc *worker.RunContext) (map[
 	if items == nil {
 		return nil, nil // there were no subflow executions
 	}
-	since := lastDate(items.State, flow.StateRunning)
 	children, _, err := rc.Executions.Search(ctx, store.ExecutionQuery{ParentID: ex.ID})
 	if err != nil {
 		return nil, fmt.Errorf("list subflow executions: %w", err)
 	}
+	children = slices.DeleteFunc(children, func(c *flow.Execution) bool {
+		return c.Trigger == nil || c.Trigger.Variables["taskRunId"] != items.ID
+	})
 	type batch struct {
 		i    int
 		outs map[string]any
 	}
 	var batches []batch
-	for _, c := range children {
-		if c.Trigger == nil || c.Trigger.Variables["taskRunId"] != items.ID || !ofRun(c, since) || len(c.Outputs) == 0 {
-			continue
+	for i, c := range latestBatches(children) {
+		if len(c.Outputs) > 0 {
+			batches = append(batches, batch{i, c.Outputs})
 		}
-		batches = append(batches, batch{intOutput(c.Trigger.Variables["taskRunIteration"]), c.Outputs})
 	}
 	if len(batches) == 0 {
 		return nil, nil

@@ -14,8 +14,7 @@ func TestForEachItemChecks(t *testing.T) {
 	for _, tc := range []struct{ name, yaml, want string }{
 		{"needs items", "type: io.kestra.plugin.core.flow.ForEachItem\nnamespace: n\nflowId: child", `property "items" is required`},
 		{"needs a flow", "type: io.kestra.plugin.core.flow.ForEachItem\nitems: x\nnamespace: n", `property "flowId" is required`},
-		{"retry failed", base + "restartBehavior: RETRY_FAILED", "restartBehavior RETRY_FAILED is not supported"},
-		{"bad behavior", base + "restartBehavior: AGAIN", `restartBehavior "AGAIN" must be NEW_EXECUTION`},
+		{"bad behavior", base + "restartBehavior: AGAIN", `restartBehavior "AGAIN" must be RETRY_FAILED (the default) or NEW_EXECUTION`},
 		{"bad size", base + "batch:\n  bytes: lots", `"LOTS" is not a size`},
 		{"unknown batch key", base + "batch:\n  lines: 3", `unknown property`},
 		{"logToFile is a boolean", "type: io.kestra.plugin.core.log.Log\nmessage: hi\nlogToFile: maybe", "logToFile"},
