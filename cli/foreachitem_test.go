@@ -531,3 +531,58 @@ tasks:
 	}
 	require.Len(t, children(t, sys, ex, "batch-echo"), 4)
 }
+
+// TestForEachItemKill kills a parent while its batches run: the kill
+// reaches every batch's execution, as Kestra cascades it.
+func TestForEachItemKill(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	sys := startSystem(t, &conformance.Env{}, `
+id: batch-slow
+namespace: acme.items
+inputs:
+  - id: items
+    type: STRING
+tasks:
+  - id: wait
+    type: io.kestra.plugin.core.flow.Sleep
+    duration: PT5M
+`, forEachItemParent("each-slow", "batch-slow", ""))
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, err := mw.CreateFormFile("file", "items.txt")
+	require.NoError(t, err)
+	_, _ = io.WriteString(fw, "a\nb\nc\nd\ne\nf\ng\nh\n")
+	require.NoError(t, mw.Close())
+	code, resp, err := sys.HTTP(ctx, http.MethodPost, "/api/v1/main/executions/acme.items/each-slow", mw.FormDataContentType(), body.Bytes())
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, code, string(resp))
+	var ex *flow.Execution
+	require.NoError(t, json.Unmarshal(resp, &ex))
+	require.Eventually(t, func() bool {
+		kids := children(t, sys, ex, "batch-slow")
+		running := 0
+		for _, k := range kids {
+			if k.State.Current == flow.StateRunning {
+				running++
+			}
+		}
+		return running == 2
+	}, 30*time.Second, 20*time.Millisecond, "both batches run")
+	code, resp, err = sys.HTTP(ctx, http.MethodDelete, "/api/v1/main/executions/"+ex.ID+"/kill", "", nil)
+	require.NoError(t, err)
+	require.Less(t, code, 300, string(resp))
+	require.Eventually(t, func() bool {
+		ex, err = sys.Execution(ctx, ex.ID)
+		if err != nil || ex.State.Current != flow.StateKilled {
+			return false
+		}
+		for _, k := range children(t, sys, ex, "batch-slow") {
+			if k.State.Current != flow.StateKilled {
+				return false
+			}
+		}
+		return true
+	}, 30*time.Second, 20*time.Millisecond, "the parent and its batches end KILLED")
+	require.Equal(t, flow.StateKilled, ex.TaskRunsByTaskID("each_items")[0].State.Current)
+}
