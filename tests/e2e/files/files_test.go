@@ -140,8 +140,10 @@ tasks:
     inputFiles:
       in.csv: "{{ inputs.data }}"
     outputFiles: ["out.csv"]
+    logToFile: true
     commands:
       - tr a-z A-Z < in.csv > out.csv
+      - echo "transformed $(wc -l < out.csv) lines"
   - id: upload
 ` + blobTask("Upload") + `    from: "{{ outputs.transform.outputFiles['out.csv'] }}"
     name: "runs/{{ execution.id }}/out.csv"
@@ -212,16 +214,27 @@ outputs:
 			Current string `json:"current"`
 		} `json:"state"`
 		TaskRunList []struct {
-			TaskID  string         `json:"taskId"`
-			Outputs map[string]any `json:"outputs"`
+			TaskID   string         `json:"taskId"`
+			Outputs  map[string]any `json:"outputs"`
+			Attempts []struct {
+				LogFile string `json:"logFile"`
+			} `json:"attempts"`
 		} `json:"taskRunList"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(out), &ex))
 	require.Equal(t, "SUCCESS", ex.State.Current, out+"\n"+stderr.String())
 	outputs := map[string]map[string]any{}
+	logFile := ""
 	for _, tr := range ex.TaskRunList {
 		outputs[tr.TaskID] = tr.Outputs
+		if tr.TaskID == "transform" {
+			logFile = tr.Attempts[0].LogFile
+		}
 	}
+	// the shell task's lines went to its log file, in the Blob container
+	code, out = call(http.MethodGet, "/api/v1/main/executions/"+ex.ID+"/file?path="+url.QueryEscape(logFile), "", nil)
+	require.Equal(t, http.StatusOK, code, out)
+	require.Contains(t, out, "transformed 10000 lines")
 	require.Equal(t, fmt.Sprint(orders.Len()), outputs["check"]["value"], "the downloaded file is the uploaded one")
 	blob := outputs["upload"]["blob"].(map[string]any)
 	require.Equal(t, "runs/"+ex.ID+"/out.csv", blob["name"])
