@@ -41,7 +41,12 @@ import (
 //     is also Ion text) in batch order: outputs.subflowOutputs.
 //
 // Batch file names are the batch numbers, so the executor names each
-// batch's URI without reading splits.txt: the engine does no I/O.
+// batch's URI without reading splits.txt: the engine does no I/O. The
+// executor hands <id>_items every subflow execution of its execution
+// (Scope.RelatedOf picks the task run's); of each batch the newest
+// execution counts, so a restart (restartBehavior RETRY_FAILED: the failed
+// batches again; NEW_EXECUTION: every batch) needs no bookkeeping of its
+// own.
 
 const (
 	pForEachItem      = "io.kestra.plugin.core.flow.ForEachItem"
