@@ -92,6 +92,8 @@ func coreSpecs() []*Spec {
 	specs = append(specs, runnable[Toggle](pToggle, toggleProps, checkToggle))
 	specs = append(specs, kvSpecs()...)
 	specs = append(specs, storageSpecs()...)
+	specs = append(specs, append(purgeSpecs(), resumeSpec())...)
+	specs = append(specs, namespaceFileSpecs()...)
 	specs = append(specs, forEachItemSpecs()...)
 	return specs
 }

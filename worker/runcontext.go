@@ -50,9 +50,14 @@ type RunContext struct {
 	// core.trigger.Toggle.
 	Flows    store.FlowStore
 	Triggers store.TriggerStore
-	// Executions is the store's executions, for ForEachItem's merge of
-	// its subflows' outputs.
+	// Executions is the store's executions, read and deleted (never
+	// written: only the executor writes an execution) by the purge and
+	// resume tasks, and read by ForEachItem's merge of its subflows'
+	// outputs.
 	Executions store.ExecutionStore
+	// Commands sends commands to other executions, for
+	// core.execution.Resume; nil where the worker was given none.
+	Commands Commands
 
 	renderer  Renderer
 	processes *taskproc.Runner
