@@ -238,10 +238,7 @@ func (x *ForEachItemSplit) Run(ctx context.Context, rc *worker.RunContext) (map[
 			}
 		}
 	}
-	ext := ".tmp" // Kestra's, for a file name without one
-	if name := storage.FileName(p); strings.Contains(name, ".") {
-		ext = name[strings.LastIndex(name, "."):]
-	}
+	ext := batchExtension(storage.FileName(p))
 	var n int
 	if partitions > 0 {
 		n, err = splitPartitions(ctx, f, rc.TmpDir, p, sep, ext, int(partitions))
@@ -271,6 +268,23 @@ func (x *ForEachItemSplit) Run(ctx context.Context, rc *worker.RunContext) (map[
 	}
 	rc.Log("INFO", fmt.Sprintf("%s (%d bytes) split into %d batches", uri, info.Size, n))
 	return map[string]any{"splits": splits, "numberOfBatches": n, "extension": ext}, nil
+}
+
+// batchExtension is the extension of the batch files: the items file's,
+// or Kestra's .tmp when it has none. One that is not plain letters and
+// digits is .tmp too: the executor names a batch's URI from it, so it
+// must be stored as it is written.
+func batchExtension(name string) string {
+	i := strings.LastIndex(name, ".")
+	if i < 0 || i == len(name)-1 || len(name)-i > 17 {
+		return ".tmp"
+	}
+	for _, r := range name[i+1:] {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9') {
+			return ".tmp"
+		}
+	}
+	return name[i:]
 }
 
 // splitBatches streams the file at p into batches of at most maxRows

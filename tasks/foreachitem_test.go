@@ -76,3 +76,13 @@ tasks:
 	require.NoError(t, err)
 	require.Same(t, subs[0], each.Children["tasks"][0], "decoding again changes nothing")
 }
+
+func TestBatchExtension(t *testing.T) {
+	t.Parallel()
+	for name, want := range map[string]string{
+		"orders.csv": ".csv", "data.ion": ".ion", "archive.tar.gz": ".gz", "noext": ".tmp", "trailing.": ".tmp",
+		"odd.my ext": ".tmp", "x.ünï": ".tmp", "long.abcdefghijklmnopq": ".tmp",
+	} {
+		require.Equal(t, want, batchExtension(name), name)
+	}
+}
