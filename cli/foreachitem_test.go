@@ -224,6 +224,11 @@ func TestForEachItemFailures(t *testing.T) {
     message: I'm allowed
 `),
 		forEachItemParent("each-no-wait", "batch-log", `    wait: false
+`),
+		forEachItemParent("each-errors", "batch-fail", `    errors:
+      - id: on-error
+        type: io.kestra.plugin.core.log.Log
+        message: "{{ outputs.each_items.iterations.FAILED }} batches failed"
 `))
 
 	ex := startWithFile(t, sys, "acme.items", "each-failed", "file", kestraItems(), nil)
@@ -259,6 +264,19 @@ func TestForEachItemFailures(t *testing.T) {
 		}
 		return len(kids) == 26
 	}, 60*time.Second, 50*time.Millisecond, "the 26 subflows run on their own")
+
+	// the ForEachItem's errors branch runs after a failed batch, and sees
+	// the counts
+	ex = startWithFile(t, sys, "acme.items", "each-errors", "file", kestraItems(), nil)
+	require.Equal(t, flow.StateFailed, ex.State.Current)
+	require.Equal(t, []string{"each", "each_split", "each_items", "on-error"}, taskRunIDs(ex))
+	logs, err := sys.Logs(t.Context(), ex.ID)
+	require.NoError(t, err)
+	var msgs []string
+	for _, l := range logs {
+		msgs = append(msgs, l.Message)
+	}
+	require.Contains(t, msgs, "26 batches failed")
 
 	// an empty file: no batch, no subflow, no outputs
 	ex = startWithFile(t, sys, "acme.items", "each-failed", "file", "", nil)
