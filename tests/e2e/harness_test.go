@@ -78,7 +78,11 @@ func (a api) do(method, path, contentType string, body io.Reader) (int, []byte) 
 	return res.StatusCode, out
 }
 
-// waitUp polls /api/v1/main/flows/search until the API answers.
+// waitUp polls /api/v1/main/flows/search until the API answers, and until
+// p's log says it is p that listens there: a port picked for p may have
+// been taken first by another package's server, whose answers the test
+// would otherwise read as p's (p then fails to bind and exits, and the
+// test fails saying so).
 func (a api) waitUp(p *process) {
 	a.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
@@ -89,7 +93,7 @@ func (a api) waitUp(p *process) {
 		}
 		if res, err := http.DefaultClient.Do(req); err == nil {
 			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
+			if addr, _ := testkit.APIAddr(p.logs, nil, 0); res.StatusCode == http.StatusOK && "http://"+addr == a.base {
 				return
 			}
 		}
