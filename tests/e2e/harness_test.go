@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"mime/multipart"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -93,7 +95,7 @@ func (a api) waitUp(p *process) {
 		}
 		if res, err := http.DefaultClient.Do(req); err == nil {
 			res.Body.Close()
-			if addr, _ := testkit.APIAddr(p.logs, nil, 0); res.StatusCode == http.StatusOK && "http://"+addr == a.base {
+			if res.StatusCode == http.StatusOK && listensOn(p, a.base) {
 				return
 			}
 		}
@@ -104,6 +106,18 @@ func (a api) waitUp(p *process) {
 		}
 	}
 	a.t.Fatalf("API at %s did not come up; logs:\n%s", a.base, p.logs.String())
+}
+
+// listensOn reports whether p's log says its API listens on base's port
+// (on whichever address: [::] when it binds every interface).
+func listensOn(p *process, base string) bool {
+	addr, err := testkit.APIAddr(p.logs, nil, 0)
+	if err != nil {
+		return false
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	u, err := url.Parse(base)
+	return err == nil && port != "" && port == u.Port()
 }
 
 func (a api) createFlow(src string) {
