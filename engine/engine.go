@@ -275,7 +275,7 @@ func (s *Scope) timedOut(t *flow.Task, tr *flow.TaskRun) bool {
 		return false
 	}
 	s.killBelow(tr)
-	if _, ok := s.group(t); ok && len(tr.Attempts) == 0 {
+	if _, ok := s.group(t); ok && groupInFlight(tr) {
 		s.fx.Cancel = append(s.fx.Cancel, tr.ID)
 	}
 	s.failRun(tr, fmt.Sprintf("task %s timed out after %s", t.ID, t.Timeout))

@@ -364,6 +364,12 @@ func (s *Scope) retryIfDue(tr *flow.TaskRun) {
 		return
 	}
 	tr.RetryAt = nil
+	if g, ok := s.group(t); ok {
+		// A restarted group runs again as a whole, in a fresh directory.
+		s.setRunState(tr, flow.StateRunning)
+		s.dispatchGroup(tr, t, g)
+		return
+	}
 	if fl, err := s.engine.Types.Flowable(t); err == nil && fl != nil {
 		// An executable task (a Subflow) runs again in the executor: a
 		// fresh attempt starts a fresh child execution.

@@ -151,7 +151,7 @@ func (s *Scope) recordAttempt(tr *flow.TaskRun, r Result) {
 // storing outputFiles fails the group with no child at fault), then errors
 // if it failed, then finally, as Sequential.
 func (s *Scope) Group(parent *flow.TaskRun, errs, finally []*flow.Task) Outcome {
-	if len(parent.Attempts) == 0 {
+	if groupInFlight(parent) {
 		return Outcome{} // the job runs
 	}
 	st := flow.StateSuccess
@@ -176,6 +176,36 @@ func (s *Scope) Group(parent *flow.TaskRun, errs, finally []*flow.Task) Outcome 
 		st = Worst(st, fst)
 	}
 	return Outcome{Done: true, State: st}
+}
+
+// groupInFlight reports whether a group's job has not reported yet: each
+// dispatch moves the task run to RUNNING from CREATED or RESTARTED, and
+// each report adds one attempt (lost runs aside).
+func groupInFlight(tr *flow.TaskRun) bool {
+	dispatched := 0
+	for i := 1; i < len(tr.State.Histories); i++ {
+		prev := tr.State.Histories[i-1].State
+		if tr.State.Histories[i].State == flow.StateRunning && (prev == flow.StateCreated || prev == flow.StateRestarted) {
+			dispatched++
+		}
+	}
+	reported := 0
+	for _, a := range tr.Attempts {
+		if a.State.Current != flow.StateResubmitted {
+			reported++
+		}
+	}
+	return reported < dispatched
+}
+
+// isGroup reports whether t is a group (Group).
+func isGroup(types Types, t *flow.Task) bool {
+	fl, err := types.Flowable(t)
+	if err != nil || fl == nil {
+		return false
+	}
+	_, ok := fl.(Group)
+	return ok
 }
 
 func (s *Scope) inList(id string, lists ...[]*flow.Task) bool {

@@ -150,3 +150,35 @@ func TestChildVars(t *testing.T) {
 	next := engine.ChildVars(groupVars, group, c, &flow.Task{ID: "second"}, at)
 	require.Equal(t, groupVars["outputs"], next["outputs"], "the next child reads the outputs so far")
 }
+
+// A restart runs a failed group again as a whole, as one new job, in a
+// fresh directory: the failed run's children go, and the new run's
+// children are recorded when it reports.
+func TestWorkingDirectoryRestartsAsAWhole(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, workDirFlow)
+	d := h.step().Dispatch[0]
+	fx := h.step(groupResult(d, h.now, flow.StateFailed,
+		engine.Result{TaskRunID: d.Children[0].TaskRun.ID, TaskID: "first", Attempt: 1, State: flow.StateFailed, Started: h.now, Ended: h.now}))
+	h.step(engine.Result{TaskRunID: fx.Dispatch[0].TaskRun.ID, Attempt: 1, State: flow.StateSuccess, Started: h.now, Ended: h.now})
+	require.Equal(t, flow.StateFailed, h.exec.State.Current)
+
+	_, err := engine.Apply(h.eng.Types, h.flow, h.exec, engine.Command{Kind: engine.CommandRestart}, h.now)
+	require.NoError(t, err)
+	require.Empty(t, h.runs("first"), "the failed run's children go")
+	require.Empty(t, h.runs("recover"))
+	fx = h.step()
+	require.Len(t, fx.Dispatch, 1)
+	again := fx.Dispatch[0]
+	require.Equal(t, "group", again.Task.ID)
+	require.Equal(t, 2, again.Attempt, "a new job, not the failed one's")
+	require.Len(t, again.Children, 2)
+	require.Equal(t, flow.StateRunning, h.runs("group")[0].State.Current)
+
+	fx = h.step(groupResult(again, h.now, flow.StateSuccess,
+		engine.Result{TaskRunID: again.Children[0].TaskRun.ID, TaskID: "first", Attempt: 1, State: flow.StateSuccess, Outputs: map[string]any{"value": "one"}, Started: h.now, Ended: h.now},
+		engine.Result{TaskRunID: again.Children[1].TaskRun.ID, TaskID: "second", Attempt: 1, State: flow.StateSuccess, Started: h.now, Ended: h.now}))
+	require.Equal(t, flow.StateSuccess, h.runs("group")[0].State.Current)
+	require.Len(t, h.runs("group")[0].Attempts, 2)
+	require.Equal(t, "after", fx.Dispatch[0].Task.ID)
+}
