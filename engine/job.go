@@ -32,16 +32,16 @@ func JobID(taskRunID string, attempt int) string {
 
 // Result is what a worker reports for one attempt of a task run.
 type Result struct {
-	TaskRunID string         `json:"taskRunId"`
+	TaskRunID string `json:"taskRunId"`
 	// TaskID names a group child's task (Children).
-	TaskID    string         `json:"taskId,omitempty"`
-	Attempt   int            `json:"attempt"`
-	State     flow.State     `json:"state"`
-	Outputs   map[string]any `json:"outputs,omitempty"`
-	Error     string         `json:"error,omitempty"`
-	Started   time.Time      `json:"started"`
-	Ended     time.Time      `json:"ended"`
-	WorkerID  string         `json:"workerId,omitempty"`
+	TaskID   string         `json:"taskId,omitempty"`
+	Attempt  int            `json:"attempt"`
+	State    flow.State     `json:"state"`
+	Outputs  map[string]any `json:"outputs,omitempty"`
+	Error    string         `json:"error,omitempty"`
+	Started  time.Time      `json:"started"`
+	Ended    time.Time      `json:"ended"`
+	WorkerID string         `json:"workerId,omitempty"`
 	// Lost counts earlier runs of this attempt that ended with no result
 	// (their worker died, or handed the job back while stopping); each is
 	// recorded as a RESUBMITTED attempt before this one.
