@@ -143,6 +143,10 @@ func (e *Engine) Advance(ctx context.Context, step Step) (Effects, error) {
 		}
 		return s.fx, nil
 	}
+	if len(s.flow.SLA) > 0 && ex.State.Current != flow.StateKilling && s.checkSLA() {
+		s.afterExecution()
+		return s.fx, nil
+	}
 	switch ex.State.Current {
 	case flow.StateCreated, flow.StateRestarted, flow.StateQueued:
 		// A QUEUED execution reaches here once its flow's concurrency

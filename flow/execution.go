@@ -46,6 +46,10 @@ type Execution struct {
 	// Error is Osprey's: a short reason when the execution failed before or
 	// outside any task (bad input, missing subflow). Never holds a secret.
 	Error string `json:"error,omitempty"`
+	// SLAViolated lists the flow's SLAs (by position and id, "0:maxDuration")
+	// this execution violated, so each is acted on once; Osprey's
+	// addition.
+	SLAViolated []string `json:"slaViolated,omitempty"`
 }
 
 // TaskRunAttempt is one attempt of a task run (retries add attempts).
