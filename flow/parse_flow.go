@@ -100,9 +100,11 @@ func (p *parser) flow(root *yaml.Node) *Flow {
 			f.Deleted = p.boolean(path, kv.KeyN, v)
 		case "sla":
 			f.SLA = p.slas(path, kv.KeyN, v)
-		case "workerGroup", "checks":
-			// Accepted as Kestra does; worker groups are Kestra Enterprise's
-			// and checks a newer Kestra's. The values stay in Source.
+		case "checks":
+			f.Checks = p.checks(path, kv.KeyN, v)
+		case "workerGroup":
+			// Accepted as Kestra does; worker groups are Kestra
+			// Enterprise's. The value stays in Source.
 			p.value(path, "", v, nil, 0)
 		default:
 			p.unknownKey("", kv.KeyN, kv.Key, flowKeys, "flow")
