@@ -52,4 +52,7 @@ type Result struct {
 	Metrics []flow.Metric `json:"metrics,omitempty"`
 	// Children are a group job's children that ran, in order.
 	Children []Result `json:"children,omitempty"`
+	// Retried are a group child's failed attempts before this one (the
+	// worker retried it in the group's directory).
+	Retried []flow.TaskRunAttempt `json:"retried,omitempty"`
 }

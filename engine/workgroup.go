@@ -2,6 +2,7 @@ package engine
 
 import (
 	"maps"
+	"slices"
 	"time"
 
 	"github.com/ospreyhq/osprey/flow"
@@ -34,6 +35,10 @@ type GroupChild struct {
 	TaskID     string        `json:"taskId"`
 	TaskRun    *flow.TaskRun `json:"taskRun"`
 	OutputKeys []string      `json:"outputKeys,omitempty"`
+	// Retry is the child's retry policy (its own, else the nearest
+	// parent's, else the flow's); the worker retries the child in the
+	// group's directory with it (RetryAt).
+	Retry map[string]any `json:"retry,omitempty"`
 }
 
 // group returns t's flowable as a Group, when it is one.
@@ -82,7 +87,7 @@ func (s *Scope) dispatchGroup(tr *flow.TaskRun, t *flow.Task, g Group) {
 			TaskID: c.ID, ParentTaskRunID: tr.ID,
 			State: flow.NewStateInfo(flow.StateCreated, s.now),
 		}
-		children = append(children, GroupChild{TaskID: c.ID, TaskRun: child, OutputKeys: outputKeys(s.exec, child)})
+		children = append(children, GroupChild{TaskID: c.ID, TaskRun: child, OutputKeys: outputKeys(s.exec, child), Retry: s.retryPolicy(c, child)})
 	}
 	attempt := len(tr.Attempts) + 1
 	s.fx.Dispatch = append(s.fx.Dispatch, Dispatch{TaskRun: tr, Task: t, Attempt: attempt, Vars: s.Vars(tr), Children: children})
@@ -119,8 +124,11 @@ func (s *Scope) applyGroupResult(tr *flow.TaskRun, r Result) {
 			child.State.Set(flow.StateRunning, c.Started)
 			att := flow.TaskRunAttempt{WorkerID: c.WorkerID, Metrics: c.Metrics, State: flow.NewStateInfo(flow.StateRunning, c.Started)}
 			att.State.Set(c.State, c.Ended)
-			child.Attempts = []flow.TaskRunAttempt{att}
+			child.Attempts = append(slices.Clone(c.Retried), att)
 			if t := s.flow.FindTask(c.TaskID); t != nil {
+				if w, _ := s.retryPolicy(t, child)["warningOnRetry"].(bool); w && st == flow.StateSuccess && len(c.Retried) > 0 {
+					st = flow.StateWarning
+				}
 				st = s.allowed(t, st)
 			}
 		}

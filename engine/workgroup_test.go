@@ -182,3 +182,46 @@ func TestWorkingDirectoryRestartsAsAWhole(t *testing.T) {
 	require.Len(t, h.runs("group")[0].Attempts, 2)
 	require.Equal(t, "after", fx.Dispatch[0].Task.ID)
 }
+
+// A child's retry policy (its own, else the group's, else the flow's)
+// travels with the job; the attempts its worker made are recorded, and
+// warningOnRetry applies.
+func TestWorkingDirectoryChildRetries(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, `
+id: wd
+namespace: osprey.tests
+tasks:
+  - id: group
+    type: io.kestra.plugin.core.flow.WorkingDirectory
+    retry:
+      type: constant
+      interval: PT1S
+      maxAttempt: 3
+      warningOnRetry: true
+    tasks:
+      - id: flaky
+        type: io.kestra.plugin.core.debug.Return
+        format: one
+      - id: own
+        type: io.kestra.plugin.core.debug.Return
+        format: two
+        retry:
+          type: constant
+          interval: PT2S
+          maxAttempt: 2
+`)
+	d := h.step().Dispatch[0]
+	require.Equal(t, "PT1S", d.Children[0].Retry["interval"], "the group's policy")
+	require.Equal(t, "PT2S", d.Children[1].Retry["interval"], "the child's own")
+	failed := flow.TaskRunAttempt{State: flow.NewStateInfo(flow.StateRunning, h.now)}
+	failed.State.Set(flow.StateFailed, h.now)
+	h.step(groupResult(d, h.now, flow.StateSuccess,
+		engine.Result{TaskRunID: d.Children[0].TaskRun.ID, TaskID: "flaky", Attempt: 1, State: flow.StateSuccess, Started: h.now, Ended: h.now, Retried: []flow.TaskRunAttempt{failed, failed}},
+		engine.Result{TaskRunID: d.Children[1].TaskRun.ID, TaskID: "own", Attempt: 1, State: flow.StateSuccess, Started: h.now, Ended: h.now}))
+	flaky := h.runs("flaky")[0]
+	require.Len(t, flaky.Attempts, 3)
+	require.Equal(t, flow.StateWarning, flaky.State.Current, "warningOnRetry")
+	require.Equal(t, flow.StateSuccess, h.runs("own")[0].State.Current)
+	require.Equal(t, flow.StateWarning, h.exec.State.Current)
+}

@@ -43,7 +43,7 @@ func (w *Worker) runGroup(ctx context.Context, f *flow.Flow, p engine.Payload, g
 		if t == nil {
 			return w.groupFailed(ctx, rc, m, res, fmt.Errorf("task %q not found in %s.%s revision %d", c.TaskID, p.Namespace, p.FlowID, p.Revision))
 		}
-		cr := w.runChild(ctx, p, t, c, rc, m)
+		cr := w.runChildRetried(ctx, p, t, c, rc, m)
 		res.Children = append(res.Children, cr)
 		res.Labels = append(res.Labels, cr.Labels...)
 		cr.Labels = nil
@@ -87,14 +87,48 @@ func (w *Worker) groupFailed(ctx context.Context, rc *RunContext, m *mask.Masker
 	return res
 }
 
-// runChild runs one child of a group in the group's directory.
-func (w *Worker) runChild(ctx context.Context, p engine.Payload, t *flow.Task, c engine.GroupChild, group *RunContext, m *mask.Masker) engine.Result {
+// runChildRetried runs a child, and again as its retry policy says while
+// it fails: in the group's directory, on this worker, waiting out each
+// interval here (the group holds its directory meanwhile).
+func (w *Worker) runChildRetried(ctx context.Context, p engine.Payload, t *flow.Task, c engine.GroupChild, group *RunContext, m *mask.Masker) engine.Result {
+	var retried []flow.TaskRunAttempt
+	first := time.Now().UTC()
+	for attempt := 1; ; attempt++ {
+		res := w.runChild(ctx, p, t, c, group, m, attempt)
+		if res.State != flow.StateFailed || ctx.Err() != nil {
+			res.Retried = retried
+			return res
+		}
+		next, ok := engine.RetryAt(c.Retry, attempt, first, time.Now().UTC())
+		if !ok {
+			res.Retried = retried
+			return res
+		}
+		att := flow.TaskRunAttempt{WorkerID: res.WorkerID, Metrics: res.Metrics, State: flow.NewStateInfo(flow.StateRunning, res.Started)}
+		att.State.Set(flow.StateFailed, res.Ended)
+		retried = append(retried, att)
+		select {
+		case <-ctx.Done():
+			res.Retried = retried[:len(retried)-1]
+			return res
+		case <-time.After(time.Until(next)):
+		}
+	}
+}
+
+// runChild runs one attempt of a child of a group in the group's
+// directory.
+func (w *Worker) runChild(ctx context.Context, p engine.Payload, t *flow.Task, c engine.GroupChild, group *RunContext, m *mask.Masker, attempt int) engine.Result {
 	started := time.Now().UTC()
 	res := engine.Result{TaskRunID: c.TaskRun.ID, TaskID: t.ID, Attempt: 1, Started: started, WorkerID: w.opts.ID}
 	tr := *c.TaskRun
 	tr.State = flow.NewStateInfo(flow.StateRunning, started)
+	vars := engine.ChildVars(group.Vars, p.TaskRun, c, t, started)
+	if trv, ok := vars["taskrun"].(map[string]any); ok {
+		trv["attemptsCount"] = attempt - 1
+	}
 	rc := &RunContext{
-		Task: t, TaskRun: &tr, Attempt: 1, Vars: engine.ChildVars(group.Vars, p.TaskRun, c, t, started),
+		Task: t, TaskRun: &tr, Attempt: attempt, Vars: vars,
 		TmpDir: group.TmpDir, WorkerID: w.opts.ID, KV: group.KV, Files: group.Files, Storage: group.Storage,
 		Logs: group.Logs, Flows: group.Flows, Triggers: group.Triggers,
 		renderer: group.renderer, logs: group.logs, mask: m.Mask, processes: group.processes, env: group.env,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -65,6 +66,12 @@ func (c childTask) Run(_ context.Context, rc *worker.RunContext) (map[string]any
 		return map[string]any{"content": string(b), "before": outs["write"], "staleGone": errors.Is(stale, os.ErrNotExist)}, nil
 	case "fail":
 		return nil, errors.New("child failed")
+	case "flaky":
+		if rc.Attempt < 3 {
+			return nil, fmt.Errorf("attempt %d failed", rc.Attempt)
+		}
+		_, err := os.Stat(filepath.Join(rc.TmpDir, "a.txt"))
+		return map[string]any{"attempt": rc.Attempt, "sawWrite": err == nil}, nil
 	}
 	return map[string]any{"ran": true}, nil
 }
@@ -72,6 +79,10 @@ func (c childTask) Run(_ context.Context, rc *worker.RunContext) (map[string]any
 // runGroupJob queues one group job whose children are ids and returns
 // the result the worker stored and its log.
 func runGroupJob(t *testing.T, ids []string, beforeStart func(st store.Store, tmp string)) (engine.Result, []flow.LogEntry, string) {
+	return runGroupJobRetry(t, ids, nil, beforeStart)
+}
+
+func runGroupJobRetry(t *testing.T, ids []string, retry map[string]any, beforeStart func(st store.Store, tmp string)) (engine.Result, []flow.LogEntry, string) {
 	t.Helper()
 	ctx := t.Context()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "w.db"), sqlite.Options{})
@@ -84,7 +95,7 @@ func runGroupJob(t *testing.T, ids []string, beforeStart func(st store.Store, tm
 	var children []engine.GroupChild
 	for i, id := range ids {
 		f.Tasks = append(f.Tasks, &flow.Task{ID: id, Type: "fake"})
-		children = append(children, engine.GroupChild{TaskID: id, TaskRun: &flow.TaskRun{ID: "c" + string(rune('0'+i)), ExecutionID: "ex1", Namespace: "n", FlowID: "f", TaskID: id, ParentTaskRunID: "tr1"}})
+		children = append(children, engine.GroupChild{TaskID: id, TaskRun: &flow.TaskRun{ID: "c" + string(rune('0'+i)), ExecutionID: "ex1", Namespace: "n", FlowID: "f", TaskID: id, ParentTaskRunID: "tr1"}, Retry: retry})
 	}
 	ex := &flow.Execution{ID: "ex1", Namespace: "n", FlowID: "f", FlowRevision: 1, State: flow.NewStateInfo(flow.StateRunning, now), TaskRunList: []*flow.TaskRun{tr}}
 	require.NoError(t, st.Executions().Create(ctx, ex))
@@ -161,4 +172,26 @@ func TestALostGroupRunsAgainFromAnEmptyDirectory(t *testing.T) {
 	require.Equal(t, 1, r.Lost)
 	require.Len(t, r.Children, 2)
 	require.Equal(t, true, r.Children[1].Outputs["staleGone"])
+}
+
+// A child's retry policy runs it again in the group's directory, on the
+// same worker, before the next child; its failed attempts come with it.
+func TestGroupRetriesAChildInPlace(t *testing.T) {
+	t.Parallel()
+	retry := map[string]any{"type": "constant", "interval": "PT0.01S", "maxAttempt": 3}
+	r, logs, _ := runGroupJobRetry(t, []string{"write", "flaky", "read"}, retry, nil)
+	require.Equal(t, flow.StateSuccess, r.State, "%+v", r.Children)
+	require.Len(t, r.Children, 3)
+	flaky := r.Children[1]
+	require.Equal(t, flow.StateSuccess, flaky.State)
+	require.Len(t, flaky.Retried, 2, "two failed attempts before it succeeded")
+	require.Equal(t, flow.StateFailed, flaky.Retried[0].State.Current)
+	require.Equal(t, map[string]any{"attempt": json.Number("3"), "sawWrite": true}, flaky.Outputs)
+	var numbers []int
+	for _, l := range logs {
+		if l.TaskID == "flaky" {
+			numbers = append(numbers, l.AttemptNumber)
+		}
+	}
+	require.Equal(t, []int{0, 1}, numbers, "each failed attempt logs under its own number")
 }
