@@ -54,5 +54,5 @@ type Result struct {
 	Children []Result `json:"children,omitempty"`
 	// Retried are a group child's failed attempts before this one (the
 	// worker retried it in the group's directory).
-	Retried []flow.TaskRunAttempt `json:"retried,omitempty"`
+	Retried []Result `json:"retried,omitempty"`
 }

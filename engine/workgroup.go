@@ -2,7 +2,6 @@ package engine
 
 import (
 	"maps"
-	"slices"
 	"time"
 
 	"github.com/ospreyhq/osprey/flow"
@@ -124,7 +123,12 @@ func (s *Scope) applyGroupResult(tr *flow.TaskRun, r Result) {
 			child.State.Set(flow.StateRunning, c.Started)
 			att := flow.TaskRunAttempt{WorkerID: c.WorkerID, Metrics: c.Metrics, State: flow.NewStateInfo(flow.StateRunning, c.Started)}
 			att.State.Set(c.State, c.Ended)
-			child.Attempts = append(slices.Clone(c.Retried), att)
+			for _, r := range c.Retried {
+				earlier := flow.TaskRunAttempt{WorkerID: r.WorkerID, Metrics: r.Metrics, State: flow.NewStateInfo(flow.StateRunning, r.Started)}
+				earlier.State.Set(r.State, r.Ended)
+				child.Attempts = append(child.Attempts, earlier)
+			}
+			child.Attempts = append(child.Attempts, att)
 			if t := s.flow.FindTask(c.TaskID); t != nil {
 				if w, _ := s.retryPolicy(t, child)["warningOnRetry"].(bool); w && st == flow.StateSuccess && len(c.Retried) > 0 {
 					st = flow.StateWarning

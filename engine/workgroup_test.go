@@ -214,10 +214,9 @@ tasks:
 	d := h.step().Dispatch[0]
 	require.Equal(t, "PT1S", d.Children[0].Retry["interval"], "the group's policy")
 	require.Equal(t, "PT2S", d.Children[1].Retry["interval"], "the child's own")
-	failed := flow.TaskRunAttempt{State: flow.NewStateInfo(flow.StateRunning, h.now)}
-	failed.State.Set(flow.StateFailed, h.now)
+	failed := engine.Result{TaskRunID: d.Children[0].TaskRun.ID, TaskID: "flaky", Attempt: 1, State: flow.StateFailed, Error: "boom", Started: h.now, Ended: h.now}
 	h.step(groupResult(d, h.now, flow.StateSuccess,
-		engine.Result{TaskRunID: d.Children[0].TaskRun.ID, TaskID: "flaky", Attempt: 1, State: flow.StateSuccess, Started: h.now, Ended: h.now, Retried: []flow.TaskRunAttempt{failed, failed}},
+		engine.Result{TaskRunID: d.Children[0].TaskRun.ID, TaskID: "flaky", Attempt: 1, State: flow.StateSuccess, Started: h.now, Ended: h.now, Retried: []engine.Result{failed, failed}},
 		engine.Result{TaskRunID: d.Children[1].TaskRun.ID, TaskID: "own", Attempt: 1, State: flow.StateSuccess, Started: h.now, Ended: h.now}))
 	flaky := h.runs("flaky")[0]
 	require.Len(t, flaky.Attempts, 3)

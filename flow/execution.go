@@ -52,6 +52,14 @@ type Execution struct {
 	SLAViolated []string `json:"slaViolated,omitempty"`
 }
 
+// RefuseAtCreation marks an execution not yet stored as failed from the
+// start (Kestra's FAIL_EXECUTION checks): CREATED then FAILED at once, with
+// the reason. A stored execution changes state only through the executor.
+func (e *Execution) RefuseAtCreation(reason string, at time.Time) {
+	e.State.Set(StateFailed, at)
+	e.Error = reason
+}
+
 // TaskRunAttempt is one attempt of a task run (retries add attempts).
 type TaskRunAttempt struct {
 	State StateInfo `json:"state"`

@@ -39,8 +39,7 @@ func (l *Launcher) Checks(f *flow.Flow, ex *flow.Execution) error {
 	case flow.CheckBlock:
 		return flow.Errors{{Path: "checks", Message: "Flow execution blocked: one or more condition checks evaluated to false. Failed checks: " + strings.Join(failed, ", ")}}
 	case flow.CheckFail:
-		ex.Error = "Flow execution failed because one or more condition checks evaluated to false. Failed checks: " + strings.Join(failed, ", ")
-		ex.State.Set(flow.StateFailed, l.now())
+		ex.RefuseAtCreation("Flow execution failed because one or more condition checks evaluated to false. Failed checks: "+strings.Join(failed, ", "), l.now())
 	}
 	return nil
 }

@@ -1,16 +1,26 @@
 package launch_test
 
 import (
-	"context"
+	"fmt"
+	"regexp"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/ospreyhq/osprey/engine"
-	"github.com/ospreyhq/osprey/expr"
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/tasks"
 )
+
+// notEqualEvaluator evaluates the one form of condition these tests
+// write, {{ inputs.NAME != 'VALUE' }}, against the execution's inputs (the
+// expression engine is cli's to wire).
+func notEqualEvaluator(_ *flow.Flow, ex *flow.Execution, tmpl string) (string, error) {
+	m := regexp.MustCompile(`^\{\{ inputs\.(\w+) != '(\w+)' \}\}$`).FindStringSubmatch(tmpl)
+	if m == nil {
+		return "", fmt.Errorf("condition %q is not understood here", tmpl)
+	}
+	return fmt.Sprint(fmt.Sprint(ex.Inputs[m[1]]) != m[2]), nil
+}
 
 const checksFlow = `id: checked
 namespace: company.team
@@ -45,10 +55,7 @@ func TestChecks(t *testing.T) {
 	f, err := flow.Parse([]byte(checksFlow), flow.ParseOptions{Types: tasks.New()})
 	require.NoError(t, err)
 	f.Revision = 1
-	e := expr.New(expr.Options{})
-	l.Evaluate = func(f *flow.Flow, ex *flow.Execution, tmpl string) (string, error) {
-		return e.Render(context.Background(), tmpl, &expr.Scope{Vars: engine.Vars(f, ex, nil, nil, nil), Strict: true})
-	}
+	l.Evaluate = notEqualEvaluator
 	cases := []struct {
 		env     string
 		state   flow.State

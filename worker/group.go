@@ -91,7 +91,7 @@ func (w *Worker) groupFailed(ctx context.Context, rc *RunContext, m *mask.Masker
 // it fails: in the group's directory, on this worker, waiting out each
 // interval here (the group holds its directory meanwhile).
 func (w *Worker) runChildRetried(ctx context.Context, p engine.Payload, t *flow.Task, c engine.GroupChild, group *RunContext, m *mask.Masker) engine.Result {
-	var retried []flow.TaskRunAttempt
+	var retried []engine.Result
 	first := time.Now().UTC()
 	for attempt := 1; ; attempt++ {
 		res := w.runChild(ctx, p, t, c, group, m, attempt)
@@ -104,9 +104,7 @@ func (w *Worker) runChildRetried(ctx context.Context, p engine.Payload, t *flow.
 			res.Retried = retried
 			return res
 		}
-		att := flow.TaskRunAttempt{WorkerID: res.WorkerID, Metrics: res.Metrics, State: flow.NewStateInfo(flow.StateRunning, res.Started)}
-		att.State.Set(flow.StateFailed, res.Ended)
-		retried = append(retried, att)
+		retried = append(retried, engine.Result{State: res.State, Error: res.Error, Started: res.Started, Ended: res.Ended, WorkerID: res.WorkerID, Metrics: res.Metrics})
 		select {
 		case <-ctx.Done():
 			res.Retried = retried[:len(retried)-1]
@@ -122,7 +120,6 @@ func (w *Worker) runChild(ctx context.Context, p engine.Payload, t *flow.Task, c
 	started := time.Now().UTC()
 	res := engine.Result{TaskRunID: c.TaskRun.ID, TaskID: t.ID, Attempt: 1, Started: started, WorkerID: w.opts.ID}
 	tr := *c.TaskRun
-	tr.State = flow.NewStateInfo(flow.StateRunning, started)
 	vars := engine.ChildVars(group.Vars, p.TaskRun, c, t, started)
 	if trv, ok := vars["taskrun"].(map[string]any); ok {
 		trv["attemptsCount"] = attempt - 1

@@ -185,7 +185,8 @@ func TestGroupRetriesAChildInPlace(t *testing.T) {
 	flaky := r.Children[1]
 	require.Equal(t, flow.StateSuccess, flaky.State)
 	require.Len(t, flaky.Retried, 2, "two failed attempts before it succeeded")
-	require.Equal(t, flow.StateFailed, flaky.Retried[0].State.Current)
+	require.Equal(t, flow.StateFailed, flaky.Retried[0].State)
+	require.Equal(t, "attempt 1 failed", flaky.Retried[0].Error)
 	require.Equal(t, map[string]any{"attempt": json.Number("3"), "sawWrite": true}, flaky.Outputs)
 	var numbers []int
 	for _, l := range logs {
