@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/flow"
@@ -22,13 +23,16 @@ const pWorkingDirectory = "io.kestra.plugin.core.flow.WorkingDirectory"
 type workingDirectory struct {
 	t *flow.Task
 	workingDirectoryProps
+	// restored is when the cache was unpacked into the directory (zero:
+	// no cache was there); a file modified since makes a new cache.
+	restored time.Time
 }
 
 type workingDirectoryProps struct {
 	InputFiles     any                `json:"inputFiles"`
 	OutputFiles    any                `json:"outputFiles"`
 	NamespaceFiles *namespaceFilesSel `json:"namespaceFiles"`
-	Cache          map[string]any     `json:"cache"`
+	Cache          *workDirCache      `json:"cache"`
 	TaskRunner     map[string]any     `json:"taskRunner"`
 }
 
@@ -52,6 +56,14 @@ func workingDirectorySpec() *Spec {
 			var errs []*flow.Error
 			if !hasTasks(t.Children["tasks"]) {
 				errs = append(errs, taskErr(t, "tasks", "The 'tasks' property cannot be empty"))
+			}
+			if x.Cache != nil && len(x.Cache.Patterns) == 0 {
+				errs = append(errs, taskErr(t, "cache.patterns", "a cache needs patterns: the files of the directory it keeps, e.g. node_modules/**"))
+			}
+			if x.Cache != nil && x.Cache.TTL != "" {
+				if _, err := flow.ParseDuration(x.Cache.TTL); err != nil {
+					errs = append(errs, taskErr(t, "cache.ttl", err.Error()))
+				}
 			}
 			if typ, _ := x.TaskRunner["type"].(string); x.TaskRunner != nil && typ != runnerProcess && typ != runnerDocker {
 				errs = append(errs, taskErr(t, "taskRunner", fmt.Sprintf("task runner %q is not supported: use %s", typ, runnerProcess)))
@@ -90,11 +102,15 @@ func (w *workingDirectory) Resolve(s *engine.Scope, p *flow.TaskRun) (engine.Out
 func (w *workingDirectory) Run(ctx context.Context, rc *worker.RunContext) (map[string]any, error) {
 	sh := &ShellCommands{InputFiles: w.InputFiles, NamespaceFiles: w.NamespaceFiles, TaskRunner: w.TaskRunner}
 	sh.warnIgnored(rc)
-	if w.Cache != nil {
-		rc.Log("WARN", "cache is not kept by Osprey: every run of this WorkingDirectory starts from an empty directory")
-	}
 	if err := os.MkdirAll(rc.TmpDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create working directory: %w", err)
+	}
+	if w.Cache != nil {
+		restored, err := w.Cache.restore(ctx, rc, w.t.ID)
+		if err != nil {
+			return nil, fmt.Errorf("cache: %w", err)
+		}
+		w.restored = restored
 	}
 	if err := sh.writeNamespaceFiles(ctx, rc); err != nil {
 		return nil, err
@@ -107,13 +123,22 @@ func (w *workingDirectory) Run(ctx context.Context, rc *worker.RunContext) (map[
 
 // Collect stores outputFiles once the children ran: outputs.outputFiles,
 // file name → kestra:/// URI, as Kestra's WorkingDirectory.Outputs.
+// With a cache, the files its patterns match are archived for the next
+// run when one of them changed since the cache was restored.
 func (w *workingDirectory) Collect(ctx context.Context, rc *worker.RunContext) (map[string]any, error) {
-	if w.OutputFiles == nil {
-		return nil, nil
+	var outs map[string]any
+	if w.OutputFiles != nil {
+		files, err := collectOutputFiles(ctx, rc, rc.TmpDir, w.OutputFiles)
+		if err != nil {
+			return nil, err
+		}
+		outs = map[string]any{"outputFiles": files}
 	}
-	files, err := collectOutputFiles(ctx, rc, rc.TmpDir, w.OutputFiles)
-	if err != nil {
-		return nil, err
+	if w.Cache != nil {
+		if err := w.Cache.save(ctx, rc, w.t.ID, w.restored); err != nil {
+			// Kestra logs a cache it cannot store and carries on.
+			rc.Log("ERROR", fmt.Sprintf("cache: %v", err))
+		}
 	}
-	return map[string]any{"outputFiles": files}, nil
+	return outs, nil
 }

@@ -40,6 +40,15 @@ func TestWorkingDirectoryValidation(t *testing.T) {
         message: hi
         workerGroup:
           key: gpu`},
+		{name: "a cache without patterns", want: "a cache needs patterns", tasks: `
+  - id: wd
+    type: io.kestra.plugin.core.flow.WorkingDirectory
+    cache:
+      ttl: PT1H
+    tasks:
+      - id: log
+        type: io.kestra.plugin.core.log.Log
+        message: hi`},
 		{name: "an unknown property", want: `unknown property "outputFile"`, tasks: `
   - id: wd
     type: io.kestra.plugin.core.flow.WorkingDirectory
