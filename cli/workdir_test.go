@@ -10,6 +10,7 @@ import (
 
 	"github.com/ospreyhq/osprey/devkit/conformance"
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/store"
 )
 
 // TestWorkingDirectoryCache follows Kestra's WorkingDirectoryTest#cache: the
@@ -89,4 +90,38 @@ tasks:
 	require.Equal(t, flow.StateFailed, ex.State.Current)
 	require.Contains(t, ex.TaskRunsByTaskID("dir")[0].Error, "is outside the working directory")
 	require.Empty(t, ex.TaskRunsByTaskID("never"))
+}
+
+// TestWorkingDirectoryNamespaceFiles follows Kestra's
+// WorkingDirectoryTest#namespaceFiles: the namespace's files are in the
+// group's directory before its first child, but those excluded.
+func TestWorkingDirectoryNamespaceFiles(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	sys := startSystem(t, &conformance.Env{}, `
+id: nsfiles
+namespace: acme.team
+tasks:
+  - id: dir
+    type: io.kestra.plugin.core.flow.WorkingDirectory
+    namespaceFiles:
+      enabled: true
+      exclude:
+        - /ignore/**
+    tasks:
+      - id: first
+        type: io.kestra.plugin.scripts.shell.Commands
+        commands:
+          - echo '::{"outputs":{"first":"'$(cat test/a/b/c/1.txt)'","third":"'$(cat a/b/3.txt)'"}}::'
+      - id: ignored
+        type: io.kestra.plugin.scripts.shell.Commands
+        commands:
+          - test ! -e ignore/4.txt
+`)
+	for p, c := range map[string]string{"/test/a/b/c/1.txt": "first", "/a/b/3.txt": "third", "/ignore/4.txt": "4th"} {
+		require.NoError(t, sys.a.store.Files().Put(ctx, store.FileRecord{Namespace: "acme.team", Path: p, Content: []byte(c)}))
+	}
+	ex, outs := sys.taskOutputs(t, "acme.team", "nsfiles", "first")
+	require.Equal(t, flow.StateSuccess, ex.State.Current, failure(ex))
+	require.Equal(t, map[string]any{"first": "first", "third": "third"}, outs["vars"])
 }
