@@ -78,6 +78,19 @@ type OwnTimeout interface {
 	OwnTimeout() bool
 }
 
+// FailedRetrier is an optional interface of a Flowable that starts
+// executions (ForEachItem's batches): when RetriesFailed is true, a restart
+// keeps its outputs, so that it starts again only what failed.
+type FailedRetrier interface {
+	RetriesFailed() bool
+}
+
+func retriesFailed(types Types, t *flow.Task) bool {
+	fl, err := types.Flowable(t)
+	r, ok := fl.(FailedRetrier)
+	return err == nil && ok && r.RetriesFailed()
+}
+
 // runnable reports whether a worker runs t (it is not a flowable).
 func runnable(types Types, t *flow.Task) bool {
 	fl, err := types.Flowable(t)
@@ -213,7 +226,7 @@ func restart(types Types, f *flow.Flow, ex *flow.Execution, now time.Time) error
 		case t != nil && (runnable(types, t) || regroup[tr.ID]):
 			tr.State.Set(flow.StateRestarted, now)
 		default:
-			if t != nil && len(t.ChildTasks()) == 0 {
+			if t != nil && len(t.ChildTasks()) == 0 && !retriesFailed(types, t) {
 				// a failed Subflow starts a new execution rather than
 				// read the failed one's outcome again
 				tr.Outputs = nil

@@ -68,6 +68,9 @@ type TaskRunAttempt struct {
 	// Metrics are what the attempt reported (a script's
 	// ::{"metrics":[…]}:: lines), in the form of Kestra's attempt metrics.
 	Metrics []Metric `json:"metrics,omitempty"`
+	// LogFile is the kestra:/// URI of the attempt's log lines when its
+	// task has logToFile, as Kestra's attempt names it.
+	LogFile string `json:"logFile,omitempty"`
 }
 
 // Metric is one metric entry of a task run attempt: a counter adds Value,
