@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -86,6 +87,15 @@ func (s *Server) actionRoutes() {
 	// Kestra 2.0 moved the single-execution actions under /actions; its
 	// generated clients call these. Both forms stay served; the POST ones
 	// are dispatched by executionActions.
+	s.postActions = map[string]HandlerFunc{
+		"resume":        s.resumeExecution,
+		"restart":       s.restartExecution,
+		"replay":        s.replayExecution,
+		"change-status": s.changeExecutionStatus,
+		"state":         s.changeTaskRunState,
+		"pause":         s.simpleAction(ActionPause),
+		"force-run":     s.simpleAction(ActionForceRun),
+	}
 	s.Handle("DELETE /executions/{executionId}/actions/kill", s.killExecutionAction)
 	s.Handle("GET /flows/{namespace}/{id}/graph", s.flowGraph)
 	s.Handle("GET /executions/{executionId}/graph", s.executionGraph)
@@ -325,6 +335,9 @@ func (s *Server) replayExecution(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// executionActionsPattern is executionActions' pattern.
+const executionActionsPattern = "POST /executions/{first}/{second}/{third}"
+
 // executionActions serves POST /executions/{a}/{b}/{c}: Kestra's old
 // trigger path (/executions/trigger/{namespace}/{id}) and Kestra 2.0's
 // single-execution actions (/executions/{executionId}/actions/{action}).
@@ -342,21 +355,9 @@ func (s *Server) executionActions(w http.ResponseWriter, r *http.Request) error 
 		return &Error{Status: http.StatusNotFound, Message: fmt.Sprintf("no such endpoint: POST %s", r.URL.Path)}
 	}
 	r.SetPathValue("executionId", first)
-	switch third {
-	case "resume":
-		return s.resumeExecution(w, r)
-	case "restart":
-		return s.restartExecution(w, r)
-	case "replay":
-		return s.replayExecution(w, r)
-	case "change-status":
-		return s.changeExecutionStatus(w, r)
-	case "state":
-		return s.changeTaskRunState(w, r)
-	case "pause":
-		return s.simpleAction(ActionPause)(w, r)
-	case "force-run":
-		return s.simpleAction(ActionForceRun)(w, r)
+	if h, ok := s.postActions[third]; ok {
+		return h(w, r)
 	}
-	return &Error{Status: http.StatusNotFound, Message: fmt.Sprintf("unknown execution action %q: Osprey serves resume, restart, replay, change-status, state, pause, force-run and (DELETE) kill", third)}
+	verbs := slices.Sorted(maps.Keys(s.postActions))
+	return &Error{Status: http.StatusNotFound, Message: fmt.Sprintf("unknown execution action %q: Osprey serves %s and (DELETE) kill", third, strings.Join(verbs, ", "))}
 }

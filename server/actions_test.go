@@ -133,7 +133,7 @@ func newActionEnv(t *testing.T, opts ...func(*server.Options)) *actionEnv {
 		opt(&o)
 	}
 	srv := server.New(o)
-	hs := httptest.NewServer(server.Contract(t, srv.Handler()))
+	hs := httptest.NewServer(server.Contract(t, srv))
 	t.Cleanup(hs.Close)
 	return &actionEnv{st: st, x: x, url: hs.URL + "/api/v1/main"}
 }
@@ -181,7 +181,12 @@ func (e *actionEnv) get(t *testing.T, id string) *flow.Execution {
 
 func (e *actionEnv) do(t *testing.T, method, path, contentType string, body io.Reader) (int, []byte) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), method, e.url+path, body)
+	url := e.url + path
+	if strings.HasPrefix(path, "/plugins") {
+		// Kestra's spec serves the plugin catalog outside the tenant.
+		url = strings.TrimSuffix(e.url, "/main") + path
+	}
+	req, err := http.NewRequestWithContext(t.Context(), method, url, body)
 	require.NoError(t, err)
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
@@ -228,7 +233,8 @@ func TestResumeExecution(t *testing.T) {
 
 	paused := e.execution(t, flow.StatePaused, "approve=PAUSED")
 	ct, body := form(t, map[string]string{"approved": "true"})
-	status, _ := e.do(t, "POST", "/executions/"+paused.ID+"/resume", ct, body)
+	// Kestra 2.0's path (resumeExecution); the older one is below.
+	status, _ := e.do(t, "POST", "/executions/"+paused.ID+"/actions/resume", ct, body)
 	require.Equal(t, http.StatusNoContent, status)
 	require.Equal(t, flow.StatePaused, e.get(t, paused.ID).State.Current, "the executor applies the resume, not the webserver")
 	e.drain(t)
@@ -317,7 +323,8 @@ func TestReplayExecution(t *testing.T) {
 	e.flow(t, threeTasks)
 	done := e.execution(t, flow.StateSuccess, "a=SUCCESS", "b=SUCCESS", "c=SUCCESS")
 
-	status, b := e.do(t, "POST", "/executions/"+done.ID+"/replay?taskRunId="+done.TaskRunList[1].ID, "", nil)
+	// Kestra 2.0's path (replayExecution); the older one is below.
+	status, b := e.do(t, "POST", "/executions/"+done.ID+"/actions/replay?taskRunId="+done.TaskRunList[1].ID, "", nil)
 	require.Equal(t, http.StatusOK, status, string(b))
 	var got flow.Execution
 	require.NoError(t, json.Unmarshal(b, &got))
@@ -503,7 +510,7 @@ func TestActionsWithoutSteerer(t *testing.T) {
 func TestFlowSchemaEndpoint(t *testing.T) {
 	t.Parallel()
 	e := newActionEnv(t)
-	status, b := e.do(t, "GET", "/plugins/schemas/flow", "", nil)
+	status, b := e.do(t, "GET", "/plugins/schemas/FLOW", "", nil)
 	require.Equal(t, http.StatusOK, status, string(b))
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
 	require.NoError(t, err)
@@ -530,17 +537,26 @@ func TestPluginsEndpoints(t *testing.T) {
 	e := newActionEnv(t)
 	status, b := e.do(t, "GET", "/plugins", "", nil)
 	require.Equal(t, http.StatusOK, status, string(b))
-	var plugins []struct {
-		Tasks, Triggers, Conditions, Aliases []string
+	type element struct {
+		Cls string `json:"cls"`
 	}
-	require.NoError(t, json.Unmarshal(b, &plugins))
-	require.Len(t, plugins, 1)
-	require.Contains(t, plugins[0].Tasks, "io.kestra.plugin.core.log.Log")
-	require.Contains(t, plugins[0].Tasks, "io.kestra.plugin.core.flow.Pause")
-	require.Contains(t, plugins[0].Triggers, "io.kestra.plugin.core.trigger.Schedule")
-	require.Contains(t, plugins[0].Conditions, "io.kestra.plugin.core.condition.ExecutionStatus")
-	require.Contains(t, plugins[0].Aliases, "io.kestra.core.tasks.log.Log")
-	require.NotContains(t, plugins[0].Tasks, "io.kestra.plugin.core.trigger.Schedule")
+	var page struct {
+		Results []struct {
+			Tasks, Triggers, Conditions []element
+			Aliases                     []string
+		}
+		Total int
+	}
+	require.NoError(t, json.Unmarshal(b, &page))
+	require.Equal(t, 1, page.Total)
+	require.Len(t, page.Results, 1)
+	plugin := page.Results[0]
+	require.Contains(t, plugin.Tasks, element{"io.kestra.plugin.core.log.Log"})
+	require.Contains(t, plugin.Tasks, element{"io.kestra.plugin.core.flow.Pause"})
+	require.Contains(t, plugin.Triggers, element{"io.kestra.plugin.core.trigger.Schedule"})
+	require.Contains(t, plugin.Conditions, element{"io.kestra.plugin.core.condition.ExecutionStatus"})
+	require.Contains(t, plugin.Aliases, "io.kestra.core.tasks.log.Log")
+	require.NotContains(t, plugin.Tasks, element{"io.kestra.plugin.core.trigger.Schedule"})
 
 	status, b = e.do(t, "GET", "/plugins/io.kestra.core.tasks.log.Log", "", nil)
 	require.Equal(t, http.StatusOK, status, string(b))
