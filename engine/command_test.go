@@ -149,7 +149,9 @@ func TestApply(t *testing.T) {
 			cmd: engine.Command{Kind: engine.CommandSetLabels, Labels: []flow.Label{{Key: "system.correlationId", Value: "other"}}}, refused: true},
 		{name: "unqueue to run now", ex: execIn(flow.StateQueued), cmd: engine.Command{Kind: engine.CommandUnqueue, State: flow.StateRunning},
 			applied: engine.Applied{ForceRun: true},
-			check:   func(t *testing.T, ex *flow.Execution) { require.Equal(t, flow.StateQueued, ex.State.Current, "the step starts it") }},
+			check: func(t *testing.T, ex *flow.Execution) {
+				require.Equal(t, flow.StateQueued, ex.State.Current, "the step starts it")
+			}},
 		{name: "unqueue to cancel", ex: execIn(flow.StateQueued), cmd: engine.Command{Kind: engine.CommandUnqueue, State: flow.StateCancelled},
 			check: func(t *testing.T, ex *flow.Execution) { require.Equal(t, flow.StateCancelled, ex.State.Current) }},
 		{name: "unqueue to success", ex: execIn(flow.StateQueued), cmd: engine.Command{Kind: engine.CommandUnqueue, State: flow.StateSuccess}, refused: true},
