@@ -43,6 +43,8 @@ const (
 	ActionChangeStatus Action = "change-status"
 	ActionPause        Action = "pause"
 	ActionForceRun     Action = "force-run"
+	ActionSetLabels    Action = "labels"
+	ActionUnqueue      Action = "unqueue"
 )
 
 // CommandParams are the arguments of Steerer.Command.
@@ -51,10 +53,13 @@ type CommandParams struct {
 	Action      Action
 	// Inputs are a resume's onResume inputs.
 	Inputs map[string]any
-	// State is change-status's new state; TaskRunID, when set, names the
-	// task run whose state changes instead of the execution's.
+	// State is change-status's new state (and unqueue's: RUNNING,
+	// CANCELLED or FAILED); TaskRunID, when set, names the task run whose
+	// state changes instead of the execution's.
 	State     flow.State
 	TaskRunID string
+	// Labels are the labels ActionSetLabels adds.
+	Labels []flow.Label
 	// NoCascade keeps a kill from reaching subflow executions
 	// (?isOnKillCascade=false).
 	NoCascade bool
@@ -84,6 +89,8 @@ func (s *Server) actionRoutes() {
 	s.Handle("POST /executions/{executionId}/state", s.actionOrStart("state", s.changeTaskRunState))
 	s.Handle("POST /executions/{executionId}/pause", s.actionOrStart("pause", s.simpleAction(ActionPause)))
 	s.Handle("POST /executions/{executionId}/force-run", s.actionOrStart("force-run", s.simpleAction(ActionForceRun)))
+	s.Handle("POST /executions/{executionId}/labels", s.actionOrStart("labels", s.setExecutionLabels))
+	s.Handle("POST /executions/{executionId}/unqueue", s.actionOrStart("unqueue", s.unqueueExecution))
 	// Kestra 2.0 moved the single-execution actions under /actions; its
 	// generated clients call these. Both forms stay served; the POST ones
 	// are dispatched by executionActions.
@@ -95,6 +102,8 @@ func (s *Server) actionRoutes() {
 		"state":         s.changeTaskRunState,
 		"pause":         s.simpleAction(ActionPause),
 		"force-run":     s.simpleAction(ActionForceRun),
+		"labels":        s.setExecutionLabels,
+		"unqueue":       s.unqueueExecution,
 	}
 	s.Handle("DELETE /executions/{executionId}/actions/kill", s.killExecutionAction)
 	s.Handle("GET /flows/{namespace}/{id}/graph", s.flowGraph)

@@ -35,12 +35,23 @@ import (
 type launchRunner struct {
 	l   *launch.Launcher
 	reg *tasks.Registry
+	// eval renders for the eval route; its renderer resolves no secrets.
+	eval *engine.Engine
 }
 
 var (
-	_ server.Steerer = launchRunner{}
-	_ server.Catalog = launchRunner{}
+	_ server.Steerer   = launchRunner{}
+	_ server.Catalog   = launchRunner{}
+	_ server.Evaluator = launchRunner{}
 )
+
+func (r launchRunner) Eval(ctx context.Context, ex *flow.Execution, tr *flow.TaskRun, expression string) (string, error) {
+	f, err := r.l.Flows.Get(ctx, ex.Namespace, ex.FlowID, ex.FlowRevision)
+	if err != nil {
+		return "", err
+	}
+	return r.eval.Eval(ctx, f, ex, tr, expression)
+}
 
 func (r launchRunner) Start(ctx context.Context, p server.StartParams) (*flow.Execution, error) {
 	return r.l.Start(ctx, p.Flow, p.Inputs, p.Labels)
@@ -66,6 +77,10 @@ func (r launchRunner) Command(ctx context.Context, p server.CommandParams) (*flo
 		a, err = r.l.Pause(ctx, p.ExecutionID)
 	case server.ActionForceRun:
 		a, err = r.l.ForceRun(ctx, p.ExecutionID)
+	case server.ActionSetLabels:
+		a, err = r.l.SetLabels(ctx, p.ExecutionID, p.Labels)
+	case server.ActionUnqueue:
+		a, err = r.l.Unqueue(ctx, p.ExecutionID, p.State)
 	}
 	if errors.Is(err, engine.ErrInvalidTransition) {
 		return nil, &server.Error{Status: http.StatusConflict, Message: err.Error()}
@@ -128,7 +143,7 @@ func newActionEnv(t *testing.T, opts ...func(*server.Options)) *actionEnv {
 	l := &launch.Launcher{Store: st, Flows: flows, Types: reg}
 	eng := &engine.Engine{Types: reg, Renderer: &render.Renderer{Expr: expr.New(expr.Options{})}, Starter: l}
 	x := executor.New(executor.Options{Store: st, Engine: eng, Flows: flows})
-	o := server.Options{Store: st, Parse: parse, Runner: launchRunner{l: l, reg: reg}}
+	o := server.Options{Store: st, Parse: parse, Runner: launchRunner{l: l, reg: reg, eval: eng}}
 	for _, opt := range opts {
 		opt(&o)
 	}

@@ -181,11 +181,13 @@ func New(o Options) *Server {
 	}
 	s.routes()
 	s.actionRoutes()
+	s.bulkRoutes()
 	s.overviewRoutes()
 	s.uiRoutes()
 	if o.Triggers != nil {
 		s.triggerRoutes()
 	}
+	s.evalAndWebhookRoutes()
 	return s
 }
 
@@ -227,6 +229,13 @@ func (s *Server) handle(pattern string, h HandlerFunc, auth bool) {
 func (s *Server) servedRoutes() []string {
 	var out []string
 	for _, p := range s.served {
+		if p == evalOrWebhookPattern {
+			out = append(out, "POST /executions/{executionId}/actions/eval/{taskRunId}")
+			if s.opts.Triggers != nil {
+				out = append(out, "POST /executions/webhook/{namespace}/{id}/{key}")
+			}
+			continue
+		}
 		if p != executionActionsPattern {
 			out = append(out, p)
 			continue

@@ -50,7 +50,8 @@ type FlowSource interface {
 // triggerRoutes mounts the webhook endpoint, which is public (the key in
 // the path is the webhook's credential), and the trigger API.
 func (s *Server) triggerRoutes() {
-	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut} {
+	// POST is mounted by evalAndWebhookRoutes, which shares its pattern.
+	for _, m := range []string{http.MethodGet, http.MethodPut} {
 		s.HandlePublic(m+" /executions/webhook/{namespace}/{id}/{key}", s.webhook)
 	}
 	s.Handle("GET /triggers/search", s.searchTriggers)
