@@ -104,6 +104,7 @@ func (s *Server) actionRoutes() {
 		"force-run":     s.simpleAction(ActionForceRun),
 		"labels":        s.setExecutionLabels,
 		"unqueue":       s.unqueueExecution,
+		"eval":          s.evalExpression,
 	}
 	s.Handle("DELETE /executions/{executionId}/actions/kill", s.killExecutionAction)
 	s.Handle("GET /flows/{namespace}/{id}/graph", s.flowGraph)

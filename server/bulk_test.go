@@ -313,4 +313,9 @@ func TestEvalExpression(t *testing.T) {
 	}
 	status, _ := e.do(t, "POST", "/executions/"+done.ID+"/actions/eval/nope", "text/plain", strings.NewReader("x"))
 	require.Equal(t, http.StatusNotFound, status)
+
+	// Without a task run: the execution's context (evalExpression).
+	status, b := e.do(t, "POST", "/executions/"+done.ID+"/actions/eval", "text/plain", strings.NewReader("{{ outputs.b.value }}"))
+	require.Equal(t, http.StatusOK, status, string(b))
+	require.JSONEq(t, `{"result":"b"}`, string(b))
 }

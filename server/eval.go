@@ -16,9 +16,9 @@ import (
 // route answers 501. It must not resolve secret(): an API answer never
 // carries a secret's value.
 type Evaluator interface {
-	// Eval renders expression for task run tr of ex. An error is the
-	// expression's (unknown variable, syntax): it is the answer, not a
-	// failure of the request.
+	// Eval renders expression for task run tr of ex (nil: the execution
+	// alone, no taskrun variables). An error is the expression's (unknown
+	// variable, syntax): it is the answer, not a failure of the request.
 	Eval(ctx context.Context, ex *flow.Execution, tr *flow.TaskRun, expression string) (string, error)
 }
 
@@ -34,8 +34,9 @@ type evalResult struct {
 }
 
 // evalExpression renders the body (text/plain) in the context of a task
-// run (Kestra's evalTaskRunExpression). A bad expression is a 200 with
-// error, as Kestra answers; an unknown execution or task run a 404.
+// run (Kestra's evalTaskRunExpression) or, without {taskRunId}, of the
+// execution (evalExpression). A bad expression is a 200 with error, as
+// Kestra answers; an unknown execution or task run a 404.
 func (s *Server) evalExpression(w http.ResponseWriter, r *http.Request) error {
 	ev, ok := s.opts.Runner.(Evaluator)
 	if !ok {
@@ -45,9 +46,11 @@ func (s *Server) evalExpression(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	tr := e.TaskRunByID(r.PathValue("taskRunId"))
-	if tr == nil {
-		return Errorf(http.StatusNotFound, fmt.Sprintf("task run %s is not in execution %s", r.PathValue("taskRunId"), e.ID))
+	var tr *flow.TaskRun
+	if id := r.PathValue("taskRunId"); id != "" {
+		if tr = e.TaskRunByID(id); tr == nil {
+			return Errorf(http.StatusNotFound, fmt.Sprintf("task run %s is not in execution %s", id, e.ID))
+		}
 	}
 	b, err := io.ReadAll(io.LimitReader(r.Body, maxExpressionBytes+1))
 	if err != nil {
