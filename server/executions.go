@@ -89,7 +89,7 @@ func (s *Server) createExecution(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("start execution of %s.%s: %w", ns, id, err)
 	}
 	started = true
-	if wait && !e.State.Current.IsTerminal() {
+	if wait && !e.Settled() {
 		if e, err = s.waitTerminal(w, r, e.ID); err != nil {
 			return err
 		}
@@ -98,7 +98,8 @@ func (s *Server) createExecution(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// waitTerminal blocks until execution id is terminal, MaxWait passes (the
+// waitTerminal blocks until execution id is settled (ended, and its
+// afterExecution tasks too, as Kestra's wait), MaxWait passes (the
 // execution is then returned as it stands) or the client goes away.
 func (s *Server) waitTerminal(w http.ResponseWriter, r *http.Request, id string) (*flow.Execution, error) {
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.opts.MaxWait + time.Minute))
@@ -112,7 +113,7 @@ func (s *Server) waitTerminal(w http.ResponseWriter, r *http.Request, id string)
 			return false, fmt.Errorf("execution %s: %w", id, err)
 		}
 		last = e
-		return e.State.Current.IsTerminal(), nil
+		return e.Settled(), nil
 	}, nil)
 	// Past MaxWait, or when the server stops, the client gets the
 	// execution as it stands rather than an error.

@@ -226,7 +226,7 @@ func runCase(ctx context.Context, newSys NewSystem, env *Env, sources map[string
 	}
 	if c.Intermediate != nil {
 		ex, err := cr.waitFor(ctx, v.exec.ID, func(e *flow.Execution) bool {
-			return string(e.State.Current) == c.Intermediate.State || e.State.Current.IsTerminal()
+			return string(e.State.Current) == c.Intermediate.State || e.Settled()
 		})
 		if err != nil {
 			return fail("intermediate: %v", err)
@@ -259,7 +259,7 @@ func runCase(ctx context.Context, newSys NewSystem, env *Env, sources map[string
 		res.Pass = len(res.Problems) == 0
 		return res
 	}
-	ex, err := cr.waitFor(ctx, v.exec.ID, func(e *flow.Execution) bool { return e.State.Current.IsTerminal() })
+	ex, err := cr.waitFor(ctx, v.exec.ID, func(e *flow.Execution) bool { return e.Settled() })
 	if err != nil {
 		if ex != nil {
 			res.Got = string(ex.State.Current)
@@ -584,7 +584,7 @@ func (cr *caseRun) related(ctx context.Context, v *view) {
 			}
 			if idx < len(all) {
 				ex = all[idx]
-				if ex.State.Current.IsTerminal() {
+				if ex.Settled() {
 					break
 				}
 			}
