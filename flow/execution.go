@@ -108,6 +108,23 @@ type TaskRun struct {
 	RetryAt *time.Time `json:"retryAt,omitempty"`
 }
 
+// Settled reports whether the execution is over for whoever waits on it:
+// it has its final state and every task run has ended too, the
+// afterExecution tasks included, which run once the execution has its
+// final state (Kestra's "terminated with afterExecution"). A subflow's
+// parent, a ?wait=true and a follow wait for this, not for the state.
+func (e *Execution) Settled() bool {
+	if !e.State.Current.IsTerminal() {
+		return false
+	}
+	for _, tr := range e.TaskRunList {
+		if !tr.State.Current.IsTerminal() {
+			return false
+		}
+	}
+	return true
+}
+
 // TaskRunByID returns the task run with that id, or nil.
 func (e *Execution) TaskRunByID(id string) *TaskRun {
 	for _, tr := range e.TaskRunList {
