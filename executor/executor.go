@@ -320,7 +320,7 @@ func (x *Executor) stepOnce(ctx context.Context, id string, full, fresh bool) er
 		return fmt.Errorf("load results: %w", err)
 	}
 	results := make([]engine.Result, 0, len(jobs))
-	p := saveParts{before: before, version: ver}
+	p := saveParts{before: before, version: ver, settled: ex.Settled()}
 	for _, j := range jobs {
 		p.acks = append(p.acks, j.ID)
 		var r engine.Result
@@ -395,6 +395,7 @@ func (x *Executor) stepOnce(ctx context.Context, id string, full, fresh bool) er
 // one Save.
 type saveParts struct {
 	before  flow.State
+	settled bool // the execution was settled (flow.Execution.Settled) before the step
 	version int64
 	acks    []string // job results applied
 	cmdAcks []int64  // commands applied or refused
@@ -584,7 +585,7 @@ func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, p
 	st := x.opts.Store
 	jobs := make([]store.Job, 0, len(fx.Dispatch))
 	for _, d := range fx.Dispatch {
-		pl := engine.Payload{Namespace: ex.Namespace, FlowID: ex.FlowID, Revision: ex.FlowRevision, TaskID: d.Task.ID, TaskRun: d.TaskRun, Attempt: d.Attempt, Vars: d.Vars}
+		pl := engine.Payload{Namespace: ex.Namespace, FlowID: ex.FlowID, Revision: ex.FlowRevision, TaskID: d.Task.ID, TaskRun: d.TaskRun, Attempt: d.Attempt, Vars: d.Vars, Children: d.Children}
 		raw, err := marshal(pl)
 		if err != nil {
 			return fmt.Errorf("encode job for task %s: %w", d.Task.ID, err)
@@ -598,13 +599,17 @@ func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, p
 		}
 	}
 	ended := fx.Ended && ex.State.Current.IsTerminal()
+	// The parent and the executions queued on the flow's limit look again
+	// once the execution settles: ended, its afterExecution tasks too, as
+	// Kestra waits for them before it answers a parent or frees a slot.
+	settled := !p.settled && ex.Settled()
 	var wake []string
-	if ended && ex.ParentID != "" {
+	if settled && ex.ParentID != "" {
 		// The parent's wake-up commits with the child's end: no crash
 		// between the two can leave the parent waiting.
 		wake = append(wake, ex.ParentID)
 	}
-	if ended && f != nil && f.Concurrency != nil && f.Concurrency.Limit > 0 {
+	if settled && f != nil && f.Concurrency != nil && f.Concurrency.Limit > 0 {
 		queued, err := x.queued(ctx, ex)
 		if err != nil {
 			return err
