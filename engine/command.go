@@ -96,6 +96,19 @@ type OwnTimeout interface {
 	OwnTimeout() bool
 }
 
+// FailedRetrier is an optional interface of a Flowable that starts
+// executions (ForEachItem's batches): when RetriesFailed is true, a restart
+// keeps its outputs, so that it starts again only what failed.
+type FailedRetrier interface {
+	RetriesFailed() bool
+}
+
+func retriesFailed(types Types, t *flow.Task) bool {
+	fl, err := types.Flowable(t)
+	r, ok := fl.(FailedRetrier)
+	return err == nil && ok && r.RetriesFailed()
+}
+
 // runnable reports whether a worker runs t (it is not a flowable).
 func runnable(types Types, t *flow.Task) bool {
 	fl, err := types.Flowable(t)
@@ -243,10 +256,18 @@ func restart(types Types, f *flow.Flow, ex *flow.Execution, now time.Time) error
 		return fmt.Errorf("execution %s is %s; only a FAILED or KILLED execution restarts: %w", ex.ID, ex.State.Current, ErrInvalidTransition)
 	}
 	handlers := handlerTasks(f)
+	// A failed group (WorkingDirectory) runs again as a whole, as one job:
+	// its children's task runs go with its old run.
+	regroup := map[string]bool{}
+	for _, tr := range ex.TaskRunList {
+		if t := f.FindTask(tr.TaskID); tr.State.Current.IsFailed() && t != nil && isGroup(types, t) {
+			regroup[tr.ID] = true
+		}
+	}
 	kept := ex.TaskRunList[:0]
 	removed := map[string]bool{}
 	for _, tr := range ex.TaskRunList {
-		if handlers[tr.TaskID] || removed[tr.ParentTaskRunID] {
+		if handlers[tr.TaskID] || removed[tr.ParentTaskRunID] || regroup[tr.ParentTaskRunID] {
 			removed[tr.ID] = true
 			continue
 		}
@@ -260,10 +281,10 @@ func restart(types Types, f *flow.Flow, ex *flow.Execution, now time.Time) error
 		}
 		t := f.FindTask(tr.TaskID)
 		switch {
-		case t != nil && runnable(types, t):
+		case t != nil && (runnable(types, t) || regroup[tr.ID]):
 			tr.State.Set(flow.StateRestarted, now)
 		default:
-			if t != nil && len(t.ChildTasks()) == 0 {
+			if t != nil && len(t.ChildTasks()) == 0 && !retriesFailed(types, t) {
 				// a failed Subflow starts a new execution rather than
 				// read the failed one's outcome again
 				tr.Outputs = nil

@@ -522,11 +522,28 @@ func (x *Executor) waitForSlot(f *flow.Flow, ex *flow.Execution) bool {
 	}
 }
 
-// related loads the subflow executions that running Subflow task runs wait on.
+// related loads the subflow executions that running Subflow task runs wait
+// on and, when a ForEachItem waits on its batches (a running task run with
+// outputs.numberOfBatches), every subflow execution of ex.
 func (x *Executor) related(ctx context.Context, ex *flow.Execution) (map[string]*flow.Execution, error) {
 	var out map[string]*flow.Execution
+	all := false
 	for _, tr := range ex.TaskRunList {
 		if tr.State.Current.IsTerminal() {
+			continue
+		}
+		if _, batches := tr.Outputs["numberOfBatches"]; batches && !all {
+			all = true
+			children, _, err := x.opts.Store.Executions().Search(ctx, store.ExecutionQuery{ParentID: ex.ID})
+			if err != nil {
+				return nil, fmt.Errorf("load the subflow executions of %s: %w", tr.TaskID, err)
+			}
+			if out == nil {
+				out = make(map[string]*flow.Execution, len(children))
+			}
+			for _, c := range children {
+				out[c.ID] = c
+			}
 			continue
 		}
 		cid, _ := tr.Outputs["executionId"].(string)
@@ -576,7 +593,7 @@ func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, p
 	st := x.opts.Store
 	jobs := make([]store.Job, 0, len(fx.Dispatch))
 	for _, d := range fx.Dispatch {
-		pl := engine.Payload{Namespace: ex.Namespace, FlowID: ex.FlowID, Revision: ex.FlowRevision, TaskID: d.Task.ID, TaskRun: d.TaskRun, Attempt: d.Attempt, Vars: d.Vars}
+		pl := engine.Payload{Namespace: ex.Namespace, FlowID: ex.FlowID, Revision: ex.FlowRevision, TaskID: d.Task.ID, TaskRun: d.TaskRun, Attempt: d.Attempt, Vars: d.Vars, Children: d.Children}
 		raw, err := marshal(pl)
 		if err != nil {
 			return fmt.Errorf("encode job for task %s: %w", d.Task.ID, err)
