@@ -355,7 +355,15 @@ func (x *Executor) stepOnce(ctx context.Context, id string, full, fresh bool) er
 			if ex.State.Current == flow.StateKilling {
 				end = flow.StateKilled
 			}
-			ex.State.Set(end, x.opts.Now())
+			now := x.opts.Now()
+			// Its task runs end with it, so that it settles: nothing can
+			// advance them any more, and a parent waits for a settled child.
+			for _, tr := range ex.TaskRunList {
+				if !tr.State.Current.IsTerminal() {
+					tr.State.Set(end, now)
+				}
+			}
+			ex.State.Set(end, now)
 			fx.Ended = true
 		}
 		return x.save(ctx, nil, ex, p, fx)

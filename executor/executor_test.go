@@ -340,6 +340,7 @@ func TestCommandsOnAnExecutionWhoseFlowIsGone(t *testing.T) {
 		now := time.Now().UTC()
 		ex := &flow.Execution{ID: flow.NewID(), Namespace: "company.team", FlowID: "gone", FlowRevision: 1, State: flow.NewStateInfo(flow.StateCreated, now)}
 		ex.State.Set(flow.StateRunning, now)
+		ex.TaskRunList = []*flow.TaskRun{{ID: flow.NewID(), ExecutionID: ex.ID, TaskID: "a", State: flow.NewStateInfo(flow.StateRunning, now)}}
 		require.NoError(t, st.Executions().Create(ctx, ex))
 		_, err := st.Executions().Send(ctx, store.Command{ExecutionID: ex.ID, Payload: []byte(tt.cmd)})
 		require.NoError(t, err)
@@ -348,6 +349,7 @@ func TestCommandsOnAnExecutionWhoseFlowIsGone(t *testing.T) {
 		got, _, err := st.Executions().Get(ctx, ex.ID)
 		require.NoError(t, err)
 		require.Equal(t, tt.want, got.State.Current, tt.name)
+		require.True(t, got.Settled(), "%s: its task runs ended with it, so a parent or a wait is not left waiting", tt.name)
 		cmds, err := st.Executions().Commands(ctx, ex.ID)
 		require.NoError(t, err)
 		require.Empty(t, cmds, "%s: the step acknowledged the command", tt.name)
