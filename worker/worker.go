@@ -546,6 +546,9 @@ func (w *Worker) execute(ctx context.Context, j store.Job) (res engine.Result, l
 		renderer: w.opts.Renderers.ForJob(m.Add), logs: buf, mask: m.Mask, processes: w.opts.Processes,
 	}
 	defer os.RemoveAll(tmp)
+	if t.LogToFile && w.opts.Storage != nil {
+		defer w.logToFile(ctx, buf, p.TaskRun, &res, &logs)()
+	}
 	if w.opts.Identities != nil {
 		env, release := w.opts.Identities.Grant(ctx, p.TaskRun, m.Add, rc.Log)
 		defer release()
@@ -559,6 +562,9 @@ func (w *Worker) execute(ctx context.Context, j store.Job) (res engine.Result, l
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, d, fmt.Errorf("task %s timed out after %s", t.ID, t.Timeout))
 		defer cancel()
+	}
+	if len(p.Children) > 0 {
+		return w.runGroup(ctx, f, p, r, rc, &m, res), buf.take()
 	}
 	outputs, err := w.runSafe(ctx, r, rc)
 	if ctx.Err() != nil {
