@@ -1,0 +1,312 @@
+package ordered
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"unicode/utf8"
+)
+
+// MarshalJSON writes the entries in order.
+func (m *Map) MarshalJSON() ([]byte, error) {
+	if m == nil {
+		return []byte("null"), nil
+	}
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, k := range m.keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		kb, err := json.Marshal(k)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(kb)
+		b.WriteByte(':')
+		vb, err := json.Marshal(m.vals[k])
+		if err != nil {
+			return nil, fmt.Errorf("key %q: %w", k, err)
+		}
+		b.Write(vb)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// UnmarshalJSON reads a JSON object as Decode does, keeping its order.
+func (m *Map) UnmarshalJSON(data []byte) error {
+	v, err := Decode(data)
+	if err != nil {
+		return err
+	}
+	switch x := v.(type) {
+	case *Map:
+		*m = *x
+	case nil:
+		*m = Map{}
+	default:
+		return fmt.Errorf("json: cannot unmarshal %s into an ordered map", jsonKind(v))
+	}
+	return nil
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case []any:
+		return "array"
+	case string:
+		return "string"
+	case bool:
+		return "bool"
+	}
+	return "number"
+}
+
+// maxDepth bounds nesting, as encoding/json does.
+const maxDepth = 10000
+
+// Decode parses one JSON value: objects become *Map in the order of their
+// keys (a repeated key keeps its first place and its last value, as
+// Jackson's LinkedHashMap), arrays []any, integers that fit int64 int64 and
+// other numbers float64 (Kestra's Long and Double), strings, bools and nil.
+// A malformed document gets encoding/json's error, so messages read the
+// same as before order was kept.
+func Decode(data []byte) (any, error) {
+	d := decoder{data: data}
+	d.space()
+	v, err := d.value(0)
+	if err == nil {
+		d.space()
+		if d.i < len(d.data) {
+			err = errors.New("trailing data")
+		}
+	}
+	if err != nil {
+		return nil, stdError(data, err)
+	}
+	return v, nil
+}
+
+// stdError returns encoding/json's description of what is wrong in data,
+// or own when encoding/json finds nothing wrong.
+func stdError(data []byte, own error) error {
+	var v any
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	return fmt.Errorf("json: %w", own)
+}
+
+type decoder struct {
+	data []byte
+	i    int
+}
+
+var errSyntax = errors.New("invalid JSON")
+
+func (d *decoder) space() {
+	for d.i < len(d.data) {
+		switch d.data[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
+}
+
+func (d *decoder) value(depth int) (any, error) {
+	if depth > maxDepth {
+		return nil, errors.New("exceeded max depth")
+	}
+	if d.i >= len(d.data) {
+		return nil, errSyntax
+	}
+	switch c := d.data[d.i]; {
+	case c == '{':
+		return d.object(depth)
+	case c == '[':
+		return d.array(depth)
+	case c == '"':
+		return d.str()
+	case c == 't':
+		return true, d.literal("true")
+	case c == 'f':
+		return false, d.literal("false")
+	case c == 'n':
+		return nil, d.literal("null")
+	case c == '-' || (c >= '0' && c <= '9'):
+		return d.number()
+	}
+	return nil, errSyntax
+}
+
+func (d *decoder) literal(s string) error {
+	if !bytes.HasPrefix(d.data[d.i:], []byte(s)) {
+		return errSyntax
+	}
+	d.i += len(s)
+	return nil
+}
+
+func (d *decoder) object(depth int) (any, error) {
+	d.i++ // {
+	m := &Map{vals: map[string]any{}}
+	d.space()
+	if d.i < len(d.data) && d.data[d.i] == '}' {
+		d.i++
+		return m, nil
+	}
+	for {
+		d.space()
+		if d.i >= len(d.data) || d.data[d.i] != '"' {
+			return nil, errSyntax
+		}
+		k, err := d.str()
+		if err != nil {
+			return nil, err
+		}
+		d.space()
+		if d.i >= len(d.data) || d.data[d.i] != ':' {
+			return nil, errSyntax
+		}
+		d.i++
+		d.space()
+		v, err := d.value(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		m.Set(k, v)
+		d.space()
+		if d.i >= len(d.data) {
+			return nil, errSyntax
+		}
+		switch d.data[d.i] {
+		case ',':
+			d.i++
+		case '}':
+			d.i++
+			return m, nil
+		default:
+			return nil, errSyntax
+		}
+	}
+}
+
+func (d *decoder) array(depth int) (any, error) {
+	d.i++ // [
+	out := []any{}
+	d.space()
+	if d.i < len(d.data) && d.data[d.i] == ']' {
+		d.i++
+		return out, nil
+	}
+	for {
+		d.space()
+		v, err := d.value(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+		d.space()
+		if d.i >= len(d.data) {
+			return nil, errSyntax
+		}
+		switch d.data[d.i] {
+		case ',':
+			d.i++
+		case ']':
+			d.i++
+			return out, nil
+		default:
+			return nil, errSyntax
+		}
+	}
+}
+
+// str reads a string. Plain ASCII without escapes is sliced directly;
+// anything else is handed to encoding/json, which knows escapes, surrogate
+// pairs and invalid UTF-8 (replaced by U+FFFD).
+func (d *decoder) str() (string, error) {
+	start := d.i
+	d.i++ // "
+	simple := true
+	for d.i < len(d.data) {
+		c := d.data[d.i]
+		switch {
+		case c == '"':
+			d.i++
+			if simple {
+				return string(d.data[start+1 : d.i-1]), nil
+			}
+			var s string
+			if err := json.Unmarshal(d.data[start:d.i], &s); err != nil {
+				return "", err
+			}
+			return s, nil
+		case c == '\\':
+			simple = false
+			d.i += 2
+			continue
+		case c < 0x20:
+			return "", errSyntax
+		case c >= utf8.RuneSelf:
+			simple = false
+		}
+		d.i++
+	}
+	return "", errSyntax
+}
+
+func (d *decoder) number() (any, error) {
+	start := d.i
+	isFloat := false
+	if d.data[d.i] == '-' {
+		d.i++
+	}
+	digits := func() int {
+		n := 0
+		for d.i < len(d.data) && d.data[d.i] >= '0' && d.data[d.i] <= '9' {
+			d.i++
+			n++
+		}
+		return n
+	}
+	intStart := d.i
+	n := digits()
+	if n == 0 || (n > 1 && d.data[intStart] == '0') {
+		return nil, errSyntax
+	}
+	if d.i < len(d.data) && d.data[d.i] == '.' {
+		isFloat = true
+		d.i++
+		if digits() == 0 {
+			return nil, errSyntax
+		}
+	}
+	if d.i < len(d.data) && (d.data[d.i] == 'e' || d.data[d.i] == 'E') {
+		isFloat = true
+		d.i++
+		if d.i < len(d.data) && (d.data[d.i] == '+' || d.data[d.i] == '-') {
+			d.i++
+		}
+		if digits() == 0 {
+			return nil, errSyntax
+		}
+	}
+	s := string(d.data[start:d.i])
+	if !isFloat {
+		if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return i, nil
+		}
+	}
+	// Out of float64's range is ±Inf, as json.Number's Float64 gives it.
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return nil, err
+	}
+	return f, nil
+}
