@@ -10,12 +10,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/ospreyhq/osprey/internal/textcase"
 	"hash"
 	"math"
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/ospreyhq/osprey/internal/ordered"
+	"github.com/ospreyhq/osprey/internal/textcase"
 
 	"github.com/itchyny/gojq"
 	"go.yaml.in/yaml/v3"
@@ -181,9 +183,11 @@ func toGojq(v any, depth int) any {
 			out[i] = toGojq(x[i], depth+1)
 		}
 		return out
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
+	case map[string]any, *ordered.Map:
+		// gojq knows only Go maps: jq sees the entries, not their order.
+		m, _ := ordered.AsMap(x)
+		out := make(map[string]any, len(m))
+		for k, e := range m {
 			out[k] = toGojq(e, depth+1)
 		}
 		return out

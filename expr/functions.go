@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+	"github.com/ospreyhq/osprey/internal/ordered"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -96,6 +97,12 @@ func deepNorm(v any, depth int) any {
 		out := make(map[string]any, len(x))
 		for k, e := range x {
 			out[k] = deepNorm(e, depth+1)
+		}
+		return out
+	case *ordered.Map:
+		out := ordered.New(x.Len())
+		for k, e := range x.All() {
+			out.Set(k, deepNorm(e, depth+1))
 		}
 		return out
 	default:
@@ -192,19 +199,19 @@ func fnRender(st *state, a Args) (any, error) {
 // It only reads the scope, so callers need not provide it.
 func fnCurrentEachOutput(st *state, a Args) (any, error) {
 	v, _ := a.Get(0, "outputs")
-	outputs, ok := v.(map[string]any)
+	outputs, ok := ordered.AsMap(v)
 	if !ok {
 		return nil, errors.New("the 'currentEachOutput' function expects an argument 'outputs' with type map")
 	}
 	parents, _ := st.lookup("parents")
 	if list, ok := norm(parents).([]any); ok {
 		for i := len(list) - 1; i >= 0; i-- {
-			p, _ := norm(list[i]).(map[string]any)
-			tr, ok := norm(p["taskrun"]).(map[string]any)
+			p, _ := ordered.AsMap(norm(list[i]))
+			tr, ok := ordered.AsMap(norm(p["taskrun"]))
 			if !ok {
 				continue
 			}
-			next, ok := norm(outputs[toString(norm(tr["value"]))]).(map[string]any)
+			next, ok := ordered.AsMap(norm(outputs[toString(norm(tr["value"]))]))
 			if !ok {
 				return nil, errors.New("no execution outputs for the current task runs path")
 			}
@@ -212,7 +219,7 @@ func fnCurrentEachOutput(st *state, a Args) (any, error) {
 		}
 	}
 	trv, _ := st.lookup("taskrun")
-	tr, _ := norm(trv).(map[string]any)
+	tr, _ := ordered.AsMap(norm(trv))
 	return norm(outputs[toString(norm(tr["value"]))]), nil
 }
 
