@@ -22,6 +22,7 @@ import (
 	"github.com/ospreyhq/osprey/expr"
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/flowcache"
+	"github.com/ospreyhq/osprey/internal/ordered"
 	"github.com/ospreyhq/osprey/launch"
 	"github.com/ospreyhq/osprey/render"
 	"github.com/ospreyhq/osprey/server"
@@ -235,7 +236,7 @@ func TestResumeExecution(t *testing.T) {
 	got := e.get(t, paused.ID)
 	require.Equal(t, flow.StateRunning, got.State.Current)
 	require.Equal(t, flow.StateSuccess, got.TaskRunList[0].State.Current)
-	require.Equal(t, map[string]any{"approved": true, "reason": "none given"}, got.TaskRunList[0].Outputs["onResume"])
+	require.Equal(t, map[string]any{"approved": true, "reason": "none given"}, ordered.Plain(got.TaskRunList[0].Outputs["onResume"]))
 	require.Equal(t, "after", got.TaskRunList[1].TaskID, "the next task started")
 
 	tests := []struct {

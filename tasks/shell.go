@@ -17,6 +17,7 @@ import (
 
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/internal/nsfile"
+	"github.com/ospreyhq/osprey/internal/ordered"
 	"github.com/ospreyhq/osprey/taskproc"
 	"github.com/ospreyhq/osprey/worker"
 )
@@ -369,7 +370,7 @@ func (s *ShellCommands) writeInputFiles(ctx context.Context, env runEnv, dir str
 			return fmt.Errorf("inputFiles: expected a map of file name to content: %w", err)
 		}
 	}
-	files, ok := v.(map[string]any)
+	files, ok := ordered.AsMap(v)
 	if !ok {
 		return errors.New("inputFiles: expected a map of file name to content")
 	}
@@ -421,7 +422,7 @@ type lineParser struct {
 
 // kestraLine is the JSON inside ::{...}::.
 type kestraLine struct {
-	Outputs map[string]any `json:"outputs"`
+	Outputs flow.Document `json:"outputs"` // nested maps keep their order
 	Logs    []struct {
 		Level   string `json:"level"`
 		Message string `json:"message"`
