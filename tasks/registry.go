@@ -7,7 +7,6 @@ import (
 
 	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/flow"
-	"github.com/ospreyhq/osprey/storage/azureblob"
 	"github.com/ospreyhq/osprey/worker"
 )
 
@@ -73,7 +72,7 @@ func (r *Registry) Azure() *AzureHost { return &r.azure }
 // for flows that name no credential (the pod's workload identity). Call it
 // before the registry is shared.
 func (r *Registry) SetAzure(h AzureHost) {
-	h.clients = &clientCache{m: map[string]*azureblob.Client{}}
+	h.clients = newClientCache()
 	r.azure = h
 }
 

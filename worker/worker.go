@@ -81,6 +81,10 @@ type Options struct {
 	// Identities gives each task run the variables of its Azure identity
 	// endpoint (package taskidentity); nil gives none.
 	Identities Identities
+	// Masks keeps what the jobs' maskers learn of the secrets they
+	// resolve, for the next jobs that resolve them; nil learns them anew
+	// in every job.
+	Masks *mask.Cache
 }
 
 // Identities grants a task run variables for its processes (the Azure
@@ -481,7 +485,7 @@ func (w *Worker) run(ctx context.Context, j store.Job) {
 // execute runs one job and returns its result and log lines, masked.
 func (w *Worker) execute(ctx context.Context, j store.Job) (res engine.Result, logs []flow.LogEntry) {
 	res = engine.Result{TaskRunID: j.TaskRunID, Attempt: j.Attempt, Started: time.Now().UTC(), WorkerID: w.opts.ID, Lost: j.Lost}
-	var m mask.Masker
+	m := mask.Masker{Cache: w.opts.Masks}
 	buf := &logBuffer{}
 	// Lines are stored as they come, so a follower sees a long task live.
 	stopFlush := w.flushLogs(ctx, j, buf)
