@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/internal/ordered"
 	"github.com/ospreyhq/osprey/taskproc"
 )
 
@@ -165,7 +166,7 @@ commands:
 			env := &metricEnv{fakeEnv: newEnv(vars)}
 			out, err := x.run(context.Background(), env, t.TempDir())
 			require.NoError(t, err, "logs: %v", env.logs)
-			require.Equal(t, tt.wantVars, out["vars"])
+			require.Equal(t, tt.wantVars, ordered.Plain(out["vars"]))
 			require.Equal(t, 0, out["exitCode"])
 			for _, w := range tt.wantInfo {
 				require.Contains(t, env.lines("INFO"), w)

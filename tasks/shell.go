@@ -227,7 +227,7 @@ func (s *ShellCommands) run(ctx context.Context, env runEnv, dir string) (map[st
 		}
 		args = []string{f.Name()}
 	}
-	p := &lineParser{env: env, legacy: s.legacy, outputs: map[string]any{}}
+	p := &lineParser{env: env, legacy: s.legacy, outputs: ordered.New(0)}
 	stderrLevel := "WARN"
 	if s.WarningOnStdErr != nil && !*s.WarningOnStdErr {
 		stderrLevel = "INFO"
@@ -417,12 +417,12 @@ type lineParser struct {
 	env     runEnv
 	legacy  bool
 	mu      sync.Mutex
-	outputs map[string]any
+	outputs *ordered.Map // in the order the lines gave them, as Kestra's LinkedHashMap
 }
 
 // kestraLine is the JSON inside ::{...}::.
 type kestraLine struct {
-	Outputs flow.Document `json:"outputs"` // nested maps keep their order
+	Outputs *ordered.Map `json:"outputs"`
 	Logs    []struct {
 		Level   string `json:"level"`
 		Message string `json:"message"`
@@ -451,7 +451,9 @@ func (p *lineParser) line(l, level string) {
 	}
 	if k.Outputs != nil {
 		p.mu.Lock()
-		maps.Copy(p.outputs, k.Outputs)
+		for name, v := range k.Outputs.All() {
+			p.outputs.Set(name, v)
+		}
 		p.mu.Unlock()
 	}
 	for _, e := range k.Logs {
@@ -489,10 +491,10 @@ func (p *lineParser) metrics(k kestraLine) {
 	}
 }
 
-func (p *lineParser) vars() map[string]any {
+func (p *lineParser) vars() *ordered.Map {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return maps.Clone(p.outputs)
+	return p.outputs.Clone()
 }
 
 // maxArgLen is the longest script passed inline as an argument.

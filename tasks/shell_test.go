@@ -146,7 +146,7 @@ commands:
 				require.NoError(t, err)
 				require.Equal(t, 0, out["exitCode"])
 				require.Equal(t, tt.wantVars, ordered.Plain(out["vars"]))
-				vars, _ := out["vars"].(map[string]any)
+				vars, _ := ordered.AsMap(out["vars"])
 				for k, want := range tt.wantJSON {
 					// Kestra reads the line with Jackson: a map keeps its order.
 					got, err := json.Marshal(vars[k])
