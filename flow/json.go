@@ -17,6 +17,10 @@ import (
 // objects keep their keys' order (*ordered.Map below the top level).
 func DecodeJSON(data []byte, v any) error {
 	switch x := v.(type) {
+	case json.Unmarshaler:
+		// An execution, a job's payload or result: their UnmarshalJSON reads
+		// the numbers and the maps' order, in one pass over data.
+		return x.UnmarshalJSON(data)
 	case *any:
 		d, err := ordered.Decode(data)
 		if err != nil {
@@ -124,15 +128,36 @@ func (e *Execution) UnmarshalJSON(b []byte) error {
 	type plain Execution
 	aux := struct {
 		*plain
-		Inputs    Document `json:"inputs,omitempty"`
-		Outputs   Document `json:"outputs,omitempty"`
-		Variables Document `json:"variables,omitempty"`
+		Inputs      Document      `json:"inputs,omitempty"`
+		Outputs     Document      `json:"outputs,omitempty"`
+		Variables   Document      `json:"variables,omitempty"`
+		TaskRunList []*taskRunDoc `json:"taskRunList,omitempty"`
 	}{plain: (*plain)(e)}
 	if err := json.Unmarshal(b, &aux); err != nil {
 		return err
 	}
 	e.Inputs, e.Outputs, e.Variables = aux.Inputs, aux.Outputs, aux.Variables
+	e.TaskRunList = nil
+	if aux.TaskRunList != nil {
+		e.TaskRunList = make([]*TaskRun, len(aux.TaskRunList))
+		for i, d := range aux.TaskRunList {
+			tr := TaskRun(d.taskRunFields)
+			tr.Outputs = d.Outputs
+			e.TaskRunList[i] = &tr
+		}
+	}
 	return nil
+}
+
+// taskRunFields is TaskRun without its UnmarshalJSON, and taskRunDoc a task
+// run as an execution's JSON holds it: decoding the list this way reads
+// each task run in the execution's one pass, where TaskRun.UnmarshalJSON
+// would scan and decode each again.
+type taskRunFields TaskRun
+
+type taskRunDoc struct {
+	taskRunFields
+	Outputs Document `json:"outputs,omitempty"`
 }
 
 // UnmarshalJSON reads a trigger keeping the order of its variables' maps.

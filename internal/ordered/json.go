@@ -103,6 +103,19 @@ func stdError(data []byte, own error) error {
 type decoder struct {
 	data []byte
 	i    int
+	// pairs is a stack of the entries of the objects being read: an object
+	// is built once its closing brace is reached, with its exact size, so
+	// its key slice and map are allocated once each.
+	pairs []pair
+	// keys and maps are handed out in chunks to the objects read, so that
+	// an object costs one allocation (its Go map) rather than three.
+	keys []string
+	maps []Map
+}
+
+type pair struct {
+	k string
+	v any
 }
 
 var errSyntax = errors.New("invalid JSON")
@@ -154,12 +167,13 @@ func (d *decoder) literal(s string) error {
 
 func (d *decoder) object(depth int) (any, error) {
 	d.i++ // {
-	m := &Map{vals: map[string]any{}}
 	d.space()
 	if d.i < len(d.data) && d.data[d.i] == '}' {
 		d.i++
-		return m, nil
+		return &Map{vals: map[string]any{}}, nil
 	}
+	start := len(d.pairs)
+	defer func() { d.pairs = d.pairs[:start] }()
 	for {
 		d.space()
 		if d.i >= len(d.data) || d.data[d.i] != '"' {
@@ -179,7 +193,7 @@ func (d *decoder) object(depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		m.Set(k, v)
+		d.pairs = append(d.pairs, pair{k, v})
 		d.space()
 		if d.i >= len(d.data) {
 			return nil, errSyntax
@@ -189,11 +203,34 @@ func (d *decoder) object(depth int) (any, error) {
 			d.i++
 		case '}':
 			d.i++
-			return m, nil
+			return d.build(d.pairs[start:]), nil
 		default:
 			return nil, errSyntax
 		}
 	}
+}
+
+// build makes the Map of an object's entries; a repeated key keeps its
+// first place and its last value. Its key slice is capped at its length,
+// so a later Set copies it rather than write over a neighbour's keys.
+func (d *decoder) build(ps []pair) *Map {
+	n := len(ps)
+	if len(d.keys)+n > cap(d.keys) {
+		d.keys = make([]string, 0, min(max(n, 2*cap(d.keys), 8), max(n, 1024)))
+	}
+	at := len(d.keys)
+	d.keys = d.keys[:at+n]
+	if len(d.maps) == cap(d.maps) {
+		d.maps = make([]Map, 0, min(max(2*cap(d.maps), 2), 64))
+	}
+	d.maps = d.maps[:len(d.maps)+1]
+	m := &d.maps[len(d.maps)-1]
+	m.keys = d.keys[at:at:at+n]
+	m.vals = make(map[string]any, n)
+	for _, p := range ps {
+		m.Set(p.k, p.v)
+	}
+	return m
 }
 
 func (d *decoder) array(depth int) (any, error) {
