@@ -1,6 +1,7 @@
 package flow_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -77,6 +78,21 @@ func BenchmarkDecodeExecution(b *testing.B) {
 	for b.Loop() {
 		var ex flow.Execution
 		if err := flow.DecodeJSON(benchExecution, &ex); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkEncodeExecution measures writing an execution back to the store
+// (the executor's Save at every step).
+func BenchmarkEncodeExecution(b *testing.B) {
+	var ex flow.Execution
+	if err := flow.DecodeJSON(benchExecution, &ex); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := json.Marshal(&ex); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -5,35 +5,100 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"unicode/utf8"
 )
 
-// MarshalJSON writes the entries in order.
+// MarshalJSON writes the entries in order. The values Decode and the flow
+// parser make (maps, lists, strings, numbers, booleans) are written here in
+// one buffer, byte for byte as encoding/json writes them; other values go
+// through encoding/json.
 func (m *Map) MarshalJSON() ([]byte, error) {
-	if m == nil {
-		return []byte("null"), nil
+	return appendJSON(make([]byte, 0, 128), m)
+}
+
+func appendJSON(b []byte, v any) ([]byte, error) {
+	var err error
+	switch x := v.(type) {
+	case nil:
+		return append(b, "null"...), nil
+	case *Map:
+		if x == nil {
+			return append(b, "null"...), nil
+		}
+		b = append(b, '{')
+		for i, k := range x.keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, k)
+			b = append(b, ':')
+			if b, err = appendJSON(b, x.vals[k]); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, '}'), nil
+	case []any:
+		if x == nil {
+			return append(b, "null"...), nil
+		}
+		b = append(b, '[')
+		for i, e := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if b, err = appendJSON(b, e); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, ']'), nil
+	case string:
+		return appendString(b, x), nil
+	case bool:
+		return strconv.AppendBool(b, x), nil
+	case int:
+		return strconv.AppendInt(b, int64(x), 10), nil
+	case int64:
+		return strconv.AppendInt(b, x, 10), nil
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			break // encoding/json's error
+		}
+		// encoding/json's format: like ES6, 'e' only for tiny and huge values.
+		format := byte('f')
+		if a := math.Abs(x); a != 0 && (a < 1e-6 || a >= 1e21) {
+			format = 'e'
+		}
+		b = strconv.AppendFloat(b, x, format, -1, 64)
+		if format == 'e' {
+			if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+				b[n-2] = b[n-1] // clean up e-09 to e-9
+				b = b[:n-1]
+			}
+		}
+		return b, nil
 	}
-	var b bytes.Buffer
-	b.WriteByte('{')
-	for i, k := range m.keys {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		kb, err := json.Marshal(k)
-		if err != nil {
-			return nil, err
-		}
-		b.Write(kb)
-		b.WriteByte(':')
-		vb, err := json.Marshal(m.vals[k])
-		if err != nil {
-			return nil, fmt.Errorf("key %q: %w", k, err)
-		}
-		b.Write(vb)
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
 	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
+	return append(b, raw...), nil
+}
+
+// appendString writes s quoted. Printable ASCII needing no escape is copied;
+// anything else is quoted by encoding/json (HTML-safe, invalid UTF-8
+// replaced), so the bytes are the same either way.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			raw, _ := json.Marshal(s) // a string always encodes
+			return append(b, raw...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // UnmarshalJSON reads a JSON object as Decode does, keeping its order.
@@ -225,7 +290,7 @@ func (d *decoder) build(ps []pair) *Map {
 	}
 	d.maps = d.maps[:len(d.maps)+1]
 	m := &d.maps[len(d.maps)-1]
-	m.keys = d.keys[at:at:at+n]
+	m.keys = d.keys[at : at : at+n]
 	m.vals = make(map[string]any, n)
 	for _, p := range ps {
 		m.Set(p.k, p.v)

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // Kestra reads JSON and YAML maps into Jackson's LinkedHashMap: keys come
@@ -172,4 +174,28 @@ func TestUnmarshalInStruct(t *testing.T) {
 	if err := json.Unmarshal([]byte(`{"values":[1]}`), &s); err == nil {
 		t.Error("an array read into a Map gave no error")
 	}
+}
+
+// MarshalJSON writes what encoding/json writes for the same values as Go
+// maps, byte for byte, so the store and the API see no other difference.
+func TestMarshalMatchesEncodingJSON(t *testing.T) {
+	t.Parallel()
+	values := []any{
+		nil, true, false, 0, -7, int64(math.MaxInt64), 1.5, -0.0, 1e-7, 1e21, 123456789.125, 1e20, 5e-324,
+		"", "plain", `q"uote\back`, "<html>&amp;", "tab\tnew\nline\x01", "été 😀", "bad \xff utf8", "\u2028",
+		[]any{}, []any(nil), []any{1, "a", nil}, map[string]any{"b": 1, "a": []any{2}}, int32(3), []string{"x"},
+	}
+	for _, v := range values {
+		m := New(1)
+		m.Set("k", v)
+		got, err := json.Marshal(m)
+		require.NoError(t, err)
+		want, err := json.Marshal(map[string]any{"k": v})
+		require.NoError(t, err)
+		require.Equal(t, string(want), string(got), "%#v", v)
+	}
+	m := New(1)
+	m.Set("k", math.NaN())
+	_, err := json.Marshal(m)
+	require.Error(t, err, "NaN has no JSON form")
 }
