@@ -78,7 +78,65 @@ func fnFromYAML(_ *state, a Args) (any, error) {
 	if err := yaml.Unmarshal([]byte(s), &out); err != nil {
 		return nil, fmt.Errorf("invalid YAML: %w", err)
 	}
+	// Read again as nodes, which keep a mapping's order (Kestra's Jackson
+	// gives a LinkedHashMap); past the node budget, the Go maps above serve.
+	var doc yaml.Node
+	if yaml.Unmarshal([]byte(s), &doc) == nil {
+		budget := maxNodes
+		if v, ok := fromYAMLNode(&doc, &budget, 0); ok {
+			return v, nil
+		}
+	}
 	return deepNorm(out, 0), nil
+}
+
+// fromYAMLNode converts a YAML node to evaluator values, mappings to
+// *ordered.Map; ok is false past the budget or the depth (aliases expand).
+func fromYAMLNode(n *yaml.Node, budget *int, depth int) (any, bool) {
+	if *budget--; *budget < 0 || depth > maxJSONDepth {
+		return nil, false
+	}
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			return nil, true
+		}
+		return fromYAMLNode(n.Content[0], budget, depth)
+	case yaml.AliasNode:
+		return fromYAMLNode(n.Alias, budget, depth+1)
+	case yaml.MappingNode:
+		m := ordered.New(len(n.Content) / 2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, ok := fromYAMLNode(n.Content[i], budget, depth+1)
+			if !ok {
+				return nil, false
+			}
+			if n.Content[i].ShortTag() == "!!merge" {
+				return nil, false // merge keys: the Go maps' reading applies them
+			}
+			v, ok := fromYAMLNode(n.Content[i+1], budget, depth+1)
+			if !ok {
+				return nil, false
+			}
+			m.Set(toString(k), v)
+		}
+		return m, true
+	case yaml.SequenceNode:
+		out := make([]any, len(n.Content))
+		for i, c := range n.Content {
+			v, ok := fromYAMLNode(c, budget, depth+1)
+			if !ok {
+				return nil, false
+			}
+			out[i] = v
+		}
+		return out, true
+	}
+	var v any
+	if err := n.Decode(&v); err != nil {
+		return nil, false
+	}
+	return deepNorm(v, depth), true
 }
 
 // deepNorm converts decoded YAML (map[string]any, int, …) to evaluator values.

@@ -27,6 +27,7 @@ func TestMapOrder(t *testing.T) {
 		"vars":  yamlMap,
 		"plain": map[string]any{"b": 1, "a": 2},
 		"text":  `{"b":1,"a":{"d":true,"c":null},"list":[{"z":1,"y":2}]}`,
+		"yml":   "b: 1\na:\n  d: x\n  c: 2.5\n",
 	}}
 	tests := []struct {
 		name, tmpl, want string
@@ -51,6 +52,8 @@ func TestMapOrder(t *testing.T) {
 		{"default keeps the map", `{{ vars.alpha | default({}) | toJson }}`, `{"y":2,"x":3}`},
 		{"equality ignores order, as Map.equals", `{{ {"a": 1, "b": 2} == {"b": 2, "a": 1} }} {{ plain == {"a": 2, "b": 1} }}`, `true true`},
 		{"a Go map stays sorted", `{{ plain | toJson }} {{ plain | keys }}`, `{"a":2,"b":1} ["a","b"]`},
+		{"yaml filter", `{{ {"zeta": 1, "alpha": {"q": 2, "p": 3}} | yaml }}`, "zeta: 1\nalpha:\n  q: 2\n  p: 3\n"},
+		{"fromYaml", `{{ fromYaml(yml) | toJson }}`, `{"b":1,"a":{"d":"x","c":2.5}}`},
 		// gojq knows only Go maps: jq's results come back with sorted keys.
 		{"jq sorts", `{{ {"b": 1, "a": 2} | jq('.') | first | toJson }}`, `{"a":2,"b":1}`},
 	}
