@@ -181,7 +181,7 @@ func TestUnmarshalInStruct(t *testing.T) {
 func TestMarshalMatchesEncodingJSON(t *testing.T) {
 	t.Parallel()
 	values := []any{
-		nil, true, false, 0, -7, int64(math.MaxInt64), 1.5, -0.0, 1e-7, 1e21, 123456789.125, 1e20, 5e-324,
+		nil, true, false, 0, -7, int64(math.MaxInt64), 1.5, math.Copysign(0, -1), 1e-7, 1e21, 123456789.125, 1e20, 5e-324,
 		"", "plain", `q"uote\back`, "<html>&amp;", "tab\tnew\nline\x01", "été 😀", "bad \xff utf8", "\u2028",
 		[]any{}, []any(nil), []any{1, "a", nil}, map[string]any{"b": 1, "a": []any{2}}, int32(3), []string{"x"},
 	}
