@@ -31,7 +31,8 @@ func levelNum(level string) int16 {
 }
 
 // Append inserts the whole batch as one statement over column arrays,
-// under a transaction lock that makes Seq order equal commit order.
+// under a lock per execution that makes each execution's Seq order equal
+// its commit order.
 func (l logs) Append(ctx context.Context, entries []flow.LogEntry) error {
 	if len(entries) == 0 {
 		return nil
@@ -52,15 +53,16 @@ func (l logs) Append(ctx context.Context, entries []flow.LogEntry) error {
 			utc(e.Timestamp), e.Level, levelNum(e.Level), e.Thread, e.Message
 	}
 	// Followers of each execution are woken once the lines are committed.
-	var topics []string
+	var ids, topics []string
 	for i, e := range entries {
 		if i == 0 || e.ExecutionID != entries[i-1].ExecutionID {
+			ids = append(ids, e.ExecutionID)
 			topics = append(topics, store.TopicExecution(e.ExecutionID))
 		}
 	}
 	var seqs []int64
 	err := l.s.tx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, l.s.sql("logLock")); err != nil {
+		if _, err := tx.Exec(ctx, l.s.sql("logLock"), ids); err != nil {
 			return err
 		}
 		rows, err := tx.Query(ctx, l.s.sql("logInsert"), execID, tenant, ns, flowID, task, taskRun, attempt, trigger, ts,
@@ -68,18 +70,13 @@ func (l logs) Append(ctx context.Context, entries []flow.LogEntry) error {
 		if err != nil {
 			return err
 		}
-		if seqs, err = pgx.CollectRows(rows, pgx.RowTo[int64]); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, l.s.sql("notifyEach"), topics)
+		seqs, err = pgx.CollectRows(rows, pgx.RowTo[int64])
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("append %d log entries: %w", n, err)
 	}
-	for _, t := range topics {
-		l.s.hub.Notify(t)
-	}
+	l.s.notify(topics...)
 	// Rows are numbered in input order; RETURNING promises no order.
 	slices.Sort(seqs)
 	for i := range entries {

@@ -107,15 +107,15 @@ func (q queue) Heartbeat(ctx context.Context, owner string, jobIDs []string, lea
 }
 
 func (q queue) Complete(ctx context.Context, owner, jobID string, result []byte) error {
-	var execID, notified string
-	err := q.s.pool.QueryRow(ctx, q.s.sql("jobComplete"), result, jobID, owner).Scan(&execID, &notified)
+	var execID string
+	err := q.s.pool.QueryRow(ctx, q.s.sql("jobComplete"), result, jobID, owner).Scan(&execID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = fmt.Errorf("%s does not hold it: %w", owner, store.ErrConflict)
 	}
 	if err != nil {
 		return fmt.Errorf("complete job %s: %w", jobID, err)
 	}
-	q.s.hub.Notify(store.TopicExecutions)
+	q.s.notify(store.TopicExecutions)
 	return nil
 }
 
@@ -138,9 +138,7 @@ func (q queue) RequeueExpired(ctx context.Context) (int, error) {
 	}
 	n := int(tag.RowsAffected())
 	if n > 0 {
-		if err := q.Notify(ctx, store.TopicJobs); err != nil {
-			return n, err
-		}
+		q.s.notify(store.TopicJobs)
 	}
 	return n, nil
 }
@@ -153,16 +151,15 @@ func (q queue) Release(ctx context.Context, owner, jobID string) error {
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("release job %s: %s does not hold it: %w", jobID, owner, store.ErrConflict)
 	}
-	return q.Notify(ctx, store.TopicJobs)
+	q.s.notify(store.TopicJobs)
+	return nil
 }
 
-// Notify wakes the subscribers of topic in every process sharing the
-// database, this one included.
-func (q queue) Notify(ctx context.Context, topic string) error {
-	if _, err := q.s.pool.Exec(ctx, q.s.sql("notify"), topic); err != nil {
-		return fmt.Errorf("notify %s: %w", topic, err)
-	}
-	q.s.hub.Notify(topic)
+// Notify wakes the subscribers of topic in this process at once and in
+// every other process sharing the database soon after (see notifier): it
+// returns before the notification left, and never fails.
+func (q queue) Notify(_ context.Context, topic string) error {
+	q.s.notify(topic)
 	return nil
 }
 
