@@ -308,6 +308,10 @@ type Job struct {
 const (
 	TopicExecutions = "executions" // an execution became claimable
 	TopicJobs       = "jobs"       // a job was queued
+	// TopicKills is woken when a Save asked workers to stop jobs
+	// (SaveParams.CancelJobs): workers renew their leases and learn their
+	// kills at once then, rather than at every job queued.
+	TopicKills = "kills"
 )
 
 // TopicExecution is the topic of one execution: every driver wakes it

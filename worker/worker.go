@@ -227,11 +227,11 @@ func (w *Worker) Start(ctx context.Context) error {
 	// finish it keeps their leases (so no other worker runs them again)
 	// and still delivers their kills.
 	hbCtx, hbCancel := context.WithCancel(context.WithoutCancel(ctx))
-	kills, err := w.opts.Store.Queue().Subscribe(hbCtx, store.TopicJobs)
+	kills, err := w.opts.Store.Queue().Subscribe(hbCtx, store.TopicKills)
 	if err != nil {
 		cancel()
 		hbCancel()
-		return fmt.Errorf("subscribe to jobs: %w", err)
+		return fmt.Errorf("subscribe to kills: %w", err)
 	}
 	w.cancel, w.hbCancel = cancel, hbCancel
 	w.warnUnconfined(ctx)
@@ -384,8 +384,9 @@ func (w *Worker) start(ctx context.Context, j store.Job) {
 }
 
 // heartbeat renews the leases of running jobs and stops those that were
-// killed, every third of a lease and on every wake-up of the jobs topic
-// (which a kill sends).
+// killed, every third of a lease and on every wake-up of the kills topic.
+// (It once woke with every job queued: a write of every running job's
+// lease for each job, most of the queue's writes at saturation.)
 func (w *Worker) heartbeat(ctx context.Context, kills <-chan struct{}) {
 	defer close(w.hbDone)
 	t := time.NewTicker(w.opts.Lease / 3)

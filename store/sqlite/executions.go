@@ -174,6 +174,9 @@ func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error)
 	if len(p.Jobs) > 0 {
 		x.s.hub.Notify(store.TopicJobs)
 	}
+	if len(p.CancelJobs) > 0 {
+		x.s.hub.Notify(store.TopicKills)
+	}
 	x.s.hub.Notify(store.TopicExecution(e.ID))
 	if e.State.Current.IsTerminal() {
 		x.s.hub.Notify(store.TopicExecutionEnd(e.ID))

@@ -533,6 +533,21 @@ func testNotify(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	wait(execCh, "a save that leaves the execution dirty")
 
+	// A kill wakes the workers' heartbeats; queuing a job does not.
+	killsCh, err := q.Subscribe(ctx, store.TopicKills)
+	require.NoError(t, err)
+	enqueue(t, s, "e1", store.Job{ID: "j2", TaskRunID: "b"})
+	e, v, err = s.Executions().Get(ctx, "e1")
+	require.NoError(t, err)
+	select {
+	case <-killsCh:
+		t.Fatal("a queued job woke the kills topic")
+	default:
+	}
+	_, err = s.Executions().Save(ctx, store.SaveParams{Execution: e, Version: v, CancelJobs: []string{"j2"}})
+	require.NoError(t, err)
+	wait(killsCh, "a save that cancels a job")
+
 	// Many notifications coalesce and never block the notifier.
 	for range 100 {
 		require.NoError(t, q.Notify(ctx, store.TopicJobs))
