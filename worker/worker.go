@@ -111,6 +111,9 @@ type Worker struct {
 	// freed wakes the claim loop when a thread finishes a job, so a job
 	// queued while every thread was busy starts as soon as one is free.
 	freed chan struct{}
+	// completions stores the results of jobs that end together in one
+	// transaction.
+	completions completions
 
 	cancel   context.CancelFunc // stops claiming
 	done     chan struct{}      // closed when the claim loop has ended
@@ -442,11 +445,6 @@ func (w *Worker) run(ctx context.Context, j store.Job) {
 	res, logs := w.execute(ctx, j)
 	w.metrics.duration.WithLabelValues(string(res.State)).Observe(res.Ended.Sub(res.Started).Seconds())
 	st := w.opts.Store
-	if len(logs) > 0 {
-		if err := st.Logs().Append(context.WithoutCancel(ctx), logs); err != nil {
-			w.log.ErrorContext(ctx, "store task logs", "job", j.ID, "err", err)
-		}
-	}
 	w.mu.Lock()
 	// A task that ended on its own as the grace period ran out keeps its
 	// result; one stopped by it goes back.
@@ -455,6 +453,11 @@ func (w *Worker) run(ctx context.Context, j store.Job) {
 	if handBack {
 		// Stopped by the shutdown, not by a kill: another worker runs
 		// it again, as a new attempt.
+		if len(logs) > 0 {
+			if err := st.Logs().Append(context.WithoutCancel(ctx), logs); err != nil {
+				w.log.ErrorContext(ctx, "store task logs", "job", j.ID, "err", err)
+			}
+		}
 		err := st.Queue().Release(context.WithoutCancel(ctx), w.opts.ID, j.ID)
 		if err == nil {
 			_ = st.Queue().Notify(context.WithoutCancel(ctx), store.TopicJobs)
@@ -469,13 +472,16 @@ func (w *Worker) run(ctx context.Context, j store.Job) {
 	raw, err := json.Marshal(res)
 	if err != nil {
 		w.log.ErrorContext(ctx, "encode result", "job", j.ID, "err", err)
+		if err := st.Logs().Append(context.WithoutCancel(ctx), logs); err != nil {
+			w.log.ErrorContext(ctx, "store task logs", "job", j.ID, "err", err)
+		}
 		return
 	}
-	if err := w.complete(ctx, j.ID, raw); err != nil {
+	// The result and the lines not stored yet commit together (and the
+	// store wakes the executors).
+	if err := w.complete(ctx, store.Completion{JobID: j.ID, Result: raw, Logs: logs}); err != nil {
 		w.log.WarnContext(ctx, "complete job", "job", j.ID, "err", err)
-		return
 	}
-	_ = st.Queue().Notify(context.WithoutCancel(ctx), store.TopicExecutions)
 }
 
 // execute runs one job and returns its result and log lines, masked.

@@ -181,6 +181,9 @@ d AS (
     UPDATE executions SET dirty = true WHERE id IN (SELECT execution_id FROM j) AND NOT dirty)
 SELECT j.execution_id FROM j;
 
+-- name: jobExecutions
+SELECT id, execution_id FROM jobs WHERE id = ANY ($1);
+
 -- name: jobAck
 DELETE FROM jobs WHERE id = ANY ($1) AND state = 'DONE';
 
