@@ -332,7 +332,7 @@ func (a *app) newServer(ctx context.Context, metrics *prometheus.Registry) (*ser
 	}
 	// The management port is served by runServer for every role, not here.
 	srv := server.New(server.Options{
-		Store: a.store, Parse: a.parse, Runner: serverRunner{a}, Logger: a.log, Registry: metrics,
+		Store: a.store, Parse: a.parse, Flows: a.flows, Runner: serverRunner{a}, Logger: a.log, Registry: metrics,
 		Addr: addr, BasicAuth: auth,
 		AllowUnauthenticated: cfg.BasicAuth.ExplicitlyDisabled(),
 		Triggers:             &server.Triggers{Webhooks: a.dispatcher(), Flows: a.flows, Scheduled: scheduled},
