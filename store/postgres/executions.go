@@ -63,13 +63,15 @@ func (x executions) queueInsert(b *pgx.Batch, e *flow.Execution) error {
 	return nil
 }
 
+// Create is one INSERT, its own transaction: one round trip.
 func (x executions) Create(ctx context.Context, e *flow.Execution) error {
-	b := &pgx.Batch{}
-	if err := x.queueInsert(b, e); err != nil {
+	r, err := toRow(e, x.s.now())
+	if err != nil {
 		return err
 	}
-	if err := x.s.tx(ctx, func(tx pgx.Tx) error { return tx.SendBatch(ctx, b).Close() }); err != nil {
-		return fmt.Errorf("create execution %s: %w", e.ID, err)
+	if _, err := x.s.pool.Exec(ctx, x.s.sql("execInsert"), e.ID, r.namespace, r.flowID, r.state, r.startDate,
+		r.labels, r.parentID, r.doc); err != nil {
+		return fmt.Errorf("create execution %s: %w", e.ID, translate(err))
 	}
 	x.s.notify(store.TopicExecutions)
 	return nil
