@@ -567,7 +567,7 @@ func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, p
 	st := x.opts.Store
 	jobs := make([]store.Job, 0, len(fx.Dispatch))
 	for _, d := range fx.Dispatch {
-		pl := engine.Payload{Namespace: ex.Namespace, FlowID: ex.FlowID, Revision: ex.FlowRevision, TaskID: d.Task.ID, TaskRun: d.TaskRun, Attempt: d.Attempt, Vars: d.Vars}
+		pl := engine.Payload{Namespace: ex.Namespace, FlowID: ex.FlowID, Revision: ex.FlowRevision, TaskID: d.Task.ID, TaskRun: d.TaskRun, Attempt: d.Attempt, Vars: d.Vars, Children: d.Children}
 		raw, err := marshal(pl)
 		if err != nil {
 			return fmt.Errorf("encode job for task %s: %w", d.Task.ID, err)
