@@ -62,11 +62,10 @@ func (s *Server) createExecution(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("flow %s.%s: %w", ns, id, err)
 	}
-	f, err := s.opts.Parse([]byte(rec.Source))
-	if err != nil || f == nil {
+	f, err := s.parsed(r.Context(), rec)
+	if err != nil {
 		return &Error{Status: http.StatusUnprocessableEntity, Message: fmt.Sprintf("flow %s.%s revision %d is invalid: %v", ns, id, rec.Revision, err)}
 	}
-	f.Revision, f.Source = rec.Revision, rec.Source
 	if f.Disabled {
 		return Errorf(http.StatusConflict, fmt.Sprintf("flow %s.%s is disabled: enable it before running it", ns, id))
 	}
@@ -96,6 +95,23 @@ func (s *Server) createExecution(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, e)
 	return nil
+}
+
+// parsed returns the flow revision rec, parsed: from Options.Flows when
+// set (shared: never changed here), else parsed now.
+func (s *Server) parsed(ctx context.Context, rec store.FlowRecord) (*flow.Flow, error) {
+	if s.opts.Flows != nil {
+		return s.opts.Flows.Get(ctx, rec.Namespace, rec.ID, rec.Revision)
+	}
+	f, err := s.opts.Parse([]byte(rec.Source))
+	if err == nil && f == nil {
+		err = errors.New("empty flow")
+	}
+	if err != nil {
+		return nil, err
+	}
+	f.Revision, f.Source = rec.Revision, rec.Source
+	return f, nil
 }
 
 // waitTerminal blocks until execution id is settled (ended, and its
