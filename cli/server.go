@@ -387,9 +387,31 @@ func (r serverRunner) Kill(ctx context.Context, id string) error {
 }
 
 var (
-	_ server.Steerer = serverRunner{}
-	_ server.Catalog = serverRunner{}
+	_ server.Steerer   = serverRunner{}
+	_ server.Catalog   = serverRunner{}
+	_ server.Evaluator = serverRunner{}
 )
+
+// Eval renders an expression for the API's eval with the engine's
+// renderer, secret() refused: the answer leaves the server.
+func (r serverRunner) Eval(ctx context.Context, ex *flow.Execution, tr *flow.TaskRun, expression string) (string, error) {
+	f, err := r.a.flows.Get(ctx, ex.Namespace, ex.FlowID, ex.FlowRevision)
+	if err != nil {
+		return "", fmt.Errorf("flow %s.%s revision %d: %w", ex.Namespace, ex.FlowID, ex.FlowRevision, err)
+	}
+	rd := *r.a.renderer
+	rd.Secrets = evalSecrets{}
+	e := *r.a.engine
+	e.Renderer = &rd
+	return e.Eval(ctx, f, ex, tr, expression)
+}
+
+// evalSecrets refuses secret() in the API's eval.
+type evalSecrets struct{}
+
+func (evalSecrets) Get(context.Context, string, string) (string, error) {
+	return "", errors.New("secret() is not evaluated by the API: a secret's value never leaves the server")
+}
 
 func (r serverRunner) Command(ctx context.Context, p server.CommandParams) (*flow.Execution, error) {
 	ex, err := command(ctx, r.a.launcher, p)
@@ -434,6 +456,10 @@ func command(ctx context.Context, l *launch.Launcher, p server.CommandParams) (*
 		a, err = l.Pause(ctx, p.ExecutionID)
 	case server.ActionForceRun:
 		a, err = l.ForceRun(ctx, p.ExecutionID)
+	case server.ActionSetLabels:
+		a, err = l.SetLabels(ctx, p.ExecutionID, p.Labels)
+	case server.ActionUnqueue:
+		a, err = l.Unqueue(ctx, p.ExecutionID, p.State)
 	default:
 		return nil, fmt.Errorf("unknown action %q", p.Action)
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -120,6 +121,12 @@ type Server struct {
 	metrics *httpMetrics
 	logins  *loginLimiter
 
+	// served are the patterns mounted with Handle, relative to the API
+	// prefixes; postActions are the verbs executionActions dispatches.
+	// Together they say which routes the server answers (servedRoutes).
+	served      []string
+	postActions map[string]HandlerFunc
+
 	// closing is closed when Stop begins, ending event streams and waits,
 	// which would otherwise hold Shutdown until its deadline.
 	closing chan struct{}
@@ -174,11 +181,13 @@ func New(o Options) *Server {
 	}
 	s.routes()
 	s.actionRoutes()
+	s.bulkRoutes()
 	s.overviewRoutes()
 	s.uiRoutes()
 	if o.Triggers != nil {
 		s.triggerRoutes()
 	}
+	s.evalAndWebhookRoutes()
 	return s
 }
 
@@ -211,6 +220,33 @@ func (s *Server) handle(pattern string, h HandlerFunc, auth bool) {
 	for _, p := range apiPrefixes {
 		s.api.Handle(method+" "+p+path, handler)
 	}
+	s.served = append(s.served, pattern)
+}
+
+// servedRoutes lists the routes the API answers, as "METHOD /path"
+// relative to the API prefixes, with executionActions' shared pattern
+// spelled out as the routes it dispatches.
+func (s *Server) servedRoutes() []string {
+	var out []string
+	for _, p := range s.served {
+		if p == evalOrWebhookPattern {
+			out = append(out, "POST /executions/{executionId}/actions/eval/{taskRunId}")
+			if s.opts.Triggers != nil {
+				out = append(out, "POST /executions/webhook/{namespace}/{id}/{key}")
+			}
+			continue
+		}
+		if p != executionActionsPattern {
+			out = append(out, p)
+			continue
+		}
+		out = append(out, "POST /executions/trigger/{namespace}/{id}")
+		for verb := range s.postActions {
+			out = append(out, "POST /executions/{executionId}/actions/"+verb)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 func cutPattern(p string) (method, path string, ok bool) {

@@ -546,6 +546,9 @@ func (w *Worker) execute(ctx context.Context, j store.Job) (res engine.Result, l
 		renderer: w.opts.Renderers.ForJob(m.Add), logs: buf, mask: m.Mask, processes: w.opts.Processes,
 	}
 	defer os.RemoveAll(tmp)
+	if t.LogToFile && w.opts.Storage != nil {
+		defer w.logToFile(ctx, buf, p.TaskRun, &res, &logs)()
+	}
 	if w.opts.Identities != nil {
 		env, release := w.opts.Identities.Grant(ctx, p.TaskRun, m.Add, rc.Log)
 		defer release()
