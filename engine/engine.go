@@ -88,6 +88,8 @@ type Dispatch struct {
 	Task    *flow.Task
 	Attempt int
 	Vars    map[string]any
+	// Children are a group's children (Group), run by the same job.
+	Children []GroupChild
 }
 
 // Effects is what a step produced, for the caller to persist atomically.
@@ -140,6 +142,10 @@ func (e *Engine) Advance(ctx context.Context, step Step) (Effects, error) {
 				}
 			}
 		}
+		return s.fx, nil
+	}
+	if len(s.flow.SLA) > 0 && ex.State.Current != flow.StateKilling && s.checkSLA() {
+		s.afterExecution()
 		return s.fx, nil
 	}
 	switch ex.State.Current {
@@ -274,6 +280,9 @@ func (s *Scope) timedOut(t *flow.Task, tr *flow.TaskRun) bool {
 		return false
 	}
 	s.killBelow(tr)
+	if _, ok := s.group(t); ok && groupInFlight(tr) {
+		s.fx.Cancel = append(s.fx.Cancel, tr.ID)
+	}
 	s.failRun(tr, fmt.Sprintf("task %s timed out after %s", t.ID, t.Timeout))
 	return true
 }
@@ -285,10 +294,8 @@ func (s *Scope) killBelow(parent *flow.TaskRun) {
 		if tr.State.Current.IsTerminal() || !s.isBelow(tr, parent) {
 			continue
 		}
-		if t := s.flow.FindTask(tr.TaskID); t != nil && tr.State.Current == flow.StateRunning {
-			if fl, _ := s.engine.Types.Flowable(t); fl == nil {
-				s.fx.Cancel = append(s.fx.Cancel, tr.ID)
-			}
+		if tr.State.Current == flow.StateRunning && s.hasJob(s.flow.FindTask(tr.TaskID)) {
+			s.fx.Cancel = append(s.fx.Cancel, tr.ID)
 		}
 		s.setRunState(tr, flow.StateKilled)
 	}
@@ -419,10 +426,8 @@ func (s *Scope) stopRuns() {
 		if tr.State.Current.IsTerminal() {
 			continue
 		}
-		if t := s.flow.FindTask(tr.TaskID); t != nil {
-			if fl, _ := s.engine.Types.Flowable(t); fl == nil && tr.State.Current == flow.StateRunning {
-				s.fx.Cancel = append(s.fx.Cancel, tr.ID)
-			}
+		if tr.State.Current == flow.StateRunning && s.hasJob(s.flow.FindTask(tr.TaskID)) {
+			s.fx.Cancel = append(s.fx.Cancel, tr.ID)
 		}
 		s.setRunState(tr, flow.StateKilled)
 	}

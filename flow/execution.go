@@ -46,6 +46,18 @@ type Execution struct {
 	// Error is Osprey's: a short reason when the execution failed before or
 	// outside any task (bad input, missing subflow). Never holds a secret.
 	Error string `json:"error,omitempty"`
+	// SLAViolated lists the flow's SLAs (by position and id, "0:maxDuration")
+	// this execution violated, so each is acted on once; Osprey's
+	// addition.
+	SLAViolated []string `json:"slaViolated,omitempty"`
+}
+
+// RefuseAtCreation marks an execution not yet stored as failed from the
+// start (Kestra's FAIL_EXECUTION checks): CREATED then FAILED at once, with
+// the reason. A stored execution changes state only through the executor.
+func (e *Execution) RefuseAtCreation(reason string, at time.Time) {
+	e.State.Set(StateFailed, at)
+	e.Error = reason
 }
 
 // TaskRunAttempt is one attempt of a task run (retries add attempts).
@@ -56,6 +68,9 @@ type TaskRunAttempt struct {
 	// Metrics are what the attempt reported (a script's
 	// ::{"metrics":[…]}:: lines), in the form of Kestra's attempt metrics.
 	Metrics []Metric `json:"metrics,omitempty"`
+	// LogFile is the kestra:/// URI of the attempt's log lines when its
+	// task has logToFile, as Kestra's attempt names it.
+	LogFile string `json:"logFile,omitempty"`
 }
 
 // Metric is one metric entry of a task run attempt: a counter adds Value,
@@ -91,6 +106,23 @@ type TaskRun struct {
 	// RetryAt is when the next attempt is due while a retry waits;
 	// Osprey's addition.
 	RetryAt *time.Time `json:"retryAt,omitempty"`
+}
+
+// Settled reports whether the execution is over for whoever waits on it:
+// it has its final state and every task run has ended too, the
+// afterExecution tasks included, which run once the execution has its
+// final state (Kestra's "terminated with afterExecution"). A subflow's
+// parent, a ?wait=true and a follow wait for this, not for the state.
+func (e *Execution) Settled() bool {
+	if !e.State.Current.IsTerminal() {
+		return false
+	}
+	for _, tr := range e.TaskRunList {
+		if !tr.State.Current.IsTerminal() {
+			return false
+		}
+	}
+	return true
 }
 
 // TaskRunByID returns the task run with that id, or nil.

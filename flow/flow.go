@@ -28,6 +28,8 @@ type Flow struct {
 	PluginDefaults []*PluginDefault `json:"pluginDefaults,omitempty"`
 	Concurrency    *Concurrency     `json:"concurrency,omitempty"`
 	Retry          map[string]any   `json:"retry,omitempty"`
+	SLA            []*SLA           `json:"sla,omitempty"`
+	Checks         []*Check         `json:"checks,omitempty"`
 	Disabled       bool             `json:"disabled"`
 	Deleted        bool             `json:"deleted"`
 	Source         string           `json:"-"`
@@ -57,6 +59,10 @@ type Task struct {
 	LogLevel     string         `json:"logLevel,omitempty"`
 	Retry        map[string]any `json:"retry,omitempty"`
 	WorkerGroup  map[string]any `json:"workerGroup,omitempty"`
+
+	// LogToFile sends the task's log lines to a file in internal storage,
+	// named by its attempt's logFile, instead of the execution's log.
+	LogToFile bool `json:"logToFile,omitempty"`
 
 	// Props holds every other property, as decoded from YAML (maps,
 	// slices, strings, numbers, booleans), child task lists excluded.
