@@ -221,7 +221,8 @@ func runServer(ctx context.Context, env *Env, mode string, roles []string, fl se
 		loops = append(loops, server.Loop{Name: roleWorker, LastPass: w.LastPass})
 	}
 	if has(roleExecutor) {
-		x := executor.New(executor.Options{Store: a.store, Engine: a.engine, Flows: a.flows, Logger: a.log, OnChange: a.onExecutionChange, Metrics: metrics})
+		x := executor.New(executor.Options{Store: a.store, Engine: a.engine, Flows: a.flows, Logger: a.log, OnChange: a.onExecutionChange, Metrics: metrics,
+			Parallel: executorParallel(a.cfg)})
 		if err := start(x); err != nil {
 			return err
 		}
@@ -334,7 +335,7 @@ func (a *app) newServer(ctx context.Context, metrics *prometheus.Registry) (*ser
 	}
 	// The management port is served by runServer for every role, not here.
 	srv := server.New(server.Options{
-		Store: a.store, Parse: a.parse, Runner: serverRunner{a}, Logger: a.log, Registry: metrics,
+		Store: a.store, Parse: a.parse, Flows: a.flows, Runner: serverRunner{a}, Logger: a.log, Registry: metrics,
 		Addr: addr, BasicAuth: auth,
 		AllowUnauthenticated: cfg.BasicAuth.ExplicitlyDisabled(),
 		Triggers:             &server.Triggers{Webhooks: a.dispatcher(), Flows: a.flows, Scheduled: scheduled},
@@ -510,4 +511,16 @@ func (a *app) loadFlowDir(ctx context.Context, dir string) error {
 	}
 	a.log.InfoContext(ctx, "flows loaded", "dir", dir, "count", n)
 	return nil
+}
+
+// executorParallel is how many steps an executor runs at once. On
+// PostgreSQL a step spends most of its time waiting for its commit to reach
+// the disk: more steps in flight share each flush (group commit), where
+// four at a time were bound to four flushes' worth of steps. SQLite commits
+// without a flush and has one writer: the executor's default.
+func executorParallel(cfg *config.Config) int {
+	if cfg.Repository.Type == config.RepositoryPostgres {
+		return 32
+	}
+	return 0
 }

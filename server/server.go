@@ -62,11 +62,22 @@ func (b BasicAuth) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("username", b.Username), slog.String("password", "******"))
 }
 
+// Flows loads parsed flow revisions; what it returns is shared and never
+// changed.
+type Flows interface {
+	Get(ctx context.Context, namespace, id string, rev int) (*flow.Flow, error)
+}
+
 // Options configure a Server. Store, Parse and Runner are required.
 type Options struct {
 	Store  store.Store
 	Parse  func(src []byte) (*flow.Flow, error)
 	Runner Runner
+	// Flows, when set, serves parsed flow revisions shared with the other
+	// components (read-only): starting an execution then parses its flow
+	// once per revision rather than at every request. Without it, each
+	// start parses the flow with Parse.
+	Flows  Flows
 	Logger *slog.Logger
 	// Triggers enables the webhook endpoint and the trigger API.
 	Triggers *Triggers
