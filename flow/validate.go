@@ -274,3 +274,8 @@ func (p *parser) checkRecursion(f *Flow, canon func(string) string) {
 		}
 	}
 }
+
+// Suggest returns the word of known closest to word (a few edits away, or
+// equal but for case), or "" when none is close: the "did you mean" that
+// type checkers outside this package give for unknown property names.
+func Suggest(word string, known []string) string { return suggest(word, known) }

@@ -7,7 +7,17 @@ import (
 	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/schedule"
+	"github.com/ospreyhq/osprey/trigger"
 )
+
+// checkSchedule validates a Schedule or ScheduleOnDates trigger: its own
+// properties, then its conditions (and scheduleConditions, Kestra's older
+// name for them) as Flow and Webhook triggers' are checked.
+func checkSchedule(t *flow.Trigger) []*flow.Error {
+	errs := schedule.Check(t)
+	errs = append(errs, trigger.CheckConditions("conditions", t.Props["conditions"])...)
+	return append(errs, trigger.CheckConditions("scheduleConditions", t.Props["scheduleConditions"])...)
+}
 
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
@@ -72,11 +82,11 @@ func coreSpecs() []*Spec {
 		}))
 	}
 	for _, typ := range []string{pSchedule, pScheduleOn} {
-		specs = append(specs, &Spec{Type: typ, Kind: KindTrigger, CheckTrigger: schedule.Check})
+		specs = append(specs, &Spec{Type: typ, Kind: KindTrigger, CheckTrigger: checkSchedule})
 	}
-	for _, typ := range []string{pFlowTrigger, pWebhook} {
-		specs = append(specs, &Spec{Type: typ, Kind: KindTrigger})
-	}
+	specs = append(specs,
+		&Spec{Type: pFlowTrigger, Kind: KindTrigger, CheckTrigger: trigger.CheckFlowTrigger},
+		&Spec{Type: pWebhook, Kind: KindTrigger, CheckTrigger: trigger.CheckWebhook})
 	specs = append(specs, &Spec{Type: pHTTPTrigger, Kind: KindTrigger, CheckTrigger: func(t *flow.Trigger) []*flow.Error {
 		_, errs := decodeHTTPTrigger(t)
 		return errs
