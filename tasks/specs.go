@@ -10,13 +10,11 @@ import (
 	"github.com/ospreyhq/osprey/trigger"
 )
 
-// checkSchedule validates a Schedule or ScheduleOnDates trigger: its own
-// properties, then its conditions (and scheduleConditions, Kestra's older
-// name for them) as Flow and Webhook triggers' are checked.
+// checkSchedule validates a Schedule or ScheduleOnDates trigger: no
+// unknown property, its conditions checked as Flow and Webhook triggers'
+// are, then the values the scheduler reads.
 func checkSchedule(t *flow.Trigger) []*flow.Error {
-	errs := schedule.Check(t)
-	errs = append(errs, trigger.CheckConditions("conditions", t.Props["conditions"])...)
-	return append(errs, trigger.CheckConditions("scheduleConditions", t.Props["scheduleConditions"])...)
+	return append(trigger.CheckScheduleProps(t), schedule.Check(t)...)
 }
 
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
@@ -89,11 +87,11 @@ func coreSpecs() []*Spec {
 		&Spec{Type: pWebhook, Kind: KindTrigger, CheckTrigger: trigger.CheckWebhook})
 	specs = append(specs, &Spec{Type: pHTTPTrigger, Kind: KindTrigger, CheckTrigger: func(t *flow.Trigger) []*flow.Error {
 		_, errs := decodeHTTPTrigger(t)
-		return errs
+		return append(errs, trigger.CheckConditions("conditions", t.Props["conditions"])...)
 	}})
 	specs = append(specs, &Spec{Type: pBlobTrigger, Kind: KindTrigger, CheckTrigger: func(t *flow.Trigger) []*flow.Error {
 		_, errs := decodeBlobTrigger(t)
-		return errs
+		return append(errs, trigger.CheckConditions("conditions", t.Props["conditions"])...)
 	}})
 	for _, n := range conditionNames {
 		specs = append(specs, &Spec{Type: "io.kestra.plugin.core.condition." + n, Kind: KindCondition})

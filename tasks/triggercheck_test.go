@@ -241,6 +241,31 @@ func TestTriggerPropertiesChecked(t *testing.T) {
     scheduleConditions:
       - type: io.kestra.core.models.conditions.types.DayWeekCondition
         dayOfWeek: MONDAY`},
+		{name: "schedule unknown property", triggers: `
+  - id: s
+    type: io.kestra.plugin.core.trigger.Schedule
+    cron: "0 * * * *"
+    timzone: Europe/Paris`, path: "triggers[0].timzone", line: 11, column: 5,
+			msg: `unknown property "timzone" for io.kestra.plugin.core.trigger.Schedule; did you mean "timezone"?`},
+		{name: "ScheduleOnDates takes no cron", triggers: `
+  - id: s
+    type: io.kestra.plugin.core.trigger.ScheduleOnDates
+    dates: ["2030-01-01T10:00:00Z"]
+    cron: "0 * * * *"`, path: "triggers[0].cron", line: 11, column: 5,
+			msg: `unknown property "cron" for io.kestra.plugin.core.trigger.ScheduleOnDates`},
+		{name: "trigger labels not supported yet", triggers: `
+  - id: ft
+    type: io.kestra.plugin.core.trigger.Flow
+    labels: {team: data}`, path: "triggers[0].labels", line: 10, column: 5,
+			msg: `property "labels" of io.kestra.plugin.core.trigger.Flow is not supported by Osprey yet`},
+		{name: "http trigger conditions checked", triggers: `
+  - id: h
+    type: io.kestra.plugin.core.http.Trigger
+    uri: http://localhost:1/
+    conditions:
+      - type: io.kestra.plugin.core.condition.Weekend
+        dat: "{{ trigger.date }}"`, path: "triggers[0].conditions[0].dat", line: 13, column: 9,
+			msg: `unknown property "dat" for condition Weekend; did you mean "date"?`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

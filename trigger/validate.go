@@ -21,6 +21,10 @@ import (
 // relative to the trigger ("conditions[1].in"), so the flow parser places
 // each error on the offending key's line and column.
 
+// commonNotYet are properties every Kestra trigger takes that Osprey does
+// not implement: refused with that reason rather than ignored.
+var commonNotYet = []string{"labels"}
+
 // commonProps are the properties every Kestra trigger takes besides id,
 // type, description and disabled (which the flow parser reads itself).
 var commonProps = []string{"conditions", "stopAfter", "workerGroup", "logLevel", "logToFile", "failOnTriggerError", "minLogLevel"}
@@ -100,7 +104,7 @@ var webhookProps = map[string]prop{
 
 // webhookNotYet are Webhook properties of newer Kestra releases Osprey does
 // not implement: refused with that reason rather than as unknown.
-var webhookNotYet = []string{"responseContentType", "responseCode", "fetchType", "when"}
+var webhookNotYet = append([]string{"responseContentType", "responseCode", "fetchType", "when"}, commonNotYet...)
 
 var flowTriggerProps = map[string]prop{
 	"inputs": {kind: kMap}, "states": states, "preconditions": {kind: kMap},
@@ -146,11 +150,38 @@ func CheckWebhook(t *flow.Trigger) []*flow.Error {
 // and its preconditions when its flow is saved.
 func CheckFlowTrigger(t *flow.Trigger) []*flow.Error {
 	c := &checker{}
-	c.props("", t.Type, t.Props, withCommon(flowTriggerProps), nil)
+	c.props("", t.Type, t.Props, withCommon(flowTriggerProps), commonNotYet)
 	c.conditions("conditions", t.Props["conditions"], false)
 	if pre, ok := ordered.AsMap(t.Props["preconditions"]); ok {
 		c.preconditions("preconditions", pre)
 	}
+	return c.errs
+}
+
+var (
+	scheduleProps = map[string]prop{
+		"cron": {kind: kAny}, "withSeconds": bool0, "timezone": str0, "inputs": {kind: kMap},
+		"lateMaximumDelay": {kind: kAny}, "recoverMissedSchedules": {kind: kAny},
+		"scheduleConditions": {kind: kAny}, "backfill": {kind: kMap},
+	}
+	scheduleOnDatesProps = map[string]prop{
+		"dates": {kind: kAny}, "timezone": str0, "inputs": {kind: kMap}, "recoverMissedSchedules": {kind: kAny},
+	}
+)
+
+// CheckScheduleProps refuses the properties a Schedule or ScheduleOnDates
+// trigger does not have and checks its conditions (and scheduleConditions,
+// Kestra's older name for them); package schedule checks the values of
+// the properties the scheduler reads (cron, timezone, dates, …).
+func CheckScheduleProps(t *flow.Trigger) []*flow.Error {
+	c := &checker{}
+	known := scheduleProps
+	if Kind(t.Type) == KindScheduleOnDates {
+		known = scheduleOnDatesProps
+	}
+	c.props("", t.Type, t.Props, withCommon(known), commonNotYet)
+	c.conditions("conditions", t.Props["conditions"], false)
+	c.conditions("scheduleConditions", t.Props["scheduleConditions"], false)
 	return c.errs
 }
 
