@@ -253,11 +253,29 @@ func TestTriggerPropertiesChecked(t *testing.T) {
     dates: ["2030-01-01T10:00:00Z"]
     cron: "0 * * * *"`, path: "triggers[0].cron", line: 11, column: 5,
 			msg: `unknown property "cron" for io.kestra.plugin.core.trigger.ScheduleOnDates`},
-		{name: "trigger labels not supported yet", triggers: `
+		{name: "trigger labels as a map and a list", triggers: `
   - id: ft
     type: io.kestra.plugin.core.trigger.Flow
-    labels: {team: data}`, path: "triggers[0].labels", line: 10, column: 5,
-			msg: `property "labels" of io.kestra.plugin.core.trigger.Flow is not supported by Osprey yet`},
+    labels: {team: data}
+  - id: w
+    type: io.kestra.plugin.core.trigger.Webhook
+    key: abc
+    labels:
+      - key: source
+        value: "{{ trigger.body.source }}"`},
+		{name: "trigger system label refused", triggers: `
+  - id: ft
+    type: io.kestra.plugin.core.trigger.Flow
+    labels:
+      - key: system.correlationId
+        value: x`, path: "triggers[0].labels[0]", line: 11, column: 9,
+			msg: `label "system.correlationId": system.* labels are set by Kestra and Osprey, not by a trigger`},
+		{name: "trigger label without value", triggers: `
+  - id: ft
+    type: io.kestra.plugin.core.trigger.Flow
+    labels:
+      - key: team`, path: "triggers[0].labels[0]", line: 11, column: 9,
+			msg: "a label needs value"},
 		{name: "http trigger conditions checked", triggers: `
   - id: h
     type: io.kestra.plugin.core.http.Trigger

@@ -235,7 +235,47 @@ func BuildWithInputs(ctx context.Context, r Renderer, build Builder, sealer Seal
 	if err := input.SealSecrets(&m, ex.Inputs, wrap); err != nil {
 		return nil, fmt.Errorf("trigger %s: %w", triggerID, err)
 	}
+	// Clipped: the builder may hand out the flow's own label slice.
+	ex.Labels = append(slices.Clip(ex.Labels), triggerLabels(ctx, r, f, triggerID, vars)...)
 	return ex, nil
+}
+
+// triggerLabels are the trigger's own labels, after the flow's, as Kestra
+// adds them to the executions a trigger creates: each value rendered with
+// vars (what the trigger was evaluated with: the source execution's for a
+// Flow trigger, the call's for a webhook, the tick's for a schedule), and a
+// label whose value does not render left out, the execution still started.
+func triggerLabels(ctx context.Context, r Renderer, f *flow.Flow, triggerID string, vars map[string]any) []flow.Label {
+	var raw any
+	for _, t := range f.Triggers {
+		if t.ID == triggerID {
+			raw = t.Props["labels"]
+		}
+	}
+	var out []flow.Label
+	add := func(k string, v any) {
+		s := fmt.Sprint(v)
+		if str, ok := v.(string); ok {
+			var err error
+			if s, err = r.Render(ctx, str, vars); err != nil {
+				return
+			}
+		}
+		out = append(out, flow.Label{Key: k, Value: s})
+	}
+	switch x := raw.(type) {
+	case *ordered.Map:
+		for k, v := range x.All() {
+			add(k, v)
+		}
+	case []any:
+		for _, item := range x {
+			if m, ok := ordered.AsMap(item); ok {
+				add(str(m["key"]), m["value"])
+			}
+		}
+	}
+	return out
 }
 
 // StopAfter disables the trigger that started ex when ex ended in one of

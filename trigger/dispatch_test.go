@@ -458,3 +458,54 @@ func TestFlowTriggerInputsHoldingSecretsAreSealed(t *testing.T) {
 		})
 	}
 }
+
+// TestTriggerLabels checks that a trigger's own labels follow the flow's on
+// the executions it creates, values rendered with the trigger variables,
+// as Kestra's LabelService.fromTrigger does (TriggerLabelsTest); a value
+// that does not render is left out.
+func TestTriggerLabels(t *testing.T) {
+	t.Parallel()
+	const labelled = `
+id: labelled
+namespace: io.kestra.tests.trigger
+labels:
+  team: data
+tasks:
+  - id: only-listener
+    type: io.kestra.plugin.core.debug.Return
+    format: x
+triggers:
+  - id: as-list
+    type: io.kestra.plugin.core.trigger.Flow
+    labels:
+      - key: from
+        value: "{{ flow.id }}"
+      - key: broken
+        value: "{{ nothing.here }}"
+    conditions:
+      - type: io.kestra.plugin.core.condition.ExecutionFlow
+        namespace: io.kestra.tests.trigger
+        flowId: trigger-flow
+  - id: as-map
+    type: io.kestra.plugin.core.trigger.Flow
+    labels:
+      source: "{{ flow.namespace }}"
+      fixed: 42
+    conditions:
+      - type: io.kestra.plugin.core.condition.ExecutionFlow
+        namespace: io.kestra.tests.trigger
+        flowId: trigger-flow
+`
+	st := openStore(t)
+	fs := parse(t, source, labelled)
+	d, _ := newDispatcher(t, st, fs, nil)
+	started, err := d.OnExecution(t.Context(), execution("io.kestra.tests.trigger", "trigger-flow", flow.StateSuccess))
+	require.NoError(t, err)
+	require.Len(t, started, 2)
+	byTrigger := map[string][]flow.Label{}
+	for _, ex := range executionsOf(t, st, "io.kestra.tests.trigger", "labelled") {
+		byTrigger[ex.Trigger.ID] = ex.Labels
+	}
+	require.Equal(t, []flow.Label{{Key: "team", Value: "data"}, {Key: "from", Value: "trigger-flow"}}, byTrigger["as-list"])
+	require.Equal(t, []flow.Label{{Key: "team", Value: "data"}, {Key: "source", Value: "io.kestra.tests.trigger"}, {Key: "fixed", Value: "42"}}, byTrigger["as-map"])
+}

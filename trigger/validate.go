@@ -21,10 +21,6 @@ import (
 // relative to the trigger ("conditions[1].in"), so the flow parser places
 // each error on the offending key's line and column.
 
-// commonNotYet are properties every Kestra trigger takes that Osprey does
-// not implement: refused with that reason rather than ignored.
-var commonNotYet = []string{"labels"}
-
 // commonProps are the properties every Kestra trigger takes besides id,
 // type, description and disabled (which the flow parser reads itself).
 var commonProps = []string{"conditions", "stopAfter", "workerGroup", "logLevel", "logToFile", "failOnTriggerError", "minLogLevel"}
@@ -37,15 +33,16 @@ const (
 	kString
 	kBool
 	kMap
-	kStates     // a list of execution states
-	kLabels     // a map, or a list of {key, value}
-	kDuration   // an ISO 8601 duration
-	kTime       // HH:mm[:ss], optionally with an offset
-	kDateTime   // an ISO 8601 date-time with an offset
-	kDay        // MONDAY … SUNDAY
-	kEnum       // one of prop.enum, case-insensitive
-	kConditions // a list of conditions
-	kCondMap    // a map of named conditions
+	kStates        // a list of execution states
+	kLabels        // a map, or a list of {key, value}
+	kTriggerLabels // kLabels without Kestra's system.* keys
+	kDuration      // an ISO 8601 duration
+	kTime          // HH:mm[:ss], optionally with an offset
+	kDateTime      // an ISO 8601 date-time with an offset
+	kDay           // MONDAY … SUNDAY
+	kEnum          // one of prop.enum, case-insensitive
+	kConditions    // a list of conditions
+	kCondMap       // a map of named conditions
 )
 
 type prop struct {
@@ -104,7 +101,7 @@ var webhookProps = map[string]prop{
 
 // webhookNotYet are Webhook properties of newer Kestra releases Osprey does
 // not implement: refused with that reason rather than as unknown.
-var webhookNotYet = append([]string{"responseContentType", "responseCode", "fetchType", "when"}, commonNotYet...)
+var webhookNotYet = []string{"responseContentType", "responseCode", "fetchType", "when"}
 
 var flowTriggerProps = map[string]prop{
 	"inputs": {kind: kMap}, "states": states, "preconditions": {kind: kMap},
@@ -150,7 +147,7 @@ func CheckWebhook(t *flow.Trigger) []*flow.Error {
 // and its preconditions when its flow is saved.
 func CheckFlowTrigger(t *flow.Trigger) []*flow.Error {
 	c := &checker{}
-	c.props("", t.Type, t.Props, withCommon(flowTriggerProps), commonNotYet)
+	c.props("", t.Type, t.Props, withCommon(flowTriggerProps), nil)
 	c.conditions("conditions", t.Props["conditions"], false)
 	if pre, ok := ordered.AsMap(t.Props["preconditions"]); ok {
 		c.preconditions("preconditions", pre)
@@ -179,7 +176,7 @@ func CheckScheduleProps(t *flow.Trigger) []*flow.Error {
 	if Kind(t.Type) == KindScheduleOnDates {
 		known = scheduleOnDatesProps
 	}
-	c.props("", t.Type, t.Props, withCommon(known), commonNotYet)
+	c.props("", t.Type, t.Props, withCommon(known), nil)
 	c.conditions("conditions", t.Props["conditions"], false)
 	c.conditions("scheduleConditions", t.Props["scheduleConditions"], false)
 	return c.errs
@@ -199,6 +196,7 @@ func withCommon(m map[string]prop) map[string]prop {
 		out[k] = prop{kind: kAny}
 	}
 	out["conditions"] = prop{kind: kAny} // checked by conditions
+	out["labels"] = prop{kind: kTriggerLabels}
 	for k, v := range m {
 		out[k] = v
 	}
@@ -270,6 +268,9 @@ func (c *checker) value(path, name string, v any, p prop) {
 		}
 	case kLabels:
 		c.labels(path, name, v)
+	case kTriggerLabels:
+		c.labels(path, name, v)
+		c.noSystemLabels(path, v)
 	case kStates:
 		list, ok := v.([]any)
 		at := func(i int) string { return joinIndex(path, i) }
@@ -356,6 +357,27 @@ func (c *checker) labels(path, name string, v any) {
 			continue
 		}
 		c.props(joinIndex(path, i), "a label", m, map[string]prop{"key": reqStr, "value": {kind: kAny, required: true}}, nil)
+	}
+}
+
+// noSystemLabels refuses system.* label keys: Kestra sets those itself.
+func (c *checker) noSystemLabels(path string, v any) {
+	bad := func(p, k string) {
+		if strings.HasPrefix(k, "system.") {
+			c.add(p, "label %q: system.* labels are set by Kestra and Osprey, not by a trigger", k)
+		}
+	}
+	if m, ok := v.(*ordered.Map); ok {
+		for k := range m.All() {
+			bad(joinKey(path, k), k)
+		}
+	}
+	if list, ok := v.([]any); ok {
+		for i, e := range list {
+			if m, ok := ordered.AsMap(e); ok {
+				bad(joinIndex(path, i), str(m["key"]))
+			}
+		}
 	}
 }
 

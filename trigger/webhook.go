@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/internal/ordered"
@@ -107,6 +108,8 @@ func (d *Dispatcher) Webhook(ctx context.Context, namespace, id, key string, req
 		}
 		built.Trigger = ex.Trigger
 		ex = built
+	} else {
+		ex.Labels = append(slices.Clip(ex.Labels), triggerLabels(ctx, d.Renderer, f, tr.ID, vars)...)
 	}
 	if err := d.Store.Executions().Create(ctx, ex); err != nil {
 		return nil, fmt.Errorf("create execution: %w", err)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/internal/ordered"
 	"github.com/ospreyhq/osprey/store"
 	"github.com/ospreyhq/osprey/trigger"
@@ -29,6 +30,8 @@ triggers:
   - id: guarded
     type: io.kestra.plugin.core.trigger.Webhook
     key: guarded-key
+    labels:
+      hello: "{{ trigger.body.hello }}"
     conditions:
       - type: io.kestra.plugin.core.condition.ExpressionCondition
         expression: "{{ trigger.body.hello == 'world' }}"
@@ -88,6 +91,7 @@ func TestWebhook(t *testing.T) {
 	ex, err = d.Webhook(ctx, "io.kestra.tests", "webhook", "guarded-key", trigger.Request{Body: []byte(`{"hello":"world"}`)})
 	require.NoError(t, err)
 	require.NotNil(t, ex)
+	require.Equal(t, flow.Label{Key: "hello", Value: "world"}, ex.Labels[len(ex.Labels)-1], "the trigger's labels follow the flow's, rendered with the call")
 
 	_, err = d.Webhook(ctx, "io.kestra.tests", "off", "k", trigger.Request{})
 	require.ErrorIs(t, err, trigger.ErrDisabled)
