@@ -19,8 +19,10 @@ type state struct {
 	eng    *Engine
 	scope  *Scope
 	frames []map[string]any
-	out    strings.Builder
+	out    *strings.Builder
+	tmpl   *template // the template rendered, for its macros and blocks
 	depth  int       // render() recursion depth
+	calls  int       // macro and block() call depth
 	steps  int       // loop iterations done, checked against a budget
 	start  time.Time // when the render began, for the time budget
 }
@@ -326,7 +328,11 @@ func (e *callExpr) eval(st *state) (any, error) {
 	}
 	f, ok := builtinFunctions[e.name]
 	if !ok {
-		return nil, newError(e.line, e.col, "function %q does not exist", e.name)
+		// As in Pebble, a function wins over a macro of the same name.
+		if m := st.tmpl.macro(e.name); m != nil {
+			return st.callMacro(e.pos, m, args)
+		}
+		return nil, newError(e.line, e.col, "function or macro %q does not exist", e.name)
 	}
 	v, err := f(st, args)
 	if err == nil {

@@ -266,7 +266,7 @@ func TestRenderErrors(t *testing.T) {
 		{"unknown root variable", "{{missingVar}}", `variable "missingVar" is not defined`, 1, 3, true},
 		{"unknown attribute", "x\n  {{ inputs.nope }}", `"inputs.nope" is not defined`, 2, 13, true},
 		{"attribute of null", "{{ inputs.nothing.x }}", `attribute "x" of null`, 1, 19, true},
-		{"unknown function", "{{ nope() }}", `function "nope" does not exist`, 1, 4, false},
+		{"unknown function", "{{ nope() }}", `function or macro "nope" does not exist`, 1, 4, false},
 		{"unknown filter", "{{ 1 | nope }}", `filter "nope" does not exist`, 1, 8, false},
 		{"bad arithmetic", "{{ 'a' * 2 }}", "invalid operands", 1, 8, false},
 		{"division by zero", "{{ 1 / 0 }}", "division by zero", 1, 6, false},
@@ -298,7 +298,7 @@ func TestValidate(t *testing.T) {
 	}{
 		{"unclosed print", "hello {{ name", `unclosed "{{"`, 1, 14},
 		{"unclosed if", "{% if true %}x", "expected {% endif %}", 1, 15},
-		{"unknown tag", "a\n{% macro x %}", `unknown tag "macro"`, 2, 4},
+		{"unknown tag", "a\n{% cache x %}", `unknown tag "cache"`, 2, 4},
 		{"bad bracket", "{{ a[1 }}", `unclosed "["`, 1, 8},
 		{"unclosed string", "{{ 'abc }}", "unclosed string", 1, 4},
 		{"stray endfor", "{% endfor %}", `unexpected tag "endfor"`, 1, 4},
