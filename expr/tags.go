@@ -39,7 +39,10 @@ func (st *state) capture(body []stmt) (string, error) {
 func (*macroStmt) exec(*state) error { return nil }
 
 func (s *blockStmt) exec(st *state) error {
-	b := st.tmpl.blocks[s.name]
+	b := st.tmpl.block(s.name)
+	if b == nil {
+		return newError(s.line, s.col, "block %q is not defined in this expression", s.name)
+	}
 	if err := st.enter(s.pos, "block "+s.name); err != nil {
 		return err
 	}
@@ -56,10 +59,7 @@ func (e *blockCallExpr) eval(st *state) (any, error) {
 	if !ok {
 		return nil, newError(e.line, e.col, "block() takes the block's name as a string, not %s", typeName(v))
 	}
-	var b *blockDef
-	if st.tmpl != nil {
-		b = st.tmpl.blocks[name]
-	}
+	b := st.tmpl.block(name)
 	if b == nil {
 		return nil, newError(e.line, e.col, "block %q is not defined in this expression", name)
 	}
@@ -139,4 +139,11 @@ func (t *template) macro(name string) *macroDef {
 		return nil
 	}
 	return t.macros[name]
+}
+
+func (t *template) block(name string) *blockDef {
+	if t == nil {
+		return nil
+	}
+	return t.blocks[name]
 }
