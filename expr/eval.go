@@ -23,8 +23,10 @@ type state struct {
 	tmpl   *template // the template rendered, for its macros and blocks
 	depth  int       // render() recursion depth
 	calls  int       // macro and block() call depth
-	steps  int       // loop iterations done, checked against a budget
-	start  time.Time // when the render began, for the time budget
+	// inMacro hides _context in a macro's body, as Pebble's local scope does.
+	inMacro bool
+	steps   int       // loop iterations done, checked against a budget
+	start   time.Time // when the render began, for the time budget
 }
 
 func (st *state) lookup(name string) (any, bool) {
@@ -39,6 +41,23 @@ func (st *state) lookup(name string) (any, bool) {
 		}
 	}
 	return nil, false
+}
+
+// context is the scope and the variables set so far, as one map: what
+// Pebble's _context holds and printContext() prints.
+func (st *state) context() map[string]any {
+	ctx := map[string]any{}
+	if st.scope != nil {
+		for k, v := range st.scope.Vars {
+			ctx[k] = v
+		}
+	}
+	for _, f := range st.frames {
+		for k, v := range f {
+			ctx[k] = v
+		}
+	}
+	return ctx
 }
 
 func (st *state) strict() bool { return st.scope == nil || st.scope.Strict }
@@ -184,6 +203,9 @@ func (e *literal) eval(*state) (any, error) { return e.v, nil }
 func (e *varExpr) eval(st *state) (any, error) {
 	if v, ok := st.lookup(e.name); ok {
 		return norm(v), nil
+	}
+	if e.name == "_context" && !st.inMacro {
+		return st.context(), nil
 	}
 	if !st.strict() {
 		return nil, nil

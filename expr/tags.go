@@ -109,7 +109,7 @@ func (st *state) callMacro(at pos, m *macroDef, args Args) (any, error) {
 	}
 	sub := &state{ctx: st.ctx, eng: st.eng, scope: &Scope{Funcs: funcs, Strict: st.strict()},
 		frames: []map[string]any{frame}, out: &strings.Builder{}, tmpl: st.tmpl,
-		depth: st.depth, steps: st.steps, calls: st.calls, start: st.start}
+		depth: st.depth, steps: st.steps, calls: st.calls, start: st.start, inMacro: true}
 	for i, p := range m.params {
 		frame[p] = nil
 		if d := m.defaults[i]; d != nil {

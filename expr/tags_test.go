@@ -72,6 +72,15 @@ func TestMacroScope(t *testing.T) {
 	got, err = e.Render(t.Context(), "{% macro m(f) %}{{ f.id }}{% endmacro %}{{ m(flow) }}", testScope())
 	require.NoError(t, err)
 	require.Equal(t, "hello", got, "what the macro needs is passed as an argument")
+	// Pebble's own test: _context passed as an argument carries the caller's variables.
+	got, err = e.Render(t.Context(), "{% set foo = 'bar' %}{{ test(_context) }}{% macro test(_context) %}{% set foo = 'foo' %}{{ _context.foo }}{{ foo }}{% endmacro %}", testScope())
+	require.NoError(t, err)
+	require.Equal(t, "barfoo", got)
+	got, err = e.Render(t.Context(), "{% macro m(c) %}{{ c.flow.id }}{% endmacro %}{% for i in [1] %}{{ m(_context) }}{{ _context.i }}{% endfor %}", testScope())
+	require.NoError(t, err)
+	require.Equal(t, "hello1", got)
+	_, err = e.Render(t.Context(), "{% macro m() %}{{ _context.flow.id }}{% endmacro %}{{ m() }}", testScope())
+	require.ErrorContains(t, err, `variable "_context" is not defined`, "a macro does not see _context unless it is passed")
 }
 
 func TestTagErrors(t *testing.T) {
