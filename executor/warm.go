@@ -23,7 +23,7 @@ type warm struct {
 type warmEntry struct {
 	ex   *flow.Execution
 	ver  int64
-	snap *snapshot // its task runs as stored, to find what a step changes
+	snap *snapshot     // its task runs as stored, to find what a step changes
 	cost time.Duration // how long the step that saved it took
 	// open counts its task runs not ended yet: results still to come.
 	open int
