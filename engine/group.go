@@ -119,7 +119,7 @@ func (s *Scope) retryPolicy(t *flow.Task, tr *flow.TaskRun) map[string]any {
 	if len(t.Retry) > 0 {
 		return t.Retry
 	}
-	for p := s.exec.TaskRunByID(tr.ParentTaskRunID); p != nil; p = s.exec.TaskRunByID(p.ParentTaskRunID) {
+	for p := s.byID[tr.ParentTaskRunID]; p != nil; p = s.byID[p.ParentTaskRunID] {
 		if pt := s.flow.FindTask(p.TaskID); pt != nil && len(pt.Retry) > 0 {
 			return pt.Retry
 		}

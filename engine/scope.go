@@ -20,7 +20,8 @@ type Scope struct {
 	now        time.Time
 	related    map[string]*flow.Execution
 	index      map[string]*flow.TaskRun
-	outs       map[string]any // the outputs map; nil: to build (outputs)
+	byID       map[string]*flow.TaskRun // the task runs by id
+	outs       map[string]any           // the outputs map; nil: to build (outputs)
 	fx         Effects
 	progressed bool
 }
@@ -126,9 +127,24 @@ func key(parentID, taskID, value string, iteration *int) string {
 }
 
 func (s *Scope) reindex() {
+	s.byID = make(map[string]*flow.TaskRun, len(s.exec.TaskRunList))
 	for _, tr := range s.exec.TaskRunList {
 		s.index[key(tr.ParentTaskRunID, tr.TaskID, tr.Value, tr.Iteration)] = tr
+		s.byID[tr.ID] = tr
 	}
+}
+
+// parents returns the ancestors of tr, nearest first, through the id
+// index: a wide execution's list is not scanned once per task run.
+func (s *Scope) parents(tr *flow.TaskRun) []*flow.TaskRun {
+	var out []*flow.TaskRun
+	for tr != nil && tr.ParentTaskRunID != "" {
+		tr = s.byID[tr.ParentTaskRunID]
+		if tr != nil {
+			out = append(out, tr)
+		}
+	}
+	return out
 }
 
 func (s *Scope) touch() {
@@ -162,6 +178,7 @@ func (s *Scope) Create(t *flow.Task, parent *flow.TaskRun, value string, iterati
 	}
 	s.exec.TaskRunList = append(s.exec.TaskRunList, tr)
 	s.index[key(pid, t.ID, value, iteration)] = tr
+	s.byID[tr.ID] = tr
 	s.touch()
 
 	if t.RunIf != "" {
@@ -255,7 +272,7 @@ func (s *Scope) allowed(t *flow.Task, st flow.State) flow.State {
 // applyResult records a worker's attempt and settles the task run, or
 // schedules a retry.
 func (s *Scope) applyResult(r Result) {
-	tr := s.exec.TaskRunByID(r.TaskRunID)
+	tr := s.byID[r.TaskRunID]
 	if tr == nil || tr.State.Current.IsTerminal() {
 		return // a late result for a killed or restarted run
 	}

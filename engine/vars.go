@@ -12,7 +12,7 @@ import (
 // taskrun, parent, parents, inputs, outputs, vars, labels, trigger, envs,
 // globals.
 func (s *Scope) Vars(tr *flow.TaskRun) map[string]any {
-	return vars(s.flow, s.exec, tr, s.engine.Globals, s.engine.Envs, s.outputs())
+	return vars(s.flow, s.exec, tr, s.engine.Globals, s.engine.Envs, s.outputs(), s.parents)
 }
 
 // outputs returns the execution-wide outputs map, built once and kept
@@ -23,7 +23,7 @@ func (s *Scope) Vars(tr *flow.TaskRun) map[string]any {
 // new one, leaving the maps already handed out as they were.
 func (s *Scope) outputs() map[string]any {
 	if s.outs == nil {
-		s.outs = Outputs(s.exec)
+		s.outs = outputs(s.exec, s.parents)
 	}
 	return s.outs
 }
@@ -34,10 +34,10 @@ func (s *Scope) outputsChanged() { s.outs = nil }
 
 // Vars builds the expression variables for tr in ex of f.
 func Vars(f *flow.Flow, ex *flow.Execution, tr *flow.TaskRun, globals, envs map[string]any) map[string]any {
-	return vars(f, ex, tr, globals, envs, Outputs(ex))
+	return vars(f, ex, tr, globals, envs, Outputs(ex), ex.Parents)
 }
 
-func vars(f *flow.Flow, ex *flow.Execution, tr *flow.TaskRun, globals, envs, outputs map[string]any) map[string]any {
+func vars(f *flow.Flow, ex *flow.Execution, tr *flow.TaskRun, globals, envs, outputs map[string]any, parentsOf func(*flow.TaskRun) []*flow.TaskRun) map[string]any {
 	v := map[string]any{
 		"flow": map[string]any{
 			"id":        f.ID,
@@ -90,7 +90,7 @@ func vars(f *flow.Flow, ex *flow.Execution, tr *flow.TaskRun, globals, envs, out
 		trv["iteration"] = *tr.Iteration
 	}
 	v["taskrun"] = trv
-	parents := ex.Parents(tr)
+	parents := parentsOf(tr)
 	if len(parents) > 0 {
 		list := make([]any, 0, len(parents))
 		for _, p := range parents {
@@ -109,13 +109,17 @@ func vars(f *flow.Flow, ex *flow.Execution, tr *flow.TaskRun, globals, envs, out
 // Outputs builds Kestra's execution-wide outputs map: task id → outputs,
 // nested by loop values for task runs inside loops.
 func Outputs(ex *flow.Execution) map[string]any {
+	return outputs(ex, ex.Parents)
+}
+
+func outputs(ex *flow.Execution, parentsOf func(*flow.TaskRun) []*flow.TaskRun) map[string]any {
 	out := map[string]any{}
 	for _, tr := range ex.TaskRunList {
 		if tr.Outputs == nil {
 			continue
 		}
 		var keys []string
-		parents := ex.Parents(tr)
+		parents := parentsOf(tr)
 		for i := len(parents) - 1; i >= 0; i-- {
 			if parents[i].Value != "" {
 				keys = append(keys, parents[i].Value)
@@ -150,13 +154,20 @@ func asMap(v any) map[string]any {
 	return map[string]any{}
 }
 
+// mergeMaps merges src into dst, which the outputs map owns, and returns
+// it. A map inside src is copied, never stored as is: a later merge into
+// it (two task runs of one task at the same place, or a loop value that
+// is also an output's key) would otherwise write into a task run's own
+// outputs, changing what it stores.
 func mergeMaps(dst, src map[string]any) map[string]any {
 	for k, v := range src {
 		if sm, ok := v.(map[string]any); ok {
 			if dm, ok := dst[k].(map[string]any); ok {
 				dst[k] = mergeMaps(dm, sm)
-				continue
+			} else {
+				dst[k] = mergeMaps(make(map[string]any, len(sm)), sm)
 			}
+			continue
 		}
 		dst[k] = v
 	}
