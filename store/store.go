@@ -165,7 +165,10 @@ type SaveParams struct {
 	Jobs          []Job
 	NewExecutions []*flow.Execution
 	AckResults    []string // job ids whose results were applied
-	CancelJobs    []string // job ids a worker must stop (kill)
+	// CancelJobs are the jobs of task runs the step ended (a kill, a
+	// timeout): the queued ones are removed, in bulk, the running ones
+	// flagged for their workers to stop.
+	CancelJobs []string
 	WakeAt        *time.Time
 	// Owner is the executor's claim owner; Save releases its claim.
 	Owner string

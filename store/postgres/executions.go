@@ -158,6 +158,7 @@ func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error)
 		b.Queue(x.s.sql("jobAck"), p.AckResults)
 	}
 	if len(p.CancelJobs) > 0 {
+		b.Queue(x.s.sql("jobCancelQueued"), p.CancelJobs)
 		b.Queue(x.s.sql("jobCancel"), p.CancelJobs)
 	}
 	if len(p.AckCommands) > 0 {

@@ -190,8 +190,14 @@ SELECT j.execution_id, pg_notify('osprey', 'executions')::text FROM j;
 -- name: jobAck
 DELETE FROM jobs WHERE id = ANY ($1) AND state = 'DONE';
 
+-- name: jobCancelQueued
+-- A kill removes the queued jobs of the task runs it ended in one
+-- statement; no worker needs to claim them.
+DELETE FROM jobs WHERE state = 'QUEUED' AND id = ANY ($1);
+
 -- name: jobCancel
-UPDATE jobs SET cancel = true WHERE id = ANY ($1) AND state <> 'DONE';
+-- The running ones are flagged: their workers' heartbeats stop them.
+UPDATE jobs SET cancel = true WHERE state = 'RUNNING' AND id = ANY ($1);
 
 -- name: jobRequeue
 -- A job whose lease ran out was lost with its worker: counted, so that

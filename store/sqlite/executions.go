@@ -283,11 +283,15 @@ func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error)
 			}
 		}
 		if len(p.CancelJobs) > 0 {
-			cancel := x.s.stmt(ctx, tx, "jobCancel")
-			for _, id := range p.CancelJobs {
-				if _, err := cancel.ExecContext(ctx, id); err != nil {
-					return fmt.Errorf("cancel job %s: %w", id, err)
-				}
+			ids, err := json.Marshal(p.CancelJobs)
+			if err != nil {
+				return fmt.Errorf("encode jobs to cancel: %w", err)
+			}
+			if _, err := x.s.stmt(ctx, tx, "jobCancelQueued").ExecContext(ctx, string(ids)); err != nil {
+				return fmt.Errorf("remove cancelled jobs: %w", err)
+			}
+			if _, err := x.s.stmt(ctx, tx, "jobCancel").ExecContext(ctx, string(ids)); err != nil {
+				return fmt.Errorf("cancel jobs: %w", err)
 			}
 		}
 		if len(p.AckCommands) > 0 {

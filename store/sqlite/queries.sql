@@ -175,8 +175,14 @@ RETURNING execution_id;
 -- name: jobAck
 DELETE FROM jobs WHERE id = ?1 AND state = 'DONE';
 
+-- name: jobCancelQueued
+-- A kill removes the queued jobs of the task runs it ended in one
+-- statement (?1, a JSON list of job ids); no worker needs to claim them.
+DELETE FROM jobs WHERE state = 'QUEUED' AND id IN (SELECT value FROM json_each(?1));
+
 -- name: jobCancel
-UPDATE jobs SET cancel = 1 WHERE id = ?1 AND state <> 'DONE';
+-- The running ones are flagged: their workers' heartbeats stop them.
+UPDATE jobs SET cancel = 1 WHERE state = 'RUNNING' AND id IN (SELECT value FROM json_each(?1));
 
 -- name: jobRequeue
 -- A job whose lease ran out was lost with its worker: counted, so that
