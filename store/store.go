@@ -169,7 +169,7 @@ type SaveParams struct {
 	// timeout): the queued ones are removed, in bulk, the running ones
 	// flagged for their workers to stop.
 	CancelJobs []string
-	WakeAt        *time.Time
+	WakeAt     *time.Time
 	// Owner is the executor's claim owner; Save releases its claim.
 	Owner string
 	// AckCommands are the ids of the commands the step applied (or
