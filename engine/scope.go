@@ -22,6 +22,7 @@ type Scope struct {
 	index      map[string]*flow.TaskRun
 	byID       map[string]*flow.TaskRun // the task runs by id
 	outs       map[string]any           // the outputs map; nil: to build (outputs)
+	shared     *shared                  // the variables every task run shares
 	fx         Effects
 	progressed bool
 }

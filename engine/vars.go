@@ -12,7 +12,7 @@ import (
 // taskrun, parent, parents, inputs, outputs, vars, labels, trigger, envs,
 // globals.
 func (s *Scope) Vars(tr *flow.TaskRun) map[string]any {
-	return vars(s.flow, s.exec, tr, s.engine.Globals, s.engine.Envs, s.outputs(), s.parents)
+	return vars(s.flow, s.exec, tr, s.sharedVars(), s.outputs(), s.parents)
 }
 
 // outputs returns the execution-wide outputs map, built once and kept
@@ -34,44 +34,96 @@ func (s *Scope) outputsChanged() { s.outs = nil }
 
 // Vars builds the expression variables for tr in ex of f.
 func Vars(f *flow.Flow, ex *flow.Execution, tr *flow.TaskRun, globals, envs map[string]any) map[string]any {
-	return vars(f, ex, tr, globals, envs, Outputs(ex), ex.Parents)
+	return vars(f, ex, tr, newShared(f, ex, globals, envs), Outputs(ex), ex.Parents)
 }
 
-func vars(f *flow.Flow, ex *flow.Execution, tr *flow.TaskRun, globals, envs, outputs map[string]any, parentsOf func(*flow.TaskRun) []*flow.TaskRun) map[string]any {
-	v := map[string]any{
-		"flow": map[string]any{
+// shared are the variables of an execution that are the same for every task
+// run: a step that dispatches thousands of task runs builds them once
+// (Scope.shared), and the maps are handed out to every task run's
+// variables. Nothing writes into them once built.
+type shared struct {
+	flow, execution, labels, envs, globals, vars, inputs, trigger map[string]any
+	// what they were built from, to know when to build them again
+	state  flow.State
+	nLabel int
+	label0 *flow.Label
+}
+
+func newShared(f *flow.Flow, ex *flow.Execution, globals, envs map[string]any) *shared {
+	sh := &shared{
+		flow: map[string]any{
 			"id":        f.ID,
 			"namespace": f.Namespace,
 			"revision":  f.Revision,
 			"tenantId":  f.TenantID,
 		},
-		"execution": map[string]any{
+		execution: map[string]any{
 			"id":         ex.ID,
 			"startDate":  fmtTime(ex.State.Histories),
 			"originalId": firstNonEmpty(ex.OriginalID, ex.ID),
 			"state":      string(ex.State.Current),
 		},
-		"outputs": outputs,
-		"labels":  labelMap(ex.Labels),
-		"envs":    orEmpty(envs),
-		"globals": orEmpty(globals),
+		labels:  labelMap(ex.Labels),
+		envs:    orEmpty(envs),
+		globals: orEmpty(globals),
+		vars:    f.Variables,
+		state:   ex.State.Current,
+		nLabel:  len(ex.Labels),
+	}
+	if len(ex.Labels) > 0 {
+		sh.label0 = &ex.Labels[0]
+	}
+	if sh.vars == nil {
+		sh.vars = map[string]any{}
 	}
 	if len(ex.Inputs) > 0 || len(f.Inputs) > 0 {
 		// A flow without inputs has no `inputs` variable in Kestra, so
 		// {{inputs.x}} there reports `inputs` as the unknown name
 		// (VariablesTest#invalidVars).
-		v["inputs"] = orEmpty(ex.Inputs)
-	}
-	if f.Variables != nil {
-		v["vars"] = f.Variables
-	} else {
-		v["vars"] = map[string]any{}
+		sh.inputs = orEmpty(ex.Inputs)
 	}
 	if ex.Trigger != nil {
-		v["trigger"] = orEmpty(ex.Trigger.Variables)
+		sh.trigger = orEmpty(ex.Trigger.Variables)
 	}
 	if ex.ScheduleDate != nil {
-		v["execution"].(map[string]any)["scheduleDate"] = FormatDate(*ex.ScheduleDate)
+		sh.execution["scheduleDate"] = FormatDate(*ex.ScheduleDate)
+	}
+	return sh
+}
+
+// current reports whether sh still describes ex: its state and labels are
+// what a step changes (inputs, trigger and dates never do).
+func (sh *shared) current(ex *flow.Execution) bool {
+	if sh == nil || sh.state != ex.State.Current || sh.nLabel != len(ex.Labels) {
+		return false
+	}
+	return len(ex.Labels) == 0 || sh.label0 == &ex.Labels[0]
+}
+
+// sharedVars returns the step's shared variables, built again when the
+// execution's state or labels changed.
+func (s *Scope) sharedVars() *shared {
+	if !s.shared.current(s.exec) {
+		s.shared = newShared(s.flow, s.exec, s.engine.Globals, s.engine.Envs)
+	}
+	return s.shared
+}
+
+func vars(f *flow.Flow, ex *flow.Execution, tr *flow.TaskRun, sh *shared, outputs map[string]any, parentsOf func(*flow.TaskRun) []*flow.TaskRun) map[string]any {
+	v := map[string]any{
+		"flow":      sh.flow,
+		"execution": sh.execution,
+		"outputs":   outputs,
+		"labels":    sh.labels,
+		"envs":      sh.envs,
+		"globals":   sh.globals,
+		"vars":      sh.vars,
+	}
+	if sh.inputs != nil {
+		v["inputs"] = sh.inputs
+	}
+	if sh.trigger != nil {
+		v["trigger"] = sh.trigger
 	}
 	if tr == nil {
 		return v

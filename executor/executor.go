@@ -609,12 +609,15 @@ func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, p
 	maskStep(p.mask, ex, delta.Changed, &fx)
 	p.snap.refresh(ex, positions)
 	jobs := make([]store.Job, 0, len(fx.Dispatch))
-	for _, d := range fx.Dispatch {
+	for i, d := range fx.Dispatch {
 		pl := engine.Payload{Namespace: ex.Namespace, FlowID: ex.FlowID, Revision: ex.FlowRevision, TaskID: d.Task.ID, TaskRun: d.TaskRun, Attempt: d.Attempt, Vars: d.Vars}
 		raw, err := marshal(pl)
 		if err != nil {
 			return fmt.Errorf("encode job for task %s: %w", d.Task.ID, err)
 		}
+		// encoded: a wide step need not hold every dispatch's variables
+		// and its payload at once
+		fx.Dispatch[i].Vars = nil
 		jobs = append(jobs, store.Job{ID: engine.JobID(d.TaskRun.ID, d.Attempt), ExecutionID: ex.ID, TaskRunID: d.TaskRun.ID, Attempt: d.Attempt, Payload: raw, State: store.JobQueued})
 	}
 	var cancel []string
