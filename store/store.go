@@ -105,6 +105,10 @@ type ExecutionStore interface {
 	Create(ctx context.Context, e *flow.Execution) error
 	// Get returns the execution and its version.
 	Get(ctx context.Context, id string) (*flow.Execution, int64, error)
+	// State returns the execution's current state alone, read from its
+	// indexed column: a waiter looks at it without reading every task run
+	// of a wide execution. ErrNotFound when there is no such execution.
+	State(ctx context.Context, id string) (flow.State, error)
 	// Save writes everything one executor step produced, in one transaction:
 	// the execution (ErrConflict, writing nothing, unless its stored version
 	// is p.Version; only the task runs p.Delta names when it is set),

@@ -129,6 +129,14 @@ func (x executions) Get(ctx context.Context, id string) (*flow.Execution, int64,
 	return e, version, nil
 }
 
+func (x executions) State(ctx context.Context, id string) (flow.State, error) {
+	var st string
+	if err := x.s.pool.QueryRow(ctx, x.s.sql("execState"), id).Scan(&st); err != nil {
+		return "", fmt.Errorf("get the state of execution %s: %w", id, translate(err))
+	}
+	return flow.State(st), nil
+}
+
 // errStale ends a Save transaction whose version check failed.
 var errStale = errors.New("stale version")
 

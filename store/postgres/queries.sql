@@ -49,6 +49,9 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, true);
 SELECT e.doc, e.version, coalesce((SELECT array_agg(t.doc ORDER BY t.pos) FROM task_runs AS t WHERE t.execution_id = e.id), '{}')
 FROM executions AS e WHERE e.id = $1;
 
+-- name: execState
+SELECT state FROM executions WHERE id = $1;
+
 -- name: execExists
 SELECT true FROM executions WHERE id = $1;
 

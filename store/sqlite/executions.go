@@ -225,6 +225,14 @@ func (x executions) Get(ctx context.Context, id string) (*flow.Execution, int64,
 	return e, version, nil
 }
 
+func (x executions) State(ctx context.Context, id string) (flow.State, error) {
+	var st string
+	if err := x.s.rq("execState").QueryRowContext(ctx, id).Scan(&st); err != nil {
+		return "", fmt.Errorf("get the state of execution %s: %w", id, translate(err))
+	}
+	return flow.State(st), nil
+}
+
 func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error) {
 	now := x.s.now()
 	e := p.Execution

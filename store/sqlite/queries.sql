@@ -44,6 +44,9 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, 1);
 -- name: execGet
 SELECT doc, version FROM executions WHERE id = ?1;
 
+-- name: execState
+SELECT state FROM executions WHERE id = ?1;
+
 -- name: execExists
 SELECT 1 FROM executions WHERE id = ?1;
 

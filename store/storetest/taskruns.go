@@ -17,6 +17,26 @@ var taskRunTests = []test{
 	{"DeltaAppendsAndRemoves", testTaskRunDeltaAppendRemove},
 	{"DeltaConflictLosesNothing", testTaskRunDeltaConflict},
 	{"FullSaveReplacesTaskRuns", testTaskRunFullSave},
+	{"StateAlone", testExecutionState},
+}
+
+// testExecutionState: the state alone follows every save.
+func testExecutionState(t *testing.T, s store.Store) {
+	ctx, xs, clock := t.Context(), s.Executions(), Clock(t)
+	require.NoError(t, xs.Create(ctx, wideExecution("s", 3, clock.Now())))
+	st, err := xs.State(ctx, "s")
+	require.NoError(t, err)
+	require.Equal(t, flow.StateRunning, st)
+	e, v, err := xs.Get(ctx, "s")
+	require.NoError(t, err)
+	e.State.Set(flow.StateSuccess, clock.Now())
+	_, err = xs.Save(ctx, store.SaveParams{Execution: e, Version: v, Delta: &store.TaskRunDelta{}})
+	require.NoError(t, err)
+	st, err = xs.State(ctx, "s")
+	require.NoError(t, err)
+	require.Equal(t, flow.StateSuccess, st)
+	_, err = xs.State(ctx, "missing")
+	require.ErrorIs(t, err, store.ErrNotFound)
 }
 
 // wideExecution returns a RUNNING execution with n RUNNING task runs
