@@ -131,7 +131,7 @@ func newConformanceSystem(ctx context.Context, env *conformance.Env) (conformanc
 		// Tasks run as a server's do: confined, with the corpus environment
 		// (no PATH: taskproc's system PATH).
 		worker.New(worker.Options{Store: a.store, Tasks: a.reg, Flows: a.flows, Renderers: a.renderer, Logger: log, Threads: 8, Poll: 20 * time.Millisecond, TmpDir: dir, Secrets: a.inputs, Storage: a.files,
-			Processes: taskRunner(cfg, e)}),
+			Processes: taskRunner(cfg, e), Commands: taskCommands{a.launcher}}),
 		executor.New(executor.Options{Store: a.store, Engine: a.engine, Flows: a.flows, Logger: log, Poll: 20 * time.Millisecond, OnChange: a.onExecutionChange}),
 		a.newScheduler(nil),
 	}

@@ -143,3 +143,18 @@ func inputBox(ctx context.Context, a *app) *seal.Box {
 	}
 	return box
 }
+
+// maskCache keeps what the worker's maskers learn of secrets (their forms,
+// a tenth of a second for a PEM key) as long as the secret manager keeps
+// the values themselves, and not at all when it keeps none.
+func maskCache(cfg *config.Config) *mask.Cache {
+	c := cfg.Secret.Cache
+	if !c.Enabled {
+		return nil
+	}
+	ttl := c.ExpireAfterWrite
+	if ttl <= 0 {
+		ttl = time.Minute // the secret manager's default
+	}
+	return mask.NewCache(c.MaximumSize, ttl)
+}

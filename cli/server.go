@@ -211,6 +211,8 @@ func runServer(ctx context.Context, env *Env, mode string, roles []string, fl se
 			Store: a.store, Tasks: a.reg, Flows: a.flows, Renderers: a.rendererFor(roleWorker), Logger: a.log,
 			Threads: threads, TmpDir: tmpDir(cfg), Secrets: a.inputs, Metrics: metrics, Storage: a.files, Identities: ids,
 			Processes: taskRunner(cfg, env), MaxLeaseExpiries: cfg.Osprey.MaxLeaseExpiries, Lease: cfg.Osprey.WorkerLease,
+			Masks:    maskCache(cfg),
+			Commands: taskCommands{a.launcher},
 		})
 		if err := start(w); err != nil {
 			return err

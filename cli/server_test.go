@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net"
@@ -9,33 +8,15 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/ospreyhq/osprey/config"
+	"github.com/ospreyhq/osprey/devkit/testkit"
 	"github.com/ospreyhq/osprey/server"
 )
-
-// lockedBuffer is a log sink the test reads while the server writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestPortZeroPicksAFreePort: --port 0 binds an ephemeral port, not the
 // default 8080, and the log says which.
@@ -46,7 +27,7 @@ func TestPortZeroPicksAFreePort(t *testing.T) {
 	mgmt := ln.Addr().(*net.TCPAddr).Port
 	require.NoError(t, ln.Close())
 
-	logs := &lockedBuffer{}
+	logs := &testkit.SyncBuffer{}
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan int, 1)
 	go func() {

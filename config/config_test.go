@@ -425,6 +425,7 @@ func TestDurations(t *testing.T) {
 	for in, want := range map[string]time.Duration{
 		"PT1M": time.Minute, "PT30S": 30 * time.Second, "PT0.5S": 500 * time.Millisecond, "P1DT2H": 26 * time.Hour,
 		"pt1h30m": 90 * time.Minute, "1m30s": 90 * time.Second, "250ms": 250 * time.Millisecond,
+		"+PT1M": time.Minute, // Java's Duration.parse takes a leading +, as flows do
 	} {
 		cfg, _ := load(t, config.Sources{Env: []string{"KESTRA_SECRET_CACHE_EXPIRE_AFTER_WRITE=" + in}})
 		require.Equal(t, want, cfg.Secret.Cache.ExpireAfterWrite, in)

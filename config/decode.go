@@ -153,7 +153,7 @@ func parseDuration(s string) (time.Duration, error) {
 	if s == "" {
 		return 0, errors.New("empty duration")
 	}
-	if u := strings.ToUpper(s); strings.HasPrefix(u, "P") || strings.HasPrefix(u, "-P") {
+	if u := strings.TrimLeft(strings.ToUpper(s), "+-"); strings.HasPrefix(u, "P") {
 		return isoduration.Parse(s)
 	}
 	return time.ParseDuration(s)

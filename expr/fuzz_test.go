@@ -60,3 +60,35 @@ func FuzzRender(f *testing.F) {
 		}
 	})
 }
+
+// FuzzJq runs a jq program on a JSON input through the jq filter, under
+// small budgets: whatever the program and the input, it returns a list
+// or an error, within the budget, and never panics.
+func FuzzJq(f *testing.F) {
+	for _, s := range [][2]string{
+		{".a", `{"a":1}`}, {".[] | select(.n > 1) | .s", `[{"n":1,"s":"x"},{"n":2,"s":"y"}]`},
+		{"[range(1e9)]", "0"}, {"def f: f; f", "null"}, {"path(..)", `{"a":[1,{"b":null}]}`},
+		{`.x |= tostring | to_entries`, `{"x":1.5e300}`}, {"halt_error", `"bye"`}, {"$__loc__", "1"},
+		{"limit(3; repeat(.))", "[]"}, {`@base64d | fromjson`, `"eyJhIjoxfQ=="`}, {"getpath([\"a\",0,\"b\"])", "{}"},
+		{`ltrimstr("x") | test("\\p{L}+"; "gx")`, `"xab"`}, {"tojson | .[2:1]", `[1,2,3]`}, {"splits(\"\")", `"abc"`},
+	} {
+		f.Add(s[0], s[1])
+	}
+	e := New(Options{MaxOutput: 1 << 16, MaxRange: 1000, MaxSteps: 10000, MaxDuration: 500 * time.Millisecond, MaxAlloc: 32 << 20, CacheSize: 16})
+	f.Fuzz(func(t *testing.T, program, input string) {
+		if len(program)+len(input) > maxFuzzInput {
+			t.Skip()
+		}
+		s := &Scope{Strict: true, Vars: map[string]any{"in": input, "p": program}}
+		start := time.Now()
+		v, err := e.RenderTyped(context.Background(), "{{ in | jq(p) }}", s)
+		if d := time.Since(start); d > 5*time.Second {
+			t.Fatalf("jq %q took %v", program, d)
+		}
+		if err == nil {
+			if _, ok := v.([]any); !ok && v != nil {
+				t.Fatalf("jq %q returned %T, not a list", program, v)
+			}
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // benchSecrets is what a busy task resolves: a few passwords, a JSON
@@ -49,5 +50,23 @@ func BenchmarkAdd(b *testing.B) {
 		var m Masker
 		benchSecrets(&m)
 		m.Mask("x")
+	}
+}
+
+// BenchmarkTaskRunLearns is what each task run pays to mask the secrets
+// above: a new Masker learns them and builds its matcher, alone or with
+// the worker's Cache (which learnt them on an earlier run).
+func BenchmarkTaskRunLearns(b *testing.B) {
+	for _, c := range []struct {
+		name  string
+		cache *Cache
+	}{{"no cache", nil}, {"cache", NewCache(256, time.Hour)}} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				m := Masker{Cache: c.cache}
+				benchSecrets(&m)
+				m.Mask("x")
+			}
+		})
 	}
 }

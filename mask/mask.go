@@ -11,6 +11,7 @@
 package mask
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -27,13 +28,19 @@ const Redacted = "******"
 // it is safe for concurrent use. Learning is cheap; the matcher is built
 // on the first Mask after a new secret.
 type Masker struct {
-	mu      sync.RWMutex
-	secrets map[string]struct{}
-	forms   []string // every form of every secret, as matched
-	bases   []string // whole-value forms, checked against decoded rows
-	seen    map[string]struct{}
-	m       *matcher
-	dirty   bool
+	// Cache, when set, gives the Masker what an earlier one learnt of the
+	// same secrets (set it before the first Add).
+	Cache *Cache
+
+	mu        sync.RWMutex
+	secrets   map[string]struct{}
+	forms     []string // every form of every secret, as matched
+	bases     []string // whole-value forms, checked against decoded rows
+	seen      map[string]struct{}
+	seenBases map[string]struct{}
+	digests   []byte // the SHA-256 of each secret, in the order learnt: the matcher's key in Cache
+	m         *matcher
+	dirty     bool
 }
 
 // Add teaches m a secret value: its parts and their forms.
@@ -49,22 +56,25 @@ func (m *Masker) Add(secret string) {
 	if m.secrets == nil {
 		m.secrets = map[string]struct{}{}
 		m.seen = map[string]struct{}{}
+		m.seenBases = map[string]struct{}{}
 	}
 	m.secrets[secret] = struct{}{}
-	for _, f := range Forms(secret) {
+	l := m.Cache.learn(secret)
+	for _, f := range l.forms {
 		k := strings.ToLower(f)
 		if _, ok := m.seen[k]; !ok {
 			m.seen[k] = struct{}{}
 			m.forms = append(m.forms, f)
 		}
 	}
-	for _, p := range Parts(secret) {
-		for _, f := range firstForms(p) {
-			if len(f) >= MinLen && !slices.Contains(m.bases, f) {
-				m.bases = append(m.bases, f)
-			}
+	for _, f := range l.bases {
+		if _, ok := m.seenBases[f]; !ok {
+			m.seenBases[f] = struct{}{}
+			m.bases = append(m.bases, f)
 		}
 	}
+	d := sha256.Sum256([]byte(secret))
+	m.digests = append(m.digests, d[:]...)
 	m.dirty = true
 }
 
@@ -83,7 +93,9 @@ func (m *Masker) matcher() *matcher {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.dirty {
-		m.m = newMatcher(m.forms, slices.Clone(m.bases))
+		m.m = m.Cache.matcher(sha256.Sum256(m.digests), func() *matcher {
+			return newMatcher(m.forms, slices.Clone(m.bases))
+		})
 		m.dirty = false
 	}
 	return m.m

@@ -253,6 +253,22 @@ type LogStore interface {
 	List(ctx context.Context, q LogQuery) ([]flow.LogEntry, error)
 	// DeleteByExecution removes an execution's logs.
 	DeleteByExecution(ctx context.Context, executionID string) error
+	// Purge removes the entries p selects, in one statement, and returns
+	// how many it removed (core.log.PurgeLogs, core.execution.PurgeExecutions).
+	Purge(ctx context.Context, p LogPurgeParams) (int, error)
+}
+
+// LogPurgeParams select the log entries LogStore.Purge removes; every field
+// set must match. Namespace matches itself and its children, unless FlowID
+// is set: then it names the flow's namespace exactly (Kestra's rule).
+// Levels are TRACE, DEBUG, INFO, WARN, ERROR (none: all). From and To bound
+// the entries' timestamps, both included.
+type LogPurgeParams struct {
+	ExecutionID string
+	Namespace   string
+	FlowID      string
+	Levels      []string
+	From, To    *time.Time
 }
 
 // LogQuery filters LogStore.List. MinLevel is TRACE, DEBUG, INFO, WARN or
@@ -450,6 +466,20 @@ type KVStore interface {
 	// Delete removes an entry; ErrNotFound when there is none (or it has
 	// expired).
 	Delete(ctx context.Context, namespace, key string) error
+	// Purge removes the entries p selects, expired ones included, in one
+	// transaction, and returns how many it removed (core.kv.PurgeKV).
+	Purge(ctx context.Context, p KVPurgeParams) (int, error)
+}
+
+// KVPurgeParams select the entries KVStore.Purge removes: those of
+// Namespace (and of its children with Children), only those expired at Now
+// with ExpiredOnly, and among them those Match accepts (nil: all).
+type KVPurgeParams struct {
+	Namespace   string
+	Children    bool
+	ExpiredOnly bool
+	Now         time.Time
+	Match       func(namespace, key string) bool
 }
 
 // FileRecord is one namespace file (Kestra's namespace files): a path

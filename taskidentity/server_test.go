@@ -1,7 +1,6 @@
 package taskidentity_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,6 +17,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ospreyhq/osprey/devkit/testkit"
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/mask"
 	"github.com/ospreyhq/osprey/taskidentity"
@@ -40,24 +40,6 @@ func (f *fakeCredential) GetToken(_ context.Context, o policy.TokenRequestOption
 	}
 	f.scopes = append(f.scopes, o.Scopes...)
 	return azcore.AccessToken{Token: "eyJ.worker-token-" + o.Scopes[0], ExpiresOn: f.exp}, nil
-}
-
-// syncBuffer collects the process log.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // run is one task run holding a grant: its masker, its log, its variables.
@@ -84,12 +66,12 @@ func (r *run) logged() string {
 type fixture struct {
 	srv  *taskidentity.Server
 	cred *fakeCredential
-	proc *syncBuffer
+	proc *testkit.SyncBuffer
 }
 
 func start(t *testing.T, pol taskidentity.Policy) *fixture {
 	t.Helper()
-	f := &fixture{cred: &fakeCredential{exp: time.Unix(1_900_000_000, 0)}, proc: &syncBuffer{}}
+	f := &fixture{cred: &fakeCredential{exp: time.Unix(1_900_000_000, 0)}, proc: &testkit.SyncBuffer{}}
 	f.srv = taskidentity.New(taskidentity.Options{
 		Policy: pol, Logger: slog.New(slog.NewJSONHandler(f.proc, nil)),
 		Credential: func() (taskidentity.Credential, error) { return f.cred, nil },

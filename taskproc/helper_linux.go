@@ -53,7 +53,7 @@ func helperMain(args []string) int {
 	// goroutine keeps its thread to the end, and starts the program from
 	// it.
 	runtime.LockOSThread()
-	if err := confine(cfg.Dir, cfg.Policy); err != nil {
+	if err := confine(cfg.Dir, cfg.Policy, cfg.Rules); err != nil {
 		fmt.Fprintf(os.Stderr, "osprey: confine the task process: %v\n", err)
 		return exitConfine
 	}

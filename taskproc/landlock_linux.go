@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -81,9 +82,10 @@ func handled(abi int) uint64 {
 
 // confine restricts the calling thread (and what it starts from now on)
 // to reading the system directories and p.Read (which holds the worker's
-// PATH directories) less p.Deny, and to reading and writing dir. Without Landlock it
-// does nothing: the worker warned at start-up.
-func confine(dir string, p Policy) error {
+// PATH directories) less p.Deny, and to reading and writing dir. rules are
+// p's read rules as the worker planned them (see newPlan); nil plans them
+// here. Without Landlock it does nothing: the worker warned at start-up.
+func confine(dir string, p Policy, rules []rule) error {
 	abi, err := ABI()
 	if abi < 1 || err != nil {
 		return nil
@@ -107,23 +109,24 @@ func confine(dir string, p Policy) error {
 	}
 	defer unix.Close(int(fd))
 
-	deny := resolveAll(append(slices.Clone(defaultDeny), p.Deny...))
 	add := func(path string, rights uint64) error {
 		return addRule(int(fd), path, rights&all)
 	}
-	// p.Read carries the worker's PATH directories (Policy.withPath): the
-	// task's own PATH grants nothing.
-	read := append(slices.Clone(systemRead), p.Read...)
-	for _, r := range read {
-		if !filepath.IsAbs(r) {
-			continue
-		}
-		if err := allowBeneath(add, r, readDir|readFile, deny); err != nil {
-			return err
-		}
+	if rules == nil {
+		rules = newPlan(p).rules
 	}
+	// /proc's entries are this process's to resolve: /proc/mounts and
+	// /proc/net lead to /proc/self, which the worker would resolve to its
+	// own process directory.
+	proc := &plan{deny: resolveAll(append(slices.Clone(defaultDeny), p.Deny...)), listed: map[string]time.Time{}}
 	for _, e := range procEntries() {
-		if err := allowBeneath(add, e, readDir|readFile, deny); err != nil {
+		proc.allowBeneath(e, readDir|readFile)
+	}
+	rules = append(slices.Clip(rules), proc.rules...)
+	for _, r := range rules {
+		// A path gone since the plan was made is skipped, as a missing
+		// one is when planning.
+		if err := add(r.Path, r.Rights); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err
 		}
 	}
@@ -142,6 +145,47 @@ func confine(dir string, p Policy) error {
 		return fmt.Errorf("enforce the Landlock ruleset: %w", errno)
 	}
 	return nil
+}
+
+// newPlan makes the read rules of p: the system directories and p.Read
+// (which holds the worker's PATH directories: the task's own PATH grants
+// nothing), less the denied paths; /proc's are the helper's (see confine). It
+// lists and stats hundreds of entries (/etc is granted entry by entry, to
+// leave /etc/shadow out), so a Runner makes it once and reuses it while
+// it holds (plan.current).
+func newPlan(p Policy) *plan {
+	pl := &plan{deny: resolveAll(append(slices.Clone(defaultDeny), p.Deny...)), listed: map[string]time.Time{}, made: time.Now()}
+	read := append(slices.Clone(systemRead), p.Read...)
+	for _, r := range read {
+		if filepath.IsAbs(r) {
+			pl.allowBeneath(r, readDir|readFile)
+		}
+	}
+	return pl
+}
+
+// racyWindow is how recent a listed directory's modification time may be
+// for a plan to trust it: the kernel stamps times from a coarse clock, so
+// an entry added within the same tick as the listing leaves the time as
+// it was. A directory changed that recently is listed again, as git does
+// with a racily clean index.
+const racyWindow = 2 * time.Second
+
+// current reports whether pl still is what newPlan(p) would make: the
+// denied paths resolve as they did, and no directory listed to leave a
+// denied entry out has changed (an entry added to /etc, a denied file
+// created since).
+func (pl *plan) current(p Policy) bool {
+	if !slices.Equal(pl.deny, resolveAll(append(slices.Clone(defaultDeny), p.Deny...))) {
+		return false
+	}
+	for dir, mod := range pl.listed {
+		fi, err := os.Stat(dir)
+		if err != nil || !fi.ModTime().Equal(mod) || !mod.Before(pl.made.Add(-racyWindow)) {
+			return false
+		}
+	}
+	return true
 }
 
 // procEntries are the entries of /proc a task may read: the system-wide
@@ -170,39 +214,37 @@ func procEntries() []string {
 // allowBeneath grants rights on path, or, when a denied path lies beneath
 // it, lists path and grants each entry but the denied ones (Landlock has
 // only grants, no exceptions). A missing path is skipped.
-func allowBeneath(add func(string, uint64) error, path string, rights uint64, deny []string) error {
+func (pl *plan) allowBeneath(path string, rights uint64) {
 	real, err := filepath.EvalSymlinks(path)
 	if err != nil {
-		return nil // missing, or unreadable to the worker anyway
+		return // missing, or unreadable to the worker anyway
 	}
 	inside := false
-	for _, d := range deny {
+	for _, d := range pl.deny {
 		if within(real, d) {
-			return nil // denied itself, or beneath a denied directory
+			return // denied itself, or beneath a denied directory
 		}
 		inside = inside || within(d, real)
 	}
 	if !inside {
-		if err := add(real, rights); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return err
-		}
-		return nil
+		pl.rules = append(pl.rules, rule{Path: real, Rights: rights})
+		return
 	}
 	// Listing the directory shows the denied entry's name, not its
 	// content.
-	if err := add(real, readDir); err != nil {
-		return err
+	pl.rules = append(pl.rules, rule{Path: real, Rights: readDir})
+	fi, err := os.Stat(real)
+	if err != nil {
+		return
 	}
+	pl.listed[real] = fi.ModTime()
 	entries, err := os.ReadDir(real)
 	if err != nil {
-		return nil
+		return
 	}
 	for _, e := range entries {
-		if err := allowBeneath(add, filepath.Join(real, e.Name()), rights, deny); err != nil {
-			return err
-		}
+		pl.allowBeneath(filepath.Join(real, e.Name()), rights)
 	}
-	return nil
 }
 
 // addRule grants rights beneath path (a file gets the file rights only).

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -46,12 +47,35 @@ func (p Policy) absolute() Policy {
 }
 
 // Runner starts task processes under a Policy. Its zero value confines
-// to the system directories and the task's working directory.
+// to the system directories and the task's working directory. It is safe
+// for concurrent use; a worker keeps one, so the read rules its Policy
+// makes are worked out once, not for every task process.
 type Runner struct {
 	Policy Policy
 	// Environ is the worker's environment the allow-list is taken from;
 	// os.Environ() when nil.
 	Environ []string
+
+	mu      sync.Mutex
+	plan    *plan // the read rules of planned, while they hold
+	planned Policy
+}
+
+// rule grants Rights beneath Path (Landlock's access bits).
+type rule struct {
+	Path   string `json:"p"`
+	Rights uint64 `json:"r"`
+}
+
+// plan is the read rules a Policy makes, and what they were made from.
+type plan struct {
+	rules []rule
+	// deny is the denied paths, resolved as they were when planned.
+	deny []string
+	// listed is every directory listed to grant its entries but a denied
+	// one, with its modification time then.
+	listed map[string]time.Time
+	made   time.Time
 }
 
 // Spec is one task process.

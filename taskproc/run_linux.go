@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"syscall"
 )
 
@@ -20,6 +21,25 @@ const HelperArg = "__task-exec"
 type helperConfig struct {
 	Dir    string `json:"dir"`
 	Policy Policy `json:"policy"`
+	// Rules are Policy's read rules as the worker planned them; without
+	// them the helper plans them itself.
+	Rules []rule `json:"rules,omitempty"`
+}
+
+// maxHelperConfig bounds the helper's configuration argument below the
+// kernel's limit on one argument (MAX_ARG_STRLEN, 128 KiB): a plan too
+// large to pass is left for the helper to make.
+const maxHelperConfig = 100 << 10
+
+// rules returns the read rules of policy, planned once and reused while
+// they hold.
+func (r *Runner) rules(policy Policy) []rule {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.plan == nil || !slices.Equal(r.planned.Read, policy.Read) || !slices.Equal(r.planned.Deny, policy.Deny) || !r.plan.current(policy) {
+		r.plan, r.planned = newPlan(policy), policy
+	}
+	return r.plan.rules
 }
 
 // command is the helper re-exec: /proc/self/exe works even when the
@@ -29,7 +49,10 @@ func (r *Runner) command(ctx context.Context, s Spec, env []string, policy Polic
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := json.Marshal(helperConfig{Dir: s.Dir, Policy: policy})
+	cfg, err := json.Marshal(helperConfig{Dir: s.Dir, Policy: policy, Rules: r.rules(policy)})
+	if err == nil && len(cfg) > maxHelperConfig {
+		cfg, err = json.Marshal(helperConfig{Dir: s.Dir, Policy: policy})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("encode task policy: %w", err)
 	}

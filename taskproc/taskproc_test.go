@@ -330,3 +330,26 @@ func BenchmarkRun(b *testing.B) {
 		}
 	}
 }
+
+// TestReusedRunnerDeniesLaterFiles: a worker's Runner plans its rules
+// once; a denied file created after the first task ran, beneath a readable
+// directory, stays unreadable to the next, and a file added there later
+// is readable.
+func TestReusedRunnerDeniesLaterFiles(t *testing.T) {
+	needLandlock(t)
+	t.Parallel()
+	base := t.TempDir()
+	key := filepath.Join(base, "data", "secrets.key")
+	r := &taskproc.Runner{Policy: taskproc.Policy{Read: []string{base}, Deny: []string{filepath.Dir(key)}}}
+	out, err := run(t, r, t.TempDir(), "ls "+base)
+	require.NoError(t, err, out)
+	require.NoError(t, os.MkdirAll(filepath.Dir(key), 0o700))
+	require.NoError(t, os.WriteFile(key, []byte("server-only key"), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(base, "tool.txt"), []byte("shared tool"), 0o600))
+	out, err = run(t, r, t.TempDir(), "cat "+key)
+	require.Error(t, err, "the task read the key: %s", out)
+	require.NotContains(t, out, "server-only")
+	out, err = run(t, r, t.TempDir(), "cat "+filepath.Join(base, "tool.txt"))
+	require.NoError(t, err, out)
+	require.Equal(t, "shared tool", out)
+}

@@ -2,6 +2,10 @@ package tasks
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/url"
@@ -32,14 +36,92 @@ import (
 type AzureHost struct {
 	Environ   map[string]string
 	Transport policy.Transporter
-	// clients keeps one client per endpoint for flows that name no
-	// credential, so its token is exchanged once, not once per task.
+	// clients keeps the Blob clients the tasks built, so a token is
+	// exchanged once, not once per task run.
 	clients *clientCache
 }
 
+// clientCache keeps a worker's Blob clients: one per endpoint for flows
+// that name no credential (the pod's identity), and one per set of
+// explicit credentials (a client secret's token is then exchanged once
+// per worker, not once per task run). A client holds its credentials, so
+// one unused for clientIdle is dropped, and clients are found by an HMAC
+// of their connection under a key of this process, never by the
+// credentials themselves.
 type clientCache struct {
+	seal []byte
+	now  func() time.Time
+
 	mu sync.Mutex
-	m  map[string]*azureblob.Client
+	m  map[string]*cachedClient
+}
+
+type cachedClient struct {
+	c    *azureblob.Client
+	used time.Time
+}
+
+const (
+	// clientIdle is how long an unused client is kept.
+	clientIdle = 10 * time.Minute
+	// maxClients bounds the clients kept; the least recently used goes.
+	maxClients = 64
+)
+
+func newClientCache() *clientCache {
+	seal := make([]byte, 32)
+	_, _ = rand.Read(seal) // crypto/rand.Read never fails
+	return &clientCache{seal: seal, now: time.Now, m: map[string]*cachedClient{}}
+}
+
+// key names o's connection: its endpoint and credentials, through an HMAC.
+func (c *clientCache) key(o azureblob.Options) string {
+	mac := hmac.New(sha256.New, c.seal)
+	parts := []string{o.Config.Endpoint, o.Config.ConnectionString.Reveal(), o.Config.SharedKeyAccountName,
+		o.Config.SharedKeyAccountAccessKey.Reveal(), o.Config.SasToken.Reveal()}
+	if cs := o.ClientSecret; cs != nil {
+		parts = append(parts, "client secret", cs.TenantID, cs.ClientID, cs.Secret)
+	}
+	for _, p := range parts {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(p)))
+		mac.Write(n[:])
+		mac.Write([]byte(p))
+	}
+	return string(mac.Sum(nil))
+}
+
+// client returns the kept client of o's connection, or builds and keeps
+// one.
+func (c *clientCache) client(o azureblob.Options) (*azureblob.Client, error) {
+	k := c.key(o)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now()
+	var lru string
+	var lruAt time.Time
+	for key, e := range c.m {
+		if now.Sub(e.used) >= clientIdle {
+			delete(c.m, key)
+			continue
+		}
+		if lruAt.IsZero() || e.used.Before(lruAt) {
+			lru, lruAt = key, e.used
+		}
+	}
+	if e := c.m[k]; e != nil {
+		e.used = now
+		return e.c, nil
+	}
+	cl, err := azureblob.NewClient(o)
+	if err != nil {
+		return nil, err
+	}
+	if len(c.m) >= maxClients {
+		delete(c.m, lru)
+	}
+	c.m[k] = &cachedClient{c: cl, used: now}
+	return cl, nil
 }
 
 // Kestra's io.kestra.plugin.azure.storage.blob tasks.
@@ -140,24 +222,18 @@ func (c *azureConn) client(ctx context.Context, rc runEnv) (*azureblob.Client, e
 	if *vals["clientSecret"] != "" || *vals["clientId"] != "" {
 		o.ClientSecret = &azureblob.ClientSecret{TenantID: *vals["tenantId"], ClientID: *vals["clientId"], Secret: *vals["clientSecret"]}
 	}
-	podIdentity := o.Config.ConnectionString.IsZero() && o.Config.SharedKeyAccountName == "" && o.Config.SasToken.IsZero() && o.ClientSecret == nil
-	var cache *clientCache
+	var cl *azureblob.Client
+	var err error
 	if c.host != nil {
-		o.Environ, o.Transport, cache = c.host.Environ, c.host.Transport, c.host.clients
+		o.Environ, o.Transport = c.host.Environ, c.host.Transport
 	}
-	if podIdentity && cache != nil {
-		cache.mu.Lock()
-		defer cache.mu.Unlock()
-		if cl := cache.m[o.Config.Endpoint]; cl != nil {
-			return cl, nil
-		}
+	if c.host != nil && c.host.clients != nil {
+		cl, err = c.host.clients.client(o)
+	} else {
+		cl, err = azureblob.NewClient(o)
 	}
-	cl, err := azureblob.NewClient(o)
 	if err != nil {
 		return nil, err
-	}
-	if podIdentity && cache != nil {
-		cache.m[o.Config.Endpoint] = cl
 	}
 	rc.Log("DEBUG", "Azure Blob credential: "+credentialName(cl))
 	return cl, nil

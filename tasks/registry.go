@@ -7,7 +7,6 @@ import (
 
 	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/flow"
-	"github.com/ospreyhq/osprey/storage/azureblob"
 	"github.com/ospreyhq/osprey/worker"
 )
 
@@ -73,7 +72,7 @@ func (r *Registry) Azure() *AzureHost { return &r.azure }
 // for flows that name no credential (the pod's workload identity). Call it
 // before the registry is shared.
 func (r *Registry) SetAzure(h AzureHost) {
-	h.clients = &clientCache{m: map[string]*azureblob.Client{}}
+	h.clients = newClientCache()
 	r.azure = h
 }
 
@@ -200,6 +199,7 @@ var legacyAliases = func() map[string]string {
 	}
 	pairs["io.kestra.plugin.fs.http.Download"] = "io.kestra.plugin.core.http.Download"
 	pairs["io.kestra.core.tasks.log.Fetch"] = "io.kestra.plugin.core.log.Fetch"
+	pairs["io.kestra.core.tasks.storages.Purge"], pairs["io.kestra.plugin.core.storage.Purge"] = pPurgeExecutions, pPurgeExecutions
 	for _, n := range []string{"Concat", "Split", "Size", "Delete", "PurgeCurrentExecutionFiles", "LocalFiles"} {
 		pairs["io.kestra.core.tasks.storages."+n] = "io.kestra.plugin.core.storage." + n
 	}

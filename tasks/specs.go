@@ -92,5 +92,7 @@ func coreSpecs() []*Spec {
 	specs = append(specs, runnable[Toggle](pToggle, toggleProps, checkToggle))
 	specs = append(specs, kvSpecs()...)
 	specs = append(specs, storageSpecs()...)
+	specs = append(specs, append(purgeSpecs(), resumeSpec())...)
+	specs = append(specs, namespaceFileSpecs()...)
 	return specs
 }

@@ -50,6 +50,13 @@ type RunContext struct {
 	// core.trigger.Toggle.
 	Flows    store.FlowStore
 	Triggers store.TriggerStore
+	// Executions is the store's executions, read and deleted (never
+	// written: only the executor writes an execution) by the purge and
+	// resume tasks.
+	Executions store.ExecutionStore
+	// Commands sends commands to other executions, for
+	// core.execution.Resume; nil where the worker was given none.
+	Commands Commands
 
 	renderer  Renderer
 	processes *taskproc.Runner

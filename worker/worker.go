@@ -80,6 +80,25 @@ type Options struct {
 	// Identities gives each task run the variables of its Azure identity
 	// endpoint (package taskidentity); nil gives none.
 	Identities Identities
+	// Masks keeps what the jobs' maskers learn of the secrets they
+	// resolve, for the next jobs that resolve them; nil learns them anew
+	// in every job.
+	Masks *mask.Cache
+	// Commands sends commands to existing executions for the tasks that
+	// steer them (core.execution.Resume); nil leaves those tasks failing
+	// with a message.
+	Commands Commands
+}
+
+// Commands sends a command to an existing execution through the store
+// (store.ExecutionStore.Send), checked first against the execution as it
+// is stored; the executor applies it in its next step. A task never
+// changes another execution itself: only the executor writes executions.
+type Commands interface {
+	// Resume asks the executor to resume a PAUSED execution; inputs are the
+	// paused tasks' onResume values. It fails at once when the execution
+	// is not paused or the inputs do not fit.
+	Resume(ctx context.Context, executionID string, inputs map[string]any) error
 }
 
 // Identities grants a task run variables for its processes (the Azure
@@ -480,7 +499,7 @@ func (w *Worker) run(ctx context.Context, j store.Job) {
 // execute runs one job and returns its result and log lines, masked.
 func (w *Worker) execute(ctx context.Context, j store.Job) (res engine.Result, logs []flow.LogEntry) {
 	res = engine.Result{TaskRunID: j.TaskRunID, Attempt: j.Attempt, Started: time.Now().UTC(), WorkerID: w.opts.ID, Lost: j.Lost}
-	var m mask.Masker
+	m := mask.Masker{Cache: w.opts.Masks}
 	buf := &logBuffer{}
 	// Lines are stored as they come, so a follower sees a long task live.
 	stopFlush := w.flushLogs(ctx, j, buf)
@@ -523,6 +542,7 @@ func (w *Worker) execute(ctx context.Context, j store.Job) (res engine.Result, l
 		// Lost runs come first in the task run's attempts.
 		Task: t, TaskRun: p.TaskRun, Attempt: p.Attempt + j.Lost, Vars: p.Vars, TmpDir: tmp, WorkerID: w.opts.ID, KV: w.opts.Store.KV(), Files: w.opts.Store.Files(), Storage: w.opts.Storage, Logs: w.opts.Store.Logs(),
 		Flows: w.opts.Store.Flows(), Triggers: w.opts.Store.Triggers(),
+		Executions: w.opts.Store.Executions(), Commands: w.opts.Commands,
 		renderer: w.opts.Renderers.ForJob(m.Add), logs: buf, mask: m.Mask, processes: w.opts.Processes,
 	}
 	defer os.RemoveAll(tmp)

@@ -60,8 +60,10 @@ func (f fakeTask) Run(ctx context.Context, rc *worker.RunContext) (map[string]an
 	return map[string]any{"ok": true}, nil
 }
 
-// release lets the "streams" task finish.
-var release = make(chan struct{})
+// release lets the "streams" task finish; the test that runs it makes a
+// new one each time (a closed one would let the next run's task end at
+// once, under -count).
+var release chan struct{}
 
 // napping tells that a "naps" task started.
 var napping = make(chan struct{}, 1)
@@ -238,6 +240,7 @@ func TestWorkerOutcomes(t *testing.T) {
 // task's lines before it ends.
 func TestLogsAreStoredWhileTheTaskRuns(t *testing.T) {
 	t.Parallel()
+	release = make(chan struct{})
 	_, logs := runJobWatching(t, "streams", "", func(st store.Store, _ *worker.Worker) {
 		require.Eventually(t, func() bool {
 			logs, err := st.Logs().List(t.Context(), store.LogQuery{ExecutionID: "ex1"})

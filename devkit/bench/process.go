@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,6 +15,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/ospreyhq/osprey/devkit/testkit"
 )
 
 // server is one `osprey server` process under test.
@@ -44,11 +45,11 @@ type serverConfig struct {
 // `server standalone` (PostgreSQL), with pprof on its management port,
 // and waits until it answers ready.
 func startServer(ctx context.Context, binary string, cfg serverConfig) (*server, error) {
-	port, err := freePort()
+	port, err := testkit.FreePort()
 	if err != nil {
 		return nil, err
 	}
-	mport, err := freePort()
+	mport, err := testkit.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -233,15 +234,6 @@ func (s *server) profile(ctx context.Context, d time.Duration, path string) erro
 		return fmt.Errorf("write CPU profile: %w", err)
 	}
 	return f.Close()
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // tailBuffer keeps the last max bytes written, for error messages.

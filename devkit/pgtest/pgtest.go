@@ -27,7 +27,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -42,6 +41,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/ospreyhq/osprey/devkit/testkit"
 )
 
 // errNoBinaries means PostgreSQL is not installed here.
@@ -187,7 +188,7 @@ func startServer(durable bool) (*server, error) {
 
 	var lastErr error
 	for range 3 { // a free port can be taken between probe and bind
-		port, err := freePort()
+		port, err := testkit.FreePort()
 		if err != nil {
 			return nil, err
 		}
@@ -221,7 +222,7 @@ var errNotReady = errors.New("postgres did not become ready")
 // startProcess starts postgres on the server's data directory and port and
 // waits until it accepts connections.
 func (s *server) startProcess(timeout time.Duration) error {
-	var logBuf syncBuffer
+	var logBuf testkit.SyncBuffer
 	s.cmd = s.command()
 	s.cmd.Stdout, s.cmd.Stderr = &logBuf, &logBuf
 	s.done = make(chan struct{})
@@ -313,31 +314,4 @@ func sweepStale() {
 			os.RemoveAll(d)
 		}
 	}
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// syncBuffer collects the server's output for error messages.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -78,4 +79,47 @@ func (x kv) Delete(ctx context.Context, namespace, key string) error {
 		return fmt.Errorf("delete kv %s/%s: %w", namespace, key, err)
 	}
 	return nil
+}
+
+// Purge locks the candidate rows, then deletes the chosen ones, in one
+// transaction, so an entry written meanwhile is either purged or kept whole.
+func (x kv) Purge(ctx context.Context, p store.KVPurgeParams) (int, error) {
+	n := 0
+	err := x.s.tx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, x.s.sql("kvPurgeScan"), p.Namespace, p.Children)
+		if err != nil {
+			return err
+		}
+		type ref struct{ ns, key string }
+		var chosen []ref
+		for rows.Next() {
+			var r ref
+			var expires *time.Time
+			if err := rows.Scan(&r.ns, &r.key, &expires); err != nil {
+				rows.Close()
+				return err
+			}
+			if p.ExpiredOnly && (expires == nil || expires.After(p.Now)) {
+				continue
+			}
+			if p.Match == nil || p.Match(r.ns, r.key) {
+				chosen = append(chosen, r)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, r := range chosen {
+			if _, err := tx.Exec(ctx, x.s.sql("kvDelete"), r.ns, r.key, utc(x.s.now())); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("purge kv of %s: %w", p.Namespace, err)
+	}
+	return n, nil
 }

@@ -125,3 +125,21 @@ func (l logs) DeleteByExecution(ctx context.Context, executionID string) error {
 	}
 	return nil
 }
+
+// levelMask is the bit set of the level_num values of levels (0: all).
+func levelMask(levels []string) int32 {
+	var m int32
+	for _, l := range levels {
+		m |= 1 << levelNum(l)
+	}
+	return m
+}
+
+func (l logs) Purge(ctx context.Context, p store.LogPurgeParams) (int, error) {
+	tag, err := l.s.pool.Exec(ctx, l.s.sql("logPurge"), p.ExecutionID, p.Namespace, p.FlowID,
+		levelMask(p.Levels), utcPtr(p.From), utcPtr(p.To))
+	if err != nil {
+		return 0, fmt.Errorf("purge logs: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
+}

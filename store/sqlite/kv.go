@@ -89,3 +89,48 @@ func (x kv) Delete(ctx context.Context, namespace, key string) error {
 	}
 	return nil
 }
+
+// Purge reads the candidate keys and deletes the chosen ones in one write
+// transaction, so an entry written meanwhile is either purged or kept whole.
+func (x kv) Purge(ctx context.Context, p store.KVPurgeParams) (int, error) {
+	n := 0
+	err := x.s.tx(ctx, func(tx *sql.Tx) error {
+		type ref struct{ ns, key string }
+		var chosen []ref
+		rows, err := x.s.stmt(ctx, tx, "kvPurgeScan").QueryContext(ctx, p.Namespace, p.Children)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var r ref
+			var expires sql.NullInt64
+			if err := rows.Scan(&r.ns, &r.key, &expires); err != nil {
+				rows.Close()
+				return err
+			}
+			if p.ExpiredOnly && (!expires.Valid || expires.Int64 > micros(p.Now)) {
+				continue
+			}
+			if p.Match == nil || p.Match(r.ns, r.key) {
+				chosen = append(chosen, r)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		del := x.s.stmt(ctx, tx, "kvDelete")
+		for _, r := range chosen {
+			var live bool
+			if err := del.QueryRowContext(ctx, r.ns, r.key, micros(x.s.now())).Scan(&live); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("purge kv of %s: %w", p.Namespace, err)
+	}
+	return n, nil
+}

@@ -103,3 +103,29 @@ func (l logs) DeleteByExecution(ctx context.Context, executionID string) error {
 	}
 	return nil
 }
+
+// levelMask is the bit set of the level_num values of levels (0: all).
+func levelMask(levels []string) int64 {
+	var m int64
+	for _, l := range levels {
+		m |= 1 << levelNum(l)
+	}
+	return m
+}
+
+func (l logs) Purge(ctx context.Context, p store.LogPurgeParams) (int, error) {
+	var n int64
+	err := l.s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := l.s.stmt(ctx, tx, "logPurge").ExecContext(ctx, p.ExecutionID, p.Namespace, p.FlowID,
+			levelMask(p.Levels), nullMicros(p.From), nullMicros(p.To))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("purge logs: %w", err)
+	}
+	return int(n), nil
+}

@@ -227,6 +227,16 @@ LIMIT ?6;
 -- name: logDeleteByExecution
 DELETE FROM logs WHERE execution_id = ?1;
 
+-- name: logPurge
+-- ?4 is a bit set of level_num values (0: every level); ?5 and ?6 bound ts.
+DELETE FROM logs
+WHERE (?1 = '' OR execution_id = ?1)
+  AND (?2 = '' OR namespace = ?2 OR (?3 = '' AND namespace >= ?2 || '.' AND namespace < ?2 || '/'))
+  AND (?3 = '' OR flow_id = ?3)
+  AND (?4 = 0 OR ((?4 >> level_num) & 1) = 1)
+  AND (?5 IS NULL OR ts >= ?5)
+  AND (?6 IS NULL OR ts <= ?6);
+
 -- name: triggerGet
 SELECT namespace, flow_id, trigger_id, next, last, disabled, data, updated
 FROM triggers WHERE namespace = ?1 AND flow_id = ?2 AND trigger_id = ?3;
@@ -295,6 +305,12 @@ FROM kv WHERE (?1 = '' OR namespace = ?1) AND (expires IS NULL OR expires > ?2) 
 -- Removes the row even when it has expired, and says whether it was live.
 DELETE FROM kv WHERE namespace = ?1 AND key = ?2
 RETURNING expires IS NULL OR expires > ?3;
+
+-- name: kvPurgeScan
+-- The entries of a namespace (and of its children with ?2), expired included.
+SELECT namespace, key, expires FROM kv
+WHERE namespace = ?1 OR (?2 AND namespace >= ?1 || '.' AND namespace < ?1 || '/')
+ORDER BY namespace, key;
 
 -- name: filePut
 -- Overwriting keeps the file's creation time. content is bound as a BLOB,

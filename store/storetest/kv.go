@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"encoding/json"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,6 +25,7 @@ var kvTests = []test{
 	{"DeleteThenGet", testKVDelete},
 	{"DeleteAbsentIsNotFound", testKVDeleteAbsent},
 	{"PutRejectsInvalidJSON", testKVInvalidJSON},
+	{"PurgeSelects", testKVPurge},
 }
 
 func testKVRoundTrip(t *testing.T, s store.Store) {
@@ -241,4 +244,64 @@ func requireSameTime(t *testing.T, want, got time.Time, msg string) {
 	t.Helper()
 	require.Truef(t, want.Equal(got), "%s: want %v, got %v", msg, want, got)
 	require.Equal(t, time.UTC, got.Location(), "%s: in UTC", msg)
+}
+
+func testKVPurge(t *testing.T, s store.Store) {
+	ctx, kv, clock := t.Context(), s.KV(), Clock(t)
+	type entry struct {
+		ns, key string
+		expired bool
+	}
+	fixture := []entry{
+		{"acme", "a", true}, {"acme", "b", false}, {"acme", "AI_1", true},
+		{"acme.team", "c", true}, {"acme.team", "d", false},
+		{"acmeco", "e", true},
+	}
+	tests := []struct {
+		name string
+		p    store.KVPurgeParams
+		want []string // ns/key removed
+	}{
+		{"expired of one namespace", store.KVPurgeParams{Namespace: "acme", ExpiredOnly: true}, []string{"acme/AI_1", "acme/a"}},
+		{"expired with children, not look-alikes", store.KVPurgeParams{Namespace: "acme", Children: true, ExpiredOnly: true}, []string{"acme/AI_1", "acme/a", "acme.team/c"}},
+		{"all with children", store.KVPurgeParams{Namespace: "acme", Children: true}, []string{"acme/AI_1", "acme/a", "acme/b", "acme.team/c", "acme.team/d"}},
+		{"matched keys", store.KVPurgeParams{Namespace: "acme", Children: true, Match: func(_, k string) bool { return strings.HasPrefix(k, "AI_") }}, []string{"acme/AI_1"}},
+	}
+	for _, tc := range tests {
+		for _, ns := range []string{"acme", "acmeco"} {
+			_, err := kv.Purge(ctx, store.KVPurgeParams{Namespace: ns, Children: true})
+			require.NoError(t, err)
+		}
+		now := clock.Now()
+		for _, e := range fixture {
+			exp := now.Add(time.Hour)
+			if e.expired {
+				exp = now.Add(-time.Second)
+			}
+			require.NoError(t, kv.Put(ctx, store.KVRecord{Namespace: e.ns, Key: e.key, Type: "STRING",
+				Value: json.RawMessage(`"v"`), Expires: &exp}))
+		}
+		p := tc.p
+		p.Now = now
+		n, err := kv.Purge(ctx, p)
+		require.NoError(t, err, tc.name)
+		require.Equal(t, len(tc.want), n, tc.name)
+		for _, e := range fixture {
+			// an expired entry reads as absent either way; a live one
+			// must be gone exactly when the purge chose it
+			if e.expired {
+				continue
+			}
+			_, err := kv.Get(ctx, e.ns, e.key)
+			if slices.Contains(tc.want, e.ns+"/"+e.key) {
+				require.ErrorIs(t, err, store.ErrNotFound, "%s: %s/%s", tc.name, e.ns, e.key)
+			} else {
+				require.NoError(t, err, "%s: %s/%s", tc.name, e.ns, e.key)
+			}
+		}
+		// a second identical purge finds nothing left to remove
+		n, err = kv.Purge(ctx, p)
+		require.NoError(t, err)
+		require.Zero(t, n, tc.name)
+	}
 }

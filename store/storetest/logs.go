@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 
 var logTests = []test{
 	{"AppendList", testLogAppendList},
+	{"PurgeSelects", testLogPurge},
 }
 
 func testLogAppendList(t *testing.T, s store.Store) {
@@ -94,4 +96,51 @@ func testLogAppendList(t *testing.T, s store.Store) {
 	got, err = ls.List(ctx, store.LogQuery{ExecutionID: "e2"})
 	require.NoError(t, err)
 	require.Len(t, got, 1)
+}
+
+func testLogPurge(t *testing.T, s store.Store) {
+	ctx, ls, clock := t.Context(), s.Logs(), Clock(t)
+	t0 := clock.Now()
+	at := func(d int) time.Time { return t0.Add(time.Duration(d) * time.Second) }
+	all := []flow.LogEntry{
+		{ExecutionID: "e1", Namespace: "acme", FlowID: "f", Level: "INFO", Message: "1", Timestamp: at(1)},
+		{ExecutionID: "e1", Namespace: "acme", FlowID: "f", Level: "ERROR", Message: "2", Timestamp: at(2)},
+		{ExecutionID: "e2", Namespace: "acme.team", FlowID: "f", Level: "DEBUG", Message: "3", Timestamp: at(3)},
+		{ExecutionID: "e3", Namespace: "acme.team", FlowID: "g", Level: "WARN", Message: "4", Timestamp: at(4)},
+		{ExecutionID: "e4", Namespace: "acmeco", FlowID: "f", Level: "INFO", Message: "5", Timestamp: at(5)},
+		{Namespace: "acme", FlowID: "f", TriggerID: "t", Level: "INFO", Message: "6", Timestamp: at(6)},
+	}
+	tests := []struct {
+		name string
+		p    store.LogPurgeParams
+		want []string // messages removed
+	}{
+		{"flow is exact namespace", store.LogPurgeParams{Namespace: "acme", FlowID: "f", To: ptr(at(100))}, []string{"1", "2", "6"}},
+		{"namespace takes children, not look-alikes", store.LogPurgeParams{Namespace: "acme", To: ptr(at(100))}, []string{"1", "2", "3", "4", "6"}},
+		{"levels", store.LogPurgeParams{Levels: []string{"DEBUG", "ERROR"}, To: ptr(at(100))}, []string{"2", "3"}},
+		{"dates included at both ends", store.LogPurgeParams{From: ptr(at(2)), To: ptr(at(4))}, []string{"2", "3", "4"}},
+		{"one execution", store.LogPurgeParams{ExecutionID: "e1"}, []string{"1", "2"}},
+	}
+	for _, tc := range tests {
+		// each case starts from the same entries: a purge without filters
+		// empties the table first
+		_, err := ls.Purge(ctx, store.LogPurgeParams{})
+		require.NoError(t, err)
+		entries := slices.Clone(all)
+		require.NoError(t, ls.Append(ctx, entries))
+		n, err := ls.Purge(ctx, tc.p)
+		require.NoError(t, err, tc.name)
+		require.Equal(t, len(tc.want), n, tc.name)
+		left := map[string]bool{}
+		for _, ex := range []string{"", "e1", "e2", "e3", "e4"} {
+			got, err := ls.List(ctx, store.LogQuery{ExecutionID: ex})
+			require.NoError(t, err)
+			for _, g := range got {
+				left[g.Message] = true
+			}
+		}
+		for _, e := range all {
+			require.Equal(t, !slices.Contains(tc.want, e.Message), left[e.Message], "%s: entry %s", tc.name, e.Message)
+		}
+	}
 }

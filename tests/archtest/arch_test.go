@@ -27,7 +27,7 @@ const tableHeading = "## Packages and the directions they may import"
 // testSupport may be imported by any package's tests: harnesses, shared
 // suites and the real store drivers tests run on.
 var testSupport = []string{
-	"devkit/azurefake", "devkit/pgtest", "devkit/conformance", "devkit/shared",
+	"devkit/azurefake", "devkit/pgtest", "devkit/conformance", "devkit/shared", "devkit/testkit",
 	"store/storetest", "secrets/secretstest", "trigger/triggertest",
 	"store/sqlite", "store/postgres", "flowcache", "storage/storagetest",
 }

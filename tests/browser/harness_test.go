@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -24,6 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ospreyhq/osprey/cli"
+	"github.com/ospreyhq/osprey/devkit/testkit"
 )
 
 // chromium finds the browser, or skips (fails under CI=true).
@@ -41,27 +41,10 @@ func chromium(t testing.TB) string {
 	return ""
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // osprey is `osprey server local` running in-process on a free port.
 type osprey struct {
 	base string
-	logs *lockedBuffer
+	logs *testkit.SyncBuffer
 	user string
 	pass string
 }
@@ -73,9 +56,9 @@ func startOsprey(t testing.TB, config string, environ []string, role ...string) 
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "application.yml")
 	require.NoError(t, os.WriteFile(cfgPath, []byte(config), 0o600))
-	port, mport := freePort(t), freePort(t)
+	port, mport := testkit.Port(t), testkit.Port(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	o := &osprey{base: fmt.Sprintf("http://127.0.0.1:%d", port), logs: &lockedBuffer{}}
+	o := &osprey{base: fmt.Sprintf("http://127.0.0.1:%d", port), logs: &testkit.SyncBuffer{}}
 	done := make(chan int, 1)
 	args := []string{"-c", cfgPath, "server", "local", "--data-dir", filepath.Join(dir, "data")}
 	if len(role) > 0 {
@@ -108,14 +91,6 @@ func startOsprey(t testing.TB, config string, environ []string, role ...string) 
 	}
 	t.Fatalf("osprey did not come up; logs:\n%s", o.logs.String())
 	return nil
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // call sends one API request with the server's credentials.

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ospreyhq/osprey/devkit/testkit"
 )
 
 const approvalFlow = `
@@ -94,7 +96,7 @@ tasks:
 // through `server local`'s API, the executor and the worker.
 func TestExecutionActions(t *testing.T) {
 	dir := t.TempDir()
-	port, mport := freePort(t), freePort(t)
+	port, mport := testkit.Port(t), testkit.Port(t)
 	a := api{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port)}
 	p := start(t, nil, "server", "local", "--data-dir", dir, "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(mport))
 	a.waitUp(p)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"mime/multipart"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -17,56 +16,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ospreyhq/osprey/cli"
+	"github.com/ospreyhq/osprey/devkit/testkit"
 )
-
-// handedOut holds the ports freePort returned: the kernel may offer a port
-// again once its probe listener closed, before the process given it binds.
-var handedOut = struct {
-	sync.Mutex
-	ports map[int]bool
-}{ports: map[int]bool{}}
-
-// freePort returns a loopback port nobody listens on and that no other call
-// in this test binary was given.
-func freePort(t testing.TB) int {
-	t.Helper()
-	handedOut.Lock()
-	defer handedOut.Unlock()
-	for {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		if !handedOut.ports[port] {
-			handedOut.ports[port] = true
-			return port
-		}
-	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's log writer.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // process is an Osprey command running in-process, as `osprey ARGS…`.
 type process struct {
 	cancel context.CancelFunc
 	done   chan int
-	logs   *syncBuffer
+	logs   *testkit.SyncBuffer
 	once   sync.Once
 	code   int
 }
@@ -75,7 +32,7 @@ type process struct {
 func start(t testing.TB, environ []string, args ...string) *process {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &process{cancel: cancel, done: make(chan int, 1), logs: &syncBuffer{}}
+	p := &process{cancel: cancel, done: make(chan int, 1), logs: &testkit.SyncBuffer{}}
 	go func() { p.done <- cli.Main(ctx, args, strings.NewReader(""), io.Discard, p.logs, environ) }()
 	t.Cleanup(func() { p.stop(t) })
 	return p

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ospreyhq/osprey/devkit/testkit"
 )
 
 // typesFlow declares one input of every type Kestra has (FILE optional:
@@ -50,8 +52,8 @@ tasks:
 // execution; bad values are refused with 422 naming the input.
 func TestInputsOfEveryTypeThroughTheAPI(t *testing.T) {
 	t.Parallel()
-	port := freePort(t)
-	p := start(t, nil, "server", "local", "--data-dir", t.TempDir(), "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(freePort(t)))
+	port := testkit.Port(t)
+	p := start(t, nil, "server", "local", "--data-dir", t.TempDir(), "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(testkit.Port(t)))
 	a := api{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port)}
 	a.waitUp(p)
 	a.createFlow(typesFlow)

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ospreyhq/osprey/devkit/testkit"
 )
 
 const secretFlow = `
@@ -35,8 +37,8 @@ func runSecretFlow(t *testing.T, extraEnv ...string) (map[string]any, string) {
 		"KESTRA_SECRET_TYPE=env",
 		"SECRET_TOKEN=" + base64.StdEncoding.EncodeToString([]byte("hunter2-token")),
 	}, extraEnv...)
-	port := freePort(t)
-	p := start(t, env, "server", "local", "--data-dir", t.TempDir(), "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(freePort(t)))
+	port := testkit.Port(t)
+	p := start(t, env, "server", "local", "--data-dir", t.TempDir(), "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(testkit.Port(t)))
 	a := api{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port)}
 	a.waitUp(p)
 	a.createFlow(secretFlow)
@@ -85,8 +87,8 @@ tasks:
 // task sees the value, the API, the logs and the database files never do.
 func TestSecretInputsAreSealedAndMasked(t *testing.T) {
 	dir := t.TempDir()
-	port := freePort(t)
-	p := start(t, nil, "server", "local", "--data-dir", dir, "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(freePort(t)))
+	port := testkit.Port(t)
+	p := start(t, nil, "server", "local", "--data-dir", dir, "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(testkit.Port(t)))
 	a := api{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port)}
 	a.waitUp(p)
 	a.createFlow(secretInputFlow)

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ospreyhq/osprey/cli"
+	"github.com/ospreyhq/osprey/devkit/testkit"
 )
 
 const helloFlow = `
@@ -38,7 +39,7 @@ tasks:
 // flow, the execution and its logs again.
 func TestLocalTourAndRestart(t *testing.T) {
 	dir := t.TempDir()
-	port, mport := freePort(t), freePort(t)
+	port, mport := testkit.Port(t), testkit.Port(t)
 	args := []string{"server", "local", "--data-dir", dir, "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(mport)}
 	a := api{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port)}
 
@@ -76,7 +77,7 @@ func TestLocalTourAndRestart(t *testing.T) {
 // the workload-identity environment and a kestra.secret snippet.
 func TestDevAzurePrintsExports(t *testing.T) {
 	dir := t.TempDir()
-	var out syncBuffer
+	var out testkit.SyncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {
@@ -97,8 +98,8 @@ func TestFlowPathLoadsFlowsAtStart(t *testing.T) {
 	require.NoError(t, os.MkdirAll(filepath.Join(flows, "team"), 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(flows, "team", "hello.yaml"), []byte(helloFlow), 0o600))
 	require.NoError(t, os.WriteFile(filepath.Join(flows, "README.txt"), []byte("not a flow"), 0o600))
-	port := freePort(t)
-	p := start(t, nil, "server", "local", "--data-dir", t.TempDir(), "-f", flows, "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(freePort(t)))
+	port := testkit.Port(t)
+	p := start(t, nil, "server", "local", "--data-dir", t.TempDir(), "-f", flows, "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(testkit.Port(t)))
 	a := api{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port)}
 	a.waitUp(p)
 	ex := a.run("company.team", "hello", map[string]string{"name": "folder"})
@@ -108,8 +109,8 @@ func TestFlowPathLoadsFlowsAtStart(t *testing.T) {
 // TestKillStopsARunningTask kills an execution whose task sleeps for an
 // hour: the worker stops the task at once, not at its next heartbeat.
 func TestKillStopsARunningTask(t *testing.T) {
-	port := freePort(t)
-	p := start(t, nil, "server", "local", "--data-dir", t.TempDir(), "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(freePort(t)))
+	port := testkit.Port(t)
+	p := start(t, nil, "server", "local", "--data-dir", t.TempDir(), "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(testkit.Port(t)))
 	a := api{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port)}
 	a.waitUp(p)
 	a.createFlow("id: sleepy\nnamespace: e2e.kill\ntasks:\n  - id: nap\n    type: io.kestra.plugin.core.flow.Sleep\n    duration: PT1H\n  - id: never\n    type: io.kestra.plugin.core.log.Log\n    message: never\n")
@@ -147,8 +148,8 @@ func TestKillStopsARunningTask(t *testing.T) {
 // TestErrorsBranchSeesWhatFailed reads errorLogs() and tasksWithState() in
 // an errors branch, as Kestra users report failures.
 func TestErrorsBranchSeesWhatFailed(t *testing.T) {
-	port := freePort(t)
-	p := start(t, nil, "server", "local", "--data-dir", t.TempDir(), "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(freePort(t)))
+	port := testkit.Port(t)
+	p := start(t, nil, "server", "local", "--data-dir", t.TempDir(), "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(testkit.Port(t)))
 	a := api{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port)}
 	a.waitUp(p)
 	a.createFlow(`id: report
@@ -173,8 +174,8 @@ errors:
 // runIf of an errors task, which the executor renders in the very step
 // that saw the failure.
 func TestRunIfSeesTheFailureInTheSameStep(t *testing.T) {
-	port := freePort(t)
-	p := start(t, nil, "server", "local", "--data-dir", t.TempDir(), "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(freePort(t)))
+	port := testkit.Port(t)
+	p := start(t, nil, "server", "local", "--data-dir", t.TempDir(), "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(testkit.Port(t)))
 	a := api{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port)}
 	a.waitUp(p)
 	a.createFlow(`id: runif

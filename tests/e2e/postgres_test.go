@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ospreyhq/osprey/devkit/pgtest"
+	"github.com/ospreyhq/osprey/devkit/testkit"
 	"github.com/ospreyhq/osprey/tests/e2e/cluster"
 )
 
@@ -41,14 +42,14 @@ func binary(t *testing.T) string {
 // osproc is an osprey process run from the built binary.
 type osproc struct {
 	cmd  *exec.Cmd
-	logs *syncBuffer
+	logs *testkit.SyncBuffer
 	done chan struct{} // closed when the process exited
 	err  error
 }
 
 func spawn(t *testing.T, env []string, args ...string) *osproc {
 	t.Helper()
-	p := &osproc{logs: &syncBuffer{}, done: make(chan struct{})}
+	p := &osproc{logs: &testkit.SyncBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(binary(t), args...)
 	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stdout = p.logs
@@ -116,10 +117,10 @@ func TestPostgresStandaloneAndSplit(t *testing.T) {
 				// every replica seals embedded secrets with one key
 				"KESTRA_ENCRYPTION_SECRET_KEY=e2e-test-key-0123456789abcdef0123",
 			}
-			port := freePort(t)
+			port := testkit.Port(t)
 			var web *osproc
 			for _, role := range tc.roles {
-				args := []string{"server", role, "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(freePort(t))}
+				args := []string{"server", role, "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(testkit.Port(t))}
 				if role == "worker" {
 					args = append(args, "--worker-thread", "4")
 				}

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ospreyhq/osprey/devkit/pgtest"
+	"github.com/ospreyhq/osprey/devkit/testkit"
 )
 
 // probePaths are the paths the chart probes (and Prometheus scrapes) on
@@ -53,7 +54,7 @@ func TestSplitRolesProbes(t *testing.T) {
 		metrics []string // metric names the role exposes
 		table   string   // the table its loop claims from ("": no loop)
 	}
-	apiPort := freePort(t)
+	apiPort := testkit.Port(t)
 	roles := []*role{
 		{name: "webserver", metrics: []string{"osprey_http_requests_total", "go_goroutines"}},
 		{name: "executor", metrics: []string{"osprey_executor_executions_claimed_total", "osprey_executor_lease_expiries_total", `osprey_queue_jobs{state="queued"} 0`, "osprey_queue_oldest_job_age_seconds"}, table: "executions"},
@@ -61,7 +62,7 @@ func TestSplitRolesProbes(t *testing.T) {
 		{name: "scheduler", metrics: []string{"osprey_scheduler_executions_fired_total"}, table: "triggers"},
 	}
 	for _, r := range roles {
-		r.port = freePort(t)
+		r.port = testkit.Port(t)
 		args := []string{"server", r.name, "--port", strconv.Itoa(apiPort), "--management-port", strconv.Itoa(r.port),
 			"--liveness-window", window.String()}
 		if r.name == "worker" {

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ospreyhq/osprey/devkit/testkit"
 )
 
 // tourCommands returns the curl commands of the README's tour, in order.
@@ -53,7 +55,7 @@ func TestReadmeTour(t *testing.T) {
 	}
 	cmds := tourCommands(t)
 	require.Len(t, cmds, 3, "the tour has three steps: create, run, logs")
-	port, mport := freePort(t), freePort(t)
+	port, mport := testkit.Port(t), testkit.Port(t)
 	p := start(t, nil, "server", "local", "--data-dir", t.TempDir(), "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(mport))
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	api{t: t, base: base}.waitUp(p)

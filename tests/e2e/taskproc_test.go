@@ -17,6 +17,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ospreyhq/osprey/devkit/testkit"
 	"github.com/ospreyhq/osprey/store/sqlite"
 	"github.com/ospreyhq/osprey/taskproc"
 )
@@ -24,7 +25,7 @@ import (
 // ospreyProc is osprey running as a process of its own.
 type ospreyProc struct {
 	cmd  *exec.Cmd
-	logs *syncBuffer
+	logs *testkit.SyncBuffer
 	done chan struct{}
 	code int
 }
@@ -36,7 +37,7 @@ func ospreyProcess(t *testing.T, environ []string, args ...string) *ospreyProc {
 	t.Helper()
 	cmd := exec.Command(binary(t), args...)
 	cmd.Env = append(os.Environ(), environ...)
-	p := &ospreyProc{cmd: cmd, logs: &syncBuffer{}, done: make(chan struct{})}
+	p := &ospreyProc{cmd: cmd, logs: &testkit.SyncBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.logs, p.logs
 	require.NoError(t, cmd.Start())
 	go func() {
@@ -172,8 +173,8 @@ func markEnv(t *testing.T) ([]string, string) {
 func TestWorkerKilledMidTaskLeavesNoOrphan(t *testing.T) {
 	t.Parallel()
 	data := filepath.Join(t.TempDir(), "data")
-	port := freePort(t)
-	args := []string{"server", "local", "--data-dir", data, "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(freePort(t))}
+	port := testkit.Port(t)
+	args := []string{"server", "local", "--data-dir", data, "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(testkit.Port(t))}
 	// A short lease, so that the dead worker's job runs again soon.
 	env, marks := markEnv(t)
 	env = append(env, "OSPREY_WORKER_LEASE=PT2S")
@@ -219,10 +220,10 @@ func TestWorkerKilledMidTaskLeavesNoOrphan(t *testing.T) {
 func TestShutdownPastGraceHandsTheJobBack(t *testing.T) {
 	t.Parallel()
 	data := filepath.Join(t.TempDir(), "data")
-	port := freePort(t)
+	port := testkit.Port(t)
 	a := api{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port)}
 	env, _ := markEnv(t)
-	p := ospreyProcess(t, env, "server", "local", "--data-dir", data, "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(freePort(t)), "--shutdown-grace", "200ms")
+	p := ospreyProcess(t, env, "server", "local", "--data-dir", data, "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(testkit.Port(t)), "--shutdown-grace", "200ms")
 	a.waitUpProcess(p)
 	a.createFlow(longTask)
 	id := a.startExecution("e2e.proc", "long")
@@ -268,8 +269,8 @@ func TestShellTasksDoNotSeeTheServer(t *testing.T) {
 		"AZURE_FEDERATED_TOKEN_FILE=" + token, "AZURE_CLIENT_ID=00000000-0000-0000-0000-000000000000",
 		"KESTRA_SECRET_TYPE=env", "SECRET_TOKEN=c2VjcmV0LXRva2Vu",
 	}
-	port := freePort(t)
-	p := start(t, environ, "server", "local", "-c", confFile, "--data-dir", data, "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(freePort(t)))
+	port := testkit.Port(t)
+	p := start(t, environ, "server", "local", "-c", confFile, "--data-dir", data, "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(testkit.Port(t)))
 	a := api{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port), user: "admin@example.com", pass: "Admin-pw-1234"}
 	a.waitUp(p)
 	a.createFlow(fmt.Sprintf(`

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -23,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ospreyhq/osprey/cli"
+	"github.com/ospreyhq/osprey/devkit/testkit"
 )
 
 // serverEnv names the variable that turns the test binary into the
@@ -50,29 +50,11 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// syncBuffer collects the server's output.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // server is `osprey server local` in a process of its own.
 type server struct {
 	t       *testing.T
 	cmd     *exec.Cmd
-	out     *syncBuffer
+	out     *testkit.SyncBuffer
 	base    string
 	dataDir string
 	user    string
@@ -82,29 +64,25 @@ type server struct {
 	responses []string // every API response body, for the scan
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // startServer runs the server with env (besides PATH and a HOME of its
-// own) and waits until the API answers.
+// own) and waits until the API answers. The server binds a port of its own
+// choosing and the test reads it from its log: a port picked here and
+// released could be taken by another package's server first, and this
+// test would then read that server's answers as its own (a read its
+// configuration denies ending SUCCESS). The management port is off: no
+// test here uses it, and it would be a second port to race for.
 func startServer(t *testing.T, env []string, extra ...string) *server {
 	t.Helper()
 	dir := t.TempDir()
-	port := freePort(t)
 	args := append([]string{"server", "local", "--data-dir", filepath.Join(dir, "data"),
-		"--port", strconv.Itoa(port), "--management-port", strconv.Itoa(freePort(t)), "--shutdown-grace", "2s"}, extra...)
+		"--port", "0", "--shutdown-grace", "2s"}, extra...)
 	raw, _ := json.Marshal(args)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append([]string{serverEnv + "=" + string(raw), "PATH=" + os.Getenv("PATH"), "HOME=" + dir}, env...)
-	out := &syncBuffer{}
+	cmd.Env = append([]string{serverEnv + "=" + string(raw), "PATH=" + os.Getenv("PATH"), "HOME=" + dir, "ENDPOINTS_ALL_PORT=0"}, env...)
+	out := &testkit.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	require.NoError(t, cmd.Start())
-	s := &server{t: t, cmd: cmd, out: out, base: fmt.Sprintf("http://127.0.0.1:%d", port), dataDir: filepath.Join(dir, "data")}
+	s := &server{t: t, cmd: cmd, out: out, dataDir: filepath.Join(dir, "data")}
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
@@ -116,66 +94,64 @@ func startServer(t *testing.T, env []string, extra ...string) *server {
 			<-exited
 		}
 	})
+	s.await(exited)
+	return s
+}
+
+// await finds where the server's API listens, from its log, and waits
+// until it answers; exited closes if the server ends first.
+func (s *server) await(exited <-chan struct{}) {
+	s.t.Helper()
+	addr, err := testkit.APIAddr(s.out, exited, 60*time.Second)
+	if err != nil {
+		s.t.Fatalf("osprey: %v:\n%s", err, s.out.String())
+	}
+	s.base = "http://" + addr
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
 		case <-exited:
-			t.Fatalf("osprey exited before serving:\n%s", out.String())
+			s.t.Fatalf("osprey exited before serving:\n%s", s.out.String())
 		default:
 		}
 		if res, err := http.Get(s.base + "/api/v1/main/flows/search"); err == nil {
 			res.Body.Close()
 			if res.StatusCode < 500 {
-				return s
+				return
 			}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("osprey did not come up:\n%s", out.String())
-	return nil
+	s.t.Fatalf("osprey did not come up:\n%s", s.out.String())
 }
 
 // startInProcess runs the server in this process with env (the Azure
 // transport of the emulator, for the Key Vault group), and waits until the
-// API answers.
+// API answers (on a port the server picked, as startServer's).
 func startInProcess(t *testing.T, env *cli.Env, configFile string) *server {
 	t.Helper()
 	dir := t.TempDir()
-	port := freePort(t)
-	out := &syncBuffer{}
+	out := &testkit.SyncBuffer{}
 	env.Stdin, env.Stdout, env.Stderr = strings.NewReader(""), out, out
+	env.Environ = append(env.Environ, "ENDPOINTS_ALL_PORT=0")
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
+	done, exited := make(chan int, 1), make(chan struct{})
 	go func() {
 		done <- cli.Run(ctx, env, []string{"-c", configFile, "server", "local", "--data-dir", filepath.Join(dir, "data"),
-			"--port", strconv.Itoa(port), "--management-port", strconv.Itoa(freePort(t)), "--shutdown-grace", "2s"})
+			"--port", "0", "--shutdown-grace", "2s"})
+		close(exited)
 	}()
 	t.Cleanup(func() {
 		cancel()
 		select {
-		case <-done:
+		case <-exited:
 		case <-time.After(20 * time.Second):
 			t.Error("osprey did not stop")
 		}
 	})
-	s := &server{t: t, out: out, base: fmt.Sprintf("http://127.0.0.1:%d", port), dataDir: filepath.Join(dir, "data")}
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case code := <-done:
-			t.Fatalf("osprey exited with %d before serving:\n%s", code, out.String())
-		default:
-		}
-		if res, err := http.Get(s.base + "/api/v1/main/flows/search"); err == nil {
-			res.Body.Close()
-			if res.StatusCode < 500 {
-				return s
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("osprey did not come up:\n%s", out.String())
-	return nil
+	s := &server{t: t, out: out, dataDir: filepath.Join(dir, "data")}
+	s.await(exited)
+	return s
 }
 
 // peakRSS is the server process's peak resident set (VmHWM), in bytes.

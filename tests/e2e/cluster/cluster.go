@@ -11,7 +11,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +20,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/ospreyhq/osprey/devkit/testkit"
 )
 
 // Component roles, as `osprey server ROLE` takes them.
@@ -90,7 +91,7 @@ func New(opts Options) (*Cluster, error) {
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create %s: %w", opts.Dir, err)
 	}
-	port, err := FreePort()
+	port, err := testkit.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +128,7 @@ func (c *Cluster) Start(role string) (*Proc, error) {
 	c.seq[role]++
 	name := role + "-" + strconv.Itoa(c.seq[role])
 	c.mu.Unlock()
-	mgmt, err := FreePort()
+	mgmt, err := testkit.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -482,17 +483,4 @@ func Ancestor(pid int, match func(pid int) bool) int {
 		pid = ppid
 	}
 	return 0
-}
-
-// FreePort returns a loopback port nobody listens on.
-func FreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	if err := l.Close(); err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	return port, nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ospreyhq/osprey/cli"
+	"github.com/ospreyhq/osprey/devkit/testkit"
 )
 
 // BenchmarkLargeFileRoundTrip streams one file through a FILE input, a
@@ -33,7 +34,7 @@ func BenchmarkLargeFileRoundTrip(b *testing.B) {
 		size = int64(mb) << 20
 	}
 	dir := b.TempDir()
-	port, mgmt := freePort(b), freePort(b)
+	port, mgmt := testkit.Port(b), testkit.Port(b)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {

@@ -9,13 +9,11 @@ import (
 	"io"
 	"io/fs"
 	"mime/multipart"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,32 +23,8 @@ import (
 
 	"github.com/ospreyhq/osprey/cli"
 	"github.com/ospreyhq/osprey/devkit/azurefake"
+	"github.com/ospreyhq/osprey/devkit/testkit"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
 
 // TestFilesThroughWorkloadIdentity is issue 13's end-to-end case: FILE
 // input → shell inputFiles/outputFiles → blob.Upload → List → Download,
@@ -77,8 +51,8 @@ func TestFilesThroughWorkloadIdentity(t *testing.T) {
 		// A connection string kept as a secret (Kestra's env backend: base64).
 		"SECRET_STORAGE_CONN=" + base64.StdEncoding.EncodeToString([]byte(acct.ConnectionString())),
 	}
-	stdout, stderr := &syncBuffer{}, &syncBuffer{}
-	port, mgmt := freePort(t), freePort(t)
+	stdout, stderr := &testkit.SyncBuffer{}, &testkit.SyncBuffer{}
+	port, mgmt := testkit.Port(t), testkit.Port(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan int, 1)
 	dataDir := filepath.Join(dir, "data")
@@ -337,8 +311,8 @@ func TestBlobTasks(t *testing.T) {
 		"AZURE_CLIENT_ID=" + id.ClientID, "AZURE_TENANT_ID=" + id.TenantID,
 		"AZURE_AUTHORITY_HOST=" + emu.AuthorityHost(), "AZURE_FEDERATED_TOKEN_FILE=" + tokenFile.Path(),
 	}
-	stderr := &syncBuffer{}
-	port, mgmt := freePort(t), freePort(t)
+	stderr := &testkit.SyncBuffer{}
+	port, mgmt := testkit.Port(t), testkit.Port(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan int, 1)
 	go func() {
@@ -478,7 +452,7 @@ func TestBlobTrigger(t *testing.T) {
 		"AZURE_CLIENT_ID=" + id.ClientID, "AZURE_TENANT_ID=" + id.TenantID,
 		"AZURE_AUTHORITY_HOST=" + emu.AuthorityHost(), "AZURE_FEDERATED_TOKEN_FILE=" + tokenFile.Path(),
 	}
-	port, mgmt := freePort(t), freePort(t)
+	port, mgmt := testkit.Port(t), testkit.Port(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan int, 1)
 	go func() {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/ospreyhq/osprey/cli"
 	"github.com/ospreyhq/osprey/devkit/azurefake"
+	"github.com/ospreyhq/osprey/devkit/testkit"
 )
 
 // guideYAML is Kestra's Workload Identity guide, as written there.
@@ -36,24 +37,6 @@ const guideYAML = `kestra:
 
 const clientID = "00000000-0000-0000-0000-000000000000"
 
-// syncBuffer is a goroutine-safe buffer for the server's stdout/stderr.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // pod is Osprey running as the Helm chart's pod would, with the emulator
 // standing in for Entra ID and Key Vault.
 type pod struct {
@@ -65,8 +48,8 @@ type pod struct {
 	environ []string
 	azure   *http.Client // the pod's view of the network
 	api     string
-	stderr  *syncBuffer
-	stdout  *syncBuffer
+	stderr  *testkit.SyncBuffer
+	stdout  *testkit.SyncBuffer
 	// responses holds every API response body, for the leak scan.
 	mu        sync.Mutex
 	responses []string
@@ -127,7 +110,7 @@ func newPod(t *testing.T, o podOptions) *pod {
 	return &pod{
 		t: t, emu: emu, vault: vault, id: id, dir: dir, environ: environ,
 		azure:  azureDNS(emu, vault),
-		stderr: &syncBuffer{}, stdout: &syncBuffer{},
+		stderr: &testkit.SyncBuffer{}, stdout: &testkit.SyncBuffer{},
 	}
 }
 
@@ -155,14 +138,6 @@ func azureDNS(emu *azurefake.Emulator, vault *azurefake.Vault) *http.Client {
 	}}
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // env is the pod's host: its environment, its network to Azure and the
 // emulator's clock.
 func (p *pod) env(stdout, stderr io.Writer) *cli.Env {
@@ -183,7 +158,7 @@ func (p *pod) run(args ...string) (code int, stdout, stderr string) {
 func (p *pod) start() {
 	t := p.t
 	t.Helper()
-	port, mgmt := freePort(t), freePort(t)
+	port, mgmt := testkit.Port(t), testkit.Port(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan int, 1)
 	go func() {

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ospreyhq/osprey/cli"
+	"github.com/ospreyhq/osprey/devkit/testkit"
 )
 
 // TestStartupRefusesWhatCannotWork: a worker allowed to hand out tokens
@@ -46,8 +47,8 @@ func TestStartupRefusesWhatCannotWork(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 			defer cancel()
 			code := cli.Run(ctx, &cli.Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Environ: tc.environ},
-				[]string{"-c", filepath.Join(dir, "application.yml"), "server", "local", "--port", fmt.Sprint(freePort(t)),
-					"--management-port", fmt.Sprint(freePort(t)), "--data-dir", filepath.Join(dir, "data")})
+				[]string{"-c", filepath.Join(dir, "application.yml"), "server", "local", "--port", fmt.Sprint(testkit.Port(t)),
+					"--management-port", fmt.Sprint(testkit.Port(t)), "--data-dir", filepath.Join(dir, "data")})
 			require.NoError(t, ctx.Err(), "osprey stopped by itself")
 			require.NotEqual(t, 0, code)
 			require.Contains(t, errb.String()+out.String(), tc.want)

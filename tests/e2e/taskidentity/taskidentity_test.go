@@ -1,19 +1,16 @@
 package taskidentity
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +21,7 @@ import (
 
 	"github.com/ospreyhq/osprey/cli"
 	"github.com/ospreyhq/osprey/devkit/azurefake"
+	"github.com/ospreyhq/osprey/devkit/testkit"
 	"github.com/ospreyhq/osprey/mask"
 	"github.com/ospreyhq/osprey/taskproc"
 )
@@ -182,44 +180,18 @@ func buildProbe(t *testing.T, dir string) string {
 	return bin
 }
 
-// syncBuffer is a goroutine-safe buffer for the server's output.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type server struct {
 	t              *testing.T
 	api            string
-	stdout, stderr *syncBuffer
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	stdout, stderr *testkit.SyncBuffer
 }
 
 // startServer runs `osprey server local` in-process with env as the host.
 func startServer(t *testing.T, dir string, env *cli.Env) *server {
 	t.Helper()
-	s := &server{t: t, stdout: &syncBuffer{}, stderr: &syncBuffer{}}
+	s := &server{t: t, stdout: &testkit.SyncBuffer{}, stderr: &testkit.SyncBuffer{}}
 	env.Stdout, env.Stderr = s.stdout, s.stderr
-	port, mgmt := freePort(t), freePort(t)
+	port, mgmt := testkit.Port(t), testkit.Port(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan int, 1)
 	go func() {
