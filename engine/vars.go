@@ -30,7 +30,12 @@ func (s *Scope) outputs() map[string]any {
 
 // outputsChanged drops the cached outputs map; every write to a task
 // run's Outputs during a step calls it.
-func (s *Scope) outputsChanged() { s.outs = nil }
+func (s *Scope) outputsChanged() {
+	s.outs = nil
+	if s.shared != nil {
+		s.shared.parents = nil
+	}
+}
 
 // Vars builds the expression variables for tr in ex of f.
 func Vars(f *flow.Flow, ex *flow.Execution, tr *flow.TaskRun, globals, envs map[string]any) map[string]any {
@@ -43,6 +48,12 @@ func Vars(f *flow.Flow, ex *flow.Execution, tr *flow.TaskRun, globals, envs map[
 // variables. Nothing writes into them once built.
 type shared struct {
 	flow, execution, labels, envs, globals, vars, inputs, trigger map[string]any
+	// tasks are the `task` variables by task id, and parents the `parents`
+	// lists by direct parent: the children of one loop share them. The
+	// lists hold their task runs' outputs, so a change of outputs drops
+	// them (Scope.outputsChanged).
+	tasks   map[string]map[string]any
+	parents map[*flow.TaskRun][]any
 	// what they were built from, to know when to build them again
 	state  flow.State
 	nLabel int
@@ -91,6 +102,49 @@ func newShared(f *flow.Flow, ex *flow.Execution, globals, envs map[string]any) *
 	return sh
 }
 
+// task returns the `task` variable of task id (nil: not in the flow).
+func (sh *shared) task(f *flow.Flow, id string) map[string]any {
+	if tv, ok := sh.tasks[id]; ok {
+		return tv
+	}
+	var tv map[string]any
+	if t := f.FindTask(id); t != nil {
+		tv = map[string]any{"id": t.ID, "type": t.Type}
+	}
+	if sh.tasks == nil {
+		sh.tasks = map[string]map[string]any{}
+	}
+	sh.tasks[id] = tv
+	return tv
+}
+
+// parentList returns the `parents` variable of tr, nearest first.
+func (sh *shared) parentList(tr *flow.TaskRun, parentsOf func(*flow.TaskRun) []*flow.TaskRun) []any {
+	if tr.ParentTaskRunID == "" {
+		return nil
+	}
+	parents := parentsOf(tr)
+	if len(parents) == 0 {
+		return nil
+	}
+	if list, ok := sh.parents[parents[0]]; ok {
+		return list
+	}
+	list := make([]any, 0, len(parents))
+	for _, p := range parents {
+		pm := map[string]any{"taskrun": map[string]any{"value": nilIfEmpty(p.Value), "id": p.ID}}
+		if p.Outputs != nil {
+			pm["outputs"] = p.Outputs
+		}
+		list = append(list, pm)
+	}
+	if sh.parents == nil {
+		sh.parents = map[*flow.TaskRun][]any{}
+	}
+	sh.parents[parents[0]] = list
+	return list
+}
+
 // current reports whether sh still describes ex: its state and labels are
 // what a step changes (inputs, trigger and dates never do).
 func (sh *shared) current(ex *flow.Execution) bool {
@@ -110,15 +164,14 @@ func (s *Scope) sharedVars() *shared {
 }
 
 func vars(f *flow.Flow, ex *flow.Execution, tr *flow.TaskRun, sh *shared, outputs map[string]any, parentsOf func(*flow.TaskRun) []*flow.TaskRun) map[string]any {
-	v := map[string]any{
-		"flow":      sh.flow,
-		"execution": sh.execution,
-		"outputs":   outputs,
-		"labels":    sh.labels,
-		"envs":      sh.envs,
-		"globals":   sh.globals,
-		"vars":      sh.vars,
-	}
+	v := make(map[string]any, 16)
+	v["flow"] = sh.flow
+	v["execution"] = sh.execution
+	v["outputs"] = outputs
+	v["labels"] = sh.labels
+	v["envs"] = sh.envs
+	v["globals"] = sh.globals
+	v["vars"] = sh.vars
 	if sh.inputs != nil {
 		v["inputs"] = sh.inputs
 	}
@@ -128,8 +181,8 @@ func vars(f *flow.Flow, ex *flow.Execution, tr *flow.TaskRun, sh *shared, output
 	if tr == nil {
 		return v
 	}
-	if t := f.FindTask(tr.TaskID); t != nil {
-		v["task"] = map[string]any{"id": t.ID, "type": t.Type}
+	if tv := sh.task(f, tr.TaskID); tv != nil {
+		v["task"] = tv
 	}
 	trv := map[string]any{
 		"id":            tr.ID,
@@ -142,16 +195,7 @@ func vars(f *flow.Flow, ex *flow.Execution, tr *flow.TaskRun, sh *shared, output
 		trv["iteration"] = *tr.Iteration
 	}
 	v["taskrun"] = trv
-	parents := parentsOf(tr)
-	if len(parents) > 0 {
-		list := make([]any, 0, len(parents))
-		for _, p := range parents {
-			pm := map[string]any{"taskrun": map[string]any{"value": nilIfEmpty(p.Value), "id": p.ID}}
-			if p.Outputs != nil {
-				pm["outputs"] = p.Outputs
-			}
-			list = append(list, pm)
-		}
+	if list := sh.parentList(tr, parentsOf); len(list) > 0 {
 		v["parent"] = list[0]
 		v["parents"] = list
 	}
