@@ -180,7 +180,7 @@ func (s *Scope) pass() error {
 		if tr.State.Current != flow.StateRunning && tr.State.Current != flow.StatePaused {
 			continue
 		}
-		t := s.flow.FindTask(tr.TaskID)
+		t := s.findTask(tr.TaskID)
 		if t == nil {
 			s.failRun(tr, fmt.Sprintf("task %q is not in flow revision %d", tr.TaskID, s.exec.FlowRevision))
 			continue
@@ -284,7 +284,7 @@ func (s *Scope) killBelow(parent *flow.TaskRun) {
 		if tr.State.Current.IsTerminal() || !s.isBelow(tr, parent) {
 			continue
 		}
-		if t := s.flow.FindTask(tr.TaskID); t != nil && tr.State.Current == flow.StateRunning {
+		if t := s.findTask(tr.TaskID); t != nil && tr.State.Current == flow.StateRunning {
 			if fl, _ := s.engine.Types.Flowable(t); fl == nil {
 				s.fx.Cancel = append(s.fx.Cancel, tr.ID)
 			}
@@ -408,7 +408,7 @@ func (s *Scope) stopRuns() {
 		if tr.State.Current.IsTerminal() {
 			continue
 		}
-		if t := s.flow.FindTask(tr.TaskID); t != nil {
+		if t := s.findTask(tr.TaskID); t != nil {
 			if fl, _ := s.engine.Types.Flowable(t); fl == nil && tr.State.Current == flow.StateRunning {
 				s.fx.Cancel = append(s.fx.Cancel, tr.ID)
 			}

@@ -120,7 +120,7 @@ func (s *Scope) retryPolicy(t *flow.Task, tr *flow.TaskRun) map[string]any {
 		return t.Retry
 	}
 	for p := s.byID[tr.ParentTaskRunID]; p != nil; p = s.byID[p.ParentTaskRunID] {
-		if pt := s.flow.FindTask(p.TaskID); pt != nil && len(pt.Retry) > 0 {
+		if pt := s.findTask(p.TaskID); pt != nil && len(pt.Retry) > 0 {
 			return pt.Retry
 		}
 	}

@@ -23,6 +23,7 @@ type Scope struct {
 	byID       map[string]*flow.TaskRun // the task runs by id
 	outs       map[string]any           // the outputs map; nil: to build (outputs)
 	shared     *shared                  // the variables every task run shares
+	tasks      map[string]*flow.Task    // the flow's tasks by id, built on first use
 	fx         Effects
 	progressed bool
 }
@@ -133,6 +134,21 @@ func (s *Scope) reindex() {
 		s.index[key(tr.ParentTaskRunID, tr.TaskID, tr.Value, tr.Iteration)] = tr
 		s.byID[tr.ID] = tr
 	}
+}
+
+// findTask returns the flow's task id, or nil: flow.FindTask walks the
+// whole flow, and a step looks up the task of every running task run.
+func (s *Scope) findTask(id string) *flow.Task {
+	if s.tasks == nil {
+		all := s.flow.AllTasks()
+		s.tasks = make(map[string]*flow.Task, len(all))
+		for _, t := range all {
+			if _, dup := s.tasks[t.ID]; !dup { // the first, as FindTask
+				s.tasks[t.ID] = t
+			}
+		}
+	}
+	return s.tasks[id]
 }
 
 // parents returns the ancestors of tr, nearest first, through the id
@@ -299,7 +315,7 @@ func (s *Scope) applyResult(r Result) {
 		s.exec.Labels = mergeLabels(s.exec.Labels, r.Labels)
 	}
 	s.touch()
-	t := s.flow.FindTask(tr.TaskID)
+	t := s.findTask(tr.TaskID)
 	if r.State == flow.StateFailed && t != nil {
 		p := s.retryPolicy(t, tr)
 		if retriesExecution(p) {
@@ -378,7 +394,7 @@ func (s *Scope) retryIfDue(tr *flow.TaskRun) {
 		s.WakeAt(*tr.RetryAt)
 		return
 	}
-	t := s.flow.FindTask(tr.TaskID)
+	t := s.findTask(tr.TaskID)
 	if t == nil {
 		s.failRun(tr, "task removed from the flow")
 		return
