@@ -86,7 +86,23 @@ type Dispatch struct {
 	TaskRun *flow.TaskRun
 	Task    *flow.Task
 	Attempt int
-	Vars    map[string]any
+	// Vars are the task run's expression variables; when nil, Variables
+	// builds them.
+	Vars map[string]any
+	// lazy holds what the variables are built from, as the step saw it
+	// when it dispatched the task run: a step that dispatches thousands
+	// of task runs keeps a few pointers for each rather than a map, and
+	// its caller builds, encodes and drops them one at a time.
+	lazy *lazyVars
+}
+
+// Variables returns the expression variables of the dispatched task run,
+// as of the step that dispatched it.
+func (d *Dispatch) Variables() map[string]any {
+	if d.Vars == nil && d.lazy != nil {
+		return d.lazy.build()
+	}
+	return d.Vars
 }
 
 // Effects is what a step produced, for the caller to persist atomically.

@@ -223,7 +223,7 @@ func (s *Scope) Create(t *flow.Task, parent *flow.TaskRun, value string, iterati
 
 func (s *Scope) dispatch(tr *flow.TaskRun, t *flow.Task) {
 	attempt := len(tr.Attempts) + 1
-	s.fx.Dispatch = append(s.fx.Dispatch, Dispatch{TaskRun: tr, Task: t, Attempt: attempt, Vars: s.Vars(tr)})
+	s.fx.Dispatch = append(s.fx.Dispatch, Dispatch{TaskRun: tr, Task: t, Attempt: attempt, lazy: s.lazyVars(tr)})
 }
 
 func (s *Scope) setRunState(tr *flow.TaskRun, st flow.State) {

@@ -163,7 +163,38 @@ func (s *Scope) sharedVars() *shared {
 	return s.shared
 }
 
+// lazyVars is what a dispatched task run's variables are built from: the
+// step's shared maps and outputs map, and the task and parents variables,
+// all taken when it was dispatched and never written into afterwards.
+type lazyVars struct {
+	sh      *shared
+	outputs map[string]any
+	tr      *flow.TaskRun
+	task    map[string]any
+	parents []any
+}
+
+func (s *Scope) lazyVars(tr *flow.TaskRun) *lazyVars {
+	sh := s.sharedVars()
+	return &lazyVars{sh: sh, outputs: s.outputs(), tr: tr, task: sh.task(s.flow, tr.TaskID), parents: sh.parentList(tr, s.parents)}
+}
+
+func (l *lazyVars) build() map[string]any {
+	v := topVars(l.sh, l.outputs)
+	taskRunVars(v, l.tr, l.task, l.parents)
+	return v
+}
+
 func vars(f *flow.Flow, ex *flow.Execution, tr *flow.TaskRun, sh *shared, outputs map[string]any, parentsOf func(*flow.TaskRun) []*flow.TaskRun) map[string]any {
+	v := topVars(sh, outputs)
+	if tr != nil {
+		taskRunVars(v, tr, sh.task(f, tr.TaskID), sh.parentList(tr, parentsOf))
+	}
+	return v
+}
+
+// topVars are the variables of the flow level.
+func topVars(sh *shared, outputs map[string]any) map[string]any {
 	v := make(map[string]any, 16)
 	v["flow"] = sh.flow
 	v["execution"] = sh.execution
@@ -178,11 +209,13 @@ func vars(f *flow.Flow, ex *flow.Execution, tr *flow.TaskRun, sh *shared, output
 	if sh.trigger != nil {
 		v["trigger"] = sh.trigger
 	}
-	if tr == nil {
-		return v
-	}
-	if tv := sh.task(f, tr.TaskID); tv != nil {
-		v["task"] = tv
+	return v
+}
+
+// taskRunVars adds the variables of task run tr to v.
+func taskRunVars(v map[string]any, tr *flow.TaskRun, task map[string]any, parents []any) {
+	if task != nil {
+		v["task"] = task
 	}
 	trv := map[string]any{
 		"id":            tr.ID,
@@ -195,11 +228,10 @@ func vars(f *flow.Flow, ex *flow.Execution, tr *flow.TaskRun, sh *shared, output
 		trv["iteration"] = *tr.Iteration
 	}
 	v["taskrun"] = trv
-	if list := sh.parentList(tr, parentsOf); len(list) > 0 {
-		v["parent"] = list[0]
-		v["parents"] = list
+	if len(parents) > 0 {
+		v["parent"] = parents[0]
+		v["parents"] = parents
 	}
-	return v
 }
 
 // Outputs builds Kestra's execution-wide outputs map: task id → outputs,

@@ -460,7 +460,8 @@ func ptr[T any](v T) *T { return &v }
 // maskStep hides secrets the step resolved in everything it will store:
 // the task runs it changed (the others were stored masked by the steps
 // that changed them), the execution's outputs and error, new executions'
-// labels, log lines and the dispatched jobs' variables.
+// labels and log lines. The dispatched jobs' variables are masked as
+// each is encoded (maskVars).
 func maskStep(m *mask.Masker, ex *flow.Execution, changed []*flow.TaskRun, fx *engine.Effects) {
 	if m.Empty() {
 		return
@@ -493,13 +494,6 @@ func maskStep(m *mask.Masker, ex *flow.Execution, changed []*flow.TaskRun, fx *e
 	}
 	for i := range fx.Logs {
 		fx.Logs[i].Message = m.Mask(fx.Logs[i].Message)
-	}
-	// The dispatches of one step share most of their variables (outputs,
-	// inputs, globals, …, the same maps): each is masked once, not once
-	// per dispatch, or a wide step would copy the outputs n times.
-	masked := map[unsafe.Pointer]any{}
-	for i := range fx.Dispatch {
-		fx.Dispatch[i].Vars = maskVars(m, fx.Dispatch[i].Vars, masked)
 	}
 }
 
@@ -609,15 +603,25 @@ func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, p
 	maskStep(p.mask, ex, delta.Changed, &fx)
 	p.snap.refresh(ex, positions)
 	jobs := make([]store.Job, 0, len(fx.Dispatch))
-	for i, d := range fx.Dispatch {
-		pl := engine.Payload{Namespace: ex.Namespace, FlowID: ex.FlowID, Revision: ex.FlowRevision, TaskID: d.Task.ID, TaskRun: d.TaskRun, Attempt: d.Attempt, Vars: d.Vars}
+	// The dispatches of one step share most of their variables (outputs,
+	// inputs, globals, …, the same maps): each shared map is masked once,
+	// not once per dispatch, or a wide step would copy the outputs n times.
+	// Each dispatch's variables are built, encoded and dropped in turn, so
+	// a wide step never holds them all.
+	var masked map[unsafe.Pointer]any
+	if !p.mask.Empty() {
+		masked = map[unsafe.Pointer]any{}
+	}
+	for _, d := range fx.Dispatch {
+		vars := d.Variables()
+		if masked != nil {
+			vars = maskVars(p.mask, vars, masked)
+		}
+		pl := engine.Payload{Namespace: ex.Namespace, FlowID: ex.FlowID, Revision: ex.FlowRevision, TaskID: d.Task.ID, TaskRun: d.TaskRun, Attempt: d.Attempt, Vars: vars}
 		raw, err := marshal(pl)
 		if err != nil {
 			return fmt.Errorf("encode job for task %s: %w", d.Task.ID, err)
 		}
-		// encoded: a wide step need not hold every dispatch's variables
-		// and its payload at once
-		fx.Dispatch[i].Vars = nil
 		jobs = append(jobs, store.Job{ID: engine.JobID(d.TaskRun.ID, d.Attempt), ExecutionID: ex.ID, TaskRunID: d.TaskRun.ID, Attempt: d.Attempt, Payload: raw, State: store.JobQueued})
 	}
 	var cancel []string
