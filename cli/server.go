@@ -361,6 +361,9 @@ func (r serverRunner) startWithID(ctx context.Context, p server.StartParams) (*f
 	if err != nil {
 		return nil, err
 	}
+	if err := r.a.launcher.Checks(p.Flow, ex); err != nil {
+		return nil, err
+	}
 	for i, l := range ex.Labels {
 		if l.Key == "system.correlationId" && l.Value == ex.ID {
 			ex.Labels[i].Value = p.ExecutionID

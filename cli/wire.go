@@ -80,6 +80,10 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, host *Env) 
 		vars := engine.Vars(f, &flow.Execution{Namespace: f.Namespace, FlowID: f.ID, FlowRevision: f.Revision}, nil, cfg.Variables.Globals, a.engine.Envs)
 		return a.renderer.Render(context.Background(), tmpl, vars)
 	}
+	a.launcher.Evaluate = func(f *flow.Flow, ex *flow.Execution, tmpl string) (string, error) {
+		vars := engine.Vars(f, ex, nil, cfg.Variables.Globals, a.engine.Envs)
+		return a.renderer.Render(context.Background(), tmpl, vars)
+	}
 	a.renderer = &render.Renderer{Expr: expr.New(expr.Options{
 		MaxDuration: cfg.Osprey.Limits.ExpressionTimeout, MaxAlloc: int64(cfg.Osprey.Limits.JQMemoryMB) << 20,
 	}), Secrets: secrets, Logs: errorLogs{st}, KV: st.KV(), Files: st.Files(), Access: secretAccess(cfg, st), Storage: a.files}

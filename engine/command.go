@@ -185,10 +185,18 @@ func restart(types Types, f *flow.Flow, ex *flow.Execution, now time.Time) error
 		return fmt.Errorf("execution %s is %s; only a FAILED or KILLED execution restarts: %w", ex.ID, ex.State.Current, ErrInvalidTransition)
 	}
 	handlers := handlerTasks(f)
+	// A failed group (WorkingDirectory) runs again as a whole, as one job:
+	// its children's task runs go with its old run.
+	regroup := map[string]bool{}
+	for _, tr := range ex.TaskRunList {
+		if t := f.FindTask(tr.TaskID); tr.State.Current.IsFailed() && t != nil && isGroup(types, t) {
+			regroup[tr.ID] = true
+		}
+	}
 	kept := ex.TaskRunList[:0]
 	removed := map[string]bool{}
 	for _, tr := range ex.TaskRunList {
-		if handlers[tr.TaskID] || removed[tr.ParentTaskRunID] {
+		if handlers[tr.TaskID] || removed[tr.ParentTaskRunID] || regroup[tr.ParentTaskRunID] {
 			removed[tr.ID] = true
 			continue
 		}
@@ -202,7 +210,7 @@ func restart(types Types, f *flow.Flow, ex *flow.Execution, now time.Time) error
 		}
 		t := f.FindTask(tr.TaskID)
 		switch {
-		case t != nil && runnable(types, t):
+		case t != nil && (runnable(types, t) || regroup[tr.ID]):
 			tr.State.Set(flow.StateRestarted, now)
 		default:
 			if t != nil && len(t.ChildTasks()) == 0 {

@@ -89,6 +89,8 @@ type Dispatch struct {
 	// Vars are the task run's expression variables; when nil, Variables
 	// builds them.
 	Vars map[string]any
+	// Children are a group's children (Group), run by the same job.
+	Children []GroupChild
 	// lazy holds what the variables are built from, as the step saw it
 	// when it dispatched the task run: a step that dispatches thousands
 	// of task runs keeps a few pointers for each rather than a map, and
@@ -155,6 +157,10 @@ func (e *Engine) Advance(ctx context.Context, step Step) (Effects, error) {
 				}
 			}
 		}
+		return s.fx, nil
+	}
+	if len(s.flow.SLA) > 0 && ex.State.Current != flow.StateKilling && s.checkSLA() {
+		s.afterExecution()
 		return s.fx, nil
 	}
 	switch ex.State.Current {
@@ -289,6 +295,9 @@ func (s *Scope) timedOut(t *flow.Task, tr *flow.TaskRun) bool {
 		return false
 	}
 	s.killBelow(tr)
+	if _, ok := s.group(t); ok && groupInFlight(tr) {
+		s.fx.Cancel = append(s.fx.Cancel, tr.ID)
+	}
 	s.failRun(tr, fmt.Sprintf("task %s timed out after %s", t.ID, t.Timeout))
 	return true
 }
@@ -300,10 +309,8 @@ func (s *Scope) killBelow(parent *flow.TaskRun) {
 		if tr.State.Current.IsTerminal() || !s.isBelow(tr, parent) {
 			continue
 		}
-		if t := s.findTask(tr.TaskID); t != nil && tr.State.Current == flow.StateRunning {
-			if fl, _ := s.engine.Types.Flowable(t); fl == nil {
-				s.fx.Cancel = append(s.fx.Cancel, tr.ID)
-			}
+		if tr.State.Current == flow.StateRunning && s.hasJob(s.findTask(tr.TaskID)) {
+			s.fx.Cancel = append(s.fx.Cancel, tr.ID)
 		}
 		s.setRunState(tr, flow.StateKilled)
 	}
@@ -424,10 +431,8 @@ func (s *Scope) stopRuns() {
 		if tr.State.Current.IsTerminal() {
 			continue
 		}
-		if t := s.findTask(tr.TaskID); t != nil {
-			if fl, _ := s.engine.Types.Flowable(t); fl == nil && tr.State.Current == flow.StateRunning {
-				s.fx.Cancel = append(s.fx.Cancel, tr.ID)
-			}
+		if tr.State.Current == flow.StateRunning && s.hasJob(s.findTask(tr.TaskID)) {
+			s.fx.Cancel = append(s.fx.Cancel, tr.ID)
 		}
 		s.setRunState(tr, flow.StateKilled)
 	}

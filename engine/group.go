@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"time"
@@ -166,6 +167,20 @@ func (s *Scope) nextExecutionRetry(p map[string]any) (time.Time, bool) {
 // retryDate applies Kestra's retry policy (constant, exponential, random)
 // after the given number of attempts, the first of which started at first.
 func (s *Scope) retryDate(p map[string]any, attempts int, first time.Time) (time.Time, bool) {
+	return retryAt(p, attempts, first, s.now)
+}
+
+// RetryAt is when policy p runs the next attempt of a task that failed
+// attempts times, the first started at first, as of now; false when p
+// retries no more. A group's worker retries its children with it.
+func RetryAt(p map[string]any, attempts int, first, now time.Time) (time.Time, bool) {
+	if retriesExecution(p) {
+		return time.Time{}, false
+	}
+	return retryAt(p, attempts, first, now)
+}
+
+func retryAt(p map[string]any, attempts int, first, now time.Time) (time.Time, bool) {
 	if len(p) == 0 {
 		return time.Time{}, false
 	}
@@ -190,7 +205,7 @@ func (s *Scope) retryDate(p map[string]any, attempts int, first time.Time) (time
 			interval = lo + time.Duration(rand.Int64N(int64(hi-lo)))
 		}
 	}
-	next := s.now.Add(interval)
+	next := now.Add(interval)
 	if maxD := durOf(p["maxDuration"]); maxD > 0 && !first.IsZero() && next.Sub(first) > maxD {
 		return time.Time{}, false
 	}
@@ -205,6 +220,9 @@ func intOf(v any) int {
 		return int(v)
 	case float64:
 		return int(v)
+	case json.Number: // a policy carried in a job's payload
+		n, _ := v.Float64()
+		return int(n)
 	}
 	return 0
 }
@@ -217,6 +235,10 @@ func floatOf(v any, def float64) float64 {
 		return float64(v)
 	case float64:
 		return v
+	case json.Number:
+		if n, err := v.Float64(); err == nil {
+			return n
+		}
 	}
 	return def
 }

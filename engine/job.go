@@ -20,6 +20,9 @@ type Payload struct {
 	TaskRun   *flow.TaskRun  `json:"taskRun"`
 	Attempt   int            `json:"attempt"`
 	Vars      map[string]any `json:"vars"`
+	// Children, for a group (WorkingDirectory), are the task runs the
+	// worker runs one after the other in the group's directory.
+	Children []GroupChild `json:"children,omitempty"`
 }
 
 // JobID names the job of one attempt of a task run.
@@ -29,14 +32,16 @@ func JobID(taskRunID string, attempt int) string {
 
 // Result is what a worker reports for one attempt of a task run.
 type Result struct {
-	TaskRunID string         `json:"taskRunId"`
-	Attempt   int            `json:"attempt"`
-	State     flow.State     `json:"state"`
-	Outputs   map[string]any `json:"outputs,omitempty"`
-	Error     string         `json:"error,omitempty"`
-	Started   time.Time      `json:"started"`
-	Ended     time.Time      `json:"ended"`
-	WorkerID  string         `json:"workerId,omitempty"`
+	TaskRunID string `json:"taskRunId"`
+	// TaskID names a group child's task (Children).
+	TaskID   string         `json:"taskId,omitempty"`
+	Attempt  int            `json:"attempt"`
+	State    flow.State     `json:"state"`
+	Outputs  map[string]any `json:"outputs,omitempty"`
+	Error    string         `json:"error,omitempty"`
+	Started  time.Time      `json:"started"`
+	Ended    time.Time      `json:"ended"`
+	WorkerID string         `json:"workerId,omitempty"`
 	// Lost counts earlier runs of this attempt that ended with no result
 	// (their worker died, or handed the job back while stopping); each is
 	// recorded as a RESUBMITTED attempt before this one.
@@ -45,4 +50,9 @@ type Result struct {
 	Labels []flow.Label `json:"labels,omitempty"`
 	// Metrics are the attempt's metrics, kept on its attempt.
 	Metrics []flow.Metric `json:"metrics,omitempty"`
+	// Children are a group job's children that ran, in order.
+	Children []Result `json:"children,omitempty"`
+	// Retried are a group child's failed attempts before this one (the
+	// worker retried it in the group's directory).
+	Retried []Result `json:"retried,omitempty"`
 }

@@ -217,6 +217,8 @@ func (s *Scope) Create(t *flow.Task, parent *flow.TaskRun, value string, iterati
 	s.setRunState(tr, flow.StateRunning)
 	if fl == nil {
 		s.dispatch(tr, t)
+	} else if g, ok := fl.(Group); ok {
+		s.dispatchGroup(tr, t, g)
 	}
 	return tr
 }
@@ -290,23 +292,20 @@ func (s *Scope) allowed(t *flow.Task, st flow.State) flow.State {
 // schedules a retry.
 func (s *Scope) applyResult(r Result) {
 	tr := s.byID[r.TaskRunID]
-	if tr == nil || tr.State.Current.IsTerminal() {
-		return // a late result for a killed or restarted run
-	}
-	if r.Attempt != len(tr.Attempts)+1 {
+	if tr == nil || r.Attempt != len(tr.Attempts)+1 {
 		return // duplicate delivery
 	}
-	for range r.Lost {
-		// What the worker knows of a lost run is that it ended before
-		// this one started.
-		lost := flow.TaskRunAttempt{State: flow.NewStateInfo(flow.StateRunning, r.Started)}
-		lost.State.Set(flow.StateResubmitted, r.Started)
-		tr.Attempts = append(tr.Attempts, lost)
+	t := s.findTask(tr.TaskID)
+	if _, ok := s.group(t); ok {
+		s.applyGroupResult(tr, r)
+		return
 	}
-	att := flow.TaskRunAttempt{WorkerID: r.WorkerID, Metrics: r.Metrics}
-	att.State = flow.NewStateInfo(flow.StateRunning, r.Started)
-	att.State.Set(r.State, r.Ended)
-	tr.Attempts = append(tr.Attempts, att)
+	if tr.State.Current.IsTerminal() {
+		return // a late result for a killed or restarted run
+	}
+	// What the worker knows of a lost run is that it ended before this
+	// one started.
+	s.recordAttempt(tr, r)
 	if r.Outputs != nil {
 		tr.Outputs = r.Outputs
 		s.outputsChanged()
@@ -315,7 +314,6 @@ func (s *Scope) applyResult(r Result) {
 		s.exec.Labels = mergeLabels(s.exec.Labels, r.Labels)
 	}
 	s.touch()
-	t := s.findTask(tr.TaskID)
 	if r.State == flow.StateFailed && t != nil {
 		p := s.retryPolicy(t, tr)
 		if retriesExecution(p) {
@@ -400,6 +398,12 @@ func (s *Scope) retryIfDue(tr *flow.TaskRun) {
 		return
 	}
 	tr.RetryAt = nil
+	if g, ok := s.group(t); ok {
+		// A restarted group runs again as a whole, in a fresh directory.
+		s.setRunState(tr, flow.StateRunning)
+		s.dispatchGroup(tr, t, g)
+		return
+	}
 	if fl, err := s.engine.Types.Flowable(t); err == nil && fl != nil {
 		// An executable task (a Subflow) runs again in the executor: a
 		// fresh attempt starts a fresh child execution.

@@ -82,7 +82,9 @@ func FuzzJq(f *testing.F) {
 		s := &Scope{Strict: true, Vars: map[string]any{"in": input, "p": program}}
 		start := time.Now()
 		v, err := e.RenderTyped(context.Background(), "{{ in | jq(p) }}", s)
-		if d := time.Since(start); d > 5*time.Second {
+		// The budget is 500 ms; the bound is loose, for a loaded machine:
+		// it catches a program the budget does not stop.
+		if d := time.Since(start); d > 30*time.Second {
 			t.Fatalf("jq %q took %v", program, d)
 		}
 		if err == nil {

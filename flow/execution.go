@@ -46,6 +46,18 @@ type Execution struct {
 	// Error is Osprey's: a short reason when the execution failed before or
 	// outside any task (bad input, missing subflow). Never holds a secret.
 	Error string `json:"error,omitempty"`
+	// SLAViolated lists the flow's SLAs (by position and id, "0:maxDuration")
+	// this execution violated, so each is acted on once; Osprey's
+	// addition.
+	SLAViolated []string `json:"slaViolated,omitempty"`
+}
+
+// RefuseAtCreation marks an execution not yet stored as failed from the
+// start (Kestra's FAIL_EXECUTION checks): CREATED then FAILED at once, with
+// the reason. A stored execution changes state only through the executor.
+func (e *Execution) RefuseAtCreation(reason string, at time.Time) {
+	e.State.Set(StateFailed, at)
+	e.Error = reason
 }
 
 // TaskRunAttempt is one attempt of a task run (retries add attempts).

@@ -26,6 +26,8 @@ type Flow struct {
 	PluginDefaults []*PluginDefault `json:"pluginDefaults,omitempty"`
 	Concurrency    *Concurrency     `json:"concurrency,omitempty"`
 	Retry          map[string]any   `json:"retry,omitempty"`
+	SLA            []*SLA           `json:"sla,omitempty"`
+	Checks         []*Check         `json:"checks,omitempty"`
 	Disabled       bool             `json:"disabled"`
 	Deleted        bool             `json:"deleted"`
 	Source         string           `json:"-"`

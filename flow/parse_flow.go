@@ -98,9 +98,13 @@ func (p *parser) flow(root *yaml.Node) *Flow {
 			f.Disabled = p.boolean(path, kv.KeyN, v)
 		case "deleted":
 			f.Deleted = p.boolean(path, kv.KeyN, v)
-		case "workerGroup", "sla", "checks":
-			// Accepted as Kestra does; Osprey has no worker groups, SLAs or
-			// checks yet. The values stay in Source.
+		case "sla":
+			f.SLA = p.slas(path, kv.KeyN, v)
+		case "checks":
+			f.Checks = p.checks(path, kv.KeyN, v)
+		case "workerGroup":
+			// Accepted as Kestra does; worker groups are Kestra
+			// Enterprise's. The value stays in Source.
 			p.value(path, "", v, nil, 0)
 		default:
 			p.unknownKey("", kv.KeyN, kv.Key, flowKeys, "flow")

@@ -39,6 +39,9 @@ type Launcher struct {
 	// Render renders expressions in input defaults ({{ now() }}) with the
 	// flow's variables; without it defaults are taken literally.
 	Render func(f *flow.Flow, tmpl string) (string, error)
+	// Evaluate renders a flow's check condition with the variables of a
+	// new execution (its inputs); without it checks are not evaluated.
+	Evaluate func(f *flow.Flow, ex *flow.Execution, tmpl string) (string, error)
 	// Types tells commands and replays which tasks a worker runs (the
 	// engine's own Types).
 	Types engine.Types
@@ -112,6 +115,7 @@ func (l *Launcher) StartRaw(ctx context.Context, f *flow.Flow, raw map[string]an
 	if err := l.sealSecrets(f, ex.Inputs); err != nil {
 		return nil, err
 	}
+
 	if err := l.Store.Executions().Create(ctx, ex); err != nil {
 		return nil, fmt.Errorf("create execution: %w", err)
 	}
@@ -147,11 +151,15 @@ func (l *Launcher) Start(ctx context.Context, f *flow.Flow, raw map[string]any, 
 }
 
 // StartAt is Start for an execution scheduled at a date (Kestra's
-// scheduleDate): it is stored CREATED at once, with its inputs checked,
+// scheduleDate): it is stored CREATED at once, with its inputs and the
+// flow's checks checked,
 // and the executor starts it at that date; nil starts it now.
 func (l *Launcher) StartAt(ctx context.Context, f *flow.Flow, raw map[string]any, labels []flow.Label, at *time.Time) (*flow.Execution, error) {
 	ex, err := l.Build(f, raw, labels)
 	if err != nil {
+		return nil, err
+	}
+	if err := l.Checks(f, ex); err != nil {
 		return nil, err
 	}
 	if at != nil {

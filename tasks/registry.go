@@ -116,6 +116,9 @@ func (r *Registry) CheckTask(t *flow.Task) []*flow.Error {
 		return []*flow.Error{{Path: "type", Message: fmt.Sprintf("%s is a %s, not a task", t.Type, kindName(s.Kind))}}
 	}
 	_, errs := s.Decode(t)
+	if s.Type == pWorkingDirectory {
+		errs = append(errs, r.checkWorkingDirectory(t)...)
+	}
 	return errs
 }
 
@@ -153,14 +156,19 @@ func (r *Registry) Runnable(t *flow.Task) (worker.Runnable, error) {
 	if !ok {
 		return nil, fmt.Errorf("unknown task type %q", t.Type)
 	}
-	if s.Kind != KindRunnable {
+	if s.Kind != KindRunnable && s.Kind != KindFlowable {
 		return nil, fmt.Errorf("%s is not run by a worker", t.Type)
 	}
 	impl, errs := s.Decode(t)
 	if len(errs) > 0 {
 		return nil, flow.Errors(errs)
 	}
-	return impl.(worker.Runnable), nil
+	// A group (WorkingDirectory) is a flowable a worker runs too.
+	run, ok := impl.(worker.Runnable)
+	if !ok {
+		return nil, fmt.Errorf("%s is not run by a worker", t.Type)
+	}
+	return run, nil
 }
 
 func kindName(k Kind) string {
@@ -197,6 +205,8 @@ var legacyAliases = func() map[string]string {
 	for _, n := range []string{"Sequential", "Parallel", "If", "Switch", "ForEach", "EachSequential", "EachParallel", "Subflow", "Flow", "Pause", "AllowFailure", "Dag", "WaitFor"} {
 		pairs["io.kestra.core.tasks.flows."+n] = "io.kestra.plugin.core.flow." + n
 	}
+	pairs["io.kestra.core.tasks.flows.WorkingDirectory"] = pWorkingDirectory
+	pairs["io.kestra.core.tasks.flows.Worker"] = pWorkingDirectory
 	pairs["io.kestra.plugin.fs.http.Download"] = "io.kestra.plugin.core.http.Download"
 	pairs["io.kestra.core.tasks.log.Fetch"] = "io.kestra.plugin.core.log.Fetch"
 	pairs["io.kestra.core.tasks.storages.Purge"], pairs["io.kestra.plugin.core.storage.Purge"] = pPurgeExecutions, pPurgeExecutions

@@ -202,9 +202,38 @@ func flowProps() map[string]any {
 		"disabled":    boolean(),
 		"deleted":     boolean(),
 		"workerGroup": map[string]any{},
-		"sla":         map[string]any{},
-		"checks":      map[string]any{},
+		"sla":         slaSchema(labelList),
+		"checks":      checksSchema(),
 	}
+}
+
+// slaSchema is the shape of a flow's sla list (flow.SLA).
+func slaSchema(labelList map[string]any) map[string]any {
+	return map[string]any{"type": []any{"array", "null"}, "items": map[string]any{
+		"type": "object", "required": []any{"id", "type", "behavior"}, "additionalProperties": false,
+		"properties": map[string]any{
+			"id":       map[string]any{"type": "string"},
+			"type":     map[string]any{"enum": []any{"MAX_DURATION", "EXECUTION_ASSERTION"}},
+			"behavior": map[string]any{"enum": []any{"FAIL", "CANCEL", "NONE"}},
+			"duration": map[string]any{"type": "string"},
+			"assert":   map[string]any{"type": "string"},
+			"labels":   map[string]any{"anyOf": []any{map[string]any{"type": "object"}, labelList, map[string]any{"type": "null"}}},
+		},
+	}}
+}
+
+// checksSchema is the shape of a flow's checks list (flow.Check).
+func checksSchema() map[string]any {
+	return map[string]any{"type": []any{"array", "null"}, "items": map[string]any{
+		"type": "object", "required": []any{"message"}, "additionalProperties": false,
+		"properties": map[string]any{
+			"condition": map[string]any{"type": "string"},
+			"when":      map[string]any{"type": "string"},
+			"message":   map[string]any{"type": "string"},
+			"style":     map[string]any{"enum": []any{"ERROR", "SUCCESS", "WARNING", "INFO"}},
+			"behavior":  map[string]any{"enum": []any{"BLOCK_EXECUTION", "FAIL_EXECUTION", "CREATE_EXECUTION"}},
+		},
+	}}
 }
 
 func pluginDefaults() map[string]any {

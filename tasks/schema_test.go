@@ -128,6 +128,8 @@ func TestFlowSchemaRefusesInvalidFlows(t *testing.T) {
 	tests := []struct{ name, src string }{
 		{"unknown task type", head + "tasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Nope\n    message: x\n"},
 		{"unknown property", head + "tasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n    message: x\n    mesage: y\n"},
+		{"unknown SLA behavior", head + "sla:\n  - id: s\n    type: MAX_DURATION\n    behavior: RETRY\n    duration: PT1H\ntasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n    message: x\n"},
+		{"check without a message", head + "checks:\n  - condition: \"{{ true }}\"\ntasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n    message: x\n"},
 		{"unknown property on a legacy alias", head + "tasks:\n  - id: a\n    type: io.kestra.core.tasks.log.Log\n    message: x\n    colour: red\n"},
 		{"task without id", head + "tasks:\n  - type: io.kestra.plugin.core.log.Log\n    message: x\n"},
 		{"task id with a dot", head + "tasks:\n  - id: a.b\n    type: io.kestra.plugin.core.log.Log\n    message: x\n"},

@@ -51,6 +51,7 @@ func coreSpecs() []*Spec {
 		flowable[forEachProps]("io.kestra.plugin.core.flow.EachParallel", []string{"value", "concurrent"}, func(t *flow.Task, x *forEachProps) (engine.Flowable, []*flow.Error) {
 			return forEach{t, firstNonNil(x.Value, x.Values), x.Concurrent, 0}, required(t, "value", x.Value != nil || x.Values != nil)
 		}),
+		workingDirectorySpec(),
 		flowable[noProps]("io.kestra.plugin.core.flow.AllowFailure", nil, func(t *flow.Task, _ *noProps) (engine.Flowable, []*flow.Error) {
 			return allowFailure{t}, nil
 		}),

@@ -560,6 +560,9 @@ func (w *Worker) execute(ctx context.Context, j store.Job) (res engine.Result, l
 		ctx, cancel = context.WithTimeoutCause(ctx, d, fmt.Errorf("task %s timed out after %s", t.ID, t.Timeout))
 		defer cancel()
 	}
+	if len(p.Children) > 0 {
+		return w.runGroup(ctx, f, p, r, rc, &m, res), buf.take()
+	}
 	outputs, err := w.runSafe(ctx, r, rc)
 	if ctx.Err() != nil {
 		// the deadline or the kill explains the failure better than

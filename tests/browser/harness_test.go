@@ -56,16 +56,20 @@ func startOsprey(t testing.TB, config string, environ []string, role ...string) 
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "application.yml")
 	require.NoError(t, os.WriteFile(cfgPath, []byte(config), 0o600))
-	port, mport := testkit.Port(t), testkit.Port(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	o := &osprey{base: fmt.Sprintf("http://127.0.0.1:%d", port), logs: &testkit.SyncBuffer{}}
-	done := make(chan int, 1)
+	o := &osprey{logs: &testkit.SyncBuffer{}}
+	done, exited := make(chan int, 1), make(chan struct{})
 	args := []string{"-c", cfgPath, "server", "local", "--data-dir", filepath.Join(dir, "data")}
 	if len(role) > 0 {
 		args = []string{"-c", cfgPath, "server", role[0]}
 	}
-	args = append(args, "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(mport))
-	go func() { done <- cli.Main(ctx, args, strings.NewReader(""), io.Discard, o.logs, environ) }()
+	// The server picks its API port and logs it: one picked here could be
+	// taken first by another package's server, which would answer instead.
+	args = append(args, "--port", "0", "--management-port", strconv.Itoa(testkit.Port(t)))
+	go func() {
+		done <- cli.Main(ctx, args, strings.NewReader(""), io.Discard, o.logs, environ)
+		close(exited)
+	}()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -74,6 +78,11 @@ func startOsprey(t testing.TB, config string, environ []string, role ...string) 
 			t.Errorf("osprey did not stop; logs:\n%s", o.logs.String())
 		}
 	})
+	addr, err := testkit.APIAddr(o.logs, exited, 30*time.Second)
+	if err != nil {
+		t.Fatalf("osprey: %v; logs:\n%s", err, o.logs.String())
+	}
+	o.base = "http://" + addr
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		res, err := http.Get(o.base + "/ui/")

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"mime/multipart"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -78,7 +80,11 @@ func (a api) do(method, path, contentType string, body io.Reader) (int, []byte) 
 	return res.StatusCode, out
 }
 
-// waitUp polls /api/v1/main/flows/search until the API answers.
+// waitUp polls /api/v1/main/flows/search until the API answers, and until
+// p's log says it is p that listens there: a port picked for p may have
+// been taken first by another package's server, whose answers the test
+// would otherwise read as p's (p then fails to bind and exits, and the
+// test fails saying so).
 func (a api) waitUp(p *process) {
 	a.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
@@ -89,7 +95,7 @@ func (a api) waitUp(p *process) {
 		}
 		if res, err := http.DefaultClient.Do(req); err == nil {
 			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
+			if res.StatusCode == http.StatusOK && listensOn(p, a.base) {
 				return
 			}
 		}
@@ -100,6 +106,18 @@ func (a api) waitUp(p *process) {
 		}
 	}
 	a.t.Fatalf("API at %s did not come up; logs:\n%s", a.base, p.logs.String())
+}
+
+// listensOn reports whether p's log says its API listens on base's port
+// (on whichever address: [::] when it binds every interface).
+func listensOn(p *process, base string) bool {
+	addr, err := testkit.APIAddr(p.logs, nil, 0)
+	if err != nil {
+		return false
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	u, err := url.Parse(base)
+	return err == nil && port != "" && port == u.Port()
 }
 
 func (a api) createFlow(src string) {

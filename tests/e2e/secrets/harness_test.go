@@ -154,19 +154,26 @@ func (p *pod) run(args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errb.String()
 }
 
-// start runs `osprey server local` and waits for the API.
+// start runs `osprey server local` and waits for the API, on the port the
+// server picked and logged (one picked here could be taken first by
+// another package's server, which would then answer in its place).
 func (p *pod) start() {
 	t := p.t
 	t.Helper()
-	port, mgmt := testkit.Port(t), testkit.Port(t)
 	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan int, 1)
+	done, exited := make(chan int, 1), make(chan struct{})
 	go func() {
 		done <- cli.Run(ctx, p.env(p.stdout, p.stderr), []string{"-c", filepath.Join(p.dir, "application.yml"), "server", "local",
-			"--port", fmt.Sprint(port), "--management-port", fmt.Sprint(mgmt),
+			"--port", "0", "--management-port", fmt.Sprint(testkit.Port(t)),
 			"--data-dir", filepath.Join(p.dir, "data"), "--shutdown-grace", "2s"})
+		close(exited)
 	}()
-	p.api = fmt.Sprintf("http://127.0.0.1:%d", port)
+	addr, err := testkit.APIAddr(p.stderr, exited, 30*time.Second)
+	if err != nil {
+		cancel()
+		t.Fatalf("osprey: %v:\n%s", err, p.stderr.String())
+	}
+	p.api = "http://" + addr
 	var once sync.Once
 	p.stop = func() { once.Do(func() { stopServer(t, cancel, done) }) }
 	t.Cleanup(p.stop)

@@ -191,13 +191,13 @@ func startServer(t *testing.T, dir string, env *cli.Env) *server {
 	t.Helper()
 	s := &server{t: t, stdout: &testkit.SyncBuffer{}, stderr: &testkit.SyncBuffer{}}
 	env.Stdout, env.Stderr = s.stdout, s.stderr
-	port, mgmt := testkit.Port(t), testkit.Port(t)
 	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan int, 1)
+	done, exited := make(chan int, 1), make(chan struct{})
 	go func() {
 		done <- cli.Run(ctx, env, []string{"-c", filepath.Join(dir, "application.yml"), "server", "local",
-			"--port", fmt.Sprint(port), "--management-port", fmt.Sprint(mgmt),
+			"--port", "0", "--management-port", fmt.Sprint(testkit.Port(t)),
 			"--data-dir", filepath.Join(dir, "data"), "--shutdown-grace", "2s"})
+		close(exited)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -207,7 +207,11 @@ func startServer(t *testing.T, dir string, env *cli.Env) *server {
 			t.Error("osprey did not stop")
 		}
 	})
-	s.api = fmt.Sprintf("http://127.0.0.1:%d", port)
+	// The port the server picked and logged: one picked here could be
+	// taken first by another package's server, which would answer instead.
+	addr, err := testkit.APIAddr(s.stderr, exited, 30*time.Second)
+	require.NoError(t, err, s.stderr.String())
+	s.api = "http://" + addr
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		select {
