@@ -86,6 +86,15 @@ tasks:
           - id: inner
             type: io.kestra.plugin.core.debug.Return
             format: "inner {{ taskrun.value }}"
+  - id: workdir
+    type: io.kestra.plugin.core.flow.WorkingDirectory
+    tasks:
+      - id: first
+        type: io.kestra.plugin.core.debug.Return
+        format: "one"
+      - id: second
+        type: io.kestra.plugin.core.debug.Return
+        format: "{{ outputs.first.value }} two"
   - id: flaky
     type: io.kestra.plugin.core.execution.Fail
     retry:
@@ -115,6 +124,7 @@ func TestStepsSaveOnlyWhatChanged(t *testing.T) {
 	require.NotEmpty(t, ended.TaskRunsByTaskID("handle"), "the errors branch ran")
 	require.Len(t, ended.TaskRunsByTaskID("ret"), 4)
 	require.Len(t, ended.TaskRunsByTaskID("inner"), 1)
+	require.Equal(t, "one two", ended.TaskRunsByTaskID("second")[0].Outputs["value"], "a group's children are stored with their outputs")
 	require.Len(t, ended.TaskRunsByTaskID("flaky")[0].Attempts, 2, "retried once")
 
 	_, err = s.launcher.Restart(t.Context(), ex.ID)
