@@ -139,7 +139,7 @@ func (e *Engine) Advance(ctx context.Context, step Step) (Effects, error) {
 		exec:    step.Exec,
 		now:     step.Now.UTC(),
 		related: step.Related,
-		index:   map[string]*flow.TaskRun{},
+		index:   map[runKey]*flow.TaskRun{},
 	}
 	s.reindex()
 	for _, r := range step.Results {

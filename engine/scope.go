@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/ospreyhq/osprey/flow"
@@ -19,7 +18,7 @@ type Scope struct {
 	exec       *flow.Execution
 	now        time.Time
 	related    map[string]*flow.Execution
-	index      map[string]*flow.TaskRun
+	index      map[runKey]*flow.TaskRun
 	byID       map[string]*flow.TaskRun // the task runs by id
 	outs       map[string]any           // the outputs map; nil: to build (outputs)
 	shared     *shared                  // the variables every task run shares
@@ -120,12 +119,21 @@ func (s *Scope) Run(parent *flow.TaskRun, taskID, value string, iteration *int) 
 	return s.index[key(pid, taskID, value, iteration)]
 }
 
-func key(parentID, taskID, value string, iteration *int) string {
-	it := ""
+// runKey names a task run by its place: parent, task, loop value and
+// iteration. A struct, not a joined string, so indexing a wide execution
+// at every step allocates nothing per task run.
+type runKey struct {
+	parentID, taskID, value string
+	iteration               int
+	iterated                bool
+}
+
+func key(parentID, taskID, value string, iteration *int) runKey {
+	k := runKey{parentID: parentID, taskID: taskID, value: value}
 	if iteration != nil {
-		it = strconv.Itoa(*iteration)
+		k.iteration, k.iterated = *iteration, true
 	}
-	return parentID + "\x00" + taskID + "\x00" + value + "\x00" + it
+	return k
 }
 
 func (s *Scope) reindex() {
