@@ -3,6 +3,7 @@ package executor_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -26,6 +27,7 @@ type readBack struct {
 	deltas  int
 	removed int
 	partial int // saves that wrote fewer task runs than the execution has
+	log     []string
 }
 
 func (r *readBack) Executions() store.ExecutionStore { return readBackExecs{r.Store.Executions(), r} }
@@ -44,18 +46,9 @@ func (x readBackExecs) Save(ctx context.Context, p store.SaveParams) (int64, err
 	if err != nil {
 		return v, err
 	}
-	got, _, gerr := x.ExecutionStore.Get(ctx, p.Execution.ID)
-	if gerr != nil {
-		x.r.t.Errorf("read back %s: %v", p.Execution.ID, gerr)
-		return v, err
-	}
-	have, _ := json.Marshal(got)
-	if string(have) != string(want) {
-		x.r.t.Errorf("execution %s as stored differs from the one saved:\nsaved  %s\nstored %s", p.Execution.ID, want, have)
-	}
 	x.r.mu.Lock()
-	defer x.r.mu.Unlock()
 	x.r.saves++
+	x.r.log = append(x.r.log, fmt.Sprintf("%s %d runs, delta %v", p.Execution.State.Current, len(p.Execution.TaskRunList), p.Delta != nil && len(p.Delta.Removed) > 0))
 	if p.Delta != nil {
 		x.r.deltas++
 		if len(p.Delta.Removed) > 0 {
@@ -64,6 +57,17 @@ func (x readBackExecs) Save(ctx context.Context, p store.SaveParams) (int64, err
 		if len(p.Delta.Changed) < len(p.Execution.TaskRunList) {
 			x.r.partial++
 		}
+	}
+	x.r.mu.Unlock()
+	got, gv, gerr := x.ExecutionStore.Get(ctx, p.Execution.ID)
+	if gerr != nil {
+		x.r.t.Errorf("read back %s: %v", p.Execution.ID, gerr)
+		return v, nil
+	}
+	have, _ := json.Marshal(got)
+	// (a later step may have saved meanwhile: the claim is released)
+	if gv == v && string(have) != string(want) {
+		x.r.t.Errorf("execution %s as stored differs from the one saved:\nsaved  %s\nstored %s", p.Execution.ID, want, have)
 	}
 	return v, err
 }
@@ -138,6 +142,6 @@ func TestStepsSaveOnlyWhatChanged(t *testing.T) {
 	rb.mu.Lock()
 	defer rb.mu.Unlock()
 	require.Equal(t, rb.saves, rb.deltas, "every step saves a delta")
-	require.Positive(t, rb.removed, "the restart's step removed the errors branch's task runs")
+	require.Positive(t, rb.removed, "the restart's step removed the errors branch's task runs: %v", rb.log)
 	require.Positive(t, rb.partial, "steps wrote fewer task runs than the execution holds")
 }
