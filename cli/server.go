@@ -221,7 +221,8 @@ func runServer(ctx context.Context, env *Env, mode string, roles []string, fl se
 		loops = append(loops, server.Loop{Name: roleWorker, LastPass: w.LastPass})
 	}
 	if has(roleExecutor) {
-		x := executor.New(executor.Options{Store: a.store, Engine: a.engine, Flows: a.flows, Logger: a.log, OnChange: a.onExecutionChange, Metrics: metrics})
+		x := executor.New(executor.Options{Store: a.store, Engine: a.engine, Flows: a.flows, Logger: a.log, OnChange: a.onExecutionChange, Metrics: metrics,
+			Parallel: executorParallel(a.cfg)})
 		if err := start(x); err != nil {
 			return err
 		}
@@ -334,7 +335,7 @@ func (a *app) newServer(ctx context.Context, metrics *prometheus.Registry) (*ser
 	}
 	// The management port is served by runServer for every role, not here.
 	srv := server.New(server.Options{
-		Store: a.store, Parse: a.parse, Runner: serverRunner{a}, Logger: a.log, Registry: metrics,
+		Store: a.store, Parse: a.parse, Flows: a.flows, Runner: serverRunner{a}, Logger: a.log, Registry: metrics,
 		Addr: addr, BasicAuth: auth,
 		AllowUnauthenticated: cfg.BasicAuth.ExplicitlyDisabled(),
 		Triggers:             &server.Triggers{Webhooks: a.dispatcher(), Flows: a.flows, Scheduled: scheduled},
@@ -387,9 +388,31 @@ func (r serverRunner) Kill(ctx context.Context, id string) error {
 }
 
 var (
-	_ server.Steerer = serverRunner{}
-	_ server.Catalog = serverRunner{}
+	_ server.Steerer   = serverRunner{}
+	_ server.Catalog   = serverRunner{}
+	_ server.Evaluator = serverRunner{}
 )
+
+// Eval renders an expression for the API's eval with the engine's
+// renderer, secret() refused: the answer leaves the server.
+func (r serverRunner) Eval(ctx context.Context, ex *flow.Execution, tr *flow.TaskRun, expression string) (string, error) {
+	f, err := r.a.flows.Get(ctx, ex.Namespace, ex.FlowID, ex.FlowRevision)
+	if err != nil {
+		return "", fmt.Errorf("flow %s.%s revision %d: %w", ex.Namespace, ex.FlowID, ex.FlowRevision, err)
+	}
+	rd := *r.a.renderer
+	rd.Secrets = evalSecrets{}
+	e := *r.a.engine
+	e.Renderer = &rd
+	return e.Eval(ctx, f, ex, tr, expression)
+}
+
+// evalSecrets refuses secret() in the API's eval.
+type evalSecrets struct{}
+
+func (evalSecrets) Get(context.Context, string, string) (string, error) {
+	return "", errors.New("secret() is not evaluated by the API: a secret's value never leaves the server")
+}
 
 func (r serverRunner) Command(ctx context.Context, p server.CommandParams) (*flow.Execution, error) {
 	ex, err := command(ctx, r.a.launcher, p)
@@ -434,6 +457,10 @@ func command(ctx context.Context, l *launch.Launcher, p server.CommandParams) (*
 		a, err = l.Pause(ctx, p.ExecutionID)
 	case server.ActionForceRun:
 		a, err = l.ForceRun(ctx, p.ExecutionID)
+	case server.ActionSetLabels:
+		a, err = l.SetLabels(ctx, p.ExecutionID, p.Labels)
+	case server.ActionUnqueue:
+		a, err = l.Unqueue(ctx, p.ExecutionID, p.State)
 	default:
 		return nil, fmt.Errorf("unknown action %q", p.Action)
 	}
@@ -484,4 +511,16 @@ func (a *app) loadFlowDir(ctx context.Context, dir string) error {
 	}
 	a.log.InfoContext(ctx, "flows loaded", "dir", dir, "count", n)
 	return nil
+}
+
+// executorParallel is how many steps an executor runs at once. On
+// PostgreSQL a step spends most of its time waiting for its commit to reach
+// the disk: more steps in flight share each flush (group commit), where
+// four at a time were bound to four flushes' worth of steps. SQLite commits
+// without a flush and has one writer: the executor's default.
+func executorParallel(cfg *config.Config) int {
+	if cfg.Repository.Type == config.RepositoryPostgres {
+		return 32
+	}
+	return 0
 }

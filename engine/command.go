@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/ospreyhq/osprey/flow"
@@ -33,7 +34,22 @@ const (
 	// CommandForceRun starts a CREATED or QUEUED execution now, past its
 	// schedule date and its flow's concurrency limit.
 	CommandForceRun CommandKind = "FORCE_RUN"
+	// CommandSetLabels adds Labels to an ended execution, replacing the
+	// values of the keys it already has (Kestra's setLabels).
+	CommandSetLabels CommandKind = "SET_LABELS"
+	// CommandUnqueue takes a QUEUED execution out of its flow's
+	// concurrency queue: State RUNNING starts it now, past the limit;
+	// CANCELLED or FAILED ends it without running (Kestra's unqueue).
+	CommandUnqueue CommandKind = "UNQUEUE"
 )
+
+// UnqueueStates are the states CommandUnqueue may move an execution to,
+// as Kestra's ConcurrencyLimitService allows.
+var UnqueueStates = []flow.State{flow.StateRunning, flow.StateCancelled, flow.StateFailed}
+
+// SystemLabelPrefix starts the labels only Osprey sets (system.correlationId,
+// …); a command may not add or change one.
+const SystemLabelPrefix = "system."
 
 // Command is a change to an execution asked from outside the executor.
 // The API stores it; the executor applies it with Apply in the step whose
@@ -52,6 +68,8 @@ type Command struct {
 	// NoCascade, for CommandKill, leaves the subflow executions running
 	// (Kestra's isOnKillCascade=false).
 	NoCascade bool `json:"noCascade,omitempty"`
+	// Labels are CommandSetLabels' labels.
+	Labels []flow.Label `json:"labels,omitempty"`
 }
 
 // Applied reports what the executor must do beyond saving the execution.
@@ -76,6 +94,19 @@ type ConcurrentChildren interface {
 // engine does not enforce it on them.
 type OwnTimeout interface {
 	OwnTimeout() bool
+}
+
+// FailedRetrier is an optional interface of a Flowable that starts
+// executions (ForEachItem's batches): when RetriesFailed is true, a restart
+// keeps its outputs, so that it starts again only what failed.
+type FailedRetrier interface {
+	RetriesFailed() bool
+}
+
+func retriesFailed(types Types, t *flow.Task) bool {
+	fl, err := types.Flowable(t)
+	r, ok := fl.(FailedRetrier)
+	return err == nil && ok && r.RetriesFailed()
 }
 
 // runnable reports whether a worker runs t (it is not a flowable).
@@ -128,8 +159,48 @@ func Apply(types Types, f *flow.Flow, ex *flow.Execution, c Command, now time.Ti
 			return Applied{}, fmt.Errorf("execution %s is %s; only a CREATED or QUEUED execution is forced to run: %w", ex.ID, ex.State.Current, ErrInvalidTransition)
 		}
 		return Applied{ForceRun: true}, nil
+	case CommandSetLabels:
+		return Applied{}, setLabels(ex, c.Labels)
+	case CommandUnqueue:
+		if ex.State.Current != flow.StateQueued {
+			return Applied{}, fmt.Errorf("execution %s is %s; only a QUEUED execution is unqueued: %w", ex.ID, ex.State.Current, ErrInvalidTransition)
+		}
+		if !slices.Contains(UnqueueStates, c.State) {
+			return Applied{}, fmt.Errorf("an execution is unqueued to RUNNING, CANCELLED or FAILED, not %q: %w", c.State, ErrInvalidTransition)
+		}
+		if c.State == flow.StateRunning {
+			return Applied{ForceRun: true}, nil
+		}
+		ex.State.Set(c.State, now)
+		return Applied{}, nil
 	}
 	return Applied{}, fmt.Errorf("unknown command %q: %w", c.Kind, ErrInvalidTransition)
+}
+
+// setLabels adds labels to an ended execution as Kestra's setLabels does:
+// a key it has takes the new value in place, a new key is appended, and
+// a system label may only be repeated as it is.
+func setLabels(ex *flow.Execution, labels []flow.Label) error {
+	if !ex.State.Current.IsTerminal() {
+		return fmt.Errorf("execution %s is %s; labels are set on an ended execution: %w", ex.ID, ex.State.Current, ErrInvalidTransition)
+	}
+	for _, l := range labels {
+		if strings.HasPrefix(l.Key, SystemLabelPrefix) && !slices.Contains(ex.Labels, l) {
+			return fmt.Errorf("label %s: system labels are set by Osprey only: %w", l.Key, ErrInvalidTransition)
+		}
+	}
+	for _, l := range labels {
+		if l.Key == "" && l.Value == "" {
+			continue
+		}
+		i := slices.IndexFunc(ex.Labels, func(old flow.Label) bool { return old.Key == l.Key })
+		if i >= 0 {
+			ex.Labels[i].Value = l.Value
+			continue
+		}
+		ex.Labels = append(ex.Labels, l)
+	}
+	return nil
 }
 
 // ApplyAll applies the commands in order, as one step does. A command
@@ -213,7 +284,7 @@ func restart(types Types, f *flow.Flow, ex *flow.Execution, now time.Time) error
 		case t != nil && (runnable(types, t) || regroup[tr.ID]):
 			tr.State.Set(flow.StateRestarted, now)
 		default:
-			if t != nil && len(t.ChildTasks()) == 0 {
+			if t != nil && len(t.ChildTasks()) == 0 && !retriesFailed(types, t) {
 				// a failed Subflow starts a new execution rather than
 				// read the failed one's outcome again
 				tr.Outputs = nil

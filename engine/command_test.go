@@ -46,6 +46,15 @@ func execIn(st flow.State, runs ...string) *flow.Execution {
 	return ex
 }
 
+// withLabels gives ex labels written key=value.
+func withLabels(ex *flow.Execution, labels ...string) *flow.Execution {
+	for _, l := range labels {
+		k, v, _ := strings.Cut(l, "=")
+		ex.Labels = append(ex.Labels, flow.Label{Key: k, Value: v})
+	}
+	return ex
+}
+
 func stateOf(ex *flow.Execution, taskID string) flow.State {
 	for _, tr := range ex.TaskRunList {
 		if tr.TaskID == taskID {
@@ -126,6 +135,27 @@ func TestApply(t *testing.T) {
 				require.Equal(t, flow.StateQueued, ex.State.Current, "the step starts it")
 			}},
 		{name: "force a running execution", ex: execIn(flow.StateRunning), cmd: engine.Command{Kind: engine.CommandForceRun}, refused: true},
+		// ExecutionControllerTest#setLabels: new keys are added, a key the
+		// execution has takes the new value, system labels stay Osprey's.
+		{name: "set labels on an ended execution", ex: withLabels(execIn(flow.StateSuccess), "system.correlationId=ex1", "team=data"),
+			cmd: engine.Command{Kind: engine.CommandSetLabels, Labels: []flow.Label{{Key: "team", Value: "ops"}, {Key: "env", Value: "prod"},
+				{Key: "system.correlationId", Value: "ex1"}}},
+			check: func(t *testing.T, ex *flow.Execution) {
+				require.Equal(t, []flow.Label{{Key: "system.correlationId", Value: "ex1"}, {Key: "team", Value: "ops"}, {Key: "env", Value: "prod"}}, ex.Labels)
+			}},
+		{name: "set labels on a running execution", ex: execIn(flow.StateRunning),
+			cmd: engine.Command{Kind: engine.CommandSetLabels, Labels: []flow.Label{{Key: "a", Value: "b"}}}, refused: true},
+		{name: "set a system label", ex: withLabels(execIn(flow.StateSuccess), "system.correlationId=ex1"),
+			cmd: engine.Command{Kind: engine.CommandSetLabels, Labels: []flow.Label{{Key: "system.correlationId", Value: "other"}}}, refused: true},
+		{name: "unqueue to run now", ex: execIn(flow.StateQueued), cmd: engine.Command{Kind: engine.CommandUnqueue, State: flow.StateRunning},
+			applied: engine.Applied{ForceRun: true},
+			check: func(t *testing.T, ex *flow.Execution) {
+				require.Equal(t, flow.StateQueued, ex.State.Current, "the step starts it")
+			}},
+		{name: "unqueue to cancel", ex: execIn(flow.StateQueued), cmd: engine.Command{Kind: engine.CommandUnqueue, State: flow.StateCancelled},
+			check: func(t *testing.T, ex *flow.Execution) { require.Equal(t, flow.StateCancelled, ex.State.Current) }},
+		{name: "unqueue to success", ex: execIn(flow.StateQueued), cmd: engine.Command{Kind: engine.CommandUnqueue, State: flow.StateSuccess}, refused: true},
+		{name: "unqueue a running execution", ex: execIn(flow.StateRunning), cmd: engine.Command{Kind: engine.CommandUnqueue, State: flow.StateRunning}, refused: true},
 		{name: "an unknown command", ex: execIn(flow.StateRunning), cmd: engine.Command{Kind: "REWIND"}, refused: true},
 	}
 	for _, tt := range tests {

@@ -55,4 +55,6 @@ type Result struct {
 	// Retried are a group child's failed attempts before this one (the
 	// worker retried it in the group's directory).
 	Retried []Result `json:"retried,omitempty"`
+	// LogFile is the attempt's log file (a task with logToFile).
+	LogFile string `json:"logFile,omitempty"`
 }

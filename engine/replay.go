@@ -15,7 +15,9 @@ import (
 // ended (with new ids); the replayed one is RESTARTED (a flowable one goes
 // back to RUNNING with its children dropped); what came after it in its
 // sequence, and the errors and finally branches, are dropped so the
-// executor decides again; its flowable ancestors run again. An empty
+// executor decides again; its flowable ancestors run again. A
+// WorkingDirectory, or one of its children, is replayed as the whole group.
+// An empty
 // taskRunID replays the whole execution: a new CREATED execution with the
 // same inputs. Replay is pure: it does not change src.
 func Replay(types Types, f *flow.Flow, src *flow.Execution, taskRunID string, newID func() string, now time.Time) (*flow.Execution, error) {
@@ -60,6 +62,17 @@ func Replay(types Types, f *flow.Flow, src *flow.Execution, taskRunID string, ne
 	target := src.TaskRunByID(taskRunID)
 	if target == nil {
 		return nil, fmt.Errorf("task run %s is not in execution %s: %w", taskRunID, src.ID, ErrInvalidTransition)
+	}
+	// A WorkingDirectory's child runs only in its group's directory: the
+	// group is replayed as a whole, as one new job.
+	if p := src.TaskRunByID(target.ParentTaskRunID); p != nil {
+		if pt := f.FindTask(p.TaskID); pt != nil && isGroup(types, pt) {
+			target = p
+		}
+	}
+	targetGroup := false
+	if t := f.FindTask(target.TaskID); t != nil && isGroup(types, t) {
+		targetGroup = true
 	}
 	ancestors := src.Parents(target)
 	drop := map[string]bool{}
@@ -111,7 +124,7 @@ func Replay(types Types, f *flow.Flow, src *flow.Execution, taskRunID string, ne
 		c.RetryAt = nil
 		if restart(tr) {
 			c.Error = ""
-			if t := f.FindTask(tr.TaskID); t != nil && runnable(types, t) {
+			if t := f.FindTask(tr.TaskID); t != nil && (runnable(types, t) || (tr == target && targetGroup)) {
 				c.State.Set(flow.StateRestarted, now)
 			} else {
 				if tr == target {

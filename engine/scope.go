@@ -42,6 +42,18 @@ func (s *Scope) Now() time.Time { return s.now }
 // Related returns an execution started by this one (a subflow), or nil.
 func (s *Scope) Related(id string) *flow.Execution { return s.related[id] }
 
+// RelatedOf returns the executions this one started from task run
+// taskRunID (a ForEachItem's batches), in no particular order.
+func (s *Scope) RelatedOf(taskRunID string) []*flow.Execution {
+	var out []*flow.Execution
+	for _, e := range s.related {
+		if e.Trigger != nil && e.Trigger.Variables["taskRunId"] == taskRunID {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // WakeAt asks for another step no later than t.
 func (s *Scope) WakeAt(t time.Time) {
 	if s.fx.WakeAt == nil || t.Before(*s.fx.WakeAt) {
@@ -102,6 +114,10 @@ func (s *Scope) SetItems(tr *flow.TaskRun, items []string) error {
 	s.touch()
 	return nil
 }
+
+// MaxLoopItems is osprey.limits.loop-items: how many values a loop, or
+// batches a ForEachItem, may have.
+func (s *Scope) MaxLoopItems() int { return s.engine.maxLoopItems() }
 
 // SetState moves a task run to st (Pause uses it to pause and resume).
 func (s *Scope) SetState(tr *flow.TaskRun, st flow.State) { s.setRunState(tr, st) }

@@ -165,3 +165,30 @@ tasks:
 	h.run()
 	require.Equal(t, flow.StateSuccess, h.exec.State.Current)
 }
+
+// Kestra evaluates an EXECUTION_ASSERTION on every change of a running
+// execution (ExecutorService#handleExecutionChangedSLA), after the change
+// is applied: a task's result that breaks the assertion fails the
+// execution in the step that applies it, before it can end in SUCCESS.
+func TestSLAAssertionSeesTheLastResult(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, `
+id: sla
+namespace: osprey.tests
+sla:
+  - id: good-answer
+    type: EXECUTION_ASSERTION
+    behavior: FAIL
+    assert: "{{ outputs.answer is not defined or outputs.answer.value != 'bad' }}"
+tasks:
+  - id: answer
+    type: io.kestra.plugin.core.debug.Return
+    format: bad
+`)
+	d := h.step().Dispatch[0]
+	fx := h.step(engine.Result{TaskRunID: d.TaskRun.ID, Attempt: 1, State: flow.StateSuccess, Outputs: map[string]any{"value": "bad"}, Started: h.now, Ended: h.now})
+	require.Equal(t, flow.StateFailed, h.exec.State.Current)
+	require.True(t, fx.Ended)
+	require.Equal(t, flow.StateSuccess, h.runs("answer")[0].State.Current, "the task itself succeeded")
+	require.Len(t, logsOf(fx, "ERROR"), 1)
+}

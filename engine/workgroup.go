@@ -153,7 +153,7 @@ func (s *Scope) recordAttempt(tr *flow.TaskRun, r Result) {
 		lost.State.Set(flow.StateResubmitted, r.Started)
 		tr.Attempts = append(tr.Attempts, lost)
 	}
-	att := flow.TaskRunAttempt{WorkerID: r.WorkerID, Metrics: r.Metrics}
+	att := flow.TaskRunAttempt{WorkerID: r.WorkerID, Metrics: r.Metrics, LogFile: r.LogFile}
 	att.State = flow.NewStateInfo(flow.StateRunning, r.Started)
 	att.State.Set(r.State, r.Ended)
 	tr.Attempts = append(tr.Attempts, att)

@@ -224,3 +224,33 @@ tasks:
 	require.Equal(t, flow.StateSuccess, h.runs("own")[0].State.Current)
 	require.Equal(t, flow.StateWarning, h.exec.State.Current)
 }
+
+// Replaying a WorkingDirectory's child replays its group as a whole: a
+// new job runs every child again in a fresh directory.
+func TestWorkingDirectoryReplayedAsAWhole(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, workDirFlow)
+	d := h.step().Dispatch[0]
+	fx := h.step(groupResult(d, h.now, flow.StateSuccess,
+		engine.Result{TaskRunID: d.Children[0].TaskRun.ID, TaskID: "first", Attempt: 1, State: flow.StateSuccess, Outputs: map[string]any{"value": "one"}, Started: h.now, Ended: h.now},
+		engine.Result{TaskRunID: d.Children[1].TaskRun.ID, TaskID: "second", Attempt: 1, State: flow.StateSuccess, Started: h.now, Ended: h.now}))
+	h.step(engine.Result{TaskRunID: fx.Dispatch[0].TaskRun.ID, Attempt: 1, State: flow.StateSuccess, Started: h.now, Ended: h.now})
+	require.Equal(t, flow.StateSuccess, h.exec.State.Current)
+
+	second := h.runs("second")[0]
+	ex, err := engine.Replay(h.eng.Types, h.flow, h.exec, second.ID, nil, h.now)
+	require.NoError(t, err)
+	require.Empty(t, ex.TaskRunsByTaskID("first"), "the group's children go")
+	require.Empty(t, ex.TaskRunsByTaskID("second"))
+	require.Empty(t, ex.TaskRunsByTaskID("after"), "what came after the group runs again")
+	group := ex.TaskRunsByTaskID("group")
+	require.Len(t, group, 1)
+	require.Equal(t, flow.StateRestarted, group[0].State.Current)
+
+	h.exec = ex
+	fx = h.step()
+	require.Len(t, fx.Dispatch, 1)
+	require.Equal(t, "group", fx.Dispatch[0].Task.ID)
+	require.Equal(t, 2, fx.Dispatch[0].Attempt)
+	require.Len(t, fx.Dispatch[0].Children, 2)
+}

@@ -323,7 +323,7 @@ func (x *Executor) stepOnce(ctx context.Context, id string, full, fresh bool) er
 		return fmt.Errorf("load results: %w", err)
 	}
 	results := make([]engine.Result, 0, len(jobs))
-	p := saveParts{before: before, version: ver, snap: snap}
+	p := saveParts{before: before, version: ver, settled: ex.Settled(), snap: snap}
 	for _, j := range jobs {
 		p.acks = append(p.acks, j.ID)
 		var r engine.Result
@@ -358,7 +358,15 @@ func (x *Executor) stepOnce(ctx context.Context, id string, full, fresh bool) er
 			if ex.State.Current == flow.StateKilling {
 				end = flow.StateKilled
 			}
-			ex.State.Set(end, x.opts.Now())
+			now := x.opts.Now()
+			// Its task runs end with it, so that it settles: nothing can
+			// advance them any more, and a parent waits for a settled child.
+			for _, tr := range ex.TaskRunList {
+				if !tr.State.Current.IsTerminal() {
+					tr.State.Set(end, now)
+				}
+			}
+			ex.State.Set(end, now)
 			fx.Ended = true
 		}
 		return x.save(ctx, nil, ex, p, fx)
@@ -397,6 +405,7 @@ func (x *Executor) stepOnce(ctx context.Context, id string, full, fresh bool) er
 // one Save.
 type saveParts struct {
 	before  flow.State
+	settled bool // the execution was settled (flow.Execution.Settled) before the step
 	version int64
 	acks    []string // job results applied
 	cmdAcks []int64  // commands applied or refused
@@ -547,11 +556,28 @@ func (x *Executor) waitForSlot(f *flow.Flow, ex *flow.Execution) bool {
 	}
 }
 
-// related loads the subflow executions that running Subflow task runs wait on.
+// related loads the subflow executions that running Subflow task runs wait
+// on and, when a ForEachItem waits on its batches (a running task run with
+// outputs.numberOfBatches), every subflow execution of ex.
 func (x *Executor) related(ctx context.Context, ex *flow.Execution) (map[string]*flow.Execution, error) {
 	var out map[string]*flow.Execution
+	all := false
 	for _, tr := range ex.TaskRunList {
 		if tr.State.Current.IsTerminal() {
+			continue
+		}
+		if _, batches := tr.Outputs["numberOfBatches"]; batches && !all {
+			all = true
+			children, _, err := x.opts.Store.Executions().Search(ctx, store.ExecutionQuery{ParentID: ex.ID})
+			if err != nil {
+				return nil, fmt.Errorf("load the subflow executions of %s: %w", tr.TaskID, err)
+			}
+			if out == nil {
+				out = make(map[string]*flow.Execution, len(children))
+			}
+			for _, c := range children {
+				out[c.ID] = c
+			}
 			continue
 		}
 		cid, _ := tr.Outputs["executionId"].(string)
@@ -631,13 +657,17 @@ func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, p
 		}
 	}
 	ended := fx.Ended && ex.State.Current.IsTerminal()
+	// The parent and the executions queued on the flow's limit look again
+	// once the execution settles: ended, its afterExecution tasks too, as
+	// Kestra waits for them before it answers a parent or frees a slot.
+	settled := !p.settled && ex.Settled()
 	var wake []string
-	if ended && ex.ParentID != "" {
+	if settled && ex.ParentID != "" {
 		// The parent's wake-up commits with the child's end: no crash
 		// between the two can leave the parent waiting.
 		wake = append(wake, ex.ParentID)
 	}
-	if ended && f != nil && f.Concurrency != nil && f.Concurrency.Limit > 0 {
+	if settled && f != nil && f.Concurrency != nil && f.Concurrency.Limit > 0 {
 		queued, err := x.queued(ctx, ex)
 		if err != nil {
 			return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -97,10 +98,11 @@ func (s *system) waitEnded(t *testing.T, ids []string) []*flow.Execution {
 // recorder wraps a store and records every Save and MarkDirty.
 type recorder struct {
 	store.Store
-	mu     sync.Mutex
-	saves  []store.SaveParams
-	states []flow.State
-	dirty  []string
+	mu      sync.Mutex
+	saves   []store.SaveParams
+	states  []flow.State
+	settled []bool
+	dirty   []string
 }
 
 func (r *recorder) Executions() store.ExecutionStore { return recordingExecs{r.Store.Executions(), r} }
@@ -116,6 +118,7 @@ func (x recordingExecs) Save(ctx context.Context, p store.SaveParams) (int64, er
 		x.r.mu.Lock()
 		x.r.saves = append(x.r.saves, p)
 		x.r.states = append(x.r.states, p.Execution.State.Current)
+		x.r.settled = append(x.r.settled, p.Execution.Settled())
 		x.r.mu.Unlock()
 	}
 	return v, err
@@ -179,6 +182,62 @@ func TestSubflowEndWakesParentInTheSameSave(t *testing.T) {
 	require.NotNil(t, final, "the child's end was saved")
 	require.Equal(t, []string{parent.ID}, final.Wake, "the child's final save wakes its parent")
 	require.NotContains(t, rec.dirty, parent.ID, "no separate write wakes the parent")
+}
+
+const childWithAfterExecution = `id: child
+namespace: company.team
+tasks:
+  - id: hello
+    type: io.kestra.plugin.core.log.Log
+    message: hello
+afterExecution:
+  - id: linger
+    type: io.kestra.plugin.core.flow.Sleep
+    duration: PT0.3S
+  - id: report
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ execution.state }}"
+`
+
+// TestParentWaitsForTheChildsAfterExecution: as Kestra's executor answers
+// a parent only once the child is terminated with its afterExecution
+// tasks (AfterExecutionTestCase), the Subflow task ends after the child's
+// afterExecution tasks did, and the save that settles the child wakes
+// the parent, not the one that gave it its final state.
+func TestParentWaitsForTheChildsAfterExecution(t *testing.T) {
+	t.Parallel()
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "osprey.db"), sqlite.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	rec := &recorder{Store: st}
+	s := newSystem(t, st, []store.Store{rec}, 2)
+	s.flow(t, "child", childWithAfterExecution)
+	parent, err := s.launcher.Start(t.Context(), s.flow(t, "parent", parentFlow), nil, nil)
+	require.NoError(t, err)
+	ended := s.waitEnded(t, []string{parent.ID})
+	require.Equal(t, flow.StateSuccess, ended[0].State.Current)
+
+	children, _, err := st.Executions().Search(t.Context(), store.ExecutionQuery{ParentID: parent.ID})
+	require.NoError(t, err)
+	require.Len(t, children, 1)
+	child := children[0]
+	require.True(t, child.Settled(), "the parent ended after its child settled")
+	report := child.TaskRunsByTaskID("report")
+	require.Len(t, report, 1)
+	require.Equal(t, "SUCCESS", report[0].Outputs["value"], "afterExecution sees the child's final state")
+	call := ended[0].TaskRunsByTaskID("call")[0]
+	require.False(t, call.State.EndDate.Before(*report[0].State.EndDate),
+		"the Subflow task ends after the child's afterExecution: %s < %s", call.State.EndDate, report[0].State.EndDate)
+
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	for i, p := range rec.saves {
+		if p.Execution.ID != child.ID || !slices.Contains(p.Wake, parent.ID) {
+			continue
+		}
+		require.Equal(t, flow.StateSuccess, rec.states[i])
+		require.True(t, rec.settled[i], "only the save that settles the child wakes the parent")
+	}
 }
 
 const limitedFlow = `id: limited
@@ -281,6 +340,7 @@ func TestCommandsOnAnExecutionWhoseFlowIsGone(t *testing.T) {
 		now := time.Now().UTC()
 		ex := &flow.Execution{ID: flow.NewID(), Namespace: "company.team", FlowID: "gone", FlowRevision: 1, State: flow.NewStateInfo(flow.StateCreated, now)}
 		ex.State.Set(flow.StateRunning, now)
+		ex.TaskRunList = []*flow.TaskRun{{ID: flow.NewID(), ExecutionID: ex.ID, TaskID: "a", State: flow.NewStateInfo(flow.StateRunning, now)}}
 		require.NoError(t, st.Executions().Create(ctx, ex))
 		_, err := st.Executions().Send(ctx, store.Command{ExecutionID: ex.ID, Payload: []byte(tt.cmd)})
 		require.NoError(t, err)
@@ -289,6 +349,7 @@ func TestCommandsOnAnExecutionWhoseFlowIsGone(t *testing.T) {
 		got, _, err := st.Executions().Get(ctx, ex.ID)
 		require.NoError(t, err)
 		require.Equal(t, tt.want, got.State.Current, tt.name)
+		require.True(t, got.Settled(), "%s: its task runs ended with it, so a parent or a wait is not left waiting", tt.name)
 		cmds, err := st.Executions().Commands(ctx, ex.ID)
 		require.NoError(t, err)
 		require.Empty(t, cmds, "%s: the step acknowledged the command", tt.name)

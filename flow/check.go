@@ -11,7 +11,7 @@ import (
 // not, and what happens then. Kestra 2.0 renames condition to when and
 // keeps condition as an alias; both are read.
 type Check struct {
-	Condition string `json:"condition"`
+	Condition string `json:"when"` // Kestra 2.0's name; condition is read too
 	Message   string `json:"message"`
 	Style     string `json:"style,omitempty"`    // ERROR, SUCCESS, WARNING, INFO (default)
 	Behavior  string `json:"behavior,omitempty"` // BLOCK_EXECUTION (default), FAIL_EXECUTION, CREATE_EXECUTION

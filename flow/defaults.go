@@ -67,6 +67,8 @@ func (t *Task) applyDefault(values map[string]any, forced bool) {
 			setBool(&t.AllowFailure, v, forced)
 		case "allowWarning":
 			setBool(&t.AllowWarning, v, forced)
+		case "logToFile":
+			setBool(&t.LogToFile, v, forced)
 		case "retry":
 			if m, ok := v.(map[string]any); ok && (forced || t.Retry == nil) {
 				t.Retry = m

@@ -68,6 +68,9 @@ type TaskRunAttempt struct {
 	// Metrics are what the attempt reported (a script's
 	// ::{"metrics":[…]}:: lines), in the form of Kestra's attempt metrics.
 	Metrics []Metric `json:"metrics,omitempty"`
+	// LogFile is the kestra:/// URI of the attempt's log lines when its
+	// task has logToFile, as Kestra's attempt names it.
+	LogFile string `json:"logFile,omitempty"`
 }
 
 // Metric is one metric entry of a task run attempt: a counter adds Value,
@@ -103,6 +106,23 @@ type TaskRun struct {
 	// RetryAt is when the next attempt is due while a retry waits;
 	// Osprey's addition.
 	RetryAt *time.Time `json:"retryAt,omitempty"`
+}
+
+// Settled reports whether the execution is over for whoever waits on it:
+// it has its final state and every task run has ended too, the
+// afterExecution tasks included, which run once the execution has its
+// final state (Kestra's "terminated with afterExecution"). A subflow's
+// parent, a ?wait=true and a follow wait for this, not for the state.
+func (e *Execution) Settled() bool {
+	if !e.State.Current.IsTerminal() {
+		return false
+	}
+	for _, tr := range e.TaskRunList {
+		if !tr.State.Current.IsTerminal() {
+			return false
+		}
+	}
+	return true
 }
 
 // TaskRunByID returns the task run with that id, or nil.

@@ -58,6 +58,10 @@ type Task struct {
 	Retry        map[string]any `json:"retry,omitempty"`
 	WorkerGroup  map[string]any `json:"workerGroup,omitempty"`
 
+	// LogToFile sends the task's log lines to a file in internal storage,
+	// named by its attempt's logFile, instead of the execution's log.
+	LogToFile bool `json:"logToFile,omitempty"`
+
 	// Props holds every other property, as decoded from YAML (maps,
 	// slices, strings, numbers, booleans), child task lists excluded.
 	Props map[string]any `json:"-"`

@@ -97,6 +97,8 @@ func (p *parser) task(path string, n *yaml.Node) *Task {
 			if t.LogLevel != "" && !slices.Contains(logLevels, t.LogLevel) {
 				p.errorf(kpath, kv.KeyN, "logLevel %q must be one of %s", t.LogLevel, strings.Join(logLevels, ", "))
 			}
+		case "logToFile":
+			t.LogToFile = p.boolean(kpath, kv.KeyN, v)
 		case "retry":
 			t.Retry = p.retry(kpath, kv.KeyN, v, kv.Key, t.PropPos)
 		case "workerGroup":

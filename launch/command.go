@@ -81,6 +81,18 @@ func (l *Launcher) ForceRun(ctx context.Context, id string) (Accepted, error) {
 	return l.fixed(ctx, id, engine.Command{Kind: engine.CommandForceRun})
 }
 
+// SetLabels asks the executor to add labels to an ended execution (see
+// engine.CommandSetLabels).
+func (l *Launcher) SetLabels(ctx context.Context, id string, labels []flow.Label) (Accepted, error) {
+	return l.fixed(ctx, id, engine.Command{Kind: engine.CommandSetLabels, Labels: labels})
+}
+
+// Unqueue asks the executor to take a QUEUED execution out of its flow's
+// concurrency queue, to st: RUNNING, CANCELLED or FAILED.
+func (l *Launcher) Unqueue(ctx context.Context, id string, st flow.State) (Accepted, error) {
+	return l.fixed(ctx, id, engine.Command{Kind: engine.CommandUnqueue, State: st})
+}
+
 func (l *Launcher) fixed(ctx context.Context, id string, c engine.Command) (Accepted, error) {
 	return l.command(ctx, id, func(*flow.Flow, *flow.Execution) (engine.Command, error) { return c, nil })
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -42,6 +43,8 @@ const (
 	ActionChangeStatus Action = "change-status"
 	ActionPause        Action = "pause"
 	ActionForceRun     Action = "force-run"
+	ActionSetLabels    Action = "labels"
+	ActionUnqueue      Action = "unqueue"
 )
 
 // CommandParams are the arguments of Steerer.Command.
@@ -50,10 +53,13 @@ type CommandParams struct {
 	Action      Action
 	// Inputs are a resume's onResume inputs.
 	Inputs map[string]any
-	// State is change-status's new state; TaskRunID, when set, names the
-	// task run whose state changes instead of the execution's.
+	// State is change-status's new state (and unqueue's: RUNNING,
+	// CANCELLED or FAILED); TaskRunID, when set, names the task run whose
+	// state changes instead of the execution's.
 	State     flow.State
 	TaskRunID string
+	// Labels are the labels ActionSetLabels adds.
+	Labels []flow.Label
 	// NoCascade keeps a kill from reaching subflow executions
 	// (?isOnKillCascade=false).
 	NoCascade bool
@@ -83,9 +89,23 @@ func (s *Server) actionRoutes() {
 	s.Handle("POST /executions/{executionId}/state", s.actionOrStart("state", s.changeTaskRunState))
 	s.Handle("POST /executions/{executionId}/pause", s.actionOrStart("pause", s.simpleAction(ActionPause)))
 	s.Handle("POST /executions/{executionId}/force-run", s.actionOrStart("force-run", s.simpleAction(ActionForceRun)))
+	s.Handle("POST /executions/{executionId}/labels", s.actionOrStart("labels", s.setExecutionLabels))
+	s.Handle("POST /executions/{executionId}/unqueue", s.actionOrStart("unqueue", s.unqueueExecution))
 	// Kestra 2.0 moved the single-execution actions under /actions; its
 	// generated clients call these. Both forms stay served; the POST ones
 	// are dispatched by executionActions.
+	s.postActions = map[string]HandlerFunc{
+		"resume":        s.resumeExecution,
+		"restart":       s.restartExecution,
+		"replay":        s.replayExecution,
+		"change-status": s.changeExecutionStatus,
+		"state":         s.changeTaskRunState,
+		"pause":         s.simpleAction(ActionPause),
+		"force-run":     s.simpleAction(ActionForceRun),
+		"labels":        s.setExecutionLabels,
+		"unqueue":       s.unqueueExecution,
+		"eval":          s.evalExpression,
+	}
 	s.Handle("DELETE /executions/{executionId}/actions/kill", s.killExecutionAction)
 	s.Handle("GET /flows/{namespace}/{id}/graph", s.flowGraph)
 	s.Handle("GET /executions/{executionId}/graph", s.executionGraph)
@@ -325,6 +345,9 @@ func (s *Server) replayExecution(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// executionActionsPattern is executionActions' pattern.
+const executionActionsPattern = "POST /executions/{first}/{second}/{third}"
+
 // executionActions serves POST /executions/{a}/{b}/{c}: Kestra's old
 // trigger path (/executions/trigger/{namespace}/{id}) and Kestra 2.0's
 // single-execution actions (/executions/{executionId}/actions/{action}).
@@ -342,21 +365,9 @@ func (s *Server) executionActions(w http.ResponseWriter, r *http.Request) error 
 		return &Error{Status: http.StatusNotFound, Message: fmt.Sprintf("no such endpoint: POST %s", r.URL.Path)}
 	}
 	r.SetPathValue("executionId", first)
-	switch third {
-	case "resume":
-		return s.resumeExecution(w, r)
-	case "restart":
-		return s.restartExecution(w, r)
-	case "replay":
-		return s.replayExecution(w, r)
-	case "change-status":
-		return s.changeExecutionStatus(w, r)
-	case "state":
-		return s.changeTaskRunState(w, r)
-	case "pause":
-		return s.simpleAction(ActionPause)(w, r)
-	case "force-run":
-		return s.simpleAction(ActionForceRun)(w, r)
+	if h, ok := s.postActions[third]; ok {
+		return h(w, r)
 	}
-	return &Error{Status: http.StatusNotFound, Message: fmt.Sprintf("unknown execution action %q: Osprey serves resume, restart, replay, change-status, state, pause, force-run and (DELETE) kill", third)}
+	verbs := slices.Sorted(maps.Keys(s.postActions))
+	return &Error{Status: http.StatusNotFound, Message: fmt.Sprintf("unknown execution action %q: Osprey serves %s and (DELETE) kill", third, strings.Join(verbs, ", "))}
 }

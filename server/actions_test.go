@@ -35,12 +35,23 @@ import (
 type launchRunner struct {
 	l   *launch.Launcher
 	reg *tasks.Registry
+	// eval renders for the eval route; its renderer resolves no secrets.
+	eval *engine.Engine
 }
 
 var (
-	_ server.Steerer = launchRunner{}
-	_ server.Catalog = launchRunner{}
+	_ server.Steerer   = launchRunner{}
+	_ server.Catalog   = launchRunner{}
+	_ server.Evaluator = launchRunner{}
 )
+
+func (r launchRunner) Eval(ctx context.Context, ex *flow.Execution, tr *flow.TaskRun, expression string) (string, error) {
+	f, err := r.l.Flows.Get(ctx, ex.Namespace, ex.FlowID, ex.FlowRevision)
+	if err != nil {
+		return "", err
+	}
+	return r.eval.Eval(ctx, f, ex, tr, expression)
+}
 
 func (r launchRunner) Start(ctx context.Context, p server.StartParams) (*flow.Execution, error) {
 	return r.l.Start(ctx, p.Flow, p.Inputs, p.Labels)
@@ -66,6 +77,10 @@ func (r launchRunner) Command(ctx context.Context, p server.CommandParams) (*flo
 		a, err = r.l.Pause(ctx, p.ExecutionID)
 	case server.ActionForceRun:
 		a, err = r.l.ForceRun(ctx, p.ExecutionID)
+	case server.ActionSetLabels:
+		a, err = r.l.SetLabels(ctx, p.ExecutionID, p.Labels)
+	case server.ActionUnqueue:
+		a, err = r.l.Unqueue(ctx, p.ExecutionID, p.State)
 	}
 	if errors.Is(err, engine.ErrInvalidTransition) {
 		return nil, &server.Error{Status: http.StatusConflict, Message: err.Error()}
@@ -128,12 +143,12 @@ func newActionEnv(t *testing.T, opts ...func(*server.Options)) *actionEnv {
 	l := &launch.Launcher{Store: st, Flows: flows, Types: reg}
 	eng := &engine.Engine{Types: reg, Renderer: &render.Renderer{Expr: expr.New(expr.Options{})}, Starter: l}
 	x := executor.New(executor.Options{Store: st, Engine: eng, Flows: flows})
-	o := server.Options{Store: st, Parse: parse, Runner: launchRunner{l: l, reg: reg}}
+	o := server.Options{Store: st, Parse: parse, Runner: launchRunner{l: l, reg: reg, eval: eng}}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	srv := server.New(o)
-	hs := httptest.NewServer(server.Contract(t, srv.Handler()))
+	hs := httptest.NewServer(server.Contract(t, srv))
 	t.Cleanup(hs.Close)
 	return &actionEnv{st: st, x: x, url: hs.URL + "/api/v1/main"}
 }
@@ -181,7 +196,12 @@ func (e *actionEnv) get(t *testing.T, id string) *flow.Execution {
 
 func (e *actionEnv) do(t *testing.T, method, path, contentType string, body io.Reader) (int, []byte) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), method, e.url+path, body)
+	url := e.url + path
+	if strings.HasPrefix(path, "/plugins") {
+		// Kestra's spec serves the plugin catalog outside the tenant.
+		url = strings.TrimSuffix(e.url, "/main") + path
+	}
+	req, err := http.NewRequestWithContext(t.Context(), method, url, body)
 	require.NoError(t, err)
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
@@ -228,7 +248,8 @@ func TestResumeExecution(t *testing.T) {
 
 	paused := e.execution(t, flow.StatePaused, "approve=PAUSED")
 	ct, body := form(t, map[string]string{"approved": "true"})
-	status, _ := e.do(t, "POST", "/executions/"+paused.ID+"/resume", ct, body)
+	// Kestra 2.0's path (resumeExecution); the older one is below.
+	status, _ := e.do(t, "POST", "/executions/"+paused.ID+"/actions/resume", ct, body)
 	require.Equal(t, http.StatusNoContent, status)
 	require.Equal(t, flow.StatePaused, e.get(t, paused.ID).State.Current, "the executor applies the resume, not the webserver")
 	e.drain(t)
@@ -317,7 +338,8 @@ func TestReplayExecution(t *testing.T) {
 	e.flow(t, threeTasks)
 	done := e.execution(t, flow.StateSuccess, "a=SUCCESS", "b=SUCCESS", "c=SUCCESS")
 
-	status, b := e.do(t, "POST", "/executions/"+done.ID+"/replay?taskRunId="+done.TaskRunList[1].ID, "", nil)
+	// Kestra 2.0's path (replayExecution); the older one is below.
+	status, b := e.do(t, "POST", "/executions/"+done.ID+"/actions/replay?taskRunId="+done.TaskRunList[1].ID, "", nil)
 	require.Equal(t, http.StatusOK, status, string(b))
 	var got flow.Execution
 	require.NoError(t, json.Unmarshal(b, &got))
@@ -503,7 +525,7 @@ func TestActionsWithoutSteerer(t *testing.T) {
 func TestFlowSchemaEndpoint(t *testing.T) {
 	t.Parallel()
 	e := newActionEnv(t)
-	status, b := e.do(t, "GET", "/plugins/schemas/flow", "", nil)
+	status, b := e.do(t, "GET", "/plugins/schemas/FLOW", "", nil)
 	require.Equal(t, http.StatusOK, status, string(b))
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
 	require.NoError(t, err)
@@ -530,17 +552,26 @@ func TestPluginsEndpoints(t *testing.T) {
 	e := newActionEnv(t)
 	status, b := e.do(t, "GET", "/plugins", "", nil)
 	require.Equal(t, http.StatusOK, status, string(b))
-	var plugins []struct {
-		Tasks, Triggers, Conditions, Aliases []string
+	type element struct {
+		Cls string `json:"cls"`
 	}
-	require.NoError(t, json.Unmarshal(b, &plugins))
-	require.Len(t, plugins, 1)
-	require.Contains(t, plugins[0].Tasks, "io.kestra.plugin.core.log.Log")
-	require.Contains(t, plugins[0].Tasks, "io.kestra.plugin.core.flow.Pause")
-	require.Contains(t, plugins[0].Triggers, "io.kestra.plugin.core.trigger.Schedule")
-	require.Contains(t, plugins[0].Conditions, "io.kestra.plugin.core.condition.ExecutionStatus")
-	require.Contains(t, plugins[0].Aliases, "io.kestra.core.tasks.log.Log")
-	require.NotContains(t, plugins[0].Tasks, "io.kestra.plugin.core.trigger.Schedule")
+	var page struct {
+		Results []struct {
+			Tasks, Triggers, Conditions []element
+			Aliases                     []string
+		}
+		Total int
+	}
+	require.NoError(t, json.Unmarshal(b, &page))
+	require.Equal(t, 1, page.Total)
+	require.Len(t, page.Results, 1)
+	plugin := page.Results[0]
+	require.Contains(t, plugin.Tasks, element{"io.kestra.plugin.core.log.Log"})
+	require.Contains(t, plugin.Tasks, element{"io.kestra.plugin.core.flow.Pause"})
+	require.Contains(t, plugin.Triggers, element{"io.kestra.plugin.core.trigger.Schedule"})
+	require.Contains(t, plugin.Conditions, element{"io.kestra.plugin.core.condition.ExecutionStatus"})
+	require.Contains(t, plugin.Aliases, "io.kestra.core.tasks.log.Log")
+	require.NotContains(t, plugin.Tasks, element{"io.kestra.plugin.core.trigger.Schedule"})
 
 	status, b = e.do(t, "GET", "/plugins/io.kestra.core.tasks.log.Log", "", nil)
 	require.Equal(t, http.StatusOK, status, string(b))

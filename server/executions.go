@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -61,11 +62,10 @@ func (s *Server) createExecution(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("flow %s.%s: %w", ns, id, err)
 	}
-	f, err := s.opts.Parse([]byte(rec.Source))
-	if err != nil || f == nil {
+	f, err := s.parsed(r.Context(), rec)
+	if err != nil {
 		return &Error{Status: http.StatusUnprocessableEntity, Message: fmt.Sprintf("flow %s.%s revision %d is invalid: %v", ns, id, rec.Revision, err)}
 	}
-	f.Revision, f.Source = rec.Revision, rec.Source
 	if f.Disabled {
 		return Errorf(http.StatusConflict, fmt.Sprintf("flow %s.%s is disabled: enable it before running it", ns, id))
 	}
@@ -88,7 +88,7 @@ func (s *Server) createExecution(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("start execution of %s.%s: %w", ns, id, err)
 	}
 	started = true
-	if wait && !e.State.Current.IsTerminal() {
+	if wait && !e.Settled() {
 		if e, err = s.waitTerminal(w, r, e.ID); err != nil {
 			return err
 		}
@@ -97,7 +97,25 @@ func (s *Server) createExecution(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// waitTerminal blocks until execution id is terminal, MaxWait passes (the
+// parsed returns the flow revision rec, parsed: from Options.Flows when
+// set (shared: never changed here), else parsed now.
+func (s *Server) parsed(ctx context.Context, rec store.FlowRecord) (*flow.Flow, error) {
+	if s.opts.Flows != nil {
+		return s.opts.Flows.Get(ctx, rec.Namespace, rec.ID, rec.Revision)
+	}
+	f, err := s.opts.Parse([]byte(rec.Source))
+	if err == nil && f == nil {
+		err = errors.New("empty flow")
+	}
+	if err != nil {
+		return nil, err
+	}
+	f.Revision, f.Source = rec.Revision, rec.Source
+	return f, nil
+}
+
+// waitTerminal blocks until execution id is settled (ended, and its
+// afterExecution tasks too, as Kestra's wait), MaxWait passes (the
 // execution is then returned as it stands) or the client goes away.
 func (s *Server) waitTerminal(w http.ResponseWriter, r *http.Request, id string) (*flow.Execution, error) {
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.opts.MaxWait + time.Minute))
@@ -123,7 +141,7 @@ func (s *Server) waitTerminal(w http.ResponseWriter, r *http.Request, id string)
 			return false, fmt.Errorf("execution %s: %w", id, err)
 		}
 		last = e
-		return e.State.Current.IsTerminal(), nil
+		return e.Settled(), nil
 	}, nil)
 	// Past MaxWait, or when the server stops, the client gets the
 	// execution as it stands rather than an error.
@@ -298,36 +316,8 @@ var knownStates = []flow.State{
 }
 
 func (s *Server) searchExecutions(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
-	page, size, err := paging(q.Get("page"), q.Get("size"))
+	eq, err := executionQuery(r.URL.Query())
 	if err != nil {
-		return err
-	}
-	f, err := parseFilters(q, executionFilters)
-	if err != nil {
-		return err
-	}
-	labels, err := parseLabels(append(q["labels"], f.labels...))
-	if err != nil {
-		return err
-	}
-	eq := store.ExecutionQuery{
-		Namespace: cmp.Or(f.namespace, q.Get("namespace")), FlowID: cmp.Or(f.flowID, q.Get("flowId")), Labels: labels,
-		ParentID: q.Get("parentId"), Page: page, Size: size,
-	}
-	for _, raw := range append(q["state"], f.states...) {
-		for _, st := range strings.Split(raw, ",") {
-			state := flow.State(strings.ToUpper(strings.TrimSpace(st)))
-			if !slices.Contains(knownStates, state) {
-				return Errorf(http.StatusBadRequest, fmt.Sprintf("unknown state %q", st))
-			}
-			eq.States = append(eq.States, state)
-		}
-	}
-	if eq.From, err = queryTime(q.Get("startDate"), "startDate"); err != nil {
-		return err
-	}
-	if eq.To, err = queryTime(q.Get("endDate"), "endDate"); err != nil {
 		return err
 	}
 	execs, total, err := s.opts.Store.Executions().Search(r.Context(), eq)
@@ -344,6 +334,43 @@ func (s *Server) searchExecutions(w http.ResponseWriter, r *http.Request) error 
 	}
 	writeJSON(w, http.StatusOK, pagedResults[*flow.Execution]{Results: execs, Total: total})
 	return nil
+}
+
+// executionQuery reads the execution search's parameters (also the
+// filters of the bulk actions by query).
+func executionQuery(q url.Values) (store.ExecutionQuery, error) {
+	page, size, err := paging(q.Get("page"), q.Get("size"))
+	if err != nil {
+		return store.ExecutionQuery{}, err
+	}
+	f, err := parseFilters(q, executionFilters)
+	if err != nil {
+		return store.ExecutionQuery{}, err
+	}
+	labels, err := parseLabels(append(q["labels"], f.labels...))
+	if err != nil {
+		return store.ExecutionQuery{}, err
+	}
+	eq := store.ExecutionQuery{
+		Namespace: cmp.Or(f.namespace, q.Get("namespace")), FlowID: cmp.Or(f.flowID, q.Get("flowId")), Labels: labels,
+		ParentID: q.Get("parentId"), Page: page, Size: size,
+	}
+	for _, raw := range append(q["state"], f.states...) {
+		for _, st := range strings.Split(raw, ",") {
+			state := flow.State(strings.ToUpper(strings.TrimSpace(st)))
+			if !slices.Contains(knownStates, state) {
+				return store.ExecutionQuery{}, Errorf(http.StatusBadRequest, fmt.Sprintf("unknown state %q", st))
+			}
+			eq.States = append(eq.States, state)
+		}
+	}
+	if eq.From, err = queryTime(q.Get("startDate"), "startDate"); err != nil {
+		return store.ExecutionQuery{}, err
+	}
+	if eq.To, err = queryTime(q.Get("endDate"), "endDate"); err != nil {
+		return store.ExecutionQuery{}, err
+	}
+	return eq, nil
 }
 
 // executionsOfFlow is Kestra's GET /executions (searchExecutionsByFlowId):
@@ -449,15 +476,23 @@ func (s *Server) deleteExecution(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("execution %s: %w", id, err)
 	}
-	if err := s.opts.Store.Executions().Delete(r.Context(), id); err != nil {
-		return fmt.Errorf("execution %s: %w", id, err)
-	}
-	if purge && s.opts.Storage != nil {
-		if _, err := s.opts.Storage.DeleteTree(r.Context(), storage.ExecutionPath(ex.Namespace, ex.FlowID, ex.ID)); err != nil {
-			return fmt.Errorf("execution %s deleted, its files not: %w", id, err)
-		}
+	if err := s.removeExecution(r.Context(), ex, purge); err != nil {
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// removeExecution deletes ex and, with purge, its files.
+func (s *Server) removeExecution(ctx context.Context, ex *flow.Execution, purge bool) error {
+	if err := s.opts.Store.Executions().Delete(ctx, ex.ID); err != nil {
+		return fmt.Errorf("execution %s: %w", ex.ID, err)
+	}
+	if purge && s.opts.Storage != nil {
+		if _, err := s.opts.Storage.DeleteTree(ctx, storage.ExecutionPath(ex.Namespace, ex.FlowID, ex.ID)); err != nil {
+			return fmt.Errorf("execution %s deleted, its files not: %w", ex.ID, err)
+		}
+	}
 	return nil
 }
 

@@ -2,13 +2,17 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"mime/multipart"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/store"
 )
 
 func multipartBody(t *testing.T, fields map[string]string, file string) (string, string) {
@@ -203,4 +207,60 @@ func TestCreateExecutionWithEmptyMultipart(t *testing.T) {
 	require.Equal(t, 200, rec.Code, rec.Body.String())
 	rec = e.do(t, req{method: "POST", path: "/api/v1/main/executions/company.team/hello", contentType: "multipart/form-data; boundary=xyz"})
 	require.Equal(t, 200, rec.Code, "an empty multipart body means no inputs: %s", rec.Body.String())
+}
+
+// countingFlows serves flows parsed once per revision, as the shared cache
+// does, and counts what it is asked.
+type countingFlows struct {
+	st    store.Store
+	mu    sync.Mutex
+	gets  int
+	cache map[int]*flow.Flow
+}
+
+func (c *countingFlows) Get(ctx context.Context, ns, id string, rev int) (*flow.Flow, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gets++
+	if f := c.cache[rev]; f != nil {
+		return f, nil
+	}
+	rec, err := c.st.Flows().Get(ctx, ns, id, rev)
+	if err != nil {
+		return nil, err
+	}
+	f, err := fakeParse([]byte(rec.Source))
+	if err != nil {
+		return nil, err
+	}
+	f.Revision, f.Source = rec.Revision, rec.Source
+	if c.cache == nil {
+		c.cache = map[int]*flow.Flow{}
+	}
+	c.cache[rev] = f
+	return f, nil
+}
+
+// TestCreateExecutionUsesSharedFlows: with Options.Flows, a start takes
+// the shared parsed revision and parses nothing itself.
+func TestCreateExecutionUsesSharedFlows(t *testing.T) {
+	t.Parallel()
+	flows := &countingFlows{}
+	var parses atomic.Int32
+	e := newEnv(t, func(o *Options) {
+		flows.st = o.Store
+		o.Flows = flows
+		parse := o.Parse
+		o.Parse = func(src []byte) (*flow.Flow, error) { parses.Add(1); return parse(src) }
+	})
+	e.createFlow(t, helloFlow)
+	before := parses.Load()
+	for range 3 {
+		rec := e.do(t, req{method: "POST", path: "/api/v1/main/executions/company.team/hello"})
+		require.Equal(t, 200, rec.Code, rec.Body.String())
+		require.Equal(t, 1, decode[flow.Execution](t, rec).FlowRevision)
+	}
+	require.Equal(t, before, parses.Load(), "no parse per start")
+	require.Equal(t, 3, flows.gets)
+	require.Len(t, flows.cache, 1, "one revision, parsed once")
 }

@@ -140,7 +140,8 @@ func (s *Server) followExecution(w http.ResponseWriter, r *http.Request) error {
 			return false, err
 		}
 		changed := string(b) != string(last)
-		terminal := e.State.Current.IsTerminal()
+		// Over once settled: its afterExecution tasks ended too.
+		terminal := e.Settled()
 		// As Kestra does: an execution already over gets only "end"; one
 		// followed to its end gets its final state as "progress", then "end".
 		if changed && (!terminal || last != nil) {

@@ -72,7 +72,7 @@ func TestNamespaceAllowedNamespaces(t *testing.T) {
 	require.JSONEq(t, `{"id":"company.payroll","allowedNamespaces":[],"deleted":false}`, rec.Body.String(), "no settings: no restriction")
 
 	rec = e.do(t, req{method: "PUT", path: "/api/v1/main/namespaces/company.payroll", contentType: "application/json",
-		body: `{"id":"company.payroll","allowedNamespaces":[{"namespace":"company.hr"},{"namespace":"company.finance"}]}`})
+		body: `{"id":"company.payroll","allowedNamespaces":[{"namespace":"company.hr"},{"namespace":"company.finance"}],"deleted":false}`})
 	require.Equal(t, 200, rec.Code, rec.Body.String())
 	rec = e.do(t, req{method: "GET", path: "/api/v1/namespaces/company.payroll"})
 	require.JSONEq(t, `{"id":"company.payroll","allowedNamespaces":[{"namespace":"company.hr"},{"namespace":"company.finance"}],"deleted":false}`, rec.Body.String())
@@ -95,7 +95,7 @@ func TestKVListings(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	for _, p := range []string{"company/kv/root", "company.team/kv/mid", "company.team.etl/kv/own", "other/kv/elsewhere"} {
-		rec := e.do(t, req{method: "PUT", path: "/api/v1/main/namespaces/" + p, body: `"v"`})
+		rec := e.do(t, req{method: "PUT", path: "/api/v1/main/namespaces/" + p, body: `"v"`, contentType: "text/plain"})
 		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 	}
 	type entry struct {

@@ -110,13 +110,14 @@ func (s *Server) followLogs(w http.ResponseWriter, r *http.Request) error {
 	const batch = 500
 	lq.Limit = batch
 	err = s.loop(r.Context(), store.TopicExecution(id), func(ctx context.Context) (bool, error) {
-		// Read the state before the logs: a terminal execution has all its
-		// logs stored, so the drain below then sees every one of them.
+		// Read the state before the logs: a settled execution has all its
+		// logs stored (its afterExecution tasks' too), so the drain below
+		// then sees every one of them.
 		e, _, err := s.opts.Store.Executions().Get(ctx, id)
 		if err != nil {
 			return false, err
 		}
-		terminal := e.State.Current.IsTerminal()
+		terminal := e.Settled()
 		for {
 			entries, err := s.opts.Store.Logs().List(ctx, lq)
 			if err != nil {

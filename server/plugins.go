@@ -40,38 +40,46 @@ func (s *Server) catalog() (Catalog, error) {
 }
 
 // corePlugin is Kestra's Plugin listing for the one plugin Osprey has,
-// its core, with the type names by kind.
+// its core, with the types by kind.
 type corePlugin struct {
-	Name       string   `json:"name"`
-	Title      string   `json:"title"`
-	Group      string   `json:"group"`
-	Tasks      []string `json:"tasks"`
-	Triggers   []string `json:"triggers"`
-	Conditions []string `json:"conditions"`
-	Aliases    []string `json:"aliases"`
+	Name       string          `json:"name"`
+	Title      string          `json:"title"`
+	Group      string          `json:"group"`
+	Tasks      []pluginElement `json:"tasks"`
+	Triggers   []pluginElement `json:"triggers"`
+	Conditions []pluginElement `json:"conditions"`
+	Aliases    []string        `json:"aliases"`
 }
 
-// listPlugins answers Kestra's GET /plugins: a list of plugins with the
-// class names they hold.
+// pluginElement is one type of a plugin (Kestra's PluginElementMetadata).
+type pluginElement struct {
+	Cls        string `json:"cls"`
+	Deprecated bool   `json:"deprecated"`
+}
+
+// listPlugins answers Kestra's GET /plugins: a page of plugins with the
+// types they hold.
 func (s *Server) listPlugins(w http.ResponseWriter, _ *http.Request) error {
 	c, err := s.catalog()
 	if err != nil {
 		return err
 	}
 	p := corePlugin{Name: "core", Title: "core", Group: "io.kestra.plugin.core",
-		Tasks: []string{}, Triggers: []string{}, Conditions: []string{}, Aliases: []string{}}
+		Tasks: []pluginElement{}, Triggers: []pluginElement{}, Conditions: []pluginElement{}, Aliases: []string{}}
 	for _, t := range c.PluginTypes() {
+		e := pluginElement{Cls: t.Type}
 		switch t.Kind {
 		case "trigger":
-			p.Triggers = append(p.Triggers, t.Type)
+			p.Triggers = append(p.Triggers, e)
 		case "condition":
-			p.Conditions = append(p.Conditions, t.Type)
+			p.Conditions = append(p.Conditions, e)
 		default:
-			p.Tasks = append(p.Tasks, t.Type)
+			p.Tasks = append(p.Tasks, e)
 		}
 		p.Aliases = append(p.Aliases, t.Aliases...)
 	}
-	writeJSON(w, http.StatusOK, []corePlugin{p})
+	// A page, as Kestra 2.0's spec says (PagedResults of Plugin).
+	writeJSON(w, http.StatusOK, map[string]any{"results": []corePlugin{p}, "total": 1})
 	return nil
 }
 

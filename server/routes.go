@@ -17,7 +17,7 @@ func (s *Server) routes() {
 	// still used by older scripts) and Kestra 2.0's
 	// /executions/{executionId}/actions/… overlap: one pattern, see
 	// executionActions.
-	s.Handle("POST /executions/{first}/{second}/{third}", s.executionActions)
+	s.Handle(executionActionsPattern, s.executionActions)
 	s.Handle("GET /executions/search", s.searchExecutions)
 	s.Handle("GET /executions", s.executionsOfFlow)
 	s.Handle("GET /executions/{executionId}", s.getExecution)

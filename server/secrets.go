@@ -252,12 +252,18 @@ func (h secretHandlers) patch(w http.ResponseWriter, r *http.Request) error {
 	if err := checkKey(key); err != nil {
 		return err
 	}
+	// The spec's body (ApiSecretMetaEE) names the key too, as Kestra's
+	// clients send it; it must be the path's.
 	var body struct {
+		Key         string    `json:"key"`
 		Description *string   `json:"description"`
 		Tags        []tagJSON `json:"tags"`
 	}
 	if err := decodeSecretBody(r, &body); err != nil {
 		return err
+	}
+	if body.Key != "" && body.Key != key {
+		return Errorf(http.StatusBadRequest, fmt.Sprintf("the body names key %q but the path names %q: a patch cannot rename a secret", body.Key, key))
 	}
 	tags, err := tagsMap(body.Tags)
 	if err != nil {

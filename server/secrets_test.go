@@ -37,7 +37,7 @@ func call(t *testing.T, e *env, method, path, body string) (int, string) {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	rec := httptest.NewRecorder()
-	Contract(t, e.srv.Handler()).ServeHTTP(rec, req)
+	Contract(t, e.srv).ServeHTTP(rec, req)
 	out := rec.Body.String()
 	require.NotContains(t, out, apiValue, "%s %s returned a secret value", method, path)
 	return rec.Code, out
@@ -77,11 +77,11 @@ func TestSecretsAPI(t *testing.T) {
 	require.Equal(t, http.StatusOK, code)
 	require.JSONEq(t, `{"company.team":["DB_PASSWORD"],"company":["GLOBAL_TOKEN"]}`, body)
 
-	code, body = call(t, e, "PATCH", "/api/v1/main/namespaces/company.team/secrets/DB_PASSWORD", `{"description":"replica"}`)
+	code, body = call(t, e, "PATCH", "/api/v1/main/namespaces/company.team/secrets/DB_PASSWORD", `{"key":"DB_PASSWORD","description":"replica","tags":[{"key":"team","value":"platform"}]}`)
 	require.Equal(t, http.StatusOK, code, body)
 	require.True(t, strings.HasPrefix(body, "["), "a list, as the spec says of patchSecret: %s", body)
 	require.Contains(t, body, `"description":"replica"`)
-	require.Contains(t, body, `"team"`, "tags are kept when the patch has none")
+	require.Contains(t, body, `"platform"`, "the patch's tags replace the old ones")
 
 	code, _ = call(t, e, "DELETE", "/api/v1/namespaces/company.team/secrets/DB_PASSWORD", "")
 	require.Equal(t, http.StatusNoContent, code)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -61,11 +62,22 @@ func (b BasicAuth) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("username", b.Username), slog.String("password", "******"))
 }
 
+// Flows loads parsed flow revisions; what it returns is shared and never
+// changed.
+type Flows interface {
+	Get(ctx context.Context, namespace, id string, rev int) (*flow.Flow, error)
+}
+
 // Options configure a Server. Store, Parse and Runner are required.
 type Options struct {
 	Store  store.Store
 	Parse  func(src []byte) (*flow.Flow, error)
 	Runner Runner
+	// Flows, when set, serves parsed flow revisions shared with the other
+	// components (read-only): starting an execution then parses its flow
+	// once per revision rather than at every request. Without it, each
+	// start parses the flow with Parse.
+	Flows  Flows
 	Logger *slog.Logger
 	// Triggers enables the webhook endpoint and the trigger API.
 	Triggers *Triggers
@@ -119,6 +131,12 @@ type Server struct {
 	reg     *prometheus.Registry
 	metrics *httpMetrics
 	logins  *loginLimiter
+
+	// served are the patterns mounted with Handle, relative to the API
+	// prefixes; postActions are the verbs executionActions dispatches.
+	// Together they say which routes the server answers (servedRoutes).
+	served      []string
+	postActions map[string]HandlerFunc
 
 	// closing is closed when Stop begins, ending event streams and waits,
 	// which would otherwise hold Shutdown until its deadline.
@@ -174,11 +192,13 @@ func New(o Options) *Server {
 	}
 	s.routes()
 	s.actionRoutes()
+	s.bulkRoutes()
 	s.overviewRoutes()
 	s.uiRoutes()
 	if o.Triggers != nil {
 		s.triggerRoutes()
 	}
+	s.evalAndWebhookRoutes()
 	return s
 }
 
@@ -211,6 +231,33 @@ func (s *Server) handle(pattern string, h HandlerFunc, auth bool) {
 	for _, p := range apiPrefixes {
 		s.api.Handle(method+" "+p+path, handler)
 	}
+	s.served = append(s.served, pattern)
+}
+
+// servedRoutes lists the routes the API answers, as "METHOD /path"
+// relative to the API prefixes, with executionActions' shared pattern
+// spelled out as the routes it dispatches.
+func (s *Server) servedRoutes() []string {
+	var out []string
+	for _, p := range s.served {
+		if p == evalOrWebhookPattern {
+			out = append(out, "POST /executions/{executionId}/actions/eval/{taskRunId}")
+			if s.opts.Triggers != nil {
+				out = append(out, "POST /executions/webhook/{namespace}/{id}/{key}")
+			}
+			continue
+		}
+		if p != executionActionsPattern {
+			out = append(out, p)
+			continue
+		}
+		out = append(out, "POST /executions/trigger/{namespace}/{id}")
+		for verb := range s.postActions {
+			out = append(out, "POST /executions/{executionId}/actions/"+verb)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 func cutPattern(p string) (method, path string, ok bool) {

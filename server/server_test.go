@@ -120,7 +120,7 @@ func newEnvOn(t testing.TB, st store.Store, mods ...func(*Options)) *env {
 		m(&o)
 	}
 	srv := New(o)
-	return &env{srv: srv, st: st, probe: probe, runner: runner, h: Contract(t, srv.Handler()), logs: logs}
+	return &env{srv: srv, st: st, probe: probe, runner: runner, h: Contract(t, srv), logs: logs}
 }
 
 // lockedWriter lets the test read what concurrent handlers log.

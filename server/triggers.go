@@ -50,7 +50,8 @@ type FlowSource interface {
 // triggerRoutes mounts the webhook endpoint, which is public (the key in
 // the path is the webhook's credential), and the trigger API.
 func (s *Server) triggerRoutes() {
-	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut} {
+	// POST is mounted by evalAndWebhookRoutes, which shares its pattern.
+	for _, m := range []string{http.MethodGet, http.MethodPut} {
 		s.HandlePublic(m+" /executions/webhook/{namespace}/{id}/{key}", s.webhook)
 	}
 	s.Handle("GET /triggers/search", s.searchTriggers)
@@ -230,8 +231,25 @@ func (s *Server) searchTriggers(w http.ResponseWriter, r *http.Request) error {
 			items = append(items, triggerItem{AbstractTrigger: at, TriggerContext: tc, Trigger: trig, State: state})
 		}
 	}
+	if flowID != "" {
+		// One flow's triggers: Kestra's spec answers its trigger states
+		// (ApiTriggerState) flat; the search's fields stay beside them.
+		flat := make([]flowTriggerItem, len(items))
+		for i, it := range items {
+			flat[i] = flowTriggerItem{apiTriggerState: it.State, triggerItem: it}
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"results": flat, "total": len(flat)})
+		return nil
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"results": items, "total": len(items)})
 	return nil
+}
+
+// flowTriggerItem is a trigger of one flow: its state's fields, and the
+// search's.
+type flowTriggerItem struct {
+	apiTriggerState
+	triggerItem
 }
 
 // update enables or disables a trigger and starts a backfill, as Kestra's
@@ -263,11 +281,29 @@ func (s *Server) updateTrigger(w http.ResponseWriter, r *http.Request) error {
 
 // setDisabled enables or disables the listed triggers (?disabled=true).
 func (s *Server) setTriggersDisabled(w http.ResponseWriter, r *http.Request) error {
+	// Kestra 2.0's body is {"triggers": [...], "disabled": bool}; the
+	// older one, which Osprey's UI sends, a bare list with ?disabled=.
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return fmt.Errorf("read triggers: %w", err)
+	}
 	var refs []triggerRef
-	if err := json.NewDecoder(r.Body).Decode(&refs); err != nil {
+	disabled := r.URL.Query().Get("disabled") != "false"
+	if trimmed := strings.TrimSpace(string(body)); strings.HasPrefix(trimmed, "{") {
+		var req struct {
+			Triggers []triggerRef `json:"triggers"`
+			Disabled *bool        `json:"disabled"`
+		}
+		if err := json.Unmarshal(body, &req); err != nil {
+			return Errorf(http.StatusBadRequest, "read triggers: "+err.Error())
+		}
+		if req.Disabled == nil {
+			return Errorf(http.StatusBadRequest, "read triggers: the body must say disabled: true or false")
+		}
+		refs, disabled = req.Triggers, *req.Disabled
+	} else if err := json.Unmarshal(body, &refs); err != nil {
 		return Errorf(http.StatusBadRequest, "read triggers: "+err.Error())
 	}
-	disabled := r.URL.Query().Get("disabled") != "false"
 	for _, ref := range refs {
 		if _, err := s.trigger(r.Context(), ref); err != nil {
 			return err
@@ -276,7 +312,9 @@ func (s *Server) setTriggersDisabled(w http.ResponseWriter, r *http.Request) err
 			return err
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"count": len(refs)})
+	// totalItems is Kestra's ApiAsyncOperationResponse; count is Osprey's
+	// older answer. Osprey applies the change before answering.
+	writeJSON(w, http.StatusOK, map[string]any{"count": len(refs), "totalItems": len(refs)})
 	return nil
 }
 
@@ -347,14 +385,23 @@ func (s *Server) trigger(ctx context.Context, ref triggerRef) (*flow.Flow, error
 func (s *Server) writeTrigger(w http.ResponseWriter, r *http.Request, ref triggerRef) error {
 	ts := s.opts.Store.Triggers()
 	tc := triggerContext{Namespace: ref.Namespace, FlowID: ref.FlowID, TriggerID: ref.TriggerID}
+	updated := s.triggersNow().UTC() // never changed: as of now
 	if st, err := ts.Get(r.Context(), ref.Namespace, ref.FlowID, ref.TriggerID); err == nil {
 		tc.Date, tc.NextExecutionDate, tc.Disabled, tc.UpdatedDate = st.Last, st.Next, st.Disabled, &st.Updated
+		if !st.Updated.IsZero() {
+			updated = st.Updated
+		}
 	}
 	if bst, err := ts.Get(r.Context(), ref.Namespace, ref.FlowID, ref.TriggerID+scheduler.BackfillSuffix); err == nil {
 		if b, err := scheduler.ReadBackfill(bst); err == nil {
 			tc.Backfill = &b
 		}
 	}
-	writeJSON(w, http.StatusOK, tc)
+	// The trigger context, with updatedAt: Kestra's spec answers an
+	// ApiTriggerState, which has the same names otherwise.
+	writeJSON(w, http.StatusOK, struct {
+		triggerContext
+		UpdatedAt time.Time `json:"updatedAt"`
+	}{tc, updated})
 	return nil
 }

@@ -98,6 +98,12 @@ func TestWebhookAnswers(t *testing.T) {
 	}
 	require.Equal(t, []string{"1"}, hooks.calls[0].Parameters["x"])
 	require.Equal(t, `{"a":1}`, string(hooks.calls[0].Body))
+	// GET and PUT reach the same webhook (Kestra's three webhook operations).
+	for _, method := range []string{"GET", "PUT"} {
+		rec := e.do(t, req{method: method, path: base + "ok"})
+		require.Equal(t, http.StatusOK, rec.Code, "%s: %s", method, rec.Body.String())
+		require.Contains(t, rec.Body.String(), `"id":"ex1"`, method)
+	}
 }
 
 func TestTriggerAPI(t *testing.T) {
@@ -123,21 +129,24 @@ func TestTriggerAPI(t *testing.T) {
 	require.Equal(t, 2, list.Total)
 	require.NotContains(t, rec.Body.String(), "s3cret-key", "a webhook's key is left out of listings")
 
-	rec = e.do(t, req{method: "POST", path: "/api/v1/triggers/set-disabled/by-triggers?disabled=true", body: `[{` + ref + `}]`})
+	rec = e.do(t, req{method: "POST", contentType: "application/json", path: "/api/v1/main/triggers/set-disabled/by-triggers", body: `{"disabled":true,"triggers":[{` + ref + `}]}`})
 	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
-	rec = e.do(t, req{method: "GET", path: "/api/v1/triggers/acme/hourly?q=sched"})
+	rec = e.do(t, req{method: "GET", path: "/api/v1/main/triggers/acme/hourly?q=sched"})
 	require.Contains(t, rec.Body.String(), `"disabled":true`)
 
-	rec = e.do(t, req{method: "PUT", path: "/api/v1/triggers", body: `{` + ref + `,"disabled":false,"backfill":{"start":"2026-01-01T00:00:00Z"}}`})
+	rec = e.do(t, req{method: "PUT", contentType: "application/json", path: "/api/v1/main/triggers", body: `{` + ref + `,"disabled":false,"backfill":{"start":"2026-01-01T00:00:00Z"}}`})
 	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 	tc := decode[ctxJSON](t, rec)
 	require.False(t, tc.Disabled)
 	require.NotNil(t, tc.Backfill)
 
-	rec = e.do(t, req{method: "PUT", path: "/api/v1/triggers/backfill/pause", body: `{` + ref + `}`})
+	rec = e.do(t, req{method: "PUT", contentType: "application/json", path: "/api/v1/main/triggers/backfill/pause", body: `{` + ref + `}`})
 	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 	require.True(t, decode[ctxJSON](t, rec).Backfill.Paused)
-	rec = e.do(t, req{method: "POST", path: "/api/v1/triggers/backfill/delete", body: `{` + ref + `}`})
+	rec = e.do(t, req{method: "PUT", contentType: "application/json", path: "/api/v1/main/triggers/backfill/unpause", body: `{` + ref + `}`})
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	require.False(t, decode[ctxJSON](t, rec).Backfill.Paused)
+	rec = e.do(t, req{method: "POST", contentType: "application/json", path: "/api/v1/main/triggers/backfill/delete", body: `{` + ref + `}`})
 	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 	require.Nil(t, decode[ctxJSON](t, rec).Backfill)
 
@@ -145,12 +154,12 @@ func TestTriggerAPI(t *testing.T) {
 		method, path, body string
 		status             int
 	}{
-		{"POST", "/api/v1/triggers/backfill/delete", `{` + ref + `}`, http.StatusNotFound},
-		{"PUT", "/api/v1/triggers", `{"namespace":"acme","flowId":"hourly","triggerId":"hook","backfill":{"start":"2026-01-01T00:00:00Z"}}`, http.StatusUnprocessableEntity},
-		{"PUT", "/api/v1/triggers", `{"namespace":"acme","flowId":"hourly","triggerId":"nope","disabled":true}`, http.StatusNotFound},
-		{"PUT", "/api/v1/triggers", `{`, http.StatusBadRequest},
+		{"POST", "/api/v1/main/triggers/backfill/delete", `{` + ref + `}`, http.StatusNotFound},
+		{"PUT", "/api/v1/main/triggers", `{"namespace":"acme","flowId":"hourly","triggerId":"hook","backfill":{"start":"2026-01-01T00:00:00Z"}}`, http.StatusUnprocessableEntity},
+		{"PUT", "/api/v1/main/triggers", `{"namespace":"acme","flowId":"hourly","triggerId":"nope","disabled":true}`, http.StatusNotFound},
+		{"PUT", "/api/v1/main/triggers", `{`, http.StatusBadRequest},
 	} {
-		rec := e.do(t, req{method: tc.method, path: tc.path, body: tc.body})
+		rec := e.do(t, req{method: tc.method, path: tc.path, body: tc.body, contentType: "application/json"})
 		require.Equal(t, tc.status, rec.Code, "%s %s %s: %s", tc.method, tc.path, tc.body, rec.Body.String())
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/store"
 	"github.com/ospreyhq/osprey/store/sqlite"
 )
 
@@ -91,4 +93,90 @@ func TestFollowsAreWokenByTheStore(t *testing.T) {
 	require.Contains(t, next("data: "), "pushed as stored")
 	require.NoError(t, setState(t.Context(), e.st, id, flow.StateSuccess))
 	require.Equal(t, "end", next("id: "))
+}
+
+// TestWaitAndFollowsHoldForAfterExecution: an execution with its final
+// state but an afterExecution task still running is not over yet, as
+// Kestra's "terminated with afterExecution": ?wait=true, the execution
+// follow and the log follow end only once that task ended too.
+func TestWaitAndFollowsHoldForAfterExecution(t *testing.T) {
+	t.Parallel()
+	e := newWakeEnv(t)
+	e.runner.finish = false
+	ts := startServer(t, e)
+	ctx := t.Context()
+
+	waited := make(chan *http.Response, 1)
+	go func() {
+		r, err := http.NewRequestWithContext(ctx, "POST", ts.URL+"/api/v1/main/executions/company.team/hello?wait=true", nil)
+		if err == nil {
+			if resp, err := http.DefaultClient.Do(r); err == nil {
+				waited <- resp
+				return
+			}
+		}
+		waited <- nil
+	}()
+	var id string
+	require.Eventually(t, func() bool {
+		execs, _, err := e.st.Executions().Search(ctx, store.ExecutionQuery{Page: 1, Size: 10})
+		require.NoError(t, err)
+		if len(execs) == 1 {
+			id = execs[0].ID
+		}
+		return id != ""
+	}, 10*time.Second, 10*time.Millisecond)
+
+	// Ended SUCCESS, with its afterExecution task still RUNNING.
+	ex, v, err := e.st.Executions().Get(ctx, id)
+	require.NoError(t, err)
+	now := time.Now()
+	ex.State.Set(flow.StateRunning, now)
+	ex.State.Set(flow.StateSuccess, now)
+	ex.TaskRunList = append(ex.TaskRunList, &flow.TaskRun{ID: "after-1", ExecutionID: id, Namespace: ex.Namespace,
+		FlowID: ex.FlowID, TaskID: "notify", State: flow.NewStateInfo(flow.StateRunning, now)})
+	_, err = e.st.Executions().Save(ctx, store.SaveParams{Execution: ex, Version: v})
+	require.NoError(t, err)
+
+	followed := make(chan []sseEvent, 1)
+	follow := get(t, ctx, ts.URL+"/api/v1/main/executions/"+id+"/follow")
+	go func() {
+		events, _ := readEvents(t, follow)
+		followed <- events
+	}()
+	logEnded := make(chan []sseEvent, 1)
+	logs := get(t, ctx, ts.URL+"/api/v1/main/logs/"+id+"/follow")
+	go func() {
+		events, _ := readEvents(t, logs)
+		logEnded <- events
+	}()
+	select {
+	case <-waited:
+		t.Fatal("?wait=true answered while an afterExecution task still ran")
+	case <-followed:
+		t.Fatal("the follow ended while an afterExecution task still ran")
+	case <-logEnded:
+		t.Fatal("the log follow ended while an afterExecution task still ran")
+	case <-time.After(300 * time.Millisecond):
+	}
+
+	ex, v, err = e.st.Executions().Get(ctx, id)
+	require.NoError(t, err)
+	ex.TaskRunByID("after-1").State.Set(flow.StateSuccess, time.Now())
+	_, err = e.st.Executions().Save(ctx, store.SaveParams{Execution: ex, Version: v})
+	require.NoError(t, err)
+
+	resp := <-waited
+	require.NotNil(t, resp)
+	defer resp.Body.Close()
+	var answered flow.Execution
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&answered))
+	require.Equal(t, flow.StateSuccess, answered.TaskRunByID("after-1").State.Current, "the wait answers the settled execution")
+	events := <-followed
+	require.Equal(t, "end", events[len(events)-1].id)
+	var final flow.Execution
+	require.NoError(t, json.Unmarshal([]byte(events[len(events)-1].data), &final))
+	require.Equal(t, flow.StateSuccess, final.TaskRunByID("after-1").State.Current, "the end carries the afterExecution task's end")
+	logEvents := <-logEnded
+	require.Equal(t, "end", logEvents[len(logEvents)-1].id)
 }

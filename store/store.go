@@ -346,10 +346,22 @@ type Job struct {
 	Expired int
 }
 
+// Completion is one job's end as its worker reports it: the result, and
+// the log lines of the run not stored yet.
+type Completion struct {
+	JobID  string
+	Result []byte
+	Logs   []flow.LogEntry
+}
+
 // Topics a component can wait on.
 const (
 	TopicExecutions = "executions" // an execution became claimable
 	TopicJobs       = "jobs"       // a job was queued
+	// TopicKills is woken when a Save asked workers to stop jobs
+	// (SaveParams.CancelJobs): workers renew their leases and learn their
+	// kills at once then, rather than at every job queued.
+	TopicKills = "kills"
 )
 
 // TopicExecution is the topic of one execution: every driver wakes it
@@ -384,6 +396,14 @@ type QueueStore interface {
 	// Complete stores a job's result, marks it DONE and its execution
 	// dirty, in one transaction. ErrConflict if owner no longer holds it.
 	Complete(ctx context.Context, owner, jobID string, result []byte) error
+	// CompleteAll stores the ends of several of owner's jobs in one
+	// transaction, as Complete does for each, with each job's log lines
+	// (stored as Append stores them): a worker's threads that finish
+	// together share one commit. A job owner no longer holds is left as it
+	// is, its id returned in lost (its lines are stored all the same: its
+	// run happened). It wakes TopicExecutions, and each execution's topic
+	// for its lines, once committed.
+	CompleteAll(ctx context.Context, owner string, done []Completion) (lost []string, err error)
 	// Results returns the DONE jobs of an execution not yet acknowledged.
 	Results(ctx context.Context, executionID string) ([]Job, error)
 	// RequeueExpired puts RUNNING jobs whose lease ran out back to QUEUED,

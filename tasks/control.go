@@ -300,7 +300,9 @@ func (f subflow) Resolve(s *engine.Scope, p *flow.TaskRun) (engine.Outcome, erro
 		childID = child.ID
 	}
 	child := s.Related(childID)
-	if child == nil || !child.State.Current.IsTerminal() {
+	if child == nil || !child.Settled() {
+		// Settled, not only ended: as in Kestra, the parent waits for
+		// the child's afterExecution tasks too.
 		return engine.Outcome{}, nil
 	}
 	outs := map[string]any{"executionId": child.ID, "state": string(child.State.Current)}

@@ -209,6 +209,7 @@ var legacyAliases = func() map[string]string {
 	pairs["io.kestra.core.tasks.flows.Worker"] = pWorkingDirectory
 	pairs["io.kestra.plugin.fs.http.Download"] = "io.kestra.plugin.core.http.Download"
 	pairs["io.kestra.core.tasks.log.Fetch"] = "io.kestra.plugin.core.log.Fetch"
+	pairs["io.kestra.core.tasks.flows.ForEachItem"] = pForEachItem
 	pairs["io.kestra.core.tasks.storages.Purge"], pairs["io.kestra.plugin.core.storage.Purge"] = pPurgeExecutions, pPurgeExecutions
 	for _, n := range []string{"Concat", "Split", "Size", "Delete", "PurgeCurrentExecutionFiles", "LocalFiles"} {
 		pairs["io.kestra.core.tasks.storages."+n] = "io.kestra.plugin.core.storage." + n

@@ -255,6 +255,7 @@ func commonTaskProps() map[string]any {
 		"disabled":     boolean(),
 		"allowFailure": boolean(),
 		"allowWarning": boolean(),
+		"logToFile":    boolean(),
 		"runIf":        scalar(),
 		"timeout":      scalar(),
 		"logLevel":     map[string]any{"enum": []any{"ERROR", "WARN", "INFO", "DEBUG", "TRACE", nil}},

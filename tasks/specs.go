@@ -95,5 +95,6 @@ func coreSpecs() []*Spec {
 	specs = append(specs, storageSpecs()...)
 	specs = append(specs, append(purgeSpecs(), resumeSpec())...)
 	specs = append(specs, namespaceFileSpecs()...)
+	specs = append(specs, forEachItemSpecs()...)
 	return specs
 }

@@ -18,8 +18,8 @@ import (
 	"github.com/ospreyhq/osprey/worker"
 )
 
-// outageStore is a store whose Complete fails while the database is "down":
-// the first fails calls answer as a restarting PostgreSQL does.
+// outageStore is a store whose CompleteAll fails while the database is
+// "down": the first fails calls answer as a restarting PostgreSQL does.
 type outageStore struct {
 	store.Store
 	fails atomic.Int32
@@ -33,12 +33,12 @@ type outageQueue struct {
 	s *outageStore
 }
 
-func (q outageQueue) Complete(ctx context.Context, owner, jobID string, result []byte) error {
+func (q outageQueue) CompleteAll(ctx context.Context, owner string, done []store.Completion) ([]string, error) {
 	q.s.calls.Add(1)
 	if q.s.fails.Add(-1) >= 0 {
-		return errors.New("complete job: FATAL: terminating connection due to administrator command (SQLSTATE 57P01)")
+		return nil, errors.New("complete jobs: FATAL: terminating connection due to administrator command (SQLSTATE 57P01)")
 	}
-	return q.QueueStore.Complete(ctx, owner, jobID, result)
+	return q.QueueStore.CompleteAll(ctx, owner, done)
 }
 
 // TestResultSurvivesAStoreOutage: a job that ends while the store cannot

@@ -127,7 +127,7 @@ func (w *Worker) runChild(ctx context.Context, p engine.Payload, t *flow.Task, c
 	rc := &RunContext{
 		Task: t, TaskRun: &tr, Attempt: attempt, Vars: vars,
 		TmpDir: group.TmpDir, WorkerID: w.opts.ID, KV: group.KV, Files: group.Files, Storage: group.Storage,
-		Logs: group.Logs, Flows: group.Flows, Triggers: group.Triggers,
+		Logs: group.Logs, Flows: group.Flows, Triggers: group.Triggers, Executions: group.Executions, Commands: group.Commands,
 		renderer: group.renderer, logs: group.logs, mask: m.Mask, processes: group.processes, env: group.env,
 	}
 	fail := func(err error) engine.Result {

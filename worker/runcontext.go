@@ -52,7 +52,8 @@ type RunContext struct {
 	Triggers store.TriggerStore
 	// Executions is the store's executions, read and deleted (never
 	// written: only the executor writes an execution) by the purge and
-	// resume tasks.
+	// resume tasks, and read by ForEachItem's merge of its subflows'
+	// outputs.
 	Executions store.ExecutionStore
 	// Commands sends commands to other executions, for
 	// core.execution.Resume; nil where the worker was given none.
@@ -186,6 +187,7 @@ type logBuffer struct {
 	lines     int
 	bytes     int
 	truncated bool
+	file      *logFile // logToFile: lines go there instead
 }
 
 func (b *logBuffer) add(e flow.LogEntry) {
@@ -194,6 +196,10 @@ func (b *logBuffer) add(e flow.LogEntry) {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.file != nil {
+		b.file.write(e)
+		return
+	}
 	if b.lines >= maxLogLines || b.bytes >= maxLogBytes {
 		if !b.truncated {
 			b.truncated = true

@@ -130,6 +130,9 @@ type Worker struct {
 	// freed wakes the claim loop when a thread finishes a job, so a job
 	// queued while every thread was busy starts as soon as one is free.
 	freed chan struct{}
+	// completions stores the results of jobs that end together in one
+	// transaction.
+	completions completions
 
 	cancel   context.CancelFunc // stops claiming
 	done     chan struct{}      // closed when the claim loop has ended
@@ -246,11 +249,11 @@ func (w *Worker) Start(ctx context.Context) error {
 	// finish it keeps their leases (so no other worker runs them again)
 	// and still delivers their kills.
 	hbCtx, hbCancel := context.WithCancel(context.WithoutCancel(ctx))
-	kills, err := w.opts.Store.Queue().Subscribe(hbCtx, store.TopicJobs)
+	kills, err := w.opts.Store.Queue().Subscribe(hbCtx, store.TopicKills)
 	if err != nil {
 		cancel()
 		hbCancel()
-		return fmt.Errorf("subscribe to jobs: %w", err)
+		return fmt.Errorf("subscribe to kills: %w", err)
 	}
 	w.cancel, w.hbCancel = cancel, hbCancel
 	w.warnUnconfined(ctx)
@@ -403,8 +406,9 @@ func (w *Worker) start(ctx context.Context, j store.Job) {
 }
 
 // heartbeat renews the leases of running jobs and stops those that were
-// killed, every third of a lease and on every wake-up of the jobs topic
-// (which a kill sends).
+// killed, every third of a lease and on every wake-up of the kills topic.
+// (It once woke with every job queued: a write of every running job's
+// lease for each job, most of the queue's writes at saturation.)
 func (w *Worker) heartbeat(ctx context.Context, kills <-chan struct{}) {
 	defer close(w.hbDone)
 	t := time.NewTicker(w.opts.Lease / 3)
@@ -460,11 +464,6 @@ func (w *Worker) run(ctx context.Context, j store.Job) {
 	res, logs := w.execute(ctx, j)
 	w.metrics.duration.WithLabelValues(string(res.State)).Observe(res.Ended.Sub(res.Started).Seconds())
 	st := w.opts.Store
-	if len(logs) > 0 {
-		if err := st.Logs().Append(context.WithoutCancel(ctx), logs); err != nil {
-			w.log.ErrorContext(ctx, "store task logs", "job", j.ID, "err", err)
-		}
-	}
 	w.mu.Lock()
 	// A task that ended on its own as the grace period ran out keeps its
 	// result; one stopped by it goes back.
@@ -473,6 +472,11 @@ func (w *Worker) run(ctx context.Context, j store.Job) {
 	if handBack {
 		// Stopped by the shutdown, not by a kill: another worker runs
 		// it again, as a new attempt.
+		if len(logs) > 0 {
+			if err := st.Logs().Append(context.WithoutCancel(ctx), logs); err != nil {
+				w.log.ErrorContext(ctx, "store task logs", "job", j.ID, "err", err)
+			}
+		}
 		err := st.Queue().Release(context.WithoutCancel(ctx), w.opts.ID, j.ID)
 		if err == nil {
 			_ = st.Queue().Notify(context.WithoutCancel(ctx), store.TopicJobs)
@@ -487,13 +491,16 @@ func (w *Worker) run(ctx context.Context, j store.Job) {
 	raw, err := json.Marshal(res)
 	if err != nil {
 		w.log.ErrorContext(ctx, "encode result", "job", j.ID, "err", err)
+		if err := st.Logs().Append(context.WithoutCancel(ctx), logs); err != nil {
+			w.log.ErrorContext(ctx, "store task logs", "job", j.ID, "err", err)
+		}
 		return
 	}
-	if err := w.complete(ctx, j.ID, raw); err != nil {
+	// The result and the lines not stored yet commit together (and the
+	// store wakes the executors).
+	if err := w.complete(ctx, store.Completion{JobID: j.ID, Result: raw, Logs: logs}); err != nil {
 		w.log.WarnContext(ctx, "complete job", "job", j.ID, "err", err)
-		return
 	}
-	_ = st.Queue().Notify(context.WithoutCancel(ctx), store.TopicExecutions)
 }
 
 // execute runs one job and returns its result and log lines, masked.
@@ -546,6 +553,9 @@ func (w *Worker) execute(ctx context.Context, j store.Job) (res engine.Result, l
 		renderer: w.opts.Renderers.ForJob(m.Add), logs: buf, mask: m.Mask, processes: w.opts.Processes,
 	}
 	defer os.RemoveAll(tmp)
+	if t.LogToFile && w.opts.Storage != nil {
+		defer w.logToFile(ctx, buf, p.TaskRun, &res, &logs)()
+	}
 	if w.opts.Identities != nil {
 		env, release := w.opts.Identities.Grant(ctx, p.TaskRun, m.Add, rc.Log)
 		defer release()

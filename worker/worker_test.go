@@ -202,7 +202,6 @@ func TestWorkerOutcomes(t *testing.T) {
 			require.NoError(t, err)
 			_, err = st.Executions().Save(t.Context(), store.SaveParams{Execution: ex, Version: ver, CancelJobs: []string{"j1"}})
 			require.NoError(t, err)
-			require.NoError(t, st.Queue().Notify(t.Context(), store.TopicJobs))
 			select {
 			case err := <-stopped:
 				require.NoError(t, err, "the job ended, so Stop did not need its deadline")

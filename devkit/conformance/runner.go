@@ -226,7 +226,7 @@ func runCase(ctx context.Context, newSys NewSystem, env *Env, sources map[string
 	}
 	if c.Intermediate != nil {
 		ex, err := cr.waitFor(ctx, v.exec.ID, func(e *flow.Execution) bool {
-			return string(e.State.Current) == c.Intermediate.State || e.State.Current.IsTerminal()
+			return string(e.State.Current) == c.Intermediate.State || e.Settled()
 		})
 		if err != nil {
 			return fail("intermediate: %v", err)
@@ -259,7 +259,7 @@ func runCase(ctx context.Context, newSys NewSystem, env *Env, sources map[string
 		res.Pass = len(res.Problems) == 0
 		return res
 	}
-	ex, err := cr.waitFor(ctx, v.exec.ID, func(e *flow.Execution) bool { return e.State.Current.IsTerminal() })
+	ex, err := cr.waitFor(ctx, v.exec.ID, func(e *flow.Execution) bool { return e.Settled() })
 	if err != nil {
 		if ex != nil {
 			res.Got = string(ex.State.Current)
@@ -284,7 +284,7 @@ func runCase(ctx context.Context, newSys NewSystem, env *Env, sources map[string
 		res.Problems = append(res.Problems, fmt.Sprintf("task runs: %d, want %d (%s)", len(ex.TaskRunList), *n, taskIDs(ex)))
 	}
 	if n := c.ExecCount; n != nil {
-		all, _ := sys.Executions(ctx, fe.Namespace, fe.ID)
+		all := cr.awaitExecutions(ctx, *n)
 		if len(all) != *n {
 			res.Problems = append(res.Problems, fmt.Sprintf("executions: %d, want %d", len(all), *n))
 		}
@@ -295,6 +295,26 @@ func runCase(ctx context.Context, newSys NewSystem, env *Env, sources map[string
 	cr.related(ctx, v)
 	res.Pass = len(res.Problems) == 0
 	return res
+}
+
+// awaitExecutions waits, up to 15 s as Kestra's tests do (a latch on the
+// executions they expect), until n executions of the case's flow exist
+// and all are settled, and returns them: a Flow trigger starts its
+// listener's executions as the source changes state, and the last ones
+// end after the first one. It returns what there is at the deadline.
+func (cr *caseRun) awaitExecutions(ctx context.Context, n int) []*flow.Execution {
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		all, _ := cr.sys.Executions(ctx, cr.fe.Namespace, cr.fe.ID)
+		settled := len(all) >= n
+		for _, e := range all {
+			settled = settled && e.Settled()
+		}
+		if settled || time.Now().After(deadline) || ctx.Err() != nil {
+			return all
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // awaitLogs reads the execution's log, again for a few seconds while an
@@ -584,7 +604,7 @@ func (cr *caseRun) related(ctx context.Context, v *view) {
 			}
 			if idx < len(all) {
 				ex = all[idx]
-				if ex.State.Current.IsTerminal() {
+				if ex.Settled() {
 					break
 				}
 			}

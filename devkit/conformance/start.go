@@ -46,7 +46,7 @@ func (cr *caseRun) start(ctx context.Context) (*view, error) {
 		v.values[cr.fe.ID] = ex.ID
 		if strings.Contains(s.Note, "execution 1 is started") {
 			if _, err := cr.waitFor(ctx, ex.ID, func(e *flow.Execution) bool {
-				return e.State.Current == flow.StateRunning || e.State.Current.IsTerminal()
+				return e.State.Current == flow.StateRunning || e.Settled()
 			}); err != nil {
 				return nil, fmt.Errorf("execution 1: %w", err)
 			}
@@ -72,7 +72,7 @@ func (cr *caseRun) start(ctx context.Context) (*view, error) {
 		}
 		v.values[id] = pex.ID
 		v.values["parent"] = pex.ID
-		if _, err := cr.waitFor(ctx, pex.ID, func(e *flow.Execution) bool { return e.State.Current.IsTerminal() }); err != nil {
+		if _, err := cr.waitFor(ctx, pex.ID, func(e *flow.Execution) bool { return e.Settled() }); err != nil {
 			return nil, fmt.Errorf("parent %s: %w", root, err)
 		}
 		v.exec = cr.waitNew(ctx, cr.fe.Namespace, cr.fe.ID, nil, 5*time.Second)
@@ -255,7 +255,7 @@ func (cr *caseRun) runSources(ctx context.Context, v *view, desc string) error {
 			if _, ok := v.values[id]; !ok {
 				v.values[id] = ex.ID
 			}
-			if _, err := cr.waitFor(ctx, ex.ID, func(e *flow.Execution) bool { return e.State.Current.IsTerminal() }); err != nil {
+			if _, err := cr.waitFor(ctx, ex.ID, func(e *flow.Execution) bool { return e.Settled() }); err != nil {
 				return fmt.Errorf("run %s: %w", file, err)
 			}
 		}
@@ -290,7 +290,7 @@ func (cr *caseRun) act(ctx context.Context, v *view, a string) error {
 	case strings.HasPrefix(a, "run "):
 		return nil // the flow-trigger start already ran the named flows
 	case strings.Contains(a, "restart"):
-		ex, err := cr.waitFor(ctx, v.exec.ID, func(e *flow.Execution) bool { return e.State.Current.IsTerminal() })
+		ex, err := cr.waitFor(ctx, v.exec.ID, func(e *flow.Execution) bool { return e.Settled() })
 		if err != nil {
 			return err
 		}

@@ -102,16 +102,29 @@ func assemble(doc []byte, runs [][]byte) (*flow.Execution, error) {
 	return execdoc.Assemble(doc, runs)
 }
 
+// Create is one INSERT, its own transaction: one round trip.
 func (x executions) Create(ctx context.Context, e *flow.Execution) error {
-	b := &pgx.Batch{}
-	if err := x.queueInsert(b, e); err != nil {
+	r, err := toRow(e, x.s.now())
+	if err != nil {
 		return err
 	}
-	b.Queue(x.s.sql("notify"), store.TopicExecutions)
-	if err := x.s.tx(ctx, func(tx pgx.Tx) error { return tx.SendBatch(ctx, b).Close() }); err != nil {
-		return fmt.Errorf("create execution %s: %w", e.ID, err)
+	if len(e.TaskRunList) > 0 {
+		// With task runs (a replay): the row and theirs, one transaction.
+		b := &pgx.Batch{}
+		if err := x.queueInsert(b, e); err != nil {
+			return err
+		}
+		if err := x.s.tx(ctx, func(tx pgx.Tx) error { return tx.SendBatch(ctx, b).Close() }); err != nil {
+			return fmt.Errorf("create execution %s: %w", e.ID, err)
+		}
+		x.s.notify(store.TopicExecutions)
+		return nil
 	}
-	x.s.hub.Notify(store.TopicExecutions)
+	if _, err := x.s.pool.Exec(ctx, x.s.sql("execInsert"), e.ID, r.namespace, r.flowID, r.state, r.startDate,
+		r.labels, r.parentID, r.doc); err != nil {
+		return fmt.Errorf("create execution %s: %w", e.ID, translate(err))
+	}
+	x.s.notify(store.TopicExecutions)
 	return nil
 }
 
@@ -180,16 +193,6 @@ func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error)
 	for _, id := range p.Wake {
 		b.Queue(x.s.sql("execMarkDirty"), id)
 	}
-	if len(p.Jobs) > 0 {
-		b.Queue(x.s.sql("notify"), store.TopicJobs)
-	}
-	if len(p.NewExecutions) > 0 || len(p.Send) > 0 || len(p.Wake) > 0 {
-		b.Queue(x.s.sql("notify"), store.TopicExecutions)
-	}
-	b.Queue(x.s.sql("notify"), store.TopicExecution(e.ID))
-	if e.State.Current.IsTerminal() {
-		b.Queue(x.s.sql("notify"), store.TopicExecutionEnd(e.ID))
-	}
 	var version int64
 	var dirty bool
 	err = x.s.tx(ctx, func(tx pgx.Tx) error {
@@ -228,18 +231,22 @@ func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error)
 	if err != nil {
 		return 0, fmt.Errorf("save execution %s: %w", e.ID, err)
 	}
+	topics := []string{store.TopicExecution(e.ID)}
 	if len(p.Jobs) > 0 {
-		x.s.hub.Notify(store.TopicJobs)
+		topics = append(topics, store.TopicJobs)
 	}
-	x.s.hub.Notify(store.TopicExecution(e.ID))
+	if len(p.CancelJobs) > 0 {
+		topics = append(topics, store.TopicKills)
+	}
 	if e.State.Current.IsTerminal() {
-		x.s.hub.Notify(store.TopicExecutionEnd(e.ID))
+		topics = append(topics, store.TopicExecutionEnd(e.ID))
 	}
 	// Work that arrived while the executor held its claim (a job result,
 	// a kill) makes the execution claimable again right away.
 	if len(p.NewExecutions) > 0 || len(p.Send) > 0 || len(p.Wake) > 0 || dirty {
-		x.s.hub.Notify(store.TopicExecutions)
+		topics = append(topics, store.TopicExecutions)
 	}
+	x.s.notify(topics...)
 	return version, nil
 }
 
@@ -256,14 +263,13 @@ func (x executions) Send(ctx context.Context, c store.Command) (store.Command, e
 		if err := tx.QueryRow(ctx, x.s.sql("cmdInsert"), c.ExecutionID, c.Payload, now).Scan(&c.ID); err != nil {
 			return fmt.Errorf("store command: %w", err)
 		}
-		_, err = tx.Exec(ctx, x.s.sql("notify"), store.TopicExecutions)
-		return err
+		return nil
 	})
 	if err != nil {
 		return store.Command{}, fmt.Errorf("send command to execution %s: %w", c.ExecutionID, err)
 	}
 	c.Created = now.Truncate(time.Microsecond)
-	x.s.hub.Notify(store.TopicExecutions)
+	x.s.notify(store.TopicExecutions)
 	return c, nil
 }
 
@@ -289,25 +295,14 @@ func (x executions) Commands(ctx context.Context, executionID string) ([]store.C
 }
 
 func (x executions) MarkDirty(ctx context.Context, id string) error {
-	b := &pgx.Batch{}
-	b.Queue(x.s.sql("execMarkDirty"), id)
-	b.Queue(x.s.sql("notify"), store.TopicExecutions)
-	err := x.s.tx(ctx, func(tx pgx.Tx) error {
-		br := tx.SendBatch(ctx, b)
-		tag, err := br.Exec()
-		if err == nil && tag.RowsAffected() == 0 {
-			err = store.ErrNotFound
-		}
-		if err != nil {
-			br.Close()
-			return err
-		}
-		return br.Close()
-	})
+	tag, err := x.s.pool.Exec(ctx, x.s.sql("execMarkDirty"), id)
+	if err == nil && tag.RowsAffected() == 0 {
+		err = store.ErrNotFound
+	}
 	if err != nil {
 		return fmt.Errorf("mark execution %s dirty: %w", id, err)
 	}
-	x.s.hub.Notify(store.TopicExecutions)
+	x.s.notify(store.TopicExecutions)
 	return nil
 }
 

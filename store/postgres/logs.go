@@ -31,11 +31,28 @@ func levelNum(level string) int16 {
 }
 
 // Append inserts the whole batch as one statement over column arrays,
-// under a transaction lock that makes Seq order equal commit order.
+// under a lock per execution that makes each execution's Seq order equal
+// its commit order.
 func (l logs) Append(ctx context.Context, entries []flow.LogEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}
+	var topics []string
+	err := l.s.tx(ctx, func(tx pgx.Tx) error {
+		var err error
+		topics, err = l.appendTx(ctx, tx, entries)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("append %d log entries: %w", len(entries), err)
+	}
+	l.s.notify(topics...)
+	return nil
+}
+
+// appendTx inserts entries within tx, sets their Seq, and returns the
+// topics to wake once tx committed (each execution's).
+func (l logs) appendTx(ctx context.Context, tx pgx.Tx, entries []flow.LogEntry) ([]string, error) {
 	n := len(entries)
 	var (
 		execID, tenant, ns, flowID, task, taskRun, trigger, level, thread, msg = make([]string, n), make([]string, n),
@@ -52,40 +69,33 @@ func (l logs) Append(ctx context.Context, entries []flow.LogEntry) error {
 			utc(e.Timestamp), e.Level, levelNum(e.Level), e.Thread, e.Message
 	}
 	// Followers of each execution are woken once the lines are committed.
-	var topics []string
-	for i, e := range entries {
-		if i == 0 || e.ExecutionID != entries[i-1].ExecutionID {
+	var ids, topics []string
+	seen := map[string]bool{}
+	for _, e := range entries {
+		if !seen[e.ExecutionID] {
+			seen[e.ExecutionID] = true
+			ids = append(ids, e.ExecutionID)
 			topics = append(topics, store.TopicExecution(e.ExecutionID))
 		}
 	}
-	var seqs []int64
-	err := l.s.tx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, l.s.sql("logLock")); err != nil {
-			return err
-		}
-		rows, err := tx.Query(ctx, l.s.sql("logInsert"), execID, tenant, ns, flowID, task, taskRun, attempt, trigger, ts,
-			level, lvl, thread, msg)
-		if err != nil {
-			return err
-		}
-		if seqs, err = pgx.CollectRows(rows, pgx.RowTo[int64]); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, l.s.sql("notifyEach"), topics)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("append %d log entries: %w", n, err)
+	if _, err := tx.Exec(ctx, l.s.sql("logLock"), ids); err != nil {
+		return nil, err
 	}
-	for _, t := range topics {
-		l.s.hub.Notify(t)
+	rows, err := tx.Query(ctx, l.s.sql("logInsert"), execID, tenant, ns, flowID, task, taskRun, attempt, trigger, ts,
+		level, lvl, thread, msg)
+	if err != nil {
+		return nil, err
+	}
+	seqs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, err
 	}
 	// Rows are numbered in input order; RETURNING promises no order.
 	slices.Sort(seqs)
 	for i := range entries {
 		entries[i].Seq = seqs[i]
 	}
-	return nil
+	return topics, nil
 }
 
 func (l logs) List(ctx context.Context, q store.LogQuery) ([]flow.LogEntry, error) {

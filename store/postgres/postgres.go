@@ -6,8 +6,9 @@
 // workers on many hosts take disjoint work without waiting on each other.
 // Wake-ups travel with LISTEN/NOTIFY on one channel ("osprey", payload the
 // topic) over a dedicated connection that reconnects on failure; writes
-// that create work send their NOTIFY inside their transaction, so it is
-// delivered exactly when the work becomes visible.
+// that create work send their NOTIFY once they committed, outside their
+// transaction (see notifier: a NOTIFY inside it would serialize every
+// commit).
 package postgres
 
 import (
@@ -64,6 +65,8 @@ type Store struct {
 	hub     hub.Hub
 	stop    context.CancelFunc
 	stopped chan struct{}
+	// notifier sends wake-ups to other processes after commits.
+	notifier notifier
 }
 
 var _ store.Store = (*Store)(nil)
@@ -105,7 +108,8 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
-	s := &Store{pool: pool, q: qs, now: opts.Now, log: opts.Logger, stopped: make(chan struct{})}
+	s := &Store{pool: pool, q: qs, now: opts.Now, log: opts.Logger, stopped: make(chan struct{}),
+		notifier: notifier{kick: make(chan struct{}, 1), stopped: make(chan struct{})}}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err
@@ -114,6 +118,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	s.stop = stop
 	ready := make(chan error, 1)
 	go s.listen(lctx, cfg.ConnConfig.Copy(), ready)
+	go s.notifyLoop(lctx)
 	select {
 	case err := <-ready:
 		if err != nil {
@@ -193,11 +198,13 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close stops the listener and closes the pool.
+// Close stops the listener, sends the wake-ups still queued and closes
+// the pool.
 func (s *Store) Close() error {
 	if s.stop != nil {
 		s.stop()
 		<-s.stopped
+		<-s.notifier.stopped
 		s.stop = nil
 	}
 	s.pool.Close()

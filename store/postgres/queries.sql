@@ -141,6 +141,11 @@ DELETE FROM commands WHERE execution_id = $1;
 -- name: execClaim
 -- SKIP LOCKED lets concurrent executors claim disjoint rows without
 -- waiting; the inner WHERE repeats the partial index's condition.
+-- Claims commit without waiting for the disk (synchronous_commit off for
+-- this transaction only): a claim lost to a crash of the database is a
+-- lease that ran out, which the queue recovers from by design, and any
+-- later write that depends on it (the step's Save, a job's result) waits
+-- for the flush that makes both durable, in order.
 WITH c AS (
     SELECT id FROM executions
     WHERE (dirty OR wake_at IS NOT NULL OR lease_owner IS NOT NULL)
@@ -152,7 +157,8 @@ WITH c AS (
     FOR UPDATE SKIP LOCKED)
 UPDATE executions e
 SET lease_owner = $1, lease_until = $2, dirty = false, wake_at = NULL
-FROM c WHERE e.id = c.id
+FROM c, set_config('synchronous_commit', 'off', true) AS async
+WHERE e.id = c.id
 RETURNING e.id;
 
 -- name: jobInsert
@@ -163,24 +169,29 @@ VALUES ($1, $2, $3, $4, $5, 'QUEUED', $6, $7);
 -- name: jobClaim
 -- By turn, then oldest first: every execution's first queued job comes
 -- before any execution's second, so a wide fan-out cannot starve the rest.
+-- It commits without waiting for the disk, as execClaim does and for the
+-- same reason.
 WITH c AS (
     SELECT seq FROM jobs WHERE state = 'QUEUED'
     ORDER BY turn, created, seq
     LIMIT $3
     FOR UPDATE SKIP LOCKED)
 UPDATE jobs j SET state = 'RUNNING', owner = $1, lease_until = $2
-FROM c WHERE j.seq = c.seq
+FROM c, set_config('synchronous_commit', 'off', true) AS async
+WHERE j.seq = c.seq
 RETURNING j.seq, j.id, j.execution_id, j.task_run_id, j.attempt, j.payload, j.state, j.owner, j.lease_until,
           j.cancel, j.result, j.created, j.lost, j.expired;
 
 -- name: jobHeartbeat
+-- A lease renewal lost to a crash of the database is a missed heartbeat:
+-- it commits without waiting for the disk, as the claims do.
 UPDATE jobs SET lease_until = $1
+FROM set_config('synchronous_commit', 'off', true) AS async
 WHERE id = ANY ($2) AND owner = $3 AND state = 'RUNNING'
 RETURNING id, cancel;
 
 -- name: jobComplete
--- One statement: the result, the execution's dirty flag and the wake-up
--- commit together.
+-- One statement: the result and the execution's dirty flag commit together.
 WITH j AS (
     UPDATE jobs SET state = 'DONE', result = $1, lease_until = NULL
     WHERE id = $2 AND owner = $3 AND state = 'RUNNING'
@@ -188,7 +199,10 @@ WITH j AS (
 d AS (
     -- an execution already dirty is left alone: no new row version per job
     UPDATE executions SET dirty = true WHERE id IN (SELECT execution_id FROM j) AND NOT dirty)
-SELECT j.execution_id, pg_notify('osprey', 'executions')::text FROM j;
+SELECT j.execution_id FROM j;
+
+-- name: jobExecutions
+SELECT id, execution_id FROM jobs WHERE id = ANY ($1);
 
 -- name: jobAck
 DELETE FROM jobs WHERE id = ANY ($1) AND state = 'DONE';
@@ -222,9 +236,16 @@ FROM jobs WHERE execution_id = $1 AND state = 'DONE' ORDER BY seq;
 DELETE FROM jobs WHERE execution_id = $1;
 
 -- name: logLock
--- Serializes appends so that Seq order is commit order: a follower reading
--- "after seq N" never misses a row committed later with a smaller seq.
-SELECT pg_advisory_xact_lock(7336918212);
+-- Serializes the appends of each execution in $1 so that, within one
+-- execution, Seq order is commit order: a follower (which reads one
+-- execution's lines "after seq N") never misses a row committed later with
+-- a smaller seq. Appends to different executions commit side by side and
+-- share disk flushes; one lock for all serialized every append, flush
+-- included. Locks are taken in hash order, so appends never wait on each
+-- other in a cycle.
+SELECT count(pg_advisory_xact_lock(h)) FROM (
+    SELECT DISTINCT hashtextextended('osprey.log/' || e, 0) AS h FROM unnest($1::text[]) AS e
+    ORDER BY h) AS l;
 
 -- name: logInsert
 INSERT INTO logs (execution_id, tenant_id, namespace, flow_id, task_id, task_run_id, attempt_number,
@@ -366,6 +387,13 @@ SELECT pg_notify('osprey', $1);
 
 -- name: notifyEach
 SELECT pg_notify('osprey', t) FROM unnest($1::text[]) AS t;
+
+-- name: notifyAsync
+-- The notifier's statement, alone in its transaction: set_config(…, true)
+-- lasts until that transaction ends, so its commit does not wait for the
+-- disk, and the lock PostgreSQL holds over a notifying commit is held for
+-- moments, not for a flush.
+SELECT pg_notify('osprey', t) FROM set_config('synchronous_commit', 'off', true), unnest($1::text[]) AS t;
 
 -- name: nsPut
 INSERT INTO namespaces (namespace, allowed, updated) VALUES ($1, $2, $3)

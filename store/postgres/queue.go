@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/store"
 )
 
@@ -107,16 +108,103 @@ func (q queue) Heartbeat(ctx context.Context, owner string, jobIDs []string, lea
 }
 
 func (q queue) Complete(ctx context.Context, owner, jobID string, result []byte) error {
-	var execID, notified string
-	err := q.s.pool.QueryRow(ctx, q.s.sql("jobComplete"), result, jobID, owner).Scan(&execID, &notified)
+	var execID string
+	err := q.s.pool.QueryRow(ctx, q.s.sql("jobComplete"), result, jobID, owner).Scan(&execID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = fmt.Errorf("%s does not hold it: %w", owner, store.ErrConflict)
 	}
 	if err != nil {
 		return fmt.Errorf("complete job %s: %w", jobID, err)
 	}
-	q.s.hub.Notify(store.TopicExecutions)
+	q.s.notify(store.TopicExecutions)
 	return nil
+}
+
+// CompleteAll sends the whole batch in one round trip within one
+// transaction: the log lines, then each job's completion, in the order of
+// their executions so that two batches touching the same executions lock
+// their rows in the same order and never wait on each other in a cycle.
+func (q queue) CompleteAll(ctx context.Context, owner string, done []store.Completion) ([]string, error) {
+	if len(done) == 0 {
+		return nil, nil
+	}
+	var lines []flow.LogEntry
+	for _, c := range done {
+		lines = append(lines, c.Logs...)
+	}
+	var lost, topics []string
+	err := q.s.tx(ctx, func(tx pgx.Tx) error {
+		lost = lost[:0]
+		var err error
+		if len(lines) > 0 {
+			if topics, err = (logs{q.s}).appendTx(ctx, tx, lines); err != nil {
+				return fmt.Errorf("append log lines: %w", err)
+			}
+		}
+		order, err := q.executionsOf(ctx, tx, done)
+		if err != nil {
+			return err
+		}
+		b := &pgx.Batch{}
+		for _, i := range order {
+			b.Queue(q.s.sql("jobComplete"), done[i].Result, done[i].JobID, owner)
+		}
+		br := tx.SendBatch(ctx, b)
+		for _, i := range order {
+			var execID string
+			err := br.QueryRow().Scan(&execID)
+			if errors.Is(err, pgx.ErrNoRows) {
+				lost = append(lost, done[i].JobID)
+				continue
+			}
+			if err != nil {
+				br.Close()
+				return fmt.Errorf("complete job %s: %w", done[i].JobID, err)
+			}
+		}
+		return br.Close()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("complete %d jobs of %s: %w", len(done), owner, err)
+	}
+	if len(lost) < len(done) {
+		topics = append(topics, store.TopicExecutions)
+	}
+	q.s.notify(topics...)
+	return lost, nil
+}
+
+// executionsOf returns the indexes of done ordered by their jobs'
+// executions, then job ids.
+func (q queue) executionsOf(ctx context.Context, tx pgx.Tx, done []store.Completion) ([]int, error) {
+	ids := make([]string, len(done))
+	for i, c := range done {
+		ids[i] = c.JobID
+	}
+	rows, err := tx.Query(ctx, q.s.sql("jobExecutions"), ids)
+	if err != nil {
+		return nil, fmt.Errorf("find the executions of %d jobs: %w", len(ids), err)
+	}
+	exec := map[string]string{}
+	for rows.Next() {
+		var id, e string
+		if err := rows.Scan(&id, &e); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("find the executions of %d jobs: %w", len(ids), err)
+		}
+		exec[id] = e
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find the executions of %d jobs: %w", len(ids), err)
+	}
+	order := make([]int, len(done))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		return cmp.Or(cmp.Compare(exec[ids[a]], exec[ids[b]]), cmp.Compare(ids[a], ids[b]))
+	})
+	return order, nil
 }
 
 func (q queue) Results(ctx context.Context, executionID string) ([]store.Job, error) {
@@ -138,9 +226,7 @@ func (q queue) RequeueExpired(ctx context.Context) (int, error) {
 	}
 	n := int(tag.RowsAffected())
 	if n > 0 {
-		if err := q.Notify(ctx, store.TopicJobs); err != nil {
-			return n, err
-		}
+		q.s.notify(store.TopicJobs)
 	}
 	return n, nil
 }
@@ -153,16 +239,15 @@ func (q queue) Release(ctx context.Context, owner, jobID string) error {
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("release job %s: %s does not hold it: %w", jobID, owner, store.ErrConflict)
 	}
-	return q.Notify(ctx, store.TopicJobs)
+	q.s.notify(store.TopicJobs)
+	return nil
 }
 
-// Notify wakes the subscribers of topic in every process sharing the
-// database, this one included.
-func (q queue) Notify(ctx context.Context, topic string) error {
-	if _, err := q.s.pool.Exec(ctx, q.s.sql("notify"), topic); err != nil {
-		return fmt.Errorf("notify %s: %w", topic, err)
-	}
-	q.s.hub.Notify(topic)
+// Notify wakes the subscribers of topic in this process at once and in
+// every other process sharing the database soon after (see notifier): it
+// returns before the notification left, and never fails.
+func (q queue) Notify(_ context.Context, topic string) error {
+	q.s.notify(topic)
 	return nil
 }
 

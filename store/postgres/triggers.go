@@ -83,7 +83,6 @@ func (g triggers) Fire(ctx context.Context, prevNext *time.Time, t store.Trigger
 					return err
 				}
 			}
-			b.Queue(g.s.sql("notify"), store.TopicExecutions)
 			if err := tx.SendBatch(ctx, b).Close(); err != nil {
 				return err
 			}
@@ -95,7 +94,7 @@ func (g triggers) Fire(ctx context.Context, prevNext *time.Time, t store.Trigger
 		return false, fmt.Errorf("fire trigger %s/%s/%s: %w", t.Namespace, t.FlowID, t.TriggerID, err)
 	}
 	if won && len(execs) > 0 {
-		g.s.hub.Notify(store.TopicExecutions)
+		g.s.notify(store.TopicExecutions)
 	}
 	return won, nil
 }

@@ -33,21 +33,26 @@ func (l logs) Append(ctx context.Context, entries []flow.LogEntry) error {
 		return nil
 	}
 	err := l.s.tx(ctx, func(tx *sql.Tx) error {
-		ins := l.s.stmt(ctx, tx, "logInsert")
-		for i := range entries {
-			e := &entries[i]
-			if err := ins.QueryRowContext(ctx, e.ExecutionID, e.TenantID, e.Namespace, e.FlowID, e.TaskID, e.TaskRunID,
-				e.AttemptNumber, e.TriggerID, micros(e.Timestamp), e.Level, levelNum(e.Level), e.Thread, e.Message,
-			).Scan(&e.Seq); err != nil {
-				return err
-			}
-		}
-		return nil
+		return insertLogs(ctx, l.s.stmt(ctx, tx, "logInsert"), entries)
 	})
 	if err != nil {
 		return fmt.Errorf("append %d log entries: %w", len(entries), err)
 	}
 	notifyLogs(&l.s.hub, entries)
+	return nil
+}
+
+// insertLogs inserts entries with ins (logInsert, bound to a transaction)
+// and sets their Seq.
+func insertLogs(ctx context.Context, ins *sql.Stmt, entries []flow.LogEntry) error {
+	for i := range entries {
+		e := &entries[i]
+		if err := ins.QueryRowContext(ctx, e.ExecutionID, e.TenantID, e.Namespace, e.FlowID, e.TaskID, e.TaskRunID,
+			e.AttemptNumber, e.TriggerID, micros(e.Timestamp), e.Level, levelNum(e.Level), e.Thread, e.Message,
+		).Scan(&e.Seq); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

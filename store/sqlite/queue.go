@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/store"
 )
 
@@ -140,6 +141,44 @@ func (q queue) Complete(ctx context.Context, owner, jobID string, result []byte)
 	}
 	q.s.hub.Notify(store.TopicExecutions)
 	return nil
+}
+
+// CompleteAll runs in one write transaction: SQLite has one writer, so the
+// batch commits once instead of once per job and per batch of log lines.
+func (q queue) CompleteAll(ctx context.Context, owner string, done []store.Completion) ([]string, error) {
+	if len(done) == 0 {
+		return nil, nil
+	}
+	var lost []string
+	var lines []flow.LogEntry
+	err := q.s.tx(ctx, func(tx *sql.Tx) error {
+		lost, lines = lost[:0], lines[:0]
+		ins, complete := q.s.stmt(ctx, tx, "logInsert"), q.s.stmt(ctx, tx, "jobComplete")
+		for _, c := range done {
+			if err := insertLogs(ctx, ins, c.Logs); err != nil {
+				return fmt.Errorf("append log lines of job %s: %w", c.JobID, err)
+			}
+			lines = append(lines, c.Logs...)
+			var execID string
+			err := complete.QueryRowContext(ctx, c.Result, c.JobID, owner).Scan(&execID)
+			if errors.Is(err, sql.ErrNoRows) {
+				lost = append(lost, c.JobID)
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("complete job %s: %w", c.JobID, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("complete %d jobs of %s: %w", len(done), owner, translate(err))
+	}
+	notifyLogs(&q.s.hub, lines)
+	if len(lost) < len(done) {
+		q.s.hub.Notify(store.TopicExecutions)
+	}
+	return lost, nil
 }
 
 func (q queue) Results(ctx context.Context, executionID string) ([]store.Job, error) {

@@ -58,6 +58,10 @@ type Store struct {
 	ws, rs map[string]*sql.Stmt // prepared on the writer and on the readers
 	now    func() time.Time
 	hub    hub.Hub
+	// ck is the checkpointer's connection (file databases only).
+	ck     *sql.DB
+	ckStop context.CancelFunc
+	ckDone chan struct{}
 }
 
 var _ store.Store = (*Store)(nil)
@@ -118,6 +122,16 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	if path != ":memory:" {
+		if s.ck, err = sql.Open("sqlite", dsn(path, opts, true)); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		}
+		s.ck.SetMaxOpenConns(1)
+		cctx, stop := context.WithCancel(context.Background())
+		s.ckStop, s.ckDone = stop, make(chan struct{})
+		go s.checkpoints(cctx, s.ck)
+	}
 	return s, nil
 }
 
@@ -143,6 +157,11 @@ func dsn(path string, opts Options, readOnly bool) string {
 			q.Add("_pragma", "synchronous(OFF)")
 		} else {
 			q.Add("_pragma", "synchronous(NORMAL)")
+		}
+		if !readOnly {
+			// The checkpointer copies the WAL back in the background
+			// (see checkpoints); the writer checkpoints only past this.
+			q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", autoCheckpointPages))
 		}
 	}
 	if readOnly {
@@ -252,6 +271,12 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes the statements and connections, first letting SQLite
 // refresh the planner statistics it found missing (PRAGMA optimize).
 func (s *Store) Close() error {
+	if s.ckStop != nil {
+		s.ckStop()
+		<-s.ckDone
+		s.ck.Close()
+		s.ckStop = nil
+	}
 	if s.w != nil {
 		_, _ = s.w.Exec("PRAGMA optimize")
 	}

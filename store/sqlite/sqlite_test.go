@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -55,4 +56,27 @@ func TestReopenKeepsData(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "%s is readable by its owner only", f)
 	}
+}
+
+// TestCheckpointsInTheBackground: committed pages reach the database file
+// without any writer growing the WAL to its own checkpoint threshold, so
+// no commit pays for copying them back.
+func TestCheckpointsInTheBackground(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "osprey.db")
+	s, err := sqlite.Open(t.Context(), path, sqlite.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	st, err := os.Stat(path)
+	require.NoError(t, err)
+	before := st.Size()
+	content := make([]byte, 1<<20) // 256 pages: far below the writer's threshold
+	for i := range content {
+		content[i] = byte(i * 7)
+	}
+	require.NoError(t, s.Files().Put(t.Context(), store.FileRecord{Namespace: "acme", Path: "/big.bin", Content: content}))
+	require.Eventually(t, func() bool {
+		st, err := os.Stat(path)
+		return err == nil && st.Size() >= before+int64(len(content))
+	}, 10*time.Second, 10*time.Millisecond, "the file's pages were copied into the database file")
 }

@@ -26,6 +26,8 @@ var queueTests = []test{
 	{"CancelJobs", testCancelJobs},
 	{"AckResults", testAckResults},
 	{"ConcurrentClaimJobs", testConcurrentClaimJobs},
+	{"CompleteAll", testCompleteAll},
+	{"ConcurrentCompleteAll", testConcurrentCompleteAll},
 	{"NotifySubscribe", testNotify},
 	{"ExecutionTopic", testExecutionTopic},
 	{"QueueStats", testQueueStats},
@@ -454,6 +456,146 @@ func testAckResults(t *testing.T, s store.Store) {
 	require.Equal(t, []string{"k1"}, jobIDs(res))
 }
 
+// testCompleteAll: a worker's batch of results and log lines commits
+// together; a job the worker lost is reported and left alone.
+func testCompleteAll(t *testing.T, s store.Store) {
+	ctx, q, clock := t.Context(), s.Queue(), Clock(t)
+	enqueue(t, s, "e1", store.Job{ID: "j1", TaskRunID: "a"}, store.Job{ID: "j2", TaskRunID: "b"})
+	enqueue(t, s, "e2", store.Job{ID: "k1", TaskRunID: "c"})
+	jobs, err := q.ClaimJobs(ctx, "w", 2, time.Minute)
+	require.NoError(t, err)
+	require.Len(t, jobs, 2)
+	other, err := q.ClaimJobs(ctx, "other", 1, time.Minute)
+	require.NoError(t, err)
+	require.Len(t, other, 1)
+	drainExecutions(t, s)
+	execCh, err := q.Subscribe(ctx, store.TopicExecutions)
+	require.NoError(t, err)
+
+	line := func(exec, tr, msg string) flow.LogEntry {
+		return flow.LogEntry{ExecutionID: exec, Namespace: "acme", FlowID: "f", TaskRunID: tr, AttemptNumber: 1,
+			Timestamp: clock.Now(), Level: "INFO", Message: msg}
+	}
+	byID := map[string]store.Job{}
+	for _, j := range append(jobs, other...) {
+		byID[j.ID] = j
+	}
+	var done []store.Completion
+	for _, id := range []string{"j1", "j2", "k1"} {
+		j := byID[id]
+		done = append(done, store.Completion{JobID: id, Result: []byte(`"` + id + `"`),
+			Logs: []flow.LogEntry{line(j.ExecutionID, j.TaskRunID, id+" one"), line(j.ExecutionID, j.TaskRunID, id+" two")}})
+	}
+	lost, err := q.CompleteAll(ctx, "w", done)
+	require.NoError(t, err)
+	lostID := other[0].ID
+	require.Equal(t, []string{lostID}, lost, "the job another worker holds is reported, not completed")
+	select {
+	case <-execCh:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a batch of results did not wake the executors")
+	}
+
+	for _, exec := range []string{"e1", "e2"} {
+		res, err := q.Results(ctx, exec)
+		require.NoError(t, err)
+		for _, r := range res {
+			require.NotEqual(t, lostID, r.ID)
+			require.Equal(t, `"`+r.ID+`"`, string(r.Result))
+		}
+		got, err := s.Logs().List(ctx, store.LogQuery{ExecutionID: exec})
+		require.NoError(t, err)
+		var msgs []string
+		for _, l := range got {
+			msgs = append(msgs, l.Message)
+		}
+		want := map[string][]string{}
+		for _, c := range done {
+			want[byID[c.JobID].ExecutionID] = append(want[byID[c.JobID].ExecutionID], c.Logs[0].Message, c.Logs[1].Message)
+		}
+		require.Equal(t, want[exec], msgs, "every run's lines, the lost one's too, in order")
+	}
+	res1, err := q.Results(ctx, "e1")
+	require.NoError(t, err)
+	res2, err := q.Results(ctx, "e2")
+	require.NoError(t, err)
+	require.Len(t, append(res1, res2...), 2)
+	ids, err := q.ClaimExecutions(ctx, "x", 10, time.Minute)
+	require.NoError(t, err)
+	slices.Sort(ids)
+	require.Equal(t, []string{"e1", "e2"}, ids, "both executions were marked for the executor")
+
+	require.NoError(t, q.Complete(ctx, "other", lostID, nil))
+	lost, err = q.CompleteAll(ctx, "w", []store.Completion{{JobID: "j1"}, {JobID: lostID}})
+	require.NoError(t, err)
+	require.Equal(t, sorted([]string{"j1", lostID}), sorted(lost), "a job done already is lost too")
+	lost, err = q.CompleteAll(ctx, "w", nil)
+	require.NoError(t, err)
+	require.Empty(t, lost)
+}
+
+func sorted(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return s
+}
+
+// testConcurrentCompleteAll: workers completing batches that span the same
+// executions, in opposite orders, all succeed (no lock waits in a cycle).
+func testConcurrentCompleteAll(t *testing.T, s store.Store) {
+	ctx, q := t.Context(), s.Queue()
+	const execs, per = 4, 16
+	for e := range execs {
+		var jobs []store.Job
+		for i := range per {
+			jobs = append(jobs, store.Job{ID: fmt.Sprintf("e%d-j%02d", e, i), TaskRunID: "tr"})
+		}
+		enqueue(t, s, fmt.Sprintf("e%d", e), jobs...)
+	}
+	const workers = 4
+	claimed := make([][]store.Job, workers)
+	for w := range workers {
+		var err error
+		claimed[w], err = q.ClaimJobs(ctx, fmt.Sprintf("worker-%d", w), execs*per/workers, time.Minute)
+		require.NoError(t, err)
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			owner := fmt.Sprintf("worker-%d", w)
+			jobs := claimed[w]
+			if w%2 == 1 {
+				slices.Reverse(jobs)
+			}
+			for len(jobs) > 0 {
+				n := min(3, len(jobs))
+				var done []store.Completion
+				for _, j := range jobs[:n] {
+					done = append(done, store.Completion{JobID: j.ID, Result: []byte(`{}`), Logs: []flow.LogEntry{{
+						ExecutionID: j.ExecutionID, Namespace: "acme", FlowID: "f", TaskRunID: j.TaskRunID,
+						Timestamp: time.Now(), Level: "INFO", Message: j.ID}}})
+				}
+				lost, err := q.CompleteAll(ctx, owner, done)
+				if !assertNoError(t, err) {
+					return
+				}
+				if len(lost) > 0 {
+					t.Errorf("%s lost %v", owner, lost)
+				}
+				jobs = jobs[n:]
+			}
+		})
+	}
+	wg.Wait()
+	total := 0
+	for e := range execs {
+		res, err := q.Results(ctx, fmt.Sprintf("e%d", e))
+		require.NoError(t, err)
+		total += len(res)
+	}
+	require.Equal(t, execs*per, total, "every result stored once")
+}
+
 func testConcurrentClaimJobs(t *testing.T, s store.Store) {
 	ctx, q := t.Context(), s.Queue()
 	const n = 40
@@ -547,6 +689,21 @@ func testNotify(t *testing.T, s store.Store) {
 	_, err = s.Executions().Save(ctx, store.SaveParams{Execution: e, Version: v, Owner: "exec"})
 	require.NoError(t, err)
 	wait(execCh, "a save that leaves the execution dirty")
+
+	// A kill wakes the workers' heartbeats; queuing a job does not.
+	killsCh, err := q.Subscribe(ctx, store.TopicKills)
+	require.NoError(t, err)
+	enqueue(t, s, "e1", store.Job{ID: "j2", TaskRunID: "b"})
+	e, v, err = s.Executions().Get(ctx, "e1")
+	require.NoError(t, err)
+	select {
+	case <-killsCh:
+		t.Fatal("a queued job woke the kills topic")
+	default:
+	}
+	_, err = s.Executions().Save(ctx, store.SaveParams{Execution: e, Version: v, CancelJobs: []string{"j2"}})
+	require.NoError(t, err)
+	wait(killsCh, "a save that cancels a job")
 
 	// Many notifications coalesce and never block the notifier.
 	for range 100 {

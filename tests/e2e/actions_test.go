@@ -188,10 +188,12 @@ func TestExecutionActions(t *testing.T) {
 		var schema map[string]any
 		a.getJSON("/api/v1/main/plugins/schemas/flow", &schema)
 		require.Contains(t, schema["definitions"], "io.kestra.plugin.core.flow.Subflow")
-		var plugins []struct{ Tasks []string }
+		var plugins struct {
+			Results []struct{ Tasks []struct{ Cls string } }
+		}
 		a.getJSON("/api/v1/main/plugins", &plugins)
-		require.Len(t, plugins, 1)
-		require.Contains(t, plugins[0].Tasks, "io.kestra.plugin.core.flow.Pause")
+		require.Len(t, plugins.Results, 1)
+		require.Contains(t, plugins.Results[0].Tasks, struct{ Cls string }{"io.kestra.plugin.core.flow.Pause"})
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -113,8 +114,10 @@ tasks:
     inputFiles:
       in.csv: "{{ inputs.data }}"
     outputFiles: ["out.csv"]
+    logToFile: true
     commands:
       - tr a-z A-Z < in.csv > out.csv
+      - echo "transformed $(wc -l < out.csv) lines"
   - id: upload
 ` + blobTask("Upload") + `    from: "{{ outputs.transform.outputFiles['out.csv'] }}"
     name: "runs/{{ execution.id }}/out.csv"
@@ -124,20 +127,58 @@ tasks:
 ` + blobTask("Download") + `    name: "{{ outputs.list.blobs[0].name }}"
   - id: check
     type: io.kestra.plugin.core.debug.Return
-    format: "{{ read(outputs.download.blob.uri) | trim }}"
+    format: "{{ fileSize(outputs.download.blob.uri) }}"
+  - id: each
+    type: io.kestra.plugin.core.flow.ForEachItem
+    items: "{{ outputs.download.blob.uri }}"
+    batch:
+      rows: 250
+    namespace: company.team
+    flowId: batch
+    inputs:
+      rows: "{{ taskrun.items }}"
+`
+	// The subflow each batch of the downloaded file goes to: it counts its
+	// rows and gives back the first.
+	batchSrc := `id: batch
+namespace: company.team
+inputs:
+  - id: rows
+    type: FILE
+tasks:
+  - id: count
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ read(inputs.rows) | trim | split('\n') | length }}"
+  - id: first
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ (read(inputs.rows) | split('\n'))[0] }}"
+outputs:
+  - id: count
+    type: INT
+    value: "{{ outputs.count.value }}"
+  - id: first
+    type: STRING
+    value: "{{ outputs.first.value }}"
 `
 	// The results container exists already, as an operator made it.
 	op, owner := operator(t, emu, acct)
 	_, err = op.CreateContainer(t.Context(), "results", nil)
 	require.NoError(t, err)
-	code, out := call(http.MethodPost, "/api/v1/main/flows", "application/x-yaml", []byte(flowSrc))
+	code, out := call(http.MethodPost, "/api/v1/main/flows", "application/x-yaml", []byte(batchSrc))
+	require.Equal(t, http.StatusOK, code, out)
+	code, out = call(http.MethodPost, "/api/v1/main/flows", "application/x-yaml", []byte(flowSrc))
 	require.Equal(t, http.StatusOK, code, out)
 
+	// 10,000 lines: 1,apple … 10000,apple
+	var orders strings.Builder
+	for i := 1; i <= 10_000; i++ {
+		fmt.Fprintf(&orders, "%d,apple\n", i)
+	}
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	fw, err := mw.CreateFormFile("data", "orders.csv")
 	require.NoError(t, err)
-	_, _ = fw.Write([]byte("id,item\n1,apple\n2,pear\n"))
+	_, _ = fw.Write([]byte(orders.String()))
 	require.NoError(t, mw.Close())
 	code, out = call(http.MethodPost, "/api/v1/main/executions/company.team/pipeline?wait=true", mw.FormDataContentType(), body.Bytes())
 	require.Equal(t, http.StatusOK, code, out)
@@ -147,20 +188,68 @@ tasks:
 			Current string `json:"current"`
 		} `json:"state"`
 		TaskRunList []struct {
-			TaskID  string         `json:"taskId"`
-			Outputs map[string]any `json:"outputs"`
+			TaskID   string         `json:"taskId"`
+			Outputs  map[string]any `json:"outputs"`
+			Attempts []struct {
+				LogFile string `json:"logFile"`
+			} `json:"attempts"`
 		} `json:"taskRunList"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(out), &ex))
 	require.Equal(t, "SUCCESS", ex.State.Current, out+"\n"+stderr.String())
 	outputs := map[string]map[string]any{}
+	logFile := ""
 	for _, tr := range ex.TaskRunList {
 		outputs[tr.TaskID] = tr.Outputs
+		if tr.TaskID == "transform" {
+			logFile = tr.Attempts[0].LogFile
+		}
 	}
-	require.Equal(t, "ID,ITEM\n1,APPLE\n2,PEAR", outputs["check"]["value"])
+	// the shell task's lines went to its log file, in the Blob container
+	code, out = call(http.MethodGet, "/api/v1/main/executions/"+ex.ID+"/file?path="+url.QueryEscape(logFile), "", nil)
+	require.Equal(t, http.StatusOK, code, out)
+	require.Contains(t, out, "transformed 10000 lines")
+	require.Equal(t, fmt.Sprint(orders.Len()), outputs["check"]["value"], "the downloaded file is the uploaded one")
 	blob := outputs["upload"]["blob"].(map[string]any)
 	require.Equal(t, "runs/"+ex.ID+"/out.csv", blob["name"])
-	require.EqualValues(t, 23, blob["size"])
+	require.EqualValues(t, orders.Len(), blob["size"])
+
+	// ForEachItem over the downloaded 10,000 lines: 40 batches of 250, one
+	// subflow execution each, their outputs merged in batch order.
+	require.EqualValues(t, 40, outputs["each_items"]["numberOfBatches"])
+	require.EqualValues(t, 40, outputs["each_items"]["iterations"].(map[string]any)["SUCCESS"])
+	merged := outputs["each_merge"]["subflowOutputs"].(string)
+	code, out = call(http.MethodGet, "/api/v1/main/executions/"+ex.ID+"/file?path="+url.QueryEscape(merged), "", nil)
+	require.Equal(t, http.StatusOK, code, out)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Len(t, lines, 40)
+	total := 0
+	for i, l := range lines {
+		var o struct {
+			Count int    `json:"count"`
+			First string `json:"first"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(l), &o), l)
+		require.Equal(t, fmt.Sprintf("%d,APPLE", i*250+1), o.First, "batch %d", i+1)
+		total += o.Count
+	}
+	require.Equal(t, 10_000, total, "every line went to one subflow")
+	code, out = call(http.MethodGet, "/api/v1/main/executions/search?flowId=batch&size=100", "", nil)
+	require.Equal(t, http.StatusOK, code, out)
+	var page struct {
+		Results []struct {
+			ParentID string `json:"parentId"`
+			State    struct {
+				Current string `json:"current"`
+			} `json:"state"`
+		} `json:"results"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &page))
+	require.Len(t, page.Results, 40)
+	for _, r := range page.Results {
+		require.Equal(t, "SUCCESS", r.State.Current)
+		require.Equal(t, ex.ID, r.ParentID)
+	}
 
 	// The FILE input lives in the internal container, under Kestra's layout.
 	var internal []string
@@ -170,6 +259,14 @@ tasks:
 		}
 	}
 	require.Contains(t, internal, "main/company/team/pipeline/executions/"+ex.ID+"/inputs/data/orders.csv")
+	// and so do ForEachItem's 40 batch files and their list, splits.txt
+	batches := 0
+	for _, p := range internal {
+		if strings.Contains(p, "/executions/"+ex.ID+"/tasks/each_split/") {
+			batches++
+		}
+	}
+	require.Equal(t, 41, batches)
 
 	// A flow may still name a credential, from secret(): it is used, and
 	// masked wherever it could surface.
