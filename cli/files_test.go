@@ -16,6 +16,7 @@ import (
 
 	"github.com/ospreyhq/osprey/devkit/conformance"
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/internal/ordered"
 )
 
 // TestFileInputEndToEnd uploads a FILE input, reads it from tasks, serves
@@ -187,7 +188,7 @@ tasks:
 	require.Equal(t, flow.StateSuccess, ex.State.Current, "%+v", ex.TaskRunList)
 	require.Equal(t, "A,B\nC,D|inline content|3|from outputDir", ex.TaskRunsByTaskID("check")[0].Outputs["value"])
 	upper := ex.TaskRunsByTaskID("upper")[0]
-	files := upper.Outputs["outputFiles"].(map[string]any)
+	files, _ := ordered.AsMap(upper.Outputs["outputFiles"])
 	require.Equal(t, "kestra:///company/team/transform/executions/"+ex.ID+"/tasks/upper/"+upper.ID+"/upper.out", files["upper.out"])
 
 	list, err := sys.a.files.List(ctx, "/company/team/transform/executions/"+ex.ID)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/ospreyhq/osprey/devkit/conformance"
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/internal/ordered"
 )
 
 // The ForEachItem tests follow Kestra's ForEachItemCaseTest (core, 0.21):
@@ -167,7 +168,7 @@ func TestForEachItem(t *testing.T) {
 	require.Len(t, items.Attempts, 1)
 	require.Equal(t, flow.StateSuccess, items.Attempts[0].State.Current)
 	require.EqualValues(t, 26, items.Outputs["numberOfBatches"])
-	iters := items.Outputs["iterations"].(map[string]any)
+	iters := ordered.Plain(items.Outputs["iterations"]).(map[string]any)
 	require.EqualValues(t, 0, iters["CREATED"])
 	require.EqualValues(t, 0, iters["RUNNING"])
 	require.EqualValues(t, 26, iters["SUCCESS"])
@@ -237,7 +238,7 @@ func TestForEachItemFailures(t *testing.T) {
 	items := ex.TaskRunList[2]
 	require.Len(t, items.Attempts, 1)
 	require.Equal(t, flow.StateFailed, items.Attempts[0].State.Current)
-	iters := items.Outputs["iterations"].(map[string]any)
+	iters := ordered.Plain(items.Outputs["iterations"]).(map[string]any)
 	require.EqualValues(t, 0, iters["CREATED"])
 	require.EqualValues(t, 0, iters["RUNNING"])
 	require.EqualValues(t, 26, iters["FAILED"])
@@ -251,7 +252,7 @@ func TestForEachItemFailures(t *testing.T) {
 	require.Equal(t, flow.StateSuccess, ex.State.Current)
 	items = ex.TaskRunList[2]
 	require.Len(t, items.Attempts, 1)
-	iters = items.Outputs["iterations"].(map[string]any)
+	iters = ordered.Plain(items.Outputs["iterations"]).(map[string]any)
 	require.NotContains(t, iters, "CREATED", "without waiting only RUNNING and SUCCESS are counted")
 	require.EqualValues(t, 0, iters["RUNNING"])
 	require.EqualValues(t, 26, iters["SUCCESS"])
@@ -407,7 +408,7 @@ tasks:
 		t.Run(tc.flow, func(t *testing.T) {
 			ex := startWithFile(t, sys, "acme.items", tc.flow, "file", kestraItems(), nil)
 			require.Equal(t, flow.StateFailed, ex.State.Current)
-			iters := ex.TaskRunsByTaskID("each_items")[0].Outputs["iterations"].(map[string]any)
+			iters := ordered.Plain(ex.TaskRunsByTaskID("each_items")[0].Outputs["iterations"]).(map[string]any)
 			require.EqualValues(t, 13, iters["FAILED"])
 			require.EqualValues(t, 13, iters["SUCCESS"])
 
@@ -421,7 +422,7 @@ tasks:
 			}, 60*time.Second, 20*time.Millisecond)
 			require.Equal(t, flow.StateSuccess, ex.State.Current, "%+v", ex.TaskRunList)
 			items := ex.TaskRunsByTaskID("each_items")[0]
-			iters = items.Outputs["iterations"].(map[string]any)
+			iters = ordered.Plain(items.Outputs["iterations"]).(map[string]any)
 			require.EqualValues(t, 26, iters["SUCCESS"])
 			require.NotContains(t, iters, "FAILED", "a batch's newest execution is the one that counts")
 			require.Empty(t, items.Error)

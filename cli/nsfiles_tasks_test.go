@@ -8,6 +8,7 @@ import (
 
 	"github.com/ospreyhq/osprey/devkit/conformance"
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/internal/ordered"
 	"github.com/ospreyhq/osprey/store"
 )
 
@@ -121,7 +122,7 @@ tasks:
 	}
 	ex, out := sys.taskOutputs(t, "acme", "fetch", "download")
 	require.Equal(t, flow.StateSuccess, ex.State.Current, failure(ex))
-	files, _ := out["files"].(map[string]any)
+	files, _ := ordered.AsMap(out["files"])
 	require.Len(t, files, 1)
 	require.Contains(t, files["/a/b/test1.txt"], "kestra:///acme/fetch/executions/"+ex.ID+"/tasks/download/")
 	require.Equal(t, "1", ex.TaskRunList[1].Outputs["value"])

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ospreyhq/osprey/devkit/conformance"
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/internal/ordered"
 )
 
 // TestNamespaceFilesEndToEnd uploads namespace files through the API and
@@ -45,7 +46,8 @@ tasks:
 	require.Equal(t, flow.StateSuccess, ex.State.Current, "%+v", ex.TaskRunList)
 	require.Equal(t, "SELECT count(*) FROM orders", ex.TaskRunsByTaskID("query")[0].Outputs["value"])
 	script := ex.TaskRunsByTaskID("script")[0]
-	require.Equal(t, "hello from a namespace file", script.Outputs["vars"].(map[string]any)["greeting"])
+	vars, _ := ordered.AsMap(script.Outputs["vars"])
+	require.Equal(t, "hello from a namespace file", vars["greeting"])
 	logs, err := sys.Logs(ctx, ex.ID)
 	require.NoError(t, err)
 	var lines []string

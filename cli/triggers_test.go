@@ -15,6 +15,7 @@ import (
 
 	"github.com/ospreyhq/osprey/devkit/conformance"
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/internal/ordered"
 )
 
 const (
@@ -100,8 +101,9 @@ func TestWebhookAndFlowTriggerEndToEnd(t *testing.T) {
 	var ex flow.Execution
 	require.NoError(t, json.Unmarshal(body, &ex))
 	require.Equal(t, "from-secret", ex.Trigger.ID)
-	require.Equal(t, map[string]any{"name": "ada"}, ex.Trigger.Variables["body"])
-	require.Equal(t, []any{"1", "2"}, ex.Trigger.Variables["parameters"].(map[string]any)["x"])
+	require.Equal(t, map[string]any{"name": "ada"}, ordered.Plain(ex.Trigger.Variables["body"]))
+	params, _ := ordered.AsMap(ex.Trigger.Variables["parameters"])
+	require.Equal(t, []any{"1", "2"}, params["x"])
 	require.Contains(t, ex.Labels, flow.Label{Key: "team", Value: "data"})
 
 	// The execution runs, and its end fires the listener.

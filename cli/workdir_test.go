@@ -10,6 +10,7 @@ import (
 
 	"github.com/ospreyhq/osprey/devkit/conformance"
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/internal/ordered"
 	"github.com/ospreyhq/osprey/store"
 )
 
@@ -42,7 +43,7 @@ tasks:
 `)
 	ex, outs := sys.taskOutputs(t, "acme.team", "cached", "exists")
 	require.Equal(t, flow.StateSuccess, ex.State.Current, failure(ex))
-	require.Equal(t, map[string]any{}, outs["uris"], "no cache the first time")
+	require.Equal(t, map[string]any{}, ordered.Plain(outs["uris"]), "no cache the first time")
 	list, err := sys.a.files.List(ctx, "/acme/team/cached/dir/cache")
 	require.NoError(t, err)
 	require.Len(t, list, 1, "the cache is stored where Kestra keeps it")
@@ -50,7 +51,7 @@ tasks:
 
 	ex, outs = sys.taskOutputs(t, "acme.team", "cached", "exists")
 	require.Equal(t, flow.StateSuccess, ex.State.Current, failure(ex))
-	uris, _ := outs["uris"].(map[string]any)
+	uris, _ := ordered.AsMap(outs["uris"])
 	require.Contains(t, uris, "hello.txt", "the second run starts with the cached file")
 	data, err := sys.a.files.Get(ctx, uris["hello.txt"].(string)[len("kestra://"):])
 	require.NoError(t, err)
@@ -123,5 +124,5 @@ tasks:
 	}
 	ex, outs := sys.taskOutputs(t, "acme.team", "nsfiles", "first")
 	require.Equal(t, flow.StateSuccess, ex.State.Current, failure(ex))
-	require.Equal(t, map[string]any{"first": "first", "third": "third"}, outs["vars"])
+	require.Equal(t, map[string]any{"first": "first", "third": "third"}, ordered.Plain(outs["vars"]))
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/internal/ordered"
 )
 
 // ErrInvalidTransition is returned when an action does not fit the
@@ -401,6 +402,16 @@ func (s *Scope) renderAny(v any, vars map[string]any) (any, error) {
 				return nil, err
 			}
 			out[k] = r
+		}
+		return out, nil
+	case *ordered.Map:
+		out := ordered.New(v.Len())
+		for k, x := range v.All() {
+			r, err := s.renderAny(x, vars)
+			if err != nil {
+				return nil, err
+			}
+			out.Set(k, r)
 		}
 		return out, nil
 	case []any:

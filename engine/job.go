@@ -1,10 +1,12 @@
 package engine
 
 import (
+	"encoding/json"
 	"strconv"
 	"time"
 
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/internal/ordered"
 )
 
 // The two messages between executor and worker live here, side by side,
@@ -57,4 +59,65 @@ type Result struct {
 	Retried []Result `json:"retried,omitempty"`
 	// LogFile is the attempt's log file (a task with logToFile).
 	LogFile string `json:"logFile,omitempty"`
+}
+
+// UnmarshalJSON reads a payload keeping the order of the user's maps in its
+// vars (flow.Document), so a worker renders `toJson` as Kestra does.
+func (p *Payload) UnmarshalJSON(b []byte) error {
+	type plain Payload
+	aux := struct {
+		*plain
+		Vars flow.Document `json:"vars"`
+	}{plain: (*plain)(p)}
+	if err := json.Unmarshal(b, &aux); err != nil {
+		return err
+	}
+	p.Vars = frame(aux.Vars)
+	return nil
+}
+
+// frame turns back into Go maps the maps vars builds itself (flow,
+// execution, taskrun, outputs by task, parents, …), which decoding made
+// ordered; the user's values below them keep their order, and so does
+// `vars`, the flow's variables as written.
+func frame(v map[string]any) map[string]any {
+	for k, e := range v {
+		switch x := e.(type) {
+		case *ordered.Map:
+			if k == "vars" {
+				continue
+			}
+			v[k] = x.Plain()
+		case []any: // parents
+			for i, p := range x {
+				if pm, ok := p.(*ordered.Map); ok {
+					m := pm.Plain()
+					if tr, ok := m["taskrun"].(*ordered.Map); ok {
+						m["taskrun"] = tr.Plain()
+					}
+					x[i] = m
+				}
+			}
+		}
+	}
+	if p, ok := v["parent"].(map[string]any); ok {
+		if tr, ok := p["taskrun"].(*ordered.Map); ok {
+			p["taskrun"] = tr.Plain()
+		}
+	}
+	return v
+}
+
+// UnmarshalJSON reads a result keeping the order of its outputs' maps.
+func (r *Result) UnmarshalJSON(b []byte) error {
+	type plain Result
+	aux := struct {
+		*plain
+		Outputs flow.Document `json:"outputs,omitempty"`
+	}{plain: (*plain)(r)}
+	if err := json.Unmarshal(b, &aux); err != nil {
+		return err
+	}
+	r.Outputs = aux.Outputs
+	return nil
 }

@@ -47,7 +47,10 @@ func Vars(f *flow.Flow, ex *flow.Execution, tr *flow.TaskRun, globals, envs map[
 // (Scope.shared), and the maps are handed out to every task run's
 // variables. Nothing writes into them once built.
 type shared struct {
-	flow, execution, labels, envs, globals, vars, inputs, trigger map[string]any
+	flow, execution, labels, envs, globals, inputs, trigger map[string]any
+	// vars is the flow's variables (an *ordered.Map, as declared), or an
+	// empty map
+	vars any
 	// tasks are the `task` variables by task id, and parents the `parents`
 	// lists by direct parent: the children of one loop share them. The
 	// lists hold their task runs' outputs, so a change of outputs drops
@@ -77,14 +80,15 @@ func newShared(f *flow.Flow, ex *flow.Execution, globals, envs map[string]any) *
 		labels:  labelMap(ex.Labels),
 		envs:    orEmpty(envs),
 		globals: orEmpty(globals),
-		vars:    f.Variables,
 		state:   ex.State.Current,
 		nLabel:  len(ex.Labels),
 	}
 	if len(ex.Labels) > 0 {
 		sh.label0 = &ex.Labels[0]
 	}
-	if sh.vars == nil {
+	if f.Variables != nil {
+		sh.vars = f.Variables
+	} else {
 		sh.vars = map[string]any{}
 	}
 	if len(ex.Inputs) > 0 || len(f.Inputs) > 0 {

@@ -10,7 +10,7 @@
 // arguments, "is defined" under strict variables, null printing as "", maps
 // printing as JSON). Templates are compiled once and kept in a bounded LRU
 // cache; evaluation works on a small closed set of Go types (nil, bool,
-// int64, float64, string, []any, map[string]any, time.Time) with type
+// int64, float64, string, []any, map[string]any, *ordered.Map, time.Time) with type
 // switches, so hot paths use no reflection.
 //
 // Per-evaluation providers — secret(), errorLogs(), currentEachOutput(),

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ospreyhq/osprey/internal/ordered"
 )
 
 // ErrUndefined is matched (errors.Is) by errors about an unknown variable or
@@ -320,6 +322,20 @@ func (e *Engine) renderValue(ctx context.Context, v any, s *Scope, depth int) (a
 				return nil, fmt.Errorf("render %q: %w", k, err)
 			}
 			out[rk] = rv
+		}
+		return out, nil
+	case *ordered.Map:
+		out := ordered.New(x.Len())
+		for k, val := range x.All() {
+			rk, err := e.Render(ctx, k, s)
+			if err != nil {
+				return nil, fmt.Errorf("render key %q: %w", k, err)
+			}
+			rv, err := e.renderValue(ctx, val, s, depth+1)
+			if err != nil {
+				return nil, fmt.Errorf("render %q: %w", k, err)
+			}
+			out.Set(rk, rv)
 		}
 		return out, nil
 	case []any:

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/ospreyhq/osprey/internal/ordered"
 )
 
 // state is one evaluation: the scope, the local frames pushed by {% for %}
@@ -77,9 +79,9 @@ func (st *state) checkSize(v any) error {
 		if len(x) > st.eng.maxRange {
 			return fmt.Errorf("%w: list of %d items exceeds %d", ErrLimit, len(x), st.eng.maxRange)
 		}
-	case map[string]any:
-		if len(x) > st.eng.maxRange {
-			return fmt.Errorf("%w: map of %d entries exceeds %d", ErrLimit, len(x), st.eng.maxRange)
+	case map[string]any, *ordered.Map:
+		if mapLen(x) > st.eng.maxRange {
+			return fmt.Errorf("%w: map of %d entries exceeds %d", ErrLimit, mapLen(x), st.eng.maxRange)
 		}
 	}
 	return nil
@@ -108,7 +110,7 @@ func (s *printStmt) exec(st *state) error {
 		return st.write(str)
 	}
 	switch v.(type) {
-	case []any, map[string]any:
+	case []any, map[string]any, *ordered.Map:
 		var b strings.Builder
 		writeJSONLimit(&b, v, 0, st.eng.maxOutput)
 		return st.write(b.String())
@@ -257,7 +259,7 @@ func isIdent(s string) bool {
 
 func describeValue(v any) string {
 	switch v.(type) {
-	case map[string]any:
+	case map[string]any, *ordered.Map:
 		return "a map"
 	case []any:
 		return "a list"
@@ -474,8 +476,10 @@ func (e *listExpr) eval(st *state) (any, error) {
 	return out, nil
 }
 
+// A map literal keeps its keys in the order written, as Pebble's
+// LinkedHashMap.
 func (e *mapExpr) eval(st *state) (any, error) {
-	out := make(map[string]any, len(e.keys))
+	out := ordered.New(len(e.keys))
 	for i, k := range e.keys {
 		kv, err := k.eval(st)
 		if err != nil {
@@ -485,7 +489,7 @@ func (e *mapExpr) eval(st *state) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		out[toString(kv)] = v
+		out.Set(toString(kv), v)
 	}
 	return out, nil
 }
@@ -661,8 +665,9 @@ func in(item, container any) bool {
 				return true
 			}
 		}
-	case map[string]any:
-		for k, v := range c {
+	case map[string]any, *ordered.Map:
+		m, _ := ordered.AsMap(c)
+		for k, v := range m {
 			if k == want || (v != nil && javaString(norm(v)) == want) {
 				return true
 			}

@@ -10,12 +10,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/ospreyhq/osprey/internal/textcase"
 	"hash"
 	"math"
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/ospreyhq/osprey/internal/ordered"
+	"github.com/ospreyhq/osprey/internal/textcase"
 
 	"github.com/itchyny/gojq"
 	"go.yaml.in/yaml/v3"
@@ -181,9 +183,11 @@ func toGojq(v any, depth int) any {
 			out[i] = toGojq(x[i], depth+1)
 		}
 		return out
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
+	case map[string]any, *ordered.Map:
+		// gojq knows only Go maps: jq sees the entries, not their order.
+		m, _ := ordered.AsMap(x)
+		out := make(map[string]any, len(m))
+		for k, e := range m {
 			out[k] = toGojq(e, depth+1)
 		}
 		return out
@@ -254,13 +258,41 @@ func fYAML(_ *state, in any, _ Args) (any, error) {
 	var b strings.Builder
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
-	if err := enc.Encode(toGojq(in, 0)); err != nil {
+	if err := enc.Encode(toYAMLNode(in, 0)); err != nil {
 		return nil, fmt.Errorf("encode YAML: %w", err)
 	}
 	if err := enc.Close(); err != nil {
 		return nil, fmt.Errorf("encode YAML: %w", err)
 	}
 	return b.String(), nil
+}
+
+// toYAMLNode builds the YAML of v with a map's keys in its order (a Go
+// map's sorted), as Kestra's Jackson writes a LinkedHashMap.
+func toYAMLNode(v any, depth int) any {
+	if depth > maxJSONDepth {
+		return nil
+	}
+	switch x := norm(v).(type) {
+	case map[string]any, *ordered.Map:
+		keys, m, _ := mapEntries(x)
+		n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+		for _, k := range keys {
+			var kn, vn yaml.Node
+			if kn.Encode(k) != nil || vn.Encode(toYAMLNode(m[k], depth+1)) != nil {
+				return toGojq(v, depth)
+			}
+			n.Content = append(n.Content, &kn, &vn)
+		}
+		return n
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = toYAMLNode(e, depth+1)
+		}
+		return out
+	}
+	return toGojq(v, depth)
 }
 
 // fNumber parses a string to a number: an integer when it has no fraction

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/ospreyhq/osprey/internal/ordered"
 )
 
 func fJoin(_ *state, in any, a Args) (any, error) {
@@ -27,8 +29,9 @@ func fKeys(_ *state, in any, _ Args) (any, error) {
 	switch x := in.(type) {
 	case nil:
 		return nil, nil
-	case map[string]any:
-		return sortedKeys(x), nil
+	case map[string]any, *ordered.Map:
+		keys, _, _ := mapEntries(x)
+		return anyKeys(keys), nil
 	case []any:
 		out := make([]any, len(x))
 		for i := range x {
@@ -42,7 +45,7 @@ func fValues(_ *state, in any, _ Args) (any, error) {
 	switch x := in.(type) {
 	case nil:
 		return nil, nil
-	case map[string]any:
+	case map[string]any, *ordered.Map:
 		return mapValues(x), nil
 	}
 	return nil, fmt.Errorf("values expects a map, got %s", typeName(in))
@@ -60,7 +63,7 @@ func fFirst(_ *state, in any, _ Args) (any, error) {
 		}
 		r, _ := utf8.DecodeRuneInString(x)
 		return string(r), nil
-	case map[string]any:
+	case map[string]any, *ordered.Map:
 		vals := mapValues(x)
 		if len(vals) == 0 {
 			return nil, nil
@@ -82,7 +85,7 @@ func fLast(_ *state, in any, _ Args) (any, error) {
 		}
 		r, _ := utf8.DecodeLastRuneInString(x)
 		return string(r), nil
-	case map[string]any:
+	case map[string]any, *ordered.Map:
 		vals := mapValues(x)
 		if len(vals) == 0 {
 			return nil, nil
@@ -99,8 +102,8 @@ func fLength(_ *state, in any, _ Args) (any, error) {
 		return int64(utf8.RuneCountInString(x)), nil
 	case []any:
 		return int64(len(x)), nil
-	case map[string]any:
-		return int64(len(x)), nil
+	case map[string]any, *ordered.Map:
+		return int64(mapLen(x)), nil
 	}
 	return int64(len(toString(in))), nil
 }
@@ -164,24 +167,27 @@ func fFlatten(_ *state, in any, _ Args) (any, error) {
 func fMerge(_ *state, in any, a Args) (any, error) {
 	other, _ := a.Get(0, "items")
 	switch x := in.(type) {
-	case map[string]any:
-		o, ok := other.(map[string]any)
-		if !ok {
+	case map[string]any, *ordered.Map:
+		// Kestra copies the first map into a LinkedHashMap and puts the
+		// second's entries: the first's keys keep their places, new keys follow.
+		xk, xm, _ := mapEntries(x)
+		ok, om, isMap := mapEntries(other)
+		if !isMap {
 			return nil, fmt.Errorf("merge of a map expects a map, got %s", typeName(other))
 		}
-		out := make(map[string]any, len(x)+len(o))
-		for k, v := range x {
-			out[k] = v
+		out := ordered.New(len(xk) + len(ok))
+		for _, k := range xk {
+			out.Set(k, xm[k])
 		}
-		for k, v := range o {
-			out[k] = v
+		for _, k := range ok {
+			out.Set(k, om[k])
 		}
 		return out, nil
 	case []any:
 		switch o := other.(type) {
 		case []any:
 			return append(slices.Clone(x), o...), nil
-		case map[string]any:
+		case map[string]any, *ordered.Map:
 			return append(slices.Clone(x), mapValues(o)...), nil
 		}
 		return append(slices.Clone(x), other), nil

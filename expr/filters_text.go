@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/ospreyhq/osprey/internal/ordered"
 )
 
 func stringFilter(f func(string) string) builtinFilter {
@@ -32,9 +34,10 @@ func fReplace(_ *state, in any, a Args) (any, error) {
 	var pairs [][2]string
 	first, _ := a.Get(0, "replace_pairs")
 	switch p := first.(type) {
-	case map[string]any:
-		for _, k := range sortedKeys(p) {
-			pairs = append(pairs, [2]string{k.(string), toString(p[k.(string)])})
+	case map[string]any, *ordered.Map:
+		keys, m, _ := mapEntries(p)
+		for _, k := range keys {
+			pairs = append(pairs, [2]string{k, toString(m[k])})
 		}
 		if len(a.Positional) > 1 {
 			useRegexp = truthy(a.Positional[1])
@@ -82,6 +85,12 @@ func mapStrings(v any, depth int, f func(string) string) any {
 		out := make(map[string]any, len(x))
 		for k, e := range x {
 			out[k] = mapStrings(e, depth+1, f)
+		}
+		return out
+	case *ordered.Map:
+		out := ordered.New(x.Len())
+		for k, e := range x.All() {
+			out.Set(k, mapStrings(e, depth+1, f))
 		}
 		return out
 	case []any:

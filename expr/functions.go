@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+	"github.com/ospreyhq/osprey/internal/ordered"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -77,7 +78,65 @@ func fnFromYAML(_ *state, a Args) (any, error) {
 	if err := yaml.Unmarshal([]byte(s), &out); err != nil {
 		return nil, fmt.Errorf("invalid YAML: %w", err)
 	}
+	// Read again as nodes, which keep a mapping's order (Kestra's Jackson
+	// gives a LinkedHashMap); past the node budget, the Go maps above serve.
+	var doc yaml.Node
+	if yaml.Unmarshal([]byte(s), &doc) == nil {
+		budget := maxNodes
+		if v, ok := fromYAMLNode(&doc, &budget, 0); ok {
+			return v, nil
+		}
+	}
 	return deepNorm(out, 0), nil
+}
+
+// fromYAMLNode converts a YAML node to evaluator values, mappings to
+// *ordered.Map; ok is false past the budget or the depth (aliases expand).
+func fromYAMLNode(n *yaml.Node, budget *int, depth int) (any, bool) {
+	if *budget--; *budget < 0 || depth > maxJSONDepth {
+		return nil, false
+	}
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			return nil, true
+		}
+		return fromYAMLNode(n.Content[0], budget, depth)
+	case yaml.AliasNode:
+		return fromYAMLNode(n.Alias, budget, depth+1)
+	case yaml.MappingNode:
+		m := ordered.New(len(n.Content) / 2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, ok := fromYAMLNode(n.Content[i], budget, depth+1)
+			if !ok {
+				return nil, false
+			}
+			if n.Content[i].ShortTag() == "!!merge" {
+				return nil, false // merge keys: the Go maps' reading applies them
+			}
+			v, ok := fromYAMLNode(n.Content[i+1], budget, depth+1)
+			if !ok {
+				return nil, false
+			}
+			m.Set(toString(k), v)
+		}
+		return m, true
+	case yaml.SequenceNode:
+		out := make([]any, len(n.Content))
+		for i, c := range n.Content {
+			v, ok := fromYAMLNode(c, budget, depth+1)
+			if !ok {
+				return nil, false
+			}
+			out[i] = v
+		}
+		return out, true
+	}
+	var v any
+	if err := n.Decode(&v); err != nil {
+		return nil, false
+	}
+	return deepNorm(v, depth), true
 }
 
 // deepNorm converts decoded YAML (map[string]any, int, …) to evaluator values.
@@ -96,6 +155,12 @@ func deepNorm(v any, depth int) any {
 		out := make(map[string]any, len(x))
 		for k, e := range x {
 			out[k] = deepNorm(e, depth+1)
+		}
+		return out
+	case *ordered.Map:
+		out := ordered.New(x.Len())
+		for k, e := range x.All() {
+			out.Set(k, deepNorm(e, depth+1))
 		}
 		return out
 	default:
@@ -192,19 +257,19 @@ func fnRender(st *state, a Args) (any, error) {
 // It only reads the scope, so callers need not provide it.
 func fnCurrentEachOutput(st *state, a Args) (any, error) {
 	v, _ := a.Get(0, "outputs")
-	outputs, ok := v.(map[string]any)
+	outputs, ok := ordered.AsMap(v)
 	if !ok {
 		return nil, errors.New("the 'currentEachOutput' function expects an argument 'outputs' with type map")
 	}
 	parents, _ := st.lookup("parents")
 	if list, ok := norm(parents).([]any); ok {
 		for i := len(list) - 1; i >= 0; i-- {
-			p, _ := norm(list[i]).(map[string]any)
-			tr, ok := norm(p["taskrun"]).(map[string]any)
+			p, _ := ordered.AsMap(norm(list[i]))
+			tr, ok := ordered.AsMap(norm(p["taskrun"]))
 			if !ok {
 				continue
 			}
-			next, ok := norm(outputs[toString(norm(tr["value"]))]).(map[string]any)
+			next, ok := ordered.AsMap(norm(outputs[toString(norm(tr["value"]))]))
 			if !ok {
 				return nil, errors.New("no execution outputs for the current task runs path")
 			}
@@ -212,7 +277,7 @@ func fnCurrentEachOutput(st *state, a Args) (any, error) {
 		}
 	}
 	trv, _ := st.lookup("taskrun")
-	tr, _ := norm(trv).(map[string]any)
+	tr, _ := ordered.AsMap(norm(trv))
 	return norm(outputs[toString(norm(tr["value"]))]), nil
 }
 

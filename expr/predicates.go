@@ -3,6 +3,8 @@ package expr
 import (
 	"fmt"
 	"strings"
+
+	"github.com/ospreyhq/osprey/internal/ordered"
 )
 
 // builtinTest is one test: value is name(args). "defined" is handled by
@@ -19,12 +21,11 @@ var builtinTests = map[string]builtinTest{
 		return ok, nil
 	},
 	"map": func(_ *state, in any, _ Args) (bool, error) {
-		_, ok := in.(map[string]any)
-		return ok, nil
+		return mapLen(in) >= 0, nil
 	},
 	"json": func(_ *state, in any, _ Args) (bool, error) {
 		switch in.(type) {
-		case map[string]any, []any:
+		case map[string]any, *ordered.Map, []any:
 			return true, nil
 		}
 		s, ok := in.(string)
@@ -53,8 +54,8 @@ func isEmpty(in any) bool {
 		return strings.TrimSpace(x) == ""
 	case []any:
 		return len(x) == 0
-	case map[string]any:
-		return len(x) == 0
+	case map[string]any, *ordered.Map:
+		return mapLen(x) == 0
 	}
 	return false
 }

@@ -1,13 +1,13 @@
 package expr
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ospreyhq/osprey/internal/ordered"
 )
 
 // This file holds how values print: Kestra's output form, Java's
@@ -36,7 +36,7 @@ func printString(v any) string {
 		return strconv.FormatInt(x, 10)
 	case float64:
 		return javaDouble(x)
-	case []any, map[string]any:
+	case []any, map[string]any, *ordered.Map:
 		var b strings.Builder
 		writeJSON(&b, x, 0)
 		return b.String()
@@ -50,7 +50,7 @@ func printString(v any) string {
 // {a=1, b=2} and lists as [1, 2].
 func javaString(v any) string {
 	switch v.(type) {
-	case []any, map[string]any:
+	case []any, map[string]any, *ordered.Map:
 		if tooLarge(v) {
 			return "[…]"
 		}
@@ -72,16 +72,17 @@ func javaStringRec(v any) string {
 		}
 		b.WriteByte(']')
 		return b.String()
-	case map[string]any:
+	case map[string]any, *ordered.Map:
 		var b strings.Builder
 		b.WriteByte('{')
-		for i, k := range sortedKeys(x) {
+		keys, m, _ := mapEntries(x)
+		for i, k := range keys {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString(k.(string))
+			b.WriteString(k)
 			b.WriteByte('=')
-			b.WriteString(javaStringRec(norm(x[k.(string)])))
+			b.WriteString(javaStringRec(norm(m[k])))
 		}
 		b.WriteByte('}')
 		return b.String()
@@ -175,14 +176,20 @@ func tooLarge(v any) bool {
 					return true
 				}
 			}
+		case *ordered.Map:
+			for _, it := range x.All() {
+				if walk(it, depth+1) {
+					return true
+				}
+			}
 		}
 		return false
 	}
 	return walk(v, 0)
 }
 
-// writeJSON encodes like Kestra's Jackson mapper: compact, keys sorted
-// (Go maps have no order), doubles printed as Java prints them.
+// writeJSON encodes like Kestra's Jackson mapper: compact, a map's keys in
+// its order (a Go map's sorted), doubles printed as Java prints them.
 func writeJSON(b *strings.Builder, v any, depth int) {
 	writeJSONLimit(b, v, depth, maxPrinted)
 }
@@ -220,15 +227,16 @@ func writeJSONLimit(b *strings.Builder, v any, depth, limit int) {
 			writeJSONLimit(b, norm(it), depth+1, limit)
 		}
 		b.WriteByte(']')
-	case map[string]any:
+	case map[string]any, *ordered.Map:
 		b.WriteByte('{')
-		for i, k := range sortedKeys(x) {
+		keys, m, _ := mapEntries(x)
+		for i, k := range keys {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			writeJSONString(b, k.(string))
+			writeJSONString(b, k)
 			b.WriteByte(':')
-			writeJSONLimit(b, norm(x[k.(string)]), depth+1, limit)
+			writeJSONLimit(b, norm(m[k]), depth+1, limit)
 		}
 		b.WriteByte('}')
 	case time.Time:
@@ -270,37 +278,12 @@ func writeJSONString(b *strings.Builder, s string) {
 
 // decodeJSON parses JSON keeping integers as int64 and other numbers as
 // float64, as Jackson gives Long/Integer and Double.
+// Objects keep their keys' order (*ordered.Map), as Jackson's LinkedHashMap.
 func decodeJSON(s string, out *any) error {
-	dec := json.NewDecoder(strings.NewReader(s))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	v, err := ordered.Decode([]byte(s))
+	if err != nil {
 		return err
 	}
-	if dec.More() {
-		return errors.New("unexpected data after the JSON value")
-	}
-	*out = fromJSON(v)
+	*out = v
 	return nil
-}
-func fromJSON(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return i
-		}
-		f, _ := x.Float64()
-		return f
-	case []any:
-		for i := range x {
-			x[i] = fromJSON(x[i])
-		}
-		return x
-	case map[string]any:
-		for k := range x {
-			x[k] = fromJSON(x[k])
-		}
-		return x
-	}
-	return v
 }

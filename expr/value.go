@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
 	"slices"
@@ -13,15 +14,19 @@ import (
 	"unicode/utf8"
 
 	"github.com/ospreyhq/osprey/internal/isoduration"
+	"github.com/ospreyhq/osprey/internal/ordered"
 )
 
 // Values inside the evaluator are: nil, bool, int64, float64, string,
-// []any, map[string]any and time.Time. norm converts what callers hand in
+// []any, map[string]any, *ordered.Map and time.Time. A map the user wrote
+// (flow YAML, JSON, a map literal) is a *ordered.Map and keeps its keys in
+// the order written, as Kestra's LinkedHashMap; a Go map (built by Osprey,
+// such as outputs) has no order and reads with its keys sorted. norm converts what callers hand in
 // (int, float32, []string, map[string]string, json.Number, …) to that set;
 // the common cases are a type switch, only odd types go through reflection.
 func norm(v any) any {
 	switch x := v.(type) {
-	case nil, bool, int64, float64, string, []any, map[string]any, time.Time:
+	case nil, bool, int64, float64, string, []any, map[string]any, *ordered.Map, time.Time:
 		return v
 	case int:
 		return int64(x)
@@ -145,6 +150,9 @@ func getAttr(obj, key any) (any, bool, error) {
 	case map[string]any:
 		v, ok := o[toString(key)]
 		return norm(v), ok, nil
+	case *ordered.Map:
+		v, ok := o.Get(toString(key))
+		return norm(v), ok, nil
 	case []any:
 		i, ok := toInt(key)
 		if !ok {
@@ -168,7 +176,7 @@ func getAttr(obj, key any) (any, bool, error) {
 }
 func isValue(v any) bool {
 	switch v.(type) {
-	case nil, bool, int64, float64, string, []any, map[string]any, time.Time:
+	case nil, bool, int64, float64, string, []any, map[string]any, *ordered.Map, time.Time:
 		return true
 	}
 	return false
@@ -242,19 +250,21 @@ func callMethod(obj any, name string, a Args) (any, error) {
 		case "toString":
 			return javaString(o), nil
 		}
-	case map[string]any:
+	case map[string]any, *ordered.Map:
+		m, _ := ordered.AsMap(o)
 		switch name {
 		case "size":
-			return int64(len(o)), nil
+			return int64(len(m)), nil
 		case "isEmpty":
-			return len(o) == 0, nil
+			return len(m) == 0, nil
 		case "containsKey":
-			_, ok := o[toString(arg(0))]
+			_, ok := m[toString(arg(0))]
 			return ok, nil
 		case "get":
-			return norm(o[toString(arg(0))]), nil
+			return norm(m[toString(arg(0))]), nil
 		case "keySet":
-			return sortedKeys(o), nil
+			keys, _, _ := mapEntries(o)
+			return anyKeys(keys), nil
 		case "values":
 			return mapValues(o), nil
 		case "toString":
@@ -266,23 +276,48 @@ func callMethod(obj any, name string, a Args) (any, error) {
 	}
 	return nil, fmt.Errorf("method %q does not exist on %s", name, typeName(obj))
 }
-func sortedKeys(m map[string]any) []any {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+
+// mapEntries returns a map value's keys in order and its entries: a
+// *ordered.Map's keys as written, a Go map's sorted (it has no order).
+// ok is false when v is not a map.
+func mapEntries(v any) (keys []string, m map[string]any, ok bool) {
+	switch x := v.(type) {
+	case *ordered.Map:
+		if x == nil {
+			return nil, nil, true
+		}
+		return x.Keys(), x.Plain(), true
+	case map[string]any:
+		return slices.Sorted(maps.Keys(x)), x, true
 	}
-	slices.Sort(keys)
+	return nil, nil, false
+}
+
+// mapLen returns the number of entries of a map value, -1 when v is no map.
+func mapLen(v any) int {
+	switch x := v.(type) {
+	case *ordered.Map:
+		return x.Len()
+	case map[string]any:
+		return len(x)
+	}
+	return -1
+}
+
+func anyKeys(keys []string) []any {
 	out := make([]any, len(keys))
 	for i, k := range keys {
 		out[i] = k
 	}
 	return out
 }
-func mapValues(m map[string]any) []any {
-	keys := sortedKeys(m)
+
+// mapValues returns a map value's values in its keys' order.
+func mapValues(v any) []any {
+	keys, m, _ := mapEntries(v)
 	out := make([]any, len(keys))
 	for i, k := range keys {
-		out[i] = norm(m[k.(string)])
+		out[i] = norm(m[k])
 	}
 	return out
 }
@@ -295,11 +330,11 @@ func iterate(v any) ([]any, error) {
 		return nil, nil
 	case []any:
 		return x, nil
-	case map[string]any:
-		keys := sortedKeys(x)
+	case map[string]any, *ordered.Map:
+		keys, m, _ := mapEntries(x)
 		out := make([]any, len(keys))
 		for i, k := range keys {
-			out[i] = map[string]any{"key": k, "value": norm(x[k.(string)])}
+			out[i] = map[string]any{"key": k, "value": norm(m[k])}
 		}
 		return out, nil
 	}
@@ -323,6 +358,8 @@ func truthy(v any) bool {
 		return len(x) > 0
 	case map[string]any:
 		return len(x) > 0
+	case *ordered.Map:
+		return x.Len() > 0
 	}
 	return true
 }
@@ -394,12 +431,14 @@ func equalRec(a, b any, budget *int) bool {
 			}
 		}
 		return true
-	case map[string]any:
-		y, ok := b.(map[string]any)
-		if !ok || len(x) != len(y) {
+	case map[string]any, *ordered.Map:
+		// Java's Map.equals ignores order: {"a":1,"b":2} == {"b":2,"a":1}.
+		xm, _ := ordered.AsMap(x)
+		y, ok := ordered.AsMap(b)
+		if !ok || len(xm) != len(y) {
 			return false
 		}
-		for k, v := range x {
+		for k, v := range xm {
 			w, ok := y[k]
 			if !ok || !equalRec(v, w, budget) {
 				return false
@@ -468,6 +507,9 @@ func contains(container, item any) bool {
 	case map[string]any:
 		_, ok := c[toString(item)]
 		return ok
+	case *ordered.Map:
+		_, ok := c.Get(toString(item))
+		return ok
 	case string:
 		if item == nil {
 			return false
@@ -490,7 +532,7 @@ func typeName(v any) string {
 		return "string"
 	case []any:
 		return "list"
-	case map[string]any:
+	case map[string]any, *ordered.Map:
 		return "map"
 	case time.Time:
 		return "date"

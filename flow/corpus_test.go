@@ -9,6 +9,7 @@ import (
 
 	"github.com/ospreyhq/osprey/devkit/shared"
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/internal/ordered"
 )
 
 func corpusFlows(t *testing.T) map[string]*flow.Flow {
@@ -75,11 +76,11 @@ func TestParseCorpus(t *testing.T) {
 		pause := flows["pause_on_resume_optional.yaml"].Tasks[0]
 		onResume, ok := pause.Props["onResume"].([]any)
 		require.True(t, ok)
-		require.Equal(t, map[string]any{"id": "asked", "type": "STRING", "required": false}, onResume[0])
+		require.Equal(t, map[string]any{"id": "asked", "type": "STRING", "required": false}, ordered.Plain(onResume[0]))
 	})
 	t.Run("trigger conditions stay properties", func(t *testing.T) {
 		tr := flows["flow-trigger-preconditions-flow-listen.yaml"].Triggers[0]
-		pre, ok := tr.Props["preconditions"].(map[string]any)
+		pre, ok := ordered.AsMap(tr.Props["preconditions"])
 		require.True(t, ok)
 		require.Len(t, pre["flows"], 2)
 	})

@@ -1,6 +1,10 @@
 package flow
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/ospreyhq/osprey/internal/ordered"
+)
 
 // Canonicalizer is an optional interface of a TypeChecker: it resolves a
 // legacy type name to today's, so that pluginDefaults written for either
@@ -70,11 +74,11 @@ func (t *Task) applyDefault(values map[string]any, forced bool) {
 		case "logToFile":
 			setBool(&t.LogToFile, v, forced)
 		case "retry":
-			if m, ok := v.(map[string]any); ok && (forced || t.Retry == nil) {
+			if m, ok := ordered.AsMap(v); ok && (forced || t.Retry == nil) {
 				t.Retry = m
 			}
 		case "workerGroup":
-			if m, ok := v.(map[string]any); ok && (forced || t.WorkerGroup == nil) {
+			if m, ok := ordered.AsMap(v); ok && (forced || t.WorkerGroup == nil) {
 				t.WorkerGroup = m
 			}
 		default:
@@ -107,6 +111,12 @@ func mergeDefault(props, defaults map[string]any, forced bool) map[string]any {
 	}
 	for k, dv := range defaults {
 		pv, has := props[k]
+		if pm, ok := pv.(*ordered.Map); ok {
+			if dm, ok := dv.(*ordered.Map); ok {
+				props[k] = mergeOrdered(pm, dm, forced)
+				continue
+			}
+		}
 		if pm, ok := pv.(map[string]any); ok {
 			if dm, ok := dv.(map[string]any); ok {
 				props[k] = mergeDefault(pm, dm, forced)
@@ -118,4 +128,24 @@ func mergeDefault(props, defaults map[string]any, forced bool) map[string]any {
 		}
 	}
 	return props
+}
+
+// mergeOrdered is mergeDefault for the maps a flow's YAML holds: the task's
+// keys keep their places, a default's new keys follow in the default's
+// order. props is copied, not changed: defaults are shared between tasks.
+func mergeOrdered(props, defaults *ordered.Map, forced bool) *ordered.Map {
+	out := props.Clone()
+	for k, dv := range defaults.All() {
+		pv, has := out.Get(k)
+		if pm, ok := pv.(*ordered.Map); ok {
+			if dm, ok := dv.(*ordered.Map); ok {
+				out.Set(k, mergeOrdered(pm, dm, forced))
+				continue
+			}
+		}
+		if !has || forced {
+			out.Set(k, dv)
+		}
+	}
+	return out
 }

@@ -1,5 +1,7 @@
 package flow
 
+import "github.com/ospreyhq/osprey/internal/ordered"
+
 // Position is a place in a YAML source, 1-based.
 type Position struct {
 	Line   int `json:"line"`
@@ -16,7 +18,7 @@ type Flow struct {
 	Description    string           `json:"description,omitempty"`
 	Labels         []Label          `json:"labels,omitempty"`
 	Inputs         []*Input         `json:"inputs,omitempty"`
-	Variables      map[string]any   `json:"variables,omitempty"`
+	Variables      *ordered.Map     `json:"variables,omitempty"`
 	Tasks          []*Task          `json:"tasks"`
 	Errors         []*Task          `json:"errors,omitempty"`
 	Finally        []*Task          `json:"finally,omitempty"`

@@ -12,6 +12,7 @@ import (
 
 	goccy "github.com/goccy/go-yaml"
 	goccyparser "github.com/goccy/go-yaml/parser"
+	"github.com/ospreyhq/osprey/internal/ordered"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -366,9 +367,11 @@ func (p *parser) mergeSource(path string, v *yaml.Node) []yamlPair {
 	return nil
 }
 
-// value converts a YAML node into plain Go values: map[string]any, []any,
-// string, int, float64, bool and nil. pos, when not nil, receives the
-// position of every nested entry under its path relative to rel.
+// value converts a YAML node into plain Go values: *ordered.Map (a mapping
+// keeps its keys in the order written, as Kestra's Jackson reads YAML into
+// a LinkedHashMap), []any, string, int, float64, bool and nil. pos, when
+// not nil, receives the position of every nested entry under its path
+// relative to rel.
 func (p *parser) value(path, rel string, n *yaml.Node, pos map[string]Position, depth int) any {
 	if depth > maxDepth {
 		p.errorf(path, n, "nesting deeper than %d levels", maxDepth)
@@ -380,13 +383,13 @@ func (p *parser) value(path, rel string, n *yaml.Node, pos map[string]Position, 
 	}
 	switch n.Kind {
 	case yaml.MappingNode:
-		m := make(map[string]any, len(n.Content)/2)
+		m := ordered.New(len(n.Content) / 2)
 		for _, kv := range p.pairs(path, n) {
 			r := joinKey(rel, kv.Key)
 			if pos != nil {
 				pos[r] = nodePos(kv.KeyN)
 			}
-			m[kv.Key] = p.value(joinKey(path, kv.Key), r, kv.Value, pos, depth+1)
+			m.Set(kv.Key, p.value(joinKey(path, kv.Key), r, kv.Value, pos, depth+1))
 		}
 		return m
 	case yaml.SequenceNode:

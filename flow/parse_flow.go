@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/dlclark/regexp2"
+	"github.com/ospreyhq/osprey/internal/ordered"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -74,7 +75,7 @@ func (p *parser) flow(root *yaml.Node) *Flow {
 		case "inputs":
 			f.Inputs = p.inputs(path, kv.KeyN, v)
 		case "variables":
-			f.Variables = p.mapping(path, kv.KeyN, v)
+			f.Variables = p.orderedMapping(path, kv.KeyN, v)
 		case "tasks":
 			tasksN = kv.KeyN
 			f.Tasks = p.taskList(path, kv.KeyN, v)
@@ -202,9 +203,24 @@ func (p *parser) integer(path string, at, v *yaml.Node) (int, bool) {
 	return 0, false
 }
 
-// mapping reads a mapping into plain values; null is no mapping.
+// mapping reads a mapping into plain values; null is no mapping. The top
+// level is a Go map (its consumers look keys up); nested mappings keep
+// their order.
 func (p *parser) mapping(path string, at, v *yaml.Node) map[string]any {
 	return p.mappingAt(path, at, v, "", nil)
+}
+
+// orderedMapping is mapping keeping the top level's order too.
+func (p *parser) orderedMapping(path string, at, v *yaml.Node) *ordered.Map {
+	if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!null" {
+		return nil
+	}
+	if v.Kind != yaml.MappingNode {
+		p.errorf(path, at, "%s must be a mapping, not %s", pathLeaf(path), aKind(v))
+		return nil
+	}
+	m, _ := p.value(path, "", v, nil, 1).(*ordered.Map)
+	return m
 }
 
 // mappingAt is mapping recording the positions of its entries in pos under
@@ -217,8 +233,11 @@ func (p *parser) mappingAt(path string, at, v *yaml.Node, rel string, pos map[st
 		p.errorf(path, at, "%s must be a mapping, not %s", pathLeaf(path), aKind(v))
 		return nil
 	}
-	m, _ := p.value(path, rel, v, pos, 1).(map[string]any)
-	return m
+	m, _ := p.value(path, rel, v, pos, 1).(*ordered.Map)
+	if m == nil {
+		return nil
+	}
+	return m.Plain()
 }
 
 // list checks that v is a list and returns its items; null is an empty

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/internal/ordered"
 )
 
 func parseFile(t *testing.T, file string, opts flow.ParseOptions) *flow.Flow {
@@ -47,7 +48,8 @@ func TestParseEveryProperty(t *testing.T) {
 	require.Equal(t, map[string]any{
 		"greeting": "hello",
 		"nested":   map[string]any{"list": []any{1, 2.5, "three", nil, true}},
-	}, f.Variables, "integers stay int, decimals float64")
+	}, ordered.Plain(f.Variables), "integers stay int, decimals float64")
+	require.Equal(t, []string{"greeting", "nested"}, f.Variables.Keys(), "variables keep the order written")
 	require.Equal(t, &flow.Concurrency{Limit: 2, Behavior: "CANCEL"}, f.Concurrency)
 	require.Equal(t, map[string]any{"type": "constant", "maxAttempt": 2, "interval": "PT1S"}, f.Retry)
 	require.Equal(t, []*flow.PluginDefault{{Type: "io.kestra.plugin.core.log.Log", Forced: true, Values: map[string]any{"level": "DEBUG"}}}, f.PluginDefaults)
@@ -77,7 +79,7 @@ func TestParseEveryProperty(t *testing.T) {
 	require.Equal(t, "inner", each.Children["tasks"][0].ID)
 
 	child := f.Tasks[3]
-	require.Equal(t, map[string]any{"count": 4}, child.Props["inputs"], "a Subflow's inputs stay a property")
+	require.Equal(t, map[string]any{"count": 4}, ordered.Plain(child.Props["inputs"]), "a Subflow's inputs stay a property")
 	require.Nil(t, child.Children)
 
 	require.Equal(t, "errors[0]", f.Errors[0].Path)
@@ -90,7 +92,7 @@ func TestParseEveryProperty(t *testing.T) {
 
 	require.Len(t, f.Triggers, 2)
 	require.True(t, f.Triggers[0].Disabled)
-	require.Equal(t, map[string]any{"cron": "0 * * * *", "inputs": map[string]any{"count": 5}}, f.Triggers[0].Props)
+	require.Equal(t, map[string]any{"cron": "0 * * * *", "inputs": map[string]any{"count": 5}}, ordered.Plain(f.Triggers[0].Props))
 	conds, ok := f.Triggers[1].Props["conditions"].([]any)
 	require.True(t, ok)
 	require.Len(t, conds, 1)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/internal/isoduration"
+	"github.com/ospreyhq/osprey/internal/ordered"
 )
 
 // errFileInput is returned for a FILE input that is not a stored file.
@@ -386,12 +387,17 @@ func convertDuration(in *flow.Input, v any) (any, error) {
 }
 
 // parseJSON reads a JSON input: a string is parsed (numbers stay exact
-// integers when they are), an already decoded value is kept.
+// integers when they are, objects keep their keys' order), an already
+// decoded value is kept.
 func parseJSON(v any) (any, error) {
 	s, ok := v.(string)
 	if !ok {
 		return flow.NormalizeValue(v), nil
 	}
+	if out, err := ordered.Decode([]byte(s)); err == nil {
+		return out, nil
+	}
+	// Not JSON: encoding/json's decoder says why, as before.
 	dec := json.NewDecoder(strings.NewReader(s))
 	dec.UseNumber()
 	var out any
@@ -561,7 +567,7 @@ func toString(v any) string {
 // kind names the JSON kind of v for messages.
 func kind(v any) string {
 	switch v.(type) {
-	case map[string]any, map[any]any:
+	case map[string]any, map[any]any, *ordered.Map:
 		return "an object"
 	case []any, []string:
 		return "a list"

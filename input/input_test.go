@@ -10,6 +10,7 @@ import (
 
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/input"
+	"github.com/ospreyhq/osprey/internal/ordered"
 )
 
 // parseFlow parses a flow whose inputs section is inputs (YAML, indented as
@@ -169,7 +170,7 @@ validator: '(a+)+b'`, value: strings.Repeat("a", 40), wantErr: "timed out"},
 				return
 			}
 			require.NoError(t, err)
-			require.Equal(t, tc.want, got)
+			require.Equal(t, tc.want, ordered.Plain(got))
 		})
 	}
 }
@@ -362,7 +363,7 @@ func TestEveryTypeParses(t *testing.T) {
 		"dt": "2024-01-01T00:00:00Z", "d": "2024-01-01", "t": "10:00:00", "du": "PT1M",
 		"j": map[string]any{"k": int64(1)}, "y": map[string]any{"k": int64(1)}, "u": "https://example.com",
 		"em": "a@example.com", "arr": []any{1.0, 2.5}, "sec": nil, "file": nil,
-	}, got)
+	}, ordered.Plain(got))
 }
 
 func TestNest(t *testing.T) {

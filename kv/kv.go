@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/internal/ordered"
 	"github.com/ospreyhq/osprey/store"
 )
 
@@ -99,7 +100,9 @@ func Encode(v any, typ string) (string, json.RawMessage, error) {
 		out = s
 	case TypeJSON:
 		if isText {
-			if err := json.Unmarshal([]byte(s), &out); err != nil {
+			// Objects keep their keys' order, as Kestra's Jackson reads them.
+			var err error
+			if out, err = ordered.Decode([]byte(s)); err != nil {
 				return "", nil, fmt.Errorf("a JSON value given as text must be valid JSON: %w", err)
 			}
 		} else {
@@ -153,7 +156,7 @@ func describe(v any) string {
 		return "null"
 	case string:
 		return "text"
-	case map[string]any:
+	case map[string]any, *ordered.Map:
 		return "an object"
 	case []any:
 		return "a list"

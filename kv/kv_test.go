@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ospreyhq/osprey/internal/ordered"
 	"github.com/ospreyhq/osprey/kv"
 	"github.com/ospreyhq/osprey/store"
 )
@@ -48,7 +49,7 @@ func TestEncodeDecode(t *testing.T) {
 			require.Equal(t, tc.wantType, typ)
 			got, err := kv.Decode(store.KVRecord{Namespace: "n", Key: "k", Type: typ, Value: raw})
 			require.NoError(t, err)
-			require.Equal(t, tc.want, got)
+			require.Equal(t, tc.want, ordered.Plain(got))
 		})
 	}
 }

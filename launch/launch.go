@@ -15,6 +15,7 @@ import (
 	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/input"
+	"github.com/ospreyhq/osprey/internal/ordered"
 	"github.com/ospreyhq/osprey/internal/seal"
 	"github.com/ospreyhq/osprey/mask"
 	"github.com/ospreyhq/osprey/store"
@@ -231,7 +232,7 @@ func resumeInputs(f *flow.Flow, taskID string, raw map[string]any) (map[string]a
 	decl, _ := t.Props["onResume"].([]any)
 	pseudo := &flow.Flow{ID: f.ID, Namespace: f.Namespace}
 	for _, d := range decl {
-		m, ok := d.(map[string]any)
+		m, ok := ordered.Plain(d).(map[string]any)
 		if !ok {
 			continue
 		}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ospreyhq/osprey/internal/ordered"
 	"github.com/ospreyhq/osprey/internal/textcase"
 )
 
@@ -73,6 +74,10 @@ func leaves(v any, add func(string)) {
 		add(x.String())
 	case map[string]any:
 		for _, e := range x {
+			leaves(e, add)
+		}
+	case *ordered.Map:
+		for _, e := range x.All() {
 			leaves(e, add)
 		}
 	case []any:

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/ospreyhq/osprey/internal/ordered"
 	ahocorasick "github.com/petar-dambovaliev/aho-corasick"
 )
 
@@ -149,6 +150,12 @@ func (m *Masker) Value(v any) any {
 		out := make(map[string]any, len(x))
 		for k, e := range x {
 			out[m.Mask(k)] = m.Value(e)
+		}
+		return out
+	case *ordered.Map:
+		out := ordered.New(x.Len())
+		for k, e := range x.All() {
+			out.Set(m.Mask(k), m.Value(e))
 		}
 		return out
 	case []any:

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"testing"
 
+	"github.com/ospreyhq/osprey/internal/ordered"
 	"github.com/stretchr/testify/require"
 )
 
@@ -36,6 +37,27 @@ func TestMaskValueDeep(t *testing.T) {
 	m.Add("topsecret")
 	out := m.Value(map[string]any{"a": []any{"x topsecret", 3}, "topsecret": "k"})
 	require.Equal(t, map[string]any{"a": []any{"x ******", 3}, Redacted: "k"}, out)
+}
+
+// A user's map (flow YAML, JSON) is masked like a Go map and keeps its
+// keys' order, so a masked output still prints as Kestra prints it.
+func TestMaskValueOrderedMap(t *testing.T) {
+	t.Parallel()
+	var m Masker
+	m.Add("topsecret")
+	in := ordered.New(3)
+	in.Set("z", "x topsecret")
+	in.Set("topsecret", []any{"topsecret"})
+	in.Set("a", 1)
+	out, ok := m.Value(in).(*ordered.Map)
+	require.True(t, ok)
+	require.Equal(t, []string{"z", Redacted, "a"}, out.Keys())
+	v, _ := out.Get("z")
+	require.Equal(t, "x ******", v)
+	v, _ = out.Get(Redacted)
+	require.Equal(t, []any{Redacted}, v)
+	orig, _ := in.Get("z")
+	require.Equal(t, "x topsecret", orig, "the input was changed")
 }
 
 func TestShortValuesNotMasked(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"github.com/ospreyhq/osprey/expr"
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/internal/nsfile"
+	"github.com/ospreyhq/osprey/internal/ordered"
 	"github.com/ospreyhq/osprey/kv"
 	"github.com/ospreyhq/osprey/mask"
 	"github.com/ospreyhq/osprey/storage"
@@ -289,8 +290,8 @@ func currentEachOutput(v any, vars map[string]any) any {
 	var keys []string
 	if ps, ok := vars["parents"].([]any); ok {
 		for i := len(ps) - 1; i >= 0; i-- {
-			if p, ok := ps[i].(map[string]any); ok {
-				if tr, ok := p["taskrun"].(map[string]any); ok {
+			if p, ok := ordered.AsMap(ps[i]); ok {
+				if tr, ok := ordered.AsMap(p["taskrun"]); ok {
 					if s, ok := tr["value"].(string); ok && s != "" {
 						keys = append(keys, s)
 					}
@@ -305,7 +306,7 @@ func currentEachOutput(v any, vars map[string]any) any {
 	}
 	cur := v
 	for _, k := range keys {
-		m, ok := cur.(map[string]any)
+		m, ok := ordered.AsMap(cur)
 		if !ok {
 			return cur
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/internal/ordered"
 	"github.com/ospreyhq/osprey/trigger"
 )
 
@@ -113,7 +114,7 @@ func Parse(t *flow.Trigger) (*Schedule, error) {
 			return nil, bad("lateMaximumDelay", "%w", err)
 		}
 	}
-	s.Inputs, _ = t.Props["inputs"].(map[string]any)
+	s.Inputs, _ = ordered.AsMap(t.Props["inputs"])
 	s.Conditions = trigger.Conditions(t.Props)
 	// Kestra's older name for schedule conditions.
 	if len(s.Conditions) == 0 {

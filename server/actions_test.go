@@ -256,7 +256,9 @@ func TestResumeExecution(t *testing.T) {
 	got := e.get(t, paused.ID)
 	require.Equal(t, flow.StateRunning, got.State.Current)
 	require.Equal(t, flow.StateSuccess, got.TaskRunList[0].State.Current)
-	require.Equal(t, map[string]any{"approved": true, "reason": "none given"}, got.TaskRunList[0].Outputs["onResume"])
+	onResume, err := json.Marshal(got.TaskRunList[0].Outputs["onResume"])
+	require.NoError(t, err)
+	require.JSONEq(t, `{"approved":true,"reason":"none given"}`, string(onResume))
 	require.Equal(t, "after", got.TaskRunList[1].TaskID, "the next task started")
 
 	tests := []struct {

@@ -61,8 +61,9 @@ func (s *Server) evalExpression(w http.ResponseWriter, r *http.Request) error {
 	}
 	out, err := ev.Eval(r.Context(), e, tr, string(b))
 	if err != nil {
+		// Kestra answers a failed expression with 200 and the error in the body.
 		writeJSON(w, http.StatusOK, evalResult{Error: err.Error()})
-		return nil
+		return nil //nolint:nilerr // the error is the answer's body, as in Kestra
 	}
 	writeJSON(w, http.StatusOK, evalResult{Result: &out})
 	return nil

@@ -167,14 +167,16 @@ func readInputs(r *http.Request, up *uploader) (map[string]any, error) {
 		}
 		return formValues(r.PostForm), nil
 	case "application/json":
-		var in map[string]any
-		dec := json.NewDecoder(r.Body)
-		dec.UseNumber()
-		if err := dec.Decode(&in); err != nil && !errors.Is(err, io.EOF) {
+		var raw json.RawMessage
+		if err := json.NewDecoder(r.Body).Decode(&raw); err != nil && !errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("read inputs: %w", badRequest(err))
 		}
-		for k, v := range in {
-			in[k] = plainNumbers(v)
+		var in map[string]any
+		if len(raw) > 0 {
+			// Numbers stay exact, objects keep their keys' order, as Kestra's.
+			if err := flow.DecodeJSON(raw, &in); err != nil {
+				return nil, fmt.Errorf("read inputs: %w", badRequest(err))
+			}
 		}
 		return in, nil
 	case "":
@@ -188,29 +190,6 @@ func readInputs(r *http.Request, up *uploader) (map[string]any, error) {
 		return nil, nil
 	}
 	return nil, Errorf(http.StatusUnsupportedMediaType, "unsupported content type "+mt+": send inputs as multipart/form-data or application/json")
-}
-
-// plainNumbers turns json.Number into int64 when it is integral and into
-// float64 otherwise, so an INT input of 9007199254740993 stays exact and
-// runners see the usual Go number types.
-func plainNumbers(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return i
-		}
-		f, _ := x.Float64()
-		return f
-	case map[string]any:
-		for k, vv := range x {
-			x[k] = plainNumbers(vv)
-		}
-	case []any:
-		for i, vv := range x {
-			x[i] = plainNumbers(vv)
-		}
-	}
-	return v
 }
 
 // badRequest marks a malformed body, keeping a body-size error as it is.

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"mime/multipart"
 	"net/http"
 	"sync"
@@ -98,6 +99,20 @@ func TestCreateExecution(t *testing.T) {
 			require.Equal(t, flow.StateCreated, got.State.Current)
 		})
 	}
+}
+
+// An object given as an input value keeps its keys' order, as Kestra reads
+// the request body with Jackson.
+func TestCreateExecutionJSONInputKeepsOrder(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.createFlow(t, inputFlow)
+	rec := e.do(t, req{method: "POST", path: "/api/v1/main/executions/company.team/greet",
+		body: `{"name":"x","obj":{"b":1,"a":{"d":2,"c":[3]}}}`, contentType: "application/json"})
+	require.Equal(t, 200, rec.Code, rec.Body.String())
+	got, err := json.Marshal(e.runner.last.Inputs["obj"])
+	require.NoError(t, err)
+	require.Equal(t, `{"b":1,"a":{"d":2,"c":[3]}}`, string(got))
 }
 
 func TestCreateExecutionWait(t *testing.T) {

@@ -1,5 +1,7 @@
 package storage
 
+import "github.com/ospreyhq/osprey/internal/ordered"
+
 // Scope is what one execution may read from internal storage: its own
 // files (under ExecutionPath) and files of its own namespace it was given
 // as inputs (a FILE input, a file passed to a subflow). Expressions and
@@ -34,6 +36,10 @@ func NewScope(namespace, flowID, executionID string, inputs ...any) Scope {
 			}
 		case map[string]any:
 			for _, vv := range x {
+				walk(vv, depth+1)
+			}
+		case *ordered.Map:
+			for _, vv := range x.All() {
 				walk(vv, depth+1)
 			}
 		case []any:

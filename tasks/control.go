@@ -6,6 +6,7 @@ import (
 
 	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/internal/ordered"
 )
 
 type pauseProps struct {
@@ -367,9 +368,13 @@ func toLabels(v any) []flow.Label {
 		for _, k := range sortedKeys(v) {
 			out = append(out, flow.Label{Key: k, Value: str(v[k])})
 		}
+	case *ordered.Map:
+		for k, e := range v.All() {
+			out = append(out, flow.Label{Key: k, Value: str(e)})
+		}
 	case []any:
 		for _, item := range v {
-			if m, ok := item.(map[string]any); ok {
+			if m, ok := ordered.AsMap(item); ok {
 				out = append(out, flow.Label{Key: str(m["key"]), Value: str(m["value"])})
 			}
 		}

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/internal/ordered"
 )
 
 // decode fills dst (a pointer to a struct with json tags) from the task's
@@ -35,7 +37,36 @@ func decode(t *flow.Task, dst any) []*flow.Error {
 		}
 		return []*flow.Error{taskErr(t, "", err.Error())}
 	}
+	keepOrder(t.Props, dst)
 	return nil
+}
+
+// keepOrder puts a user's map back, in its order, into each field of dst
+// typed any (an HTTP body, a KV value, labels): encoding/json decodes an
+// object there into a Go map, which would send or store it sorted, where
+// Kestra keeps the YAML's order.
+func keepOrder(props map[string]any, dst any) {
+	rv := reflect.ValueOf(dst)
+	if rv.Kind() != reflect.Pointer || rv.Elem().Kind() != reflect.Struct {
+		return
+	}
+	rv = rv.Elem()
+	for _, f := range reflect.VisibleFields(rv.Type()) {
+		if !f.IsExported() || f.Type.Kind() != reflect.Interface || f.Type.NumMethod() != 0 || len(f.Index) != 1 {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if _, isMap := props[name].(*ordered.Map); !isMap {
+			continue
+		}
+		raw, err := json.Marshal(props[name])
+		if err != nil {
+			continue
+		}
+		if v, err := ordered.Decode(raw); err == nil {
+			rv.FieldByIndex(f.Index).Set(reflect.ValueOf(v))
+		}
+	}
 }
 
 func jsonTypeName(k string) string {

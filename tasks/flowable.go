@@ -8,6 +8,7 @@ import (
 
 	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/internal/ordered"
 )
 
 func flowable[T any](typ string, props []string, build func(t *flow.Task, x *T) (engine.Flowable, []*flow.Error)) *Spec {
@@ -266,6 +267,12 @@ func javaString(v any) string {
 		parts := make([]string, len(keys))
 		for i, k := range keys {
 			parts[i] = k + "=" + javaString(x[k])
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	case *ordered.Map:
+		parts := make([]string, 0, x.Len())
+		for k, e := range x.All() {
+			parts = append(parts, k+"="+javaString(e))
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
 	}

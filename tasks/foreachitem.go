@@ -17,6 +17,7 @@ import (
 
 	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/internal/ordered"
 	"github.com/ospreyhq/osprey/storage"
 	"github.com/ospreyhq/osprey/store"
 	"github.com/ospreyhq/osprey/worker"
@@ -463,7 +464,7 @@ func (f forEachItemExec) Resolve(s *engine.Scope, p *flow.TaskRun) (engine.Outco
 			worst = worseIteration(worst, st)
 		}
 	}
-	prev, _ := p.Outputs["iterations"].(map[string]any)
+	prev, _ := ordered.AsMap(p.Outputs["iterations"]) // ordered once read back from the store
 	if !maps.EqualFunc(prev, counts, func(a, b any) bool { return intOutput(a) == intOutput(b) }) {
 		s.SetOutputs(p, map[string]any{"numberOfBatches": n, "iterations": counts})
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/internal/ordered"
 )
 
 func TestForEachItemChecks(t *testing.T) {
@@ -62,8 +63,8 @@ tasks:
 		require.Equal(t, want.typ, subs[i].Type)
 		require.Same(t, subs[i], f.FindTask(want.id))
 	}
-	require.Equal(t, map[string]any{"items": "{{ inputs.f }}", "batch": map[string]any{"rows": 10}}, subs[0].Props)
-	require.Equal(t, map[string]any{"rows": "{{ taskrun.items }}"}, subs[1].Props["inputs"])
+	require.Equal(t, map[string]any{"items": "{{ inputs.f }}", "batch": map[string]any{"rows": 10}}, ordered.Plain(subs[0].Props))
+	require.Equal(t, map[string]any{"rows": "{{ taskrun.items }}"}, ordered.Plain(subs[1].Props["inputs"]))
 	_, err = r.Runnable(subs[0])
 	require.NoError(t, err)
 	fl, err := r.Flowable(subs[1])

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/internal/ordered"
 	"github.com/ospreyhq/osprey/worker"
 )
 
@@ -364,7 +365,7 @@ func (h *HTTPRequest) requestBody(ctx context.Context, env runEnv, contentType s
 // writePart writes a form field; a map with name and content is a file
 // part, as Kestra's formData accepts.
 func writePart(mw *multipart.Writer, key string, v any) error {
-	if m, ok := v.(map[string]any); ok {
+	if m, ok := ordered.AsMap(v); ok {
 		if name, ok := m["name"].(string); ok {
 			w, err := mw.CreateFormFile(key, name)
 			if err != nil {

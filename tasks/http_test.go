@@ -178,6 +178,15 @@ headers:
   X-Token: "{{ vars.token }}"
 body: '{"name": "{{ vars.name }}"}'`,
 			map[string]any{"method": "POST", "contentType": "application/json", "token": "tok-1", "body": `{"name": "Ada"}`}},
+		// Kestra serialises a YAML map body with Jackson, keys as written.
+		{"YAML map body, sent as JSON in its order", `
+type: io.kestra.plugin.core.http.Request
+uri: "{{ vars.base }}/echo"
+method: POST
+body:
+  zeta: "{{ vars.name }}"
+  alpha: {y: 1, x: [2]}`,
+			map[string]any{"method": "POST", "body": `{"zeta":"Ada","alpha":{"y":1,"x":[2]}}`}},
 		{"content type from the flow", `
 type: io.kestra.plugin.core.http.Request
 uri: "{{ vars.base }}/echo"

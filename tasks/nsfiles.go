@@ -17,6 +17,7 @@ import (
 
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/internal/nsfile"
+	"github.com/ospreyhq/osprey/internal/ordered"
 	"github.com/ospreyhq/osprey/storage"
 	"github.com/ospreyhq/osprey/store"
 	"github.com/ospreyhq/osprey/worker"
@@ -179,7 +180,7 @@ func (x *UploadFiles) filesMap(ctx context.Context, rc *worker.RunContext) (map[
 		}
 		v = m
 	}
-	m, ok := v.(map[string]any)
+	m, ok := ordered.AsMap(v)
 	if !ok {
 		return nil, errors.New("filesMap must be a map of path to kestra:/// URI")
 	}

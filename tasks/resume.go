@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/ospreyhq/osprey/internal/ordered"
 	"github.com/ospreyhq/osprey/worker"
 )
 
@@ -59,7 +60,7 @@ func (x *Resume) Run(ctx context.Context, rc *worker.RunContext) (map[string]any
 		if err != nil {
 			return nil, fmt.Errorf("inputs: %w", err)
 		}
-		inputs, _ = v.(map[string]any)
+		inputs, _ = ordered.AsMap(v)
 		// the inputs become the other execution's outputs, which its
 		// masker knows nothing of
 		if raw, err := json.Marshal(inputs); err == nil && rc.HoldsSecret(string(raw)) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/internal/ordered"
 	"github.com/ospreyhq/osprey/worker"
 )
 
@@ -80,14 +81,15 @@ func (e *Echo) Run(ctx context.Context, rc *worker.RunContext) (map[string]any, 
 	return nil, nil
 }
 
-// OutputValues returns rendered values as outputs.values.
+// OutputValues returns rendered values as outputs.values, keys in the
+// order the flow wrote them (Kestra keeps its YAML's LinkedHashMap).
 type OutputValues struct {
-	Values map[string]any `json:"values"`
+	Values *ordered.Map `json:"values"`
 }
 
 // Run implements worker.Runnable.
 func (o *OutputValues) Run(ctx context.Context, rc *worker.RunContext) (map[string]any, error) {
-	v, err := rc.RenderValue(ctx, map[string]any(o.Values))
+	v, err := rc.RenderValue(ctx, o.Values)
 	if err != nil {
 		return nil, err
 	}
@@ -184,9 +186,13 @@ func (l *Labels) Run(ctx context.Context, rc *worker.RunContext) (map[string]any
 		for _, k := range sortedKeys(v) {
 			out = append(out, flow.Label{Key: k, Value: str(v[k])})
 		}
+	case *ordered.Map:
+		for k, e := range v.All() {
+			out = append(out, flow.Label{Key: k, Value: str(e)})
+		}
 	case []any:
 		for _, item := range v {
-			m, ok := item.(map[string]any)
+			m, ok := ordered.AsMap(item)
 			if !ok {
 				return nil, fmt.Errorf("labels: list entries must be maps with key and value")
 			}

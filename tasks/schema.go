@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/internal/ordered"
 )
 
 // propStructs maps each canonical task type to the struct its properties
@@ -303,6 +304,9 @@ func structSchema(t reflect.Type) map[string]any {
 func typeSchema(t reflect.Type) map[string]any {
 	if t.Kind() == reflect.Pointer {
 		t = t.Elem()
+	}
+	if t == reflect.TypeFor[ordered.Map]() {
+		return nullable("object") // a user's map, its order kept
 	}
 	switch t.Kind() {
 	case reflect.String:

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/internal/ordered"
 	"github.com/ospreyhq/osprey/taskproc"
 )
 
@@ -116,7 +117,7 @@ script: |
   Kestra.counter("rows", 5, {"table": "users"})
   Kestra.timer("load", 1.5)
   Kestra.logger().warning("from the logger")`,
-			wantVars: map[string]any{"doubled": float64(6), "tags": []any{"a", "b"}},
+			wantVars: map[string]any{"doubled": int64(6), "tags": []any{"a", "b"}},
 			wantInfo: []string{"name is Ada"}, wantWarn: []string{"to stderr", "from the logger",
 				"containerImage and docker options are ignored: Osprey runs the commands as a local process"},
 			wantMetrics: []flow.Metric{{Name: "rows", Type: "counter", Value: 5, Tags: map[string]string{"table": "users"}},
@@ -145,7 +146,7 @@ script: |
   console.error('node warns');
   Kestra.outputs({ sum: {{ inputs.n }} + 1 });
   Kestra.counter('calls', 1, { kind: 'test' });`,
-			wantVars: map[string]any{"sum": float64(4)}, wantInfo: []string{"hi Ada"}, wantWarn: []string{"node warns"},
+			wantVars: map[string]any{"sum": int64(4)}, wantInfo: []string{"hi Ada"}, wantWarn: []string{"node warns"},
 			wantMetrics: []flow.Metric{{Name: "calls", Type: "counter", Value: 1, Tags: map[string]string{"kind": "test"}}}},
 		{name: "node Commands", tool: "node", yaml: `
 type: io.kestra.plugin.scripts.node.Commands
@@ -165,7 +166,7 @@ commands:
 			env := &metricEnv{fakeEnv: newEnv(vars)}
 			out, err := x.run(context.Background(), env, t.TempDir())
 			require.NoError(t, err, "logs: %v", env.logs)
-			require.Equal(t, tt.wantVars, out["vars"])
+			require.Equal(t, tt.wantVars, ordered.Plain(out["vars"]))
 			require.Equal(t, 0, out["exitCode"])
 			for _, w := range tt.wantInfo {
 				require.Contains(t, env.lines("INFO"), w)

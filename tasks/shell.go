@@ -17,6 +17,7 @@ import (
 
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/internal/nsfile"
+	"github.com/ospreyhq/osprey/internal/ordered"
 	"github.com/ospreyhq/osprey/taskproc"
 	"github.com/ospreyhq/osprey/worker"
 )
@@ -226,7 +227,7 @@ func (s *ShellCommands) run(ctx context.Context, env runEnv, dir string) (map[st
 		}
 		args = []string{f.Name()}
 	}
-	p := &lineParser{env: env, legacy: s.legacy, outputs: map[string]any{}}
+	p := &lineParser{env: env, legacy: s.legacy, outputs: ordered.New(0)}
 	stderrLevel := "WARN"
 	if s.WarningOnStdErr != nil && !*s.WarningOnStdErr {
 		stderrLevel = "INFO"
@@ -369,7 +370,7 @@ func (s *ShellCommands) writeInputFiles(ctx context.Context, env runEnv, dir str
 			return fmt.Errorf("inputFiles: expected a map of file name to content: %w", err)
 		}
 	}
-	files, ok := v.(map[string]any)
+	files, ok := ordered.AsMap(v)
 	if !ok {
 		return errors.New("inputFiles: expected a map of file name to content")
 	}
@@ -416,12 +417,12 @@ type lineParser struct {
 	env     runEnv
 	legacy  bool
 	mu      sync.Mutex
-	outputs map[string]any
+	outputs *ordered.Map // in the order the lines gave them, as Kestra's LinkedHashMap
 }
 
 // kestraLine is the JSON inside ::{...}::.
 type kestraLine struct {
-	Outputs map[string]any `json:"outputs"`
+	Outputs *ordered.Map `json:"outputs"`
 	Logs    []struct {
 		Level   string `json:"level"`
 		Message string `json:"message"`
@@ -450,7 +451,9 @@ func (p *lineParser) line(l, level string) {
 	}
 	if k.Outputs != nil {
 		p.mu.Lock()
-		maps.Copy(p.outputs, k.Outputs)
+		for name, v := range k.Outputs.All() {
+			p.outputs.Set(name, v)
+		}
 		p.mu.Unlock()
 	}
 	for _, e := range k.Logs {
@@ -488,10 +491,10 @@ func (p *lineParser) metrics(k kestraLine) {
 	}
 }
 
-func (p *lineParser) vars() map[string]any {
+func (p *lineParser) vars() *ordered.Map {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return maps.Clone(p.outputs)
+	return p.outputs.Clone()
 }
 
 // maxArgLen is the longest script passed inline as an argument.

@@ -2,6 +2,7 @@ package tasks
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ospreyhq/osprey/internal/ordered"
 	"github.com/stretchr/testify/require"
 )
 
@@ -31,6 +33,7 @@ func TestShellCommands(t *testing.T) {
 		yaml      string
 		wantErr   string
 		wantVars  map[string]any
+		wantJSON  map[string]string // a var's JSON, byte for byte
 		wantInfo  []string
 		wantWarn  []string
 		wantError []string
@@ -45,9 +48,10 @@ commands:
 type: io.kestra.plugin.scripts.shell.Commands
 commands:
   - 'echo ''::{"outputs":{"a":1,"b":"x"}}::'''
-  - 'echo ''::{"outputs":{"b":"y","nested":{"k":[1,2]}}}::'''
+  - 'echo ''::{"outputs":{"b":"y","nested":{"k":[1,2],"j":true}}}::'''
   - echo done`,
-			wantVars: map[string]any{"a": float64(1), "b": "y", "nested": map[string]any{"k": []any{float64(1), float64(2)}}},
+			wantVars: map[string]any{"a": int64(1), "b": "y", "nested": map[string]any{"k": []any{int64(1), int64(2)}, "j": true}},
+			wantJSON: map[string]string{"nested": `{"k":[1,2],"j":true}`},
 			wantInfo: []string{"done"}},
 		{name: "an unreadable ::{}:: line is a warning", yaml: `
 type: io.kestra.plugin.scripts.shell.Commands
@@ -141,7 +145,14 @@ commands:
 			} else {
 				require.NoError(t, err)
 				require.Equal(t, 0, out["exitCode"])
-				require.Equal(t, tt.wantVars, out["vars"])
+				require.Equal(t, tt.wantVars, ordered.Plain(out["vars"]))
+				vars, _ := ordered.AsMap(out["vars"])
+				for k, want := range tt.wantJSON {
+					// Kestra reads the line with Jackson: a map keeps its order.
+					got, err := json.Marshal(vars[k])
+					require.NoError(t, err)
+					require.Equal(t, want, string(got))
+				}
 			}
 			require.Equal(t, tt.wantInfo, env.lines("INFO"))
 			require.Equal(t, tt.wantWarn, env.lines("WARN"))

@@ -18,6 +18,7 @@ import (
 
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/internal/calendar"
+	"github.com/ospreyhq/osprey/internal/ordered"
 )
 
 // Renderer renders expressions; render.Renderer implements it.
@@ -64,7 +65,8 @@ func Conditions(props map[string]any) []map[string]any {
 	raw, _ := props["conditions"].([]any)
 	out := make([]map[string]any, 0, len(raw))
 	for _, c := range raw {
-		if m, ok := c.(map[string]any); ok {
+		// Conditions are looked up by key, never iterated for order.
+		if m, ok := ordered.Plain(c).(map[string]any); ok {
 			out = append(out, m)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/input"
+	"github.com/ospreyhq/osprey/internal/ordered"
 	"github.com/ospreyhq/osprey/mask"
 	"github.com/ospreyhq/osprey/store"
 )
@@ -194,7 +195,7 @@ func (d *Dispatcher) fireListener(ctx context.Context, l Listener, cc Context) (
 // flowExecution builds the listener's execution: inputs rendered from the
 // source execution, trigger variables describing it.
 func (d *Dispatcher) flowExecution(ctx context.Context, l Listener, cc Context) (*flow.Execution, error) {
-	raw, _ := l.Trigger.Props["inputs"].(map[string]any)
+	raw, _ := ordered.AsMap(l.Trigger.Props["inputs"])
 	ex, err := BuildWithInputs(ctx, d.Renderer, d.Build, d.Sealer, l.Flow, l.Trigger.ID, raw, cc.Vars)
 	if err != nil {
 		return nil, err
@@ -219,7 +220,7 @@ func BuildWithInputs(ctx context.Context, r Renderer, build Builder, sealer Seal
 			return nil, fmt.Errorf("render inputs of trigger %s: %w", triggerID, err)
 		}
 		var ok bool
-		if inputs, ok = v.(map[string]any); !ok {
+		if inputs, ok = ordered.AsMap(v); !ok {
 			return nil, fmt.Errorf("inputs of trigger %s rendered to %T, not a map", triggerID, v)
 		}
 	}

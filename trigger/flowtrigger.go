@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/internal/ordered"
 )
 
 // Listener is one Flow trigger of one flow.
@@ -189,7 +190,7 @@ func multiples(props map[string]any) ([]multiple, error) {
 			out = append(out, m)
 		}
 	}
-	if pre, ok := props["preconditions"].(map[string]any); ok {
+	if pre, ok := ordered.Plain(props["preconditions"]).(map[string]any); ok {
 		m, err := preconditions(pre)
 		if err != nil {
 			return nil, fmt.Errorf("preconditions: %w", err)

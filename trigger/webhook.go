@@ -3,11 +3,11 @@ package trigger
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/internal/ordered"
 	"github.com/ospreyhq/osprey/store"
 )
 
@@ -24,15 +24,15 @@ type Request struct {
 }
 
 // Body reads a webhook body as Kestra does: a JSON object or array when it
-// parses as one, otherwise the raw string; nil when empty.
+// parses as one (objects keep their keys' order), otherwise the raw
+// string; nil when empty.
 func Body(raw []byte) any {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil
 	}
-	var v any
-	if err := json.Unmarshal(raw, &v); err == nil {
+	if v, err := ordered.Decode(raw); err == nil {
 		switch v.(type) {
-		case map[string]any, []any:
+		case *ordered.Map, []any:
 			return v
 		}
 	}
@@ -100,7 +100,7 @@ func (d *Dispatcher) Webhook(ctx context.Context, namespace, id, key string, req
 	if err != nil || !ok {
 		return nil, nil //nolint:nilerr // a condition that fails to evaluate is false, logged above
 	}
-	if raw, ok := tr.Props["inputs"].(map[string]any); ok && len(raw) > 0 {
+	if raw, ok := ordered.AsMap(tr.Props["inputs"]); ok && len(raw) > 0 {
 		built, err := BuildWithInputs(ctx, d.Renderer, d.Build, d.Sealer, f, tr.ID, raw, vars)
 		if err != nil {
 			return nil, err

@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ospreyhq/osprey/internal/ordered"
 	"github.com/ospreyhq/osprey/store"
 	"github.com/ospreyhq/osprey/trigger"
 )
@@ -60,7 +61,7 @@ func TestWebhook(t *testing.T) {
 	})
 	require.NoError(t, err)
 	require.Equal(t, "plain", ex.Trigger.ID)
-	require.Equal(t, map[string]any{"a": float64(1), "b": true}, ex.Trigger.Variables["body"])
+	require.Equal(t, map[string]any{"a": int64(1), "b": true}, ordered.Plain(ex.Trigger.Variables["body"]))
 	require.Equal(t, []any{"12", "13"}, ex.Trigger.Variables["parameters"].(map[string]any)["age"])
 	require.Equal(t, []any{"1"}, ex.Trigger.Variables["headers"].(map[string]any)["X-Test"])
 	require.Equal(t, "flow-label-1", ex.Labels[0].Key, "flow labels go on the execution")

@@ -23,6 +23,7 @@ import (
 
 	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/internal/ordered"
 	"github.com/ospreyhq/osprey/internal/seal"
 	"github.com/ospreyhq/osprey/mask"
 	"github.com/ospreyhq/osprey/storage"
@@ -638,7 +639,7 @@ func (w *Worker) openInputs(vars map[string]any, m *mask.Masker) error {
 	inputs, _ := vars["inputs"].(map[string]any)
 	for k, v := range inputs {
 		if w.opts.Secrets == nil {
-			if mv, ok := v.(map[string]any); ok && mv["type"] == seal.Type {
+			if mv, ok := ordered.AsMap(v); ok && mv["type"] == seal.Type {
 				return fmt.Errorf("input %q is sealed but this worker has no key: set kestra.encryption.secret-key as on the webserver", k)
 			}
 			continue

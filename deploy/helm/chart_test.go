@@ -26,6 +26,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/ospreyhq/osprey/deploy/image"
+	"github.com/ospreyhq/osprey/devkit/shared"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -553,8 +554,8 @@ func TestLint(t *testing.T) {
 	for _, vals := range realisticValues(t) {
 		all = append(all, vals)
 	}
-	if _, err := os.Stat(kestraValuesFile); err == nil {
-		all = append(all, readValuesFile(t, kestraValuesFile))
+	if path, err := shared.Find(kestraValuesName); err == nil {
+		all = append(all, readValuesFile(t, path))
 	}
 	for _, vals := range all {
 		linter := lint.All(chartDir, vals, namespace, false)

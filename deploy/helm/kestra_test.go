@@ -1,7 +1,6 @@
 package helm_test
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -23,22 +22,23 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	"sigs.k8s.io/yaml"
+
+	"github.com/ospreyhq/osprey/devkit/shared"
 )
 
-// kestraValuesFile is Kestra's chart 1.x default values file, read from the shared material (never copied here).
-var kestraValuesFile = filepath.Join("..", "..", "..", "shared", "kestra-helm", "values.yaml")
+// kestraValuesName is Kestra's chart 1.x default values file in the shared material (never copied here).
+const kestraValuesName = "kestra-helm/values.yaml"
+
+// kestraValuesFile returns the path of Kestra's default values file (beside the repository, or under
+// $OSPREY_SHARED_DIR); without it the test is skipped with a message, and fails under CI=true.
+func kestraValuesFile(t *testing.T) string { return shared.Dir(t, kestraValuesName) }
 
 // TestKestraDefaultValues renders Kestra's whole default values file, unchanged: it must be accepted, pass the
 // API server's checks, and name in NOTES what it sets that Osprey ignores.
 func TestKestraDefaultValues(t *testing.T) {
 	t.Parallel()
-	if _, err := os.Stat(kestraValuesFile); errors.Is(err, os.ErrNotExist) {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is missing: CI needs the shared material next to the repository", kestraValuesFile)
-		}
-		t.Skipf("%s not found: Kestra's values file is read from the shared material next to the repository", kestraValuesFile)
-	}
-	r := mustRender(t, readValuesFile(t, kestraValuesFile))
+	kestraValues := kestraValuesFile(t)
+	r := mustRender(t, readValuesFile(t, kestraValues))
 	checkAPIServerRules(t, r)
 	c := osprey(t, deployment(t, r, "standalone").Spec.Template.Spec)
 	require.Equal(t, "ghcr.io/ospreyhq/osprey:"+loadOspreyChart(t).Metadata.AppVersion, c.Image, "Kestra's own image is replaced, and NOTES says so")
@@ -229,8 +229,8 @@ func TestRenderIsStable(t *testing.T) {
 	t.Parallel()
 	files := realisticValues(t)
 	files["defaults"] = nil
-	if _, err := os.Stat(kestraValuesFile); err == nil {
-		files["kestra-defaults"] = readValuesFile(t, kestraValuesFile)
+	if path, err := shared.Find(kestraValuesName); err == nil {
+		files["kestra-defaults"] = readValuesFile(t, path)
 	}
 	for name, vals := range files {
 		first, second := mustRender(t, vals), mustRender(t, vals)
@@ -500,12 +500,7 @@ func podTemplatesWithSelector(r rendering) []selectedPod {
 // levels, or through a `prefix.*` row.
 func TestDocsNameEveryKestraKey(t *testing.T) {
 	t.Parallel()
-	if _, err := os.Stat(kestraValuesFile); errors.Is(err, os.ErrNotExist) {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is missing: CI needs the shared material next to the repository", kestraValuesFile)
-		}
-		t.Skipf("%s not found: Kestra's values file is read from the shared material next to the repository", kestraValuesFile)
-	}
+	kestraValues := kestraValuesFile(t)
 	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "deploy-aks.md"))
 	require.NoError(t, err)
 	var keys []string
@@ -519,7 +514,7 @@ func TestDocsNameEveryKestraKey(t *testing.T) {
 		}
 		keys = append(keys, strings.Join(path, "."))
 	}
-	walk(readValuesFile(t, kestraValuesFile), nil)
+	walk(readValuesFile(t, kestraValues), nil)
 	require.Greater(t, len(keys), 70)
 	var missing []string
 	for _, k := range keys {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/internal/ordered"
 )
 
 // System is an Osprey under test, fresh for each case.
@@ -643,6 +644,7 @@ func decodeExecution(body []byte) (map[string]any, *flow.Execution) {
 	if err := flow.DecodeJSON(body, &m); err != nil || m == nil {
 		return nil, nil
 	}
+	m, _ = ordered.Plain(m).(map[string]any) // expectations walk Go maps
 	var ex flow.Execution
 	if json.Unmarshal(body, &ex) != nil || ex.ID == "" {
 		return m, nil

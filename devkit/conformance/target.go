@@ -14,6 +14,7 @@ import (
 	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/expr"
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/internal/ordered"
 )
 
 // view is what targets are resolved against.
@@ -296,7 +297,7 @@ func toJSON(v any) any {
 	raw, _ := json.Marshal(v)
 	var out any
 	_ = flow.DecodeJSON(raw, &out)
-	return out
+	return ordered.Plain(out) // expectations walk Go maps; order is not compared here
 }
 
 // check applies op to got and want; it returns "" when it holds, else why

@@ -33,6 +33,11 @@ func Dir(t testing.TB, name string) string {
 	return ""
 }
 
+// Find returns the absolute path of name inside the shared folder, or an
+// error saying where it looked: for a test that carries on without it
+// (adding the material to a wider check when it is there).
+func Find(name string) (string, error) { return locate(name) }
+
 func locate(name string) (string, error) {
 	root := os.Getenv(EnvDir)
 	if root == "" {

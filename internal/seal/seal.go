@@ -109,11 +109,25 @@ func (b *Box) Wrap(plain string) map[string]any {
 // Unwrap opens v when it is a marker made by Wrap; ok is false for any
 // other value.
 func (b *Box) Unwrap(v any) (plain string, ok bool, err error) {
-	m, isMap := v.(map[string]any)
-	if !isMap || m["type"] != Type {
+	typ, _ := field(v, "type")
+	if typ != Type {
 		return "", false, nil
 	}
-	s, _ := m["value"].(string)
+	val, _ := field(v, "value")
+	s, _ := val.(string)
 	plain, err = b.Open(s)
 	return plain, true, err
+}
+
+// field reads key k of a map: a Go map, or a map read back from JSON with
+// its order kept (any type with Get, so that this leaf imports nothing).
+func field(v any, k string) (any, bool) {
+	switch m := v.(type) {
+	case map[string]any:
+		e, ok := m[k]
+		return e, ok
+	case interface{ Get(string) (any, bool) }:
+		return m.Get(k)
+	}
+	return nil, false
 }

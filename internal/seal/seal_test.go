@@ -38,6 +38,23 @@ func TestSealRoundTrip(t *testing.T) {
 	require.Error(t, err)
 }
 
+// A sealed input read back from the store is a map with its order kept
+// (anything with Get); it opens like the Go map Wrap made.
+func TestUnwrapReadsAnOrderedMap(t *testing.T) {
+	t.Parallel()
+	b, err := New(bytes.Repeat([]byte{7}, 32), "input")
+	require.NoError(t, err)
+	w := b.Wrap("s3cret value")
+	plain, ok, err := b.Unwrap(getter(w))
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, "s3cret value", plain)
+}
+
+type getter map[string]any
+
+func (g getter) Get(k string) (any, bool) { v, ok := g[k]; return v, ok }
+
 func TestDeriveKey(t *testing.T) {
 	t.Parallel()
 	raw := bytes.Repeat([]byte{1}, 32)

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/internal/ordered"
 	"github.com/ospreyhq/osprey/store"
 )
 
@@ -24,6 +26,38 @@ var executionTests = []test{
 	{"Daily", testExecutionDaily},
 	{"Delete", testExecutionDelete},
 	{"NumbersKeepTheirType", testExecutionNumbers},
+	{"MapOrderSurvives", testExecutionMapOrder},
+}
+
+// testExecutionMapOrder checks that the user's maps in an execution's
+// documents keep their keys' order through the store, as Kestra's
+// LinkedHashMap does through its repository: `toJson` of an output, and
+// the API's JSON, read the same after the executor reloads it.
+func testExecutionMapOrder(t *testing.T, s store.Store) {
+	ctx, xs, clock := t.Context(), s.Executions(), Clock(t)
+	doc := func() *ordered.Map {
+		v, err := ordered.Decode([]byte(`{"zeta":1,"alpha":{"y":[{"q":1,"p":2}],"x":2.5},"mid":"m"}`))
+		require.NoError(t, err)
+		return v.(*ordered.Map)
+	}
+	e := newExecution("ord", "acme", "o", clock.Now())
+	e.Inputs = map[string]any{"json": doc()}
+	e.Outputs = map[string]any{"out": doc()}
+	e.Trigger = &flow.ExecutionTrigger{ID: "hook", Type: "io.kestra.plugin.core.trigger.Webhook", Variables: map[string]any{"body": doc()}}
+	e.TaskRunList = []*flow.TaskRun{{ID: "tr", ExecutionID: "ord", TaskID: "t", State: flow.NewStateInfo(flow.StateSuccess, clock.Now()),
+		Outputs: map[string]any{"values": doc()}}}
+	require.NoError(t, xs.Create(ctx, e))
+	got, _, err := xs.Get(ctx, "ord")
+	require.NoError(t, err)
+	const want = `{"zeta":1,"alpha":{"y":[{"q":1,"p":2}],"x":2.5},"mid":"m"}`
+	for name, v := range map[string]any{
+		"inputs": got.Inputs["json"], "outputs": got.Outputs["out"],
+		"trigger variables": got.Trigger.Variables["body"], "task run outputs": got.TaskRunList[0].Outputs["values"],
+	} {
+		b, err := json.Marshal(v)
+		require.NoError(t, err)
+		require.Equal(t, want, string(b), "%s lost their order", name)
+	}
 }
 
 // testExecutionNumbers checks that integers come back as int64 and
@@ -43,7 +77,7 @@ func testExecutionNumbers(t *testing.T, s store.Store) {
 	require.Equal(t, 1.5, got.Inputs["f"])
 	require.Equal(t, []any{int64(1), 2.25}, got.Inputs["list"])
 	require.Equal(t, int64(3), got.Outputs["count"])
-	require.Equal(t, map[string]any{"n": int64(7)}, got.TaskRunList[0].Outputs["nested"])
+	require.Equal(t, map[string]any{"n": int64(7)}, ordered.Plain(got.TaskRunList[0].Outputs["nested"]))
 }
 
 func testExecutionCreateGetSave(t *testing.T, s store.Store) {

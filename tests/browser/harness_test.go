@@ -277,13 +277,18 @@ func (b *browser) run(actions ...chromedp.Action) {
 	ctx, cancel := context.WithTimeout(b.ctx, 60*time.Second)
 	defer cancel()
 	if err := chromedp.Run(ctx, actions...); err != nil {
-		// Keep what the page showed, to see why.
-		var png []byte
-		var html string
-		_ = chromedp.Run(b.ctx, chromedp.CaptureScreenshot(&png), chromedp.OuterHTML("body", &html))
-		_ = os.WriteFile(filepath.Join(b.shots, "failed.png"), png, 0o644)
-		b.t.Fatalf("%v\npage: %.3000s\nscreenshot: %s", err, html, filepath.Join(b.shots, "failed.png"))
+		b.fail(err)
 	}
+}
+
+// fail ends the test with err, keeping what the page showed, to see why.
+func (b *browser) fail(err error) {
+	b.t.Helper()
+	var png []byte
+	var html string
+	_ = chromedp.Run(b.ctx, chromedp.CaptureScreenshot(&png), chromedp.OuterHTML("body", &html))
+	_ = os.WriteFile(filepath.Join(b.shots, "failed.png"), png, 0o644)
+	b.t.Fatalf("%v\npage: %.3000s\nscreenshot: %s", err, html, filepath.Join(b.shots, "failed.png"))
 }
 
 // shot saves the viewport as name.png.
@@ -316,10 +321,35 @@ func (b *browser) text(sel string) string {
 	return s
 }
 
-// waitJS polls a JavaScript condition until it is true.
+// waitJS polls a JavaScript condition until it is true. A poll started
+// just after a navigation can be handed the old page's execution context
+// (chromedp learns of the new one from an event that may not have been
+// read yet on a loaded machine): Chrome then answers "Cannot find context
+// with specified id", and the poll is started again in the new page.
 func (b *browser) waitJS(cond string) {
 	b.t.Helper()
-	b.run(chromedp.Poll(cond, nil, chromedp.WithPollingTimeout(40*time.Second)))
+	deadline := time.Now().Add(40 * time.Second)
+	for {
+		ctx, cancel := context.WithDeadline(b.ctx, deadline.Add(5*time.Second))
+		err := chromedp.Run(ctx, chromedp.Poll(cond, nil, chromedp.WithPollingTimeout(time.Until(deadline))))
+		cancel()
+		if err == nil {
+			return
+		}
+		if !staleContext(err) || time.Now().After(deadline) {
+			b.fail(fmt.Errorf("waiting for %s: %w", cond, err))
+		}
+		// An evaluation makes chromedp take up the page's current context.
+		_ = chromedp.Run(b.ctx, chromedp.Evaluate(`true`, nil))
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// staleContext reports whether err is Chrome refusing an evaluation in an
+// execution context a navigation replaced.
+func staleContext(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "Cannot find context with specified id") || strings.Contains(msg, "Execution context was destroyed")
 }
 
 // setEditor replaces the editor's text as a paste would, then puts the

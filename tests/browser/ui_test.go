@@ -25,8 +25,9 @@ tasks:
     mesage: "Hello"
 `
 
-// greetFlow logs, sleeps, and logs again: the second line arrives while
-// the page is open.
+// greetFlow logs, pauses until the test resumes it, and logs again: the
+// second line and the third task run arrive while the page is open, however
+// slow the machine (a timed sleep would race the page on a loaded one).
 const greetFlow = `id: greet
 namespace: company.team
 inputs:
@@ -40,8 +41,7 @@ tasks:
     type: io.kestra.plugin.core.log.Log
     message: "Hello, {{ inputs.name }}!"
   - id: pause
-    type: io.kestra.plugin.core.flow.Sleep
-    duration: PT2S
+    type: io.kestra.plugin.core.flow.Pause
   - id: bye
     type: io.kestra.plugin.core.log.Log
     message: "Bye, {{ inputs.name }}, {{ inputs.times }} times"
@@ -115,18 +115,24 @@ func TestEditExecuteWatch(t *testing.T) {
 	require.NotNil(t, m)
 	greetID := m[2]
 
-	// The Gantt grows while it runs: the first task done, the sleep running.
-	b.waitJS(`document.querySelector('tr[data-task="pause"] [data-state="RUNNING"]') !== null`)
+	// The Gantt while it runs: the first task done, the execution paused
+	// at the second, no row yet for the third.
+	b.waitJS(`document.querySelector('tr[data-task="pause"] [data-state="PAUSED"]') !== null`)
 	b.waitJS(`document.querySelector('.live') !== null`)
+	var rows int
+	b.run(chromedp.Evaluate(`document.querySelectorAll('tr[data-task]').length`, &rows))
+	require.Equal(t, 2, rows, "the Gantt shows the task runs so far")
 	b.shot("execution-gantt-running")
 
-	// Logs arrive live: the first line while the execution runs, then the
-	// last one without a reload.
+	// Logs arrive live: the first line while the execution waits, then,
+	// once it is resumed, the last one without a reload.
 	b.run(chromedp.Click(`//a[@role="tab"][normalize-space(.)="Logs"]`))
 	b.waitJS(`(document.querySelector('[data-testid=logs]')?.textContent || '').includes('Hello, Osprey!')`)
 	var running bool
 	b.run(chromedp.Evaluate(`!(document.querySelector('[data-testid=logs]')?.textContent || '').includes('Bye, Osprey')`, &running))
 	require.True(t, running, "the first line shows before the last task ran")
+	code, body := o.call(t, http.MethodPost, "/executions/"+greetID+"/resume", "", "")
+	require.Less(t, code, 300, "resume: %d %s", code, body)
 	b.waitJS(`(document.querySelector('[data-testid=logs]')?.textContent || '').includes('Bye, Osprey, 3 times')`)
 	b.waitJS(`document.querySelector('header [data-state="SUCCESS"]') !== null`)
 	b.shot("execution-logs")
@@ -138,7 +144,7 @@ func TestEditExecuteWatch(t *testing.T) {
 
 	// Kill and restart an execution.
 	o.createFlow(t, sleepyFlow)
-	code, body := o.call(t, http.MethodPost, "/executions/company.team/sleepy", "", "")
+	code, body = o.call(t, http.MethodPost, "/executions/company.team/sleepy", "", "")
 	require.Equal(t, http.StatusOK, code, body)
 	sleepyID := regexp.MustCompile(`"id":"([\w-]+)"`).FindStringSubmatch(body)[1]
 	b.run(chromedp.Navigate(o.base + "/ui/main/executions/company.team/sleepy/" + sleepyID))

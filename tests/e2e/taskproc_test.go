@@ -273,6 +273,16 @@ func TestShellTasksDoNotSeeTheServer(t *testing.T) {
 	p := start(t, environ, "server", "local", "-c", confFile, "--data-dir", data, "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(testkit.Port(t)))
 	a := api{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port), user: "admin@example.com", pass: "Admin-pw-1234"}
 	a.waitUp(p)
+	// The files the task tries must be there, or "DENIED" would only mean
+	// "missing": the env backend keeps no key file, so one is put where the
+	// embedded backend keeps it.
+	keyFile := filepath.Join(data, "secrets.key")
+	if _, err := os.Stat(keyFile); errors.Is(err, os.ErrNotExist) {
+		require.NoError(t, os.WriteFile(keyFile, []byte("key-file-value\n"), 0o600))
+	}
+	for _, f := range []string{filepath.Join(data, "osprey.db"), keyFile, confFile, token} {
+		require.FileExists(t, f)
+	}
 	a.createFlow(fmt.Sprintf(`
 id: peek
 namespace: e2e.proc

@@ -34,15 +34,17 @@ func BenchmarkLargeFileRoundTrip(b *testing.B) {
 		size = int64(mb) << 20
 	}
 	dir := b.TempDir()
-	port, mgmt := testkit.Port(b), testkit.Port(b)
+	mgmt := testkit.Port(b)
+	serverLog := &testkit.SyncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
+	done, exited := make(chan int, 1), make(chan struct{})
 	go func() {
-		done <- cli.Run(ctx, &cli.Env{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard, Environ: nil},
-			[]string{"server", "local", "--port", fmt.Sprint(port), "--management-port", fmt.Sprint(mgmt), "--data-dir", filepath.Join(dir, "data"), "--shutdown-grace", "2s"})
+		done <- cli.Run(ctx, &cli.Env{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: serverLog, Environ: nil},
+			[]string{"server", "local", "--port", "0", "--management-port", fmt.Sprint(mgmt), "--data-dir", filepath.Join(dir, "data"), "--shutdown-grace", "2s"})
+		close(exited)
 	}()
 	b.Cleanup(func() { cancel(); <-done })
-	api := fmt.Sprintf("http://127.0.0.1:%d", port)
+	api := apiOf(b, serverLog, exited)
 	require.Eventually(b, func() bool {
 		resp, err := http.Get(api + "/api/v1/main/flows/search")
 		if err == nil {

@@ -53,14 +53,15 @@ func TestFilesThroughWorkloadIdentity(t *testing.T) {
 		"SECRET_STORAGE_CONN=" + base64.StdEncoding.EncodeToString([]byte(acct.ConnectionString())),
 	}
 	stdout, stderr := &testkit.SyncBuffer{}, &testkit.SyncBuffer{}
-	port, mgmt := testkit.Port(t), testkit.Port(t)
+	mgmt := testkit.Port(t)
 	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan int, 1)
+	done, exited := make(chan int, 1), make(chan struct{})
 	dataDir := filepath.Join(dir, "data")
 	go func() {
 		done <- cli.Run(ctx, &cli.Env{Stdin: strings.NewReader(""), Stdout: stdout, Stderr: stderr, Environ: environ, AzureTransport: emu.HTTPClient()},
-			[]string{"-c", filepath.Join(dir, "application.yml"), "server", "local", "--port", fmt.Sprint(port), "--management-port", fmt.Sprint(mgmt),
+			[]string{"-c", filepath.Join(dir, "application.yml"), "server", "local", "--port", "0", "--management-port", fmt.Sprint(mgmt),
 				"--data-dir", dataDir, "--shutdown-grace", "2s"})
+		close(exited)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -70,7 +71,7 @@ func TestFilesThroughWorkloadIdentity(t *testing.T) {
 			t.Error("osprey did not stop")
 		}
 	})
-	api := fmt.Sprintf("http://127.0.0.1:%d", port)
+	api := apiOf(t, stderr, exited)
 	var responses []string
 	call := func(method, path, contentType string, body []byte) (int, string) {
 		t.Helper()
@@ -409,15 +410,16 @@ func TestBlobTasks(t *testing.T) {
 		"AZURE_AUTHORITY_HOST=" + emu.AuthorityHost(), "AZURE_FEDERATED_TOKEN_FILE=" + tokenFile.Path(),
 	}
 	stderr := &testkit.SyncBuffer{}
-	port, mgmt := testkit.Port(t), testkit.Port(t)
+	mgmt := testkit.Port(t)
 	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan int, 1)
+	done, exited := make(chan int, 1), make(chan struct{})
 	go func() {
 		done <- cli.Run(ctx, &cli.Env{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: stderr, Environ: environ, AzureTransport: emu.HTTPClient()},
-			[]string{"server", "local", "--port", fmt.Sprint(port), "--management-port", fmt.Sprint(mgmt), "--data-dir", filepath.Join(dir, "data"), "--shutdown-grace", "2s"})
+			[]string{"server", "local", "--port", "0", "--management-port", fmt.Sprint(mgmt), "--data-dir", filepath.Join(dir, "data"), "--shutdown-grace", "2s"})
+		close(exited)
 	}()
 	t.Cleanup(func() { cancel(); <-done })
-	api := fmt.Sprintf("http://127.0.0.1:%d", port)
+	api := apiOf(t, stderr, exited)
 	require.Eventually(t, func() bool {
 		resp, err := http.Get(api + "/api/v1/main/flows/search")
 		if err == nil {
@@ -549,15 +551,17 @@ func TestBlobTrigger(t *testing.T) {
 		"AZURE_CLIENT_ID=" + id.ClientID, "AZURE_TENANT_ID=" + id.TenantID,
 		"AZURE_AUTHORITY_HOST=" + emu.AuthorityHost(), "AZURE_FEDERATED_TOKEN_FILE=" + tokenFile.Path(),
 	}
-	port, mgmt := testkit.Port(t), testkit.Port(t)
+	mgmt := testkit.Port(t)
+	serverLog := &testkit.SyncBuffer{}
 	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan int, 1)
+	done, exited := make(chan int, 1), make(chan struct{})
 	go func() {
-		done <- cli.Run(ctx, &cli.Env{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard, Environ: environ, AzureTransport: emu.HTTPClient()},
-			[]string{"server", "local", "--port", fmt.Sprint(port), "--management-port", fmt.Sprint(mgmt), "--data-dir", filepath.Join(dir, "data"), "--shutdown-grace", "2s"})
+		done <- cli.Run(ctx, &cli.Env{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: serverLog, Environ: environ, AzureTransport: emu.HTTPClient()},
+			[]string{"server", "local", "--port", "0", "--management-port", fmt.Sprint(mgmt), "--data-dir", filepath.Join(dir, "data"), "--shutdown-grace", "2s"})
+		close(exited)
 	}()
 	t.Cleanup(func() { cancel(); <-done })
-	api := fmt.Sprintf("http://127.0.0.1:%d", port)
+	api := apiOf(t, serverLog, exited)
 	require.Eventually(t, func() bool {
 		resp, err := http.Get(api + "/api/v1/main/flows/search")
 		if err == nil {
@@ -610,4 +614,17 @@ triggers:
 	out := runs[0].(map[string]any)["outputs"].(map[string]any)
 	require.Equal(t, "1:a,b", out["value"])
 	require.Empty(t, listBlobs(t, op, "drop", ""), "action DELETE removed the blob")
+}
+
+// apiOf waits until the server whose log is log, started with --port 0,
+// says where its API listens, and returns its base URL: a port picked by
+// the test could be taken first by another package's server, which would
+// then answer in its place.
+func apiOf(t testing.TB, log fmt.Stringer, exited <-chan struct{}) string {
+	t.Helper()
+	addr, err := testkit.APIAddr(log, exited, 30*time.Second)
+	if err != nil {
+		t.Fatalf("osprey: %v:\n%s", err, log)
+	}
+	return "http://" + addr
 }
