@@ -1,0 +1,181 @@
+package calendar
+
+import (
+	"slices"
+	"time"
+
+	"github.com/rickar/cal/v2"
+	"github.com/rickar/cal/v2/aa"
+	"github.com/rickar/cal/v2/lu"
+)
+
+// The calendars below are for countries rickar/cal has no package for. No
+// maintained Go library covers them (the Go holiday packages for these
+// countries are unmaintained, or ship one country's yearly tables by hand),
+// so they are written on rickar/cal's building blocks. Each holds only the
+// holidays a rule fixes: a date in the Gregorian calendar, Easter, and the
+// substitute days the law ties to them. Holidays of the Chinese lunisolar,
+// Hijri and Hindu calendars, and days a government declares for one year
+// (elections, bridge days), are left out: their dates come from yearly
+// official announcements or moon sightings, not from a rule, and a wrong
+// date would fire a condition on an ordinary working day. The tests name
+// the official source each table was checked against.
+
+// fixed is a holiday on the same day of the same month every year, from
+// start (0: always), moved by observed when that day is a weekend day.
+func fixed(name string, m time.Month, day, start int, observed []cal.AltDay) *cal.Holiday {
+	return &cal.Holiday{
+		Name:      name,
+		Type:      cal.ObservancePublic,
+		Month:     m,
+		Day:       day,
+		StartYear: start,
+		Observed:  observed,
+		Func:      cal.CalcDayOfMonth,
+	}
+}
+
+// fixedFrom is a holiday kept without a substitute day until the year
+// before from, and with one from that year on.
+func fixedFrom(name string, m time.Month, day, from int, observed []cal.AltDay) []*cal.Holiday {
+	before := fixed(name, m, day, 0, nil)
+	before.EndYear = from - 1
+	return []*cal.Holiday{before, fixed(name, m, day, from, observed)}
+}
+
+var (
+	// sundayToMonday moves a holiday on a Sunday to the Monday after.
+	sundayToMonday = []cal.AltDay{{Day: time.Sunday, Offset: 1}}
+	// weekendToMonday moves a holiday on a Saturday or a Sunday to the
+	// Monday after.
+	weekendToMonday = []cal.AltDay{{Day: time.Saturday, Offset: 2}, {Day: time.Sunday, Offset: 1}}
+)
+
+// holidaysCN are China's statutory holidays on fixed dates (Measures on
+// National Holidays and Memorial Days, art. 2, as amended in 2024: Labour
+// Day is two days from 2025). Spring Festival, Qingming, Dragon Boat and
+// Mid-Autumn follow the lunisolar calendar or a solar term, and the days
+// the State Council's yearly notice adds or swaps for working weekends are
+// announced each year, so neither is here.
+var holidaysCN = []*cal.Holiday{
+	fixed("New Year's Day", time.January, 1, 0, nil),
+	fixed("Labour Day", time.May, 1, 0, nil),
+	fixed("Labour Day", time.May, 2, 2025, nil),
+	fixed("National Day", time.October, 1, 0, nil),
+	fixed("National Day", time.October, 2, 0, nil),
+	fixed("National Day", time.October, 3, 0, nil),
+}
+
+// holidaysIN are India's three national holidays and the two compulsory
+// central government holidays a rule fixes (Christmas, Good Friday). The
+// other compulsory ones (Diwali, Dussehra, Eid, Buddha Purnima, …) follow
+// the Hindu, Hijri or Buddhist calendars and are gazetted each year; the
+// states add their own.
+var holidaysIN = []*cal.Holiday{
+	fixed("Republic Day", time.January, 26, 0, nil),
+	aa.GoodFriday.Clone(&cal.Holiday{Type: cal.ObservancePublic}),
+	fixed("Independence Day", time.August, 15, 0, nil),
+	fixed("Gandhi Jayanti", time.October, 2, 0, nil),
+	fixed("Christmas Day", time.December, 25, 0, nil),
+}
+
+// holidaysKR are South Korea's holidays on solar dates (Regulations on
+// Holidays of Government Offices; Act on Public Holidays), with the
+// substitute holiday the next Monday for those given one when they fall on
+// a weekend: Children's Day from 2014, the national days from 2021,
+// Christmas from 2023. Constitution Day is a public holiday again from
+// 2026 and, being a national day, takes the national days' substitute
+// rule. Seollal, Buddha's Birthday and Chuseok follow the lunar calendar
+// (with the substitutes their overlaps cause); election days are declared
+// for each election.
+var holidaysKR = slices.Concat(
+	[]*cal.Holiday{
+		fixed("New Year's Day", time.January, 1, 0, nil),
+		fixed("Memorial Day", time.June, 6, 0, nil),
+	},
+	fixedFrom("Independence Movement Day", time.March, 1, 2021, weekendToMonday),
+	fixedFrom("Children's Day", time.May, 5, 2014, weekendToMonday),
+	[]*cal.Holiday{fixed("Constitution Day", time.July, 17, 2026, weekendToMonday)},
+	fixedFrom("Liberation Day", time.August, 15, 2021, weekendToMonday),
+	fixedFrom("National Foundation Day", time.October, 3, 2021, weekendToMonday),
+	fixedFrom("Hangul Day", time.October, 9, 2021, weekendToMonday),
+	fixedFrom("Christmas Day", time.December, 25, 2023, weekendToMonday),
+)
+
+// holidaysSG are Singapore's public holidays on fixed dates or Easter
+// (Holidays Act, First Schedule), with the Monday after as a holiday when
+// one falls on a Sunday (section 4). Chinese New Year, Hari Raya Puasa,
+// Hari Raya Haji, Vesak Day and Deepavali are gazetted each year by the
+// Ministry of Manpower from the lunar, Hijri and Hindu calendars.
+var holidaysSG = []*cal.Holiday{
+	fixed("New Year's Day", time.January, 1, 0, sundayToMonday),
+	aa.GoodFriday.Clone(&cal.Holiday{Type: cal.ObservancePublic}),
+	fixed("Labour Day", time.May, 1, 0, sundayToMonday),
+	fixed("National Day", time.August, 9, 0, sundayToMonday),
+	fixed("Christmas Day", time.December, 25, 0, sundayToMonday),
+}
+
+// holidaysTR are Turkey's national and general holidays on fixed dates
+// (Law No. 2429), without weekend substitutes, as the law gives none.
+// Ramazan and Kurban Bayramı follow the Hijri calendar, dated each year by
+// the Presidency of Religious Affairs; the afternoon of 28 October is a
+// half day, which a whole-day condition cannot express.
+var holidaysTR = []*cal.Holiday{
+	fixed("New Year's Day", time.January, 1, 0, nil),
+	fixed("National Sovereignty and Children's Day", time.April, 23, 0, nil),
+	fixed("Labour and Solidarity Day", time.May, 1, 0, nil),
+	fixed("Commemoration of Atatürk, Youth and Sports Day", time.May, 19, 0, nil),
+	fixed("Democracy and National Unity Day", time.July, 15, 2017, nil),
+	fixed("Victory Day", time.August, 30, 0, nil),
+	fixed("Republic Day", time.October, 29, 0, nil),
+}
+
+// weekdayN is the nth weekday of month m.
+func weekdayN(name string, m time.Month, wd time.Weekday, n int) *cal.Holiday {
+	return &cal.Holiday{
+		Name:    name,
+		Type:    cal.ObservancePublic,
+		Month:   m,
+		Weekday: wd,
+		Offset:  n,
+		Func:    cal.CalcWeekdayOffset,
+	}
+}
+
+// holidaysMX are Mexico's mandatory rest days (Federal Labour Law, art.
+// 74), written here rather than taken from rickar/cal, whose Mexico still
+// keeps Constitution Day and Juárez's birthday on their dates with weekend
+// substitutes, as before the 2006 reform that moved them to Mondays. The
+// day of the presidential handover, every six years, is 1 October from
+// 2024 (1 December before); election days a law declares are not here.
+var holidaysMX = []*cal.Holiday{
+	fixed("Año Nuevo", time.January, 1, 0, nil),
+	weekdayN("Día de la Constitución", time.February, time.Monday, 1),
+	weekdayN("Natalicio de Benito Juárez", time.March, time.Monday, 3),
+	fixed("Día del Trabajo", time.May, 1, 0, nil),
+	fixed("Día de la Independencia", time.September, 16, 0, nil),
+	handover,
+	weekdayN("Día de la Revolución", time.November, time.Monday, 3),
+	fixed("Navidad", time.December, 25, 0, nil),
+}
+
+// handover is the day Mexico's president takes office, a rest day in the
+// years it happens.
+var handover = &cal.Holiday{
+	Name: "Transmisión del Poder Ejecutivo Federal",
+	Type: cal.ObservancePublic,
+	Func: func(_ *cal.Holiday, year int) time.Time {
+		switch {
+		case (year-2024)%6 != 0: // terms began in 2018, 2024, 2030, …
+			return time.Time{}
+		case year >= 2024:
+			return time.Date(year, time.October, 1, 0, 0, 0, 0, time.UTC)
+		default:
+			return time.Date(year, time.December, 1, 0, 0, 0, 0, time.UTC)
+		}
+	},
+}
+
+// holidaysLU are rickar/cal's Luxembourg holidays with Europe Day, a public
+// holiday from 2019 (law of 26 March 2019) that rickar/cal lacks.
+var holidaysLU = append(slices.Clone(lu.Holidays), fixed("Europe Day", time.May, 9, 2019, nil))
