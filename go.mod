@@ -3,6 +3,7 @@ module github.com/ospreyhq/osprey
 go 1.26.8
 
 require (
+	github.com/6tail/lunar-go v1.4.7
 	github.com/Azure/azure-sdk-for-go/sdk/azcore v1.24.0
 	github.com/Azure/azure-sdk-for-go/sdk/azidentity v1.15.0
 	github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets v1.5.1

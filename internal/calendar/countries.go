@@ -38,9 +38,7 @@ func fixed(name string, m time.Month, day, start int, observed []cal.AltDay) *ca
 // fixedFrom is a holiday kept without a substitute day until the year
 // before from, and with one from that year on.
 func fixedFrom(name string, m time.Month, day, from int, observed []cal.AltDay) []*cal.Holiday {
-	before := fixed(name, m, day, 0, nil)
-	before.EndYear = from - 1
-	return []*cal.Holiday{before, fixed(name, m, day, from, observed)}
+	return []*cal.Holiday{until(fixed(name, m, day, 0, nil), from-1), fixed(name, m, day, from, observed)}
 }
 
 var (
@@ -51,19 +49,27 @@ var (
 	weekendToMonday = []cal.AltDay{{Day: time.Saturday, Offset: 2}, {Day: time.Sunday, Offset: 1}}
 )
 
-// holidaysCN are China's statutory holidays on fixed dates (Measures on
-// National Holidays and Memorial Days, art. 2, as amended in 2024: Labour
-// Day is two days from 2025). Spring Festival, Qingming, Dragon Boat and
-// Mid-Autumn follow the lunisolar calendar or a solar term, and the days
-// the State Council's yearly notice adds or swaps for working weekends are
-// announced each year, so neither is here.
-var holidaysCN = []*cal.Holiday{
+// holidaysCN are China's statutory holidays (Measures on National Holidays
+// and Memorial Days, art. 2): those on fixed dates here, as revised in 2007
+// (Labour Day one day instead of three) and 2024 (two days from 2025), and
+// the lunisolar ones in lunisolar.go. The bridge days the State Council's
+// yearly notice adds, and the weekends it makes working days in their
+// place, are announced each year, so they are not here.
+var holidaysCN = slices.Concat([]*cal.Holiday{
 	fixed("New Year's Day", time.January, 1, 0, nil),
 	fixed("Labour Day", time.May, 1, 0, nil),
+	until(fixed("Labour Day", time.May, 2, 0, nil), 2007),
 	fixed("Labour Day", time.May, 2, 2025, nil),
+	until(fixed("Labour Day", time.May, 3, 0, nil), 2007),
 	fixed("National Day", time.October, 1, 0, nil),
 	fixed("National Day", time.October, 2, 0, nil),
 	fixed("National Day", time.October, 3, 0, nil),
+}, lunisolarCN)
+
+// until sets the last year h is kept.
+func until(h *cal.Holiday, last int) *cal.Holiday {
+	h.EndYear = last
+	return h
 }
 
 // holidaysIN are India's three national holidays and the two compulsory
@@ -102,18 +108,19 @@ var holidaysKR = slices.Concat(
 	fixedFrom("Christmas Day", time.December, 25, 2023, weekendToMonday),
 )
 
-// holidaysSG are Singapore's public holidays on fixed dates or Easter
-// (Holidays Act, First Schedule), with the Monday after as a holiday when
-// one falls on a Sunday (section 4). Chinese New Year, Hari Raya Puasa,
-// Hari Raya Haji, Vesak Day and Deepavali are gazetted each year by the
-// Ministry of Manpower from the lunar, Hijri and Hindu calendars.
-var holidaysSG = []*cal.Holiday{
+// holidaysSG are Singapore's public holidays on fixed dates, Easter and
+// Chinese New Year (Holidays Act, First Schedule; the latter in
+// lunisolar.go), with the Monday after as a holiday when one falls on a
+// Sunday (section 4). Hari Raya Puasa, Hari Raya Haji, Vesak Day and
+// Deepavali are gazetted each year by the Ministry of Manpower from the
+// Hijri, Buddhist and Hindu calendars.
+var holidaysSG = slices.Concat([]*cal.Holiday{
 	fixed("New Year's Day", time.January, 1, 0, sundayToMonday),
 	aa.GoodFriday.Clone(&cal.Holiday{Type: cal.ObservancePublic}),
 	fixed("Labour Day", time.May, 1, 0, sundayToMonday),
 	fixed("National Day", time.August, 9, 0, sundayToMonday),
 	fixed("Christmas Day", time.December, 25, 0, sundayToMonday),
-}
+}, lunisolarSG)
 
 // holidaysTR are Turkey's national and general holidays on fixed dates
 // (Law No. 2429), without weekend substitutes, as the law gives none.

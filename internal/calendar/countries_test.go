@@ -32,22 +32,30 @@ func TestHolidayYears(t *testing.T) {
 		// elections of 6/3/2026.
 		{"KR", 2025, []string{"01-01", "03-01", "03-03", "05-05", "06-06", "08-15", "10-03", "10-09", "12-25"}},
 		{"KR", 2026, []string{"01-01", "03-01", "03-02", "05-05", "06-06", "07-17", "08-15", "08-17", "10-03", "10-05", "10-09", "12-25"}},
-		// Singapore, Ministry of Manpower, "Public holidays for 2025" and "… for 2026"
-		// (www.mom.gov.sg/employment-practices/public-holidays): National Day 2026 is a Sunday, so
-		// 8/10 is a holiday. Not here: Chinese New Year, Hari Raya Puasa, Hari Raya Haji, Vesak
-		// Day, Deepavali, and Polling Day 5/3/2025.
-		{"SG", 2025, []string{"01-01", "04-18", "05-01", "08-09", "12-25"}},
-		{"SG", 2026, []string{"01-01", "04-03", "05-01", "08-09", "08-10", "12-25"}},
+		// Singapore, Ministry of Manpower, "Public holidays for 2023", "… for 2025" and "… for 2026"
+		// (www.mom.gov.sg/employment-practices/public-holidays): Chinese New Year 1/22-23/2023 with
+		// 1/24 for the Sunday, 1/29-30/2025, 2/17-18/2026; National Day 2026 is a Sunday, so 8/10 is
+		// a holiday. Not here: Hari Raya Puasa, Hari Raya Haji, Vesak Day, Deepavali, Polling Day
+		// 5/3/2025.
+		{"SG", 2023, []string{"01-01", "01-02", "01-22", "01-23", "01-24", "04-07", "05-01", "08-09", "12-25"}},
+		{"SG", 2025, []string{"01-01", "01-29", "01-30", "04-18", "05-01", "08-09", "12-25"}},
+		{"SG", 2026, []string{"01-01", "02-17", "02-18", "04-03", "05-01", "08-09", "08-10", "12-25"}},
 		// India, Department of Personnel and Training, "Holidays to be observed in Central
 		// Government Offices" for 2025 and 2026 (dopt.gov.in): the three national holidays,
 		// Good Friday and Christmas of the compulsory list. Not here: its lunar and Hijri ones.
 		{"IN", 2025, []string{"01-26", "04-18", "08-15", "10-02", "12-25"}},
 		{"IN", 2026, []string{"01-26", "04-03", "08-15", "10-02", "12-25"}},
 		// China, General Office of the State Council, notices on the arrangement of holidays
-		// for 2025 and for 2026 (www.gov.cn): the statutory days on fixed dates. Not here: Spring
-		// Festival, Qingming, Dragon Boat, Mid-Autumn, and the bridge days the notices add.
-		{"CN", 2025, []string{"01-01", "05-01", "05-02", "10-01", "10-02", "10-03"}},
-		{"CN", 2026, []string{"01-01", "05-01", "05-02", "10-01", "10-02", "10-03"}},
+		// for 2025 and for 2026 (www.gov.cn): the statutory days, among them Spring Festival's
+		// Eve and first three days (1/28-31/2025, 2/16-19/2026), Qingming (4/4/2025, 4/5/2026),
+		// the Dragon Boat Festival (5/31/2025, 6/19/2026) and Mid-Autumn (10/6/2025, 9/25/2026).
+		// Not here: the bridge days the notices add (e.g. 2/15, 2/20-23/2026).
+		{"CN", 2025, []string{"01-01", "01-28", "01-29", "01-30", "01-31", "04-04", "05-01", "05-02", "05-31", "10-01", "10-02", "10-03", "10-06"}},
+		{"CN", 2026, []string{"01-01", "02-16", "02-17", "02-18", "02-19", "04-05", "05-01", "05-02", "06-19", "09-25", "10-01", "10-02", "10-03"}},
+		// China before the 2024 revision, General Office of the State Council, notice for 2024:
+		// Spring Festival's first three days (2/10-12), Qingming 4/4, Labour Day one day, Dragon
+		// Boat 6/10, Mid-Autumn 9/17.
+		{"CN", 2024, []string{"01-01", "02-10", "02-11", "02-12", "04-04", "05-01", "06-10", "09-17", "10-01", "10-02", "10-03"}},
 		// Turkey, Law No. 2429 on National Holidays and General Holidays (www.mevzuat.gov.tr).
 		// Not here: Ramazan and Kurban Bayramı and their eves, the afternoon of 10/28.
 		{"TR", 2025, []string{"01-01", "04-23", "05-01", "05-19", "07-15", "08-30", "10-29"}},
@@ -58,6 +66,7 @@ func TestHolidayYears(t *testing.T) {
 		{"MX", 2026, []string{"01-01", "02-02", "03-16", "05-01", "09-16", "11-16", "12-25"}},
 		// Luxembourg, Guichet.lu "Public holidays" (guichet.public.lu): Easter Sunday and
 		// Whit Sunday are not listed as their own days off.
+		{"LU", 2025, []string{"01-01", "04-21", "05-01", "05-09", "05-29", "06-09", "06-23", "08-15", "11-01", "12-25", "12-26"}},
 		{"LU", 2026, []string{"01-01", "04-06", "05-01", "05-09", "05-14", "05-25", "06-23", "08-15", "11-01", "12-25", "12-26"}},
 	}
 	for _, tc := range cases {
