@@ -186,3 +186,51 @@ var handover = &cal.Holiday{
 // holidaysLU are rickar/cal's Luxembourg holidays with Europe Day, a public
 // holiday from 2019 (law of 26 March 2019) that rickar/cal lacks.
 var holidaysLU = append(slices.Clone(lu.Holidays), fixed("Europe Day", time.May, 9, 2019, nil))
+
+// mondayAfter is the first Monday on or after t.
+func mondayAfter(t time.Time) time.Time {
+	return t.AddDate(0, 0, (int(time.Monday)-int(t.Weekday())+7)%7)
+}
+
+// emiliani is a Colombian holiday moved to the Monday on or after its date
+// (Law 51 of 1983); the date itself is then a working day. A zero day
+// means an Easter offset instead of a date.
+func emiliani(name string, m time.Month, day, easter int) *cal.Holiday {
+	h := &cal.Holiday{Name: name, Type: cal.ObservancePublic, Month: m, Day: day, Offset: easter}
+	h.Func = func(h *cal.Holiday, year int) time.Time {
+		if h.Day == 0 {
+			return mondayAfter(cal.CalcEasterOffset(h, year))
+		}
+		return mondayAfter(cal.CalcDayOfMonth(h, year))
+	}
+	return h
+}
+
+// easter is a holiday offset days from Easter Sunday.
+func easter(name string, offset int) *cal.Holiday {
+	return &cal.Holiday{Name: name, Type: cal.ObservancePublic, Offset: offset, Func: cal.CalcEasterOffset}
+}
+
+// holidaysCO are Colombia's holidays (Law 51 of 1983, and the national
+// days of 20 July and 7 August): eleven of them move to the next Monday,
+// none has a weekend substitute.
+var holidaysCO = []*cal.Holiday{
+	fixed("Año Nuevo", time.January, 1, 0, nil),
+	emiliani("Día de los Reyes Magos", time.January, 6, 0),
+	emiliani("Día de San José", time.March, 19, 0),
+	easter("Jueves Santo", -3),
+	easter("Viernes Santo", -2),
+	fixed("Día del Trabajo", time.May, 1, 0, nil),
+	emiliani("Ascensión del Señor", 0, 0, 39),
+	emiliani("Corpus Christi", 0, 0, 60),
+	emiliani("Sagrado Corazón", 0, 0, 68),
+	emiliani("San Pedro y San Pablo", time.June, 29, 0),
+	fixed("Día de la Independencia", time.July, 20, 0, nil),
+	fixed("Batalla de Boyacá", time.August, 7, 0, nil),
+	emiliani("La Asunción de la Virgen", time.August, 15, 0),
+	emiliani("Día de la Raza", time.October, 12, 0),
+	emiliani("Todos los Santos", time.November, 1, 0),
+	emiliani("Independencia de Cartagena", time.November, 11, 0),
+	fixed("Inmaculada Concepción", time.December, 8, 0, nil),
+	fixed("Navidad", time.December, 25, 0, nil),
+}

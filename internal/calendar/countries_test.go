@@ -56,6 +56,11 @@ func TestHolidayYears(t *testing.T) {
 		// Spring Festival's first three days (2/10-12), Qingming 4/4, Labour Day one day, Dragon
 		// Boat 6/10, Mid-Autumn 9/17.
 		{"CN", 2024, []string{"01-01", "02-10", "02-11", "02-12", "04-04", "05-01", "06-10", "09-17", "10-01", "10-02", "10-03"}},
+		// Colombia, Law 51 of 1983 (www.secretariasenado.gov.co), as the Ministry of Labour's
+		// yearly calendar of holidays dates it: 6/30/2025 is both Sacred Heart and Saints Peter
+		// and Paul.
+		{"CO", 2025, []string{"01-01", "01-06", "03-24", "04-17", "04-18", "05-01", "06-02", "06-23", "06-30", "07-20", "08-07", "08-18", "10-13", "11-03", "11-17", "12-08", "12-25"}},
+		{"CO", 2026, []string{"01-01", "01-12", "03-23", "04-02", "04-03", "05-01", "05-18", "06-08", "06-15", "06-29", "07-20", "08-07", "08-17", "10-12", "11-02", "11-16", "12-08", "12-25"}},
 		// Turkey, Law No. 2429 on National Holidays and General Holidays (www.mevzuat.gov.tr).
 		// Not here: Ramazan and Kurban Bayramı and their eves, the afternoon of 10/28.
 		{"TR", 2025, []string{"01-01", "04-23", "05-01", "05-19", "07-15", "08-30", "10-29"}},

@@ -71,6 +71,7 @@ var calendars = map[string][]*cal.Holiday{
 	"BR":     br.Holidays,
 	"CA":     ca.Holidays,
 	"CH":     ch.Holidays,
+	"CO":     holidaysCO,
 	"CN":     holidaysCN,
 	"CY":     cy.Holidays,
 	"CZ":     cz.Holidays,
