@@ -9,17 +9,17 @@ import (
 	"github.com/rickar/cal/v2/lu"
 )
 
-// The calendars below are for countries rickar/cal has no package for. No
-// maintained Go library covers them (the Go holiday packages for these
-// countries are unmaintained, or ship one country's yearly tables by hand),
-// so they are written on rickar/cal's building blocks. Each holds only the
-// holidays a rule fixes: a date in the Gregorian calendar, Easter, and the
-// substitute days the law ties to them. Holidays of the Chinese lunisolar,
-// Hijri and Hindu calendars, and days a government declares for one year
-// (elections, bridge days), are left out: their dates come from yearly
-// official announcements or moon sightings, not from a rule, and a wrong
-// date would fire a condition on an ordinary working day. The tests name
-// the official source each table was checked against.
+// The calendars below are for countries rickar/cal has no package for, or
+// gets wrong (MX, LU), written on rickar/cal's building blocks: we found
+// no maintained Go library for them. Each holds the holidays a rule fixes:
+// a date in the Gregorian calendar, Easter, the Chinese calendar's dates
+// (lunisolar.go), and the substitute days the law ties to them. Holidays
+// of the Korean lunisolar, Hijri and Hindu calendars, and days a
+// government declares for one year (elections, bridge days), are left
+// out: their dates come from yearly official announcements, moon sightings
+// or a calendar no Go library computes, and a wrong date would fire a
+// condition on an ordinary working day. The tests name the official source
+// each table was checked against.
 
 // fixed is a holiday on the same day of the same month every year, from
 // start (0: always), moved by observed when that day is a weekend day.
