@@ -116,6 +116,8 @@ type Effects struct {
 	NewExecutions []*flow.Execution
 	// Cancel lists task runs whose running attempt must stop (kill).
 	Cancel []string
+	// Send are commands for other executions, stored with this step.
+	Send []Sent
 	// WakeAt asks to be stepped again at that time (delays, retries).
 	WakeAt *time.Time
 	// Changed is true when the execution document changed.

@@ -81,6 +81,18 @@ func (s *Scope) StartExecution(r StartRequest) (*flow.Execution, error) {
 	return e, nil
 }
 
+// Send asks the caller to store command c for execution id with this
+// step: only the executor writes an execution, so a flowable changes
+// another execution (a batch's subflow) through a command.
+func (s *Scope) Send(id string, c Command) {
+	for _, o := range s.fx.Send {
+		if o.ExecutionID == id && o.Command.Kind == c.Kind {
+			return // a later pass of the same step
+		}
+	}
+	s.fx.Send = append(s.fx.Send, Sent{ExecutionID: id, Command: c})
+}
+
 // Render renders tmpl with the variables of task run tr (nil: flow level).
 func (s *Scope) Render(tr *flow.TaskRun, tmpl string) (string, error) {
 	return s.engine.Renderer.Render(s.ctx, tmpl, s.Vars(tr))

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -348,6 +349,9 @@ func (x *Executor) stepOnce(ctx context.Context, id string, full, fresh bool) er
 			return err
 		}
 	}
+	if applied.WakeParent && ex.ParentID != "" {
+		p.wake = append(p.wake, ex.ParentID)
+	}
 	if ferr != nil {
 		// The flow revision is gone or no longer parses: end the execution
 		// rather than retry forever.
@@ -410,6 +414,7 @@ type saveParts struct {
 	acks    []string // job results applied
 	cmdAcks []int64  // commands applied or refused
 	send    []store.Command
+	wake    []string        // executions to step (a parent waiting on a refused restart)
 	logs    []flow.LogEntry // commands refused
 	slot    *store.Slot
 	// snap is the execution's task runs as stored: the save writes only
@@ -661,8 +666,8 @@ func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, p
 	// once the execution settles: ended, its afterExecution tasks too, as
 	// Kestra waits for them before it answers a parent or frees a slot.
 	settled := !p.settled && ex.Settled()
-	var wake []string
-	if settled && ex.ParentID != "" {
+	wake := p.wake
+	if settled && ex.ParentID != "" && !slices.Contains(wake, ex.ParentID) {
 		// The parent's wake-up commits with the child's end: no crash
 		// between the two can leave the parent waiting.
 		wake = append(wake, ex.ParentID)
@@ -673,6 +678,13 @@ func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, p
 			return err
 		}
 		wake = append(wake, queued...)
+	}
+	for _, c := range fx.Send {
+		raw, err := marshal(c.Command)
+		if err != nil {
+			return fmt.Errorf("encode %s for execution %s: %w", c.Command.Kind, c.ExecutionID, err)
+		}
+		p.send = append(p.send, store.Command{ExecutionID: c.ExecutionID, Payload: raw})
 	}
 	changed := ex.State.Current != p.before
 	saved, err := st.Executions().Save(ctx, store.SaveParams{
