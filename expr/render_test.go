@@ -148,6 +148,8 @@ func TestRender(t *testing.T) {
 		{"now formatted", "{{ now() | date('yyyy-MM-dd') }}", "2024-12-20"},
 		{"isWeekend", "{{ isWeekend('2026-03-07T10:00:00Z') }} {{ isWeekend(now()) }}", "true false"},
 		{"isPublicHoliday", "{{ isPublicHoliday('2026-07-14T11:00:00+02:00', 'FR') }} {{ isPublicHoliday('2026-01-06T09:00:00+01:00', 'DE', 'DE-BY') }} {{ isPublicHoliday('2026-07-15', 'FR') }}", "true true false"},
+		{"isPublicHoliday outside rickar/cal", "{{ isPublicHoliday('2026-05-06', 'JP') }} {{ isPublicHoliday('2026-08-17T09:00:00+09:00', 'KR') }} {{ isPublicHoliday('2026-08-10', 'SG') }}", "true true true"},
+		{"a list of announced dates in place of a calendar", "{{ '2027-02-08T10:00:00+09:00' | date('yyyy-MM-dd') in ['2027-02-06', '2027-02-08'] }}", "true"},
 		{"isDayWeekInMonth", "{{ isDayWeekInMonth('2026-03-28T08:00:00Z', 'SATURDAY', 'LAST') }}", "true"},
 		{"dayOfWeek", "{{ dayOfWeek('2026-03-07T10:00:00Z') }}", "SATURDAY"},
 		{"day, month and hour", "{{ dayOfMonth('2026-03-07T23:30:00-05:00') }} {{ monthOfYear('2026-03-07T23:30:00-05:00') + 1 }} {{ hourOfDay('2026-03-07T23:30:00-05:00') }}", "7 4 23"},
