@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -335,9 +336,13 @@ tasks:
 }
 
 // TestForEachItemRestart restarts a parent whose odd batches failed, as
-// Kestra's restartBehavior says: RETRY_FAILED (the default) runs only the
-// failed batches again, NEW_EXECUTION every batch; either way only the
-// newest execution of a batch counts and is merged.
+// Kestra's restartBehavior says: RETRY_FAILED (the default) restarts the
+// failed batches' executions themselves (ForEachItemCaseTest#
+// restartForEachItem: the same executions end SUCCESS, no new one; each
+// RESTARTED and labelled system.restarted, as ExecutionServiceTest#
+// restartSimple shows), NEW_EXECUTION runs every batch in a new
+// execution; either way only the newest execution of a batch counts and
+// is merged.
 func TestForEachItemRestart(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -401,9 +406,10 @@ tasks:
 	for _, tc := range []struct {
 		flow, gate string
 		executions int
+		inPlace    bool // the failed executions are restarted themselves
 	}{
-		{"each-retry-failed", "retry-failed", 26 + 13},
-		{"each-new-execution", "new-execution", 26 + 26},
+		{"each-retry-failed", "retry-failed", 26, true},
+		{"each-new-execution", "new-execution", 26 + 26, false},
 	} {
 		t.Run(tc.flow, func(t *testing.T) {
 			ex := startWithFile(t, sys, "acme.items", tc.flow, "file", kestraItems(), nil)
@@ -411,6 +417,13 @@ tasks:
 			iters := ordered.Plain(ex.TaskRunsByTaskID("each_items")[0].Outputs["iterations"]).(map[string]any)
 			require.EqualValues(t, 13, iters["FAILED"])
 			require.EqualValues(t, 13, iters["SUCCESS"])
+			failed := map[string]bool{}
+			for _, c := range children(t, sys, ex, "batch-gated") {
+				if c.State.Current == flow.StateFailed {
+					failed[c.ID] = true
+				}
+			}
+			require.Len(t, failed, 13)
 
 			code, body, err := sys.HTTP(ctx, http.MethodPut, "/api/v1/main/namespaces/acme.items/kv/"+tc.gate, "application/json", []byte(`"open"`))
 			require.NoError(t, err)
@@ -426,7 +439,25 @@ tasks:
 			require.EqualValues(t, 26, iters["SUCCESS"])
 			require.NotContains(t, iters, "FAILED", "a batch's newest execution is the one that counts")
 			require.Empty(t, items.Error)
-			require.Len(t, children(t, sys, ex, "batch-gated"), tc.executions)
+			kids := children(t, sys, ex, "batch-gated")
+			require.Len(t, kids, tc.executions)
+			restarted := 0
+			for _, c := range kids {
+				_, wasFailed := failed[c.ID]
+				if tc.inPlace {
+					require.Equal(t, flow.StateSuccess, c.State.Current, "batch execution %s", c.ID)
+				}
+				if !wasFailed || !tc.inPlace {
+					require.NotContains(t, c.Labels, flow.Label{Key: "system.restarted", Value: "true"}, "batch execution %s", c.ID)
+					continue
+				}
+				restarted++
+				require.Contains(t, c.Labels, flow.Label{Key: "system.restarted", Value: "true"}, "batch execution %s", c.ID)
+				require.True(t, slices.ContainsFunc(c.State.Histories, func(h flow.StateHistory) bool { return h.State == flow.StateRestarted }), "batch execution %s: %+v", c.ID, c.State.Histories)
+			}
+			if tc.inPlace {
+				require.Equal(t, 13, restarted, "every failed batch's execution restarted in place")
+			}
 			merged := ex.TaskRunsByTaskID("each_merge")[0].Outputs["subflowOutputs"].(string)
 			code, body, err = sys.HTTP(ctx, http.MethodGet, "/api/v1/main/executions/"+ex.ID+"/file?path="+url.QueryEscape(merged), "", nil)
 			require.NoError(t, err)

@@ -39,6 +39,7 @@ const (
 type serverFlags struct {
 	port           int
 	portSet        bool // --port given, 0 included (an ephemeral port)
+	dataDirSet     bool // --data-dir given: it wins over osprey.data-dir
 	managementPort int
 	managementHost string
 	livenessWindow time.Duration
@@ -74,6 +75,7 @@ func newServerCmd(env *Env) *cobra.Command {
 					roles = []string{roleWebserver, roleExecutor, roleWorker, roleScheduler}
 				}
 				fl.portSet = cmd.Flags().Changed("port")
+				fl.dataDirSet = cmd.Flags().Changed("data-dir")
 				return runServer(cmd.Context(), env, mode.name, roles, fl)
 			},
 		}
@@ -87,7 +89,7 @@ func newServerCmd(env *Env) *cobra.Command {
 		f.StringVarP(&fl.flowPath, "flow-path", "f", "", "load every flow in this folder at start-up")
 		f.DurationVar(&fl.shutdownGrace, "shutdown-grace", 25*time.Second, "how long to let running task runs finish on SIGTERM")
 		if mode.name == "local" {
-			f.StringVar(&fl.dataDir, "data-dir", "data", "where the SQLite database and generated keys live")
+			f.StringVar(&fl.dataDir, "data-dir", "data", "where the SQLite database and generated keys live (default osprey.data-dir, else ./data)")
 		}
 		c.AddCommand(cmd)
 	}
@@ -110,7 +112,11 @@ func runServer(ctx context.Context, env *Env, mode string, roles []string, fl se
 	}
 	if mode == "local" {
 		overrides["kestra.repository.type"] = config.RepositorySQLite
-		overrides["osprey.data-dir"] = fl.dataDir
+		if fl.dataDirSet {
+			// Without the flag, osprey.data-dir from the configuration
+			// (or its environment variable) holds, defaulting to ./data.
+			overrides["osprey.data-dir"] = fl.dataDir
+		}
 	}
 	log, err := env.logger()
 	if err != nil {

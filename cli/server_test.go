@@ -5,6 +5,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -83,6 +85,54 @@ func TestManagementHost(t *testing.T) {
 			require.NoError(t, err)
 			got := server.ManagementAddr(managementHost(serverFlags{managementHost: tt.flag}, cfg), cfg.Server.ManagementPort)
 			require.Equal(t, tt.want, got)
+		})
+	}
+}
+
+// TestLocalDataDirFromConfig: `server local` without --data-dir keeps its
+// database where osprey.data-dir says, and --data-dir, when given, wins.
+func TestLocalDataDirFromConfig(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		flag    bool
+		wantCfg bool
+	}{
+		{"config only", false, true},
+		{"flag wins", true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			fromCfg, fromFlag := t.TempDir(), t.TempDir()
+			cfgPath := filepath.Join(t.TempDir(), "application.yml")
+			require.NoError(t, os.WriteFile(cfgPath, []byte("osprey:\n  data-dir: "+fromCfg+"\n"), 0o600))
+			args := []string{"-c", cfgPath, "server", "local", "--port", "0", "--management-port", strconv.Itoa(testkit.Port(t)), "--shutdown-grace", "2s"}
+			if tc.flag {
+				args = append(args, "--data-dir", fromFlag)
+			}
+			logs := &testkit.SyncBuffer{}
+			ctx, cancel := context.WithCancel(t.Context())
+			done, exited := make(chan int, 1), make(chan struct{})
+			go func() {
+				done <- Run(ctx, &Env{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: logs}, args)
+				close(exited)
+			}()
+			t.Cleanup(func() {
+				cancel()
+				select {
+				case <-done:
+				case <-time.After(20 * time.Second):
+					t.Error("osprey did not stop")
+				}
+			})
+			_, err := testkit.APIAddr(logs, exited, 30*time.Second)
+			require.NoError(t, err, "logs: %s", logs)
+			want, other := fromFlag, fromCfg
+			if tc.wantCfg {
+				want, other = fromCfg, fromFlag
+			}
+			require.FileExists(t, filepath.Join(want, "osprey.db"))
+			require.NoFileExists(t, filepath.Join(other, "osprey.db"))
 		})
 	}
 }

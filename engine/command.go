@@ -70,7 +70,25 @@ type Command struct {
 	NoCascade bool `json:"noCascade,omitempty"`
 	// Labels are CommandSetLabels' labels.
 	Labels []flow.Label `json:"labels,omitempty"`
+	// EndedBefore, for CommandRestart, restarts the execution only if it
+	// reached its failed state before this time, and otherwise does
+	// nothing: a parent's ForEachItem sends it to a failed batch's
+	// execution on every step until the restart shows, and only the first
+	// may restart it.
+	EndedBefore *time.Time `json:"endedBefore,omitempty"`
 }
+
+// Sent is a command a step sends to another execution (a parent's
+// ForEachItem restarting a batch's execution); the executor stores it
+// with the step, and the target's executor applies it.
+type Sent struct {
+	ExecutionID string
+	Command     Command
+}
+
+// RestartedLabel marks an execution that was restarted, as Kestra labels
+// it (Label.RESTARTED).
+var RestartedLabel = flow.Label{Key: SystemLabelPrefix + "restarted", Value: "true"}
 
 // Applied reports what the executor must do beyond saving the execution.
 type Applied struct {
@@ -80,6 +98,10 @@ type Applied struct {
 	// ForceRun asks to start the execution now, past its schedule date
 	// and its flow's concurrency limit.
 	ForceRun bool
+	// WakeParent asks to step the parent execution: a batch's execution
+	// that cannot restart failed again, and the parent's ForEachItem
+	// waiting for it counts it so.
+	WakeParent bool
 }
 
 // ConcurrentChildren is implemented by flowables whose children do not
@@ -121,9 +143,24 @@ func runnable(types Types, t *flow.Task) bool {
 // executor calls it in a step and saves ex; the API calls it on a copy to
 // check a command up front and to answer with the execution as it will
 // be. A command that does not fit the execution's state returns an error
-// wrapping ErrInvalidTransition and leaves ex unchanged.
+// wrapping ErrInvalidTransition and leaves ex unchanged, but for a batch's
+// restart (EndedBefore) whose flow revision is gone: the execution ends
+// again as it was, so that the parent waiting for it carries on.
 func Apply(types Types, f *flow.Flow, ex *flow.Execution, c Command, now time.Time) (Applied, error) {
 	now = now.UTC()
+	if c.Kind == CommandRestart && c.EndedBefore != nil {
+		if !ex.State.Current.IsFailed() || !endedBefore(ex, *c.EndedBefore) {
+			return Applied{}, nil // restarted already
+		}
+		if f == nil {
+			// The parent waits for this batch until it ends after the
+			// parent's restart: it ends again, as it was.
+			now = now.Truncate(time.Millisecond)
+			ex.State.Histories = append(ex.State.Histories, flow.StateHistory{State: ex.State.Current, Date: now})
+			ex.State.EndDate = &now
+			return Applied{WakeParent: true}, fmt.Errorf("execution %s: its flow revision %d cannot be loaded, so it stays %s: %w", ex.ID, ex.FlowRevision, ex.State.Current, ErrInvalidTransition)
+		}
+	}
 	if f == nil && (c.Kind == CommandRestart || c.TaskRunID != "") {
 		return Applied{}, fmt.Errorf("execution %s: its flow revision %d cannot be loaded: %w", ex.ID, ex.FlowRevision, ErrInvalidTransition)
 	}
@@ -211,6 +248,7 @@ func ApplyAll(types Types, f *flow.Flow, ex *flow.Execution, cmds []Command, now
 	var logs []flow.LogEntry
 	for _, c := range cmds {
 		a, err := Apply(types, f, ex, c, now)
+		all.WakeParent = all.WakeParent || a.WakeParent // also when refused
 		if err != nil {
 			logs = append(logs, flow.LogEntry{
 				Namespace: ex.Namespace, FlowID: ex.FlowID, ExecutionID: ex.ID, Timestamp: now.UTC(),
@@ -303,8 +341,18 @@ func restart(types Types, f *flow.Flow, ex *flow.Execution, now time.Time) error
 		ex.Metadata.OriginalCreatedDate = &created
 	}
 	ex.Metadata.AttemptNumber++
+	if !slices.Contains(ex.Labels, RestartedLabel) {
+		// Kestra's ExecutionService.restart labels it so
+		ex.Labels = append(ex.Labels, RestartedLabel)
+	}
 	ex.State.Set(flow.StateRestarted, now)
 	return nil
+}
+
+// endedBefore reports whether ex reached its current state before t.
+func endedBefore(ex *flow.Execution, t time.Time) bool {
+	h := ex.State.Histories
+	return len(h) > 0 && h[len(h)-1].Date.Before(t)
 }
 
 // handlerTasks are the ids of the tasks of every errors and finally

@@ -107,7 +107,33 @@ func TestApply(t *testing.T) {
 				require.Equal(t, flow.StateRunning, stateOf(ex, "approve"), "a flowable runs again")
 				require.Empty(t, ex.TaskRunList[1].Error)
 				require.Empty(t, stateOf(ex, "alert"), "the errors branch is dropped")
+				// ExecutionServiceTest#restartSimple
+				require.Contains(t, ex.Labels, flow.Label{Key: "system.restarted", Value: "true"})
 			}},
+		{name: "restart an execution labelled restarted already", ex: withLabels(execIn(flow.StateFailed, "a=FAILED"), "system.restarted=true"),
+			cmd: engine.Command{Kind: engine.CommandRestart},
+			check: func(t *testing.T, ex *flow.Execution) {
+				require.Equal(t, []flow.Label{{Key: "system.restarted", Value: "true"}}, ex.Labels, "the label once")
+			}},
+		// a ForEachItem restarts its failed batch's execution (EndedBefore:
+		// when the parent restarted); the execution ended before then
+		{name: "restart a batch's execution that failed before", ex: execIn(flow.StateFailed, "a=FAILED"),
+			cmd: engine.Command{Kind: engine.CommandRestart, EndedBefore: ptr(time.Date(2026, 1, 1, 0, 30, 0, 0, time.UTC))},
+			check: func(t *testing.T, ex *flow.Execution) {
+				require.Equal(t, flow.StateRestarted, ex.State.Current)
+				require.Equal(t, flow.StateRestarted, stateOf(ex, "a"))
+			}},
+		// the parent sends it again before the restart shows: the
+		// execution restarted and failed anew since, so it stays as it is
+		{name: "restart a batch's execution that failed since", ex: execIn(flow.StateFailed, "a=FAILED"),
+			cmd: engine.Command{Kind: engine.CommandRestart, EndedBefore: ptr(time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC))},
+			check: func(t *testing.T, ex *flow.Execution) {
+				require.Equal(t, flow.StateFailed, ex.State.Current)
+				require.Equal(t, 1, ex.Metadata.AttemptNumber)
+			}},
+		{name: "restart a batch's execution running again", ex: execIn(flow.StateRunning, "a=RUNNING"),
+			cmd:   engine.Command{Kind: engine.CommandRestart, EndedBefore: ptr(time.Date(2026, 1, 1, 0, 30, 0, 0, time.UTC))},
+			check: func(t *testing.T, ex *flow.Execution) { require.Equal(t, flow.StateRunning, ex.State.Current) }},
 		{name: "restart reruns a failed runnable task", ex: execIn(flow.StateKilled, "a=KILLED"), cmd: engine.Command{Kind: engine.CommandRestart},
 			check: func(t *testing.T, ex *flow.Execution) { require.Equal(t, flow.StateRestarted, stateOf(ex, "a")) }},
 		{name: "restart a successful execution", ex: execIn(flow.StateSuccess, "a=SUCCESS"), cmd: engine.Command{Kind: engine.CommandRestart}, refused: true},
@@ -289,4 +315,31 @@ tasks:
 	require.NoError(t, err)
 	require.Equal(t, flow.StateRunning, ex.TaskRunList[0].State.Current)
 	require.Nil(t, ex.TaskRunList[0].Outputs)
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// TestBatchRestartWithoutItsFlow: a ForEachItem's restart of a batch
+// whose flow revision is gone is refused, but the execution ends again
+// (after the parent's restart) and wakes the parent, which would
+// otherwise wait for it for ever.
+func TestBatchRestartWithoutItsFlow(t *testing.T) {
+	t.Parallel()
+	ex := execIn(flow.StateFailed, "a=FAILED")
+	parentRestart := time.Date(2026, 1, 1, 0, 30, 0, 0, time.UTC)
+	now := time.Date(2026, 1, 1, 1, 0, 0, 0, time.UTC)
+	applied, logs := engine.ApplyAll(tasks.New(), nil, ex, []engine.Command{{Kind: engine.CommandRestart, EndedBefore: &parentRestart}}, now)
+	require.True(t, applied.WakeParent)
+	require.Len(t, logs, 1)
+	require.Contains(t, logs[0].Message, "cannot be loaded")
+	require.Equal(t, flow.StateFailed, ex.State.Current)
+	require.Equal(t, now, ex.State.Histories[len(ex.State.Histories)-1].Date, "it ended after the parent's restart")
+	require.Equal(t, flow.StateFailed, stateOf(ex, "a"))
+
+	// a plain restart of it is refused and changes nothing
+	before := execJSON(t, ex)
+	applied, logs = engine.ApplyAll(tasks.New(), nil, ex, []engine.Command{{Kind: engine.CommandRestart}}, now.Add(time.Minute))
+	require.False(t, applied.WakeParent)
+	require.Len(t, logs, 1)
+	require.JSONEq(t, before, execJSON(t, ex))
 }

@@ -87,9 +87,25 @@ type Dispatch struct {
 	TaskRun *flow.TaskRun
 	Task    *flow.Task
 	Attempt int
-	Vars    map[string]any
+	// Vars are the task run's expression variables; when nil, Variables
+	// builds them.
+	Vars map[string]any
 	// Children are a group's children (Group), run by the same job.
 	Children []GroupChild
+	// lazy holds what the variables are built from, as the step saw it
+	// when it dispatched the task run: a step that dispatches thousands
+	// of task runs keeps a few pointers for each rather than a map, and
+	// its caller builds, encodes and drops them one at a time.
+	lazy *lazyVars
+}
+
+// Variables returns the expression variables of the dispatched task run,
+// as of the step that dispatched it.
+func (d *Dispatch) Variables() map[string]any {
+	if d.Vars == nil && d.lazy != nil {
+		return d.lazy.build()
+	}
+	return d.Vars
 }
 
 // Effects is what a step produced, for the caller to persist atomically.
@@ -100,6 +116,8 @@ type Effects struct {
 	NewExecutions []*flow.Execution
 	// Cancel lists task runs whose running attempt must stop (kill).
 	Cancel []string
+	// Send are commands for other executions, stored with this step.
+	Send []Sent
 	// WakeAt asks to be stepped again at that time (delays, retries).
 	WakeAt *time.Time
 	// Changed is true when the execution document changed.
@@ -124,7 +142,7 @@ func (e *Engine) Advance(ctx context.Context, step Step) (Effects, error) {
 		exec:    step.Exec,
 		now:     step.Now.UTC(),
 		related: step.Related,
-		index:   map[string]*flow.TaskRun{},
+		index:   map[runKey]*flow.TaskRun{},
 	}
 	s.reindex()
 	for _, r := range step.Results {
@@ -187,7 +205,7 @@ func (s *Scope) pass() error {
 		if tr.State.Current != flow.StateRunning && tr.State.Current != flow.StatePaused {
 			continue
 		}
-		t := s.flow.FindTask(tr.TaskID)
+		t := s.findTask(tr.TaskID)
 		if t == nil {
 			s.failRun(tr, fmt.Sprintf("task %q is not in flow revision %d", tr.TaskID, s.exec.FlowRevision))
 			continue
@@ -294,7 +312,7 @@ func (s *Scope) killBelow(parent *flow.TaskRun) {
 		if tr.State.Current.IsTerminal() || !s.isBelow(tr, parent) {
 			continue
 		}
-		if tr.State.Current == flow.StateRunning && s.hasJob(s.flow.FindTask(tr.TaskID)) {
+		if tr.State.Current == flow.StateRunning && s.hasJob(s.findTask(tr.TaskID)) {
 			s.fx.Cancel = append(s.fx.Cancel, tr.ID)
 		}
 		s.setRunState(tr, flow.StateKilled)
@@ -426,7 +444,7 @@ func (s *Scope) stopRuns() {
 		if tr.State.Current.IsTerminal() {
 			continue
 		}
-		if tr.State.Current == flow.StateRunning && s.hasJob(s.flow.FindTask(tr.TaskID)) {
+		if tr.State.Current == flow.StateRunning && s.hasJob(s.findTask(tr.TaskID)) {
 			s.fx.Cancel = append(s.fx.Cancel, tr.ID)
 		}
 		s.setRunState(tr, flow.StateKilled)

@@ -81,7 +81,7 @@ func (h *harness) step(results ...engine.Result) engine.Effects {
 		if h.varsSeen == nil {
 			h.varsSeen = map[string]map[string]any{}
 		}
-		h.varsSeen[d.Task.ID] = d.Vars
+		h.varsSeen[d.Task.ID] = d.Variables()
 	}
 	h.pending = append(h.pending, fx.Dispatch...)
 	h.steps++

@@ -120,8 +120,8 @@ func (s *Scope) retryPolicy(t *flow.Task, tr *flow.TaskRun) map[string]any {
 	if len(t.Retry) > 0 {
 		return t.Retry
 	}
-	for p := s.exec.TaskRunByID(tr.ParentTaskRunID); p != nil; p = s.exec.TaskRunByID(p.ParentTaskRunID) {
-		if pt := s.flow.FindTask(p.TaskID); pt != nil && len(pt.Retry) > 0 {
+	for p := s.byID[tr.ParentTaskRunID]; p != nil; p = s.byID[p.ParentTaskRunID] {
+		if pt := s.findTask(p.TaskID); pt != nil && len(pt.Retry) > 0 {
 			return pt.Retry
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/ospreyhq/osprey/flow"
@@ -19,8 +18,11 @@ type Scope struct {
 	exec       *flow.Execution
 	now        time.Time
 	related    map[string]*flow.Execution
-	index      map[string]*flow.TaskRun
-	outs       map[string]any // the outputs map; nil: to build (outputs)
+	index      map[runKey]*flow.TaskRun
+	byID       map[string]*flow.TaskRun // the task runs by id
+	outs       map[string]any           // the outputs map; nil: to build (outputs)
+	shared     *shared                  // the variables every task run shares
+	tasks      map[string]*flow.Task    // the flow's tasks by id, built on first use
 	fx         Effects
 	progressed bool
 }
@@ -79,6 +81,18 @@ func (s *Scope) StartExecution(r StartRequest) (*flow.Execution, error) {
 	return e, nil
 }
 
+// Send asks the caller to store command c for execution id with this
+// step: only the executor writes an execution, so a flowable changes
+// another execution (a batch's subflow) through a command.
+func (s *Scope) Send(id string, c Command) {
+	for _, o := range s.fx.Send {
+		if o.ExecutionID == id && o.Command.Kind == c.Kind {
+			return // a later pass of the same step
+		}
+	}
+	s.fx.Send = append(s.fx.Send, Sent{ExecutionID: id, Command: c})
+}
+
 // Render renders tmpl with the variables of task run tr (nil: flow level).
 func (s *Scope) Render(tr *flow.TaskRun, tmpl string) (string, error) {
 	return s.engine.Renderer.Render(s.ctx, tmpl, s.Vars(tr))
@@ -133,18 +147,57 @@ func (s *Scope) Run(parent *flow.TaskRun, taskID, value string, iteration *int) 
 	return s.index[key(pid, taskID, value, iteration)]
 }
 
-func key(parentID, taskID, value string, iteration *int) string {
-	it := ""
+// runKey names a task run by its place: parent, task, loop value and
+// iteration. A struct, not a joined string, so indexing a wide execution
+// at every step allocates nothing per task run.
+type runKey struct {
+	parentID, taskID, value string
+	iteration               int
+	iterated                bool
+}
+
+func key(parentID, taskID, value string, iteration *int) runKey {
+	k := runKey{parentID: parentID, taskID: taskID, value: value}
 	if iteration != nil {
-		it = strconv.Itoa(*iteration)
+		k.iteration, k.iterated = *iteration, true
 	}
-	return parentID + "\x00" + taskID + "\x00" + value + "\x00" + it
+	return k
 }
 
 func (s *Scope) reindex() {
+	s.byID = make(map[string]*flow.TaskRun, len(s.exec.TaskRunList))
 	for _, tr := range s.exec.TaskRunList {
 		s.index[key(tr.ParentTaskRunID, tr.TaskID, tr.Value, tr.Iteration)] = tr
+		s.byID[tr.ID] = tr
 	}
+}
+
+// findTask returns the flow's task id, or nil: flow.FindTask walks the
+// whole flow, and a step looks up the task of every running task run.
+func (s *Scope) findTask(id string) *flow.Task {
+	if s.tasks == nil {
+		all := s.flow.AllTasks()
+		s.tasks = make(map[string]*flow.Task, len(all))
+		for _, t := range all {
+			if _, dup := s.tasks[t.ID]; !dup { // the first, as FindTask
+				s.tasks[t.ID] = t
+			}
+		}
+	}
+	return s.tasks[id]
+}
+
+// parents returns the ancestors of tr, nearest first, through the id
+// index: a wide execution's list is not scanned once per task run.
+func (s *Scope) parents(tr *flow.TaskRun) []*flow.TaskRun {
+	var out []*flow.TaskRun
+	for tr != nil && tr.ParentTaskRunID != "" {
+		tr = s.byID[tr.ParentTaskRunID]
+		if tr != nil {
+			out = append(out, tr)
+		}
+	}
+	return out
 }
 
 func (s *Scope) touch() {
@@ -178,6 +231,7 @@ func (s *Scope) Create(t *flow.Task, parent *flow.TaskRun, value string, iterati
 	}
 	s.exec.TaskRunList = append(s.exec.TaskRunList, tr)
 	s.index[key(pid, t.ID, value, iteration)] = tr
+	s.byID[tr.ID] = tr
 	s.touch()
 
 	if t.RunIf != "" {
@@ -207,7 +261,7 @@ func (s *Scope) Create(t *flow.Task, parent *flow.TaskRun, value string, iterati
 
 func (s *Scope) dispatch(tr *flow.TaskRun, t *flow.Task) {
 	attempt := len(tr.Attempts) + 1
-	s.fx.Dispatch = append(s.fx.Dispatch, Dispatch{TaskRun: tr, Task: t, Attempt: attempt, Vars: s.Vars(tr)})
+	s.fx.Dispatch = append(s.fx.Dispatch, Dispatch{TaskRun: tr, Task: t, Attempt: attempt, lazy: s.lazyVars(tr)})
 }
 
 func (s *Scope) setRunState(tr *flow.TaskRun, st flow.State) {
@@ -273,11 +327,11 @@ func (s *Scope) allowed(t *flow.Task, st flow.State) flow.State {
 // applyResult records a worker's attempt and settles the task run, or
 // schedules a retry.
 func (s *Scope) applyResult(r Result) {
-	tr := s.exec.TaskRunByID(r.TaskRunID)
+	tr := s.byID[r.TaskRunID]
 	if tr == nil || r.Attempt != len(tr.Attempts)+1 {
 		return // duplicate delivery
 	}
-	t := s.flow.FindTask(tr.TaskID)
+	t := s.findTask(tr.TaskID)
 	if _, ok := s.group(t); ok {
 		s.applyGroupResult(tr, r)
 		return
@@ -374,7 +428,7 @@ func (s *Scope) retryIfDue(tr *flow.TaskRun) {
 		s.WakeAt(*tr.RetryAt)
 		return
 	}
-	t := s.flow.FindTask(tr.TaskID)
+	t := s.findTask(tr.TaskID)
 	if t == nil {
 		s.failRun(tr, "task removed from the flow")
 		return

@@ -62,7 +62,7 @@ func (s *Scope) checkSLA() bool {
 	// the others are killed, and so is what workers run.
 	for i := len(s.exec.TaskRunList) - 1; i >= 0; i-- {
 		if tr := s.exec.TaskRunList[i]; !tr.State.Current.IsTerminal() {
-			if tr.State.Current == flow.StateRunning && s.hasJob(s.flow.FindTask(tr.TaskID)) {
+			if tr.State.Current == flow.StateRunning && s.hasJob(s.findTask(tr.TaskID)) {
 				s.fx.Cancel = append(s.fx.Cancel, tr.ID)
 			}
 			s.setRunState(tr, end)

@@ -12,7 +12,7 @@ import (
 // taskrun, parent, parents, inputs, outputs, vars, labels, trigger, envs,
 // globals.
 func (s *Scope) Vars(tr *flow.TaskRun) map[string]any {
-	return vars(s.flow, s.exec, tr, s.engine.Globals, s.engine.Envs, s.outputs())
+	return vars(s.flow, s.exec, tr, s.sharedVars(), s.outputs(), s.parents)
 }
 
 // outputs returns the execution-wide outputs map, built once and kept
@@ -23,61 +23,203 @@ func (s *Scope) Vars(tr *flow.TaskRun) map[string]any {
 // new one, leaving the maps already handed out as they were.
 func (s *Scope) outputs() map[string]any {
 	if s.outs == nil {
-		s.outs = Outputs(s.exec)
+		s.outs = outputs(s.exec, s.parents)
 	}
 	return s.outs
 }
 
 // outputsChanged drops the cached outputs map; every write to a task
 // run's Outputs during a step calls it.
-func (s *Scope) outputsChanged() { s.outs = nil }
+func (s *Scope) outputsChanged() {
+	s.outs = nil
+	if s.shared != nil {
+		s.shared.parents = nil
+	}
+}
 
 // Vars builds the expression variables for tr in ex of f.
 func Vars(f *flow.Flow, ex *flow.Execution, tr *flow.TaskRun, globals, envs map[string]any) map[string]any {
-	return vars(f, ex, tr, globals, envs, Outputs(ex))
+	return vars(f, ex, tr, newShared(f, ex, globals, envs), Outputs(ex), ex.Parents)
 }
 
-func vars(f *flow.Flow, ex *flow.Execution, tr *flow.TaskRun, globals, envs, outputs map[string]any) map[string]any {
-	v := map[string]any{
-		"flow": map[string]any{
+// shared are the variables of an execution that are the same for every task
+// run: a step that dispatches thousands of task runs builds them once
+// (Scope.shared), and the maps are handed out to every task run's
+// variables. Nothing writes into them once built.
+type shared struct {
+	flow, execution, labels, envs, globals, inputs, trigger map[string]any
+	// vars is the flow's variables (an *ordered.Map, as declared), or an
+	// empty map
+	vars any
+	// tasks are the `task` variables by task id, and parents the `parents`
+	// lists by direct parent: the children of one loop share them. The
+	// lists hold their task runs' outputs, so a change of outputs drops
+	// them (Scope.outputsChanged).
+	tasks   map[string]map[string]any
+	parents map[*flow.TaskRun][]any
+	// what they were built from, to know when to build them again
+	state  flow.State
+	nLabel int
+	label0 *flow.Label
+}
+
+func newShared(f *flow.Flow, ex *flow.Execution, globals, envs map[string]any) *shared {
+	sh := &shared{
+		flow: map[string]any{
 			"id":        f.ID,
 			"namespace": f.Namespace,
 			"revision":  f.Revision,
 			"tenantId":  f.TenantID,
 		},
-		"execution": map[string]any{
+		execution: map[string]any{
 			"id":         ex.ID,
 			"startDate":  fmtTime(ex.State.Histories),
 			"originalId": firstNonEmpty(ex.OriginalID, ex.ID),
 			"state":      string(ex.State.Current),
 		},
-		"outputs": outputs,
-		"labels":  labelMap(ex.Labels),
-		"envs":    orEmpty(envs),
-		"globals": orEmpty(globals),
+		labels:  labelMap(ex.Labels),
+		envs:    orEmpty(envs),
+		globals: orEmpty(globals),
+		state:   ex.State.Current,
+		nLabel:  len(ex.Labels),
+	}
+	if len(ex.Labels) > 0 {
+		sh.label0 = &ex.Labels[0]
+	}
+	if f.Variables != nil {
+		sh.vars = f.Variables
+	} else {
+		sh.vars = map[string]any{}
 	}
 	if len(ex.Inputs) > 0 || len(f.Inputs) > 0 {
 		// A flow without inputs has no `inputs` variable in Kestra, so
 		// {{inputs.x}} there reports `inputs` as the unknown name
 		// (VariablesTest#invalidVars).
-		v["inputs"] = orEmpty(ex.Inputs)
-	}
-	if f.Variables != nil {
-		v["vars"] = f.Variables
-	} else {
-		v["vars"] = map[string]any{}
+		sh.inputs = orEmpty(ex.Inputs)
 	}
 	if ex.Trigger != nil {
-		v["trigger"] = orEmpty(ex.Trigger.Variables)
+		sh.trigger = orEmpty(ex.Trigger.Variables)
 	}
 	if ex.ScheduleDate != nil {
-		v["execution"].(map[string]any)["scheduleDate"] = FormatDate(*ex.ScheduleDate)
+		sh.execution["scheduleDate"] = FormatDate(*ex.ScheduleDate)
 	}
-	if tr == nil {
-		return v
+	return sh
+}
+
+// task returns the `task` variable of task id (nil: not in the flow).
+func (sh *shared) task(f *flow.Flow, id string) map[string]any {
+	if tv, ok := sh.tasks[id]; ok {
+		return tv
 	}
-	if t := f.FindTask(tr.TaskID); t != nil {
-		v["task"] = map[string]any{"id": t.ID, "type": t.Type}
+	var tv map[string]any
+	if t := f.FindTask(id); t != nil {
+		tv = map[string]any{"id": t.ID, "type": t.Type}
+	}
+	if sh.tasks == nil {
+		sh.tasks = map[string]map[string]any{}
+	}
+	sh.tasks[id] = tv
+	return tv
+}
+
+// parentList returns the `parents` variable of tr, nearest first.
+func (sh *shared) parentList(tr *flow.TaskRun, parentsOf func(*flow.TaskRun) []*flow.TaskRun) []any {
+	if tr.ParentTaskRunID == "" {
+		return nil
+	}
+	parents := parentsOf(tr)
+	if len(parents) == 0 {
+		return nil
+	}
+	if list, ok := sh.parents[parents[0]]; ok {
+		return list
+	}
+	list := make([]any, 0, len(parents))
+	for _, p := range parents {
+		pm := map[string]any{"taskrun": map[string]any{"value": nilIfEmpty(p.Value), "id": p.ID}}
+		if p.Outputs != nil {
+			pm["outputs"] = p.Outputs
+		}
+		list = append(list, pm)
+	}
+	if sh.parents == nil {
+		sh.parents = map[*flow.TaskRun][]any{}
+	}
+	sh.parents[parents[0]] = list
+	return list
+}
+
+// current reports whether sh still describes ex: its state and labels are
+// what a step changes (inputs, trigger and dates never do).
+func (sh *shared) current(ex *flow.Execution) bool {
+	if sh == nil || sh.state != ex.State.Current || sh.nLabel != len(ex.Labels) {
+		return false
+	}
+	return len(ex.Labels) == 0 || sh.label0 == &ex.Labels[0]
+}
+
+// sharedVars returns the step's shared variables, built again when the
+// execution's state or labels changed.
+func (s *Scope) sharedVars() *shared {
+	if !s.shared.current(s.exec) {
+		s.shared = newShared(s.flow, s.exec, s.engine.Globals, s.engine.Envs)
+	}
+	return s.shared
+}
+
+// lazyVars is what a dispatched task run's variables are built from: the
+// step's shared maps and outputs map, and the task and parents variables,
+// all taken when it was dispatched and never written into afterwards.
+type lazyVars struct {
+	sh      *shared
+	outputs map[string]any
+	tr      *flow.TaskRun
+	task    map[string]any
+	parents []any
+}
+
+func (s *Scope) lazyVars(tr *flow.TaskRun) *lazyVars {
+	sh := s.sharedVars()
+	return &lazyVars{sh: sh, outputs: s.outputs(), tr: tr, task: sh.task(s.flow, tr.TaskID), parents: sh.parentList(tr, s.parents)}
+}
+
+func (l *lazyVars) build() map[string]any {
+	v := topVars(l.sh, l.outputs)
+	taskRunVars(v, l.tr, l.task, l.parents)
+	return v
+}
+
+func vars(f *flow.Flow, ex *flow.Execution, tr *flow.TaskRun, sh *shared, outputs map[string]any, parentsOf func(*flow.TaskRun) []*flow.TaskRun) map[string]any {
+	v := topVars(sh, outputs)
+	if tr != nil {
+		taskRunVars(v, tr, sh.task(f, tr.TaskID), sh.parentList(tr, parentsOf))
+	}
+	return v
+}
+
+// topVars are the variables of the flow level.
+func topVars(sh *shared, outputs map[string]any) map[string]any {
+	v := make(map[string]any, 16)
+	v["flow"] = sh.flow
+	v["execution"] = sh.execution
+	v["outputs"] = outputs
+	v["labels"] = sh.labels
+	v["envs"] = sh.envs
+	v["globals"] = sh.globals
+	v["vars"] = sh.vars
+	if sh.inputs != nil {
+		v["inputs"] = sh.inputs
+	}
+	if sh.trigger != nil {
+		v["trigger"] = sh.trigger
+	}
+	return v
+}
+
+// taskRunVars adds the variables of task run tr to v.
+func taskRunVars(v map[string]any, tr *flow.TaskRun, task map[string]any, parents []any) {
+	if task != nil {
+		v["task"] = task
 	}
 	trv := map[string]any{
 		"id":            tr.ID,
@@ -90,32 +232,26 @@ func vars(f *flow.Flow, ex *flow.Execution, tr *flow.TaskRun, globals, envs, out
 		trv["iteration"] = *tr.Iteration
 	}
 	v["taskrun"] = trv
-	parents := ex.Parents(tr)
 	if len(parents) > 0 {
-		list := make([]any, 0, len(parents))
-		for _, p := range parents {
-			pm := map[string]any{"taskrun": map[string]any{"value": nilIfEmpty(p.Value), "id": p.ID}}
-			if p.Outputs != nil {
-				pm["outputs"] = p.Outputs
-			}
-			list = append(list, pm)
-		}
-		v["parent"] = list[0]
-		v["parents"] = list
+		v["parent"] = parents[0]
+		v["parents"] = parents
 	}
-	return v
 }
 
 // Outputs builds Kestra's execution-wide outputs map: task id → outputs,
 // nested by loop values for task runs inside loops.
 func Outputs(ex *flow.Execution) map[string]any {
+	return outputs(ex, ex.Parents)
+}
+
+func outputs(ex *flow.Execution, parentsOf func(*flow.TaskRun) []*flow.TaskRun) map[string]any {
 	out := map[string]any{}
 	for _, tr := range ex.TaskRunList {
 		if tr.Outputs == nil {
 			continue
 		}
 		var keys []string
-		parents := ex.Parents(tr)
+		parents := parentsOf(tr)
 		for i := len(parents) - 1; i >= 0; i-- {
 			if parents[i].Value != "" {
 				keys = append(keys, parents[i].Value)
@@ -150,13 +286,20 @@ func asMap(v any) map[string]any {
 	return map[string]any{}
 }
 
+// mergeMaps merges src into dst, which the outputs map owns, and returns
+// it. A map inside src is copied, never stored as is: a later merge into
+// it (two task runs of one task at the same place, or a loop value that
+// is also an output's key) would otherwise write into a task run's own
+// outputs, changing what it stores.
 func mergeMaps(dst, src map[string]any) map[string]any {
 	for k, v := range src {
 		if sm, ok := v.(map[string]any); ok {
 			if dm, ok := dst[k].(map[string]any); ok {
 				dst[k] = mergeMaps(dm, sm)
-				continue
+			} else {
+				dst[k] = mergeMaps(make(map[string]any, len(sm)), sm)
 			}
+			continue
 		}
 		dst[k] = v
 	}

@@ -86,3 +86,23 @@ tasks:
 		})
 	}
 }
+
+// TestOutputsLeaveTaskRunsAlone builds the outputs map of task runs whose
+// outputs hold maps that merge (two runs of one task at one place, and a
+// loop value that is also an output's key): the merged map has both, and
+// no task run's own outputs were written into.
+func TestOutputsLeaveTaskRunsAlone(t *testing.T) {
+	first := &flow.TaskRun{ID: "1", TaskID: "t", Outputs: map[string]any{"m": map[string]any{"a": int64(1)}}}
+	second := &flow.TaskRun{ID: "2", TaskID: "t", Outputs: map[string]any{"m": map[string]any{"b": int64(2)}}}
+	loop := &flow.TaskRun{ID: "3", TaskID: "each"}
+	top := &flow.TaskRun{ID: "4", TaskID: "u", Outputs: map[string]any{"x": map[string]any{"c": int64(3)}}}
+	inLoop := &flow.TaskRun{ID: "5", TaskID: "u", ParentTaskRunID: "3", Value: "x", Outputs: map[string]any{"d": int64(4)}}
+	ex := &flow.Execution{TaskRunList: []*flow.TaskRun{first, second, loop, top, inLoop}}
+
+	out := engine.Outputs(ex)
+	require.Equal(t, map[string]any{"a": int64(1), "b": int64(2)}, out["t"].(map[string]any)["m"])
+	require.Equal(t, map[string]any{"c": int64(3), "d": int64(4)}, out["u"].(map[string]any)["x"])
+	require.Equal(t, map[string]any{"m": map[string]any{"a": int64(1)}}, first.Outputs, "first's outputs as they were")
+	require.Equal(t, map[string]any{"m": map[string]any{"b": int64(2)}}, second.Outputs)
+	require.Equal(t, map[string]any{"x": map[string]any{"c": int64(3)}}, top.Outputs, "top's outputs as they were")
+}

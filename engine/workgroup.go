@@ -110,7 +110,7 @@ func (s *Scope) applyGroupResult(tr *flow.TaskRun, r Result) {
 		tr.Error = r.Error
 	}
 	for _, c := range r.Children {
-		if s.exec.TaskRunByID(c.TaskRunID) != nil {
+		if s.byID[c.TaskRunID] != nil {
 			continue
 		}
 		child := &flow.TaskRun{
@@ -129,7 +129,7 @@ func (s *Scope) applyGroupResult(tr *flow.TaskRun, r Result) {
 				child.Attempts = append(child.Attempts, earlier)
 			}
 			child.Attempts = append(child.Attempts, att)
-			if t := s.flow.FindTask(c.TaskID); t != nil {
+			if t := s.findTask(c.TaskID); t != nil {
 				if w, _ := s.retryPolicy(t, child)["warningOnRetry"].(bool); w && st == flow.StateSuccess && len(c.Retried) > 0 {
 					st = flow.StateWarning
 				}
@@ -139,6 +139,7 @@ func (s *Scope) applyGroupResult(tr *flow.TaskRun, r Result) {
 		child.State.Set(st, c.Ended)
 		s.exec.TaskRunList = append(s.exec.TaskRunList, child)
 		s.index[key(tr.ID, c.TaskID, "", nil)] = child
+		s.byID[child.ID] = child
 	}
 	s.outputsChanged()
 	s.touch()

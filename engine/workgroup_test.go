@@ -72,7 +72,7 @@ func TestWorkingDirectoryIsOneJob(t *testing.T) {
 	require.Empty(t, h.runs("recover"), "errors run only when the group failed")
 	require.Len(t, fx.Dispatch, 1)
 	require.Equal(t, "after", fx.Dispatch[0].Task.ID)
-	require.Equal(t, "one", fx.Dispatch[0].Vars["outputs"].(map[string]any)["first"].(map[string]any)["value"])
+	require.Equal(t, "one", fx.Dispatch[0].Variables()["outputs"].(map[string]any)["first"].(map[string]any)["value"])
 }
 
 // WorkingDirectoryTest#failed: a failed child fails the group after its

@@ -10,9 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -307,12 +310,13 @@ func (x *Executor) step(ctx context.Context, id string) error {
 // fresh reads the execution from the store rather than the warm copy.
 func (x *Executor) stepOnce(ctx context.Context, id string, full, fresh bool) error {
 	st := x.opts.Store
-	ex, ver, ok := x.warm.take(id)
-	if !ok || fresh {
+	ex, ver, snap, ok := x.warm.take(id)
+	if !ok || fresh || snap == nil {
 		var err error
 		if ex, ver, err = st.Executions().Get(ctx, id); err != nil {
 			return fmt.Errorf("load: %w", err)
 		}
+		snap = newSnapshot(ex)
 	}
 	before := ex.State.Current
 	jobs, err := st.Queue().Results(ctx, id)
@@ -320,7 +324,7 @@ func (x *Executor) stepOnce(ctx context.Context, id string, full, fresh bool) er
 		return fmt.Errorf("load results: %w", err)
 	}
 	results := make([]engine.Result, 0, len(jobs))
-	p := saveParts{before: before, version: ver, settled: ex.Settled()}
+	p := saveParts{before: before, version: ver, settled: ex.Settled(), snap: snap}
 	for _, j := range jobs {
 		p.acks = append(p.acks, j.ID)
 		var r engine.Result
@@ -344,6 +348,9 @@ func (x *Executor) stepOnce(ctx context.Context, id string, full, fresh bool) er
 		if p.send, err = x.killSubflows(ctx, ex); err != nil {
 			return err
 		}
+	}
+	if applied.WakeParent && ex.ParentID != "" {
+		p.wake = append(p.wake, ex.ParentID)
 	}
 	if ferr != nil {
 		// The flow revision is gone or no longer parses: end the execution
@@ -389,13 +396,12 @@ func (x *Executor) stepOnce(ctx context.Context, id string, full, fresh bool) er
 	}
 	// Secrets resolved by the step itself (flow outputs, conditions)
 	// are learnt here and masked before anything is stored.
-	var m mask.Masker
-	sctx := flow.WithExecution(mask.NewContext(ctx, &m), ex)
+	p.mask = new(mask.Masker)
+	sctx := flow.WithExecution(mask.NewContext(ctx, p.mask), ex)
 	fx, err := x.opts.Engine.Advance(sctx, engine.Step{Flow: f, Exec: ex, Results: results, Related: related, Now: x.opts.Now()})
 	if err != nil {
 		return fmt.Errorf("advance: %w", err)
 	}
-	maskStep(&m, ex, &fx)
 	return x.save(ctx, f, ex, p, fx)
 }
 
@@ -408,8 +414,14 @@ type saveParts struct {
 	acks    []string // job results applied
 	cmdAcks []int64  // commands applied or refused
 	send    []store.Command
+	wake    []string        // executions to step (a parent waiting on a refused restart)
 	logs    []flow.LogEntry // commands refused
 	slot    *store.Slot
+	// snap is the execution's task runs as stored: the save writes only
+	// those that differ from it.
+	snap *snapshot
+	// mask holds the secrets the step resolved (nil: none).
+	mask *mask.Masker
 }
 
 // commands loads the execution's pending commands; each is acknowledged by
@@ -459,8 +471,12 @@ const maxKillCascade = 10000
 
 func ptr[T any](v T) *T { return &v }
 
-// maskStep hides secrets the step resolved in everything it will store.
-func maskStep(m *mask.Masker, ex *flow.Execution, fx *engine.Effects) {
+// maskStep hides secrets the step resolved in everything it will store:
+// the task runs it changed (the others were stored masked by the steps
+// that changed them), the execution's outputs and error, new executions'
+// labels and log lines. The dispatched jobs' variables are masked as
+// each is encoded (maskVars).
+func maskStep(m *mask.Masker, ex *flow.Execution, changed []*flow.TaskRun, fx *engine.Effects) {
 	if m.Empty() {
 		return
 	}
@@ -468,14 +484,19 @@ func maskStep(m *mask.Masker, ex *flow.Execution, fx *engine.Effects) {
 		ex.Outputs, _ = m.Value(ex.Outputs).(map[string]any)
 	}
 	ex.Error = m.Mask(ex.Error)
-	for _, tr := range ex.TaskRunList {
+	for _, tr := range changed {
 		if tr.Outputs != nil {
 			tr.Outputs, _ = m.Value(tr.Outputs).(map[string]any)
 		}
 		tr.Error = m.Mask(tr.Error)
 		tr.Value = m.Mask(tr.Value)
-		for i, it := range tr.Items {
-			tr.Items[i] = m.Mask(it)
+		if len(tr.Items) > 0 {
+			// a new slice: the stored one is never written in place
+			items := make([]string, len(tr.Items))
+			for i, it := range tr.Items {
+				items[i] = m.Mask(it)
+			}
+			tr.Items = items
 		}
 	}
 	for _, e := range fx.NewExecutions {
@@ -488,9 +509,27 @@ func maskStep(m *mask.Masker, ex *flow.Execution, fx *engine.Effects) {
 	for i := range fx.Logs {
 		fx.Logs[i].Message = m.Mask(fx.Logs[i].Message)
 	}
-	for i := range fx.Dispatch {
-		fx.Dispatch[i].Vars, _ = m.Value(fx.Dispatch[i].Vars).(map[string]any)
+}
+
+// maskVars masks a dispatch's variables, reusing the masked copy of a map
+// already masked for another dispatch of the step.
+func maskVars(m *mask.Masker, vars map[string]any, masked map[unsafe.Pointer]any) map[string]any {
+	out := make(map[string]any, len(vars))
+	for k, v := range vars {
+		mv, ok := v.(map[string]any)
+		if !ok || mv == nil {
+			out[m.Mask(k)] = m.Value(v)
+			continue
+		}
+		p := reflect.ValueOf(mv).UnsafePointer()
+		c, ok := masked[p]
+		if !ok {
+			c = m.Value(mv)
+			masked[p] = c
+		}
+		out[m.Mask(k)] = c
 	}
+	return out
 }
 
 // limitReached is the cheap first look at the flow's concurrency limit;
@@ -591,9 +630,25 @@ func (x *Executor) retryOf(ctx context.Context, parentID string, child *flow.Exe
 
 func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, p saveParts, fx engine.Effects) error {
 	st := x.opts.Store
+	delta, positions := p.snap.diff(ex)
+	maskStep(p.mask, ex, delta.Changed, &fx)
+	p.snap.refresh(ex, positions)
 	jobs := make([]store.Job, 0, len(fx.Dispatch))
+	// The dispatches of one step share most of their variables (outputs,
+	// inputs, globals, …, the same maps): each shared map is masked once,
+	// not once per dispatch, or a wide step would copy the outputs n times.
+	// Each dispatch's variables are built, encoded and dropped in turn, so
+	// a wide step never holds them all.
+	var masked map[unsafe.Pointer]any
+	if !p.mask.Empty() {
+		masked = map[unsafe.Pointer]any{}
+	}
 	for _, d := range fx.Dispatch {
-		pl := engine.Payload{Namespace: ex.Namespace, FlowID: ex.FlowID, Revision: ex.FlowRevision, TaskID: d.Task.ID, TaskRun: d.TaskRun, Attempt: d.Attempt, Vars: d.Vars, Children: d.Children}
+		vars := d.Variables()
+		if masked != nil {
+			vars = maskVars(p.mask, vars, masked)
+		}
+		pl := engine.Payload{Namespace: ex.Namespace, FlowID: ex.FlowID, Revision: ex.FlowRevision, TaskID: d.Task.ID, TaskRun: d.TaskRun, Attempt: d.Attempt, Vars: vars, Children: d.Children}
 		raw, err := marshal(pl)
 		if err != nil {
 			return fmt.Errorf("encode job for task %s: %w", d.Task.ID, err)
@@ -611,8 +666,8 @@ func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, p
 	// once the execution settles: ended, its afterExecution tasks too, as
 	// Kestra waits for them before it answers a parent or frees a slot.
 	settled := !p.settled && ex.Settled()
-	var wake []string
-	if settled && ex.ParentID != "" {
+	wake := p.wake
+	if settled && ex.ParentID != "" && !slices.Contains(wake, ex.ParentID) {
 		// The parent's wake-up commits with the child's end: no crash
 		// between the two can leave the parent waiting.
 		wake = append(wake, ex.ParentID)
@@ -624,20 +679,27 @@ func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, p
 		}
 		wake = append(wake, queued...)
 	}
+	for _, c := range fx.Send {
+		raw, err := marshal(c.Command)
+		if err != nil {
+			return fmt.Errorf("encode %s for execution %s: %w", c.Command.Kind, c.ExecutionID, err)
+		}
+		p.send = append(p.send, store.Command{ExecutionID: c.ExecutionID, Payload: raw})
+	}
 	changed := ex.State.Current != p.before
 	saved, err := st.Executions().Save(ctx, store.SaveParams{
 		Execution: ex, Version: p.version, Jobs: jobs, NewExecutions: fx.NewExecutions,
 		AckResults: p.acks, CancelJobs: cancel, WakeAt: fx.WakeAt, Owner: x.opts.ID,
-		AckCommands: p.cmdAcks, Send: p.send, Wake: wake, Slot: p.slot,
+		AckCommands: p.cmdAcks, Send: p.send, Wake: wake, Slot: p.slot, Delta: delta,
 	})
 	if err == nil {
 		// The save released the claim: the next step of this execution
 		// may start at once and take the warm copy. When the callbacks
 		// below still read it, it is kept only once they are done.
 		if (changed && x.opts.OnChange != nil) || ended {
-			defer x.warm.put(ex, saved)
+			defer x.warm.put(ex, saved, p.snap)
 		} else {
-			x.warm.put(ex, saved)
+			x.warm.put(ex, saved, p.snap)
 		}
 	}
 	if errors.Is(err, store.ErrConflict) {

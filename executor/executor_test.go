@@ -2,6 +2,7 @@ package executor_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -360,6 +361,56 @@ func TestCommandsOnAnExecutionWhoseFlowIsGone(t *testing.T) {
 			require.Contains(t, logs[0].Message, tt.log)
 		}
 	}
+}
+
+// TestBatchRestartWhoseFlowIsGoneWakesTheParent: a parent's ForEachItem
+// restarts a failed batch's execution whose flow revision cannot be
+// loaded; the restart is refused with a log line, and the batch ends
+// again and wakes the parent, which counts it FAILED rather than wait.
+func TestBatchRestartWhoseFlowIsGoneWakesTheParent(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "osprey.db"), sqlite.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	reg := tasks.New()
+	flows := flowcache.New(st.Flows(), func(src []byte) (*flow.Flow, error) { return flow.Parse(src, flow.ParseOptions{Types: reg}) })
+	x := executor.New(executor.Options{Store: st, Engine: &engine.Engine{Types: reg}, Flows: flows})
+	failedAt := time.Now().UTC().Add(-time.Minute).Truncate(time.Millisecond)
+	parent := &flow.Execution{ID: flow.NewID(), Namespace: "company.team", FlowID: "parent", FlowRevision: 1, State: flow.NewStateInfo(flow.StateRunning, failedAt)}
+	batch := &flow.Execution{ID: flow.NewID(), Namespace: "company.team", FlowID: "gone", FlowRevision: 1, ParentID: parent.ID, State: flow.NewStateInfo(flow.StateCreated, failedAt)}
+	batch.State.Set(flow.StateFailed, failedAt)
+	batch.TaskRunList = []*flow.TaskRun{{ID: flow.NewID(), ExecutionID: batch.ID, TaskID: "a", State: flow.NewStateInfo(flow.StateFailed, failedAt)}}
+	require.NoError(t, st.Executions().Create(ctx, parent))
+	require.NoError(t, st.Executions().Create(ctx, batch))
+	// nothing is left to step but the batch
+	for range 10 {
+		n, err := x.RunOnce(ctx)
+		require.NoError(t, err)
+		if n == 0 {
+			break
+		}
+	}
+	restartedAt := failedAt.Add(30 * time.Second)
+	cmd, err := json.Marshal(engine.Command{Kind: engine.CommandRestart, EndedBefore: &restartedAt})
+	require.NoError(t, err)
+	_, err = st.Executions().Send(ctx, store.Command{ExecutionID: batch.ID, Payload: cmd})
+	require.NoError(t, err)
+	n, err := x.RunOnce(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, n, "the batch's step")
+
+	got, _, err := st.Executions().Get(ctx, batch.ID)
+	require.NoError(t, err)
+	require.Equal(t, flow.StateFailed, got.State.Current)
+	require.True(t, got.State.Histories[len(got.State.Histories)-1].Date.After(restartedAt), "it ended again after the parent's restart")
+	logs, err := st.Logs().List(ctx, store.LogQuery{ExecutionID: batch.ID})
+	require.NoError(t, err)
+	require.Len(t, logs, 1)
+	require.Contains(t, logs[0].Message, "RESTART refused")
+	ids, err := st.Queue().ClaimExecutions(ctx, "check", 10, time.Hour)
+	require.NoError(t, err)
+	require.Equal(t, []string{parent.ID}, ids, "the parent is woken")
 }
 
 // TestForceRunPassesScheduleDateAndLimit checks force-run: a scheduled

@@ -23,6 +23,7 @@ type warm struct {
 type warmEntry struct {
 	ex   *flow.Execution
 	ver  int64
+	snap *snapshot     // its task runs as stored, to find what a step changes
 	cost time.Duration // how long the step that saved it took
 	// open counts its task runs not ended yet: results still to come.
 	open int
@@ -61,19 +62,19 @@ func (w *warm) cost(id string, d time.Duration) {
 
 // take removes and returns the execution kept for id: a step owns it until
 // it saves it back with put, so a failed step leaves nothing stale behind.
-func (w *warm) take(id string) (*flow.Execution, int64, bool) {
+func (w *warm) take(id string) (*flow.Execution, int64, *snapshot, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	e, ok := w.m[id]
 	if ok {
 		delete(w.m, id)
 	}
-	return e.ex, e.ver, ok
+	return e.ex, e.ver, e.snap, ok
 }
 
-// put keeps ex as saved at version ver. Ended executions are not kept: few
-// are stepped again.
-func (w *warm) put(ex *flow.Execution, ver int64) {
+// put keeps ex as saved at version ver, with the snapshot of its task runs
+// as saved. Ended executions are not kept: few are stepped again.
+func (w *warm) put(ex *flow.Execution, ver int64, snap *snapshot) {
 	if ex.State.Current.IsTerminal() {
 		return
 	}
@@ -94,5 +95,5 @@ func (w *warm) put(ex *flow.Execution, ver int64) {
 			open++
 		}
 	}
-	w.m[ex.ID] = warmEntry{ex: ex, ver: ver, open: open}
+	w.m[ex.ID] = warmEntry{ex: ex, ver: ver, snap: snap, open: open}
 }

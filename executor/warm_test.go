@@ -17,22 +17,22 @@ func TestWarm(t *testing.T) {
 	}
 	w := warm{max: 2}
 
-	w.put(running("a"), 3)
-	ex, ver, ok := w.take("a")
+	w.put(running("a"), 3, nil)
+	ex, ver, _, ok := w.take("a")
 	require.True(t, ok)
 	require.Equal(t, "a", ex.ID)
 	require.Equal(t, int64(3), ver)
-	_, _, ok = w.take("a")
+	_, _, _, ok = w.take("a")
 	require.False(t, ok, "a step owns what it took: a failed step leaves nothing stale behind")
 
 	ended := running("b")
 	ended.State.Set(flow.StateSuccess, now)
-	w.put(ended, 4)
-	_, _, ok = w.take("b")
+	w.put(ended, 4, nil)
+	_, _, _, ok = w.take("b")
 	require.False(t, ok, "ended executions are not kept")
 
 	for _, id := range []string{"c", "d", "e"} {
-		w.put(running(id), 1)
+		w.put(running(id), 1, nil)
 	}
 	require.Len(t, w.m, 2, "bounded")
 
@@ -57,7 +57,7 @@ func TestWarm(t *testing.T) {
 		{"a small execution never waits, however slow its step", 3, 5 * time.Second, 0},
 	}
 	for _, tc := range tests {
-		w.put(wide(tc.open), 1)
+		w.put(wide(tc.open), 1, nil)
 		w.cost("f", tc.cost)
 		require.Equal(t, tc.want, w.pause("f"), tc.name)
 	}

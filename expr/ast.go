@@ -175,3 +175,43 @@ func newBinary(at pos, op string, l, r expr) expr {
 	}
 	return &binaryExpr{pos: at, op: binOps[op], sym: op, l: l, r: r}
 }
+
+// filterBlockStmt is {% filter a | b(x) %}…{% endfilter %}: the body is
+// rendered to a string and passed through the chain, as Pebble does.
+type filterBlockStmt struct{ e expr }
+
+// bodyExpr renders a tag's body to a string; the filter tag's chain starts from it.
+type bodyExpr struct{ body []stmt }
+
+// macroDef is a {% macro name(a, b=default) %}…{% endmacro %}; macros belong
+// to the template, so a macro may be called before the tag that defines it.
+type macroDef struct {
+	pos
+	name     string
+	params   []string
+	defaults []expr // nil where the parameter has no default
+	body     []stmt
+}
+
+// macroStmt is where a macro was defined: it renders nothing.
+type macroStmt struct{}
+
+// blockStmt is {% block name %}…{% endblock %}: it renders in place; the
+// block("name") function renders it again.
+type blockStmt struct {
+	pos
+	name string
+}
+
+type blockDef struct {
+	pos
+	name string
+	body []stmt
+}
+
+// blockCallExpr is block("name"); Pebble parses it as its own expression,
+// not as a function, so no function can shadow it.
+type blockCallExpr struct {
+	pos
+	name expr
+}

@@ -234,7 +234,7 @@ func (e *Engine) newState(ctx context.Context, s *Scope) *state {
 	if s == nil {
 		s = &Scope{Strict: true}
 	}
-	return &state{ctx: ctx, eng: e, scope: s, start: time.Now()}
+	return &state{ctx: ctx, eng: e, scope: s, start: time.Now(), out: &strings.Builder{}}
 }
 
 // Render renders tmpl to a string, as Kestra's runContext.render.
@@ -247,6 +247,7 @@ func (e *Engine) Render(ctx context.Context, tmpl string, s *Scope) (string, err
 		return "", err
 	}
 	st := e.newState(ctx, s)
+	st.tmpl = t
 	st.out.Grow(len(tmpl))
 	if err := execBody(st, t.body); err != nil {
 		return "", withTemplate(err, tmpl)
@@ -261,7 +262,8 @@ func (e *Engine) renderString(st *state, tmpl string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	sub := &state{ctx: st.ctx, eng: e, scope: st.scope, frames: st.frames, depth: st.depth, steps: st.steps, start: st.start}
+	sub := &state{ctx: st.ctx, eng: e, scope: st.scope, frames: st.frames, depth: st.depth, steps: st.steps, start: st.start,
+		out: &strings.Builder{}, tmpl: t, calls: st.calls}
 	if err := execBody(sub, t.body); err != nil {
 		return "", err
 	}
@@ -281,6 +283,7 @@ func (e *Engine) RenderTyped(ctx context.Context, tmpl string, s *Scope) (any, e
 		return nil, err
 	}
 	st := e.newState(ctx, s)
+	st.tmpl = t
 	if t.single != nil {
 		v, err := t.single.eval(st)
 		if err != nil {

@@ -19,10 +19,14 @@ type state struct {
 	eng    *Engine
 	scope  *Scope
 	frames []map[string]any
-	out    strings.Builder
+	out    *strings.Builder
+	tmpl   *template // the template rendered, for its macros and blocks
 	depth  int       // render() recursion depth
-	steps  int       // loop iterations done, checked against a budget
-	start  time.Time // when the render began, for the time budget
+	calls  int       // macro and block() call depth
+	// inMacro hides _context in a macro's body, as Pebble's local scope does.
+	inMacro bool
+	steps   int       // loop iterations done, checked against a budget
+	start   time.Time // when the render began, for the time budget
 }
 
 func (st *state) lookup(name string) (any, bool) {
@@ -37,6 +41,23 @@ func (st *state) lookup(name string) (any, bool) {
 		}
 	}
 	return nil, false
+}
+
+// context is the scope and the variables set so far, as one map: what
+// Pebble's _context holds and printContext() prints.
+func (st *state) context() map[string]any {
+	ctx := map[string]any{}
+	if st.scope != nil {
+		for k, v := range st.scope.Vars {
+			ctx[k] = v
+		}
+	}
+	for _, f := range st.frames {
+		for k, v := range f {
+			ctx[k] = v
+		}
+	}
+	return ctx
 }
 
 func (st *state) strict() bool { return st.scope == nil || st.scope.Strict }
@@ -183,6 +204,9 @@ func (e *varExpr) eval(st *state) (any, error) {
 	if v, ok := st.lookup(e.name); ok {
 		return norm(v), nil
 	}
+	if e.name == "_context" && !st.inMacro {
+		return st.context(), nil
+	}
 	if !st.strict() {
 		return nil, nil
 	}
@@ -326,7 +350,11 @@ func (e *callExpr) eval(st *state) (any, error) {
 	}
 	f, ok := builtinFunctions[e.name]
 	if !ok {
-		return nil, newError(e.line, e.col, "function %q does not exist", e.name)
+		// As in Pebble, a function wins over a macro of the same name.
+		if m := st.tmpl.macro(e.name); m != nil {
+			return st.callMacro(e.pos, m, args)
+		}
+		return nil, newError(e.line, e.col, "function or macro %q does not exist", e.name)
 	}
 	v, err := f(st, args)
 	if err == nil {

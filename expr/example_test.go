@@ -43,3 +43,17 @@ func ExamplePrint() {
 	// Output:
 	// 1.0 {"a":[1,null]} {a=1}
 }
+
+// A macro, a block and the filter tag, all within one expression; a macro
+// sees only its arguments, so the input is passed to it.
+func ExampleEngine_Render_tags() {
+	eng := expr.New(expr.Options{})
+	scope := &expr.Scope{Strict: true, Vars: map[string]any{"inputs": map[string]any{"names": []any{"ann", "bob"}}}}
+	out, err := eng.Render(context.Background(), `{% macro greet(name, punct="!") %}hello {{ name }}{{ punct }}{% endmacro -%}
+{% filter title %}{% for n in inputs.names %}{{ greet(n) }}{% if not loop.last %} {% endif %}{% endfor %}{% endfilter %}
+{% block sig %}-- osprey{% endblock %} {{ block("sig") | upper }}`, scope)
+	fmt.Println(out, err)
+	// Output:
+	// Hello Ann! Hello Bob!
+	// -- osprey -- OSPREY <nil>
+}

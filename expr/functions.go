@@ -282,17 +282,7 @@ func fnCurrentEachOutput(st *state, a Args) (any, error) {
 }
 
 func fnPrintContext(st *state, _ Args) (any, error) {
-	ctx := map[string]any{}
-	if st.scope != nil {
-		for k, v := range st.scope.Vars {
-			ctx[k] = v
-		}
-	}
-	for _, f := range st.frames {
-		for k, v := range f {
-			ctx[k] = v
-		}
-	}
+	ctx := st.context()
 	var b strings.Builder
 	writeJSONLimit(&b, ctx, 0, st.eng.maxOutput)
 	return b.String(), nil

@@ -16,6 +16,9 @@ func fuzzSeeds(f *testing.F) {
 		"{{ x ?? y ??? z }}", `{{ "a #{b ~ 'c'} d" }}`, "{{- a -}} {# c #} {% raw %}{{{% endraw %}",
 		"{{ a is not defined and b is null }}", "{{ 1..3 | join(',') }}", "{{ {'a': [1, {'b': 2}]} | json }}",
 		"{{ x | date('yyyy-MM-dd', timeZone='UTC') }}", "{{ f(1, n=2) }}", "{{ a ? b : c }}",
+		"{% filter upper | replace({'A': 'b'}) %}{{ a }}{% endfilter %}",
+		"{% macro m(p, q=2) %}{{ p ~ q }}{{ m(p) }}{% endmacro %}{{ m(1, q=3) }}",
+		"{% block b %}{{ a }}{% endblock b %}{{ block('b') }}", "{% include 'x' %}",
 	} {
 		f.Add(s)
 	}

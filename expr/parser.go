@@ -28,12 +28,16 @@ type template struct {
 	body []stmt
 	// single is set when the whole template is exactly one {{ expr }}.
 	single expr
+	macros map[string]*macroDef
+	blocks map[string]*blockDef
 }
 
 type parser struct {
-	toks  []token
-	pos   int
-	depth int
+	toks   []token
+	pos    int
+	depth  int
+	macros map[string]*macroDef
+	blocks map[string]*blockDef
 }
 
 func parse(src string) (*template, error) {
@@ -50,7 +54,7 @@ func parse(src string) (*template, error) {
 		t := p.toks[p.pos-1]
 		return nil, newError(t.line, t.col, "unexpected tag %q", end)
 	}
-	t := &template{body: body}
+	t := &template{body: body, macros: p.macros, blocks: p.blocks}
 	if len(body) == 1 {
 		if ps, ok := body[0].(*printStmt); ok {
 			t.single = ps.e
@@ -169,7 +173,28 @@ func (p *parser) parseBody() ([]stmt, string, error) {
 					return nil, "", err
 				}
 				body = append(body, s)
-			case "elseif", "elif", "else", "endif", "endfor":
+			case "filter":
+				s, err := p.parseFilterTag(name)
+				if err != nil {
+					return nil, "", err
+				}
+				body = append(body, s)
+			case "macro":
+				s, err := p.parseMacro(name)
+				if err != nil {
+					return nil, "", err
+				}
+				body = append(body, s)
+			case "block":
+				s, err := p.parseBlock(name)
+				if err != nil {
+					return nil, "", err
+				}
+				body = append(body, s)
+			case "import", "include", "extends", "from", "embed":
+				return nil, "", p.errAt(name, "the %q tag loads another template file, and a Kestra flow has none to load; "+
+					"write the text inline, or define a {%% macro %%} in the same expression", name.val)
+			case "elseif", "elif", "else", "endif", "endfor", "endfilter", "endmacro", "endblock":
 				return body, name.val, nil
 			default:
 				return nil, "", p.errAt(name, "unknown tag %q", name.val)
@@ -265,6 +290,134 @@ func (p *parser) parseFor(tag token) (stmt, error) {
 	}
 	_, err = p.expect(tExecEnd, "")
 	return s, err
+}
+
+// closeTag checks that a tag's body ended with its end tag; an unclosed tag
+// is reported with where it was opened.
+func (p *parser) closeTag(tag token, end, want string) error {
+	if end == want {
+		return nil
+	}
+	return p.errAt(p.peek(), "{%% %s %%} at line %d, column %d is not closed: expected {%% %s %%}, found %s",
+		tag.val, tag.line, tag.col, want, endName(end))
+}
+
+// parseFilterTag parses "filter f | g(x) %}…{% endfilter %}".
+func (p *parser) parseFilterTag(tag token) (stmt, error) {
+	in := &bodyExpr{}
+	var e expr = in
+	for {
+		f, err := p.parseFilter(e)
+		if err != nil {
+			return nil, err
+		}
+		e = f
+		if !p.is(tOp, "|") {
+			break
+		}
+		p.next()
+	}
+	if _, err := p.expect(tExecEnd, ""); err != nil {
+		return nil, err
+	}
+	body, end, err := p.parseBody()
+	if err != nil {
+		return nil, err
+	}
+	if err := p.closeTag(tag, end, "endfilter"); err != nil {
+		return nil, err
+	}
+	in.body = body
+	if _, err := p.expect(tExecEnd, ""); err != nil {
+		return nil, err
+	}
+	return &filterBlockStmt{e: e}, nil
+}
+
+// parseMacro parses "macro name(a, b=default) %}…{% endmacro %}". As in
+// Pebble, parameters are names, optionally with a default expression, and
+// two macros may not share a name.
+func (p *parser) parseMacro(tag token) (stmt, error) {
+	n, err := p.expect(tName, "")
+	if err != nil {
+		return nil, err
+	}
+	if !p.is(tPunct, "(") {
+		return nil, p.errAt(p.peek(), "expected \"(\" after macro name %q, found %s", n.val, tokenText(p.peek()))
+	}
+	open := p.peek()
+	args, err := p.parseArgs()
+	if err != nil {
+		return nil, err
+	}
+	m := &macroDef{pos: pos{n.line, n.col}, name: n.val}
+	for _, a := range args.pos {
+		v, ok := a.(*varExpr)
+		if !ok {
+			return nil, p.errAt(open, "macro %q: a parameter must be a name, optionally with a default (name=value)", n.val)
+		}
+		m.params = append(m.params, v.name)
+		m.defaults = append(m.defaults, nil)
+	}
+	for _, a := range args.named {
+		m.params = append(m.params, a.name)
+		m.defaults = append(m.defaults, a.e)
+	}
+	if _, err := p.expect(tExecEnd, ""); err != nil {
+		return nil, err
+	}
+	body, end, err := p.parseBody()
+	if err != nil {
+		return nil, err
+	}
+	if err := p.closeTag(tag, end, "endmacro"); err != nil {
+		return nil, err
+	}
+	if p.is(tName, n.val) {
+		p.next()
+	}
+	if _, err := p.expect(tExecEnd, ""); err != nil {
+		return nil, err
+	}
+	m.body = body
+	if prev, ok := p.macros[m.name]; ok {
+		return nil, p.errAt(n, "macro %q is already defined at line %d, column %d; two macros cannot share a name", m.name, prev.line, prev.col)
+	}
+	if p.macros == nil {
+		p.macros = map[string]*macroDef{}
+	}
+	p.macros[m.name] = m
+	return &macroStmt{}, nil
+}
+
+// parseBlock parses "block name %}…{% endblock [name] %}". As in Pebble, a
+// later block of the same name replaces an earlier one.
+func (p *parser) parseBlock(tag token) (stmt, error) {
+	n := p.next()
+	if n.kind != tName && n.kind != tString {
+		return nil, p.errAt(n, "expected a block name, found %s", tokenText(n))
+	}
+	if _, err := p.expect(tExecEnd, ""); err != nil {
+		return nil, err
+	}
+	body, end, err := p.parseBody()
+	if err != nil {
+		return nil, err
+	}
+	if err := p.closeTag(tag, end, "endblock"); err != nil {
+		return nil, err
+	}
+	if t := p.peek(); (t.kind == tName || t.kind == tString) && t.val == n.val {
+		p.next()
+	}
+	if _, err := p.expect(tExecEnd, ""); err != nil {
+		return nil, err
+	}
+	if p.blocks == nil {
+		p.blocks = map[string]*blockDef{}
+	}
+	p.blocks[n.val] = &blockDef{pos: pos{n.line, n.col}, name: n.val, body: body}
+	return &blockStmt{pos: pos{tag.line, tag.col}, name: n.val}, nil
 }
 
 func (p *parser) parseSet() (stmt, error) {
@@ -485,6 +638,12 @@ func (p *parser) parsePrimary() (expr, error) {
 			args, err := p.parseArgs()
 			if err != nil {
 				return nil, err
+			}
+			if t.val == "block" {
+				if len(args.pos) != 1 || len(args.named) != 0 {
+					return nil, p.errAt(t, "block() takes one argument, the block's name")
+				}
+				return &blockCallExpr{pos: at, name: args.pos[0]}, nil
 			}
 			return &callExpr{pos: at, name: t.val, args: args}, nil
 		}

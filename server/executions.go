@@ -124,6 +124,18 @@ func (s *Server) waitTerminal(w http.ResponseWriter, r *http.Request, id string)
 	var last *flow.Execution
 	// Only the end matters here: the end topic spares a read per step.
 	err := s.loop(ctx, store.TopicExecutionEnd(id), func(ctx context.Context) (bool, error) {
+		if last != nil {
+			// Read once (so a wait cut short answers with something);
+			// then the state alone until it ends: a wide execution's task
+			// runs are read once at its end, not at every poll.
+			st, err := s.opts.Store.Executions().State(ctx, id)
+			if err != nil {
+				return false, fmt.Errorf("execution %s: %w", id, err)
+			}
+			if !st.IsTerminal() {
+				return false, nil
+			}
+		}
 		e, _, err := s.opts.Store.Executions().Get(ctx, id)
 		if err != nil {
 			return false, fmt.Errorf("execution %s: %w", id, err)
@@ -134,6 +146,9 @@ func (s *Server) waitTerminal(w http.ResponseWriter, r *http.Request, id string)
 	// Past MaxWait, or when the server stops, the client gets the
 	// execution as it stands rather than an error.
 	if (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errClosing)) && r.Context().Err() == nil && last != nil {
+		if e, _, err := s.opts.Store.Executions().Get(r.Context(), id); err == nil {
+			last = e
+		}
 		return last, nil
 	}
 	return last, err

@@ -96,15 +96,22 @@ type FlowQuery struct {
 	Size      int
 }
 
-// ExecutionStore keeps executions as documents with a version for
-// optimistic concurrency.
+// ExecutionStore keeps executions with a version for optimistic
+// concurrency: a header document (every field but the task runs) and one
+// document per task run, so a step writes what it changed (SaveParams.Delta)
+// rather than the whole execution. Readers always get the whole execution.
 type ExecutionStore interface {
 	// Create stores a new execution and marks it for the executor.
 	Create(ctx context.Context, e *flow.Execution) error
 	// Get returns the execution and its version.
 	Get(ctx context.Context, id string) (*flow.Execution, int64, error)
+	// State returns the execution's current state alone, read from its
+	// indexed column: a waiter looks at it without reading every task run
+	// of a wide execution. ErrNotFound when there is no such execution.
+	State(ctx context.Context, id string) (flow.State, error)
 	// Save writes everything one executor step produced, in one transaction:
-	// the execution (ErrConflict unless its stored version is p.Version),
+	// the execution (ErrConflict, writing nothing, unless its stored version
+	// is p.Version; only the task runs p.Delta names when it is set),
 	// the jobs to enqueue, new executions (subflows), and acknowledges the
 	// results the step consumed. It releases the executor's claim. When
 	// p.WakeAt is set the execution becomes claimable again at that time.
@@ -162,8 +169,11 @@ type SaveParams struct {
 	Jobs          []Job
 	NewExecutions []*flow.Execution
 	AckResults    []string // job ids whose results were applied
-	CancelJobs    []string // job ids a worker must stop (kill)
-	WakeAt        *time.Time
+	// CancelJobs are the jobs of task runs the step ended (a kill, a
+	// timeout): the queued ones are removed, in bulk, the running ones
+	// flagged for their workers to stop.
+	CancelJobs []string
+	WakeAt     *time.Time
 	// Owner is the executor's claim owner; Save releases its claim.
 	Owner string
 	// AckCommands are the ids of the commands the step applied (or
@@ -180,6 +190,22 @@ type SaveParams struct {
 	// Slot, when set, makes Save fail with ErrNoSlot, writing nothing,
 	// unless the flow has a free concurrency slot.
 	Slot *Slot
+	// Delta, when set, lists the task runs of Execution that changed since
+	// the stored version p.Version: Save writes the execution's header and
+	// only those. Nil writes every task run (and drops stored ones no
+	// longer in the list).
+	Delta *TaskRunDelta
+}
+
+// TaskRunDelta is what one step did to an execution's task runs.
+type TaskRunDelta struct {
+	// Changed are the task runs created or changed, in the order of the
+	// execution's list. A task run not stored yet is placed after every
+	// stored one: the engine only ever appends to the list.
+	Changed []*flow.TaskRun
+	// Removed are the ids of stored task runs no longer in the list (a
+	// restart drops the task runs of errors and finally branches).
+	Removed []string
 }
 
 // ExecutionQuery filters ExecutionStore.Search. Page is 1-based; Size 0

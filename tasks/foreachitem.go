@@ -45,9 +45,10 @@ import (
 // batch's URI without reading splits.txt: the engine does no I/O. The
 // executor hands <id>_items every subflow execution of its execution
 // (Scope.RelatedOf picks the task run's); of each batch the newest
-// execution counts, so a restart (restartBehavior RETRY_FAILED: the failed
-// batches again; NEW_EXECUTION: every batch) needs no bookkeeping of its
-// own.
+// execution counts. A restart with restartBehavior NEW_EXECUTION starts
+// every batch again; with RETRY_FAILED, <id>_items sends a restart command
+// to each failed batch's execution (only the executor writes an
+// execution), which is restarted in place, as Kestra does.
 
 const (
 	pForEachItem      = "io.kestra.plugin.core.flow.ForEachItem"
@@ -429,35 +430,30 @@ func (f forEachItemExec) Resolve(s *engine.Scope, p *flow.TaskRun) (engine.Outco
 	}
 	n := intOutput(p.Outputs["numberOfBatches"])
 	latest := latestBatches(s.RelatedOf(p.ID))
+	restarting := map[int]bool{}
 	if since := lastDate(p.State, flow.StateRunning); f.RetriesFailed() {
 		// restarted with RETRY_FAILED: a batch whose execution failed
-		// before the restart runs again, in a new execution
-		var b *batchSource
+		// before the restart has that execution restarted, as Kestra's
+		// ExecutableUtils does (same id, label system.restarted). The
+		// command goes with every step until the restart shows; only the
+		// first restarts it (EndedBefore).
 		for i := 1; i <= n; i++ {
 			c := latest[i]
 			if c == nil || (c.State.Current != flow.StateFailed && c.State.Current != flow.StateKilled) || !endedBefore(c, since) {
 				continue
 			}
-			if b == nil {
-				src, err := f.batches(s, p)
-				if err != nil {
-					return engine.Outcome{}, err
-				}
-				b = &src
-			}
-			if err := f.startBatch(s, p, *b, i); err != nil {
-				return engine.Outcome{}, err
-			}
-		}
-		if b != nil {
-			latest = latestBatches(s.RelatedOf(p.ID))
+			s.Send(c.ID, engine.Command{Kind: engine.CommandRestart, EndedBefore: &since})
+			restarting[i] = true
 		}
 	}
 	counts := map[string]any{"CREATED": 0, "RUNNING": 0}
 	ended := 0
 	worst := flow.StateSuccess
-	for _, child := range latest {
+	for i, child := range latest {
 		st := child.State.Current
+		if restarting[i] {
+			st = flow.StateRestarted
+		}
 		counts[string(st)] = intOutput(counts[string(st)]) + 1
 		if st.IsTerminal() {
 			ended++
@@ -640,8 +636,8 @@ func subflowLabels(s *engine.Scope, p *flow.TaskRun, inherit bool, own any) ([]f
 }
 
 // latestBatches keeps, of the executions a ForEachItem's <id>_items
-// started, the newest of each batch: a restart's new execution of a batch
-// replaces the one before, and an execution retried with
+// started, the newest of each batch: a NEW_EXECUTION restart's execution
+// of a batch replaces the one before, and an execution retried with
 // CREATE_NEW_EXECUTION (RETRIED) gives way to its retry.
 func latestBatches(children []*flow.Execution) map[int]*flow.Execution {
 	out := map[int]*flow.Execution{}

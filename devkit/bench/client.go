@@ -32,8 +32,22 @@ type execution struct {
 	TaskRunList []struct {
 		ID    string `json:"id"`
 		Error string `json:"error"`
+		State struct {
+			Current string `json:"current"`
+		} `json:"state"`
 	} `json:"taskRunList"`
 	Error string `json:"error"`
+}
+
+// succeeded counts the task runs that ended in SUCCESS.
+func (e execution) succeeded() int {
+	n := 0
+	for _, tr := range e.TaskRunList {
+		if tr.State.Current == "SUCCESS" {
+			n++
+		}
+	}
+	return n
 }
 
 // reason is the first error the execution or its task runs report.

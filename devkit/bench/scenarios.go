@@ -121,8 +121,8 @@ func runWide(ctx context.Context, r *runner, id string, n int, res *Result) ([]s
 			return nil, ferr
 		}
 		res.TaskRuns = len(found.TaskRunList)
-		res.Note = fmt.Sprintf("did not end within %s: %d of %d task runs created, state %s; killed",
-			r.opts.Timeout, len(found.TaskRunList), n+1, found.State.Current)
+		res.Note = fmt.Sprintf("did not end within %s: %d of %d task runs created, %d succeeded, state %s; killed",
+			r.opts.Timeout, len(found.TaskRunList), n+1, found.succeeded(), found.State.Current)
 		_ = r.c.kill(ctx, found.ID)
 	case err != nil:
 		return nil, err

@@ -3,7 +3,8 @@
 // subdivisions (PublicHoliday, isPublicHoliday()), and the nth weekday of a
 // month (DayWeekInMonth, isDayWeekInMonth()). The holiday calendars are
 // rickar/cal's: Kestra's own (Jollyday) is a Java library, and rickar/cal is
-// the maintained Go one, covering the countries below.
+// the maintained Go one, covering most countries below. Those it lacks or
+// gets wrong are in countries.go, written on its building blocks.
 package calendar
 
 import (
@@ -21,29 +22,40 @@ import (
 	"github.com/rickar/cal/v2/br"
 	"github.com/rickar/cal/v2/ca"
 	"github.com/rickar/cal/v2/ch"
+	"github.com/rickar/cal/v2/cy"
 	"github.com/rickar/cal/v2/cz"
 	"github.com/rickar/cal/v2/de"
 	"github.com/rickar/cal/v2/dk"
+	"github.com/rickar/cal/v2/ee"
 	"github.com/rickar/cal/v2/es"
+	"github.com/rickar/cal/v2/fi"
 	"github.com/rickar/cal/v2/fr"
 	"github.com/rickar/cal/v2/gb"
 	"github.com/rickar/cal/v2/gr"
 	"github.com/rickar/cal/v2/hr"
+	"github.com/rickar/cal/v2/hu"
 	"github.com/rickar/cal/v2/ie"
+	"github.com/rickar/cal/v2/is"
 	"github.com/rickar/cal/v2/it"
+	"github.com/rickar/cal/v2/jp"
+	"github.com/rickar/cal/v2/ke"
 	"github.com/rickar/cal/v2/lt"
 	"github.com/rickar/cal/v2/lv"
+	"github.com/rickar/cal/v2/mt"
 	"github.com/rickar/cal/v2/mw"
 	"github.com/rickar/cal/v2/nc"
 	"github.com/rickar/cal/v2/nl"
 	"github.com/rickar/cal/v2/no"
 	"github.com/rickar/cal/v2/nz"
 	"github.com/rickar/cal/v2/pl"
+	"github.com/rickar/cal/v2/pt"
 	"github.com/rickar/cal/v2/ro"
+	"github.com/rickar/cal/v2/rs"
 	"github.com/rickar/cal/v2/ru"
 	"github.com/rickar/cal/v2/se"
 	"github.com/rickar/cal/v2/si"
 	"github.com/rickar/cal/v2/sk"
+	"github.com/rickar/cal/v2/th"
 	"github.com/rickar/cal/v2/ua"
 	"github.com/rickar/cal/v2/us"
 	"github.com/rickar/cal/v2/za"
@@ -59,29 +71,48 @@ var calendars = map[string][]*cal.Holiday{
 	"BR":     br.Holidays,
 	"CA":     ca.Holidays,
 	"CH":     ch.Holidays,
+	"CO":     holidaysCO,
+	"CN":     holidaysCN,
+	"CY":     cy.Holidays,
 	"CZ":     cz.Holidays,
 	"DE":     de.Holidays,
 	"DK":     dk.Holidays,
+	"EE":     ee.Holidays,
 	"ES":     es.Holidays,
+	"FI":     fi.Holidays,
 	"FR":     fr.Holidays,
 	"GB":     gb.Holidays,
 	"GR":     gr.Holidays,
 	"HR":     hr.Holidays,
+	"HU":     hu.Holidays,
 	"IE":     ie.Holidays,
+	"IN":     holidaysIN,
+	"IS":     is.Holidays,
 	"IT":     it.Holidays,
+	"JP":     jp.Holidays,
+	"KE":     ke.Holidays,
+	"KR":     holidaysKR,
 	"LT":     lt.Holidays,
+	"LU":     holidaysLU,
 	"LV":     lv.Holidays,
+	"MT":     mt.Holidays,
 	"MW":     mw.Holidays,
+	"MX":     holidaysMX,
 	"NC":     nc.Holidays,
 	"NL":     nl.Holidays,
 	"NO":     no.Holidays,
 	"NZ":     nz.Holidays,
 	"PL":     pl.Holidays,
+	"PT":     pt.Holidays,
 	"RO":     ro.Holidays,
+	"RS":     rs.Holidays,
 	"RU":     ru.Holidays,
 	"SE":     se.Holidays,
+	"SG":     holidaysSG,
 	"SI":     si.Holidays,
 	"SK":     sk.Holidays,
+	"TH":     th.Holidays,
+	"TR":     holidaysTR,
 	"UA":     ua.Holidays,
 	"US":     us.Holidays,
 	"ZA":     za.Holidays,

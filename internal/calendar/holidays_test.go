@@ -30,6 +30,25 @@ func TestIsPublicHoliday(t *testing.T) {
 		{"2026-07-03", "US", "", true, ""}, // Independence Day on a Saturday, observed on Friday
 		{"2026-11-26", "US", "", true, ""}, // Thanksgiving
 		{"2026-01-26", "AU", "NSW", true, ""},
+		{"2026-09-16", "MX", "", true, ""}, // Independence Day
+		{"2018-12-01", "MX", "", true, ""}, // the handover before 2024
+		{"2030-10-01", "MX", "", true, ""}, // and after
+		{"2027-10-01", "MX", "", false, ""},
+		{"2026-05-09", "LU", "", true, ""}, // Europe Day
+		{"2018-05-09", "LU", "", false, ""},
+		{"2024-05-02", "CN", "", false, ""}, // the second Labour Day is from 2025
+		{"2022-12-26", "KR", "", false, ""}, // no Christmas substitute before 2023…
+		{"2027-12-27", "KR", "", true, ""},  // …one from then
+		{"2020-10-05", "KR", "", false, ""}, // National Foundation Day substitutes from 2021
+		{"2027-07-19", "KR", "", true, ""},  // Constitution Day on a Saturday
+		{"2016-07-15", "TR", "", false, ""}, // Democracy Day is from 2017
+		{"2026-03-20", "ZZ", "", false, "known: AR, AT"},
+		{"2026-02-02", "MX", "", true, ""}, // Constitution Day, the first Monday of February
+		{"2026-06-10", "PT", "", true, ""}, // Dia de Portugal
+		{"2026-12-06", "FI", "", true, ""}, // Independence Day
+		{"2026-03-15", "HU", "", true, ""}, // 1848 Revolution Memorial Day
+		{"2026-03-16", "HU", "", false, ""},
+		{"2026-05-06", "jp", "", true, ""}, // substitute for Constitution Memorial Day on a Sunday
 		{"2026-07-14", "", "", false, "needs a country"},
 		{"2026-07-14", "XX", "", false, "no public holiday calendar for XX"},
 		{"2026-07-14", "FR", "ZZ", false, "no public holiday calendar for FR-ZZ"},

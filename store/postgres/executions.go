@@ -11,11 +11,13 @@ import (
 
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/store"
+	"github.com/ospreyhq/osprey/store/internal/execdoc"
 )
 
 type executions struct{ s *Store }
 
-// row is an execution's indexed columns and its JSON document.
+// row is an execution's indexed columns and its header document (the
+// execution without its task runs, which have rows of their own).
 type row struct {
 	namespace, flowID, state, parentID, labels string
 	startDate                                  time.Time
@@ -23,9 +25,9 @@ type row struct {
 }
 
 func toRow(e *flow.Execution, now time.Time) (row, error) {
-	doc, err := json.Marshal(e)
+	doc, err := execdoc.Header(e)
 	if err != nil {
-		return row{}, fmt.Errorf("encode execution %s: %w", e.ID, err)
+		return row{}, err
 	}
 	labels := []byte("[]")
 	if len(e.Labels) > 0 {
@@ -60,7 +62,44 @@ func (x executions) queueInsert(b *pgx.Batch, e *flow.Execution) error {
 		return err
 	}
 	b.Queue(x.s.sql("execInsert"), e.ID, r.namespace, r.flowID, r.state, r.startDate, r.labels, r.parentID, r.doc)
+	return x.queueTaskRuns(b, e.ID, e.TaskRunList)
+}
+
+// queueTaskRuns adds to b the write of task runs of execution id, in one
+// statement however many there are.
+func (x executions) queueTaskRuns(b *pgx.Batch, id string, runs []*flow.TaskRun) error {
+	if len(runs) == 0 {
+		return nil
+	}
+	ids := make([]string, len(runs))
+	docs := make([][]byte, len(runs))
+	for i, tr := range runs {
+		doc, err := execdoc.TaskRun(tr)
+		if err != nil {
+			return err
+		}
+		ids[i], docs[i] = tr.ID, doc
+	}
+	b.Queue(x.s.sql("taskRunPut"), id, ids, docs)
 	return nil
+}
+
+// queueSaveTaskRuns adds to b what a step did to e's task runs: only the
+// delta when there is one, else every task run in place of the stored ones.
+func (x executions) queueSaveTaskRuns(b *pgx.Batch, e *flow.Execution, d *store.TaskRunDelta) error {
+	if d == nil {
+		b.Queue(x.s.sql("taskRunDeleteAll"), e.ID)
+		return x.queueTaskRuns(b, e.ID, e.TaskRunList)
+	}
+	if len(d.Removed) > 0 {
+		b.Queue(x.s.sql("taskRunDelete"), e.ID, d.Removed)
+	}
+	return x.queueTaskRuns(b, e.ID, d.Changed)
+}
+
+// assemble decodes an execution from its header and task run documents.
+func assemble(doc []byte, runs [][]byte) (*flow.Execution, error) {
+	return execdoc.Assemble(doc, runs)
 }
 
 // Create is one INSERT, its own transaction: one round trip.
@@ -68,6 +107,18 @@ func (x executions) Create(ctx context.Context, e *flow.Execution) error {
 	r, err := toRow(e, x.s.now())
 	if err != nil {
 		return err
+	}
+	if len(e.TaskRunList) > 0 {
+		// With task runs (a replay): the row and theirs, one transaction.
+		b := &pgx.Batch{}
+		if err := x.queueInsert(b, e); err != nil {
+			return err
+		}
+		if err := x.s.tx(ctx, func(tx pgx.Tx) error { return tx.SendBatch(ctx, b).Close() }); err != nil {
+			return fmt.Errorf("create execution %s: %w", e.ID, err)
+		}
+		x.s.notify(store.TopicExecutions)
+		return nil
 	}
 	if _, err := x.s.pool.Exec(ctx, x.s.sql("execInsert"), e.ID, r.namespace, r.flowID, r.state, r.startDate,
 		r.labels, r.parentID, r.doc); err != nil {
@@ -79,15 +130,24 @@ func (x executions) Create(ctx context.Context, e *flow.Execution) error {
 
 func (x executions) Get(ctx context.Context, id string) (*flow.Execution, int64, error) {
 	var doc []byte
+	var runs [][]byte
 	var version int64
-	if err := x.s.pool.QueryRow(ctx, x.s.sql("execGet"), id).Scan(&doc, &version); err != nil {
+	if err := x.s.pool.QueryRow(ctx, x.s.sql("execGet"), id).Scan(&doc, &version, &runs); err != nil {
 		return nil, 0, fmt.Errorf("get execution %s: %w", id, translate(err))
 	}
-	var e flow.Execution
-	if err := flow.DecodeJSON(doc, &e); err != nil {
-		return nil, 0, fmt.Errorf("decode execution %s: %w", id, err)
+	e, err := assemble(doc, runs)
+	if err != nil {
+		return nil, 0, fmt.Errorf("get execution %s: %w", id, err)
 	}
-	return &e, version, nil
+	return e, version, nil
+}
+
+func (x executions) State(ctx context.Context, id string) (flow.State, error) {
+	var st string
+	if err := x.s.pool.QueryRow(ctx, x.s.sql("execState"), id).Scan(&st); err != nil {
+		return "", fmt.Errorf("get the state of execution %s: %w", id, translate(err))
+	}
+	return flow.State(st), nil
 }
 
 // errStale ends a Save transaction whose version check failed.
@@ -104,6 +164,9 @@ func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error)
 	}
 	b := &pgx.Batch{}
 	b.Queue(x.s.sql("execSave"), e.ID, p.Version, r.state, r.labels, r.doc, utcPtr(p.WakeAt), p.Owner)
+	if err := x.queueSaveTaskRuns(b, e, p.Delta); err != nil {
+		return 0, err
+	}
 	for i, j := range p.Jobs {
 		b.Queue(x.s.sql("jobInsert"), j.ID, e.ID, j.TaskRunID, j.Attempt, j.Payload, now, i)
 	}
@@ -116,6 +179,7 @@ func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error)
 		b.Queue(x.s.sql("jobAck"), p.AckResults)
 	}
 	if len(p.CancelJobs) > 0 {
+		b.Queue(x.s.sql("jobCancelQueued"), p.CancelJobs)
 		b.Queue(x.s.sql("jobCancel"), p.CancelJobs)
 	}
 	if len(p.AckCommands) > 0 {
@@ -256,12 +320,13 @@ func (x executions) Search(ctx context.Context, q store.ExecutionQuery) ([]*flow
 	var out []*flow.Execution
 	for rows.Next() {
 		var doc []byte
-		if err := rows.Scan(&doc); err != nil {
+		var runs [][]byte
+		if err := rows.Scan(&doc, &runs); err != nil {
 			return nil, 0, fmt.Errorf("search executions: %w", err)
 		}
-		e := new(flow.Execution)
-		if err := flow.DecodeJSON(doc, e); err != nil {
-			return nil, 0, fmt.Errorf("decode execution: %w", err)
+		e, err := assemble(doc, runs)
+		if err != nil {
+			return nil, 0, err
 		}
 		out = append(out, e)
 	}
@@ -316,6 +381,9 @@ func (x executions) Delete(ctx context.Context, id string) error {
 		if tag.RowsAffected() == 0 {
 			return store.ErrNotFound
 		}
+		if _, err := tx.Exec(ctx, x.s.sql("taskRunDeleteAll"), id); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, x.s.sql("jobDeleteByExecution"), id); err != nil {
 			return err
 		}
@@ -355,12 +423,13 @@ func (x executions) Latest(ctx context.Context, flows []store.FlowRef) ([]*flow.
 	var out []*flow.Execution
 	for rows.Next() {
 		var doc []byte
-		if err := rows.Scan(&doc); err != nil {
+		var runs [][]byte
+		if err := rows.Scan(&doc, &runs); err != nil {
 			return nil, fmt.Errorf("latest executions: %w", err)
 		}
-		e := new(flow.Execution)
-		if err := flow.DecodeJSON(doc, e); err != nil {
-			return nil, fmt.Errorf("decode execution: %w", err)
+		e, err := assemble(doc, runs)
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, e)
 	}

@@ -45,7 +45,12 @@ INSERT INTO executions (id, namespace, flow_id, state, start_date, labels, paren
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, true);
 
 -- name: execGet
-SELECT doc, version FROM executions WHERE id = $1;
+-- The header and the task runs in one statement: one snapshot.
+SELECT e.doc, e.version, coalesce((SELECT array_agg(t.doc ORDER BY t.pos) FROM task_runs AS t WHERE t.execution_id = e.id), '{}')
+FROM executions AS e WHERE e.id = $1;
+
+-- name: execState
+SELECT state FROM executions WHERE id = $1;
 
 -- name: execExists
 SELECT true FROM executions WHERE id = $1;
@@ -60,11 +65,26 @@ SET state = $3, labels = $4, doc = $5, version = version + 1, wake_at = $6,
 WHERE id = $1 AND version = $2
 RETURNING version, dirty;
 
+-- name: taskRunPut
+-- Writes task runs of execution $1 ($2 ids, $3 documents, in list order): a
+-- stored one keeps its position, a new one goes after every stored one.
+INSERT INTO task_runs (execution_id, pos, id, doc)
+SELECT $1, b.next + r.n - 1, r.id, r.doc
+FROM (SELECT coalesce(max(pos), -1) + 1 AS next FROM task_runs WHERE execution_id = $1) AS b,
+     unnest($2::text[], $3::bytea[]) WITH ORDINALITY AS r(id, doc, n)
+ON CONFLICT (execution_id, id) DO UPDATE SET doc = excluded.doc;
+
+-- name: taskRunDelete
+DELETE FROM task_runs WHERE execution_id = $1 AND id = ANY ($2);
+
+-- name: taskRunDeleteAll
+DELETE FROM task_runs WHERE execution_id = $1;
+
 -- name: execMarkDirty
 UPDATE executions SET dirty = true WHERE id = $1;
 
 -- name: execSearch
-SELECT doc FROM executions
+SELECT doc, coalesce((SELECT array_agg(t.doc ORDER BY t.pos) FROM task_runs AS t WHERE t.execution_id = executions.id), '{}') FROM executions
 WHERE ($1 = '' OR namespace = $1 OR (namespace >= $1 || '.' AND namespace < $1 || '/'))
   AND ($2 = '' OR flow_id = $2)
   AND ($3::text[] IS NULL OR state = ANY ($3))
@@ -187,8 +207,14 @@ SELECT id, execution_id FROM jobs WHERE id = ANY ($1);
 -- name: jobAck
 DELETE FROM jobs WHERE id = ANY ($1) AND state = 'DONE';
 
+-- name: jobCancelQueued
+-- A kill removes the queued jobs of the task runs it ended in one
+-- statement; no worker needs to claim them.
+DELETE FROM jobs WHERE state = 'QUEUED' AND id = ANY ($1);
+
 -- name: jobCancel
-UPDATE jobs SET cancel = true WHERE id = ANY ($1) AND state <> 'DONE';
+-- The running ones are flagged: their workers' heartbeats stop them.
+UPDATE jobs SET cancel = true WHERE state = 'RUNNING' AND id = ANY ($1);
 
 -- name: jobRequeue
 -- A job whose lease ran out was lost with its worker: counted, so that
@@ -388,9 +414,9 @@ SELECT (SELECT count(*) FROM jobs WHERE state = 'QUEUED'),
 -- name: execLatest
 -- The newest execution of each flow in $1 (a JSON list of
 -- {"namespace","id"}), one index probe on executions_flow per flow.
-SELECT l.doc FROM jsonb_to_recordset($1::jsonb) AS f(namespace text, id text)
+SELECT l.doc, coalesce((SELECT array_agg(t.doc ORDER BY t.pos) FROM task_runs AS t WHERE t.execution_id = l.id), '{}') FROM jsonb_to_recordset($1::jsonb) AS f(namespace text, id text)
 CROSS JOIN LATERAL (
-    SELECT doc FROM executions AS e
+    SELECT id, doc FROM executions AS e
     WHERE e.namespace = f.namespace AND e.flow_id = f.id
     ORDER BY e.start_date DESC, e.id DESC LIMIT 1) AS l;
 

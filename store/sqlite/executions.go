@@ -10,11 +10,13 @@ import (
 
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/store"
+	"github.com/ospreyhq/osprey/store/internal/execdoc"
 )
 
 type executions struct{ s *Store }
 
-// row is an execution's indexed columns and its JSON document.
+// row is an execution's indexed columns and its header document (the
+// execution without its task runs, which have rows of their own).
 type row struct {
 	namespace, flowID, state, parentID string
 	startDate                          int64
@@ -22,9 +24,9 @@ type row struct {
 }
 
 func toRow(e *flow.Execution, now time.Time) (row, error) {
-	doc, err := json.Marshal(e)
+	doc, err := execdoc.Header(e)
 	if err != nil {
-		return row{}, fmt.Errorf("encode execution %s: %w", e.ID, err)
+		return row{}, err
 	}
 	labels := []byte("[]")
 	if len(e.Labels) > 0 {
@@ -62,7 +64,124 @@ func (x executions) insert(ctx context.Context, tx *sql.Tx, e *flow.Execution) e
 	if err = translate(err); err != nil {
 		return fmt.Errorf("insert execution %s: %w", e.ID, err)
 	}
+	return x.putTaskRuns(ctx, tx, e.ID, 0, e.TaskRunList)
+}
+
+// putTaskRuns writes task runs of execution id, inserting the ones not
+// stored yet at positions from pos on and replacing the others.
+func (x executions) putTaskRuns(ctx context.Context, tx *sql.Tx, id string, pos int64, runs []*flow.TaskRun) error {
+	if len(runs) == 0 {
+		return nil
+	}
+	put := x.s.stmt(ctx, tx, "taskRunPut")
+	for i, tr := range runs {
+		doc, err := execdoc.TaskRun(tr)
+		if err != nil {
+			return err
+		}
+		if _, err := put.ExecContext(ctx, id, pos+int64(i), tr.ID, doc); err != nil {
+			return fmt.Errorf("store task run %s: %w", tr.ID, translate(err))
+		}
+	}
 	return nil
+}
+
+// saveTaskRuns writes what a step did to e's task runs: only the delta
+// when there is one, else every task run in place of the stored ones.
+func (x executions) saveTaskRuns(ctx context.Context, tx *sql.Tx, e *flow.Execution, d *store.TaskRunDelta) error {
+	if d == nil {
+		if _, err := x.s.stmt(ctx, tx, "taskRunDeleteAll").ExecContext(ctx, e.ID); err != nil {
+			return fmt.Errorf("replace task runs: %w", err)
+		}
+		return x.putTaskRuns(ctx, tx, e.ID, 0, e.TaskRunList)
+	}
+	if len(d.Removed) > 0 {
+		del := x.s.stmt(ctx, tx, "taskRunDelete")
+		for _, id := range d.Removed {
+			if _, err := del.ExecContext(ctx, e.ID, id); err != nil {
+				return fmt.Errorf("remove task run %s: %w", id, err)
+			}
+		}
+	}
+	if len(d.Changed) == 0 {
+		return nil
+	}
+	var pos int64
+	if err := x.s.stmt(ctx, tx, "taskRunNextPos").QueryRowContext(ctx, e.ID).Scan(&pos); err != nil {
+		return fmt.Errorf("place task runs: %w", err)
+	}
+	return x.putTaskRuns(ctx, tx, e.ID, pos, d.Changed)
+}
+
+// read runs fn in one read transaction, so an execution's header and its
+// task runs come from the same committed state.
+func (x executions) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := x.s.r.BeginTx(ctx, nil)
+	if err != nil {
+		return translate(err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read only
+	return fn(tx)
+}
+
+// rstmt is a reader's prepared statement bound to tx.
+func (x executions) rstmt(ctx context.Context, tx *sql.Tx, name string) *sql.Stmt {
+	return tx.StmtContext(ctx, x.s.rq(name))
+}
+
+// assemble adds their task runs to headers (id → header document, in
+// order of ids) and decodes them.
+func (x executions) assemble(ctx context.Context, tx *sql.Tx, ids []string, headers map[string][]byte) ([]*flow.Execution, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, fmt.Errorf("encode execution ids: %w", err)
+	}
+	rows, err := x.rstmt(ctx, tx, "taskRunLists").QueryContext(ctx, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("load task runs: %w", err)
+	}
+	defer rows.Close()
+	runs := map[string][][]byte{}
+	for rows.Next() {
+		var id string
+		var doc []byte
+		if err := rows.Scan(&id, &doc); err != nil {
+			return nil, fmt.Errorf("load task runs: %w", err)
+		}
+		runs[id] = append(runs[id], doc)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load task runs: %w", err)
+	}
+	out := make([]*flow.Execution, 0, len(ids))
+	for _, id := range ids {
+		e, err := execdoc.Assemble(headers[id], runs[id])
+		if err != nil {
+			return nil, fmt.Errorf("execution %s: %w", id, err)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// scanHeaders reads (id, doc) rows.
+func scanHeaders(rows *sql.Rows) ([]string, map[string][]byte, error) {
+	defer rows.Close()
+	var ids []string
+	headers := map[string][]byte{}
+	for rows.Next() {
+		var id string
+		var doc []byte
+		if err := rows.Scan(&id, &doc); err != nil {
+			return nil, nil, err
+		}
+		ids = append(ids, id)
+		headers[id] = doc
+	}
+	return ids, headers, rows.Err()
 }
 
 // Create is one INSERT in autocommit, the document encoded before it: the
@@ -71,6 +190,14 @@ func (x executions) Create(ctx context.Context, e *flow.Execution) error {
 	r, err := toRow(e, x.s.now())
 	if err != nil {
 		return fmt.Errorf("create execution: %w", err)
+	}
+	if len(e.TaskRunList) > 0 {
+		// With task runs (a replay): the row and theirs, one transaction.
+		if err := x.s.tx(ctx, func(tx *sql.Tx) error { return x.insert(ctx, tx, e) }); err != nil {
+			return fmt.Errorf("create execution: %w", err)
+		}
+		x.s.hub.Notify(store.TopicExecutions)
+		return nil
 	}
 	_, err = x.s.wq("execInsert").ExecContext(ctx, e.ID, r.namespace, r.flowID, r.state, r.startDate,
 		r.labels, r.parentID, r.doc)
@@ -82,16 +209,44 @@ func (x executions) Create(ctx context.Context, e *flow.Execution) error {
 }
 
 func (x executions) Get(ctx context.Context, id string) (*flow.Execution, int64, error) {
-	var doc []byte
+	var e *flow.Execution
 	var version int64
-	if err := x.s.rq("execGet").QueryRowContext(ctx, id).Scan(&doc, &version); err != nil {
-		return nil, 0, fmt.Errorf("get execution %s: %w", id, translate(err))
+	err := x.read(ctx, func(tx *sql.Tx) error {
+		var doc []byte
+		if err := x.rstmt(ctx, tx, "execGet").QueryRowContext(ctx, id).Scan(&doc, &version); err != nil {
+			return translate(err)
+		}
+		rows, err := x.rstmt(ctx, tx, "taskRunList").QueryContext(ctx, id)
+		if err != nil {
+			return fmt.Errorf("load task runs: %w", err)
+		}
+		defer rows.Close()
+		var runs [][]byte
+		for rows.Next() {
+			var r []byte
+			if err := rows.Scan(&r); err != nil {
+				return fmt.Errorf("load task runs: %w", err)
+			}
+			runs = append(runs, r)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("load task runs: %w", err)
+		}
+		e, err = execdoc.Assemble(doc, runs)
+		return err
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("get execution %s: %w", id, err)
 	}
-	var e flow.Execution
-	if err := flow.DecodeJSON(doc, &e); err != nil {
-		return nil, 0, fmt.Errorf("decode execution %s: %w", id, err)
+	return e, version, nil
+}
+
+func (x executions) State(ctx context.Context, id string) (flow.State, error) {
+	var st string
+	if err := x.s.rq("execState").QueryRowContext(ctx, id).Scan(&st); err != nil {
+		return "", fmt.Errorf("get the state of execution %s: %w", id, translate(err))
 	}
-	return &e, version, nil
+	return flow.State(st), nil
 }
 
 func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error) {
@@ -127,6 +282,9 @@ func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error)
 		if err != nil {
 			return err
 		}
+		if err := x.saveTaskRuns(ctx, tx, e, p.Delta); err != nil {
+			return err
+		}
 		if len(p.Jobs) > 0 {
 			ins := x.s.stmt(ctx, tx, "jobInsert")
 			for i, j := range p.Jobs {
@@ -149,11 +307,15 @@ func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error)
 			}
 		}
 		if len(p.CancelJobs) > 0 {
-			cancel := x.s.stmt(ctx, tx, "jobCancel")
-			for _, id := range p.CancelJobs {
-				if _, err := cancel.ExecContext(ctx, id); err != nil {
-					return fmt.Errorf("cancel job %s: %w", id, err)
-				}
+			ids, err := json.Marshal(p.CancelJobs)
+			if err != nil {
+				return fmt.Errorf("encode jobs to cancel: %w", err)
+			}
+			if _, err := x.s.stmt(ctx, tx, "jobCancelQueued").ExecContext(ctx, string(ids)); err != nil {
+				return fmt.Errorf("remove cancelled jobs: %w", err)
+			}
+			if _, err := x.s.stmt(ctx, tx, "jobCancel").ExecContext(ctx, string(ids)); err != nil {
+				return fmt.Errorf("cancel jobs: %w", err)
 			}
 		}
 		if len(p.AckCommands) > 0 {
@@ -277,29 +439,27 @@ func (x executions) Search(ctx context.Context, q store.ExecutionQuery) ([]*flow
 		return nil, 0, err
 	}
 	limit, offset := page(q.Page, q.Size)
-	rows, err := x.s.rq("execSearch").QueryContext(ctx, append(args, limit, offset)...)
+	var out []*flow.Execution
+	var total int
+	err = x.read(ctx, func(tx *sql.Tx) error {
+		rows, err := x.rstmt(ctx, tx, "execSearch").QueryContext(ctx, append(args, limit, offset)...)
+		if err != nil {
+			return err
+		}
+		ids, headers, err := scanHeaders(rows)
+		if err != nil {
+			return err
+		}
+		if out, err = x.assemble(ctx, tx, ids, headers); err != nil {
+			return err
+		}
+		if err := x.rstmt(ctx, tx, "execCount").QueryRowContext(ctx, args...).Scan(&total); err != nil {
+			return fmt.Errorf("count: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("search executions: %w", err)
-	}
-	defer rows.Close()
-	var out []*flow.Execution
-	for rows.Next() {
-		var doc []byte
-		if err := rows.Scan(&doc); err != nil {
-			return nil, 0, fmt.Errorf("search executions: %w", err)
-		}
-		e := new(flow.Execution)
-		if err := flow.DecodeJSON(doc, e); err != nil {
-			return nil, 0, fmt.Errorf("decode execution: %w", err)
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("search executions: %w", err)
-	}
-	var total int
-	if err := x.s.rq("execCount").QueryRowContext(ctx, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count executions: %w", err)
 	}
 	return out, total, nil
 }
@@ -360,6 +520,9 @@ func (x executions) Delete(ctx context.Context, id string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return store.ErrNotFound
 		}
+		if _, err := x.s.stmt(ctx, tx, "taskRunDeleteAll").ExecContext(ctx, id); err != nil {
+			return err
+		}
 		if _, err := x.s.stmt(ctx, tx, "jobDeleteByExecution").ExecContext(ctx, id); err != nil {
 			return err
 		}
@@ -383,24 +546,20 @@ func (x executions) Latest(ctx context.Context, flows []store.FlowRef) ([]*flow.
 	if err != nil {
 		return nil, err
 	}
-	rows, err := x.s.rq("execLatest").QueryContext(ctx, list)
-	if err != nil {
-		return nil, fmt.Errorf("latest executions: %w", err)
-	}
-	defer rows.Close()
 	var out []*flow.Execution
-	for rows.Next() {
-		var doc []byte
-		if err := rows.Scan(&doc); err != nil {
-			return nil, fmt.Errorf("latest executions: %w", err)
+	err = x.read(ctx, func(tx *sql.Tx) error {
+		rows, err := x.rstmt(ctx, tx, "execLatest").QueryContext(ctx, list)
+		if err != nil {
+			return err
 		}
-		e := new(flow.Execution)
-		if err := flow.DecodeJSON(doc, e); err != nil {
-			return nil, fmt.Errorf("decode execution: %w", err)
+		ids, headers, err := scanHeaders(rows)
+		if err != nil {
+			return err
 		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
+		out, err = x.assemble(ctx, tx, ids, headers)
+		return err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("latest executions: %w", err)
 	}
 	return out, nil

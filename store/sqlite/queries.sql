@@ -50,6 +50,9 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, 1);
 -- name: execGet
 SELECT doc, version FROM executions WHERE id = ?1;
 
+-- name: execState
+SELECT state FROM executions WHERE id = ?1;
+
 -- name: execExists
 SELECT 1 FROM executions WHERE id = ?1;
 
@@ -63,11 +66,35 @@ SET state = ?3, labels = ?4, doc = ?5, version = version + 1, wake_at = ?6,
 WHERE id = ?1 AND version = ?2
 RETURNING version, dirty;
 
+-- name: taskRunList
+SELECT doc FROM task_runs WHERE execution_id = ?1 ORDER BY pos;
+
+-- name: taskRunLists
+-- The task runs of several executions (?1, a JSON list of ids), by
+-- execution then position.
+SELECT execution_id, doc FROM task_runs
+WHERE execution_id IN (SELECT value FROM json_each(?1))
+ORDER BY execution_id, pos;
+
+-- name: taskRunNextPos
+SELECT coalesce(max(pos), -1) + 1 FROM task_runs WHERE execution_id = ?1;
+
+-- name: taskRunPut
+-- A stored task run keeps its position; a new one takes ?2.
+INSERT INTO task_runs (execution_id, pos, id, doc) VALUES (?1, ?2, ?3, ?4)
+ON CONFLICT (execution_id, id) DO UPDATE SET doc = excluded.doc;
+
+-- name: taskRunDelete
+DELETE FROM task_runs WHERE execution_id = ?1 AND id = ?2;
+
+-- name: taskRunDeleteAll
+DELETE FROM task_runs WHERE execution_id = ?1;
+
 -- name: execMarkDirty
 UPDATE executions SET dirty = 1 WHERE id = ?1;
 
 -- name: execSearch
-SELECT doc FROM executions
+SELECT id, doc FROM executions
 WHERE (?1 = '' OR namespace = ?1 OR (namespace >= ?1 || '.' AND namespace < ?1 || '/'))
   AND (?2 = '' OR flow_id = ?2)
   AND (?3 IS NULL OR state IN (SELECT value FROM json_each(?3)))
@@ -157,8 +184,14 @@ RETURNING execution_id;
 -- name: jobAck
 DELETE FROM jobs WHERE id = ?1 AND state = 'DONE';
 
+-- name: jobCancelQueued
+-- A kill removes the queued jobs of the task runs it ended in one
+-- statement (?1, a JSON list of job ids); no worker needs to claim them.
+DELETE FROM jobs WHERE state = 'QUEUED' AND id IN (SELECT value FROM json_each(?1));
+
 -- name: jobCancel
-UPDATE jobs SET cancel = 1 WHERE id = ?1 AND state <> 'DONE';
+-- The running ones are flagged: their workers' heartbeats stop them.
+UPDATE jobs SET cancel = 1 WHERE state = 'RUNNING' AND id IN (SELECT value FROM json_each(?1));
 
 -- name: jobRequeue
 -- A job whose lease ran out was lost with its worker: counted, so that
@@ -329,7 +362,7 @@ SELECT (SELECT count(*) FROM jobs WHERE state = 'QUEUED'),
 -- name: execLatest
 -- The newest execution of each flow in ?1 (a JSON list of
 -- {"namespace","id"}), one index probe on executions_flow per flow.
-SELECT e.doc FROM json_each(?1) AS f
+SELECT e.id, e.doc FROM json_each(?1) AS f
 JOIN executions AS e ON e.id = (
     SELECT id FROM executions
     WHERE namespace = json_extract(f.value, '$.namespace') AND flow_id = json_extract(f.value, '$.id')

@@ -400,18 +400,33 @@ func testCancelJobs(t *testing.T, s store.Store) {
 	require.Empty(t, cancel, "only the owner's jobs are reported")
 	require.NoError(t, q.Complete(ctx, "w", "j2", []byte(`{"state":"KILLED"}`)))
 
-	// A job cancelled before any worker took it comes out marked, so the
-	// worker that claims it reports it killed without running it.
-	enqueue(t, s, "e1", store.Job{ID: "j3", TaskRunID: "c"})
+	// Jobs cancelled before any worker took them are removed with the
+	// step, however many: their task runs ended, no worker needs to see
+	// them. The others stay as they were.
+	var queued []store.Job
+	var ids []string
+	kept := map[string]bool{}
+	for i := range 500 {
+		id := fmt.Sprintf("q%03d", i)
+		queued = append(queued, store.Job{ID: id, TaskRunID: "t" + id})
+		if i%5 != 0 {
+			ids = append(ids, id)
+		} else {
+			kept[id] = true
+		}
+	}
+	enqueue(t, s, "e1", queued...)
 	e, v, err = xs.Get(ctx, "e1")
 	require.NoError(t, err)
-	_, err = xs.Save(ctx, store.SaveParams{Execution: e, Version: v, CancelJobs: []string{"j3"}})
+	_, err = xs.Save(ctx, store.SaveParams{Execution: e, Version: v, CancelJobs: ids})
 	require.NoError(t, err)
-	jobs, err = q.ClaimJobs(ctx, "w", 10, time.Minute)
+	jobs, err = q.ClaimJobs(ctx, "w", 1000, time.Minute)
 	require.NoError(t, err)
-	require.Len(t, jobs, 1)
-	require.Equal(t, "j3", jobs[0].ID)
-	require.True(t, jobs[0].Cancel)
+	require.Len(t, jobs, 100, "only the jobs not cancelled are left")
+	for _, j := range jobs {
+		require.False(t, j.Cancel, j.ID)
+		require.True(t, kept[j.ID], j.ID)
+	}
 }
 
 func testAckResults(t *testing.T, s store.Store) {

@@ -71,6 +71,7 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 	}{
 		{"Flows", flowTests},
 		{"Executions", executionTests},
+		{"TaskRuns", taskRunTests},
 		{"Commands", commandTests},
 		{"Logs", logTests},
 		{"Triggers", triggerTests},

@@ -44,6 +44,7 @@ func chromium(t testing.TB) string {
 // osprey is `osprey server local` running in-process on a free port.
 type osprey struct {
 	base string
+	mgmt string // the management port's base URL (health, /metrics)
 	logs *testkit.SyncBuffer
 	user string
 	pass string
@@ -65,7 +66,9 @@ func startOsprey(t testing.TB, config string, environ []string, role ...string) 
 	}
 	// The server picks its API port and logs it: one picked here could be
 	// taken first by another package's server, which would answer instead.
-	args = append(args, "--port", "0", "--management-port", strconv.Itoa(testkit.Port(t)))
+	mgmtPort := testkit.Port(t)
+	o.mgmt = "http://127.0.0.1:" + strconv.Itoa(mgmtPort)
+	args = append(args, "--port", "0", "--management-port", strconv.Itoa(mgmtPort))
 	go func() {
 		done <- cli.Main(ctx, args, strings.NewReader(""), io.Discard, o.logs, environ)
 		close(exited)

@@ -1,0 +1,147 @@
+package executor
+
+import (
+	"reflect"
+	"time"
+	"unsafe"
+
+	"github.com/ospreyhq/osprey/flow"
+	"github.com/ospreyhq/osprey/store"
+)
+
+// A step saves only the task runs it created or changed (store.TaskRunDelta),
+// so its cost follows what it did rather than the execution's width. What
+// it changed is found by comparing each task run with a fingerprint taken
+// when the execution was read or last saved, kept with the warm copy.
+//
+// Why fingerprints rather than having the engine mark what it touches: a
+// task run is changed in many places — the engine's scope, the flowables
+// through it, the commands applied before a step (resume, restart, change
+// status), the executor itself (masking, a flow that no longer loads) —
+// and one forgotten mark would silently keep a change out of the store.
+// A fingerprint sees every change, whoever made it, for the price of
+// reading a few fields per task run: no encoding, no allocation.
+//
+// The fingerprint relies on how task runs change: a state change appends
+// to its history (flow.StateInfo.Set), an attempt is appended or its state
+// set (which appends to the attempt's history), and outputs, items, retry
+// date and iteration are replaced, never written in place (the engine
+// shares outputs maps between task runs' variables, so it must not write
+// into them anyway). Identity is kept by pointer, which also keeps the
+// replaced value alive, so its address cannot be reused by a new one.
+type fingerprint struct {
+	tr        *flow.TaskRun
+	state     flow.State
+	histories int
+	attempts  int
+	// lastAttempt is the history length of the last attempt: a task
+	// run's state changed from the API changes its last attempt too.
+	lastAttempt int
+	outputs     unsafe.Pointer
+	nOutputs    int
+	items       *string
+	nItems      int
+	err, value  string
+	retryAt     *time.Time
+	iteration   *int
+}
+
+func fingerprintOf(tr *flow.TaskRun) fingerprint {
+	f := fingerprint{
+		tr: tr, state: tr.State.Current, histories: len(tr.State.Histories), attempts: len(tr.Attempts),
+		nOutputs: len(tr.Outputs), nItems: len(tr.Items), err: tr.Error, value: tr.Value,
+		retryAt: tr.RetryAt, iteration: tr.Iteration,
+	}
+	if n := len(tr.Attempts); n > 0 {
+		f.lastAttempt = len(tr.Attempts[n-1].State.Histories)
+	}
+	if tr.Outputs != nil {
+		f.outputs = reflect.ValueOf(tr.Outputs).UnsafePointer()
+	}
+	if len(tr.Items) > 0 {
+		f.items = &tr.Items[0]
+	}
+	return f
+}
+
+// snapshot is the fingerprints of an execution's task runs as stored, in
+// the order of its list.
+type snapshot struct {
+	fps []fingerprint
+	// moved is set by diff when the list no longer starts with the
+	// snapshot's task runs: refresh then takes the fingerprints anew.
+	moved bool
+}
+
+func newSnapshot(ex *flow.Execution) *snapshot {
+	s := &snapshot{fps: make([]fingerprint, len(ex.TaskRunList))}
+	for i, tr := range ex.TaskRunList {
+		s.fps[i] = fingerprintOf(tr)
+	}
+	return s
+}
+
+// diff returns what ex's task runs changed since the snapshot, and the
+// positions in ex's list of the changed ones (for refresh).
+func (s *snapshot) diff(ex *flow.Execution) (*store.TaskRunDelta, []int) {
+	d := &store.TaskRunDelta{}
+	var idx []int
+	list := ex.TaskRunList
+	aligned := len(list) >= len(s.fps)
+	for i := 0; aligned && i < len(s.fps); i++ {
+		if s.fps[i].tr != list[i] {
+			aligned = false
+		}
+	}
+	s.moved = !aligned
+	if aligned {
+		// The usual case: the list only grew.
+		for i, tr := range list {
+			if i >= len(s.fps) || fingerprintOf(tr) != s.fps[i] {
+				d.Changed = append(d.Changed, tr)
+				idx = append(idx, i)
+			}
+		}
+		return d, idx
+	}
+	// Task runs were dropped (a restart) or moved: match by identity.
+	old := make(map[*flow.TaskRun]int, len(s.fps))
+	for i, f := range s.fps {
+		old[f.tr] = i
+	}
+	seen := make([]bool, len(s.fps))
+	for i, tr := range list {
+		j, ok := old[tr]
+		if ok {
+			seen[j] = true
+		}
+		if !ok || fingerprintOf(tr) != s.fps[j] {
+			d.Changed = append(d.Changed, tr)
+			idx = append(idx, i)
+		}
+	}
+	for j, f := range s.fps {
+		if !seen[j] {
+			d.Removed = append(d.Removed, f.tr.ID)
+		}
+	}
+	return d, idx
+}
+
+// refresh makes the snapshot ex's as saved; idx are the positions diff
+// returned (read again here, after masking replaced some values).
+func (s *snapshot) refresh(ex *flow.Execution, idx []int) {
+	list := ex.TaskRunList
+	if s.moved {
+		*s = *newSnapshot(ex)
+		return
+	}
+	for _, i := range idx {
+		if i < len(s.fps) {
+			s.fps[i] = fingerprintOf(list[i])
+		}
+	}
+	for i := len(s.fps); i < len(list); i++ {
+		s.fps = append(s.fps, fingerprintOf(list[i]))
+	}
+}

@@ -1,0 +1,92 @@
+package calendar_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ospreyhq/osprey/internal/calendar"
+)
+
+// TestHolidayYears checks, day by day over whole years, that a country's
+// calendar holds exactly the holidays its official list has, less those the
+// calendar leaves out by design (lunar, Hijri and Hindu holidays, yearly
+// announced days), which each case names.
+func TestHolidayYears(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		country string
+		year    int
+		want    []string // MM-DD
+	}{
+		// Japan, Cabinet Office, "National Holidays" (www8.cao.go.jp/chosei/shukujitsu/gaiyou.html):
+		// substitutes 2/24, 5/6, 11/24 in 2025 and 5/6 in 2026; 9/22/2026 is the day between two holidays.
+		{"JP", 2025, []string{"01-01", "01-13", "02-11", "02-23", "02-24", "03-20", "04-29", "05-03", "05-04", "05-05", "05-06", "07-21", "08-11", "09-15", "09-23", "10-13", "11-03", "11-23", "11-24"}},
+		{"JP", 2026, []string{"01-01", "01-12", "02-11", "02-23", "03-20", "04-29", "05-03", "05-04", "05-05", "05-06", "07-20", "08-11", "09-21", "09-22", "09-23", "10-12", "11-03", "11-23"}},
+		// South Korea, Korea Astronomy and Space Science Institute's yearly list of holidays
+		// (astro.kasi.re.kr) and the Ministry of the Interior and Safety: 3/3/2025, 3/2, 8/17 and
+		// 10/5/2026 are substitutes. Not here: Seollal (1/28-30/2025, 2/16-18/2026), Buddha's Birthday
+		// (5/5/2025 with its substitute 5/6, 5/24/2026 with 5/25), Chuseok (10/5-7/2025 with the
+		// substitute 10/8, 9/24-26/2026), the presidential election of 6/3/2025 and the local
+		// elections of 6/3/2026.
+		{"KR", 2025, []string{"01-01", "03-01", "03-03", "05-05", "06-06", "08-15", "10-03", "10-09", "12-25"}},
+		{"KR", 2026, []string{"01-01", "03-01", "03-02", "05-05", "06-06", "07-17", "08-15", "08-17", "10-03", "10-05", "10-09", "12-25"}},
+		// Singapore, Ministry of Manpower, "Public holidays for 2023", "… for 2025" and "… for 2026"
+		// (www.mom.gov.sg/employment-practices/public-holidays): Chinese New Year 1/22-23/2023 with
+		// 1/24 for the Sunday, 1/29-30/2025, 2/17-18/2026; National Day 2026 is a Sunday, so 8/10 is
+		// a holiday. Not here: Hari Raya Puasa, Hari Raya Haji, Vesak Day, Deepavali, Polling Day
+		// 5/3/2025.
+		{"SG", 2023, []string{"01-01", "01-02", "01-22", "01-23", "01-24", "04-07", "05-01", "08-09", "12-25"}},
+		{"SG", 2025, []string{"01-01", "01-29", "01-30", "04-18", "05-01", "08-09", "12-25"}},
+		{"SG", 2026, []string{"01-01", "02-17", "02-18", "04-03", "05-01", "08-09", "08-10", "12-25"}},
+		// India, Department of Personnel and Training, "Holidays to be observed in Central
+		// Government Offices" for 2025 and 2026 (dopt.gov.in): the three national holidays,
+		// Good Friday and Christmas of the compulsory list. Not here: its lunar and Hijri ones.
+		{"IN", 2025, []string{"01-26", "04-18", "08-15", "10-02", "12-25"}},
+		{"IN", 2026, []string{"01-26", "04-03", "08-15", "10-02", "12-25"}},
+		// China, General Office of the State Council, notices on the arrangement of holidays
+		// for 2025 and for 2026 (www.gov.cn): the statutory days, among them Spring Festival's
+		// Eve and first three days (1/28-31/2025, 2/16-19/2026), Qingming (4/4/2025, 4/5/2026),
+		// the Dragon Boat Festival (5/31/2025, 6/19/2026) and Mid-Autumn (10/6/2025, 9/25/2026).
+		// Not here: the bridge days the notices add (e.g. 2/15, 2/20-23/2026).
+		{"CN", 2025, []string{"01-01", "01-28", "01-29", "01-30", "01-31", "04-04", "05-01", "05-02", "05-31", "10-01", "10-02", "10-03", "10-06"}},
+		{"CN", 2026, []string{"01-01", "02-16", "02-17", "02-18", "02-19", "04-05", "05-01", "05-02", "06-19", "09-25", "10-01", "10-02", "10-03"}},
+		// China before the 2024 revision, General Office of the State Council, notice for 2024:
+		// Spring Festival's first three days (2/10-12), Qingming 4/4, Labour Day one day, Dragon
+		// Boat 6/10, Mid-Autumn 9/17.
+		{"CN", 2024, []string{"01-01", "02-10", "02-11", "02-12", "04-04", "05-01", "06-10", "09-17", "10-01", "10-02", "10-03"}},
+		// Colombia, Law 51 of 1983 (www.secretariasenado.gov.co), as the Ministry of Labour's
+		// yearly calendar of holidays dates it: 6/30/2025 is both Sacred Heart and Saints Peter
+		// and Paul.
+		{"CO", 2025, []string{"01-01", "01-06", "03-24", "04-17", "04-18", "05-01", "06-02", "06-23", "06-30", "07-20", "08-07", "08-18", "10-13", "11-03", "11-17", "12-08", "12-25"}},
+		{"CO", 2026, []string{"01-01", "01-12", "03-23", "04-02", "04-03", "05-01", "05-18", "06-08", "06-15", "06-29", "07-20", "08-07", "08-17", "10-12", "11-02", "11-16", "12-08", "12-25"}},
+		// Turkey, Law No. 2429 on National Holidays and General Holidays (www.mevzuat.gov.tr).
+		// Not here: Ramazan and Kurban Bayramı and their eves, the afternoon of 10/28.
+		{"TR", 2025, []string{"01-01", "04-23", "05-01", "05-19", "07-15", "08-30", "10-29"}},
+		{"TR", 2026, []string{"01-01", "04-23", "05-01", "05-19", "07-15", "08-30", "10-29"}},
+		// Mexico, Federal Labour Law, art. 74 (www.diputados.gob.mx/LeyesBiblio/pdf/LFT.pdf): 2024
+		// has the presidential handover on 10/1.
+		{"MX", 2024, []string{"01-01", "02-05", "03-18", "05-01", "09-16", "10-01", "11-18", "12-25"}},
+		{"MX", 2026, []string{"01-01", "02-02", "03-16", "05-01", "09-16", "11-16", "12-25"}},
+		// Luxembourg, Guichet.lu "Public holidays" (guichet.public.lu): Easter Sunday and
+		// Whit Sunday are not listed as their own days off.
+		{"LU", 2025, []string{"01-01", "04-21", "05-01", "05-09", "05-29", "06-09", "06-23", "08-15", "11-01", "12-25", "12-26"}},
+		{"LU", 2026, []string{"01-01", "04-06", "05-01", "05-09", "05-14", "05-25", "06-23", "08-15", "11-01", "12-25", "12-26"}},
+	}
+	for _, tc := range cases {
+		want := map[string]bool{}
+		for _, d := range tc.want {
+			want[d] = true
+		}
+		var got []string
+		for d := time.Date(tc.year, 1, 1, 12, 0, 0, 0, time.UTC); d.Year() == tc.year; d = d.AddDate(0, 0, 1) {
+			ok, err := calendar.IsPublicHoliday(d, tc.country, "")
+			require.NoError(t, err)
+			if ok {
+				got = append(got, d.Format("01-02"))
+			}
+		}
+		require.Equal(t, tc.want, got, "%s %d", tc.country, tc.year)
+	}
+}
