@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/ospreyhq/osprey/flow"
-	"github.com/ospreyhq/osprey/mask"
 	"github.com/ospreyhq/osprey/storage"
 	"github.com/ospreyhq/osprey/worker"
 )
@@ -87,23 +86,13 @@ func (p BlobPoller) Interval(tr *flow.Trigger) (time.Duration, error) {
 	if len(errs) > 0 {
 		return 0, flow.Errors(errs)
 	}
-	if x.Interval == "" {
-		return defaultPollInterval, nil
-	}
-	return flow.ParseDuration(x.Interval)
+	return pollInterval(x.Interval)
 }
 
 // Poll lists the container once. Secrets the connection resolves are
 // masked in what it returns.
 func (p BlobPoller) Poll(ctx context.Context, tr *flow.Trigger, vars map[string]any) (bool, map[string]any, error) {
-	var m mask.Masker
-	ctx = mask.NewContext(ctx, &m)
-	fire, tv, err := p.poll(ctx, tr, vars)
-	if err != nil {
-		return false, nil, errors.New(m.Mask(err.Error()))
-	}
-	tv, _ = m.Value(tv).(map[string]any)
-	return fire, tv, nil
+	return maskedPoll(ctx, func(ctx context.Context) (bool, map[string]any, error) { return p.poll(ctx, tr, vars) })
 }
 
 func (p BlobPoller) poll(ctx context.Context, tr *flow.Trigger, vars map[string]any) (bool, map[string]any, error) {

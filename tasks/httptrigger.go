@@ -21,6 +21,29 @@ const pHTTPTrigger = "io.kestra.plugin.core.http.Trigger"
 // defaultPollInterval is Kestra's interval for polling triggers.
 const defaultPollInterval = 60 * time.Second
 
+// pollInterval reads a polling trigger's interval, Kestra's default when
+// it is not set.
+func pollInterval(s string) (time.Duration, error) {
+	if s == "" {
+		return defaultPollInterval, nil
+	}
+	return flow.ParseDuration(s)
+}
+
+// maskedPoll runs one poll with a masker of its own: the secrets the poll
+// resolves (a token in a URI or header, a connection string) are learnt
+// there and masked in its error and in the trigger variables, which are
+// stored with the execution the poll starts.
+func maskedPoll(ctx context.Context, poll func(context.Context) (bool, map[string]any, error)) (bool, map[string]any, error) {
+	var m mask.Masker
+	fire, tv, err := poll(mask.NewContext(ctx, &m))
+	if err != nil {
+		return false, nil, errors.New(m.Mask(err.Error()))
+	}
+	tv, _ = m.Value(tv).(map[string]any)
+	return fire, tv, nil
+}
+
 // defaultResponseCondition is Kestra's: any response below 400.
 const defaultResponseCondition = "{{ response.statusCode < 400 }}"
 
@@ -77,10 +100,7 @@ func (p HTTPPoller) Interval(tr *flow.Trigger) (time.Duration, error) {
 	if len(errs) > 0 {
 		return 0, flow.Errors(errs)
 	}
-	if x.Interval == "" {
-		return defaultPollInterval, nil
-	}
-	return flow.ParseDuration(x.Interval)
+	return pollInterval(x.Interval)
 }
 
 // Poll sends tr's request once and reports whether its response meets the
@@ -91,14 +111,7 @@ func (p HTTPPoller) Poll(ctx context.Context, tr *flow.Trigger, vars map[string]
 	// Secrets the request resolves (a token in the URI or a header) are
 	// learnt here and masked in what the poll returns: the trigger
 	// variables are stored with the execution it starts.
-	var m mask.Masker
-	ctx = mask.NewContext(ctx, &m)
-	fire, tv, err := p.poll(ctx, tr, vars)
-	if err != nil {
-		return false, nil, errors.New(m.Mask(err.Error()))
-	}
-	tv, _ = m.Value(tv).(map[string]any)
-	return fire, tv, nil
+	return maskedPoll(ctx, func(ctx context.Context) (bool, map[string]any, error) { return p.poll(ctx, tr, vars) })
 }
 
 func (p HTTPPoller) poll(ctx context.Context, tr *flow.Trigger, vars map[string]any) (bool, map[string]any, error) {
