@@ -426,7 +426,7 @@ func TestBlobTasks(t *testing.T) {
 			resp.Body.Close()
 		}
 		return err == nil
-	}, 15*time.Second, 50*time.Millisecond)
+	}, 15*time.Second, 50*time.Millisecond, "the API did not answer; server log:\n%s", stderr)
 	conn := "    endpoint: " + acct.URL() + "\n"
 	src := `id: blobs
 namespace: company.team
