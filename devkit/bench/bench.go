@@ -99,10 +99,18 @@ type Result struct {
 	PeakRSSMiB    float64 `json:"peakRssMiB"`
 	// KeyVaultCalls counts requests that reached the vault (and Entra's
 	// token endpoint) during the scenario.
-	KeyVaultCalls int    `json:"keyVaultCalls"`
-	TokenCalls    int    `json:"tokenCalls"`
-	Note          string `json:"note,omitempty"`
-	Profile       string `json:"profile,omitempty"`
+	KeyVaultCalls int `json:"keyVaultCalls"`
+	TokenCalls    int `json:"tokenCalls"`
+	// On PostgreSQL: the database's committed transactions (read-only
+	// ones included) and WAL flushes to disk per execution, read from
+	// pg_stat_database and pg_stat_wal, and the CPU seconds of the
+	// database's processes per 1,000 executions when the harness started
+	// it. Flushes are what durable writes wait for with fsync on.
+	DBCommitsPerExec float64 `json:"dbCommitsPerExecution,omitempty"`
+	DBFlushesPerExec float64 `json:"dbWalFlushesPerExecution,omitempty"`
+	DBCPUSecPer1000  float64 `json:"dbCpuSecondsPer1000Executions,omitempty"`
+	Note             string  `json:"note,omitempty"`
+	Profile          string  `json:"profile,omitempty"`
 }
 
 // scenario is one measured workload.
@@ -121,6 +129,8 @@ type runner struct {
 	c      *client
 	dev    *azurefake.Dev
 	stored int
+	// pgPID is the postmaster of the PostgreSQL the harness started.
+	pgPID int
 }
 
 // Run starts the server, runs the scenarios and returns the report.
@@ -166,6 +176,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 
 	rep := &Report{Started: time.Now().UTC(), Cores: runtime.NumCPU(), Store: "sqlite", LoadBefore: loadAvg()}
+	pgPID := 0
 	if opts.Postgres && opts.PostgresURL == "" {
 		fmt.Fprintln(opts.Log, "starting PostgreSQL (fsync on)…")
 		pg, err := pgtest.NewDurableServer()
@@ -173,6 +184,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			return nil, fmt.Errorf("start PostgreSQL: %w", err)
 		}
 		defer pg.Close()
+		pgPID = pg.PID()
 		if opts.PostgresURL, err = pg.CreateDatabase(ctx, "osprey_bench"); err != nil {
 			return nil, err
 		}
@@ -180,7 +192,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	} else if opts.PostgresURL != "" {
 		rep.Store = "postgres"
 	}
-	r := &runner{opts: opts}
+	r := &runner{opts: opts, pgPID: pgPID}
 	cfg := serverConfig{Dir: dir, PostgresURL: opts.PostgresURL, Threads: opts.Threads}
 	if needsVault(chosen) {
 		azDir := filepath.Join(dir, "azure")
@@ -323,6 +335,12 @@ func (r *runner) measure(ctx context.Context, sc scenario) (Result, error) {
 		return res, err
 	}
 	kvBefore, tokBefore := r.vaultCalls()
+	var dbBefore dbStats
+	if r.opts.PostgresURL != "" {
+		if dbBefore, err = pgStats(ctx, r.opts.PostgresURL, r.pgPID); err != nil {
+			return res, err
+		}
+	}
 	profDone := make(chan error, 1)
 	profCtx, stopProf := context.WithCancel(ctx)
 	defer stopProf()
@@ -387,6 +405,23 @@ func (r *runner) measure(ctx context.Context, sc scenario) (Result, error) {
 	}
 	if res.Executions > 0 {
 		res.CPUSecPer1000 = (after.cpu - before.cpu).Seconds() / float64(res.Executions) * 1000
+	}
+	if r.opts.PostgresURL != "" && res.Executions > 0 {
+		select {
+		case <-ctx.Done():
+			return res, ctx.Err()
+		case <-time.After(dbStatsSettle):
+		}
+		dbAfter, err := pgStats(ctx, r.opts.PostgresURL, r.pgPID)
+		if err != nil {
+			return res, err
+		}
+		n := float64(res.Executions)
+		res.DBCommitsPerExec = float64(dbAfter.commits-dbBefore.commits) / n
+		if dbBefore.walSyncs >= 0 && dbAfter.walSyncs >= 0 {
+			res.DBFlushesPerExec = float64(dbAfter.walSyncs-dbBefore.walSyncs) / n
+		}
+		res.DBCPUSecPer1000 = (dbAfter.cpu - dbBefore.cpu).Seconds() / n * 1000
 	}
 	return res, nil
 }

@@ -4,13 +4,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"text/tabwriter"
 )
 
 // line is a one-line summary for progress output.
 func (r Result) line() string {
-	return fmt.Sprintf("%d executions (%d failed) in %.1fs: %.0f/s, %.0f task runs/s, p50 %.1f ms, p99 %.1f ms, %.2f CPU s/1k, peak RSS %.0f MiB %s",
-		r.Executions, r.Failed, r.Seconds, r.ExecPerSec, r.TaskRunsPerSec, r.P50Millis, r.P99Millis, r.CPUSecPer1000, r.PeakRSSMiB, r.Note)
+	db := ""
+	if r.DBCommitsPerExec > 0 {
+		db = fmt.Sprintf(", database: %.2f commits and %.2f WAL flushes per execution, %.2f CPU s/1k", r.DBCommitsPerExec, r.DBFlushesPerExec, r.DBCPUSecPer1000)
+	}
+	return fmt.Sprintf("%d executions (%d failed) in %.1fs: %.0f/s, %.0f task runs/s, p50 %.1f ms, p99 %.1f ms, %.2f CPU s/1k, peak RSS %.0f MiB%s %s",
+		r.Executions, r.Failed, r.Seconds, r.ExecPerSec, r.TaskRunsPerSec, r.P50Millis, r.P99Millis, r.CPUSecPer1000, r.PeakRSSMiB, db, r.Note)
 }
 
 // WriteTable writes the report as an aligned table with its notes below.
@@ -26,6 +31,17 @@ func (rep *Report) WriteTable(w io.Writer) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if slices.ContainsFunc(rep.Scenarios, func(r Result) bool { return r.DBCommitsPerExec > 0 }) {
+		fmt.Fprintln(w, "\nthe database, per execution (counted after the scenario settled; idle polls included):")
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "scenario\tcommits\tWAL flushes\tdatabase CPU s/1k exec\t")
+		for _, r := range rep.Scenarios {
+			fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.2f\t\n", r.Name, r.DBCommitsPerExec, r.DBFlushesPerExec, r.DBCPUSecPer1000)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
 	}
 	for _, r := range rep.Scenarios {
 		if r.Note != "" {
