@@ -195,7 +195,8 @@ func (x *Executor) loop(ctx context.Context, wake <-chan struct{}) {
 				x.log.ErrorContext(ctx, "claim executions", "err", err)
 			}
 			x.metrics.claimed.Add(float64(len(ids)))
-			for _, id := range ids {
+			pre := x.readAhead(ctx, ids)
+			for i, id := range ids {
 				slots <- struct{}{}
 				wg.Add(1)
 				go func() {
@@ -208,7 +209,7 @@ func (x *Executor) loop(ctx context.Context, wake <-chan struct{}) {
 						wg.Done()
 					}()
 					x.metrics.steps.Inc()
-					if err := x.step(ctx, id); err != nil {
+					if err := x.step(ctx, id, pre[i]); err != nil {
 						x.metrics.failedSteps.Inc()
 						if ctx.Err() == nil {
 							x.log.ErrorContext(ctx, "executor step", "execution_id", id, "err", err)
@@ -256,7 +257,7 @@ func (x *Executor) RunOnce(ctx context.Context) (int, error) {
 	var errs []error
 	for _, id := range ids {
 		x.metrics.steps.Inc()
-		if err := x.step(ctx, id); err != nil {
+		if err := x.step(ctx, id, nil); err != nil {
 			x.metrics.failedSteps.Inc()
 			errs = append(errs, fmt.Errorf("execution %s: %w", id, err))
 		}
@@ -268,11 +269,48 @@ func (x *Executor) RunOnce(ctx context.Context) (int, error) {
 // execution (or since the executor kept it warm).
 var errStale = errors.New("execution changed during the step")
 
-// step advances execution id once. A step that loses its save to another
-// change (another executor's step, or a warm copy that went stale) is run
-// again at once on a fresh read, while this executor still holds the
-// claim.
-func (x *Executor) step(ctx context.Context, id string) error {
+// readAhead reads the inputs of the steps of ids, which one claim gave
+// this executor, in one round trip when the store can (store.StepReader):
+// an execution's results and commands, and the execution itself unless it
+// is kept warm. An execution whose step will first let results gather
+// (warm.pause) is left out, to be read when its step starts, as is every
+// execution when the read fails.
+func (x *Executor) readAhead(ctx context.Context, ids []string) []*store.StepInputs {
+	out := make([]*store.StepInputs, len(ids))
+	r, ok := x.opts.Store.Queue().(store.StepReader)
+	if !ok || len(ids) == 0 {
+		return out
+	}
+	var reads []store.StepRead
+	var at []int
+	for i, id := range ids {
+		if x.warm.pause(id) > 0 {
+			continue
+		}
+		reads = append(reads, store.StepRead{ExecutionID: id, WithExecution: !x.warm.has(id)})
+		at = append(at, i)
+	}
+	if len(reads) == 0 {
+		return out
+	}
+	in, err := r.StepInputs(ctx, reads)
+	if err != nil {
+		if ctx.Err() == nil {
+			x.log.WarnContext(ctx, "read the inputs of claimed executions; each step reads its own", "err", err)
+		}
+		return out
+	}
+	for k, i := range at {
+		out[i] = &in[k]
+	}
+	return out
+}
+
+// step advances execution id once, from the inputs read ahead with its
+// claim when pre is set. A step that loses its save to another change
+// (another executor's step, or a warm copy that went stale) is run again
+// at once on a fresh read, while this executor still holds the claim.
+func (x *Executor) step(ctx context.Context, id string, pre *store.StepInputs) error {
 	if d := x.warm.pause(id); d > 0 {
 		// Its last step was costly (a wide ForEach rewrites a large
 		// document): let more results gather so one step applies them
@@ -286,15 +324,15 @@ func (x *Executor) step(ctx context.Context, id string) error {
 	}
 	began := time.Now()
 	defer func() { x.warm.cost(id, time.Since(began)) }()
-	err := x.stepOnce(ctx, id, false, false)
+	err := x.stepOnce(ctx, id, false, false, pre)
 	for range 2 {
 		switch {
 		case errors.Is(err, store.ErrNoSlot):
 			// Another executor took the last slot between our look and
 			// our save: the execution waits as its flow's limit says.
-			err = x.stepOnce(ctx, id, true, true)
+			err = x.stepOnce(ctx, id, true, true, nil)
 		case errors.Is(err, errStale):
-			err = x.stepOnce(ctx, id, false, true)
+			err = x.stepOnce(ctx, id, false, true, nil)
 		}
 	}
 	if errors.Is(err, errStale) || errors.Is(err, store.ErrNoSlot) {
@@ -307,25 +345,30 @@ func (x *Executor) step(ctx context.Context, id string) error {
 // stepOnce loads an execution with what happened since its last step
 // (worker results, commands), advances it and saves the result. full
 // says the flow's concurrency limit was found reached by the save itself;
-// fresh reads the execution from the store rather than the warm copy.
-func (x *Executor) stepOnce(ctx context.Context, id string, full, fresh bool) error {
-	st := x.opts.Store
+// fresh reads the execution from the store rather than the warm copy; pre,
+// when set, is what was read ahead with the claim.
+func (x *Executor) stepOnce(ctx context.Context, id string, full, fresh bool, pre *store.StepInputs) error {
 	ex, ver, snap, ok := x.warm.take(id)
-	if !ok || fresh || snap == nil {
+	cold := !ok || fresh || snap == nil
+	var in store.StepInputs
+	if pre != nil && (!cold || pre.Execution != nil) {
+		in = *pre
+	} else {
+		// Not read ahead, or the warm copy it counted on was dropped
+		// meanwhile.
 		var err error
-		if ex, ver, err = st.Executions().Get(ctx, id); err != nil {
-			return fmt.Errorf("load: %w", err)
+		if in, err = x.read(ctx, id, cold); err != nil {
+			return err
 		}
+	}
+	if cold {
+		ex, ver = in.Execution, in.Version
 		snap = newSnapshot(ex)
 	}
 	before := ex.State.Current
-	jobs, err := st.Queue().Results(ctx, id)
-	if err != nil {
-		return fmt.Errorf("load results: %w", err)
-	}
-	results := make([]engine.Result, 0, len(jobs))
+	results := make([]engine.Result, 0, len(in.Results))
 	p := saveParts{before: before, version: ver, settled: ex.Settled(), snap: snap}
-	for _, j := range jobs {
+	for _, j := range in.Results {
 		p.acks = append(p.acks, j.ID)
 		var r engine.Result
 		if err := flow.DecodeJSON(j.Result, &r); err != nil {
@@ -334,10 +377,7 @@ func (x *Executor) stepOnce(ctx context.Context, id string, full, fresh bool) er
 		}
 		results = append(results, r)
 	}
-	cmds, err := x.commands(ctx, id, &p)
-	if err != nil {
-		return err
-	}
+	cmds := x.commands(ctx, id, in.Commands, &p)
 	f, ferr := x.opts.Flows.Get(ctx, ex.Namespace, ex.FlowID, ex.FlowRevision)
 	if ferr != nil {
 		f = nil // Apply refuses the commands that need it
@@ -345,6 +385,7 @@ func (x *Executor) stepOnce(ctx context.Context, id string, full, fresh bool) er
 	applied, logs := engine.ApplyAll(x.opts.Engine.Types, f, ex, cmds, x.opts.Now())
 	p.logs = logs
 	if applied.KillSubflows {
+		var err error
 		if p.send, err = x.killSubflows(ctx, ex); err != nil {
 			return err
 		}
@@ -424,13 +465,30 @@ type saveParts struct {
 	mask *mask.Masker
 }
 
-// commands loads the execution's pending commands; each is acknowledged by
-// the step's save, an unreadable one too (after a log line).
-func (x *Executor) commands(ctx context.Context, id string, p *saveParts) ([]engine.Command, error) {
-	stored, err := x.opts.Store.Executions().Commands(ctx, id)
-	if err != nil {
-		return nil, fmt.Errorf("load commands: %w", err)
+// read loads what a step of execution id needs: the execution itself
+// when withExecution, the results not applied yet and the pending
+// commands.
+func (x *Executor) read(ctx context.Context, id string, withExecution bool) (store.StepInputs, error) {
+	st := x.opts.Store
+	var in store.StepInputs
+	var err error
+	if withExecution {
+		if in.Execution, in.Version, err = st.Executions().Get(ctx, id); err != nil {
+			return in, fmt.Errorf("load: %w", err)
+		}
 	}
+	if in.Results, err = st.Queue().Results(ctx, id); err != nil {
+		return in, fmt.Errorf("load results: %w", err)
+	}
+	if in.Commands, err = st.Executions().Commands(ctx, id); err != nil {
+		return in, fmt.Errorf("load commands: %w", err)
+	}
+	return in, nil
+}
+
+// commands decodes the execution's pending commands; each is acknowledged
+// by the step's save, an unreadable one too (after a log line).
+func (x *Executor) commands(ctx context.Context, id string, stored []store.Command, p *saveParts) []engine.Command {
 	cmds := make([]engine.Command, 0, len(stored))
 	for _, c := range stored {
 		p.cmdAcks = append(p.cmdAcks, c.ID)
@@ -441,7 +499,7 @@ func (x *Executor) commands(ctx context.Context, id string, p *saveParts) ([]eng
 		}
 		cmds = append(cmds, cmd)
 	}
-	return cmds, nil
+	return cmds
 }
 
 // killSubflows returns a kill command for every subflow execution of ex

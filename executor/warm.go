@@ -60,6 +60,14 @@ func (w *warm) cost(id string, d time.Duration) {
 	}
 }
 
+// has reports whether an execution is kept for id.
+func (w *warm) has(id string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	_, ok := w.m[id]
+	return ok
+}
+
 // take removes and returns the execution kept for id: a step owns it until
 // it saves it back with put, so a failed step leaves nothing stale behind.
 func (w *warm) take(id string) (*flow.Execution, int64, *snapshot, bool) {

@@ -438,6 +438,32 @@ type QueueInspector interface {
 	Stats(ctx context.Context) (QueueStats, error)
 }
 
+// StepRead asks StepReader for the inputs of one execution's step: its
+// results and commands, and the execution itself when WithExecution.
+type StepRead struct {
+	ExecutionID   string
+	WithExecution bool
+}
+
+// StepInputs is what an executor step reads from the store besides an
+// execution it keeps warm.
+type StepInputs struct {
+	// Execution and Version are read only when asked for (as
+	// ExecutionStore.Get reads them); nil when it does not exist.
+	Execution *flow.Execution
+	Version   int64
+	Results   []Job     // as QueueStore.Results
+	Commands  []Command // as ExecutionStore.Commands
+}
+
+// StepReader is an optional interface of a QueueStore that reads the
+// inputs of several steps in one round trip (an executor reads those of
+// the executions one claim gave it together), in the order of reads. A
+// driver without it is read with one call each.
+type StepReader interface {
+	StepInputs(ctx context.Context, reads []StepRead) ([]StepInputs, error)
+}
+
 // SecretRecord is one secret of the embedded backend. The store never sees
 // plaintext: Ciphertext is sealed by the secrets package.
 type SecretRecord struct {

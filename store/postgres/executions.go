@@ -150,11 +150,11 @@ func (x executions) State(ctx context.Context, id string) (flow.State, error) {
 	return flow.State(st), nil
 }
 
-// errStale ends a Save transaction whose version check failed.
-var errStale = errors.New("stale version")
-
-// Save sends the whole step as one pipelined batch inside a transaction:
-// one round trip however many jobs and subflows it carries.
+// Save sends the whole step as one pipelined batch, which PostgreSQL runs
+// as one implicit transaction: one round trip, without BEGIN and COMMIT,
+// however many jobs and subflows it carries. Its preconditions (the
+// version, a free slot) are statements of the batch that raise when they
+// do not hold, which rolls the whole batch back.
 func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error) {
 	now := utc(x.s.now())
 	e := p.Execution
@@ -163,6 +163,12 @@ func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error)
 		return 0, err
 	}
 	b := &pgx.Batch{}
+	if p.Slot != nil {
+		// The lock serializes the starts of this flow across executors
+		// until commit; the check then sees every start committed before.
+		b.Queue(x.s.sql("execSlotLock"), e.Namespace, e.FlowID)
+		b.Queue(x.s.sql("execSlotCheck"), e.Namespace, e.FlowID, e.ID, activeStates, int64(p.Slot.Limit))
+	}
 	b.Queue(x.s.sql("execSave"), e.ID, p.Version, r.state, r.labels, r.doc, utcPtr(p.WakeAt), p.Owner)
 	if err := x.queueSaveTaskRuns(b, e, p.Delta); err != nil {
 		return 0, err
@@ -195,40 +201,26 @@ func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error)
 	}
 	var version int64
 	var dirty bool
-	err = x.s.tx(ctx, func(tx pgx.Tx) error {
+	err = x.s.batch(ctx, b, func(br pgx.BatchResults) error {
 		if p.Slot != nil {
-			// The lock serializes the starts of this flow across
-			// executors until commit; the count then sees every start
-			// committed before it.
-			if _, err := tx.Exec(ctx, x.s.sql("execSlotLock"), e.Namespace, e.FlowID); err != nil {
-				return fmt.Errorf("lock concurrency slots of %s/%s: %w", e.Namespace, e.FlowID, err)
-			}
-			var n int
-			if err := tx.QueryRow(ctx, x.s.sql("execCountOthersActive"), e.Namespace, e.FlowID, e.ID, activeStates).Scan(&n); err != nil {
-				return fmt.Errorf("count active executions of %s/%s: %w", e.Namespace, e.FlowID, err)
-			}
-			if n >= p.Slot.Limit {
-				return fmt.Errorf("%d of %d running: %w", n, p.Slot.Limit, store.ErrNoSlot)
+			for range 2 {
+				if _, err := br.Exec(); err != nil {
+					return err
+				}
 			}
 		}
-		br := tx.SendBatch(ctx, b)
-		if err := br.QueryRow().Scan(&version, &dirty); err != nil {
-			br.Close()
-			if errors.Is(err, pgx.ErrNoRows) {
-				return errStale
-			}
-			return err
-		}
-		return br.Close()
+		return br.QueryRow().Scan(&version, &dirty)
 	})
-	if errors.Is(err, errStale) {
+	switch {
+	case errors.Is(err, errNoSlot):
+		return 0, fmt.Errorf("save execution %s: %w", e.ID, store.ErrNoSlot)
+	case errors.Is(err, errStale):
 		var exists bool
 		if err := x.s.pool.QueryRow(ctx, x.s.sql("execExists"), e.ID).Scan(&exists); err != nil {
 			return 0, fmt.Errorf("save execution %s: %w", e.ID, translate(err))
 		}
 		return 0, fmt.Errorf("save execution %s: version %d is stale: %w", e.ID, p.Version, store.ErrConflict)
-	}
-	if err != nil {
+	case err != nil:
 		return 0, fmt.Errorf("save execution %s: %w", e.ID, err)
 	}
 	topics := []string{store.TopicExecution(e.ID)}
@@ -278,6 +270,11 @@ func (x executions) Commands(ctx context.Context, executionID string) ([]store.C
 	if err != nil {
 		return nil, fmt.Errorf("list commands of execution %s: %w", executionID, err)
 	}
+	return scanCommands(rows, executionID)
+}
+
+// scanCommands reads cmdList's rows.
+func scanCommands(rows pgx.Rows, executionID string) ([]store.Command, error) {
 	defer rows.Close()
 	var out []store.Command
 	for rows.Next() {

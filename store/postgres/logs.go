@@ -32,27 +32,24 @@ func levelNum(level string) int16 {
 
 // Append inserts the whole batch as one statement over column arrays,
 // under a lock per execution that makes each execution's Seq order equal
-// its commit order.
+// its commit order: one round trip.
 func (l logs) Append(ctx context.Context, entries []flow.LogEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	var topics []string
-	err := l.s.tx(ctx, func(tx pgx.Tx) error {
-		var err error
-		topics, err = l.appendTx(ctx, tx, entries)
-		return err
-	})
-	if err != nil {
+	b := &pgx.Batch{}
+	topics, read := l.queueAppend(b, entries)
+	if err := l.s.batch(ctx, b, read); err != nil {
 		return fmt.Errorf("append %d log entries: %w", len(entries), err)
 	}
 	l.s.notify(topics...)
 	return nil
 }
 
-// appendTx inserts entries within tx, sets their Seq, and returns the
-// topics to wake once tx committed (each execution's).
-func (l logs) appendTx(ctx context.Context, tx pgx.Tx, entries []flow.LogEntry) ([]string, error) {
+// queueAppend adds to b the statements that insert entries, and returns
+// the topics to wake once b committed (each execution's) and the reader of
+// their results, which sets the entries' Seq.
+func (l logs) queueAppend(b *pgx.Batch, entries []flow.LogEntry) ([]string, func(pgx.BatchResults) error) {
 	n := len(entries)
 	var (
 		execID, tenant, ns, flowID, task, taskRun, trigger, level, thread, msg = make([]string, n), make([]string, n),
@@ -78,24 +75,28 @@ func (l logs) appendTx(ctx context.Context, tx pgx.Tx, entries []flow.LogEntry) 
 			topics = append(topics, store.TopicExecution(e.ExecutionID))
 		}
 	}
-	if _, err := tx.Exec(ctx, l.s.sql("logLock"), ids); err != nil {
-		return nil, err
-	}
-	rows, err := tx.Query(ctx, l.s.sql("logInsert"), execID, tenant, ns, flowID, task, taskRun, attempt, trigger, ts,
+	b.Queue(l.s.sql("logLock"), ids)
+	b.Queue(l.s.sql("logInsert"), execID, tenant, ns, flowID, task, taskRun, attempt, trigger, ts,
 		level, lvl, thread, msg)
-	if err != nil {
-		return nil, err
+	return topics, func(br pgx.BatchResults) error {
+		if _, err := br.Exec(); err != nil {
+			return err
+		}
+		rows, err := br.Query()
+		if err != nil {
+			return err
+		}
+		seqs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return err
+		}
+		// Rows are numbered in input order; RETURNING promises no order.
+		slices.Sort(seqs)
+		for i := range entries {
+			entries[i].Seq = seqs[i]
+		}
+		return nil
 	}
-	seqs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return nil, err
-	}
-	// Rows are numbered in input order; RETURNING promises no order.
-	slices.Sort(seqs)
-	for i := range entries {
-		entries[i].Seq = seqs[i]
-	}
-	return topics, nil
 }
 
 func (l logs) List(ctx context.Context, q store.LogQuery) ([]flow.LogEntry, error) {

@@ -175,7 +175,29 @@ func (s *Store) tx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	return translate(pgx.BeginFunc(ctx, s.pool, fn))
 }
 
-// translate maps PostgreSQL errors to the seam's sentinels.
+// batch sends b as one pipeline, which PostgreSQL runs as one implicit
+// transaction: every statement commits at its end or none does, in one
+// round trip. read reads the results it needs, in order; the others are
+// read and checked when it returns. A statement that fails (a check
+// calling osprey_fail) rolls back the whole batch, those before it
+// included, and its error is returned, translated.
+func (s *Store) batch(ctx context.Context, b *pgx.Batch, read func(br pgx.BatchResults) error) error {
+	br := s.pool.SendBatch(ctx, b)
+	err := read(br)
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return translate(err)
+}
+
+// Errors raised by the checks of a batch (osprey_fail, migration 00012).
+var (
+	errStale  = errors.New("stale version")
+	errNoSlot = errors.New("no free concurrency slot")
+)
+
+// translate maps PostgreSQL errors to the seam's sentinels and to the
+// checks' errors.
 func translate(err error) error {
 	if err == nil {
 		return nil
@@ -184,8 +206,15 @@ func translate(err error) error {
 		return store.ErrNotFound
 	}
 	var pe *pgconn.PgError
-	if errors.As(err, &pe) && pe.Code == "23505" { // unique_violation
-		return fmt.Errorf("%w: %s", store.ErrConflict, pe.ConstraintName)
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "23505": // unique_violation
+			return fmt.Errorf("%w: %s", store.ErrConflict, pe.ConstraintName)
+		case "OSV01":
+			return fmt.Errorf("%w: %s", errStale, pe.Message)
+		case "OSNS1":
+			return fmt.Errorf("%w: %s", errNoSlot, pe.Message)
+		}
 	}
 	return err
 }

@@ -49,6 +49,11 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, true);
 SELECT e.doc, e.version, coalesce((SELECT array_agg(t.doc ORDER BY t.pos) FROM task_runs AS t WHERE t.execution_id = e.id), '{}')
 FROM executions AS e WHERE e.id = $1;
 
+-- name: execGetAll
+-- execGet for every execution of $1.
+SELECT e.id, e.doc, e.version, coalesce((SELECT array_agg(t.doc ORDER BY t.pos) FROM task_runs AS t WHERE t.execution_id = e.id), '{}')
+FROM executions AS e WHERE e.id = ANY ($1);
+
 -- name: execState
 SELECT state FROM executions WHERE id = $1;
 
@@ -57,13 +62,20 @@ SELECT true FROM executions WHERE id = $1;
 
 -- name: execSave
 -- Namespace, flow, parent and start date are fixed at Create; leaving them
--- out of SET spares the indexes on them a rewrite on every step.
-UPDATE executions
-SET state = $3, labels = $4, doc = $5, version = version + 1, wake_at = $6,
-    lease_until = CASE WHEN lease_owner = $7 THEN NULL ELSE lease_until END,
-    lease_owner = CASE WHEN lease_owner = $7 THEN NULL ELSE lease_owner END
-WHERE id = $1 AND version = $2
-RETURNING version, dirty;
+-- out of SET spares the indexes on them a rewrite on every step. A stale
+-- version raises (SQLSTATE OSV01): the save is one batch in one implicit
+-- transaction, which the error rolls back, statements before it included.
+WITH u AS (
+    UPDATE executions
+    SET state = $3, labels = $4, doc = $5, version = version + 1, wake_at = $6,
+        lease_until = CASE WHEN lease_owner = $7 THEN NULL ELSE lease_until END,
+        lease_owner = CASE WHEN lease_owner = $7 THEN NULL ELSE lease_owner END
+    WHERE id = $1 AND version = $2
+    RETURNING version, dirty)
+SELECT version, dirty FROM u
+UNION ALL
+SELECT osprey_fail('OSV01', 'execution ' || $1 || ' is not at version ' || $2), false
+WHERE NOT EXISTS (SELECT FROM u);
 
 -- name: taskRunPut
 -- Writes task runs of execution $1 ($2 ids, $3 documents, in list order): a
@@ -117,9 +129,13 @@ DELETE FROM executions WHERE id = $1;
 -- ends, so the count that follows and the start are one decision.
 SELECT pg_advisory_xact_lock(hashtextextended('osprey.slot/' || $1 || '/' || $2, 0));
 
--- name: execCountOthersActive
-SELECT count(*) FROM executions
-WHERE namespace = $1 AND flow_id = $2 AND id <> $3 AND state = ANY ($4);
+-- name: execSlotCheck
+-- Raises (SQLSTATE OSNS1) when $5 or more other executions of the flow are
+-- active: the save's batch, this lock and count included, rolls back.
+SELECT osprey_fail('OSNS1', n || ' of ' || $5::bigint || ' running')
+FROM (SELECT count(*) AS n FROM executions
+      WHERE namespace = $1 AND flow_id = $2 AND id <> $3 AND state = ANY ($4)) AS c
+WHERE n >= $5::bigint;
 
 -- name: cmdInsert
 INSERT INTO commands (execution_id, payload, created) VALUES ($1, $2, $3)
@@ -131,6 +147,10 @@ SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM executions WHERE id = $1);
 
 -- name: cmdList
 SELECT seq, payload, created FROM commands WHERE execution_id = $1 ORDER BY seq;
+
+-- name: cmdListAll
+-- cmdList for every execution of $1.
+SELECT execution_id, seq, payload, created FROM commands WHERE execution_id = ANY ($1) ORDER BY seq;
 
 -- name: cmdAck
 DELETE FROM commands WHERE seq = ANY ($1);
@@ -201,8 +221,29 @@ d AS (
     UPDATE executions SET dirty = true WHERE id IN (SELECT execution_id FROM j) AND NOT dirty)
 SELECT j.execution_id FROM j;
 
--- name: jobExecutions
-SELECT id, execution_id FROM jobs WHERE id = ANY ($1);
+-- name: jobLockExecutions
+-- Locks the executions of jobs $1 in the order of their ids, before
+-- jobCompleteAll marks them dirty (one UPDATE locks rows in no promised
+-- order): two workers' batches over the same executions never wait on
+-- each other in a cycle.
+SELECT e.id FROM executions AS e
+WHERE e.id IN (SELECT execution_id FROM jobs WHERE id = ANY ($1))
+ORDER BY e.id
+FOR NO KEY UPDATE OF e;
+
+-- name: jobCompleteAll
+-- Jobs $1 with results $2, of owner $3: the results and their executions'
+-- dirty flags in one statement. Returns the jobs completed; the others
+-- were no longer owner's.
+WITH j AS (
+    UPDATE jobs SET state = 'DONE', result = r.result, lease_until = NULL
+    FROM unnest($1::text[], $2::bytea[]) AS r(id, result)
+    WHERE jobs.id = r.id AND jobs.owner = $3 AND jobs.state = 'RUNNING'
+    RETURNING jobs.id, jobs.execution_id),
+d AS (
+    -- an execution already dirty is left alone: no new row version per job
+    UPDATE executions SET dirty = true WHERE id IN (SELECT execution_id FROM j) AND NOT dirty)
+SELECT id FROM j;
 
 -- name: jobAck
 DELETE FROM jobs WHERE id = ANY ($1) AND state = 'DONE';
@@ -231,6 +272,11 @@ WHERE id = $1 AND owner = $2 AND state = 'RUNNING';
 -- name: jobResults
 SELECT seq, id, execution_id, task_run_id, attempt, payload, state, owner, lease_until, cancel, result, created, lost, expired
 FROM jobs WHERE execution_id = $1 AND state = 'DONE' ORDER BY seq;
+
+-- name: jobResultsAll
+-- jobResults for every execution of $1.
+SELECT seq, id, execution_id, task_run_id, attempt, payload, state, owner, lease_until, cancel, result, created, lost, expired
+FROM jobs WHERE execution_id = ANY ($1) AND state = 'DONE' ORDER BY seq;
 
 -- name: jobDeleteByExecution
 DELETE FROM jobs WHERE execution_id = $1;

@@ -120,91 +120,62 @@ func (q queue) Complete(ctx context.Context, owner, jobID string, result []byte)
 	return nil
 }
 
-// CompleteAll sends the whole batch in one round trip within one
-// transaction: the log lines, then each job's completion, in the order of
-// their executions so that two batches touching the same executions lock
-// their rows in the same order and never wait on each other in a cycle.
+// CompleteAll sends the whole batch as one pipeline, one implicit
+// transaction and one round trip: the log lines, a lock on the jobs'
+// executions taken in the order of their ids, then every job's completion
+// in one statement. Two batches touching the same executions lock their
+// rows in the same order, so they never wait on each other in a cycle; an
+// executor's Save also takes its execution's row before any job's.
 func (q queue) CompleteAll(ctx context.Context, owner string, done []store.Completion) ([]string, error) {
 	if len(done) == 0 {
 		return nil, nil
 	}
 	var lines []flow.LogEntry
-	for _, c := range done {
+	ids := make([]string, len(done))
+	results := make([][]byte, len(done))
+	for i, c := range done {
 		lines = append(lines, c.Logs...)
+		ids[i], results[i] = c.JobID, c.Result
 	}
-	var lost, topics []string
-	err := q.s.tx(ctx, func(tx pgx.Tx) error {
-		lost = lost[:0]
-		var err error
-		if len(lines) > 0 {
-			if topics, err = (logs{q.s}).appendTx(ctx, tx, lines); err != nil {
+	b := &pgx.Batch{}
+	var topics []string
+	var readLogs func(pgx.BatchResults) error
+	if len(lines) > 0 {
+		topics, readLogs = (logs{q.s}).queueAppend(b, lines)
+	}
+	b.Queue(q.s.sql("jobLockExecutions"), ids)
+	b.Queue(q.s.sql("jobCompleteAll"), ids, results, owner)
+	var completed []string
+	err := q.s.batch(ctx, b, func(br pgx.BatchResults) error {
+		if readLogs != nil {
+			if err := readLogs(br); err != nil {
 				return fmt.Errorf("append log lines: %w", err)
 			}
 		}
-		order, err := q.executionsOf(ctx, tx, done)
+		if _, err := br.Exec(); err != nil {
+			return fmt.Errorf("lock the executions of the jobs: %w", err)
+		}
+		rows, err := br.Query()
 		if err != nil {
 			return err
 		}
-		b := &pgx.Batch{}
-		for _, i := range order {
-			b.Queue(q.s.sql("jobComplete"), done[i].Result, done[i].JobID, owner)
-		}
-		br := tx.SendBatch(ctx, b)
-		for _, i := range order {
-			var execID string
-			err := br.QueryRow().Scan(&execID)
-			if errors.Is(err, pgx.ErrNoRows) {
-				lost = append(lost, done[i].JobID)
-				continue
-			}
-			if err != nil {
-				br.Close()
-				return fmt.Errorf("complete job %s: %w", done[i].JobID, err)
-			}
-		}
-		return br.Close()
+		completed, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("complete %d jobs of %s: %w", len(done), owner, err)
 	}
-	if len(lost) < len(done) {
+	var lost []string
+	for _, id := range ids {
+		if !slices.Contains(completed, id) {
+			lost = append(lost, id)
+		}
+	}
+	if len(completed) > 0 {
 		topics = append(topics, store.TopicExecutions)
 	}
 	q.s.notify(topics...)
 	return lost, nil
-}
-
-// executionsOf returns the indexes of done ordered by their jobs'
-// executions, then job ids.
-func (q queue) executionsOf(ctx context.Context, tx pgx.Tx, done []store.Completion) ([]int, error) {
-	ids := make([]string, len(done))
-	for i, c := range done {
-		ids[i] = c.JobID
-	}
-	rows, err := tx.Query(ctx, q.s.sql("jobExecutions"), ids)
-	if err != nil {
-		return nil, fmt.Errorf("find the executions of %d jobs: %w", len(ids), err)
-	}
-	exec := map[string]string{}
-	for rows.Next() {
-		var id, e string
-		if err := rows.Scan(&id, &e); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("find the executions of %d jobs: %w", len(ids), err)
-		}
-		exec[id] = e
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("find the executions of %d jobs: %w", len(ids), err)
-	}
-	order := make([]int, len(done))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, func(a, b int) int {
-		return cmp.Or(cmp.Compare(exec[ids[a]], exec[ids[b]]), cmp.Compare(ids[a], ids[b]))
-	})
-	return order, nil
 }
 
 func (q queue) Results(ctx context.Context, executionID string) ([]store.Job, error) {
@@ -215,6 +186,89 @@ func (q queue) Results(ctx context.Context, executionID string) ([]store.Job, er
 	out, err := scanJobs(rows)
 	if err != nil {
 		return nil, fmt.Errorf("results of execution %s: %w", executionID, err)
+	}
+	return out, nil
+}
+
+var _ store.StepReader = queue{}
+
+// StepInputs reads the executions asked for, the results and the commands
+// of every execution of reads in one round trip: three statements however
+// many executions, each reading what Get, Results and Commands read.
+func (q queue) StepInputs(ctx context.Context, reads []store.StepRead) ([]store.StepInputs, error) {
+	if len(reads) == 0 {
+		return nil, nil
+	}
+	all := make([]string, len(reads))
+	var cold []string
+	at := make(map[string]int, len(reads))
+	for i, r := range reads {
+		all[i] = r.ExecutionID
+		at[r.ExecutionID] = i
+		if r.WithExecution {
+			cold = append(cold, r.ExecutionID)
+		}
+	}
+	out := make([]store.StepInputs, len(reads))
+	b := &pgx.Batch{}
+	if len(cold) > 0 {
+		b.Queue(q.s.sql("execGetAll"), cold)
+	}
+	b.Queue(q.s.sql("jobResultsAll"), all)
+	b.Queue(q.s.sql("cmdListAll"), all)
+	err := q.s.batch(ctx, b, func(br pgx.BatchResults) error {
+		if len(cold) > 0 {
+			rows, err := br.Query()
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var id string
+				var doc []byte
+				var runs [][]byte
+				var version int64
+				if err := rows.Scan(&id, &doc, &version, &runs); err != nil {
+					rows.Close()
+					return err
+				}
+				e, err := assemble(doc, runs)
+				if err != nil {
+					rows.Close()
+					return fmt.Errorf("execution %s: %w", id, err)
+				}
+				out[at[id]].Execution, out[at[id]].Version = e, version
+			}
+			if err := rows.Err(); err != nil {
+				return err
+			}
+		}
+		rows, err := br.Query()
+		if err != nil {
+			return err
+		}
+		jobs, err := scanJobs(rows)
+		if err != nil {
+			return fmt.Errorf("results: %w", err)
+		}
+		for _, j := range jobs {
+			out[at[j.ExecutionID]].Results = append(out[at[j.ExecutionID]].Results, j)
+		}
+		if rows, err = br.Query(); err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var c store.Command
+			if err := rows.Scan(&c.ExecutionID, &c.ID, &c.Payload, &c.Created); err != nil {
+				return fmt.Errorf("commands: %w", err)
+			}
+			c.Created = c.Created.UTC()
+			out[at[c.ExecutionID]].Commands = append(out[at[c.ExecutionID]].Commands, c)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the step inputs of %d executions: %w", len(reads), err)
 	}
 	return out, nil
 }
