@@ -155,6 +155,26 @@ func (x executions) State(ctx context.Context, id string) (flow.State, error) {
 // however many jobs and subflows it carries. Its preconditions (the
 // version, a free slot) are statements of the batch that raise when they
 // do not hold, which rolls the whole batch back.
+//
+// A step that leaves its execution unended commits without waiting for the
+// disk (synchronous_commit off for its transaction alone): a two-task
+// execution then waits for four flushes rather than six. It is safe
+// because everything such a step writes is derived again, by the next
+// claim's step, from what is durable: the execution as last stored, the
+// results and commands not yet acknowledged (its acknowledgements are
+// lost with it) and the flow. A crash of the database can lose such a
+// step only together with everything that committed after it and read it:
+// a commit that waits for the disk flushes every commit before it, so the
+// job result a worker stores for a job that step queued, a later step's
+// end, a subflow's durable write, each makes the step durable first.
+// What is lost was acknowledged to nobody: the execution's creation and
+// every worker's result were durable before, and the step that ends the
+// execution, which ?wait=true and the end topic report, waits for the disk
+// as before. After the crash the execution is as it was before the step,
+// still marked for a step (the lost step's claim is lost with it, or its
+// lease runs out), and a task the lost step dispatched may run again under
+// a new task run, as after any crash of a worker's database session.
+// TestCrashLosesOnlyWhatIsDerivedAgain shows it on a real crash.
 func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error) {
 	now := utc(x.s.now())
 	e := p.Execution
@@ -169,7 +189,8 @@ func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error)
 		b.Queue(x.s.sql("execSlotLock"), e.Namespace, e.FlowID)
 		b.Queue(x.s.sql("execSlotCheck"), e.Namespace, e.FlowID, e.ID, activeStates, int64(p.Slot.Limit))
 	}
-	b.Queue(x.s.sql("execSave"), e.ID, p.Version, r.state, r.labels, r.doc, utcPtr(p.WakeAt), p.Owner)
+	lazy := !e.State.Current.IsTerminal()
+	b.Queue(x.s.sql("execSave"), e.ID, p.Version, r.state, r.labels, r.doc, utcPtr(p.WakeAt), p.Owner, lazy)
 	if err := x.queueSaveTaskRuns(b, e, p.Delta); err != nil {
 		return 0, err
 	}

@@ -65,6 +65,7 @@ SELECT true FROM executions WHERE id = $1;
 -- out of SET spares the indexes on them a rewrite on every step. A stale
 -- version raises (SQLSTATE OSV01): the save is one batch in one implicit
 -- transaction, which the error rolls back, statements before it included.
+-- With $8 the batch commits without waiting for the disk (see Save).
 WITH u AS (
     UPDATE executions
     SET state = $3, labels = $4, doc = $5, version = version + 1, wake_at = $6,
@@ -72,7 +73,8 @@ WITH u AS (
         lease_owner = CASE WHEN lease_owner = $7 THEN NULL ELSE lease_owner END
     WHERE id = $1 AND version = $2
     RETURNING version, dirty)
-SELECT version, dirty FROM u
+SELECT version, dirty
+FROM u, set_config('synchronous_commit', CASE WHEN $8::boolean THEN 'off' ELSE current_setting('synchronous_commit') END, true) AS sync
 UNION ALL
 SELECT osprey_fail('OSV01', 'execution ' || $1 || ' is not at version ' || $2), false
 WHERE NOT EXISTS (SELECT FROM u);
