@@ -92,6 +92,13 @@ func (s *Server) Start() error { return s.s.startProcess(30 * time.Second) }
 // they wrote to files stays. It returns once they are all gone; Start
 // runs recovery on the same data directory.
 func (s *Server) Crash() error {
+	// A lock file naming a dead postmaster marks the directory as left by
+	// a test binary that died: another one's sweep would remove it before
+	// Start. It goes first; PostgreSQL needs it no more than after a clean
+	// stop, and the postmaster only checks it every minute.
+	if err := os.Remove(filepath.Join(s.s.dir, "data", "postmaster.pid")); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove the postmaster's lock file: %w", err)
+	}
 	pid := s.s.cmd.Process.Pid
 	procs := append(children(pid), pid)
 	for _, p := range procs {
@@ -106,12 +113,6 @@ func (s *Server) Crash() error {
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
-	}
-	// A lock file naming a dead postmaster marks the directory as left by
-	// a test binary that died: another one's sweep would remove it before
-	// Start. PostgreSQL needs it no more than after a clean stop.
-	if err := os.Remove(filepath.Join(s.s.dir, "data", "postmaster.pid")); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("remove the crashed postmaster's lock file: %w", err)
 	}
 	return nil
 }
