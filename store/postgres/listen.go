@@ -53,7 +53,9 @@ func (s *Store) listen(ctx context.Context, cfg *pgx.ConnConfig, ready chan<- er
 				}
 				break
 			}
-			s.hub.Notify(n.Payload)
+			if !s.notifier.ownSender(n.PID) {
+				s.hub.Notify(n.Payload)
+			}
 		}
 		conn.Close(context.Background())
 	}

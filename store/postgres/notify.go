@@ -31,6 +31,17 @@ type notifier struct {
 	seen    map[string]struct{}
 	kick    chan struct{}
 	stopped chan struct{}
+	// senders are the backend pids of the pool's open connections: the
+	// listener drops the notifications they sent, whose subscribers here
+	// were woken already (an echo would wake the executor and the
+	// workers a second time, each for a claim that finds nothing).
+	senders sync.Map // uint32 → struct{}
+}
+
+// ownSender reports whether pid is one of this process's connections.
+func (n *notifier) ownSender(pid uint32) bool {
+	_, ok := n.senders.Load(pid)
+	return ok
 }
 
 // notify wakes topics' subscribers here at once and queues them for the

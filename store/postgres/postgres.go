@@ -96,6 +96,15 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if opts.Password != "" {
 		cfg.ConnConfig.Password = opts.Password
 	}
+	s := &Store{now: opts.Now, log: opts.Logger, stopped: make(chan struct{}),
+		notifier: notifier{kick: make(chan struct{}, 1), stopped: make(chan struct{})}}
+	// The pool's sessions are known by their backend pids, so that the
+	// listener can tell this process's notifications from the others'.
+	cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
+		s.notifier.senders.Store(c.PgConn().PID(), struct{}{})
+		return nil
+	}
+	cfg.BeforeClose = func(c *pgx.Conn) { s.notifier.senders.Delete(c.PgConn().PID()) }
 	qs, err := sqlfile.Parse(queriesSQL)
 	if err != nil {
 		return nil, fmt.Errorf("parse postgres queries: %w", err)
@@ -108,8 +117,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
-	s := &Store{pool: pool, q: qs, now: opts.Now, log: opts.Logger, stopped: make(chan struct{}),
-		notifier: notifier{kick: make(chan struct{}, 1), stopped: make(chan struct{})}}
+	s.pool, s.q = pool, qs
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err
