@@ -1,0 +1,96 @@
+package calendar_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ospreyhq/osprey/internal/calendar"
+)
+
+// yearCase is a country's whole year of holidays as an official list or
+// the law gives them, less those its calendar leaves out by design.
+type yearCase struct {
+	country string
+	year    int
+	want    []string // MM-DD
+}
+
+// requireYears checks each case day by day over its whole year.
+func requireYears(t *testing.T, cases []yearCase) {
+	t.Helper()
+	for _, tc := range cases {
+		var got []string
+		for d := time.Date(tc.year, 1, 1, 12, 0, 0, 0, time.UTC); d.Year() == tc.year; d = d.AddDate(0, 0, 1) {
+			ok, err := calendar.IsPublicHoliday(d, tc.country, "")
+			require.NoError(t, err)
+			if ok {
+				got = append(got, d.Format("01-02"))
+			}
+		}
+		require.Equal(t, tc.want, got, "%s %d", tc.country, tc.year)
+	}
+}
+
+// TestEMEAHolidayYears checks the calendars of emea.go and israel.go as
+// TestHolidayYears does the others.
+func TestEMEAHolidayYears(t *testing.T) {
+	t.Parallel()
+	requireYears(t, []yearCase{
+		// Israel, Bank of Israel, "Holidays observed by the Bank of Israel in 2013" and "… in 2015"
+		// (boi.org.il), which list the public holidays that are not Saturdays: Yom Kippur 9/14/2013
+		// and Pesach 4/4/2015 were Saturdays, days of rest by the Law and Administration Ordinance,
+		// s. 18A. Independence Day moved from Monday 4/15/2013 to Tuesday and from Friday 4/24/2015
+		// to Thursday. Not here: the election days (1/22/2013, 3/17/2015), Purim and the Ninth of
+		// Av, on which banks close but which are no public days of rest.
+		{"IL", 2013, []string{"03-26", "04-01", "04-16", "05-15", "09-05", "09-06", "09-14", "09-19", "09-26"}},
+		{"IL", 2015, []string{"04-04", "04-10", "04-23", "05-24", "09-14", "09-15", "09-23", "09-28", "10-05"}},
+		// Liechtenstein, Arbeitsgesetz Art. 18 Abs. 2 (LGBl. 1986 Nr. 85, www.gesetze.li), whose
+		// days the Landesverwaltung's yearly lists repeat: Easter on 4/9/2023, 4/20/2025, 4/5/2026.
+		{"LI", 2023, []string{"01-01", "01-06", "04-10", "05-01", "05-18", "05-29", "06-08", "08-15", "09-08", "11-01", "12-08", "12-25", "12-26"}},
+		{"LI", 2025, []string{"01-01", "01-06", "04-21", "05-01", "05-29", "06-09", "06-19", "08-15", "09-08", "11-01", "12-08", "12-25", "12-26"}},
+		{"LI", 2026, []string{"01-01", "01-06", "04-06", "05-01", "05-14", "05-25", "06-04", "08-15", "09-08", "11-01", "12-08", "12-25", "12-26"}},
+	})
+}
+
+// TestHebrewCalendar checks the Hebrew calendar's arithmetic against the
+// dates of Rosh Hashana and Pesach a Jewish calendar gives over years of
+// every kind (common and leap, deficient, regular and complete), and
+// Independence Day's moves.
+func TestHebrewCalendar(t *testing.T) {
+	t.Parallel()
+	for _, d := range []string{
+		"2017-09-21", "2017-09-22", // Rosh Hashana 5778, Thursday and Friday
+		"2024-10-03", "2024-10-04", // 5785, after a leap year
+		"2025-09-23", "2025-09-24", // 5786
+		"2026-09-12", "2026-09-13", // 5787, on a Saturday
+		"2027-10-02", "2027-10-11", // 5788, and Yom Kippur
+		"2024-04-23", "2024-04-29", // Pesach 5784, first and seventh days, in a leap year
+		"2026-04-02", "2026-04-08", // Pesach 5786
+		"2024-05-14", // 5 Iyar on Monday 13 May 2024, kept on Tuesday
+		"2025-05-01", // 5 Iyar on Saturday 3 May 2025, kept on Thursday
+		"2026-04-22", // 5 Iyar on a Wednesday stays
+		"2026-05-22", // Shavuot
+		"2004-04-27", // 5 Iyar on Monday 26 April 2004, the first year of the Tuesday rule
+	} {
+		day, err := time.Parse(time.DateOnly, d)
+		require.NoError(t, err)
+		ok, err := calendar.IsPublicHoliday(day, "IL", "")
+		require.NoError(t, err)
+		require.True(t, ok, d)
+	}
+	for _, d := range []string{
+		"2024-05-13", // the Monday 5 Iyar itself
+		"2025-05-03", // the Saturday 5 Iyar
+		"2025-05-02", // nor the Friday
+		"2025-04-14", // an intermediate day of Pesach
+		"2025-09-22", // the eve of Rosh Hashana
+	} {
+		day, err := time.Parse(time.DateOnly, d)
+		require.NoError(t, err)
+		ok, err := calendar.IsPublicHoliday(day, "IL", "")
+		require.NoError(t, err)
+		require.False(t, ok, d)
+	}
+}
