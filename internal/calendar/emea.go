@@ -46,3 +46,49 @@ var holidaysLI = []*cal.Holiday{
 	public(aa.ChristmasDay),
 	fixed("Stephanstag", time.December, 26, 0, nil),
 }
+
+// holidaysGE are Georgia's public holidays (Labour Code, Article 30, as
+// the Organic Law of 12 June 2013 gives them): the Orthodox Easter days
+// are Good Friday to Easter Monday, which is also the day of remembrance
+// of the dead. The law gives no substitute days; the days off the
+// government declares by resolution for one year (17 May 2024, 5 and 6
+// January 2026, …) are not here.
+var holidaysGE = []*cal.Holiday{
+	fixed("ახალი წელი", time.January, 1, 0, nil),
+	fixed("ახალი წელი", time.January, 2, 0, nil),
+	fixed("ქრისტეშობა", time.January, 7, 0, nil),
+	fixed("ნათლისღება", time.January, 19, 0, nil),
+	fixed("დედის დღე", time.March, 3, 0, nil),
+	fixed("ქალთა საერთაშორისო დღე", time.March, 8, 0, nil),
+	fixed("ეროვნული ერთიანობის დღე", time.April, 9, 0, nil),
+	orthodox("წითელი პარასკევი", -2),
+	orthodox("დიდი შაბათი", -1),
+	orthodox("აღდგომა", 0),
+	orthodox("მიცვალებულთა მოხსენიების დღე", 1),
+	fixed("ფაშიზმზე გამარჯვების დღე", time.May, 9, 0, nil),
+	fixed("ანდრიაობა", time.May, 12, 0, nil),
+	fixed("დამოუკიდებლობის დღე", time.May, 26, 0, nil),
+	fixed("მარიამობა", time.August, 28, 0, nil),
+	fixed("სვეტიცხოვლობა", time.October, 14, 0, nil),
+	fixed("გიორგობა", time.November, 23, 0, nil),
+}
+
+// holidaysMK are North Macedonia's non-working days for all citizens
+// (Law on Holidays, Official Gazette 21/98 and 18/07): one that falls on a
+// Sunday is followed by a non-working Monday, one on a Saturday is not
+// moved. Ramazan Bajram, a non-working day for all, follows the Hijri
+// calendar; the days off for the believers of one faith or the members of
+// one community (Orthodox Good Friday, Yom Kippur, …) are not for all
+// citizens; election days are declared for each election.
+var holidaysMK = []*cal.Holiday{
+	fixed("Нова година", time.January, 1, 0, sundayToMonday),
+	fixed("Божиќ", time.January, 7, 0, sundayToMonday),
+	orthodox("Велигден", 1),
+	fixed("Ден на трудот", time.May, 1, 0, sundayToMonday),
+	fixed("Св. Кирил и Методиј", time.May, 24, 0, sundayToMonday),
+	fixed("Ден на Републиката", time.August, 2, 0, sundayToMonday),
+	fixed("Ден на независноста", time.September, 8, 0, sundayToMonday),
+	fixed("Ден на народното востание", time.October, 11, 0, sundayToMonday),
+	fixed("Ден на македонската револуционерна борба", time.October, 23, 0, sundayToMonday),
+	fixed("Св. Климент Охридски", time.December, 8, 0, sundayToMonday),
+}
