@@ -92,3 +92,25 @@ var holidaysMK = []*cal.Holiday{
 	fixed("Ден на македонската револуционерна борба", time.October, 23, 0, sundayToMonday),
 	fixed("Св. Климент Охридски", time.December, 8, 0, sundayToMonday),
 }
+
+// holidaysMD are Moldova's non-working holidays (Labour Code, art. 111):
+// Western Christmas from 2013 and Children's Day from 2024 (the law of
+// June 2023), the Orthodox Easter days and Paștele Blajinilor, the Monday
+// a week after Easter. The law gives no weekend substitutes. Each
+// locality's church feast (Hram), set by its council, and the days off
+// the government moves by decision for one year are not here.
+var holidaysMD = []*cal.Holiday{
+	fixed("Anul Nou", time.January, 1, 0, nil),
+	fixed("Crăciunul pe stil vechi", time.January, 7, 0, nil),
+	fixed("Crăciunul pe stil vechi", time.January, 8, 0, nil),
+	fixed("Ziua internațională a femeii", time.March, 8, 0, nil),
+	orthodox("Paștele", 0),
+	orthodox("Paștele", 1),
+	orthodox("Paștele Blajinilor", 8),
+	fixed("Ziua internațională a solidarității oamenilor muncii", time.May, 1, 0, nil),
+	fixed("Ziua Victoriei și Ziua Europei", time.May, 9, 0, nil),
+	fixed("Ziua ocrotirii copilului", time.June, 1, 2024, nil),
+	fixed("Ziua Independenței", time.August, 27, 0, nil),
+	fixed("Limba noastră", time.August, 31, 0, nil),
+	fixed("Crăciunul pe stil nou", time.December, 25, 2013, nil),
+}

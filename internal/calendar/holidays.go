@@ -98,6 +98,7 @@ var calendars = map[string][]*cal.Holiday{
 	"LT":     lt.Holidays,
 	"LU":     holidaysLU,
 	"LV":     lv.Holidays,
+	"MD":     holidaysMD,
 	"MK":     holidaysMK,
 	"MT":     mt.Holidays,
 	"MW":     mw.Holidays,
