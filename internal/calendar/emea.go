@@ -114,3 +114,22 @@ var holidaysMD = []*cal.Holiday{
 	fixed("Limba noastră", time.August, 31, 0, nil),
 	fixed("Crăciunul pe stil nou", time.December, 25, 2013, nil),
 }
+
+// holidaysBY are Belarus's non-working holidays (Labour Code art. 147 and
+// the President's Decree No. 157 of 26 March 1998; 2 January from 2020 by
+// Decree No. 464 of 17 December 2019): Radunitsa is the Tuesday nine days
+// after Orthodox Easter. No day is moved off a weekend; the working days
+// the Council of Ministers moves each year to bridge holidays (its yearly
+// resolution) are not here.
+var holidaysBY = []*cal.Holiday{
+	fixed("Новый год", time.January, 1, 0, nil),
+	fixed("Новый год", time.January, 2, 2020, nil),
+	fixed("Рождество Христово (православное)", time.January, 7, 0, nil),
+	fixed("День женщин", time.March, 8, 0, nil),
+	orthodox("Радуница", 9),
+	fixed("Праздник труда", time.May, 1, 0, nil),
+	fixed("День Победы", time.May, 9, 0, nil),
+	fixed("День Независимости", time.July, 3, 0, nil),
+	fixed("День Октябрьской революции", time.November, 7, 0, nil),
+	fixed("Рождество Христово (католическое)", time.December, 25, 0, nil),
+}

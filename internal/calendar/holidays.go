@@ -69,6 +69,7 @@ var calendars = map[string][]*cal.Holiday{
 	"BE":     be.Holidays,
 	"BG":     bg.Holidays,
 	"BR":     br.Holidays,
+	"BY":     holidaysBY,
 	"CA":     ca.Holidays,
 	"CH":     ch.Holidays,
 	"CO":     holidaysCO,
