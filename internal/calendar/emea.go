@@ -133,3 +133,22 @@ var holidaysBY = []*cal.Holiday{
 	fixed("День Октябрьской революции", time.November, 7, 0, nil),
 	fixed("Рождество Христово (католическое)", time.December, 25, 0, nil),
 }
+
+// holidaysMA are Morocco's public holidays on Gregorian dates (decree No.
+// 2-04-426 of 29 December 2004 for private employers, and its public
+// sector twin), with the Amazigh New Year from 2024 (decrees adopted on 23
+// November 2023). No day moves off a weekend. The four Hijri holidays
+// (1 Muharram, the Mawlid, Eid al-Fitr, Eid al-Adha) are dated by the
+// Ministry of Habous' moon sighting, so they are not here.
+var holidaysMA = []*cal.Holiday{
+	fixed("Nouvel An", time.January, 1, 0, nil),
+	fixed("Manifeste de l'indépendance", time.January, 11, 0, nil),
+	fixed("Nouvel An amazigh", time.January, 14, 2024, nil),
+	fixed("Fête du Travail", time.May, 1, 0, nil),
+	fixed("Fête du Trône", time.July, 30, 0, nil),
+	fixed("Journée de Oued Eddahab", time.August, 14, 0, nil),
+	fixed("Révolution du Roi et du Peuple", time.August, 20, 0, nil),
+	fixed("Fête de la Jeunesse", time.August, 21, 0, nil),
+	fixed("Marche Verte", time.November, 6, 0, nil),
+	fixed("Fête de l'Indépendance", time.November, 18, 0, nil),
+}

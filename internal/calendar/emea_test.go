@@ -78,6 +78,13 @@ func TestEMEAHolidayYears(t *testing.T) {
 		{"BY", 2012, []string{"01-01", "01-07", "03-08", "04-24", "05-01", "05-09", "07-03", "11-07", "12-25"}},
 		{"BY", 2025, []string{"01-01", "01-02", "01-07", "03-08", "04-29", "05-01", "05-09", "07-03", "11-07", "12-25"}},
 		{"BY", 2026, []string{"01-01", "01-02", "01-07", "03-08", "04-21", "05-01", "05-09", "07-03", "11-07", "12-25"}},
+		// Morocco, decree No. 2-04-426 of 29 December 2004 fixing the list of paid holidays, and
+		// the decrees the Government Council adopted on 23 November 2023 adding 14 January, as
+		// reported with the whole list (le360.ma, 23 November 2023). Not here: 1 Muharram, the
+		// Mawlid, Eid al-Fitr and Eid al-Adha, dated by moon sighting.
+		{"MA", 2023, []string{"01-01", "01-11", "05-01", "07-30", "08-14", "08-20", "08-21", "11-06", "11-18"}},
+		{"MA", 2025, []string{"01-01", "01-11", "01-14", "05-01", "07-30", "08-14", "08-20", "08-21", "11-06", "11-18"}},
+		{"MA", 2026, []string{"01-01", "01-11", "01-14", "05-01", "07-30", "08-14", "08-20", "08-21", "11-06", "11-18"}},
 	})
 }
 

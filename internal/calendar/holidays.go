@@ -99,6 +99,7 @@ var calendars = map[string][]*cal.Holiday{
 	"LT":     lt.Holidays,
 	"LU":     holidaysLU,
 	"LV":     lv.Holidays,
+	"MA":     holidaysMA,
 	"MD":     holidaysMD,
 	"MK":     holidaysMK,
 	"MT":     mt.Holidays,
