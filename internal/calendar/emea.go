@@ -152,3 +152,18 @@ var holidaysMA = []*cal.Holiday{
 	fixed("Marche Verte", time.November, 6, 0, nil),
 	fixed("Fête de l'Indépendance", time.November, 18, 0, nil),
 }
+
+// holidaysDZ are Algeria's legal holidays on Gregorian dates (law No.
+// 63-278 of 26 July 1963 as amended: 19 June dropped by law No. 05-06 of
+// 2005, Yennayer added from 2018 by law No. 18-12 of 2 July 2018). None
+// moves off the Friday-Saturday weekend. The Hijri ones (Awal Moharram,
+// Achoura, the Mawlid, Eid al-Fitr and Eid al-Adha) follow moon sighting;
+// the Christian and Jewish holidays the law gives to their believers only
+// are not everyone's.
+var holidaysDZ = []*cal.Holiday{
+	fixed("Jour de l'An", time.January, 1, 0, nil),
+	fixed("Yennayer", time.January, 12, 2018, nil),
+	fixed("Fête du Travail", time.May, 1, 0, nil),
+	fixed("Fête de l'Indépendance", time.July, 5, 0, nil),
+	fixed("Fête de la Révolution", time.November, 1, 0, nil),
+}

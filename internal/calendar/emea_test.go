@@ -85,6 +85,13 @@ func TestEMEAHolidayYears(t *testing.T) {
 		{"MA", 2023, []string{"01-01", "01-11", "05-01", "07-30", "08-14", "08-20", "08-21", "11-06", "11-18"}},
 		{"MA", 2025, []string{"01-01", "01-11", "01-14", "05-01", "07-30", "08-14", "08-20", "08-21", "11-06", "11-18"}},
 		{"MA", 2026, []string{"01-01", "01-11", "01-14", "05-01", "07-30", "08-14", "08-20", "08-21", "11-06", "11-18"}},
+		// Algeria, law No. 63-278 of 26 July 1963 fixing the list of legal holidays, as amended by
+		// laws No. 05-06 and No. 18-12 (Journal officiel), whose days the Direction générale de la
+		// Fonction publique's communiqués confirm each year (Yennayer on 1/12/2024 and 1/12/2026).
+		// Not here: Awal Moharram, Achoura, the Mawlid, Eid al-Fitr (2 days), Eid al-Adha (2 days).
+		{"DZ", 2017, []string{"01-01", "05-01", "07-05", "11-01"}},
+		{"DZ", 2025, []string{"01-01", "01-12", "05-01", "07-05", "11-01"}},
+		{"DZ", 2026, []string{"01-01", "01-12", "05-01", "07-05", "11-01"}},
 	})
 }
 
