@@ -167,3 +167,26 @@ var holidaysDZ = []*cal.Holiday{
 	fixed("Fête de l'Indépendance", time.July, 5, 0, nil),
 	fixed("Fête de la Révolution", time.November, 1, 0, nil),
 }
+
+// nextWeekday moves a holiday on a Saturday or a Sunday two days on: to
+// the Monday, or, after a holiday the day before, to the Tuesday.
+var nextWeekday = []cal.AltDay{{Day: time.Saturday, Offset: 2}, {Day: time.Sunday, Offset: 2}}
+
+// holidaysNG are Nigeria's public holidays of the Public Holidays Act
+// (Cap. P40) on Gregorian dates and Easter, with Democracy Day on 12 June
+// from 2019 (on 29 May before; the Act's 2019 amendment). A holiday on a
+// Saturday or Sunday gives the next weekday not itself a holiday, as the
+// Ministry of Interior declares it. Eid-el-Fitr, Eid-el-Kabir and
+// Eid-el-Maulud follow the Hijri calendar; the days the Federal Government
+// declares for one occasion (an inauguration) are not here.
+var holidaysNG = []*cal.Holiday{
+	fixed("New Year's Day", time.January, 1, 0, weekendToMonday),
+	public(aa.GoodFriday),
+	public(aa.EasterMonday),
+	fixed("Workers' Day", time.May, 1, 0, weekendToMonday),
+	until(fixed("Democracy Day", time.May, 29, 2000, weekendToMonday), 2018),
+	fixed("Democracy Day", time.June, 12, 2019, weekendToMonday),
+	fixed("Independence Day", time.October, 1, 0, weekendToMonday),
+	fixed("Christmas Day", time.December, 25, 0, nextWeekday),
+	fixed("Boxing Day", time.December, 26, 0, nextWeekday),
+}

@@ -92,6 +92,12 @@ func TestEMEAHolidayYears(t *testing.T) {
 		{"DZ", 2017, []string{"01-01", "05-01", "07-05", "11-01"}},
 		{"DZ", 2025, []string{"01-01", "01-12", "05-01", "07-05", "11-01"}},
 		{"DZ", 2026, []string{"01-01", "01-12", "05-01", "07-05", "11-01"}},
+		// Nigeria, Public Holidays Act (Cap. P40) as amended in 2019, as the Ministry of Interior
+		// declared its days (statements of December 2021 and 2022 giving 1/3/2022, 12/26-27/2022
+		// and 1/2/2023; 6/12/2023): 6/13/2022, 10/3/2022 and 10/2/2023 follow a weekend holiday.
+		// Not here: Eid-el-Fitr, Eid-el-Kabir, Eid-el-Maulud, the inauguration day of 5/29/2023.
+		{"NG", 2022, []string{"01-01", "01-03", "04-15", "04-18", "05-01", "05-02", "06-12", "06-13", "10-01", "10-03", "12-25", "12-26", "12-27"}},
+		{"NG", 2023, []string{"01-01", "01-02", "04-07", "04-10", "05-01", "06-12", "10-01", "10-02", "12-25", "12-26"}},
 	})
 }
 
@@ -133,5 +139,39 @@ func TestHebrewCalendar(t *testing.T) {
 		ok, err := calendar.IsPublicHoliday(day, "IL", "")
 		require.NoError(t, err)
 		require.False(t, ok, d)
+	}
+}
+
+// TestEMEADays checks single days: substitutes and the years a holiday
+// begins or ends.
+func TestEMEADays(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		date, country string
+		want          bool
+	}{
+		{"2021-12-27", "NG", true}, // Christmas on a Saturday…
+		{"2021-12-28", "NG", true}, // …and Boxing Day on a Sunday, declared on Monday and Tuesday
+		{"2018-05-29", "NG", true}, // Democracy Day before 2019…
+		{"2019-05-29", "NG", false},
+		{"2019-06-12", "NG", true},  // …and from then
+		{"2023-06-01", "MD", false}, // Children's Day is a holiday from 2024
+		{"2024-06-01", "MD", true},
+		{"2019-01-02", "BY", false}, // 2 January from 2020
+		{"2020-01-02", "BY", true},
+		{"2023-01-14", "MA", false}, // the Amazigh New Year from 2024
+		{"2024-01-14", "MA", true},
+		{"2017-01-12", "DZ", false}, // Yennayer from 2018
+		{"2018-01-12", "DZ", true},
+		{"2024-01-08", "MK", true},  // Orthodox Christmas on a Sunday
+		{"2021-05-04", "GE", false}, // the day after Orthodox Easter Monday
+		{"2021-05-03", "GE", true},
+	}
+	for _, tc := range cases {
+		day, err := time.Parse(time.DateOnly, tc.date)
+		require.NoError(t, err)
+		got, err := calendar.IsPublicHoliday(day, tc.country, "")
+		require.NoError(t, err)
+		require.Equal(t, tc.want, got, "%s %s", tc.date, tc.country)
 	}
 }

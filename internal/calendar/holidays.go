@@ -107,6 +107,7 @@ var calendars = map[string][]*cal.Holiday{
 	"MW":     mw.Holidays,
 	"MX":     holidaysMX,
 	"NC":     nc.Holidays,
+	"NG":     holidaysNG,
 	"NL":     nl.Holidays,
 	"NO":     no.Holidays,
 	"NZ":     nz.Holidays,
