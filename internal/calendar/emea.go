@@ -190,3 +190,21 @@ var holidaysNG = []*cal.Holiday{
 	fixed("Christmas Day", time.December, 25, 0, nextWeekday),
 	fixed("Boxing Day", time.December, 26, 0, nextWeekday),
 }
+
+// holidaysTN are Tunisia's public holidays on Gregorian dates, those of
+// the state's staff (presidential decree No. 2021-223 of 7 December 2021,
+// which moved the Revolution Day from 14 January to 17 December; decree
+// No. 2011-317 before). Private employers give a shorter list by
+// collective agreement. The Hijri New Year, the Mouled, Aïd el-Fitr and
+// Aïd el-Idha follow the Grand Mufti's moon sighting.
+var holidaysTN = []*cal.Holiday{
+	fixed("Jour de l'An", time.January, 1, 0, nil),
+	until(fixed("Fête de la Révolution et de la Jeunesse", time.January, 14, 2011, nil), 2021),
+	fixed("Fête de l'Indépendance", time.March, 20, 0, nil),
+	fixed("Journée des Martyrs", time.April, 9, 0, nil),
+	fixed("Fête du Travail", time.May, 1, 0, nil),
+	fixed("Fête de la République", time.July, 25, 0, nil),
+	fixed("Fête de la Femme", time.August, 13, 0, nil),
+	fixed("Fête de l'Évacuation", time.October, 15, 0, nil),
+	fixed("Fête de la Révolution", time.December, 17, 2021, nil),
+}

@@ -98,6 +98,13 @@ func TestEMEAHolidayYears(t *testing.T) {
 		// Not here: Eid-el-Fitr, Eid-el-Kabir, Eid-el-Maulud, the inauguration day of 5/29/2023.
 		{"NG", 2022, []string{"01-01", "01-03", "04-15", "04-18", "05-01", "05-02", "06-12", "06-13", "10-01", "10-03", "12-25", "12-26", "12-27"}},
 		{"NG", 2023, []string{"01-01", "01-02", "04-07", "04-10", "05-01", "06-12", "10-01", "10-02", "12-25", "12-26"}},
+		// Tunisia, presidential decree No. 2021-223 of 7 December 2021 fixing the public holidays
+		// of the state's staff (JORT 2021-113); 2021 still had 14 January, and 17 December from
+		// the decree on. Not here: the Hijri New Year, the Mouled, Aïd el-Fitr (3 days), Aïd
+		// el-Idha (2 days).
+		{"TN", 2021, []string{"01-01", "01-14", "03-20", "04-09", "05-01", "07-25", "08-13", "10-15", "12-17"}},
+		{"TN", 2024, []string{"01-01", "03-20", "04-09", "05-01", "07-25", "08-13", "10-15", "12-17"}},
+		{"TN", 2025, []string{"01-01", "03-20", "04-09", "05-01", "07-25", "08-13", "10-15", "12-17"}},
 	})
 }
 

@@ -121,6 +121,7 @@ var calendars = map[string][]*cal.Holiday{
 	"SI":     si.Holidays,
 	"SK":     sk.Holidays,
 	"TH":     th.Holidays,
+	"TN":     holidaysTN,
 	"TR":     holidaysTR,
 	"UA":     ua.Holidays,
 	"US":     us.Holidays,
