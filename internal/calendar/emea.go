@@ -208,3 +208,25 @@ var holidaysTN = []*cal.Holiday{
 	fixed("Fête de l'Évacuation", time.October, 15, 0, nil),
 	fixed("Fête de la Révolution", time.December, 17, 2021, nil),
 }
+
+// holidaysAD are Andorra's fourteen public holidays, which the
+// government's yearly labour calendar decree makes obligatory, paid and
+// not to be made up in all but the tourist trades (those give them on
+// another day): Carnival Monday is 48 days before Easter. None moves off a
+// weekend. The up to four days each parish's council adds are local.
+var holidaysAD = []*cal.Holiday{
+	public(aa.NewYear),
+	public(aa.Epiphany),
+	easter("Carnaval", -48),
+	fixed("Dia de la Constitució", time.March, 14, 1994, nil),
+	public(aa.GoodFriday),
+	public(aa.EasterMonday),
+	fixed("Festa del Treball", time.May, 1, 0, nil),
+	public(aa.PentecostMonday),
+	public(aa.AssumptionOfMary),
+	fixed("Nostra Senyora de Meritxell", time.September, 8, 0, nil),
+	public(aa.AllSaintsDay),
+	public(aa.ImmaculateConception),
+	public(aa.ChristmasDay),
+	fixed("Sant Esteve", time.December, 26, 0, nil),
+}

@@ -64,6 +64,7 @@ import (
 // calendars maps ISO 3166-1 alpha-2 codes, and ISO 3166-2 codes for the
 // subdivisions whose holidays differ, to their holidays.
 var calendars = map[string][]*cal.Holiday{
+	"AD":     holidaysAD,
 	"AR":     ar.Holidays,
 	"AT":     at.Holidays,
 	"BE":     be.Holidays,
