@@ -11,8 +11,9 @@ import (
 // century: a year's first day (1 Tishrei) follows from the mean new moon
 // (the molad) and four postponement rules, and every holiday is a fixed
 // count of days from it. So it is written here, as Dershowitz and
-// Reingold's Calendrical Calculations states it (hebcal-go, the Go library
-// made for the Jewish calendar, could not be brought in as a module).
+// Reingold's Calendrical Calculations states it: hebcal-go, the Go library
+// made for the Jewish calendar, is not on the Go module proxy, and the
+// arithmetic is the few lines below.
 
 // hebrewEpoch is 1 Tishrei of year 1 (7 October 3761 BCE, Julian) as a
 // day count in which 1 January of year 1 (Gregorian) is day 1.
