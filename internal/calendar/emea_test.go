@@ -178,6 +178,11 @@ func TestEMEADays(t *testing.T) {
 		{"2024-01-08", "MK", true},  // Orthodox Christmas on a Sunday
 		{"2021-05-04", "GE", false}, // the day after Orthodox Easter Monday
 		{"2021-05-03", "GE", true},
+		{"2022-01-14", "TN", false}, // the Revolution Day moved to 17 December in 2021
+		{"2020-12-17", "TN", false},
+		{"2022-12-17", "TN", true},
+		{"2026-02-16", "AD", true},  // Carnival Monday, 48 days before Easter
+		{"2026-04-05", "IL", false}, // Western Easter is no holiday in Israel
 	}
 	for _, tc := range cases {
 		day, err := time.Parse(time.DateOnly, tc.date)
