@@ -230,6 +230,11 @@ func readEvent(p props) (*event, error) {
 		if err != nil {
 			return nil, lineErr(at(ics.ComponentPropertyRrule), "RRULE %s: %v; write e.g. RRULE:FREQ=YEARLY for a holiday on the same date every year", rr.Value, err)
 		}
+		if opt.Freq > rrule.DAILY {
+			// A rule of hours or seconds would make every check walk
+			// millions of occurrences, and no holiday repeats that often.
+			return nil, lineErr(at(ics.ComponentPropertyRrule), "RRULE %s: a holiday repeats daily at most often; write e.g. RRULE:FREQ=YEARLY", rr.Value)
+		}
 		opt.Dtstart = t
 		if ev.rule, err = rrule.NewRRule(*opt); err != nil {
 			return nil, lineErr(at(ics.ComponentPropertyRrule), "RRULE %s: %v", rr.Value, err)

@@ -316,6 +316,8 @@ func TestParseICSErrors(t *testing.T) {
 			[]string{"XX.ics:6: DTSTART: TZID \"W. Europe Standard Time\" is not an IANA time zone", "Europe/Berlin"}},
 		{"a bad RRULE", vcal("BEGIN:VEVENT\nUID:a\nDTSTART;VALUE=DATE:20270101\nRRULE:FREQ=EVERY_YEAR\nEND:VEVENT"),
 			[]string{"XX.ics:7: RRULE FREQ=EVERY_YEAR", "RRULE:FREQ=YEARLY"}},
+		{"an RRULE repeating every hour", vcal("BEGIN:VEVENT\nUID:a\nDTSTART:20270101T000000Z\nRRULE:FREQ=HOURLY\nEND:VEVENT"),
+			[]string{"XX.ics:7: RRULE FREQ=HOURLY: a holiday repeats daily at most often"}},
 		{"DTEND before DTSTART", vcal("BEGIN:VEVENT\nUID:a\nDTSTART;VALUE=DATE:20270102\nDTEND;VALUE=DATE:20270101\nEND:VEVENT"),
 			[]string{"XX.ics:7: DTEND 20270101 is before DTSTART 20270102"}},
 		{"DTEND of another type", vcal("BEGIN:VEVENT\nUID:a\nDTSTART;VALUE=DATE:20270101\nDTEND:20270101T120000Z\nEND:VEVENT"),
@@ -430,4 +432,33 @@ func TestLoadErrors(t *testing.T) {
 	}
 	_, err = calendar.Load(dup)
 	require.ErrorContains(t, err, "keep one file per code")
+}
+
+// FuzzParseICS: no file makes the parser, or a calendar it accepted,
+// panic.
+func FuzzParseICS(f *testing.F) {
+	for _, s := range []string{
+		"BEGIN:VEVENT\nUID:a\nDTSTART;VALUE=DATE:20270918\nDTEND;VALUE=DATE:20270921\nRRULE:FREQ=YEARLY;BYMONTH=9\nEXDATE;VALUE=DATE:20280918\nEND:VEVENT",
+		"BEGIN:VEVENT\nUID:b\nDTSTART;TZID=Europe/Berlin:20271224T120000\nDURATION:PT12H\nRDATE;TZID=Europe/Berlin:20281224T120000\nEND:VEVENT",
+		"BEGIN:VEVENT\nUID:c\nRECURRENCE-ID;VALUE=DATE:20270501\nDTSTART:20270503T000000\nSTATUS:CANCELLED\nEND:VEVENT",
+	} {
+		f.Add(vcal(s))
+	}
+	f.Add([]byte("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART;X=\"a:b\";VALUE=DATE:20270101\r\n END:VEVENT\r\n"))
+	dates := []time.Time{time.Date(2027, 9, 19, 10, 0, 0, 0, time.UTC), time.Date(2027, 12, 24, 15, 0, 0, 0, time.FixedZone("", 3600))}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		if len(src) > 1<<16 {
+			return
+		}
+		ics, err := calendar.ParseICS("XX.ics", src)
+		if err != nil {
+			require.Nil(t, ics)
+			return
+		}
+		cals := calendar.New(map[string]*calendar.ICS{"XX": ics})
+		for _, d := range dates {
+			_, err := cals.IsPublicHoliday(d, "XX", "")
+			require.NoError(t, err)
+		}
+	})
 }
