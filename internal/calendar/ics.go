@@ -32,10 +32,12 @@ import (
 // and the public holiday calendars calendar services publish mark every
 // holiday TRANSPARENT.
 //
-// The file is parsed with arran4/golang-ical, the maintained Go iCalendar
-// library, and recurrences are expanded with teambition/rrule-go; what this
-// file adds is reading the parsed events as RFC 5545 says, and placing every
-// problem on its line.
+// The file is parsed with arran4/golang-ical, a maintained and fuzzed Go
+// iCalendar library (emersion/go-ical, the other one, panics on some
+// malformed lines, and its recurrence set takes EXDATEs for RDATEs), and
+// recurrences are expanded with teambition/rrule-go; what this file adds is
+// reading the parsed events as RFC 5545 says, and placing every problem on
+// its line, which the library's errors do not.
 type ICS struct {
 	events []*event
 }
