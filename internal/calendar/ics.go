@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	ics "github.com/arran4/golang-ical"
@@ -55,6 +56,10 @@ type event struct {
 	days   int
 	length time.Duration
 	rule   *rrule.RRule
+	// years caches the rule's starts by year (int → []time.Time): the
+	// rule is walked from DTSTART, decades for a holiday kept since long,
+	// so each year is walked once and then looked up.
+	years  sync.Map
 	rdates []time.Time
 	// exdates are removed starts: instants for a timed event, dates (UTC
 	// midnight) for an all-day one.
@@ -384,7 +389,33 @@ func (ev *event) covers(date time.Time) bool {
 	if ev.rule == nil {
 		return false
 	}
-	return slices.ContainsFunc(ev.rule.Between(lo.Truncate(time.Second), q, true), inside)
+	loc := ev.start.Location()
+	for y := lo.In(loc).Year(); y <= q.In(loc).Year(); y++ {
+		if slices.ContainsFunc(ev.startsIn(y), inside) {
+			return true
+		}
+	}
+	return false
+}
+
+// maxCachedYears bounds the years a rule keeps: schedules ask about a few,
+// an expression may ask about any.
+const maxCachedYears = 64
+
+// startsIn returns the rule's starts in year y (in the event's location).
+func (ev *event) startsIn(y int) []time.Time {
+	if v, ok := ev.years.Load(y); ok {
+		return v.([]time.Time)
+	}
+	loc := ev.start.Location()
+	from, to := time.Date(y, 1, 1, 0, 0, 0, 0, loc), time.Date(y+1, 1, 1, 0, 0, 0, 0, loc)
+	starts := ev.rule.Between(from, to.Add(-time.Second), true)
+	n := 0
+	ev.years.Range(func(any, any) bool { n++; return n < maxCachedYears })
+	if n < maxCachedYears {
+		ev.years.Store(y, starts)
+	}
+	return starts
 }
 
 // eventLines are the lines of one VEVENT's properties in the file.

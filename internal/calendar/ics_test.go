@@ -1,8 +1,10 @@
 package calendar_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -461,4 +463,27 @@ func FuzzParseICS(f *testing.F) {
 			require.NoError(t, err)
 		}
 	})
+}
+
+// BenchmarkSuppliedHoliday checks one date against a calendar of 15 yearly
+// holidays repeating since 1990 and 10 years of one-off announced days, as
+// a schedule's PublicHoliday condition does on every tick.
+func BenchmarkSuppliedHoliday(b *testing.B) {
+	var body strings.Builder
+	for i := range 15 {
+		body.WriteString("BEGIN:VEVENT\nUID:y" + strconv.Itoa(i) + "\nDTSTART;VALUE=DATE:1990" + fmt.Sprintf("%02d%02d", i%12+1, i+1) + "\nRRULE:FREQ=YEARLY\nEND:VEVENT\n")
+	}
+	for y := 2020; y < 2030; y++ {
+		body.WriteString("BEGIN:VEVENT\nUID:a" + strconv.Itoa(y) + "\nDTSTART;VALUE=DATE:" + strconv.Itoa(y) + "0410\nDTEND;VALUE=DATE:" + strconv.Itoa(y) + "0413\nEND:VEVENT\n")
+	}
+	ics, err := calendar.ParseICS("XX.ics", vcal(body.String()))
+	require.NoError(b, err)
+	cals := calendar.New(map[string]*calendar.ICS{"XX": ics})
+	date := time.Date(2027, 11, 17, 9, 0, 0, 0, time.UTC)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := cals.IsPublicHoliday(date, "XX", ""); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
