@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -486,4 +487,24 @@ func BenchmarkSuppliedHoliday(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestSuppliedCalendarsConcurrently: the scheduler, executors and workers
+// of one process ask one Calendars at once (run with -race).
+func TestSuppliedCalendarsConcurrently(t *testing.T) {
+	t.Parallel()
+	ics, err := calendar.ParseICS("XX.ics", vcal("BEGIN:VEVENT\nUID:a\nDTSTART;VALUE=DATE:20000918\nRRULE:FREQ=YEARLY\nEND:VEVENT"))
+	require.NoError(t, err)
+	cals := calendar.New(map[string]*calendar.ICS{"XX": ics})
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for y := 2000; y < 2100; y++ {
+				got, err := cals.IsPublicHoliday(time.Date(y, 9, 18-g%2, 12, 0, 0, 0, time.UTC), "XX", "")
+				require.NoError(t, err)
+				require.Equal(t, g%2 == 0, got, "%d", y)
+			}
+		})
+	}
+	wg.Wait()
 }
