@@ -1,0 +1,200 @@
+package calendar
+
+import (
+	"time"
+
+	"github.com/6tail/lunar-go/calendar"
+	"github.com/rickar/cal/v2"
+)
+
+// Latin American calendars rickar/cal has no package for (it has AR, BR
+// and MX only), written from each country's law on rickar/cal's building
+// blocks, as in countries.go. Several of these laws move a holiday to
+// another weekday by the weekday its date falls on; the date itself is
+// then an ordinary working day, so the holiday's day is the moved one
+// (not an observed day beside the date, as rickar/cal's substitutes are).
+// Days declared for one year (elections, bridge days a decree adds) are
+// left out: the tests name them.
+
+// weekdayMove gives, for each weekday a date can fall on, the days the
+// law moves the holiday by (0: it stays on its date).
+type weekdayMove [7]int
+
+// movedFixed is a holiday on day of month m, kept from start (0: always),
+// on the day move gives for the weekday it falls on.
+func movedFixed(name string, m time.Month, day, start int, move weekdayMove) *cal.Holiday {
+	return &cal.Holiday{
+		Name:      name,
+		Type:      cal.ObservancePublic,
+		Month:     m,
+		Day:       day,
+		StartYear: start,
+		Func: func(h *cal.Holiday, year int) time.Time {
+			d := cal.CalcDayOfMonth(h, year)
+			return d.AddDate(0, 0, move[d.Weekday()])
+		},
+	}
+}
+
+// onlyOn is a holiday on day of month m in the years it falls on one of
+// days, from start: a day a law adds only when it makes a long weekend.
+func onlyOn(name string, m time.Month, day, start int, days ...time.Weekday) *cal.Holiday {
+	return &cal.Holiday{
+		Name:      name,
+		Type:      cal.ObservancePublic,
+		Month:     m,
+		Day:       day,
+		StartYear: start,
+		Func: func(h *cal.Holiday, year int) time.Time {
+			d := cal.CalcDayOfMonth(h, year)
+			for _, wd := range days {
+				if d.Weekday() == wd {
+					return d
+				}
+			}
+			return time.Time{}
+		},
+	}
+}
+
+// toMonday19668 is Chile's Law 19.668 (2000): a holiday on a Tuesday,
+// Wednesday or Thursday moves to the Monday of its week, one on a Friday
+// to the Monday after; on a weekend or a Monday it stays.
+var toMonday19668 = weekdayMove{time.Tuesday: -1, time.Wednesday: -2, time.Thursday: -3, time.Friday: 3}
+
+// holidaysCL are Chile's national holidays: Law 2.977 and the Labour
+// Code's irrenunciable days (1 January, 1 May, 18 and 19 September, 25
+// December), Law 19.668's Monday moves of Saints Peter and Paul and the
+// Meeting of Two Worlds, Law 20.148 (2007: the Virgin of Carmen instead of
+// Corpus Christi), Law 20.215 (2007: 17 September when it is a Monday, 20
+// September when it is a Friday), Law 20.299 (2008: the Evangelical and
+// Protestant Churches' day, on a Tuesday moved to the Friday before, on a
+// Wednesday to the Friday after), Law 20.983 (2017: 17 September when it
+// is a Friday, 2 January when it is a Monday) and Law 21.357 (2021: the
+// National Day of Indigenous Peoples on the winter solstice). Regional
+// holidays (Arica, Chillán) and election days are not here.
+var holidaysCL = []*cal.Holiday{
+	fixed("Año Nuevo", time.January, 1, 0, nil),
+	onlyOn("Feriado del 2 de enero", time.January, 2, 2017, time.Monday),
+	easter("Viernes Santo", -2),
+	easter("Sábado Santo", -1),
+	fixed("Día Nacional del Trabajo", time.May, 1, 0, nil),
+	fixed("Día de las Glorias Navales", time.May, 21, 0, nil),
+	pueblosIndigenas,
+	movedFixed("San Pedro y San Pablo", time.June, 29, 0, toMonday19668),
+	fixed("Día de la Virgen del Carmen", time.July, 16, 2007, nil),
+	fixed("Asunción de la Virgen", time.August, 15, 0, nil),
+	onlyOn("Fiestas Patrias", time.September, 17, 2007, time.Monday),
+	onlyOn("Fiestas Patrias", time.September, 17, 2017, time.Friday),
+	fixed("Independencia Nacional", time.September, 18, 0, nil),
+	fixed("Día de las Glorias del Ejército", time.September, 19, 0, nil),
+	onlyOn("Fiestas Patrias", time.September, 20, 2007, time.Friday),
+	movedFixed("Encuentro de Dos Mundos", time.October, 12, 0, toMonday19668),
+	movedFixed("Día de las Iglesias Evangélicas y Protestantes", time.October, 31, 2008,
+		weekdayMove{time.Tuesday: -4, time.Wednesday: 2}),
+	fixed("Día de Todos los Santos", time.November, 1, 0, nil),
+	fixed("Inmaculada Concepción", time.December, 8, 0, nil),
+	fixed("Navidad", time.December, 25, 0, nil),
+}
+
+// pueblosIndigenas is Chile's National Day of Indigenous Peoples (Law
+// 21.357): the day of the southern winter solstice, read on continental
+// Chile's winter clock (UTC-4), from 2021. The law fixed 21 June for
+// 2021, its first year, although that solstice fell late on the 20th.
+// The solstice's instant is lunar-go's summer solstice solar term (夏至),
+// which it gives on Beijing's clock (UTC+8).
+var pueblosIndigenas = &cal.Holiday{
+	Name:      "Día Nacional de los Pueblos Indígenas",
+	Type:      cal.ObservancePublic,
+	StartYear: 2021,
+	Func: memo(func(year int) time.Time {
+		if year == 2021 {
+			return time.Date(year, time.June, 21, 0, 0, 0, 0, time.UTC)
+		}
+		s, ok := calendar.NewSolarFromYmd(year, 6, 1).GetLunar().GetJieQiTable()["夏至"]
+		if !ok {
+			return time.Time{}
+		}
+		beijing := time.Date(s.GetYear(), time.Month(s.GetMonth()), s.GetDay(), s.GetHour(), s.GetMinute(), s.GetSecond(), 0, time.UTC)
+		y, m, d := beijing.Add(-12 * time.Hour).Date()
+		return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	}),
+}
+
+// holidaysPE are Peru's holidays (Legislative Decree 713, art. 6), with
+// those later laws added: the Battle of Ayacucho (Law 31381, from 2022),
+// the Battle of Junín (Law 31530, 2022), the Peruvian Air Force's day (Law
+// 31822, 2023) and the Battle of Arica and Flag Day (Law 31788, published
+// after 7 June 2023, so from 2024). None moves. The non-working days the
+// government decrees for the public sector each year are not here.
+var holidaysPE = []*cal.Holiday{
+	fixed("Año Nuevo", time.January, 1, 0, nil),
+	easter("Jueves Santo", -3),
+	easter("Viernes Santo", -2),
+	fixed("Día del Trabajo", time.May, 1, 0, nil),
+	fixed("Batalla de Arica y Día de la Bandera", time.June, 7, 2024, nil),
+	fixed("San Pedro y San Pablo", time.June, 29, 0, nil),
+	fixed("Día de la Fuerza Aérea del Perú", time.July, 23, 2023, nil),
+	fixed("Fiestas Patrias", time.July, 28, 0, nil),
+	fixed("Fiestas Patrias", time.July, 29, 0, nil),
+	fixed("Batalla de Junín", time.August, 6, 2022, nil),
+	fixed("Santa Rosa de Lima", time.August, 30, 0, nil),
+	fixed("Combate de Angamos", time.October, 8, 0, nil),
+	fixed("Todos los Santos", time.November, 1, 0, nil),
+	fixed("Inmaculada Concepción", time.December, 8, 0, nil),
+	fixed("Batalla de Ayacucho", time.December, 9, 2022, nil),
+	fixed("Navidad del Señor", time.December, 25, 0, nil),
+}
+
+// toMonday16805 is Uruguay's Law 16.805 as worded by Law 17.414 (2001): a
+// holiday on a Tuesday or Wednesday moves to the Monday before, one on a
+// Thursday or Friday to the Monday after; on a weekend or a Monday it
+// stays.
+var toMonday16805 = weekdayMove{time.Tuesday: -1, time.Wednesday: -2, time.Thursday: 4, time.Friday: 3}
+
+// holidaysUY are Uruguay's feriados, both the five paid non-working ones
+// (1 January, 1 May, 18 July, 25 August, 25 December; Law 12.590) and the
+// working ones (Decree-Law 14.977 and the laws it lists): Carnival's
+// Monday and Tuesday and the whole Tourism Week (Holy Week, Law 6.997)
+// stay on their days, as do 6 January, 19 June and 2 November; 19 April,
+// 18 May and 12 October move by Law 16.805. 1 March is a paid
+// non-working holiday in the years the President takes office (Law 10.396,
+// Decree 154/972), every five years since 1985.
+var holidaysUY = []*cal.Holiday{
+	fixed("Año Nuevo", time.January, 1, 0, nil),
+	fixed("Día de Reyes", time.January, 6, 0, nil),
+	uyHandover,
+	easter("Carnaval", -48),
+	easter("Carnaval", -47),
+	easter("Semana de Turismo", -6),
+	easter("Semana de Turismo", -5),
+	easter("Semana de Turismo", -4),
+	easter("Semana de Turismo", -3),
+	easter("Semana de Turismo", -2),
+	easter("Semana de Turismo", -1),
+	easter("Semana de Turismo", 0),
+	movedFixed("Desembarco de los Treinta y Tres Orientales", time.April, 19, 0, toMonday16805),
+	fixed("Día de los Trabajadores", time.May, 1, 0, nil),
+	movedFixed("Batalla de Las Piedras", time.May, 18, 0, toMonday16805),
+	fixed("Natalicio de Artigas", time.June, 19, 0, nil),
+	fixed("Jura de la Constitución", time.July, 18, 0, nil),
+	fixed("Declaratoria de la Independencia", time.August, 25, 0, nil),
+	movedFixed("Día de la Raza", time.October, 12, 0, toMonday16805),
+	fixed("Día de los Difuntos", time.November, 2, 0, nil),
+	fixed("Día de la Familia", time.December, 25, 0, nil),
+}
+
+// uyHandover is 1 March in the years Uruguay's President takes office.
+var uyHandover = &cal.Holiday{
+	Name:      "Transmisión del mando presidencial",
+	Type:      cal.ObservancePublic,
+	StartYear: 1985,
+	Month:     time.March,
+	Day:       1,
+	Func: func(h *cal.Holiday, year int) time.Time {
+		if (year-1985)%5 != 0 {
+			return time.Time{}
+		}
+		return cal.CalcDayOfMonth(h, year)
+	},
+}

@@ -1,0 +1,106 @@
+package calendar_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ospreyhq/osprey/internal/calendar"
+)
+
+// TestLatinAmericaYears checks, day by day over whole years, the Latin
+// American calendars of latam.go against each country's yearly list of
+// holidays, less the days declared for one year, which each case names.
+func TestLatinAmericaYears(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		country string
+		year    int
+		want    []string // MM-DD
+	}{
+		// Chile, the laws named in latam.go (www.bcn.cl/leychile; Law 19.668's moves as the Dirección
+		// del Trabajo states them, dt.gob.cl), against the Government's yearly list as published for
+		// 2023, 2025 and 2026: in 2023 Saints Peter and Paul moved to 6/26, the Meeting of Two Worlds
+		// to 10/9, the Evangelical Churches' day (a Tuesday) to Friday 10/27, and 1/2 was a holiday
+		// after a Sunday New Year; the solstice fell on 6/21/2023, 6/20/2025 and 6/21/2026. Not
+		// here: the election days 5/7 and 12/17/2023, 6/29 (also a holiday), 11/16 and 12/14/2025.
+		{"CL", 2023, []string{"01-01", "01-02", "04-07", "04-08", "05-01", "05-21", "06-21", "06-26", "07-16", "08-15", "09-18", "09-19", "10-09", "10-27", "11-01", "12-08", "12-25"}},
+		{"CL", 2025, []string{"01-01", "04-18", "04-19", "05-01", "05-21", "06-20", "06-29", "07-16", "08-15", "09-18", "09-19", "10-12", "10-31", "11-01", "12-08", "12-25"}},
+		{"CL", 2026, []string{"01-01", "04-03", "04-04", "05-01", "05-21", "06-21", "06-29", "07-16", "08-15", "09-18", "09-19", "10-12", "10-31", "11-01", "12-08", "12-25"}},
+		// Chile 2024: 18 and 19 September on a Wednesday and Thursday make Friday 9/20 a holiday
+		// (Law 20.215). Not here: the election days 6/9, 10/27 and 11/24.
+		{"CL", 2024, []string{"01-01", "03-29", "03-30", "05-01", "05-21", "06-20", "06-29", "07-16", "08-15", "09-18", "09-19", "09-20", "10-12", "10-31", "11-01", "12-08", "12-25"}},
+		// Peru, Legislative Decree 713, art. 6, as amended by Laws 31381, 31530, 31788 and 31822
+		// (El Peruano), against the 2025 and 2026 lists of feriados. Not here: the non-working days
+		// decreed for the public sector.
+		{"PE", 2025, []string{"01-01", "04-17", "04-18", "05-01", "06-07", "06-29", "07-23", "07-28", "07-29", "08-06", "08-30", "10-08", "11-01", "12-08", "12-09", "12-25"}},
+		{"PE", 2026, []string{"01-01", "04-02", "04-03", "05-01", "06-07", "06-29", "07-23", "07-28", "07-29", "08-06", "08-30", "10-08", "11-01", "12-08", "12-09", "12-25"}},
+		// Peru 2023: 6/7 was not yet a holiday; the Air Force's day was, from its first year.
+		{"PE", 2023, []string{"01-01", "04-06", "04-07", "05-01", "06-29", "07-23", "07-28", "07-29", "08-06", "08-30", "10-08", "11-01", "12-08", "12-09", "12-25"}},
+		// Uruguay, Law 16.805 as worded by Law 17.414, against the yearly calendars of feriados
+		// (laborables and no laborables) for 2023, 2025 and 2026: in 2023 19 April moved to Monday
+		// 4/17, 18 May to 5/22 and 12 October to 10/16; in 2025 none moved, and 1 March was the
+		// presidential handover. Tourism Week is Monday to Sunday of Holy Week.
+		{"UY", 2023, []string{"01-01", "01-06", "02-20", "02-21", "04-03", "04-04", "04-05", "04-06", "04-07", "04-08", "04-09", "04-17", "05-01", "05-22", "06-19", "07-18", "08-25", "10-16", "11-02", "12-25"}},
+		{"UY", 2025, []string{"01-01", "01-06", "03-01", "03-03", "03-04", "04-14", "04-15", "04-16", "04-17", "04-18", "04-19", "04-20", "05-01", "05-18", "06-19", "07-18", "08-25", "10-12", "11-02", "12-25"}},
+		{"UY", 2026, []string{"01-01", "01-06", "02-16", "02-17", "03-30", "03-31", "04-01", "04-02", "04-03", "04-04", "04-05", "04-19", "05-01", "05-18", "06-19", "07-18", "08-25", "10-12", "11-02", "12-25"}},
+	}
+	for _, tc := range cases {
+		var got []string
+		for d := time.Date(tc.year, 1, 1, 12, 0, 0, 0, time.UTC); d.Year() == tc.year; d = d.AddDate(0, 0, 1) {
+			ok, err := calendar.IsPublicHoliday(d, tc.country, "")
+			require.NoError(t, err)
+			if ok {
+				got = append(got, d.Format("01-02"))
+			}
+		}
+		require.Equal(t, tc.want, got, "%s %d", tc.country, tc.year)
+	}
+}
+
+// TestLatinAmericaMoves checks the law changes and weekday rules the
+// yearly cases do not reach.
+func TestLatinAmericaMoves(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		date, country string
+		want          bool
+	}{
+		{"2017-10-27", "CL", true},  // 31 October on a Tuesday: the Friday before (Law 20.299)…
+		{"2017-10-31", "CL", false}, // …and the date itself is a working day
+		{"2018-11-02", "CL", true},  // 31 October on a Wednesday: the Friday after
+		{"2018-10-31", "CL", false},
+		{"2007-10-31", "CL", false}, // the churches' day is from 2008
+		{"2021-09-17", "CL", true},  // 18 September on a Saturday: Friday 17 (Law 20.983)
+		{"2010-09-17", "CL", false}, // …not before 2017
+		{"2018-09-17", "CL", true},  // 18 September on a Tuesday: Monday 17 (Law 20.215)
+		{"2019-09-20", "CL", true},  // 19 September on a Thursday: Friday 20
+		{"2017-01-02", "CL", true},  // 1 January on a Sunday: Monday 2 (Law 20.983)
+		{"2012-01-02", "CL", false}, // …not before 2017
+		{"2021-06-21", "CL", true},  // the law's first Indigenous Peoples' day
+		{"2021-06-20", "CL", false},
+		{"2022-06-21", "CL", true},
+		{"2020-06-20", "CL", false}, // no solstice holiday before 2021
+		{"2022-06-27", "CL", true},  // 29 June on a Wednesday: the Monday of its week
+		{"2022-06-29", "CL", false},
+		{"2028-06-26", "CL", true}, // 29 June on a Thursday: the Monday of its week
+		{"2029-07-02", "CL", true}, // 29 June on a Friday: the Monday after
+		{"2029-06-29", "CL", false},
+		{"2022-12-09", "PE", true}, // Battle of Ayacucho, from 2022
+		{"2021-12-09", "PE", false},
+		{"2021-08-06", "PE", false}, // Battle of Junín, from 2022
+		{"2022-07-23", "PE", false}, // Air Force day, from 2023
+		{"2030-03-01", "UY", true},  // a handover year
+		{"2027-03-01", "UY", false},
+		{"2024-04-22", "UY", true}, // 19 April 2024 was a Friday: the Monday after
+		{"2024-04-19", "UY", false},
+	}
+	for _, tc := range cases {
+		d, err := time.Parse(time.DateOnly, tc.date)
+		require.NoError(t, err)
+		got, err := calendar.IsPublicHoliday(d, tc.country, "")
+		require.NoError(t, err)
+		require.Equal(t, tc.want, got, "%s %s", tc.date, tc.country)
+	}
+}
