@@ -78,6 +78,7 @@ var calendars = map[string][]*cal.Holiday{
 	"CZ":     cz.Holidays,
 	"DE":     de.Holidays,
 	"DK":     dk.Holidays,
+	"EC":     holidaysEC,
 	"EE":     ee.Holidays,
 	"ES":     es.Holidays,
 	"FI":     fi.Holidays,

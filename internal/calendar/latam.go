@@ -198,3 +198,50 @@ var uyHandover = &cal.Holiday{
 		return cal.CalcDayOfMonth(h, year)
 	},
 }
+
+// Ecuador's moves (Ley Orgánica Reformatoria a la Ley Orgánica del
+// Servicio Público y al Código del Trabajo, Registro Oficial 906 of 20
+// December 2016): a holiday on a Saturday is kept the Friday before, one
+// on a Sunday the Monday after; one on a Tuesday the Monday before, one on
+// a Wednesday or Thursday the Friday of its week. 1 January and 25
+// December take only the weekend moves, Carnival none; the Day of the Dead
+// and Cuenca's Independence Day (2 and 3 November) move as a pair, so the
+// two days stay next to each other.
+var (
+	ecWeekday = weekdayMove{time.Tuesday: -1, time.Wednesday: 2, time.Thursday: 1, time.Saturday: -1, time.Sunday: 1}
+	ecWeekend = weekdayMove{time.Saturday: -1, time.Sunday: 1}
+	// ecDifuntos moves 2 November by its own weekday: a Wednesday (with 3
+	// November on Thursday) to the Friday, a Saturday to the Friday, a
+	// Sunday (with 3 November on Monday) to the Tuesday.
+	ecDifuntos = weekdayMove{time.Wednesday: 2, time.Saturday: -1, time.Sunday: 2}
+	// ecCuenca moves 3 November by its own weekday: a Wednesday (with 2
+	// November on Tuesday) to the Monday, a Saturday (with 2 November on
+	// Friday) to the Thursday, a Sunday to the Monday.
+	ecCuenca = weekdayMove{time.Wednesday: -2, time.Saturday: -2, time.Sunday: 1}
+)
+
+// holidaysEC are Ecuador's national holidays (Labour Code, art. 65, and
+// the Organic Law of Public Service, as reformed by the law of December
+// 2016, from 2017 on), moved as that law moves them. The days a yearly
+// executive decree adds (bridge days around New Year, or an extra day
+// before a holiday) and the local holidays of each province and canton
+// are not here.
+var holidaysEC = []*cal.Holiday{
+	movedFixed("Año Nuevo", time.January, 1, 2017, ecWeekend),
+	ecFrom2017(easter("Carnaval", -48)),
+	ecFrom2017(easter("Carnaval", -47)),
+	ecFrom2017(easter("Viernes Santo", -2)),
+	movedFixed("Día del Trabajo", time.May, 1, 2017, ecWeekday),
+	movedFixed("Batalla de Pichincha", time.May, 24, 2017, ecWeekday),
+	movedFixed("Primer Grito de Independencia", time.August, 10, 2017, ecWeekday),
+	movedFixed("Independencia de Guayaquil", time.October, 9, 2017, ecWeekday),
+	movedFixed("Día de los Difuntos", time.November, 2, 2017, ecDifuntos),
+	movedFixed("Independencia de Cuenca", time.November, 3, 2017, ecCuenca),
+	movedFixed("Navidad", time.December, 25, 2017, ecWeekend),
+}
+
+// ecFrom2017 keeps h from 2017, the first year of the 2016 law.
+func ecFrom2017(h *cal.Holiday) *cal.Holiday {
+	h.StartYear = 2017
+	return h
+}

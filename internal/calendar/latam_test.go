@@ -38,6 +38,16 @@ func TestLatinAmericaYears(t *testing.T) {
 		{"PE", 2026, []string{"01-01", "04-02", "04-03", "05-01", "06-07", "06-29", "07-23", "07-28", "07-29", "08-06", "08-30", "10-08", "11-01", "12-08", "12-09", "12-25"}},
 		// Peru 2023: 6/7 was not yet a holiday; the Air Force's day was, from its first year.
 		{"PE", 2023, []string{"01-01", "04-06", "04-07", "05-01", "06-29", "07-23", "07-28", "07-29", "08-06", "08-30", "10-08", "11-01", "12-08", "12-09", "12-25"}},
+		// Ecuador, the law of December 2016 reforming the Labour Code and the Organic Law of Public
+		// Service, against the Viceministry of Tourism's calendars of national holidays for 2019,
+		// 2025 and 2026: in 2019 1 May moved to Friday 5/3, 10 August to Friday 8/9, 9 October to
+		// Friday 10/11 and 2 and 3 November (a weekend) to Friday 11/1 and Monday 11/4; in 2025 1
+		// May to 5/2, 24 May to 5/23, 10 August to 8/11, 9 October to 10/10 and 2 November (a
+		// Sunday) to Tuesday 11/4; in 2026 24 May to 5/25. Not here: the days executive decrees
+		// added, 1/2-3 and 10/9/2025 and 1/2/2026.
+		{"EC", 2019, []string{"01-01", "03-04", "03-05", "04-19", "05-03", "05-24", "08-09", "10-11", "11-01", "11-04", "12-25"}},
+		{"EC", 2025, []string{"01-01", "03-03", "03-04", "04-18", "05-02", "05-23", "08-11", "10-10", "11-03", "11-04", "12-25"}},
+		{"EC", 2026, []string{"01-01", "02-16", "02-17", "04-03", "05-01", "05-25", "08-10", "10-09", "11-02", "11-03", "12-25"}},
 		// Uruguay, Law 16.805 as worded by Law 17.414, against the yearly calendars of feriados
 		// (laborables and no laborables) for 2023, 2025 and 2026: in 2023 19 April moved to Monday
 		// 4/17, 18 May to 5/22 and 12 October to 10/16; in 2025 none moved, and 1 March was the
@@ -91,7 +101,19 @@ func TestLatinAmericaMoves(t *testing.T) {
 		{"2021-12-09", "PE", false},
 		{"2021-08-06", "PE", false}, // Battle of Junín, from 2022
 		{"2022-07-23", "PE", false}, // Air Force day, from 2023
-		{"2030-03-01", "UY", true},  // a handover year
+		{"2022-11-03", "EC", true},  // 2 and 3 November on a Wednesday and Thursday: Thursday and Friday
+		{"2022-11-04", "EC", true},
+		{"2022-11-02", "EC", false},
+		{"2022-12-26", "EC", true},  // Christmas on a Sunday: the Monday after
+		{"2021-12-24", "EC", true},  // Christmas on a Saturday: the Friday before…
+		{"2021-12-31", "EC", true},  // …and New Year 2022 on a Saturday: Friday 31 December
+		{"2024-12-23", "EC", false}, // Christmas on a Wednesday stays
+		{"2027-11-01", "EC", true},  // 2 and 3 November on a Tuesday and Wednesday: Monday and Tuesday
+		{"2027-11-02", "EC", true},
+		{"2027-11-03", "EC", false},
+		{"2029-11-01", "EC", true}, // 2 and 3 November on a Friday and Saturday: Thursday and Friday
+		{"2029-11-02", "EC", true},
+		{"2030-03-01", "UY", true}, // a handover year
 		{"2027-03-01", "UY", false},
 		{"2024-04-22", "UY", true}, // 19 April 2024 was a Friday: the Monday after
 		{"2024-04-19", "UY", false},
