@@ -104,6 +104,7 @@ var calendars = map[string][]*cal.Holiday{
 	"NL":     nl.Holidays,
 	"NO":     no.Holidays,
 	"NZ":     nz.Holidays,
+	"PA":     holidaysPA,
 	"PE":     holidaysPE,
 	"PL":     pl.Holidays,
 	"PT":     pt.Holidays,

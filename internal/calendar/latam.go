@@ -245,3 +245,43 @@ func ecFrom2017(h *cal.Holiday) *cal.Holiday {
 	h.StartYear = 2017
 	return h
 }
+
+// holidaysPA are Panama's days of obligatory rest for national feast or
+// mourning (Labour Code, art. 46, as reformed by Law 28 of 2015 and Law
+// 291 of 2022, which added 20 December from 2022), with the Monday after
+// as a rest day when one falls on a Sunday (art. 47). The President's
+// inauguration, 1 July every five years since the 2004 constitutional
+// reform (2009, 2014, …), is one of them. Changuinola's day of mourning (8
+// July) is local; the closures of public offices a decree orders (around
+// Carnival, the districts' feasts) bind only the public sector.
+var holidaysPA = []*cal.Holiday{
+	fixed("Año Nuevo", time.January, 1, 0, sundayToMonday),
+	fixed("Día de los Mártires", time.January, 9, 0, sundayToMonday),
+	easter("Martes de Carnaval", -47),
+	easter("Viernes Santo", -2),
+	fixed("Día del Trabajador", time.May, 1, 0, sundayToMonday),
+	paInauguration,
+	fixed("Separación de Panamá de Colombia", time.November, 3, 0, sundayToMonday),
+	fixed("Consolidación de la Separación", time.November, 5, 0, sundayToMonday),
+	fixed("Primer Grito de Independencia", time.November, 10, 0, sundayToMonday),
+	fixed("Independencia de Panamá de España", time.November, 28, 0, sundayToMonday),
+	fixed("Día de las Madres", time.December, 8, 0, sundayToMonday),
+	fixed("Día de Duelo Nacional", time.December, 20, 2022, sundayToMonday),
+	fixed("Navidad", time.December, 25, 0, sundayToMonday),
+}
+
+// paInauguration is 1 July in the years Panama's President takes office.
+var paInauguration = &cal.Holiday{
+	Name:      "Toma de posesión presidencial",
+	Type:      cal.ObservancePublic,
+	StartYear: 2009,
+	Month:     time.July,
+	Day:       1,
+	Observed:  sundayToMonday,
+	Func: func(h *cal.Holiday, year int) time.Time {
+		if (year-2009)%5 != 0 {
+			return time.Time{}
+		}
+		return cal.CalcDayOfMonth(h, year)
+	},
+}

@@ -31,6 +31,12 @@ func TestLatinAmericaYears(t *testing.T) {
 		// Chile 2024: 18 and 19 September on a Wednesday and Thursday make Friday 9/20 a holiday
 		// (Law 20.215). Not here: the election days 6/9, 10/27 and 11/24.
 		{"CL", 2024, []string{"01-01", "03-29", "03-30", "05-01", "05-21", "06-20", "06-29", "07-16", "08-15", "09-18", "09-19", "09-20", "10-12", "10-31", "11-01", "12-08", "12-25"}},
+		// Panama, Labour Code arts. 46 and 47 (the Mitradel's reading in its notices), against the
+		// Government's official calendars of national holidays for 2025 and 2026: 20 December 2026 is
+		// a Sunday, so Monday 12/21 is a rest day. Not here: the public offices' closures decreed
+		// around Carnival (2/16 and 2/18/2026) and for the districts' feasts.
+		{"PA", 2025, []string{"01-01", "01-09", "03-04", "04-18", "05-01", "11-03", "11-05", "11-10", "11-28", "12-08", "12-20", "12-25"}},
+		{"PA", 2026, []string{"01-01", "01-09", "02-17", "04-03", "05-01", "11-03", "11-05", "11-10", "11-28", "12-08", "12-20", "12-21", "12-25"}},
 		// Peru, Legislative Decree 713, art. 6, as amended by Laws 31381, 31530, 31788 and 31822
 		// (El Peruano), against the 2025 and 2026 lists of feriados. Not here: the non-working days
 		// decreed for the public sector.
@@ -113,7 +119,12 @@ func TestLatinAmericaMoves(t *testing.T) {
 		{"2027-11-03", "EC", false},
 		{"2029-11-01", "EC", true}, // 2 and 3 November on a Friday and Saturday: Thursday and Friday
 		{"2029-11-02", "EC", true},
-		{"2030-03-01", "UY", true}, // a handover year
+		{"2024-07-01", "PA", true}, // the President's inauguration
+		{"2025-07-01", "PA", false},
+		{"2024-11-04", "PA", true},  // 3 November on a Sunday: the Monday after (art. 47)
+		{"2024-12-09", "PA", true},  // 8 December on a Sunday
+		{"2021-12-20", "PA", false}, // a rest day from 2022 (Law 291)
+		{"2030-03-01", "UY", true},  // a handover year
 		{"2027-03-01", "UY", false},
 		{"2024-04-22", "UY", true}, // 19 April 2024 was a Friday: the Monday after
 		{"2024-04-19", "UY", false},
