@@ -78,6 +78,7 @@ var calendars = map[string][]*cal.Holiday{
 	"CZ":     cz.Holidays,
 	"DE":     de.Holidays,
 	"DK":     dk.Holidays,
+	"DO":     holidaysDO,
 	"EC":     holidaysEC,
 	"EE":     ee.Holidays,
 	"ES":     es.Holidays,

@@ -285,3 +285,30 @@ var paInauguration = &cal.Holiday{
 		return cal.CalcDayOfMonth(h, year)
 	},
 }
+
+// toMonday13997 is the Dominican Republic's Law 139-97 (1997): a holiday
+// on a Tuesday or Wednesday is kept the Monday before, one on a Thursday
+// or Friday the Monday after.
+var toMonday13997 = weekdayMove{time.Tuesday: -1, time.Wednesday: -2, time.Thursday: 4, time.Friday: 3}
+
+// holidaysDO are the Dominican Republic's non-working holidays, as the
+// Ministry of Labour applies Law 139-97 to them each year: the Epiphany,
+// Duarte's birthday, Labour Day and Constitution Day move to a Monday;
+// New Year, the Altagracia, Independence Day, Good Friday, Corpus Christi,
+// the Restoration (Supreme Court ruling 14 of 2008), Las Mercedes and
+// Christmas stay on their days. Labour Day on a Sunday is kept the Monday
+// after, as the Ministry has ruled whenever it happened (2016, 2022).
+var holidaysDO = []*cal.Holiday{
+	fixed("Año Nuevo", time.January, 1, 0, nil),
+	movedFixed("Día de los Santos Reyes", time.January, 6, 0, toMonday13997),
+	fixed("Día de Nuestra Señora de la Altagracia", time.January, 21, 0, nil),
+	movedFixed("Día de Duarte", time.January, 26, 0, toMonday13997),
+	fixed("Día de la Independencia", time.February, 27, 0, nil),
+	easter("Viernes Santo", -2),
+	movedFixed("Día del Trabajo", time.May, 1, 0, weekdayMove{time.Tuesday: -1, time.Wednesday: -2, time.Thursday: 4, time.Friday: 3, time.Sunday: 1}),
+	easter("Corpus Christi", 60),
+	fixed("Día de la Restauración", time.August, 16, 0, nil),
+	fixed("Día de Nuestra Señora de las Mercedes", time.September, 24, 0, nil),
+	movedFixed("Día de la Constitución", time.November, 6, 0, toMonday13997),
+	fixed("Navidad", time.December, 25, 0, nil),
+}

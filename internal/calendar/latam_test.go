@@ -44,6 +44,13 @@ func TestLatinAmericaYears(t *testing.T) {
 		{"PE", 2026, []string{"01-01", "04-02", "04-03", "05-01", "06-07", "06-29", "07-23", "07-28", "07-29", "08-06", "08-30", "10-08", "11-01", "12-08", "12-09", "12-25"}},
 		// Peru 2023: 6/7 was not yet a holiday; the Air Force's day was, from its first year.
 		{"PE", 2023, []string{"01-01", "04-06", "04-07", "05-01", "06-29", "07-23", "07-28", "07-29", "08-06", "08-30", "10-08", "11-01", "12-08", "12-09", "12-25"}},
+		// Dominican Republic, Law 139-97, against the Ministry of Labour's yearly calendar of holidays
+		// for 2023 and its notices for 2025 and 2026: in 2023 the Epiphany moved to Monday 1/9 and
+		// Duarte's day to 1/30; in 2025 Labour Day to 5/5 and Constitution Day to 11/10; in 2026 the
+		// Epiphany to 1/5, Labour Day to 5/4 and Constitution Day to 11/9.
+		{"DO", 2023, []string{"01-01", "01-09", "01-21", "01-30", "02-27", "04-07", "05-01", "06-08", "08-16", "09-24", "11-06", "12-25"}},
+		{"DO", 2025, []string{"01-01", "01-06", "01-21", "01-26", "02-27", "04-18", "05-05", "06-19", "08-16", "09-24", "11-10", "12-25"}},
+		{"DO", 2026, []string{"01-01", "01-05", "01-21", "01-26", "02-27", "04-03", "05-04", "06-04", "08-16", "09-24", "11-09", "12-25"}},
 		// Ecuador, the law of December 2016 reforming the Labour Code and the Organic Law of Public
 		// Service, against the Viceministry of Tourism's calendars of national holidays for 2019,
 		// 2025 and 2026: in 2019 1 May moved to Friday 5/3, 10 August to Friday 8/9, 9 October to
@@ -107,7 +114,13 @@ func TestLatinAmericaMoves(t *testing.T) {
 		{"2021-12-09", "PE", false},
 		{"2021-08-06", "PE", false}, // Battle of Junín, from 2022
 		{"2022-07-23", "PE", false}, // Air Force day, from 2023
-		{"2022-11-03", "EC", true},  // 2 and 3 November on a Wednesday and Thursday: Thursday and Friday
+		{"2022-05-02", "DO", true},  // Labour Day on a Sunday: the Monday after
+		{"2021-05-01", "DO", true},  // …on a Saturday it stays
+		{"2021-05-03", "DO", false},
+		{"2024-04-29", "DO", true}, // Labour Day on a Wednesday: the Monday before
+		{"2024-05-01", "DO", false},
+		{"2021-09-24", "DO", true}, // Las Mercedes on a Friday stays
+		{"2022-11-03", "EC", true}, // 2 and 3 November on a Wednesday and Thursday: Thursday and Friday
 		{"2022-11-04", "EC", true},
 		{"2022-11-02", "EC", false},
 		{"2022-12-26", "EC", true},  // Christmas on a Sunday: the Monday after
