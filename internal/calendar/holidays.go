@@ -116,6 +116,7 @@ var calendars = map[string][]*cal.Holiday{
 	"SG":     holidaysSG,
 	"SI":     si.Holidays,
 	"SK":     sk.Holidays,
+	"SV":     holidaysSV,
 	"TH":     th.Holidays,
 	"TR":     holidaysTR,
 	"UA":     ua.Holidays,

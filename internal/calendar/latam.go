@@ -312,3 +312,22 @@ var holidaysDO = []*cal.Holiday{
 	movedFixed("Día de la Constitución", time.November, 6, 0, toMonday13997),
 	fixed("Navidad", time.December, 25, 0, nil),
 }
+
+// holidaysSV are El Salvador's paid days of rest (Labour Code, art. 190):
+// none moves. Father's Day is one for every worker from 2013, Mother's
+// Day from 2016 (Legislative Decree 339; before, for public employees
+// only). San Salvador's 3 and 5 August, and each town's main feast day
+// elsewhere, are local.
+var holidaysSV = []*cal.Holiday{
+	fixed("Año Nuevo", time.January, 1, 0, nil),
+	easter("Jueves Santo", -3),
+	easter("Viernes Santo", -2),
+	easter("Sábado Santo", -1),
+	fixed("Día del Trabajo", time.May, 1, 0, nil),
+	fixed("Día de la Madre", time.May, 10, 2016, nil),
+	fixed("Día del Padre", time.June, 17, 2013, nil),
+	fixed("Fiestas del Divino Salvador del Mundo", time.August, 6, 0, nil),
+	fixed("Día de la Independencia", time.September, 15, 0, nil),
+	fixed("Día de los Difuntos", time.November, 2, 0, nil),
+	fixed("Navidad", time.December, 25, 0, nil),
+}

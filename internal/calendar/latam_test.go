@@ -61,6 +61,12 @@ func TestLatinAmericaYears(t *testing.T) {
 		{"EC", 2019, []string{"01-01", "03-04", "03-05", "04-19", "05-03", "05-24", "08-09", "10-11", "11-01", "11-04", "12-25"}},
 		{"EC", 2025, []string{"01-01", "03-03", "03-04", "04-18", "05-02", "05-23", "08-11", "10-10", "11-03", "11-04", "12-25"}},
 		{"EC", 2026, []string{"01-01", "02-16", "02-17", "04-03", "05-01", "05-25", "08-10", "10-09", "11-02", "11-03", "12-25"}},
+		// El Salvador, Labour Code art. 190 (as amended for Father's Day in 2013 and Mother's Day by
+		// Legislative Decree 339 of 2016), the list the Ministry of Labour applies in its notices:
+		// Holy Thursday to Saturday 4/17-19/2025 and 4/2-4/2026. Not here: San Salvador's 3 and 5
+		// August and the towns' feast days.
+		{"SV", 2025, []string{"01-01", "04-17", "04-18", "04-19", "05-01", "05-10", "06-17", "08-06", "09-15", "11-02", "12-25"}},
+		{"SV", 2026, []string{"01-01", "04-02", "04-03", "04-04", "05-01", "05-10", "06-17", "08-06", "09-15", "11-02", "12-25"}},
 		// Uruguay, Law 16.805 as worded by Law 17.414, against the yearly calendars of feriados
 		// (laborables and no laborables) for 2023, 2025 and 2026: in 2023 19 April moved to Monday
 		// 4/17, 18 May to 5/22 and 12 October to 10/16; in 2025 none moved, and 1 March was the
