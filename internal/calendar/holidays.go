@@ -73,6 +73,7 @@ var calendars = map[string][]*cal.Holiday{
 	"CH":     ch.Holidays,
 	"CL":     holidaysCL,
 	"CO":     holidaysCO,
+	"CR":     holidaysCR,
 	"CN":     holidaysCN,
 	"CY":     cy.Holidays,
 	"CZ":     cz.Holidays,

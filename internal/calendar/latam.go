@@ -331,3 +331,47 @@ var holidaysSV = []*cal.Holiday{
 	fixed("Día de los Difuntos", time.November, 2, 0, nil),
 	fixed("Navidad", time.December, 25, 0, nil),
 }
+
+// dayMoves gives, for some years, the day a law moved a holiday to that
+// year, as months and days.
+type dayMoves map[int][2]int
+
+// movedIn is a holiday on day of month m, kept from start (0: always), on
+// the day moves gives for the years it lists.
+func movedIn(name string, m time.Month, day, start int, moves dayMoves) *cal.Holiday {
+	return &cal.Holiday{
+		Name:      name,
+		Type:      cal.ObservancePublic,
+		Month:     m,
+		Day:       day,
+		StartYear: start,
+		Func: func(h *cal.Holiday, year int) time.Time {
+			if md, ok := moves[year]; ok {
+				return time.Date(year, time.Month(md[0]), md[1], 0, 0, 0, 0, cal.DefaultLoc)
+			}
+			return cal.CalcDayOfMonth(h, year)
+		},
+	}
+}
+
+// holidaysCR are Costa Rica's holidays (Labour Code, art. 148), both those
+// of obligatory pay and the three of non-obligatory pay (2 August, 31
+// August, 1 December), which are days off all the same. Law 9875 moved
+// some to a Monday in 2020-2024, year by year (in 2024 Mother's Day was
+// kept on its date after all); Law 10.050 made 31 August a holiday from
+// 2022, kept the Sunday after in 2022 and 2023; 1 December is one from
+// 2020 (Law 9803). None moves from 2025 on.
+var holidaysCR = []*cal.Holiday{
+	fixed("Año Nuevo", time.January, 1, 0, nil),
+	movedIn("Día de Juan Santamaría", time.April, 11, 0, dayMoves{2023: {4, 10}, 2024: {4, 15}}),
+	easter("Jueves Santo", -3),
+	easter("Viernes Santo", -2),
+	movedIn("Día del Trabajador", time.May, 1, 0, dayMoves{2021: {5, 3}}),
+	movedIn("Anexión del Partido de Nicoya", time.July, 25, 0, dayMoves{2020: {7, 27}, 2021: {7, 26}, 2023: {7, 24}, 2024: {7, 29}}),
+	fixed("Virgen de los Ángeles", time.August, 2, 0, nil),
+	movedIn("Día de la Madre", time.August, 15, 0, dayMoves{2020: {8, 17}, 2023: {8, 14}}),
+	movedIn("Día de la Persona Negra y la Cultura Afrocostarricense", time.August, 31, 2022, dayMoves{2022: {9, 4}, 2023: {9, 3}}),
+	movedIn("Día de la Independencia", time.September, 15, 0, dayMoves{2020: {9, 14}, 2021: {9, 13}, 2022: {9, 19}}),
+	movedIn("Día de la Abolición del Ejército", time.December, 1, 2020, dayMoves{2020: {11, 30}, 2021: {11, 29}, 2022: {12, 5}}),
+	fixed("Navidad", time.December, 25, 0, nil),
+}

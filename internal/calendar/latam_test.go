@@ -44,6 +44,13 @@ func TestLatinAmericaYears(t *testing.T) {
 		{"PE", 2026, []string{"01-01", "04-02", "04-03", "05-01", "06-07", "06-29", "07-23", "07-28", "07-29", "08-06", "08-30", "10-08", "11-01", "12-08", "12-09", "12-25"}},
 		// Peru 2023: 6/7 was not yet a holiday; the Air Force's day was, from its first year.
 		{"PE", 2023, []string{"01-01", "04-06", "04-07", "05-01", "06-29", "07-23", "07-28", "07-29", "08-06", "08-30", "10-08", "11-01", "12-08", "12-09", "12-25"}},
+		// Costa Rica, Labour Code art. 148, Law 9875 (its table of moves for 2020-2024) and Law 10.050,
+		// against the Ministry of Labour's lists of holidays for 2023, 2025 and 2026: in 2023 11 April,
+		// 25 July and 15 August moved to Monday 4/10, 7/24 and 8/14, and 31 August to Sunday 9/3; none
+		// moves in 2025 and 2026.
+		{"CR", 2023, []string{"01-01", "04-06", "04-07", "04-10", "05-01", "07-24", "08-02", "08-14", "09-03", "09-15", "12-01", "12-25"}},
+		{"CR", 2025, []string{"01-01", "04-11", "04-17", "04-18", "05-01", "07-25", "08-02", "08-15", "08-31", "09-15", "12-01", "12-25"}},
+		{"CR", 2026, []string{"01-01", "04-02", "04-03", "04-11", "05-01", "07-25", "08-02", "08-15", "08-31", "09-15", "12-01", "12-25"}},
 		// Dominican Republic, Law 139-97, against the Ministry of Labour's yearly calendar of holidays
 		// for 2023 and its notices for 2025 and 2026: in 2023 the Epiphany moved to Monday 1/9 and
 		// Duarte's day to 1/30; in 2025 Labour Day to 5/5 and Constitution Day to 11/10; in 2026 the
@@ -120,6 +127,11 @@ func TestLatinAmericaMoves(t *testing.T) {
 		{"2021-12-09", "PE", false},
 		{"2021-08-06", "PE", false}, // Battle of Junín, from 2022
 		{"2022-07-23", "PE", false}, // Air Force day, from 2023
+		{"2024-04-15", "CR", true},  // Law 9875's 2024 moves…
+		{"2024-04-11", "CR", false},
+		{"2024-08-15", "CR", true},  // …which left Mother's Day on its date
+		{"2022-09-04", "CR", true},  // 31 August kept the Sunday after in 2022
+		{"2021-08-31", "CR", false}, // not yet a holiday
 		{"2022-05-02", "DO", true},  // Labour Day on a Sunday: the Monday after
 		{"2021-05-01", "DO", true},  // …on a Saturday it stays
 		{"2021-05-03", "DO", false},
