@@ -87,6 +87,7 @@ var calendars = map[string][]*cal.Holiday{
 	"FR":     fr.Holidays,
 	"GB":     gb.Holidays,
 	"GR":     gr.Holidays,
+	"GT":     holidaysGT,
 	"HR":     hr.Holidays,
 	"HU":     hu.Holidays,
 	"IE":     ie.Holidays,

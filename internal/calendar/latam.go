@@ -375,3 +375,34 @@ var holidaysCR = []*cal.Holiday{
 	movedIn("Día de la Abolición del Ejército", time.December, 1, 2020, dayMoves{2020: {11, 30}, 2021: {11, 29}, 2022: {12, 5}}),
 	fixed("Navidad", time.December, 25, 0, nil),
 }
+
+// toMonday192018 is Guatemala's Decree 19-2018 (reforming Decree 42-2010,
+// on domestic tourism), applied from 2019: a day off on a Tuesday or
+// Wednesday is taken the Monday before, one on a Thursday to Sunday the
+// Monday after.
+var toMonday192018 = weekdayMove{time.Tuesday: -1, time.Wednesday: -2, time.Thursday: 4, time.Friday: 3, time.Saturday: 2, time.Sunday: 1}
+
+// holidaysGT are Guatemala's whole days off with pay (Labour Code, art.
+// 127). Decree 19-2018 moved Labour Day, Army Day and Revolution Day to a
+// Monday; since the Constitutional Court's ruling of 16 April 2020 only
+// Army Day moves. The afternoons of Holy Wednesday, 24 and 31 December are
+// half days, which a whole-day condition cannot express; Mother's Day is
+// a day off for mothers only; each town's feast day (15 August in
+// Guatemala City) is local.
+var holidaysGT = []*cal.Holiday{
+	fixed("Año Nuevo", time.January, 1, 0, nil),
+	easter("Jueves Santo", -3),
+	easter("Viernes Santo", -2),
+	easter("Sábado Santo", -1),
+	until(fixed("Día del Trabajo", time.May, 1, 0, nil), 2018),
+	until(movedFixed("Día del Trabajo", time.May, 1, 2019, toMonday192018), 2019),
+	fixed("Día del Trabajo", time.May, 1, 2020, nil),
+	until(fixed("Día del Ejército", time.June, 30, 0, nil), 2018),
+	movedFixed("Día del Ejército", time.June, 30, 2019, toMonday192018),
+	fixed("Día de la Independencia", time.September, 15, 0, nil),
+	until(fixed("Día de la Revolución", time.October, 20, 0, nil), 2018),
+	until(movedFixed("Día de la Revolución", time.October, 20, 2019, toMonday192018), 2019),
+	fixed("Día de la Revolución", time.October, 20, 2020, nil),
+	fixed("Día de Todos los Santos", time.November, 1, 0, nil),
+	fixed("Navidad", time.December, 25, 0, nil),
+}

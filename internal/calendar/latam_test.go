@@ -31,6 +31,13 @@ func TestLatinAmericaYears(t *testing.T) {
 		// Chile 2024: 18 and 19 September on a Wednesday and Thursday make Friday 9/20 a holiday
 		// (Law 20.215). Not here: the election days 6/9, 10/27 and 11/24.
 		{"CL", 2024, []string{"01-01", "03-29", "03-30", "05-01", "05-21", "06-20", "06-29", "07-16", "08-15", "09-18", "09-19", "09-20", "10-12", "10-31", "11-01", "12-08", "12-25"}},
+		// Guatemala, Labour Code art. 127 and Decree 19-2018, against the Ministry of Labour's lists of
+		// days off for 2023 and 2026 and the one for 2025: Army Day moved to Monday 7/3/2023 and
+		// 6/29/2026. Not here: the afternoons of Holy Wednesday and of 24 and 31 December, Mother's Day
+		// (for mothers only), 15 August (Guatemala City only).
+		{"GT", 2023, []string{"01-01", "04-06", "04-07", "04-08", "05-01", "07-03", "09-15", "10-20", "11-01", "12-25"}},
+		{"GT", 2025, []string{"01-01", "04-17", "04-18", "04-19", "05-01", "06-30", "09-15", "10-20", "11-01", "12-25"}},
+		{"GT", 2026, []string{"01-01", "04-02", "04-03", "04-04", "05-01", "06-29", "09-15", "10-20", "11-01", "12-25"}},
 		// Panama, Labour Code arts. 46 and 47 (the Mitradel's reading in its notices), against the
 		// Government's official calendars of national holidays for 2025 and 2026: 20 December 2026 is
 		// a Sunday, so Monday 12/21 is a rest day. Not here: the public offices' closures decreed
@@ -150,6 +157,12 @@ func TestLatinAmericaMoves(t *testing.T) {
 		{"2027-11-03", "EC", false},
 		{"2029-11-01", "EC", true}, // 2 and 3 November on a Friday and Saturday: Thursday and Friday
 		{"2029-11-02", "EC", true},
+		{"2019-04-29", "GT", true}, // in 2019 Labour Day moved too…
+		{"2019-10-21", "GT", true}, // …and Revolution Day
+		{"2019-07-01", "GT", true}, // Army Day on a Sunday: the Monday after
+		{"2022-07-04", "GT", true}, // Army Day on a Thursday: the Monday after
+		{"2024-10-20", "GT", true}, // Revolution Day stays since the 2020 ruling
+		{"2024-10-21", "GT", false},
 		{"2024-07-01", "PA", true}, // the President's inauguration
 		{"2025-07-01", "PA", false},
 		{"2024-11-04", "PA", true},  // 3 November on a Sunday: the Monday after (art. 47)
