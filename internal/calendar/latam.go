@@ -81,7 +81,10 @@ var holidaysCL = []*cal.Holiday{
 	fixed("Día Nacional del Trabajo", time.May, 1, 0, nil),
 	fixed("Día de las Glorias Navales", time.May, 21, 0, nil),
 	pueblosIndigenas,
-	movedFixed("San Pedro y San Pablo", time.June, 29, 0, toMonday19668),
+	until(easter("Corpus Christi", 60), 1999),
+	until(from(easter("Corpus Christi", 57), 2000), 2006), // the Monday of its week, by Law 19.668
+	until(fixed("San Pedro y San Pablo", time.June, 29, 0, nil), 1999),
+	movedFixed("San Pedro y San Pablo", time.June, 29, 2000, toMonday19668),
 	fixed("Día de la Virgen del Carmen", time.July, 16, 2007, nil),
 	fixed("Asunción de la Virgen", time.August, 15, 0, nil),
 	onlyOn("Fiestas Patrias", time.September, 17, 2007, time.Monday),
@@ -89,7 +92,8 @@ var holidaysCL = []*cal.Holiday{
 	fixed("Independencia Nacional", time.September, 18, 0, nil),
 	fixed("Día de las Glorias del Ejército", time.September, 19, 0, nil),
 	onlyOn("Fiestas Patrias", time.September, 20, 2007, time.Friday),
-	movedFixed("Encuentro de Dos Mundos", time.October, 12, 0, toMonday19668),
+	until(fixed("Encuentro de Dos Mundos", time.October, 12, 0, nil), 1999),
+	movedFixed("Encuentro de Dos Mundos", time.October, 12, 2000, toMonday19668),
 	movedFixed("Día de las Iglesias Evangélicas y Protestantes", time.October, 31, 2008,
 		weekdayMove{time.Tuesday: -4, time.Wednesday: 2}),
 	fixed("Día de Todos los Santos", time.November, 1, 0, nil),
@@ -228,9 +232,9 @@ var (
 // are not here.
 var holidaysEC = []*cal.Holiday{
 	movedFixed("Año Nuevo", time.January, 1, 2017, ecWeekend),
-	ecFrom2017(easter("Carnaval", -48)),
-	ecFrom2017(easter("Carnaval", -47)),
-	ecFrom2017(easter("Viernes Santo", -2)),
+	from(easter("Carnaval", -48), 2017),
+	from(easter("Carnaval", -47), 2017),
+	from(easter("Viernes Santo", -2), 2017),
 	movedFixed("Día del Trabajo", time.May, 1, 2017, ecWeekday),
 	movedFixed("Batalla de Pichincha", time.May, 24, 2017, ecWeekday),
 	movedFixed("Primer Grito de Independencia", time.August, 10, 2017, ecWeekday),
@@ -240,9 +244,9 @@ var holidaysEC = []*cal.Holiday{
 	movedFixed("Navidad", time.December, 25, 2017, ecWeekend),
 }
 
-// ecFrom2017 keeps h from 2017, the first year of the 2016 law.
-func ecFrom2017(h *cal.Holiday) *cal.Holiday {
-	h.StartYear = 2017
+// from sets the first year h is kept.
+func from(h *cal.Holiday, first int) *cal.Holiday {
+	h.StartYear = first
 	return h
 }
 

@@ -125,6 +125,11 @@ func TestLatinAmericaMoves(t *testing.T) {
 		{"2021-06-20", "CL", false},
 		{"2022-06-21", "CL", true},
 		{"2020-06-20", "CL", false}, // no solstice holiday before 2021
+		{"2005-05-23", "CL", true},  // Corpus Christi on the Monday of its week (Law 19.668)…
+		{"2005-05-26", "CL", false},
+		{"2007-06-04", "CL", false}, // …until 2006
+		{"1999-06-03", "CL", true},  // before 2000 on its Thursday
+		{"1999-06-29", "CL", true},  // and Saints Peter and Paul on its date
 		{"2022-06-27", "CL", true},  // 29 June on a Wednesday: the Monday of its week
 		{"2022-06-29", "CL", false},
 		{"2028-06-26", "CL", true}, // 29 June on a Thursday: the Monday of its week
