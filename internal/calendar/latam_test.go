@@ -12,6 +12,9 @@ import (
 // TestLatinAmericaYears checks, day by day over whole years, the Latin
 // American calendars of latam.go against each country's yearly list of
 // holidays, less the days declared for one year, which each case names.
+// Where the government's own page was not at hand, its list was read as
+// the national press reproduced it (e.g. CNN Chile, La Nación, Prensa
+// Libre, El Comercio).
 func TestLatinAmericaYears(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
