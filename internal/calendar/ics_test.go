@@ -260,6 +260,15 @@ END:VEVENT`,
 			workdays: []string{"2027-05-22"},
 		},
 		{
+			name: "a calendar service's export: its own properties, escapes, a UTF-8 character folded across lines",
+			ics: "METHOD:PUBLISH\nX-WR-CALNAME:Holidays in Saudi Arabia\nX-WR-TIMEZONE:UTC\n" +
+				"BEGIN:VEVENT\nDTSTART;VALUE=DATE:20270310\nDTEND;VALUE=DATE:20270311\nDTSTAMP:20261207T120000Z\n" +
+				"UID:20270310_abcdef@example.com\nCLASS:PUBLIC\nDESCRIPTION:Public holiday\\nTo hide observances\\, go to Sett\n ings\n" +
+				"SEQUENCE:0\nSTATUS:CONFIRMED\nSUMMARY:Eid al-Fitr \xd8\n \xb9\xd9\x8a\xd8\xaf\nTRANSP:TRANSPARENT\nEND:VEVENT",
+			holidays: []string{"2027-03-10", "2027-03-10T23:00:00+03:00"},
+			workdays: []string{"2027-03-11", "2027-03-09"},
+		},
+		{
 			name: "names and parameters in lower case, as RFC 5545 allows",
 			ics: `begin:vevent
 uid:lower@example.org
