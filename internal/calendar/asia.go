@@ -30,6 +30,9 @@ type replaced struct {
 	// from: a holiday of several days (Korea's Seollal and Chuseok) gets its
 	// substitute after the last of them.
 	span int
+	// back reports whether, lost on that weekday, the holiday's substitute
+	// is the free day before it rather than after (Taiwan's Saturdays).
+	back func(time.Weekday) bool
 }
 
 // substitution is a country's holidays and how their substitutes are
@@ -37,18 +40,21 @@ type replaced struct {
 type substitution struct {
 	holidays []replaced
 	// free reports whether a substitute may fall on that weekday.
-	free  func(time.Weekday) bool
-	years sync.Map // int → []time.Time
+	free func(time.Weekday) bool
+	// overlap is whether a holiday on another one's day is lost too.
+	overlap bool
+	years   sync.Map // int → []time.Time
 }
 
 // maxSubstitutes is how many substitute days one year can give; the tests
 // check no calendar reaches it.
-const maxSubstitutes = 8
+const maxSubstitutes = 12
 
 // substitutes are the days given that year in place of lost holidays, in
-// order. A holiday is lost on a weekday its rule names, or when another
-// holiday (one without a rule first) already has its day; its substitute
-// is the first day after it (after span days) that is free and no holiday.
+// order. A holiday is lost on a weekday its rule names, or, where the law
+// says so, when another holiday (one without a rule first) already has its
+// day; its substitute is the first day after it (after span days), or
+// before it, that is free and no holiday.
 func (s *substitution) substitutes(year int) []time.Time {
 	if v, ok := s.years.Load(year); ok {
 		return v.([]time.Time)
@@ -75,14 +81,17 @@ func (s *substitution) substitutes(year int) []time.Time {
 	var subs []time.Time
 	seen := map[time.Time]bool{}
 	for _, d := range days {
-		lost := d.r.lost != nil && year >= d.r.from && (d.r.lost(d.t.Weekday()) || seen[d.t])
+		lost := d.r.lost != nil && year >= d.r.from && (d.r.lost(d.t.Weekday()) || s.overlap && seen[d.t])
 		seen[d.t] = true
 		if !lost {
 			continue
 		}
-		t := d.t.AddDate(0, 0, d.r.span+1)
+		t, step := d.t.AddDate(0, 0, d.r.span+1), 1
+		if d.r.back != nil && d.r.back(d.t.Weekday()) {
+			t, step = d.t.AddDate(0, 0, -1), -1
+		}
 		for !s.free(t.Weekday()) || taken[t] {
-			t = t.AddDate(0, 0, 1)
+			t = t.AddDate(0, 0, step)
 		}
 		taken[t] = true
 		subs = append(subs, t)
@@ -159,7 +168,8 @@ func krLunar(name string, month, day, shift int) *cal.Holiday {
 // national day, takes their rule. A substitute is the first weekday after
 // that is no holiday. Election days are declared for each election.
 var krHolidays = &substitution{
-	free: weekday,
+	free:    weekday,
+	overlap: true,
 	holidays: []replaced{
 		{h: fixed("New Year's Day", time.January, 1, 0, nil)},
 		{h: krLunar("Seollal", 1, 1, -1), lost: onSunday, from: 2014, span: 2},
@@ -189,7 +199,8 @@ var krHolidays = &substitution{
 // Year's Day on a Sunday gave the day before it instead, and a day after
 // Mid-Autumn on a Sunday gave the festival itself.
 var hkHolidays = &substitution{
-	free: notSunday,
+	free:    notSunday,
+	overlap: true,
 	holidays: []replaced{
 		{h: fixed("The first day of January", time.January, 1, 0, nil), lost: onSunday},
 		{h: hkBefore2012("The day preceding Lunar New Year's Day", 1, 1)},
@@ -261,4 +272,81 @@ var vnHolidays = &substitution{
 func startYear(h *cal.Holiday, year int) *cal.Holiday {
 	h.StartYear = year
 	return h
+}
+
+// twHolidays are Taiwan's public holidays (Act on the Implementation of
+// Memorial Days and Holidays, as amended in 2025; before it, the Executive
+// Yuan's regulations of 2014) and their make-up days, as the Directorate-
+// General of Personnel Administration applies them (Points on Make-up
+// Holidays, point 3): from 2015, one on a Saturday is made up the working
+// day before, one on a Sunday the working day after; the Lunar New Year's
+// days are made up after the last of them (the 2025 rules let the
+// Directorate choose the day before instead, which it has not done).
+// Children's Day on Tomb Sweeping Day (the Qingming solar term) moves to
+// the day before, or after when that day is a Thursday. The 2025 Act adds
+// Labour Day and the day before Lunar New Year's Eve from 2026, Teachers'
+// Day, Retrocession Day and Constitution Day from 2025. The bridge days the
+// Directorate swapped for working Saturdays until 2025 were set yearly.
+var twHolidays = &substitution{
+	free: weekday,
+	holidays: []replaced{
+		{h: fixed("中華民國開國紀念日", time.January, 1, 0, nil), lost: weekend, back: onSaturday, from: 2015},
+		{h: lunarDay("除夕前一日", 1, 1, -2, 2026, 0), lost: weekend, from: 2015, span: 4},
+		{h: lunarDay("農曆除夕", 1, 1, -1, 0, 0), lost: weekend, from: 2015, span: 3},
+		{h: lunarDay("春節", 1, 1, 0, 0, 0), lost: weekend, from: 2015, span: 2},
+		{h: lunarDay("春節", 1, 2, 0, 0, 0), lost: weekend, from: 2015, span: 1},
+		{h: lunarDay("春節", 1, 3, 0, 0, 0), lost: weekend, from: 2015},
+		{h: fixed("和平紀念日", time.February, 28, 0, nil), lost: weekend, back: onSaturday, from: 2015},
+		{h: twChildrensDay, lost: weekend, back: onSaturday, from: 2015},
+		{h: &cal.Holiday{Name: "民族掃墓節", Type: cal.ObservancePublic, Func: qingming.Func}, lost: weekend, back: onSaturday, from: 2015},
+		{h: fixed("勞動節", time.May, 1, 2026, nil), lost: weekend, back: onSaturday, from: 2026},
+		{h: lunarDay("端午節", 5, 5, 0, 0, 0), lost: weekend, back: onSaturday, from: 2015},
+		{h: lunarDay("中秋節", 8, 15, 0, 0, 0), lost: weekend, back: onSaturday, from: 2015},
+		{h: fixed("孔子誕辰紀念日", time.September, 28, 2025, nil), lost: weekend, back: onSaturday, from: 2025},
+		{h: fixed("國慶日", time.October, 10, 0, nil), lost: weekend, back: onSaturday, from: 2015},
+		{h: fixed("臺灣光復暨金門古寧頭大捷紀念日", time.October, 25, 2025, nil), lost: weekend, back: onSaturday, from: 2025},
+		{h: fixed("行憲紀念日", time.December, 25, 2025, nil), lost: weekend, back: onSaturday, from: 2025},
+	},
+}
+
+var onSaturday = on(time.Saturday)
+
+// twChildrensDay is 4 April, a holiday again from 2011, on the day before
+// when Tomb Sweeping Day is also 4 April, or the day after when that is a
+// Thursday.
+var twChildrensDay = &cal.Holiday{
+	Name:      "兒童節",
+	Type:      cal.ObservancePublic,
+	StartYear: 2011,
+	Func: func(_ *cal.Holiday, year int) time.Time {
+		d := time.Date(year, time.April, 4, 0, 0, 0, 0, time.UTC)
+		if q := qingming.Func(qingming, year); q.Month() != time.April || q.Day() != 4 {
+			return d
+		}
+		if d.Weekday() == time.Thursday {
+			return d.AddDate(0, 0, 1)
+		}
+		return d.AddDate(0, 0, -1)
+	},
+}
+
+// holidaysPH are the Philippines' regular holidays (Administrative Code,
+// Book I, sec. 26, as amended by Republic Act 9492): New Year's Day, Maundy
+// Thursday, Good Friday, Araw ng Kagitingan, Labor Day, Independence Day,
+// National Heroes Day (the last Monday of August), Bonifacio Day,
+// Christmas and Rizal Day, with no substitutes. Eid'l Fitr and Eid'l Adha
+// follow the Hijri calendar and are proclaimed each year, as are the
+// special non-working days (the President's yearly proclamation lists and
+// changes them).
+var holidaysPH = []*cal.Holiday{
+	fixed("New Year's Day", time.January, 1, 0, nil),
+	easter("Maundy Thursday", -3),
+	easter("Good Friday", -2),
+	fixed("Araw ng Kagitingan", time.April, 9, 0, nil),
+	fixed("Labor Day", time.May, 1, 0, nil),
+	fixed("Independence Day", time.June, 12, 0, nil),
+	weekdayN("National Heroes Day", time.August, time.Monday, -1),
+	fixed("Bonifacio Day", time.November, 30, 0, nil),
+	fixed("Christmas Day", time.December, 25, 0, nil),
+	fixed("Rizal Day", time.December, 30, 0, nil),
 }

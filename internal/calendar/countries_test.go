@@ -77,6 +77,19 @@ func TestHolidayYears(t *testing.T) {
 		// the bridge days swapped for working Saturdays (5/2/2025), set each year.
 		{"VN", 2025, []string{"01-01", "01-28", "01-29", "01-30", "01-31", "04-07", "04-30", "05-01", "09-02"}},
 		{"VN", 2026, []string{"01-01", "02-16", "02-17", "02-18", "02-19", "04-26", "04-27", "04-30", "05-01", "09-02"}},
+		// Taiwan, Directorate-General of Personnel Administration, the government's office
+		// calendars for 2025 (as revised on 13 June 2025, with the three memorial days the
+		// amended Act added) and for 2026 (www.dgpa.gov.tw): Children's Day on Tomb Sweeping
+		// Day 4/4/2025 is kept on 4/3; made up are 5/30, 9/29 and 10/24/2025, and 2/20 (for the
+		// day before Lunar New Year's Eve, a Sunday), 2/27, 4/3, 4/6, 10/9 and 10/26/2026. Not
+		// here: the bridge day 1/27/2025, for which 2/8 was worked.
+		{"TW", 2025, []string{"01-01", "01-28", "01-29", "01-30", "01-31", "02-28", "04-03", "04-04", "05-30", "05-31", "09-28", "09-29", "10-06", "10-10", "10-24", "10-25", "12-25"}},
+		{"TW", 2026, []string{"01-01", "02-15", "02-16", "02-17", "02-18", "02-19", "02-20", "02-27", "02-28", "04-03", "04-04", "04-05", "04-06", "05-01", "06-19", "09-25", "09-28", "10-09", "10-10", "10-25", "10-26", "12-25"}},
+		// Philippines, the regular holidays of Proclamation No. 727 (2025) and No. 1006 (2026).
+		// Not here: Eid'l Fitr and Eid'l Adha, and the special (non-working) days, proclaimed
+		// each year (e.g. Chinese New Year, Black Saturday, Ninoy Aquino Day, All Saints' Day).
+		{"PH", 2025, []string{"01-01", "04-09", "04-17", "04-18", "05-01", "06-12", "08-25", "11-30", "12-25", "12-30"}},
+		{"PH", 2026, []string{"01-01", "04-02", "04-03", "04-09", "05-01", "06-12", "08-31", "11-30", "12-25", "12-30"}},
 		// Turkey, Law No. 2429 on National Holidays and General Holidays (www.mevzuat.gov.tr).
 		// Not here: Ramazan and Kurban Bayramı and their eves, the afternoon of 10/28.
 		{"TR", 2025, []string{"01-01", "04-23", "05-01", "05-19", "07-15", "08-30", "10-29"}},

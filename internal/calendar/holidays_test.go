@@ -50,13 +50,13 @@ func TestIsPublicHoliday(t *testing.T) {
 		{"2007-02-17", "HK", "", true, ""},  // Lunar New Year's Day on a Sunday: the day before, until 2011
 		{"2007-02-21", "HK", "", false, ""},
 		{"2010-02-13", "HK", "", true, ""},
-		{"2014-02-03", "HK", "", true, ""},  // the third day on a Sunday: the fourth day
-		{"2023-01-25", "HK", "", true, ""},  // Lunar New Year's Day on a Sunday: the fourth day, from 2012
-		{"2010-12-27", "HK", "", true, ""},  // the first weekday after Christmas on a Saturday
-		{"2020-01-28", "VN", "", true, ""},  // Tết's first two days on a weekend: in lieu after the third
+		{"2014-02-03", "HK", "", true, ""}, // the third day on a Sunday: the fourth day
+		{"2023-01-25", "HK", "", true, ""}, // Lunar New Year's Day on a Sunday: the fourth day, from 2012
+		{"2010-12-27", "HK", "", true, ""}, // the first weekday after Christmas on a Saturday
+		{"2020-01-28", "VN", "", true, ""}, // Tết's first two days on a weekend: in lieu after the third
 		{"2020-01-29", "VN", "", true, ""},
-		{"2023-05-02", "VN", "", true, ""},  // the Hung Kings' day on a Saturday…
-		{"2023-05-03", "VN", "", true, ""},  // …and Reunification Day on a Sunday
+		{"2023-05-02", "VN", "", true, ""}, // the Hung Kings' day on a Saturday…
+		{"2023-05-03", "VN", "", true, ""}, // …and Reunification Day on a Sunday
 		{"2026-03-20", "ZZ", "", false, "known: AR, AT"},
 		{"2026-02-02", "MX", "", true, ""}, // Constitution Day, the first Monday of February
 		{"2026-06-10", "PT", "", true, ""}, // Dia de Portugal

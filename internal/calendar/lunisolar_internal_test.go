@@ -105,7 +105,7 @@ func TestLunisolarVietnam(t *testing.T) {
 // IsPublicHoliday reads.
 func TestSubstitutesFit(t *testing.T) {
 	t.Parallel()
-	for _, s := range []*substitution{krHolidays, hkHolidays, vnHolidays} {
+	for _, s := range []*substitution{krHolidays, hkHolidays, vnHolidays, twHolidays} {
 		for year := 1950; year <= 2100; year++ {
 			require.Less(t, len(s.substitutes(year)), maxSubstitutes, "%d", year)
 		}
