@@ -350,3 +350,23 @@ var holidaysPH = []*cal.Holiday{
 	fixed("Christmas Day", time.December, 25, 0, nil),
 	fixed("Rizal Day", time.December, 30, 0, nil),
 }
+
+// holidaysID are Indonesia's national holidays a rule dates (Presidential
+// Decree 8 of 2024 on holidays, as the Ministers' yearly joint decree lists
+// them): New Year's Day, Good Friday, Easter Sunday, Labour Day, the
+// Ascension, Pancasila Day (from 2017), Independence Day and Christmas. No
+// holiday has a substitute. Isra Mi'raj, Eid al-Fitr, Eid al-Adha, the
+// Islamic New Year and the Prophet's Birthday follow the Hijri calendar,
+// Nyepi the Balinese Saka calendar and Vesak the Buddhist one, and the
+// joint decree dates them and Chinese New Year each year, with the
+// collective leave days (cuti bersama).
+var holidaysID = []*cal.Holiday{
+	fixed("Tahun Baru Masehi", time.January, 1, 0, nil),
+	easter("Wafat Yesus Kristus", -2),
+	easter("Kebangkitan Yesus Kristus", 0),
+	fixed("Hari Buruh Internasional", time.May, 1, 0, nil),
+	easter("Kenaikan Yesus Kristus", 39),
+	fixed("Hari Lahir Pancasila", time.June, 1, 2017, nil),
+	fixed("Proklamasi Kemerdekaan", time.August, 17, 0, nil),
+	fixed("Kelahiran Yesus Kristus", time.December, 25, 0, nil),
+}

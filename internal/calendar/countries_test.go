@@ -90,6 +90,13 @@ func TestHolidayYears(t *testing.T) {
 		// each year (e.g. Chinese New Year, Black Saturday, Ninoy Aquino Day, All Saints' Day).
 		{"PH", 2025, []string{"01-01", "04-09", "04-17", "04-18", "05-01", "06-12", "08-25", "11-30", "12-25", "12-30"}},
 		{"PH", 2026, []string{"01-01", "04-02", "04-03", "04-09", "05-01", "06-12", "08-31", "11-30", "12-25", "12-30"}},
+		// Indonesia, the joint decrees of the Ministers of Religious Affairs, of Manpower and of
+		// Administrative Reform on national holidays and collective leave for 2025 (No. 1017 of
+		// 2024) and for 2026 (of 19 September 2025). Not here: Isra Mi'raj, Chinese New Year
+		// (1/29/2025, 2/17/2026), Nyepi, Eid al-Fitr, Vesak, Eid al-Adha, the Islamic New Year and
+		// the Prophet's Birthday, and the collective leave days.
+		{"ID", 2025, []string{"01-01", "04-18", "04-20", "05-01", "05-29", "06-01", "08-17", "12-25"}},
+		{"ID", 2026, []string{"01-01", "04-03", "04-05", "05-01", "05-14", "06-01", "08-17", "12-25"}},
 		// Turkey, Law No. 2429 on National Holidays and General Holidays (www.mevzuat.gov.tr).
 		// Not here: Ramazan and Kurban Bayramı and their eves, the afternoon of 10/28.
 		{"TR", 2025, []string{"01-01", "04-23", "05-01", "05-19", "07-15", "08-30", "10-29"}},

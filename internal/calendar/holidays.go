@@ -86,6 +86,7 @@ var calendars = map[string][]*cal.Holiday{
 	"HK":     hkHolidays.calendar("Substitute holiday"),
 	"HR":     hr.Holidays,
 	"HU":     hu.Holidays,
+	"ID":     holidaysID,
 	"IE":     ie.Holidays,
 	"IN":     holidaysIN,
 	"IS":     is.Holidays,
