@@ -10,7 +10,8 @@ import (
 )
 
 // East Asia's laws give a holiday lost to a weekend, or to another holiday
-// on the same day, a substitute on the first free day after it. Which days
+// on the same day, a substitute on the first free day after it (before it,
+// for Taiwan's Saturdays). Which days
 // lose a holiday, and which days may take its place, differ by country, and
 // the substitute depends on every other holiday of the year (Korea's
 // Children's Day and Buddha's Birthday on one day in 2025 gave one
@@ -52,9 +53,9 @@ const maxSubstitutes = 12
 
 // substitutes are the days given that year in place of lost holidays, in
 // order. A holiday is lost on a weekday its rule names, or, where the law
-// says so, when another holiday (one without a rule first) already has its
-// day; its substitute is the first day after it (after span days), or
-// before it, that is free and no holiday.
+// says so, when another holiday (one without a substitute that year first)
+// already has its day; its substitute is the first day after it (after
+// span days), or before it, that is free and no holiday.
 func (s *substitution) substitutes(year int) []time.Time {
 	if v, ok := s.years.Load(year); ok {
 		return v.([]time.Time)
@@ -76,12 +77,12 @@ func (s *substitution) substitutes(year int) []time.Time {
 		if c := a.t.Compare(b.t); c != 0 {
 			return c
 		}
-		return boolInt(a.r.lost != nil) - boolInt(b.r.lost != nil)
+		return boolInt(a.r.active(year)) - boolInt(b.r.active(year))
 	})
 	var subs []time.Time
 	seen := map[time.Time]bool{}
 	for _, d := range days {
-		lost := d.r.lost != nil && year >= d.r.from && (d.r.lost(d.t.Weekday()) || s.overlap && seen[d.t])
+		lost := d.r.active(year) && (d.r.lost(d.t.Weekday()) || s.overlap && seen[d.t])
 		seen[d.t] = true
 		if !lost {
 			continue
@@ -98,6 +99,11 @@ func (s *substitution) substitutes(year int) []time.Time {
 	}
 	v, _ := s.years.LoadOrStore(year, subs)
 	return v.([]time.Time)
+}
+
+// active reports whether the holiday has a substitute that year.
+func (r replaced) active(year int) bool {
+	return r.lost != nil && year >= r.from
 }
 
 func boolInt(b bool) int {

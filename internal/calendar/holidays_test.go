@@ -43,6 +43,10 @@ func TestIsPublicHoliday(t *testing.T) {
 		{"2027-07-19", "KR", "", true, ""},  // Constitution Day on a Saturday
 		{"2014-09-10", "KR", "", true, ""},  // the first substitute: Chuseok's eve on Sunday 9/7
 		{"2023-05-29", "KR", "", true, ""},  // Buddha's Birthday on Saturday 5/27
+		{"2017-10-06", "KR", "", true, ""},  // Chuseok's eve on National Foundation Day
+		{"2021-08-16", "KR", "", true, ""},  // the national days' first substitutes
+		{"2021-10-04", "KR", "", true, ""},
+		{"2021-10-11", "KR", "", true, ""},
 		{"2022-05-09", "KR", "", false, ""}, // Buddha's Birthday on Sunday 5/8, before its substitutes
 		{"1997-02-07", "KR", "", true, ""},  // Seollal's eve: China's New Year, not Korea's
 		{"1997-02-10", "KR", "", false, ""},

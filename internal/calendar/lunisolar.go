@@ -10,10 +10,11 @@ import (
 	"github.com/rickar/cal/v2"
 )
 
-// China's and Singapore's lunisolar holidays are computed with 6tail/lunar-go, a maintained
-// Chinese calendar library (new moons and solar terms for Beijing's
-// meridian, as China's official calendar reckons them); rickar/cal has no
-// such calendar.
+// China's, Hong Kong's, Taiwan's and Singapore's lunisolar holidays are
+// computed with 6tail/lunar-go, a maintained Chinese calendar library (new
+// moons and solar terms for Beijing's meridian, UTC+8, as China's official
+// calendar and the Hong Kong and Taiwan observatories reckon them);
+// rickar/cal has no such calendar.
 
 // lunarDay is the holiday on day of month (1-12) of the Chinese year that
 // begins in the Gregorian year asked for, moved by shift days (-1 for an
@@ -96,7 +97,8 @@ func withObserved(h *cal.Holiday, alt []cal.AltDay) *cal.Holiday {
 
 // Korea's and Vietnam's calendars follow China's rules, reckoned for their
 // own meridians: Korea's at UTC+9 (as the Korea Astronomy and Space Science
-// Institute computes it), Vietnam's at UTC+7. A new moon or a solar term in
+// Institute computes it), Vietnam's at UTC+7 (since 1968; China's before
+// then). A new moon or a solar term in
 // the hour after midnight at one meridian falls on the day before at the
 // next one west, so their months, and now and then a leap month, start a
 // day apart from China's. No maintained Go library computes these two
@@ -105,8 +107,9 @@ func withObserved(h *cal.Holiday, alt []cal.AltDay) *cal.Holiday {
 // (ShouXingUtil.DtT). lunar-go's precise new moons are internal to it (it
 // exports them only as Beijing days), so newMoon computes them by Meeus's
 // series (Astronomical Algorithms, 2nd ed., ch. 49; within 20 seconds of
-// lunar-go's over 1900–2100). Instants are days from J2000.0 (2000-01-01
-// 12:00), in UT.
+// lunar-go's over 1900–2100). Reckoned at UTC+8, the rules give lunar-go's
+// Chinese dates (TestLunisolarAgreesWithChina). Instants are days from
+// J2000.0 (2000-01-01 12:00), in UT.
 
 // lunisolar is the Chinese calendar's rules reckoned at a UTC offset: a
 // month starts on the civil day holding the new moon, the month holding the
