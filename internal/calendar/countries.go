@@ -37,6 +37,9 @@ func fixed(name string, m time.Month, day, start int, observed []cal.AltDay) *ca
 var (
 	// sundayToMonday moves a holiday on a Sunday to the Monday after.
 	sundayToMonday = []cal.AltDay{{Day: time.Sunday, Offset: 1}}
+	// weekendToMonday moves a holiday on a Saturday or a Sunday to the
+	// Monday after.
+	weekendToMonday = []cal.AltDay{{Day: time.Saturday, Offset: 2}, {Day: time.Sunday, Offset: 1}}
 )
 
 // holidaysCN are China's statutory holidays (Measures on National Holidays

@@ -61,7 +61,7 @@ func TestIsPublicHoliday(t *testing.T) {
 		{"2020-01-29", "VN", "", true, ""},
 		{"2023-05-02", "VN", "", true, ""}, // the Hung Kings' day on a Saturday…
 		{"2023-05-03", "VN", "", true, ""}, // …and Reunification Day on a Sunday
-		{"2026-03-20", "ZZ", "", false, "known: AR, AT"},
+		{"2026-03-20", "ZZ", "", false, "known: AD, AR, AT"},
 		{"2026-02-02", "MX", "", true, ""}, // Constitution Day, the first Monday of February
 		{"2026-06-10", "PT", "", true, ""}, // Dia de Portugal
 		{"2026-12-06", "FI", "", true, ""}, // Independence Day
