@@ -378,11 +378,13 @@ func TestLoad(t *testing.T) {
 	// The supplied US calendar lists New Year's Day and not July 4.
 	write("US.ics", vcal(day("20270101")+day("20271105")))
 	write("DE-BY.ics", vcal(day("20270815")))
+	// XA is a user-assigned ISO 3166 code: no country, so never built in.
+	write("xa.ics", vcal(day("20270301")))
 
 	cals, err := calendar.Load(dir)
 	require.NoError(t, err)
-	require.Equal(t, []string{"CL", "DE-BY", "US"}, cals.Supplied())
-	require.Contains(t, cals.Codes(), "CL")
+	require.Equal(t, []string{"CL", "DE-BY", "US", "XA"}, cals.Supplied())
+	require.Contains(t, cals.Codes(), "XA")
 	require.Contains(t, cals.Codes(), "FR", "the built-in codes stay known")
 
 	for _, tc := range []struct {
@@ -390,6 +392,7 @@ func TestLoad(t *testing.T) {
 		want               bool
 	}{
 		{"2027-09-18", "CL", "", true},
+		{"2027-03-01", "xa", "", true},
 		{"2027-09-19", "cl", "", false},
 		{"2027-11-05", "US", "", true},  // a day only the supplied file knows
 		{"2027-07-05", "US", "", false}, // the built-in rule's observed July 4 is gone: the file replaces it
@@ -406,7 +409,7 @@ func TestLoad(t *testing.T) {
 
 	_, err = cals.IsPublicHoliday(at(t, "2027-01-01"), "ZZ", "")
 	require.ErrorContains(t, err, "no public holiday calendar for ZZ")
-	require.ErrorContains(t, err, "CL, CN", "the known codes name the supplied ones")
+	require.ErrorContains(t, err, ", XA", "the known codes name the supplied ones")
 	require.ErrorContains(t, err, "osprey.holidays.directory")
 
 	var none *calendar.Calendars
