@@ -124,8 +124,7 @@ func (q queue) Complete(ctx context.Context, owner, jobID string, result []byte)
 // transaction and one round trip: the log lines, a lock on the jobs'
 // executions taken in the order of their ids, then every job's completion
 // in one statement. Two batches touching the same executions lock their
-// rows in the same order, so they never wait on each other in a cycle; an
-// executor's Save also takes its execution's row before any job's.
+// rows in the same order, so they never wait on each other in a cycle.
 func (q queue) CompleteAll(ctx context.Context, owner string, done []store.Completion) ([]string, error) {
 	if len(done) == 0 {
 		return nil, nil
