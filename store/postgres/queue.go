@@ -18,7 +18,13 @@ type queue struct{ s *Store }
 
 func (q queue) ClaimExecutions(ctx context.Context, owner string, limit int, lease time.Duration) ([]string, error) {
 	now := utc(q.s.now())
-	rows, err := q.s.pool.Query(ctx, q.s.sql("execClaim"), owner, now.Add(lease), now, limit)
+	// Planned at each call (an unnamed statement): the table grows from
+	// nothing to millions of rows over a server's life, and a plan
+	// prepared while it was nearly empty (a sequential scan of every
+	// execution) would be kept by the connection until the table's first
+	// ANALYZE. Planned with its limit and the table as it stands, the claim
+	// reads the claimable rows' index.
+	rows, err := q.s.pool.Query(ctx, q.s.sql("execClaim"), pgx.QueryExecModeCacheDescribe, owner, now.Add(lease), now, limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim executions for %s: %w", owner, err)
 	}
