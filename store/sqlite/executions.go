@@ -193,14 +193,17 @@ func (x executions) Create(ctx context.Context, e *flow.Execution) error {
 	}
 	if len(e.TaskRunList) > 0 {
 		// With task runs (a replay): the row and theirs, one transaction.
-		if err := x.s.tx(ctx, func(tx *sql.Tx) error { return x.insert(ctx, tx, e) }); err != nil {
+		if err := x.s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error { return x.insert(ctx, tx, e) }); err != nil {
 			return fmt.Errorf("create execution: %w", err)
 		}
 		x.s.hub.Notify(store.TopicExecutions)
 		return nil
 	}
-	_, err = x.s.wq("execInsert").ExecContext(ctx, e.ID, r.namespace, r.flowID, r.state, r.startDate,
-		r.labels, r.parentID, r.doc)
+	err = x.s.exec1(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := x.s.stmt(ctx, tx, "execInsert").ExecContext(ctx, e.ID, r.namespace, r.flowID, r.state,
+			r.startDate, r.labels, r.parentID, r.doc)
+		return err
+	})
 	if err = translate(err); err != nil {
 		return fmt.Errorf("create execution: insert execution %s: %w", e.ID, err)
 	}
@@ -258,7 +261,7 @@ func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error)
 	}
 	var version int64
 	var dirty bool
-	err = x.s.tx(ctx, func(tx *sql.Tx) error {
+	err = x.s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if p.Slot != nil {
 			// One writer: the count and the save below cannot interleave
 			// with another executor's start.
@@ -362,7 +365,7 @@ func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error)
 func (x executions) Send(ctx context.Context, c store.Command) (store.Command, error) {
 	now := x.s.now()
 	var out store.Command
-	err := x.s.tx(ctx, func(tx *sql.Tx) error {
+	err := x.s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		out, err = x.s.send(ctx, tx, c, now)
 		return err
@@ -419,11 +422,15 @@ func (x executions) MarkDirty(ctx context.Context, id string) error {
 
 // markDirty flags an execution for the executor, in tx when given.
 func (s *Store) markDirty(ctx context.Context, tx *sql.Tx, id string) error {
-	st := s.wq("execMarkDirty")
-	if tx != nil {
-		st = tx.StmtContext(ctx, st)
+	if tx == nil {
+		return s.exec1(ctx, func(ctx context.Context, tx *sql.Tx) error { return s.markDirtyIn(ctx, tx, id) })
 	}
-	res, err := st.ExecContext(ctx, id)
+	return s.markDirtyIn(ctx, tx, id)
+}
+
+// markDirtyIn is markDirty's statement, in tx or in autocommit (nil).
+func (s *Store) markDirtyIn(ctx context.Context, tx *sql.Tx, id string) error {
+	res, err := s.stmt(ctx, tx, "execMarkDirty").ExecContext(ctx, id)
 	if err != nil {
 		return translate(err)
 	}
@@ -512,7 +519,7 @@ func (x executions) CountActive(ctx context.Context, namespace, flowID string) (
 }
 
 func (x executions) Delete(ctx context.Context, id string) error {
-	err := x.s.tx(ctx, func(tx *sql.Tx) error {
+	err := x.s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := x.s.stmt(ctx, tx, "execDelete").ExecContext(ctx, id)
 		if err != nil {
 			return err
