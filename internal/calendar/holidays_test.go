@@ -42,7 +42,7 @@ func TestIsPublicHoliday(t *testing.T) {
 		{"2020-10-05", "KR", "", false, ""}, // National Foundation Day substitutes from 2021
 		{"2027-07-19", "KR", "", true, ""},  // Constitution Day on a Saturday
 		{"2016-07-15", "TR", "", false, ""}, // Democracy Day is from 2017
-		{"2026-03-20", "ZZ", "", false, "known: AR, AT"},
+		{"2026-03-20", "ZZ", "", false, "known: AD, AR, AT"},
 		{"2026-02-02", "MX", "", true, ""}, // Constitution Day, the first Monday of February
 		{"2026-06-10", "PT", "", true, ""}, // Dia de Portugal
 		{"2026-12-06", "FI", "", true, ""}, // Independence Day
