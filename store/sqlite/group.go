@@ -36,13 +36,14 @@ type write struct {
 // Every write waits for that connection anyway; the writes queued while
 // one commit runs share the next: one BEGIN, each caller's statements in
 // a savepoint of its own, one COMMIT. A commit appends every page its
-// transaction changed to the WAL, and the writes of one execution's life
-// (create, claims, steps, results) change the same few pages — the ends
-// of the jobs, task runs and logs tables and their indexes, the claim
-// index — so a group writes them once for all its members instead of
-// once each, and the readers' page caches, which SQLite empties whenever
-// the WAL changed, are emptied once per group. A write that finds the
-// writer idle runs at once, alone: the group adds no wait.
+// transaction changed to the WAL, and the writes of concurrent executions
+// (creates, claims, steps, results) change the same few pages — the ends
+// of the executions, jobs and logs tables and of their time-ordered
+// indexes, the claim index — so a group writes them once for all its
+// members instead of once each, and the readers' page caches, which
+// SQLite empties whenever the WAL changed, are emptied once per group. A
+// write that finds the writer idle runs at once, alone: no group waits
+// to fill.
 //
 // A member's failure rolls back to its savepoint and the others commit.
 // Its statements never see its caller's cancellation: an interrupted
