@@ -143,6 +143,25 @@ type ExecutionStore interface {
 	Delete(ctx context.Context, id string) error
 }
 
+// StepReader is an ExecutionStore that reads what an executor step starts
+// from in one read, where three would each pay for a read of their own
+// (on SQLite, a transaction on a reader connection apiece). The executor
+// uses it when the driver has it.
+type StepReader interface {
+	// ReadStep returns the execution id (when withExecution; its version
+	// with it), its jobs as QueueStore.Results returns them and its
+	// commands as Commands does, from one snapshot.
+	ReadStep(ctx context.Context, id string, withExecution bool) (StepInput, error)
+}
+
+// StepInput is what an executor step starts from (StepReader).
+type StepInput struct {
+	Execution *flow.Execution
+	Version   int64
+	Results   []Job
+	Commands  []Command
+}
+
 // Command is a change to an existing execution asked from outside the
 // executor (kill, resume, restart, …). Payload is opaque to the store (an
 // engine command as JSON); only the executor applies it, through the
@@ -404,7 +423,8 @@ type QueueStore interface {
 	// run happened). It wakes TopicExecutions, and each execution's topic
 	// for its lines, once committed.
 	CompleteAll(ctx context.Context, owner string, done []Completion) (lost []string, err error)
-	// Results returns the DONE jobs of an execution not yet acknowledged.
+	// Results returns the DONE jobs of an execution not yet acknowledged;
+	// a driver may leave their Payload out (the executor reads results).
 	Results(ctx context.Context, executionID string) ([]Job, error)
 	// RequeueExpired puts RUNNING jobs whose lease ran out back to QUEUED,
 	// counting one more Lost and Expired run on each, and returns how many.
@@ -438,30 +458,21 @@ type QueueInspector interface {
 	Stats(ctx context.Context) (QueueStats, error)
 }
 
-// StepRead asks StepReader for the inputs of one execution's step: its
-// results and commands, and the execution itself when WithExecution.
+// StepRead asks StepBatchReader for the inputs of one execution's step:
+// its results and commands, and the execution itself when WithExecution.
 type StepRead struct {
 	ExecutionID   string
 	WithExecution bool
 }
 
-// StepInputs is what an executor step reads from the store besides an
-// execution it keeps warm.
-type StepInputs struct {
-	// Execution and Version are read only when asked for (as
-	// ExecutionStore.Get reads them); nil when it does not exist.
-	Execution *flow.Execution
-	Version   int64
-	Results   []Job     // as QueueStore.Results
-	Commands  []Command // as ExecutionStore.Commands
-}
-
-// StepReader is an optional interface of a QueueStore that reads the
-// inputs of several steps in one round trip (an executor reads those of
-// the executions one claim gave it together), in the order of reads. A
-// driver without it is read with one call each.
-type StepReader interface {
-	StepInputs(ctx context.Context, reads []StepRead) ([]StepInputs, error)
+// StepBatchReader is an optional interface of a QueueStore that reads the
+// inputs of several executions' steps in one round trip (an executor reads
+// those of the executions one claim gave it together), each as
+// StepReader.ReadStep reads them, in the order of reads; an execution
+// asked for that does not exist is left nil. A driver without it is read
+// one step at a time.
+type StepBatchReader interface {
+	ReadSteps(ctx context.Context, reads []StepRead) ([]StepInput, error)
 }
 
 // SecretRecord is one secret of the embedded backend. The store never sees

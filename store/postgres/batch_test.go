@@ -48,11 +48,11 @@ func TestStepInputsReadWhatEachReadReads(t *testing.T) {
 		require.NoError(t, err)
 	}
 
-	reader, ok := q.(store.StepReader)
+	reader, ok := q.(store.StepBatchReader)
 	require.True(t, ok, "the PostgreSQL queue reads a claim's step inputs in one round trip")
 	reads := []store.StepRead{{ExecutionID: "a", WithExecution: true}, {ExecutionID: "b"},
 		{ExecutionID: "c", WithExecution: true}, {ExecutionID: "gone", WithExecution: true}}
-	in, err := reader.StepInputs(ctx, reads)
+	in, err := reader.ReadSteps(ctx, reads)
 	require.NoError(t, err)
 	require.Len(t, in, len(reads))
 	for i, r := range reads {

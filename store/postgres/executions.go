@@ -142,6 +142,20 @@ func (x executions) Get(ctx context.Context, id string) (*flow.Execution, int64,
 	return e, version, nil
 }
 
+var _ store.StepReader = executions{}
+
+// ReadStep is ReadSteps for one execution: one round trip.
+func (x executions) ReadStep(ctx context.Context, id string, withExecution bool) (store.StepInput, error) {
+	in, err := queue(x).ReadSteps(ctx, []store.StepRead{{ExecutionID: id, WithExecution: withExecution}})
+	if err != nil {
+		return store.StepInput{}, err
+	}
+	if withExecution && in[0].Execution == nil {
+		return store.StepInput{}, fmt.Errorf("read the step inputs of execution %s: %w", id, store.ErrNotFound)
+	}
+	return in[0], nil
+}
+
 func (x executions) State(ctx context.Context, id string) (flow.State, error) {
 	var st string
 	if err := x.s.pool.QueryRow(ctx, x.s.sql("execState"), id).Scan(&st); err != nil {

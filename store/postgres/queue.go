@@ -195,12 +195,12 @@ func (q queue) Results(ctx context.Context, executionID string) ([]store.Job, er
 	return out, nil
 }
 
-var _ store.StepReader = queue{}
+var _ store.StepBatchReader = queue{}
 
-// StepInputs reads the executions asked for, the results and the commands
+// ReadSteps reads the executions asked for, the results and the commands
 // of every execution of reads in one round trip: three statements however
 // many executions, each reading what Get, Results and Commands read.
-func (q queue) StepInputs(ctx context.Context, reads []store.StepRead) ([]store.StepInputs, error) {
+func (q queue) ReadSteps(ctx context.Context, reads []store.StepRead) ([]store.StepInput, error) {
 	if len(reads) == 0 {
 		return nil, nil
 	}
@@ -214,7 +214,7 @@ func (q queue) StepInputs(ctx context.Context, reads []store.StepRead) ([]store.
 			cold = append(cold, r.ExecutionID)
 		}
 	}
-	out := make([]store.StepInputs, len(reads))
+	out := make([]store.StepInput, len(reads))
 	b := &pgx.Batch{}
 	if len(cold) > 0 {
 		b.Queue(q.s.sql("execGetAll"), cold)
