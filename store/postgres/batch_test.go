@@ -13,7 +13,7 @@ import (
 )
 
 // TestStepInputsReadWhatEachReadReads proves the executor's one-round-trip
-// read of several steps' inputs returns, for each execution, what Get,
+// read of several steps' inputs (and of one step's) returns, for each execution, what Get,
 // Results and Commands return one by one: with and without the execution,
 // for executions with results, commands, both or neither, and one that
 // does not exist.
@@ -82,6 +82,15 @@ func TestStepInputsReadWhatEachReadReads(t *testing.T) {
 	require.Len(t, in[0].Results, 2)
 	require.Len(t, in[1].Commands, 2)
 	require.Len(t, in[2].Commands, 1)
+
+	// One execution's read, as the executor reads a step not read ahead.
+	one, ok := xs.(store.StepReader)
+	require.True(t, ok)
+	a, err := one.ReadStep(ctx, "a", true)
+	require.NoError(t, err)
+	require.Equal(t, in[0], a)
+	_, err = one.ReadStep(ctx, "gone", true)
+	require.ErrorIs(t, err, store.ErrNotFound)
 }
 
 // TestSaveCheckRollsBackTheBatch proves a Save whose check fails inside
