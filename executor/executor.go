@@ -46,6 +46,12 @@ type Options struct {
 	Parallel int
 	// Lease is how long a claim lasts (default 30s).
 	Lease time.Duration
+	// Slice is how many new task runs, with their jobs, one transaction
+	// of a step stores at most (default 1,000). A step that creates more
+	// (a ForEach of 100,000 values, no concurrency limit) stores them in
+	// several, holding its claim between them, so that it never holds
+	// every job's payload at once, nor the store's writer for seconds.
+	Slice int
 	// Poll is how often it looks for due timers without a wake-up
 	// (default 200ms).
 	Poll time.Duration
@@ -119,6 +125,9 @@ func New(opts Options) *Executor {
 	}
 	if opts.Lease <= 0 {
 		opts.Lease = 30 * time.Second
+	}
+	if opts.Slice <= 0 {
+		opts.Slice = 1000
 	}
 	if opts.Poll <= 0 {
 		opts.Poll = 200 * time.Millisecond
@@ -630,30 +639,45 @@ func (x *Executor) retryOf(ctx context.Context, parentID string, child *flow.Exe
 
 func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, p saveParts, fx engine.Effects) error {
 	st := x.opts.Store
+	stored := len(p.snap.fps)
 	delta, positions := p.snap.diff(ex)
 	maskStep(p.mask, ex, delta.Changed, &fx)
+	moved := p.snap.moved
 	p.snap.refresh(ex, positions)
-	jobs := make([]store.Job, 0, len(fx.Dispatch))
+	var parts []*store.TaskRunDelta
+	if !moved && !ex.State.Current.IsTerminal() {
+		// A step that ends the execution is stored whole: its end must
+		// never be seen with only some of its task runs.
+		parts = split(delta, positions, stored, x.opts.Slice)
+	} else {
+		parts = []*store.TaskRunDelta{delta}
+	}
 	// The dispatches of one step share most of their variables (outputs,
 	// inputs, globals, …, the same maps): each shared map is masked once,
 	// not once per dispatch, or a wide step would copy the outputs n times.
-	// Each dispatch's variables are built, encoded and dropped in turn, so
-	// a wide step never holds them all.
+	// Each dispatch's variables are built, encoded and dropped in turn, and
+	// the jobs of one slice are encoded just before it is stored, so a
+	// wide step never holds them all.
 	var masked map[unsafe.Pointer]any
 	if !p.mask.Empty() {
 		masked = map[unsafe.Pointer]any{}
 	}
-	for _, d := range fx.Dispatch {
-		vars := d.Variables()
-		if masked != nil {
-			vars = maskVars(p.mask, vars, masked)
+	dispatch := sliceDispatches(fx.Dispatch, parts)
+	encode := func(ds []engine.Dispatch) ([]store.Job, error) {
+		jobs := make([]store.Job, 0, len(ds))
+		for _, d := range ds {
+			vars := d.Variables()
+			if masked != nil {
+				vars = maskVars(p.mask, vars, masked)
+			}
+			pl := engine.Payload{Namespace: ex.Namespace, FlowID: ex.FlowID, Revision: ex.FlowRevision, TaskID: d.Task.ID, TaskRun: d.TaskRun, Attempt: d.Attempt, Vars: vars, Children: d.Children}
+			raw, err := marshal(pl)
+			if err != nil {
+				return nil, fmt.Errorf("encode job for task %s: %w", d.Task.ID, err)
+			}
+			jobs = append(jobs, store.Job{ID: engine.JobID(d.TaskRun.ID, d.Attempt), ExecutionID: ex.ID, TaskRunID: d.TaskRun.ID, Attempt: d.Attempt, Payload: raw, State: store.JobQueued})
 		}
-		pl := engine.Payload{Namespace: ex.Namespace, FlowID: ex.FlowID, Revision: ex.FlowRevision, TaskID: d.Task.ID, TaskRun: d.TaskRun, Attempt: d.Attempt, Vars: vars, Children: d.Children}
-		raw, err := marshal(pl)
-		if err != nil {
-			return fmt.Errorf("encode job for task %s: %w", d.Task.ID, err)
-		}
-		jobs = append(jobs, store.Job{ID: engine.JobID(d.TaskRun.ID, d.Attempt), ExecutionID: ex.ID, TaskRunID: d.TaskRun.ID, Attempt: d.Attempt, Payload: raw, State: store.JobQueued})
+		return jobs, nil
 	}
 	var cancel []string
 	for _, trID := range fx.Cancel {
@@ -687,11 +711,35 @@ func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, p
 		p.send = append(p.send, store.Command{ExecutionID: c.ExecutionID, Payload: raw})
 	}
 	changed := ex.State.Current != p.before
-	saved, err := st.Executions().Save(ctx, store.SaveParams{
-		Execution: ex, Version: p.version, Jobs: jobs, NewExecutions: fx.NewExecutions,
-		AckResults: p.acks, CancelJobs: cancel, WakeAt: fx.WakeAt, Owner: x.opts.ID,
-		AckCommands: p.cmdAcks, Send: p.send, Wake: wake, Slot: p.slot, Delta: delta,
-	})
+	saved, queued, err := p.version, 0, error(nil)
+	for i, part := range parts {
+		jobs, encErr := encode(dispatch[i])
+		if encErr != nil {
+			return encErr
+		}
+		sp := store.SaveParams{Execution: ex, Version: saved, Jobs: jobs, WakeAt: fx.WakeAt, Owner: x.opts.ID, Delta: part, FirstTurn: queued}
+		if i == 0 {
+			// Everything but the new task runs of the later slices: the
+			// results and commands applied, with the changes they made.
+			sp.NewExecutions, sp.AckResults, sp.CancelJobs = fx.NewExecutions, p.acks, cancel
+			sp.AckCommands, sp.Send, sp.Wake, sp.Slot = p.cmdAcks, p.send, wake, p.slot
+			if len(parts) > 1 {
+				// Marked for a step, in case this executor dies before its
+				// last slice: the next claim (once the lease runs out)
+				// reads what was stored and the engine creates the rest.
+				sp.Wake = append(slices.Clip(wake), ex.ID)
+			}
+		}
+		if i < len(parts)-1 {
+			// No claim owner: the claim is kept until the last slice, so
+			// no other step of this execution can start in between.
+			sp.Owner = ""
+		}
+		queued += len(jobs)
+		if saved, err = st.Executions().Save(ctx, sp); err != nil {
+			break
+		}
+	}
 	if err == nil {
 		// The save released the claim: the next step of this execution
 		// may start at once and take the warm copy. When the callbacks
@@ -715,7 +763,7 @@ func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, p
 			x.log.ErrorContext(ctx, "store executor log lines", "execution_id", ex.ID, "err", err)
 		}
 	}
-	if len(jobs) > 0 || len(cancel) > 0 {
+	if queued > 0 || len(cancel) > 0 {
 		// workers watch this topic for new jobs and for kills
 		_ = st.Queue().Notify(ctx, store.TopicJobs)
 	}

@@ -288,7 +288,7 @@ func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error)
 		if len(p.Jobs) > 0 {
 			ins := x.s.stmt(ctx, tx, "jobInsert")
 			for i, j := range p.Jobs {
-				if _, err := ins.ExecContext(ctx, j.ID, e.ID, j.TaskRunID, j.Attempt, j.Payload, micros(now), i); err != nil {
+				if _, err := ins.ExecContext(ctx, j.ID, e.ID, j.TaskRunID, j.Attempt, j.Payload, micros(now), p.FirstTurn+i); err != nil {
 					return fmt.Errorf("enqueue job %s: %w", j.ID, translate(err))
 				}
 			}
