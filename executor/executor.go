@@ -319,7 +319,7 @@ func (x *Executor) step(ctx context.Context, id string) error {
 // fresh reads the execution from the store rather than the warm copy.
 func (x *Executor) stepOnce(ctx context.Context, id string, full, fresh bool) error {
 	st := x.opts.Store
-	ex, ver, snap, ok := x.warm.take(id)
+	ex, ver, snap, ok := x.warm.take(ctx, id)
 	if !ok || fresh || snap == nil {
 		var err error
 		if ex, ver, err = st.Executions().Get(ctx, id); err != nil {
@@ -711,11 +711,18 @@ func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, p
 		p.send = append(p.send, store.Command{ExecutionID: c.ExecutionID, Payload: raw})
 	}
 	changed := ex.State.Current != p.before
+	// When the callbacks below read the execution after the save released
+	// the claim, a step that starts meanwhile waits for them to be done
+	// with it (lend), rather than reading it again.
+	lend := (changed && x.opts.OnChange != nil) || ended
+	if lend {
+		x.warm.lend(ex.ID)
+	}
 	saved, queued, err := p.version, 0, error(nil)
 	for i, part := range parts {
-		jobs, encErr := encode(dispatch[i])
-		if encErr != nil {
-			return encErr
+		var jobs []store.Job
+		if jobs, err = encode(dispatch[i]); err != nil {
+			break
 		}
 		sp := store.SaveParams{Execution: ex, Version: saved, Jobs: jobs, WakeAt: fx.WakeAt, Owner: x.opts.ID, Delta: part, FirstTurn: queued}
 		if i == 0 {
@@ -740,11 +747,14 @@ func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, p
 			break
 		}
 	}
+	if err != nil && lend {
+		x.warm.drop(ex.ID)
+	}
 	if err == nil {
 		// The save released the claim: the next step of this execution
 		// may start at once and take the warm copy. When the callbacks
 		// below still read it, it is kept only once they are done.
-		if (changed && x.opts.OnChange != nil) || ended {
+		if lend {
 			defer x.warm.put(ex, saved, p.snap)
 		} else {
 			x.warm.put(ex, saved, p.snap)

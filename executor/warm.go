@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"context"
 	"sync"
 	"time"
 
@@ -18,6 +19,12 @@ type warm struct {
 	mu  sync.Mutex
 	max int
 	m   map[string]warmEntry
+	// lent are executions whose step saved them and still reads them (its
+	// callbacks run after the save released the claim): a step of the
+	// same execution that starts meanwhile waits for the copy (put, or
+	// drop) rather than reading and decoding the whole execution again,
+	// which for a ForEach of 100,000 values is seconds and a second copy.
+	lent map[string]chan struct{}
 }
 
 type warmEntry struct {
@@ -62,8 +69,22 @@ func (w *warm) cost(id string, d time.Duration) {
 
 // take removes and returns the execution kept for id: a step owns it until
 // it saves it back with put, so a failed step leaves nothing stale behind.
-func (w *warm) take(id string) (*flow.Execution, int64, *snapshot, bool) {
+// While the copy is lent (lend), it waits for it, as long as ctx allows.
+func (w *warm) take(ctx context.Context, id string) (*flow.Execution, int64, *snapshot, bool) {
 	w.mu.Lock()
+	for {
+		ch, lent := w.lent[id]
+		if !lent {
+			break
+		}
+		w.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, 0, nil, false
+		}
+		w.mu.Lock()
+	}
 	defer w.mu.Unlock()
 	e, ok := w.m[id]
 	if ok {
@@ -72,14 +93,43 @@ func (w *warm) take(id string) (*flow.Execution, int64, *snapshot, bool) {
 	return e.ex, e.ver, e.snap, ok
 }
 
+// lend says that the step that saved id will put it back once it no
+// longer reads it (put), or give up on it (drop).
+func (w *warm) lend(id string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.lent == nil {
+		w.lent = map[string]chan struct{}{}
+	}
+	if _, ok := w.lent[id]; !ok {
+		w.lent[id] = make(chan struct{})
+	}
+}
+
+// returned ends a lend of id; the caller holds w.mu.
+func (w *warm) returned(id string) {
+	if ch, ok := w.lent[id]; ok {
+		close(ch)
+		delete(w.lent, id)
+	}
+}
+
+// drop ends a lend of id without a copy to keep.
+func (w *warm) drop(id string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.returned(id)
+}
+
 // put keeps ex as saved at version ver, with the snapshot of its task runs
 // as saved. Ended executions are not kept: few are stepped again.
 func (w *warm) put(ex *flow.Execution, ver int64, snap *snapshot) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	defer w.returned(ex.ID)
 	if ex.State.Current.IsTerminal() {
 		return
 	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
 	if w.m == nil {
 		w.m = map[string]warmEntry{}
 	}

@@ -409,7 +409,8 @@ type QueueStore interface {
 	// run happened). It wakes TopicExecutions, and each execution's topic
 	// for its lines, once committed.
 	CompleteAll(ctx context.Context, owner string, done []Completion) (lost []string, err error)
-	// Results returns the DONE jobs of an execution not yet acknowledged.
+	// Results returns the DONE jobs of an execution not yet acknowledged,
+	// without their Payload.
 	Results(ctx context.Context, executionID string) ([]Job, error)
 	// RequeueExpired puts RUNNING jobs whose lease ran out back to QUEUED,
 	// counting one more Lost and Expired run on each, and returns how many.
