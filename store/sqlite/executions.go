@@ -221,19 +221,26 @@ func (x executions) Get(ctx context.Context, id string) (*flow.Execution, int64,
 			return fmt.Errorf("load task runs: %w", err)
 		}
 		defer rows.Close()
-		var runs [][]byte
+		// Each task run is decoded as it is read: a wide execution's
+		// documents are never all held at once.
+		a, err := execdoc.NewAssembler(doc, 0)
+		if err != nil {
+			return err
+		}
 		for rows.Next() {
 			var r []byte
 			if err := rows.Scan(&r); err != nil {
 				return fmt.Errorf("load task runs: %w", err)
 			}
-			runs = append(runs, r)
+			if err := a.Add(r); err != nil {
+				return err
+			}
 		}
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("load task runs: %w", err)
 		}
-		e, err = execdoc.Assemble(doc, runs)
-		return err
+		e = a.Execution()
+		return nil
 	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("get execution %s: %w", id, err)
