@@ -39,6 +39,7 @@ const (
 type serverFlags struct {
 	port           int
 	portSet        bool // --port given, 0 included (an ephemeral port)
+	managementSet  bool // --management-port given, 0 included (an ephemeral port)
 	dataDirSet     bool // --data-dir given: it wins over osprey.data-dir
 	managementPort int
 	managementHost string
@@ -75,13 +76,14 @@ func newServerCmd(env *Env) *cobra.Command {
 					roles = []string{roleWebserver, roleExecutor, roleWorker, roleScheduler}
 				}
 				fl.portSet = cmd.Flags().Changed("port")
+				fl.managementSet = cmd.Flags().Changed("management-port")
 				fl.dataDirSet = cmd.Flags().Changed("data-dir")
 				return runServer(cmd.Context(), env, mode.name, roles, fl)
 			},
 		}
 		f := cmd.Flags()
 		f.IntVar(&fl.port, "port", 0, "API port (default 8080; micronaut.server.port); 0 picks a free port, logged as api listening")
-		f.IntVar(&fl.managementPort, "management-port", 0, "health and metrics port (default 8081; endpoints.all.port)")
+		f.IntVar(&fl.managementPort, "management-port", 0, "health and metrics port (default 8081; endpoints.all.port); 0 picks a free port, logged as management listening")
 		f.StringVar(&fl.managementHost, "management-host", "", "address the management port binds (default: micronaut.server.host when set, else 127.0.0.1; 0.0.0.0: every interface, as in a pod)")
 		f.DurationVar(&fl.livenessWindow, "liveness-window", server.DefaultLivenessWindow, "/health/liveness fails when a loop has not turned for this long")
 		f.IntVar(&fl.threads, "worker-thread", 0, "task runs a worker runs at once (default: 8 × the CPUs the process may use)")
@@ -242,14 +244,20 @@ func runServer(ctx context.Context, env *Env, mode string, roles []string, fl se
 		loops = append(loops, server.Loop{Name: roleScheduler, LastPass: sch.LastPass})
 	}
 	// Every role serves the management port: the chart probes each pod on
-	// it. endpoints.all.port 0 turns it off.
-	if cfg.Server.ManagementPort > 0 {
+	// it. endpoints.all.port 0 turns it off; --management-port 0 binds a
+	// free port instead, as --port 0 does, so that tests and side-by-side
+	// runs never race each other for a port picked in advance.
+	mport := cfg.Server.ManagementPort
+	if fl.managementSet && fl.managementPort == 0 {
+		mport = 0
+	}
+	if mport > 0 || fl.managementSet {
 		var queue store.QueueInspector
 		if qi, ok := a.store.Queue().(store.QueueInspector); ok && (has(roleExecutor) || has(roleWorker)) {
 			queue = qi
 		}
 		mgmt = server.NewManagement(server.ManagementOptions{
-			Addr: server.ManagementAddr(managementHost(fl, cfg), cfg.Server.ManagementPort), Store: a.store,
+			Addr: server.ManagementAddr(managementHost(fl, cfg), mport), Store: a.store,
 			Loops: loops, Window: fl.livenessWindow, Registry: metrics, Logger: a.log, Queue: queue,
 			Pprof: cfg.Osprey.Pprof,
 		})

@@ -3,12 +3,10 @@ package cli
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -20,21 +18,16 @@ import (
 	"github.com/ospreyhq/osprey/server"
 )
 
-// TestPortZeroPicksAFreePort: --port 0 binds an ephemeral port, not the
-// default 8080, and the log says which.
+// TestPortZeroPicksAFreePort: --port 0 and --management-port 0 bind
+// ephemeral ports, not the defaults 8080 and 8081, and the log says which.
 func TestPortZeroPicksAFreePort(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	mgmt := ln.Addr().(*net.TCPAddr).Port
-	require.NoError(t, ln.Close())
-
 	logs := &testkit.SyncBuffer{}
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan int, 1)
 	go func() {
 		done <- Run(ctx, &Env{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: logs},
-			[]string{"server", "local", "--data-dir", t.TempDir(), "--port", "0", "--management-port", strconv.Itoa(mgmt), "--shutdown-grace", "2s"})
+			[]string{"server", "local", "--data-dir", t.TempDir(), "--port", "0", "--management-port", "0", "--shutdown-grace", "2s"})
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -61,6 +54,15 @@ func TestPortZeroPicksAFreePort(t *testing.T) {
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	mgmt, err := testkit.ManagementAddr(logs, nil, 30*time.Second)
+	require.NoError(t, err, "%s", logs)
+	require.NotEqual(t, "127.0.0.1:8081", mgmt)
+	require.NotEqual(t, "127.0.0.1:0", mgmt)
+	health, err := http.Get("http://" + mgmt + "/health/liveness")
+	require.NoError(t, err)
+	defer health.Body.Close()
+	require.Equal(t, http.StatusOK, health.StatusCode)
 }
 
 // TestManagementHost: the management port stays on loopback unless a host is configured, by flag or, as in
@@ -106,7 +108,7 @@ func TestLocalDataDirFromConfig(t *testing.T) {
 			fromCfg, fromFlag := t.TempDir(), t.TempDir()
 			cfgPath := filepath.Join(t.TempDir(), "application.yml")
 			require.NoError(t, os.WriteFile(cfgPath, []byte("osprey:\n  data-dir: "+fromCfg+"\n"), 0o600))
-			args := []string{"-c", cfgPath, "server", "local", "--port", "0", "--management-port", strconv.Itoa(testkit.Port(t)), "--shutdown-grace", "2s"}
+			args := []string{"-c", cfgPath, "server", "local", "--port", "0", "--management-port", "0", "--shutdown-grace", "2s"}
 			if tc.flag {
 				args = append(args, "--data-dir", fromFlag)
 			}

@@ -82,9 +82,16 @@ func Port(t TB) int {
 	return p
 }
 
-// apiListening is the line with which the webserver says where its API
-// listens, in the text and the JSON log formats.
-var apiListening = regexp.MustCompile(`(?:msg="api listening"|"msg":"api listening").*?\baddr"?[=:]"?([^\s",]+)`)
+// listening matches the line with which a server says where one of its
+// listeners is, in the text and the JSON log formats.
+func listening(what string) *regexp.Regexp {
+	return regexp.MustCompile(`(?:msg="` + what + ` listening"|"msg":"` + what + ` listening").*?\baddr"?[=:]"?([^\s",]+)`)
+}
+
+var (
+	apiListening        = listening("api")
+	managementListening = listening("management")
+)
 
 // ErrExited is APIAddr's error when the server ended before it listened.
 var ErrExited = errors.New("the server exited before it listened")
@@ -97,21 +104,31 @@ var ErrExited = errors.New("the server exited before it listened")
 // ErrExited once exited is closed (nil: never), and an error after
 // timeout.
 func APIAddr(out fmt.Stringer, exited <-chan struct{}, timeout time.Duration) (string, error) {
+	return listenAddr(out, apiListening, "its API", exited, timeout)
+}
+
+// ManagementAddr is APIAddr for the management server (health, metrics)
+// of a server started with --management-port 0.
+func ManagementAddr(out fmt.Stringer, exited <-chan struct{}, timeout time.Duration) (string, error) {
+	return listenAddr(out, managementListening, "its management server", exited, timeout)
+}
+
+func listenAddr(out fmt.Stringer, re *regexp.Regexp, what string, exited <-chan struct{}, timeout time.Duration) (string, error) {
 	deadline := time.Now().Add(timeout)
 	for {
-		if m := apiListening.FindStringSubmatch(out.String()); m != nil {
+		if m := re.FindStringSubmatch(out.String()); m != nil {
 			return m[1], nil
 		}
 		select {
 		case <-exited:
-			if m := apiListening.FindStringSubmatch(out.String()); m != nil {
+			if m := re.FindStringSubmatch(out.String()); m != nil {
 				return m[1], nil
 			}
 			return "", ErrExited
 		default:
 		}
 		if time.Now().After(deadline) {
-			return "", fmt.Errorf("the server did not say where its API listens within %s", timeout)
+			return "", fmt.Errorf("the server did not say where %s listens within %s", what, timeout)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

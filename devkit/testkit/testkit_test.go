@@ -77,3 +77,15 @@ func TestAPIAddr(t *testing.T) {
 		})
 	}
 }
+
+func TestManagementAddr(t *testing.T) {
+	t.Parallel()
+	var b testkit.SyncBuffer
+	_, _ = b.Write([]byte("level=INFO msg=\"api listening\" addr=127.0.0.1:1\n"))
+	_, err := testkit.ManagementAddr(&b, nil, 50*time.Millisecond)
+	require.ErrorContains(t, err, "did not say where its management server listens", "the API's line is not the management server's")
+	_, _ = b.Write([]byte("level=INFO msg=\"management listening\" addr=127.0.0.1:40125\n"))
+	got, err := testkit.ManagementAddr(&b, nil, time.Second)
+	require.NoError(t, err)
+	require.Equal(t, "127.0.0.1:40125", got)
+}

@@ -14,9 +14,8 @@ import (
 // no maintained Go library for them. Each holds the holidays a rule fixes:
 // a date in the Gregorian calendar, Easter, the Chinese calendar's dates
 // (lunisolar.go), and the substitute days the law ties to them. Holidays
-// of the Korean lunisolar, Hijri and Hindu calendars, and days a
-// government declares for one year (elections, bridge days), are left
-// out: their dates come from yearly official announcements, moon sightings
+// of the Hijri and Hindu calendars, and days a government declares for one
+// year (elections, bridge days), are left out: their dates come from yearly official announcements, moon sightings
 // or a calendar no Go library computes, and a wrong date would fire a
 // condition on an ordinary working day. The tests name the official source
 // each table was checked against.
@@ -33,12 +32,6 @@ func fixed(name string, m time.Month, day, start int, observed []cal.AltDay) *ca
 		Observed:  observed,
 		Func:      cal.CalcDayOfMonth,
 	}
-}
-
-// fixedFrom is a holiday kept without a substitute day until the year
-// before from, and with one from that year on.
-func fixedFrom(name string, m time.Month, day, from int, observed []cal.AltDay) []*cal.Holiday {
-	return []*cal.Holiday{until(fixed(name, m, day, 0, nil), from-1), fixed(name, m, day, from, observed)}
 }
 
 var (
@@ -85,28 +78,9 @@ var holidaysIN = []*cal.Holiday{
 	fixed("Christmas Day", time.December, 25, 0, nil),
 }
 
-// holidaysKR are South Korea's holidays on solar dates (Regulations on
-// Holidays of Government Offices; Act on Public Holidays), with the
-// substitute holiday the next Monday for those given one when they fall on
-// a weekend: Children's Day from 2014, the national days from 2021,
-// Christmas from 2023. Constitution Day is a public holiday again from
-// 2026 and, being a national day, takes the national days' substitute
-// rule. Seollal, Buddha's Birthday and Chuseok follow the lunar calendar
-// (with the substitutes their overlaps cause); election days are declared
-// for each election.
-var holidaysKR = slices.Concat(
-	[]*cal.Holiday{
-		fixed("New Year's Day", time.January, 1, 0, nil),
-		fixed("Memorial Day", time.June, 6, 0, nil),
-	},
-	fixedFrom("Independence Movement Day", time.March, 1, 2021, weekendToMonday),
-	fixedFrom("Children's Day", time.May, 5, 2014, weekendToMonday),
-	[]*cal.Holiday{fixed("Constitution Day", time.July, 17, 2026, weekendToMonday)},
-	fixedFrom("Liberation Day", time.August, 15, 2021, weekendToMonday),
-	fixedFrom("National Foundation Day", time.October, 3, 2021, weekendToMonday),
-	fixedFrom("Hangul Day", time.October, 9, 2021, weekendToMonday),
-	fixedFrom("Christmas Day", time.December, 25, 2023, weekendToMonday),
-)
+// holidaysKR are South Korea's holidays, on solar and lunar dates, with
+// the substitutes the law gives them (asia.go).
+var holidaysKR = krHolidays.calendar("Substitute Holiday")
 
 // holidaysSG are Singapore's public holidays on fixed dates, Easter and
 // Chinese New Year (Holidays Act, First Schedule; the latter in

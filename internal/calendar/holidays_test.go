@@ -41,8 +41,27 @@ func TestIsPublicHoliday(t *testing.T) {
 		{"2027-12-27", "KR", "", true, ""},  // …one from then
 		{"2020-10-05", "KR", "", false, ""}, // National Foundation Day substitutes from 2021
 		{"2027-07-19", "KR", "", true, ""},  // Constitution Day on a Saturday
+		{"2014-09-10", "KR", "", true, ""},  // the first substitute: Chuseok's eve on Sunday 9/7
+		{"2023-05-29", "KR", "", true, ""},  // Buddha's Birthday on Saturday 5/27
+		{"2017-10-06", "KR", "", true, ""},  // Chuseok's eve on National Foundation Day
+		{"2021-08-16", "KR", "", true, ""},  // the national days' first substitutes
+		{"2021-10-04", "KR", "", true, ""},
+		{"2021-10-11", "KR", "", true, ""},
+		{"2022-05-09", "KR", "", false, ""}, // Buddha's Birthday on Sunday 5/8, before its substitutes
+		{"1997-02-07", "KR", "", true, ""},  // Seollal's eve: China's New Year, not Korea's
+		{"1997-02-10", "KR", "", false, ""},
 		{"2016-07-15", "TR", "", false, ""}, // Democracy Day is from 2017
-		{"2026-03-20", "ZZ", "", false, "known: AR, AT"},
+		{"2007-02-17", "HK", "", true, ""},  // Lunar New Year's Day on a Sunday: the day before, until 2011
+		{"2007-02-21", "HK", "", false, ""},
+		{"2010-02-13", "HK", "", true, ""},
+		{"2014-02-03", "HK", "", true, ""}, // the third day on a Sunday: the fourth day
+		{"2023-01-25", "HK", "", true, ""}, // Lunar New Year's Day on a Sunday: the fourth day, from 2012
+		{"2010-12-27", "HK", "", true, ""}, // the first weekday after Christmas on a Saturday
+		{"2020-01-28", "VN", "", true, ""}, // Tết's first two days on a weekend: in lieu after the third
+		{"2020-01-29", "VN", "", true, ""},
+		{"2023-05-02", "VN", "", true, ""}, // the Hung Kings' day on a Saturday…
+		{"2023-05-03", "VN", "", true, ""}, // …and Reunification Day on a Sunday
+		{"2026-03-20", "ZZ", "", false, "known: AD, AR, AT"},
 		{"2026-02-02", "MX", "", true, ""}, // Constitution Day, the first Monday of February
 		{"2026-06-10", "PT", "", true, ""}, // Dia de Portugal
 		{"2026-12-06", "FI", "", true, ""}, // Independence Day

@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -64,11 +63,9 @@ func startOsprey(t testing.TB, config string, environ []string, role ...string) 
 	if len(role) > 0 {
 		args = []string{"-c", cfgPath, "server", role[0]}
 	}
-	// The server picks its API port and logs it: one picked here could be
+	// The server picks its ports and logs them: one picked here could be
 	// taken first by another package's server, which would answer instead.
-	mgmtPort := testkit.Port(t)
-	o.mgmt = "http://127.0.0.1:" + strconv.Itoa(mgmtPort)
-	args = append(args, "--port", "0", "--management-port", strconv.Itoa(mgmtPort))
+	args = append(args, "--port", "0", "--management-port", "0")
 	go func() {
 		done <- cli.Main(ctx, args, strings.NewReader(""), io.Discard, o.logs, environ)
 		close(exited)
@@ -86,6 +83,11 @@ func startOsprey(t testing.TB, config string, environ []string, role ...string) 
 		t.Fatalf("osprey: %v; logs:\n%s", err, o.logs.String())
 	}
 	o.base = "http://" + addr
+	mgmt, err := testkit.ManagementAddr(o.logs, exited, 30*time.Second)
+	if err != nil {
+		t.Fatalf("osprey: %v; logs:\n%s", err, o.logs.String())
+	}
+	o.mgmt = "http://" + mgmt
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		res, err := http.Get(o.base + "/ui/")

@@ -96,9 +96,9 @@ tasks:
 // through `server local`'s API, the executor and the worker.
 func TestExecutionActions(t *testing.T) {
 	dir := t.TempDir()
-	port, mport := testkit.Port(t), testkit.Port(t)
+	port := testkit.Port(t)
 	a := api{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port)}
-	p := start(t, nil, "server", "local", "--data-dir", dir, "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(mport))
+	p := start(t, nil, "server", "local", "--data-dir", dir, "--port", strconv.Itoa(port), "--management-port", "0")
 	a.waitUp(p)
 	for _, src := range []string{approvalFlow, flakyFlow, replayFlow, grandchildFlow, childFlow, parentFlow} {
 		a.createFlow(src)

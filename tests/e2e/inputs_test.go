@@ -53,7 +53,7 @@ tasks:
 func TestInputsOfEveryTypeThroughTheAPI(t *testing.T) {
 	t.Parallel()
 	port := testkit.Port(t)
-	p := start(t, nil, "server", "local", "--data-dir", t.TempDir(), "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(testkit.Port(t)))
+	p := start(t, nil, "server", "local", "--data-dir", t.TempDir(), "--port", strconv.Itoa(port), "--management-port", "0")
 	a := api{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port)}
 	a.waitUp(p)
 	a.createFlow(typesFlow)

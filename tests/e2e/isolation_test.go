@@ -38,7 +38,7 @@ func runSecretFlow(t *testing.T, extraEnv ...string) (map[string]any, string) {
 		"SECRET_TOKEN=" + base64.StdEncoding.EncodeToString([]byte("hunter2-token")),
 	}, extraEnv...)
 	port := testkit.Port(t)
-	p := start(t, env, "server", "local", "--data-dir", t.TempDir(), "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(testkit.Port(t)))
+	p := start(t, env, "server", "local", "--data-dir", t.TempDir(), "--port", strconv.Itoa(port), "--management-port", "0")
 	a := api{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port)}
 	a.waitUp(p)
 	a.createFlow(secretFlow)
@@ -88,7 +88,7 @@ tasks:
 func TestSecretInputsAreSealedAndMasked(t *testing.T) {
 	dir := t.TempDir()
 	port := testkit.Port(t)
-	p := start(t, nil, "server", "local", "--data-dir", dir, "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(testkit.Port(t)))
+	p := start(t, nil, "server", "local", "--data-dir", dir, "--port", strconv.Itoa(port), "--management-port", "0")
 	a := api{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port)}
 	a.waitUp(p)
 	a.createFlow(secretInputFlow)

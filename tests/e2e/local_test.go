@@ -39,8 +39,8 @@ tasks:
 // flow, the execution and its logs again.
 func TestLocalTourAndRestart(t *testing.T) {
 	dir := t.TempDir()
-	port, mport := testkit.Port(t), testkit.Port(t)
-	args := []string{"server", "local", "--data-dir", dir, "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(mport)}
+	port := testkit.Port(t)
+	args := []string{"server", "local", "--data-dir", dir, "--port", strconv.Itoa(port), "--management-port", "0"}
 	a := api{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port)}
 
 	p := start(t, nil, args...)
@@ -99,7 +99,7 @@ func TestFlowPathLoadsFlowsAtStart(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(flows, "team", "hello.yaml"), []byte(helloFlow), 0o600))
 	require.NoError(t, os.WriteFile(filepath.Join(flows, "README.txt"), []byte("not a flow"), 0o600))
 	port := testkit.Port(t)
-	p := start(t, nil, "server", "local", "--data-dir", t.TempDir(), "-f", flows, "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(testkit.Port(t)))
+	p := start(t, nil, "server", "local", "--data-dir", t.TempDir(), "-f", flows, "--port", strconv.Itoa(port), "--management-port", "0")
 	a := api{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port)}
 	a.waitUp(p)
 	ex := a.run("company.team", "hello", map[string]string{"name": "folder"})
@@ -110,7 +110,7 @@ func TestFlowPathLoadsFlowsAtStart(t *testing.T) {
 // hour: the worker stops the task at once, not at its next heartbeat.
 func TestKillStopsARunningTask(t *testing.T) {
 	port := testkit.Port(t)
-	p := start(t, nil, "server", "local", "--data-dir", t.TempDir(), "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(testkit.Port(t)))
+	p := start(t, nil, "server", "local", "--data-dir", t.TempDir(), "--port", strconv.Itoa(port), "--management-port", "0")
 	a := api{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port)}
 	a.waitUp(p)
 	a.createFlow("id: sleepy\nnamespace: e2e.kill\ntasks:\n  - id: nap\n    type: io.kestra.plugin.core.flow.Sleep\n    duration: PT1H\n  - id: never\n    type: io.kestra.plugin.core.log.Log\n    message: never\n")
@@ -149,7 +149,7 @@ func TestKillStopsARunningTask(t *testing.T) {
 // an errors branch, as Kestra users report failures.
 func TestErrorsBranchSeesWhatFailed(t *testing.T) {
 	port := testkit.Port(t)
-	p := start(t, nil, "server", "local", "--data-dir", t.TempDir(), "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(testkit.Port(t)))
+	p := start(t, nil, "server", "local", "--data-dir", t.TempDir(), "--port", strconv.Itoa(port), "--management-port", "0")
 	a := api{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port)}
 	a.waitUp(p)
 	a.createFlow(`id: report
@@ -175,7 +175,7 @@ errors:
 // that saw the failure.
 func TestRunIfSeesTheFailureInTheSameStep(t *testing.T) {
 	port := testkit.Port(t)
-	p := start(t, nil, "server", "local", "--data-dir", t.TempDir(), "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(testkit.Port(t)))
+	p := start(t, nil, "server", "local", "--data-dir", t.TempDir(), "--port", strconv.Itoa(port), "--management-port", "0")
 	a := api{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port)}
 	a.waitUp(p)
 	a.createFlow(`id: runif

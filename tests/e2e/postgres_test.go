@@ -120,7 +120,7 @@ func TestPostgresStandaloneAndSplit(t *testing.T) {
 			port := testkit.Port(t)
 			var web *osproc
 			for _, role := range tc.roles {
-				args := []string{"server", role, "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(testkit.Port(t))}
+				args := []string{"server", role, "--port", strconv.Itoa(port), "--management-port", "0"}
 				if role == "worker" {
 					args = append(args, "--worker-thread", "4")
 				}

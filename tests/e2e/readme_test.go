@@ -55,8 +55,8 @@ func TestReadmeTour(t *testing.T) {
 	}
 	cmds := tourCommands(t)
 	require.Len(t, cmds, 3, "the tour has three steps: create, run, logs")
-	port, mport := testkit.Port(t), testkit.Port(t)
-	p := start(t, nil, "server", "local", "--data-dir", t.TempDir(), "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(mport))
+	port := testkit.Port(t)
+	p := start(t, nil, "server", "local", "--data-dir", t.TempDir(), "--port", strconv.Itoa(port), "--management-port", "0")
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	api{t: t, base: base}.waitUp(p)
 	run := func(cmd string) []byte {

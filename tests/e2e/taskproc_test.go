@@ -174,7 +174,7 @@ func TestWorkerKilledMidTaskLeavesNoOrphan(t *testing.T) {
 	t.Parallel()
 	data := filepath.Join(t.TempDir(), "data")
 	port := testkit.Port(t)
-	args := []string{"server", "local", "--data-dir", data, "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(testkit.Port(t))}
+	args := []string{"server", "local", "--data-dir", data, "--port", strconv.Itoa(port), "--management-port", "0"}
 	// A short lease, so that the dead worker's job runs again soon.
 	env, marks := markEnv(t)
 	env = append(env, "OSPREY_WORKER_LEASE=PT2S")
@@ -223,7 +223,7 @@ func TestShutdownPastGraceHandsTheJobBack(t *testing.T) {
 	port := testkit.Port(t)
 	a := api{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port)}
 	env, _ := markEnv(t)
-	p := ospreyProcess(t, env, "server", "local", "--data-dir", data, "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(testkit.Port(t)), "--shutdown-grace", "200ms")
+	p := ospreyProcess(t, env, "server", "local", "--data-dir", data, "--port", strconv.Itoa(port), "--management-port", "0", "--shutdown-grace", "200ms")
 	a.waitUpProcess(p)
 	a.createFlow(longTask)
 	id := a.startExecution("e2e.proc", "long")
@@ -270,7 +270,7 @@ func TestShellTasksDoNotSeeTheServer(t *testing.T) {
 		"KESTRA_SECRET_TYPE=env", "SECRET_TOKEN=c2VjcmV0LXRva2Vu",
 	}
 	port := testkit.Port(t)
-	p := start(t, environ, "server", "local", "-c", confFile, "--data-dir", data, "--port", strconv.Itoa(port), "--management-port", strconv.Itoa(testkit.Port(t)))
+	p := start(t, environ, "server", "local", "-c", confFile, "--data-dir", data, "--port", strconv.Itoa(port), "--management-port", "0")
 	a := api{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port), user: "admin@example.com", pass: "Admin-pw-1234"}
 	a.waitUp(p)
 	// The files the task tries must be there, or "DENIED" would only mean

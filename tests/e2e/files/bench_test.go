@@ -3,7 +3,6 @@ package files
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -34,13 +33,12 @@ func BenchmarkLargeFileRoundTrip(b *testing.B) {
 		size = int64(mb) << 20
 	}
 	dir := b.TempDir()
-	mgmt := testkit.Port(b)
 	serverLog := &testkit.SyncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done, exited := make(chan int, 1), make(chan struct{})
 	go func() {
 		done <- cli.Run(ctx, &cli.Env{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: serverLog, Environ: nil},
-			[]string{"server", "local", "--port", "0", "--management-port", fmt.Sprint(mgmt), "--data-dir", filepath.Join(dir, "data"), "--shutdown-grace", "2s"})
+			[]string{"server", "local", "--port", "0", "--management-port", "0", "--data-dir", filepath.Join(dir, "data"), "--shutdown-grace", "2s"})
 		close(exited)
 	}()
 	b.Cleanup(func() { cancel(); <-done })

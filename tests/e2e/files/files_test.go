@@ -53,13 +53,12 @@ func TestFilesThroughWorkloadIdentity(t *testing.T) {
 		"SECRET_STORAGE_CONN=" + base64.StdEncoding.EncodeToString([]byte(acct.ConnectionString())),
 	}
 	stdout, stderr := &testkit.SyncBuffer{}, &testkit.SyncBuffer{}
-	mgmt := testkit.Port(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	done, exited := make(chan int, 1), make(chan struct{})
 	dataDir := filepath.Join(dir, "data")
 	go func() {
 		done <- cli.Run(ctx, &cli.Env{Stdin: strings.NewReader(""), Stdout: stdout, Stderr: stderr, Environ: environ, AzureTransport: emu.HTTPClient()},
-			[]string{"-c", filepath.Join(dir, "application.yml"), "server", "local", "--port", "0", "--management-port", fmt.Sprint(mgmt),
+			[]string{"-c", filepath.Join(dir, "application.yml"), "server", "local", "--port", "0", "--management-port", "0",
 				"--data-dir", dataDir, "--shutdown-grace", "2s"})
 		close(exited)
 	}()
@@ -410,12 +409,11 @@ func TestBlobTasks(t *testing.T) {
 		"AZURE_AUTHORITY_HOST=" + emu.AuthorityHost(), "AZURE_FEDERATED_TOKEN_FILE=" + tokenFile.Path(),
 	}
 	stderr := &testkit.SyncBuffer{}
-	mgmt := testkit.Port(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	done, exited := make(chan int, 1), make(chan struct{})
 	go func() {
 		done <- cli.Run(ctx, &cli.Env{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: stderr, Environ: environ, AzureTransport: emu.HTTPClient()},
-			[]string{"server", "local", "--port", "0", "--management-port", fmt.Sprint(mgmt), "--data-dir", filepath.Join(dir, "data"), "--shutdown-grace", "2s"})
+			[]string{"server", "local", "--port", "0", "--management-port", "0", "--data-dir", filepath.Join(dir, "data"), "--shutdown-grace", "2s"})
 		close(exited)
 	}()
 	t.Cleanup(func() { cancel(); <-done })
@@ -551,13 +549,12 @@ func TestBlobTrigger(t *testing.T) {
 		"AZURE_CLIENT_ID=" + id.ClientID, "AZURE_TENANT_ID=" + id.TenantID,
 		"AZURE_AUTHORITY_HOST=" + emu.AuthorityHost(), "AZURE_FEDERATED_TOKEN_FILE=" + tokenFile.Path(),
 	}
-	mgmt := testkit.Port(t)
 	serverLog := &testkit.SyncBuffer{}
 	ctx, cancel := context.WithCancel(t.Context())
 	done, exited := make(chan int, 1), make(chan struct{})
 	go func() {
 		done <- cli.Run(ctx, &cli.Env{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: serverLog, Environ: environ, AzureTransport: emu.HTTPClient()},
-			[]string{"server", "local", "--port", "0", "--management-port", fmt.Sprint(mgmt), "--data-dir", filepath.Join(dir, "data"), "--shutdown-grace", "2s"})
+			[]string{"server", "local", "--port", "0", "--management-port", "0", "--data-dir", filepath.Join(dir, "data"), "--shutdown-grace", "2s"})
 		close(exited)
 	}()
 	t.Cleanup(func() { cancel(); <-done })

@@ -164,7 +164,7 @@ func (p *pod) start() {
 	done, exited := make(chan int, 1), make(chan struct{})
 	go func() {
 		done <- cli.Run(ctx, p.env(p.stdout, p.stderr), []string{"-c", filepath.Join(p.dir, "application.yml"), "server", "local",
-			"--port", "0", "--management-port", fmt.Sprint(testkit.Port(t)),
+			"--port", "0", "--management-port", "0",
 			"--data-dir", filepath.Join(p.dir, "data"), "--shutdown-grace", "2s"})
 		close(exited)
 	}()

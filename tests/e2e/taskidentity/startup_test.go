@@ -48,7 +48,7 @@ func TestStartupRefusesWhatCannotWork(t *testing.T) {
 			defer cancel()
 			code := cli.Run(ctx, &cli.Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Environ: tc.environ},
 				[]string{"-c", filepath.Join(dir, "application.yml"), "server", "local", "--port", fmt.Sprint(testkit.Port(t)),
-					"--management-port", fmt.Sprint(testkit.Port(t)), "--data-dir", filepath.Join(dir, "data")})
+					"--management-port", "0", "--data-dir", filepath.Join(dir, "data")})
 			require.NoError(t, ctx.Err(), "osprey stopped by itself")
 			require.NotEqual(t, 0, code)
 			require.Contains(t, errb.String()+out.String(), tc.want)

@@ -195,7 +195,7 @@ func startServer(t *testing.T, dir string, env *cli.Env) *server {
 	done, exited := make(chan int, 1), make(chan struct{})
 	go func() {
 		done <- cli.Run(ctx, env, []string{"-c", filepath.Join(dir, "application.yml"), "server", "local",
-			"--port", "0", "--management-port", fmt.Sprint(testkit.Port(t)),
+			"--port", "0", "--management-port", "0",
 			"--data-dir", filepath.Join(dir, "data"), "--shutdown-grace", "2s"})
 		close(exited)
 	}()
