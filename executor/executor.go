@@ -332,8 +332,16 @@ func (x *Executor) stepOnce(ctx context.Context, id string, full, fresh bool) er
 	if err != nil {
 		return fmt.Errorf("load results: %w", err)
 	}
-	results := make([]engine.Result, 0, len(jobs))
 	p := saveParts{before: before, version: ver, settled: ex.Settled(), snap: snap}
+	if len(jobs) > x.opts.Slice {
+		// Thousands of results of a wide fan-out: this step applies the
+		// oldest Slice of them, so that its transaction stays short for
+		// the executions waiting on the store's writer, and the next step
+		// (at once: the save marks the execution) the others. Those stay
+		// stored, unacknowledged, until a step applies them.
+		jobs, p.more = jobs[:x.opts.Slice], true
+	}
+	results := make([]engine.Result, 0, len(jobs))
 	for _, j := range jobs {
 		p.acks = append(p.acks, j.ID)
 		var r engine.Result
@@ -429,6 +437,8 @@ type saveParts struct {
 	// snap is the execution's task runs as stored: the save writes only
 	// those that differ from it.
 	snap *snapshot
+	// more: results are left for the next step, which follows at once.
+	more bool
 	// mask holds the secrets the step resolved (nil: none).
 	mask *mask.Masker
 }
@@ -691,6 +701,9 @@ func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, p
 	// Kestra waits for them before it answers a parent or frees a slot.
 	settled := !p.settled && ex.Settled()
 	wake := p.wake
+	if p.more && !ex.State.Current.IsTerminal() {
+		wake = append(slices.Clip(wake), ex.ID)
+	}
 	if settled && ex.ParentID != "" && !slices.Contains(wake, ex.ParentID) {
 		// The parent's wake-up commits with the child's end: no crash
 		// between the two can leave the parent waiting.
@@ -730,7 +743,7 @@ func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, p
 			// results and commands applied, with the changes they made.
 			sp.NewExecutions, sp.AckResults, sp.CancelJobs = fx.NewExecutions, p.acks, cancel
 			sp.AckCommands, sp.Send, sp.Wake, sp.Slot = p.cmdAcks, p.send, wake, p.slot
-			if len(parts) > 1 {
+			if len(parts) > 1 && !slices.Contains(sp.Wake, ex.ID) {
 				// Marked for a step, in case this executor dies before its
 				// last slice: the next claim (once the lease runs out)
 				// reads what was stored and the engine creates the rest.
@@ -755,9 +768,9 @@ func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, p
 		// may start at once and take the warm copy. When the callbacks
 		// below still read it, it is kept only once they are done.
 		if lend {
-			defer x.warm.put(ex, saved, p.snap)
+			defer x.warm.put(ex, saved, p.snap, p.more)
 		} else {
-			x.warm.put(ex, saved, p.snap)
+			x.warm.put(ex, saved, p.snap, p.more)
 		}
 	}
 	if errors.Is(err, store.ErrConflict) {

@@ -34,6 +34,9 @@ type warmEntry struct {
 	cost time.Duration // how long the step that saved it took
 	// open counts its task runs not ended yet: results still to come.
 	open int
+	// more: the step left results for the next one, which should not
+	// wait for more to gather.
+	more bool
 }
 
 // A step that took costlyStep or more, of an execution with wideOpen task
@@ -51,7 +54,7 @@ const (
 func (w *warm) pause(id string) time.Duration {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if e := w.m[id]; e.cost >= costlyStep && e.open >= wideOpen {
+	if e := w.m[id]; !e.more && e.cost >= costlyStep && e.open >= wideOpen {
 		return min(e.cost, maxPause)
 	}
 	return 0
@@ -122,8 +125,9 @@ func (w *warm) drop(id string) {
 }
 
 // put keeps ex as saved at version ver, with the snapshot of its task runs
-// as saved. Ended executions are not kept: few are stepped again.
-func (w *warm) put(ex *flow.Execution, ver int64, snap *snapshot) {
+// as saved; more says its step left results for the next. Ended
+// executions are not kept: few are stepped again.
+func (w *warm) put(ex *flow.Execution, ver int64, snap *snapshot, more bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	defer w.returned(ex.ID)
@@ -145,5 +149,5 @@ func (w *warm) put(ex *flow.Execution, ver int64, snap *snapshot) {
 			open++
 		}
 	}
-	w.m[ex.ID] = warmEntry{ex: ex, ver: ver, snap: snap, open: open}
+	w.m[ex.ID] = warmEntry{ex: ex, ver: ver, snap: snap, open: open, more: more}
 }

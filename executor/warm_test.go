@@ -18,7 +18,7 @@ func TestWarm(t *testing.T) {
 	}
 	w := warm{max: 2}
 
-	w.put(running("a"), 3, nil)
+	w.put(running("a"), 3, nil, false)
 	ex, ver, _, ok := w.take(t.Context(), "a")
 	require.True(t, ok)
 	require.Equal(t, "a", ex.ID)
@@ -28,12 +28,12 @@ func TestWarm(t *testing.T) {
 
 	ended := running("b")
 	ended.State.Set(flow.StateSuccess, now)
-	w.put(ended, 4, nil)
+	w.put(ended, 4, nil, false)
 	_, _, _, ok = w.take(t.Context(), "b")
 	require.False(t, ok, "ended executions are not kept")
 
 	for _, id := range []string{"c", "d", "e"} {
-		w.put(running(id), 1, nil)
+		w.put(running(id), 1, nil, false)
 	}
 	require.Len(t, w.m, 2, "bounded")
 
@@ -58,10 +58,13 @@ func TestWarm(t *testing.T) {
 		{"a small execution never waits, however slow its step", 3, 5 * time.Second, 0},
 	}
 	for _, tc := range tests {
-		w.put(wide(tc.open), 1, nil)
+		w.put(wide(tc.open), 1, nil, false)
 		w.cost("f", tc.cost)
 		require.Equal(t, tc.want, w.pause("f"), tc.name)
 	}
+	w.put(wide(5000), 1, nil, true)
+	w.cost("f", 5*time.Second)
+	require.Zero(t, w.pause("f"), "a step that left results for the next does not wait for more")
 	require.Zero(t, w.pause("unknown"))
 }
 
@@ -88,7 +91,7 @@ func TestWarmLend(t *testing.T) {
 		t.Fatalf("take returned %d while the copy was lent", v)
 	case <-time.After(20 * time.Millisecond):
 	}
-	w.put(ex, 5, nil)
+	w.put(ex, 5, nil, false)
 	require.Equal(t, int64(5), <-got, "the waiting step got the copy once it was put back")
 
 	w.lend("a")
