@@ -195,3 +195,31 @@ func sliceDispatches(ds []engine.Dispatch, parts []*store.TaskRunDelta) [][]engi
 	}
 	return out
 }
+
+// ackParts places the acknowledgements of the results a step applied
+// (job ids acks, of task runs runs) in the parts of its save (split). When
+// pure, each goes with the last part that stores its task run or a task
+// run created under it (a group's children come with its result); a
+// result that changed nothing goes with the first. Otherwise all go with
+// the first part, beside the commands and the task runs changed.
+func ackParts(acks, runs []string, parts []*store.TaskRunDelta, pure bool) [][]string {
+	out := make([][]string, len(parts))
+	if len(parts) == 1 || !pure {
+		out[0] = acks
+		return out
+	}
+	last := map[string]int{}
+	for i, p := range parts {
+		for _, tr := range p.Changed {
+			last[tr.ID] = i
+			if tr.ParentTaskRunID != "" {
+				last[tr.ParentTaskRunID] = max(last[tr.ParentTaskRunID], i)
+			}
+		}
+	}
+	for k, id := range acks {
+		i := last[runs[k]]
+		out[i] = append(out[i], id)
+	}
+	return out
+}

@@ -333,17 +333,16 @@ func (x *Executor) stepOnce(ctx context.Context, id string, full, fresh bool) er
 		return fmt.Errorf("load results: %w", err)
 	}
 	p := saveParts{before: before, version: ver, settled: ex.Settled(), snap: snap}
-	if len(jobs) > x.opts.Slice {
-		// Thousands of results of a wide fan-out: this step applies the
-		// oldest Slice of them, so that its transaction stays short for
-		// the executions waiting on the store's writer, and the next step
-		// (at once: the save marks the execution) the others. Those stay
-		// stored, unacknowledged, until a step applies them.
-		jobs, p.more = jobs[:x.opts.Slice], true
+	if n := resultsPerStep * x.opts.Slice; len(jobs) > n {
+		// Tens of thousands of results of a wide fan-out: this step
+		// applies the oldest of them, and the next step (at once: the
+		// save marks the execution) the others, which stay stored,
+		// unacknowledged, until then.
+		jobs, p.more = jobs[:n], true
 	}
 	results := make([]engine.Result, 0, len(jobs))
 	for _, j := range jobs {
-		p.acks = append(p.acks, j.ID)
+		p.acks, p.ackRuns = append(p.acks, j.ID), append(p.ackRuns, j.TaskRunID)
 		var r engine.Result
 		if err := flow.DecodeJSON(j.Result, &r); err != nil {
 			x.log.ErrorContext(ctx, "unreadable job result", "job", j.ID, "err", err)
@@ -429,6 +428,7 @@ type saveParts struct {
 	settled bool // the execution was settled (flow.Execution.Settled) before the step
 	version int64
 	acks    []string // job results applied
+	ackRuns []string // their task runs, in the same order
 	cmdAcks []int64  // commands applied or refused
 	send    []store.Command
 	wake    []string        // executions to step (a parent waiting on a refused restart)
@@ -487,6 +487,11 @@ func (x *Executor) killSubflows(ctx context.Context, ex *flow.Execution) ([]stor
 
 // maxKillCascade bounds how many subflows of one execution a kill reaches.
 const maxKillCascade = 10000
+
+// resultsPerStep is how many slices' worth of results (Options.Slice) one
+// step applies at most: the step's cost is mostly a walk over every task
+// run, so it applies many, and stores them a slice at a time.
+const resultsPerStep = 5
 
 func ptr[T any](v T) *T { return &v }
 
@@ -655,13 +660,26 @@ func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, p
 	moved := p.snap.moved
 	p.snap.refresh(ex, positions)
 	var parts []*store.TaskRunDelta
+	// A step that only applied results and went on from them is stored
+	// in slices whatever it changed: each result is acknowledged with the
+	// last slice touching its task run (ackParts), so a crash between two
+	// leaves the others unacknowledged, to be applied again by the next
+	// step, and the engine creates again what their slices would have.
+	// Commands, subflows, kills and sends are all or nothing: such a step
+	// stores the task runs it changed in its first slice, and slices only
+	// those it created.
+	pure := len(p.cmdAcks) == 0 && len(fx.NewExecutions) == 0 && len(p.send) == 0 && len(fx.Send) == 0 && len(fx.Cancel) == 0
 	if !moved && !ex.State.Current.IsTerminal() {
 		// A step that ends the execution is stored whole: its end must
 		// never be seen with only some of its task runs.
+		if pure {
+			stored = 0 // every task run it changed is sliced, not only the new ones
+		}
 		parts = split(delta, positions, stored, x.opts.Slice)
 	} else {
 		parts = []*store.TaskRunDelta{delta}
 	}
+	acks := ackParts(p.acks, p.ackRuns, parts, pure)
 	// The dispatches of one step share most of their variables (outputs,
 	// inputs, globals, …, the same maps): each shared map is masked once,
 	// not once per dispatch, or a wide step would copy the outputs n times.
@@ -737,11 +755,11 @@ func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, p
 		if jobs, err = encode(dispatch[i]); err != nil {
 			break
 		}
-		sp := store.SaveParams{Execution: ex, Version: saved, Jobs: jobs, WakeAt: fx.WakeAt, Owner: x.opts.ID, Delta: part, FirstTurn: queued}
+		sp := store.SaveParams{Execution: ex, Version: saved, Jobs: jobs, WakeAt: fx.WakeAt, Owner: x.opts.ID, Delta: part, FirstTurn: queued, AckResults: acks[i]}
 		if i == 0 {
-			// Everything but the new task runs of the later slices: the
-			// results and commands applied, with the changes they made.
-			sp.NewExecutions, sp.AckResults, sp.CancelJobs = fx.NewExecutions, p.acks, cancel
+			// Everything else goes with the first slice: the commands
+			// applied, with the changes they made.
+			sp.NewExecutions, sp.CancelJobs = fx.NewExecutions, cancel
 			sp.AckCommands, sp.Send, sp.Wake, sp.Slot = p.cmdAcks, p.send, wake, p.slot
 			if len(parts) > 1 && !slices.Contains(sp.Wake, ex.ID) {
 				// Marked for a step, in case this executor dies before its

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -58,7 +59,12 @@ type slicesStore struct {
 	failFrom int
 	mu       sync.Mutex
 	saves    []store.SaveParams
+	ended    []bool // whether each save's execution was ended as saved
 	tries    int
+	// dieAfterAcks > 0 fails every Save after that many Saves that
+	// acknowledged results.
+	dieAfterAcks, acking int
+	dead                 bool
 }
 
 var errDied = errors.New("the executor died here")
@@ -73,7 +79,11 @@ type slicesExecs struct {
 func (x slicesExecs) Save(ctx context.Context, p store.SaveParams) (int64, error) {
 	x.s.mu.Lock()
 	x.s.tries++
-	dead := x.s.failFrom > 0 && x.s.tries >= x.s.failFrom
+	if x.s.dieAfterAcks > 0 && len(p.AckResults) > 0 {
+		x.s.acking++
+		x.s.dead = x.s.dead || x.s.acking > x.s.dieAfterAcks
+	}
+	dead := x.s.dead || x.s.failFrom > 0 && x.s.tries >= x.s.failFrom
 	x.s.mu.Unlock()
 	if dead {
 		return 0, errDied
@@ -84,6 +94,7 @@ func (x slicesExecs) Save(ctx context.Context, p store.SaveParams) (int64, error
 	}
 	x.s.mu.Lock()
 	x.s.saves = append(x.s.saves, p)
+	x.s.ended = append(x.s.ended, p.Execution.State.Current.IsTerminal())
 	x.s.mu.Unlock()
 	if len(p.Jobs) == 0 {
 		return v, nil
@@ -155,12 +166,22 @@ func (r *sliceRig) start(t *testing.T) string {
 // no task run created twice by a step that went on after another.
 func requireOncePerValue(t *testing.T, st store.Store, id string) {
 	var ex *flow.Execution
-	require.Eventually(t, func() bool {
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		var err error
 		ex, _, err = st.Executions().Get(t.Context(), id)
 		require.NoError(t, err)
-		return ex.State.Current.IsTerminal()
-	}, 60*time.Second, 20*time.Millisecond)
+		if ex.State.Current.IsTerminal() {
+			break
+		}
+		if time.Now().After(deadline) {
+			states := map[string]int{}
+			for _, tr := range ex.TaskRunList {
+				states[tr.TaskID+" "+string(tr.State.Current)]++
+			}
+			left, _ := st.Queue().Results(t.Context(), id)
+			t.Fatalf("execution %s still %s after 60s: task runs %v, %d results not applied", id, ex.State.Current, states, len(left))
+		}
+	}
 	require.Equal(t, flow.StateSuccess, ex.State.Current)
 	runs := ex.TaskRunsByTaskID("r")
 	require.Len(t, runs, 50)
@@ -289,8 +310,10 @@ func TestExecutorDiesBetweenSlices(t *testing.T) {
 
 // TestStepAppliesASliceOfResults completes all 50 jobs of the fan-out in
 // one transaction, as a worker's batch would, and checks that the
-// executor applies them a slice at a time, each step marking the
-// execution for the next, and that the execution ends as it should.
+// executor applies at most five slices' worth of them in a step, marking
+// the execution for the next, and stores each step in slices of at most 8
+// task runs, each result acknowledged with the slice that stores its task
+// run, and that the execution ends as it should.
 func TestStepAppliesASliceOfResults(t *testing.T) {
 	t.Parallel()
 	stores(t, func(t *testing.T, open func() store.Store) {
@@ -330,18 +353,82 @@ func TestStepAppliesASliceOfResults(t *testing.T) {
 
 		rec.mu.Lock()
 		defer rec.mu.Unlock()
-		acked, steps := 0, 0
-		for _, p := range rec.saves[before:] {
-			require.LessOrEqual(t, len(p.AckResults), 8)
-			if len(p.AckResults) > 0 {
-				steps++
-				acked += len(p.AckResults)
+		acked, left := 0, false
+		for k, p := range rec.saves[before:] {
+			if rec.ended[before+k] {
+				continue // the last step is stored whole
 			}
-			if len(p.AckResults) == 8 && acked < 50 {
-				require.Contains(t, p.Wake, id, "a step that left results marks the execution for the next")
+			require.LessOrEqual(t, len(p.Delta.Changed), 8)
+			changed := map[string]bool{}
+			for _, tr := range p.Delta.Changed {
+				changed[tr.ID] = true
 			}
+			for _, a := range p.AckResults {
+				require.True(t, changed[strings.TrimSuffix(a, "-1")], "result %s is acknowledged with its task run", a)
+			}
+			acked += len(p.AckResults)
+			left = left || slices.Contains(p.Wake, id)
 		}
 		require.GreaterOrEqual(t, acked, 50)
-		require.GreaterOrEqual(t, steps, 7, "50 results, 8 a step")
+		require.True(t, left, "a step that left results, or slices, marks the execution for the next")
+	})
+}
+
+// TestExecutorDiesBetweenSlicesOfResults lets an executor store two slices
+// of a step that applies 40 results, then fails it, as if it died there:
+// the results of the stored slices are acknowledged, the others not, and
+// the next executor applies those again and finishes the execution, every
+// value once.
+func TestExecutorDiesBetweenSlicesOfResults(t *testing.T) {
+	t.Parallel()
+	stores(t, func(t *testing.T, open func() store.Store) {
+		st := open()
+		rig := newSliceRig(t, st)
+		id := rig.start(t)
+		dying := &slicesStore{Store: open(), t: t, dieAfterAcks: 2}
+		rig.executor(t, dying, "executor-dies", 500*time.Millisecond)
+
+		var jobs []store.Job
+		require.Eventually(t, func() bool {
+			got, err := st.Queue().ClaimJobs(t.Context(), "fake-worker", 100, time.Minute)
+			require.NoError(t, err)
+			jobs = append(jobs, got...)
+			return len(jobs) == 50
+		}, 30*time.Second, 10*time.Millisecond)
+		ex, _, err := st.Executions().Get(t.Context(), id)
+		require.NoError(t, err)
+		now := time.Now()
+		var done []store.Completion
+		for _, j := range jobs {
+			tr := ex.TaskRunByID(j.TaskRunID)
+			res, err := json.Marshal(engine.Result{TaskRunID: tr.ID, Attempt: 1, State: flow.StateSuccess,
+				Outputs: map[string]any{"value": tr.Value}, Started: now, Ended: now})
+			require.NoError(t, err)
+			done = append(done, store.Completion{JobID: j.ID, Result: res})
+		}
+		_, err = st.Queue().CompleteAll(t.Context(), "fake-worker", done)
+		require.NoError(t, err)
+
+		require.Eventually(t, func() bool {
+			dying.mu.Lock()
+			defer dying.mu.Unlock()
+			return dying.dead
+		}, 30*time.Second, 10*time.Millisecond)
+		ex, _, err = st.Executions().Get(t.Context(), id)
+		require.NoError(t, err)
+		ended := 0
+		for _, tr := range ex.TaskRunsByTaskID("r") {
+			if tr.State.Current == flow.StateSuccess {
+				ended++
+			}
+		}
+		require.Equal(t, 16, ended, "two slices of 8 results stored")
+		left, err := st.Queue().Results(t.Context(), id)
+		require.NoError(t, err)
+		require.Len(t, left, 34, "the results of the slices not stored are still there")
+
+		rig.executor(t, open(), "executor-2", 30*time.Second)
+		rig.worker(t)
+		requireOncePerValue(t, st, id)
 	})
 }
