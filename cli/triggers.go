@@ -51,6 +51,7 @@ func (a *app) dispatcher() *trigger.Dispatcher {
 		Build:    a.buildTriggered,
 		Renderer: a.renderer,
 		Sealer:   sealer(a.inputs),
+		Holidays: a.holidays,
 		Vars: func(f *flow.Flow, ex *flow.Execution) map[string]any {
 			return engine.Vars(f, ex, nil, a.cfg.Variables.Globals, a.engine.Envs)
 		},
@@ -82,7 +83,7 @@ func scheduled(typ string) bool {
 func (a *app) newScheduler(metrics prometheus.Registerer) *scheduler.Scheduler {
 	d := a.dispatcher()
 	return scheduler.New(scheduler.Options{
-		Store: a.store, Flows: d.Flows, Build: d.Build, Renderer: d.Renderer, Vars: d.Vars, Sealer: d.Sealer, Logger: a.log, Metrics: metrics,
+		Store: a.store, Flows: d.Flows, Build: d.Build, Renderer: d.Renderer, Vars: d.Vars, Sealer: d.Sealer, Holidays: d.Holidays, Logger: a.log, Metrics: metrics,
 		Poller: tasks.Pollers{
 			HTTP: tasks.HTTPPoller{Renderer: a.renderer, Log: a.log.With("component", "scheduler")},
 			Blob: tasks.BlobPoller{Renderer: a.renderer, Storage: a.files, Azure: a.reg.Azure(), Log: a.log.With("component", "scheduler")},

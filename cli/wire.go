@@ -12,6 +12,7 @@ import (
 	"github.com/ospreyhq/osprey/expr"
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/flowcache"
+	"github.com/ospreyhq/osprey/internal/calendar"
 	"github.com/ospreyhq/osprey/internal/seal"
 	"github.com/ospreyhq/osprey/launch"
 	"github.com/ospreyhq/osprey/render"
@@ -44,12 +45,18 @@ type app struct {
 	env *Env
 	// files is internal storage (FILE inputs, tasks' output files).
 	files storage.Storage
+	// holidays are the built-in and supplied holiday calendars.
+	holidays *calendar.Calendars
 }
 
 // wire opens the store and builds the shared parts. component names the
 // process's role for secret isolation ("" for all-in-one).
 func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, host *Env) (*app, error) {
 	environ := host.Environ
+	holidays, err := loadHolidays(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
 	st, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return nil, err
@@ -58,7 +65,7 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, host *Env) 
 	// The Azure tasks reach Azure as the worker does: its workload
 	// identity when a flow names no credential.
 	reg.SetAzure(tasks.AzureHost{Environ: azurekv.ParseEnviron(host.Environ), Transport: host.AzureTransport})
-	a := &app{cfg: cfg, log: log, reg: reg, parse: parser(reg), environ: environ, env: host}
+	a := &app{cfg: cfg, log: log, reg: reg, parse: parser(reg), environ: environ, env: host, holidays: holidays}
 	a.flows = flowcache.New(st.Flows(), a.parse)
 	a.store = a.flows.Watch(st)
 	a.launcher = &launch.Launcher{Store: st, Flows: a.flows, Types: reg}
@@ -86,6 +93,7 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, host *Env) 
 	}
 	a.renderer = &render.Renderer{Expr: expr.New(expr.Options{
 		MaxDuration: cfg.Osprey.Limits.ExpressionTimeout, MaxAlloc: int64(cfg.Osprey.Limits.JQMemoryMB) << 20,
+		Holidays: holidays,
 	}), Secrets: secrets, Logs: errorLogs{st}, KV: st.KV(), Files: st.Files(), Access: secretAccess(cfg, st), Storage: a.files}
 	a.engine = &engine.Engine{
 		Types:        reg,

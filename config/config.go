@@ -327,6 +327,11 @@ type Osprey struct {
 	// TaskDenyPaths are more paths task processes may never read, beyond
 	// the data directory, the configuration files and the token file.
 	TaskDenyPaths []string `key:"osprey.tasks.deny-paths"`
+	// HolidaysDirectory holds holiday calendars as iCalendar files, each
+	// named by the ISO 3166 code it is for (CL.ics, DE-BY.ics), for the
+	// PublicHoliday condition and isPublicHoliday(). Every component reads
+	// it at start; a file replaces the built-in calendar of its code.
+	HolidaysDirectory string `key:"osprey.holidays.directory"`
 	// Limits bound what one flow may cost the process.
 	Limits Limits
 	// AllowedNamespaces restricts cross-namespace secret reads, Kestra

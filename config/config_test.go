@@ -188,6 +188,9 @@ func TestEnvRelaxedBinding(t *testing.T) {
 			require.Equal(t, "0123456789abcdef0123456789abcdef", c.Secret.Embedded.Key.Reveal())
 		}},
 		{"OSPREY_DATA_DIR=/var/lib/osprey", func(t *testing.T, c *config.Config) { require.Equal(t, "/var/lib/osprey", c.Osprey.DataDir) }},
+		{"OSPREY_HOLIDAYS_DIRECTORY=/etc/osprey/holidays", func(t *testing.T, c *config.Config) {
+			require.Equal(t, "/etc/osprey/holidays", c.Osprey.HolidaysDirectory)
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.env, func(t *testing.T) {
@@ -349,7 +352,7 @@ kestra.url.path: /x
 		"app.yml:7: kestra.secret.vault-name: unknown key; did you mean kestra.secret.azure-key-vault.vault-name?",
 		"app.yml:11: micronaut.sever: unknown key; did you mean micronaut.server?",
 		"app.yml:14: micronaut.server.max-request-size: Micronaut setting that Osprey does not use; ignored",
-		"app.yml:19: osprey.something-new: unknown key; osprey takes data-dir, limits, pprof, secret, task-identity, tasks, worker",
+		"app.yml:19: osprey.something-new: unknown key; osprey takes data-dir, holidays, limits, pprof, secret, task-identity, tasks, worker",
 		"app.yml:20: kestra.url.path: kestra.url takes a single value; it has no keys below it",
 	}, got, "the logger section is ignored silently")
 

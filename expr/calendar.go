@@ -30,7 +30,7 @@ func fnIsPublicHoliday(st *state, a Args) (any, error) {
 	}
 	country, _ := a.Get(1, "countryCode")
 	sub, _ := a.Get(2, "subDivision")
-	return calendar.IsPublicHoliday(d, toString(country), toString(sub))
+	return st.eng.holidays.IsPublicHoliday(d, toString(country), toString(sub))
 }
 
 func fnIsDayWeekInMonth(st *state, a Args) (any, error) {

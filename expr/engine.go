@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ospreyhq/osprey/internal/calendar"
 	"github.com/ospreyhq/osprey/internal/ordered"
 )
 
@@ -124,6 +125,9 @@ type Options struct {
 	Location *time.Location
 	// Now replaces the clock, for tests.
 	Now func() time.Time
+	// Holidays are the calendars isPublicHoliday() reads; nil: the
+	// built-in ones.
+	Holidays *calendar.Calendars
 }
 
 // Engine compiles and renders Pebble templates as Kestra does. It is safe
@@ -138,6 +142,7 @@ type Engine struct {
 	maxAlloc    int64
 	loc         *time.Location
 	now         func() time.Time
+	holidays    *calendar.Calendars
 
 	mu    sync.Mutex
 	size  int
@@ -154,7 +159,7 @@ type cacheEntry struct {
 func New(opts Options) *Engine {
 	e := &Engine{
 		size: opts.CacheSize, maxOutput: opts.MaxOutput, maxRange: opts.MaxRange,
-		maxSteps: opts.MaxSteps, maxDepth: opts.MaxRenderDepth, maxDuration: opts.MaxDuration, maxAlloc: opts.MaxAlloc, loc: opts.Location, now: opts.Now,
+		maxSteps: opts.MaxSteps, maxDepth: opts.MaxRenderDepth, maxDuration: opts.MaxDuration, maxAlloc: opts.MaxAlloc, loc: opts.Location, now: opts.Now, holidays: opts.Holidays,
 		order: list.New(), cache: map[string]*list.Element{},
 	}
 	if e.size <= 0 {

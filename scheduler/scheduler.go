@@ -39,6 +39,9 @@ type Options struct {
 	// Sealer encrypts inputs that resolve a secret (see
 	// trigger.BuildWithInputs).
 	Sealer trigger.Sealer
+	// Holidays are the calendars the PublicHoliday condition reads; nil:
+	// the built-in ones.
+	Holidays trigger.Holidays
 	// Poller evaluates polling triggers (http.Trigger); nil: none are.
 	Poller Poller
 	Logger *slog.Logger
@@ -379,7 +382,7 @@ func (s *Scheduler) poll(ctx context.Context, f *flow.Flow, t *flow.Trigger) (in
 	et := &flow.ExecutionTrigger{ID: t.ID, Type: t.Type, Variables: tv}
 	stub.Trigger = et
 	if conds := trigger.Conditions(t.Props); len(conds) > 0 {
-		ok, err := trigger.CheckAll(ctx, conds, trigger.Context{Execution: stub, Vars: s.o.Vars(f, stub), Now: now, Renderer: s.o.Renderer})
+		ok, err := trigger.CheckAll(ctx, conds, trigger.Context{Execution: stub, Vars: s.o.Vars(f, stub), Now: now, Renderer: s.o.Renderer, Holidays: s.o.Holidays})
 		if err != nil || !ok {
 			return 0, err
 		}
@@ -426,7 +429,7 @@ func (s *Scheduler) execution(ctx context.Context, f *flow.Flow, sch *schedule.S
 		State: flow.StateInfo{Current: flow.StateCreated}}
 	vars := s.o.Vars(f, stub)
 	if len(sch.Conditions) > 0 {
-		ok, err := trigger.CheckAll(ctx, sch.Conditions, trigger.Context{Execution: stub, Vars: vars, Now: tick, Renderer: s.o.Renderer})
+		ok, err := trigger.CheckAll(ctx, sch.Conditions, trigger.Context{Execution: stub, Vars: vars, Now: tick, Renderer: s.o.Renderer, Holidays: s.o.Holidays})
 		if err != nil {
 			return nil, fmt.Errorf("conditions: %w", err)
 		}

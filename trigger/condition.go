@@ -36,6 +36,15 @@ type Context struct {
 	Vars      map[string]any
 	Now       time.Time
 	Renderer  Renderer
+	// Holidays are the calendars PublicHoliday reads; nil: the built-in
+	// ones.
+	Holidays Holidays
+}
+
+// Holidays answers the PublicHoliday condition: *calendar.Calendars, the
+// built-in calendars and those the operator supplied.
+type Holidays interface {
+	IsPublicHoliday(date time.Time, country, subdivision string) (bool, error)
 }
 
 // Kind reduces a condition or trigger type to its short name, so the
@@ -185,7 +194,10 @@ func Check(ctx context.Context, c map[string]any, cc Context) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		return calendar.IsPublicHoliday(d, country, sub)
+		if cc.Holidays == nil {
+			return calendar.IsPublicHoliday(d, country, sub)
+		}
+		return cc.Holidays.IsPublicHoliday(d, country, sub)
 	case "HasRetryAttempt":
 		if ex == nil {
 			return false, errors.New("HasRetryAttempt needs an execution: use it on a Flow trigger")

@@ -53,6 +53,9 @@ type Dispatcher struct {
 	// so their values are stored sealed like SECRET-type inputs and opened
 	// only in the worker's memory. Without it such inputs are refused.
 	Sealer Sealer
+	// Holidays are the calendars the PublicHoliday condition reads; nil:
+	// the built-in ones.
+	Holidays Holidays
 }
 
 // Sealer encrypts a value for storage; the worker opens it (seal.Box).
@@ -97,7 +100,7 @@ func (d *Dispatcher) OnExecution(ctx context.Context, src *flow.Execution) ([]*f
 	if err != nil {
 		srcFlow = &flow.Flow{ID: src.FlowID, Namespace: src.Namespace, Revision: src.FlowRevision}
 	}
-	cc := Context{Execution: src, Vars: d.Vars(srcFlow, src), Renderer: d.Renderer}
+	cc := Context{Execution: src, Vars: d.Vars(srcFlow, src), Renderer: d.Renderer, Holidays: d.Holidays}
 	var started []*flow.Execution
 	var errs []error
 	for _, l := range listeners {

@@ -93,7 +93,7 @@ func (d *Dispatcher) Webhook(ctx context.Context, namespace, id, key string, req
 		"parameters": lists(req.Parameters),
 	}}
 	vars := d.Vars(f, ex)
-	ok, err := CheckAll(ctx, Conditions(tr.Props), Context{Execution: ex, Vars: vars, Now: d.now(), Renderer: d.Renderer})
+	ok, err := CheckAll(ctx, Conditions(tr.Props), Context{Execution: ex, Vars: vars, Now: d.now(), Renderer: d.Renderer, Holidays: d.Holidays})
 	if err != nil && d.Log != nil {
 		// Kestra reads a condition that fails to evaluate as false.
 		d.Log.WarnContext(ctx, "webhook condition failed", "namespace", f.Namespace, "flow_id", f.ID, "trigger_id", tr.ID, "err", err)
