@@ -319,20 +319,23 @@ func (x *Executor) step(ctx context.Context, id string) error {
 // fresh reads the execution from the store rather than the warm copy.
 func (x *Executor) stepOnce(ctx context.Context, id string, full, fresh bool) error {
 	st := x.opts.Store
-	ex, ver, snap, ok := x.warm.take(ctx, id)
+	ex, ver, snap, index, ok := x.warm.take(ctx, id)
 	if !ok || fresh || snap == nil {
 		var err error
 		if ex, ver, err = st.Executions().Get(ctx, id); err != nil {
 			return fmt.Errorf("load: %w", err)
 		}
-		snap = newSnapshot(ex)
+		snap, index = newSnapshot(ex), nil
+	}
+	if index == nil {
+		index = engine.NewIndex()
 	}
 	before := ex.State.Current
 	jobs, err := st.Queue().Results(ctx, id)
 	if err != nil {
 		return fmt.Errorf("load results: %w", err)
 	}
-	p := saveParts{before: before, version: ver, settled: ex.Settled(), snap: snap}
+	p := saveParts{before: before, version: ver, settled: ex.Settled(), snap: snap, index: index}
 	if n := resultsPerStep * x.opts.Slice; len(jobs) > n {
 		// Tens of thousands of results of a wide fan-out: this step
 		// applies the oldest of them, and the next step (at once: the
@@ -414,7 +417,7 @@ func (x *Executor) stepOnce(ctx context.Context, id string, full, fresh bool) er
 	// are learnt here and masked before anything is stored.
 	p.mask = new(mask.Masker)
 	sctx := flow.WithExecution(mask.NewContext(ctx, p.mask), ex)
-	fx, err := x.opts.Engine.Advance(sctx, engine.Step{Flow: f, Exec: ex, Results: results, Related: related, Now: x.opts.Now()})
+	fx, err := x.opts.Engine.Advance(sctx, engine.Step{Flow: f, Exec: ex, Results: results, Related: related, Now: x.opts.Now(), Index: p.index})
 	if err != nil {
 		return fmt.Errorf("advance: %w", err)
 	}
@@ -439,6 +442,8 @@ type saveParts struct {
 	snap *snapshot
 	// more: results are left for the next step, which follows at once.
 	more bool
+	// index is the engine's index of the task runs, kept for the next step.
+	index *engine.Index
 	// mask holds the secrets the step resolved (nil: none).
 	mask *mask.Masker
 }
@@ -656,6 +661,11 @@ func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, p
 	st := x.opts.Store
 	stored := len(p.snap.fps)
 	delta, positions := p.snap.diff(ex)
+	if !p.mask.Empty() {
+		// Masking may change a loop value, which places a task run in the
+		// engine's index: the next step builds the index again.
+		p.index = nil
+	}
 	maskStep(p.mask, ex, delta.Changed, &fx)
 	moved := p.snap.moved
 	p.snap.refresh(ex, positions)
@@ -786,9 +796,9 @@ func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, p
 		// may start at once and take the warm copy. When the callbacks
 		// below still read it, it is kept only once they are done.
 		if lend {
-			defer x.warm.put(ex, saved, p.snap, p.more)
+			defer x.warm.put(ex, saved, p.snap, p.index, p.more)
 		} else {
-			x.warm.put(ex, saved, p.snap, p.more)
+			x.warm.put(ex, saved, p.snap, p.index, p.more)
 		}
 	}
 	if errors.Is(err, store.ErrConflict) {

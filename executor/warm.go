@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/flow"
 )
 
@@ -30,8 +31,11 @@ type warm struct {
 type warmEntry struct {
 	ex   *flow.Execution
 	ver  int64
-	snap *snapshot     // its task runs as stored, to find what a step changes
-	cost time.Duration // how long the step that saved it took
+	snap *snapshot // its task runs as stored, to find what a step changes
+	// index is the engine's index of its task runs, kept so that the next
+	// step does not build it again (engine.Index)
+	index *engine.Index
+	cost  time.Duration // how long the step that saved it took
 	// open counts its task runs not ended yet: results still to come.
 	open int
 	// more: the step left results for the next one, which should not
@@ -73,7 +77,7 @@ func (w *warm) cost(id string, d time.Duration) {
 // take removes and returns the execution kept for id: a step owns it until
 // it saves it back with put, so a failed step leaves nothing stale behind.
 // While the copy is lent (lend), it waits for it, as long as ctx allows.
-func (w *warm) take(ctx context.Context, id string) (*flow.Execution, int64, *snapshot, bool) {
+func (w *warm) take(ctx context.Context, id string) (*flow.Execution, int64, *snapshot, *engine.Index, bool) {
 	w.mu.Lock()
 	for {
 		ch, lent := w.lent[id]
@@ -84,7 +88,7 @@ func (w *warm) take(ctx context.Context, id string) (*flow.Execution, int64, *sn
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			return nil, 0, nil, false
+			return nil, 0, nil, nil, false
 		}
 		w.mu.Lock()
 	}
@@ -93,7 +97,7 @@ func (w *warm) take(ctx context.Context, id string) (*flow.Execution, int64, *sn
 	if ok {
 		delete(w.m, id)
 	}
-	return e.ex, e.ver, e.snap, ok
+	return e.ex, e.ver, e.snap, e.index, ok
 }
 
 // lend says that the step that saved id will put it back once it no
@@ -127,7 +131,7 @@ func (w *warm) drop(id string) {
 // put keeps ex as saved at version ver, with the snapshot of its task runs
 // as saved; more says its step left results for the next. Ended
 // executions are not kept: few are stepped again.
-func (w *warm) put(ex *flow.Execution, ver int64, snap *snapshot, more bool) {
+func (w *warm) put(ex *flow.Execution, ver int64, snap *snapshot, index *engine.Index, more bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	defer w.returned(ex.ID)
@@ -149,5 +153,5 @@ func (w *warm) put(ex *flow.Execution, ver int64, snap *snapshot, more bool) {
 			open++
 		}
 	}
-	w.m[ex.ID] = warmEntry{ex: ex, ver: ver, snap: snap, open: open, more: more}
+	w.m[ex.ID] = warmEntry{ex: ex, ver: ver, snap: snap, index: index, open: open, more: more}
 }
