@@ -336,7 +336,7 @@ func (x *Executor) stepOnce(ctx context.Context, id string, full, fresh bool) er
 		return fmt.Errorf("load results: %w", err)
 	}
 	p := saveParts{before: before, version: ver, settled: ex.Settled(), snap: snap, index: index}
-	if n := resultsPerStep * x.opts.Slice; len(jobs) > n {
+	if n := x.resultsPerStep(ex, len(jobs)); len(jobs) > n {
 		// Tens of thousands of results of a wide fan-out: this step
 		// applies the oldest of them, and the next step (at once: the
 		// save marks the execution) the others, which stay stored,
@@ -493,10 +493,26 @@ func (x *Executor) killSubflows(ctx context.Context, ex *flow.Execution) ([]stor
 // maxKillCascade bounds how many subflows of one execution a kill reaches.
 const maxKillCascade = 10000
 
-// resultsPerStep is how many slices' worth of results (Options.Slice) one
-// step applies at most: the step's cost is mostly a walk over every task
-// run, so it applies many, and stores them a slice at a time.
-const resultsPerStep = 5
+// resultsPerStep is how many of n results waiting a step of ex applies:
+// five slices' worth (Options.Slice), as the step's cost is mostly a walk
+// over every task run and its save stores them a slice at a time; one
+// slice when they may be the last ones, since a step that ends the
+// execution is stored in one transaction.
+func (x *Executor) resultsPerStep(ex *flow.Execution, n int) int {
+	if n <= x.opts.Slice {
+		return n
+	}
+	open := 0
+	for _, tr := range ex.TaskRunList {
+		if !tr.State.Current.IsTerminal() {
+			open++
+		}
+	}
+	if open-n < x.opts.Slice {
+		return x.opts.Slice
+	}
+	return 5 * x.opts.Slice
+}
 
 func ptr[T any](v T) *T { return &v }
 
