@@ -768,13 +768,13 @@ func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, p
 		p.send = append(p.send, store.Command{ExecutionID: c.ExecutionID, Payload: raw})
 	}
 	changed := ex.State.Current != p.before
-	// When the callbacks below read the execution after the save released
-	// the claim, a step that starts meanwhile waits for them to be done
-	// with it (lend), rather than reading it again.
-	lend := (changed && x.opts.OnChange != nil) || ended
-	if lend {
-		x.warm.lend(ex.ID)
-	}
+	// The save releases the claim before this step keeps its copy (put):
+	// a step that starts meanwhile waits for the copy (lend) rather than
+	// reading the execution again, and then finding the copy stale.
+	x.warm.lend(ex.ID)
+	// When the callbacks below read the execution, it is kept only once
+	// they are done with it.
+	callbacks := (changed && x.opts.OnChange != nil) || ended
 	saved, queued, err := p.version, 0, error(nil)
 	for i, part := range parts {
 		var jobs []store.Job
@@ -804,14 +804,11 @@ func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, p
 			break
 		}
 	}
-	if err != nil && lend {
+	if err != nil {
 		x.warm.drop(ex.ID)
 	}
 	if err == nil {
-		// The save released the claim: the next step of this execution
-		// may start at once and take the warm copy. When the callbacks
-		// below still read it, it is kept only once they are done.
-		if lend {
+		if callbacks {
 			defer x.warm.put(ex, saved, p.snap, p.index, p.more)
 		} else {
 			x.warm.put(ex, saved, p.snap, p.index, p.more)

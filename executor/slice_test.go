@@ -61,8 +61,8 @@ type slicesStore struct {
 	saves    []store.SaveParams
 	ended    []bool // whether each save's execution was ended as saved
 	tries    int
-	// dieAfterAcks > 0 fails every Save after that many Saves that
-	// acknowledged results.
+	// dieAfterAcks > 0 fails every Save after that many stored Saves
+	// that acknowledged results.
 	dieAfterAcks, acking int
 	dead                 bool
 }
@@ -79,10 +79,6 @@ type slicesExecs struct {
 func (x slicesExecs) Save(ctx context.Context, p store.SaveParams) (int64, error) {
 	x.s.mu.Lock()
 	x.s.tries++
-	if x.s.dieAfterAcks > 0 && len(p.AckResults) > 0 {
-		x.s.acking++
-		x.s.dead = x.s.dead || x.s.acking > x.s.dieAfterAcks
-	}
 	dead := x.s.dead || x.s.failFrom > 0 && x.s.tries >= x.s.failFrom
 	x.s.mu.Unlock()
 	if dead {
@@ -90,9 +86,14 @@ func (x slicesExecs) Save(ctx context.Context, p store.SaveParams) (int64, error
 	}
 	v, err := x.ExecutionStore.Save(ctx, p)
 	if err != nil {
+		x.s.t.Logf("save failed: %v", err)
 		return v, err
 	}
 	x.s.mu.Lock()
+	if x.s.dieAfterAcks > 0 && len(p.AckResults) > 0 {
+		x.s.acking++
+		x.s.dead = x.s.acking >= x.s.dieAfterAcks
+	}
 	x.s.saves = append(x.s.saves, p)
 	x.s.ended = append(x.s.ended, p.Execution.State.Current.IsTerminal())
 	x.s.mu.Unlock()

@@ -20,11 +20,12 @@ type warm struct {
 	mu  sync.Mutex
 	max int
 	m   map[string]warmEntry
-	// lent are executions whose step saved them and still reads them (its
-	// callbacks run after the save released the claim): a step of the
+	// lent are executions whose step is saving them, or still reads them
+	// after its save released the claim (its callbacks): a step of the
 	// same execution that starts meanwhile waits for the copy (put, or
 	// drop) rather than reading and decoding the whole execution again,
-	// which for a ForEach of 100,000 values is seconds and a second copy.
+	// which for a ForEach of 100,000 values is seconds and a second copy,
+	// and finding the copy stale at its own save.
 	lent map[string]chan struct{}
 }
 
