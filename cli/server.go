@@ -530,11 +530,14 @@ func (a *app) loadFlowDir(ctx context.Context, dir string) error {
 // executorParallel is how many steps an executor runs at once. On
 // PostgreSQL a step spends most of its time waiting for its commit to reach
 // the disk: more steps in flight share each flush (group commit), where
-// four at a time were bound to four flushes' worth of steps. SQLite commits
-// without a flush and has one writer: the executor's default.
+// four at a time were bound to four flushes' worth of steps. SQLite has one
+// writer, whose group commit lets the saves of the steps in flight share a
+// transaction, and a claim takes as many executions as there are free
+// slots: 16 steps in flight made about one commit per execution at
+// saturation, from 2.7 with four.
 func executorParallel(cfg *config.Config) int {
 	if cfg.Repository.Type == config.RepositoryPostgres {
 		return 32
 	}
-	return 0
+	return 16
 }

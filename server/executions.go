@@ -89,7 +89,7 @@ func (s *Server) createExecution(w http.ResponseWriter, r *http.Request) error {
 	}
 	started = true
 	if wait && !e.Settled() {
-		if e, err = s.waitTerminal(w, r, e.ID); err != nil {
+		if e, err = s.waitTerminal(w, r, e); err != nil {
 			return err
 		}
 	}
@@ -114,27 +114,29 @@ func (s *Server) parsed(ctx context.Context, rec store.FlowRecord) (*flow.Flow, 
 	return f, nil
 }
 
-// waitTerminal blocks until execution id is settled (ended, and its
-// afterExecution tasks too, as Kestra's wait), MaxWait passes (the
-// execution is then returned as it stands) or the client goes away.
-func (s *Server) waitTerminal(w http.ResponseWriter, r *http.Request, id string) (*flow.Execution, error) {
+// waitTerminal blocks until execution started (just created) is settled
+// (ended, and its afterExecution tasks too, as Kestra's wait), MaxWait
+// passes (the execution is then returned as it stands) or the client goes
+// away.
+func (s *Server) waitTerminal(w http.ResponseWriter, r *http.Request, started *flow.Execution) (*flow.Execution, error) {
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.opts.MaxWait + time.Minute))
 	ctx, cancel := context.WithTimeout(r.Context(), s.opts.MaxWait)
 	defer cancel()
-	var last *flow.Execution
+	id := started.ID
+	// A wait cut short answers with the execution as it was created, or
+	// as last read.
+	last := started
 	// Only the end matters here: the end topic spares a read per step.
 	err := s.loop(ctx, store.TopicExecutionEnd(id), func(ctx context.Context) (bool, error) {
-		if last != nil {
-			// Read once (so a wait cut short answers with something);
-			// then the state alone until it ends: a wide execution's task
-			// runs are read once at its end, not at every poll.
-			st, err := s.opts.Store.Executions().State(ctx, id)
-			if err != nil {
-				return false, fmt.Errorf("execution %s: %w", id, err)
-			}
-			if !st.IsTerminal() {
-				return false, nil
-			}
+		// The state alone until it ends: the whole execution is read once,
+		// at its end, so a wide execution's task runs are not read at
+		// every poll, nor a new one's at once.
+		st, err := s.opts.Store.Executions().State(ctx, id)
+		if err != nil {
+			return false, fmt.Errorf("execution %s: %w", id, err)
+		}
+		if !st.IsTerminal() {
+			return false, nil
 		}
 		e, _, err := s.opts.Store.Executions().Get(ctx, id)
 		if err != nil {
@@ -145,7 +147,7 @@ func (s *Server) waitTerminal(w http.ResponseWriter, r *http.Request, id string)
 	}, nil)
 	// Past MaxWait, or when the server stops, the client gets the
 	// execution as it stands rather than an error.
-	if (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errClosing)) && r.Context().Err() == nil && last != nil {
+	if (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errClosing)) && r.Context().Err() == nil {
 		if e, _, err := s.opts.Store.Executions().Get(r.Context(), id); err == nil {
 			last = e
 		}

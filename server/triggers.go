@@ -94,7 +94,7 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	if s.webhookFlag(r.Context(), ex, "wait") {
-		if done, err := s.waitTerminal(w, r, ex.ID); err == nil && done != nil {
+		if done, err := s.waitTerminal(w, r, ex); err == nil && done != nil {
 			ex = done
 		}
 		if s.webhookFlag(r.Context(), ex, "returnOutputs") {

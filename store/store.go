@@ -143,6 +143,25 @@ type ExecutionStore interface {
 	Delete(ctx context.Context, id string) error
 }
 
+// StepReader is an ExecutionStore that reads what an executor step starts
+// from in one read, where three would each pay for a read of their own
+// (on SQLite, a transaction on a reader connection apiece). The executor
+// uses it when the driver has it.
+type StepReader interface {
+	// ReadStep returns the execution id (when withExecution; its version
+	// with it), its jobs as QueueStore.Results returns them and its
+	// commands as Commands does, from one snapshot.
+	ReadStep(ctx context.Context, id string, withExecution bool) (StepInput, error)
+}
+
+// StepInput is what an executor step starts from (StepReader).
+type StepInput struct {
+	Execution *flow.Execution
+	Version   int64
+	Results   []Job
+	Commands  []Command
+}
+
 // Command is a change to an existing execution asked from outside the
 // executor (kill, resume, restart, …). Payload is opaque to the store (an
 // engine command as JSON); only the executor applies it, through the
@@ -409,8 +428,8 @@ type QueueStore interface {
 	// run happened). It wakes TopicExecutions, and each execution's topic
 	// for its lines, once committed.
 	CompleteAll(ctx context.Context, owner string, done []Completion) (lost []string, err error)
-	// Results returns the DONE jobs of an execution not yet acknowledged,
-	// without their Payload.
+	// Results returns the DONE jobs of an execution not yet acknowledged;
+	// a driver may leave their Payload out (the executor reads results).
 	Results(ctx context.Context, executionID string) ([]Job, error)
 	// RequeueExpired puts RUNNING jobs whose lease ran out back to QUEUED,
 	// counting one more Lost and Expired run on each, and returns how many.

@@ -229,8 +229,8 @@ UPDATE jobs SET state = 'QUEUED', owner = '', lease_until = NULL, lost = lost + 
 WHERE id = $1 AND owner = $2 AND state = 'RUNNING';
 
 -- name: jobResults
--- Without the payload: the executor reads the results only, and a step of a
--- wide fan-out reads thousands of them.
+-- Without the payload, which the executor that reads the results wrote
+-- itself: it carries the task's variables, the largest column by far.
 SELECT seq, id, execution_id, task_run_id, attempt, NULL, state, owner, lease_until, cancel, result, created, lost, expired
 FROM jobs WHERE execution_id = $1 AND state = 'DONE' ORDER BY seq;
 

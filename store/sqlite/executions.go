@@ -193,14 +193,17 @@ func (x executions) Create(ctx context.Context, e *flow.Execution) error {
 	}
 	if len(e.TaskRunList) > 0 {
 		// With task runs (a replay): the row and theirs, one transaction.
-		if err := x.s.tx(ctx, func(tx *sql.Tx) error { return x.insert(ctx, tx, e) }); err != nil {
+		if err := x.s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error { return x.insert(ctx, tx, e) }); err != nil {
 			return fmt.Errorf("create execution: %w", err)
 		}
 		x.s.hub.Notify(store.TopicExecutions)
 		return nil
 	}
-	_, err = x.s.wq("execInsert").ExecContext(ctx, e.ID, r.namespace, r.flowID, r.state, r.startDate,
-		r.labels, r.parentID, r.doc)
+	err = x.s.exec1(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := x.s.stmt(ctx, tx, "execInsert").ExecContext(ctx, e.ID, r.namespace, r.flowID, r.state,
+			r.startDate, r.labels, r.parentID, r.doc)
+		return err
+	})
 	if err = translate(err); err != nil {
 		return fmt.Errorf("create execution: insert execution %s: %w", e.ID, err)
 	}
@@ -212,40 +215,83 @@ func (x executions) Get(ctx context.Context, id string) (*flow.Execution, int64,
 	var e *flow.Execution
 	var version int64
 	err := x.read(ctx, func(tx *sql.Tx) error {
-		var doc []byte
-		if err := x.rstmt(ctx, tx, "execGet").QueryRowContext(ctx, id).Scan(&doc, &version); err != nil {
-			return translate(err)
-		}
-		rows, err := x.rstmt(ctx, tx, "taskRunList").QueryContext(ctx, id)
-		if err != nil {
-			return fmt.Errorf("load task runs: %w", err)
-		}
-		defer rows.Close()
-		// Each task run is decoded as it is read: a wide execution's
-		// documents are never all held at once.
-		a, err := execdoc.NewAssembler(doc, 0)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var r []byte
-			if err := rows.Scan(&r); err != nil {
-				return fmt.Errorf("load task runs: %w", err)
-			}
-			if err := a.Add(r); err != nil {
-				return err
-			}
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("load task runs: %w", err)
-		}
-		e = a.Execution()
-		return nil
+		var err error
+		e, version, err = x.get(ctx, tx, id)
+		return err
 	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("get execution %s: %w", id, err)
 	}
 	return e, version, nil
+}
+
+// get reads execution id and its task runs in tx.
+func (x executions) get(ctx context.Context, tx *sql.Tx, id string) (*flow.Execution, int64, error) {
+	var doc []byte
+	var version int64
+	if err := x.rstmt(ctx, tx, "execGet").QueryRowContext(ctx, id).Scan(&doc, &version); err != nil {
+		return nil, 0, translate(err)
+	}
+	rows, err := x.rstmt(ctx, tx, "taskRunList").QueryContext(ctx, id)
+	if err != nil {
+		return nil, 0, fmt.Errorf("load task runs: %w", err)
+	}
+	defer rows.Close()
+	// Each task run is decoded as it is read: a wide execution's documents
+	// are never all held at once.
+	a, err := execdoc.NewAssembler(doc, 0)
+	if err != nil {
+		return nil, 0, err
+	}
+	for rows.Next() {
+		var r []byte
+		if err := rows.Scan(&r); err != nil {
+			return nil, 0, fmt.Errorf("load task runs: %w", err)
+		}
+		if err := a.Add(r); err != nil {
+			return nil, 0, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("load task runs: %w", err)
+	}
+	return a.Execution(), version, nil
+}
+
+var _ store.StepReader = executions{}
+
+// ReadStep reads the execution, its results and its commands in one read
+// transaction.
+func (x executions) ReadStep(ctx context.Context, id string, withExecution bool) (store.StepInput, error) {
+	var in store.StepInput
+	err := x.read(ctx, func(tx *sql.Tx) error {
+		in = store.StepInput{}
+		var err error
+		if withExecution {
+			if in.Execution, in.Version, err = x.get(ctx, tx, id); err != nil {
+				return err
+			}
+		}
+		rows, err := x.rstmt(ctx, tx, "jobResults").QueryContext(ctx, id)
+		if err != nil {
+			return fmt.Errorf("load results: %w", err)
+		}
+		if in.Results, err = collectJobs(rows); err != nil {
+			return fmt.Errorf("load results: %w", err)
+		}
+		rows, err = x.rstmt(ctx, tx, "cmdList").QueryContext(ctx, id)
+		if err != nil {
+			return fmt.Errorf("load commands: %w", err)
+		}
+		if in.Commands, err = scanCommands(rows, id); err != nil {
+			return fmt.Errorf("load commands: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return store.StepInput{}, fmt.Errorf("read a step of execution %s: %w", id, err)
+	}
+	return in, nil
 }
 
 func (x executions) State(ctx context.Context, id string) (flow.State, error) {
@@ -265,7 +311,7 @@ func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error)
 	}
 	var version int64
 	var dirty bool
-	err = x.s.tx(ctx, func(tx *sql.Tx) error {
+	err = x.s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if p.Slot != nil {
 			// One writer: the count and the save below cannot interleave
 			// with another executor's start.
@@ -369,7 +415,7 @@ func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error)
 func (x executions) Send(ctx context.Context, c store.Command) (store.Command, error) {
 	now := x.s.now()
 	var out store.Command
-	err := x.s.tx(ctx, func(tx *sql.Tx) error {
+	err := x.s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		out, err = x.s.send(ctx, tx, c, now)
 		return err
@@ -399,21 +445,27 @@ func (x executions) Commands(ctx context.Context, executionID string) ([]store.C
 	if err != nil {
 		return nil, fmt.Errorf("list commands of execution %s: %w", executionID, err)
 	}
+	out, err := scanCommands(rows, executionID)
+	if err != nil {
+		return nil, fmt.Errorf("list commands of execution %s: %w", executionID, err)
+	}
+	return out, nil
+}
+
+// scanCommands reads cmdList's rows and closes them.
+func scanCommands(rows *sql.Rows, executionID string) ([]store.Command, error) {
 	defer rows.Close()
 	var out []store.Command
 	for rows.Next() {
 		c := store.Command{ExecutionID: executionID}
 		var created int64
 		if err := rows.Scan(&c.ID, &c.Payload, &created); err != nil {
-			return nil, fmt.Errorf("list commands of execution %s: %w", executionID, err)
+			return nil, err
 		}
 		c.Created = fromMicros(created)
 		out = append(out, c)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list commands of execution %s: %w", executionID, err)
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 func (x executions) MarkDirty(ctx context.Context, id string) error {
@@ -426,11 +478,15 @@ func (x executions) MarkDirty(ctx context.Context, id string) error {
 
 // markDirty flags an execution for the executor, in tx when given.
 func (s *Store) markDirty(ctx context.Context, tx *sql.Tx, id string) error {
-	st := s.wq("execMarkDirty")
-	if tx != nil {
-		st = tx.StmtContext(ctx, st)
+	if tx == nil {
+		return s.exec1(ctx, func(ctx context.Context, tx *sql.Tx) error { return s.markDirtyIn(ctx, tx, id) })
 	}
-	res, err := st.ExecContext(ctx, id)
+	return s.markDirtyIn(ctx, tx, id)
+}
+
+// markDirtyIn is markDirty's statement, in tx or in autocommit (nil).
+func (s *Store) markDirtyIn(ctx context.Context, tx *sql.Tx, id string) error {
+	res, err := s.stmt(ctx, tx, "execMarkDirty").ExecContext(ctx, id)
 	if err != nil {
 		return translate(err)
 	}
@@ -519,7 +575,7 @@ func (x executions) CountActive(ctx context.Context, namespace, flowID string) (
 }
 
 func (x executions) Delete(ctx context.Context, id string) error {
-	err := x.s.tx(ctx, func(tx *sql.Tx) error {
+	err := x.s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := x.s.stmt(ctx, tx, "execDelete").ExecContext(ctx, id)
 		if err != nil {
 			return err

@@ -51,7 +51,7 @@ func (x files) Put(ctx context.Context, r store.FileRecord) error {
 	if content == nil {
 		content = []byte{}
 	}
-	err := x.s.tx(ctx, func(tx *sql.Tx) error {
+	err := x.s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := x.s.stmt(ctx, tx, "filePut").ExecContext(ctx, r.Namespace, r.Path, r.TenantID, content,
 			micros(x.s.now()))
 		return err
@@ -97,7 +97,7 @@ func (x files) List(ctx context.Context, namespace, prefix string) ([]store.File
 // no file there, holds.
 func (x files) Delete(ctx context.Context, namespace, path string) (int, error) {
 	var n int64
-	err := x.s.tx(ctx, func(tx *sql.Tx) error {
+	err := x.s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := x.s.stmt(ctx, tx, "fileDelete").ExecContext(ctx, namespace, path, under(path))
 		if err != nil {
 			return err

@@ -29,7 +29,7 @@ func scanFlow(row scanner) (store.FlowRecord, error) {
 // delete want a live one. The single writer makes read-then-write safe.
 func (f flows) put(ctx context.Context, ns, id, source string, op revision.Op) (store.FlowRecord, error) {
 	var out store.FlowRecord
-	err := f.s.tx(ctx, func(tx *sql.Tx) error {
+	err := f.s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		head, err := scanFlow(f.s.stmt(ctx, tx, "flowLatest").QueryRowContext(ctx, ns, id))
 		exists := err == nil
 		if err != nil && !errors.Is(err, store.ErrNotFound) {

@@ -34,7 +34,7 @@ func (x kv) Put(ctx context.Context, r store.KVRecord) error {
 	if !json.Valid(r.Value) {
 		return fmt.Errorf("put kv %s/%s: value is not valid JSON", r.Namespace, r.Key)
 	}
-	err := x.s.tx(ctx, func(tx *sql.Tx) error {
+	err := x.s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		// The value goes in as a string so SQLite stores TEXT, which its
 		// JSON functions read, rather than a BLOB.
 		_, err := x.s.stmt(ctx, tx, "kvPut").ExecContext(ctx, r.Namespace, r.Key, r.TenantID, r.Type,
@@ -77,7 +77,7 @@ func (x kv) List(ctx context.Context, namespace string) ([]store.KVRecord, error
 // commits in that case, hence the check after it rather than inside.
 func (x kv) Delete(ctx context.Context, namespace, key string) error {
 	var live bool
-	err := x.s.tx(ctx, func(tx *sql.Tx) error {
+	err := x.s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return x.s.stmt(ctx, tx, "kvDelete").QueryRowContext(ctx, namespace, key, micros(x.s.now())).Scan(&live)
 	})
 	err = translate(err)
@@ -94,7 +94,7 @@ func (x kv) Delete(ctx context.Context, namespace, key string) error {
 // transaction, so an entry written meanwhile is either purged or kept whole.
 func (x kv) Purge(ctx context.Context, p store.KVPurgeParams) (int, error) {
 	n := 0
-	err := x.s.tx(ctx, func(tx *sql.Tx) error {
+	err := x.s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		type ref struct{ ns, key string }
 		var chosen []ref
 		rows, err := x.s.stmt(ctx, tx, "kvPurgeScan").QueryContext(ctx, p.Namespace, p.Children)

@@ -32,7 +32,7 @@ func (l logs) Append(ctx context.Context, entries []flow.LogEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	err := l.s.tx(ctx, func(tx *sql.Tx) error {
+	err := l.s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return insertLogs(ctx, l.s.stmt(ctx, tx, "logInsert"), entries)
 	})
 	if err != nil {
@@ -99,7 +99,7 @@ func (l logs) List(ctx context.Context, q store.LogQuery) ([]flow.LogEntry, erro
 }
 
 func (l logs) DeleteByExecution(ctx context.Context, executionID string) error {
-	err := l.s.tx(ctx, func(tx *sql.Tx) error {
+	err := l.s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := l.s.stmt(ctx, tx, "logDeleteByExecution").ExecContext(ctx, executionID)
 		return err
 	})
@@ -120,7 +120,7 @@ func levelMask(levels []string) int64 {
 
 func (l logs) Purge(ctx context.Context, p store.LogPurgeParams) (int, error) {
 	var n int64
-	err := l.s.tx(ctx, func(tx *sql.Tx) error {
+	err := l.s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := l.s.stmt(ctx, tx, "logPurge").ExecContext(ctx, p.ExecutionID, p.Namespace, p.FlowID,
 			levelMask(p.Levels), nullMicros(p.From), nullMicros(p.To))
 		if err != nil {

@@ -33,7 +33,7 @@ func (x namespaces) Put(ctx context.Context, r store.NamespaceRecord) error {
 	if err != nil {
 		return fmt.Errorf("put namespace %s: %w", r.Namespace, err)
 	}
-	err = x.s.tx(ctx, func(tx *sql.Tx) error {
+	err = x.s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := x.s.stmt(ctx, tx, "nsPut").ExecContext(ctx, r.Namespace, string(allowed), micros(x.s.now()))
 		return err
 	})

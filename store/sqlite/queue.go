@@ -15,25 +15,30 @@ import (
 
 type queue struct{ s *Store }
 
-// ClaimExecutions runs one UPDATE … RETURNING in autocommit: a single
-// statement is atomic, and BEGIN/COMMIT would cost two more calls.
+// ClaimExecutions is one UPDATE … RETURNING: in autocommit when the writer
+// is idle (a single statement is atomic, and BEGIN/COMMIT would cost two
+// more calls), else in the next group commit.
 func (q queue) ClaimExecutions(ctx context.Context, owner string, limit int, lease time.Duration) ([]string, error) {
 	now := q.s.now()
-	rows, err := q.s.wq("execClaim").QueryContext(ctx, owner, micros(now.Add(lease)), micros(now), limit)
+	var ids []string
+	err := q.s.exec1(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		ids = ids[:0]
+		rows, err := q.s.stmt(ctx, tx, "execClaim").QueryContext(ctx, owner, micros(now.Add(lease)), micros(now), limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			ids = append(ids, id)
+		}
+		return rows.Err()
+	})
 	if err != nil {
 		return nil, fmt.Errorf("claim executions for %s: %w", owner, translate(err))
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("claim executions for %s: %w", owner, err)
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("claim executions for %s: %w", owner, err)
 	}
 	return ids, nil
 }
@@ -86,15 +91,20 @@ func collectJobs(rows *sql.Rows) ([]store.Job, error) {
 	return out, nil
 }
 
-// ClaimJobs is one UPDATE … RETURNING in autocommit, like ClaimExecutions.
+// ClaimJobs is one UPDATE … RETURNING, like ClaimExecutions.
 func (q queue) ClaimJobs(ctx context.Context, owner string, limit int, lease time.Duration) ([]store.Job, error) {
-	rows, err := q.s.wq("jobClaim").QueryContext(ctx, owner, micros(q.s.now().Add(lease)), limit)
+	until := micros(q.s.now().Add(lease))
+	var out []store.Job
+	err := q.s.exec1(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		rows, err := q.s.stmt(ctx, tx, "jobClaim").QueryContext(ctx, owner, until, limit)
+		if err != nil {
+			return err
+		}
+		out, err = collectJobs(rows)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("claim jobs for %s: %w", owner, translate(err))
-	}
-	out, err := collectJobs(rows)
-	if err != nil {
-		return nil, fmt.Errorf("claim jobs for %s: %w", owner, err)
 	}
 	return out, nil
 }
@@ -105,7 +115,7 @@ func (q queue) Heartbeat(ctx context.Context, owner string, jobIDs []string, lea
 	}
 	until := micros(q.s.now().Add(lease))
 	var cancel []string
-	err := q.s.tx(ctx, func(tx *sql.Tx) error {
+	err := q.s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		st := q.s.stmt(ctx, tx, "jobHeartbeat")
 		for _, id := range jobIDs {
 			var c bool
@@ -128,11 +138,13 @@ func (q queue) Heartbeat(ctx context.Context, owner string, jobIDs []string, lea
 	return cancel, nil
 }
 
-// Complete is one autocommit UPDATE; the jobs_done_marks_execution
+// Complete is one UPDATE, as ClaimExecutions; the jobs_done_marks_execution
 // trigger marks the execution dirty within it.
 func (q queue) Complete(ctx context.Context, owner, jobID string, result []byte) error {
-	var execID string
-	err := q.s.wq("jobComplete").QueryRowContext(ctx, result, jobID, owner).Scan(&execID)
+	err := q.s.exec1(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var execID string
+		return q.s.stmt(ctx, tx, "jobComplete").QueryRowContext(ctx, result, jobID, owner).Scan(&execID)
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		err = fmt.Errorf("%s does not hold it: %w", owner, store.ErrConflict)
 	}
@@ -151,7 +163,7 @@ func (q queue) CompleteAll(ctx context.Context, owner string, done []store.Compl
 	}
 	var lost []string
 	var lines []flow.LogEntry
-	err := q.s.tx(ctx, func(tx *sql.Tx) error {
+	err := q.s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		lost, lines = lost[:0], lines[:0]
 		ins, complete := q.s.stmt(ctx, tx, "logInsert"), q.s.stmt(ctx, tx, "jobComplete")
 		for _, c := range done {
@@ -194,13 +206,17 @@ func (q queue) Results(ctx context.Context, executionID string) ([]store.Job, er
 }
 
 func (q queue) RequeueExpired(ctx context.Context) (int, error) {
-	res, err := q.s.wq("jobRequeue").ExecContext(ctx, micros(q.s.now()))
+	var n int64
+	err := q.s.exec1(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := q.s.stmt(ctx, tx, "jobRequeue").ExecContext(ctx, micros(q.s.now()))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("requeue expired jobs: %w", translate(err))
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("requeue expired jobs: %w", err)
 	}
 	if n > 0 {
 		q.s.hub.Notify(store.TopicJobs)
@@ -209,13 +225,19 @@ func (q queue) RequeueExpired(ctx context.Context) (int, error) {
 }
 
 func (q queue) Release(ctx context.Context, owner, jobID string) error {
-	res, err := q.s.wq("jobRelease").ExecContext(ctx, jobID, owner)
+	var n int64
+	err := q.s.exec1(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := q.s.stmt(ctx, tx, "jobRelease").ExecContext(ctx, jobID, owner)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("release job %s: %w", jobID, translate(err))
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("release job %s: %w", jobID, err)
-	} else if n == 0 {
+	if n == 0 {
 		return fmt.Errorf("release job %s: %s does not hold it: %w", jobID, owner, store.ErrConflict)
 	}
 	q.s.hub.Notify(store.TopicJobs)

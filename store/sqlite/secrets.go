@@ -30,7 +30,7 @@ func (x secrets) Put(ctx context.Context, r store.SecretRecord) error {
 	if err != nil {
 		return fmt.Errorf("encode tags of secret %s/%s: %w", r.Namespace, r.Key, err)
 	}
-	err = x.s.tx(ctx, func(tx *sql.Tx) error {
+	err = x.s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := x.s.stmt(ctx, tx, "secretPut").ExecContext(ctx, r.Namespace, r.Key, r.TenantID, r.Ciphertext,
 			r.Description, tags, micros(x.s.now()))
 		return err
@@ -67,7 +67,7 @@ func (x secrets) List(ctx context.Context, namespace string) ([]store.SecretReco
 }
 
 func (x secrets) Delete(ctx context.Context, namespace, key string) error {
-	err := x.s.tx(ctx, func(tx *sql.Tx) error {
+	err := x.s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := x.s.stmt(ctx, tx, "secretDelete").ExecContext(ctx, namespace, key)
 		if err != nil {
 			return err

@@ -56,8 +56,11 @@ type Options struct {
 type Store struct {
 	w, r   *sql.DB
 	ws, rs map[string]*sql.Stmt // prepared on the writer and on the readers
-	now    func() time.Time
-	hub    hub.Hub
+	// wr is the only user of w once Open returned: every write goes
+	// through its group commit.
+	wr  *writer
+	now func() time.Time
+	hub hub.Hub
 	// ck is the checkpointer's connection (file databases only).
 	ck     *sql.DB
 	ckStop context.CancelFunc
@@ -122,6 +125,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	s.wr = newWriter(s.w)
+	s.wr.start()
 	if path != ":memory:" {
 		if s.ck, err = sql.Open("sqlite", dsn(path, opts, true)); err != nil {
 			s.Close()
@@ -168,6 +173,10 @@ func dsn(path string, opts Options, readOnly bool) string {
 		q.Add("_pragma", "query_only(1)")
 	} else {
 		q.Set("_txlock", "immediate")
+		// The undo copies a savepoint or a statement keeps of the pages
+		// it changes (the group commit's savepoints, see writer) stay in
+		// memory: in a temporary file, each page cost two system calls.
+		q.Add("_pragma", "temp_store(2)")
 	}
 	return "file:" + path + "?" + q.Encode()
 }
@@ -224,21 +233,26 @@ func mustStmt(m map[string]*sql.Stmt, name string) *sql.Stmt {
 	return st
 }
 
-// tx runs fn in one write transaction.
-func (s *Store) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return translate(err)
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return translate(tx.Commit())
+// tx runs fn in one write transaction, which it may share with other
+// callers' (see writer): fn runs once, with a context that is never
+// cancelled, and its work is committed when tx returns nil.
+func (s *Store) tx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	return s.wr.do(ctx, false, fn)
 }
 
-// stmt binds the writer's prepared statement name to tx.
+// exec1 runs fn, which runs one statement through stmt, as tx does; when
+// no other write waits, without a transaction (tx is nil): autocommit
+// spares the BEGIN and COMMIT calls.
+func (s *Store) exec1(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	return s.wr.do(ctx, true, fn)
+}
+
+// stmt binds the writer's prepared statement name to tx; with a nil tx,
+// the statement runs in autocommit.
 func (s *Store) stmt(ctx context.Context, tx *sql.Tx, name string) *sql.Stmt {
+	if tx == nil {
+		return s.wq(name)
+	}
 	return tx.StmtContext(ctx, s.wq(name))
 }
 
@@ -271,6 +285,9 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes the statements and connections, first letting SQLite
 // refresh the planner statistics it found missing (PRAGMA optimize).
 func (s *Store) Close() error {
+	if s.wr != nil {
+		s.wr.close()
+	}
 	if s.ckStop != nil {
 		s.ckStop()
 		<-s.ckDone

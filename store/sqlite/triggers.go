@@ -54,7 +54,7 @@ func (g triggers) args(t store.TriggerState) []any {
 }
 
 func (g triggers) Put(ctx context.Context, t store.TriggerState) error {
-	err := g.s.tx(ctx, func(tx *sql.Tx) error {
+	err := g.s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := g.s.stmt(ctx, tx, "triggerPut").ExecContext(ctx, g.args(t)...)
 		return err
 	})
@@ -66,7 +66,7 @@ func (g triggers) Put(ctx context.Context, t store.TriggerState) error {
 
 func (g triggers) Fire(ctx context.Context, prevNext *time.Time, t store.TriggerState, execs []*flow.Execution) (bool, error) {
 	won := false
-	err := g.s.tx(ctx, func(tx *sql.Tx) error {
+	err := g.s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := g.s.stmt(ctx, tx, "triggerAdvance").ExecContext(ctx, append(g.args(t), nullMicros(prevNext))...)
 		if err != nil {
 			return err
@@ -100,7 +100,7 @@ func (g triggers) Fire(ctx context.Context, prevNext *time.Time, t store.Trigger
 }
 
 func (g triggers) Delete(ctx context.Context, namespace, flowID, triggerID string) error {
-	err := g.s.tx(ctx, func(tx *sql.Tx) error {
+	err := g.s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := g.s.stmt(ctx, tx, "triggerDelete").ExecContext(ctx, namespace, flowID, triggerID)
 		if err != nil {
 			return err
