@@ -80,6 +80,9 @@ type Step struct {
 	// executions started by this one, by id.
 	Related map[string]*flow.Execution
 	Now     time.Time
+	// Index is the index of Exec's task runs kept from the step before
+	// (see Index); nil builds one for this step only.
+	Index *Index
 }
 
 // Dispatch is a task run attempt to hand to a worker.
@@ -135,6 +138,14 @@ const maxPasses = 256
 // Advance moves step.Exec forward as far as it can go without a worker and
 // returns the effects. It mutates step.Exec only.
 func (e *Engine) Advance(ctx context.Context, step Step) (Effects, error) {
+	idx := step.Index
+	if idx == nil {
+		idx = NewIndex()
+	}
+	idx.sync(step.Exec.TaskRunList)
+	// What the step creates is indexed as it goes (Create), so the index
+	// holds the list as the step leaves it.
+	defer func() { idx.list = step.Exec.TaskRunList }()
 	s := &Scope{
 		ctx:     ctx,
 		engine:  e,
@@ -142,9 +153,9 @@ func (e *Engine) Advance(ctx context.Context, step Step) (Effects, error) {
 		exec:    step.Exec,
 		now:     step.Now.UTC(),
 		related: step.Related,
-		index:   map[runKey]*flow.TaskRun{},
+		index:   idx.byKey,
+		byID:    idx.byID,
 	}
-	s.reindex()
 	for _, r := range step.Results {
 		s.applyResult(r)
 	}

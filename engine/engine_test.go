@@ -44,6 +44,8 @@ type harness struct {
 	steps      int
 	pending    []engine.Dispatch
 	varsSeen   map[string]map[string]any
+	// index, when set, is kept from step to step, as the executor does
+	index *engine.Index
 }
 
 func newHarness(t *testing.T, src string) *harness {
@@ -74,7 +76,7 @@ func (h *harness) answer(taskID string, st flow.State, outs map[string]any) {
 // step advances once with the given results and queues the dispatches.
 func (h *harness) step(results ...engine.Result) engine.Effects {
 	h.t.Helper()
-	fx, err := h.eng.Advance(context.Background(), engine.Step{Flow: h.flow, Exec: h.exec, Results: results, Now: h.now})
+	fx, err := h.eng.Advance(context.Background(), engine.Step{Flow: h.flow, Exec: h.exec, Results: results, Now: h.now, Index: h.index})
 	require.NoError(h.t, err)
 	for _, d := range fx.Dispatch {
 		h.dispatched = append(h.dispatched, d.Task.ID)

@@ -5,6 +5,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/ospreyhq/osprey/engine"
 	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/store"
 )
@@ -144,4 +145,81 @@ func (s *snapshot) refresh(ex *flow.Execution, idx []int) {
 	for i := len(s.fps); i < len(list); i++ {
 		s.fps = append(s.fps, fingerprintOf(list[i]))
 	}
+}
+
+// split cuts what a step did to the task runs into the parts its save
+// stores, one transaction each: the first holds every change to task runs
+// already stored, the removals and the first n task runs the step created;
+// each next one the next n created. stored is how many task runs the store
+// held, positions where in the list each of d.Changed is (diff's answer).
+// The engine only appends task runs, so the created ones are the last of
+// d.Changed, in list order, and each part appends after the one before.
+func split(d *store.TaskRunDelta, positions []int, stored, n int) []*store.TaskRunDelta {
+	first := len(positions)
+	for k, pos := range positions {
+		if pos >= stored {
+			first = k
+			break
+		}
+	}
+	if len(d.Changed)-first <= n {
+		return []*store.TaskRunDelta{d}
+	}
+	parts := []*store.TaskRunDelta{{Changed: d.Changed[: first+n : first+n], Removed: d.Removed}}
+	for k := first + n; k < len(d.Changed); k += n {
+		end := min(k+n, len(d.Changed))
+		parts = append(parts, &store.TaskRunDelta{Changed: d.Changed[k:end:end]})
+	}
+	return parts
+}
+
+// sliceDispatches sorts a step's dispatches by the part of its save that
+// stores their task runs (split): a job is queued in the transaction that
+// stores its task run, or a later one, never before it. Dispatches of task
+// runs stored already (a retry) go with the first part.
+func sliceDispatches(ds []engine.Dispatch, parts []*store.TaskRunDelta) [][]engine.Dispatch {
+	out := make([][]engine.Dispatch, len(parts))
+	if len(parts) == 1 {
+		out[0] = ds
+		return out
+	}
+	part := make(map[*flow.TaskRun]int, len(ds))
+	for i, p := range parts[1:] {
+		for _, tr := range p.Changed {
+			part[tr] = i + 1
+		}
+	}
+	for _, d := range ds {
+		i := part[d.TaskRun]
+		out[i] = append(out[i], d)
+	}
+	return out
+}
+
+// ackParts places the acknowledgements of the results a step applied
+// (job ids acks, of task runs runs) in the parts of its save (split). When
+// pure, each goes with the last part that stores its task run or a task
+// run created under it (a group's children come with its result); a
+// result that changed nothing goes with the first. Otherwise all go with
+// the first part, beside the commands and the task runs changed.
+func ackParts(acks, runs []string, parts []*store.TaskRunDelta, pure bool) [][]string {
+	out := make([][]string, len(parts))
+	if len(parts) == 1 || !pure {
+		out[0] = acks
+		return out
+	}
+	last := map[string]int{}
+	for i, p := range parts {
+		for _, tr := range p.Changed {
+			last[tr.ID] = i
+			if tr.ParentTaskRunID != "" {
+				last[tr.ParentTaskRunID] = max(last[tr.ParentTaskRunID], i)
+			}
+		}
+	}
+	for k, id := range acks {
+		i := last[runs[k]]
+		out[i] = append(out[i], id)
+	}
+	return out
 }

@@ -46,6 +46,12 @@ type Options struct {
 	Parallel int
 	// Lease is how long a claim lasts (default 30s).
 	Lease time.Duration
+	// Slice is how many new task runs, with their jobs, one transaction
+	// of a step stores at most (default 1,000). A step that creates more
+	// (a ForEach of 100,000 values, no concurrency limit) stores them in
+	// several, holding its claim between them, so that it never holds
+	// every job's payload at once, nor the store's writer for seconds.
+	Slice int
 	// Poll is how often it looks for due timers without a wake-up
 	// (default 200ms).
 	Poll time.Duration
@@ -119,6 +125,9 @@ func New(opts Options) *Executor {
 	}
 	if opts.Lease <= 0 {
 		opts.Lease = 30 * time.Second
+	}
+	if opts.Slice <= 0 {
+		opts.Slice = 1000
 	}
 	if opts.Poll <= 0 {
 		opts.Poll = 200 * time.Millisecond
@@ -364,7 +373,7 @@ func (x *Executor) step(ctx context.Context, id string, pre *store.StepInput) er
 // fresh reads the execution from the store rather than the warm copy; pre,
 // when set, is what was read ahead with the claim.
 func (x *Executor) stepOnce(ctx context.Context, id string, full, fresh bool, pre *store.StepInput) error {
-	ex, ver, snap, ok := x.warm.take(id)
+	ex, ver, snap, index, ok := x.warm.take(ctx, id)
 	load := !ok || fresh || snap == nil
 	var in store.StepInput
 	if pre != nil && (!load || pre.Execution != nil) {
@@ -379,14 +388,24 @@ func (x *Executor) stepOnce(ctx context.Context, id string, full, fresh bool, pr
 	}
 	if load {
 		ex, ver = in.Execution, in.Version
-		snap = newSnapshot(ex)
+		snap, index = newSnapshot(ex), nil
+	}
+	if index == nil {
+		index = engine.NewIndex()
 	}
 	before := ex.State.Current
 	jobs := in.Results
+	p := saveParts{before: before, version: ver, settled: ex.Settled(), snap: snap, index: index}
+	if n := x.resultsPerStep(ex, len(jobs)); len(jobs) > n {
+		// Tens of thousands of results of a wide fan-out: this step
+		// applies the oldest of them, and the next step (at once: the
+		// save marks the execution) the others, which stay stored,
+		// unacknowledged, until then.
+		jobs, p.more = jobs[:n], true
+	}
 	results := make([]engine.Result, 0, len(jobs))
-	p := saveParts{before: before, version: ver, settled: ex.Settled(), snap: snap}
 	for _, j := range jobs {
-		p.acks = append(p.acks, j.ID)
+		p.acks, p.ackRuns = append(p.acks, j.ID), append(p.ackRuns, j.TaskRunID)
 		var r engine.Result
 		if err := flow.DecodeJSON(j.Result, &r); err != nil {
 			x.log.ErrorContext(ctx, "unreadable job result", "job", j.ID, "err", err)
@@ -456,7 +475,7 @@ func (x *Executor) stepOnce(ctx context.Context, id string, full, fresh bool, pr
 	// are learnt here and masked before anything is stored.
 	p.mask = new(mask.Masker)
 	sctx := flow.WithExecution(mask.NewContext(ctx, p.mask), ex)
-	fx, err := x.opts.Engine.Advance(sctx, engine.Step{Flow: f, Exec: ex, Results: results, Related: related, Now: x.opts.Now()})
+	fx, err := x.opts.Engine.Advance(sctx, engine.Step{Flow: f, Exec: ex, Results: results, Related: related, Now: x.opts.Now(), Index: p.index})
 	if err != nil {
 		return fmt.Errorf("advance: %w", err)
 	}
@@ -470,6 +489,7 @@ type saveParts struct {
 	settled bool // the execution was settled (flow.Execution.Settled) before the step
 	version int64
 	acks    []string // job results applied
+	ackRuns []string // their task runs, in the same order
 	cmdAcks []int64  // commands applied or refused
 	send    []store.Command
 	wake    []string        // executions to step (a parent waiting on a refused restart)
@@ -478,6 +498,10 @@ type saveParts struct {
 	// snap is the execution's task runs as stored: the save writes only
 	// those that differ from it.
 	snap *snapshot
+	// more: results are left for the next step, which follows at once.
+	more bool
+	// index is the engine's index of the task runs, kept for the next step.
+	index *engine.Index
 	// mask holds the secrets the step resolved (nil: none).
 	mask *mask.Masker
 }
@@ -550,6 +574,27 @@ func (x *Executor) killSubflows(ctx context.Context, ex *flow.Execution) ([]stor
 
 // maxKillCascade bounds how many subflows of one execution a kill reaches.
 const maxKillCascade = 10000
+
+// resultsPerStep is how many of n results waiting a step of ex applies:
+// five slices' worth (Options.Slice), as the step's cost is mostly a walk
+// over every task run and its save stores them a slice at a time; one
+// slice when they may be the last ones, since a step that ends the
+// execution is stored in one transaction.
+func (x *Executor) resultsPerStep(ex *flow.Execution, n int) int {
+	if n <= x.opts.Slice {
+		return n
+	}
+	open := 0
+	for _, tr := range ex.TaskRunList {
+		if !tr.State.Current.IsTerminal() {
+			open++
+		}
+	}
+	if open-n < x.opts.Slice {
+		return x.opts.Slice
+	}
+	return 5 * x.opts.Slice
+}
 
 func ptr[T any](v T) *T { return &v }
 
@@ -712,30 +757,63 @@ func (x *Executor) retryOf(ctx context.Context, parentID string, child *flow.Exe
 
 func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, p saveParts, fx engine.Effects) error {
 	st := x.opts.Store
+	stored := len(p.snap.fps)
 	delta, positions := p.snap.diff(ex)
+	if !p.mask.Empty() {
+		// Masking may change a loop value, which places a task run in the
+		// engine's index: the next step builds the index again.
+		p.index = nil
+	}
 	maskStep(p.mask, ex, delta.Changed, &fx)
+	moved := p.snap.moved
 	p.snap.refresh(ex, positions)
-	jobs := make([]store.Job, 0, len(fx.Dispatch))
+	var parts []*store.TaskRunDelta
+	// A step that only applied results and went on from them is stored
+	// in slices whatever it changed: each result is acknowledged with the
+	// last slice touching its task run (ackParts), so a crash between two
+	// leaves the others unacknowledged, to be applied again by the next
+	// step, and the engine creates again what their slices would have.
+	// Commands, subflows, kills and sends are all or nothing: such a step
+	// stores the task runs it changed in its first slice, and slices only
+	// those it created.
+	pure := len(p.cmdAcks) == 0 && len(fx.NewExecutions) == 0 && len(p.send) == 0 && len(fx.Send) == 0 && len(fx.Cancel) == 0
+	if !moved && !ex.State.Current.IsTerminal() {
+		// A step that ends the execution is stored whole: its end must
+		// never be seen with only some of its task runs.
+		if pure {
+			stored = 0 // every task run it changed is sliced, not only the new ones
+		}
+		parts = split(delta, positions, stored, x.opts.Slice)
+	} else {
+		parts = []*store.TaskRunDelta{delta}
+	}
+	acks := ackParts(p.acks, p.ackRuns, parts, pure)
 	// The dispatches of one step share most of their variables (outputs,
 	// inputs, globals, …, the same maps): each shared map is masked once,
 	// not once per dispatch, or a wide step would copy the outputs n times.
-	// Each dispatch's variables are built, encoded and dropped in turn, so
-	// a wide step never holds them all.
+	// Each dispatch's variables are built, encoded and dropped in turn, and
+	// the jobs of one slice are encoded just before it is stored, so a
+	// wide step never holds them all.
 	var masked map[unsafe.Pointer]any
 	if !p.mask.Empty() {
 		masked = map[unsafe.Pointer]any{}
 	}
-	for _, d := range fx.Dispatch {
-		vars := d.Variables()
-		if masked != nil {
-			vars = maskVars(p.mask, vars, masked)
+	dispatch := sliceDispatches(fx.Dispatch, parts)
+	encode := func(ds []engine.Dispatch) ([]store.Job, error) {
+		jobs := make([]store.Job, 0, len(ds))
+		for _, d := range ds {
+			vars := d.Variables()
+			if masked != nil {
+				vars = maskVars(p.mask, vars, masked)
+			}
+			pl := engine.Payload{Namespace: ex.Namespace, FlowID: ex.FlowID, Revision: ex.FlowRevision, TaskID: d.Task.ID, TaskRun: d.TaskRun, Attempt: d.Attempt, Vars: vars, Children: d.Children}
+			raw, err := marshal(pl)
+			if err != nil {
+				return nil, fmt.Errorf("encode job for task %s: %w", d.Task.ID, err)
+			}
+			jobs = append(jobs, store.Job{ID: engine.JobID(d.TaskRun.ID, d.Attempt), ExecutionID: ex.ID, TaskRunID: d.TaskRun.ID, Attempt: d.Attempt, Payload: raw, State: store.JobQueued})
 		}
-		pl := engine.Payload{Namespace: ex.Namespace, FlowID: ex.FlowID, Revision: ex.FlowRevision, TaskID: d.Task.ID, TaskRun: d.TaskRun, Attempt: d.Attempt, Vars: vars, Children: d.Children}
-		raw, err := marshal(pl)
-		if err != nil {
-			return fmt.Errorf("encode job for task %s: %w", d.Task.ID, err)
-		}
-		jobs = append(jobs, store.Job{ID: engine.JobID(d.TaskRun.ID, d.Attempt), ExecutionID: ex.ID, TaskRunID: d.TaskRun.ID, Attempt: d.Attempt, Payload: raw, State: store.JobQueued})
+		return jobs, nil
 	}
 	var cancel []string
 	for _, trID := range fx.Cancel {
@@ -749,6 +827,9 @@ func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, p
 	// Kestra waits for them before it answers a parent or frees a slot.
 	settled := !p.settled && ex.Settled()
 	wake := p.wake
+	if p.more && !ex.State.Current.IsTerminal() {
+		wake = append(slices.Clip(wake), ex.ID)
+	}
 	if settled && ex.ParentID != "" && !slices.Contains(wake, ex.ParentID) {
 		// The parent's wake-up commits with the child's end: no crash
 		// between the two can leave the parent waiting.
@@ -769,19 +850,50 @@ func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, p
 		p.send = append(p.send, store.Command{ExecutionID: c.ExecutionID, Payload: raw})
 	}
 	changed := ex.State.Current != p.before
-	saved, err := st.Executions().Save(ctx, store.SaveParams{
-		Execution: ex, Version: p.version, Jobs: jobs, NewExecutions: fx.NewExecutions,
-		AckResults: p.acks, CancelJobs: cancel, WakeAt: fx.WakeAt, Owner: x.opts.ID,
-		AckCommands: p.cmdAcks, Send: p.send, Wake: wake, Slot: p.slot, Delta: delta,
-	})
+	// The save releases the claim before this step keeps its copy (put):
+	// a step that starts meanwhile waits for the copy (lend) rather than
+	// reading the execution again, and then finding the copy stale.
+	x.warm.lend(ex.ID)
+	// When the callbacks below read the execution, it is kept only once
+	// they are done with it.
+	callbacks := (changed && x.opts.OnChange != nil) || ended
+	saved, queued, err := p.version, 0, error(nil)
+	for i, part := range parts {
+		var jobs []store.Job
+		if jobs, err = encode(dispatch[i]); err != nil {
+			break
+		}
+		sp := store.SaveParams{Execution: ex, Version: saved, Jobs: jobs, WakeAt: fx.WakeAt, Owner: x.opts.ID, Delta: part, FirstTurn: queued, AckResults: acks[i]}
+		if i == 0 {
+			// Everything else goes with the first slice: the commands
+			// applied, with the changes they made.
+			sp.NewExecutions, sp.CancelJobs = fx.NewExecutions, cancel
+			sp.AckCommands, sp.Send, sp.Wake, sp.Slot = p.cmdAcks, p.send, wake, p.slot
+			if len(parts) > 1 && !slices.Contains(sp.Wake, ex.ID) {
+				// Marked for a step, in case this executor dies before its
+				// last slice: the next claim (once the lease runs out)
+				// reads what was stored and the engine creates the rest.
+				sp.Wake = append(slices.Clip(wake), ex.ID)
+			}
+		}
+		if i < len(parts)-1 {
+			// No claim owner: the claim is kept until the last slice, so
+			// no other step of this execution can start in between.
+			sp.Owner = ""
+		}
+		queued += len(jobs)
+		if saved, err = st.Executions().Save(ctx, sp); err != nil {
+			break
+		}
+	}
+	if err != nil {
+		x.warm.drop(ex.ID)
+	}
 	if err == nil {
-		// The save released the claim: the next step of this execution
-		// may start at once and take the warm copy. When the callbacks
-		// below still read it, it is kept only once they are done.
-		if (changed && x.opts.OnChange != nil) || ended {
-			defer x.warm.put(ex, saved, p.snap)
+		if callbacks {
+			defer x.warm.put(ex, saved, p.snap, p.index, p.more)
 		} else {
-			x.warm.put(ex, saved, p.snap)
+			x.warm.put(ex, saved, p.snap, p.index, p.more)
 		}
 	}
 	if errors.Is(err, store.ErrConflict) {
@@ -797,7 +909,7 @@ func (x *Executor) save(ctx context.Context, f *flow.Flow, ex *flow.Execution, p
 			x.log.ErrorContext(ctx, "store executor log lines", "execution_id", ex.ID, "err", err)
 		}
 	}
-	if len(jobs) > 0 || len(cancel) > 0 {
+	if queued > 0 || len(cancel) > 0 {
 		// workers watch this topic for new jobs and for kills
 		_ = st.Queue().Notify(ctx, store.TopicJobs)
 	}

@@ -1,9 +1,12 @@
 package server
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -118,7 +121,56 @@ func onlyInputs(es flow.Errors) bool {
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
+	if e, ok := v.(*flow.Execution); ok && len(e.TaskRunList) > streamTaskRuns {
+		_ = writeExecution(w, e)
+		return
+	}
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// streamTaskRuns is the width past which an execution is written one task
+// run at a time (writeExecution).
+const streamTaskRuns = 256
+
+// writeExecution writes e exactly as json.Encoder would, but encodes its
+// task runs one at a time into a small buffer: the JSON of a ForEach over
+// 100,000 values is tens of megabytes, which Encode would hold whole (and
+// grow by doubling) before writing a byte.
+func writeExecution(w io.Writer, e *flow.Execution) error {
+	// The header is encoded with one marker task run, where the list is
+	// then written: the fields keep their order.
+	mark := &flow.TaskRun{ID: "\x00osprey:task-runs"}
+	h := *e
+	h.TaskRunList = []*flow.TaskRun{mark}
+	head, err := json.Marshal(&h)
+	if err != nil {
+		return fmt.Errorf("encode execution %s: %w", e.ID, err)
+	}
+	m, err := json.Marshal(mark)
+	if err != nil {
+		return fmt.Errorf("encode execution %s: %w", e.ID, err)
+	}
+	at := bytes.Index(head, m)
+	if at < 0 {
+		return fmt.Errorf("encode execution %s: no place for its task runs", e.ID)
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	_, _ = bw.Write(head[:at])
+	for i, tr := range e.TaskRunList {
+		if i > 0 {
+			_ = bw.WriteByte(',')
+		}
+		b, err := json.Marshal(tr)
+		if err != nil {
+			return fmt.Errorf("encode execution %s: task run %s: %w", e.ID, tr.ID, err)
+		}
+		if _, err := bw.Write(b); err != nil {
+			return err
+		}
+	}
+	_, _ = bw.Write(head[at+len(m):])
+	_ = bw.WriteByte('\n')
+	return bw.Flush()
 }
 
 // byteSize prints a limit the way a user configures it: 8 MiB, 512 KiB.

@@ -209,6 +209,11 @@ type SaveParams struct {
 	// Slot, when set, makes Save fail with ErrNoSlot, writing nothing,
 	// unless the flow has a free concurrency slot.
 	Slot *Slot
+	// FirstTurn is the turn (see ClaimJobs) of the first of Jobs, the
+	// others following it: a wide fan-out created over several steps
+	// numbers the jobs of each after those of the steps before, so that
+	// other executions' jobs still come first.
+	FirstTurn int
 	// Delta, when set, lists the task runs of Execution that changed since
 	// the stored version p.Version: Save writes the execution's header and
 	// only those. Nil writes every task run (and drops stored ones no

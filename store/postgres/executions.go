@@ -209,7 +209,7 @@ func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error)
 		return 0, err
 	}
 	for i, j := range p.Jobs {
-		b.Queue(x.s.sql("jobInsert"), j.ID, e.ID, j.TaskRunID, j.Attempt, j.Payload, now, i)
+		b.Queue(x.s.sql("jobInsert"), j.ID, e.ID, j.TaskRunID, j.Attempt, j.Payload, now, p.FirstTurn+i)
 	}
 	for _, ne := range p.NewExecutions {
 		if err := x.queueInsert(b, ne); err != nil {

@@ -272,7 +272,9 @@ UPDATE jobs SET state = 'QUEUED', owner = '', lease_until = NULL, lost = lost + 
 WHERE id = $1 AND owner = $2 AND state = 'RUNNING';
 
 -- name: jobResults
-SELECT seq, id, execution_id, task_run_id, attempt, payload, state, owner, lease_until, cancel, result, created, lost, expired
+-- Without the payload, which the executor that reads the results wrote
+-- itself: it carries the task's variables, the largest column by far.
+SELECT seq, id, execution_id, task_run_id, attempt, NULL, state, owner, lease_until, cancel, result, created, lost, expired
 FROM jobs WHERE execution_id = $1 AND state = 'DONE' ORDER BY seq;
 
 -- name: jobResultsAll

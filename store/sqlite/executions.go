@@ -237,19 +237,25 @@ func (x executions) get(ctx context.Context, tx *sql.Tx, id string) (*flow.Execu
 		return nil, 0, fmt.Errorf("load task runs: %w", err)
 	}
 	defer rows.Close()
-	var runs [][]byte
+	// Each task run is decoded as it is read: a wide execution's documents
+	// are never all held at once.
+	a, err := execdoc.NewAssembler(doc, 0)
+	if err != nil {
+		return nil, 0, err
+	}
 	for rows.Next() {
 		var r []byte
 		if err := rows.Scan(&r); err != nil {
 			return nil, 0, fmt.Errorf("load task runs: %w", err)
 		}
-		runs = append(runs, r)
+		if err := a.Add(r); err != nil {
+			return nil, 0, err
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, 0, fmt.Errorf("load task runs: %w", err)
 	}
-	e, err := execdoc.Assemble(doc, runs)
-	return e, version, err
+	return a.Execution(), version, nil
 }
 
 var _ store.StepReader = executions{}
@@ -335,7 +341,7 @@ func (x executions) Save(ctx context.Context, p store.SaveParams) (int64, error)
 		if len(p.Jobs) > 0 {
 			ins := x.s.stmt(ctx, tx, "jobInsert")
 			for i, j := range p.Jobs {
-				if _, err := ins.ExecContext(ctx, j.ID, e.ID, j.TaskRunID, j.Attempt, j.Payload, micros(now), i); err != nil {
+				if _, err := ins.ExecContext(ctx, j.ID, e.ID, j.TaskRunID, j.Attempt, j.Payload, micros(now), p.FirstTurn+i); err != nil {
 					return fmt.Errorf("enqueue job %s: %w", j.ID, translate(err))
 				}
 			}

@@ -369,6 +369,41 @@ func testWideStepTakesTurns(t *testing.T, s store.Store) {
 		got = append(got, jobIDs(jobs)...)
 	}
 	require.Equal(t, []string{"wide-00", "small-1", "wide-01"}, got)
+
+	// A step stored in slices (SaveParams.FirstTurn) numbers the jobs of
+	// each slice after those of the slices before it: its second slice
+	// does not come before what other executions queued after it.
+	drainJobs(t, s)
+	enqueue(t, s, "sliced", store.Job{ID: "a0", TaskRunID: "a0"}, store.Job{ID: "a1", TaskRunID: "a1"}, store.Job{ID: "a2", TaskRunID: "a2"})
+	clock.Advance(time.Second)
+	e, v, err := s.Executions().Get(ctx, "sliced")
+	require.NoError(t, err)
+	_, err = s.Executions().Save(ctx, store.SaveParams{Execution: e, Version: v, FirstTurn: 3, Jobs: []store.Job{
+		{ID: "a3", ExecutionID: "sliced", TaskRunID: "a3"}, {ID: "a4", ExecutionID: "sliced", TaskRunID: "a4"},
+	}})
+	require.NoError(t, err)
+	clock.Advance(time.Second)
+	enqueue(t, s, "other", store.Job{ID: "o0", TaskRunID: "o0"}, store.Job{ID: "o1", TaskRunID: "o1"})
+	got = nil
+	for range 7 {
+		jobs, err := q.ClaimJobs(ctx, "w", 1, time.Minute)
+		require.NoError(t, err)
+		got = append(got, jobIDs(jobs)...)
+	}
+	require.Equal(t, []string{"a0", "o0", "a1", "o1", "a2", "a3", "a4"}, got)
+}
+
+// drainJobs claims every queued job, so that a test starts from an empty
+// queue.
+func drainJobs(t *testing.T, s store.Store) {
+	t.Helper()
+	for {
+		jobs, err := s.Queue().ClaimJobs(t.Context(), "drain", 100, time.Hour)
+		require.NoError(t, err)
+		if len(jobs) == 0 {
+			return
+		}
+	}
 }
 
 func jobIDs(js []store.Job) []string {

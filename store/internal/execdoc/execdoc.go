@@ -7,7 +7,6 @@
 package execdoc
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 
@@ -48,35 +47,48 @@ func TaskRuns(e *flow.Execution) ([][]byte, error) {
 }
 
 // Assemble decodes an execution from its header and its task runs' documents,
-// in order. It splices them into the one document the execution used to be
-// and decodes that, so numbers and every field read exactly as
-// flow.DecodeJSON reads a whole execution.
+// in order, as flow.DecodeJSON reads a whole execution (Execution and
+// TaskRun read their numbers and maps' order the same way nested or not).
 func Assemble(header []byte, runs [][]byte) (*flow.Execution, error) {
-	var e flow.Execution
-	doc := header
-	if len(runs) > 0 {
-		h := bytes.TrimRight(header, " \t\r\n")
-		if len(h) < 2 || h[len(h)-1] != '}' {
-			return nil, fmt.Errorf("decode execution: its header is not a JSON object")
-		}
-		n := len(h) + len(`,"taskRunList":[]`)
-		for _, r := range runs {
-			n += len(r) + 1
-		}
-		buf := make([]byte, 0, n)
-		buf = append(buf, h[:len(h)-1]...)
-		buf = append(buf, `,"taskRunList":[`...)
-		for i, r := range runs {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-			buf = append(buf, r...)
-		}
-		buf = append(buf, "]}"...)
-		doc = buf
+	a, err := NewAssembler(header, len(runs))
+	if err != nil {
+		return nil, err
 	}
-	if err := flow.DecodeJSON(doc, &e); err != nil {
+	for _, r := range runs {
+		if err := a.Add(r); err != nil {
+			return nil, err
+		}
+	}
+	return a.Execution(), nil
+}
+
+// Assembler puts an execution back together one task run at a time, as a
+// driver reads them: the documents of a wide execution (a ForEach of
+// 100,000) are never all held at once, nor spliced into one.
+type Assembler struct{ e *flow.Execution }
+
+// NewAssembler decodes the header; n is how many task runs follow (a
+// capacity hint).
+func NewAssembler(header []byte, n int) (*Assembler, error) {
+	e := &flow.Execution{}
+	if err := flow.DecodeJSON(header, e); err != nil {
 		return nil, fmt.Errorf("decode execution: %w", err)
 	}
-	return &e, nil
+	if n > 0 {
+		e.TaskRunList = make([]*flow.TaskRun, 0, n)
+	}
+	return &Assembler{e: e}, nil
 }
+
+// Add decodes the next task run.
+func (a *Assembler) Add(run []byte) error {
+	tr := &flow.TaskRun{}
+	if err := flow.DecodeJSON(run, tr); err != nil {
+		return fmt.Errorf("decode execution %s: task run %d: %w", a.e.ID, len(a.e.TaskRunList), err)
+	}
+	a.e.TaskRunList = append(a.e.TaskRunList, tr)
+	return nil
+}
+
+// Execution returns the execution assembled.
+func (a *Assembler) Execution() *flow.Execution { return a.e }
