@@ -28,7 +28,8 @@ func TestStepInputsReadWhatEachReadReads(t *testing.T) {
 		require.NoError(t, err)
 		var jobs []store.Job
 		if id != "c" {
-			jobs = []store.Job{{ID: id + "-j1", ExecutionID: id, TaskRunID: id + "-tr", Attempt: 1}, {ID: id + "-j2", ExecutionID: id, TaskRunID: id + "-tr", Attempt: 2}}
+			jobs = []store.Job{{ID: id + "-j1", ExecutionID: id, TaskRunID: id + "-tr", Attempt: 1, Payload: []byte(`{"p":1}`)},
+				{ID: id + "-j2", ExecutionID: id, TaskRunID: id + "-tr", Attempt: 2, Payload: []byte(`{"p":2}`)}}
 		}
 		_, err = xs.Save(ctx, store.SaveParams{Execution: got, Version: v, Jobs: jobs})
 		require.NoError(t, err)

@@ -278,8 +278,8 @@ SELECT seq, id, execution_id, task_run_id, attempt, NULL, state, owner, lease_un
 FROM jobs WHERE execution_id = $1 AND state = 'DONE' ORDER BY seq;
 
 -- name: jobResultsAll
--- jobResults for every execution of $1.
-SELECT seq, id, execution_id, task_run_id, attempt, payload, state, owner, lease_until, cancel, result, created, lost, expired
+-- jobResults for every execution of $1, without the payload as well.
+SELECT seq, id, execution_id, task_run_id, attempt, NULL, state, owner, lease_until, cancel, result, created, lost, expired
 FROM jobs WHERE execution_id = ANY ($1) AND state = 'DONE' ORDER BY seq;
 
 -- name: jobDeleteByExecution
