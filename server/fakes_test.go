@@ -36,10 +36,15 @@ type fakeRunner struct {
 	finish bool
 	// step is how long each state of a finishing execution lasts
 	// (default 20 ms).
-	step   time.Duration
-	mu     sync.Mutex
-	killed []string
-	last   StartParams
+	step time.Duration
+	// ownIDs ignores StartParams.ExecutionID, as a runner may.
+	ownIDs bool
+	// endAtOnce stores the execution's end before Start returns (what it
+	// returns is still CREATED): an end that may precede a wait.
+	endAtOnce bool
+	mu        sync.Mutex
+	killed    []string
+	last      StartParams
 }
 
 func (r *fakeRunner) Start(ctx context.Context, p StartParams) (*flow.Execution, error) {
@@ -64,9 +69,18 @@ func (r *fakeRunner) Start(ctx context.Context, p StartParams) (*flow.Execution,
 		Inputs: p.Inputs, Labels: p.Labels, State: flow.NewStateInfo(flow.StateCreated, now),
 		Metadata: &flow.ExecutionMetadata{AttemptNumber: 1, OriginalCreatedDate: &now},
 	}
+	if p.ExecutionID != "" && !r.ownIDs {
+		e.ID = p.ExecutionID
+	}
 	e.OriginalID = e.ID // as launch.Start
 	if err := r.st.Executions().Create(ctx, e); err != nil {
 		return nil, err
+	}
+	if r.endAtOnce {
+		if err := setState(ctx, r.st, e.ID, flow.StateSuccess); err != nil {
+			return nil, err
+		}
+		return e, nil
 	}
 	if r.finish {
 		step := r.step

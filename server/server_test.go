@@ -16,6 +16,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ospreyhq/osprey/flow"
 	"github.com/ospreyhq/osprey/store"
 	"github.com/ospreyhq/osprey/store/sqlite"
 )
@@ -54,6 +55,30 @@ type probeStore struct {
 	mu      sync.Mutex
 	pingErr error
 	subs    int
+	states  int
+}
+
+func (p *probeStore) Executions() store.ExecutionStore {
+	return probeExecutions{p.Store.Executions(), p}
+}
+
+// stateReads is how many times an execution's state alone was read.
+func (p *probeStore) stateReads() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.states
+}
+
+type probeExecutions struct {
+	store.ExecutionStore
+	p *probeStore
+}
+
+func (x probeExecutions) State(ctx context.Context, id string) (flow.State, error) {
+	x.p.mu.Lock()
+	x.p.states++
+	x.p.mu.Unlock()
+	return x.ExecutionStore.State(ctx, id)
 }
 
 func (p *probeStore) Ping(ctx context.Context) error {

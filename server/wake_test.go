@@ -45,6 +45,41 @@ func TestWaitIsWokenByTheEndState(t *testing.T) {
 	require.Equal(t, flow.StateSuccess, decode[flow.Execution](t, rec).State.Current)
 }
 
+// TestWaitListensBeforeTheExecutionExists: ?wait=true subscribes to the
+// end before the execution is created, so an end stored before the
+// runner even returns still wakes it, without a poll and without a read
+// of the state; a runner that picks its own id gets the wait that reads
+// the state first.
+func TestWaitListensBeforeTheExecutionExists(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name       string
+		ownIDs     bool
+		stateReads bool
+	}{
+		{name: "the id given", ownIDs: false, stateReads: false},
+		{name: "the runner's own id", ownIDs: true, stateReads: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "osprey.db"), sqlite.Options{})
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = st.Close() })
+			e := newEnvOn(t, st, noPoll, func(o *Options) { o.MaxWait = time.Minute })
+			e.createFlow(t, helloFlow)
+			e.runner.finish, e.runner.endAtOnce, e.runner.ownIDs = false, true, tc.ownIDs
+			rec := e.do(t, req{method: "POST", path: "/api/v1/main/executions/company.team/hello?wait=true"})
+			require.Equal(t, 200, rec.Code, rec.Body.String())
+			got := decode[flow.Execution](t, rec)
+			require.Equal(t, flow.StateSuccess, got.State.Current, "an answer before MaxWait, with the end")
+			require.Equal(t, tc.stateReads, e.probe.stateReads() > 0, "state reads: %d", e.probe.stateReads())
+			if !tc.ownIDs {
+				require.Equal(t, e.runner.last.ExecutionID, got.ID, "the execution has the id the wait listened on")
+			}
+		})
+	}
+}
+
 // TestFollowsAreWokenByTheStore: an execution follow sees every state and
 // ends; a log follow receives a line appended while nothing else changes.
 func TestFollowsAreWokenByTheStore(t *testing.T) {
