@@ -44,7 +44,8 @@ type StartParams struct {
 	// CREATED until then).
 	ScheduleDate *time.Time
 	// ExecutionID, when set, is the id the execution must get: FILE inputs
-	// were uploaded under it before the execution existed.
+	// were uploaded under it before the execution existed, or ?wait=true
+	// listens for its end already.
 	ExecutionID string
 }
 
