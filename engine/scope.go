@@ -164,14 +164,6 @@ func key(parentID, taskID, value string, iteration *int) runKey {
 	return k
 }
 
-func (s *Scope) reindex() {
-	s.byID = make(map[string]*flow.TaskRun, len(s.exec.TaskRunList))
-	for _, tr := range s.exec.TaskRunList {
-		s.index[key(tr.ParentTaskRunID, tr.TaskID, tr.Value, tr.Iteration)] = tr
-		s.byID[tr.ID] = tr
-	}
-}
-
 // findTask returns the flow's task id, or nil: flow.FindTask walks the
 // whole flow, and a step looks up the task of every running task run.
 func (s *Scope) findTask(id string) *flow.Task {
