@@ -384,6 +384,9 @@ func (r serverRunner) startWithID(ctx context.Context, p server.StartParams) (*f
 			ex.Labels[i].Value = p.ExecutionID
 		}
 	}
+	if ex.OriginalID == ex.ID {
+		ex.OriginalID = p.ExecutionID
+	}
 	ex.ID = p.ExecutionID
 	if p.ScheduleDate != nil {
 		d := p.ScheduleDate.UTC()

@@ -142,6 +142,8 @@ func TestExecutionActions(t *testing.T) {
 		orig := a.run("company.team", "steps", nil)
 		require.Equal(t, "SUCCESS", state(orig))
 		origID := orig["id"].(string)
+		require.Equal(t, origID, orig["originalId"], "an execution started with ?wait=true is its own original")
+		require.Contains(t, orig["labels"], map[string]any{"key": "system.correlationId", "value": origID})
 		bID := actionRun(orig, "b")["id"].(string)
 		code, body := a.do(http.MethodPost, "/api/v1/main/executions/"+origID+"/replay?taskRunId="+bID, "", nil)
 		require.Equal(t, http.StatusOK, code, string(body))
