@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -36,7 +37,7 @@ func newSecrets(ctx context.Context, a *app) (render.Secrets, error) {
 		return nil, err
 	}
 	if kv, ok := m.Backend().(*azurekv.Backend); ok {
-		checkVault(ctx, kv, a.log)
+		go checkVault(ctx, kv, a.log)
 	}
 	return m, nil
 }
@@ -45,11 +46,16 @@ func newSecrets(ctx context.Context, a *app) (render.Secrets, error) {
 // permission at start-up, so a broken set-up shows in the first log lines
 // with its fix rather than in the first flow. It does not stop the server:
 // a vault that is down at start may come back, and flows that need no
-// secret keep running.
+// secret keep running. So it runs beside start-up rather than in it: its
+// token exchange and TLS handshakes took 50-170 ms, which the server's
+// readiness need not wait for.
 func checkVault(ctx context.Context, kv *azurekv.Backend, log *slog.Logger) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := kv.Check(ctx); err != nil {
+		if errors.Is(err, context.Canceled) || ctx.Err() == context.Canceled {
+			return // the server stopped before the vault answered
+		}
 		log.ErrorContext(ctx, "key vault check failed; flows using secret() will fail until this is fixed (osprey secrets doctor shows each step)",
 			"component", "secrets", "vault", kv.URI(), "err", err)
 		return
