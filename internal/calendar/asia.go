@@ -268,16 +268,11 @@ var vnHolidays = &substitution{
 		{h: vnLunar("Tết Nguyên Đán", 1, 1, 0), lost: weekend, span: 2},
 		{h: vnLunar("Tết Nguyên Đán", 1, 2, 0), lost: weekend, span: 1},
 		{h: vnLunar("Tết Nguyên Đán", 1, 3, 0), lost: weekend},
-		{h: startYear(vnLunar("Giỗ Tổ Hùng Vương", 3, 10, 0), 2007), lost: weekend},
+		{h: from(vnLunar("Giỗ Tổ Hùng Vương", 3, 10, 0), 2007), lost: weekend},
 		{h: fixed("Ngày Giải phóng miền Nam, thống nhất đất nước", time.April, 30, 0, nil), lost: weekend},
 		{h: fixed("Ngày Quốc tế Lao động", time.May, 1, 0, nil), lost: weekend},
 		{h: fixed("Quốc khánh", time.September, 2, 0, nil), lost: weekend},
 	},
-}
-
-func startYear(h *cal.Holiday, year int) *cal.Holiday {
-	h.StartYear = year
-	return h
 }
 
 // twHolidays are Taiwan's public holidays (Act on the Implementation of

@@ -65,6 +65,17 @@ func until(h *cal.Holiday, last int) *cal.Holiday {
 	return h
 }
 
+// from sets the first year h is kept.
+func from(h *cal.Holiday, first int) *cal.Holiday {
+	h.StartYear = first
+	return h
+}
+
+// public is one of rickar/cal's common holidays (aa) as a public holiday.
+func public(h *cal.Holiday) *cal.Holiday {
+	return h.Clone(&cal.Holiday{Type: cal.ObservancePublic})
+}
+
 // holidaysIN are India's three national holidays and the two compulsory
 // central government holidays a rule fixes (Christmas, Good Friday). The
 // other compulsory ones (Diwali, Dussehra, Eid, Buddha Purnima, …) follow
@@ -72,7 +83,7 @@ func until(h *cal.Holiday, last int) *cal.Holiday {
 // states add their own.
 var holidaysIN = []*cal.Holiday{
 	fixed("Republic Day", time.January, 26, 0, nil),
-	aa.GoodFriday.Clone(&cal.Holiday{Type: cal.ObservancePublic}),
+	public(aa.GoodFriday),
 	fixed("Independence Day", time.August, 15, 0, nil),
 	fixed("Gandhi Jayanti", time.October, 2, 0, nil),
 	fixed("Christmas Day", time.December, 25, 0, nil),
@@ -90,7 +101,7 @@ var holidaysKR = krHolidays.calendar("Substitute Holiday")
 // Hijri, Buddhist and Hindu calendars.
 var holidaysSG = slices.Concat([]*cal.Holiday{
 	fixed("New Year's Day", time.January, 1, 0, sundayToMonday),
-	aa.GoodFriday.Clone(&cal.Holiday{Type: cal.ObservancePublic}),
+	public(aa.GoodFriday),
 	fixed("Labour Day", time.May, 1, 0, sundayToMonday),
 	fixed("National Day", time.August, 9, 0, sundayToMonday),
 	fixed("Christmas Day", time.December, 25, 0, sundayToMonday),

@@ -15,11 +15,6 @@ import (
 // countries.go gives. Their tests name the law and the official list each
 // was checked against.
 
-// public is one of rickar/cal's common holidays (aa) as a public holiday.
-func public(h *cal.Holiday) *cal.Holiday {
-	return h.Clone(&cal.Holiday{Type: cal.ObservancePublic})
-}
-
 // orthodox is a holiday offset days from Orthodox Easter Sunday (Easter
 // reckoned on the Julian calendar, given as a Gregorian date).
 func orthodox(name string, offset int) *cal.Holiday {

@@ -244,12 +244,6 @@ var holidaysEC = []*cal.Holiday{
 	movedFixed("Navidad", time.December, 25, 2017, ecWeekend),
 }
 
-// from sets the first year h is kept.
-func from(h *cal.Holiday, first int) *cal.Holiday {
-	h.StartYear = first
-	return h
-}
-
 // holidaysPA are Panama's days of obligatory rest for national feast or
 // mourning (Labour Code, art. 46, as reformed by Law 28 of 2015 and Law
 // 291 of 2022, which added 20 December from 2022), with the Monday after
