@@ -163,6 +163,32 @@ func (r *sliceRig) start(t *testing.T) string {
 	return ex.ID
 }
 
+// succeedJobs claims n jobs of execution id as a fake worker and returns
+// their completions, each a success whose output is its loop value.
+func succeedJobs(t *testing.T, st store.Store, id string, n int) []store.Completion {
+	t.Helper()
+	var jobs []store.Job
+	require.Eventually(t, func() bool {
+		got, err := st.Queue().ClaimJobs(t.Context(), "fake-worker", 100, time.Minute)
+		require.NoError(t, err)
+		jobs = append(jobs, got...)
+		return len(jobs) == n
+	}, 30*time.Second, 10*time.Millisecond)
+	ex, _, err := st.Executions().Get(t.Context(), id)
+	require.NoError(t, err)
+	now := time.Now()
+	done := make([]store.Completion, 0, len(jobs))
+	for _, j := range jobs {
+		tr := ex.TaskRunByID(j.TaskRunID)
+		require.NotNil(t, tr)
+		res, err := json.Marshal(engine.Result{TaskRunID: tr.ID, Attempt: 1, State: flow.StateSuccess,
+			Outputs: map[string]any{"value": tr.Value}, Started: now, Ended: now})
+		require.NoError(t, err)
+		done = append(done, store.Completion{JobID: j.ID, Result: res})
+	}
+	return done
+}
+
 // requireOncePerValue checks that the ended execution ran each value once:
 // no task run created twice by a step that went on after another.
 func requireOncePerValue(t *testing.T, st store.Store, id string) {
@@ -324,25 +350,7 @@ func TestStepAppliesASliceOfResults(t *testing.T) {
 		id := rig.start(t)
 		rig.executor(t, rec, "executor-1", 30*time.Second)
 
-		var jobs []store.Job
-		require.Eventually(t, func() bool {
-			got, err := st.Queue().ClaimJobs(t.Context(), "fake-worker", 100, time.Minute)
-			require.NoError(t, err)
-			jobs = append(jobs, got...)
-			return len(jobs) == 50
-		}, 30*time.Second, 10*time.Millisecond)
-		ex, _, err := st.Executions().Get(t.Context(), id)
-		require.NoError(t, err)
-		now := time.Now()
-		var done []store.Completion
-		for _, j := range jobs {
-			tr := ex.TaskRunByID(j.TaskRunID)
-			require.NotNil(t, tr)
-			res, err := json.Marshal(engine.Result{TaskRunID: tr.ID, Attempt: 1, State: flow.StateSuccess,
-				Outputs: map[string]any{"value": tr.Value}, Started: now, Ended: now})
-			require.NoError(t, err)
-			done = append(done, store.Completion{JobID: j.ID, Result: res})
-		}
+		done := succeedJobs(t, st, id, 50)
 		rec.mu.Lock()
 		before := len(rec.saves)
 		rec.mu.Unlock()
@@ -389,25 +397,8 @@ func TestExecutorDiesBetweenSlicesOfResults(t *testing.T) {
 		dying := &slicesStore{Store: open(), t: t, dieAfterAcks: 2}
 		rig.executor(t, dying, "executor-dies", 500*time.Millisecond)
 
-		var jobs []store.Job
-		require.Eventually(t, func() bool {
-			got, err := st.Queue().ClaimJobs(t.Context(), "fake-worker", 100, time.Minute)
-			require.NoError(t, err)
-			jobs = append(jobs, got...)
-			return len(jobs) == 50
-		}, 30*time.Second, 10*time.Millisecond)
-		ex, _, err := st.Executions().Get(t.Context(), id)
-		require.NoError(t, err)
-		now := time.Now()
-		var done []store.Completion
-		for _, j := range jobs {
-			tr := ex.TaskRunByID(j.TaskRunID)
-			res, err := json.Marshal(engine.Result{TaskRunID: tr.ID, Attempt: 1, State: flow.StateSuccess,
-				Outputs: map[string]any{"value": tr.Value}, Started: now, Ended: now})
-			require.NoError(t, err)
-			done = append(done, store.Completion{JobID: j.ID, Result: res})
-		}
-		_, err = st.Queue().CompleteAll(t.Context(), "fake-worker", done)
+		done := succeedJobs(t, st, id, 50)
+		_, err := st.Queue().CompleteAll(t.Context(), "fake-worker", done)
 		require.NoError(t, err)
 
 		require.Eventually(t, func() bool {
@@ -415,7 +406,7 @@ func TestExecutorDiesBetweenSlicesOfResults(t *testing.T) {
 			defer dying.mu.Unlock()
 			return dying.dead
 		}, 30*time.Second, 10*time.Millisecond)
-		ex, _, err = st.Executions().Get(t.Context(), id)
+		ex, _, err := st.Executions().Get(t.Context(), id)
 		require.NoError(t, err)
 		ended := 0
 		for _, tr := range ex.TaskRunsByTaskID("r") {
