@@ -363,40 +363,7 @@ func (a *app) newServer(ctx context.Context, metrics *prometheus.Registry) (*ser
 type serverRunner struct{ a *app }
 
 func (r serverRunner) Start(ctx context.Context, p server.StartParams) (*flow.Execution, error) {
-	if p.ExecutionID == "" {
-		return r.a.launcher.StartAt(ctx, p.Flow, p.Inputs, p.Labels, p.ScheduleDate)
-	}
-	return r.startWithID(ctx, p)
-}
-
-// startWithID starts an execution under the id its FILE inputs were
-// uploaded under (see server.StartParams.ExecutionID).
-func (r serverRunner) startWithID(ctx context.Context, p server.StartParams) (*flow.Execution, error) {
-	ex, err := r.a.launcher.Build(p.Flow, p.Inputs, p.Labels)
-	if err != nil {
-		return nil, err
-	}
-	if err := r.a.launcher.Checks(p.Flow, ex); err != nil {
-		return nil, err
-	}
-	for i, l := range ex.Labels {
-		if l.Key == "system.correlationId" && l.Value == ex.ID {
-			ex.Labels[i].Value = p.ExecutionID
-		}
-	}
-	if ex.OriginalID == ex.ID {
-		ex.OriginalID = p.ExecutionID
-	}
-	ex.ID = p.ExecutionID
-	if p.ScheduleDate != nil {
-		d := p.ScheduleDate.UTC()
-		ex.ScheduleDate = &d
-	}
-	if err := r.a.store.Executions().Create(ctx, ex); err != nil {
-		return nil, fmt.Errorf("create execution: %w", err)
-	}
-	_ = r.a.store.Queue().Notify(ctx, store.TopicExecutions)
-	return ex, nil
+	return r.a.launcher.StartAs(ctx, p.Flow, p.Inputs, p.Labels, p.ScheduleDate, p.ExecutionID)
 }
 
 func (r serverRunner) Kill(ctx context.Context, id string) error {

@@ -153,3 +153,24 @@ func TestAwaitReturnsOnceApplied(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, flow.StatePaused, done.State.Current)
 }
+
+// TestStartAsTakesTheChosenID: an execution started under an id chosen
+// before the start is its own original and correlates with itself, as one
+// started under a new id.
+func TestStartAsTakesTheChosenID(t *testing.T) {
+	t.Parallel()
+	l, st := newLauncher(t)
+	f, err := l.Flows.Get(t.Context(), "company.team", "f", 0)
+	require.NoError(t, err)
+	for _, id := range []string{flow.NewID(), ""} {
+		ex, err := l.StartAs(t.Context(), f, nil, nil, nil, id)
+		require.NoError(t, err)
+		if id != "" {
+			require.Equal(t, id, ex.ID)
+		}
+		got, _, err := st.Executions().Get(t.Context(), ex.ID)
+		require.NoError(t, err)
+		require.Equal(t, got.ID, got.OriginalID)
+		require.Contains(t, got.Labels, flow.Label{Key: "system.correlationId", Value: got.ID})
+	}
+}

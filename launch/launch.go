@@ -63,6 +63,12 @@ func (l *Launcher) now() time.Time {
 // Build makes a new CREATED execution of f with typed inputs; it does not
 // store it.
 func (l *Launcher) Build(f *flow.Flow, raw map[string]any, labels []flow.Label) (*flow.Execution, error) {
+	return l.build(f, raw, labels, "")
+}
+
+// build is Build under id ("": a new one), which the execution's
+// originalId and correlation label take too.
+func (l *Launcher) build(f *flow.Flow, raw map[string]any, labels []flow.Label, id string) (*flow.Execution, error) {
 	if f.Disabled {
 		return nil, flow.Errors{{Path: "disabled", Message: fmt.Sprintf("flow %s.%s is disabled", f.Namespace, f.ID)}}
 	}
@@ -81,7 +87,9 @@ func (l *Launcher) Build(f *flow.Flow, raw map[string]any, labels []flow.Label) 
 	// inputs up by their declared id
 	inputs = input.Nest(inputs)
 	now := l.now()
-	id := flow.NewID()
+	if id == "" {
+		id = flow.NewID()
+	}
 	labels = mergeLabels(f.Labels, labels)
 	if !slices.ContainsFunc(labels, func(l flow.Label) bool { return l.Key == correlationLabel }) {
 		labels = append(labels, flow.Label{Key: correlationLabel, Value: id})
@@ -156,7 +164,14 @@ func (l *Launcher) Start(ctx context.Context, f *flow.Flow, raw map[string]any, 
 // flow's checks checked,
 // and the executor starts it at that date; nil starts it now.
 func (l *Launcher) StartAt(ctx context.Context, f *flow.Flow, raw map[string]any, labels []flow.Label, at *time.Time) (*flow.Execution, error) {
-	ex, err := l.Build(f, raw, labels)
+	return l.StartAs(ctx, f, raw, labels, at, "")
+}
+
+// StartAs is StartAt under an id chosen before the start ("": a new one):
+// the webserver uploads FILE inputs under it and listens for its end
+// before the execution exists.
+func (l *Launcher) StartAs(ctx context.Context, f *flow.Flow, raw map[string]any, labels []flow.Label, at *time.Time, id string) (*flow.Execution, error) {
+	ex, err := l.build(f, raw, labels, id)
 	if err != nil {
 		return nil, err
 	}
