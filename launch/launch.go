@@ -128,7 +128,6 @@ func (l *Launcher) StartRaw(ctx context.Context, f *flow.Flow, raw map[string]an
 	if err := l.Store.Executions().Create(ctx, ex); err != nil {
 		return nil, fmt.Errorf("create execution: %w", err)
 	}
-	_ = l.Store.Queue().Notify(ctx, store.TopicExecutions)
 	return ex, nil
 }
 
@@ -185,7 +184,6 @@ func (l *Launcher) StartAs(ctx context.Context, f *flow.Flow, raw map[string]any
 	if err := l.Store.Executions().Create(ctx, ex); err != nil {
 		return nil, fmt.Errorf("create execution: %w", err)
 	}
-	_ = l.Store.Queue().Notify(ctx, store.TopicExecutions)
 	return ex, nil
 }
 

@@ -44,6 +44,5 @@ func (l *Launcher) Replay(ctx context.Context, id, taskRunID string, revision in
 	if err := l.Store.Executions().Create(ctx, ex); err != nil {
 		return nil, fmt.Errorf("create replay of %s: %w", id, err)
 	}
-	_ = l.Store.Queue().Notify(ctx, store.TopicExecutions)
 	return ex, nil
 }

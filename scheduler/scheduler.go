@@ -395,7 +395,6 @@ func (s *Scheduler) poll(ctx context.Context, f *flow.Flow, t *flow.Trigger) (in
 	if err := s.o.Store.Executions().Create(ctx, ex); err != nil {
 		return 0, fmt.Errorf("create execution: %w", err)
 	}
-	_ = s.o.Store.Queue().Notify(ctx, store.TopicExecutions)
 	s.log.InfoContext(ctx, "polling trigger fired", "namespace", f.Namespace, "flow_id", f.ID, "trigger_id", t.ID, "execution_id", ex.ID)
 	return 1, nil
 }

@@ -114,7 +114,6 @@ func (d *Dispatcher) Webhook(ctx context.Context, namespace, id, key string, req
 	if err := d.Store.Executions().Create(ctx, ex); err != nil {
 		return nil, fmt.Errorf("create execution: %w", err)
 	}
-	_ = d.Store.Queue().Notify(ctx, store.TopicExecutions)
 	return ex, nil
 }
 
